@@ -1,0 +1,49 @@
+# carecon: `make run` runs the default scenario; `make test` runs the tests.
+# Each target creates .venv with the pinned dependencies when needed.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Find a Python 3.12+ interpreter: $(PYTHON), pyenv's 3.12 versions, then python3.13/3.12/python3.
+PYTHON ?= $(shell for c in "$$(pyenv root 2>/dev/null)"/versions/3.1[2-9]*/bin/python3 python3.13 python3.12 python3; do \
+	  if [ -x "$$(command -v $$c 2>/dev/null)" ] && "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo $$c; break; fi; done)
+
+.PHONY: run test dashboard bench docking lint docs clean browser
+
+$(STAMP): requirements.lock pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "error: carecon needs Python 3.12 or newer (none found; set PYTHON=/path/to/python3.12)"; exit 1; fi
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	@touch $(STAMP)
+
+run: $(STAMP)  ## Run the default scenario; outputs and figures go to outputs/sds_rollout
+	$(VENV)/bin/carecon run sds_rollout --out outputs/sds_rollout
+
+test: $(STAMP) browser  ## Lint and run the whole test suite (includes the browser test)
+	$(VENV)/bin/ruff check model tests dashboard benchmarks
+	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+browser:  ## Debian's Chromium for the end-to-end dashboard test
+	@command -v chromium >/dev/null || { (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium; browser tests will be skipped"; }
+
+dashboard: $(STAMP)  ## Start the dashboard on http://127.0.0.1:8501
+	$(VENV)/bin/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true
+
+bench: $(STAMP)  ## Benchmarks (engines, scale) — prints medians
+	$(PY) -m benchmarks.engines
+
+docking: $(STAMP)  ## Full docking report: every scenario, 30 seeds per engine
+	$(PY) -m model.docking --seeds 30 --out outputs/docking
+
+docs: $(STAMP)  ## Regenerate docs/parameters.md from the schema
+	$(PY) -m model.scenario > docs/parameters.md
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check model tests dashboard benchmarks
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache

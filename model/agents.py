@@ -1,0 +1,235 @@
+"""The agents: Person, Carer, Provider and Council (Mesa agents).
+
+People, carers and providers are thin: their state lives in one row of the model's arrays
+(:mod:`model.state`), and each attribute here reads or writes that row. This keeps Mesa's view
+(``model.agents``) and the ODD description true while letting the vectorised engine work on whole
+columns. The per-agent reference engine (:mod:`model.reference`) calls the methods below one
+agent at a time; each method applies a rule of the ODD to this one agent.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import numpy as np
+
+from model import budgets, carers, choice, demography, outcomes
+from model.scenario import Council as CouncilSpec
+
+if TYPE_CHECKING:
+    from model.economy import CareEconomy
+
+
+class Column:
+    """Attribute that reads and writes the owner's row of a state table."""
+
+    def __init__(self, table: str = "people") -> None:
+        self.table = table
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return getattr(getattr(obj.model, self.table), self.name)[obj.row]
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        getattr(getattr(obj.model, self.table), self.name)[obj.row] = value
+
+
+class Person(mesa.Agent):
+    """A person eligible (or once eligible) for social care."""
+
+    model: CareEconomy
+    alive = Column()
+    council = Column()
+    group = Column()
+    age_band = Column()
+    quintile = Column()
+    confidence = Column()
+    dc_affinity = Column()
+    need = Column()
+    eligible = Column()
+    budget = Column()
+    offered = Column()
+    option = Column()
+    review_in = Column()
+    supported = Column()
+    dp_balance = Column()
+    required = Column()
+    delivered = Column()
+    met_need = Column()
+    wellbeing = Column()
+    satisfaction = Column()
+    low_sat = Column()
+    carer_hours = Column()
+    respite = Column()
+
+    def __init__(self, model: CareEconomy, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def over65(self) -> bool:
+        return bool(demography.is_over65(self.age_band))
+
+    @property
+    def providers(self) -> np.ndarray:
+        return self.model.people.provider[self.row]
+
+    # ---- 1. demography
+    def leaves(self) -> bool:
+        """Whether the person leaves this month (death or residential care)."""
+        d = self.model.config.demography
+        return bool(self.model.rng.random() < demography.departure_probability(self.group, self.need, d))
+
+    def grow_older(self) -> None:
+        """Need drifts by client group; the person may move to the next age band."""
+        d, rng = self.model.config.demography, self.model.rng
+        self.need = demography.drift_need(self.need, self.group, rng.standard_normal(), d)
+        self.age_band = demography.age(self.age_band, rng.random(), d)
+
+    # ---- 3. reviews
+    def review(self) -> None:
+        """Reassessment: DP clawback, then eligibility and budget; losing eligibility ends the package."""
+        m = self.model
+        m.engine.clawback(np.array([self.row]))
+        council = m.councils[self.council]
+        self.eligible, self.budget = (float(x) for x in budgets.assess(
+            self.need, self.carer_hours, council.threshold, council.rate, m.config.budgets))
+        self.eligible = bool(self.eligible)
+        if not self.eligible and self.option > 0:
+            m.release(np.array([self.row]), np.array([True, True]))
+            self.option = 0
+
+    # ---- 5. option choice
+    def choose_option(self) -> int:
+        """Logit choice among the options the council offers (ODD 7.4)."""
+        m = self.model
+        P = m.people
+        peers = P.peers[self.row]
+        valid = (peers >= 0)
+        idx = np.maximum(peers, 0)
+        valid &= P.alive[idx] & (P.option[idx] > 0)
+        signal = choice.peer_signal(P.option[idx], P.satisfaction[idx] >= m.config.choice.switch_satisfaction, valid)
+        util = choice.utilities(self.confidence, self.over65, self.group, self.supported, self.option, signal,
+                                m.available[self.council], m.reduction[self.council], m.config.choice)
+        return int(choice.choose(util, m.rng.random()))
+
+    # ---- 8. outcomes and voice
+    def evaluate(self, bonus: float) -> None:
+        """Met need, wellbeing and satisfaction this month; persistent dissatisfaction means switching."""
+        m, s = self.model, self.model.config
+        opt = self.option
+        control = s.choice.control[opt - 1] if opt > 0 else 0.0
+        burden = (float(choice.felt_burden(s.choice.burden[opt - 1], self.confidence, self.supported,
+                                           m.reduction[self.council])) if opt > 0 else 0.0)
+        met = float(outcomes.met_need(self.delivered, self.required))
+        self.met_need = met
+        self.wellbeing = outcomes.wellbeing(met, control, burden, bonus, s.outcomes)
+        held = [p for p in self.providers if p >= 0]
+        quality = m.providers.quality[held[0]] if held else 0.0
+        sat = float(outcomes.satisfaction(quality, met, m.rng.standard_normal(), s.outcomes))
+        self.satisfaction = sat
+        self.low_sat = self.low_sat + 1 if (opt > 0 and sat < s.choice.switch_satisfaction) else 0
+        if self.low_sat >= s.choice.switch_after_months:
+            m.release(np.array([self.row]), np.array([True, True]))
+            if self.offered:
+                self.review_in = 0
+            self.low_sat = 0
+
+
+class Carer(mesa.Agent):
+    """The unpaid carer of one person (the row is the cared-for person's)."""
+
+    model: CareEconomy
+    carer_hours = Column()
+    strain = Column()
+    need = Column()
+    review_in = Column()
+    delivered = Column()
+    required = Column()
+    respite = Column()
+
+    def __init__(self, model: CareEconomy, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def caring(self) -> bool:
+        return bool(self.carer_hours > 0)
+
+    def care(self) -> tuple[bool, bool]:
+        """Strain rises with hours and unmet need, falls with recovery and respite; above the
+        threshold the carer may break down (need rises; maybe an emergency admission).
+        Returns (broke down, crisis admission)."""
+        c, rng = self.model.config.carers, self.model.rng
+        met = float(outcomes.met_need(self.delivered, self.required))
+        self.strain = carers.next_strain(self.strain, self.carer_hours, 1.0 - met, self.respite, c)
+        if not carers.breaks_down(self.strain, True, rng.random(), c):
+            return False, False
+        crisis = bool(rng.random() < c.crisis_probability)
+        self.carer_hours = 0.0
+        self.strain = 0.0
+        self.need = min(100.0, self.need + c.breakdown_need_jump)
+        self.review_in = 0
+        self.model.refresh_required(np.array([self.row]))
+        return True, crisis
+
+
+class Provider(mesa.Agent):
+    """A day centre, home-care agency, personal assistant or community group."""
+
+    model: CareEconomy
+    active = Column("providers")
+    ptype = Column("providers")
+    council = Column("providers")
+    capacity = Column("providers")
+    price = Column("providers")
+    quality = Column("providers")
+    rating = Column("providers")
+    reserves = Column("providers")
+    neg_months = Column("providers")
+    clients = Column("providers")
+    block_places = Column("providers")
+    hours = Column("providers")
+    income = Column("providers")
+    profit = Column("providers")
+
+    def __init__(self, model: CareEconomy, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def free(self) -> int:
+        return int(self.capacity - self.clients)
+
+
+class Council(mesa.Agent):
+    """A council: assessment policy (threshold, RAS rate) and the yearly budget review."""
+
+    model: CareEconomy
+
+    def __init__(self, model: CareEconomy, index: int, spec: CouncilSpec) -> None:
+        super().__init__(model)
+        self.index = index
+        self.spec = spec
+        self.threshold = model.config.budgets.eligibility_threshold
+        self.rate = model.config.budgets.ras_rate
+        self.year_spend = 0.0
+        self.year_people_months = 0.0
+
+    def account(self, people_with_package: int) -> None:
+        """Add this month's spend; at the end of each year, review policy against the budget."""
+        m = self.model
+        self.year_spend += float(m.ledger.council_spend()[self.index])
+        self.year_people_months += people_with_package
+        if m.month % 12 == 11:
+            budget = self.spec.finance.annual_budget_per_person * self.year_people_months / 12.0
+            b = m.config.budgets
+            self.threshold, self.rate = budgets.yearly_review(self.year_spend, budget, self.threshold, self.rate,
+                                                              b.eligibility_threshold, b.ras_rate, b)
+            self.year_spend = 0.0
+            self.year_people_months = 0.0

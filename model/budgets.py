@@ -1,0 +1,55 @@
+"""Assessment and budgets (ODD 7.2): eligibility, the resource allocation system, clawback and
+the council's yearly tightening.
+
+A resource allocation system (RAS) turns assessed need into an indicative budget: points x GBP
+per point (the seeds: "points x GBP per point, or bands"). The assessment credits unpaid care: the
+points a person is funded for are their need less the hours their carer gives. Councils under
+budget pressure raise the threshold or cut the rate at the yearly review; unspent direct-payment
+money above a buffer is clawed back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.scenario import Budgets
+
+WEEKS_PER_MONTH = 52.0 / 12.0
+
+
+def formal_points(need: np.ndarray | float, carer_hours: np.ndarray | float, hours_per_point: float) -> np.ndarray:
+    """Points of need not met by the unpaid carer."""
+    credit = np.asarray(carer_hours) / hours_per_point if hours_per_point > 0 else 0.0
+    return np.maximum(0.0, np.asarray(need) - credit)
+
+
+def required_hours(need: np.ndarray | float, carer_hours: np.ndarray | float, hours_per_point: float) -> np.ndarray:
+    """Formal care hours a month the person needs: their need in hours less the carer's hours."""
+    return np.maximum(0.0, np.asarray(need) * hours_per_point - carer_hours) * WEEKS_PER_MONTH
+
+
+def assess(need: np.ndarray | float, carer_hours: np.ndarray | float, threshold: float, rate: float,
+           b: Budgets) -> tuple[np.ndarray, np.ndarray]:
+    """Eligibility (need at or above the threshold) and the indicative monthly budget."""
+    eligible = np.asarray(need) >= threshold
+    budget = np.where(eligible, rate * formal_points(need, carer_hours, b.hours_per_point), 0.0)
+    return eligible, budget
+
+
+def clawback(balance: np.ndarray | float, monthly_direct: np.ndarray | float, b: Budgets) -> np.ndarray:
+    """Unspent direct-payment money above ``clawback_buffer_months`` of payments is recovered."""
+    return np.maximum(0.0, np.asarray(balance) - b.clawback_buffer_months * np.asarray(monthly_direct))
+
+
+def yearly_review(spend: float, budget: float, threshold: float, rate: float, base_threshold: float,
+                  base_rate: float, b: Budgets) -> tuple[float, float]:
+    """A council over its budget (beyond the tolerance) raises the threshold and cuts the rate;
+    one under budget by the same margin relaxes back towards its starting policy."""
+    if budget <= 0:
+        return threshold, rate
+    if spend > budget * (1 + b.over_budget_tolerance):
+        return min(100.0, threshold + b.review_tighten_threshold), rate * (1 - b.review_cut_rate)
+    if spend < budget * (1 - b.over_budget_tolerance):
+        return (max(base_threshold, threshold - b.review_tighten_threshold),
+                min(base_rate, rate / (1 - b.review_cut_rate) if b.review_cut_rate < 1 else base_rate))
+    return threshold, rate

@@ -1,0 +1,27 @@
+"""Unpaid carers (ODD 7.7): hours given, strain, respite and breakdown.
+
+Strain accumulates with the hours a carer gives and with the person's unmet formal need, is shed
+at a recovery rate, and falls with respite (day-centre and community-group attendance). Above a
+threshold a carer may break down: they stop caring, the person's need rises and, with some
+chance, the breakdown brings an emergency admission (a crisis cost). Carers UK (State of Caring
+2024) found 57% of carers often or always overwhelmed; the rates here are assumptions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.scenario import Carers
+
+
+def next_strain(strain: np.ndarray | float, carer_hours: np.ndarray | float, unmet: np.ndarray | float,
+                respite: np.ndarray | float, c: Carers) -> np.ndarray:
+    """Strain next month, in [0, 1]."""
+    s = (np.asarray(strain) * (1.0 - c.recovery) + c.strain_per_hour * np.asarray(carer_hours)
+         + c.strain_unmet * np.asarray(unmet) - np.asarray(respite))
+    return np.clip(s, 0.0, 1.0)
+
+
+def breaks_down(strain: np.ndarray | float, caring: np.ndarray | bool, u: np.ndarray | float, c: Carers) -> np.ndarray:
+    """A caring carer above the strain threshold breaks down with ``breakdown_probability``."""
+    return np.asarray(caring) & (np.asarray(strain) > c.breakdown_threshold) & (np.asarray(u) < c.breakdown_probability)

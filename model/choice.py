@@ -1,0 +1,56 @@
+"""Option choice (ODD 7.4): a random-utility (multinomial logit) rule over SDS Options 1-4.
+
+Utility of option j for a person:
+    beta_control * control_j
+  - beta_burden  * burden_j * (1 - confidence) * (1 - support reduction if supported)
+  + beta_peer    * peer signal_j  (satisfied minus dissatisfied peers on j, per peer)
+  + inertia      * [j is the current option]
+  + age-65+ constant_j + client-group constant (Option 1 only)
+Options the council does not offer get zero probability. The seeds: direct payments need
+"self-confidence, information, peer and professional advice"; older people chose Option 3 far more.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.scenario import Choice
+
+_OPTS = np.arange(1, 5)
+
+
+def felt_burden(option_burden: np.ndarray | float, confidence: np.ndarray | float, supported: np.ndarray | bool,
+                reduction: np.ndarray | float) -> np.ndarray:
+    """Burden a person feels: the option's burden, scaled by lack of confidence and cut by support."""
+    conf = np.asarray(confidence, dtype=np.float64)
+    return np.asarray(option_burden) * (1.0 - conf) * (1.0 - np.asarray(reduction) * np.asarray(supported))
+
+
+def utilities(confidence: np.ndarray | float, over65: np.ndarray | bool, group: np.ndarray | int,
+              supported: np.ndarray | bool, current: np.ndarray | int, peer_signal: np.ndarray,
+              available: np.ndarray, reduction: np.ndarray | float, ch: Choice) -> np.ndarray:
+    """Utilities of Options 1-4, shape (..., 4); unavailable options get -inf."""
+    conf = np.asarray(confidence, dtype=np.float64)[..., None]
+    sup = np.asarray(supported)[..., None]
+    red = np.asarray(reduction, dtype=np.float64)[..., None]
+    burden = np.asarray(ch.burden) * (1.0 - conf) * (1.0 - red * sup)
+    u = (ch.beta_control * np.asarray(ch.control) - ch.beta_burden * burden + ch.beta_peer * peer_signal
+         + ch.inertia * (np.asarray(current)[..., None] == _OPTS)
+         + np.asarray(ch.asc_over65) * np.asarray(over65)[..., None])
+    u[..., 0] += np.asarray(ch.asc_group)[group]
+    return np.where(available, u, -np.inf)
+
+
+def choose(util: np.ndarray, u: np.ndarray | float) -> np.ndarray:
+    """Draw options 1-4 from logit probabilities with uniforms ``u`` (inverse CDF)."""
+    p = np.exp(util - util.max(axis=-1, keepdims=True))
+    cum = np.cumsum(p, axis=-1)
+    pick = (cum < np.asarray(u)[..., None] * cum[..., -1:]).sum(axis=-1)
+    return np.minimum(pick, 3) + 1
+
+
+def peer_signal(peer_option: np.ndarray, peer_satisfied: np.ndarray, peer_valid: np.ndarray) -> np.ndarray:
+    """Per option: (satisfied - dissatisfied peers on it) / number of peers; shape (..., 4)."""
+    k = max(1, peer_option.shape[-1])
+    score = np.where(peer_satisfied, 1.0, -1.0) * peer_valid
+    return np.stack([((peer_option == j) * score).sum(axis=-1) for j in _OPTS], axis=-1) / k

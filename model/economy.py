@@ -1,0 +1,237 @@
+"""The CareEconomy model: councils, providers, people and carers stepped month by month.
+
+The model owns the state (``model.people``, ``model.providers``: structures of arrays), the Mesa
+agents (thin objects reading their row) and the monthly ledger; an *engine* applies the rules.
+The schedule of one month, in order (docs/ODD.md, process overview):
+
+1. demography: departures, need drift and ageing, arrivals;
+2. rollout: the offer reaches more people (triggering reviews); block contracts run down;
+3. reviews: assessment, budgets, clawback; eligibility lost ends a package;
+4. support and 5. option choice for people reviewed who have been offered the choice;
+6. matching (the rationing rule) and purchasing, with payments;
+7. unpaid carers: strain, respite, breakdown and crises;
+8. outcomes: met need, wellbeing, satisfaction, ratings, switching;
+9. providers: results, reserves, prices, capacity, exit (clients displaced) and entry;
+10. council finance: the ledger; at each year end, the council's budget review.
+
+Engines: ``"vector"`` (default, :mod:`model.vector`) applies each rule to arrays; ``"agents"``
+(:mod:`model.reference`) walks the agents one by one. Both mean the same thing (docking tests).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+
+from model import budgets, demography, rollout
+from model.agents import Carer, Council, Person, Provider
+from model.metrics import MonthRecorder
+from model.scenario import PROVIDER_TYPES, Scenario
+from model.state import NO_PROVIDER, Ledger, People, Providers
+
+ENGINES = ("vector", "agents")
+
+
+class CareEconomy(mesa.Model):
+    """A care economy under self-directed support.
+
+    Args:
+        scenario: a validated :class:`~model.scenario.Scenario`.
+        seed: an integer or ``numpy.random.SeedSequence``; the model's generator is derived from it.
+        engine: ``"vector"`` (default) or ``"agents"`` (the per-agent reference).
+        record: whether to record the monthly metrics (benchmarks may switch it off).
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | np.random.SeedSequence | None = None,
+                 engine: str = "vector", record: bool = True) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+        ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(
+            scenario.run.seed if seed is None else seed)
+        super().__init__(rng=np.random.default_rng(ss))
+        self.config = scenario
+        self.engine_name = engine
+        self.month = 0
+        s = scenario
+        self.n_councils = len(s.councils)
+        self.ptypes = s.providers.types()
+        self.type_price = np.array([t.price for t in self.ptypes])
+        self.type_var = np.array([t.variable_cost for t in self.ptypes])
+        self.type_fixed = np.array([t.fixed_cost for t in self.ptypes])
+        self.type_maxh = np.array([t.max_hours for t in self.ptypes])
+        self.type_growth = np.array([t.growth for t in self.ptypes])
+        self.type_bonus = np.array([t.wellbeing_bonus for t in self.ptypes])
+        self.type_respite = np.array([t.respite for t in self.ptypes])
+        self.interval = np.array([c.rollout.review_interval_months for c in s.councils])
+        self.reduction = np.array([c.support.burden_reduction for c in s.councils])
+        self.available = np.array([[o in c.rollout.options for o in (1, 2, 3, 4)] for c in s.councils])
+
+        sizes = np.floor(np.array([c.population_share for c in s.councils]) * s.run.people).astype(int)
+        sizes[np.argmax(sizes)] += s.run.people - sizes.sum()
+        self.people = People(int(s.run.people * 1.3) + 64, peers=s.demography.peers)
+        self.providers = Providers(256)
+        self.person_agents: list[Person | None] = []
+        self.carer_agents: list[Carer | None] = []
+        self.provider_agents: list[Provider | None] = []
+        self.councils = [Council(self, i, spec) for i, spec in enumerate(s.councils)]
+        self.ledger = Ledger(self.n_councils)
+
+        for i, n in enumerate(sizes):
+            self.add_people(i, int(n))
+        P = self.people
+        rows = np.arange(P.n)
+        # Stagger first reviews over the interval, so reviews spread across the year.
+        P.review_in[rows] = 1 + (self.rng.random(rows.size) * self.interval[P.council[rows]]).astype(np.int16)
+        self.apply_assessment(rows)
+        P.option[rows] = np.where(P.eligible[rows], 3, 0)
+        for c in range(self.n_councils):
+            n_c = int(sizes[c])
+            for t, spec in enumerate(self.ptypes):
+                self.add_providers(c, t, int(round(spec.per_1000 * n_c / 1000.0)))
+        self.set_block_places()
+        self.refresh_required(rows)
+
+        if engine == "vector":
+            from model.vector import VectorEngine
+            self.engine: Any = VectorEngine(self)
+        else:
+            from model.reference import ReferenceEngine
+            self.engine = ReferenceEngine(self)
+        self.engine.initial_matching()
+        self.recorder = MonthRecorder(self) if record else None
+        self.ledger = Ledger(self.n_councils)
+
+    # ------------------------------------------------------------------ population bookkeeping
+    def add_people(self, council: int, n: int) -> np.ndarray:
+        """Append ``n`` newly referred people to ``council``; they are assessed at once."""
+        if n <= 0:
+            return np.empty(0, dtype=np.int64)
+        spec = self.config.councils[council]
+        cols = demography.draw_people(n, spec.deprivation, self.config.demography, self.rng)
+        r = self.people.append(n, council=council, alive=True, **cols)
+        rows = np.arange(r.start, r.stop)
+        P = self.people
+        P.offered[rows] = P.offer_rank[rows] < rollout.offered_share(self.month, spec.rollout)
+        d = self.config.demography
+        P.peers[rows] = demography.draw_peers(P.view("council"), P.view("quintile"), rows, P.view("alive"),
+                                              d.peers, d.peer_homophily, self.rng)
+        self.spawn_agents(rows)
+        return rows
+
+    def spawn_agents(self, rows: np.ndarray) -> None:
+        """Thin Mesa agents for new people and their carers."""
+        has = self.people.has_carer
+        for r in rows.tolist():
+            self.person_agents.append(Person(self, r))
+            self.carer_agents.append(Carer(self, r) if has[r] else None)
+
+    def depart(self, rows: np.ndarray) -> None:
+        """People leave (death, residential care): packages end, DP balances return to the council."""
+        if rows.size == 0:
+            return
+        P, L = self.people, self.ledger
+        self.release(rows, np.array([True, True]))
+        claw = P.dp_balance[rows]
+        L.clawback += np.bincount(P.council[rows], claw, minlength=self.n_councils)
+        opt_col = np.clip(P.option[rows].astype(np.int64) - 1, 0, 3)
+        np.add.at(L.services_by_option, (P.council[rows].astype(np.int64), opt_col), -claw)
+        P.dp_balance[rows] = 0.0
+        P.alive[rows] = False
+        L.departures += np.bincount(P.council[rows], minlength=self.n_councils)
+        for r in rows.tolist():
+            self.person_agents[r].remove()
+            self.person_agents[r] = None
+            carer = self.carer_agents[r]
+            if carer is not None:
+                carer.remove()
+                self.carer_agents[r] = None
+
+    def release(self, rows: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        """End the provider relationship of ``rows`` in the chosen slots; returns how many ended."""
+        P, Q = self.people, self.providers
+        sub = P.provider[rows][:, slots]
+        held = sub[sub >= 0]
+        Q.clients[: Q.n] -= np.bincount(held, minlength=Q.n).astype(np.int32)
+        block = P.provider[rows]
+        block[:, slots] = NO_PROVIDER
+        P.provider[rows] = block
+        return held
+
+    def apply_assessment(self, rows: np.ndarray) -> None:
+        """Assess ``rows`` with their council's current threshold and RAS rate."""
+        P = self.people
+        thr = np.array([c.threshold for c in self.councils])[P.council[rows]]
+        rate = np.array([c.rate for c in self.councils])[P.council[rows]]
+        elig, budget = budgets.assess(P.need[rows], P.carer_hours[rows], thr, rate, self.config.budgets)
+        P.eligible[rows] = elig
+        P.budget[rows] = budget
+
+    def refresh_required(self, rows: np.ndarray) -> None:
+        P = self.people
+        P.required[rows] = budgets.required_hours(P.need[rows], P.carer_hours[rows],
+                                                  self.config.budgets.hours_per_point)
+
+    # ------------------------------------------------------------------ providers bookkeeping
+    def add_providers(self, council: int, ptype: int, n: int, grant: float = 0.0) -> np.ndarray:
+        """Open ``n`` providers of one type in one council (start-up grant added to reserves)."""
+        if n <= 0:
+            return np.empty(0, dtype=np.int64)
+        t = self.ptypes[ptype]
+        quality = np.clip(t.quality_mean + t.quality_sd * self.rng.standard_normal(n), 0.05, 1.0)
+        r = self.providers.append(
+            n, active=True, ptype=ptype, council=council, capacity=t.capacity, price=t.price,
+            quality=quality, rating=quality, reserves=t.reserve_months * t.fixed_cost + grant, born=self.month)
+        rows = np.arange(r.start, r.stop)
+        for row in rows.tolist():
+            self.provider_agents.append(Provider(self, row))
+        return rows
+
+    def close_providers(self, rows: np.ndarray) -> int:
+        """Providers exit: their clients are displaced (they will be re-matched). Returns displaced."""
+        if rows.size == 0:
+            return 0
+        Q, P, L = self.providers, self.people, self.ledger
+        Q.active[rows] = False
+        Q.died[rows] = self.month
+        Q.block_places[rows] = 0
+        np.add.at(L.exits, (Q.council[rows].astype(np.int64), Q.ptype[rows].astype(np.int64)), 1)
+        closing = np.zeros(Q.n, dtype=bool)
+        closing[rows] = True
+        alive_rows = np.flatnonzero(P.view("alive"))
+        prov = P.provider[alive_rows]
+        hit = (prov >= 0) & closing[np.maximum(prov, 0)]
+        for slot in (0, 1):
+            hr = alive_rows[hit[:, slot]]
+            mask = np.array([slot == 0, slot == 1])
+            self.release(hr, mask)
+            L.displaced += np.bincount(P.council[hr], minlength=self.n_councils)
+        for row in rows.tolist():
+            self.provider_agents[row].remove()
+            self.provider_agents[row] = None
+        return int(hit.sum())
+
+    def set_block_places(self) -> None:
+        """Block-contracted places at each open day centre, from the council's current block share."""
+        Q = self.providers
+        share = np.array([rollout.block_share(self.month, c.rollout, c.commissioning) for c in self.config.councils])
+        dc = Q.view("active") & (Q.view("ptype") == 0)
+        Q.block_places[: Q.n] = np.where(dc, np.round(share[Q.view("council")] * Q.view("capacity")), 0)
+
+    # ------------------------------------------------------------------ schedule
+    def step(self) -> None:
+        """Advance one month."""
+        self.ledger = Ledger(self.n_councils)
+        self.engine.step()
+        if self.recorder is not None:
+            self.recorder.record()
+        self.month += 1
+
+    def run(self, months: int | None = None) -> None:
+        for _ in range(self.config.run.months if months is None else months):
+            self.step()
+
+    @property
+    def type_names(self) -> tuple[str, ...]:
+        return PROVIDER_TYPES

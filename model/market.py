@@ -1,0 +1,85 @@
+"""Purchasing and matching (ODD 7.6): who buys what from whom, and how capacity is rationed.
+
+Each person's budget is held in one or two *slots*, each with a management mode:
+Option 1 is a direct payment (the person holds the money and chooses from every provider type);
+Option 2 is an individual service fund (the person chooses a day centre, agency or community
+group, the council pays); Option 3 is council-arranged (the council chooses a day centre, an
+agency or a commissioned community group, preferring providers holding its block contracts); Option 4 splits the budget between a
+council-arranged slot and a direct-payment slot.
+
+The rationing rule (both engines implement exactly this): each month, every slot without a
+provider is a *seeker*. Matching runs in ``matching_rounds`` rounds. In a round each seeker
+chooses a provider type by logit over (type appeal + log of the mean exp(appeal) of the providers
+of that type in its council with a free place; a mean, so that a type is not more attractive
+merely because it has more providers; the council's block-contract preference is left out of
+this term and only decides between providers within a type), then a provider within the type with probability
+proportional to exp(appeal). Each seeker draws a random priority; a provider accepts its
+applicants in priority order until its free places are filled. Rejected seekers try again in the
+next round; after the last round they stay without a provider (unmet need) until next month.
+
+Entry signal: before the first round each seeker also draws the type it *wants* by logit over
+type appeal alone; seekers whose wanted type has no free place in their council are the unmet
+demand that draws entrants (:func:`model.providers.entrants`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.budgets import WEEKS_PER_MONTH
+from model.scenario import Providers
+from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE
+
+DAY_CENTRE, AGENCY, PERSONAL_ASSISTANT, COMMUNITY_GROUP = range(4)
+
+#: Provider types each management mode may buy from: rows are modes, columns types.
+ALLOWED = np.array([
+    [False, False, False, False],  # no package
+    [True, True, False, True],     # council-arranged: day centre, agency, commissioned community group
+    [True, True, False, True],     # individual service fund: day centre, agency, community group
+    [True, True, True, True],      # direct payment: any, including employing a personal assistant
+])
+
+#: Management mode of each budget slot by option (rows: option 0-4).
+SLOT_MODES = np.array([
+    [MODE_NONE, MODE_NONE], [MODE_DIRECT, MODE_NONE], [MODE_ISF, MODE_NONE],
+    [MODE_COUNCIL, MODE_NONE], [MODE_COUNCIL, MODE_DIRECT],
+])
+
+
+def slot_shares(option: np.ndarray | int, direct_share: float) -> np.ndarray:
+    """Share of the budget in each slot, shape (..., 2)."""
+    opt = np.asarray(option)
+    s0 = np.where(opt == 4, 1.0 - direct_share, np.where(opt > 0, 1.0, 0.0))
+    return np.stack([s0, np.where(opt == 4, direct_share, 0.0)], axis=-1)
+
+
+def type_appeal(dc_affinity: np.ndarray | bool, over65: np.ndarray | bool, mode: np.ndarray | int,
+                p: Providers) -> np.ndarray:
+    """Appeal of each provider type to a seeker, shape (..., 4); -inf where the mode may not buy it.
+    The council arranges with its own preferences; people choosing for themselves use theirs."""
+    aff = np.asarray(dc_affinity)[..., None]
+    young = ~np.asarray(over65)[..., None]
+    mode = np.asarray(mode)
+    base = np.where((mode == MODE_COUNCIL)[..., None], np.asarray(p.council_type_preference), np.asarray(p.type_preference))
+    u = (base + np.asarray(p.affinity_bonus) * aff
+         + p.pa_under65_bonus * young * (np.arange(4) == PERSONAL_ASSISTANT))
+    return np.where(ALLOWED[np.asarray(mode)], u, -np.inf)
+
+
+def provider_appeal(rating: np.ndarray | float, price: np.ndarray | float, ref_price: np.ndarray | float,
+                    block_places: np.ndarray | int, council_mode: bool, p: Providers) -> np.ndarray:
+    """Appeal of a provider within its type. People weigh ratings and price; the council weighs
+    price and whether the provider holds one of its block contracts."""
+    rel_price = np.asarray(price) / np.asarray(ref_price) - 1.0
+    if council_mode:
+        return p.block_bonus * (np.asarray(block_places) > 0) - p.beta_price * rel_price
+    return p.beta_rating * np.asarray(rating) - p.beta_price * rel_price
+
+
+def hours_bought(required: np.ndarray | float, budget: np.ndarray | float, share: np.ndarray | float,
+                 price: np.ndarray | float, max_hours_week: np.ndarray | float) -> np.ndarray:
+    """Hours a slot buys in a month: its share of the need, limited by its share of the budget at
+    the provider's price and by the most a client can get from that type."""
+    affordable = np.asarray(budget) * share / np.maximum(price, 1e-9)
+    return np.minimum(np.minimum(np.asarray(required) * share, affordable), np.asarray(max_hours_week) * WEEKS_PER_MONTH)

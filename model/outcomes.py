@@ -1,0 +1,40 @@
+"""Outcomes and voice (ODD 7.8): met need, wellbeing, satisfaction, ratings and switching.
+
+Met need is formal hours received over formal hours needed. Wellbeing rises with met need and
+control and with the activity and company of day centres and community groups (ASCOT gain of
+0.18 from day-centre attendance, Orellana et al. 2020: ``eng_dayc_qol_2020``), and falls with the
+burden a person feels. Satisfaction mixes provider quality and met need; providers' ratings are a
+moving average of their clients' satisfaction (the seeds' "TripAdvisor for public services").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.scenario import Outcomes
+
+
+def met_need(delivered: np.ndarray | float, required: np.ndarray | float) -> np.ndarray:
+    """Share of required formal hours delivered (1 when nothing is required)."""
+    req = np.asarray(required, dtype=np.float64)
+    return np.where(req > 0, np.minimum(1.0, np.asarray(delivered) / np.maximum(req, 1e-9)), 1.0)
+
+
+def wellbeing(met: np.ndarray | float, control: np.ndarray | float, burden: np.ndarray | float,
+              bonus: np.ndarray | float, o: Outcomes) -> np.ndarray:
+    """Wellbeing in [0, 1]."""
+    w = o.w_base + o.w_met_need * np.asarray(met) + o.w_control * np.asarray(control) - o.w_burden * np.asarray(burden)
+    return np.clip(w + bonus, 0.0, 1.0)
+
+
+def satisfaction(quality: np.ndarray | float, met: np.ndarray | float, z: np.ndarray | float, o: Outcomes) -> np.ndarray:
+    """Satisfaction in [0, 1]: quality and met need, with noise."""
+    q = o.satisfaction_quality_weight
+    return np.clip(q * np.asarray(quality) + (1 - q) * np.asarray(met) + o.satisfaction_noise * np.asarray(z), 0.0, 1.0)
+
+
+def next_rating(rating: np.ndarray | float, mean_satisfaction: np.ndarray | float, has_clients: np.ndarray | bool,
+                memory: float) -> np.ndarray:
+    """Provider rating: exponentially weighted mean of clients' satisfaction (unchanged if none)."""
+    new = memory * np.asarray(rating) + (1 - memory) * np.asarray(mean_satisfaction)
+    return np.where(has_clients, new, rating)

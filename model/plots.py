@@ -1,0 +1,107 @@
+"""Figures with uncertainty bands across replications (mean line, 5-95% band)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from model.scenario import PROVIDER_TYPES
+
+OPTION_LABELS = {"share_option1": "Option 1 (direct payment)", "share_option2": "Option 2 (ISF)",
+                 "share_option3": "Option 3 (council-arranged)", "share_option4": "Option 4 (mix)"}
+
+
+def band(monthly: pd.DataFrame, column: str, lo: float = 0.05, hi: float = 0.95) -> pd.DataFrame:
+    """Per month: mean, and the lo/hi quantiles across replications."""
+    g = monthly.groupby("month")[column]
+    return pd.DataFrame({"mean": g.mean(), "lo": g.quantile(lo), "hi": g.quantile(hi)})
+
+
+def plot_band(ax: plt.Axes, monthly: pd.DataFrame, column: str, label: str, **kw: object) -> None:
+    b = band(monthly, column)
+    line, = ax.plot(b.index / 12, b["mean"], label=label, **kw)
+    ax.fill_between(b.index / 12, b["lo"], b["hi"], color=line.get_color(), alpha=0.2, linewidth=0)
+
+
+def _finish(fig: plt.Figure, ax: plt.Axes, title: str, ylabel: str, path: Path) -> Path:
+    ax.set_title(title)
+    ax.set_xlabel("years")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def uptake(monthly: pd.DataFrame, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for col, label in OPTION_LABELS.items():
+        plot_band(ax, monthly, col, label)
+    return _finish(fig, ax, "Uptake of SDS options", "share of people with a package", path)
+
+
+def day_centres(monthly: pd.DataFrame, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    plot_band(ax, monthly, "dc_attendance", "attendance (people)", color="tab:blue")
+    ax2 = ax.twinx()
+    plot_band(ax2, monthly, "dc_open", "centres open", color="tab:red")
+    ax2.set_ylabel("centres open")
+    ax2.set_ylim(bottom=0)
+    ax2.legend(loc="lower right", fontsize=8)
+    return _finish(fig, ax, "Day centres: attendance and centres open", "people attending", path)
+
+
+def providers(monthly: pd.DataFrame, path: Path) -> Path:
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for t in PROVIDER_TYPES:
+        plot_band(axes[0], monthly, f"capacity_{t}", t.replace("_", " "))
+    axes[0].set_title("Supply: places by provider type")
+    axes[0].set_xlabel("years")
+    axes[0].set_ylabel("places")
+    axes[0].grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    cum = monthly.copy()
+    for t in PROVIDER_TYPES:
+        for k in ("entries", "exits"):
+            cum[f"{k}_{t}"] = cum.groupby("replication")[f"{k}_{t}"].cumsum()
+    for t in PROVIDER_TYPES:
+        plot_band(axes[1], cum, f"entries_{t}", f"entries: {t.replace('_', ' ')}")
+        plot_band(axes[1], cum, f"exits_{t}", f"exits: {t.replace('_', ' ')}", linestyle="--")
+    return _finish(fig, axes[1], "Provider entries and exits (cumulative)", "providers", path)
+
+
+def cost(monthly: pd.DataFrame, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    kinds = {"spend_services": "services", "spend_assessment": "assessment", "spend_admin": "administration",
+             "spend_support": "support", "crisis_cost": "crisis (to society)"}
+    means = monthly.groupby("month")[list(kinds)].mean() / 1e3
+    ax.stackplot(means.index / 12, *(means[k] for k in kinds), labels=list(kinds.values()), alpha=0.8)
+    ax2 = ax.twinx()
+    plot_band(ax2, monthly, "cost_per_person", "council cost per person (right)", color="black")
+    ax2.set_ylabel("GBP per person per month")
+    ax2.legend(loc="lower right", fontsize=8)
+    return _finish(fig, ax, "Cost by kind", "GBP thousand per month", path)
+
+
+def equity(monthly: pd.DataFrame, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for col, label in {"gap_control": "control", "gap_option1": "direct-payment take-up",
+                       "gap_met_need": "met need", "equity_gap": "wellbeing (headline)"}.items():
+        plot_band(ax, monthly, col, label)
+    ax.axhline(0, color="grey", linewidth=0.8)
+    return _finish(fig, ax, "Equity: Q5 (least deprived) minus Q1 (most deprived)", "gap", path)
+
+
+FIGURES = {"uptake": uptake, "day_centres": day_centres, "providers": providers, "cost": cost, "equity": equity}
+
+
+def all_figures(monthly: pd.DataFrame, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    return [f(monthly, out / f"{name}.png") for name, f in FIGURES.items()]

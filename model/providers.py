@@ -1,0 +1,79 @@
+"""Providers (ODD 7.9): cost structures, reserves, prices, capacity, exit and entry.
+
+Four types with distinct cost structures: day centres (building-based, high fixed cost, places),
+home-care agencies (office overhead, hourly staff), personal assistants (self-employed, almost no
+fixed cost, one or two employers) and community groups (low fixed cost, short sessions). Each
+month income (block contracts and spot purchases) minus fixed and variable cost moves reserves;
+a provider whose reserves stay negative for ``exit_after_months`` exits and its clients are
+displaced. Entrants appear where people are left unmatched and the expected margin (plus any
+market-shaping grant spread over a year) is positive. The seeds: day centres "need more customers
+to stay viable" once block income is replaced by spot purchasing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.budgets import WEEKS_PER_MONTH
+from model.scenario import Providers, ProviderType
+
+
+def operating_result(income: np.ndarray | float, hours: np.ndarray | float, variable_cost: np.ndarray | float,
+                     fixed_cost: np.ndarray | float) -> np.ndarray:
+    """Monthly surplus: income less variable cost per hour delivered less fixed cost."""
+    return np.asarray(income) - np.asarray(variable_cost) * hours - np.asarray(fixed_cost)
+
+
+def next_price(price: np.ndarray | float, occupancy: np.ndarray | float, variable_cost: np.ndarray | float,
+               ref_price: np.ndarray | float, p: Providers) -> np.ndarray:
+    """Full books (90%+) raise the price, up to ``max_price_markup`` above the type's starting
+    price; books under half full lower it, never below 1.05 x variable cost."""
+    up = np.minimum(np.asarray(price) * (1 + p.price_adjust), np.asarray(ref_price) * (1 + p.max_price_markup))
+    up = np.maximum(up, price)
+    down = np.maximum(np.asarray(price) * (1 - p.price_adjust), np.asarray(variable_cost) * 1.05)
+    occ = np.asarray(occupancy)
+    return np.where(occ >= 0.9, up, np.where(occ < 0.5, np.minimum(price, down), price))
+
+
+def next_capacity(capacity: np.ndarray | int, occupancy: np.ndarray | float, profit: np.ndarray | float,
+                  growth: np.ndarray | float) -> np.ndarray:
+    """Providers that are full (95%+) and in surplus grow by ``growth`` of their capacity."""
+    grow = (np.asarray(occupancy) >= 0.95) & (np.asarray(profit) > 0)
+    return np.asarray(capacity) + np.where(grow, np.ceil(np.asarray(growth) * capacity), 0).astype(np.int64)
+
+
+def next_neg_months(reserves: np.ndarray | float, neg_months: np.ndarray | int) -> np.ndarray:
+    """Consecutive months with negative reserves."""
+    return np.where(np.asarray(reserves) < 0, np.asarray(neg_months) + 1, 0)
+
+
+def exits(neg_months: np.ndarray | int, p: Providers) -> np.ndarray:
+    """Providers exit after ``exit_after_months`` months of negative reserves."""
+    return np.asarray(neg_months) >= p.exit_after_months
+
+
+def expected_margin(t: ProviderType, clients: float, hours_per_client: float) -> float:
+    """Monthly margin an entrant expects from ``clients`` clients of ``hours_per_client`` hours."""
+    hours = min(hours_per_client, t.max_hours * WEEKS_PER_MONTH)
+    return (t.price - t.variable_cost) * hours * clients - t.fixed_cost
+
+
+def entrants(unmet: int, mean_hours: float, t: ProviderType, p: Providers, grant: float,
+             rng: np.random.Generator) -> int:
+    """Entrants of one type in one council this month: if at least ``entry_min_unmet`` people
+    wanting this type were left unmatched and the margin (plus a grant spread over 12 months) is
+    positive, each of up to ``ceil(unmet / capacity)`` potential entrants enters with
+    ``entry_probability``."""
+    if unmet < p.entry_min_unmet:
+        return 0
+    margin = expected_margin(t, min(unmet, t.capacity), mean_hours) + grant / 12.0
+    if margin <= 0:
+        return 0
+    return int(rng.binomial(min(p.max_entries_per_month, int(np.ceil(unmet / t.capacity))), p.entry_probability))
+
+
+def breakeven_occupancy(fixed_cost: np.ndarray | float, capacity: np.ndarray | int, hours_per_client: np.ndarray | float,
+                        price: np.ndarray | float, variable_cost: np.ndarray | float) -> np.ndarray:
+    """Occupancy at which income covers cost: fixed / (capacity x hours per client x unit margin)."""
+    margin = np.maximum((np.asarray(price) - variable_cost) * hours_per_client * capacity, 1e-9)
+    return np.asarray(fixed_cost) / margin

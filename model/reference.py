@@ -1,0 +1,275 @@
+"""The per-agent reference engine: the same schedule as :mod:`model.vector`, one agent at a time.
+
+This is the readable statement of the model and the other side of the docking tests. Each phase
+walks the agents (people, carers, providers) and applies the rule to one of them; council-level
+steps (arrivals, block contracts, entry) are shared with the vectorised engine. It is slow by
+design (microseconds per person-month); use ``--engine agents`` to check the default engine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model import budgets, demography, market, outcomes, providers, rollout, support
+from model.agents import Carer, Person, Provider
+from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE, NO_PROVIDER
+from model.vector import VectorEngine
+
+
+class ReferenceEngine(VectorEngine):
+    """Per-agent engine (``--engine agents``)."""
+
+    def people(self) -> list[Person]:
+        return list(self.m.agents_by_type.get(Person, []))
+
+    # ------------------------------------------------------------------ 1. demography
+    def demography(self) -> None:
+        m = self.m
+        leavers = []
+        for person in self.people():
+            if person.leaves():
+                leavers.append(person.row)
+            else:
+                person.grow_older()
+        m.depart(np.array(leavers, dtype=np.int64))
+        stock = np.zeros(m.n_councils)
+        for person in self.people():
+            stock[person.council] += 1
+        for c, n in enumerate(demography.arrivals(stock, m.config.demography, m.rng)):
+            new = m.add_people(c, int(n))
+            m.people.review_in[new] = 0
+            m.ledger.arrivals[c] += new.size
+
+    # ------------------------------------------------------------------ 2-3. rollout and reviews
+    def rollout_and_reviews(self) -> np.ndarray:
+        m, L = self.m, self.m.ledger
+        share = [rollout.offered_share(m.month, c.rollout) for c in m.config.councils]
+        m.set_block_places()
+        due = []
+        for person in self.people():
+            if not person.offered and m.people.offer_rank[person.row] < share[person.council]:
+                person.offered = True
+                person.review_in = 0
+            person.review_in = person.review_in - 1
+            if person.review_in <= 0:
+                person.review_in = m.interval[person.council]
+                L.assessments[person.council] += 1
+                L.assessment[person.council] += m.config.councils[person.council].finance.assessment_cost
+                person.review()
+                due.append(person.row)
+        return np.array(due, dtype=np.int64)
+
+    # ------------------------------------------------------------------ 4-5. support and choice
+    def support_and_choice(self, due: np.ndarray) -> None:
+        m, L = self.m, self.m.ledger
+        agents = [m.person_agents[r] for r in due.tolist()]
+        agents = [a for a in agents if a.eligible]
+        for c, spec in enumerate(m.config.councils):
+            queue = [a for a in agents if a.council == c and a.offered]
+            if not queue:
+                continue
+            in_council = sum(1 for a in self.people() if a.council == c)
+            n_places = support.places(in_council, spec.support, m.rng.random())
+            keyed = sorted(queue, key=lambda a: float(support.priority(a.quintile, m.rng.random(), spec.support)))
+            for i, a in enumerate(keyed):
+                a.supported = i < n_places
+                if a.supported:
+                    L.supported[c] += 1
+                    L.support[c] += spec.support.cost_per_person
+        for a in agents:
+            new = a.choose_option() if a.offered else 3
+            if new != a.option:
+                m.release(np.array([a.row]), np.array([True, True]))
+            a.option = new
+
+    # ------------------------------------------------------------------ 6. matching
+    def matching(self) -> None:
+        """The rationing rule of :mod:`model.market`, seeker by seeker and provider by provider."""
+        m, P, p, rng = self.m, self.m.people, self.m.config.providers, self.m.rng
+        seekers = []
+        for person in self.people():
+            if person.option > 0 and person.budget > 0 and person.required > 0:
+                for slot in (0, 1):
+                    mode = int(market.SLOT_MODES[person.option, slot])
+                    if mode != MODE_NONE and person.providers[slot] == NO_PROVIDER:
+                        seekers.append((person, slot, mode))
+        appeal_of, type_level_of = {}, {}
+        for prov in m.agents_by_type.get(Provider, []):
+            for cm in (False, True):
+                appeal_of[prov.row, cm] = float(market.provider_appeal(
+                    prov.rating, prov.price, m.type_price[prov.ptype], prov.block_places, cm, p))
+                # Choosing the type, the council does not weigh block contracts.
+                type_level_of[prov.row, cm] = float(market.provider_appeal(
+                    prov.rating, prov.price, m.type_price[prov.ptype], 0, cm, p))
+        tappeal = {(id(pe), slot): market.type_appeal(pe.dc_affinity, pe.over65, mode, p)
+                   for pe, slot, mode in seekers}
+        pending = list(seekers)
+        self._record_unmet_agents(seekers, tappeal)
+        for _ in range(p.matching_rounds):
+            if not pending:
+                break
+            # Free providers by (council, type), with their weights for each kind of chooser.
+            open_by = {}
+            for prov in m.agents_by_type.get(Provider, []):
+                if prov.free > 0:
+                    open_by.setdefault((prov.council, prov.ptype), []).append(prov)
+            applications: dict[int, list[tuple[float, tuple]]] = {}
+            still = []
+            for seeker in pending:
+                person, slot, mode = seeker
+                cm = mode == MODE_COUNCIL
+                util = np.array(tappeal[id(person), slot], dtype=float)
+                for t in range(4):
+                    open_t = open_by.get((person.council, t), [])
+                    total = sum(np.exp(type_level_of[q.row, cm]) for q in open_t)
+                    util[t] = util[t] + np.log(total / len(open_t)) if total > 0 else -np.inf
+                if not np.isfinite(util).any():
+                    continue
+                t = int(self._choose(util, rng.random()))
+                options = open_by[(person.council, t)]
+                weights = np.cumsum([np.exp(appeal_of[q.row, cm]) for q in options])
+                target = rng.random() * weights[-1]
+                chosen = options[min(int(np.searchsorted(weights, target, side="right")), len(options) - 1)]
+                applications.setdefault(chosen.row, []).append((rng.random(), seeker))
+                still.append(seeker)
+            accepted = set()
+            for row, apps in applications.items():
+                prov = m.provider_agents[row]
+                for _, (person, slot, _) in sorted(apps, key=lambda x: x[0])[: max(prov.free, 0)]:
+                    P.provider[person.row, slot] = row
+                    prov.clients = prov.clients + 1
+                    accepted.add((id(person), slot))
+            pending = [s for s in still if (id(s[0]), s[1]) not in accepted]
+        for person, slot, _ in seekers:
+            if person.providers[slot] == NO_PROVIDER:
+                m.ledger.unmatched[person.council] += 1
+
+    @staticmethod
+    def _choose(util: np.ndarray, u: float) -> int:
+        from model.choice import choose
+        return int(choose(util, u)) - 1
+
+    def _record_unmet_agents(self, seekers: list, tappeal: dict) -> None:
+        """Entry signal: seekers whose most wanted type has no free place in their council."""
+        m = self.m
+        free = np.zeros((m.n_councils, 4))
+        for prov in m.agents_by_type.get(Provider, []):
+            free[prov.council, prov.ptype] += prov.free > 0
+        self.unmet = np.zeros((m.n_councils, 4))
+        self.unmet_hours = np.zeros((m.n_councils, 4))
+        for person, slot, _ in seekers:
+            t = self._choose(tappeal[id(person), slot], m.rng.random())
+            if free[person.council, t] == 0:
+                self.unmet[person.council, t] += 1
+                self.unmet_hours[person.council, t] += person.required
+
+    # ------------------------------------------------------------------ 6. purchasing
+    def purchasing(self) -> None:
+        m, L = self.m, self.m.ledger
+        direct_share = m.config.choice.option4_direct_share
+        for prov in m.agents_by_type.get(Provider, []):
+            prov.income, prov.hours = 0.0, 0.0
+            if prov.block_places > 0:
+                pay = prov.block_places * prov.price * m.type_maxh[0] * budgets.WEEKS_PER_MONTH
+                prov.income = pay
+                L.block_paid[prov.council] += pay
+                L.services_by_option[prov.council, 2] += pay
+        block_used: dict[int, int] = {}
+        self.bonus = np.zeros(m.people.n)
+        for person in sorted(self.people(), key=lambda a: a.row):
+            person.delivered, person.respite = 0.0, 0.0
+            if person.option == 0:
+                continue
+            shares = market.slot_shares(person.option, direct_share)
+            c, col = person.council, person.option - 1
+            for slot in (0, 1):
+                mode = int(market.SLOT_MODES[person.option, slot])
+                if mode == MODE_DIRECT:
+                    credit = person.budget * shares[slot]
+                    person.dp_balance = person.dp_balance + credit
+                    L.dp_paid[c] += credit
+                    L.services_by_option[c, col] += credit
+                row = int(person.providers[slot])
+                if row < 0:
+                    continue
+                prov = m.provider_agents[row]
+                t = prov.ptype
+                hours = float(market.hours_bought(person.required, person.budget, shares[slot], prov.price,
+                                                  m.type_maxh[t]))
+                cost = hours * prov.price
+                if mode == MODE_COUNCIL and prov.block_places > 0:
+                    used = block_used.get(row, 0)
+                    if used < prov.block_places:
+                        block_used[row] = used + 1
+                        cost = 0.0
+                if mode == MODE_DIRECT:
+                    person.dp_balance = person.dp_balance - cost
+                    L.dp_spent[c] += cost
+                elif mode in (MODE_ISF, MODE_COUNCIL):
+                    L.direct_paid[c] += cost
+                    L.services_by_option[c, col] += cost
+                prov.income = prov.income + cost
+                prov.hours = prov.hours + hours
+                intensity = hours / (m.type_maxh[t] * budgets.WEEKS_PER_MONTH)
+                person.delivered = person.delivered + hours
+                self.bonus[person.row] += m.type_bonus[t] * intensity
+                person.respite = person.respite + m.type_respite[t] * intensity
+        for prov in m.agents_by_type.get(Provider, []):
+            L.provider_received[prov.council] += prov.income
+
+    # ------------------------------------------------------------------ 7. carers
+    def carers(self) -> None:
+        L, c = self.m.ledger, self.m.config.carers
+        for carer in list(self.m.agents_by_type.get(Carer, [])):
+            if not carer.caring:
+                continue
+            broke, crisis = carer.care()
+            council = self.m.people.council[carer.row]
+            L.breakdowns[council] += broke
+            L.admissions[council] += crisis
+            L.crisis[council] += crisis * c.crisis_cost
+
+    # ------------------------------------------------------------------ 8. outcomes
+    def outcomes(self) -> None:
+        m = self.m
+        for person in sorted(self.people(), key=lambda a: a.row):
+            person.evaluate(float(self.bonus[person.row]))
+        sums: dict[int, list[float]] = {}
+        for person in self.people():
+            for row in person.providers:
+                if row >= 0:
+                    sums.setdefault(int(row), []).append(person.satisfaction)
+        memory = m.config.providers.rating_memory
+        for prov in m.agents_by_type.get(Provider, []):
+            sats = sums.get(prov.row)
+            if sats:
+                prov.rating = float(outcomes.next_rating(prov.rating, float(np.mean(sats)), True, memory))
+
+    # ------------------------------------------------------------------ 9. providers
+    def providers(self) -> None:
+        m, p = self.m, self.m.config.providers
+        closing = []
+        for prov in list(m.agents_by_type.get(Provider, [])):
+            t = prov.ptype
+            profit = float(providers.operating_result(prov.income, prov.hours, m.type_var[t], m.type_fixed[t]))
+            prov.profit = profit
+            prov.reserves = prov.reserves + profit
+            prov.neg_months = int(providers.next_neg_months(prov.reserves, prov.neg_months))
+            occ = prov.clients / max(prov.capacity, 1)
+            prov.price = float(providers.next_price(prov.price, occ, m.type_var[t], m.type_price[t], p))
+            prov.capacity = int(providers.next_capacity(prov.capacity, occ, profit, m.type_growth[t]))
+            if providers.exits(prov.neg_months, p):
+                closing.append(prov.row)
+        m.close_providers(np.array(sorted(closing), dtype=np.int64))
+        self.entry()
+
+    # ------------------------------------------------------------------ 10. finance
+    def finance(self) -> None:
+        m, L = self.m, self.m.ledger
+        with_package = np.zeros(m.n_councils)
+        for person in self.people():
+            if person.option > 0:
+                L.admin[person.council] += m.config.councils[person.council].finance.admin_cost[person.option - 1]
+                with_package[person.council] += 1
+        for council in m.councils:
+            council.account(int(with_package[council.index]))

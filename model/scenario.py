@@ -1,0 +1,624 @@
+"""The scenario schema: every parameter of the model, typed, with unit, range and source.
+
+A scenario is a TOML file. This module is the one place that knows the file format: it loads a
+file (following ``extends = "other"`` to a base scenario), applies ``--set dotted.key=value``
+overrides, and validates the result against the schema below. Validation errors become a
+:class:`ScenarioError` whose message is one line naming the field and what is allowed.
+
+Every numeric parameter is declared with :func:`param`, which records its unit, its documented
+range and its source (a row of ``model/data/reference_figures.csv`` or an honest "assumption").
+``docs/parameters.md`` is generated from these declarations (``python -m model.scenario``).
+
+This module imports nothing else from the project.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+GROUPS = ("older", "physical_disability", "learning_disability", "mental_health")
+AGE_BANDS = ("18-39", "40-64", "65-79", "80+")
+QUINTILES = ("Q1", "Q2", "Q3", "Q4", "Q5")  # Q1 = most deprived
+OPTIONS = ("option1", "option2", "option3", "option4")
+PROVIDER_TYPES = ("day_centre", "agency", "personal_assistant", "community_group")
+
+
+class ScenarioError(ValueError):
+    """A scenario (file, override or parameter space) that cannot be used; the message is one line."""
+
+
+def param(default: Any, lo: float | None = None, hi: float | None = None, *, unit: str,
+          source: str = "assumption", doc: str) -> Any:
+    """Declare a parameter: default, inclusive range [lo, hi], unit, source and meaning."""
+    return Field(default, ge=lo, le=hi, description=doc,
+                 json_schema_extra={"unit": unit, "source": source, "range": [lo, hi]})
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _check_shares(values: list[float], name: str, n: int) -> None:
+    if len(values) != n:
+        raise ValueError(f"{name} needs exactly {n} shares, got {len(values)}")
+    if any(v < 0 for v in values) or abs(sum(values) - 1.0) > 1e-6:
+        raise ValueError(f"{name} must be {n} non-negative shares summing to 1")
+
+
+# --------------------------------------------------------------------------------------------
+# Run settings
+# --------------------------------------------------------------------------------------------
+class Run(Strict):
+    months: int = param(120, 1, 600, unit="months", doc="Simulated horizon.")
+    people: int = param(2000, 10, 5_000_000, unit="people",
+                        doc="Initial number of people known to the councils (split by population_share).")
+    seed: int = param(20261122, 0, 2**63 - 1, unit="-", doc="Root seed of the SeedSequence.")
+    replications: int = param(5, 1, 10_000, unit="runs", doc="Replications for `carecon run`.")
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Demography
+# --------------------------------------------------------------------------------------------
+class Demography(Strict):
+    group_mix: list[float] = param(
+        [0.55, 0.20, 0.15, 0.10], unit="share",
+        source="sco_sds_age_2016 (71% aged 65+) and sco_client_mix_2015; split is an assumption",
+        doc="Shares of older people, physical disability, learning disability, mental health.")
+    under65_older_share: float = param(0.0, 0, 1, unit="share",
+                                       doc="Share of the 'older people' group below 65 (0 by definition).")
+    over65_share_other_groups: float = param(
+        0.35, 0, 1, unit="share", source="assumption, chosen so that ~71% of all clients are 65+ (sco_sds_age_2016)",
+        doc="Share of non-older client groups aged 65 or over.")
+    arrival_rate: float = param(0.012, 0, 0.2, unit="per person per month",
+                                doc="New eligible referrals per month, per person currently on the books.")
+    departure_rate: list[float] = param(
+        [0.011, 0.004, 0.002, 0.003], unit="per person per month",
+        doc="Monthly hazard of leaving (death, move to residential care) by client group.")
+    departure_need_factor: float = param(1.5, 0, 10, unit="multiplier at need 100",
+                                         doc="Departure hazard is multiplied by 1 + factor * need/100.")
+    need_mean: list[float] = param([45.0, 40.0, 42.0, 35.0], unit="points (0-100)",
+                                   doc="Mean assessed need at referral by client group.")
+    need_sd: float = param(15.0, 0, 50, unit="points", doc="Spread of need at referral.")
+    need_drift: list[float] = param([0.35, 0.12, 0.04, 0.0], unit="points per month",
+                                    doc="Mean monthly change in need by client group (frailty rises).")
+    need_noise: float = param(1.0, 0, 20, unit="points per month", doc="Monthly random change in need (sd).")
+    ageing_rate: float = param(1 / 180, 0, 1, unit="per person per month",
+                               doc="Monthly chance of moving to the next age band (bands span ~15-25 years).")
+    confidence_mean: float = param(0.6, 0, 1, unit="0-1", doc="Mean confidence to manage money and staff (Q5, under 65).")
+    confidence_deprivation_gradient: float = param(
+        0.06, 0, 0.25, unit="per quintile", doc="Confidence is lower by this much per quintile more deprived.")
+    confidence_age_penalty: float = param(0.15, 0, 0.5, unit="0-1",
+                                          doc="Confidence penalty for people aged 65 and over.")
+    confidence_sd: float = param(0.15, 0, 0.5, unit="0-1", doc="Individual spread of confidence.")
+    day_centre_affinity: list[float] = param(
+        [0.3, 0.15, 0.5, 0.2], unit="probability",
+        source="assumption; eng_dayc_older_attend_2018 (10% of supported older people attend) bounds the outcome",
+        doc="Chance a person of each group values building-based day care (respite, company).")
+    carer_probability: float = param(0.6, 0, 1, unit="probability",
+                                     source="assumption; sco_carers_2022 gives population counts only",
+                                     doc="Chance a person has an unpaid carer.")
+    carer_hours_mean: float = param(20.0, 0, 100, unit="hours per week",
+                                    source="sco_carers_supported_2022 (55% of supported carers give 50+ h)",
+                                    doc="Mean unpaid care hours given by a carer.")
+    over80_share: float = param(0.45, 0, 1, unit="share", doc="Share of people aged 65+ who are 80 or over.")
+    under40_share: float = param(0.4, 0, 1, unit="share", doc="Share of people under 65 who are under 40.")
+    peers: int = param(6, 0, 50, unit="people", doc="Peers each person hears from about options.")
+    peer_homophily: float = param(0.7, 0, 1, unit="probability",
+                                  doc="Chance that a peer is drawn from one's own deprivation quintile.")
+
+    @model_validator(mode="after")
+    def _shares(self) -> Demography:
+        _check_shares(self.group_mix, "demography.group_mix", 4)
+        for name in ("departure_rate", "need_mean", "need_drift", "day_centre_affinity"):
+            if len(getattr(self, name)) != 4:
+                raise ValueError(f"demography.{name} needs 4 values, one per client group")
+        if any(not 0 <= v <= 1 for v in self.departure_rate + self.day_centre_affinity):
+            raise ValueError("demography.departure_rate and day_centre_affinity must lie in [0, 1]")
+        if any(not 0 <= v <= 100 for v in self.need_mean):
+            raise ValueError("demography.need_mean must lie in [0, 100]")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Assessment and budgets
+# --------------------------------------------------------------------------------------------
+class Budgets(Strict):
+    eligibility_threshold: float = param(25.0, 0, 100, unit="points",
+                                         doc="Assessed need at or above which a person gets a budget.")
+    ras_rate: float = param(
+        45.0, 0, 500, unit="GBP per point per month",
+        source="calibrated: 0.5 h/week per point x 4.33 weeks at the 2023 home-care price "
+               "(uk_homecare_price_2023, 21.56 GBP/h) = 46.7",
+        doc="Resource allocation system: indicative budget = points x rate.")
+    hours_per_point: float = param(0.5, 0, 5, unit="hours per week per point",
+                                   doc="Care hours a week that one point of need represents.")
+    review_tighten_threshold: float = param(2.0, 0, 20, unit="points",
+                                            doc="Yearly review: threshold rise when the council is over budget.")
+    review_cut_rate: float = param(0.03, 0, 0.5, unit="share",
+                                   doc="Yearly review: cut in the RAS rate when the council is over budget.")
+    over_budget_tolerance: float = param(0.02, 0, 1, unit="share of budget",
+                                         doc="Overspend tolerated before the council tightens.")
+    clawback_buffer_months: float = param(2.0, 0, 24, unit="months of budget",
+                                          doc="Unspent direct-payment balance above this is clawed back at review.")
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Option choice
+# --------------------------------------------------------------------------------------------
+class Choice(Strict):
+    control: list[float] = param([1.0, 0.6, 0.0, 0.6], unit="0-1",
+                                 doc="Control each option gives (Options 1-4).")
+    burden: list[float] = param([1.0, 0.3, 0.0, 0.6], unit="0-1",
+                                doc="Burden of managing money and employing staff, by option.")
+    beta_control: float = param(1.6, 0, 10, unit="utility per unit control", doc="Value of control.")
+    beta_burden: float = param(3.0, 0, 10, unit="utility per unit burden",
+                               doc="Weight of burden, scaled by (1 - confidence).")
+    beta_peer: float = param(1.5, 0, 10, unit="utility per unit peer signal",
+                             doc="Weight of peers' (satisfied) experience of an option.")
+    inertia: float = param(1.5, 0, 10, unit="utility", doc="Status-quo bonus for one's current option.")
+    asc_over65: list[float] = param(
+        [-1.2, -0.9, 0.0, -0.9], unit="utility",
+        source="assumption calibrated to sco_option3_65plus_2015 (86% of 65+ on Option 3)",
+        doc="Option-specific constants for people aged 65+.")
+    asc_group: list[float] = param(
+        [0.3, 0.0, 0.0, -0.3], unit="utility",
+        source="assumption; sco_dp_client_group_2012 (direct payments skew to physical disability)",
+        doc="Extra constant for Option 1 by client group (older, PD, LD, MH).")
+    option4_direct_share: float = param(0.5, 0, 1, unit="share of budget",
+                                        doc="Part of an Option 4 budget taken as a direct payment.")
+    switch_satisfaction: float = param(0.4, 0, 1, unit="0-1",
+                                       doc="Satisfaction below which a person is dissatisfied.")
+    switch_after_months: int = param(3, 1, 60, unit="months",
+                                     doc="Months dissatisfied before switching provider or asking for a review.")
+
+    @model_validator(mode="after")
+    def _lengths(self) -> Choice:
+        for name in ("control", "burden", "asc_over65", "asc_group"):
+            if len(getattr(self, name)) != 4:
+                raise ValueError(f"choice.{name} needs 4 values")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# 6 and 9. Providers and market
+# --------------------------------------------------------------------------------------------
+class ProviderType(Strict):
+    price: float = param(20.0, 0, 500, unit="GBP per hour", doc="Starting price per hour of support.")
+    variable_cost: float = param(16.0, 0, 500, unit="GBP per hour", doc="Cost per hour delivered.")
+    fixed_cost: float = param(2000.0, 0, 1e6, unit="GBP per month", doc="Fixed cost (building, core staff).")
+    capacity: int = param(20, 1, 10_000, unit="clients", doc="Clients a new provider can take.")
+    max_hours: float = param(40.0, 0, 168, unit="hours per week per client",
+                             doc="Most hours a week one client can get from this type.")
+    per_1000: float = param(5.0, 0, 1000, unit="providers per 1000 people", doc="Providers at the start.")
+    quality_mean: float = param(0.7, 0, 1, unit="0-1", doc="Mean quality of a new provider.")
+    quality_sd: float = param(0.1, 0, 0.5, unit="0-1", doc="Spread of provider quality.")
+    reserve_months: float = param(3.0, 0, 60, unit="months of fixed cost", doc="Starting reserves.")
+    wellbeing_bonus: float = param(0.0, 0, 1, unit="wellbeing points",
+                                   doc="Wellbeing gain from attending (company, activity).")
+    respite: float = param(0.0, 0, 1, unit="strain per month at full use", doc="Respite given to an unpaid carer.")
+    growth: float = param(0.0, 0, 1, unit="share of capacity per month",
+                          doc="Capacity added in a month when full and in surplus.")
+
+
+def _ptype(**kw: Any) -> Any:
+    return Field(default_factory=lambda: ProviderType(**kw))
+
+
+class Providers(Strict):
+    day_centre: ProviderType = _ptype(
+        price=6.0, variable_cost=2.5, fixed_cost=8500.0, capacity=35, max_hours=18.0, per_1000=7.0,
+        quality_mean=0.65, reserve_months=2.0, wellbeing_bonus=0.18, respite=0.12)
+    agency: ProviderType = _ptype(
+        price=21.56, variable_cost=18.5, fixed_cost=6000.0, capacity=40, max_hours=40.0, per_1000=16.0,
+        quality_mean=0.6, reserve_months=3.0, growth=0.05)
+    personal_assistant: ProviderType = _ptype(
+        price=14.0, variable_cost=12.5, fixed_cost=60.0, capacity=2, max_hours=40.0, per_1000=2.0,
+        quality_mean=0.75, reserve_months=2.0)
+    community_group: ProviderType = _ptype(
+        price=8.0, variable_cost=4.0, fixed_cost=1500.0, capacity=25, max_hours=8.0, per_1000=3.0,
+        quality_mean=0.7, reserve_months=3.0, wellbeing_bonus=0.1, respite=0.05, growth=0.03)
+    type_preference: list[float] = param(
+        [-2.5, 0.0, 0.0, -0.5], unit="utility",
+        source="assumption; the seeds: people holding budgets choose alternatives to day centres",
+        doc="Appeal of day centre, agency, personal assistant, community group to a person choosing (Options 1, 2).")
+    council_type_preference: list[float] = param(
+        [-1.5, 0.0, 0.0, -1.0], unit="utility",
+        doc="Appeal of each type when the council arranges care (Option 3): day centres as historically.")
+    affinity_bonus: list[float] = param(
+        [3.0, 0.0, 0.0, 2.0], unit="utility", doc="Extra appeal of each type to people who value day care.")
+    pa_under65_bonus: float = param(1.2, 0, 10, unit="utility",
+                                    source="assumption; eng_pa_employers_2022 (32% of DP recipients employ PAs)",
+                                    doc="Extra appeal of employing a personal assistant to people under 65.")
+    block_bonus: float = param(2.0, 0, 20, unit="utility",
+                               doc="Council preference for providers holding block contracts.")
+    matching_rounds: int = param(3, 1, 20, unit="rounds per month",
+                                 doc="Rounds of the matching rule each month (see docs/ODD.md, rationing).")
+    beta_rating: float = param(3.0, 0, 20, unit="utility per rating point", doc="Weight of provider ratings.")
+    beta_price: float = param(2.0, 0, 20, unit="utility per relative price", doc="Weight of price in choice.")
+    rating_memory: float = param(0.8, 0, 1, unit="share", doc="Weight of last month's rating (EWMA).")
+    price_adjust: float = param(0.01, 0, 0.2, unit="share per month",
+                                doc="Price change per month under full or empty books.")
+    max_price_markup: float = param(0.25, 0, 5, unit="share of starting price",
+                                    doc="Prices rise at most this far above the type's starting price.")
+    exit_after_months: int = param(6, 1, 120, unit="months", doc="Months with negative reserves before exit.")
+    entry_probability: float = param(0.3, 0, 1, unit="per month",
+                                     doc="Chance a profitable gap is filled by an entrant in a month.")
+    entry_min_unmet: int = param(3, 1, 10_000, unit="people", doc="Unmet demand that signals an entry gap.")
+    max_entries_per_month: int = param(5, 0, 1000, unit="providers", doc="Entrants per type, council and month.")
+
+    @model_validator(mode="after")
+    def _lists(self) -> Providers:
+        for name in ("type_preference", "council_type_preference", "affinity_bonus"):
+            if len(getattr(self, name)) != 4:
+                raise ValueError(f"providers.{name} needs 4 values, one per provider type")
+        for name in PROVIDER_TYPES:
+            t = getattr(self, name)
+            if t.variable_cost > t.price * 1.5:
+                raise ValueError(f"providers.{name}: variable_cost must be at most 1.5 x price")
+        return self
+
+    def types(self) -> list[ProviderType]:
+        return [getattr(self, name) for name in PROVIDER_TYPES]
+
+
+# --------------------------------------------------------------------------------------------
+# 7. Unpaid carers
+# --------------------------------------------------------------------------------------------
+class Carers(Strict):
+    strain_per_hour: float = param(0.003, 0, 0.1, unit="strain per month per weekly hour",
+                                   doc="Strain added each month by each weekly hour of care.")
+    strain_unmet: float = param(0.06, 0, 1, unit="strain per month at no formal care",
+                                doc="Strain added by the person's unmet need.")
+    recovery: float = param(0.12, 0, 1, unit="share per month", doc="Share of strain shed each month.")
+    breakdown_threshold: float = param(0.75, 0, 1, unit="0-1", doc="Strain above which breakdown may occur.")
+    breakdown_probability: float = param(0.02, 0, 1, unit="per month",
+                                         source="assumption; uk_carer_strain_2024 (57% often overwhelmed)",
+                                         doc="Monthly breakdown chance above the threshold.")
+    breakdown_need_jump: float = param(10.0, 0, 100, unit="points", doc="Need added when a carer breaks down.")
+    crisis_probability: float = param(0.35, 0, 1, unit="probability",
+                                      doc="Chance a breakdown causes an emergency admission.")
+    crisis_cost: float = param(5500.0, 0, 1e6, unit="GBP per admission", doc="Cost of an emergency admission.")
+    replacement_value: float = param(25.0, 0, 500, unit="GBP per hour", source="uk_unpaid_care_value_2021",
+                                     doc="Replacement value of an hour of unpaid care.")
+
+
+# --------------------------------------------------------------------------------------------
+# 8. Outcomes and voice
+# --------------------------------------------------------------------------------------------
+class Outcomes(Strict):
+    w_base: float = param(0.2, 0, 1, unit="wellbeing", doc="Wellbeing with no care, no control and no burden.")
+    w_met_need: float = param(0.5, 0, 1, unit="wellbeing per unit met need", doc="Wellbeing from met need.")
+    w_control: float = param(0.2, 0, 1, unit="wellbeing per unit control", doc="Wellbeing from control.")
+    w_burden: float = param(0.15, 0, 1, unit="wellbeing per unit felt burden", doc="Wellbeing lost to burden.")
+    satisfaction_quality_weight: float = param(0.5, 0, 1, unit="share",
+                                               doc="Weight of provider quality (vs met need) in satisfaction.")
+    satisfaction_noise: float = param(0.1, 0, 1, unit="0-1", doc="Monthly noise in satisfaction (sd).")
+
+
+# --------------------------------------------------------------------------------------------
+# Councils: rollout, support, commissioning and finance
+# --------------------------------------------------------------------------------------------
+class Rollout(Strict):
+    start_month: int = param(6, 0, 600, unit="month", doc="Month the SDS offer starts.")
+    duration_months: int = param(36, 0, 600, unit="months",
+                                 source="Scottish rollout (BRIEF): one to three years",
+                                 doc="Months over which the offer reaches everyone.")
+    offer: bool = param(True, unit="-", doc="Whether the council offers the SDS choice at all.")
+    options: list[int] = param([1, 2, 3, 4], unit="option numbers", doc="Options the council offers.")
+    review_interval_months: int = param(12, 1, 120, unit="months", doc="Months between reviews.")
+
+    @model_validator(mode="after")
+    def _options(self) -> Rollout:
+        if not self.options or any(o not in (1, 2, 3, 4) for o in self.options) or 3 not in self.options:
+            raise ValueError("rollout.options must be a list drawn from 1-4 that includes 3")
+        return self
+
+
+class Support(Strict):
+    capacity: float = param(4.0, 0, 1000, unit="people per 1000 per month",
+                            doc="People an adviser/broker service can support each month, per 1000 people.")
+    targeting: Literal["first_come", "most_deprived"] = param(
+        "first_come", unit="-", doc="Who is supported first among those choosing this month.")
+    burden_reduction: float = param(0.6, 0, 1, unit="share", doc="Share of burden removed by support.")
+    cost_per_person: float = param(350.0, 0, 1e5, unit="GBP per person supported", doc="Cost of one episode.")
+
+
+class Commissioning(Strict):
+    block_share: float = param(0.8, 0, 1, unit="share of day-centre places",
+                               doc="Day-centre places held on block contracts before rollout.")
+    block_retention: float = param(0.1, 0, 1, unit="share",
+                                   doc="Share of block contracts kept once rollout is complete.")
+    market_shaping_grant: float = param(0.0, 0, 1e6, unit="GBP per entrant",
+                                        doc="Start-up grant to entrants filling a gap (counts as support spend).")
+
+
+class Finance(Strict):
+    annual_budget_per_person: float = param(
+        15000.0, 0, 1e6, unit="GBP per person per year",
+        source="calibrated: baseline spend is about 13,000 GBP a year per person, leaving headroom for rollout; sco_sds_budget_2015 / sco_sds_clients_2015 "
+               "give a 2015 lower bound of 383m / 53,319 = 7,183 GBP",
+        doc="Care budget; the council compares spend with it at the yearly review.")
+    assessment_cost: float = param(250.0, 0, 1e5, unit="GBP per assessment or review", doc="Social-work time.")
+    admin_cost: list[float] = param([25.0, 40.0, 30.0, 45.0], unit="GBP per person per month",
+                                    doc="Administration and monitoring by option (DP audit, ISF fee, commissioning).")
+
+    @model_validator(mode="after")
+    def _admin(self) -> Finance:
+        if len(self.admin_cost) != 4 or any(v < 0 for v in self.admin_cost):
+            raise ValueError("finance.admin_cost needs 4 non-negative values, one per option")
+        return self
+
+
+class Council(Strict):
+    name: str = Field(min_length=1, max_length=60, description="Council name.")
+    population_share: float = param(1.0, 0, 1, unit="share", doc="Share of the run's people in this council.")
+    deprivation: list[float] = param([0.2] * 5, unit="share", doc="Shares of people in quintiles Q1 (most deprived) to Q5.")
+    rollout: Rollout = Field(default_factory=Rollout)
+    support: Support = Field(default_factory=Support)
+    commissioning: Commissioning = Field(default_factory=Commissioning)
+    finance: Finance = Field(default_factory=Finance)
+
+    @model_validator(mode="after")
+    def _dep(self) -> Council:
+        _check_shares(self.deprivation, "deprivation", 5)
+        return self
+
+
+class Scenario(Strict):
+    """A complete, validated scenario."""
+
+    name: str = Field("unnamed", min_length=1, max_length=80)
+    description: str = Field("", max_length=4000)
+    question: str = Field("", max_length=4000)
+    run: Run = Field(default_factory=Run)
+    demography: Demography = Field(default_factory=Demography)
+    budgets: Budgets = Field(default_factory=Budgets)
+    choice: Choice = Field(default_factory=Choice)
+    providers: Providers = Field(default_factory=Providers)
+    carers: Carers = Field(default_factory=Carers)
+    outcomes: Outcomes = Field(default_factory=Outcomes)
+    councils: list[Council] = Field(min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _whole(self) -> Scenario:
+        total = sum(c.population_share for c in self.councils)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"councils.population_share must sum to 1 (got {total:g})")
+        names = [c.name for c in self.councils]
+        if len(set(names)) != len(names):
+            raise ValueError("councils.name must be unique")
+        for i, c in enumerate(self.councils):
+            end = c.rollout.start_month + c.rollout.duration_months
+            if c.rollout.offer and end > self.run.months:
+                raise ValueError(
+                    f"councils.{i}.rollout: start_month + duration_months = {end} must be at most "
+                    f"run.months = {self.run.months}")
+        return self
+
+    # ---------------------------------------------------------------- conveniences
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="python")
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A new scenario with dotted-key overrides applied (``{"run.months": 60}``), validated."""
+        data = self.to_dict()
+        for key, value in overrides.items():
+            set_dotted(data, key, value)
+        return validate(data, origin=f"scenario '{self.name}' with --set")
+
+    def to_toml(self) -> str:
+        import tomli_w
+
+        return tomli_w.dumps(self.to_dict())
+
+
+# --------------------------------------------------------------------------------------------
+# Loading, overrides and error messages
+# --------------------------------------------------------------------------------------------
+def _field_at(loc: tuple[Any, ...]) -> Any:
+    """The pydantic FieldInfo at a validation-error location, or None."""
+    cls: Any = Scenario
+    info = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(cls, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        info = fields[part]
+        ann = info.annotation
+        args = getattr(ann, "__args__", ())
+        cls = args[0] if args and isinstance(args[0], type) else ann
+    return info
+
+
+def _allowed(info: Any) -> str:
+    if info is None:
+        return ""
+    extra = info.json_schema_extra or {}
+    lo, hi = extra.get("range", [None, None])
+    unit = extra.get("unit", "")
+    unit = "" if unit in ("-", "") else f" {unit}"
+    if lo is not None and hi is not None:
+        return f"allowed: {lo:g} to {hi:g}{unit}"
+    if lo is not None:
+        return f"allowed: at least {lo:g}{unit}"
+    return f"allowed: {info.annotation.__name__ if hasattr(info.annotation, '__name__') else info.annotation}"
+
+
+def format_validation_error(err: ValidationError, origin: str) -> str:
+    """One line: where, which field, what is wrong, what is allowed."""
+    e = err.errors()[0]
+    loc = tuple(e["loc"])
+    field = ".".join(str(p) for p in loc) or "(top level)"
+    kind = e["type"]
+    if kind == "extra_forbidden":
+        parent = _field_at(loc[:-1]) if len(loc) > 1 else None
+        cls: Any = Scenario if parent is None else parent.annotation
+        cls = getattr(cls, "__args__", (cls,))[0] if not hasattr(cls, "model_fields") else cls
+        known = ", ".join(getattr(cls, "model_fields", {}).keys())
+        return f"{origin}: unknown key '{field}' (allowed keys here: {known})"
+    if kind == "missing":
+        return f"{origin}: missing required key '{field}'"
+    msg = e["msg"]
+    if kind == "value_error":
+        msg = msg.removeprefix("Value error, ")
+        return f"{origin}: {msg}"
+    allowed = _allowed(_field_at(loc))
+    got = e.get("input")
+    got_s = f"; got {got!r}" if not isinstance(got, dict | list) else ""
+    tail = f" ({allowed})" if allowed else ""
+    return f"{origin}: {field}: {msg.lower()}{tail}{got_s}"
+
+
+def validate(data: dict[str, Any], origin: str = "scenario") -> Scenario:
+    """Validate a scenario dictionary; raise ScenarioError with a one-line message."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(format_validation_error(err, origin)) from None
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``a.b.0.c`` in nested dicts/lists; unknown keys are left for validation to refuse."""
+    parts = key.split(".")
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError(f"--set {key}: index '{part}' is not one of 0 to {len(node) - 1}")
+            idx = int(part)
+            if last:
+                node[idx] = value
+            else:
+                node = node[idx]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                if part not in node:
+                    raise ScenarioError(f"--set {key}: unknown key '{part}'")
+                node = node[part]
+        else:
+            raise ScenarioError(f"--set {key}: '{part}' is below a value, not a section")
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``dotted.key=value``; the value is read as TOML (``60``, ``0.5``, ``"x"``, ``[1,3]``)."""
+    if "=" not in text:
+        raise ScenarioError(f"--set {text!r}: expected dotted.key=value")
+    key, raw = (s.strip() for s in text.split("=", 1))
+    if not key:
+        raise ScenarioError(f"--set {text!r}: empty key")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # a bare word is taken as a string
+    return key, value
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in top.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def scenario_path(name_or_path: str | Path) -> Path:
+    """A scenario name (``sds_rollout``) or a path to a TOML file."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        return p
+    return SCENARIO_DIR / f"{name_or_path}.toml"
+
+
+def read_toml_text(text: str, origin: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{origin}: not valid TOML ({err})") from None
+
+
+def _load_dict(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    origin = f"scenario '{path.name}'"
+    if not path.is_file():
+        names = ", ".join(list_scenarios())
+        raise ScenarioError(f"scenario '{path}' not found (known scenarios: {names})")
+    data = read_toml_text(path.read_text(encoding="utf-8"), origin)
+    return resolve_extends(data, origin, seen + (path.resolve(),))
+
+
+def resolve_extends(data: dict[str, Any], origin: str, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Follow ``extends = "name"`` to a built-in scenario and merge this file on top of it."""
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str) or base_name not in list_scenarios():
+        raise ScenarioError(f"{origin}: extends: must name a built-in scenario ({', '.join(list_scenarios())})")
+    base_path = SCENARIO_DIR / f"{base_name}.toml"
+    if base_path.resolve() in seen:
+        raise ScenarioError(f"{origin}: extends: '{base_name}' extends itself")
+    return _merge(_load_dict(base_path, seen), data)
+
+
+def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load, merge (``extends``), override and validate a scenario."""
+    path = scenario_path(name_or_path)
+    scenario = validate(_load_dict(path), origin=f"scenario '{path.name}'")
+    return scenario.with_overrides(overrides) if overrides else scenario
+
+
+def loads_scenario(text: str, origin: str = "uploaded scenario") -> Scenario:
+    """Validate scenario TOML text (an upload); ``extends`` may name a built-in scenario."""
+    return validate(resolve_extends(read_toml_text(text, origin), origin), origin=origin)
+
+
+def list_scenarios() -> list[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """Every numeric parameter: dotted name, default, range, unit, source, meaning."""
+    rows: list[dict[str, Any]] = []
+
+    def walk(cls: Any, prefix: str, instance: Any) -> None:
+        for name, info in cls.model_fields.items():
+            value = getattr(instance, name)
+            if isinstance(value, BaseModel):
+                walk(type(value), f"{prefix}{name}.", value)
+            elif info.json_schema_extra:
+                extra = info.json_schema_extra
+                rows.append({"name": prefix + name, "default": value, "range": extra["range"],
+                             "unit": extra["unit"], "source": extra["source"], "doc": info.description})
+
+    walk(Council, "councils.N.", Council(name="x"))
+    base = Scenario(councils=[Council(name="x")])
+    for section in ("run", "demography", "budgets", "choice", "providers", "carers", "outcomes"):
+        walk(type(getattr(base, section)), f"{section}.", getattr(base, section))
+    return rows
+
+
+def _markdown_table() -> str:
+    lines = ["# Parameters", "", "Generated by `python -m model.scenario` from `model/scenario.py`. "
+             "Ranges are inclusive; lists give one value per client group or option.", "",
+             "| parameter | default | range | unit | source | meaning |", "|---|---|---|---|---|---|"]
+    for r in parameter_table():
+        lo, hi = r["range"]
+        rng = "" if lo is None and hi is None else f"{lo:g} to {hi:g}" if hi is not None else f"≥ {lo:g}"
+        lines.append(f"| `{r['name']}` | {r['default']} | {rng} | {r['unit']} | {r['source']} | {r['doc']} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(_markdown_table(), end="")

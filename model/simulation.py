@@ -1,0 +1,86 @@
+"""Running the model: one run, or replications with independent seeds, as tidy tables.
+
+Seeds: a replication's generator is ``SeedSequence(root).spawn(R)[i]``, so replication ``i``
+of a scenario is the same run whoever asks for it (CLI, dashboard, experiments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model.economy import CareEconomy
+from model.scenario import Scenario
+
+#: Outputs summarised at the horizon by :meth:`RunResult.headline` (the experiments' outcomes).
+HEADLINE = ("share_option1", "share_option2", "share_option3", "share_option4", "equity_gap", "gap_control",
+            "gap_met_need", "ci_wellbeing", "unmet_need", "wellbeing", "dc_open", "dc_attendance",
+            "providers_active", "providers_in_deficit", "hhi", "cost_per_person", "council_spend",
+            "society_cost")
+
+
+@dataclass
+class RunResult:
+    """Tidy outputs of one or more runs (column ``replication`` identifies the run)."""
+
+    monthly: pd.DataFrame      # one row per month (per replication): every headline figure
+    breakdown: pd.DataFrame    # month, dimension, level, metric, value (per replication)
+    daycentres: pd.DataFrame   # month, council, provider, attendance, occupancy, breakeven, capacity
+
+    def headline(self) -> dict[str, float]:
+        """Figures at the horizon plus totals over the run (means over replications)."""
+        last = self.monthly[self.monthly["month"] == self.monthly["month"].max()]
+        out = {k: float(last[k].mean()) for k in HEADLINE}
+        reps = self.monthly.groupby("replication")
+        exits = sum(reps[f"exits_{t}"].sum() for t in ("day_centre", "agency", "personal_assistant", "community_group"))
+        out["provider_exits"] = float(exits.mean())
+        out["dc_closures"] = float(reps["exits_day_centre"].sum().mean())
+        out["displaced"] = float(reps["displaced"].sum().mean())
+        out["total_council_spend"] = float(reps["council_spend"].sum().mean())
+        return out
+
+
+def seeds_for(root: int, replications: int) -> list[np.random.SeedSequence]:
+    """Independent child seeds of ``root``, one per replication."""
+    return np.random.SeedSequence(root).spawn(replications)
+
+
+def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = None, engine: str = "vector",
+             replication: int = 0, months: int | None = None) -> RunResult:
+    """Run one model to the scenario's horizon and return its tables."""
+    model = CareEconomy(scenario, seed=seed, engine=engine)
+    model.run(months)
+    rec = model.recorder
+    monthly = pd.DataFrame(rec.rows)
+    monthly.insert(0, "replication", replication)
+    breakdown = pd.DataFrame(rec.breakdown_long())
+    breakdown.insert(0, "replication", replication)
+    dc = pd.DataFrame(np.concatenate(rec.daycentres) if rec.daycentres else np.empty((0, 7)),
+                      columns=["month", "council", "provider", "attendance", "occupancy", "breakeven_occupancy",
+                               "capacity"])
+    dc = dc.astype({"month": int, "council": int, "provider": int, "capacity": int})
+    dc["council"] = [scenario.councils[i].name for i in dc["council"]]
+    dc.insert(0, "replication", replication)
+    return RunResult(monthly, breakdown, dc)
+
+
+def combine(results: list[RunResult]) -> RunResult:
+    return RunResult(*(pd.concat([getattr(r, f) for r in results], ignore_index=True)
+                       for f in ("monthly", "breakdown", "daycentres")))
+
+
+def simulate_replications(scenario: Scenario, replications: int | None = None, seed: int | None = None,
+                          engine: str = "vector",
+                          progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Run ``replications`` independent replications in this process (experiments parallelise)."""
+    reps = scenario.run.replications if replications is None else replications
+    children = seeds_for(scenario.run.seed if seed is None else seed, reps)
+    out = []
+    for i, ss in enumerate(children):
+        out.append(simulate(scenario, ss, engine, replication=i))
+        if progress is not None:
+            progress(i + 1, reps)
+    return combine(out)

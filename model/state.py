@@ -1,0 +1,165 @@
+"""State as plain values: one row per person (and their carer), one row per provider.
+
+Both engines read and write the same arrays. The per-agent reference engine walks the rows one
+agent at a time; the vectorised engine applies each rule to whole columns. Rows are never reused:
+a person who leaves keeps their row with ``alive = False``, so peer links and outputs stay valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+NO_PROVIDER = -1
+
+# Management modes of a budget slot: who holds the money and who chooses the provider.
+MODE_NONE, MODE_COUNCIL, MODE_ISF, MODE_DIRECT = 0, 1, 2, 3
+
+
+class Table:
+    """A growable structure of arrays: ``FIELDS`` maps column name to (dtype, initial value)."""
+
+    FIELDS: ClassVar[dict[str, tuple[str, float]]] = {}
+    WIDE: ClassVar[dict[str, tuple[str, int, float]]] = {}  # name -> (dtype, width, fill)
+
+    def __init__(self, capacity: int, **widths: int) -> None:
+        self.n = 0
+        self._cap = max(16, capacity)
+        self._widths = {k: widths.get(k, w) for k, (_, w, _) in self.WIDE.items()}
+        for name, (dtype, fill) in self.FIELDS.items():
+            setattr(self, name, np.full(self._cap, fill, dtype=dtype))
+        for name, (dtype, _, fill) in self.WIDE.items():
+            setattr(self, name, np.full((self._cap, self._widths[name]), fill, dtype=dtype))
+
+    def _grow(self, need: int) -> None:
+        cap = self._cap
+        while cap < need:
+            cap *= 2
+        for name, (dtype, fill) in self.FIELDS.items():
+            new = np.full(cap, fill, dtype=dtype)
+            new[: self.n] = getattr(self, name)[: self.n]
+            setattr(self, name, new)
+        for name, (dtype, _, fill) in self.WIDE.items():
+            new = np.full((cap, self._widths[name]), fill, dtype=dtype)
+            new[: self.n] = getattr(self, name)[: self.n]
+            setattr(self, name, new)
+        self._cap = cap
+
+    def append(self, count: int, **columns: np.ndarray) -> slice:
+        """Add ``count`` rows; columns not given keep their initial value. Returns the new rows."""
+        if self.n + count > self._cap:
+            self._grow(self.n + count)
+        rows = slice(self.n, self.n + count)
+        for name, values in columns.items():
+            getattr(self, name)[rows] = values
+        self.n += count
+        return rows
+
+    def view(self, name: str) -> np.ndarray:
+        """The used part of a column."""
+        return getattr(self, name)[: self.n]
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, k).nbytes for k in (*self.FIELDS, *self.WIDE))
+
+
+class People(Table):
+    """People known to the councils, and the unpaid carer (if any) of each."""
+
+    FIELDS = {
+        "alive": ("bool", False),
+        "council": ("int16", 0),
+        "group": ("int8", 0),
+        "age_band": ("int8", 0),
+        "quintile": ("int8", 0),          # 0 = Q1, most deprived
+        "confidence": ("float32", 0.5),
+        "dc_affinity": ("bool", False),
+        "offer_rank": ("float32", 1.0),   # offered the SDS choice once the rollout share passes it
+        "need": ("float32", 0.0),         # assessed need, points 0-100
+        "eligible": ("bool", False),
+        "budget": ("float32", 0.0),       # GBP per month
+        "offered": ("bool", False),
+        "option": ("int8", 0),            # 0 = no package, 1-4 = SDS option
+        "review_in": ("int16", 0),        # months until the next review (<= 0: due)
+        "supported": ("bool", False),
+        "dp_balance": ("float64", 0.0),   # unspent direct-payment money held by the person
+        "required": ("float32", 0.0),     # formal hours needed this month
+        "delivered": ("float32", 0.0),    # formal hours received this month
+        "met_need": ("float32", 0.0),
+        "wellbeing": ("float32", 0.0),
+        "satisfaction": ("float32", 0.5),
+        "low_sat": ("int16", 0),
+        "has_carer": ("bool", False),
+        "carer_hours": ("float32", 0.0),  # hours a week the carer gives
+        "strain": ("float32", 0.0),
+        "respite": ("float32", 0.0),      # share of a full day-centre place used this month
+    }
+    WIDE = {
+        "provider": ("int32", 2, NO_PROVIDER),  # slot 0: main, slot 1: direct part of Option 4
+        "peers": ("int32", 6, -1),
+    }
+
+
+class Providers(Table):
+    """Care providers: day centres, home-care agencies, personal assistants, community groups."""
+
+    FIELDS = {
+        "active": ("bool", False),
+        "ptype": ("int8", 0),
+        "council": ("int16", 0),
+        "capacity": ("int32", 0),
+        "price": ("float64", 0.0),
+        "quality": ("float64", 0.5),
+        "rating": ("float64", 0.5),
+        "reserves": ("float64", 0.0),
+        "neg_months": ("int16", 0),
+        "clients": ("int32", 0),
+        "block_places": ("int32", 0),
+        "hours": ("float64", 0.0),        # hours delivered this month
+        "income": ("float64", 0.0),       # received this month
+        "profit": ("float64", 0.0),
+        "born": ("int32", 0),
+        "died": ("int32", -1),
+    }
+
+
+@dataclass
+class Ledger:
+    """Money and events of one month, per council (arrays indexed by council)."""
+
+    n_councils: int
+    dp_paid: np.ndarray = field(init=False)        # into direct-payment accounts
+    direct_paid: np.ndarray = field(init=False)    # to providers for ISF and council-arranged spot hours
+    block_paid: np.ndarray = field(init=False)     # block contracts
+    provider_received: np.ndarray = field(init=False)
+    dp_spent: np.ndarray = field(init=False)       # from accounts to providers
+    clawback: np.ndarray = field(init=False)
+    services_by_option: np.ndarray = field(init=False)  # (council, 4)
+    assessment: np.ndarray = field(init=False)
+    admin: np.ndarray = field(init=False)
+    support: np.ndarray = field(init=False)
+    crisis: np.ndarray = field(init=False)
+    assessments: np.ndarray = field(init=False)
+    supported: np.ndarray = field(init=False)
+    breakdowns: np.ndarray = field(init=False)
+    admissions: np.ndarray = field(init=False)
+    arrivals: np.ndarray = field(init=False)
+    departures: np.ndarray = field(init=False)
+    displaced: np.ndarray = field(init=False)
+    entries: np.ndarray = field(init=False)        # (council, 4 types)
+    exits: np.ndarray = field(init=False)          # (council, 4 types)
+    unmatched: np.ndarray = field(init=False)      # seekers left without a provider
+
+    def __post_init__(self) -> None:
+        c = self.n_councils
+        for name in self.__dataclass_fields__:
+            if name == "n_councils":
+                continue
+            shape = (c, 4) if name in ("services_by_option", "entries", "exits") else (c,)
+            setattr(self, name, np.zeros(shape))
+
+    def council_spend(self) -> np.ndarray:
+        """Council spend this month: services (net of clawback), assessment, admin, support."""
+        return self.services_by_option.sum(axis=1) + self.assessment + self.admin + self.support
