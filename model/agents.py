@@ -120,7 +120,7 @@ class Person(mesa.Agent):
 
     # ---- 8. outcomes and voice
     def evaluate(self, bonus: float) -> None:
-        """Met need, wellbeing and satisfaction this month; persistent dissatisfaction means switching."""
+        """Met need, wellbeing and satisfaction this month."""
         m, s = self.model, self.model.config
         opt = self.option
         control = s.choice.control[opt - 1] if opt > 0 else 0.0
@@ -133,7 +133,12 @@ class Person(mesa.Agent):
         quality = m.providers.quality[held[0]] if held else 0.0
         sat = float(outcomes.satisfaction(quality, met, m.rng.standard_normal(), s.outcomes))
         self.satisfaction = sat
-        self.low_sat = self.low_sat + 1 if (opt > 0 and sat < s.choice.switch_satisfaction) else 0
+
+    def voice(self) -> None:
+        """Persistent dissatisfaction means switching provider (and, if offered, a review)."""
+        m, s = self.model, self.model.config
+        low = self.option > 0 and self.satisfaction < s.choice.switch_satisfaction
+        self.low_sat = self.low_sat + 1 if low else 0
         if self.low_sat >= s.choice.switch_after_months:
             m.release(np.array([self.row]), np.array([True, True]))
             if self.offered:

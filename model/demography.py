@@ -68,27 +68,26 @@ def arrivals(stock: np.ndarray, d: Demography, rng: np.random.Generator) -> np.n
 
 def draw_peers(council: np.ndarray, quintile: np.ndarray, new: np.ndarray, alive: np.ndarray, k: int,
                homophily: float, rng: np.random.Generator) -> np.ndarray:
-    """Peers for the rows ``new``: k people of the same council, each from the same deprivation
-    quintile with probability ``homophily``, otherwise from anywhere in the council. Grouped by
-    (council, quintile) so the cost is one draw per group, not per person."""
+    """Peers for the rows ``new``: k living people of the same council, each from the same
+    deprivation quintile with probability ``homophily``, otherwise from anywhere in the council.
+    One counting sort of the living by (council, quintile), then one draw per peer."""
     out = np.full((new.size, k), -1, dtype=np.int32)
     if k == 0 or new.size == 0:
         return out
-    pool_rows = np.flatnonzero(alive)
-    pool_c, pool_q = council[pool_rows], quintile[pool_rows]
-    new_c, new_q = council[new], quintile[new]
+    pool = np.flatnonzero(alive)
+    n_c = int(council.max()) + 1
+    key = council[pool].astype(np.int64) * 5 + quintile[pool]
+    order = pool[np.argsort(key.astype(np.uint16) if n_c * 5 < 2**16 else key, kind="stable")]  # radix sort
+    size_cq = np.bincount(key, minlength=n_c * 5)
+    start_cq = np.concatenate([[0], np.cumsum(size_cq)[:-1]])
+    size_c = size_cq.reshape(n_c, 5).sum(axis=1)
+    start_c = start_cq[::5]
+    new_c = council[new].astype(np.int64)
+    g = new_c * 5 + quintile[new]
     same = rng.random((new.size, k)) < homophily
     u = rng.random((new.size, k))
-    for c in np.unique(new_c):
-        in_c = pool_rows[pool_c == c]
-        sel_c = new_c == c
-        if in_c.size:
-            any_pick = in_c[(u[sel_c] * in_c.size).astype(np.int64)]
-            out[sel_c] = any_pick
-        for q in np.unique(new_q[sel_c]):
-            in_cq = pool_rows[(pool_c == c) & (pool_q == q)]
-            sel = sel_c & (new_q == q)
-            if in_cq.size:
-                pick = in_cq[(u[sel] * in_cq.size).astype(np.int64)]
-                out[sel] = np.where(same[sel], pick, out[sel])
+    start = np.where(same, start_cq[g][:, None], start_c[new_c][:, None])
+    size = np.where(same, size_cq[g][:, None], size_c[new_c][:, None])
+    pick = start + (u * size).astype(np.int64)
+    out[:] = np.where(size > 0, order[np.minimum(pick, order.size - 1)], -1)
     return out

@@ -60,26 +60,28 @@ class CareEconomy(mesa.Model):
         self.type_price = np.array([t.price for t in self.ptypes])
         self.type_var = np.array([t.variable_cost for t in self.ptypes])
         self.type_fixed = np.array([t.fixed_cost for t in self.ptypes])
-        self.type_maxh = np.array([t.max_hours for t in self.ptypes])
+        self.type_maxh = np.array([t.max_hours for t in self.ptypes], dtype=np.float32)
         self.type_growth = np.array([t.growth for t in self.ptypes])
-        self.type_bonus = np.array([t.wellbeing_bonus for t in self.ptypes])
-        self.type_respite = np.array([t.respite for t in self.ptypes])
+        self.type_bonus = np.array([t.wellbeing_bonus for t in self.ptypes], dtype=np.float32)
+        self.type_respite = np.array([t.respite for t in self.ptypes], dtype=np.float32)
         self.interval = np.array([c.rollout.review_interval_months for c in s.councils])
-        self.reduction = np.array([c.support.burden_reduction for c in s.councils])
+        self.reduction = np.array([c.support.burden_reduction for c in s.councils], dtype=np.float32)
         self.available = np.array([[o in c.rollout.options for o in (1, 2, 3, 4)] for c in s.councils])
 
         sizes = np.floor(np.array([c.population_share for c in s.councils]) * s.run.people).astype(int)
         sizes[np.argmax(sizes)] += s.run.people - sizes.sum()
         self.people = People(int(s.run.people * 1.3) + 64, peers=s.demography.peers)
         self.providers = Providers(256)
-        self.person_agents: list[Person | None] = []
-        self.carer_agents: list[Carer | None] = []
+        # Person and Carer agents are thin views of rows, materialised when Mesa's agent sets are
+        # read (see `agents`); the vectorised engine never needs them during a run.
+        self.person_agents: dict[int, Person] = {}
+        self.carer_agents: dict[int, Carer] = {}
+        self._has_agent = np.zeros(0, dtype=bool)
         self.provider_agents: list[Provider | None] = []
         self.councils = [Council(self, i, spec) for i, spec in enumerate(s.councils)]
         self.ledger = Ledger(self.n_councils)
 
-        for i, n in enumerate(sizes):
-            self.add_people(i, int(n))
+        self.add_people(sizes)
         P = self.people
         rows = np.arange(P.n)
         # Stagger first reviews over the interval, so reviews spread across the year.
@@ -91,7 +93,7 @@ class CareEconomy(mesa.Model):
             for t, spec in enumerate(self.ptypes):
                 self.add_providers(c, t, int(round(spec.per_1000 * n_c / 1000.0)))
         self.set_block_places()
-        self.refresh_required(rows)
+        self.refresh_required()
 
         if engine == "vector":
             from model.vector import VectorEngine
@@ -104,28 +106,81 @@ class CareEconomy(mesa.Model):
         self.ledger = Ledger(self.n_councils)
 
     # ------------------------------------------------------------------ population bookkeeping
-    def add_people(self, council: int, n: int) -> np.ndarray:
-        """Append ``n`` newly referred people to ``council``; they are assessed at once."""
-        if n <= 0:
+    def add_people(self, counts: np.ndarray) -> np.ndarray:
+        """Append newly referred people, ``counts[c]`` to council ``c``; returns their rows."""
+        counts = np.asarray(counts, dtype=np.int64)
+        total = int(counts.sum())
+        if total <= 0:
             return np.empty(0, dtype=np.int64)
-        spec = self.config.councils[council]
-        cols = demography.draw_people(n, spec.deprivation, self.config.demography, self.rng)
-        r = self.people.append(n, council=council, alive=True, **cols)
+        d = self.config.demography
+        parts = [demography.draw_people(int(k), self.config.councils[c].deprivation, d, self.rng)
+                 for c, k in enumerate(counts) if k > 0]
+        cols = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+        council = np.repeat(np.arange(self.n_councils), counts)
+        r = self.people.append(total, council=council, alive=True, **cols)
         rows = np.arange(r.start, r.stop)
         P = self.people
-        P.offered[rows] = P.offer_rank[rows] < rollout.offered_share(self.month, spec.rollout)
-        d = self.config.demography
+        share = np.array([rollout.offered_share(self.month, c.rollout) for c in self.config.councils])
+        P.offered[rows] = P.offer_rank[rows] < share[council]
         P.peers[rows] = demography.draw_peers(P.view("council"), P.view("quintile"), rows, P.view("alive"),
                                               d.peers, d.peer_homophily, self.rng)
-        self.spawn_agents(rows)
         return rows
 
-    def spawn_agents(self, rows: np.ndarray) -> None:
-        """Thin Mesa agents for new people and their carers."""
-        has = self.people.has_carer
-        for r in rows.tolist():
-            self.person_agents.append(Person(self, r))
-            self.carer_agents.append(Carer(self, r) if has[r] else None)
+    # ------------------------------------------------------------------ Mesa's view of people
+    def sync_agents(self) -> None:
+        """Make the Person and Carer agents match the rows: one per living person (and carer)."""
+        P = self.people
+        if self._has_agent.size < P.n:
+            self._has_agent = np.concatenate([self._has_agent, np.zeros(P.n - self._has_agent.size, dtype=bool)])
+        has = self._has_agent[: P.n]
+        alive = P.view("alive")
+        for r in np.flatnonzero(has & ~alive).tolist():
+            self.person_agents.pop(r).remove()
+            carer = self.carer_agents.pop(r, None)
+            if carer is not None:
+                carer.remove()
+        carers = P.view("has_carer")
+        for r in np.flatnonzero(alive & ~has).tolist():
+            self.person_agents[r] = Person(self, r)
+            if carers[r]:
+                self.carer_agents[r] = Carer(self, r)
+        has[:] = alive
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:  # type: ignore[override]
+        """All agents (people and carers materialised on demand)."""
+        self.sync_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type, mesa.agent.AgentSet]:  # type: ignore[override]
+        self.sync_agents()
+        return super().agents_by_type
+
+    def compact(self) -> None:
+        """Drop the rows of people who have left (when they are over a quarter of all rows);
+        peers and materialised agents are renumbered."""
+        P = self.people
+        alive = P.view("alive")
+        if P.n - np.count_nonzero(alive) < max(64, P.n // 4):
+            return
+        new_index = np.cumsum(alive) - 1
+        keep = np.flatnonzero(alive)
+        peers = P.peers[keep]
+        valid = peers >= 0
+        ok = valid & alive[np.maximum(peers, 0)]
+        P.peers[keep] = np.where(ok, new_index[np.maximum(peers, 0)], -1)
+        for name in (*P.FIELDS, *P.WIDE):
+            col = getattr(P, name)
+            col[: keep.size] = col[keep]
+            col[keep.size: P.n] = P.FIELDS[name][1] if name in P.FIELDS else P.WIDE[name][2]
+        self.person_agents = {int(new_index[r]): a for r, a in self.person_agents.items()}
+        self.carer_agents = {int(new_index[r]): a for r, a in self.carer_agents.items()}
+        for a in (*self.person_agents.values(), *self.carer_agents.values()):
+            a.row = int(new_index[a.row])
+        self._has_agent = np.zeros(keep.size, dtype=bool)
+        self._has_agent[list(self.person_agents)] = True
+        P.n = keep.size
 
     def depart(self, rows: np.ndarray) -> None:
         """People leave (death, residential care): packages end, DP balances return to the council."""
@@ -139,14 +194,8 @@ class CareEconomy(mesa.Model):
         np.add.at(L.services_by_option, (P.council[rows].astype(np.int64), opt_col), -claw)
         P.dp_balance[rows] = 0.0
         P.alive[rows] = False
+        P.option[rows] = 0
         L.departures += np.bincount(P.council[rows], minlength=self.n_councils)
-        for r in rows.tolist():
-            self.person_agents[r].remove()
-            self.person_agents[r] = None
-            carer = self.carer_agents[r]
-            if carer is not None:
-                carer.remove()
-                self.carer_agents[r] = None
 
     def release(self, rows: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """End the provider relationship of ``rows`` in the chosen slots; returns how many ended."""
@@ -168,10 +217,11 @@ class CareEconomy(mesa.Model):
         P.eligible[rows] = elig
         P.budget[rows] = budget
 
-    def refresh_required(self, rows: np.ndarray) -> None:
+    def refresh_required(self, rows: np.ndarray | None = None) -> None:
+        """Formal hours needed this month, for ``rows`` (default: everyone)."""
         P = self.people
-        P.required[rows] = budgets.required_hours(P.need[rows], P.carer_hours[rows],
-                                                  self.config.budgets.hours_per_point)
+        sel = slice(0, P.n) if rows is None else rows
+        P.required[sel] = budgets.required_hours(P.need[sel], P.carer_hours[sel], self.config.budgets.hours_per_point)
 
     # ------------------------------------------------------------------ providers bookkeeping
     def add_providers(self, council: int, ptype: int, n: int, grant: float = 0.0) -> np.ndarray:
@@ -197,20 +247,18 @@ class CareEconomy(mesa.Model):
         Q.died[rows] = self.month
         Q.block_places[rows] = 0
         np.add.at(L.exits, (Q.council[rows].astype(np.int64), Q.ptype[rows].astype(np.int64)), 1)
-        closing = np.zeros(Q.n, dtype=bool)
-        closing[rows] = True
-        alive_rows = np.flatnonzero(P.view("alive"))
-        prov = P.provider[alive_rows]
-        hit = (prov >= 0) & closing[np.maximum(prov, 0)]
+        closing = np.zeros(Q.n + 1, dtype=bool)  # index 0 stands for "no provider"
+        closing[rows + 1] = True
+        displaced = 0
         for slot in (0, 1):
-            hr = alive_rows[hit[:, slot]]
-            mask = np.array([slot == 0, slot == 1])
-            self.release(hr, mask)
+            hr = np.flatnonzero(closing[P.provider[: P.n, slot] + 1])
+            self.release(hr, np.array([slot == 0, slot == 1]))
             L.displaced += np.bincount(P.council[hr], minlength=self.n_councils)
+            displaced += hr.size
         for row in rows.tolist():
             self.provider_agents[row].remove()
             self.provider_agents[row] = None
-        return int(hit.sum())
+        return displaced
 
     def set_block_places(self) -> None:
         """Block-contracted places at each open day centre, from the council's current block share."""
@@ -223,6 +271,7 @@ class CareEconomy(mesa.Model):
     def step(self) -> None:
         """Advance one month."""
         self.ledger = Ledger(self.n_councils)
+        self.compact()
         self.engine.step()
         if self.recorder is not None:
             self.recorder.record()

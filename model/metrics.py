@@ -60,13 +60,6 @@ def hhi(clients: np.ndarray, market: np.ndarray) -> float:
     return float((per_market * tot).sum() / tot.sum())
 
 
-def option_shares(option: np.ndarray) -> np.ndarray:
-    """Shares of Options 1-4 among people with a package (zeros if none)."""
-    counts = np.bincount(option[option > 0], minlength=5)[1:].astype(float)
-    total = counts.sum()
-    return counts / total if total > 0 else counts
-
-
 class MonthRecorder:
     """Collects the monthly headline row, the breakdowns and the day-centre table."""
 
@@ -81,46 +74,51 @@ class MonthRecorder:
         self.rows.append(self.headline())
 
     def headline(self) -> dict[str, float]:
-        m, P, Q, L, s = self.m, self.m.people, self.m.providers, self.m.ledger, self.m.config
-        alive = P.view("alive")
-        rows = np.flatnonzero(alive)
-        opt = P.option[rows]
-        pkg = rows[opt > 0]
-        out: dict[str, float] = {"month": m.month + 1, "people": rows.size, "with_package": pkg.size,
+        m, P, L = self.m, self.m.people, self.m.ledger
+        n = P.n
+        alive = P.alive[:n]
+        n_alive = int(np.count_nonzero(alive))
+        out: dict[str, float] = {"month": m.month + 1, "people": n_alive,
                                  "arrivals": L.arrivals.sum(), "departures": L.departures.sum(),
-                                 "offered_share": float(P.offered[rows].mean()) if rows.size else 0.0}
-        for j, v in enumerate(option_shares(opt), start=1):
-            out[f"share_option{j}"] = float(v)
-        out.update(self.outcomes_and_equity(pkg))
+                                 "offered_share": float(np.count_nonzero(P.offered[:n] & alive)) / max(n_alive, 1)}
+        out.update(self.outcomes_and_equity())
         out.update(self.provider_figures())
-        out.update(self.cost_figures(rows, pkg.size))
+        out.update(self.cost_figures(alive, int(out["with_package"])))
         out["threshold"] = float(np.mean([c.threshold for c in m.councils]))
         out["ras_rate"] = float(np.mean([c.rate for c in m.councils]))
         return out
 
-    def outcomes_and_equity(self, pkg: np.ndarray) -> dict[str, float]:
+    def outcomes_and_equity(self) -> dict[str, float]:
+        """Uptake, outcomes and equity among people with a package, from one table of sums over
+        cells (council x client group x age band x quintile); the breakdowns come from it too."""
         m, P, s = self.m, self.m.people, self.m.config
-        opt = P.option[pkg]
-        control = np.asarray(s.choice.control)[opt - 1]
-        values = {"met_need": P.met_need[pkg], "wellbeing": P.wellbeing[pkg], "control": control,
-                  "satisfaction": P.satisfaction[pkg], "option1": (opt == 1).astype(float)}
-        # Cell sums for the breakdowns: one bincount per quantity over (council, group, age, quintile).
-        cell = ((P.council[pkg].astype(np.int64) * 4 + P.group[pkg]) * 4 + P.age_band[pkg]) * 5 + P.quintile[pkg]
-        ncell = m.n_councils * 80
-        raw = [np.bincount(cell, minlength=ncell)]
-        raw += [np.bincount(cell, (opt == j).astype(float), minlength=ncell) for j in (1, 2, 3, 4)]
-        raw += [np.bincount(cell, values[k], minlength=ncell) for k in ("met_need", "wellbeing", "control")]
-        raw += [np.bincount(cell, P.offered[pkg].astype(float), minlength=ncell)]
-        self.cells.append(np.stack(raw).reshape(len(raw), m.n_councils, 4, 4, 5))
-        q = P.quintile[pkg]
-        counts = np.bincount(q, minlength=5).astype(float)
-        out: dict[str, float] = {}
-        for k, v in values.items():
-            mean_q = np.bincount(q, v, minlength=5) / np.maximum(counts, 1)
-            out[k] = float(v.mean()) if v.size else float("nan")
+        n, C = P.n, self.m.n_councils
+        opt = P.option[:n]
+        has = opt > 0
+        cell = ((P.council[:n].astype(np.int64) * 4 + P.group[:n]) * 4 + P.age_band[:n]) * 5 + P.quintile[:n]
+        ncell = C * 80
+        by_option = np.bincount(cell * 5 + opt, minlength=ncell * 5).reshape(ncell, 5)[:, 1:].astype(float)
+        sums = [np.bincount(cell, w * has, minlength=ncell)
+                for w in (P.met_need[:n], P.wellbeing[:n], P.offered[:n], P.satisfaction[:n])]
+        count = by_option.sum(axis=1)
+        control = by_option @ np.asarray(s.choice.control)
+        raw = np.stack([count, *by_option.T, sums[0], sums[1], control, sums[2]])
+        self.cells.append(raw.reshape(len(raw), C, 4, 4, 5))
+        # By quintile (most deprived first) for gaps and concentration indices.
+        q = raw.reshape(len(raw), -1, 5).sum(axis=1)
+        n_q = q[0]
+        total = n_q.sum()
+        per = {"met_need": (q[5], sums[0].sum()), "wellbeing": (q[6], sums[1].sum()), "control": (q[7], control.sum()),
+               "satisfaction": (sums[3].reshape(-1, 5).sum(axis=0), sums[3].sum()), "option1": (q[1], q[1].sum())}
+        out: dict[str, float] = {"with_package": total}
+        for j in range(4):
+            out[f"share_option{j + 1}"] = float(q[1 + j].sum() / total) if total else 0.0
+        for k, (sum_q, sum_all) in per.items():
+            mean_q = sum_q / np.maximum(n_q, 1)
+            out[k] = float(sum_all / total) if total else float("nan")
             out[f"gap_{k}"] = quintile_gap(mean_q)
             if k != "satisfaction":
-                out[f"ci_{k}"] = concentration_index(counts, mean_q)
+                out[f"ci_{k}"] = concentration_index(n_q, mean_q)
         out["unmet_need"] = 1.0 - out["met_need"]
         out["equity_gap"] = out["gap_wellbeing"]
         return out
@@ -164,8 +162,8 @@ class MonthRecorder:
             self.daycentres.append(table)
         return table
 
-    def cost_figures(self, rows: np.ndarray, n_pkg: int) -> dict[str, float]:
-        m, P, L, c = self.m, self.m.people, self.m.ledger, self.m.config.carers
+    def cost_figures(self, alive: np.ndarray, n_pkg: int) -> dict[str, float]:
+        P, L, c = self.m.people, self.m.ledger, self.m.config.carers
         out: dict[str, float] = {}
         for j in range(4):
             out[f"spend_option{j + 1}"] = float(L.services_by_option[:, j].sum())
@@ -175,7 +173,7 @@ class MonthRecorder:
         out["spend_support"] = float(L.support.sum())
         out["council_spend"] = float(L.council_spend().sum())
         out["cost_per_person"] = out["council_spend"] / max(n_pkg, 1)
-        hours = float(P.carer_hours[rows].sum()) * WEEKS_PER_MONTH
+        hours = float(np.dot(P.carer_hours[: P.n], alive)) * WEEKS_PER_MONTH
         out["unpaid_hours"] = hours
         out["unpaid_value"] = hours * c.replacement_value
         out["carer_breakdowns"] = float(L.breakdowns.sum())
@@ -183,7 +181,7 @@ class MonthRecorder:
         out["crisis_cost"] = float(L.crisis.sum())
         out["society_cost"] = out["council_spend"] + out["unpaid_value"] + out["crisis_cost"]
         # Money flows, for the conservation check: paid out = received + change in DP balances + clawback.
-        dp_total = float(P.view("dp_balance").sum())
+        dp_total = float(P.dp_balance[: P.n].sum())
         out["paid_out"] = float(L.dp_paid.sum() + L.direct_paid.sum() + L.block_paid.sum())
         out["provider_received"] = float(L.provider_received.sum())
         out["dp_balance_change"] = dp_total - self.dp_total_prev

@@ -16,8 +16,9 @@ from model.scenario import Outcomes
 
 def met_need(delivered: np.ndarray | float, required: np.ndarray | float) -> np.ndarray:
     """Share of required formal hours delivered (1 when nothing is required)."""
-    req = np.asarray(required, dtype=np.float64)
-    return np.where(req > 0, np.minimum(1.0, np.asarray(delivered) / np.maximum(req, 1e-9)), 1.0)
+    req = np.asarray(required)
+    # With nothing required the ratio's numerator gets +1 over a tiny denominator, so the result is 1.
+    return np.minimum(1.0, (np.asarray(delivered) + (req <= 0)) / np.maximum(req, 1e-6))
 
 
 def wellbeing(met: np.ndarray | float, control: np.ndarray | float, burden: np.ndarray | float,

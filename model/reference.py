@@ -35,10 +35,9 @@ class ReferenceEngine(VectorEngine):
         stock = np.zeros(m.n_councils)
         for person in self.people():
             stock[person.council] += 1
-        for c, n in enumerate(demography.arrivals(stock, m.config.demography, m.rng)):
-            new = m.add_people(c, int(n))
-            m.people.review_in[new] = 0
-            m.ledger.arrivals[c] += new.size
+        new = m.add_people(demography.arrivals(stock, m.config.demography, m.rng))
+        m.people.review_in[new] = 0
+        m.ledger.arrivals += np.bincount(m.people.council[new], minlength=m.n_councils)
 
     # ------------------------------------------------------------------ 2-3. rollout and reviews
     def rollout_and_reviews(self) -> np.ndarray:
@@ -244,6 +243,8 @@ class ReferenceEngine(VectorEngine):
             sats = sums.get(prov.row)
             if sats:
                 prov.rating = float(outcomes.next_rating(prov.rating, float(np.mean(sats)), True, memory))
+        for person in self.people():
+            person.voice()
 
     # ------------------------------------------------------------------ 9. providers
     def providers(self) -> None:

@@ -1,9 +1,17 @@
 """The default engine: every per-person rule applied to whole arrays (structure of arrays).
 
-Same rules, same order and same meaning as the per-agent reference (:mod:`model.reference`);
-random numbers are drawn in bulk from the model's generator, aggregation uses ``bincount``, and
-the rationing rule of :mod:`model.market` is applied with sorting instead of queues. There is no
-Python loop over people; loops run over councils, provider types, slots or matching rounds.
+Same rules, same order and same meaning as the per-agent reference (:mod:`model.reference`).
+How it stays fast without changing meaning:
+
+* rules run on whole columns (``[:n]`` views; departed rows are compacted away by the model);
+* rare per-person events (leaving, ageing, carer breakdown) are Bernoulli draws taken by
+  *thinning*: the rows that could fire are found with geometric skips (exactly a Bernoulli(p_max)
+  choice per row), then each is accepted with p_i / p_max; the distribution is the same as one
+  uniform per person, at a fraction of the draws;
+* aggregation uses ``bincount``; the rationing rule of :mod:`model.market` uses sorting instead
+  of queues; Option 4's second budget slot is handled only where it exists.
+
+There is no Python loop over people; loops run over councils, provider types or matching rounds.
 """
 
 from __future__ import annotations
@@ -13,10 +21,25 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import budgets, carers, choice, demography, market, outcomes, providers, rollout, support
-from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE, NO_PROVIDER
+from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, NO_PROVIDER
 
 if TYPE_CHECKING:
     from model.economy import CareEconomy
+
+
+def thin(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """Indices in [0, n) each chosen independently with probability ``p`` (geometric skips)."""
+    if n == 0 or p <= 0:
+        return np.empty(0, dtype=np.int64)
+    if p >= 1:
+        return np.arange(n)
+    expect = n * p
+    gaps = rng.geometric(p, size=int(expect + 6 * np.sqrt(expect) + 16))
+    pos = np.cumsum(gaps) - 1
+    while pos[-1] < n:  # rarely needed: extend the run of skips
+        more = np.cumsum(rng.geometric(p, size=pos.size)) + pos[-1]
+        pos = np.concatenate([pos, more])
+    return pos[pos < n]
 
 
 class VectorEngine:
@@ -24,10 +47,17 @@ class VectorEngine:
 
     def __init__(self, model: CareEconomy) -> None:
         self.m = model
-
-    # ------------------------------------------------------------------ helpers
-    def alive_rows(self) -> np.ndarray:
-        return np.flatnonzero(self.m.people.view("alive"))
+        s = model.config
+        self.drift = np.asarray(s.demography.need_drift, dtype=np.float32)
+        self.departure = np.asarray(s.demography.departure_rate)
+        self.depart_max = float(demography.departure_probability(np.argmax(self.departure), 100.0, s.demography))
+        self.control = np.asarray([0.0, *s.choice.control], dtype=np.float32)        # by option 0-4
+        self.burden = np.asarray([0.0, *s.choice.burden], dtype=np.float32)
+        self.shares = market.slot_shares(np.arange(5), s.choice.option4_direct_share)  # (option, slot)
+        self.admin = np.array([[0.0, *c.finance.admin_cost] for c in s.councils])       # (council, option)
+        self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
+        self.last_share = np.full(model.n_councils, -1.0)
+        self.bonus = np.zeros(0)
 
     def per_council(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(self.m.people.council[rows], weights, minlength=self.m.n_councils)
@@ -35,32 +65,39 @@ class VectorEngine:
     # ------------------------------------------------------------------ 1. demography
     def demography(self) -> None:
         m, P, d, rng = self.m, self.m.people, self.m.config.demography, self.m.rng
-        rows = self.alive_rows()
-        leave = rng.random(rows.size) < demography.departure_probability(P.group[rows], P.need[rows], d)
-        m.depart(rows[leave])
-        stay = rows[~leave]
-        P.need[stay] = demography.drift_need(P.need[stay], P.group[stay], rng.standard_normal(stay.size), d)
-        P.age_band[stay] = demography.age(P.age_band[stay], rng.random(stay.size), d)
-        for c, n in enumerate(demography.arrivals(self.per_council(stay), d, rng)):
-            new = m.add_people(c, int(n))
-            P.review_in[new] = 0
-            m.ledger.arrivals[c] += new.size
+        n = P.n
+        alive = P.alive[:n]
+        cand = thin(rng, n, self.depart_max)
+        cand = cand[alive[cand]]
+        p = demography.departure_probability(P.group[cand], P.need[cand], d)
+        m.depart(cand[rng.random(cand.size) * self.depart_max < p])
+        P.need[:n] = demography.drift_need(P.need[:n], P.group[:n], rng.standard_normal(n, dtype=np.float32), d)
+        older = thin(rng, n, d.ageing_rate)
+        P.age_band[older] = demography.age(P.age_band[older], 0.0, d)
+        stock = np.bincount(P.council[:n], P.alive[:n], minlength=m.n_councils)
+        new = m.add_people(demography.arrivals(stock, d, rng))
+        P.review_in[new] = 0
+        m.ledger.arrivals += self.per_council(new)
 
     # ------------------------------------------------------------------ 2-3. rollout and reviews
     def rollout_and_reviews(self) -> np.ndarray:
         """Offer the choice to more people, then review everyone due; returns rows reviewed."""
         m, P, L = self.m, self.m.people, self.m.ledger
-        rows = self.alive_rows()
-        share = np.array([rollout.offered_share(m.month, c.rollout) for c in m.config.councils])
-        newly = rows[~P.offered[rows] & (P.offer_rank[rows] < share[P.council[rows]])]
-        P.offered[newly] = True
-        P.review_in[newly] = 0
+        n = P.n
+        alive = P.alive[:n]
+        share = np.array([rollout.offered_share(m.month, c.rollout) for c in m.config.councils], dtype=np.float32)
+        if np.any(share != self.last_share):
+            newly = alive & ~P.offered[:n] & (P.offer_rank[:n] < share[P.council[:n]])
+            P.offered[:n] |= newly
+            P.review_in[:n][newly] = 0
+            self.last_share = share
         m.set_block_places()
-        P.review_in[rows] -= 1
-        due = rows[P.review_in[rows] <= 0]
+        P.review_in[:n] -= alive
+        due = np.flatnonzero(alive & (P.review_in[:n] <= 0))
         P.review_in[due] = m.interval[P.council[due]]
-        L.assessments += self.per_council(due)
-        L.assessment += self.per_council(due) * np.array([c.finance.assessment_cost for c in m.config.councils])
+        count = self.per_council(due)
+        L.assessments += count
+        L.assessment += count * self.assessment_cost
         self.clawback(due)
         m.apply_assessment(due)
         lost = due[~P.eligible[due] & (P.option[due] > 0)]
@@ -72,36 +109,40 @@ class VectorEngine:
         """Recover direct-payment balances above the buffer for people under review."""
         P, L, b = self.m.people, self.m.ledger, self.m.config.budgets
         dp = rows[P.dp_balance[rows] > 0]
-        direct = P.budget[dp] * market.slot_shares(P.option[dp], self.m.config.choice.option4_direct_share)[:, 1]
-        direct = np.where(P.option[dp] == 1, P.budget[dp], direct)
+        opt = P.option[dp]
+        direct = P.budget[dp] * np.where(opt == 1, 1.0, self.shares[opt, 1])
         claw = budgets.clawback(P.dp_balance[dp], direct, b)
         P.dp_balance[dp] -= claw
         L.clawback += self.per_council(dp, claw)
-        np.add.at(L.services_by_option, (P.council[dp].astype(np.int64), np.clip(P.option[dp] - 1, 0, 3)), -claw)
+        self.add_services(P.council[dp], np.maximum(opt, 1), -claw)
+
+    def add_services(self, council: np.ndarray, option: np.ndarray, amount: np.ndarray) -> None:
+        """Add spend to the ledger's services-by-option table (options 1-4)."""
+        C = self.m.n_councils
+        key = council.astype(np.int64) * 4 + (option.astype(np.int64) - 1)
+        self.m.ledger.services_by_option += np.bincount(key, amount, minlength=C * 4).reshape(C, 4)
 
     # ------------------------------------------------------------------ 4-5. support and choice
     def support_and_choice(self, due: np.ndarray) -> None:
         m, P, L, rng, s = self.m, self.m.people, self.m.ledger, self.m.rng, self.m.config
-        ch = s.choice
         due = due[P.eligible[due]]
         choosing = due[P.offered[due]]
         P.supported[choosing] = False
+        stock = np.bincount(P.council[: P.n], P.alive[: P.n], minlength=m.n_councils)
         for c, spec in enumerate(s.councils):
             cand = choosing[P.council[choosing] == c]
             if cand.size == 0:
                 continue
-            n_places = support.places(int(np.count_nonzero(P.view("alive") & (P.view("council") == c))),
-                                      spec.support, rng.random())
+            n_places = support.places(int(stock[c]), spec.support, rng.random())
             keys = support.priority(P.quintile[cand], rng.random(cand.size), spec.support)
             got = cand[support.allocate(keys, n_places)]
             P.supported[got] = True
             L.supported[c] += got.size
             L.support[c] += got.size * spec.support.cost_per_person
-        current = P.option[choosing]
-        signal = self.peer_signal(choosing)
+        council = P.council[choosing]
         util = choice.utilities(P.confidence[choosing], demography.is_over65(P.age_band[choosing]), P.group[choosing],
-                                P.supported[choosing], current, signal, m.available[P.council[choosing]],
-                                m.reduction[P.council[choosing]], ch)
+                                P.supported[choosing], P.option[choosing], self.peer_signal(choosing),
+                                m.available[council], m.reduction[council], s.choice)
         new_option = choice.choose(util, rng.random(choosing.size)).astype(np.int8)
         not_offered = due[~P.offered[due]]
         self.set_options(np.concatenate([choosing, not_offered]),
@@ -110,9 +151,8 @@ class VectorEngine:
     def peer_signal(self, rows: np.ndarray) -> np.ndarray:
         P, thr = self.m.people, self.m.config.choice.switch_satisfaction
         peers = P.peers[rows]
-        valid = peers >= 0
         idx = np.maximum(peers, 0)
-        valid &= P.alive[idx] & (P.option[idx] > 0)
+        valid = (peers >= 0) & P.alive[idx] & (P.option[idx] > 0)
         return choice.peer_signal(P.option[idx], P.satisfaction[idx] >= thr, valid)
 
     def set_options(self, rows: np.ndarray, options: np.ndarray) -> None:
@@ -122,16 +162,16 @@ class VectorEngine:
         self.m.release(changed, np.array([True, True]))
         P.option[rows] = options
 
-    # ------------------------------------------------------------------ 6. matching and purchasing
+    # ------------------------------------------------------------------ 6. matching
     def seekers(self) -> tuple[np.ndarray, np.ndarray]:
         """(row, slot) pairs with a budget slot, need, and no provider."""
         P = self.m.people
-        rows = self.alive_rows()
-        rows = rows[(P.option[rows] > 0) & (P.budget[rows] > 0) & (P.required[rows] > 0)]
-        modes = market.SLOT_MODES[P.option[rows]]
-        want = (modes != MODE_NONE) & (P.provider[rows] == NO_PROVIDER)
-        r, slot = np.nonzero(want)
-        return rows[r], slot
+        n = P.n
+        opt = P.option[:n]
+        ok = (opt > 0) & (P.budget[:n] > 0) & (P.required[:n] > 0)
+        r0 = np.flatnonzero(ok & (P.provider[:n, 0] == NO_PROVIDER))
+        r1 = np.flatnonzero(ok & (opt == 4) & (P.provider[:n, 1] == NO_PROVIDER))
+        return np.concatenate([r0, r1]), np.concatenate([np.zeros(r0.size, np.int64), np.ones(r1.size, np.int64)])
 
     def initial_matching(self) -> None:
         self.matching()
@@ -141,17 +181,16 @@ class VectorEngine:
         """The rationing rule of :mod:`model.market`, applied to all seekers at once."""
         m, P, Q, p, rng = self.m, self.m.people, self.m.providers, self.m.config.providers, self.m.rng
         rows, slots = self.seekers()
-        if rows.size == 0:
-            self.unmet = np.zeros((m.n_councils, 4))
-            self.unmet_hours = np.zeros((m.n_councils, 4))
-            return
-        modes = market.SLOT_MODES[P.option[rows], slots]
-        tappeal = market.type_appeal(P.dc_affinity[rows], demography.is_over65(P.age_band[rows]), modes, p)
         prov = np.flatnonzero(Q.view("active"))
         key = Q.council[prov].astype(np.int64) * 4 + Q.ptype[prov]
         order = np.argsort(key, kind="stable")
         prov, key = prov[order], key[order]
         groups = m.n_councils * 4
+        modes = market.SLOT_MODES[P.option[rows], slots]
+        tappeal = market.type_appeal(P.dc_affinity[rows], demography.is_over65(P.age_band[rows]), modes, p)
+        self.record_unmet(rows, tappeal, np.bincount(key, Q.capacity[prov] > Q.clients[prov], minlength=groups))
+        if rows.size == 0:
+            return
         g_start = np.searchsorted(key, np.arange(groups), "left")
         g_end = np.searchsorted(key, np.arange(groups), "right")
         ref = m.type_price[Q.ptype[prov]]
@@ -162,43 +201,35 @@ class VectorEngine:
         person_class = (modes == MODE_COUNCIL).astype(np.int64)
         seek_group0 = P.council[rows].astype(np.int64) * 4
         pending = np.arange(rows.size)
-        self.record_unmet(rows, tappeal, [np.bincount(key, (Q.capacity[prov] - Q.clients[prov] > 0).astype(float),
-                                                     minlength=groups)])
         for _ in range(p.matching_rounds):
-            if pending.size == 0:
-                break
             free = Q.capacity[prov] - Q.clients[prov]
             weights = [np.exp(a) * (free > 0) for a in appeal]
             cums = [np.cumsum(w) for w in weights]
             totals = [np.bincount(key, w, minlength=groups) for w in weights]
             level = [np.bincount(key, np.exp(a) * (free > 0), minlength=groups) for a in type_level]
-            n_free = np.maximum(np.bincount(key, (free > 0).astype(float), minlength=groups), 1.0)
+            n_free = np.maximum(np.bincount(key, free > 0, minlength=groups), 1.0)
             cls = person_class[pending]
             gidx = seek_group0[pending, None] + np.arange(4)
-            tot = np.where(cls[:, None] == 1, level[1][gidx], level[0][gidx]) / n_free[gidx]
+            mean_w = np.where(cls[:, None] == 1, level[1][gidx], level[0][gidx]) / n_free[gidx]
             with np.errstate(divide="ignore"):
-                util = tappeal[pending] + np.log(tot)
+                util = tappeal[pending] + np.log(mean_w)
             can = np.isfinite(util).any(axis=1)
-            pending = pending[can]
-            util, cls = util[can], cls[can]
+            pending, util, cls = pending[can], util[can], cls[can]
             if pending.size == 0:
                 break
-            t = choice.choose(util, rng.random(pending.size)) - 1
-            g = seek_group0[pending] + t
+            g = seek_group0[pending] + choice.choose(util, rng.random(pending.size)) - 1
             u2 = rng.random(pending.size)
             pick = np.empty(pending.size, dtype=np.int64)
             for k in (0, 1):
                 sel = cls == k
                 gk = g[sel]
                 before = np.where(g_start[gk] > 0, cums[k][np.maximum(g_start[gk] - 1, 0)], 0.0)
-                target = before + u2[sel] * totals[k][gk]
-                idx = np.searchsorted(cums[k], target, side="right")
+                idx = np.searchsorted(cums[k], before + u2[sel] * totals[k][gk], side="right")
                 pick[sel] = np.clip(idx, g_start[gk], g_end[gk] - 1)
             chosen = prov[pick]
             order2 = np.lexsort((rng.random(pending.size), chosen))
             cs = chosen[order2]
-            first = np.searchsorted(cs, cs, "left")
-            rank = np.arange(cs.size) - first
+            rank = np.arange(cs.size) - np.searchsorted(cs, cs, "left")
             ok = rank < (Q.capacity[cs] - Q.clients[cs])
             acc = pending[order2[ok]]
             P.provider[rows[acc], slots[acc]] = cs[ok]
@@ -207,99 +238,107 @@ class VectorEngine:
             done[acc] = True
             pending = pending[~done[pending]]
         left = rows[P.provider[rows, slots] == NO_PROVIDER]
-        m.ledger.unmatched += np.bincount(P.council[left], minlength=m.n_councils)
+        m.ledger.unmatched += self.per_council(left)
 
-    def record_unmet(self, rows: np.ndarray, tappeal: np.ndarray, free_by_group: list[np.ndarray]) -> None:
-        """Entry signal: seekers whose most wanted type has no free place in their council, by
-        council and type, with the hours they need."""
+    def record_unmet(self, rows: np.ndarray, tappeal: np.ndarray, free_by_group: np.ndarray) -> None:
+        """Entry signal: seekers whose wanted type (a logit draw over type appeal) has no free
+        place in their council, by council and type, with the hours they need."""
         m, P = self.m, self.m.people
-        want = choice.choose(tappeal, m.rng.random(rows.size)) - 1
-        c = P.council[rows].astype(np.int64)
-        flat = c * 4 + want
-        gap = free_by_group[0][flat] == 0
         n = m.n_councils * 4
+        if rows.size == 0:
+            self.unmet = np.zeros((m.n_councils, 4))
+            self.unmet_hours = np.zeros((m.n_councils, 4))
+            return
+        flat = P.council[rows].astype(np.int64) * 4 + choice.choose(tappeal, m.rng.random(rows.size)) - 1
+        gap = free_by_group[flat] == 0
         self.unmet = np.bincount(flat[gap], minlength=n).reshape(m.n_councils, 4).astype(float)
         self.unmet_hours = np.bincount(flat[gap], P.required[rows[gap]], minlength=n).reshape(m.n_councils, 4)
 
+    # ------------------------------------------------------------------ 6. purchasing
     def purchasing(self) -> None:
-        """Each slot buys hours from its provider; the council and DP accounts pay (ODD 7.6)."""
+        """Each budget slot buys hours from its provider; the council and DP accounts pay (ODD 7.6).
+        Slot 0 is every package; slot 1 exists only for Option 4 (its direct-payment part)."""
         m, P, Q, L = self.m, self.m.people, self.m.providers, self.m.ledger
-        rows = self.alive_rows()
-        rows = rows[P.option[rows] > 0]
-        share = market.slot_shares(P.option[rows], m.config.choice.option4_direct_share)
-        modes = market.SLOT_MODES[P.option[rows]]
-        council = P.council[rows].astype(np.int64)
-        opt_col = P.option[rows].astype(np.int64) - 1
-        C = m.n_councils
-        delivered = np.zeros(rows.size)
-        bonus = np.zeros(rows.size)
-        respite = np.zeros(rows.size)
-        income = np.zeros(Q.n)
-        hours_p = np.zeros(Q.n)
+        n, C = P.n, m.n_councils
         # Block contracts are paid in full whatever the attendance.
         dc = np.flatnonzero(Q.view("active") & (Q.view("block_places") > 0))
         block_pay = Q.block_places[dc] * Q.price[dc] * m.type_maxh[0] * budgets.WEEKS_PER_MONTH
-        income[dc] += block_pay
+        self.income = np.bincount(dc, block_pay, minlength=Q.n)
+        self.hours_p = np.zeros(Q.n)
         block_by_c = np.bincount(Q.council[dc], block_pay, minlength=C)
         L.block_paid += block_by_c
         L.services_by_option[:, 2] += block_by_c
-        for slot in (0, 1):
-            direct = modes[:, slot] == MODE_DIRECT
-            credit = np.where(direct, P.budget[rows] * share[:, slot], 0.0)
-            P.dp_balance[rows] += credit
-            L.dp_paid += np.bincount(council, credit, minlength=C)
-            np.add.at(L.services_by_option, (council, opt_col), credit)
-            has = P.provider[rows, slot] >= 0
-            r, pr = rows[has], P.provider[rows[has], slot]
-            t = Q.ptype[pr]
-            hours = market.hours_bought(P.required[r], P.budget[r], share[has, slot], Q.price[pr], m.type_maxh[t])
-            cost = hours * Q.price[pr]
-            mode = modes[has, slot]
-            covered = self.block_covered(pr, mode == MODE_COUNCIL)
-            cost = np.where(covered, 0.0, cost)
-            cc = council[has]
-            dp = mode == MODE_DIRECT
-            P.dp_balance[r[dp]] -= cost[dp]
-            L.dp_spent += np.bincount(cc[dp], cost[dp], minlength=C)
-            paid = (mode == MODE_ISF) | (mode == MODE_COUNCIL)
-            L.direct_paid += np.bincount(cc[paid], cost[paid], minlength=C)
-            np.add.at(L.services_by_option, (cc[paid], opt_col[has][paid]), cost[paid])
-            income += np.bincount(pr, cost, minlength=Q.n)
-            hours_p += np.bincount(pr, hours, minlength=Q.n)
-            intensity = hours / np.maximum(m.type_maxh[t] * budgets.WEEKS_PER_MONTH, 1e-9)
-            delivered[has] += hours
-            bonus[has] += m.type_bonus[t] * intensity
-            respite[has] += m.type_respite[t] * intensity
-        P.delivered[: P.n] = 0.0
-        P.respite[: P.n] = 0.0
-        P.delivered[rows] = delivered
-        P.respite[rows] = respite
-        self.bonus = np.zeros(P.n)
-        self.bonus[rows] = bonus
-        Q.income[: Q.n] = income
-        Q.hours[: Q.n] = hours_p
-        L.provider_received += np.bincount(Q.view("council"), income, minlength=C)
+        P.delivered[:n] = 0.0
+        P.respite[:n] = 0.0
+        self.bonus = np.zeros(n, dtype=np.float32)
+        opt = P.option[:n]
+        r0 = np.flatnonzero(opt > 0)
+        r1 = np.flatnonzero(opt == 4)
+        o0 = opt[r0]
+        s0 = self.buy(r0, o0, market.SLOT_MODES[o0, 0], self.shares[o0, 0], 0)
+        s1 = self.buy(r1, opt[r1], np.full(r1.size, MODE_DIRECT), np.full(r1.size, self.shares[4, 1]), 1)
+        Q.income[: Q.n] = self.income
+        Q.hours[: Q.n] = self.hours_p
+        L.provider_received += np.bincount(Q.view("council"), self.income, minlength=C)
+        self.slot_rows = np.concatenate([s0[0], s1[0]])
+        self.slot_prov = np.concatenate([s0[1], s1[1]])
+
+    def buy(self, rows: np.ndarray, opt: np.ndarray, mode: np.ndarray, share: np.ndarray,
+            slot: int) -> tuple[np.ndarray, np.ndarray]:
+        """One budget slot for ``rows`` (each row once): credit direct payments, buy hours at the
+        provider's price within the slot's budget, pay, and record what was delivered."""
+        m, P, Q, L = self.m, self.m.people, self.m.providers, self.m.ledger
+        C = m.n_councils
+        council = P.council[rows]
+        budget = P.budget[rows]
+        direct = mode == MODE_DIRECT
+        d = np.flatnonzero(direct)
+        credit = budget[d] * share[d]  # paid into DP accounts whether or not it is spent
+        L.dp_paid += np.bincount(council[d], credit, minlength=C)
+        self.add_services(council[d], opt[d], credit)
+        prov = P.provider[:, slot][rows]
+        has = prov >= 0
+        pr = np.maximum(prov, 0)
+        t = Q.ptype[pr]
+        price = Q.price[pr]
+        hours = market.hours_bought(P.required[rows], budget, share, price, m.type_maxh[t]) * has
+        cost = hours * price * ~self.block_covered(pr, has & (mode == MODE_COUNCIL))
+        spent = cost[d]
+        P.dp_balance[rows[d]] += credit - spent
+        L.dp_spent += np.bincount(council[d], spent, minlength=C)
+        L.direct_paid += np.bincount(council, cost, minlength=C) - np.bincount(council[d], spent, minlength=C)
+        self.add_services(council, opt, cost * ~direct)  # ISF and council-arranged spot purchases
+        self.income += np.bincount(pr, cost, minlength=Q.n)
+        self.hours_p += np.bincount(pr, hours, minlength=Q.n)
+        intensity = hours / (m.type_maxh[t] * budgets.WEEKS_PER_MONTH)
+        P.delivered[rows] += hours
+        P.respite[rows] += m.type_respite[t] * intensity
+        self.bonus[rows] += m.type_bonus[t] * intensity
+        return rows[has], prov[has]
 
     def block_covered(self, prov: np.ndarray, council_mode: np.ndarray) -> np.ndarray:
         """Council-arranged clients of a day centre fill its block places first, in row order."""
         Q = self.m.providers
-        cand = council_mode & (Q.block_places[prov] > 0)
-        idx = np.flatnonzero(cand)
-        order = np.argsort(prov[idx], kind="stable")
-        ps = prov[idx][order]
-        rank = np.arange(ps.size) - np.searchsorted(ps, ps, "left")
+        idx = np.flatnonzero(council_mode & (Q.block_places[prov] > 0))
         covered = np.zeros(prov.size, dtype=bool)
+        if idx.size == 0:
+            return covered
+        ps = prov[idx]
+        order = np.argsort(ps.astype(np.uint16) if Q.n < 2**16 else ps, kind="stable")  # radix sort
+        ps = ps[order]
+        rank = np.arange(ps.size) - np.searchsorted(ps, ps, "left")
         covered[idx[order]] = rank < Q.block_places[ps]
         return covered
 
     # ------------------------------------------------------------------ 7. carers
     def carers(self) -> None:
         m, P, L, c, rng = self.m, self.m.people, self.m.ledger, self.m.config.carers, self.m.rng
-        rows = self.alive_rows()
-        rows = rows[P.has_carer[rows] & (P.carer_hours[rows] > 0)]
-        met = outcomes.met_need(P.delivered[rows], P.required[rows])
-        P.strain[rows] = carers.next_strain(P.strain[rows], P.carer_hours[rows], 1.0 - met, P.respite[rows], c)
-        broke = rows[carers.breaks_down(P.strain[rows], True, rng.random(rows.size), c)]
+        n = P.n
+        caring = P.alive[:n] & (P.carer_hours[:n] > 0)
+        met = outcomes.met_need(P.delivered[:n], P.required[:n])
+        P.strain[:n] = carers.next_strain(P.strain[:n], P.carer_hours[:n], 1.0 - met, P.respite[:n], c) * caring
+        at_risk = np.flatnonzero(caring & (P.strain[:n] > c.breakdown_threshold))
+        broke = at_risk[carers.breaks_down(P.strain[at_risk], True, rng.random(at_risk.size), c)]
         crisis = broke[rng.random(broke.size) < c.crisis_probability]
         P.carer_hours[broke] = 0.0
         P.strain[broke] = 0.0
@@ -313,39 +352,33 @@ class VectorEngine:
     # ------------------------------------------------------------------ 8. outcomes and voice
     def outcomes(self) -> None:
         m, P, Q, s, rng = self.m, self.m.people, self.m.providers, self.m.config, self.m.rng
-        rows = self.alive_rows()
-        opt = P.option[rows]
+        n = P.n
+        opt = P.option[:n]
         has_opt = opt > 0
-        opt_i = np.clip(opt - 1, 0, 3)
-        control = np.where(has_opt, np.asarray(s.choice.control)[opt_i], 0.0)
-        burden = np.where(has_opt, choice.felt_burden(np.asarray(s.choice.burden)[opt_i], P.confidence[rows],
-                                                      P.supported[rows], m.reduction[P.council[rows]]), 0.0)
-        met = outcomes.met_need(P.delivered[rows], P.required[rows])
-        P.met_need[rows] = met
-        P.wellbeing[rows] = outcomes.wellbeing(met, control, burden, self.bonus[rows], s.outcomes)
-        main = P.provider[rows, 0]
-        main = np.where(main >= 0, main, P.provider[rows, 1])
-        quality = np.where(main >= 0, Q.quality[np.maximum(main, 0)], 0.0)
-        sat = outcomes.satisfaction(quality, met, rng.standard_normal(rows.size), s.outcomes)
-        P.satisfaction[rows] = sat
+        burden = choice.felt_burden(self.burden[opt], P.confidence[:n], P.supported[:n], m.reduction[P.council[:n]])
+        met = outcomes.met_need(P.delivered[:n], P.required[:n])
+        P.met_need[:n] = met
+        P.wellbeing[:n] = outcomes.wellbeing(met, self.control[opt], burden, self.bonus, s.outcomes)
+        main = P.provider[:n, 0]
+        main = np.where(main >= 0, main, P.provider[:n, 1])
+        quality = Q.quality[np.maximum(main, 0)] * (main >= 0)
+        sat = outcomes.satisfaction(quality, met, rng.standard_normal(n, dtype=np.float32), s.outcomes)
+        P.satisfaction[:n] = sat
+        # Ratings: moving average of clients' satisfaction (before anyone leaves).
+        count = np.bincount(self.slot_prov, minlength=Q.n)
+        mean = np.bincount(self.slot_prov, sat[self.slot_rows], minlength=Q.n) / np.maximum(count, 1)
+        Q.rating[: Q.n] = outcomes.next_rating(Q.view("rating"), mean, count > 0, s.providers.rating_memory)
+        # Voice: persistent dissatisfaction means switching provider (and, if offered, a review).
         low = has_opt & (sat < s.choice.switch_satisfaction)
-        P.low_sat[rows] = np.where(low, P.low_sat[rows] + 1, 0)
-        switch = rows[P.low_sat[rows] >= s.choice.switch_after_months]
+        P.low_sat[:n] = (P.low_sat[:n] + 1) * low
+        switch = np.flatnonzero(P.low_sat[:n] >= s.choice.switch_after_months)
         m.release(switch, np.array([True, True]))
         P.review_in[switch[P.offered[switch]]] = 0
         P.low_sat[switch] = 0
-        # Ratings: moving average of clients' satisfaction.
-        held = P.provider[rows]
-        mask = held >= 0
-        who = held[mask]
-        sat2 = np.broadcast_to(sat[:, None], held.shape)[mask]
-        n = np.bincount(who, minlength=Q.n)
-        mean = np.bincount(who, sat2, minlength=Q.n) / np.maximum(n, 1)
-        Q.rating[: Q.n] = outcomes.next_rating(Q.view("rating"), mean, n > 0, s.providers.rating_memory)
 
     # ------------------------------------------------------------------ 9. providers
     def providers(self) -> None:
-        m, Q, L, p = self.m, self.m.providers, self.m.ledger, self.m.config.providers
+        m, Q, p = self.m, self.m.providers, self.m.config.providers
         a = np.flatnonzero(Q.view("active"))
         t = Q.ptype[a]
         profit = providers.operating_result(Q.income[a], Q.hours[a], m.type_var[t], m.type_fixed[t])
@@ -366,8 +399,7 @@ class VectorEngine:
                 unmet = int(self.unmet[c, t])
                 if unmet == 0:
                     continue
-                mean_hours = self.unmet_hours[c, t] / unmet
-                n = providers.entrants(unmet, mean_hours, tspec, p, grant, m.rng)
+                n = providers.entrants(unmet, self.unmet_hours[c, t] / unmet, tspec, p, grant, m.rng)
                 m.add_providers(c, t, n, grant)
                 L.entries[c, t] += n
                 L.support[c] += n * grant
@@ -375,13 +407,12 @@ class VectorEngine:
     # ------------------------------------------------------------------ 10. council finance
     def finance(self) -> None:
         m, P, L = self.m, self.m.people, self.m.ledger
-        rows = self.alive_rows()
-        rows = rows[P.option[rows] > 0]
-        admin = np.array([c.finance.admin_cost for c in m.config.councils])
-        cost = admin[P.council[rows], P.option[rows] - 1]
-        L.admin += self.per_council(rows, cost)
+        C = m.n_councils
+        counts = np.bincount(P.council[: P.n].astype(np.int64) * 5 + P.option[: P.n], minlength=C * 5).reshape(C, 5)
+        L.admin += (counts * self.admin).sum(axis=1)
+        with_package = counts[:, 1:].sum(axis=1)
         for council in m.councils:
-            council.account(self.per_council(rows)[council.index])
+            council.account(int(with_package[council.index]))
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -389,7 +420,7 @@ class VectorEngine:
         self.demography()
         due = self.rollout_and_reviews()
         self.support_and_choice(due)
-        m.refresh_required(self.alive_rows())
+        m.refresh_required()
         self.matching()
         self.purchasing()
         self.carers()

@@ -1,0 +1,320 @@
+"""Running many models: executors, replications, scenario comparison and study designs.
+
+Every experiment is a list of independent runs sent through a :class:`concurrent.futures.Executor`
+in *chunks* (several runs per task, so that scheduling costs little next to the runs):
+
+* ``local`` (default): a process pool with the ``spawn`` start method, one pool per study;
+* ``dask``: an existing Dask cluster (``scheduler="tcp://HOST:PORT"``), through
+  :meth:`distributed.Client.get_executor`; a lost worker's tasks are rescheduled by Dask;
+* ``dask-local``: a Dask ``LocalCluster`` on loopback started for the study;
+* ``serial``: in this process, one run after another (what ``executor=None`` means).
+
+Seeds are explicit :class:`numpy.random.SeedSequence` objects made in the calling process, so a
+run's result depends only on its seed and parameters, never on which worker ran it: the same
+seeds give identical results whichever executor (tested with a local pool against a Dask
+LocalCluster).
+
+Scenario comparison uses *common random numbers*: replication ``i`` of every scenario uses the
+same seed, ``SeedSequence(seed).spawn(R)[i]`` (as ``carecon run`` does), so the paired
+differences cancel the noise the scenarios share (Law 2015, *Simulation Modeling and Analysis*,
+§11.2). Confidence intervals of the mean paired difference use Student's t over replications.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+import multiprocessing
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from model.scenario import Scenario, ScenarioError, load_scenario
+from model.simulation import HEADLINE, RunResult, combine, seeds_for, simulate
+
+EXECUTORS = ("local", "dask", "dask-local", "serial")
+
+#: Every output a scenario run reports to a study: the headline figures at the horizon and the totals.
+OUTPUTS = (*HEADLINE, "provider_exits", "dc_closures", "displaced", "total_council_spend")
+
+ProgressFn = Callable[[int, int], None]
+
+
+# ---------------------------------------------------------------------------------------- executors
+class InlineExecutor(cf.Executor):
+    """Runs each submitted call at once, in this process (the ``serial`` executor)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as err:  # noqa: BLE001 - handed to the caller through the future, as a pool would
+            future.set_exception(err)
+        return future
+
+
+class Pool(cf.Executor):
+    """An executor and what the chunking needs to know about it: its kind and its number of workers."""
+
+    def __init__(self, inner: cf.Executor, kind: str, workers: Callable[[], int]) -> None:
+        self.inner, self.kind, self._workers = inner, kind, workers
+
+    @property
+    def workers(self) -> int:
+        return max(1, self._workers())
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
+        return self.inner.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.inner.shutdown(wait=wait)
+
+
+def _check_workers(workers: int | None) -> None:
+    if workers is not None and not 1 <= workers <= 1024:
+        raise ScenarioError(f"--workers: must be 1 to 1024 (got {workers})")
+
+
+@contextmanager
+def make_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None) -> Iterator[Pool]:
+    """An executor for one study, shut down on exit.
+
+    ``kind``: ``local`` (spawn process pool, ``workers`` defaults to the CPU count), ``dask``
+    (connect to ``scheduler``, e.g. ``tcp://10.0.0.1:8786``), ``dask-local`` (start a LocalCluster
+    of ``workers`` single-threaded worker processes on 127.0.0.1) or ``serial``.
+    """
+    _check_workers(workers)
+    if kind not in EXECUTORS:
+        raise ScenarioError(f"--executor: must be one of {', '.join(EXECUTORS)} (got {kind!r})")
+    if kind == "dask" and not scheduler:
+        raise ScenarioError("--scheduler: --executor dask needs the scheduler address, e.g. tcp://HOST:8786")
+    if scheduler and kind != "dask":
+        raise ScenarioError("--scheduler: only used with --executor dask")
+    with ExitStack() as stack:
+        if kind == "serial":
+            yield Pool(InlineExecutor(), kind, lambda: 1)
+        elif kind == "local":
+            n = workers or os.cpu_count() or 1
+            pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+            stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+            yield Pool(pool, kind, lambda: n)
+        else:
+            import logging
+
+            from distributed import Client, LocalCluster
+
+            if kind == "dask-local":
+                cluster = stack.enter_context(LocalCluster(
+                    n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR))
+                client = stack.enter_context(Client(cluster))
+            else:
+                if not str(scheduler).startswith(("tcp://", "tls://", "ucx://", "inproc://")):
+                    raise ScenarioError(f"--scheduler: expected an address like tcp://HOST:8786 (got {scheduler!r})")
+                try:
+                    client = stack.enter_context(Client(scheduler, timeout="10s"))
+                except (OSError, TimeoutError) as err:
+                    raise ScenarioError(f"--scheduler: cannot reach the Dask scheduler at {scheduler} ({err})") from None
+            yield Pool(client.get_executor(pure=False), kind, lambda: sum(client.nthreads().values()))
+
+
+def workers_of(executor: cf.Executor) -> int:
+    """Workers an executor offers (a :class:`Pool` knows; a bare executor is assumed to use every CPU)."""
+    return getattr(executor, "workers", None) or getattr(executor, "_max_workers", None) or os.cpu_count() or 1
+
+
+class Cancelled(Exception):
+    """The caller's ``cancel`` event was set; finished chunks were kept."""
+
+
+def map_chunks(fn: Callable[[list[Any]], list[Any]], items: Sequence[Any], executor: cf.Executor | None,
+               on_chunk: Callable[[int, list[Any]], None], *, chunk_size: int | None = None,
+               progress: ProgressFn | None = None, cancel: threading.Event | None = None,
+               done_before: int = 0, total: int | None = None) -> None:
+    """Send ``items`` through ``executor`` as chunks ``fn(chunk) -> results`` and hand each finished chunk to
+    ``on_chunk(chunk_number, results)`` (in this thread, as chunks finish).
+
+    At most two chunks per worker are in flight, so ``cancel`` (checked between chunks) and Ctrl-C
+    stop a study promptly; chunks already running are let finish and handed over, so nothing
+    computed is lost. Raises :class:`Cancelled` when ``cancel`` was set, or the first failure of a
+    chunk (a worker that died, a lost Dask worker) after handing over what finished.
+    """
+    executor = executor or InlineExecutor()
+    workers = workers_of(executor)
+    size = chunk_size or max(1, min(64, math.ceil(len(items) / (4 * workers))))
+    chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
+    total = total if total is not None else len(items)
+    pending: dict[cf.Future, int] = {}
+    done = done_before
+    nxt = 0
+    failure: BaseException | None = None
+    try:
+        while nxt < len(chunks) or pending:
+            while nxt < len(chunks) and len(pending) < 2 * workers and not (cancel and cancel.is_set()):
+                pending[executor.submit(fn, chunks[nxt])] = nxt
+                nxt += 1
+            if not pending:
+                break
+            finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for future in finished:
+                number = pending.pop(future)
+                on_chunk(number, future.result())
+                done += len(chunks[number])
+                if progress is not None:
+                    progress(done, total)
+    except BaseException as err:
+        failure = err
+        for future in pending:
+            future.cancel()
+        for future in cf.as_completed(pending):  # keep whatever still finishes
+            if not future.cancelled() and future.exception() is None:
+                on_chunk(pending[future], future.result())
+    if failure is not None:
+        raise failure
+    if cancel is not None and cancel.is_set() and nxt < len(chunks):
+        raise Cancelled(f"cancelled after {done} of {total} runs")
+
+
+# ---------------------------------------------------------------------------------------- targets
+@dataclass(frozen=True)
+class ScenarioTarget:
+    """The care-economy model as an experiment target: parameters are scenario overrides.
+
+    ``councils.*.x`` in a parameter name sets ``councils.i.x`` for every council ``i``. A design
+    point's outputs are the headline figures (:data:`OUTPUTS`), averaged over its replications.
+    """
+
+    scenario: Scenario
+    engine: str = "vector"
+    outputs: tuple[str, ...] = OUTPUTS
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    def overrides(self, params: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for key, value in params.items():
+            if key.startswith("councils.*."):
+                out.update({key.replace("*", str(i), 1): value for i in range(len(self.scenario.councils))})
+            else:
+                out[key] = value
+        return out
+
+    def check(self, params: dict[str, Any]) -> Scenario:
+        """The scenario at one design point (raises ScenarioError if the combination is invalid)."""
+        return self.scenario.with_overrides(self.overrides(params))
+
+    def evaluate(self, params: dict[str, Any], seeds: list[np.random.SeedSequence]) -> dict[str, float]:
+        scenario = self.check(params)
+        result = combine([simulate(scenario, ss, self.engine, replication=r) for r, ss in enumerate(seeds)])
+        return result.headline()
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "scenario", "name": self.name, "engine": self.engine, "scenario": self.scenario.to_toml()}
+
+
+def run_chunk(target: Any, tasks: list[tuple[int, dict[str, Any], list[np.random.SeedSequence]]]) -> list[dict]:
+    """Evaluate design points in a worker: one record per run (run_id, outputs, seconds, worker)."""
+    where = f"{socket.gethostname()}:{os.getpid()}"
+    out = []
+    for run_id, params, seeds in tasks:
+        start = time.perf_counter()
+        record = {"run_id": run_id, **target.evaluate(params, seeds)}
+        record.update(seconds=time.perf_counter() - start, worker=where)
+        out.append(record)
+    return out
+
+
+# ---------------------------------------------------------------------------------------- replications
+def _simulate_chunk(engine: str, tasks: list[tuple[str, Scenario, int, np.random.SeedSequence]]
+                    ) -> list[tuple[str, int, RunResult]]:
+    return [(key, rep, simulate(scenario, ss, engine, replication=rep)) for key, scenario, rep, ss in tasks]
+
+
+def _run_many(scenarios: dict[str, Scenario], replications: int, seed: int, executor: cf.Executor | None,
+              progress: ProgressFn | None, engine: str) -> dict[str, RunResult]:
+    """Replications ``0..R-1`` of every scenario with common seeds; one RunResult per scenario."""
+    if not 1 <= replications <= 10_000:
+        raise ScenarioError(f"--replications: must be 1 to 10000 (got {replications})")
+    children = seeds_for(seed, replications)
+    tasks = [(key, s, rep, children[rep]) for key, s in scenarios.items() for rep in range(replications)]
+    runs: dict[str, dict[int, RunResult]] = {key: {} for key in scenarios}
+
+    def keep(_: int, results: list[tuple[str, int, RunResult]]) -> None:
+        for key, rep, result in results:
+            runs[key][rep] = result
+
+    map_chunks(partial(_simulate_chunk, engine), tasks, executor, keep, progress=progress)
+    return {key: combine([reps[r] for r in sorted(reps)]) for key, reps in runs.items()}
+
+
+def run_replications(scenario: Scenario, replications: int, seed: int, executor: cf.Executor | None = None,
+                     progress: ProgressFn | None = None, engine: str = "vector") -> RunResult:
+    """``replications`` runs of one scenario, replication ``i`` seeded by ``SeedSequence(seed).spawn(R)[i]``
+    (the same runs as ``carecon run`` and :func:`model.simulation.simulate_replications`)."""
+    return _run_many({scenario.name: scenario}, replications, seed, executor, progress, engine)[scenario.name]
+
+
+def headlines(result: RunResult) -> pd.DataFrame:
+    """The headline figures of each replication (index ``replication``, one column per figure)."""
+    empty = result.breakdown.iloc[:0], result.daycentres.iloc[:0]
+    rows = {rep: RunResult(monthly, *empty).headline() for rep, monthly in result.monthly.groupby("replication")}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("replication")
+
+
+def paired_differences(values: pd.DataFrame, reference: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Mean of paired differences ``values - reference`` (rows = replications) with Student-t intervals."""
+    diff = values - reference
+    n = len(diff)
+    mean = diff.mean()
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * diff.std(ddof=1) / math.sqrt(n) if n > 1 else mean * np.nan
+    return pd.DataFrame({"figure": diff.columns, "mean_difference": mean.values, "ci_low": (mean - half).values,
+                         "ci_high": (mean + half).values, "reference_mean": reference.mean().values,
+                         "scenario_mean": values.mean().values})
+
+
+@dataclass
+class ComparisonResult:
+    """Scenarios run with common random numbers and their paired differences from the reference (the first).
+
+    ``differences`` columns: scenario, reference, figure, mean_difference, ci_low, ci_high (95%),
+    reference_mean, scenario_mean. ``headlines``: each scenario's headline figures per replication.
+    """
+
+    results: dict[str, RunResult]
+    differences: pd.DataFrame
+    headlines: dict[str, pd.DataFrame] = field(default_factory=dict)
+    reference: str = ""
+
+
+def compare(scenarios: Sequence[Scenario | str], replications: int, seed: int, executor: cf.Executor | None = None,
+            progress: ProgressFn | None = None, engine: str = "vector", level: float = 0.95) -> ComparisonResult:
+    """Run each scenario ``replications`` times with paired seeds and difference them from the first."""
+    if len(scenarios) < 2:
+        raise ScenarioError("compare: give at least two scenarios (the first is the reference)")
+    named: dict[str, Scenario] = {}
+    for item in scenarios:
+        s = load_scenario(item) if isinstance(item, str) else item
+        key, k = s.name, 2
+        while key in named:
+            key, k = f"{s.name}#{k}", k + 1
+        named[key] = s
+    results = _run_many(named, replications, seed, executor, progress, engine)
+    heads = {key: headlines(r) for key, r in results.items()}
+    ref = next(iter(named))
+    frames = [paired_differences(heads[key], heads[ref], level).assign(scenario=key, reference=ref)
+              for key in list(named)[1:]]
+    cols = ["scenario", "reference", "figure", "mean_difference", "ci_low", "ci_high", "reference_mean",
+            "scenario_mean"]
+    return ComparisonResult(results, pd.concat(frames, ignore_index=True)[cols], heads, ref)

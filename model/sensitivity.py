@@ -1,0 +1,417 @@
+"""Parameter spaces, study designs and global sensitivity analysis (SALib).
+
+A **parameter space** is a TOML file naming the uncertain parameters of a scenario, their bounds
+and distributions (the EMA workbench's "uncertainties")::
+
+    name = "default"
+    description = "Influential parameters of sds_rollout"
+    [parameters]
+    "choice.beta_burden" = { low = 1.5, high = 4.5 }
+    "councils.*.support.capacity" = { low = 0, high = 12, distribution = "triangular", mode = 4 }
+    "carers.breakdown_probability" = { low = 0.005, high = 0.05, distribution = "truncnorm", mean = 0.02, sd = 0.01 }
+
+It is validated like a scenario: an unknown parameter, empty or inverted bounds, or bounds outside
+the parameter's documented range (``docs/parameters.md``) is a :class:`~model.scenario.ScenarioError`
+with a one-line message. ``councils.*.x`` moves ``x`` of every council together; integer parameters
+are rounded after sampling.
+
+**Methods** (a *study*, run by :func:`run_study` through :mod:`model.experiments` and stored by
+:mod:`model.store`):
+
+* ``morris``: elementary-effects screening, N trajectories of d + 1 runs (Morris 1991,
+  *Technometrics* 33:161; µ* of Campolongo, Cariboni & Saltelli 2007, *Env. Modelling & Software*
+  22:1509): µ* ranks influence, σ flags non-linearity or interaction; µ* has a bootstrap CI.
+* ``sobol``: variance-based first-order S1 and total-order ST indices (and S2 on request), from
+  Saltelli's scheme of N (d + 2) runs, or N (2d + 2) with S2 (Saltelli 2002, *Comput. Phys.
+  Commun.* 145:280; estimators of Saltelli et al. 2010, *Comput. Phys. Commun.* 181:259), with
+  bootstrap confidence intervals. N must be a power of two (Sobol' sequence balance).
+* ``grid`` (N levels per parameter) and ``lhs`` (N Latin-hypercube points; McKay, Beckman &
+  Conover 1979): sweeps, stored the same way, with no indices.
+
+**Seeds**: everything derives from one root seed through :class:`numpy.random.SeedSequence` with
+fixed spawn keys: ``(0,)`` the sampling seed, ``(1,)`` the bootstrap seed (SALib is always given a
+non-zero integer: its ``seed=0`` means "unseeded"), and ``(2, r)`` the seed of replication ``r``
+at every design point (common random numbers: the indices then measure the parameters' effect, not
+the model's noise; ``seed_policy="independent"`` uses ``(2, run_id, r)`` instead).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import difflib
+import itertools
+import re
+import threading
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from SALib.analyze import morris as morris_analyze
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import morris as morris_sample
+from SALib.sample import sobol as sobol_sample
+from SALib.util import scale_samples
+from scipy.stats import qmc
+
+from model import ishigami, store
+from model.experiments import Cancelled, ProgressFn, ScenarioTarget, map_chunks, run_chunk, workers_of
+from model.scenario import Scenario, ScenarioError, parameter_table, read_toml_text
+
+METHODS = ("morris", "sobol", "grid", "lhs")
+DISTRIBUTIONS = {"uniform": "unif", "triangular": "triang", "truncnorm": "truncnorm"}
+#: Outputs analysed by default (the issue's equity, provider viability and cost figures).
+ANALYSED = ("equity_gap", "dc_open", "dc_closures", "provider_exits", "cost_per_person")
+#: Parameters that are not uncertainties of the modelled world.
+NOT_PARAMETERS = ("run.seed", "run.replications")
+_KEYS = {"low", "high", "distribution", "mode", "mean", "sd"}
+_COUNCIL = re.compile(r"^councils\.(\*|\d+)\.(.+)$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One uncertain parameter: bounds, distribution (uniform, triangular or truncated normal)."""
+
+    name: str
+    low: float
+    high: float
+    distribution: str = "uniform"
+    mode: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    integer: bool = False
+
+    def salib_bounds(self) -> list[float]:
+        if self.distribution == "triangular":
+            return [self.low, self.high, (self.mode - self.low) / (self.high - self.low)]
+        if self.distribution == "truncnorm":
+            return [self.low, self.high, self.mean, self.sd]
+        return [self.low, self.high]
+
+
+@dataclass(frozen=True)
+class Space:
+    """A validated parameter space for the care-economy model (``model="scenario"``) or the Ishigami test."""
+
+    name: str
+    parameters: tuple[Parameter, ...]
+    description: str = ""
+    model: str = "scenario"
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.parameters]
+
+    def problem(self) -> dict[str, Any]:
+        """The SALib problem dictionary."""
+        return {"num_vars": len(self.parameters), "names": self.names,
+                "bounds": [p.salib_bounds() for p in self.parameters],
+                "dists": [DISTRIBUTIONS[p.distribution] for p in self.parameters]}
+
+    def scale(self, unit: np.ndarray) -> np.ndarray:
+        """Map points of the unit cube to parameter values (quantiles of each distribution; integers rounded)."""
+        x = scale_samples(np.array(unit, dtype=float), self.problem())
+        return self.round(x)
+
+    def round(self, x: np.ndarray) -> np.ndarray:
+        for j, p in enumerate(self.parameters):
+            if p.integer:
+                x[:, j] = np.rint(x[:, j])
+        return x
+
+    def point(self, row: np.ndarray) -> dict[str, Any]:
+        """A design row as parameter values (ints for integer parameters)."""
+        return {p.name: int(v) if p.integer else float(v) for p, v in zip(self.parameters, row, strict=True)}
+
+    def to_dict(self) -> dict[str, Any]:
+        params = {p.name: {k: v for k, v in (("low", p.low), ("high", p.high), ("distribution", p.distribution),
+                                               ("mode", p.mode), ("mean", p.mean), ("sd", p.sd)) if v is not None}
+                  for p in self.parameters}
+        return {"name": self.name, "description": self.description, "model": self.model, "parameters": params}
+
+    def check_scenario(self, scenario: Scenario) -> None:
+        """Council indices must exist in ``scenario``."""
+        for name in self.names:
+            m = _COUNCIL.match(name)
+            if m and m.group(1) != "*" and int(m.group(1)) >= len(scenario.councils):
+                raise ScenarioError(f"parameter space '{self.name}': parameters.{name}: scenario '{scenario.name}' "
+                                    f"has councils 0 to {len(scenario.councils) - 1}")
+
+
+# ---------------------------------------------------------------------------------------- loading
+def _known_parameters(model: str) -> dict[str, dict[str, Any]]:
+    if model == ishigami.NAME:
+        rows = ishigami.PARAMETERS
+    else:
+        rows = [r for r in parameter_table() if r["name"] not in NOT_PARAMETERS and r["range"][0] is not None
+                and isinstance(r["default"], int | float) and not isinstance(r["default"], bool)]
+    return {r["name"]: r for r in rows}
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        raise ScenarioError(f"{where}: must be a finite number (got {value!r})")
+    return float(value)
+
+
+def _parameter(name: str, spec: Any, known: dict[str, dict[str, Any]], origin: str) -> Parameter:
+    where = f"{origin}: parameters.{name}"
+    m = _COUNCIL.match(name)
+    row = known.get(f"councils.N.{m.group(2)}" if m else name)
+    if row is None:
+        close = difflib.get_close_matches(name, list(known), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else " (see docs/parameters.md)"
+        raise ScenarioError(f"{where}: unknown parameter{hint}")
+    if not isinstance(spec, dict):
+        raise ScenarioError(f"{where}: expected a table like {{ low = 0.1, high = 0.5 }}")
+    extra = set(spec) - _KEYS
+    if extra:
+        raise ScenarioError(f"{where}: unknown key '{sorted(extra)[0]}' (allowed keys: {', '.join(sorted(_KEYS))})")
+    if "low" not in spec or "high" not in spec:
+        raise ScenarioError(f"{where}: needs both low and high")
+    low, high = _number(spec["low"], f"{where}.low"), _number(spec["high"], f"{where}.high")
+    lo, hi = row["range"]
+    unit = "" if row["unit"] in ("-", "") else f" {row['unit']}"
+    allowed = f"documented range {lo:g} to {hi:g}{unit}" if hi is not None else f"documented range ≥ {lo:g}{unit}"
+    if low > high:
+        raise ScenarioError(f"{where}: bounds are inverted (low = {low:g} > high = {high:g})")
+    if low == high:
+        raise ScenarioError(f"{where}: bounds are empty (low = high = {low:g}); remove the parameter to fix it")
+    if low < lo or (hi is not None and high > hi):
+        raise ScenarioError(f"{where}: bounds [{low:g}, {high:g}] leave the {allowed}")
+    integer = isinstance(row["default"], int)
+    if integer and np.floor(high) - np.ceil(low) < 1:
+        raise ScenarioError(f"{where}: an integer parameter needs at least two whole numbers in [low, high]")
+    dist = spec.get("distribution", "uniform")
+    if dist not in DISTRIBUTIONS:
+        raise ScenarioError(f"{where}.distribution: must be one of {', '.join(DISTRIBUTIONS)} (got {dist!r})")
+    needs = {"uniform": set(), "triangular": {"mode"}, "truncnorm": {"mean", "sd"}}[dist]
+    given = set(spec) & {"mode", "mean", "sd"}
+    if given != needs:
+        raise ScenarioError(f"{where}: a {dist} distribution takes "
+                            f"{', '.join(sorted(needs)) or 'only low and high'} (got {', '.join(sorted(given))})")
+    values = {k: _number(spec[k], f"{where}.{k}") for k in given}
+    if "mode" in values and not low <= values["mode"] < high:
+        raise ScenarioError(f"{where}.mode: must lie in [low, high) = [{low:g}, {high:g})")
+    if "mean" in values and not low <= values["mean"] <= high:
+        raise ScenarioError(f"{where}.mean: must lie in [low, high] = [{low:g}, {high:g}]")
+    if "sd" in values and values["sd"] <= 0:
+        raise ScenarioError(f"{where}.sd: must be positive")
+    if dist == "triangular" and high <= 0:
+        raise ScenarioError(f"{where}: a triangular distribution needs high > 0 (SALib)")
+    return Parameter(name, low, high, dist, integer=integer, **values)
+
+
+def parse_space(data: dict[str, Any], origin: str = "parameter space", default_name: str = "space") -> Space:
+    """Validate a parameter-space dictionary (as read from TOML)."""
+    extra = set(data) - {"name", "description", "model", "parameters"}
+    if extra:
+        raise ScenarioError(f"{origin}: unknown key '{sorted(extra)[0]}' "
+                            "(allowed keys: name, description, model, parameters)")
+    model = data.get("model", "scenario")
+    if model not in ("scenario", ishigami.NAME):
+        raise ScenarioError(f"{origin}: model: must be 'scenario' or '{ishigami.NAME}' (got {model!r})")
+    params = data.get("parameters")
+    if not isinstance(params, dict) or not params:
+        raise ScenarioError(f"{origin}: parameters: name at least one parameter, e.g. "
+                            "[parameters] \"choice.beta_burden\" = { low = 1, high = 5 }")
+    known = _known_parameters(model)
+    parsed = tuple(_parameter(str(name), spec, known, origin) for name, spec in params.items())
+    every_council = {_COUNCIL.match(p.name).group(2) for p in parsed if p.name.startswith("councils.*.")}
+    for p in parsed:
+        m = _COUNCIL.match(p.name)
+        if m and m.group(1) != "*" and m.group(2) in every_council:
+            raise ScenarioError(f"{origin}: parameters.{p.name}: overlaps councils.*.{m.group(2)}; "
+                                "name each council or all of them")
+    name = data.get("name", default_name)
+    if not isinstance(name, str) or not name:
+        raise ScenarioError(f"{origin}: name: must be a non-empty string")
+    return Space(name, parsed, str(data.get("description", "")), model)
+
+
+def loads_space(text: str, origin: str = "parameter space") -> Space:
+    """Validate parameter-space TOML text."""
+    return parse_space(read_toml_text(text, origin), origin)
+
+
+def load_space(path: str | Path) -> Space:
+    """Load and validate a parameter-space TOML file (``spaces/default.toml``)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ScenarioError(f"--space: file '{p}' not found")
+    origin = f"parameter space '{p.name}'"
+    return parse_space(read_toml_text(p.read_text(encoding="utf-8"), origin), origin, default_name=p.stem)
+
+
+# ---------------------------------------------------------------------------------------- designs
+def derived_seed(root: int, purpose: int) -> int:
+    """A non-zero 31-bit integer seed from ``SeedSequence(root, spawn_key=(purpose,))`` (0 sampling, 1 bootstrap)."""
+    value = int(np.random.SeedSequence(root, spawn_key=(purpose,)).generate_state(1)[0] & 0x7FFFFFFF)
+    return value or 1
+
+
+def check_design(method: str, n: int, d: int, levels: int = 4) -> int:
+    """Validate a design request and return how many design points it has."""
+    if method not in METHODS:
+        raise ScenarioError(f"--method: must be one of {', '.join(METHODS)} (got {method!r})")
+    if method == "sobol":
+        if not (2 <= n <= 2**20 and n & (n - 1) == 0):
+            raise ScenarioError(f"--n: Sobol needs a power of two from 2 to 1048576 (got {n})")
+    elif method == "grid":
+        if not 2 <= n <= 100 or n**d > 1_000_000:
+            raise ScenarioError(f"--n: a grid takes 2 to 100 levels per parameter and at most 1,000,000 points "
+                                f"(got {n} levels, {d} parameters)")
+    elif not 1 <= n <= 1_000_000 or (method == "morris" and n < 2):
+        raise ScenarioError(f"--n: {method} needs {2 if method == 'morris' else 1} to 1000000 (got {n})")
+    if method == "morris" and not 2 <= levels <= 100 or levels % 2:
+        raise ScenarioError(f"--levels: Morris needs an even number of levels from 2 to 100 (got {levels})")
+    return {"morris": n * (d + 1), "sobol": n * (2 * d + 2), "grid": n**d, "lhs": n}[method]
+
+
+def sample(space: Space, method: str, n: int, seed: int, second_order: bool = False, levels: int = 4) -> np.ndarray:
+    """The design matrix (runs × parameters) of a study, reproducible from ``seed``."""
+    check_design(method, n, len(space.parameters), levels)
+    problem, s = space.problem(), derived_seed(seed, 0)
+    if method == "morris":
+        return space.round(morris_sample.sample(problem, n, num_levels=levels, seed=s))
+    if method == "sobol":
+        return space.round(sobol_sample.sample(problem, n, calc_second_order=second_order, seed=s))
+    d = len(space.parameters)
+    if method == "grid":
+        unit = np.array(list(itertools.product(np.linspace(0, 1, n), repeat=d)))
+    else:
+        unit = qmc.LatinHypercube(d, rng=np.random.default_rng(s)).random(n)
+    return space.scale(unit)
+
+
+def analyse(space: Space, method: str, X: np.ndarray, Y: pd.DataFrame, seed: int, second_order: bool = False,
+            levels: int = 4) -> pd.DataFrame:
+    """Sensitivity indices of each output column of ``Y`` (rows aligned with ``X``).
+
+    Columns: output, parameter, parameter2 (S2 only), index (S1, ST, S2, mu, mu_star, sigma), value,
+    conf (half-width of the 95% bootstrap interval; NaN where SALib gives none). An output that does
+    not vary over the design has no indices (NaN).
+    """
+    problem, s = space.problem(), derived_seed(seed, 1)
+    rows: list[dict[str, Any]] = []
+
+    def add(output: str, index: str, values: Any, confs: Any) -> None:
+        for name, v, c in zip(space.names, np.atleast_1d(values), np.atleast_1d(confs), strict=True):
+            rows.append({"output": output, "parameter": name, "parameter2": None, "index": index,
+                         "value": float(v), "conf": float(c)})
+
+    nan = np.full(len(space.names), np.nan)
+    for output in Y.columns:
+        y = Y[output].to_numpy(dtype=float)
+        constant = not np.all(np.isfinite(y)) or np.ptp(y) == 0
+        if method == "morris":
+            r = {k: nan for k in ("mu", "mu_star", "sigma", "mu_star_conf")} if constant else morris_analyze.analyze(
+                problem, X, y, num_levels=levels, seed=s)
+            add(output, "mu", r["mu"], nan)
+            add(output, "mu_star", r["mu_star"], r["mu_star_conf"])
+            add(output, "sigma", r["sigma"], nan)
+            continue
+        r = {k: nan for k in ("S1", "S1_conf", "ST", "ST_conf")} if constant else sobol_analyze.analyze(
+            problem, y, calc_second_order=second_order, seed=s)
+        add(output, "S1", r["S1"], r["S1_conf"])
+        add(output, "ST", r["ST"], r["ST_conf"])
+        if second_order:
+            for i, j in itertools.combinations(range(len(space.names)), 2):
+                value, conf = (np.nan, np.nan) if constant else (r["S2"][i, j], r["S2_conf"][i, j])
+                rows.append({"output": output, "parameter": space.names[i], "parameter2": space.names[j],
+                             "index": "S2", "value": float(value), "conf": float(conf)})
+    return pd.DataFrame(rows, columns=["output", "parameter", "parameter2", "index", "value", "conf"])
+
+
+# ---------------------------------------------------------------------------------------- studies
+def as_target(target: Scenario | str | Any, engine: str = "vector") -> Any:
+    """A Scenario, ``"ishigami"``, or an object with ``evaluate``/``describe``/``outputs``/``name``."""
+    if isinstance(target, Scenario):
+        return ScenarioTarget(target, engine)
+    if target == ishigami.NAME:
+        return ishigami.Ishigami()
+    if isinstance(target, str):
+        raise ScenarioError(f"target: give a Scenario or '{ishigami.NAME}' (got {target!r})")
+    return target
+
+
+def run_seeds(seed: int, policy: str, run_id: int, replications: int) -> list[np.random.SeedSequence]:
+    """The seeds of one design point (see the module docstring)."""
+    prefix = (2,) if policy == "common" else (2, run_id)
+    return [np.random.SeedSequence(seed, spawn_key=(*prefix, r)) for r in range(replications)]
+
+
+def run_study(target: Scenario | str | Any, space: Space | None, method: str, n: int, seed: int,
+              executor: cf.Executor | None = None, store_root: str | Path = "studies", resume: bool = False,
+              progress: ProgressFn | None = None, cancel: threading.Event | None = None, *,
+              second_order: bool = False, levels: int = 4, replications: int = 1, seed_policy: str = "common",
+              outputs: tuple[str, ...] | None = None, chunk_size: int | None = None) -> store.Study:
+    """Sample ``space``, run every design point through ``executor``, store the runs as they finish, analyse.
+
+    ``target``: a Scenario, ``"ishigami"`` (``space`` may then be None) or a custom target.
+    ``method``: morris (``n`` trajectories, ``levels`` grid levels), sobol (``n`` a power of two;
+    ``second_order`` adds S2), grid (``n`` levels per parameter) or lhs (``n`` points).
+    ``resume``: continue the latest study under ``store_root`` with the same key, running only the
+    runs it lacks. ``cancel`` is checked between chunks; a cancelled or interrupted study keeps what
+    finished and is returned (or re-raised) incomplete, to be continued with ``resume=True``.
+    """
+    tgt = as_target(target)
+    if space is None and tgt.name == ishigami.NAME:
+        space = loads_space(ishigami.SPACE_TOML, "built-in ishigami space")
+    if space is None:
+        raise ScenarioError("--space: a parameter space is needed (e.g. spaces/default.toml)")
+    if (space.model == ishigami.NAME) != (tgt.name == ishigami.NAME):
+        raise ScenarioError(f"--space: parameter space '{space.name}' is for the {space.model} model, "
+                            f"not for '{tgt.name}'")
+    if seed_policy not in ("common", "independent"):
+        raise ScenarioError(f"--seed-policy: must be common or independent (got {seed_policy!r})")
+    if not 1 <= replications <= 1000:
+        raise ScenarioError(f"--replications: must be 1 to 1000 per design point (got {replications})")
+    analysed = tuple(outputs or (ANALYSED if isinstance(tgt, ScenarioTarget) else tgt.outputs))
+    unknown = [o for o in analysed if o not in tgt.outputs]
+    if unknown:
+        raise ScenarioError(f"--outputs: unknown output '{unknown[0]}' (allowed: {', '.join(tgt.outputs)})")
+    X = sample(space, method, n, seed, second_order, levels)
+    if isinstance(tgt, ScenarioTarget):
+        space.check_scenario(tgt.scenario)
+        for i, row in enumerate(X):
+            try:
+                tgt.check(space.point(row))
+            except ScenarioError as err:
+                raise ScenarioError(f"parameter space '{space.name}': design point {i} {space.point(row)} makes an "
+                                    f"invalid scenario: {err}") from None
+    spec = {"target": tgt.describe(), "space": space.to_dict(), "method": method, "n": n, "seed": seed,
+            "options": {"second_order": second_order, "levels": levels, "replications": replications,
+                        "seed_policy": seed_policy, "outputs": list(analysed)},
+            "seeds": {"root": seed, "sampling": derived_seed(seed, 0), "bootstrap": derived_seed(seed, 1),
+                      "runs": "SeedSequence(root, spawn_key=(2, r))" if seed_policy == "common"
+                      else "SeedSequence(root, spawn_key=(2, run_id, r))"}}
+    design = pd.DataFrame(X, columns=space.names)
+    design.insert(0, "run_id", np.arange(len(X)))
+    path = (store.find_resumable(store_root, spec) if resume else None) or store.create_study(
+        store_root, spec, design, f"{tgt.name}-{method}-n{n}")
+    done = set(store.read_results(path)["run_id"].tolist())
+    tasks = [(i, space.point(X[i]), run_seeds(seed, seed_policy, i, replications)) for i in range(len(X))
+             if i not in done]
+    kind = getattr(executor, "kind", "serial" if executor is None else type(executor).__name__)
+    session = store.begin_session(path, kind, workers_of(executor) if executor else 1, len(done))
+    start, status = time.perf_counter(), "interrupted"
+    try:
+        map_chunks(partial(run_chunk, tgt), tasks, executor,
+                   lambda number, records: store.append_results(path, session, number, records),
+                   chunk_size=chunk_size, progress=progress, cancel=cancel, done_before=len(done), total=len(X))
+        status = "complete"
+    except Cancelled:
+        status = "cancelled"
+    finally:
+        store.end_session(path, session, status, store.runs_done(path), time.perf_counter() - start)
+    study = store.load_study(path)
+    if study.complete and method in ("morris", "sobol"):
+        Y = study.results.set_index("run_id").loc[np.arange(len(X)), list(analysed)]
+        study.indices = analyse(space, method, X, Y, seed, second_order, levels)
+        store.write_indices(path, study.indices)
+    return study
+
