@@ -90,6 +90,7 @@ class Person(mesa.Agent):
         d, rng = self.model.config.demography, self.model.rng
         self.need = demography.drift_need(self.need, self.group, rng.standard_normal(), d)
         self.age_band = demography.age(self.age_band, rng.random(), d)
+        self.model.set_cell(np.array([self.row]))
 
     # ---- 3. reviews
     def review(self) -> None:

@@ -30,10 +30,11 @@ def required_hours(need: np.ndarray | float, carer_hours: np.ndarray | float, ho
 
 def assess(need: np.ndarray | float, carer_hours: np.ndarray | float, threshold: float, rate: float,
            b: Budgets) -> tuple[np.ndarray, np.ndarray]:
-    """Eligibility (need at or above the threshold) and the indicative monthly budget."""
-    eligible = np.asarray(need) >= threshold
-    budget = np.where(eligible, rate * formal_points(need, carer_hours, b.hours_per_point), 0.0)
-    return eligible, budget
+    """Eligibility and the indicative monthly budget. A person is eligible when their need is at or
+    above the threshold and the RAS gives them a positive budget: someone whose unpaid carer covers
+    all their assessed need gets no package (every package has a budget)."""
+    budget = np.where(np.asarray(need) >= threshold, rate * formal_points(need, carer_hours, b.hours_per_point), 0.0)
+    return budget > 0, budget
 
 
 def clawback(balance: np.ndarray | float, monthly_direct: np.ndarray | float, b: Budgets) -> np.ndarray:

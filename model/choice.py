@@ -5,7 +5,7 @@ Utility of option j for a person:
   - beta_burden  * burden_j * (1 - confidence) * (1 - support reduction if supported)
   + beta_peer    * peer signal_j  (satisfied minus dissatisfied peers on j, per peer)
   + inertia      * [j is the current option]
-  + age-65+ constant_j + client-group constant (Option 1 only)
+  + constant_j + age-65+ constant_j + client-group constant (Option 1 only)
 Options the council does not offer get zero probability. The seeds: direct payments need
 "self-confidence, information, peer and professional advice"; older people chose Option 3 far more.
 """
@@ -35,22 +35,36 @@ def utilities(confidence: np.ndarray | float, over65: np.ndarray | bool, group: 
     red = np.asarray(reduction, dtype=np.float64)[..., None]
     burden = np.asarray(ch.burden) * (1.0 - conf) * (1.0 - red * sup)
     u = (ch.beta_control * np.asarray(ch.control) - ch.beta_burden * burden + ch.beta_peer * peer_signal
-         + ch.inertia * (np.asarray(current)[..., None] == _OPTS)
+         + ch.inertia * (np.asarray(current)[..., None] == _OPTS) + np.asarray(ch.asc)
          + np.asarray(ch.asc_over65) * np.asarray(over65)[..., None])
     u[..., 0] += np.asarray(ch.asc_group)[group]
     return np.where(available, u, -np.inf)
 
 
 def choose(util: np.ndarray, u: np.ndarray | float) -> np.ndarray:
-    """Draw options 1-4 from logit probabilities with uniforms ``u`` (inverse CDF)."""
-    p = np.exp(util - util.max(axis=-1, keepdims=True))
-    cum = np.cumsum(p, axis=-1)
-    pick = (cum < np.asarray(u)[..., None] * cum[..., -1:]).sum(axis=-1)
-    return np.minimum(pick, 3) + 1
+    """Draw alternatives 1..K from logit probabilities with uniforms ``u`` (inverse CDF).
+
+    The alternative picked is one plus the number of cumulative weights (over the first K - 1)
+    at or below ``u`` x total, so alternatives of probability 0 are never picked. Written column
+    by column: numpy reductions along a short last axis cost far more per row."""
+    util = np.asarray(util)
+    cols = [util[..., j] for j in range(util.shape[-1])]
+    top = cols[0]
+    for c in cols[1:]:
+        top = np.maximum(top, c)
+    cum = 0.0
+    weights = [np.exp(c - top) for c in cols]
+    target = np.asarray(u) * sum(weights)
+    pick = np.zeros(np.shape(top), dtype=np.int64)
+    for w in weights[:-1]:
+        cum = cum + w
+        pick += cum <= target
+    return pick + 1
 
 
 def peer_signal(peer_option: np.ndarray, peer_satisfied: np.ndarray, peer_valid: np.ndarray) -> np.ndarray:
     """Per option: (satisfied - dissatisfied peers on it) / number of peers; shape (..., 4)."""
     k = max(1, peer_option.shape[-1])
-    score = np.where(peer_satisfied, 1.0, -1.0) * peer_valid
-    return np.stack([((peer_option == j) * score).sum(axis=-1) for j in _OPTS], axis=-1) / k
+    score = (2.0 * peer_satisfied - 1.0) * peer_valid
+    ones = np.ones(peer_option.shape[-1])  # sums over peers as a matrix-vector product (fast)
+    return np.stack([((peer_option == j) * score) @ ones for j in _OPTS], axis=-1) / k

@@ -35,6 +35,16 @@ def draw_people(n: int, deprivation: list[float], d: Demography, rng: np.random.
     }
 
 
+def settle(need: np.ndarray, group: np.ndarray, d: Demography, rng: np.random.Generator) -> np.ndarray:
+    """Need of people already on the books at the start: each has been known for an exponential
+    time with the group's mean stay (1 / departure rate at mean need, at most 20 years), over which
+    their need has drifted; so the starting population is near the model's steady state."""
+    hazard = departure_probability(group, need, d)
+    tenure = np.minimum(rng.exponential(1.0 / np.maximum(hazard, 1e-3)), 240.0)
+    drift = np.asarray(d.need_drift)[group] * tenure + d.need_noise * np.sqrt(tenure) * rng.standard_normal(need.size)
+    return np.clip(need + drift, 0.0, 100.0)
+
+
 def confidence(quintile: np.ndarray, over65: np.ndarray, z: np.ndarray, d: Demography) -> np.ndarray:
     """Confidence to manage money and staff: lower by a gradient per quintile of deprivation and
     by a penalty at 65+, with individual spread; clipped to [0, 1]."""
@@ -70,11 +80,18 @@ def draw_peers(council: np.ndarray, quintile: np.ndarray, new: np.ndarray, alive
                homophily: float, rng: np.random.Generator) -> np.ndarray:
     """Peers for the rows ``new``: k living people of the same council, each from the same
     deprivation quintile with probability ``homophily``, otherwise from anywhere in the council.
-    One counting sort of the living by (council, quintile), then one draw per peer."""
+    One counting sort of the living by (council, quintile), then one draw per peer. When few are
+    arriving, the sort is over a uniform random sample of the rows (eight per draw needed), so each
+    peer is still uniform over the living of its group. Nobody is their own peer."""
     out = np.full((new.size, k), -1, dtype=np.int32)
     if k == 0 or new.size == 0:
         return out
-    pool = np.flatnonzero(alive)
+    sample = 8 * new.size * k
+    if sample < alive.size // 2:
+        pool = rng.integers(0, alive.size, sample)
+        pool = pool[alive[pool]]
+    else:
+        pool = np.flatnonzero(alive)
     n_c = int(council.max()) + 1
     key = council[pool].astype(np.int64) * 5 + quintile[pool]
     order = pool[np.argsort(key.astype(np.uint16) if n_c * 5 < 2**16 else key, kind="stable")]  # radix sort
@@ -89,5 +106,6 @@ def draw_peers(council: np.ndarray, quintile: np.ndarray, new: np.ndarray, alive
     start = np.where(same, start_cq[g][:, None], start_c[new_c][:, None])
     size = np.where(same, size_cq[g][:, None], size_c[new_c][:, None])
     pick = start + (u * size).astype(np.int64)
-    out[:] = np.where(size > 0, order[np.minimum(pick, order.size - 1)], -1)
+    peer = np.where(size > 0, order[np.minimum(pick, order.size - 1)], -1)
+    out[:] = np.where(peer == new[:, None], -1, peer)
     return out

@@ -25,7 +25,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from model import budgets, demography, rollout
+from model import budgets, choice, demography, rollout
 from model.agents import Carer, Council, Person, Provider
 from model.metrics import MonthRecorder
 from model.scenario import PROVIDER_TYPES, Scenario
@@ -84,10 +84,12 @@ class CareEconomy(mesa.Model):
         self.add_people(sizes)
         P = self.people
         rows = np.arange(P.n)
+        P.need[rows] = demography.settle(P.need[rows], P.group[rows], s.demography, self.rng)
         # Stagger first reviews over the interval, so reviews spread across the year.
         P.review_in[rows] = 1 + (self.rng.random(rows.size) * self.interval[P.council[rows]]).astype(np.int16)
         self.apply_assessment(rows)
         P.option[rows] = np.where(P.eligible[rows], 3, 0)
+        self.set_choice_state(rows)
         for c in range(self.n_councils):
             n_c = int(sizes[c])
             for t, spec in enumerate(self.ptypes):
@@ -122,6 +124,7 @@ class CareEconomy(mesa.Model):
         P = self.people
         share = np.array([rollout.offered_share(self.month, c.rollout) for c in self.config.councils])
         P.offered[rows] = P.offer_rank[rows] < share[council]
+        self.set_cell(rows)
         P.peers[rows] = demography.draw_peers(P.view("council"), P.view("quintile"), rows, P.view("alive"),
                                               d.peers, d.peer_homophily, self.rng)
         return rows
@@ -207,6 +210,23 @@ class CareEconomy(mesa.Model):
         block[:, slots] = NO_PROVIDER
         P.provider[rows] = block
         return held
+
+    def set_cell(self, rows: np.ndarray) -> None:
+        """Breakdown cell (council, client group, age band, quintile) of ``rows``."""
+        P = self.people
+        P.cell[rows] = ((P.council[rows].astype(np.int32) * 4 + P.group[rows]) * 4 + P.age_band[rows]) * 5 \
+            + P.quintile[rows]
+
+    def set_choice_state(self, rows: np.ndarray) -> None:
+        """Control and felt burden of ``rows`` in their current option (ODD 7.4, 7.8); they change
+        only when the option or support changes, so they are stored rather than recomputed."""
+        P, ch = self.people, self.config.choice
+        opt = P.option[rows]
+        has = opt > 0
+        idx = np.maximum(opt - 1, 0)
+        P.control[rows] = np.asarray(ch.control)[idx] * has
+        P.burden[rows] = choice.felt_burden(np.asarray(ch.burden)[idx], P.confidence[rows], P.supported[rows],
+                                            self.reduction[P.council[rows]]) * has
 
     def apply_assessment(self, rows: np.ndarray) -> None:
         """Assess ``rows`` with their council's current threshold and RAS rate."""

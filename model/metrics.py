@@ -91,14 +91,15 @@ class MonthRecorder:
     def outcomes_and_equity(self) -> dict[str, float]:
         """Uptake, outcomes and equity among people with a package, from one table of sums over
         cells (council x client group x age band x quintile); the breakdowns come from it too."""
-        m, P, s = self.m, self.m.people, self.m.config
+        P, s = self.m.people, self.m.config
         n, C = P.n, self.m.n_councils
         opt = P.option[:n]
-        has = opt > 0
-        cell = ((P.council[:n].astype(np.int64) * 4 + P.group[:n]) * 4 + P.age_band[:n]) * 5 + P.quintile[:n]
         ncell = C * 80
-        by_option = np.bincount(cell * 5 + opt, minlength=ncell * 5).reshape(ncell, 5)[:, 1:].astype(float)
-        sums = [np.bincount(cell, w * has, minlength=ncell)
+        # People without a package (and departed rows) go to a junk bin past the last cell.
+        key = P.cell[:n] + ncell * (opt == 0)
+        by_option = np.bincount(key * 5 + opt, minlength=2 * ncell * 5)[: ncell * 5].reshape(ncell, 5)[:, 1:]
+        by_option = by_option.astype(float)
+        sums = [np.bincount(key, w, minlength=2 * ncell)[:ncell]
                 for w in (P.met_need[:n], P.wellbeing[:n], P.offered[:n], P.satisfaction[:n])]
         count = by_option.sum(axis=1)
         control = by_option @ np.asarray(s.choice.control)
@@ -140,7 +141,10 @@ class MonthRecorder:
         out["dc_attendance"] = float(attend.sum())
         out["dc_occupancy"] = float(attend.sum() / max(Q.capacity[dc].sum(), 1))
         be = self.daycentre_table(dc)
+        # Break-even on a spot basis (without block income): the occupancy a centre needs once
+        # budgets follow the person. Deficit: this month's result, block income included.
         out["dc_below_breakeven"] = int(np.count_nonzero(be[:, 4] < be[:, 5])) if be.size else 0
+        out["dc_in_deficit"] = int(np.count_nonzero(Q.profit[dc] < 0))
         out["providers_in_deficit"] = int(np.count_nonzero(Q.reserves[a] < 0))
         out["providers_active"] = a.size
         out["hhi"] = hhi(Q.clients[a].astype(float), Q.council[a].astype(np.int64))

@@ -5,8 +5,9 @@ home-care agencies (office overhead, hourly staff), personal assistants (self-em
 fixed cost, one or two employers) and community groups (low fixed cost, short sessions). Each
 month income (block contracts and spot purchases) minus fixed and variable cost moves reserves;
 a provider whose reserves stay negative for ``exit_after_months`` exits and its clients are
-displaced. Entrants appear where people are left unmatched and the expected margin (plus any
-market-shaping grant spread over a year) is positive. The seeds: day centres "need more customers
+displaced. Entrants appear where demand goes unanswered: people seeking a provider whose wanted
+type (a logit draw over type appeal) has no free place in their council, when the expected margin
+(plus any market-shaping grant spread over a year) is positive. The seeds: day centres "need more customers
 to stay viable" once block income is replaced by spot purchasing.
 """
 

@@ -98,14 +98,15 @@ class Demography(Strict):
                                           doc="Confidence penalty for people aged 65 and over.")
     confidence_sd: float = param(0.15, 0, 0.5, unit="0-1", doc="Individual spread of confidence.")
     day_centre_affinity: list[float] = param(
-        [0.3, 0.15, 0.5, 0.2], unit="probability",
+        [0.15, 0.1, 0.45, 0.15], unit="probability",
         source="assumption; eng_dayc_older_attend_2018 (10% of supported older people attend) bounds the outcome",
         doc="Chance a person of each group values building-based day care (respite, company).")
     carer_probability: float = param(0.6, 0, 1, unit="probability",
                                      source="assumption; sco_carers_2022 gives population counts only",
                                      doc="Chance a person has an unpaid carer.")
     carer_hours_mean: float = param(20.0, 0, 100, unit="hours per week",
-                                    source="sco_carers_supported_2022 (55% of supported carers give 50+ h)",
+                                    source="assumption (gamma, shape 1.5: about 6% give 50+ h); sco_carers_supported_2022 "
+                                           "reports 55% of carers *supported by services* giving 50+ h, a selected group",
                                     doc="Mean unpaid care hours given by a carer.")
     over80_share: float = param(0.45, 0, 1, unit="share", doc="Share of people aged 65+ who are 80 or over.")
     under40_share: float = param(0.4, 0, 1, unit="share", doc="Share of people under 65 who are under 40.")
@@ -164,11 +165,14 @@ class Choice(Strict):
                              doc="Weight of peers' (satisfied) experience of an option.")
     inertia: float = param(1.5, 0, 10, unit="utility", doc="Status-quo bonus for one's current option.")
     asc_over65: list[float] = param(
-        [-1.2, -0.9, 0.0, -0.9], unit="utility",
+        [-1.8, -0.9, 0.0, -0.9], unit="utility",
         source="assumption calibrated to sco_option3_65plus_2015 (86% of 65+ on Option 3)",
         doc="Option-specific constants for people aged 65+.")
+    asc: list[float] = param([0.35, -0.2, 0.0, -0.8], unit="utility",
+                             source="calibrated to sco_option_share_2014 (13 / 9 / 75 / 3% at about three years)",
+                             doc="Option-specific constants for everyone (Options 1-4).")
     asc_group: list[float] = param(
-        [0.3, 0.0, 0.0, -0.3], unit="utility",
+        [0.0, 1.0, 0.5, 0.2], unit="utility",
         source="assumption; sco_dp_client_group_2012 (direct payments skew to physical disability)",
         doc="Extra constant for Option 1 by client group (older, PD, LD, MH).")
     option4_direct_share: float = param(0.5, 0, 1, unit="share of budget",
@@ -180,7 +184,7 @@ class Choice(Strict):
 
     @model_validator(mode="after")
     def _lengths(self) -> Choice:
-        for name in ("control", "burden", "asc_over65", "asc_group"):
+        for name in ("control", "burden", "asc", "asc_over65", "asc_group"):
             if len(getattr(self, name)) != 4:
                 raise ValueError(f"choice.{name} needs 4 values")
         return self
@@ -213,11 +217,11 @@ def _ptype(**kw: Any) -> Any:
 
 class Providers(Strict):
     day_centre: ProviderType = _ptype(
-        price=6.0, variable_cost=2.5, fixed_cost=8500.0, capacity=35, max_hours=18.0, per_1000=7.0,
+        price=6.0, variable_cost=2.5, fixed_cost=8500.0, capacity=35, max_hours=18.0, per_1000=3.5,
         quality_mean=0.65, reserve_months=2.0, wellbeing_bonus=0.18, respite=0.12)
     agency: ProviderType = _ptype(
-        price=21.56, variable_cost=18.5, fixed_cost=6000.0, capacity=40, max_hours=40.0, per_1000=16.0,
-        quality_mean=0.6, reserve_months=3.0, growth=0.05)
+        price=21.56, variable_cost=18.5, fixed_cost=6000.0, capacity=40, max_hours=40.0, per_1000=18.0,
+        quality_mean=0.6, reserve_months=6.0, growth=0.05)
     personal_assistant: ProviderType = _ptype(
         price=14.0, variable_cost=12.5, fixed_cost=60.0, capacity=2, max_hours=40.0, per_1000=2.0,
         quality_mean=0.75, reserve_months=2.0)
@@ -229,11 +233,11 @@ class Providers(Strict):
         source="assumption; the seeds: people holding budgets choose alternatives to day centres",
         doc="Appeal of day centre, agency, personal assistant, community group to a person choosing (Options 1, 2).")
     council_type_preference: list[float] = param(
-        [-1.5, 0.0, 0.0, -1.0], unit="utility",
+        [-2.6, 0.0, 0.0, -1.0], unit="utility",
         doc="Appeal of each type when the council arranges care (Option 3): day centres as historically.")
     affinity_bonus: list[float] = param(
         [3.0, 0.0, 0.0, 2.0], unit="utility", doc="Extra appeal of each type to people who value day care.")
-    pa_under65_bonus: float = param(1.2, 0, 10, unit="utility",
+    pa_under65_bonus: float = param(2.0, 0, 10, unit="utility",
                                     source="assumption; eng_pa_employers_2022 (32% of DP recipients employ PAs)",
                                     doc="Extra appeal of employing a personal assistant to people under 65.")
     block_bonus: float = param(2.0, 0, 20, unit="utility",
@@ -341,8 +345,9 @@ class Commissioning(Strict):
 
 class Finance(Strict):
     annual_budget_per_person: float = param(
-        15000.0, 0, 1e6, unit="GBP per person per year",
-        source="calibrated: baseline spend is about 13,000 GBP a year per person, leaving headroom for rollout; sco_sds_budget_2015 / sco_sds_clients_2015 "
+        22000.0, 0, 1e6, unit="GBP per person per year",
+        source="calibrated: baseline spend is about 20,400 GBP a year per person with a package (RAS at 2023 "
+               "home-care prices), so the default leaves ~8% headroom for rollout; sco_sds_budget_2015 / sco_sds_clients_2015 "
                "give a 2015 lower bound of 383m / 53,319 = 7,183 GBP",
         doc="Care budget; the council compares spend with it at the yearly review.")
     assessment_cost: float = param(250.0, 0, 1e5, unit="GBP per assessment or review", doc="Social-work time.")
@@ -450,6 +455,10 @@ def _allowed(info: Any) -> str:
         return f"allowed: {lo:g} to {hi:g}{unit}"
     if lo is not None:
         return f"allowed: at least {lo:g}{unit}"
+    sizes = {type(m).__name__: m for m in info.metadata}
+    if "MinLen" in sizes and "MaxLen" in sizes:
+        what = "characters" if info.annotation is str else "entries"
+        return f"allowed: {sizes['MinLen'].min_length} to {sizes['MaxLen'].max_length} {what}"
     return f"allowed: {info.annotation.__name__ if hasattr(info.annotation, '__name__') else info.annotation}"
 
 
@@ -466,7 +475,8 @@ def format_validation_error(err: ValidationError, origin: str) -> str:
         known = ", ".join(getattr(cls, "model_fields", {}).keys())
         return f"{origin}: unknown key '{field}' (allowed keys here: {known})"
     if kind == "missing":
-        return f"{origin}: missing required key '{field}'"
+        allowed = _allowed(_field_at(loc))
+        return f"{origin}: missing required key '{field}'" + (f" ({allowed})" if allowed else "")
     msg = e["msg"]
     if kind == "value_error":
         msg = msg.removeprefix("Value error, ")

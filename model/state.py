@@ -1,8 +1,9 @@
 """State as plain values: one row per person (and their carer), one row per provider.
 
 Both engines read and write the same arrays. The per-agent reference engine walks the rows one
-agent at a time; the vectorised engine applies each rule to whole columns. Rows are never reused:
-a person who leaves keeps their row with ``alive = False``, so peer links and outputs stay valid.
+agent at a time; the vectorised engine applies each rule to whole columns. A person who leaves
+keeps their row with ``alive = False`` until the model compacts the table (when departed rows are
+over a quarter of it; peer links and agents are renumbered then).
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ class People(Table):
         "carer_hours": ("float32", 0.0),  # hours a week the carer gives
         "strain": ("float32", 0.0),
         "respite": ("float32", 0.0),      # share of a full day-centre place used this month
+        "control": ("float32", 0.0),      # control the current option gives (set when it changes)
+        "burden": ("float32", 0.0),       # burden felt in the current option (set at choice)
+        "cell": ("int32", 0),             # council x group x age band x quintile, for breakdowns
     }
     WIDE = {
         "provider": ("int32", 2, NO_PROVIDER),  # slot 0: main, slot 1: direct part of Option 4

@@ -51,12 +51,11 @@ class VectorEngine:
         self.drift = np.asarray(s.demography.need_drift, dtype=np.float32)
         self.departure = np.asarray(s.demography.departure_rate)
         self.depart_max = float(demography.departure_probability(np.argmax(self.departure), 100.0, s.demography))
-        self.control = np.asarray([0.0, *s.choice.control], dtype=np.float32)        # by option 0-4
-        self.burden = np.asarray([0.0, *s.choice.burden], dtype=np.float32)
-        self.shares = market.slot_shares(np.arange(5), s.choice.option4_direct_share)  # (option, slot)
+        self.shares = market.slot_shares(np.arange(5), s.choice.option4_direct_share).astype(np.float32)
         self.admin = np.array([[0.0, *c.finance.admin_cost] for c in s.councils])       # (council, option)
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
         self.last_share = np.full(model.n_councils, -1.0)
+        self.stock = np.bincount(model.people.view("council"), minlength=model.n_councils).astype(np.int64)
         self.bonus = np.zeros(0)
 
     def per_council(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -74,10 +73,13 @@ class VectorEngine:
         P.need[:n] = demography.drift_need(P.need[:n], P.group[:n], rng.standard_normal(n, dtype=np.float32), d)
         older = thin(rng, n, d.ageing_rate)
         P.age_band[older] = demography.age(P.age_band[older], 0.0, d)
-        stock = np.bincount(P.council[:n], P.alive[:n], minlength=m.n_councils)
-        new = m.add_people(demography.arrivals(stock, d, rng))
+        m.set_cell(older)
+        self.stock -= m.ledger.departures.astype(np.int64)
+        arriving = demography.arrivals(self.stock, d, rng)
+        new = m.add_people(arriving)
         P.review_in[new] = 0
-        m.ledger.arrivals += self.per_council(new)
+        m.ledger.arrivals += arriving
+        self.stock += arriving
 
     # ------------------------------------------------------------------ 2-3. rollout and reviews
     def rollout_and_reviews(self) -> np.ndarray:
@@ -103,6 +105,7 @@ class VectorEngine:
         lost = due[~P.eligible[due] & (P.option[due] > 0)]
         m.release(lost, np.array([True, True]))
         P.option[lost] = 0
+        m.set_choice_state(lost)
         return due
 
     def clawback(self, rows: np.ndarray) -> None:
@@ -128,7 +131,7 @@ class VectorEngine:
         due = due[P.eligible[due]]
         choosing = due[P.offered[due]]
         P.supported[choosing] = False
-        stock = np.bincount(P.council[: P.n], P.alive[: P.n], minlength=m.n_councils)
+        stock = self.stock
         for c, spec in enumerate(s.councils):
             cand = choosing[P.council[choosing] == c]
             if cand.size == 0:
@@ -147,6 +150,7 @@ class VectorEngine:
         not_offered = due[~P.offered[due]]
         self.set_options(np.concatenate([choosing, not_offered]),
                          np.concatenate([new_option, np.full(not_offered.size, 3, np.int8)]))
+        m.set_choice_state(due)
 
     def peer_signal(self, rows: np.ndarray) -> np.ndarray:
         P, thr = self.m.people, self.m.config.choice.switch_satisfaction
@@ -263,7 +267,7 @@ class VectorEngine:
         # Block contracts are paid in full whatever the attendance.
         dc = np.flatnonzero(Q.view("active") & (Q.view("block_places") > 0))
         block_pay = Q.block_places[dc] * Q.price[dc] * m.type_maxh[0] * budgets.WEEKS_PER_MONTH
-        self.income = np.bincount(dc, block_pay, minlength=Q.n)
+        self.income = np.bincount(dc, block_pay, minlength=Q.n).astype(np.float64)  # float even if empty
         self.hours_p = np.zeros(Q.n)
         block_by_c = np.bincount(Q.council[dc], block_pay, minlength=C)
         L.block_paid += block_by_c
@@ -271,6 +275,11 @@ class VectorEngine:
         P.delivered[:n] = 0.0
         P.respite[:n] = 0.0
         self.bonus = np.zeros(n, dtype=np.float32)
+        # Per-provider attributes gathered once per slot: price, monthly hour cap, respite and
+        # wellbeing per hour (the type's value per hour of a full place).
+        t = Q.ptype[: Q.n]
+        cap = m.type_maxh[t] * budgets.WEEKS_PER_MONTH
+        self.attrs = (Q.price[: Q.n].astype(np.float32), cap, m.type_respite[t] / cap, m.type_bonus[t] / cap)
         opt = P.option[:n]
         r0 = np.flatnonzero(opt > 0)
         r1 = np.flatnonzero(opt == 4)
@@ -279,6 +288,7 @@ class VectorEngine:
         s1 = self.buy(r1, opt[r1], np.full(r1.size, MODE_DIRECT), np.full(r1.size, self.shares[4, 1]), 1)
         Q.income[: Q.n] = self.income
         Q.hours[: Q.n] = self.hours_p
+        P.met_need[:n] = outcomes.met_need(P.delivered[:n], P.required[:n])
         L.provider_received += np.bincount(Q.view("council"), self.income, minlength=C)
         self.slot_rows = np.concatenate([s0[0], s1[0]])
         self.slot_prov = np.concatenate([s0[1], s1[1]])
@@ -291,29 +301,35 @@ class VectorEngine:
         C = m.n_councils
         council = P.council[rows]
         budget = P.budget[rows]
-        direct = mode == MODE_DIRECT
-        d = np.flatnonzero(direct)
-        credit = budget[d] * share[d]  # paid into DP accounts whether or not it is spent
-        L.dp_paid += np.bincount(council[d], credit, minlength=C)
-        self.add_services(council[d], opt[d], credit)
+        d = np.flatnonzero(mode == MODE_DIRECT)
+        credit = budget[d].astype(np.float64) * share[d]  # paid into DP accounts whether or not it is spent
         prov = P.provider[:, slot][rows]
         has = prov >= 0
         pr = np.maximum(prov, 0)
-        t = Q.ptype[pr]
-        price = Q.price[pr]
-        hours = market.hours_bought(P.required[rows], budget, share, price, m.type_maxh[t]) * has
-        cost = hours * price * ~self.block_covered(pr, has & (mode == MODE_COUNCIL))
+        price, cap, respite, bonus = (a[pr] for a in self.attrs)
+        hours = market.hours_bought(P.required[rows], budget, share, price, cap / budgets.WEEKS_PER_MONTH) * has
+        cost = (hours * price).astype(np.float64) * ~self.block_covered(pr, has & (mode == MODE_COUNCIL))
         spent = cost[d]
         P.dp_balance[rows[d]] += credit - spent
-        L.dp_spent += np.bincount(council[d], spent, minlength=C)
-        L.direct_paid += np.bincount(council, cost, minlength=C) - np.bincount(council[d], spent, minlength=C)
-        self.add_services(council, opt, cost * ~direct)  # ISF and council-arranged spot purchases
+        # Services by (council, option): direct payments credited, plus what the council paid providers.
+        paid = cost.copy()
+        paid[d] = credit
+        key = council.astype(np.int64) * 4 + (opt - 1)
+        by = np.bincount(key, paid, minlength=C * 4).reshape(C, 4)
+        L.services_by_option += by
+        dp_c = np.bincount(council[d], credit, minlength=C)
+        spent_c = np.bincount(council[d], spent, minlength=C)
+        L.dp_paid += dp_c
+        L.dp_spent += spent_c
+        L.direct_paid += by.sum(axis=1) - dp_c
         self.income += np.bincount(pr, cost, minlength=Q.n)
         self.hours_p += np.bincount(pr, hours, minlength=Q.n)
-        intensity = hours / (m.type_maxh[t] * budgets.WEEKS_PER_MONTH)
-        P.delivered[rows] += hours
-        P.respite[rows] += m.type_respite[t] * intensity
-        self.bonus[rows] += m.type_bonus[t] * intensity
+        if slot == 0:  # each row once, and slot 0 first: assign
+            P.delivered[rows], P.respite[rows], self.bonus[rows] = hours, respite * hours, bonus * hours
+        else:
+            P.delivered[rows] += hours
+            P.respite[rows] += respite * hours
+            self.bonus[rows] += bonus * hours
         return rows[has], prov[has]
 
     def block_covered(self, prov: np.ndarray, council_mode: np.ndarray) -> np.ndarray:
@@ -326,7 +342,8 @@ class VectorEngine:
         ps = prov[idx]
         order = np.argsort(ps.astype(np.uint16) if Q.n < 2**16 else ps, kind="stable")  # radix sort
         ps = ps[order]
-        rank = np.arange(ps.size) - np.searchsorted(ps, ps, "left")
+        starts = np.flatnonzero(np.diff(ps, prepend=-1))
+        rank = np.arange(ps.size) - np.repeat(starts, np.diff(starts, append=ps.size))
         covered[idx[order]] = rank < Q.block_places[ps]
         return covered
 
@@ -335,8 +352,8 @@ class VectorEngine:
         m, P, L, c, rng = self.m, self.m.people, self.m.ledger, self.m.config.carers, self.m.rng
         n = P.n
         caring = P.alive[:n] & (P.carer_hours[:n] > 0)
-        met = outcomes.met_need(P.delivered[:n], P.required[:n])
-        P.strain[:n] = carers.next_strain(P.strain[:n], P.carer_hours[:n], 1.0 - met, P.respite[:n], c) * caring
+        unmet = 1.0 - P.met_need[:n]
+        P.strain[:n] = carers.next_strain(P.strain[:n], P.carer_hours[:n], unmet, P.respite[:n], c) * caring
         at_risk = np.flatnonzero(caring & (P.strain[:n] > c.breakdown_threshold))
         broke = at_risk[carers.breaks_down(P.strain[at_risk], True, rng.random(at_risk.size), c)]
         crisis = broke[rng.random(broke.size) < c.crisis_probability]
@@ -345,6 +362,7 @@ class VectorEngine:
         P.need[broke] = np.minimum(100.0, P.need[broke] + c.breakdown_need_jump)
         P.review_in[broke] = 0
         m.refresh_required(broke)
+        P.met_need[broke] = outcomes.met_need(P.delivered[broke], P.required[broke])
         L.breakdowns += self.per_council(broke)
         L.admissions += self.per_council(crisis)
         L.crisis += self.per_council(crisis) * c.crisis_cost
@@ -353,15 +371,12 @@ class VectorEngine:
     def outcomes(self) -> None:
         m, P, Q, s, rng = self.m, self.m.people, self.m.providers, self.m.config, self.m.rng
         n = P.n
-        opt = P.option[:n]
-        has_opt = opt > 0
-        burden = choice.felt_burden(self.burden[opt], P.confidence[:n], P.supported[:n], m.reduction[P.council[:n]])
-        met = outcomes.met_need(P.delivered[:n], P.required[:n])
-        P.met_need[:n] = met
-        P.wellbeing[:n] = outcomes.wellbeing(met, self.control[opt], burden, self.bonus, s.outcomes)
-        main = P.provider[:n, 0]
-        main = np.where(main >= 0, main, P.provider[:n, 1])
-        quality = Q.quality[np.maximum(main, 0)] * (main >= 0)
+        has_opt = P.option[:n] > 0
+        met = P.met_need[:n]
+        P.wellbeing[:n] = outcomes.wellbeing(met, P.control[:n], P.burden[:n], self.bonus, s.outcomes)
+        # Quality of the main provider (slot 0; for Option 4 the direct-payment slot if slot 0 has none).
+        quality = np.zeros(n, dtype=np.float32)
+        quality[self.slot_rows[::-1]] = Q.quality[self.slot_prov[::-1]]
         sat = outcomes.satisfaction(quality, met, rng.standard_normal(n, dtype=np.float32), s.outcomes)
         P.satisfaction[:n] = sat
         # Ratings: moving average of clients' satisfaction (before anyone leaves).
