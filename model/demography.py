@@ -82,7 +82,8 @@ def draw_peers(council: np.ndarray, quintile: np.ndarray, new: np.ndarray, alive
     deprivation quintile with probability ``homophily``, otherwise from anywhere in the council.
     One counting sort of the living by (council, quintile), then one draw per peer. When few are
     arriving, the sort is over a uniform random sample of the rows (eight per draw needed), so each
-    peer is still uniform over the living of its group. Nobody is their own peer."""
+    peer is still uniform over the living of its group. Nobody is their own peer: drawing oneself
+    moves the pick to the next member of the group (-1 only if one is alone in the group)."""
     out = np.full((new.size, k), -1, dtype=np.int32)
     if k == 0 or new.size == 0:
         return out
@@ -106,6 +107,10 @@ def draw_peers(council: np.ndarray, quintile: np.ndarray, new: np.ndarray, alive
     start = np.where(same, start_cq[g][:, None], start_c[new_c][:, None])
     size = np.where(same, size_cq[g][:, None], size_c[new_c][:, None])
     pick = start + (u * size).astype(np.int64)
+    pick = np.minimum(pick, start + np.maximum(size, 1) - 1)
+    # Drawing oneself moves the pick to the next member of the same group (if there is one).
+    self_pick = order[np.minimum(pick, order.size - 1)] == new[:, None]
+    pick = np.where(self_pick, start + (pick - start + 1) % np.maximum(size, 1), pick)
     peer = np.where(size > 0, order[np.minimum(pick, order.size - 1)], -1)
     out[:] = np.where(peer == new[:, None], -1, peer)
     return out

@@ -107,11 +107,16 @@ class ReferenceEngine(VectorEngine):
         for _ in range(p.matching_rounds):
             if not pending:
                 break
-            # Free providers by (council, type), with their weights for each kind of chooser.
-            open_by = {}
+            # Free providers by (council, type); for each kind of chooser (person or council) the
+            # mean exp(appeal) of the group (type choice) and cumulative weights (provider choice).
+            open_by: dict[tuple[int, int], list[Provider]] = {}
             for prov in m.agents_by_type.get(Provider, []):
                 if prov.free > 0:
                     open_by.setdefault((prov.council, prov.ptype), []).append(prov)
+            mean_w = {(key, cm): np.mean([np.exp(type_level_of[q.row, cm]) for q in group])
+                      for key, group in open_by.items() for cm in (False, True)}
+            cum_w = {(key, cm): np.cumsum([np.exp(appeal_of[q.row, cm]) for q in group])
+                     for key, group in open_by.items() for cm in (False, True)}
             applications: dict[int, list[tuple[float, tuple]]] = {}
             still = []
             for seeker in pending:
@@ -119,14 +124,13 @@ class ReferenceEngine(VectorEngine):
                 cm = mode == MODE_COUNCIL
                 util = np.array(tappeal[id(person), slot], dtype=float)
                 for t in range(4):
-                    open_t = open_by.get((person.council, t), [])
-                    total = sum(np.exp(type_level_of[q.row, cm]) for q in open_t)
-                    util[t] = util[t] + np.log(total / len(open_t)) if total > 0 else -np.inf
+                    w = mean_w.get(((person.council, t), cm), 0.0)
+                    util[t] = util[t] + np.log(w) if w > 0 else -np.inf
                 if not np.isfinite(util).any():
                     continue
                 t = int(self._choose(util, rng.random()))
                 options = open_by[(person.council, t)]
-                weights = np.cumsum([np.exp(appeal_of[q.row, cm]) for q in options])
+                weights = cum_w[(person.council, t), cm]
                 target = rng.random() * weights[-1]
                 chosen = options[min(int(np.searchsorted(weights, target, side="right")), len(options) - 1)]
                 applications.setdefault(chosen.row, []).append((rng.random(), seeker))

@@ -161,15 +161,16 @@ class Choice(Strict):
     beta_control: float = param(1.6, 0, 10, unit="utility per unit control", doc="Value of control.")
     beta_burden: float = param(3.0, 0, 10, unit="utility per unit burden",
                                doc="Weight of burden, scaled by (1 - confidence).")
-    beta_peer: float = param(1.5, 0, 10, unit="utility per unit peer signal",
+    beta_peer: float = param(1.2, 0, 10, unit="utility per unit peer signal",
                              doc="Weight of peers' (satisfied) experience of an option.")
-    inertia: float = param(1.5, 0, 10, unit="utility", doc="Status-quo bonus for one's current option.")
+    inertia: float = param(0.8, 0, 10, unit="utility", doc="Status-quo bonus for one's current option.")
     asc_over65: list[float] = param(
         [-1.8, -0.9, 0.0, -0.9], unit="utility",
         source="assumption calibrated to sco_option3_65plus_2015 (86% of 65+ on Option 3)",
         doc="Option-specific constants for people aged 65+.")
-    asc: list[float] = param([0.35, -0.2, 0.0, -0.8], unit="utility",
-                             source="calibrated to sco_option_share_2014 (13 / 9 / 75 / 3% at about three years)",
+    asc: list[float] = param([-0.2, -0.5, 0.0, -1.0], unit="utility",
+                             source="calibrated to sco_option_share_2014 (13 / 9 / 75 / 3% at about three years, "
+                                    "with shares near that plateau later)",
                              doc="Option-specific constants for everyone (Options 1-4).")
     asc_group: list[float] = param(
         [0.0, 1.0, 0.5, 0.2], unit="utility",
@@ -194,7 +195,7 @@ class Choice(Strict):
 # 6 and 9. Providers and market
 # --------------------------------------------------------------------------------------------
 class ProviderType(Strict):
-    price: float = param(20.0, 0, 500, unit="GBP per hour", doc="Starting price per hour of support.")
+    price: float = param(20.0, 0.01, 500, unit="GBP per hour", doc="Starting price per hour of support.")
     variable_cost: float = param(16.0, 0, 500, unit="GBP per hour", doc="Cost per hour delivered.")
     fixed_cost: float = param(2000.0, 0, 1e6, unit="GBP per month", doc="Fixed cost (building, core staff).")
     capacity: int = param(20, 1, 10_000, unit="clients", doc="Clients a new provider can take.")

@@ -277,9 +277,11 @@ class VectorEngine:
         self.bonus = np.zeros(n, dtype=np.float32)
         # Per-provider attributes gathered once per slot: price, monthly hour cap, respite and
         # wellbeing per hour (the type's value per hour of a full place).
-        t = Q.ptype[: Q.n]
+        # The extra last entry stands for "no provider" (index Q.n), so gathers never go out of range.
+        t = np.append(Q.ptype[: Q.n], 0)
         cap = m.type_maxh[t] * budgets.WEEKS_PER_MONTH
-        self.attrs = (Q.price[: Q.n].astype(np.float32), cap, m.type_respite[t] / cap, m.type_bonus[t] / cap)
+        price = np.append(Q.price[: Q.n], 0.0).astype(np.float32)
+        self.attrs = (price, cap, m.type_respite[t] / cap, m.type_bonus[t] / cap)
         opt = P.option[:n]
         r0 = np.flatnonzero(opt > 0)
         r1 = np.flatnonzero(opt == 4)
@@ -305,10 +307,11 @@ class VectorEngine:
         credit = budget[d].astype(np.float64) * share[d]  # paid into DP accounts whether or not it is spent
         prov = P.provider[:, slot][rows]
         has = prov >= 0
-        pr = np.maximum(prov, 0)
+        pr = np.where(has, prov, Q.n)
         price, cap, respite, bonus = (a[pr] for a in self.attrs)
         hours = market.hours_bought(P.required[rows], budget, share, price, cap / budgets.WEEKS_PER_MONTH) * has
         cost = (hours * price).astype(np.float64) * ~self.block_covered(pr, has & (mode == MODE_COUNCIL))
+        cost[d] = np.minimum(cost[d], credit)  # never more than this month's payment (float32 rounding)
         spent = cost[d]
         P.dp_balance[rows[d]] += credit - spent
         # Services by (council, option): direct payments credited, plus what the council paid providers.
@@ -322,8 +325,8 @@ class VectorEngine:
         L.dp_paid += dp_c
         L.dp_spent += spent_c
         L.direct_paid += by.sum(axis=1) - dp_c
-        self.income += np.bincount(pr, cost, minlength=Q.n)
-        self.hours_p += np.bincount(pr, hours, minlength=Q.n)
+        self.income += np.bincount(pr, cost, minlength=Q.n + 1)[: Q.n]
+        self.hours_p += np.bincount(pr, hours, minlength=Q.n + 1)[: Q.n]
         if slot == 0:  # each row once, and slot 0 first: assign
             P.delivered[rows], P.respite[rows], self.bonus[rows] = hours, respite * hours, bonus * hours
         else:
@@ -335,7 +338,8 @@ class VectorEngine:
     def block_covered(self, prov: np.ndarray, council_mode: np.ndarray) -> np.ndarray:
         """Council-arranged clients of a day centre fill its block places first, in row order."""
         Q = self.m.providers
-        idx = np.flatnonzero(council_mode & (Q.block_places[prov] > 0))
+        idx = np.flatnonzero(council_mode)
+        idx = idx[Q.block_places[prov[idx]] > 0]
         covered = np.zeros(prov.size, dtype=bool)
         if idx.size == 0:
             return covered

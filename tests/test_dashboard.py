@@ -1,0 +1,284 @@
+"""The dashboard, page by page, with ``streamlit.testing.v1.AppTest`` (no browser).
+
+Small runs (300 people, 48 months, 2 replications) keep each test to a few seconds. The pages'
+helper module ``dashboard/shared.py`` is imported here as Streamlit imports it (the app's folder on
+``sys.path``), so a test can count the simulations a page starts.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from model.experiments import run_replications
+from model.outputs import summary
+from model.scenario import Scenario, ScenarioError, load_scenario
+from model.simulation import RunResult
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "dashboard"))
+import shared  # noqa: E402  (the dashboard's own module, found as Streamlit finds it)
+
+SMALL = {"run.people": 300, "run.months": 48, "run.replications": 2}
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    """The app on its default page, studies stored under tmp_path, everything run in this process."""
+    monkeypatch.setenv("CARECON_STUDIES", str(tmp_path / "studies"))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120).run()
+    at.selectbox(key="settings:runs").set_value("serial")
+    at.selectbox(key="settings:studies").set_value("serial")
+    yield at.run()
+    job = at.session_state.get("sensitivity:job")
+    if job is not None and job.thread is not None:
+        job.cancel.set()
+        job.thread.join(120)
+
+
+def set_params(at: AppTest, values: dict[str, object]) -> AppTest:
+    """Set parameter widgets by dotted name (their keys end with ``:name``) and rerun."""
+    for name, value in values.items():
+        matches = [w for w in at.number_input if w.key.endswith(f":{name}")]
+        assert matches, f"no widget for {name}"
+        matches[0].set_value(value)
+    return at.run()
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def charts(at: AppTest) -> int:
+    return len(at.get("vega_lite_chart"))
+
+
+def run_small(at: AppTest) -> AppTest:
+    """On the Scenario page: the default scenario, shrunk, run."""
+    set_params(at, SMALL)
+    return at.button(key="scenario:run").click().run()
+
+
+# ------------------------------------------------------------------------------------ Scenario page
+def test_scenario_page_runs_and_shows_headlines_charts_downloads(app: AppTest) -> None:
+    run_small(app)
+    assert_clean(app)
+    assert app.success[0].value.startswith("2 replications of 300 people over 48 months")
+    values = {m.label: m.value for m in app.metric}
+    assert sorted(values) == sorted(label for _, label, _ in shared.HEADLINES)
+    # The metric is the model's own figure: the same seeds through the experiment layer give the same value.
+    scenario = load_scenario("sds_rollout", SMALL)
+    expected = summary(run_replications(scenario, 2, scenario.run.seed)).set_index("figure")
+    assert values["Direct payments"] == f"{expected.loc['share_option1', 'mean']:.1%}"
+    assert values["Wellbeing gap Q5−Q1"] == f"{expected.loc['equity_gap', 'mean']:+.3f}"
+    assert charts(app) == 8  # uptake, equity, providers x2, cost x2, day centres x2
+    assert [b.label for b in app.get("download_button")] == [
+        "Download the edited scenario (TOML)", "Download summary (CSV)", "Download summary (PARQUET)"]
+
+
+def test_widgets_show_units_and_ranges(app: AppTest) -> None:
+    people = next(w for w in app.number_input if w.key.endswith(":run.people"))
+    assert people.label == "People · people · allowed 10 to 5,000,000"
+    rate = next(w for w in app.number_input if w.key.endswith(":budgets.ras_rate"))
+    assert "GBP per point per month" in rate.label and "allowed 0 to 500" in rate.label
+    assert "Source:" in rate.help
+
+
+def test_out_of_range_value_is_refused_with_a_message(app: AppTest) -> None:
+    set_params(app, {"run.people": 5})
+    assert_clean(app)
+    assert any("run.people" in e and "allowed: 10 to 5e+06 people" in e and "got 5" in e for e in errors(app))
+    assert app.button(key="scenario:run").disabled
+    set_params(app, {"run.people": 300})
+    assert errors(app) == [] and not app.button(key="scenario:run").disabled
+
+
+def test_a_rule_across_fields_is_reported(app: AppTest) -> None:
+    set_params(app, {"run.months": 24})
+    assert any("start_month + duration_months = 42 must be at most run.months = 24" in e for e in errors(app))
+    set_params(app, {"councils.0.rollout.duration_months": 12})  # 6 + 12 <= 24: valid together
+    assert errors(app) == []
+    assert app.session_state["edited"].run.months == 24
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"name = [", "not valid TOML"),
+    (b'extends = "sds_rollout"\nbogus = 1\n', "unknown key 'bogus'"),
+    (b'extends = "/etc/passwd"\n', "extends: must name a built-in scenario"),
+    (b"\x80\x04\x95cos\nsystem\n", "not UTF-8 text"),  # a pickle is refused unread
+    (b'extends = "sds_rollout"\n[run]\npeople = -3\n', "run.people"),
+])
+def test_a_bad_upload_is_reported_and_the_app_keeps_working(app: AppTest, content: bytes, message: str) -> None:
+    app.file_uploader(key="upload").upload("bad.toml", content, "application/toml")
+    app.run()
+    assert_clean(app)
+    assert any(message in e for e in errors(app)), errors(app)
+    assert "uploaded" not in app.session_state
+    run_small(app)  # the app still runs the built-in scenario, the message still shown
+    assert_clean(app)
+    assert len(app.metric) == len(shared.HEADLINES)
+
+
+def test_a_valid_upload_becomes_a_scenario(app: AppTest) -> None:
+    text = b'extends = "sds_rollout"\nname = "mine"\n[run]\npeople = 300\nmonths = 48\nreplications = 2\n'
+    app.file_uploader(key="upload").upload("mine.toml", text, "application/toml")
+    app.run()
+    assert errors(app) == []
+    assert "uploaded: mine" in app.selectbox(key="scenario:name").options
+    app.selectbox(key="scenario:name").set_value("uploaded: mine").run()
+    app.button(key="scenario:run").click().run()
+    assert_clean(app)
+    assert app.success[0].value.startswith("2 replications of 300 people over 48 months")
+
+
+def test_upload_size_limit() -> None:
+    with pytest.raises(ScenarioError, match="too large"):
+        shared.read_upload(b"#" * (shared.MAX_UPLOAD_BYTES + 1), "big.toml")
+
+
+def test_downloads_round_trip() -> None:
+    scenario = load_scenario("sds_rollout", SMALL)
+    assert shared.read_upload(scenario.to_toml().encode(), "edited.toml") == scenario
+    frame = pd.DataFrame({"month": [1, 2], "share_option1": [0.1, 0.25], "council": ["a", "b"]})
+    pd.testing.assert_frame_equal(pd.read_csv(io.BytesIO(shared.csv_bytes(frame))), frame)
+    pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(shared.parquet_bytes(frame))), frame)
+
+
+def test_only_run_buttons_start_simulations(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def counting(scenario: Scenario, *args: Any, **kwargs: Any) -> RunResult:
+        calls.append(scenario.name)
+        return run_replications(scenario, *args, **kwargs)
+
+    monkeypatch.setattr(shared, "run_replications", counting)
+    run_small(app)
+    assert calls == ["sds_rollout"]
+    app.selectbox(key="scenario:download:table").set_value("monthly").run()
+    app.switch_page("equity.py").run()  # same scenario, replications and seed: the cached run
+    assert_clean(app)
+    assert charts(app) == 3 and calls == ["sds_rollout"]
+    app.switch_page("scenario.py").run()
+    assert len(app.metric) == len(shared.HEADLINES) and calls == ["sds_rollout"]
+
+
+def test_a_bad_executor_setting_is_reported(app: AppTest) -> None:
+    set_params(app, SMALL)
+    app.selectbox(key="settings:runs").set_value("dask")
+    app.text_input(key="settings:scheduler").input("localhost:8786")
+    app.button(key="scenario:run").click().run()
+    assert_clean(app)
+    assert any("expected an address like tcp://HOST:8786" in e for e in errors(app))
+
+
+# ------------------------------------------------------------------------------------ Compare page
+def test_compare_page_shows_paired_differences(app: AppTest) -> None:
+    app.switch_page("compare.py").run()
+    assert app.multiselect(key="compare:names").value == ["sds_rollout", "targeted_support"]
+    set_params(app, {"run.people": 300, "run.replications": 3})
+    app.button(key="compare:run").click().run()
+    assert_clean(app)
+    diffs = next(d.value for d in app.dataframe if "mean_difference" in d.value.columns)
+    assert set(diffs["scenario"]) == {"targeted_support"} and set(diffs["reference"]) == {"sds_rollout"}
+    assert (diffs["ci_low"] <= diffs["mean_difference"]).all() and (diffs["mean_difference"] <= diffs["ci_high"]).all()
+    assert charts(app) == 2
+
+
+def test_compare_needs_two_scenarios(app: AppTest) -> None:
+    app.switch_page("compare.py").run()
+    app.multiselect(key="compare:names").set_value(["sds_rollout"]).run()
+    assert_clean(app)
+    assert "Choose two to four scenarios" in app.warning[0].value
+
+
+# ------------------------------------------------------------------------------------ Forecast page
+def test_forecast_page_with_a_what_if(app: AppTest) -> None:
+    run_small(app)
+    app.switch_page("forecast.py").run()
+    assert_clean(app)
+    assert charts(app) == 3  # the edited scenario's run is reused
+    app.multiselect(key="forecast:whatifs").select("protect block contracts (as protect_day_centres)").run()
+    assert any("Press **Run**" in i.value for i in app.info)
+    app.button(key="forecast:run").click().run()
+    assert_clean(app)
+    timing = app.dataframe[0].value
+    assert list(timing.index) == ["as set", "protect block contracts (as protect_day_centres)"]
+    # Keeping every block contract cannot close more centres than the rollout as set (same seeds).
+    assert timing.iloc[1]["closed by horizon (mean)"] <= timing.iloc[0]["closed by horizon (mean)"]
+    assert charts(app) == 3
+
+
+# ------------------------------------------------------------------------------------ Equity page
+def test_equity_page_concentration_matches_the_model(app: AppTest) -> None:
+    run_small(app)
+    app.switch_page("equity.py").run()
+    app.radio(key="equity:dimension").set_value("age_band")
+    app.selectbox(key="equity:metric").set_value("met_need").run()
+    assert_clean(app)
+    by_group, indices = app.dataframe[0].value, app.dataframe[1].value
+    assert list(by_group.index) == ["18-39", "40-64", "65-79", "80+"]
+    record = next(reversed(app.session_state["computed"].values()))
+    last = record.result.monthly[record.result.monthly["month"] == 48]
+    assert indices.loc["wellbeing", "mean"] == pytest.approx(last["ci_wellbeing"].mean(), rel=1e-9)
+    assert charts(app) == 3
+
+
+# ------------------------------------------------------------------------------------ Sensitivity page
+def start_study(app: AppTest, people: int, n: int) -> AppTest:
+    app.switch_page("sensitivity.py").run()
+    set_params(app, {"run.people": people, "run.replications": 1, "n:morris": n})
+    app.multiselect(key="sensitivity:parameters").unselect("councils.*.commissioning.block_retention").run()
+    assert errors(app) == []
+    return app.button(key="sensitivity:start").click().run()
+
+
+def test_sensitivity_study_runs_in_the_background_and_reloads(app: AppTest, tmp_path: Path) -> None:
+    start_study(app, people=300, n=2)
+    job = app.session_state["sensitivity:job"]
+    job.thread.join(120)
+    app.run()
+    assert_clean(app)
+    assert job.error is None and "complete" in app.success[0].value
+    indices = app.dataframe[0].value
+    assert {"equity_gap", "dc_open", "cost_per_person"} <= set(indices["output"])
+    assert set(indices["parameter"]) == {"choice.beta_burden", "councils.*.support.capacity"}
+    assert charts(app) == 1
+
+    fresh = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60).run()
+    fresh.switch_page("sensitivity.py").run()
+    assert_clean(fresh)
+    assert "sensitivity:job" not in fresh.session_state  # reloaded from the store, nothing started
+    pd.testing.assert_frame_equal(fresh.dataframe[0].value, indices)
+
+
+def test_sensitivity_study_can_be_cancelled(app: AppTest) -> None:
+    start_study(app, people=50, n=20)
+    assert app.button(key="sensitivity:cancel")  # the fragment shows progress and Cancel while it runs
+    app.button(key="sensitivity:cancel").click().run()
+    job = app.session_state["sensitivity:job"]
+    job.thread.join(120)
+    app.run()
+    assert_clean(app)
+    assert job.study is not None and job.study.manifest["status"] == "cancelled"
+    assert any("not complete" in w.value for w in app.warning)
+
+
+def test_bad_sensitivity_bounds_are_refused(app: AppTest) -> None:
+    app.switch_page("sensitivity.py").run()
+    set_params(app, {"choice.beta_burden:high": 99.0})
+    assert any("bounds [1.5, 99] leave the documented range 0 to 10" in e for e in errors(app))
+    assert not [b for b in app.button if b.key == "sensitivity:start"]
+    set_params(app, {"n:morris": 0, "choice.beta_burden:high": 4.5})
+    assert_clean(app)
+    assert errors(app)

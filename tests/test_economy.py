@@ -1,0 +1,332 @@
+"""The whole model: invariants checked every month for both engines, reproducibility, and the
+patterns the default scenario must show (issue 2, "What it must show")."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from model import market
+from model.agents import Person, Provider
+from model.economy import CareEconomy
+from model.scenario import load_scenario
+from model.simulation import RunResult, seeds_for, simulate, simulate_replications
+from model.state import NO_PROVIDER
+from tests.conftest import shrink
+
+
+class Invariants:
+    """Steps a model month by month and checks every invariant after each month."""
+
+    def __init__(self, model: CareEconomy) -> None:
+        self.m = model
+        self.alive = self.alive_by_council()
+        self.dp = self.dp_by_council()
+
+    def alive_by_council(self) -> np.ndarray:
+        P = self.m.people
+        return np.bincount(P.view("council")[P.view("alive")], minlength=self.m.n_councils)
+
+    def dp_by_council(self) -> np.ndarray:
+        P = self.m.people
+        return np.bincount(P.view("council"), P.view("dp_balance"), minlength=self.m.n_councils)
+
+    def run(self, months: int) -> None:
+        for _ in range(months):
+            self.m.step()
+            self.check()
+
+    def check(self) -> None:
+        month = self.m.month
+        for name in ("money", "people", "packages", "providers", "day_centres", "shares"):
+            try:
+                getattr(self, f"check_{name}")()
+            except AssertionError as err:
+                raise AssertionError(f"{name} invariant broken in month {month} "
+                                     f"(engine {self.m.engine_name}): {err}") from None
+
+    def check_money(self) -> None:
+        """Paid out = received by providers + change in DP balances + clawed back; per council,
+        from the ledger and the people's own accounts, and in the recorded monthly row."""
+        L, row = self.m.ledger, self.m.recorder.rows[-1]
+        dp = self.dp_by_council()
+        paid = L.dp_paid + L.direct_paid + L.block_paid
+        np.testing.assert_allclose(paid, L.provider_received + (dp - self.dp) + L.clawback, rtol=1e-9, atol=1e-6)
+        self.dp = dp
+        assert row["paid_out"] == pytest.approx(
+            row["provider_received"] + row["dp_balance_change"] + row["clawback"], rel=1e-9, abs=1e-6)
+        assert row["paid_out"] == pytest.approx(paid.sum(), rel=1e-9, abs=1e-6)
+        # Spend on services is what was paid out net of clawback, attributed to options.
+        assert row["spend_services"] == pytest.approx(row["paid_out"] - row["clawback"], rel=1e-9, abs=1e-6)
+        # Providers' own books agree with the ledger (those closed this month were paid too).
+        Q = self.m.providers
+        booked = Q.view("active") | (Q.view("died") == self.m.month - 1)
+        assert Q.view("income")[booked].sum() == pytest.approx(paid.sum() - L.dp_paid.sum() + L.dp_spent.sum(),
+                                                               rel=1e-9, abs=1e-6)
+        assert (self.m.people.view("dp_balance") >= -1e-6).all(), "a negative direct-payment balance"
+
+    def check_people(self) -> None:
+        """Arrivals - departures = change in the living stock, per council and in the row."""
+        L, row = self.m.ledger, self.m.recorder.rows[-1]
+        alive = self.alive_by_council()
+        np.testing.assert_array_equal(L.arrivals - L.departures, alive - self.alive)
+        assert row["arrivals"] - row["departures"] == alive.sum() - self.alive.sum()
+        assert row["people"] == alive.sum()
+        self.alive = alive
+
+    def check_packages(self) -> None:
+        """Every person with an option is alive, eligible and has a budget; nobody else holds a provider."""
+        P = self.m.people
+        alive, opt = P.view("alive"), P.view("option")
+        pkg = alive & (opt > 0)
+        no_budget = np.count_nonzero(P.view("budget")[pkg] <= 0)
+        assert no_budget == 0, f"{no_budget} packages without a budget"
+        assert P.view("eligible")[pkg].all(), "a package held by someone not eligible"
+        assert ((opt >= 0) & (opt <= 4)).all()
+        held = P.provider[: P.n]
+        assert (held[~pkg] == NO_PROVIDER).all(), "someone without a package holds a provider"
+        assert (held[opt != 4, 1] == NO_PROVIDER).all(), "a second budget slot outside Option 4"
+        # A slot's provider is in the person's council and of a type its management mode may buy.
+        Q = self.m.providers
+        for slot in (0, 1):
+            r = np.flatnonzero(held[:, slot] >= 0)
+            pr = held[r, slot]
+            assert Q.active[pr].all(), "a person points at a closed provider"
+            assert (Q.council[pr] == P.council[r]).all(), "a provider in another council"
+            modes = market.SLOT_MODES[opt[r], slot]
+            assert market.ALLOWED[modes, Q.ptype[pr]].all(), "a provider type the option may not buy"
+
+    def check_providers(self) -> None:
+        """Clients = people pointing at the provider <= capacity; block places <= capacity."""
+        P, Q = self.m.people, self.m.providers
+        held = P.provider[: P.n].ravel()
+        pointing = np.bincount(held[held >= 0], minlength=Q.n)
+        np.testing.assert_array_equal(Q.view("clients"), pointing)
+        assert (Q.view("clients") <= Q.view("capacity")).all(), "a provider over capacity"
+        assert (Q.view("block_places") <= Q.view("capacity")).all(), "more block places than places"
+        assert (Q.view("block_places") >= 0).all()
+        assert (Q.view("block_places")[~Q.view("active") | (Q.view("ptype") != 0)] == 0).all(), \
+            "block places outside an open day centre"
+
+    def check_day_centres(self) -> None:
+        row = self.m.recorder.rows[-1]
+        assert 0.0 <= row["dc_occupancy"] <= 1.0
+        table = self.m.recorder.daycentres[-1]
+        if table.size:
+            assert ((table[:, 4] >= 0) & (table[:, 4] <= 1)).all(), "a centre's occupancy outside [0, 1]"
+        Q = self.m.providers
+        assert row["dc_open"] == np.count_nonzero(Q.view("active") & (Q.view("ptype") == 0))
+
+    def check_shares(self) -> None:
+        row = self.m.recorder.rows[-1]
+        shares = [row[f"share_option{j}"] for j in (1, 2, 3, 4)]
+        assert all(0 <= s <= 1 for s in shares)
+        if row["with_package"] > 0:
+            assert sum(shares) == pytest.approx(1.0, abs=1e-9)
+
+
+def run_checked(scenario, seed, engine="vector", months=None):
+    model = CareEconomy(scenario, seed=seed, engine=engine)
+    Invariants(model).run(scenario.run.months if months is None else months)
+    return model
+
+
+# ---------------------------------------------------------------------------------------- invariants
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_invariants_every_month_vector(small_scenario, seed):
+    run_checked(small_scenario, seed)
+
+
+def test_invariants_every_month_vector_multi_council(multi_scenario):
+    model = run_checked(multi_scenario, 3)
+    assert model.n_councils == 3
+
+
+@pytest.mark.parametrize("name", ["baseline", "austerity", "protect_day_centres", "targeted_support"])
+def test_invariants_every_month_other_scenarios(name):
+    run_checked(shrink(name, 300, 36), 4)
+
+
+@pytest.mark.parametrize("fixture", ["tiny_scenario", "multi_scenario"])
+def test_invariants_every_month_agents(request, fixture):
+    scenario = request.getfixturevalue(fixture)
+    if scenario.run.people > 100:
+        scenario = scenario.with_overrides({"run.people": 90})
+    run_checked(scenario, 5, engine="agents", months=min(scenario.run.months, 24))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.fixed_dictionaries({
+    "budgets.clawback_buffer_months": st.sampled_from([0.0, 0.5, 2.0]),
+    "choice.option4_direct_share": st.floats(0, 1),
+    "choice.beta_control": st.floats(0, 6),
+    "choice.inertia": st.floats(0, 2),
+    "providers.exit_after_months": st.integers(1, 4),
+    "providers.day_centre.fixed_cost": st.floats(1000, 40000),
+    "providers.agency.capacity": st.integers(1, 40),
+    "providers.agency.fixed_cost": st.floats(100, 20000),
+    "providers.entry_probability": st.floats(0, 1),
+    "councils.0.commissioning.block_share": st.floats(0, 1),
+    "councils.0.commissioning.block_retention": st.floats(0, 1),
+    "councils.0.commissioning.market_shaping_grant": st.floats(0, 50000),
+    "councils.0.finance.annual_budget_per_person": st.floats(3000, 20000),
+    "councils.0.rollout.review_interval_months": st.integers(1, 12),
+    "councils.0.rollout.duration_months": st.integers(0, 12),
+    "budgets.review_cut_rate": st.floats(0, 0.5),
+    "carers.breakdown_probability": st.floats(0, 1),
+    "demography.departure_rate": st.lists(st.floats(0, 0.1), min_size=4, max_size=4),
+}), seed=st.integers(0, 2**32))
+def test_invariants_hold_across_the_parameter_space(small_scenario, data, seed):
+    """Random valid parameters (tight markets, closures, clawback, no block contracts...)."""
+    run_checked(small_scenario.with_overrides({**data, "run.people": 200}), seed, months=24)
+
+
+@pytest.mark.parametrize("people", [10, 25])
+def test_smallest_populations_run(people):
+    """The schema allows 10 people: so few that a council may start with no provider of a type."""
+    run_checked(shrink("sds_rollout", people, 24), 6)
+
+
+def test_mesa_agents_mirror_the_state(small_scenario):
+    model = CareEconomy(small_scenario, seed=8)
+    model.run(12)
+    P, Q = model.people, model.providers
+    persons = model.agents_by_type.get(Person, [])
+    assert len(persons) == np.count_nonzero(P.view("alive"))
+    assert all(p.alive for p in persons)
+    assert len(model.agents_by_type.get(Provider, [])) == np.count_nonzero(Q.view("active"))
+
+
+def test_unknown_engine_is_refused(small_scenario):
+    with pytest.raises(ValueError, match="engine must be one of"):
+        CareEconomy(small_scenario, seed=1, engine="fast")
+
+
+def test_horizon_and_month_counter(small_scenario):
+    res = simulate(small_scenario, seed=2)
+    assert res.monthly["month"].tolist() == list(range(1, small_scenario.run.months + 1))
+    assert set(res.breakdown["month"]) == set(range(1, small_scenario.run.months + 1))
+
+
+# ---------------------------------------------------------------------------------------- reproducibility
+def assert_runs_equal(a, b):
+    for table in ("monthly", "breakdown", "daycentres"):
+        pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table))
+
+
+@pytest.mark.parametrize("engine", ["vector", "agents"])
+def test_same_seed_same_run_different_seed_different_run(engine):
+    s = shrink("sds_rollout", 80, 18)
+    first, again, other = (simulate(s, seed=seed, engine=engine) for seed in (11, 11, 12))
+    assert_runs_equal(first, again)
+    assert not first.monthly.equals(other.monthly)
+    changed = (first.monthly.drop(columns="month") != other.monthly.drop(columns="month")).any()
+    assert changed.sum() > 10, "different seeds should differ in many figures"
+
+
+def test_replication_is_the_same_run_whoever_asks():
+    s = shrink("sds_rollout", 200, 12)
+    reps = simulate_replications(s, replications=2, seed=99)
+    second = simulate(s, seeds_for(99, 2)[1], replication=1)
+    pd.testing.assert_frame_equal(reps.monthly[reps.monthly.replication == 1].reset_index(drop=True), second.monthly)
+    first = reps.monthly[reps.monthly.replication == 0].drop(columns="replication").reset_index(drop=True)
+    assert not first.equals(second.monthly.drop(columns="replication"))
+
+
+def test_scenario_seed_is_the_default_seed():
+    s = shrink("sds_rollout", 200, 6, **{"run.seed": 4242})
+    assert_runs_equal(simulate(s), simulate(s, seed=4242))
+
+
+# ------------------------------------------------------------------------------- the default scenario's patterns
+SEEDS = (0, 1, 2)
+
+
+def cached_run(name, seed, cache):
+    """The monthly and breakdown tables of one full-size run, computed once for all xdist workers
+    (a directory made with mkdir is the lock; results are deterministic, so a reader only waits)."""
+    lock, done = cache / f"{name}-{seed}.lock", cache / f"{name}-{seed}.done"
+    try:
+        lock.mkdir()
+    except FileExistsError:
+        deadline = time.monotonic() + 300
+        while not done.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    else:
+        r = simulate(load_scenario(name), seed=seed)
+        r.monthly.to_parquet(cache / f"{name}-{seed}-monthly.parquet")
+        r.breakdown.to_parquet(cache / f"{name}-{seed}-breakdown.parquet")
+        done.touch()
+    return RunResult(pd.read_parquet(cache / f"{name}-{seed}-monthly.parquet"),
+                     pd.read_parquet(cache / f"{name}-{seed}-breakdown.parquet"), pd.DataFrame())
+
+
+@pytest.fixture(scope="module")
+def default_runs(tmp_path_factory):
+    """sds_rollout and targeted_support at full size (2000 people, 120 months), same seeds."""
+    for name in ("sds_rollout", "targeted_support"):
+        s = load_scenario(name)
+        assert (s.run.people, s.run.months) == (2000, 120)
+    root = tmp_path_factory.getbasetemp()
+    cache = (root.parent if root.name.startswith("popen-gw") else root) / "default_runs"
+    cache.mkdir(exist_ok=True)
+    return {name: [cached_run(name, seed, cache) for seed in SEEDS] for name in ("sds_rollout", "targeted_support")}
+
+
+def by_age(result, month, metric="share_option1"):
+    b = result.breakdown
+    sel = b[(b.dimension == "age_band") & (b.metric == metric) & (b.month == month)].set_index("level")["value"]
+    people = b[(b.dimension == "age_band") & (b.metric == "people") & (b.month == month)].set_index("level")["value"]
+    under, over = ["18-39", "40-64"], ["65-79", "80+"]
+    return ((sel[under] * people[under]).sum() / people[under].sum(),
+            (sel[over] * people[over]).sum() / people[over].sum())
+
+
+@pytest.mark.slow
+class TestDefaultScenarioPatterns:
+    def test_option3_stays_the_majority_through_month_36(self, default_runs):
+        for r in default_runs["sds_rollout"]:
+            early = r.monthly[r.monthly.month <= 36]
+            assert (early.share_option3 > 0.5).all()
+            assert early.share_option1.iloc[-1] > early.share_option1.iloc[0], "some take up direct payments"
+
+    def test_option1_is_concentrated_among_under_65s(self, default_runs):
+        for r in default_runs["sds_rollout"]:
+            under, over = by_age(r, 120)
+            assert under > 1.5 * over > 0
+            assert 0.05 < under < 0.6, "plausible magnitude"
+
+    def test_day_centre_attendance_falls_after_rollout(self, default_runs):
+        for r in default_runs["sds_rollout"]:
+            att = r.monthly.set_index("month").dc_attendance
+            assert att[120] < att[6]
+        closures = [r.monthly.exits_day_centre.sum() for r in default_runs["sds_rollout"]]
+        assert sum(closures) > 0, "some centres close"
+
+    def test_personal_assistant_capacity_grows(self, default_runs):
+        for r in default_runs["sds_rollout"]:
+            pa = r.monthly.set_index("month").capacity_personal_assistant
+            assert pa[120] > 2 * pa[1]
+
+    def test_agency_capacity_grows(self, default_runs):
+        grows = [r.monthly.capacity_agency.iloc[-1] > r.monthly.capacity_agency.iloc[0]
+                 for r in default_runs["sds_rollout"]]
+        assert sum(grows) > len(grows) / 2
+
+    @pytest.mark.parametrize("gap", ["gap_option1", "gap_control"])
+    def test_deprivation_gap_positive_and_closed_by_targeted_support(self, default_runs, gap):
+        def mean_gap(r):
+            m = r.monthly
+            return m.loc[m.month > 12, gap].mean()
+
+        rollout = np.array([mean_gap(r) for r in default_runs["sds_rollout"]])
+        targeted = np.array([mean_gap(r) for r in default_runs["targeted_support"]])
+        assert rollout.mean() > 0.01, f"{gap} in sds_rollout: {rollout}"
+        assert (rollout > 0).sum() >= len(SEEDS) - 1
+        assert targeted.mean() < rollout.mean(), f"{gap}: targeted {targeted} vs rollout {rollout}"
+        assert (targeted < rollout).sum() >= len(SEEDS) - 1

@@ -1,0 +1,164 @@
+"""Executors, replications, scenario comparison with common random numbers, and the CLI commands."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from model.cli import main
+from model.experiments import (
+    InlineExecutor,
+    StudyCancelledError,
+    compare,
+    make_executor,
+    map_chunks,
+    paired_differences,
+    run_replications,
+)
+from model.experiments_plots import plot_differences, plot_indices
+from model.scenario import ScenarioError, load_scenario
+from model.simulation import simulate_replications
+
+SMALL = {"run.people": 200, "run.months": 48}
+
+
+@pytest.fixture(scope="module")
+def small():
+    return load_scenario("sds_rollout", SMALL)
+
+
+def test_replications_are_the_same_runs_as_carecon_run_whichever_executor(small):
+    reference = simulate_replications(small, 3, seed=5)
+    serial = run_replications(small, 3, 5)
+    with make_executor("local", workers=2) as pool:
+        pooled = run_replications(small, 3, 5, pool)
+    pd.testing.assert_frame_equal(serial.monthly, reference.monthly)
+    pd.testing.assert_frame_equal(pooled.monthly, reference.monthly)
+    pd.testing.assert_frame_equal(pooled.daycentres, reference.daycentres)
+
+
+def test_comparing_a_scenario_with_itself_gives_exactly_zero_thanks_to_paired_seeds(small):
+    result = compare([small, small], 3, 8)
+    assert list(result.results) == ["sds_rollout", "sds_rollout#2"]
+    assert (result.differences[["mean_difference", "ci_low", "ci_high"]].abs().to_numpy() == 0).all()
+
+
+def test_compare_reports_differences_with_intervals_around_them(small):
+    other = small.with_overrides({"councils.0.rollout.offer": False})
+    result = compare([small, other], 4, 2)
+    d = result.differences.set_index("figure")
+    assert list(result.differences.columns[:6]) == ["scenario", "reference", "figure", "mean_difference", "ci_low",
+                                                     "ci_high"]
+    assert (d["ci_low"] <= d["mean_difference"]).all() and (d["mean_difference"] <= d["ci_high"]).all()
+    # without the SDS offer nobody takes a direct payment: the reference's share is the whole difference
+    assert d.loc["share_option1", "mean_difference"] == pytest.approx(-d.loc["share_option1", "reference_mean"])
+    assert d.loc["share_option1", "ci_high"] < 0
+
+
+def test_paired_differences_use_student_t():
+    rng = np.random.default_rng(1)
+    ref = pd.DataFrame({"a": rng.normal(size=6)})
+    val = ref + pd.DataFrame({"a": rng.normal(1, 0.5, size=6)})
+    row = paired_differences(val, ref).iloc[0]
+    diff = (val - ref)["a"]
+    half = stats.t.ppf(0.975, 5) * diff.std(ddof=1) / np.sqrt(6)
+    assert row["mean_difference"] == pytest.approx(diff.mean())
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((diff.mean() - half, diff.mean() + half))
+
+
+def square_chunk(items):
+    if 13 in items:
+        raise RuntimeError("bad run 13")
+    return [i * i for i in items]
+
+
+def test_map_chunks_keeps_finished_chunks_when_one_fails_and_honours_cancel():
+    kept: dict[int, list[int]] = {}
+    with pytest.raises(RuntimeError, match="bad run 13"):
+        map_chunks(square_chunk, list(range(20)), InlineExecutor(), kept.__setitem__, chunk_size=5)
+    assert kept == {0: [0, 1, 4, 9, 16], 1: [25, 36, 49, 64, 81]}
+    cancel = threading.Event()
+    kept.clear()
+    with pytest.raises(StudyCancelledError, match="after 5 of 10"):
+        map_chunks(square_chunk, list(range(10)), None, kept.__setitem__, chunk_size=5,
+                   progress=lambda done, total: cancel.set(), cancel=cancel)
+    assert list(kept) == [0]
+
+
+@pytest.mark.parametrize(("kind", "workers", "scheduler", "expected"), [
+    ("mpi", None, None, "--executor: must be one of"), ("dask", None, None, "needs the scheduler address"),
+    ("dask", None, "localhost:8786", "expected an address like"), ("local", 0, None, "--workers"),
+    ("local", None, "tcp://h:1", "only used with --executor dask")])
+def test_bad_executor_requests_are_one_line_errors(kind, workers, scheduler, expected):
+    with pytest.raises(ScenarioError, match=expected), make_executor(kind, workers, scheduler):
+        pass
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_sensitivity_sweep_and_studies(tmp_path, capsys):
+    store = str(tmp_path / "studies")
+    code, out, _ = run_cli(capsys, "sensitivity", "ishigami", "--method", "sobol", "--n", "64", "--executor", "serial",
+                           "--store", store, "--quiet")
+    assert code == 0 and "x1" in out and "ST" in out
+    code, out, _ = run_cli(capsys, "sweep", "sds_rollout", "--space", "spaces/support.toml", "--design", "grid",
+                           "--n", "2", "--people", "200", "--months", "48", "--executor", "serial", "--store", store,
+                           "--quiet")
+    assert code == 0 and "table.csv" in out
+    table = pd.read_csv(next((tmp_path / "studies").glob("*sds_rollout-grid*/table.csv")))
+    assert len(table) == 4 and table["councils.*.support.capacity"].tolist() == [0, 0, 16, 16]
+    code, out, _ = run_cli(capsys, "studies", "list", "--store", store)
+    assert code == 0 and "ishigami" in out and "sds_rollout" in out and out.count("complete") == 2
+    study = next((tmp_path / "studies").glob("*ishigami*"))
+    code, out, _ = run_cli(capsys, "studies", "show", str(study), "--plot")
+    assert code == 0 and "320 of 320 runs" in out and (study / "indices.png").is_file()
+
+
+def test_cli_compare_writes_differences_and_figure(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "compare", "sds_rollout", "targeted_support", "--replications", "2",
+                           "--people", "200", "--months", "48", "--executor", "serial", "--out", str(tmp_path),
+                           "--quiet")
+    assert code == 0 and "equity_gap" in out
+    assert len(pd.read_csv(tmp_path / "differences.csv")) > 10 and (tmp_path / "differences.png").is_file()
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["sensitivity", "ishigami", "--n", "100"], "power of two"),
+    (["sensitivity", "ishigami", "--n", "64", "--people", "100"], "--people: not used with the ishigami"),
+    (["sensitivity", "sds_rollout", "--n", "64"], "a parameter space is needed"),
+    (["sensitivity", "sds_rollout", "--space", "missing.toml", "--n", "64"], "file 'missing.toml' not found"),
+    (["sensitivity", "ishigami", "--n", "8", "--executor", "dask"], "needs the scheduler"),
+    (["sensitivity", "ishigami", "--n", "8", "--workers", "0"], "must be at least 1"),
+    (["sweep", "sds_rollout", "--space", "spaces/support.toml", "--n", "2", "--design", "cube"], "invalid choice"),
+    (["compare", "sds_rollout"], "at least two scenarios"),
+    (["compare", "sds_rollout", "nowhere"], "not found"),
+    (["studies", "show", "/nonexistent/study"], "no manifest.json"),
+])
+def test_cli_bad_inputs_are_one_line_errors(capsys, argv, expected, tmp_path):
+    with pytest.raises(SystemExit) as info:
+        raise SystemExit(main([*argv, "--store", str(tmp_path)] if argv[0] in ("sensitivity", "sweep") else argv))
+    _, err = capsys.readouterr()
+    assert info.value.code == 2 and expected in err
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_plots_are_written(tmp_path):
+    indices = pd.DataFrame({"output": ["y"] * 4, "parameter": ["a", "b", "a", "b"], "parameter2": None,
+                            "index": ["S1", "S1", "ST", "ST"], "value": [0.2, 0.5, 0.3, 0.6],
+                            "conf": [0.05, 0.05, np.nan, 0.1]})
+    plot_indices(indices, tmp_path / "i.png")
+    diffs = pd.DataFrame({"scenario": "b", "reference": "a", "figure": ["x", "y"], "mean_difference": [1.0, -2.0],
+                          "ci_low": [0.5, -3.0], "ci_high": [1.5, -1.0], "reference_mean": [10.0, 0.0],
+                          "scenario_mean": [11.0, -2.0]})
+    plot_differences(diffs, tmp_path / "d.png")
+    assert (tmp_path / "i.png").stat().st_size > 5000 and (tmp_path / "d.png").stat().st_size > 5000
+    with pytest.raises(ValueError, match="no S1/ST"):
+        plot_indices(indices.assign(index="S2"))

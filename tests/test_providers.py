@@ -1,0 +1,69 @@
+"""Providers: operating result, prices, capacity, exit, entry and break-even occupancy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import providers
+from model.budgets import WEEKS_PER_MONTH
+from model.scenario import Providers, ProviderType
+
+P = Providers()
+
+
+def test_operating_result():
+    assert providers.operating_result(10_000.0, 400.0, 18.0, 2000.0) == pytest.approx(10_000 - 7200 - 2000)
+
+
+def test_prices_rise_when_full_up_to_the_markup_and_fall_when_empty_down_to_cost():
+    p = Providers(price_adjust=0.1, max_price_markup=0.25)
+    price = providers.next_price(np.array([20.0, 24.0, 20.0, 20.0, 17.0]), np.array([0.95, 0.95, 0.7, 0.2, 0.1]),
+                                 16.0, 20.0, p)
+    np.testing.assert_allclose(price, [22.0, 25.0, 20.0, 18.0, 16.8])
+    # A price already above the cap is not cut by being full.
+    assert providers.next_price(30.0, 1.0, 16.0, 20.0, p) == 30.0
+
+
+def test_capacity_grows_only_when_full_and_in_surplus():
+    cap = providers.next_capacity(np.array([40, 40, 40, 2]), np.array([1.0, 1.0, 0.8, 1.0]),
+                                  np.array([10.0, -1.0, 10.0, 5.0]), np.array([0.05, 0.05, 0.05, 0.0]))
+    assert cap.tolist() == [42, 40, 40, 2]
+
+
+def test_exit_after_sustained_losses():
+    months = np.zeros(3, dtype=int)
+    reserves = [np.array([-1.0, 5.0, -1.0])] * 5 + [np.array([-1.0, 5.0, 1.0])]
+    for r in reserves:
+        months = providers.next_neg_months(r, months)
+    assert months.tolist() == [6, 0, 0]
+    assert providers.exits(months, Providers(exit_after_months=6)).tolist() == [True, False, False]
+
+
+def test_expected_margin_caps_hours_per_client():
+    t = ProviderType(price=20.0, variable_cost=15.0, fixed_cost=1000.0, max_hours=10.0)
+    assert providers.expected_margin(t, 4, 30.0) == pytest.approx(5 * 30 * 4 - 1000)
+    assert providers.expected_margin(t, 4, 1000.0) == pytest.approx(5 * 10 * WEEKS_PER_MONTH * 4 - 1000)
+
+
+def test_entrants_need_enough_unmet_demand_and_a_positive_margin():
+    rng = np.random.default_rng(0)
+    t = ProviderType(price=20.0, variable_cost=15.0, fixed_cost=1000.0, capacity=10, max_hours=40.0)
+    p = Providers(entry_min_unmet=3, entry_probability=1.0, max_entries_per_month=5)
+    assert providers.entrants(2, 100.0, t, p, 0.0, rng) == 0
+    assert providers.entrants(25, 100.0, t, p, 0.0, rng) == 3  # ceil(25 / 10) with certainty
+    assert providers.entrants(500, 100.0, t, p, 0.0, rng) == 5
+    losing = ProviderType(price=20.0, variable_cost=15.0, fixed_cost=1e5, capacity=10)
+    assert providers.entrants(25, 100.0, losing, p, 0.0, rng) == 0
+    # A grant spread over a year can make the gap worth filling.
+    assert providers.entrants(25, 100.0, losing, p, 12 * 1e5, rng) == 3
+    assert providers.entrants(25, 100.0, t, Providers(entry_probability=0.0), 0.0, rng) == 0
+
+
+def test_breakeven_occupancy_is_where_the_result_is_zero():
+    fixed, cap, hours, price, var = 8500.0, 35, 60.0, 6.0, 2.5
+    be = float(providers.breakeven_occupancy(fixed, cap, hours, price, var))
+    clients = be * cap
+    assert providers.operating_result(clients * hours * price, clients * hours, var, fixed) == pytest.approx(0.0,
+                                                                                                             abs=1e-6)
+    assert providers.breakeven_occupancy(100.0, 10, 10.0, 5.0, 5.0) > 1e6  # no margin: never breaks even

@@ -1,0 +1,109 @@
+"""The scenario schema: built-in scenarios, extends, overrides, round trips and one-line errors."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from model import scenario as sc
+from model.scenario import ScenarioError, load_scenario, loads_scenario, parse_override, set_dotted, validate
+from tests.conftest import bad_scenarios, check_one_line_error
+
+BUILT_IN = ("austerity", "baseline", "multi_council", "protect_day_centres", "sds_rollout", "targeted_support")
+
+
+def test_the_six_scenarios_exist_and_validate():
+    assert set(BUILT_IN) <= set(sc.list_scenarios())
+    for name in BUILT_IN:
+        s = load_scenario(name)
+        assert s.name == name
+        assert s.question and s.description, f"{name} says what it asks"
+
+
+def test_scenario_policies_differ_as_documented():
+    base, rollout = load_scenario("baseline"), load_scenario("sds_rollout")
+    assert not base.councils[0].rollout.offer and rollout.councils[0].rollout.offer
+    assert base.councils[0].commissioning.block_retention == 1.0
+    # extends: what baseline does not set comes from sds_rollout.
+    assert base.run == rollout.run and base.choice == rollout.choice
+    targeted = load_scenario("targeted_support").councils[0].support
+    assert targeted.targeting == "most_deprived" and targeted.capacity > rollout.councils[0].support.capacity
+    assert len(load_scenario("multi_council").councils) == 3
+    assert load_scenario("sds_rollout").councils[0].rollout.duration_months == 36
+
+
+def test_toml_round_trip(multi_scenario):
+    assert loads_scenario(multi_scenario.to_toml()) == multi_scenario
+
+
+def test_overrides_are_validated_and_do_not_mutate(small_scenario):
+    s = small_scenario.with_overrides({"councils.0.support.capacity": 9.5, "run.seed": 3})
+    assert s.councils[0].support.capacity == 9.5 and s.run.seed == 3
+    assert small_scenario.councils[0].support.capacity != 9.5
+    with pytest.raises(ScenarioError, match="capacity"):
+        small_scenario.with_overrides({"councils.0.support.capacity": -1.0})
+
+
+@pytest.mark.parametrize(("text", "key", "value"), [
+    ("run.months=60", "run.months", 60), ("a.b = 0.5", "a.b", 0.5), ("x=[1, 3]", "x", [1, 3]),
+    ('name="x y"', "name", "x y"), ("councils.0.support.targeting=most_deprived", "councils.0.support.targeting",
+                                    "most_deprived"), ("flag=true", "flag", True)])
+def test_parse_override(text, key, value):
+    assert parse_override(text) == (key, value)
+
+
+@pytest.mark.parametrize("text", ["run.months", "=5"])
+def test_parse_override_refuses_malformed(text):
+    with pytest.raises(ScenarioError):
+        parse_override(text)
+
+
+def test_set_dotted_refuses_bad_paths(valid_dict):
+    data = copy.deepcopy(valid_dict)
+    with pytest.raises(ScenarioError, match="not one of 0 to 0"):
+        set_dotted(data, "councils.3.name", "x")
+    with pytest.raises(ScenarioError, match="unknown key 'nope'"):
+        set_dotted(data, "nope.x", 1)
+    with pytest.raises(ScenarioError, match="below a value"):
+        set_dotted(data, "run.months.x", 1)
+
+
+def test_parameter_table_documents_every_parameter():
+    rows = sc.parameter_table()
+    assert len(rows) > 80
+    for r in rows:
+        assert r["unit"] and r["source"] and r["doc"], r["name"]
+        lo, hi = r["range"]
+        values = r["default"] if isinstance(r["default"], list) else [r["default"]]
+        for v in values:
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                assert (lo is None or v >= lo) and (hi is None or v <= hi), r["name"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bad=bad_scenarios())
+def test_bad_scenarios_are_refused_with_a_one_line_message(valid_dict, bad):
+    mutate, field = bad
+    data = copy.deepcopy(valid_dict)
+    mutate(data)
+    with pytest.raises(ScenarioError) as info:
+        validate(data, origin="scenario 'bad.toml'")
+    message = str(info.value)
+    assert message.startswith("scenario 'bad.toml': ")
+    check_one_line_error(message, field)
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("name = ", "not valid TOML"), ('extends = "nowhere"', "extends: must name a built-in scenario"),
+    ("extends = 3", "extends")])
+def test_unreadable_or_badly_extended_text(text, fragment):
+    with pytest.raises(ScenarioError, match=fragment) as info:
+        loads_scenario(text)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file_lists_the_known_scenarios(tmp_path):
+    with pytest.raises(ScenarioError, match=r"not found .*sds_rollout"):
+        load_scenario(tmp_path / "missing.toml")
