@@ -25,7 +25,7 @@ import time
 SIZES = (1_000, 10_000, 100_000)
 
 
-def scotland():  # noqa: ANN201 - returns a Scenario (imported lazily)
+def scotland():  # returns a Scenario (model is imported lazily)
     """32 councils that differ in size (Glasgow-like to island-sized) and deprivation."""
     from model import load_scenario
 

@@ -13,6 +13,7 @@ replications that finished).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -144,10 +145,8 @@ EXTENSIONS: list[Callable[[Any], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
+    with contextlib.suppress(ImportError):
         from model import experiments_cli  # noqa: F401  (registers compare, sweep, sensitivity)
-    except ImportError:
-        pass
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

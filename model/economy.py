@@ -93,7 +93,7 @@ class CareEconomy(mesa.Model):
         for c in range(self.n_councils):
             n_c = int(sizes[c])
             for t, spec in enumerate(self.ptypes):
-                self.add_providers(c, t, int(round(spec.per_1000 * n_c / 1000.0)))
+                self.add_providers(c, t, round(spec.per_1000 * n_c / 1000.0))
         self.set_block_places()
         self.refresh_required()
 

@@ -4,8 +4,8 @@ Each person's budget is held in one or two *slots*, each with a management mode:
 Option 1 is a direct payment (the person holds the money and chooses from every provider type);
 Option 2 is an individual service fund (the person chooses a day centre, agency or community
 group, the council pays); Option 3 is council-arranged (the council chooses a day centre, an
-agency or a commissioned community group, preferring providers holding its block contracts); Option 4 splits the budget between a
-council-arranged slot and a direct-payment slot.
+agency or a commissioned community group, preferring providers holding its block contracts);
+Option 4 splits the budget between a council-arranged slot and a direct-payment slot.
 
 The rationing rule (both engines implement exactly this): each month, every slot without a
 provider is a *seeker*. Matching runs in ``matching_rounds`` rounds. In a round each seeker
@@ -61,7 +61,8 @@ def type_appeal(dc_affinity: np.ndarray | bool, over65: np.ndarray | bool, mode:
     aff = np.asarray(dc_affinity)[..., None]
     young = ~np.asarray(over65)[..., None]
     mode = np.asarray(mode)
-    base = np.where((mode == MODE_COUNCIL)[..., None], np.asarray(p.council_type_preference), np.asarray(p.type_preference))
+    base = np.where((mode == MODE_COUNCIL)[..., None], np.asarray(p.council_type_preference),
+                    np.asarray(p.type_preference))
     u = (base + np.asarray(p.affinity_bonus) * aff
          + p.pa_under65_bonus * young * (np.arange(4) == PERSONAL_ASSISTANT))
     return np.where(ALLOWED[np.asarray(mode)], u, -np.inf)
@@ -82,4 +83,5 @@ def hours_bought(required: np.ndarray | float, budget: np.ndarray | float, share
     """Hours a slot buys in a month: its share of the need, limited by its share of the budget at
     the provider's price and by the most a client can get from that type."""
     affordable = np.asarray(budget) * share / np.maximum(price, 1e-9)
-    return np.minimum(np.minimum(np.asarray(required) * share, affordable), np.asarray(max_hours_week) * WEEKS_PER_MONTH)
+    cap = np.asarray(max_hours_week) * WEEKS_PER_MONTH
+    return np.minimum(np.minimum(np.asarray(required) * share, affordable), cap)

@@ -125,7 +125,7 @@ class MonthRecorder:
         return out
 
     def provider_figures(self) -> dict[str, float]:
-        m, Q, L = self.m, self.m.providers, self.m.ledger
+        Q, L = self.m.providers, self.m.ledger
         act = Q.view("active")
         t = Q.view("ptype")
         out: dict[str, float] = {}

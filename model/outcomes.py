@@ -28,7 +28,8 @@ def wellbeing(met: np.ndarray | float, control: np.ndarray | float, burden: np.n
     return np.clip(w + bonus, 0.0, 1.0)
 
 
-def satisfaction(quality: np.ndarray | float, met: np.ndarray | float, z: np.ndarray | float, o: Outcomes) -> np.ndarray:
+def satisfaction(quality: np.ndarray | float, met: np.ndarray | float, z: np.ndarray | float,
+                 o: Outcomes) -> np.ndarray:
     """Satisfaction in [0, 1]: quality and met need, with noise."""
     q = o.satisfaction_quality_weight
     return np.clip(q * np.asarray(quality) + (1 - q) * np.asarray(met) + o.satisfaction_noise * np.asarray(z), 0.0, 1.0)

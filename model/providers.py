@@ -73,8 +73,9 @@ def entrants(unmet: int, mean_hours: float, t: ProviderType, p: Providers, grant
     return int(rng.binomial(min(p.max_entries_per_month, int(np.ceil(unmet / t.capacity))), p.entry_probability))
 
 
-def breakeven_occupancy(fixed_cost: np.ndarray | float, capacity: np.ndarray | int, hours_per_client: np.ndarray | float,
-                        price: np.ndarray | float, variable_cost: np.ndarray | float) -> np.ndarray:
+def breakeven_occupancy(fixed_cost: np.ndarray | float, capacity: np.ndarray | int,
+                        hours_per_client: np.ndarray | float, price: np.ndarray | float,
+                        variable_cost: np.ndarray | float) -> np.ndarray:
     """Occupancy at which income covers cost: fixed / (capacity x hours per client x unit margin)."""
     margin = np.maximum((np.asarray(price) - variable_cost) * hours_per_client * capacity, 1e-9)
     return np.asarray(fixed_cost) / margin

@@ -91,7 +91,8 @@ class Demography(Strict):
     need_noise: float = param(1.0, 0, 20, unit="points per month", doc="Monthly random change in need (sd).")
     ageing_rate: float = param(1 / 180, 0, 1, unit="per person per month",
                                doc="Monthly chance of moving to the next age band (bands span ~15-25 years).")
-    confidence_mean: float = param(0.6, 0, 1, unit="0-1", doc="Mean confidence to manage money and staff (Q5, under 65).")
+    confidence_mean: float = param(0.6, 0, 1, unit="0-1",
+                                   doc="Mean confidence to manage money and staff (Q5, under 65).")
     confidence_deprivation_gradient: float = param(
         0.06, 0, 0.25, unit="per quintile", doc="Confidence is lower by this much per quintile more deprived.")
     confidence_age_penalty: float = param(0.15, 0, 0.5, unit="0-1",
@@ -105,8 +106,9 @@ class Demography(Strict):
                                      source="assumption; sco_carers_2022 gives population counts only",
                                      doc="Chance a person has an unpaid carer.")
     carer_hours_mean: float = param(20.0, 0, 100, unit="hours per week",
-                                    source="assumption (gamma, shape 1.5: about 6% give 50+ h); sco_carers_supported_2022 "
-                                           "reports 55% of carers *supported by services* giving 50+ h, a selected group",
+                                    source="assumption (gamma, shape 1.5: about 6% give 50+ h); "
+                                           "sco_carers_supported_2022 reports 55% of carers *supported by "
+                                           "services* giving 50+ h, a selected group",
                                     doc="Mean unpaid care hours given by a carer.")
     over80_share: float = param(0.45, 0, 1, unit="share", doc="Share of people aged 65+ who are 80 or over.")
     under40_share: float = param(0.4, 0, 1, unit="share", doc="Share of people under 65 who are under 40.")
@@ -348,7 +350,8 @@ class Finance(Strict):
     annual_budget_per_person: float = param(
         22000.0, 0, 1e6, unit="GBP per person per year",
         source="calibrated: baseline spend is about 20,400 GBP a year per person with a package (RAS at 2023 "
-               "home-care prices), so the default leaves ~8% headroom for rollout; sco_sds_budget_2015 / sco_sds_clients_2015 "
+               "home-care prices), so the default leaves ~8% headroom for rollout; "
+               "sco_sds_budget_2015 / sco_sds_clients_2015 "
                "give a 2015 lower bound of 383m / 53,319 = 7,183 GBP",
         doc="Care budget; the council compares spend with it at the yearly review.")
     assessment_cost: float = param(250.0, 0, 1e5, unit="GBP per assessment or review", doc="Social-work time.")
@@ -365,7 +368,8 @@ class Finance(Strict):
 class Council(Strict):
     name: str = Field(min_length=1, max_length=60, description="Council name.")
     population_share: float = param(1.0, 0, 1, unit="share", doc="Share of the run's people in this council.")
-    deprivation: list[float] = param([0.2] * 5, unit="share", doc="Shares of people in quintiles Q1 (most deprived) to Q5.")
+    deprivation: list[float] = param([0.2] * 5, unit="share",
+                                     doc="Shares of people in quintiles Q1 (most deprived) to Q5.")
     rollout: Rollout = Field(default_factory=Rollout)
     support: Support = Field(default_factory=Support)
     commissioning: Commissioning = Field(default_factory=Commissioning)
@@ -567,7 +571,7 @@ def _load_dict(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         names = ", ".join(list_scenarios())
         raise ScenarioError(f"scenario '{path}' not found (known scenarios: {names})")
     data = read_toml_text(path.read_text(encoding="utf-8"), origin)
-    return resolve_extends(data, origin, seen + (path.resolve(),))
+    return resolve_extends(data, origin, (*seen, path.resolve()))
 
 
 def resolve_extends(data: dict[str, Any], origin: str, seen: tuple[Path, ...] = ()) -> dict[str, Any]:

@@ -69,7 +69,7 @@ class Table:
 class People(Table):
     """People known to the councils, and the unpaid carer (if any) of each."""
 
-    FIELDS = {
+    FIELDS: ClassVar[dict[str, tuple[str, float]]] = {
         "alive": ("bool", False),
         "council": ("int16", 0),
         "group": ("int8", 0),
@@ -100,7 +100,7 @@ class People(Table):
         "burden": ("float32", 0.0),       # burden felt in the current option (set at choice)
         "cell": ("int32", 0),             # council x group x age band x quintile, for breakdowns
     }
-    WIDE = {
+    WIDE: ClassVar[dict[str, tuple[str, int, float]]] = {
         "provider": ("int32", 2, NO_PROVIDER),  # slot 0: main, slot 1: direct part of Option 4
         "peers": ("int32", 6, -1),
     }
@@ -109,7 +109,7 @@ class People(Table):
 class Providers(Table):
     """Care providers: day centres, home-care agencies, personal assistants, community groups."""
 
-    FIELDS = {
+    FIELDS: ClassVar[dict[str, tuple[str, float]]] = {
         "active": ("bool", False),
         "ptype": ("int8", 0),
         "council": ("int16", 0),

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import budgets, carers, choice, demography, market, outcomes, providers, rollout, support
-from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, NO_PROVIDER
+from model.state import MODE_COUNCIL, MODE_DIRECT, NO_PROVIDER
 
 if TYPE_CHECKING:
     from model.economy import CareEconomy
