@@ -62,7 +62,7 @@ def holm(p: np.ndarray) -> np.ndarray:
     return adj
 
 
-def compare(runs: pd.DataFrame) -> pd.DataFrame:
+def compare(runs: pd.DataFrame, alpha: float = ALPHA) -> pd.DataFrame:
     """KS tests per scenario, month and output; Holm-adjusted over the whole table."""
     rows = []
     for (scenario, month), g in runs.groupby(["scenario", "month"]):
@@ -80,13 +80,14 @@ def compare(runs: pd.DataFrame) -> pd.DataFrame:
                          "agents_mean": y.mean(), "std_mean_diff": smd, "ks": ks, "p": p})
     table = pd.DataFrame(rows)
     table["p_holm"] = holm(table["p"].to_numpy())
-    table["docks"] = table["p_holm"] >= ALPHA
+    table["docks"] = table["p_holm"] >= alpha
     return table
 
 
 def dock(scenarios: list[str], seeds: int, people: int | None = None, months: int | None = None,
-         workers: int = 2, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run both engines over ``seeds`` seeds per scenario; returns (runs, comparison table)."""
+         workers: int = 2, progress: bool = True, alpha: float = ALPHA) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run both engines over ``seeds`` seeds per scenario (``workers`` processes; 1 runs in this
+    process); returns (runs, comparison table)."""
     jobs = []
     for name in scenarios:
         over = {}
@@ -105,15 +106,20 @@ def dock(scenarios: list[str], seeds: int, people: int | None = None, months: in
         jobs += [(s, engine, 10_000 + k, at) for engine in ("vector", "agents") for k in range(seeds)]
     start = time.perf_counter()
     parts = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        for i, part in enumerate(pool.map(_run, jobs, chunksize=1), start=1):
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) if workers > 1 else None
+    try:
+        results = pool.map(_run, jobs, chunksize=1) if pool else map(_run, jobs)
+        for i, part in enumerate(results, start=1):
             parts.append(part)
             if progress:
                 print(f"\r{i}/{len(jobs)} runs, {time.perf_counter() - start:.0f} s", end="", file=sys.stderr)
+    finally:
+        if pool:
+            pool.shutdown()
     if progress:
         print(file=sys.stderr)
     runs = pd.concat(parts, ignore_index=True)
-    return runs, compare(runs)
+    return runs, compare(runs, alpha)
 
 
 def main(argv: list[str] | None = None) -> int:
