@@ -36,8 +36,8 @@ dashboard: $(STAMP)  ## Start the dashboard on http://127.0.0.1:8501
 bench: $(STAMP)  ## Benchmarks (engines, scale) — prints medians
 	$(PY) -m benchmarks.engines
 
-docking: $(STAMP)  ## Full docking report: every scenario, 30 seeds per engine
-	$(PY) -m model.docking --seeds 30 --out outputs/docking
+docking: $(STAMP)  ## Full docking report: every scenario, 30 seeds per engine, 500 people, 120 months
+	$(PY) -m model.docking --seeds 30 --people 500 --out outputs/docking
 
 docs: $(STAMP)  ## Regenerate docs/parameters.md from the schema
 	$(PY) -m model.scenario > docs/parameters.md

@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 BREAKDOWN_METRICS = ("people", "share_option1", "share_option2", "share_option3", "share_option4",
                      "met_need", "unmet_need", "wellbeing", "control", "offered")
 DIMENSIONS = ("client_group", "age_band", "quintile", "council")
+COUNCIL_COLUMNS = ("month", "council", "people", "with_package", "council_spend", "spend_services", "spend_assessment",
+                   "spend_admin", "spend_support", "crisis_cost", "cost_per_person", "clawback",
+                   *(f"active_{t}" for t in PROVIDER_TYPES), *(f"entries_{t}" for t in PROVIDER_TYPES),
+                   *(f"exits_{t}" for t in PROVIDER_TYPES), "dc_open", "dc_attendance", "providers_in_deficit",
+                   "displaced", "unmatched", "threshold", "ras_rate")
 
 
 def concentration_index(counts: np.ndarray, means: np.ndarray) -> float:
@@ -68,10 +73,32 @@ class MonthRecorder:
         self.rows: list[dict[str, float]] = []
         self.cells: list[np.ndarray] = []      # per month: (n_metrics_raw, C, 4, 4, 5) sums
         self.daycentres: list[np.ndarray] = []
+        self.councils: list[np.ndarray] = []   # per month: (councils, len(COUNCIL_COLUMNS))
         self.dp_total_prev = 0.0
 
     def record(self) -> None:
         self.rows.append(self.headline())
+        self.councils.append(self.council_table())
+
+    def council_table(self) -> np.ndarray:
+        """Provider, cost and policy figures per council this month (columns: COUNCIL_COLUMNS)."""
+        m, Q, L = self.m, self.m.providers, self.m.ledger
+        C = m.n_councils
+        act = Q.view("active")
+        key = Q.view("council").astype(np.int64) * 4 + Q.view("ptype")
+        active = np.bincount(key[act], minlength=C * 4).reshape(C, 4)
+        dc = act & (Q.view("ptype") == 0)
+        attendance = np.bincount(Q.view("council")[dc], Q.view("clients")[dc], minlength=C)
+        deficit = np.bincount(Q.view("council")[act], Q.view("reserves")[act] < 0, minlength=C)
+        people = np.bincount(self.m.people.council[: self.m.people.n], self.m.people.alive[: self.m.people.n],
+                             minlength=C)
+        with_package = self.cells[-1][0].sum(axis=(1, 2, 3)) if self.cells else np.zeros(C)
+        spend = L.council_spend()
+        cols = [np.full(C, m.month + 1), np.arange(C), people, with_package, spend, L.services_by_option.sum(axis=1),
+                L.assessment, L.admin, L.support, L.crisis, spend / np.maximum(with_package, 1), L.clawback,
+                *active.T, *L.entries.T, *L.exits.T, active[:, 0], attendance, deficit, L.displaced, L.unmatched,
+                [c.threshold for c in m.councils], [c.rate for c in m.councils]]
+        return np.column_stack(cols).astype(float)
 
     def headline(self) -> dict[str, float]:
         m, P, L = self.m, self.m.people, self.m.ledger

@@ -7,6 +7,9 @@ Files written by :func:`write` into the output directory:
   council), level, metric, value.
 * ``daycentres.parquet``: replication, month, council, provider, attendance, occupancy,
   breakeven_occupancy, capacity (open centres only).
+* ``councils.parquet``: replication, month, council and, per council, people, spend by kind,
+  cost per person, providers active / entering / exiting by type, day centres open and attendance,
+  providers in deficit, people displaced and unmatched, eligibility threshold and RAS rate.
 * ``summary.csv``: the headline figures at the horizon (mean and 5-95% across replications).
 * ``scenario.toml``: the fully resolved scenario that was run (with overrides).
 * ``figures/*.png``: uptake, day centres, providers, cost, equity.
@@ -39,7 +42,7 @@ def write(result: RunResult, scenario: Scenario, out: Path, figures: bool = True
     """Write tables, summary, scenario and figures; returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name in ("monthly", "breakdown", "daycentres"):
+    for name in ("monthly", "breakdown", "daycentres", "councils"):
         p = out / f"{name}.parquet"
         getattr(result, name).to_parquet(p, index=False)
         paths.append(p)

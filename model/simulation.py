@@ -7,12 +7,13 @@ of a scenario is the same run whoever asks for it (CLI, dashboard, experiments).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from model.economy import CareEconomy
+from model.metrics import COUNCIL_COLUMNS
 from model.scenario import Scenario
 
 #: Outputs summarised at the horizon by :meth:`RunResult.headline` (the experiments' outcomes).
@@ -29,6 +30,7 @@ class RunResult:
     monthly: pd.DataFrame      # one row per month (per replication): every headline figure
     breakdown: pd.DataFrame    # month, dimension, level, metric, value (per replication)
     daycentres: pd.DataFrame   # month, council, provider, attendance, occupancy, breakeven, capacity
+    councils: pd.DataFrame = field(default_factory=pd.DataFrame)  # per council and month: COUNCIL_COLUMNS
 
     def headline(self) -> dict[str, float]:
         """Figures at the horizon plus totals over the run (means over replications)."""
@@ -64,12 +66,16 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = Non
     dc = dc.astype({"month": int, "council": int, "provider": int, "capacity": int})
     dc["council"] = [scenario.councils[i].name for i in dc["council"]]
     dc.insert(0, "replication", replication)
-    return RunResult(monthly, breakdown, dc)
+    councils = pd.DataFrame(np.concatenate(rec.councils), columns=list(COUNCIL_COLUMNS))
+    councils = councils.astype({"month": int, "council": int})
+    councils["council"] = [scenario.councils[i].name for i in councils["council"]]
+    councils.insert(0, "replication", replication)
+    return RunResult(monthly, breakdown, dc, councils)
 
 
 def combine(results: list[RunResult]) -> RunResult:
     return RunResult(*(pd.concat([getattr(r, f) for r in results], ignore_index=True)
-                       for f in ("monthly", "breakdown", "daycentres")))
+                       for f in ("monthly", "breakdown", "daycentres", "councils")))
 
 
 def simulate_replications(scenario: Scenario, replications: int | None = None, seed: int | None = None,

@@ -27,13 +27,14 @@ def run_dir(tmp_path_factory):
 
 def test_run_writes_every_file(run_dir):
     out, stdout = run_dir
-    for name in ("monthly.parquet", "breakdown.parquet", "daycentres.parquet", "summary.csv", "scenario.toml"):
+    for name in ("monthly.parquet", "breakdown.parquet", "daycentres.parquet", "councils.parquet", "summary.csv",
+                 "scenario.toml"):
         assert (out / name).stat().st_size > 0, name
     figures = {p.name for p in (out / "figures").iterdir()}
     assert figures == FIGURES
     for name in FIGURES:
         assert (out / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "wrote 10 files" in stdout
+    assert "wrote 11 files" in stdout
 
 
 def test_monthly_and_breakdown_tables_are_tidy(run_dir):
@@ -79,3 +80,13 @@ def test_summary_spans_replications():
     assert table.loc["share_option3", "mean"] == pytest.approx(last.share_option3.mean())
     assert table.loc["dc_closures", "mean"] == pytest.approx(result.monthly.groupby("replication")
                                                              .exits_day_centre.sum().mean())
+
+
+def test_council_table_adds_up_to_the_monthly_totals(run_dir):
+    out, _ = run_dir
+    monthly = pd.read_parquet(out / "monthly.parquet").set_index(["replication", "month"]).sort_index()
+    councils = pd.read_parquet(out / "councils.parquet")
+    assert set(councils.council) == {"Glenburgh", "Riverside", "Highfield"}
+    summed = councils.groupby(["replication", "month"])[["council_spend", "people", "dc_attendance", "displaced"]].sum()
+    for col in summed:
+        pd.testing.assert_series_equal(summed[col].sort_index(), monthly[col].astype(float), check_names=False)
