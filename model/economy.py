@@ -167,6 +167,11 @@ class CareEconomy(mesa.Model):
         alive = P.view("alive")
         if P.n - np.count_nonzero(alive) < max(64, P.n // 4):
             return
+        for r in [r for r in self.person_agents if not alive[r]]:  # agents of the departed go first
+            self.person_agents.pop(r).remove()
+            carer = self.carer_agents.pop(r, None)
+            if carer is not None:
+                carer.remove()
         new_index = np.cumsum(alive) - 1
         keep = np.flatnonzero(alive)
         peers = P.peers[keep]

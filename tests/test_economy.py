@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model import market
-from model.agents import Person, Provider
+from model.agents import Carer, Person, Provider
 from model.economy import CareEconomy
 from model.scenario import load_scenario
 from model.simulation import RunResult, seeds_for, simulate, simulate_replications
@@ -200,6 +200,25 @@ def test_mesa_agents_mirror_the_state(small_scenario):
     assert len(persons) == np.count_nonzero(P.view("alive"))
     assert all(p.alive for p in persons)
     assert len(model.agents_by_type.get(Provider, [])) == np.count_nonzero(Q.view("active"))
+
+
+def test_mesa_agents_survive_compaction(small_scenario):
+    """Agents materialised early keep pointing at their person after departed rows are compacted."""
+    model = CareEconomy(small_scenario.with_overrides({"run.people": 300}), seed=3)
+    model.run(2)
+    early = {a.unique_id: (a, float(a.confidence)) for a in model.agents_by_type[Person]}
+    rows_before = model.people.n
+    model.run(34)
+    assert model.people.n < rows_before + 0.5 * rows_before  # rows of the departed were dropped
+    P = model.people
+    persons = model.agents_by_type[Person]
+    carers = model.agents_by_type.get(Carer, [])
+    assert len(persons) == np.count_nonzero(P.view("alive"))
+    assert len(carers) == np.count_nonzero(P.view("alive") & P.view("has_carer"))
+    assert sorted(a.row for a in persons) == list(np.flatnonzero(P.view("alive")))
+    survivors = [a for a in persons if a.unique_id in early]
+    assert survivors
+    assert all(float(a.confidence) == early[a.unique_id][1] for a in survivors)  # same person, same row data
 
 
 def test_unknown_engine_is_refused(small_scenario):
