@@ -171,8 +171,8 @@ class Choice(Strict):
         source="assumption calibrated to sco_option3_65plus_2015 (86% of 65+ on Option 3)",
         doc="Option-specific constants for people aged 65+.")
     asc: list[float] = param([-0.2, -0.5, 0.0, -1.0], unit="utility",
-                             source="calibrated to sco_option_share_2014 (13 / 9 / 75 / 3% at about three years, "
-                                    "with shares near that plateau later)",
+                             source="calibrated to sco_option_share_2014 (13 / 9 / 75 / 3% at about three "
+                                    "years); shares level off from year five with Option 3 near 57%",
                              doc="Option-specific constants for everyone (Options 1-4).")
     asc_group: list[float] = param(
         [0.0, 1.0, 0.5, 0.2], unit="utility",
