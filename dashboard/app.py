@@ -3,6 +3,7 @@
 Each page is its own script in this folder; this file only sets up the page and the navigation.
 """
 
+import shared
 import streamlit as st
 
 st.set_page_config(page_title="carecon", page_icon=":material/diversity_3:", layout="wide")
@@ -15,4 +16,6 @@ PAGES = [
     st.Page("equity.py", title="Equity", icon=":material/balance:"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+shared.settings_sidebar()
+page.run()

@@ -1,2 +1,111 @@
+"""Day-centre forecast page: attendance per council with bands, occupancy against break-even,
+closure timing, and what-ifs (protecting block contracts, targeting support)."""
+
+import pandas as pd
+import shared
 import streamlit as st
-st.title('forecast')
+
+from model.scenario import Scenario
+
+#: What-ifs applied to every council; the same levers as the built-in scenarios named in the labels.
+WHAT_IFS = {
+    "protect block contracts (as protect_day_centres)": {"commissioning.block_retention": 1.0},
+    "target support (as targeted_support)": {"support.capacity": 12.0, "support.targeting": "most_deprived",
+                                             "support.burden_reduction": 0.7},
+}
+BASE = "as set"
+
+
+def with_what_if(scenario: Scenario, levers: dict[str, object]) -> Scenario:
+    """The scenario with a what-if's levers set in every council."""
+    return scenario.with_overrides({f"councils.{i}.{k}": v for i in range(len(scenario.councils))
+                                    for k, v in levers.items()})
+
+
+def month_grid(reps: int, months: int) -> pd.MultiIndex:
+    """Every (replication, month) of a run, so that months with no open centre count as zero."""
+    return pd.MultiIndex.from_product([range(reps), range(1, months + 1)], names=["replication", "month"])
+
+
+def council_months(daycentres: pd.DataFrame, reps: int, months: int) -> pd.DataFrame:
+    """Per replication and month: attendance, places and capacity-weighted break-even of open centres (0 if none)."""
+    frame = daycentres.assign(breakeven_places=daycentres["breakeven_occupancy"] * daycentres["capacity"])
+    sums = frame.groupby(["replication", "month"])[["attendance", "capacity", "breakeven_places"]].sum()
+    out = sums.reindex(month_grid(reps, months), fill_value=0).reset_index()
+    open_ = out["capacity"] > 0
+    out["occupancy"] = (out["attendance"] / out["capacity"]).where(open_)
+    out["breakeven"] = (out["breakeven_places"] / out["capacity"]).where(open_)
+    return out
+
+
+def closures(daycentres: pd.DataFrame, reps: int, months: int) -> pd.DataFrame:
+    """Per replication and month: centres closed so far (a centre closes the month after it was last open)."""
+    last = daycentres.groupby(["replication", "provider"])["month"].max()
+    closed = (last[last < months] + 1).rename("month").reset_index()
+    counts = closed.groupby(["replication", "month"]).size()
+    per_month = counts.reindex(month_grid(reps, months), fill_value=0)
+    return per_month.groupby(level="replication").cumsum().rename("closed").reset_index()
+
+
+def centre_table(daycentres: pd.DataFrame, months: int) -> pd.DataFrame:
+    """Per centre: share of replications in which it closed, median closure month, median first month below
+    break-even occupancy."""
+    below = daycentres[daycentres["occupancy"] < daycentres["breakeven_occupancy"]]
+    per_run = daycentres.groupby(["provider", "replication"])["month"].max().rename("last").to_frame()
+    per_run["first_below"] = below.groupby(["provider", "replication"])["month"].min()
+    per_run["closed_month"] = (per_run["last"] + 1).where(per_run["last"] < months)
+    return per_run.groupby(level="provider").agg(
+        replications=("last", "size"), closed_share=("closed_month", lambda c: c.notna().mean()),
+        median_closure_month=("closed_month", "median"), median_first_month_below_breakeven=("first_below", "median"))
+
+
+st.title("Day-centre forecast")
+st.caption("When budgets follow the person, day-centre attendance falls, cost per attendee rises and centres close. "
+           "Bands are 5–95% across replications; what-ifs use the same seeds (common random numbers).")
+
+scenario = shared.pick_scenario("forecast")
+chosen = st.multiselect("What-ifs", list(WHAT_IFS), key="forecast:whatifs", persist_state="session")
+if scenario is None:
+    st.stop()
+variants = {BASE: scenario} | {name: with_what_if(scenario, WHAT_IFS[name]) for name in chosen}
+clicked = st.button("Run", type="primary", key="forecast:run")
+records = {name: shared.run(s, clicked) for name, s in variants.items()}
+if any(r is None for r in records.values()):
+    shared.ask_to_run()
+    st.stop()
+
+run = scenario.run
+councils = [c.name for c in scenario.councils]
+council = st.selectbox("Council", councils, key="forecast:council") if len(councils) > 1 else councils[0]
+dc = {name: r.result.daycentres[r.result.daycentres["council"] == council] for name, r in records.items()}
+monthly = {name: council_months(d, run.replications, run.months) for name, d in dc.items()}
+shut = {name: closures(d, run.replications, run.months) for name, d in dc.items()}
+
+st.subheader(f"{council}: attendance")
+shared.show(shared.band_chart([(name, m, "attendance") for name, m in monthly.items()], "people attending",
+                              "Day-centre attendance", y_format=",.0f"))
+
+st.subheader("Occupancy against break-even")
+detail = st.selectbox("Variant", list(records), key="forecast:detail") if len(records) > 1 else BASE
+shared.show(shared.band_chart([("occupancy", monthly[detail], "occupancy"),
+                               ("break-even occupancy", monthly[detail], "breakeven")],
+                              "share of places", f"Occupancy of open centres ({detail})", y_format=".0%"))
+
+st.subheader("Closure timing")
+shared.show(shared.band_chart([(name, c, "closed") for name, c in shut.items()], "centres closed",
+                              "Centres closed so far", y_format=",.1f"))
+at_horizon = pd.DataFrame({name: c[c["month"] == run.months]["closed"].describe(percentiles=[0.05, 0.95])
+                           for name, c in shut.items()}).T[["mean", "5%", "95%"]]
+first = {name: c[c["closed"] > 0].groupby("replication")["month"].min() for name, c in shut.items()}
+at_horizon["median month of first closure"] = [first[n].median() if len(first[n]) else None for n in at_horizon.index]
+at_horizon["runs with a closure"] = [len(first[n]) / run.replications for n in at_horizon.index]
+st.dataframe(at_horizon.rename(columns={"mean": "closed by horizon (mean)"}),
+             column_config={"runs with a closure": st.column_config.NumberColumn(format="percent")})
+st.caption(f"Each centre in the {detail!r} runs: when it first fell below its break-even occupancy and when it closed "
+           "(medians over the replications in which it happened).")
+st.dataframe(centre_table(dc[detail], run.months),
+             column_config={"closed_share": st.column_config.NumberColumn("closed in", format="percent")})
+
+shared.table_downloads({"attendance": pd.concat([m.assign(variant=n) for n, m in monthly.items()]),
+                        "closures": pd.concat([c.assign(variant=n) for n, c in shut.items()])},
+                       stem=f"{scenario.name}_{council}", key="forecast:download")

@@ -1,8 +1,8 @@
 """Scenario page: pick or upload a scenario, edit its key parameters, run replications, read the results."""
 
+import shared
 import streamlit as st
 
-import shared
 from model.plots import OPTION_LABELS
 from model.scenario import PROVIDER_TYPES
 
@@ -17,7 +17,7 @@ COUNCIL_KEYS = ["rollout.offer", "rollout.start_month", "rollout.duration_months
 
 st.title("Scenario")
 st.caption("Choose a scenario or upload one, adjust its key parameters, and run replications. "
-           "Each parameter shows its unit and allowed range; hover on ⓘ for its meaning and source.")
+           "Each parameter shows its unit and allowed range; the ? beside it gives its meaning and source.")
 
 shared.upload_box()
 choices = shared.scenario_choices(with_edited=False)
@@ -37,9 +37,9 @@ if scenario is not None:
 clicked = st.button("Run", type="primary", disabled=scenario is None, key="scenario:run")
 if scenario is None:
     st.stop()
-record = shared.run(scenario, label=f"Running {scenario.name}") if clicked else shared.cached_run(scenario)
+record = shared.run(scenario, clicked)
 if record is None:
-    st.info("Press **Run** to simulate this scenario.")
+    shared.ask_to_run()
     st.stop()
 
 run = record.scenario.run
@@ -53,9 +53,7 @@ with uptake:
     shared.show(shared.band_chart(shared.series(monthly, OPTION_LABELS), "share of people with a package",
                                   "Uptake of the SDS options", y_format=".0%"))
 with equity:
-    gaps = {"gap_met_need": "met need", "gap_control": "control", "gap_option1": "direct-payment take-up",
-            "equity_gap": "wellbeing (headline)"}
-    shared.show(shared.band_chart(shared.series(monthly, gaps), "Q5 (least deprived) minus Q1 (most deprived)",
+    shared.show(shared.band_chart(shared.series(monthly, shared.GAPS), "Q5 (least deprived) minus Q1 (most deprived)",
                                   "Equity gaps between deprivation quintiles"))
 with providers:
     active = {f"active_{t}": t.replace("_", " ") for t in PROVIDER_TYPES}

@@ -1,2 +1,183 @@
+"""Sensitivity page: choose parameters and ranges, a method and a sample size; the study runs in the
+background on the experiment layer's executor, with progress and a cancel button; indices with
+confidence intervals; completed studies reload from the results store without recomputing.
+"""
+
+import os
+import threading
+from pathlib import Path
+
+import altair as alt
+import shared
 import streamlit as st
-st.title('sensitivity')
+import tomli_w
+from background import StudyJob
+
+from model.experiments import OUTPUTS, ProgressFn, make_executor
+from model.experiments_plots import BARS, LABELS
+from model.scenario import SCENARIO_DIR, ScenarioError, parameter_table
+from model.sensitivity import ANALYSED, NOT_PARAMETERS, check_design, load_space, loads_space, run_study, sample
+from model.store import Study, list_studies, load_study
+
+#: The results store: set by whoever starts the server (``CARECON_STUDIES``), never by a page user.
+STORE = Path(os.environ.get("CARECON_STUDIES", SCENARIO_DIR.parent / "studies"))
+DEFAULT_SPACE = load_space(SCENARIO_DIR.parent / "spaces" / "default.toml")
+DEFAULT_PARAMETERS = ["choice.beta_burden", "councils.*.support.capacity", "councils.*.commissioning.block_retention"]
+DEFAULT_N = {"morris": 4, "sobol": 8}
+JOB = "sensitivity:job"
+
+
+def candidates() -> dict[str, dict]:
+    """Parameters a study may vary (numeric, with a documented range; ``councils.*`` moves every council)."""
+    rows = {}
+    for row in parameter_table():
+        lo, hi = row["range"]
+        numeric = isinstance(row["default"], int | float) and not isinstance(row["default"], bool)
+        if numeric and lo is not None and hi is not None and row["name"] not in NOT_PARAMETERS \
+                and not row["name"].startswith("run."):
+            rows[row["name"].replace("councils.N.", "councils.*.")] = row
+    return rows
+
+
+def default_bounds(name: str, row: dict) -> tuple[float, float]:
+    """The bounds of ``spaces/default.toml`` if it names the parameter, else the default ± 50% within range."""
+    for p in DEFAULT_SPACE.parameters:
+        if p.name == name:
+            return p.low, p.high
+    lo, hi = row["range"]
+    value = row["default"]
+    low, high = (max(lo, value * 0.5), min(hi, value * 1.5)) if value else (lo, lo + (hi - lo) / 10)
+    return (round(low), round(high)) if isinstance(value, int) else (low, high)
+
+
+def bound_input(name: str, which: str, value: float, integer: bool) -> float:
+    """A low or high bound, labelled with the parameter's unit and allowed range (the space validates it)."""
+    label, help_text = shared.widget_label(name)
+    key = f"sensitivity:{name}:{which}"
+    if integer:
+        return int(st.number_input(f"{which}: {label}", value=int(value), step=1, key=key, help=help_text))
+    return float(st.number_input(f"{which}: {label}", value=float(value), format="%g", key=key, help=help_text))
+
+
+def show_study(study: Study) -> None:
+    """A stored study: what it was, its indices with confidence intervals, downloads."""
+    m = study.manifest
+    st.markdown(f"**{m['target']['name']}**, {m['method']} with N = {m['n']}: {len(study.results)} of {m['n_runs']} "
+                f"runs, status *{m['status']}*, created {m['created']}, `{study.path.name}`")
+    if study.indices.empty:
+        st.warning("No indices: the study is not complete. Start it again with the same settings to continue it; "
+                   "the finished runs are reused.")
+        return
+    shown = study.indices[study.indices["index"].isin(BARS[m["method"]])].assign(
+        low=lambda d: d["value"] - d["conf"].fillna(0), high=lambda d: d["value"] + d["conf"].fillna(0),
+        label=lambda d: d["index"].map(LABELS))
+    legend = alt.Legend(orient="bottom", labelLimit=400)
+    base = alt.Chart().encode(y=alt.Y("parameter:N", title=None, axis=alt.Axis(labelLimit=260)), yOffset="label:N",
+                              color=alt.Color("label:N", title=None, legend=legend))
+    bars = base.mark_bar().encode(x=alt.X("value:Q", title="index (with 95% interval)"),
+                                  tooltip=["output", "parameter", "index", "value", "conf"])
+    rules = base.mark_rule(color="black").encode(x="low:Q", x2="high:Q")
+    shared.show(alt.layer(bars, rules, data=shown).properties(width=320, height=28 * len(shown["parameter"].unique()))
+                .facet(facet=alt.Facet("output:N", title=None), columns=2).resolve_scale(x="independent"))
+    st.dataframe(study.indices, hide_index=True)
+    shared.table_downloads({"indices": study.indices, "runs": study.table()}, stem=study.path.name,
+                           key="sensitivity:download")
+
+
+def job_panel() -> None:
+    """Progress and Cancel of the running study; when it ends, rerun the page to show its results."""
+    job: StudyJob = st.session_state[JOB]
+    if job.running:
+        total = job.total or 1
+        st.progress(job.done / total, text=f"Study {job.label}: {job.done}/{job.total or '?'} runs, "
+                                           f"{job.seconds:.0f} s")
+        if job.cancel.is_set():
+            st.caption("Cancelling: the chunks already running finish and are kept.")
+        elif st.button("Cancel", key="sensitivity:cancel"):
+            job.cancel.set()
+            st.rerun(scope="fragment")
+    else:
+        st.rerun()
+
+
+st.title("Sensitivity")
+st.caption("Which assumptions drive equity, provider viability and cost? Morris screening ranks parameters by µ* "
+           "(σ flags interactions); Sobol gives first- and total-order shares of variance. Studies run in the "
+           "background and are kept in the results store; a study with the same settings is reloaded, or continued "
+           "if it was stopped, instead of being recomputed.")
+
+target = shared.pick_scenario("sensitivity", ["run.people", "run.replications"])
+st.caption("Each design point averages `replications` runs with common seeds.")
+known = candidates()
+chosen = st.multiselect("Parameters", list(known), default=DEFAULT_PARAMETERS, key="sensitivity:parameters",
+                        persist_state="session")
+bounds = {}
+for name in chosen:
+    low, high = default_bounds(name, known[name])
+    left, right = st.columns(2)
+    integer = isinstance(known[name]["default"], int)
+    with left:
+        low = bound_input(name, "low", low, integer)
+    with right:
+        high = bound_input(name, "high", high, integer)
+    bounds[name] = {"low": low, "high": high}
+
+method = st.radio("Method", list(DEFAULT_N), horizontal=True, key="sensitivity:method",
+                  format_func={"morris": "Morris screening", "sobol": "Sobol (variance-based)"}.get)
+n_col, seed_col = st.columns(2)
+n = int(n_col.number_input("N: Morris trajectories, or Sobol base sample (a power of two)", value=DEFAULT_N[method],
+                           step=1, key=f"sensitivity:n:{method}"))
+seed = int(seed_col.number_input("Seed", value=1, step=1, key="sensitivity:seed"))
+outputs = st.multiselect("Outputs analysed", list(OUTPUTS), default=list(ANALYSED), key="sensitivity:outputs")
+
+problem = None
+try:
+    if not chosen or not outputs:
+        raise ScenarioError("choose at least one parameter and one output")
+    space = loads_space(tomli_w.dumps({"name": "dashboard", "parameters": bounds}), origin="parameter space")
+    check_design(method, n, len(space.parameters))
+    runs = len(sample(space, method, n, seed))
+    problem = None if target is None else (space, runs)
+except ScenarioError as err:
+    st.error(str(err))
+
+job = st.session_state.get(JOB)
+busy = job is not None and job.running
+if problem is not None:
+    space, runs = problem
+    reps = target.run.replications
+    st.caption(f"{runs} design points × {reps} replication(s) of {target.run.people:,} people = {runs * reps} model "
+               f"runs, in: {shared.EXECUTOR_LABELS[shared.executor_args('studies')[0]]} (see Settings).")
+    if st.button("Start study", type="primary", disabled=busy, key="sensitivity:start"):
+        executor = shared.executor_args("studies")
+
+        def work(progress: ProgressFn, cancel: threading.Event) -> Study:
+            with make_executor(*executor) as pool:
+                return run_study(target, space, method, n, seed, executor=pool, store_root=STORE, resume=True,
+                                 progress=progress, cancel=cancel, replications=reps, outputs=tuple(outputs))
+
+        job = StudyJob(f"{target.name}-{method}-n{n}")
+        st.session_state[JOB] = job
+        job.start(work)
+        busy = True
+
+if busy:
+    st.fragment(job_panel, run_every=1.0)()
+elif job is not None and job.error:
+    st.error(f"The study stopped: {job.error}")
+elif job is not None and job.study is not None:
+    st.success(f"Study {job.label}: {job.study.manifest['status']} in {job.seconds:.1f} s (shown below).")
+
+st.subheader("Studies in the results store")
+stored = list_studies(STORE)
+if stored.empty:
+    st.caption(f"None yet in the results store ({STORE.name}/).")
+else:
+    labels = {row.path: f"{row.created} · {row.target} · {row.method} N={row.n} · {row.runs_done}/{row.n_runs} runs · "
+              f"{row.status}" for row in stored.itertuples()}
+    paths = list(reversed(labels))  # newest first
+    latest = str(job.study.path) if job is not None and job.study is not None else paths[0]
+    picked = st.selectbox("Study (reloaded from the store; nothing is recomputed)", paths,
+                          index=paths.index(latest) if latest in paths else 0, format_func=labels.get,
+                          key="sensitivity:stored:" + shared.digest("|".join(labels.values())))
+    show_study(load_study(picked))

@@ -8,9 +8,11 @@ The pages are thin faces on the model's public API; this module holds what they 
 * **Parameter widgets** are labelled from ``parameter_table()`` with unit and allowed range; the
   schema itself validates what is typed in, and a rejected value shows the schema's one-line
   message under its widget.
-* **Runs**: only a page's "Run" button calls :func:`run`. Results are kept in ``st.session_state``
-  keyed by the scenario's full text (which includes replications and seed), so every other
-  interaction (changing a chart, switching page, downloading) reuses them.
+* **Runs**: :func:`computed` simulates only when a page's "Run" button was pressed; results are
+  kept in ``st.session_state`` keyed by the scenario's full text (which includes replications and
+  seed), so every other interaction (changing a chart, switching page, downloading) reuses them.
+* **Settings** (sidebar): where runs and studies execute (``model.experiments.make_executor``),
+  workers, and a Dask scheduler address.
 * **Charts**: Altair mean lines with 5-95% bands across replications, from ``model.plots.band``.
 """
 
@@ -18,9 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
@@ -29,31 +33,55 @@ import pandas as pd
 import streamlit as st
 
 from model import outputs
+from model.experiments import ProgressFn, make_executor, run_replications
 from model.plots import band
 from model.scenario import Scenario, ScenarioError, list_scenarios, load_scenario, loads_scenario, parameter_table
-from model.simulation import RunResult, simulate_replications
+from model.simulation import RunResult
 
-#: Uploads larger than this are refused before they are parsed.
-MAX_UPLOAD_BYTES = 256_000
-#: Runs kept per browser session (least recently used dropped first).
-MAX_CACHED_RUNS = 12
+#: Uploads larger than this (1 MB; scenario files are a few kB) are refused before they are parsed.
+MAX_UPLOAD_BYTES = 1_000_000
+#: Results (runs, comparisons) kept per browser session, least recently used dropped first.
+MAX_CACHED = 12
 #: Label of the scenario as edited on the Scenario page, offered by the other pages' pickers.
 EDITED = "as edited on the Scenario page"
 UPLOADED = "uploaded: "
+#: Height of a line chart in pixels (title, axes and plot).
+CHART_HEIGHT = 320
+#: Run settings offered by the compact scenario picker of the Compare, Forecast and Equity pages.
+PICKER_KEYS = ["run.people", "run.replications", "run.seed"]
+#: Where work executes, and the default for scenario runs and for sensitivity studies.
+EXECUTOR_LABELS = {"serial": "this process", "local": "local process pool", "dask": "Dask scheduler",
+                   "dask-local": "Dask cluster on this machine"}
+EXECUTOR_DEFAULTS = {"runs": "serial", "studies": "local"}
 
+#: Equity gaps over time (monthly columns), Q5 minus Q1.
+GAPS = {"gap_met_need": "met need", "gap_control": "control", "gap_option1": "direct-payment take-up",
+        "equity_gap": "wellbeing (headline)"}
 #: Headline figures shown as metrics: summary figure, label, format of one value.
 HEADLINES = (
-    ("share_option1", "Direct payments (Option 1)", "{:.1%}"),
-    ("share_option3", "Council-arranged (Option 3)", "{:.1%}"),
-    ("equity_gap", "Wellbeing gap Q5 − Q1", "{:+.3f}"),
+    ("share_option1", "Direct payments", "{:.1%}"),
+    ("share_option3", "Council-arranged", "{:.1%}"),
+    ("equity_gap", "Wellbeing gap Q5−Q1", "{:+.3f}"),
     ("unmet_need", "Unmet need", "{:.1%}"),
     ("dc_open", "Day centres open", "{:.1f}"),
-    ("dc_closures", "Day-centre closures", "{:.1f}"),
+    ("dc_closures", "Centre closures", "{:.1f}"),
     ("displaced", "People displaced", "{:,.0f}"),
     ("providers_in_deficit", "Providers in deficit", "{:.1f}"),
-    ("cost_per_person", "Council cost per person (£/month)", "£{:,.0f}"),
-    ("society_cost", "Cost to society (£/month)", "£{:,.0f}"),
+    ("cost_per_person", "Cost per person", "£{:,.0f}"),
+    ("society_cost", "Cost to society", "£{:,.0f}"),
 )
+HEADLINE_HELP = {
+    "share_option1": "Share of people with a package on Option 1 (direct payment).",
+    "share_option3": "Share of people with a package on Option 3 (council-arranged).",
+    "equity_gap": "Mean wellbeing in quintile 5 (least deprived) minus quintile 1 (most deprived).",
+    "unmet_need": "Mean share of assessed need not met.",
+    "dc_open": "Day centres open.",
+    "dc_closures": "Day centres closed over the run.",
+    "displaced": "People who lost their provider when it closed, over the run.",
+    "providers_in_deficit": "Providers whose reserves are negative.",
+    "cost_per_person": "Council spend per person per month (£).",
+    "society_cost": "Council spend, unpaid care at replacement value and crisis costs per month (£).",
+}
 
 
 # ------------------------------------------------------------------------------------ scenarios
@@ -83,7 +111,7 @@ def read_upload(data: bytes, file_name: str) -> Scenario:
 
 def upload_box() -> None:
     """A TOML uploader; a valid upload is kept for every page, an invalid one is reported in-page."""
-    file = st.file_uploader("Upload a scenario (TOML)", type=["toml"], key="upload",
+    file = st.file_uploader("Upload a scenario (TOML)", type=["toml"], key="upload", max_upload_size=1,
                             help="A scenario file like those in scenarios/; `extends` may name a built-in scenario.")
     if file is None:
         return
@@ -134,6 +162,11 @@ def literal_choices(key: str) -> tuple[str, ...]:
     return get_args(annotation)
 
 
+def _plain(x: float) -> str:
+    """A bound as people write it: 5,000,000 rather than 5e+06 (very large ones stay short)."""
+    return f"{x:,.0f}" if float(x).is_integer() and abs(x) < 1e10 else f"{x:.3g}"
+
+
 def widget_label(key: str) -> tuple[str, str]:
     """Label (name, unit, allowed range) and help text (meaning, source) of a parameter widget."""
     row = schema_row(key)
@@ -143,7 +176,7 @@ def widget_label(key: str) -> tuple[str, str]:
     if row["unit"] not in ("-", ""):
         parts.append(row["unit"])
     if lo is not None and hi is not None:
-        parts.append(f"allowed {lo:g} to {hi:g}")
+        parts.append(f"allowed {_plain(lo)} to {_plain(hi)}")
     return " · ".join(parts), f"{row['doc']} Source: {row['source']}."
 
 
@@ -180,7 +213,8 @@ def apply_edits(base: Scenario, edits: Mapping[str, Any]) -> tuple[Scenario | No
         return None, errors or {"": str(whole)}
 
 
-def parameter_form(base: Scenario, groups: Mapping[str, Sequence[str]], prefix: str, columns: int = 3) -> Scenario | None:
+def parameter_form(base: Scenario, groups: Mapping[str, Sequence[str]], prefix: str,
+                   columns: int = 3) -> Scenario | None:
     """Widgets for the parameters of each group (a tab each when there are several), validated together.
 
     Returns the edited scenario, or None after showing under each rejected widget why.
@@ -197,8 +231,30 @@ def parameter_form(base: Scenario, groups: Mapping[str, Sequence[str]], prefix: 
     edits = {k: v for k, v in values.items() if v != get_dotted(base, k)}
     scenario, errors = apply_edits(base, edits)
     for key, message in errors.items():
-        (slots[key] if key in slots else st).error(message)
+        slots.get(key, st).error(message)
     return scenario
+
+
+# ------------------------------------------------------------------------------------ settings
+def settings_sidebar() -> None:
+    """Where runs and studies execute, and the Dask scheduler address (in the sidebar, on every page)."""
+    with st.sidebar.expander("Settings", icon=":material/settings:"):
+        kinds = list(EXECUTOR_LABELS)
+        for purpose, default in EXECUTOR_DEFAULTS.items():
+            st.selectbox(f"{purpose.capitalize()} execute in", kinds, index=kinds.index(default),
+                         format_func=EXECUTOR_LABELS.get, key=f"settings:{purpose}")
+        st.number_input("Workers (local pool, Dask on this machine)", value=os.cpu_count() or 1, step=1,
+                        key="settings:workers", help="Allowed 1 to 1024.")
+        st.text_input("Dask scheduler address", placeholder="tcp://HOST:8786", key="settings:scheduler",
+                      help="Used when an executor is 'Dask scheduler'.")
+
+
+def executor_args(purpose: str) -> tuple[str, int | None, str | None]:
+    """``make_executor`` arguments (kind, workers, scheduler) chosen in the settings for a purpose."""
+    kind = st.session_state.get(f"settings:{purpose}", EXECUTOR_DEFAULTS[purpose])
+    workers = st.session_state.get("settings:workers") if kind in ("local", "dask-local") else None
+    scheduler = (st.session_state.get("settings:scheduler", "").strip() or None) if kind == "dask" else None
+    return kind, workers, scheduler
 
 
 # ------------------------------------------------------------------------------------ runs
@@ -215,62 +271,68 @@ class RunRecord:
         object.__setattr__(self, "summary", outputs.summary(self.result))
 
 
+def digest(text: str) -> str:
+    """A short stable hash of a text (for cache and widget keys)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def run_key(scenario: Scenario) -> str:
     """Cache key: the scenario's full text, which includes replications and seed."""
-    return hashlib.sha256(scenario.to_toml().encode()).hexdigest()
+    return digest(scenario.to_toml())
 
 
-def _runs() -> OrderedDict[str, RunRecord]:
-    return st.session_state.setdefault("runs", OrderedDict())
+def computed[T](key: str, start: bool, label: str, compute: Callable[[ProgressFn, Executor], T]) -> T | None:
+    """The result cached under ``key`` in this session; computed (progress bar, chosen executor) if ``start``
+    and not yet cached (runs are reproducible: the same scenario, replications and seed give the same result).
 
-
-def cached_run(scenario: Scenario) -> RunRecord | None:
-    """The run of exactly this scenario made earlier in this session, if any."""
-    runs = _runs()
-    key = run_key(scenario)
-    if key in runs:
-        runs.move_to_end(key)
-    return runs.get(key)
-
-
-def run(scenario: Scenario, label: str) -> RunRecord:
-    """Run the scenario's replications with a progress bar and keep the result for the session."""
-    reps = scenario.run.replications
-    bar = st.progress(0.0, text=f"{label}: 0/{reps} replications")
-
-    def progress(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"{label}: {done}/{total} replications")
-
-    start = time.perf_counter()
-    result = simulate_replications(scenario, progress=progress)
-    record = RunRecord(scenario, result, time.perf_counter() - start)
-    bar.empty()
-    runs = _runs()
-    runs[run_key(scenario)] = record
-    while len(runs) > MAX_CACHED_RUNS:
-        runs.popitem(last=False)
-    return record
-
-
-def picked_run(page: str, button: str = "Run") -> RunRecord | None:
-    """A compact picker (scenario, people, replications) and Run button; the run for the choice.
-
-    Defaults to the scenario edited on the Scenario page. The run is the cached one when this exact
-    scenario has been run before in the session; only the button starts a new one.
+    Errors of the experiment layer (a bad executor setting, an unreachable scheduler) are shown in
+    the page and give None.
     """
+    cache: OrderedDict[str, Any] = st.session_state.setdefault("computed", OrderedDict())
+    if start and key not in cache:
+        bar = st.progress(0.0, text=f"{label}: starting")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / total, text=f"{label}: {done}/{total} runs")
+
+        try:
+            with make_executor(*executor_args("runs")) as pool:
+                cache[key] = compute(progress, pool)
+        except ScenarioError as err:
+            st.error(str(err))
+            return None
+        finally:
+            bar.empty()
+        while len(cache) > MAX_CACHED:
+            cache.popitem(last=False)
+    elif key in cache:
+        cache.move_to_end(key)  # least recently used goes first
+    return cache.get(key)
+
+
+def run(scenario: Scenario, start: bool) -> RunRecord | None:
+    """The scenario's replications: cached, or run now when ``start`` (a Run button was pressed)."""
+
+    def compute(progress: ProgressFn, pool: Executor) -> RunRecord:
+        began = time.perf_counter()
+        result = run_replications(scenario, scenario.run.replications, scenario.run.seed, executor=pool,
+                                  progress=progress)
+        return RunRecord(scenario, result, time.perf_counter() - began)
+
+    return computed(run_key(scenario), start, f"Running {scenario.name}", compute)
+
+
+def pick_scenario(page: str, keys: Sequence[str] = PICKER_KEYS) -> Scenario | None:
+    """A compact picker: a scenario (default: as edited on the Scenario page) and its run settings ``keys``."""
     choices = scenario_choices(with_edited=True)
     name = st.selectbox("Scenario", list(choices), key=f"{page}:scenario", persist_state="session")
     base = choices[name]
-    keys = ["run.people", "run.replications", "run.seed"]
-    scenario = parameter_form(base, {"run": keys}, f"{page}:{run_key(base)[:12]}")
-    if scenario is None:
-        return None
-    if st.button(button, type="primary", key=f"{page}:run"):
-        return run(scenario, label=scenario.name)
-    record = cached_run(scenario)
-    if record is None:
-        st.info(f"Press **{button}** to simulate this scenario.")
-    return record
+    return parameter_form(base, {"run": keys}, f"{page}:{run_key(base)}")
+
+
+def ask_to_run(button: str = "Run") -> None:
+    """Say that nothing has been run for the current choice yet."""
+    st.info(f"Press **{button}** to simulate the current choice.")
 
 
 def headline_metrics(record: RunRecord) -> None:
@@ -281,8 +343,8 @@ def headline_metrics(record: RunRecord) -> None:
     for i, (figure, label, fmt) in enumerate(HEADLINES):
         row = table.loc[figure]
         with cols[i % 5]:
-            st.metric(label, fmt.format(row["mean"]),
-                      help=f"Mean over {reps} replications at the horizon (month {record.scenario.run.months}).")
+            st.metric(label, fmt.format(row["mean"]), help=f"{HEADLINE_HELP[figure]} Mean over {reps} replications "
+                      f"at the horizon (month {record.scenario.run.months}).")
             st.caption(f"5–95%: {fmt.format(row['p05'])} to {fmt.format(row['p95'])}")
 
 
@@ -305,13 +367,14 @@ def band_chart(lines: Sequence[tuple[str, pd.DataFrame, str]], y_title: str, tit
     base = alt.Chart(data).encode(
         x=alt.X("years:Q", title="years"),
         color=alt.Color("series:N", title=None, sort=[label for label, _, _ in lines],
-                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=300)))
+                        scale=alt.Scale(scheme="tableau10"),
+                        legend=alt.Legend(orient="right", labelLimit=260, symbolOpacity=1)))
     area = base.mark_area(opacity=0.2).encode(y=alt.Y("lo:Q"), y2="hi:Q")
     line = base.mark_line().encode(
         y=alt.Y("mean:Q", title=y_title, axis=alt.Axis(format=y_format)),
         tooltip=["series:N", "month:Q", alt.Tooltip("mean:Q", format=y_format), alt.Tooltip("lo:Q", format=y_format),
                  alt.Tooltip("hi:Q", format=y_format)])
-    return (area + line).properties(title=title, height=300)
+    return (area + line).properties(title=title, height=CHART_HEIGHT)
 
 
 def show(chart: alt.TopLevelMixin) -> None:

@@ -155,6 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(err))
     except KeyboardInterrupt:
         return fail("interrupted")
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from model.scenario import Scenario, ScenarioError, load_scenario
 from model.simulation import HEADLINE, RunResult, combine, seeds_for, simulate
@@ -54,11 +53,14 @@ ProgressFn = Callable[[int, int], None]
 class InlineExecutor(cf.Executor):
     """Runs each submitted call at once, in this process (the ``serial`` executor)."""
 
+    workers = 1
+    max_in_flight = 1  # a chunk submitted is a chunk run: submit one at a time so cancel acts at once
+
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
         future: cf.Future = cf.Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except Exception as err:  # noqa: BLE001 - handed to the caller through the future, as a pool would
+        except Exception as err:  # handed to the caller through the future, as a pool would
             future.set_exception(err)
         return future
 
@@ -124,7 +126,8 @@ def make_executor(kind: str = "local", workers: int | None = None, scheduler: st
                 try:
                     client = stack.enter_context(Client(scheduler, timeout="10s"))
                 except (OSError, TimeoutError) as err:
-                    raise ScenarioError(f"--scheduler: cannot reach the Dask scheduler at {scheduler} ({err})") from None
+                    raise ScenarioError(f"--scheduler: cannot reach the Dask scheduler at {scheduler} ({err})"
+                                        ) from None
             yield Pool(client.get_executor(pure=False), kind, lambda: sum(client.nthreads().values()))
 
 
@@ -133,7 +136,7 @@ def workers_of(executor: cf.Executor) -> int:
     return getattr(executor, "workers", None) or getattr(executor, "_max_workers", None) or os.cpu_count() or 1
 
 
-class Cancelled(Exception):
+class StudyCancelledError(Exception):
     """The caller's ``cancel`` event was set; finished chunks were kept."""
 
 
@@ -146,21 +149,23 @@ def map_chunks(fn: Callable[[list[Any]], list[Any]], items: Sequence[Any], execu
 
     At most two chunks per worker are in flight, so ``cancel`` (checked between chunks) and Ctrl-C
     stop a study promptly; chunks already running are let finish and handed over, so nothing
-    computed is lost. Raises :class:`Cancelled` when ``cancel`` was set, or the first failure of a
+    computed is lost. Raises :class:`StudyCancelledError` when ``cancel`` was set, or the first failure of a
     chunk (a worker that died, a lost Dask worker) after handing over what finished.
     """
     executor = executor or InlineExecutor()
     workers = workers_of(executor)
-    size = chunk_size or max(1, min(64, math.ceil(len(items) / (4 * workers))))
+    size = chunk_size or max(1, min(64, math.ceil(len(items) / (16 * workers))))
     chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
     total = total if total is not None else len(items)
+    in_flight = getattr(executor, "max_in_flight", None) or getattr(getattr(executor, "inner", None),
+                                                                    "max_in_flight", 2 * workers)
     pending: dict[cf.Future, int] = {}
     done = done_before
     nxt = 0
     failure: BaseException | None = None
     try:
         while nxt < len(chunks) or pending:
-            while nxt < len(chunks) and len(pending) < 2 * workers and not (cancel and cancel.is_set()):
+            while nxt < len(chunks) and len(pending) < in_flight and not (cancel and cancel.is_set()):
                 pending[executor.submit(fn, chunks[nxt])] = nxt
                 nxt += 1
             if not pending:
@@ -182,7 +187,7 @@ def map_chunks(fn: Callable[[list[Any]], list[Any]], items: Sequence[Any], execu
     if failure is not None:
         raise failure
     if cancel is not None and cancel.is_set() and nxt < len(chunks):
-        raise Cancelled(f"cancelled after {done} of {total} runs")
+        raise StudyCancelledError(f"cancelled after {done} of {total} runs")
 
 
 # ---------------------------------------------------------------------------------------- targets
@@ -225,13 +230,14 @@ class ScenarioTarget:
 
 
 def run_chunk(target: Any, tasks: list[tuple[int, dict[str, Any], list[np.random.SeedSequence]]]) -> list[dict]:
-    """Evaluate design points in a worker: one record per run (run_id, outputs, seconds, worker)."""
+    """Evaluate design points in a worker: one record per run (run_id, outputs, seconds and cpu_seconds the run
+    took, worker)."""
     where = f"{socket.gethostname()}:{os.getpid()}"
     out = []
     for run_id, params, seeds in tasks:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         record = {"run_id": run_id, **target.evaluate(params, seeds)}
-        record.update(seconds=time.perf_counter() - start, worker=where)
+        record.update(seconds=time.perf_counter() - start, cpu_seconds=time.process_time() - cpu, worker=where)
         out.append(record)
     return out
 
@@ -275,6 +281,8 @@ def headlines(result: RunResult) -> pd.DataFrame:
 
 def paired_differences(values: pd.DataFrame, reference: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Mean of paired differences ``values - reference`` (rows = replications) with Student-t intervals."""
+    from scipy import stats  # only needed here; keeps worker start-up light
+
     diff = values - reference
     n = len(diff)
     mean = diff.mean()

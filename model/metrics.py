@@ -168,8 +168,8 @@ class MonthRecorder:
         out["dc_attendance"] = float(attend.sum())
         out["dc_occupancy"] = float(attend.sum() / max(Q.capacity[dc].sum(), 1))
         be = self.daycentre_table(dc)
-        # Break-even on a spot basis (without block income): the occupancy a centre needs once
-        # budgets follow the person. Deficit: this month's result, block income included.
+        # Break-even given the centre's current block contracts (see providers.breakeven_occupancy);
+        # as contracts run down it rises towards the spot break-even. Deficit: this month's result.
         out["dc_below_breakeven"] = int(np.count_nonzero(be[:, 4] < be[:, 5])) if be.size else 0
         out["dc_in_deficit"] = int(np.count_nonzero(Q.profit[dc] < 0))
         out["providers_in_deficit"] = int(np.count_nonzero(Q.reserves[a] < 0))
@@ -186,7 +186,8 @@ class MonthRecorder:
         clients = Q.clients[dc].astype(float)
         hours_per_client = np.where(clients > 0, Q.hours[dc] / np.maximum(clients, 1),
                                     spec.max_hours * WEEKS_PER_MONTH)
-        be = breakeven_occupancy(spec.fixed_cost, Q.capacity[dc], hours_per_client, Q.price[dc], spec.variable_cost)
+        be = breakeven_occupancy(spec.fixed_cost, Q.capacity[dc], hours_per_client, Q.price[dc], spec.variable_cost,
+                                 Q.block_places[dc], spec.max_hours * WEEKS_PER_MONTH)
         table = np.column_stack([np.full(dc.size, m.month + 1), Q.council[dc], dc, clients,
                                  clients / np.maximum(Q.capacity[dc], 1), be, Q.capacity[dc]]).astype(float)
         if len(self.daycentres) < m.month + 1:

@@ -75,7 +75,19 @@ def entrants(unmet: int, mean_hours: float, t: ProviderType, p: Providers, grant
 
 def breakeven_occupancy(fixed_cost: np.ndarray | float, capacity: np.ndarray | int,
                         hours_per_client: np.ndarray | float, price: np.ndarray | float,
-                        variable_cost: np.ndarray | float) -> np.ndarray:
-    """Occupancy at which income covers cost: fixed / (capacity x hours per client x unit margin)."""
-    margin = np.maximum((np.asarray(price) - variable_cost) * hours_per_client * capacity, 1e-9)
-    return np.asarray(fixed_cost) / margin
+                        variable_cost: np.ndarray | float, block_places: np.ndarray | int = 0,
+                        place_hours: np.ndarray | float = 0.0) -> np.ndarray:
+    """Occupancy above which a centre is in surplus, given its current block contracts.
+
+    With B block places paid in full (``place_hours`` hours each at ``price``), clients filling
+    them first, and each further client paying ``hours_per_client`` hours at ``price``:
+    income(c) = B p H + max(0, c - B) p h and cost(c) = fixed + v h c. If block income covers the
+    cost with every block place filled, the centre is in surplus at any occupancy: break-even 0.
+    Otherwise it needs c* = B + (fixed + v h B - B p H) / ((p - v) h) clients. Without block
+    contracts this is the spot break-even fixed / ((p - v) h). Returned as c* / capacity; it can
+    exceed 1 (a centre that cannot break even even when full)."""
+    p, v, h = np.asarray(price, dtype=float), np.asarray(variable_cost, dtype=float), np.asarray(hours_per_client)
+    B = np.asarray(block_places, dtype=float)
+    shortfall = fixed_cost + v * h * B - B * p * place_hours  # result with the block places full
+    clients = np.where(shortfall <= 0, 0.0, B + shortfall / np.maximum((p - v) * h, 1e-9))
+    return clients / np.maximum(np.asarray(capacity, dtype=float), 1.0)

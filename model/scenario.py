@@ -416,12 +416,13 @@ class Scenario(Strict):
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="python")
 
-    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
-        """A new scenario with dotted-key overrides applied (``{"run.months": 60}``), validated."""
+    def with_overrides(self, overrides: dict[str, Any], origin: str | None = None) -> Scenario:
+        """A new scenario with dotted-key overrides applied (``{"run.months": 60}``), validated;
+        ``origin`` names where the overrides came from in error messages."""
         data = self.to_dict()
         for key, value in overrides.items():
             set_dotted(data, key, value)
-        return validate(data, origin=f"scenario '{self.name}' with --set")
+        return validate(data, origin=origin or f"scenario '{self.name}' with --set")
 
     def to_toml(self) -> str:
         import tomli_w

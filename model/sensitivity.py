@@ -58,7 +58,7 @@ from SALib.util import scale_samples
 from scipy.stats import qmc
 
 from model import ishigami, store
-from model.experiments import Cancelled, ProgressFn, ScenarioTarget, map_chunks, run_chunk, workers_of
+from model.experiments import ProgressFn, ScenarioTarget, StudyCancelledError, map_chunks, run_chunk, workers_of
 from model.scenario import Scenario, ScenarioError, parameter_table, read_toml_text
 
 METHODS = ("morris", "sobol", "grid", "lhs")
@@ -253,8 +253,8 @@ def derived_seed(root: int, purpose: int) -> int:
     return value or 1
 
 
-def check_design(method: str, n: int, d: int, levels: int = 4) -> int:
-    """Validate a design request and return how many design points it has."""
+def check_design(method: str, n: int, d: int, levels: int = 4) -> None:
+    """Validate a design request (method, its size ``n`` for ``d`` parameters, Morris levels)."""
     if method not in METHODS:
         raise ScenarioError(f"--method: must be one of {', '.join(METHODS)} (got {method!r})")
     if method == "sobol":
@@ -266,9 +266,8 @@ def check_design(method: str, n: int, d: int, levels: int = 4) -> int:
                                 f"(got {n} levels, {d} parameters)")
     elif not 1 <= n <= 1_000_000 or (method == "morris" and n < 2):
         raise ScenarioError(f"--n: {method} needs {2 if method == 'morris' else 1} to 1000000 (got {n})")
-    if method == "morris" and not 2 <= levels <= 100 or levels % 2:
+    if method == "morris" and (not 2 <= levels <= 100 or levels % 2):
         raise ScenarioError(f"--levels: Morris needs an even number of levels from 2 to 100 (got {levels})")
-    return {"morris": n * (d + 1), "sobol": n * (2 * d + 2), "grid": n**d, "lhs": n}[method]
 
 
 def sample(space: Space, method: str, n: int, seed: int, second_order: bool = False, levels: int = 4) -> np.ndarray:
@@ -327,6 +326,17 @@ def analyse(space: Space, method: str, X: np.ndarray, Y: pd.DataFrame, seed: int
 
 
 # ---------------------------------------------------------------------------------------- studies
+class StudyInterruptedError(RuntimeError):
+    """A study stopped by a failure or Ctrl-C; its finished runs are stored and ``resume=True`` continues it."""
+
+    def __init__(self, path: Path, done: int, total: int, cause: BaseException) -> None:
+        reason = "interrupted" if isinstance(cause, KeyboardInterrupt) else \
+            f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else 'no message'}"
+        super().__init__(f"study stopped after {done} of {total} runs ({reason}); the finished runs are kept in "
+                         f"{path}; continue it with --resume")
+        self.path, self.done, self.total = path, done, total
+
+
 def as_target(target: Scenario | str | Any, engine: str = "vector") -> Any:
     """A Scenario, ``"ishigami"``, or an object with ``evaluate``/``describe``/``outputs``/``name``."""
     if isinstance(target, Scenario):
@@ -404,8 +414,10 @@ def run_study(target: Scenario | str | Any, space: Space | None, method: str, n:
                    lambda number, records: store.append_results(path, session, number, records),
                    chunk_size=chunk_size, progress=progress, cancel=cancel, done_before=len(done), total=len(X))
         status = "complete"
-    except Cancelled:
+    except StudyCancelledError:
         status = "cancelled"
+    except BaseException as err:  # a dead worker, a lost Dask worker, Ctrl-C: keep what finished
+        raise StudyInterruptedError(path, store.runs_done(path), len(X), err) from err
     finally:
         store.end_session(path, session, status, store.runs_done(path), time.perf_counter() - start)
     study = store.load_study(path)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,7 +93,7 @@ def create_study(root: str | Path, spec: dict[str, Any], design: pd.DataFrame, l
     """Make a new study directory with its manifest and design; returns its path."""
     key = study_key(spec)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    path = Path(root) / f"{stamp}-{label}-{key}"
+    path = Path(root) / f"{stamp}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', label)}-{key}"
     (path / RESULTS).mkdir(parents=True, exist_ok=False)
     _write_atomic(path / DESIGN, lambda p: design.to_parquet(p, index=False))
     manifest = {**spec, "key": key, "n_runs": len(design), "code_version": code_version(), "created": now(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from model.experiments import run_replications
+from model import sensitivity
+from model.experiments import ProgressFn, run_replications
 from model.outputs import summary
 from model.scenario import Scenario, ScenarioError, load_scenario
 from model.simulation import RunResult
+from model.store import Study
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "dashboard"))
@@ -171,6 +174,13 @@ def test_only_run_buttons_start_simulations(app: AppTest, monkeypatch: pytest.Mo
     assert charts(app) == 3 and calls == ["sds_rollout"]
     app.switch_page("scenario.py").run()
     assert len(app.metric) == len(shared.HEADLINES) and calls == ["sds_rollout"]
+    app.button(key="scenario:run").click().run()  # unchanged settings: the same (reproducible) result is kept
+    assert calls == ["sds_rollout"]
+    app.switch_page("forecast.py").run()
+    app.multiselect(key="forecast:whatifs").select("protect block contracts (as protect_day_centres)").run()
+    app.button(key="forecast:run").click().run()  # only the what-if is new
+    assert_clean(app)
+    assert calls == ["sds_rollout", "sds_rollout"]
 
 
 def test_a_bad_executor_setting_is_reported(app: AppTest) -> None:
@@ -262,15 +272,31 @@ def test_sensitivity_study_runs_in_the_background_and_reloads(app: AppTest, tmp_
     pd.testing.assert_frame_equal(fresh.dataframe[0].value, indices)
 
 
-def test_sensitivity_study_can_be_cancelled(app: AppTest) -> None:
-    start_study(app, people=50, n=20)
-    assert app.button(key="sensitivity:cancel")  # the fragment shows progress and Cancel while it runs
-    app.button(key="sensitivity:cancel").click().run()
+def test_sensitivity_study_can_be_cancelled(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    real = sensitivity.run_study
+
+    def held(*args: Any, progress: ProgressFn, **kwargs: Any) -> Study:
+        """The real study, whose progress reports wait for the test (so it is still running when Cancel is hit)."""
+
+        def gated(done: int, total: int) -> None:
+            progress(done, total)
+            release.wait(60)
+
+        return real(*args, progress=gated, **kwargs)
+
+    monkeypatch.setattr(sensitivity, "run_study", held)  # the page imports it when it runs
+    start_study(app, people=50, n=20)  # 60 runs in 4 chunks
     job = app.session_state["sensitivity:job"]
+    assert job.running and app.button(key="sensitivity:cancel")  # progress and Cancel while it runs
+    app.button(key="sensitivity:cancel").click().run()
+    assert job.cancel.is_set()
+    release.set()
     job.thread.join(120)
     app.run()
     assert_clean(app)
     assert job.study is not None and job.study.manifest["status"] == "cancelled"
+    assert 0 < len(job.study.results) < 60
     assert any("not complete" in w.value for w in app.warning)
 
 

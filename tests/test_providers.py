@@ -67,3 +67,23 @@ def test_breakeven_occupancy_is_where_the_result_is_zero():
     assert providers.operating_result(clients * hours * price, clients * hours, var, fixed) == pytest.approx(0.0,
                                                                                                              abs=1e-6)
     assert providers.breakeven_occupancy(100.0, 10, 10.0, 5.0, 5.0) > 1e6  # no margin: never breaks even
+
+
+@pytest.mark.parametrize("block", [0, 5, 20])
+def test_breakeven_with_block_contracts_is_where_the_result_is_zero(block):
+    fixed, cap, h, price, var, place_hours = 8500.0, 35, 60.0, 6.0, 2.5, 78.0
+    c = float(providers.breakeven_occupancy(fixed, cap, h, price, var, block, place_hours)) * cap
+
+    def result(clients):
+        income = block * price * place_hours + max(0.0, clients - block) * price * h
+        return income - fixed - var * h * clients
+
+    assert c >= 0
+    if result(block) >= 0:  # block income covers the cost with the block places full
+        assert c == 0
+    else:
+        assert c > block
+        assert result(c) == pytest.approx(0.0, abs=1e-6)
+        assert result(c + 1) > 0 > result(c - 1)
+    if block == 0:
+        assert c / cap == pytest.approx(providers.breakeven_occupancy(fixed, cap, h, price, var))

@@ -1,0 +1,231 @@
+"""The experiment commands of ``carecon`` (registered into :mod:`model.cli` on import).
+
+    carecon compare S1 S2 [...] [--replications R] [--seed S] [--people N] [--months M] [--set k=v ...]
+    carecon sweep SCENARIO --space SPACE.toml --design grid|lhs --n N
+    carecon sensitivity SCENARIO|ishigami [--space SPACE.toml] --method morris|sobol --n N [--second-order]
+    carecon studies list [--store DIR]
+    carecon studies show STUDY_DIR
+
+Common options: ``--executor local|dask|dask-local|serial``, ``--workers N``, ``--scheduler tcp://HOST:PORT``;
+studies: ``--store DIR`` (default ``studies``), ``--resume``, ``--chunk N``, ``--quiet``.
+Every bad input ends with one line ``error: ...`` and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model import cli, ishigami
+from model.cli import add_scenario_args, fail, integer, overrides_from
+from model.experiments import EXECUTORS, compare, make_executor
+from model.progress import Progress
+from model.scenario import Run, ScenarioError, load_scenario
+
+
+def _positive(text: str) -> int:
+    value = integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
+def _add_run_args(p: argparse.ArgumentParser, replications_help: str) -> None:
+    p.add_argument("--people", type=integer, help="initial people (run.people)")
+    p.add_argument("--months", type=integer, help="horizon in months (run.months)")
+    p.add_argument("--seed", type=integer, help="root seed (default: the scenario's run.seed)")
+    p.add_argument("--replications", type=_positive, help=replications_help)
+    p.add_argument("--engine", choices=("vector", "agents"), default="vector", help="model engine")
+    p.add_argument("--executor", choices=EXECUTORS, default="local",
+                   help="local process pool (default), dask (needs --scheduler), dask-local, serial")
+    p.add_argument("--workers", type=_positive, help="worker processes (default: CPU count)")
+    p.add_argument("--scheduler", help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.1:8786")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_study_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", default="studies", help="directory holding the studies (default studies)")
+    p.add_argument("--resume", action="store_true", help="continue the matching study, running only missing runs")
+    p.add_argument("--chunk", type=_positive, help="runs per task sent to a worker (default: automatic)")
+    p.add_argument("--seed-policy", choices=("common", "independent"), default="common",
+                   help="common random numbers at every design point (default) or independent seeds")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
+
+
+def add_commands(sub: Any) -> None:
+    """Add compare, sweep, sensitivity and studies to the ``carecon`` subparsers."""
+    p = sub.add_parser("compare", help="compare scenarios with paired seeds; differences with 95%% CIs")
+    p.add_argument("scenarios", nargs="+", help="two or more scenario names or TOML files; the first is the reference")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[], help="override in every scenario")
+    _add_run_args(p, "replications per scenario (default: the first scenario's run.replications)")
+    p.add_argument("--out", help="output directory (default outputs/compare-A-vs-B)")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
+
+    p = sub.add_parser("sweep", help="run a grid or Latin-hypercube design over a parameter space")
+    add_scenario_args(p)
+    p.add_argument("--space", required=True, help="parameter-space TOML file (see spaces/)")
+    p.add_argument("--design", choices=("grid", "lhs"), default="lhs", help="grid (N levels each) or lhs (N points)")
+    p.add_argument("--n", type=integer, required=True, help="grid levels per parameter, or LHS points")
+    _add_run_args(p, "replications per design point (default 1)")
+    _add_study_args(p)
+
+    p = sub.add_parser("sensitivity", help="global sensitivity analysis (SALib Morris or Sobol)")
+    add_scenario_args(p)
+    p.add_argument("--space", help="parameter-space TOML file (default for ishigami: its built-in space)")
+    p.add_argument("--method", choices=("morris", "sobol"), default="sobol", help="morris screening or sobol indices")
+    p.add_argument("--n", type=integer, required=True, help="Sobol base sample (power of 2) or Morris trajectories")
+    p.add_argument("--second-order", action="store_true", help="Sobol: also second-order indices S2")
+    p.add_argument("--levels", type=integer, default=4, help="Morris grid levels (even, default 4)")
+    p.add_argument("--outputs", help="comma-separated outputs to analyse (default: equity_gap, dc_open, "
+                                     "dc_closures, provider_exits, cost_per_person)")
+    _add_run_args(p, "replications per design point (default 1)")
+    _add_study_args(p)
+
+    p = sub.add_parser("studies", help="list stored studies or show one without recomputing")
+    studies = p.add_subparsers(dest="studies_command", required=True, parser_class=cli.Parser)
+    q = studies.add_parser("list", help="list the studies in a store")
+    q.add_argument("--store", default="studies", help="directory holding the studies (default studies)")
+    q = studies.add_parser("show", help="show a stored study's manifest summary and indices")
+    q.add_argument("path", help="a study directory (see `carecon studies list`)")
+    q.add_argument("--plot", action="store_true", help="(re)draw indices.png in the study directory")
+
+
+# ---------------------------------------------------------------------------------------- compare
+def cmd_compare(args: argparse.Namespace) -> int:
+    from model.experiments_plots import plot_differences
+
+    overrides = overrides_from(args)
+    scenarios = [load_scenario(name, overrides) for name in args.scenarios]
+    if len(scenarios) < 2:
+        return fail("compare: give at least two scenarios (the first is the reference)")
+    reps, seed = scenarios[0].run.replications, scenarios[0].run.seed
+    out = Path(args.out) if args.out else Path("outputs") / f"compare-{'-vs-'.join(s.name for s in scenarios)}"
+    if out.exists() and not out.is_dir():
+        return fail(f"--out: {out} is a file; give a directory")
+    print(f"carecon compare: {len(scenarios)} scenarios x {reps} replications (paired seeds from {seed}), "
+          f"executor {args.executor}", file=sys.stderr)
+    bar = Progress(len(scenarios) * reps, "runs", enabled=not args.quiet)
+    start = time.perf_counter()
+    with make_executor(args.executor, args.workers, args.scheduler) as pool:
+        result = compare(scenarios, reps, seed, pool, bar.update, engine=args.engine)
+    bar.close()
+    out.mkdir(parents=True, exist_ok=True)
+    result.differences.to_csv(out / "differences.csv", index=False)
+    pd.concat(result.headlines, names=["scenario"]).to_csv(out / "headlines.csv")
+    if not args.no_figures:
+        plot_differences(result.differences, out / "differences.png")
+    print(f"\n{len(scenarios) * reps} runs in {time.perf_counter() - start:.1f} s; differences from "
+          f"{result.reference} (mean of paired differences, 95% CI)")
+    for row in result.differences.itertuples():
+        print(f"  {row.scenario:<20} {row.figure:<22} {row.mean_difference:>14.4g}  "
+              f"[{row.ci_low:.4g}, {row.ci_high:.4g}]")
+    print(f"wrote {out}/differences.csv, headlines.csv{'' if args.no_figures else ', differences.png'}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------- studies
+def _target(args: argparse.Namespace) -> Any:
+    if args.scenario == ishigami.NAME:
+        extra = [flag for flag in ("people", "months") if getattr(args, flag) is not None]
+        if args.set or extra:
+            raise ScenarioError(f"--{'set' if args.set else extra[0]}: not used with the ishigami test model")
+        return ishigami.NAME
+    overrides = {k: v for k, v in overrides_from(args).items() if k not in ("run.seed", "run.replications")}
+    return load_scenario(args.scenario, overrides)
+
+
+def _print_indices(indices: pd.DataFrame) -> None:
+    main = [k for k in ("S1", "ST", "mu_star", "sigma") if k in set(indices["index"])]
+    for output, rows in indices[indices["index"].isin(main)].groupby("output", sort=False):
+        wide = rows.pivot(index="parameter", columns="index", values="value")[main]
+        conf = rows.pivot(index="parameter", columns="index", values="conf")[main]
+        wide = wide.sort_values(main[-1] if main[0] == "S1" else main[0], ascending=False)
+        print(f"  {output + ':':<46}" + "".join(f"{k:>20}" for k in main))
+        for name, values in wide.iterrows():
+            cells = "".join(f"{values[k]:>11.3g} ± {conf.loc[name, k]:<6.2g}" if np.isfinite(conf.loc[name, k])
+                            else f"{values[k]:>11.3g}{'':9}" for k in main)
+            print(f"    {name:<44}{cells}")
+
+
+def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
+    from model.experiments_plots import plot_indices
+    from model.sensitivity import StudyInterruptedError, load_space, run_study
+
+    target = _target(args)
+    space = load_space(args.space) if args.space else None
+    seed = args.seed if args.seed is not None else (target.run.seed if not isinstance(target, str) else Run().seed)
+    outputs = tuple(o.strip() for o in args.outputs.split(",")) if getattr(args, "outputs", None) else None
+    bar = Progress(1, "runs", enabled=not args.quiet)
+    start = time.perf_counter()
+    try:
+        with make_executor(args.executor, args.workers, args.scheduler) as pool:
+            study = run_study(target, space, method, n, seed, pool, args.store, args.resume, bar.update,
+                              second_order=getattr(args, "second_order", False), levels=getattr(args, "levels", 4),
+                              replications=args.replications or 1, seed_policy=args.seed_policy, outputs=outputs,
+                              chunk_size=args.chunk)
+    except StudyInterruptedError as err:
+        bar.close()
+        return fail(str(err))
+    bar.close()
+    name = target if isinstance(target, str) else target.name
+    print(f"\n{name}: {method} study, {len(study.results)} of {study.manifest['n_runs']} runs "
+          f"({study.manifest['sessions'][-1]['runs_after'] - study.manifest['sessions'][-1]['runs_before']} "
+          f"run now, {time.perf_counter() - start:.1f} s); stored in {study.path}")
+    if not study.complete:
+        return fail(f"study incomplete; continue it with --resume (stored in {study.path})")
+    if len(study.indices):
+        _print_indices(study.indices)
+        study.indices.to_csv(study.path / "indices.csv", index=False)
+        if not args.no_figures:
+            plot_indices(study.indices, study.path / "indices.png", title=f"{name}: {method}, N = {n}")
+    else:
+        study.table().to_csv(study.path / "table.csv", index=False)
+        print(f"  design and outputs: {study.path / 'table.csv'}")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    return _run_study(args, args.design, args.n)
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    return _run_study(args, args.method, args.n)
+
+
+def cmd_studies(args: argparse.Namespace) -> int:
+    from model.store import list_studies, load_study
+
+    if args.studies_command == "list":
+        table = list_studies(args.store)
+        if table.empty:
+            print(f"no studies in {args.store}/")
+            return 0
+        for row in table.itertuples():
+            print(f"{row.path}  {row.target:<16} {row.method:<7} n={row.n:<6} {row.runs_done:>7}/{row.n_runs:<7} "
+                  f"{row.status:<12} {row.created}  {row.code_version}")
+        return 0
+    study = load_study(args.path)
+    m = study.manifest
+    print(f"{study.path}: {m['target']['name']} {m['method']} n={m['n']} seed={m['seed']}, "
+          f"{len(study.results)} of {m['n_runs']} runs, status {m['status']}, code {m['code_version']}")
+    print(f"  parameters: {', '.join(m['space']['parameters'])}")
+    for s in m["sessions"]:
+        print(f"  session {s['started']} {s['executor']} x{s['workers']}: runs {s['runs_before']} -> "
+              f"{s['runs_after']} ({s['status']})")
+    if len(study.indices):
+        _print_indices(study.indices)
+        if args.plot:
+            from model.experiments_plots import plot_indices
+
+            plot_indices(study.indices, study.path / "indices.png", title=f"{m['target']['name']}: {m['method']}")
+    return 0
+
+
+cli.EXTENSIONS.append(add_commands)
+cli.COMMANDS.update(compare=cmd_compare, sweep=cmd_sweep, sensitivity=cmd_sensitivity, studies=cmd_studies)
