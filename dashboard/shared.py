@@ -18,13 +18,16 @@ The pages are thin faces on the model's public API; this module holds what they 
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import hashlib
 import io
+import multiprocessing
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
@@ -33,7 +36,7 @@ import pandas as pd
 import streamlit as st
 
 from model import outputs
-from model.experiments import ProgressFn, make_executor, run_replications
+from model.experiments import Pool, ProgressFn, make_executor, run_replications, warm_up
 from model.plots import band
 from model.scenario import Scenario, ScenarioError, list_scenarios, load_scenario, loads_scenario, parameter_table
 from model.simulation import RunResult
@@ -50,9 +53,9 @@ CHART_HEIGHT = 320
 #: Run settings offered by the compact scenario picker of the Compare, Forecast and Equity pages.
 PICKER_KEYS = ["run.people", "run.replications", "run.seed"]
 #: Where work executes, and the default for scenario runs and for sensitivity studies.
-EXECUTOR_LABELS = {"serial": "this process", "local": "local process pool", "dask": "Dask scheduler",
-                   "dask-local": "Dask cluster on this machine"}
-EXECUTOR_DEFAULTS = {"runs": "serial", "studies": "local"}
+EXECUTOR_LABELS = {"warm": "local pool kept warm", "serial": "this process", "local": "local process pool",
+                   "dask": "Dask scheduler", "dask-local": "Dask cluster on this machine"}
+EXECUTOR_DEFAULTS = {"runs": "warm", "studies": "local"}
 
 #: Equity gaps over time (monthly columns), Q5 minus Q1.
 GAPS = {"gap_met_need": "met need", "gap_control": "control", "gap_option1": "direct-payment take-up",
@@ -239,8 +242,8 @@ def parameter_form(base: Scenario, groups: Mapping[str, Sequence[str]], prefix: 
 def settings_sidebar() -> None:
     """Where runs and studies execute, and the Dask scheduler address (in the sidebar, on every page)."""
     with st.sidebar.expander("Settings", icon=":material/settings:"):
-        kinds = list(EXECUTOR_LABELS)
         for purpose, default in EXECUTOR_DEFAULTS.items():
+            kinds = [k for k in EXECUTOR_LABELS if k != "warm" or purpose == "runs"]  # studies get their own pool
             st.selectbox(f"{purpose.capitalize()} execute in", kinds, index=kinds.index(default),
                          format_func=EXECUTOR_LABELS.get, key=f"settings:{purpose}")
         st.number_input("Workers (local pool, Dask on this machine)", value=os.cpu_count() or 1, step=1,
@@ -249,10 +252,31 @@ def settings_sidebar() -> None:
                       help="Used when an executor is 'Dask scheduler'.")
 
 
+@st.cache_resource(show_spinner=False)
+def warm_pool(workers: int) -> Pool:
+    """A process pool that outlives a run: its workers import the model once, so later runs start at
+    once and use every core (a fresh pool per run pays several seconds of start-up)."""
+    inner = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):
+        inner.submit(warm_up)
+    return Pool(inner, "local", lambda: workers)
+
+
+@contextmanager
+def executor_for(purpose: str) -> Iterator[Executor]:
+    """The executor chosen in the settings for ``purpose`` (the warm pool is kept, others closed)."""
+    kind, workers, scheduler = executor_args(purpose)
+    if kind == "warm":
+        yield warm_pool(int(workers or os.cpu_count() or 1))
+    else:
+        with make_executor(kind, workers, scheduler) as pool:
+            yield pool
+
+
 def executor_args(purpose: str) -> tuple[str, int | None, str | None]:
     """``make_executor`` arguments (kind, workers, scheduler) chosen in the settings for a purpose."""
     kind = st.session_state.get(f"settings:{purpose}", EXECUTOR_DEFAULTS[purpose])
-    workers = st.session_state.get("settings:workers") if kind in ("local", "dask-local") else None
+    workers = st.session_state.get("settings:workers") if kind in ("warm", "local", "dask-local") else None
     scheduler = (st.session_state.get("settings:scheduler", "").strip() or None) if kind == "dask" else None
     return kind, workers, scheduler
 
@@ -296,7 +320,7 @@ def computed[T](key: str, start: bool, label: str, compute: Callable[[ProgressFn
             bar.progress(done / total, text=f"{label}: {done}/{total} runs")
 
         try:
-            with make_executor(*executor_args("runs")) as pool:
+            with executor_for("runs") as pool:
                 cache[key] = compute(progress, pool)
         except ScenarioError as err:
             st.error(str(err))

@@ -23,6 +23,7 @@ differences cancel the noise the scenarios share (Law 2015, *Simulation Modeling
 from __future__ import annotations
 
 import concurrent.futures as cf
+import importlib
 import math
 import multiprocessing
 import os
@@ -63,6 +64,11 @@ class InlineExecutor(cf.Executor):
         except Exception as err:  # handed to the caller through the future, as a pool would
             future.set_exception(err)
         return future
+
+
+def warm_up() -> None:
+    """Import the simulator in a worker process (sent once to each worker of a long-lived pool)."""
+    importlib.import_module("model.simulation")
 
 
 class Pool(cf.Executor):
