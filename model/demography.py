@@ -81,13 +81,14 @@ def draw_peers(council: np.ndarray, quintile: np.ndarray, new: np.ndarray, alive
     """Peers for the rows ``new``: k living people of the same council, each from the same
     deprivation quintile with probability ``homophily``, otherwise from anywhere in the council.
     One counting sort of the living by (council, quintile), then one draw per peer. When few are
-    arriving, the sort is over a uniform random sample of the rows (eight per draw needed), so each
+    arriving, the sort is over a uniform random sample of the rows (two per draw needed, at least
+    4,096), so each
     peer is still uniform over the living of its group. Nobody is their own peer: drawing oneself
     moves the pick to the next member of the group (-1 only if one is alone in the group)."""
     out = np.full((new.size, k), -1, dtype=np.int32)
     if k == 0 or new.size == 0:
         return out
-    sample = 8 * new.size * k
+    sample = max(4096, 2 * new.size * k)
     if sample < alive.size // 2:
         pool = rng.integers(0, alive.size, sample)
         pool = pool[alive[pool]]
