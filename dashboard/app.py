@@ -3,6 +3,8 @@
 Each page is its own script in this folder; this file only sets up the page and the navigation.
 """
 
+import os
+
 import shared
 import streamlit as st
 
@@ -18,4 +20,9 @@ PAGES = [
 
 page = st.navigation(PAGES)
 shared.settings_sidebar()
+kind, workers, _ = shared.executor_args("runs")
+# Start the run workers now, so they have imported the model before the first Run. Not in a worker:
+# spawned workers re-import this script as their main module, under the name "__mp_main__".
+if kind == "warm" and __name__ == "__main__" and os.environ.get("CARECON_WARM_POOL", "1") == "1":
+    shared.warm_pool(int(workers or os.cpu_count() or 1))
 page.run()

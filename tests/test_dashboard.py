@@ -36,6 +36,7 @@ SMALL = {"run.people": 300, "run.months": 48, "run.replications": 2}
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
     """The app on its default page, studies stored under tmp_path, everything run in this process."""
     monkeypatch.setenv("CARECON_STUDIES", str(tmp_path / "studies"))
+    monkeypatch.setenv("CARECON_WARM_POOL", "0")  # AppTests run in-process; no worker pool
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120).run()
     at.selectbox(key="settings:runs").set_value("serial")
     at.selectbox(key="settings:studies").set_value("serial")
