@@ -67,8 +67,13 @@ class InlineExecutor(cf.Executor):
 
 
 def warm_up() -> None:
-    """Import the simulator in a worker process (sent once to each worker of a long-lived pool)."""
-    importlib.import_module("model.simulation")
+    """Prepare a worker of a long-lived pool: import the simulator and run a tiny model once, so
+    first-use costs (lazy imports, validators, caches) are paid before the first real run."""
+    simulation = importlib.import_module("model.simulation")
+    scenario = importlib.import_module("model.scenario").load_scenario(
+        "sds_rollout", {"run.people": 50, "run.months": 2, "councils.0.rollout.start_month": 0,
+                        "councils.0.rollout.duration_months": 1})
+    simulation.simulate(scenario, seed=0)
 
 
 class Pool(cf.Executor):
