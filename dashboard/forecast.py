@@ -5,13 +5,17 @@ import pandas as pd
 import shared
 import streamlit as st
 
-from model.scenario import Scenario
+from model.scenario import Scenario, load_scenario
 
-#: What-ifs applied to every council; the same levers as the built-in scenarios named in the labels.
+#: What-ifs applied to every council: the levers of the built-in scenarios named in the labels, read
+#: from those scenario files so they cannot drift apart.
+_PROTECT = load_scenario("protect_day_centres").councils[0].commissioning
+_TARGET = load_scenario("targeted_support").councils[0].support
 WHAT_IFS = {
-    "protect block contracts (as protect_day_centres)": {"commissioning.block_retention": 1.0},
-    "target support (as targeted_support)": {"support.capacity": 12.0, "support.targeting": "most_deprived",
-                                             "support.burden_reduction": 0.7},
+    "protect block contracts (as protect_day_centres)": {"commissioning.block_retention": _PROTECT.block_retention},
+    "target support (as targeted_support)": {"support.capacity": _TARGET.capacity,
+                                             "support.targeting": _TARGET.targeting,
+                                             "support.burden_reduction": _TARGET.burden_reduction},
 }
 BASE = "as set"
 
