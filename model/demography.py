@@ -37,10 +37,11 @@ def draw_people(n: int, deprivation: list[float], d: Demography, rng: np.random.
 
 def settle(need: np.ndarray, group: np.ndarray, d: Demography, rng: np.random.Generator) -> np.ndarray:
     """Need of people already on the books at the start: each has been known for an exponential
-    time with mean 1 / (their own departure rate at their referral need), at most 20 years, over
+    time with mean 1 / (their own departure rate at their referral need), at most
+    ``max_initial_tenure_months``, over
     which their need has drifted; so the starting population is near the model's steady state."""
     hazard = departure_probability(group, need, d)
-    tenure = np.minimum(rng.exponential(1.0 / np.maximum(hazard, 1e-3)), 240.0)
+    tenure = np.minimum(rng.exponential(1.0 / np.maximum(hazard, 1e-3)), d.max_initial_tenure_months)
     drift = np.asarray(d.need_drift)[group] * tenure + d.need_noise * np.sqrt(tenure) * rng.standard_normal(need.size)
     return np.clip(need + drift, 0.0, 100.0)
 

@@ -28,7 +28,7 @@ import numpy as np
 from model import budgets, choice, demography, rollout
 from model.agents import Carer, Council, Person, Provider
 from model.metrics import MonthRecorder
-from model.scenario import PROVIDER_TYPES, Scenario
+from model.scenario import Scenario
 from model.state import NO_PROVIDER, Ledger, People, Providers
 
 ENGINES = ("vector", "agents")
@@ -305,7 +305,3 @@ class CareEconomy(mesa.Model):
     def run(self, months: int | None = None) -> None:
         for _ in range(self.config.run.months if months is None else months):
             self.step()
-
-    @property
-    def type_names(self) -> tuple[str, ...]:
-        return PROVIDER_TYPES

@@ -27,19 +27,22 @@ def operating_result(income: np.ndarray | float, hours: np.ndarray | float, vari
 
 def next_price(price: np.ndarray | float, occupancy: np.ndarray | float, variable_cost: np.ndarray | float,
                ref_price: np.ndarray | float, p: Providers) -> np.ndarray:
-    """Full books (90%+) raise the price, up to ``max_price_markup`` above the type's starting
-    price; books under half full lower it, never below 1.05 x variable cost."""
+    """Full books (occupancy >= ``price_rise_occupancy``) raise the price, up to ``max_price_markup``
+    above the type's starting price; books below ``price_cut_occupancy`` lower it, never below
+    variable cost x (1 + ``price_floor_markup``)."""
     up = np.minimum(np.asarray(price) * (1 + p.price_adjust), np.asarray(ref_price) * (1 + p.max_price_markup))
     up = np.maximum(up, price)
-    down = np.maximum(np.asarray(price) * (1 - p.price_adjust), np.asarray(variable_cost) * 1.05)
+    down = np.maximum(np.asarray(price) * (1 - p.price_adjust), np.asarray(variable_cost) * (1 + p.price_floor_markup))
     occ = np.asarray(occupancy)
-    return np.where(occ >= 0.9, up, np.where(occ < 0.5, np.minimum(price, down), price))
+    cut = np.where(occ < p.price_cut_occupancy, np.minimum(price, down), price)
+    return np.where(occ >= p.price_rise_occupancy, up, cut)
 
 
 def next_capacity(capacity: np.ndarray | int, occupancy: np.ndarray | float, profit: np.ndarray | float,
-                  growth: np.ndarray | float) -> np.ndarray:
-    """Providers that are full (95%+) and in surplus grow by ``growth`` of their capacity."""
-    grow = (np.asarray(occupancy) >= 0.95) & (np.asarray(profit) > 0)
+                  growth: np.ndarray | float, p: Providers) -> np.ndarray:
+    """Providers that are full (occupancy >= ``growth_occupancy``) and in surplus grow by ``growth``
+    of their capacity."""
+    grow = (np.asarray(occupancy) >= p.growth_occupancy) & (np.asarray(profit) > 0)
     return np.asarray(capacity) + np.where(grow, np.ceil(np.asarray(growth) * capacity), 0).astype(np.int64)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model import budgets, demography, market, outcomes, providers, rollout, support
+from model import budgets, choice, demography, market, outcomes, providers, rollout, support
 from model.agents import Carer, Person, Provider
 from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE, NO_PROVIDER
 from model.vector import VectorEngine
@@ -128,7 +128,7 @@ class ReferenceEngine(VectorEngine):
                     util[t] = util[t] + np.log(w) if w > 0 else -np.inf
                 if not np.isfinite(util).any():
                     continue
-                t = int(self._choose(util, rng.random()))
+                t = int(choice.choose(util, rng.random())) - 1
                 options = open_by[(person.council, t)]
                 weights = cum_w[(person.council, t), cm]
                 target = rng.random() * weights[-1]
@@ -147,11 +147,6 @@ class ReferenceEngine(VectorEngine):
             if person.providers[slot] == NO_PROVIDER:
                 m.ledger.unmatched[person.council] += 1
 
-    @staticmethod
-    def _choose(util: np.ndarray, u: float) -> int:
-        from model.choice import choose
-        return int(choose(util, u)) - 1
-
     def _record_unmet_agents(self, seekers: list, tappeal: dict) -> None:
         """Entry signal: seekers whose most wanted type has no free place in their council."""
         m = self.m
@@ -161,7 +156,7 @@ class ReferenceEngine(VectorEngine):
         self.unmet = np.zeros((m.n_councils, 4))
         self.unmet_hours = np.zeros((m.n_councils, 4))
         for person, slot, _ in seekers:
-            t = self._choose(tappeal[id(person), slot], m.rng.random())
+            t = int(choice.choose(tappeal[id(person), slot], m.rng.random())) - 1
             if free[person.council, t] == 0:
                 self.unmet[person.council, t] += 1
                 self.unmet_hours[person.council, t] += person.required
@@ -262,7 +257,7 @@ class ReferenceEngine(VectorEngine):
             prov.neg_months = int(providers.next_neg_months(prov.reserves, prov.neg_months))
             occ = prov.clients / max(prov.capacity, 1)
             prov.price = float(providers.next_price(prov.price, occ, m.type_var[t], m.type_price[t], p))
-            prov.capacity = int(providers.next_capacity(prov.capacity, occ, profit, m.type_growth[t]))
+            prov.capacity = int(providers.next_capacity(prov.capacity, occ, profit, m.type_growth[t], p))
             if providers.exits(prov.neg_months, p):
                 closing.append(prov.row)
         m.close_providers(np.array(sorted(closing), dtype=np.int64))

@@ -110,6 +110,9 @@ class Demography(Strict):
                                            "sco_carers_supported_2022 reports 55% of carers *supported by "
                                            "services* giving 50+ h, a selected group",
                                     doc="Mean unpaid care hours given by a carer.")
+    max_initial_tenure_months: float = param(
+        240.0, 0, 1200, unit="months",
+        doc="Longest time on the books drawn for the starting population (need drifts over it).")
     over80_share: float = param(0.45, 0, 1, unit="share", doc="Share of people aged 65+ who are 80 or over.")
     under40_share: float = param(0.4, 0, 1, unit="share", doc="Share of people under 65 who are under 40.")
     peers: int = param(6, 0, 50, unit="people", doc="Peers each person hears from about options.")
@@ -254,6 +257,14 @@ class Providers(Strict):
                                 doc="Price change per month under full or empty books.")
     max_price_markup: float = param(0.25, 0, 5, unit="share of starting price",
                                     doc="Prices rise at most this far above the type's starting price.")
+    price_rise_occupancy: float = param(0.9, 0, 1, unit="share of places",
+                                        doc="Occupancy at or above which a provider raises its price.")
+    price_cut_occupancy: float = param(0.5, 0, 1, unit="share of places",
+                                       doc="Occupancy below which a provider lowers its price.")
+    price_floor_markup: float = param(0.05, 0, 5, unit="share of variable cost",
+                                      doc="Prices are never cut below variable cost x (1 + this).")
+    growth_occupancy: float = param(0.95, 0, 1, unit="share of places",
+                                    doc="Occupancy at or above which a provider in surplus adds capacity.")
     exit_after_months: int = param(6, 1, 120, unit="months", doc="Months with negative reserves before exit.")
     entry_probability: float = param(0.3, 0, 1, unit="per month",
                                      doc="Chance a profitable gap is filled by an entrant in a month.")

@@ -62,9 +62,6 @@ class Table:
         """The used part of a column."""
         return getattr(self, name)[: self.n]
 
-    def nbytes(self) -> int:
-        return sum(getattr(self, k).nbytes for k in (*self.FIELDS, *self.WIDE))
-
 
 class People(Table):
     """People known to the councils, and the unpaid carer (if any) of each."""

@@ -406,7 +406,7 @@ class VectorEngine:
         Q.neg_months[a] = providers.next_neg_months(Q.reserves[a], Q.neg_months[a])
         occ = Q.clients[a] / np.maximum(Q.capacity[a], 1)
         Q.price[a] = providers.next_price(Q.price[a], occ, m.type_var[t], m.type_price[t], p)
-        Q.capacity[a] = providers.next_capacity(Q.capacity[a], occ, profit, m.type_growth[t])
+        Q.capacity[a] = providers.next_capacity(Q.capacity[a], occ, profit, m.type_growth[t], p)
         m.close_providers(a[providers.exits(Q.neg_months[a], p)])
         self.entry()
 

@@ -27,7 +27,7 @@ def test_prices_rise_when_full_up_to_the_markup_and_fall_when_empty_down_to_cost
 
 def test_capacity_grows_only_when_full_and_in_surplus():
     cap = providers.next_capacity(np.array([40, 40, 40, 2]), np.array([1.0, 1.0, 0.8, 1.0]),
-                                  np.array([10.0, -1.0, 10.0, 5.0]), np.array([0.05, 0.05, 0.05, 0.0]))
+                                  np.array([10.0, -1.0, 10.0, 5.0]), np.array([0.05, 0.05, 0.05, 0.0]), P)
     assert cap.tolist() == [42, 40, 40, 2]
 
 
