@@ -5,12 +5,12 @@ import pandas as pd
 import shared
 import streamlit as st
 
-from model.scenario import Scenario, load_scenario
+from model.scenario import Scenario
 
 #: What-ifs applied to every council: the levers of the built-in scenarios named in the labels, read
 #: from those scenario files so they cannot drift apart.
-_PROTECT = load_scenario("protect_day_centres").councils[0].commissioning
-_TARGET = load_scenario("targeted_support").councils[0].support
+_PROTECT = shared.builtin("protect_day_centres").councils[0].commissioning
+_TARGET = shared.builtin("targeted_support").councils[0].support
 WHAT_IFS = {
     "protect block contracts (as protect_day_centres)": {"commissioning.block_retention": _PROTECT.block_retention},
     "target support (as targeted_support)": {"support.capacity": _TARGET.capacity,

@@ -16,7 +16,7 @@ from background import StudyJob
 from model.experiments import OUTPUTS, ProgressFn, make_executor
 from model.experiments_plots import BARS, LABELS
 from model.scenario import SCENARIO_DIR, ScenarioError, parameter_table
-from model.sensitivity import ANALYSED, NOT_PARAMETERS, check_design, load_space, loads_space, run_study, sample
+from model.sensitivity import ANALYSED, NOT_PARAMETERS, design_size, load_space, loads_space, run_study
 from model.store import Study, list_studies, load_study
 
 #: The results store: set by whoever starts the server (``CARECON_STUDIES``), never by a page user.
@@ -135,8 +135,7 @@ try:
     if not chosen or not outputs:
         raise ScenarioError("choose at least one parameter and one output")
     space = loads_space(tomli_w.dumps({"name": "dashboard", "parameters": bounds}), origin="parameter space")
-    check_design(method, n, len(space.parameters))
-    runs = len(sample(space, method, n, seed))
+    runs = design_size(method, n, len(space.parameters))
     problem = None if target is None else (space, runs)
 except ScenarioError as err:
     st.error(str(err))

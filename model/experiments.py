@@ -23,7 +23,6 @@ differences cancel the noise the scenarios share (Law 2015, *Simulation Modeling
 from __future__ import annotations
 
 import concurrent.futures as cf
-import importlib
 import math
 import multiprocessing
 import os
@@ -40,12 +39,12 @@ import numpy as np
 import pandas as pd
 
 from model.scenario import Scenario, ScenarioError, load_scenario
-from model.simulation import HEADLINE, RunResult, combine, seeds_for, simulate
+from model.simulation import HEADLINE, TOTALS, RunResult, combine, seeds_for, simulate
 
 EXECUTORS = ("local", "dask", "dask-local", "serial")
 
 #: Every output a scenario run reports to a study: the headline figures at the horizon and the totals.
-OUTPUTS = (*HEADLINE, "provider_exits", "dc_closures", "displaced", "total_council_spend")
+OUTPUTS = (*HEADLINE, *TOTALS)
 
 ProgressFn = Callable[[int, int], None]
 
@@ -69,11 +68,8 @@ class InlineExecutor(cf.Executor):
 def warm_up() -> None:
     """Prepare a worker of a long-lived pool: import the simulator and run a tiny model once, so
     first-use costs (lazy imports, validators, caches) are paid before the first real run."""
-    simulation = importlib.import_module("model.simulation")
-    scenario = importlib.import_module("model.scenario").load_scenario(
-        "sds_rollout", {"run.people": 50, "run.months": 2, "councils.0.rollout.start_month": 0,
-                        "councils.0.rollout.duration_months": 1})
-    simulation.simulate(scenario, seed=0)
+    simulate(load_scenario("sds_rollout", {"run.people": 50, "run.months": 2, "councils.0.rollout.start_month": 0,
+                                           "councils.0.rollout.duration_months": 1}), seed=0)
 
 
 class Pool(cf.Executor):

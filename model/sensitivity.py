@@ -270,6 +270,17 @@ def check_design(method: str, n: int, d: int, levels: int = 4) -> None:
         raise ScenarioError(f"--levels: Morris needs an even number of levels from 2 to 100 (got {levels})")
 
 
+def design_size(method: str, n: int, d: int, second_order: bool = False, levels: int = 4) -> int:
+    """Number of runs a design has (validated as by :func:`check_design`), without building it:
+    Morris n (d + 1), Sobol (Saltelli) n (d + 2) or n (2 d + 2) with second order, grid n^d, LHS n."""
+    check_design(method, n, d, levels)
+    if method == "morris":
+        return n * (d + 1)
+    if method == "sobol":
+        return n * (2 * d + 2 if second_order else d + 2)
+    return n**d if method == "grid" else n
+
+
 def sample(space: Space, method: str, n: int, seed: int, second_order: bool = False, levels: int = 4) -> np.ndarray:
     """The design matrix (runs × parameters) of a study, reproducible from ``seed``."""
     check_design(method, n, len(space.parameters), levels)

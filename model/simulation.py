@@ -14,13 +14,15 @@ import pandas as pd
 
 from model.economy import CareEconomy
 from model.metrics import COUNCIL_COLUMNS
-from model.scenario import Scenario
+from model.scenario import PROVIDER_TYPES, Scenario
 
 #: Outputs summarised at the horizon by :meth:`RunResult.headline` (the experiments' outcomes).
 HEADLINE = ("share_option1", "share_option2", "share_option3", "share_option4", "equity_gap", "gap_control",
             "gap_met_need", "ci_wellbeing", "unmet_need", "wellbeing", "dc_open", "dc_attendance",
             "providers_active", "providers_in_deficit", "hhi", "cost_per_person", "council_spend",
             "society_cost")
+#: Totals over the run added by :meth:`RunResult.headline`.
+TOTALS = ("provider_exits", "dc_closures", "displaced", "total_council_spend")
 
 
 @dataclass
@@ -37,11 +39,10 @@ class RunResult:
         last = self.monthly[self.monthly["month"] == self.monthly["month"].max()]
         out = {k: float(last[k].mean()) for k in HEADLINE}
         reps = self.monthly.groupby("replication")
-        exits = sum(reps[f"exits_{t}"].sum() for t in ("day_centre", "agency", "personal_assistant", "community_group"))
-        out["provider_exits"] = float(exits.mean())
-        out["dc_closures"] = float(reps["exits_day_centre"].sum().mean())
-        out["displaced"] = float(reps["displaced"].sum().mean())
-        out["total_council_spend"] = float(reps["council_spend"].sum().mean())
+        totals = {"provider_exits": sum(reps[f"exits_{t}"].sum() for t in PROVIDER_TYPES),
+                  "dc_closures": reps["exits_day_centre"].sum(), "displaced": reps["displaced"].sum(),
+                  "total_council_spend": reps["council_spend"].sum()}
+        out.update({k: float(totals[k].mean()) for k in TOTALS})
         return out
 
 

@@ -107,7 +107,7 @@ def find_resumable(root: str | Path, spec: dict[str, Any]) -> Path | None:
     key = study_key(spec)
     found = []
     for manifest_path in Path(root).glob(f"*-{key}/{MANIFEST}"):
-        if json.loads(manifest_path.read_text(encoding="utf-8")).get("key") == key:
+        if read_manifest(manifest_path.parent).get("key") == key:
             found.append(manifest_path.parent)
     return max(found, default=None)
 
@@ -182,10 +182,11 @@ def list_studies(root: str | Path = "studies") -> pd.DataFrame:
     """One row per study under ``root``: path, target, method, n, runs done of total, status, times."""
     rows = []
     for manifest_path in sorted(Path(root).glob(f"*/{MANIFEST}")):
-        m = json.loads(manifest_path.read_text(encoding="utf-8"))
+        m = read_manifest(manifest_path.parent)
+        done = m["n_runs"] if m["status"] == "complete" else runs_done(manifest_path.parent)  # no part scan
         rows.append({"path": str(manifest_path.parent), "target": m["target"]["name"], "method": m["method"],
                      "n": m["n"], "parameters": len(m["space"]["parameters"]),
-                     "runs_done": runs_done(manifest_path.parent), "n_runs": m["n_runs"], "status": m["status"],
+                     "runs_done": done, "n_runs": m["n_runs"], "status": m["status"],
                      "created": m["created"], "code_version": m["code_version"]})
     return pd.DataFrame(rows, columns=["path", "target", "method", "n", "parameters", "runs_done", "n_runs", "status",
                                        "created", "code_version"])

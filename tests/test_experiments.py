@@ -53,7 +53,13 @@ def test_compare_reports_differences_with_intervals_around_them(small):
     d = result.differences.set_index("figure")
     assert list(result.differences.columns[:6]) == ["scenario", "reference", "figure", "mean_difference", "ci_low",
                                                      "ci_high"]
-    assert (d["ci_low"] <= d["mean_difference"]).all() and (d["mean_difference"] <= d["ci_high"]).all()
+    # the intervals are paired Student-t intervals of the per-replication headline differences
+    reference, scenario = (result.headlines[k] for k in result.results)
+    diff = (scenario - reference)[list(d.index)]
+    half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+    np.testing.assert_allclose(d["mean_difference"], diff.mean(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(d["ci_low"], diff.mean() - half, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(d["ci_high"], diff.mean() + half, rtol=1e-9, atol=1e-9)
     # without the SDS offer nobody takes a direct payment: the reference's share is the whole difference
     assert d.loc["share_option1", "mean_difference"] == pytest.approx(-d.loc["share_option1", "reference_mean"])
     assert d.loc["share_option1", "ci_high"] < 0

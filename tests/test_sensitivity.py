@@ -118,7 +118,9 @@ def test_designs_are_reproducible_from_the_seed_and_integers_are_rounded():
     grid = sample(loads_space('[parameters]\n"choice.beta_burden" = { low = 1, high = 3 }\n'
                               '"choice.beta_peer" = { low = 0, high = 1 }'), "grid", 3, 1)
     assert grid.shape == (9, 2) and sorted(set(grid[:, 0])) == [1.0, 2.0, 3.0]
-    assert all(derived_seed(s, p) != 0 for s in range(200) for p in (0, 1))
+    # sampling and bootstrap seeds differ from each other and from root to root
+    assert all(derived_seed(s, 0) != derived_seed(s, 1) for s in range(200))
+    assert len({derived_seed(s, 0) for s in range(200)}) == 200
 
 
 @pytest.mark.parametrize(("method", "n", "expected"), [
