@@ -15,10 +15,21 @@ OLDER = 0
 FIRST_65_BAND = 2  # age bands 0: 18-39, 1: 40-64, 2: 65-79, 3: 80+
 
 
-def draw_people(n: int, deprivation: list[float], d: Demography, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Draw ``n`` new eligible referrals for one council: group, age band, quintile, need, carer."""
-    group = rng.choice(4, size=n, p=d.group_mix).astype(np.int8)
-    quintile = rng.choice(5, size=n, p=deprivation).astype(np.int8)
+def categorical(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Category 0..K-1 by inverse CDF from uniforms ``u``; ``probabilities`` is (K,) for all draws
+    or (len(u), K) for one distribution per draw."""
+    cum = np.cumsum(probabilities, axis=-1)[..., :-1]
+    return (u[:, None] >= cum).sum(axis=1).astype(np.int8)
+
+
+def draw_people(council: np.ndarray, deprivation: np.ndarray, d: Demography,
+                rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Draw new eligible referrals, one per entry of ``council``: client group (the scenario's mix),
+    deprivation quintile (the council's mix: ``deprivation`` is (councils, 5)), age band, need and
+    carer. All councils' referrals are drawn together."""
+    n = council.size
+    group = categorical(np.asarray(d.group_mix), rng.random(n))
+    quintile = categorical(np.asarray(deprivation)[council], rng.random(n))
     over65 = np.where(group == OLDER, rng.random(n) >= d.under65_older_share,
                       rng.random(n) < d.over65_share_other_groups)
     band_hi = rng.random(n) < np.where(over65, d.over80_share, 1.0 - d.under40_share)
@@ -60,7 +71,8 @@ def departure_probability(group: np.ndarray | int, need: np.ndarray | float, d: 
 
 def drift_need(need: np.ndarray | float, group: np.ndarray | int, z: np.ndarray | float, d: Demography) -> np.ndarray:
     """Need drifts by client group (older people grow frailer) with monthly noise; kept in [0, 100]."""
-    return np.clip(need + np.asarray(d.need_drift)[group] + d.need_noise * z, 0.0, 100.0)
+    drift = np.asarray(d.need_drift, dtype=np.float32).take(group)  # float32, as need is stored
+    return np.clip(need + drift + d.need_noise * z, 0.0, 100.0)
 
 
 def age(age_band: np.ndarray | int, u: np.ndarray | float, d: Demography) -> np.ndarray:

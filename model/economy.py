@@ -67,6 +67,7 @@ class CareEconomy(mesa.Model):
         self.interval = np.array([c.rollout.review_interval_months for c in s.councils])
         self.reduction = np.array([c.support.burden_reduction for c in s.councils], dtype=np.float32)
         self.available = np.array([[o in c.rollout.options for o in (1, 2, 3, 4)] for c in s.councils])
+        self.deprivation = np.array([c.deprivation for c in s.councils])
 
         sizes = np.floor(np.array([c.population_share for c in s.councils]) * s.run.people).astype(int)
         sizes[np.argmax(sizes)] += s.run.people - sizes.sum()
@@ -115,10 +116,8 @@ class CareEconomy(mesa.Model):
         if total <= 0:
             return np.empty(0, dtype=np.int64)
         d = self.config.demography
-        parts = [demography.draw_people(int(k), self.config.councils[c].deprivation, d, self.rng)
-                 for c, k in enumerate(counts) if k > 0]
-        cols = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
         council = np.repeat(np.arange(self.n_councils), counts)
+        cols = demography.draw_people(council, self.deprivation, d, self.rng)
         r = self.people.append(total, council=council, alive=True, **cols)
         rows = np.arange(r.start, r.stop)
         P = self.people

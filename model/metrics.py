@@ -124,20 +124,23 @@ class MonthRecorder:
         ncell = C * 80
         # People without a package (and departed rows) go to a junk bin past the last cell.
         key = P.cell[:n] + ncell * (opt == 0)
-        by_option = np.bincount(key * 5 + opt, minlength=2 * ncell * 5)[: ncell * 5].reshape(ncell, 5)[:, 1:]
-        by_option = by_option.astype(float)
+        # Counts by (cell, option, offered) from one integer bincount; sums of outcomes by cell.
+        counts = np.bincount((key * 5 + opt) * 2 + P.offered[:n], minlength=2 * ncell * 10)[: ncell * 10]
+        counts = counts.reshape(ncell, 5, 2)[:, 1:, :].astype(float)
+        by_option = counts.sum(axis=2)
+        offered = counts[:, :, 1].sum(axis=1)
         sums = [np.bincount(key, w, minlength=2 * ncell)[:ncell]
-                for w in (P.met_need[:n], P.wellbeing[:n], P.offered[:n], P.satisfaction[:n])]
+                for w in (P.met_need[:n], P.wellbeing[:n], P.satisfaction[:n])]
         count = by_option.sum(axis=1)
         control = by_option @ np.asarray(s.choice.control)
-        raw = np.stack([count, *by_option.T, sums[0], sums[1], control, sums[2]])
+        raw = np.stack([count, *by_option.T, sums[0], sums[1], control, offered])
         self.cells.append(raw.reshape(len(raw), C, 4, 4, 5))
         # By quintile (most deprived first) for gaps and concentration indices.
         q = raw.reshape(len(raw), -1, 5).sum(axis=1)
         n_q = q[0]
         total = n_q.sum()
         per = {"met_need": (q[5], sums[0].sum()), "wellbeing": (q[6], sums[1].sum()), "control": (q[7], control.sum()),
-               "satisfaction": (sums[3].reshape(-1, 5).sum(axis=0), sums[3].sum()), "option1": (q[1], q[1].sum())}
+               "satisfaction": (sums[2].reshape(-1, 5).sum(axis=0), sums[2].sum()), "option1": (q[1], q[1].sum())}
         out: dict[str, float] = {"with_package": total}
         for j in range(4):
             out[f"share_option{j + 1}"] = float(q[1 + j].sum() / total) if total else 0.0
@@ -156,11 +159,14 @@ class MonthRecorder:
         act = Q.view("active")
         t = Q.view("ptype")
         out: dict[str, float] = {}
+        active = np.bincount(t[act], minlength=4)
+        capacity = np.bincount(t[act], Q.capacity[: Q.n][act], minlength=4)
+        entries, exits = L.entries.sum(axis=0), L.exits.sum(axis=0)
         for j, name in enumerate(PROVIDER_TYPES):
-            out[f"active_{name}"] = int(np.count_nonzero(act & (t == j)))
-            out[f"entries_{name}"] = float(L.entries[:, j].sum())
-            out[f"exits_{name}"] = float(L.exits[:, j].sum())
-            out[f"capacity_{name}"] = int(Q.capacity[: Q.n][act & (t == j)].sum())
+            out[f"active_{name}"] = int(active[j])
+            out[f"entries_{name}"] = float(entries[j])
+            out[f"exits_{name}"] = float(exits[j])
+            out[f"capacity_{name}"] = int(capacity[j])
         a = np.flatnonzero(act)
         dc = a[Q.ptype[a] == 0]
         attend = Q.clients[dc].astype(float)

@@ -18,7 +18,7 @@ def met_need(delivered: np.ndarray | float, required: np.ndarray | float) -> np.
     """Share of required formal hours delivered (1 when nothing is required)."""
     req = np.asarray(required)
     # With nothing required the ratio's numerator gets +1 over a tiny denominator, so the result is 1.
-    return np.minimum(1.0, (np.asarray(delivered) + (req <= 0)) / np.maximum(req, 1e-6))
+    return np.clip((np.asarray(delivered) + (req <= 0)) / np.clip(req, 1e-6, np.inf), 0.0, 1.0)
 
 
 def wellbeing(met: np.ndarray | float, control: np.ndarray | float, burden: np.ndarray | float,

@@ -51,7 +51,7 @@ class VectorEngine:
         self.drift = np.asarray(s.demography.need_drift, dtype=np.float32)
         self.departure = np.asarray(s.demography.departure_rate)
         self.depart_max = float(demography.departure_probability(np.argmax(self.departure), 100.0, s.demography))
-        self.shares = market.slot_shares(np.arange(5), s.choice.option4_direct_share).astype(np.float32)
+        self.shares = market.slot_shares(np.arange(5), s.choice.option4_direct_share)
         self.admin = np.array([[0.0, *c.finance.admin_cost] for c in s.councils])       # (council, option)
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
         self.last_share = np.full(model.n_councils, -1.0)
@@ -202,16 +202,18 @@ class VectorEngine:
         appeal = [market.provider_appeal(Q.rating[prov], Q.price[prov], ref, Q.block_places[prov], cm, p)
                   for cm in (False, True)]
         type_level = [appeal[0], market.provider_appeal(Q.rating[prov], Q.price[prov], ref, 0, True, p)]
+        exp_appeal = [np.exp(a) for a in appeal]       # fixed within the month: only free places change
+        exp_level = [np.exp(a) for a in type_level]
         person_class = (modes == MODE_COUNCIL).astype(np.int64)
         seek_group0 = P.council[rows].astype(np.int64) * 4
         pending = np.arange(rows.size)
         for _ in range(p.matching_rounds):
-            free = Q.capacity[prov] - Q.clients[prov]
-            weights = [np.exp(a) * (free > 0) for a in appeal]
-            cums = [np.cumsum(w) for w in weights]
+            has_free = Q.capacity[prov] > Q.clients[prov]
+            weights = [e * has_free for e in exp_appeal]
+            cums = [np.concatenate([[0.0], np.cumsum(w)]) for w in weights]  # cums[k][i]: weight before i
             totals = [np.bincount(key, w, minlength=groups) for w in weights]
-            level = [np.bincount(key, np.exp(a) * (free > 0), minlength=groups) for a in type_level]
-            n_free = np.maximum(np.bincount(key, free > 0, minlength=groups), 1.0)
+            level = [np.bincount(key, e * has_free, minlength=groups) for e in exp_level]
+            n_free = np.maximum(np.bincount(key, has_free, minlength=groups), 1.0)
             cls = person_class[pending]
             gidx = seek_group0[pending, None] + np.arange(4)
             mean_w = np.where(cls[:, None] == 1, level[1][gidx], level[0][gidx]) / n_free[gidx]
@@ -227,8 +229,7 @@ class VectorEngine:
             for k in (0, 1):
                 sel = cls == k
                 gk = g[sel]
-                before = np.where(g_start[gk] > 0, cums[k][np.maximum(g_start[gk] - 1, 0)], 0.0)
-                idx = np.searchsorted(cums[k], before + u2[sel] * totals[k][gk], side="right")
+                idx = np.searchsorted(cums[k], cums[k][g_start[gk]] + u2[sel] * totals[k][gk], side="right") - 1
                 pick[sel] = np.clip(idx, g_start[gk], g_end[gk] - 1)
             chosen = prov[pick]
             order2 = np.lexsort((rng.random(pending.size), chosen))
@@ -261,95 +262,90 @@ class VectorEngine:
     # ------------------------------------------------------------------ 6. purchasing
     def purchasing(self) -> None:
         """Each budget slot buys hours from its provider; the council and DP accounts pay (ODD 7.6).
-        Slot 0 is every package; slot 1 exists only for Option 4 (its direct-payment part)."""
+        Slot 0 is every package, bought over whole columns (no package: no hours); slot 1 exists
+        only for Option 4 (its direct-payment part)."""
         m, P, Q, L = self.m, self.m.people, self.m.providers, self.m.ledger
         n, C = P.n, m.n_councils
         # Block contracts are paid in full whatever the attendance.
         dc = np.flatnonzero(Q.view("active") & (Q.view("block_places") > 0))
         block_pay = Q.block_places[dc] * Q.price[dc] * m.type_maxh[0] * budgets.WEEKS_PER_MONTH
-        self.income = np.bincount(dc, block_pay, minlength=Q.n).astype(np.float64)  # float even if empty
-        self.hours_p = np.zeros(Q.n)
+        # Income and hours by provider + 1 (bin 0: no provider).
+        self.income = np.bincount(dc + 1, block_pay, minlength=Q.n + 1).astype(np.float64)  # float even if empty
+        self.hours_p = np.zeros(Q.n + 1)
         block_by_c = np.bincount(Q.council[dc], block_pay, minlength=C)
         L.block_paid += block_by_c
         L.services_by_option[:, 2] += block_by_c
-        P.delivered[:n] = 0.0
-        P.respite[:n] = 0.0
-        self.bonus = np.zeros(n, dtype=np.float32)
-        # Per-provider attributes gathered once per slot: price, monthly hour cap, respite and
-        # wellbeing per hour (the type's value per hour of a full place).
-        # The extra last entry stands for "no provider" (index Q.n), so gathers never go out of range.
-        t = np.append(Q.ptype[: Q.n], 0)
-        cap = m.type_maxh[t] * budgets.WEEKS_PER_MONTH
-        price = np.append(Q.price[: Q.n], 0.0).astype(np.float32)
-        self.attrs = (price, cap, m.type_respite[t] / cap, m.type_bonus[t] / cap)
+        # Per-provider attributes, gathered in one take per slot: price, hour cap a week, respite
+        # and wellbeing per hour (the type's value per hour of a full place), holds block places.
+        # The last row stands for "no provider" (link -1): all zero, so no hours are bought.
+        t = Q.ptype[: Q.n]
+        per_hour = 1.0 / (m.type_maxh[t] * budgets.WEEKS_PER_MONTH)
+        self.attrs = np.zeros((Q.n + 1, 8), dtype=np.float32)  # 32-byte rows: numpy's fast take path
+        self.attrs[:-1, :5] = np.column_stack([Q.price[: Q.n], m.type_maxh[t], m.type_respite[t] * per_hour,
+                                           m.type_bonus[t] * per_hour, Q.block_places[: Q.n] > 0])
         opt = P.option[:n]
-        r0 = np.flatnonzero(opt > 0)
-        r1 = np.flatnonzero(opt == 4)
-        o0 = opt[r0]
-        s0 = self.buy(r0, o0, market.SLOT_MODES[o0, 0], self.shares[o0, 0], 0)
-        s1 = self.buy(r1, opt[r1], np.full(r1.size, MODE_DIRECT), np.full(r1.size, self.shares[4, 1]), 1)
-        Q.income[: Q.n] = self.income
-        Q.hours[: Q.n] = self.hours_p
+        four = np.flatnonzero(opt == 4)
+        self.slot_prov = (self.buy(None, opt, 0), self.buy(four, opt[four], 1))
+        self.option4 = four
+        Q.income[: Q.n] = self.income[1:]
+        Q.hours[: Q.n] = self.hours_p[1:]
         P.met_need[:n] = outcomes.met_need(P.delivered[:n], P.required[:n])
-        L.provider_received += np.bincount(Q.view("council"), self.income, minlength=C)
-        self.slot_rows = np.concatenate([s0[0], s1[0]])
-        self.slot_prov = np.concatenate([s0[1], s1[1]])
+        L.provider_received += np.bincount(Q.view("council"), self.income[1:], minlength=C)
 
-    def buy(self, rows: np.ndarray, opt: np.ndarray, mode: np.ndarray, share: np.ndarray,
-            slot: int) -> tuple[np.ndarray, np.ndarray]:
-        """One budget slot for ``rows`` (each row once): credit direct payments, buy hours at the
-        provider's price within the slot's budget, pay, and record what was delivered."""
+    def buy(self, rows: np.ndarray | None, opt: np.ndarray, slot: int) -> np.ndarray:
+        """One budget slot for ``rows`` (``None``: every row; otherwise each row once, after slot 0):
+        credit direct payments, buy hours at the provider's price within the slot's budget, pay,
+        and record what was delivered. Returns each row's provider (-1 for none)."""
         m, P, Q, L = self.m, self.m.people, self.m.providers, self.m.ledger
         C = m.n_councils
-        council = P.council[rows]
-        budget = P.budget[rows]
-        d = np.flatnonzero(mode == MODE_DIRECT)
+        sel = slice(0, P.n) if rows is None else rows
+        council, budget = P.council[sel], P.budget[sel]
+        share = market.slot_share(opt, slot, m.config.choice.option4_direct_share)
+        prov = P.provider[sel, slot]
+        a = self.attrs.take(prov, axis=0)
+        price, respite, bonus = a[:, 0], a[:, 2], a[:, 3]
+        hours = market.hours_bought(P.required[sel], budget, share, price, a[:, 1])
+        cost = (hours * price).astype(np.float64)
+        cost[self.block_covered(prov, np.flatnonzero((a[:, 4] > 0) & market.in_mode(opt, slot, MODE_COUNCIL)))] = 0.0
+        d = np.flatnonzero(market.in_mode(opt, slot, MODE_DIRECT))
         credit = budget[d].astype(np.float64) * share[d]  # paid into DP accounts whether or not it is spent
-        prov = P.provider[:, slot][rows]
-        has = prov >= 0
-        pr = np.where(has, prov, Q.n)
-        price, cap, respite, bonus = (a[pr] for a in self.attrs)
-        hours = market.hours_bought(P.required[rows], budget, share, price, cap / budgets.WEEKS_PER_MONTH) * has
-        cost = (hours * price).astype(np.float64) * ~self.block_covered(pr, has & (mode == MODE_COUNCIL))
-        cost[d] = np.minimum(cost[d], credit)  # never more than this month's payment (float32 rounding)
-        spent = cost[d]
-        P.dp_balance[rows[d]] += credit - spent
+        spent = np.minimum(cost[d], credit)  # never more than this month's payment (float32 rounding)
+        cost[d] = spent
+        P.dp_balance[d if rows is None else rows[d]] += credit - spent
         # Services by (council, option): direct payments credited, plus what the council paid providers.
         paid = cost.copy()
         paid[d] = credit
-        key = council.astype(np.int64) * 4 + (opt - 1)
-        by = np.bincount(key, paid, minlength=C * 4).reshape(C, 4)
+        key = opt if C == 1 else council.astype(np.int64) * 5 + opt
+        by = np.bincount(key, paid, minlength=C * 5).reshape(C, 5)[:, 1:]
         L.services_by_option += by
         dp_c = np.bincount(council[d], credit, minlength=C)
-        spent_c = np.bincount(council[d], spent, minlength=C)
         L.dp_paid += dp_c
-        L.dp_spent += spent_c
+        L.dp_spent += np.bincount(council[d], spent, minlength=C)
         L.direct_paid += by.sum(axis=1) - dp_c
-        self.income += np.bincount(pr, cost, minlength=Q.n + 1)[: Q.n]
-        self.hours_p += np.bincount(pr, hours, minlength=Q.n + 1)[: Q.n]
-        if slot == 0:  # each row once, and slot 0 first: assign
-            P.delivered[rows], P.respite[rows], self.bonus[rows] = hours, respite * hours, bonus * hours
+        bins = prov + 1
+        self.income += np.bincount(bins, cost, minlength=Q.n + 1)
+        self.hours_p += np.bincount(bins, hours, minlength=Q.n + 1)
+        if rows is None:
+            P.delivered[sel], P.respite[sel], self.bonus = hours, respite * hours, bonus * hours
         else:
             P.delivered[rows] += hours
             P.respite[rows] += respite * hours
             self.bonus[rows] += bonus * hours
-        return rows[has], prov[has]
+        return prov
 
-    def block_covered(self, prov: np.ndarray, council_mode: np.ndarray) -> np.ndarray:
-        """Council-arranged clients of a day centre fill its block places first, in row order."""
+    def block_covered(self, prov: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Of the positions ``idx`` (council-arranged clients of day centres holding block places,
+        ascending), those whose place is a block place: each centre's first ``block_places``
+        clients in row order. The rest are bought spot."""
         Q = self.m.providers
-        idx = np.flatnonzero(council_mode)
-        idx = idx[Q.block_places[prov[idx]] > 0]
-        covered = np.zeros(prov.size, dtype=bool)
         if idx.size == 0:
-            return covered
+            return idx
         ps = prov[idx]
         order = np.argsort(ps.astype(np.uint16) if Q.n < 2**16 else ps, kind="stable")  # radix sort
         ps = ps[order]
         starts = np.flatnonzero(np.diff(ps, prepend=-1))
         rank = np.arange(ps.size) - np.repeat(starts, np.diff(starts, append=ps.size))
-        covered[idx[order]] = rank < Q.block_places[ps]
-        return covered
+        return idx[order[rank < Q.block_places[ps]]]
 
     # ------------------------------------------------------------------ 7. carers
     def carers(self) -> None:
@@ -379,13 +375,19 @@ class VectorEngine:
         met = P.met_need[:n]
         P.wellbeing[:n] = outcomes.wellbeing(met, P.control[:n], P.burden[:n], self.bonus, s.outcomes)
         # Quality of the main provider (slot 0; for Option 4 the direct-payment slot if slot 0 has none).
-        quality = np.zeros(n, dtype=np.float32)
-        quality[self.slot_rows[::-1]] = Q.quality[self.slot_prov[::-1]]
+        # Provider link -1 ("none") picks the appended last entry: quality 0, and ratings bin 0 is dropped.
+        quality_of = np.append(Q.quality[: Q.n], 0.0).astype(np.float32)
+        main, direct = self.slot_prov
+        quality = quality_of.take(main)
+        four = self.option4
+        only_direct = main[four] < 0
+        quality[four[only_direct]] = quality_of.take(direct[only_direct])
         sat = outcomes.satisfaction(quality, met, rng.standard_normal(n, dtype=np.float32), s.outcomes)
         P.satisfaction[:n] = sat
-        # Ratings: moving average of clients' satisfaction (before anyone leaves).
-        count = np.bincount(self.slot_prov, minlength=Q.n)
-        mean = np.bincount(self.slot_prov, sat[self.slot_rows], minlength=Q.n) / np.maximum(count, 1)
+        # Ratings: moving average of clients' satisfaction (before anyone leaves), over both slots.
+        count = np.bincount(main + 1, minlength=Q.n + 1) + np.bincount(direct + 1, minlength=Q.n + 1)
+        total = np.bincount(main + 1, sat, minlength=Q.n + 1) + np.bincount(direct + 1, sat[four], minlength=Q.n + 1)
+        count, mean = count[1:], total[1:] / np.maximum(count[1:], 1)
         Q.rating[: Q.n] = outcomes.next_rating(Q.view("rating"), mean, count > 0, s.providers.rating_memory)
         # Voice: persistent dissatisfaction means switching provider (and, if offered, a review).
         low = has_opt & (sat < s.choice.switch_satisfaction)

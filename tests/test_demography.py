@@ -13,7 +13,24 @@ D = Demography()
 
 @pytest.fixture(scope="module")
 def drawn():
-    return demography.draw_people(40_000, [0.35, 0.25, 0.2, 0.12, 0.08], D, np.random.default_rng(1))
+    return demography.draw_people(np.zeros(40_000, dtype=np.int64), np.array([[0.35, 0.25, 0.2, 0.12, 0.08]]), D,
+                                  np.random.default_rng(1))
+
+
+def test_each_council_draws_from_its_own_deprivation_mix():
+    mixes = np.array([[0.6, 0.1, 0.1, 0.1, 0.1], [0.0, 0.0, 0.0, 0.2, 0.8], [0.2, 0.2, 0.2, 0.2, 0.2]])
+    council = np.repeat(np.arange(3), 30_000)
+    q = demography.draw_people(council, mixes, D, np.random.default_rng(2))["quintile"]
+    for c in range(3):
+        np.testing.assert_allclose(np.bincount(q[council == c], minlength=5) / 30_000, mixes[c], atol=0.01)
+
+
+def test_categorical_inverse_cdf_matches_its_boundaries():
+    p = np.array([0.5, 0.25, 0.25])
+    u = np.array([0.0, 0.4999, 0.5, 0.7499, 0.75, 0.9999])
+    np.testing.assert_array_equal(demography.categorical(p, u), [0, 0, 1, 1, 2, 2])
+    rows = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(demography.categorical(rows, np.array([0.99, 0.01])), [0, 2])
 
 
 def test_new_people_follow_the_group_and_deprivation_mix(drawn):
