@@ -30,6 +30,10 @@ test: $(STAMP) browser  ## Lint and run the whole test suite (includes the brows
 browser:  ## Debian's Chromium for the end-to-end dashboard test
 	@command -v chromium >/dev/null || { (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium; browser tests will be skipped"; }
 
+.PHONY: screenshots
+screenshots: $(STAMP) browser  ## Refresh docs/img/dashboard.png (the browser test, saving its screenshot there)
+	CARECON_SCREENSHOT_DIR=$(CURDIR)/docs/img $(PY) -m pytest -n 0 -q tests/test_dashboard_browser.py
+
 dashboard: $(STAMP)  ## Start the dashboard on http://127.0.0.1:8501
 	$(VENV)/bin/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true
 

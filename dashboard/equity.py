@@ -7,14 +7,14 @@ import pandas as pd
 import shared
 import streamlit as st
 
-from model.metrics import concentration_index
-
 DIMENSIONS = {"quintile": "deprivation quintile (Q1 most deprived)", "age_band": "age band",
               "client_group": "client group", "council": "council"}
 METRICS = {"wellbeing": "wellbeing", "met_need": "met need", "unmet_need": "unmet need", "control": "control",
            "share_option1": "Option 1 (direct payment) share", "share_option3": "Option 3 (council-arranged) share"}
-#: Outcomes whose concentration over deprivation is drawn (they are positive, so curves are defined).
-CONCENTRATED = ("met_need", "wellbeing", "control", "share_option1")
+#: Outcomes whose concentration over deprivation is drawn (they are positive, so curves are defined), and the
+#: monthly column in which the model records each one's concentration index.
+CONCENTRATED = {"met_need": "ci_met_need", "wellbeing": "ci_wellbeing", "control": "ci_control",
+                "share_option1": "ci_option1"}
 
 
 def before_after(breakdown: pd.DataFrame, dimension: str, metric: str, before: int, after: int) -> pd.DataFrame:
@@ -34,14 +34,14 @@ def summarise(per_run: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def concentration(breakdown: pd.DataFrame, month: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Concentration curves (mean over replications) and indices (per replication) at ``month``.
+def concentration_curves(breakdown: pd.DataFrame, month: int) -> pd.DataFrame:
+    """Concentration curves at ``month`` (mean over replications), from the breakdown by quintile.
 
     People are ranked from most to least deprived quintile; a curve below the diagonal means the
     outcome is concentrated among the less deprived (a positive index).
     """
     q = breakdown[(breakdown["dimension"] == "quintile") & (breakdown["month"] == month)]
-    curves, indices = [], []
+    curves = []
     for rep, cells in q.groupby("replication"):
         wide = cells.pivot(index="level", columns="metric", values="value").sort_index()
         people = wide["people"].to_numpy(dtype=float)
@@ -51,10 +51,15 @@ def concentration(breakdown: pd.DataFrame, month: int) -> tuple[pd.DataFrame, pd
             population = np.concatenate([[0.0], np.cumsum(people) / people.sum()])
             curves.append(pd.DataFrame({"metric": METRICS[metric], "replication": rep, "point": range(6),
                                         "population": population, "outcome": share}))
-            indices.append({"metric": METRICS[metric], "replication": rep,
-                            "index": concentration_index(people, values)})
-    mean_curves = pd.concat(curves).groupby(["metric", "point"])[["population", "outcome"]].mean().reset_index()
-    return mean_curves, pd.DataFrame(indices)
+    return pd.concat(curves).groupby(["metric", "point"])[["population", "outcome"]].mean().reset_index()
+
+
+def concentration_indices(monthly: pd.DataFrame, month: int) -> pd.DataFrame:
+    """Concentration indices at ``month``, per replication, as the model recorded them (monthly columns
+    ``ci_*``, :func:`model.metrics.concentration_index` over quintiles)."""
+    rows = monthly[monthly["month"] == month].set_index("replication")[list(CONCENTRATED.values())]
+    long = rows.rename(columns={column: METRICS[metric] for metric, column in CONCENTRATED.items()}).stack()
+    return long.rename_axis(["replication", "metric"]).rename("index").reset_index()[["metric", "replication", "index"]]
 
 
 st.title("Equity")
@@ -96,7 +101,8 @@ table = summarise(per_run)
 st.dataframe(table, column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table.columns})
 
 st.subheader(f"Concentration over deprivation at month {after}")
-curves, indices = concentration(breakdown, after)
+curves = concentration_curves(breakdown, after)
+indices = concentration_indices(record.result.monthly, after)
 diagonal = alt.Chart(pd.DataFrame({"population": [0, 1], "outcome": [0, 1]})).mark_line(
     color="grey", strokeDash=[4, 4]).encode(x="population:Q", y="outcome:Q")
 lines = alt.Chart(curves).mark_line(point=True).encode(

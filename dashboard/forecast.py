@@ -42,12 +42,11 @@ def council_months(daycentres: pd.DataFrame, reps: int, months: int) -> pd.DataF
     return out
 
 
-def closures(daycentres: pd.DataFrame, reps: int, months: int) -> pd.DataFrame:
-    """Per replication and month: centres closed so far (a centre closes the month after it was last open)."""
-    last = daycentres.groupby(["replication", "provider"])["month"].max()
-    closed = (last[last < months] + 1).rename("month").reset_index()
-    counts = closed.groupby(["replication", "month"]).size()
-    per_month = counts.reindex(month_grid(reps, months), fill_value=0)
+def closures(councils: pd.DataFrame, reps: int, months: int) -> pd.DataFrame:
+    """Per replication and month: centres closed so far, from the day-centre exits the model records each month
+    (``exits_day_centre`` of one council's rows in the councils table)."""
+    exits = councils.set_index(["replication", "month"])["exits_day_centre"].astype(int)
+    per_month = exits.reindex(month_grid(reps, months), fill_value=0)
     return per_month.groupby(level="replication").cumsum().rename("closed").reset_index()
 
 
@@ -83,7 +82,8 @@ councils = [c.name for c in scenario.councils]
 council = st.selectbox("Council", councils, key="forecast:council") if len(councils) > 1 else councils[0]
 dc = {name: r.result.daycentres[r.result.daycentres["council"] == council] for name, r in records.items()}
 monthly = {name: council_months(d, run.replications, run.months) for name, d in dc.items()}
-shut = {name: closures(d, run.replications, run.months) for name, d in dc.items()}
+shut = {name: closures(r.result.councils[r.result.councils["council"] == council], run.replications, run.months)
+        for name, r in records.items()}
 
 st.subheader(f"{council}: attendance")
 shared.show(shared.band_chart([(name, m, "attendance") for name, m in monthly.items()], "people attending",

@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from streamlit.testing.v1 import AppTest
 
 from model import sensitivity
@@ -194,15 +196,40 @@ def test_a_bad_executor_setting_is_reported(app: AppTest) -> None:
 
 
 # ------------------------------------------------------------------------------------ Compare page
+def per_replication(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Each replication's figures at the horizon, and totals over the run (index: replication)."""
+    horizon = monthly[monthly["month"] == monthly["month"].max()].set_index("replication")
+    reps = monthly.groupby("replication")
+    exits = [c for c in monthly.columns if c.startswith("exits_")]
+    totals = pd.DataFrame({"dc_closures": reps["exits_day_centre"].sum(), "displaced": reps["displaced"].sum(),
+                           "total_council_spend": reps["council_spend"].sum(),
+                           "provider_exits": reps[exits].sum().sum(axis=1)})
+    return horizon.drop(columns=totals.columns, errors="ignore").join(totals)  # "displaced" is a total
+
+
 def test_compare_page_shows_paired_differences(app: AppTest) -> None:
     app.switch_page("compare.py").run()
     assert app.multiselect(key="compare:names").value == ["sds_rollout", "targeted_support"]
     set_params(app, {"run.people": 300, "run.replications": 3})
     app.button(key="compare:run").click().run()
     assert_clean(app)
-    diffs = next(d.value for d in app.dataframe if "mean_difference" in d.value.columns)
+    diffs = next(d.value for d in app.dataframe if "mean_difference" in d.value.columns).set_index("figure")
     assert set(diffs["scenario"]) == {"targeted_support"} and set(diffs["reference"]) == {"sds_rollout"}
-    assert (diffs["ci_low"] <= diffs["mean_difference"]).all() and (diffs["mean_difference"] <= diffs["ci_high"]).all()
+    assert {figure for figure, _, _ in shared.HEADLINES} <= set(diffs.index)
+    # Independently: both scenarios run again with the reference's seed (common random numbers), each
+    # replication's figures read off its monthly table, and a paired Student-t 95% interval of the differences.
+    reference, other = (load_scenario(name, {"run.people": 300}) for name in ("sds_rollout", "targeted_support"))
+    ref_values, other_values = (per_replication(run_replications(s, 3, reference.run.seed).monthly)
+                                for s in (reference, other))
+    diff = (other_values - ref_values)[list(diffs.index)]
+    n = len(diff)
+    mean = diff.mean()
+    half = stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / np.sqrt(n)
+    assert n == 3 and (half > 0).sum() >= len(shared.HEADLINES) // 2  # real intervals, not zero-width
+    np.testing.assert_allclose(diffs["mean_difference"], mean, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(diffs["ci_low"], mean - half, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(diffs["ci_high"], mean + half, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(diffs["reference_mean"], ref_values[list(diffs.index)].mean(), rtol=1e-9, atol=1e-9)
     assert charts(app) == 2
 
 
@@ -230,6 +257,24 @@ def test_forecast_page_with_a_what_if(app: AppTest) -> None:
     assert charts(app) == 3
 
 
+def test_forecast_closures_agree_with_the_day_centre_table(app: AppTest) -> None:
+    """The page counts the day-centre exits the model records (councils table); independently, a centre closed
+    in the month after it was last in the day-centre table, if that was before the horizon."""
+    app.switch_page("forecast.py").run()
+    set_params(app, {"run.people": 500, "run.replications": 2})  # sds_rollout, 120 months: centres close
+    app.button(key="forecast:run").click().run()
+    assert_clean(app)
+    timing = app.dataframe[0].value.loc["as set"]
+    record = next(reversed(app.session_state["computed"].values()))
+    months = record.scenario.run.months
+    last = record.result.daycentres.groupby(["replication", "provider"])["month"].max()
+    closed_in = (last[last < months] + 1).groupby(level="replication")
+    assert closed_in.ngroups > 0
+    assert timing["closed by horizon (mean)"] == pytest.approx(closed_in.size().reindex(range(2), fill_value=0).mean())
+    assert timing["median month of first closure"] == pytest.approx(closed_in.min().median())
+    assert timing["runs with a closure"] == pytest.approx(closed_in.ngroups / 2)
+
+
 # ------------------------------------------------------------------------------------ Equity page
 def test_equity_page_concentration_matches_the_model(app: AppTest) -> None:
     run_small(app)
@@ -242,6 +287,20 @@ def test_equity_page_concentration_matches_the_model(app: AppTest) -> None:
     record = next(reversed(app.session_state["computed"].values()))
     last = record.result.monthly[record.result.monthly["month"] == 48]
     assert indices.loc["wellbeing", "mean"] == pytest.approx(last["ci_wellbeing"].mean(), rel=1e-9)
+    # The recorded indices are the concentration index 2 cov(y, R) / mean(y) over quintiles (R: fractional rank,
+    # most deprived first), computed here from the breakdown by quintile.
+    quintiles = record.result.breakdown.query("dimension == 'quintile' and month == 48")
+    labels = {"met_need": "met need", "wellbeing": "wellbeing", "control": "control",
+              "share_option1": "Option 1 (direct payment) share"}
+    expected: dict[str, list[float]] = {label: [] for label in labels.values()}
+    for _, cells in quintiles.groupby("replication"):
+        wide = cells.pivot(index="level", columns="metric", values="value").loc[["Q1", "Q2", "Q3", "Q4", "Q5"]]
+        n = wide["people"].to_numpy(dtype=float)
+        rank = (np.cumsum(n) - n / 2) / n.sum()
+        for metric, label in labels.items():
+            y = wide[metric].to_numpy(dtype=float)
+            expected[label].append(2 * np.cov(y, rank, aweights=n, bias=True)[0, 1] / np.average(y, weights=n))
+    assert indices["mean"].to_dict() == pytest.approx({k: np.mean(v) for k, v in expected.items()}, rel=1e-9)
     assert charts(app) == 3
 
 
@@ -274,7 +333,7 @@ def test_sensitivity_study_runs_in_the_background_and_reloads(app: AppTest, tmp_
 
 
 def test_sensitivity_study_can_be_cancelled(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
-    release = threading.Event()
+    release, reported = threading.Event(), threading.Event()
     real = sensitivity.run_study
 
     def held(*args: Any, progress: ProgressFn, **kwargs: Any) -> Study:
@@ -282,6 +341,7 @@ def test_sensitivity_study_can_be_cancelled(app: AppTest, monkeypatch: pytest.Mo
 
         def gated(done: int, total: int) -> None:
             progress(done, total)
+            reported.set()
             release.wait(60)
 
         return real(*args, progress=gated, **kwargs)
@@ -290,6 +350,7 @@ def test_sensitivity_study_can_be_cancelled(app: AppTest, monkeypatch: pytest.Mo
     start_study(app, people=50, n=20)  # 60 runs in 4 chunks
     job = app.session_state["sensitivity:job"]
     assert job.running and app.button(key="sensitivity:cancel")  # progress and Cancel while it runs
+    assert reported.wait(120)  # a first chunk has finished (on a busy machine the thread may start late)
     app.button(key="sensitivity:cancel").click().run()
     assert job.cancel.is_set()
     release.set()
