@@ -75,8 +75,10 @@ class ReferenceEngine(VectorEngine):
                 if a.supported:
                     L.supported[c] += 1
                     L.support[c] += spec.support.cost_per_person
-        for a in agents:
-            new = a.choose_option() if a.offered else 3
+        # Everyone reviewed chooses against the same state (peers' options before this month's choices),
+        # as in the vectorised engine; then the choices take effect.
+        chosen = [(a, a.choose_option() if a.offered else 3) for a in agents]
+        for a, new in chosen:
             if new != a.option:
                 m.release(np.array([a.row]), np.array([True, True]))
             a.option = new
