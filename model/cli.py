@@ -118,20 +118,26 @@ def cmd_list(args: argparse.Namespace) -> int:
 COMMANDS.update(run=cmd_run, validate=cmd_validate, list=cmd_list)
 
 
+def add_model_args(p: argparse.ArgumentParser, replications_help: str = "replications (run.replications)",
+                   replications_type: Callable[[str], int] = integer) -> None:
+    """Flags of every command that runs the model: size, horizon, seed, replications, engine, quiet."""
+    p.add_argument("--people", type=integer, help="initial people (run.people)")
+    p.add_argument("--months", type=integer, help="horizon in months (run.months)")
+    p.add_argument("--seed", type=integer, help="root seed (default: the scenario's run.seed)")
+    p.add_argument("--replications", type=replications_type, help=replications_help)
+    p.add_argument("--engine", choices=("vector", "agents"), default="vector",
+                   help="vector (default, fast) or agents (per-agent reference)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="carecon", description="Simulate personalised care economies (self-directed support).")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     p = sub.add_parser("run", help="run a scenario and write tables and figures")
     add_scenario_args(p)
-    p.add_argument("--people", type=integer, help="initial people (run.people)")
-    p.add_argument("--months", type=integer, help="horizon in months (run.months)")
-    p.add_argument("--seed", type=integer, help="root seed (run.seed)")
-    p.add_argument("--replications", type=integer, help="replications (run.replications)")
-    p.add_argument("--engine", choices=("vector", "agents"), default="vector",
-                   help="vector (default, fast) or agents (per-agent reference)")
+    add_model_args(p)
     p.add_argument("--out", help="output directory (default outputs/SCENARIO)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p = sub.add_parser("validate", help="check a scenario file without running it")
     add_scenario_args(p)
     sub.add_parser("list", help="list the built-in scenarios")

@@ -279,13 +279,6 @@ def run_replications(scenario: Scenario, replications: int, seed: int, executor:
     return _run_many({scenario.name: scenario}, replications, seed, executor, progress, engine)[scenario.name]
 
 
-def headlines(result: RunResult) -> pd.DataFrame:
-    """The headline figures of each replication (index ``replication``, one column per figure)."""
-    empty = result.breakdown.iloc[:0], result.daycentres.iloc[:0]
-    rows = {rep: RunResult(monthly, *empty).headline() for rep, monthly in result.monthly.groupby("replication")}
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("replication")
-
-
 def paired_differences(values: pd.DataFrame, reference: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Mean of paired differences ``values - reference`` (rows = replications) with Student-t intervals."""
     from scipy import stats  # only needed here; keeps worker start-up light
@@ -326,7 +319,7 @@ def compare(scenarios: Sequence[Scenario | str], replications: int, seed: int, e
             key, k = f"{s.name}#{k}", k + 1
         named[key] = s
     results = _run_many(named, replications, seed, executor, progress, engine)
-    heads = {key: headlines(r) for key, r in results.items()}
+    heads = {key: r.per_replication() for key, r in results.items()}
     ref = next(iter(named))
     frames = [paired_differences(heads[key], heads[ref], level).assign(scenario=key, reference=ref)
               for key in list(named)[1:]]

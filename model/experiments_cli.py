@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from model import cli, ishigami
-from model.cli import add_scenario_args, fail, integer, overrides_from
+from model.cli import add_model_args, add_scenario_args, fail, integer, overrides_from
 from model.experiments import EXECUTORS, compare, make_executor
 from model.progress import Progress
 from model.scenario import Run, ScenarioError, load_scenario
@@ -37,16 +37,11 @@ def _positive(text: str) -> int:
 
 
 def _add_run_args(p: argparse.ArgumentParser, replications_help: str) -> None:
-    p.add_argument("--people", type=integer, help="initial people (run.people)")
-    p.add_argument("--months", type=integer, help="horizon in months (run.months)")
-    p.add_argument("--seed", type=integer, help="root seed (default: the scenario's run.seed)")
-    p.add_argument("--replications", type=_positive, help=replications_help)
-    p.add_argument("--engine", choices=("vector", "agents"), default="vector", help="model engine")
+    add_model_args(p, replications_help, _positive)
     p.add_argument("--executor", choices=EXECUTORS, default="local",
                    help="local process pool (default), dask (needs --scheduler), dask-local, serial")
     p.add_argument("--workers", type=_positive, help="worker processes (default: CPU count)")
     p.add_argument("--scheduler", help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.1:8786")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _add_study_args(p: argparse.ArgumentParser) -> None:

@@ -34,16 +34,21 @@ class RunResult:
     daycentres: pd.DataFrame   # month, council, provider, attendance, occupancy, breakeven, capacity
     councils: pd.DataFrame = field(default_factory=pd.DataFrame)  # per council and month: COUNCIL_COLUMNS
 
+    def per_replication(self) -> pd.DataFrame:
+        """Figures at the horizon (``HEADLINE``) and totals over the run (``TOTALS``), one row per
+        replication (index ``replication``)."""
+        reps = self.monthly.groupby("replication")
+        last = self.monthly[self.monthly["month"] == self.monthly["month"].max()].set_index("replication")
+        out = last[list(HEADLINE)].astype(float)
+        out["provider_exits"] = sum(reps[f"exits_{t}"].sum() for t in PROVIDER_TYPES)
+        out["dc_closures"] = reps["exits_day_centre"].sum()
+        out["displaced"] = reps["displaced"].sum()
+        out["total_council_spend"] = reps["council_spend"].sum()
+        return out[[*HEADLINE, *TOTALS]].astype(float)
+
     def headline(self) -> dict[str, float]:
         """Figures at the horizon plus totals over the run (means over replications)."""
-        last = self.monthly[self.monthly["month"] == self.monthly["month"].max()]
-        out = {k: float(last[k].mean()) for k in HEADLINE}
-        reps = self.monthly.groupby("replication")
-        totals = {"provider_exits": sum(reps[f"exits_{t}"].sum() for t in PROVIDER_TYPES),
-                  "dc_closures": reps["exits_day_centre"].sum(), "displaced": reps["displaced"].sum(),
-                  "total_council_spend": reps["council_spend"].sum()}
-        out.update({k: float(totals[k].mean()) for k in TOTALS})
-        return out
+        return {k: float(v) for k, v in self.per_replication().mean().items()}
 
 
 def seeds_for(root: int, replications: int) -> list[np.random.SeedSequence]:
