@@ -96,7 +96,7 @@ def _check_workers(workers: int | None) -> None:
 
 @contextmanager
 def make_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None) -> Iterator[Pool]:
-    """An executor for one study, shut down on exit.
+    """An executor for one study, its workers started and warmed up (:func:`warm_up`); shut down on exit.
 
     ``kind``: ``local`` (spawn process pool, ``workers`` defaults to the CPU count), ``dask``
     (connect to ``scheduler``, e.g. ``tcp://10.0.0.1:8786``), ``dask-local`` (start a LocalCluster
@@ -114,8 +114,12 @@ def make_executor(kind: str = "local", workers: int | None = None, scheduler: st
             yield Pool(InlineExecutor(), kind, lambda: 1)
         elif kind == "local":
             n = workers or os.cpu_count() or 1
-            pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+            pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                                          initializer=warm_up)
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+            # The pool starts a worker per waiting task; start them all now, so the workers' start-up
+            # (spawn, import, warm_up) happens before the study's clock, not in its first chunks.
+            cf.wait([pool.submit(os.getpid) for _ in range(n)])
             yield Pool(pool, kind, lambda: n)
         else:
             import logging
@@ -135,6 +139,7 @@ def make_executor(kind: str = "local", workers: int | None = None, scheduler: st
                 except (OSError, TimeoutError) as err:
                     raise ScenarioError(f"--scheduler: cannot reach the Dask scheduler at {scheduler} ({err})"
                                         ) from None
+            client.run(warm_up)  # every worker imports the model before the study's clock starts
             yield Pool(client.get_executor(pure=False), kind, lambda: sum(client.nthreads().values()))
 
 
@@ -145,6 +150,17 @@ def workers_of(executor: cf.Executor) -> int:
 
 class StudyCancelledError(Exception):
     """The caller's ``cancel`` event was set; finished chunks were kept."""
+
+
+def make_chunks(items: Sequence[Any], workers: int, chunk_size: int | None = None) -> list[list[Any]]:
+    """Consecutive chunks of ``items``: ``chunk_size`` each if given; otherwise about 16 per worker
+    (at most 64 items each), the last ``2 x workers`` items in chunks of one, so that workers run out
+    of work within one run of each other instead of one chunk (less idle tail)."""
+    if chunk_size:
+        return [list(items[i:i + chunk_size]) for i in range(0, len(items), chunk_size)]
+    size = max(1, min(64, math.ceil(len(items) / (16 * workers))))
+    head = max(0, len(items) - 2 * workers) if size > 1 else len(items)
+    return [list(items[i:min(i + size, head)]) for i in range(0, head, size)] + [[x] for x in items[head:]]
 
 
 def map_chunks(fn: Callable[[list[Any]], list[Any]], items: Sequence[Any], executor: cf.Executor | None,
@@ -161,8 +177,7 @@ def map_chunks(fn: Callable[[list[Any]], list[Any]], items: Sequence[Any], execu
     """
     executor = executor or InlineExecutor()
     workers = workers_of(executor)
-    size = chunk_size or max(1, min(64, math.ceil(len(items) / (16 * workers))))
-    chunks = [list(items[i:i + size]) for i in range(0, len(items), size)]
+    chunks = make_chunks(items, workers, chunk_size)
     total = total if total is not None else len(items)
     in_flight = getattr(executor, "max_in_flight", None) or getattr(getattr(executor, "inner", None),
                                                                     "max_in_flight", 2 * workers)

@@ -7,6 +7,8 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
 from model.cli import main
@@ -14,6 +16,7 @@ from model.experiments import (
     InlineExecutor,
     StudyCancelledError,
     compare,
+    make_chunks,
     make_executor,
     map_chunks,
     paired_differences,
@@ -93,6 +96,18 @@ def test_map_chunks_keeps_finished_chunks_when_one_fails_and_honours_cancel():
         map_chunks(square_chunk, list(range(10)), None, kept.__setitem__, chunk_size=5,
                    progress=lambda done, total: cancel.set(), cancel=cancel)
     assert list(kept) == [0]
+
+
+@given(st.integers(0, 3000), st.integers(1, 64), st.one_of(st.none(), st.integers(1, 100)))
+def test_chunks_cover_every_item_once_in_order_and_end_in_single_runs(n: int, workers: int, size: int | None) -> None:
+    chunks = make_chunks(list(range(n)), workers, size)
+    assert [x for c in chunks for x in c] == list(range(n))
+    assert all(c for c in chunks)
+    if size:
+        assert all(len(c) == size for c in chunks[:-1])
+    else:
+        assert max(map(len, chunks), default=1) <= 64
+        assert all(len(c) == 1 for c in chunks[-2 * workers:])  # the tail: one run per chunk
 
 
 @pytest.mark.parametrize(("kind", "workers", "scheduler", "expected"), [
