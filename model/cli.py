@@ -75,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     reps = scenario.run.replications
     print(f"carecon run {scenario.name}: {scenario.run.people} people, {scenario.run.months} months, "
           f"{reps} replications, engine {args.engine}", file=sys.stderr)
-    bar = Progress(reps, "replications", enabled=not args.quiet)
+    bar = Progress(reps, "replications", enabled=not args.quiet, done_before=0)
     results = []
     start = time.perf_counter()
     try:
