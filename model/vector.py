@@ -210,15 +210,16 @@ class VectorEngine:
         for _ in range(p.matching_rounds):
             has_free = Q.capacity[prov] > Q.clients[prov]
             weights = [e * has_free for e in exp_appeal]
-            cums = [np.concatenate([[0.0], np.cumsum(w)]) for w in weights]  # cums[k][i]: weight before i
+            cums = [np.zeros(w.size + 1) for w in weights]  # cums[k][i]: weight before provider i
+            for c, w in zip(cums, weights, strict=True):
+                np.cumsum(w, out=c[1:])
             totals = [np.bincount(key, w, minlength=groups) for w in weights]
             level = [np.bincount(key, e * has_free, minlength=groups) for e in exp_level]
             n_free = np.maximum(np.bincount(key, has_free, minlength=groups), 1.0)
             cls = person_class[pending]
             gidx = seek_group0[pending, None] + np.arange(4)
             mean_w = np.where(cls[:, None] == 1, level[1][gidx], level[0][gidx]) / n_free[gidx]
-            with np.errstate(divide="ignore"):
-                util = tappeal[pending] + np.log(mean_w)
+            util = tappeal[pending] + np.log(mean_w, out=np.full_like(mean_w, -np.inf), where=mean_w > 0)
             can = np.isfinite(util).any(axis=1)
             pending, util, cls = pending[can], util[can], cls[can]
             if pending.size == 0:
