@@ -3,6 +3,7 @@ patterns the default scenario must show (issue 2, "What it must show")."""
 
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
@@ -349,3 +350,30 @@ class TestDefaultScenarioPatterns:
         assert (rollout > 0).sum() >= len(SEEDS) - 1
         assert targeted.mean() < rollout.mean(), f"{gap}: targeted {targeted} vs rollout {rollout}"
         assert (targeted < rollout).sum() >= len(SEEDS) - 1
+
+
+def python_calls_per_month(people: int, engine: str, months: int, warmup: int) -> float:
+    """Python-level function calls (Python and C, numpy's included) per simulated month."""
+    model = CareEconomy(load_scenario("sds_rollout", {"run.people": people}), seed=3, engine=engine)
+    model.run(warmup)
+    count = 0
+
+    def profile(frame: object, event: str, arg: object) -> None:
+        nonlocal count
+        count += event in ("call", "c_call")
+
+    sys.setprofile(profile)
+    try:
+        model.run(months)
+    finally:
+        sys.setprofile(None)
+    return count / months
+
+
+def test_default_engine_has_no_python_loop_over_people():
+    """The vectorised engine's calls per month do not grow with the population (a loop over people
+    would add at least one call per person); the per-agent engine's do, which shows the check bites."""
+    small, large = (python_calls_per_month(n, "vector", months=6, warmup=12) for n in (300, 30_000))
+    assert large < 1.25 * small  # 100x the people: measured +6 %, from a few more provider entries and exits
+    small, large = (python_calls_per_month(n, "agents", months=1, warmup=1) for n in (100, 1_000))
+    assert large > 5 * small
