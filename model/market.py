@@ -70,6 +70,12 @@ def in_mode(option: np.ndarray, slot: int, mode: int) -> np.ndarray:
     return hit
 
 
+def paid_directly(option: np.ndarray | int, direct_share: float) -> np.ndarray:
+    """Share of the budget paid into the person's direct-payment account: the shares of the slots
+    managed as direct payments (Option 1: all of it; Option 4: its direct slot; otherwise none)."""
+    return sum(slot_share(option, s, direct_share) * in_mode(option, s, MODE_DIRECT) for s in (0, 1))
+
+
 def type_appeal(dc_affinity: np.ndarray | bool, over65: np.ndarray | bool, mode: np.ndarray | int,
                 p: Providers) -> np.ndarray:
     """Appeal of each provider type to a seeker, shape (..., 4); -inf where the mode may not buy it.

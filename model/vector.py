@@ -48,10 +48,8 @@ class VectorEngine:
     def __init__(self, model: CareEconomy) -> None:
         self.m = model
         s = model.config
-        self.drift = np.asarray(s.demography.need_drift, dtype=np.float32)
-        self.departure = np.asarray(s.demography.departure_rate)
-        self.depart_max = float(demography.departure_probability(np.argmax(self.departure), 100.0, s.demography))
-        self.shares = market.slot_shares(np.arange(5), s.choice.option4_direct_share)
+        self.depart_max = float(demography.departure_probability(np.argmax(s.demography.departure_rate), 100.0,
+                                                                 s.demography))
         self.admin = np.array([[0.0, *c.finance.admin_cost] for c in s.councils])       # (council, option)
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
         self.last_share = np.full(model.n_councils, -1.0)
@@ -113,7 +111,7 @@ class VectorEngine:
         P, L, b = self.m.people, self.m.ledger, self.m.config.budgets
         dp = rows[P.dp_balance[rows] > 0]
         opt = P.option[dp]
-        direct = P.budget[dp] * np.where(opt == 1, 1.0, self.shares[opt, 1])
+        direct = P.budget[dp] * market.paid_directly(opt, self.m.config.choice.option4_direct_share)
         claw = budgets.clawback(P.dp_balance[dp], direct, b)
         P.dp_balance[dp] -= claw
         L.clawback += self.per_council(dp, claw)
@@ -277,13 +275,15 @@ class VectorEngine:
         L.block_paid += block_by_c
         L.services_by_option[:, 2] += block_by_c
         # Per-provider attributes, gathered in one take per slot: price, hour cap a week, respite
-        # and wellbeing per hour (the type's value per hour of a full place), holds block places.
+        # and wellbeing per hour (the type's value per hour of a full place), holds block places,
+        # quality (read again by outcomes).
         # The last row stands for "no provider" (link -1): all zero, so no hours are bought.
         t = Q.ptype[: Q.n]
         per_hour = 1.0 / (m.type_maxh[t] * budgets.WEEKS_PER_MONTH)
         self.attrs = np.zeros((Q.n + 1, 8), dtype=np.float32)  # 32-byte rows: numpy's fast take path
-        self.attrs[:-1, :5] = np.column_stack([Q.price[: Q.n], m.type_maxh[t], m.type_respite[t] * per_hour,
-                                           m.type_bonus[t] * per_hour, Q.block_places[: Q.n] > 0])
+        self.attrs[:-1, :6] = np.column_stack([Q.price[: Q.n], m.type_maxh[t], m.type_respite[t] * per_hour,
+                                               m.type_bonus[t] * per_hour, Q.block_places[: Q.n] > 0,
+                                               Q.quality[: Q.n]])
         opt = P.option[:n]
         four = np.flatnonzero(opt == 4)
         self.slot_prov = (self.buy(None, opt, 0), self.buy(four, opt[four], 1))
@@ -293,10 +293,10 @@ class VectorEngine:
         P.met_need[:n] = outcomes.met_need(P.delivered[:n], P.required[:n])
         L.provider_received += np.bincount(Q.view("council"), self.income[1:], minlength=C)
 
-    def buy(self, rows: np.ndarray | None, opt: np.ndarray, slot: int) -> np.ndarray:
+    def buy(self, rows: np.ndarray | None, opt: np.ndarray, slot: int) -> tuple[np.ndarray, np.ndarray]:
         """One budget slot for ``rows`` (``None``: every row; otherwise each row once, after slot 0):
         credit direct payments, buy hours at the provider's price within the slot's budget, pay,
-        and record what was delivered. Returns each row's provider (-1 for none)."""
+        and record what was delivered. Returns each row's provider (-1 for none) and its quality."""
         m, P, Q, L = self.m, self.m.people, self.m.providers, self.m.ledger
         C = m.n_councils
         sel = slice(0, P.n) if rows is None else rows
@@ -316,8 +316,7 @@ class VectorEngine:
         # Services by (council, option): direct payments credited, plus what the council paid providers.
         paid = cost.copy()
         paid[d] = credit
-        key = opt if C == 1 else council.astype(np.int64) * 5 + opt
-        by = np.bincount(key, paid, minlength=C * 5).reshape(C, 5)[:, 1:]
+        by = np.bincount(council.astype(np.int64) * 5 + opt, paid, minlength=C * 5).reshape(C, 5)[:, 1:]
         L.services_by_option += by
         dp_c = np.bincount(council[d], credit, minlength=C)
         L.dp_paid += dp_c
@@ -332,7 +331,7 @@ class VectorEngine:
             P.delivered[rows] += hours
             P.respite[rows] += respite * hours
             self.bonus[rows] += bonus * hours
-        return prov
+        return prov, a[:, 5]
 
     def block_covered(self, prov: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Of the positions ``idx`` (council-arranged clients of day centres holding block places,
@@ -376,13 +375,12 @@ class VectorEngine:
         met = P.met_need[:n]
         P.wellbeing[:n] = outcomes.wellbeing(met, P.control[:n], P.burden[:n], self.bonus, s.outcomes)
         # Quality of the main provider (slot 0; for Option 4 the direct-payment slot if slot 0 has none).
-        # Provider link -1 ("none") picks the appended last entry: quality 0, and ratings bin 0 is dropped.
-        quality_of = np.append(Q.quality[: Q.n], 0.0).astype(np.float32)
-        main, direct = self.slot_prov
-        quality = quality_of.take(main)
+        # Qualities come from purchasing's gather (0 for no provider); ratings bin 0 (no provider) is dropped.
+        (main, main_quality), (direct, direct_quality) = self.slot_prov
+        quality = main_quality.copy()
         four = self.option4
         only_direct = main[four] < 0
-        quality[four[only_direct]] = quality_of.take(direct[only_direct])
+        quality[four[only_direct]] = direct_quality[only_direct]
         sat = outcomes.satisfaction(quality, met, rng.standard_normal(n, dtype=np.float32), s.outcomes)
         P.satisfaction[:n] = sat
         # Ratings: moving average of clients' satisfaction (before anyone leaves), over both slots.

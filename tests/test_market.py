@@ -73,3 +73,7 @@ def test_hours_bought_never_cost_more_than_the_slot_budget():
     assert (hours * price <= budget * share * (1 + 1e-12)).all()
     assert (hours <= required * share + 1e-9).all()
     assert (hours <= cap * WEEKS_PER_MONTH + 1e-9).all()
+
+
+def test_paid_directly_is_option1_whole_budget_and_option4_its_direct_slot():
+    np.testing.assert_allclose(market.paid_directly(np.arange(5), 0.3), [0.0, 1.0, 0.0, 0.0, 0.3], rtol=1e-6)
