@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.arith import at_least
 from model.scenario import Budgets
 
 WEEKS_PER_MONTH = 52.0 / 12.0
@@ -25,7 +26,7 @@ def formal_points(need: np.ndarray | float, carer_hours: np.ndarray | float, hou
 
 def required_hours(need: np.ndarray | float, carer_hours: np.ndarray | float, hours_per_point: float) -> np.ndarray:
     """Formal care hours a month the person needs: their need in hours less the carer's hours."""
-    return np.maximum(0.0, np.asarray(need) * hours_per_point - carer_hours) * WEEKS_PER_MONTH
+    return at_least(need * hours_per_point - carer_hours, 0.0) * WEEKS_PER_MONTH
 
 
 def assess(need: np.ndarray | float, carer_hours: np.ndarray | float, threshold: float, rate: float,

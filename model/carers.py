@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.arith import clip
 from model.scenario import Carers
 
 
 def next_strain(strain: np.ndarray | float, carer_hours: np.ndarray | float, unmet: np.ndarray | float,
                 respite: np.ndarray | float, c: Carers) -> np.ndarray:
     """Strain next month, in [0, 1]."""
-    s = (np.asarray(strain) * (1.0 - c.recovery) + c.strain_per_hour * np.asarray(carer_hours)
-         + c.strain_unmet * np.asarray(unmet) - np.asarray(respite))
-    return np.clip(s, 0.0, 1.0)
+    s = strain * (1.0 - c.recovery) + c.strain_per_hour * carer_hours + c.strain_unmet * unmet - respite
+    return clip(s, 0.0, 1.0)
 
 
 def breaks_down(strain: np.ndarray | float, caring: np.ndarray | bool, u: np.ndarray | float, c: Carers) -> np.ndarray:
     """A caring carer above the strain threshold breaks down with ``breakdown_probability``."""
-    return np.asarray(caring) & (np.asarray(strain) > c.breakdown_threshold) & (np.asarray(u) < c.breakdown_probability)
+    return caring & (strain > c.breakdown_threshold) & (u < c.breakdown_probability)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.arith import clip
 from model.scenario import Demography
 
 OLDER = 0
@@ -71,8 +72,7 @@ def departure_probability(group: np.ndarray | int, need: np.ndarray | float, d: 
 
 def drift_need(need: np.ndarray | float, group: np.ndarray | int, z: np.ndarray | float, d: Demography) -> np.ndarray:
     """Need drifts by client group (older people grow frailer) with monthly noise; kept in [0, 100]."""
-    drift = np.asarray(d.need_drift, dtype=np.float32).take(group)  # float32, as need is stored
-    return np.clip(need + drift + d.need_noise * z, 0.0, 100.0)
+    return clip(need + np.asarray(d.need_drift)[group] + d.need_noise * z, 0.0, 100.0)
 
 
 def age(age_band: np.ndarray | int, u: np.ndarray | float, d: Demography) -> np.ndarray:

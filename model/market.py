@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.arith import at_least, at_most
 from model.budgets import WEEKS_PER_MONTH
 from model.scenario import Providers
 from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE
@@ -48,13 +49,11 @@ SLOT_MODES = np.array([
 
 
 def slot_share(option: np.ndarray | int, slot: int, direct_share: float) -> np.ndarray:
-    """Share of the budget in one slot: Option 4 splits it, other options hold it all in slot 0.
-    (Written as arithmetic on the option tests: faster than ``np.where`` on shuffled rows.)"""
-    opt = np.asarray(option)
-    four = (opt == 4).astype(np.float32)
+    """Share of the budget in one slot: Option 4 splits it, other options hold it all in slot 0."""
+    four = (option == 4) * np.float32(direct_share)
     if slot == 1:
-        return four * np.float32(direct_share)
-    return (opt > 0).astype(np.float32) - four * np.float32(direct_share)
+        return four
+    return (option > 0) - four
 
 
 def slot_shares(option: np.ndarray | int, direct_share: float) -> np.ndarray:
@@ -62,12 +61,9 @@ def slot_shares(option: np.ndarray | int, direct_share: float) -> np.ndarray:
     return np.stack([slot_share(option, 0, direct_share), slot_share(option, 1, direct_share)], axis=-1)
 
 
-def in_mode(option: np.ndarray, slot: int, mode: int) -> np.ndarray:
+def in_mode(option: np.ndarray | int, slot: int, mode: int) -> np.ndarray:
     """Whether each person's budget slot ``slot`` is managed in ``mode`` (from :data:`SLOT_MODES`)."""
-    hit = np.zeros(np.shape(option), dtype=bool)
-    for o in np.flatnonzero(SLOT_MODES[:, slot] == mode).tolist():
-        hit |= option == o
-    return hit
+    return SLOT_MODES[option, slot] == mode
 
 
 def paid_directly(option: np.ndarray | int, direct_share: float) -> np.ndarray:
@@ -104,6 +100,5 @@ def hours_bought(required: np.ndarray | float, budget: np.ndarray | float, share
                  price: np.ndarray | float, max_hours_week: np.ndarray | float) -> np.ndarray:
     """Hours a slot buys in a month: its share of the need, limited by its share of the budget at
     the provider's price and by the most a client can get from that type."""
-    affordable = np.asarray(budget) * share / np.clip(price, 1e-9, np.inf)
-    cap = np.asarray(max_hours_week) * WEEKS_PER_MONTH
-    return np.minimum(np.minimum(np.asarray(required) * share, affordable), cap)
+    affordable = budget * share / at_least(price, 1e-9)
+    return at_most(at_most(required * share, affordable), max_hours_week * WEEKS_PER_MONTH)

@@ -11,28 +11,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.arith import at_least, clip
 from model.scenario import Outcomes
 
 
 def met_need(delivered: np.ndarray | float, required: np.ndarray | float) -> np.ndarray:
     """Share of required formal hours delivered (1 when nothing is required)."""
-    req = np.asarray(required)
     # With nothing required the ratio's numerator gets +1 over a tiny denominator, so the result is 1.
-    return np.clip((np.asarray(delivered) + (req <= 0)) / np.clip(req, 1e-6, np.inf), 0.0, 1.0)
+    return clip((delivered + (required <= 0)) / at_least(required, 1e-6), 0.0, 1.0)
 
 
 def wellbeing(met: np.ndarray | float, control: np.ndarray | float, burden: np.ndarray | float,
               bonus: np.ndarray | float, o: Outcomes) -> np.ndarray:
     """Wellbeing in [0, 1]."""
-    w = o.w_base + o.w_met_need * np.asarray(met) + o.w_control * np.asarray(control) - o.w_burden * np.asarray(burden)
-    return np.clip(w + bonus, 0.0, 1.0)
+    w = o.w_base + o.w_met_need * met + o.w_control * control - o.w_burden * burden
+    return clip(w + bonus, 0.0, 1.0)
 
 
 def satisfaction(quality: np.ndarray | float, met: np.ndarray | float, z: np.ndarray | float,
                  o: Outcomes) -> np.ndarray:
     """Satisfaction in [0, 1]: quality and met need, with noise."""
     q = o.satisfaction_quality_weight
-    return np.clip(q * np.asarray(quality) + (1 - q) * np.asarray(met) + o.satisfaction_noise * np.asarray(z), 0.0, 1.0)
+    return clip(q * quality + (1 - q) * met + o.satisfaction_noise * z, 0.0, 1.0)
 
 
 def next_rating(rating: np.ndarray | float, mean_satisfaction: np.ndarray | float, has_clients: np.ndarray | bool,

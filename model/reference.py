@@ -217,7 +217,11 @@ class ReferenceEngine(VectorEngine):
         for prov in m.agents_by_type.get(Provider, []):
             L.provider_received[prov.council] += prov.income
 
-    # ------------------------------------------------------------------ 7. carers
+    # ------------------------------------------------------------------ 7-8. carers, then outcomes and voice
+    def carers_and_outcomes(self) -> None:
+        self.carers()
+        self.outcomes()
+
     def carers(self) -> None:
         L, c = self.m.ledger, self.m.config.carers
         for carer in list(self.m.agents_by_type.get(Carer, [])):

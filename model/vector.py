@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model import budgets, carers, choice, demography, market, outcomes, providers, rollout, support
-from model.state import MODE_COUNCIL, MODE_DIRECT, NO_PROVIDER
+from model import budgets, choice, demography, kernels, market, outcomes, providers, rollout, support
+from model.state import MODE_COUNCIL, NO_PROVIDER
 
 if TYPE_CHECKING:
     from model.economy import CareEconomy
@@ -54,7 +54,7 @@ class VectorEngine:
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
         self.last_share = np.full(model.n_councils, -1.0)
         self.stock = np.bincount(model.people.view("council"), minlength=model.n_councils).astype(np.int64)
-        self.bonus = np.zeros(0)
+        self.d, self.o, self.c = kernels.struct(s.demography), kernels.struct(s.outcomes), kernels.struct(s.carers)
 
     def per_council(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(self.m.people.council[rows], weights, minlength=self.m.n_councils)
@@ -68,7 +68,7 @@ class VectorEngine:
         cand = cand[alive[cand]]
         p = demography.departure_probability(P.group[cand], P.need[cand], d)
         m.depart(cand[rng.random(cand.size) * self.depart_max < p])
-        P.need[:n] = demography.drift_need(P.need[:n], P.group[:n], rng.standard_normal(n, dtype=np.float32), d)
+        kernels.drift(P.need[:n], P.group[:n], alive, self.d, rng)
         older = thin(rng, n, d.ageing_rate)
         P.age_band[older] = demography.age(P.age_band[older], 0.0, d)
         m.set_cell(older)
@@ -84,17 +84,12 @@ class VectorEngine:
         """Offer the choice to more people, then review everyone due; returns rows reviewed."""
         m, P, L = self.m, self.m.people, self.m.ledger
         n = P.n
-        alive = P.alive[:n]
         share = np.array([rollout.offered_share(m.month, c.rollout) for c in m.config.councils], dtype=np.float32)
-        if np.any(share != self.last_share):
-            newly = alive & ~P.offered[:n] & (P.offer_rank[:n] < share[P.council[:n]])
-            P.offered[:n] |= newly
-            P.review_in[:n][newly] = 0
-            self.last_share = share
+        offer = bool(np.any(share != self.last_share))
+        self.last_share = share
         m.set_block_places()
-        P.review_in[:n] -= alive
-        due = np.flatnonzero(alive & (P.review_in[:n] <= 0))
-        P.review_in[due] = m.interval[P.council[due]]
+        due = kernels.reviews(P.alive[:n], P.offered[:n], P.offer_rank[:n], P.council[:n], P.review_in[:n], share,
+                              offer, m.interval)
         count = self.per_council(due)
         L.assessments += count
         L.assessment += count * self.assessment_cost
@@ -165,16 +160,6 @@ class VectorEngine:
         P.option[rows] = options
 
     # ------------------------------------------------------------------ 6. matching
-    def seekers(self) -> tuple[np.ndarray, np.ndarray]:
-        """(row, slot) pairs with a budget slot, need, and no provider."""
-        P = self.m.people
-        n = P.n
-        opt = P.option[:n]
-        ok = (opt > 0) & (P.budget[:n] > 0) & (P.required[:n] > 0)
-        r0 = np.flatnonzero(ok & (P.provider[:n, 0] == NO_PROVIDER))
-        r1 = np.flatnonzero(ok & (opt == 4) & (P.provider[:n, 1] == NO_PROVIDER))
-        return np.concatenate([r0, r1]), np.concatenate([np.zeros(r0.size, np.int64), np.ones(r1.size, np.int64)])
-
     def initial_matching(self) -> None:
         self.matching()
         self.m.ledger.entries[:] = 0
@@ -182,7 +167,8 @@ class VectorEngine:
     def matching(self) -> None:
         """The rationing rule of :mod:`model.market`, applied to all seekers at once."""
         m, P, Q, p, rng = self.m, self.m.people, self.m.providers, self.m.config.providers, self.m.rng
-        rows, slots = self.seekers()
+        n = P.n
+        rows, slots = kernels.seekers(P.option[:n], P.budget[:n], P.required[:n], P.provider[:n])
         prov = np.flatnonzero(Q.view("active"))
         key = Q.council[prov].astype(np.int64) * 4 + Q.ptype[prov]
         order = np.argsort(key, kind="stable")
@@ -261,137 +247,64 @@ class VectorEngine:
     # ------------------------------------------------------------------ 6. purchasing
     def purchasing(self) -> None:
         """Each budget slot buys hours from its provider; the council and DP accounts pay (ODD 7.6).
-        Slot 0 is every package, bought over whole columns (no package: no hours); slot 1 exists
-        only for Option 4 (its direct-payment part)."""
-        m, P, Q, L = self.m, self.m.people, self.m.providers, self.m.ledger
+        Block contracts are paid here in full; the per-person purchases run in one compiled sweep
+        (:func:`model.kernels.purchase`)."""
+        m, P, Q, L, s = self.m, self.m.people, self.m.providers, self.m.ledger, self.m.config
         n, C = P.n, m.n_councils
         # Block contracts are paid in full whatever the attendance.
         dc = np.flatnonzero(Q.view("active") & (Q.view("block_places") > 0))
         block_pay = Q.block_places[dc] * Q.price[dc] * m.type_maxh[0] * budgets.WEEKS_PER_MONTH
-        # Income and hours by provider + 1 (bin 0: no provider).
-        self.income = np.bincount(dc + 1, block_pay, minlength=Q.n + 1).astype(np.float64)  # float even if empty
-        self.hours_p = np.zeros(Q.n + 1)
+        income = np.zeros(Q.n + 1)  # by provider; the last entry stands for "no provider"
+        income[:-1] = np.bincount(dc, block_pay, minlength=Q.n)
+        hours = np.zeros(Q.n + 1)
         block_by_c = np.bincount(Q.council[dc], block_pay, minlength=C)
         L.block_paid += block_by_c
         L.services_by_option[:, 2] += block_by_c
-        # Per-provider attributes, gathered in one take per slot: price, hour cap a week, respite
-        # and wellbeing per hour (the type's value per hour of a full place), holds block places,
-        # quality (read again by outcomes).
-        # The last row stands for "no provider" (link -1): all zero, so no hours are bought.
+        # Per-provider attributes: price, hour cap a week, respite and wellbeing per hour (the
+        # type's value per hour of a full place), holds block places, quality (read again by
+        # outcomes). The last row stands for "no provider" (link -1): all zero, so no hours are bought.
         t = Q.ptype[: Q.n]
         per_hour = 1.0 / (m.type_maxh[t] * budgets.WEEKS_PER_MONTH)
-        self.attrs = np.zeros((Q.n + 1, 8), dtype=np.float32)  # 32-byte rows: numpy's fast take path
-        self.attrs[:-1, :6] = np.column_stack([Q.price[: Q.n], m.type_maxh[t], m.type_respite[t] * per_hour,
-                                               m.type_bonus[t] * per_hour, Q.block_places[: Q.n] > 0,
-                                               Q.quality[: Q.n]])
-        opt = P.option[:n]
-        four = np.flatnonzero(opt == 4)
-        self.slot_prov = (self.buy(None, opt, 0), self.buy(four, opt[four], 1))
-        self.option4 = four
-        Q.income[: Q.n] = self.income[1:]
-        Q.hours[: Q.n] = self.hours_p[1:]
-        P.met_need[:n] = outcomes.met_need(P.delivered[:n], P.required[:n])
-        L.provider_received += np.bincount(Q.view("council"), self.income[1:], minlength=C)
+        self.attrs = np.zeros((Q.n + 1, 6), dtype=np.float32)
+        self.attrs[:-1] = np.column_stack([Q.price[: Q.n], m.type_maxh[t], m.type_respite[t] * per_hour,
+                                           m.type_bonus[t] * per_hour, Q.block_places[: Q.n] > 0, Q.quality[: Q.n]])
+        services = np.zeros((C, 5))  # by council and option (0: none)
+        dp_paid, dp_spent = np.zeros(C), np.zeros(C)
+        self.counts = np.zeros((C, 5), dtype=np.int64)  # people by council and option (fixed for the rest of the month)
+        self.bonus = np.zeros(n, dtype=np.float32)
+        kernels.purchase(P.option[:n], P.council[:n], P.budget[:n], P.required[:n], P.provider[:n], self.attrs,
+                         Q.block_places[: Q.n], s.choice.option4_direct_share, P.dp_balance[:n], P.delivered[:n],
+                         P.respite[:n], self.bonus, P.met_need[:n], income, hours, services, dp_paid, dp_spent,
+                         self.counts)
+        L.services_by_option += services[:, 1:]
+        L.dp_paid += dp_paid
+        L.dp_spent += dp_spent
+        L.direct_paid += services[:, 1:].sum(axis=1) - dp_paid
+        Q.income[: Q.n] = income[:-1]
+        Q.hours[: Q.n] = hours[:-1]
+        L.provider_received += np.bincount(Q.view("council"), income[:-1], minlength=C)
 
-    def buy(self, rows: np.ndarray | None, opt: np.ndarray, slot: int) -> tuple[np.ndarray, np.ndarray]:
-        """One budget slot for ``rows`` (``None``: every row; otherwise each row once, after slot 0):
-        credit direct payments, buy hours at the provider's price within the slot's budget, pay,
-        and record what was delivered. Returns each row's provider (-1 for none) and its quality."""
-        m, P, Q, L = self.m, self.m.people, self.m.providers, self.m.ledger
-        C = m.n_councils
-        sel = slice(0, P.n) if rows is None else rows
-        council, budget = P.council[sel], P.budget[sel]
-        share = market.slot_share(opt, slot, m.config.choice.option4_direct_share)
-        prov = P.provider[sel, slot]
-        a = self.attrs.take(prov, axis=0)
-        price, respite, bonus = a[:, 0], a[:, 2], a[:, 3]
-        hours = market.hours_bought(P.required[sel], budget, share, price, a[:, 1])
-        cost = (hours * price).astype(np.float64)
-        cost[self.block_covered(prov, np.flatnonzero((a[:, 4] > 0) & market.in_mode(opt, slot, MODE_COUNCIL)))] = 0.0
-        d = np.flatnonzero(market.in_mode(opt, slot, MODE_DIRECT))
-        credit = budget[d].astype(np.float64) * share[d]  # paid into DP accounts whether or not it is spent
-        spent = np.minimum(cost[d], credit)  # never more than this month's payment (float32 rounding)
-        cost[d] = spent
-        P.dp_balance[d if rows is None else rows[d]] += credit - spent
-        # Services by (council, option): direct payments credited, plus what the council paid providers.
-        paid = cost.copy()
-        paid[d] = credit
-        by = np.bincount(council.astype(np.int64) * 5 + opt, paid, minlength=C * 5).reshape(C, 5)[:, 1:]
-        L.services_by_option += by
-        dp_c = np.bincount(council[d], credit, minlength=C)
-        L.dp_paid += dp_c
-        L.dp_spent += np.bincount(council[d], spent, minlength=C)
-        L.direct_paid += by.sum(axis=1) - dp_c
-        bins = prov + 1
-        self.income += np.bincount(bins, cost, minlength=Q.n + 1)
-        self.hours_p += np.bincount(bins, hours, minlength=Q.n + 1)
-        if rows is None:
-            P.delivered[sel], P.respite[sel], self.bonus = hours, respite * hours, bonus * hours
-        else:
-            P.delivered[rows] += hours
-            P.respite[rows] += respite * hours
-            self.bonus[rows] += bonus * hours
-        return prov, a[:, 5]
-
-    def block_covered(self, prov: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """Of the positions ``idx`` (council-arranged clients of day centres holding block places,
-        ascending), those whose place is a block place: each centre's first ``block_places``
-        clients in row order. The rest are bought spot."""
-        Q = self.m.providers
-        if idx.size == 0:
-            return idx
-        ps = prov[idx]
-        order = np.argsort(ps.astype(np.uint16) if Q.n < 2**16 else ps, kind="stable")  # radix sort
-        ps = ps[order]
-        starts = np.flatnonzero(np.diff(ps, prepend=-1))
-        rank = np.arange(ps.size) - np.repeat(starts, np.diff(starts, append=ps.size))
-        return idx[order[rank < Q.block_places[ps]]]
-
-    # ------------------------------------------------------------------ 7. carers
-    def carers(self) -> None:
-        m, P, L, c, rng = self.m, self.m.people, self.m.ledger, self.m.config.carers, self.m.rng
-        n = P.n
-        caring = P.alive[:n] & (P.carer_hours[:n] > 0)
-        unmet = 1.0 - P.met_need[:n]
-        P.strain[:n] = carers.next_strain(P.strain[:n], P.carer_hours[:n], unmet, P.respite[:n], c) * caring
-        at_risk = np.flatnonzero(caring & (P.strain[:n] > c.breakdown_threshold))
-        broke = at_risk[carers.breaks_down(P.strain[at_risk], True, rng.random(at_risk.size), c)]
-        crisis = broke[rng.random(broke.size) < c.crisis_probability]
-        P.carer_hours[broke] = 0.0
-        P.strain[broke] = 0.0
-        P.need[broke] = np.minimum(100.0, P.need[broke] + c.breakdown_need_jump)
-        P.review_in[broke] = 0
-        m.refresh_required(broke)
-        P.met_need[broke] = outcomes.met_need(P.delivered[broke], P.required[broke])
-        L.breakdowns += self.per_council(broke)
-        L.admissions += self.per_council(crisis)
-        L.crisis += self.per_council(crisis) * c.crisis_cost
-
-    # ------------------------------------------------------------------ 8. outcomes and voice
-    def outcomes(self) -> None:
-        m, P, Q, s, rng = self.m, self.m.people, self.m.providers, self.m.config, self.m.rng
-        n = P.n
-        has_opt = P.option[:n] > 0
-        met = P.met_need[:n]
-        P.wellbeing[:n] = outcomes.wellbeing(met, P.control[:n], P.burden[:n], self.bonus, s.outcomes)
-        # Quality of the main provider (slot 0; for Option 4 the direct-payment slot if slot 0 has none).
-        # Qualities come from purchasing's gather (0 for no provider); ratings bin 0 (no provider) is dropped.
-        (main, main_quality), (direct, direct_quality) = self.slot_prov
-        quality = main_quality.copy()
-        four = self.option4
-        only_direct = main[four] < 0
-        quality[four[only_direct]] = direct_quality[only_direct]
-        sat = outcomes.satisfaction(quality, met, rng.standard_normal(n, dtype=np.float32), s.outcomes)
-        P.satisfaction[:n] = sat
+    # ------------------------------------------------------------------ 7-8. carers, outcomes and voice
+    def carers_and_outcomes(self) -> None:
+        """Carers' strain and breakdowns, then wellbeing, satisfaction and switching, in one
+        compiled sweep (:func:`model.kernels.carers_and_outcomes`); ratings and switches here."""
+        m, P, Q, L, s = self.m, self.m.people, self.m.providers, self.m.ledger, self.m.config
+        n, C = P.n, m.n_councils
+        breakdowns, crises = np.zeros(C), np.zeros(C)
+        count, total = np.zeros(Q.n + 1), np.zeros(Q.n + 1)  # clients and their satisfaction by provider
+        switch = kernels.carers_and_outcomes(
+            P.alive[:n], P.option[:n], P.council[:n], P.need[:n], P.carer_hours[:n], P.strain[:n], P.respite[:n],
+            P.review_in[:n], P.required[:n], P.delivered[:n], P.met_need[:n], P.control[:n], P.burden[:n], self.bonus,
+            P.wellbeing[:n], P.satisfaction[:n], P.low_sat[:n], P.provider[:n], self.attrs, s.budgets.hours_per_point,
+            self.c, self.o, s.choice.switch_satisfaction, s.choice.switch_after_months, m.rng, breakdowns, crises,
+            count, total)
+        L.breakdowns += breakdowns
+        L.admissions += crises
+        L.crisis += crises * s.carers.crisis_cost
         # Ratings: moving average of clients' satisfaction (before anyone leaves), over both slots.
-        count = np.bincount(main + 1, minlength=Q.n + 1) + np.bincount(direct + 1, minlength=Q.n + 1)
-        total = np.bincount(main + 1, sat, minlength=Q.n + 1) + np.bincount(direct + 1, sat[four], minlength=Q.n + 1)
-        count, mean = count[1:], total[1:] / np.maximum(count[1:], 1)
+        count, mean = count[:-1], total[:-1] / np.maximum(count[:-1], 1)
         Q.rating[: Q.n] = outcomes.next_rating(Q.view("rating"), mean, count > 0, s.providers.rating_memory)
         # Voice: persistent dissatisfaction means switching provider (and, if offered, a review).
-        low = has_opt & (sat < s.choice.switch_satisfaction)
-        P.low_sat[:n] = (P.low_sat[:n] + 1) * low
-        switch = np.flatnonzero(P.low_sat[:n] >= s.choice.switch_after_months)
         m.release(switch, np.array([True, True]))
         P.review_in[switch[P.offered[switch]]] = 0
         P.low_sat[switch] = 0
@@ -426,9 +339,8 @@ class VectorEngine:
 
     # ------------------------------------------------------------------ 10. council finance
     def finance(self) -> None:
-        m, P, L = self.m, self.m.people, self.m.ledger
-        C = m.n_councils
-        counts = np.bincount(P.council[: P.n].astype(np.int64) * 5 + P.option[: P.n], minlength=C * 5).reshape(C, 5)
+        m, L = self.m, self.m.ledger
+        counts = self.counts  # people by council and option, counted during purchasing
         L.admin += (counts * self.admin).sum(axis=1)
         with_package = counts[:, 1:].sum(axis=1)
         for council in m.councils:
@@ -443,7 +355,6 @@ class VectorEngine:
         m.refresh_required()
         self.matching()
         self.purchasing()
-        self.carers()
-        self.outcomes()
+        self.carers_and_outcomes()
         self.providers()
         self.finance()

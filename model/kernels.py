@@ -1,0 +1,253 @@
+"""Compiled sweeps of the default engine: one pass over the people table per stage.
+
+Each sweep applies one stage's per-person rules to every row of the structure of arrays in a
+single compiled loop (numba), instead of one numpy pass per operation. The rules themselves are
+not restated here: each sweep calls the functions of the rule modules (:mod:`model.demography`,
+:mod:`model.budgets`, :mod:`model.market`, :mod:`model.outcomes`, :mod:`model.carers`), the same
+functions the per-agent reference engine calls person by person. They are written in plain
+arithmetic and ``np.minimum``/``np.maximum`` so that one definition runs on numpy arrays, on Python
+numbers and inside these sweeps (:data:`RULES` registers them with numba).
+
+Random numbers are drawn inside the sweeps from the model's own generator (``model.rng``, passed
+in), so a run stays reproducible from its seed. Parameters reach the sweeps as named tuples of the
+scenario's sections (:func:`struct`).
+
+Compiled code is cached on disk (``model/__pycache__``). numba checks a cached sweep against this
+file only, so the cache is also dropped whenever a rule module changes (:func:`drop_stale_cache`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections import namedtuple
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+from numba.extending import overload, register_jitable
+
+from model import arith, budgets, carers, demography, market, outcomes, scenario
+from model.state import MODE_COUNCIL, MODE_DIRECT
+
+#: Rule functions the sweeps call; each runs unchanged on arrays, Python numbers and in compiled code.
+RULES = (demography.drift_need, budgets.required_hours, market.slot_share, market.in_mode, market.hours_bought,
+         outcomes.met_need, outcomes.wellbeing, outcomes.satisfaction, carers.next_strain, carers.breaks_down)
+for _rule in RULES:
+    register_jitable(_rule)
+
+
+@overload(arith.clip, inline="always")
+def _clip(x, lo, hi):
+    return lambda x, lo, hi: min(max(x, lo), hi)
+
+
+@overload(arith.at_least, inline="always")
+def _at_least(x, lo):
+    return lambda x, lo: max(x, lo)
+
+
+@overload(arith.at_most, inline="always")
+def _at_most(x, hi):
+    return lambda x, hi: min(x, hi)
+
+_SECTIONS = (scenario.Demography, scenario.Outcomes, scenario.Carers)
+
+
+def _struct_type(section: type) -> type:
+    fields = [k for k, f in section.model_fields.items() if f.annotation in (float, int, list[float])]
+    cls = namedtuple(section.__name__, fields)
+    cls.__module__ = __name__
+    setattr(sys.modules[__name__], section.__name__, cls)  # importable, so the compiled cache can name it
+    return cls
+
+
+_STRUCTS = {section: _struct_type(section) for section in _SECTIONS}
+
+
+def struct(values: Any) -> tuple:
+    """A scenario section (``Demography``, ``Outcomes`` or ``Carers``) as a named tuple the sweeps
+    can read: numbers as they are, lists as float64 arrays."""
+    cls = _STRUCTS[type(values)]
+    return cls(*(np.asarray(v, dtype=np.float64) if isinstance(v, list) else v
+                 for v in (getattr(values, k) for k in cls._fields)))
+
+
+def drop_stale_cache() -> None:
+    """Delete cached compiled sweeps made from other versions of the rule modules."""
+    sources = [Path(m.__file__).read_bytes() for m in (arith, budgets, carers, demography, market, outcomes, scenario)]
+    digest = hashlib.sha256(b"".join([Path(__file__).read_bytes(), *sources])).hexdigest()
+    cache = Path(__file__).parent / "__pycache__"
+    stamp = cache / "kernels.rules-digest"
+    try:
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+        for f in cache.glob("kernels.*.nb[ic]"):
+            f.unlink(missing_ok=True)
+        cache.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:  # a read-only install: numba then compiles in memory
+        pass
+
+
+drop_stale_cache()
+
+
+@numba.njit(cache=True)
+def drift(need: np.ndarray, group: np.ndarray, alive: np.ndarray, d: tuple, rng: np.random.Generator) -> None:
+    """Demography (ODD 7.1): each living person's need drifts with the month's noise."""
+    for i in range(need.size):
+        if alive[i]:
+            need[i] = demography.drift_need(need[i], group[i], rng.standard_normal(), d)
+
+
+@numba.njit(cache=True)
+def reviews(alive: np.ndarray, offered: np.ndarray, offer_rank: np.ndarray, council: np.ndarray,
+            review_in: np.ndarray, share: np.ndarray, offer: bool, interval: np.ndarray) -> np.ndarray:
+    """Rollout and reviews (ODD 7.3): if the offered shares moved (``offer``), people whose rank
+    is now under their council's share are offered the choice and reviewed at once; everyone's
+    next review comes a month closer; the rows due are returned and their next review is set."""
+    due = np.empty(alive.size, dtype=np.int64)
+    k = 0
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        c = council[i]
+        if offer and not offered[i] and offer_rank[i] < share[c]:
+            offered[i] = True
+            review_in[i] = 0
+        review_in[i] -= 1
+        if review_in[i] <= 0:
+            due[k] = i
+            k += 1
+            review_in[i] = interval[c]
+    return due[:k]
+
+
+@numba.njit(cache=True)
+def seekers(option: np.ndarray, budget: np.ndarray, required: np.ndarray,
+            provider: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Matching (ODD 7.6): the (row, slot) pairs with a budget slot, need, and no provider;
+    every slot-0 seeker first, then Option 4's direct-payment slots."""
+    rows = np.empty(2 * option.size, dtype=np.int64)
+    slots = np.empty(2 * option.size, dtype=np.int64)
+    k = 0
+    for slot in range(2):
+        for i in range(option.size):
+            o = option[i]
+            if o > 0 and (slot == 0 or o == 4) and budget[i] > 0 and required[i] > 0 and provider[i, slot] < 0:
+                rows[k] = i
+                slots[k] = slot
+                k += 1
+    return rows[:k], slots[:k]
+
+
+@numba.njit(cache=True)
+def purchase(option: np.ndarray, council: np.ndarray, budget: np.ndarray, required: np.ndarray,
+             provider: np.ndarray, attrs: np.ndarray, block_places: np.ndarray, direct_share: float,
+             dp_balance: np.ndarray, delivered: np.ndarray, respite: np.ndarray, bonus: np.ndarray,
+             met_need: np.ndarray, income: np.ndarray, hours: np.ndarray, services: np.ndarray,
+             dp_paid: np.ndarray, dp_spent: np.ndarray, counts: np.ndarray) -> None:
+    """Purchasing (ODD 7.6): each budget slot buys hours from its provider at the provider's price
+    within the slot's budget. Council-arranged clients of a day centre with block places fill them
+    first, in row order, and cost nothing more (the block is paid in full elsewhere); the rest are
+    bought spot. A direct-payment slot is paid into the person's account whether or not it is
+    spent, and the account pays the provider. Accumulates services by (council, option), provider
+    income and hours, and people by (council, option).
+
+    ``attrs`` holds per provider: price, hour cap a week, respite and wellbeing bonus per hour,
+    holds block places, quality; its last row stands for "no provider" (all zero)."""
+    used = np.zeros(block_places.size, dtype=np.int64)
+    for i in range(option.size):
+        o = option[i]
+        c = council[i]
+        counts[c, o] += 1
+        got = 0.0
+        rest = 0.0
+        extra = 0.0
+        for slot in range(2 if o == 4 else 1):
+            p = provider[i, slot]  # -1 (no provider) reads the last row of attrs
+            share = market.slot_share(o, slot, direct_share)
+            price = attrs[p, 0]
+            h = market.hours_bought(required[i], budget[i], share, price, attrs[p, 1])
+            cost = np.float64(h * price)
+            if attrs[p, 4] > 0 and market.in_mode(o, slot, MODE_COUNCIL) and used[p] < block_places[p]:
+                used[p] += 1
+                cost = 0.0
+            if market.in_mode(o, slot, MODE_DIRECT):
+                credit = np.float64(budget[i]) * share
+                cost = min(cost, credit)
+                dp_balance[i] += credit - cost
+                dp_paid[c] += credit
+                dp_spent[c] += cost
+                services[c, o] += credit
+            else:
+                services[c, o] += cost
+            income[p] += cost
+            hours[p] += h
+            got += h
+            rest += attrs[p, 2] * h
+            extra += attrs[p, 3] * h
+        delivered[i] = got
+        respite[i] = rest
+        bonus[i] = extra
+        met_need[i] = outcomes.met_need(delivered[i], required[i])
+
+
+@numba.njit(cache=True)
+def carers_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.ndarray, need: np.ndarray,
+                        carer_hours: np.ndarray, strain: np.ndarray, respite: np.ndarray, review_in: np.ndarray,
+                        required: np.ndarray, delivered: np.ndarray, met_need: np.ndarray, control: np.ndarray,
+                        burden: np.ndarray, bonus: np.ndarray, wellbeing: np.ndarray, satisfaction: np.ndarray,
+                        low_sat: np.ndarray, provider: np.ndarray, attrs: np.ndarray, hours_per_point: float,
+                        c: tuple, o: tuple, switch_satisfaction: float, switch_after: int, rng: np.random.Generator,
+                        breakdowns: np.ndarray, crises: np.ndarray, count: np.ndarray,
+                        total: np.ndarray) -> np.ndarray:
+    """Unpaid carers (ODD 7.7), then outcomes and voice (ODD 7.8), person by person.
+
+    Carers: strain moves with hours given, unmet need and respite; a carer above the threshold
+    may break down (the person's need jumps, a review is due, and a crisis may follow). Outcomes:
+    wellbeing, satisfaction with the main provider (slot 0, or Option 4's direct-payment slot if
+    slot 0 has none), clients' satisfaction summed by provider (``count``, ``total``) for ratings,
+    and months of low satisfaction. Returns the rows whose dissatisfaction has lasted
+    ``switch_after`` months (they switch provider)."""
+    switch = np.empty(alive.size, dtype=np.int64)
+    k = 0
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        if carer_hours[i] > 0:
+            s = carers.next_strain(strain[i], carer_hours[i], 1.0 - met_need[i], respite[i], c)
+            strain[i] = s
+            if s > c.breakdown_threshold and carers.breaks_down(s, True, rng.random(), c):
+                breakdowns[council[i]] += 1
+                if rng.random() < c.crisis_probability:
+                    crises[council[i]] += 1
+                carer_hours[i] = 0.0
+                strain[i] = 0.0
+                need[i] = min(100.0, need[i] + c.breakdown_need_jump)
+                review_in[i] = 0
+                required[i] = budgets.required_hours(need[i], carer_hours[i], hours_per_point)
+                met_need[i] = outcomes.met_need(delivered[i], required[i])
+        else:
+            strain[i] = 0.0
+        met = met_need[i]
+        wellbeing[i] = outcomes.wellbeing(met, control[i], burden[i], bonus[i], o)
+        main = provider[i, 0]
+        quality = attrs[provider[i, 1], 5] if option[i] == 4 and main < 0 else attrs[main, 5]
+        sat = outcomes.satisfaction(quality, met, rng.standard_normal(), o)
+        satisfaction[i] = sat
+        for slot in range(2):
+            p = provider[i, slot]
+            if p >= 0:
+                count[p] += 1
+                total[p] += sat
+        if option[i] > 0 and sat < switch_satisfaction:
+            low_sat[i] += 1
+            if low_sat[i] >= switch_after:
+                switch[k] = i
+                k += 1
+        else:
+            low_sat[i] = 0
+    return switch[:k]
