@@ -251,3 +251,85 @@ def carers_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.ndarr
         else:
             low_sat[i] = 0
     return switch[:k]
+
+
+@numba.njit(cache=True)
+def logit_draw(util: np.ndarray, u: float) -> int:
+    """Alternative 1..K drawn from logit probabilities over ``util`` by inverse CDF with the
+    uniform ``u`` (as :func:`model.choice.choose`: alternatives of utility -inf are never drawn)."""
+    top = util.max()
+    total = 0.0
+    for j in range(util.size):
+        total += np.exp(util[j] - top)
+    target = u * total
+    cum = 0.0
+    pick = 1
+    for j in range(util.size - 1):
+        cum += np.exp(util[j] - top)
+        pick += cum <= target
+    return pick
+
+
+@numba.njit(cache=True)
+def ration(group0: np.ndarray, council_mode: np.ndarray, tappeal: np.ndarray, key: np.ndarray,
+           g_start: np.ndarray, exp_appeal: np.ndarray, exp_level: np.ndarray, capacity: np.ndarray,
+           clients: np.ndarray, rounds: int, rng: np.random.Generator) -> np.ndarray:
+    """The rationing rule of :mod:`model.market` for all seekers of the month.
+
+    Providers are indexed in (council, type) group order (``key``; group ``g`` starts at
+    ``g_start[g]``); ``exp_appeal[k]`` and ``exp_level[k]`` are their exp(appeal) within the type
+    and at the type level, for people choosing for themselves (k = 0) and the council (k = 1).
+    Seeker ``s`` looks in groups ``group0[s]`` .. ``group0[s] + 3`` (one per type) with type
+    appeals ``tappeal[s]``. In each round every pending seeker picks a type by logit over (type
+    appeal + log of the mean exp(appeal) of that type's providers with a free place), then a
+    provider of that type with probability proportional to exp(appeal); providers then take
+    applicants in a random priority order until full. A seeker with no type left to try stops.
+    Updates ``clients``; returns each seeker's provider (in group order), or -1."""
+    n_prov, n_groups, n_seek = key.size, g_start.size, group0.size
+    got = np.full(n_seek, -1, dtype=np.int64)
+    active = np.ones(n_seek, dtype=np.bool_)
+    pick = np.empty(n_seek, dtype=np.int64)
+    util = np.empty(4)
+    for _ in range(rounds):
+        cum = np.zeros((2, n_prov + 1))
+        total = np.zeros((2, n_groups))
+        level = np.zeros((2, n_groups))
+        n_free = np.zeros(n_groups)
+        for i in range(n_prov):
+            free = capacity[i] > clients[i]
+            for k in range(2):
+                w = exp_appeal[k, i] * free
+                cum[k, i + 1] = cum[k, i] + w
+                total[k, key[i]] += w
+                level[k, key[i]] += exp_level[k, i] * free
+            n_free[key[i]] += free
+        pending = 0
+        for s in range(n_seek):
+            if not active[s]:
+                continue
+            k = council_mode[s]
+            finite = False
+            for j in range(4):
+                g = group0[s] + j
+                mean_w = level[k, g] / max(n_free[g], 1.0)
+                util[j] = tappeal[s, j] + np.log(mean_w) if mean_w > 0 else -np.inf
+                finite = finite or util[j] > -np.inf
+            if not finite:
+                active[s] = False
+                continue
+            g = group0[s] + logit_draw(util, rng.random()) - 1
+            target = cum[k, g_start[g]] + rng.random() * total[k, g]
+            i = np.searchsorted(cum[k], target, side="right") - 1
+            end = g_start[g + 1] if g + 1 < n_groups else n_prov
+            pick[s] = min(max(i, g_start[g]), end - 1)
+            pending += 1
+        if pending == 0:
+            break
+        for s in np.argsort(rng.random(n_seek)):  # random priority
+            if active[s]:
+                i = pick[s]
+                if clients[i] < capacity[i]:
+                    clients[i] += 1
+                    got[s] = i
+                    active[s] = False
+    return got

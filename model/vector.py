@@ -180,53 +180,19 @@ class VectorEngine:
         if rows.size == 0:
             return
         g_start = np.searchsorted(key, np.arange(groups), "left")
-        g_end = np.searchsorted(key, np.arange(groups), "right")
         ref = m.type_price[Q.ptype[prov]]
         # Within a type the council prefers its block-contract holders; choosing the type it does not.
         appeal = [market.provider_appeal(Q.rating[prov], Q.price[prov], ref, Q.block_places[prov], cm, p)
                   for cm in (False, True)]
-        type_level = [appeal[0], market.provider_appeal(Q.rating[prov], Q.price[prov], ref, 0, True, p)]
-        exp_appeal = [np.exp(a) for a in appeal]       # fixed within the month: only free places change
-        exp_level = [np.exp(a) for a in type_level]
-        person_class = (modes == MODE_COUNCIL).astype(np.int64)
-        seek_group0 = P.council[rows].astype(np.int64) * 4
-        pending = np.arange(rows.size)
-        for _ in range(p.matching_rounds):
-            has_free = Q.capacity[prov] > Q.clients[prov]
-            weights = [e * has_free for e in exp_appeal]
-            cums = [np.zeros(w.size + 1) for w in weights]  # cums[k][i]: weight before provider i
-            for c, w in zip(cums, weights, strict=True):
-                np.cumsum(w, out=c[1:])
-            totals = [np.bincount(key, w, minlength=groups) for w in weights]
-            level = [np.bincount(key, e * has_free, minlength=groups) for e in exp_level]
-            n_free = np.maximum(np.bincount(key, has_free, minlength=groups), 1.0)
-            cls = person_class[pending]
-            gidx = seek_group0[pending, None] + np.arange(4)
-            mean_w = np.where(cls[:, None] == 1, level[1][gidx], level[0][gidx]) / n_free[gidx]
-            util = tappeal[pending] + np.log(mean_w, out=np.full_like(mean_w, -np.inf), where=mean_w > 0)
-            can = np.isfinite(util).any(axis=1)
-            pending, util, cls = pending[can], util[can], cls[can]
-            if pending.size == 0:
-                break
-            g = seek_group0[pending] + choice.choose(util, rng.random(pending.size)) - 1
-            u2 = rng.random(pending.size)
-            pick = np.empty(pending.size, dtype=np.int64)
-            for k in (0, 1):
-                sel = cls == k
-                gk = g[sel]
-                idx = np.searchsorted(cums[k], cums[k][g_start[gk]] + u2[sel] * totals[k][gk], side="right") - 1
-                pick[sel] = np.clip(idx, g_start[gk], g_end[gk] - 1)
-            chosen = prov[pick]
-            order2 = np.lexsort((rng.random(pending.size), chosen))
-            cs = chosen[order2]
-            rank = np.arange(cs.size) - np.searchsorted(cs, cs, "left")
-            ok = rank < (Q.capacity[cs] - Q.clients[cs])
-            acc = pending[order2[ok]]
-            P.provider[rows[acc], slots[acc]] = cs[ok]
-            Q.clients[: Q.n] += np.bincount(cs[ok], minlength=Q.n).astype(np.int32)
-            done = np.zeros(rows.size, dtype=bool)
-            done[acc] = True
-            pending = pending[~done[pending]]
+        exp_appeal = np.exp(np.stack(appeal))
+        type_level = market.provider_appeal(Q.rating[prov], Q.price[prov], ref, 0, True, p)  # block bonus left out
+        exp_level = np.exp(np.stack([appeal[0], type_level]))
+        clients = Q.clients[prov]
+        got = kernels.ration(P.council[rows].astype(np.int64) * 4, (modes == MODE_COUNCIL).astype(np.int64), tappeal,
+                             key, g_start, exp_appeal, exp_level, Q.capacity[prov], clients, p.matching_rounds, rng)
+        Q.clients[prov] = clients
+        acc = np.flatnonzero(got >= 0)
+        P.provider[rows[acc], slots[acc]] = prov[got[acc]]
         left = rows[P.provider[rows, slots] == NO_PROVIDER]
         m.ledger.unmatched += self.per_council(left)
 
