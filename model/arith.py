@@ -1,9 +1,9 @@
-"""Bounds used by the rules, one definition for every engine.
+"""Bounds and choices used by the rules, one definition for every engine.
 
 Each rule function is written once and runs on numpy arrays (the default engine), on Python
 numbers (the per-agent reference engine) and inside the compiled sweeps of :mod:`model.kernels`.
 These helpers are the rules' only non-arithmetic operations: here they are numpy's elementwise
-``minimum``/``maximum``; :mod:`model.kernels` gives them plain scalar versions in compiled code
+``minimum``, ``maximum`` and ``where``; :mod:`model.kernels` gives them plain scalar versions in compiled code
 (numba's scalar ``np.minimum`` is several times slower than ``min``).
 """
 
@@ -25,3 +25,8 @@ def at_least(x: np.ndarray | float, lo: np.ndarray | float) -> np.ndarray:
 def at_most(x: np.ndarray | float, hi: np.ndarray | float) -> np.ndarray:
     """The smaller of ``x`` and ``hi``, elementwise."""
     return np.minimum(x, hi)
+
+
+def where(condition: np.ndarray | bool, x: np.ndarray | float, y: np.ndarray | float) -> np.ndarray:
+    """``x`` where ``condition`` holds, else ``y``, elementwise."""
+    return np.where(condition, x, y)

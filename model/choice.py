@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.arith import where
 from model.scenario import Choice
 
 _OPTS = np.arange(1, 5)
@@ -22,23 +23,27 @@ _OPTS = np.arange(1, 5)
 def felt_burden(option_burden: np.ndarray | float, confidence: np.ndarray | float, supported: np.ndarray | bool,
                 reduction: np.ndarray | float) -> np.ndarray:
     """Burden a person feels: the option's burden, scaled by lack of confidence and cut by support."""
-    conf = np.asarray(confidence, dtype=np.float64)
-    return np.asarray(option_burden) * (1.0 - conf) * (1.0 - np.asarray(reduction) * np.asarray(supported))
+    return option_burden * (1.0 - confidence) * (1.0 - reduction * supported)
+
+
+def utility(j: int, confidence: np.ndarray | float, over65: np.ndarray | bool, group: np.ndarray | int,
+            supported: np.ndarray | bool, current: np.ndarray | int, peer_signal: np.ndarray | float,
+            available: np.ndarray | bool, reduction: np.ndarray | float, ch: Choice) -> np.ndarray:
+    """Utility of Option ``j`` (1-4) by the formula above; -inf if the council does not offer it."""
+    i = j - 1
+    u = (ch.beta_control * ch.control[i]
+         - ch.beta_burden * felt_burden(ch.burden[i], confidence, supported, reduction)
+         + ch.beta_peer * peer_signal + ch.inertia * (current == j) + ch.asc[i] + ch.asc_over65[i] * over65
+         + (j == 1) * np.asarray(ch.asc_group)[group])
+    return where(available, u, -np.inf)
 
 
 def utilities(confidence: np.ndarray | float, over65: np.ndarray | bool, group: np.ndarray | int,
               supported: np.ndarray | bool, current: np.ndarray | int, peer_signal: np.ndarray,
               available: np.ndarray, reduction: np.ndarray | float, ch: Choice) -> np.ndarray:
     """Utilities of Options 1-4, shape (..., 4); unavailable options get -inf."""
-    conf = np.asarray(confidence, dtype=np.float64)[..., None]
-    sup = np.asarray(supported)[..., None]
-    red = np.asarray(reduction, dtype=np.float64)[..., None]
-    burden = np.asarray(ch.burden) * (1.0 - conf) * (1.0 - red * sup)
-    u = (ch.beta_control * np.asarray(ch.control) - ch.beta_burden * burden + ch.beta_peer * peer_signal
-         + ch.inertia * (np.asarray(current)[..., None] == _OPTS) + np.asarray(ch.asc)
-         + np.asarray(ch.asc_over65) * np.asarray(over65)[..., None])
-    u[..., 0] += np.asarray(ch.asc_group)[group]
-    return np.where(available, u, -np.inf)
+    return np.stack([utility(j, confidence, over65, group, supported, current, peer_signal[..., j - 1],
+                             available[..., j - 1], reduction, ch) for j in (1, 2, 3, 4)], axis=-1)
 
 
 def choose(util: np.ndarray, u: np.ndarray | float) -> np.ndarray:

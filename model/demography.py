@@ -81,7 +81,7 @@ def age(age_band: np.ndarray | int, u: np.ndarray | float, d: Demography) -> np.
 
 
 def is_over65(age_band: np.ndarray | int) -> np.ndarray:
-    return np.asarray(age_band) >= FIRST_65_BAND
+    return age_band >= FIRST_65_BAND
 
 
 def arrivals(stock: np.ndarray, d: Demography, rng: np.random.Generator) -> np.ndarray:

@@ -28,12 +28,13 @@ import numba
 import numpy as np
 from numba.extending import overload, register_jitable
 
-from model import arith, budgets, carers, demography, market, outcomes, scenario
+from model import arith, budgets, carers, choice, demography, market, outcomes, scenario
 from model.state import MODE_COUNCIL, MODE_DIRECT
 
 #: Rule functions the sweeps call; each runs unchanged on arrays, Python numbers and in compiled code.
-RULES = (demography.drift_need, budgets.required_hours, market.slot_share, market.in_mode, market.hours_bought,
-         outcomes.met_need, outcomes.wellbeing, outcomes.satisfaction, carers.next_strain, carers.breaks_down)
+RULES = (demography.drift_need, demography.is_over65, budgets.required_hours, choice.felt_burden, choice.utility,
+         market.slot_share, market.in_mode, market.hours_bought, outcomes.met_need, outcomes.wellbeing,
+         outcomes.satisfaction, carers.next_strain, carers.breaks_down)
 for _rule in RULES:
     register_jitable(_rule)
 
@@ -41,6 +42,11 @@ for _rule in RULES:
 @overload(arith.clip, inline="always")
 def _clip(x, lo, hi):
     return lambda x, lo, hi: min(max(x, lo), hi)
+
+
+@overload(arith.where, inline="always")
+def _where(condition, x, y):
+    return lambda condition, x, y: x if condition else y
 
 
 @overload(arith.at_least, inline="always")
@@ -52,7 +58,7 @@ def _at_least(x, lo):
 def _at_most(x, hi):
     return lambda x, hi: min(x, hi)
 
-_SECTIONS = (scenario.Demography, scenario.Outcomes, scenario.Carers)
+_SECTIONS = (scenario.Demography, scenario.Outcomes, scenario.Carers, scenario.Choice)
 
 
 def _struct_type(section: type) -> type:
@@ -67,7 +73,7 @@ _STRUCTS = {section: _struct_type(section) for section in _SECTIONS}
 
 
 def struct(values: Any) -> tuple:
-    """A scenario section (``Demography``, ``Outcomes`` or ``Carers``) as a named tuple the sweeps
+    """A scenario section (``Demography``, ``Outcomes``, ``Carers`` or ``Choice``) as a named tuple the sweeps
     can read: numbers as they are, lists as float64 arrays."""
     cls = _STRUCTS[type(values)]
     return cls(*(np.asarray(v, dtype=np.float64) if isinstance(v, list) else v
@@ -76,7 +82,8 @@ def struct(values: Any) -> tuple:
 
 def drop_stale_cache() -> None:
     """Delete cached compiled sweeps made from other versions of the rule modules."""
-    sources = [Path(m.__file__).read_bytes() for m in (arith, budgets, carers, demography, market, outcomes, scenario)]
+    sources = [Path(m.__file__).read_bytes() for m in (arith, budgets, carers, choice, demography, market, outcomes,
+                                                        scenario)]
     digest = hashlib.sha256(b"".join([Path(__file__).read_bytes(), *sources])).hexdigest()
     cache = Path(__file__).parent / "__pycache__"
     stamp = cache / "kernels.rules-digest"
@@ -333,3 +340,29 @@ def ration(group0: np.ndarray, council_mode: np.ndarray, tappeal: np.ndarray, ke
                     got[s] = i
                     active[s] = False
     return got
+
+
+@numba.njit(cache=True)
+def choose_options(rows: np.ndarray, confidence: np.ndarray, age_band: np.ndarray, group: np.ndarray,
+                   supported: np.ndarray, option: np.ndarray, peers: np.ndarray, alive: np.ndarray,
+                   satisfaction: np.ndarray, council: np.ndarray, available: np.ndarray, reduction: np.ndarray,
+                   ch: tuple, rng: np.random.Generator) -> np.ndarray:
+    """Option choice (ODD 7.4) for ``rows``, all against the same state: each person's peer signal
+    (satisfied minus dissatisfied peers on each option, per peer, as :func:`model.choice.peer_signal`),
+    the utilities of :func:`model.choice.utility`, and a logit draw. Returns the options chosen."""
+    out = np.empty(rows.size, dtype=np.int8)
+    util = np.empty(4)
+    signal = np.empty(4)
+    per_peer = 1.0 / max(1, peers.shape[1])
+    for s in range(rows.size):
+        r = rows[s]
+        c = council[r]
+        signal[:] = 0.0
+        for q in peers[r]:
+            if q >= 0 and alive[q] and option[q] > 0:
+                signal[option[q] - 1] += per_peer if satisfaction[q] >= ch.switch_satisfaction else -per_peer
+        for j in range(1, 5):
+            util[j - 1] = choice.utility(j, confidence[r], demography.is_over65(age_band[r]), group[r], supported[r],
+                                         option[r], signal[j - 1], available[c, j - 1], reduction[c], ch)
+        out[s] = logit_draw(util, rng.random())
+    return out

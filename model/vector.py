@@ -55,6 +55,7 @@ class VectorEngine:
         self.last_share = np.full(model.n_councils, -1.0)
         self.stock = np.bincount(model.people.view("council"), minlength=model.n_councils).astype(np.int64)
         self.d, self.o, self.c = kernels.struct(s.demography), kernels.struct(s.outcomes), kernels.struct(s.carers)
+        self.ch = kernels.struct(s.choice)
 
     def per_council(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(self.m.people.council[rows], weights, minlength=self.m.n_councils)
@@ -135,22 +136,12 @@ class VectorEngine:
             P.supported[got] = True
             L.supported[c] += got.size
             L.support[c] += got.size * spec.support.cost_per_person
-        council = P.council[choosing]
-        util = choice.utilities(P.confidence[choosing], demography.is_over65(P.age_band[choosing]), P.group[choosing],
-                                P.supported[choosing], P.option[choosing], self.peer_signal(choosing),
-                                m.available[council], m.reduction[council], s.choice)
-        new_option = choice.choose(util, rng.random(choosing.size)).astype(np.int8)
+        new_option = kernels.choose_options(choosing, P.confidence, P.age_band, P.group, P.supported, P.option, P.peers,
+                                            P.alive, P.satisfaction, P.council, m.available, m.reduction, self.ch, rng)
         not_offered = due[~P.offered[due]]
         self.set_options(np.concatenate([choosing, not_offered]),
                          np.concatenate([new_option, np.full(not_offered.size, 3, np.int8)]))
         m.set_choice_state(due)
-
-    def peer_signal(self, rows: np.ndarray) -> np.ndarray:
-        P, thr = self.m.people, self.m.config.choice.switch_satisfaction
-        peers = P.peers[rows]
-        idx = np.maximum(peers, 0)
-        valid = (peers >= 0) & P.alive[idx] & (P.option[idx] > 0)
-        return choice.peer_signal(P.option[idx], P.satisfaction[idx] >= thr, valid)
 
     def set_options(self, rows: np.ndarray, options: np.ndarray) -> None:
         """Change options; a changed option ends the old provider relationships."""
