@@ -160,11 +160,13 @@ class CareEconomy(mesa.Model):
         return super().agents_by_type
 
     def compact(self) -> None:
-        """Drop the rows of people who have left (when they are over a quarter of all rows);
-        peers and materialised agents are renumbered."""
+        """Drop the rows of people who have left (when they are over a quarter of all rows, or the
+        table is nine-tenths full and would soon have to grow); peers and materialised agents are
+        renumbered."""
         P = self.people
         alive = P.view("alive")
-        if P.n - np.count_nonzero(alive) < max(64, P.n // 4):
+        gone = P.n - np.count_nonzero(alive)
+        if gone == 0 or (gone < max(64, P.n // 4) and P.n < 0.9 * P.allocated):
             return
         for r in [r for r in self.person_agents if not alive[r]]:  # agents of the departed go first
             self.person_agents.pop(r).remove()

@@ -58,6 +58,11 @@ class Table:
         self.n += count
         return rows
 
+    @property
+    def allocated(self) -> int:
+        """Rows the table holds before it has to grow."""
+        return self._cap
+
     def view(self, name: str) -> np.ndarray:
         """The used part of a column."""
         return getattr(self, name)[: self.n]
