@@ -133,104 +133,108 @@ def reviews(alive: np.ndarray, offered: np.ndarray, offer_rank: np.ndarray, coun
 
 
 @numba.njit(cache=True)
-def seekers(option: np.ndarray, budget: np.ndarray, required: np.ndarray,
-            provider: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Matching (ODD 7.6): the (row, slot) pairs with a budget slot, need, and no provider;
-    every slot-0 seeker first, then Option 4's direct-payment slots."""
-    rows = np.empty(2 * option.size, dtype=np.int64)
-    slots = np.empty(2 * option.size, dtype=np.int64)
-    k = 0
-    for slot in range(2):
-        for i in range(option.size):
-            o = option[i]
-            if o > 0 and (slot == 0 or o == 4) and budget[i] > 0 and required[i] > 0 and provider[i, slot] < 0:
-                rows[k] = i
-                slots[k] = slot
-                k += 1
-    return rows[:k], slots[:k]
+def seekers(option: np.ndarray, budget: np.ndarray, need: np.ndarray, carer_hours: np.ndarray,
+            hours_per_point: float, required: np.ndarray, provider: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Before matching (ODD 7.6): each person's formal hours needed this month, then the
+    (row, slot) pairs with a budget slot, need, and no provider; every slot-0 seeker first, then
+    Option 4's direct-payment slots."""
+    first = np.empty(option.size, dtype=np.int64)
+    second = np.empty(option.size, dtype=np.int64)
+    k0 = k1 = 0
+    for i in range(option.size):
+        required[i] = budgets.required_hours(need[i], carer_hours[i], hours_per_point)
+        o = option[i]
+        if o > 0 and budget[i] > 0 and required[i] > 0:
+            if provider[i, 0] < 0:
+                first[k0] = i
+                k0 += 1
+            if o == 4 and provider[i, 1] < 0:
+                second[k1] = i
+                k1 += 1
+    rows = np.concatenate((first[:k0], second[:k1]))
+    slots = np.zeros(k0 + k1, dtype=np.int64)
+    slots[k0:] = 1
+    return rows, slots
 
 
 @numba.njit(cache=True)
-def purchase(option: np.ndarray, council: np.ndarray, budget: np.ndarray, required: np.ndarray,
-             provider: np.ndarray, attrs: np.ndarray, block_places: np.ndarray, direct_share: float,
-             dp_balance: np.ndarray, delivered: np.ndarray, respite: np.ndarray, bonus: np.ndarray,
-             met_need: np.ndarray, income: np.ndarray, hours: np.ndarray, services: np.ndarray,
-             dp_paid: np.ndarray, dp_spent: np.ndarray, counts: np.ndarray) -> None:
-    """Purchasing (ODD 7.6): each budget slot buys hours from its provider at the provider's price
-    within the slot's budget. Council-arranged clients of a day centre with block places fill them
-    first, in row order, and cost nothing more (the block is paid in full elsewhere); the rest are
-    bought spot. A direct-payment slot is paid into the person's account whether or not it is
-    spent, and the account pays the provider. Accumulates services by (council, option), provider
-    income and hours, and people by (council, option).
+def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.ndarray, budget: np.ndarray,
+                          need: np.ndarray, carer_hours: np.ndarray, required: np.ndarray, provider: np.ndarray,
+                          dp_balance: np.ndarray, delivered: np.ndarray, respite: np.ndarray, met_need: np.ndarray,
+                          strain: np.ndarray, review_in: np.ndarray, control: np.ndarray, burden: np.ndarray,
+                          wellbeing: np.ndarray, satisfaction: np.ndarray, low_sat: np.ndarray, attrs: np.ndarray,
+                          block_places: np.ndarray, direct_share: float, hours_per_point: float, c: tuple, o: tuple,
+                          switch_satisfaction: float, switch_after: int, rng: np.random.Generator,
+                          income: np.ndarray, hours: np.ndarray, services: np.ndarray, dp_paid: np.ndarray,
+                          dp_spent: np.ndarray, counts: np.ndarray, breakdowns: np.ndarray, crises: np.ndarray,
+                          clients: np.ndarray, client_satisfaction: np.ndarray) -> np.ndarray:
+    """Purchasing (ODD 7.6), unpaid carers (7.7), and outcomes and voice (7.8), person by person.
 
-    ``attrs`` holds per provider: price, hour cap a week, respite and wellbeing bonus per hour,
-    holds block places, quality; its last row stands for "no provider" (all zero)."""
+    These steps of the month involve no one else, so one pass applies all three to each row in
+    schedule order. ``attrs`` holds per provider: price, hour cap a week, respite and wellbeing
+    bonus per hour, holds block places, quality; its last row stands for "no provider" (all zero).
+
+    Purchasing: each budget slot buys hours from its provider at the provider's price within the
+    slot's budget. Council-arranged clients of a day centre with block places fill them first, in
+    row order, and cost nothing more (the block is paid in full elsewhere); the rest are bought
+    spot. A direct-payment slot is paid into the person's account whether or not it is spent, and
+    the account pays the provider. Accumulates services by (council, option), provider income and
+    hours, and people by (council, option).
+
+    Carers: strain moves with hours given, unmet need and respite; a carer above the threshold may
+    break down (the person's need jumps, a review is due, and a crisis may follow).
+
+    Outcomes: wellbeing; satisfaction with the main provider (slot 0, or Option 4's direct-payment
+    slot if slot 0 has none); clients and their satisfaction summed by provider (for ratings);
+    months of low satisfaction. Returns the rows whose dissatisfaction has lasted ``switch_after``
+    months (they switch provider)."""
     used = np.zeros(block_places.size, dtype=np.int64)
-    for i in range(option.size):
-        o = option[i]
-        c = council[i]
-        counts[c, o] += 1
+    switch = np.empty(alive.size, dtype=np.int64)
+    k = 0
+    for i in range(alive.size):
+        o_i = option[i]
+        ci = council[i]
+        counts[ci, o_i] += 1
+        if not alive[i]:
+            continue
+        # 6. purchasing
         got = 0.0
         rest = 0.0
-        extra = 0.0
-        for slot in range(2 if o == 4 else 1):
+        bonus = 0.0
+        for slot in range(2 if o_i == 4 else 1):
             p = provider[i, slot]  # -1 (no provider) reads the last row of attrs
-            share = market.slot_share(o, slot, direct_share)
+            share = market.slot_share(o_i, slot, direct_share)
             price = attrs[p, 0]
             h = market.hours_bought(required[i], budget[i], share, price, attrs[p, 1])
             cost = np.float64(h * price)
-            if attrs[p, 4] > 0 and market.in_mode(o, slot, MODE_COUNCIL) and used[p] < block_places[p]:
+            if attrs[p, 4] > 0 and market.in_mode(o_i, slot, MODE_COUNCIL) and used[p] < block_places[p]:
                 used[p] += 1
                 cost = 0.0
-            if market.in_mode(o, slot, MODE_DIRECT):
+            if market.in_mode(o_i, slot, MODE_DIRECT):
                 credit = np.float64(budget[i]) * share
                 cost = min(cost, credit)
                 dp_balance[i] += credit - cost
-                dp_paid[c] += credit
-                dp_spent[c] += cost
-                services[c, o] += credit
+                dp_paid[ci] += credit
+                dp_spent[ci] += cost
+                services[ci, o_i] += credit
             else:
-                services[c, o] += cost
+                services[ci, o_i] += cost
             income[p] += cost
             hours[p] += h
             got += h
             rest += attrs[p, 2] * h
-            extra += attrs[p, 3] * h
+            bonus += attrs[p, 3] * h
         delivered[i] = got
         respite[i] = rest
-        bonus[i] = extra
         met_need[i] = outcomes.met_need(delivered[i], required[i])
-
-
-@numba.njit(cache=True)
-def carers_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.ndarray, need: np.ndarray,
-                        carer_hours: np.ndarray, strain: np.ndarray, respite: np.ndarray, review_in: np.ndarray,
-                        required: np.ndarray, delivered: np.ndarray, met_need: np.ndarray, control: np.ndarray,
-                        burden: np.ndarray, bonus: np.ndarray, wellbeing: np.ndarray, satisfaction: np.ndarray,
-                        low_sat: np.ndarray, provider: np.ndarray, attrs: np.ndarray, hours_per_point: float,
-                        c: tuple, o: tuple, switch_satisfaction: float, switch_after: int, rng: np.random.Generator,
-                        breakdowns: np.ndarray, crises: np.ndarray, count: np.ndarray,
-                        total: np.ndarray) -> np.ndarray:
-    """Unpaid carers (ODD 7.7), then outcomes and voice (ODD 7.8), person by person.
-
-    Carers: strain moves with hours given, unmet need and respite; a carer above the threshold
-    may break down (the person's need jumps, a review is due, and a crisis may follow). Outcomes:
-    wellbeing, satisfaction with the main provider (slot 0, or Option 4's direct-payment slot if
-    slot 0 has none), clients' satisfaction summed by provider (``count``, ``total``) for ratings,
-    and months of low satisfaction. Returns the rows whose dissatisfaction has lasted
-    ``switch_after`` months (they switch provider)."""
-    switch = np.empty(alive.size, dtype=np.int64)
-    k = 0
-    for i in range(alive.size):
-        if not alive[i]:
-            continue
+        # 7. unpaid carers
         if carer_hours[i] > 0:
             s = carers.next_strain(strain[i], carer_hours[i], 1.0 - met_need[i], respite[i], c)
             strain[i] = s
             if s > c.breakdown_threshold and carers.breaks_down(s, True, rng.random(), c):
-                breakdowns[council[i]] += 1
+                breakdowns[ci] += 1
                 if rng.random() < c.crisis_probability:
-                    crises[council[i]] += 1
+                    crises[ci] += 1
                 carer_hours[i] = 0.0
                 strain[i] = 0.0
                 need[i] = min(100.0, need[i] + c.breakdown_need_jump)
@@ -239,18 +243,19 @@ def carers_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.ndarr
                 met_need[i] = outcomes.met_need(delivered[i], required[i])
         else:
             strain[i] = 0.0
+        # 8. outcomes and voice
         met = met_need[i]
-        wellbeing[i] = outcomes.wellbeing(met, control[i], burden[i], bonus[i], o)
+        wellbeing[i] = outcomes.wellbeing(met, control[i], burden[i], bonus, o)
         main = provider[i, 0]
-        quality = attrs[provider[i, 1], 5] if option[i] == 4 and main < 0 else attrs[main, 5]
+        quality = attrs[provider[i, 1], 5] if o_i == 4 and main < 0 else attrs[main, 5]
         sat = outcomes.satisfaction(quality, met, rng.standard_normal(), o)
         satisfaction[i] = sat
         for slot in range(2):
             p = provider[i, slot]
             if p >= 0:
-                count[p] += 1
-                total[p] += sat
-        if option[i] > 0 and sat < switch_satisfaction:
+                clients[p] += 1
+                client_satisfaction[p] += sat
+        if o_i > 0 and sat < switch_satisfaction:
             low_sat[i] += 1
             if low_sat[i] >= switch_after:
                 switch[k] = i
@@ -310,6 +315,11 @@ def ration(group0: np.ndarray, council_mode: np.ndarray, tappeal: np.ndarray, ke
                 total[k, key[i]] += w
                 level[k, key[i]] += exp_level[k, i] * free
             n_free[key[i]] += free
+        log_mean = np.full((2, n_groups), -np.inf)  # log of the mean exp(appeal) over free providers
+        for k in range(2):
+            for g in range(n_groups):
+                if level[k, g] > 0:
+                    log_mean[k, g] = np.log(level[k, g] / n_free[g])
         pending = 0
         for s in range(n_seek):
             if not active[s]:
@@ -317,9 +327,7 @@ def ration(group0: np.ndarray, council_mode: np.ndarray, tappeal: np.ndarray, ke
             k = council_mode[s]
             finite = False
             for j in range(4):
-                g = group0[s] + j
-                mean_w = level[k, g] / max(n_free[g], 1.0)
-                util[j] = tappeal[s, j] + np.log(mean_w) if mean_w > 0 else -np.inf
+                util[j] = tappeal[s, j] + log_mean[k, group0[s] + j]
                 finite = finite or util[j] > -np.inf
             if not finite:
                 active[s] = False

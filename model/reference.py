@@ -85,8 +85,10 @@ class ReferenceEngine(VectorEngine):
 
     # ------------------------------------------------------------------ 6. matching
     def matching(self) -> None:
-        """The rationing rule of :mod:`model.market`, seeker by seeker and provider by provider."""
+        """Formal hours needed this month, then the rationing rule of :mod:`model.market`, seeker by
+        seeker and provider by provider."""
         m, P, p, rng = self.m, self.m.people, self.m.config.providers, self.m.rng
+        m.refresh_required()
         seekers = []
         for person in self.people():
             if person.option > 0 and person.budget > 0 and person.required > 0:
@@ -217,8 +219,10 @@ class ReferenceEngine(VectorEngine):
         for prov in m.agents_by_type.get(Provider, []):
             L.provider_received[prov.council] += prov.income
 
-    # ------------------------------------------------------------------ 7-8. carers, then outcomes and voice
-    def carers_and_outcomes(self) -> None:
+    # ------------------------------------------------------------------ 6-8. purchasing, carers, outcomes
+    def purchase_and_outcomes(self) -> None:
+        """Purchasing, then unpaid carers, then outcomes and voice, each over every agent."""
+        self.purchasing()
         self.carers()
         self.outcomes()
 

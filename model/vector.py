@@ -156,10 +156,12 @@ class VectorEngine:
         self.m.ledger.entries[:] = 0
 
     def matching(self) -> None:
-        """The rationing rule of :mod:`model.market`, applied to all seekers at once."""
+        """Formal hours needed this month, then the rationing rule of :mod:`model.market`, applied to
+        all seekers at once."""
         m, P, Q, p, rng = self.m, self.m.people, self.m.providers, self.m.config.providers, self.m.rng
         n = P.n
-        rows, slots = kernels.seekers(P.option[:n], P.budget[:n], P.required[:n], P.provider[:n])
+        rows, slots = kernels.seekers(P.option[:n], P.budget[:n], P.need[:n], P.carer_hours[:n],
+                                      self.m.config.budgets.hours_per_point, P.required[:n], P.provider[:n])
         prov = np.flatnonzero(Q.view("active"))
         key = Q.council[prov].astype(np.int64) * 4 + Q.ptype[prov]
         order = np.argsort(key, kind="stable")
@@ -201,11 +203,11 @@ class VectorEngine:
         self.unmet = np.bincount(flat[gap], minlength=n).reshape(m.n_councils, 4).astype(float)
         self.unmet_hours = np.bincount(flat[gap], P.required[rows[gap]], minlength=n).reshape(m.n_councils, 4)
 
-    # ------------------------------------------------------------------ 6. purchasing
-    def purchasing(self) -> None:
-        """Each budget slot buys hours from its provider; the council and DP accounts pay (ODD 7.6).
-        Block contracts are paid here in full; the per-person purchases run in one compiled sweep
-        (:func:`model.kernels.purchase`)."""
+    # ------------------------------------------------------------------ 6-8. purchasing, carers, outcomes
+    def purchase_and_outcomes(self) -> None:
+        """Purchasing with payments (ODD 7.6), unpaid carers (7.7), and outcomes and voice (7.8).
+        Block contracts are paid here in full; the per-person steps run in one compiled pass
+        (:func:`model.kernels.purchase_and_outcomes`); then provider ratings and switches."""
         m, P, Q, L, s = self.m, self.m.people, self.m.providers, self.m.ledger, self.m.config
         n, C = P.n, m.n_councils
         # Block contracts are paid in full whatever the attendance.
@@ -218,21 +220,24 @@ class VectorEngine:
         L.block_paid += block_by_c
         L.services_by_option[:, 2] += block_by_c
         # Per-provider attributes: price, hour cap a week, respite and wellbeing per hour (the
-        # type's value per hour of a full place), holds block places, quality (read again by
-        # outcomes). The last row stands for "no provider" (link -1): all zero, so no hours are bought.
+        # type's value per hour of a full place), holds block places, quality. The last row stands
+        # for "no provider" (link -1): all zero, so no hours are bought.
         t = Q.ptype[: Q.n]
         per_hour = 1.0 / (m.type_maxh[t] * budgets.WEEKS_PER_MONTH)
-        self.attrs = np.zeros((Q.n + 1, 6), dtype=np.float32)
-        self.attrs[:-1] = np.column_stack([Q.price[: Q.n], m.type_maxh[t], m.type_respite[t] * per_hour,
-                                           m.type_bonus[t] * per_hour, Q.block_places[: Q.n] > 0, Q.quality[: Q.n]])
+        attrs = np.zeros((Q.n + 1, 6), dtype=np.float32)
+        attrs[:-1] = np.column_stack([Q.price[: Q.n], m.type_maxh[t], m.type_respite[t] * per_hour,
+                                      m.type_bonus[t] * per_hour, Q.block_places[: Q.n] > 0, Q.quality[: Q.n]])
         services = np.zeros((C, 5))  # by council and option (0: none)
-        dp_paid, dp_spent = np.zeros(C), np.zeros(C)
+        dp_paid, dp_spent, breakdowns, crises = np.zeros(C), np.zeros(C), np.zeros(C), np.zeros(C)
         self.counts = np.zeros((C, 5), dtype=np.int64)  # people by council and option (fixed for the rest of the month)
-        self.bonus = np.zeros(n, dtype=np.float32)
-        kernels.purchase(P.option[:n], P.council[:n], P.budget[:n], P.required[:n], P.provider[:n], self.attrs,
-                         Q.block_places[: Q.n], s.choice.option4_direct_share, P.dp_balance[:n], P.delivered[:n],
-                         P.respite[:n], self.bonus, P.met_need[:n], income, hours, services, dp_paid, dp_spent,
-                         self.counts)
+        clients, total = np.zeros(Q.n + 1), np.zeros(Q.n + 1)  # clients and their satisfaction by provider
+        switch = kernels.purchase_and_outcomes(
+            P.alive[:n], P.option[:n], P.council[:n], P.budget[:n], P.need[:n], P.carer_hours[:n], P.required[:n],
+            P.provider[:n], P.dp_balance[:n], P.delivered[:n], P.respite[:n], P.met_need[:n], P.strain[:n],
+            P.review_in[:n], P.control[:n], P.burden[:n], P.wellbeing[:n], P.satisfaction[:n], P.low_sat[:n], attrs,
+            Q.block_places[: Q.n], s.choice.option4_direct_share, s.budgets.hours_per_point, self.c, self.o,
+            s.choice.switch_satisfaction, s.choice.switch_after_months, m.rng, income, hours, services, dp_paid,
+            dp_spent, self.counts, breakdowns, crises, clients, total)
         L.services_by_option += services[:, 1:]
         L.dp_paid += dp_paid
         L.dp_spent += dp_spent
@@ -240,26 +245,11 @@ class VectorEngine:
         Q.income[: Q.n] = income[:-1]
         Q.hours[: Q.n] = hours[:-1]
         L.provider_received += np.bincount(Q.view("council"), income[:-1], minlength=C)
-
-    # ------------------------------------------------------------------ 7-8. carers, outcomes and voice
-    def carers_and_outcomes(self) -> None:
-        """Carers' strain and breakdowns, then wellbeing, satisfaction and switching, in one
-        compiled sweep (:func:`model.kernels.carers_and_outcomes`); ratings and switches here."""
-        m, P, Q, L, s = self.m, self.m.people, self.m.providers, self.m.ledger, self.m.config
-        n, C = P.n, m.n_councils
-        breakdowns, crises = np.zeros(C), np.zeros(C)
-        count, total = np.zeros(Q.n + 1), np.zeros(Q.n + 1)  # clients and their satisfaction by provider
-        switch = kernels.carers_and_outcomes(
-            P.alive[:n], P.option[:n], P.council[:n], P.need[:n], P.carer_hours[:n], P.strain[:n], P.respite[:n],
-            P.review_in[:n], P.required[:n], P.delivered[:n], P.met_need[:n], P.control[:n], P.burden[:n], self.bonus,
-            P.wellbeing[:n], P.satisfaction[:n], P.low_sat[:n], P.provider[:n], self.attrs, s.budgets.hours_per_point,
-            self.c, self.o, s.choice.switch_satisfaction, s.choice.switch_after_months, m.rng, breakdowns, crises,
-            count, total)
         L.breakdowns += breakdowns
         L.admissions += crises
         L.crisis += crises * s.carers.crisis_cost
         # Ratings: moving average of clients' satisfaction (before anyone leaves), over both slots.
-        count, mean = count[:-1], total[:-1] / np.maximum(count[:-1], 1)
+        count, mean = clients[:-1], total[:-1] / np.maximum(clients[:-1], 1)
         Q.rating[: Q.n] = outcomes.next_rating(Q.view("rating"), mean, count > 0, s.providers.rating_memory)
         # Voice: persistent dissatisfaction means switching provider (and, if offered, a review).
         m.release(switch, np.array([True, True]))
@@ -305,13 +295,10 @@ class VectorEngine:
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
-        m = self.m
         self.demography()
         due = self.rollout_and_reviews()
         self.support_and_choice(due)
-        m.refresh_required()
-        self.matching()
-        self.purchasing()
-        self.carers_and_outcomes()
+        self.matching()  # refreshes everyone's required hours first
+        self.purchase_and_outcomes()
         self.providers()
         self.finance()
