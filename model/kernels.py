@@ -9,7 +9,8 @@ arithmetic and ``np.minimum``/``np.maximum`` so that one definition runs on nump
 numbers and inside these sweeps (:data:`RULES` registers them with numba).
 
 Random numbers are drawn inside the sweeps from the model's own generator (``model.rng``, passed
-in), so a run stays reproducible from its seed. Parameters reach the sweeps as named tuples of the
+in), so a run stays reproducible from its seed; normal draws use a ziggurat on its uniforms
+(:func:`standard_normal`). Parameters reach the sweeps as named tuples of the
 scenario's sections (:func:`struct`).
 
 Compiled code is cached on disk (``model/__pycache__``). numba checks a cached sweep against this
@@ -101,12 +102,55 @@ def drop_stale_cache() -> None:
 drop_stale_cache()
 
 
+# Ziggurat tables for standard-normal draws (128 layers; Marsaglia & Tsang 2000, in the ZIGNOR
+# form of Doornik 2005, "An improved ziggurat method to generate normal random samples").
+_ZIG_R = 3.442619855899  # start of the tail
+_ZIG_V = 9.91256303526217e-3  # area of each layer
+
+
+def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray]:
+    x = np.zeros(129)
+    f = np.exp(-0.5 * _ZIG_R * _ZIG_R)
+    x[0], x[1] = _ZIG_V / f, _ZIG_R
+    for i in range(2, 128):
+        x[i] = np.sqrt(-2.0 * np.log(_ZIG_V / x[i - 1] + f))
+        f = np.exp(-0.5 * x[i] * x[i])
+    return x, x[1:] / x[:-1]
+
+
+_ZIG_X, _ZIG_RATIO = _ziggurat_tables()
+
+
+@numba.njit(cache=True)
+def standard_normal(rng: np.random.Generator) -> float:
+    """One standard-normal draw from the model's generator by the ziggurat method: one uniform
+    (53 random bits: 7 choose the layer, 46 the point) is accepted at once in about 99 % of draws.
+    About twice as fast here as ``Generator.standard_normal`` (tested against the normal
+    distribution in ``tests/test_kernels.py``)."""
+    while True:
+        bits = np.int64(rng.random() * 9007199254740992.0)  # 2**53
+        i = bits & 127
+        u = (bits >> 7) * (2.0 / 70368744177664.0) - 1.0  # uniform on [-1, 1), 2**46 steps
+        if abs(u) < _ZIG_RATIO[i]:
+            return u * _ZIG_X[i]
+        if i == 0:  # the tail beyond R (Marsaglia 1964)
+            while True:
+                x = np.log(rng.random()) / _ZIG_R
+                if -2.0 * np.log(rng.random()) >= x * x:
+                    return x - _ZIG_R if u < 0 else _ZIG_R - x
+        x = u * _ZIG_X[i]
+        f0 = np.exp(-0.5 * (_ZIG_X[i] * _ZIG_X[i] - x * x))
+        f1 = np.exp(-0.5 * (_ZIG_X[i + 1] * _ZIG_X[i + 1] - x * x))
+        if f1 + rng.random() * (f0 - f1) < 1.0:
+            return x
+
+
 @numba.njit(cache=True)
 def drift(need: np.ndarray, group: np.ndarray, alive: np.ndarray, d: tuple, rng: np.random.Generator) -> None:
     """Demography (ODD 7.1): each living person's need drifts with the month's noise."""
     for i in range(need.size):
         if alive[i]:
-            need[i] = demography.drift_need(need[i], group[i], rng.standard_normal(), d)
+            need[i] = demography.drift_need(need[i], group[i], standard_normal(rng), d)
 
 
 @numba.njit(cache=True)
@@ -248,7 +292,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
         wellbeing[i] = outcomes.wellbeing(met, control[i], burden[i], bonus, o)
         main = provider[i, 0]
         quality = attrs[provider[i, 1], 5] if o_i == 4 and main < 0 else attrs[main, 5]
-        sat = outcomes.satisfaction(quality, met, rng.standard_normal(), o)
+        sat = outcomes.satisfaction(quality, met, standard_normal(rng), o)
         satisfaction[i] = sat
         for slot in range(2):
             p = provider[i, slot]

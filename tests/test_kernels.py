@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import shutil
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from model import choice, kernels, load_scenario
 from model.scenario import Choice
@@ -83,3 +85,25 @@ def test_stale_compiled_cache_is_dropped_when_a_rule_changes(tmp_path, monkeypat
 def test_struct_is_only_for_the_sections_the_sweeps_read():
     with pytest.raises(KeyError):
         kernels.struct(load_scenario("sds_rollout").budgets)
+
+
+@numba.njit
+def _normals(rng, n):
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = kernels.standard_normal(rng)
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_ziggurat_draws_are_standard_normal(seed):
+    n = 1_000_000
+    z = _normals(np.random.default_rng(seed), n)
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    assert abs(z.mean()) < 4.5 / np.sqrt(n) and abs(z.var() - 1) < 4.5 * np.sqrt(2 / n)
+    # The tail beyond the ziggurat's base (drawn by a separate algorithm) has the right mass.
+    tail = np.mean(np.abs(z) > kernels._ZIG_R)
+    expect = 2 * stats.norm.sf(kernels._ZIG_R)
+    assert abs(tail - expect) < 4.5 * np.sqrt(expect / n)
+    beyond = np.abs(z[np.abs(z) > kernels._ZIG_R])
+    assert stats.kstest(beyond, stats.truncnorm(kernels._ZIG_R, np.inf).cdf).pvalue > 1e-3
