@@ -65,168 +65,287 @@ def hhi(clients: np.ndarray, market: np.ndarray) -> float:
     return float((per_market * tot).sum() / tot.sum())
 
 
+def concentration_indices(counts: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """:func:`concentration_index` of each row of ``counts`` and ``means`` (same arithmetic, row by row)."""
+    n = counts.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = counts / n
+        mu = (w * means).sum(axis=-1)
+        rank = np.cumsum(w, axis=-1) - w / 2.0
+        ci = 2.0 * (w * means * (rank - 0.5)).sum(axis=-1) / mu
+    return np.where((n[..., 0] > 0) & (mu != 0), ci, np.nan)
+
+
+#: Outcomes among people with a package whose quintile gaps (and, but for satisfaction,
+#: concentration indices) are recorded.
+EQUITY_OUTCOMES = ("met_need", "wellbeing", "control", "satisfaction", "option1")
+#: Columns of the monthly headline row, in order.
+MONTHLY_COLUMNS = ("month", "people", "arrivals", "departures", "offered_share", "with_package",
+                   *(f"share_option{j}" for j in (1, 2, 3, 4)),
+                   *(c for k in EQUITY_OUTCOMES for c in (k, f"gap_{k}", f"ci_{k}") if c != "ci_satisfaction"),
+                   "unmet_need", "equity_gap",
+                   *(f"{f}_{t}" for t in PROVIDER_TYPES for f in ("active", "entries", "exits", "capacity")),
+                   "dc_open", "dc_attendance", "dc_occupancy", "dc_below_breakeven", "dc_in_deficit",
+                   "providers_in_deficit", "providers_active", "hhi", "displaced", "unmatched",
+                   *(f"spend_option{j}" for j in (1, 2, 3, 4)), "spend_services", "spend_assessment", "spend_admin",
+                   "spend_support", "council_spend", "cost_per_person", "unpaid_hours", "unpaid_value",
+                   "carer_breakdowns", "emergency_admissions", "crisis_cost", "society_cost", "paid_out",
+                   "provider_received", "dp_balance_change", "clawback", "dp_balances", "threshold", "ras_rate")
+#: Monthly columns held as numpy floats (sums taken straight from the ledger and the cell table).
+_NUMPY_FLOATS = frozenset(("arrivals", "departures", "with_package"))
+
+# The per-person key: cell x 32 + 12 + 4 option + 2 offered + alive. With a package (option 1-4) its
+# low five bits are 16-31, without 12-15, so key >> 4 is 2 cell + 1 for people with a package.
+_KEY_BITS = 32
+_KEY_OFFSET = 12
+
+
 class MonthRecorder:
-    """Collects the monthly headline row, the breakdowns and the day-centre table."""
+    """Collects the monthly headline row, the breakdowns and the day-centre and council tables.
+
+    :meth:`record` runs after every month and only takes what the month leaves behind: three
+    bincounts of the people (counts by cell, option, offered and alive; sums of met need, wellbeing
+    and satisfaction by cell), two sums, the active providers' columns and the month's
+    :class:`~model.state.Ledger`, held by reference (the model starts a new one every month). Every
+    figure is derived from those, for many months at once, when ``rows``, ``cells``, ``councils`` or
+    ``daycentres`` is read (or every ``BATCH`` months). The figures do not depend on how months are
+    batched: each sum adds the same terms in the same order as it would for a month on its own
+    (bincounts keep the people's order within a bin; reductions run along the same axis layout).
+    """
+
+    BATCH = 48  # months held before they are turned into figures, to bound memory on long runs
 
     def __init__(self, model: CareEconomy) -> None:
         self.m = model
-        self.rows: list[dict[str, float]] = []
-        self.cells: list[np.ndarray] = []      # per month: (n_metrics_raw, C, 4, 4, 5) sums
-        self.daycentres: list[np.ndarray] = []
-        self.councils: list[np.ndarray] = []   # per month: (councils, len(COUNCIL_COLUMNS))
-        self.dp_total_prev = 0.0
+        self._ncell = model.n_councils * 80
+        self._control = np.asarray(model.config.choice.control)
+        self._pending: list[tuple[Any, ...]] = []
+        self._dp_total_prev = 0.0
+        self._rows: list[dict[str, float]] = []
+        self._cells: list[np.ndarray] = []       # per month: (9 raw sums, C, 4, 4, 5)
+        self._daycentres: list[np.ndarray] = []  # per month: (open day centres, 7)
+        self._councils: list[np.ndarray] = []    # per month: (councils, len(COUNCIL_COLUMNS))
+
+    @property
+    def rows(self) -> list[dict[str, float]]:
+        """Headline figures, one dict per month (keys: ``MONTHLY_COLUMNS``)."""
+        self._materialise()
+        return self._rows
+
+    @property
+    def cells(self) -> list[np.ndarray]:
+        """Per month, sums over people with a package by cell: (count, option 1-4 counts, met need,
+        wellbeing, control, offered) x council x client group x age band x quintile."""
+        self._materialise()
+        return self._cells
+
+    @property
+    def daycentres(self) -> list[np.ndarray]:
+        """Per month, one row per open day centre: month, council, provider, attendance, occupancy,
+        break-even occupancy, capacity."""
+        self._materialise()
+        return self._daycentres
+
+    @property
+    def councils(self) -> list[np.ndarray]:
+        """Per month, provider, cost and policy figures per council (columns: ``COUNCIL_COLUMNS``)."""
+        self._materialise()
+        return self._councils
 
     def record(self) -> None:
-        self.rows.append(self.headline())
-        self.councils.append(self.council_table())
-
-    def council_table(self) -> np.ndarray:
-        """Provider, cost and policy figures per council this month (columns: COUNCIL_COLUMNS)."""
-        m, Q, L = self.m, self.m.providers, self.m.ledger
-        C = m.n_councils
-        act = Q.view("active")
-        key = Q.view("council").astype(np.int64) * 4 + Q.view("ptype")
-        active = np.bincount(key[act], minlength=C * 4).reshape(C, 4)
-        dc = act & (Q.view("ptype") == 0)
-        attendance = np.bincount(Q.view("council")[dc], Q.view("clients")[dc], minlength=C)
-        deficit = np.bincount(Q.view("council")[act], Q.view("reserves")[act] < 0, minlength=C)
-        people = np.bincount(self.m.people.council[: self.m.people.n], self.m.people.alive[: self.m.people.n],
-                             minlength=C)
-        with_package = self.cells[-1][0].sum(axis=(1, 2, 3)) if self.cells else np.zeros(C)
-        spend = L.council_spend()
-        cols = [np.full(C, m.month + 1), np.arange(C), people, with_package, spend, L.services_by_option.sum(axis=1),
-                L.assessment, L.admin, L.support, L.crisis, spend / np.maximum(with_package, 1), L.clawback,
-                *active.T, *L.entries.T, *L.exits.T, active[:, 0], attendance, deficit, L.displaced, L.unmatched,
-                [c.threshold for c in m.councils], [c.rate for c in m.councils]]
-        return np.column_stack(cols).astype(float)
-
-    def headline(self) -> dict[str, float]:
-        m, P, L = self.m, self.m.people, self.m.ledger
+        """Take this month's snapshot."""
+        m, P, Q = self.m, self.m.people, self.m.providers
         n = P.n
-        alive = P.alive[:n]
-        n_alive = int(np.count_nonzero(alive))
-        out: dict[str, float] = {"month": m.month + 1, "people": n_alive,
-                                 "arrivals": L.arrivals.sum(), "departures": L.departures.sum(),
-                                 "offered_share": float(np.count_nonzero(P.offered[:n] & alive)) / max(n_alive, 1)}
-        out.update(self.outcomes_and_equity())
-        out.update(self.provider_figures())
-        out.update(self.cost_figures(alive, int(out["with_package"])))
-        out["threshold"] = float(np.mean([c.threshold for c in m.councils]))
-        out["ras_rate"] = float(np.mean([c.rate for c in m.councils]))
-        return out
+        # One integer key per person (see _KEY_BITS; option, offered and alive are one-byte columns,
+        # departed rows have option 0): counts by key, then sums by cell for people with a package,
+        # in the same bins and order as a bincount over the cell alone.
+        key = P.cell[:n] * _KEY_BITS
+        sub = P.option[:n] * 4
+        sub += P.offered[:n].view(np.int8) * 2
+        sub += P.alive[:n].view(np.int8)
+        sub += _KEY_OFFSET
+        key += sub
+        key = key.astype(np.intp)
+        counts = np.bincount(key, minlength=_KEY_BITS * self._ncell)
+        key >>= 4
+        nb = 2 * self._ncell
+        sums = (np.bincount(key, P.met_need[:n], minlength=nb), np.bincount(key, P.wellbeing[:n], minlength=nb),
+                np.bincount(key, P.satisfaction[:n], minlength=nb))
+        a = np.flatnonzero(Q.active[: Q.n])
+        ptype = Q.ptype[a]
+        dc = a[ptype == 0]
+        providers = (ptype, Q.council[a], Q.capacity[a], Q.clients[a], Q.reserves[a],
+                     dc, Q.hours[dc], Q.price[dc], Q.block_places[dc], Q.profit[dc])
+        self._pending.append((m.month + 1, counts, sums, np.dot(P.carer_hours[:n], P.alive[:n]),
+                              float(P.dp_balance[:n].sum()), m.ledger, providers,
+                              [c.threshold for c in m.councils], [c.rate for c in m.councils]))
+        if len(self._pending) >= self.BATCH:
+            self._materialise()
 
-    def outcomes_and_equity(self) -> dict[str, float]:
-        """Uptake, outcomes and equity among people with a package, from one table of sums over
-        cells (council x client group x age band x quintile); the breakdowns come from it too."""
-        P, s = self.m.people, self.m.config
-        n, C = P.n, self.m.n_councils
-        opt = P.option[:n]
-        ncell = C * 80
-        # People without a package (and departed rows) go to a junk bin past the last cell.
-        key = P.cell[:n] + ncell * (opt == 0)
-        # Counts by (cell, option, offered) from one integer bincount; sums of outcomes by cell.
-        counts = np.bincount((key * 5 + opt) * 2 + P.offered[:n], minlength=2 * ncell * 10)[: ncell * 10]
-        counts = counts.reshape(ncell, 5, 2)[:, 1:, :].astype(float)
-        by_option = counts.sum(axis=2)
-        offered = counts[:, :, 1].sum(axis=1)
-        sums = [np.bincount(key, w, minlength=2 * ncell)[:ncell]
-                for w in (P.met_need[:n], P.wellbeing[:n], P.satisfaction[:n])]
-        count = by_option.sum(axis=1)
-        control = by_option @ np.asarray(s.choice.control)
-        raw = np.stack([count, *by_option.T, sums[0], sums[1], control, offered])
-        self.cells.append(raw.reshape(len(raw), C, 4, 4, 5))
+    # ------------------------------------------------------------------ figures from the snapshots
+    def _materialise(self) -> None:
+        """Turn the pending snapshots into rows, cells, council and day-centre tables."""
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        B, C, ncell = len(batch), self.m.n_councils, self._ncell
+        month, counts, sums, hours, dp_total, ledgers, providers, thresholds, rates = zip(*batch, strict=True)
+        fig: dict[str, Any] = {"month": np.array(month)}
+
+        # People: counts by (cell, option 0-4, offered, alive); sums by cell of people with a package.
+        k = np.array(counts).reshape(B, ncell, _KEY_BITS)[:, :, _KEY_OFFSET:].reshape(B, ncell, 5, 2, 2)
+        alive = k[..., 1]
+        people_c = alive.reshape(B, C, -1).sum(axis=2)
+        fig["people"] = people_c.sum(axis=1)
+        offered_alive = alive[:, :, :, 1].reshape(B, -1).sum(axis=1)
+        fig["offered_share"] = offered_alive / np.maximum(fig["people"], 1)
+        by_offer = k[:, :, 1:, :, 0] + k[:, :, 1:, :, 1]      # (B, cell, option 1-4, offered)
+        by_option = (by_offer[..., 0] + by_offer[..., 1]).astype(float)
+        control = by_option @ self._control
+        w = np.array(sums)[:, :, 1::2]                       # (B, met/wellbeing/satisfaction, cell)
+        raw = np.concatenate([by_option.sum(axis=2)[:, None], by_option.transpose(0, 2, 1), w[:, :2],
+                              control[:, None], by_offer[..., 1].sum(axis=2)[:, None]], axis=1)
+        self._cells.extend(raw.reshape(B, len(raw[0]), C, 4, 4, 5))
+        with_package_c = raw[:, 0].reshape(B, C, -1).sum(axis=2)
+
         # By quintile (most deprived first) for gaps and concentration indices.
-        q = raw.reshape(len(raw), -1, 5).sum(axis=1)
-        n_q = q[0]
-        total = n_q.sum()
-        per = {"met_need": (q[5], sums[0].sum()), "wellbeing": (q[6], sums[1].sum()), "control": (q[7], control.sum()),
-               "satisfaction": (sums[2].reshape(-1, 5).sum(axis=0), sums[2].sum()), "option1": (q[1], q[1].sum())}
-        out: dict[str, float] = {"with_package": total}
-        for j in range(4):
-            out[f"share_option{j + 1}"] = float(q[1 + j].sum() / total) if total else 0.0
-        for k, (sum_q, sum_all) in per.items():
-            mean_q = sum_q / np.maximum(n_q, 1)
-            out[k] = float(sum_all / total) if total else float("nan")
-            out[f"gap_{k}"] = quintile_gap(mean_q)
-            if k != "satisfaction":
-                out[f"ci_{k}"] = concentration_index(n_q, mean_q)
-        out["unmet_need"] = 1.0 - out["met_need"]
-        out["equity_gap"] = out["gap_wellbeing"]
-        return out
+        q = raw.reshape(B, len(raw[0]), -1, 5).sum(axis=2)   # (B, raw, quintile)
+        n_q = q[:, 0]
+        total = n_q.sum(axis=1)
+        has = total > 0
+        fig["with_package"] = total
+        sat = np.ascontiguousarray(w[:, 2])
+        per = {"met_need": (q[:, 5], raw[:, 5].sum(axis=1)), "wellbeing": (q[:, 6], raw[:, 6].sum(axis=1)),
+               "control": (q[:, 7], control.sum(axis=1)), "satisfaction": (sat.reshape(B, -1, 5).sum(axis=1),
+                                                                           sat.sum(axis=1)),
+               "option1": (q[:, 1], q[:, 1].sum(axis=1))}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for j in range(4):
+                fig[f"share_option{j + 1}"] = np.where(has, q[:, 1 + j].sum(axis=1) / total, 0.0)
+            for name, (sum_q, sum_all) in per.items():
+                mean_q = sum_q / np.maximum(n_q, 1)
+                fig[name] = np.where(has, sum_all / total, np.nan)
+                fig[f"gap_{name}"] = mean_q[:, -1] - mean_q[:, 0]
+                if name != "satisfaction":
+                    fig[f"ci_{name}"] = concentration_indices(n_q, mean_q)
+        fig["unmet_need"] = 1.0 - fig["met_need"]
+        fig["equity_gap"] = fig["gap_wellbeing"]
 
-    def provider_figures(self) -> dict[str, float]:
-        Q, L = self.m.providers, self.m.ledger
-        act = Q.view("active")
-        t = Q.view("ptype")
-        out: dict[str, float] = {}
-        active = np.bincount(t[act], minlength=4)
-        capacity = np.bincount(t[act], Q.capacity[: Q.n][act], minlength=4)
-        entries, exits = L.entries.sum(axis=0), L.exits.sum(axis=0)
+        self._provider_figures(fig, month, providers, B, C)
+
+        # Money and events from the month's ledger.
+        def led(name: str) -> np.ndarray:
+            return np.array([getattr(L, name) for L in ledgers])
+
+        services = led("services_by_option")                   # (B, C, 4)
+        spend_c = np.array([L.council_spend() for L in ledgers])
+        entries, exits = led("entries"), led("exits")
+        fig["arrivals"], fig["departures"] = led("arrivals").sum(axis=1), led("departures").sum(axis=1)
+        entries_t, exits_t = entries.sum(axis=1), exits.sum(axis=1)
         for j, name in enumerate(PROVIDER_TYPES):
-            out[f"active_{name}"] = int(active[j])
-            out[f"entries_{name}"] = float(entries[j])
-            out[f"exits_{name}"] = float(exits[j])
-            out[f"capacity_{name}"] = int(capacity[j])
-        a = np.flatnonzero(act)
-        dc = a[Q.ptype[a] == 0]
-        attend = Q.clients[dc].astype(float)
-        out["dc_open"] = dc.size
-        out["dc_attendance"] = float(attend.sum())
-        out["dc_occupancy"] = float(attend.sum() / max(Q.capacity[dc].sum(), 1))
-        be = self.daycentre_table(dc)
-        # Break-even given the centre's current block contracts (see providers.breakeven_occupancy);
-        # as contracts run down it rises towards the spot break-even. Deficit: this month's result.
-        out["dc_below_breakeven"] = int(np.count_nonzero(be[:, 4] < be[:, 5])) if be.size else 0
-        out["dc_in_deficit"] = int(np.count_nonzero(Q.profit[dc] < 0))
-        out["providers_in_deficit"] = int(np.count_nonzero(Q.reserves[a] < 0))
-        out["providers_active"] = a.size
-        out["hhi"] = hhi(Q.clients[a].astype(float), Q.council[a].astype(np.int64))
-        out["displaced"] = float(L.displaced.sum())
-        out["unmatched"] = float(L.unmatched.sum())
-        return out
-
-    def daycentre_table(self, dc: np.ndarray) -> np.ndarray:
-        """Rows: month, council, provider, attendance, occupancy, break-even occupancy, capacity."""
-        m, Q = self.m, self.m.providers
-        spec = m.ptypes[0]
-        clients = Q.clients[dc].astype(float)
-        hours_per_client = np.where(clients > 0, Q.hours[dc] / np.maximum(clients, 1),
-                                    spec.max_hours * WEEKS_PER_MONTH)
-        be = breakeven_occupancy(spec.fixed_cost, Q.capacity[dc], hours_per_client, Q.price[dc], spec.variable_cost,
-                                 Q.block_places[dc], spec.max_hours * WEEKS_PER_MONTH)
-        table = np.column_stack([np.full(dc.size, m.month + 1), Q.council[dc], dc, clients,
-                                 clients / np.maximum(Q.capacity[dc], 1), be, Q.capacity[dc]]).astype(float)
-        if len(self.daycentres) < m.month + 1:
-            self.daycentres.append(table)
-        return table
-
-    def cost_figures(self, alive: np.ndarray, n_pkg: int) -> dict[str, float]:
-        P, L, c = self.m.people, self.m.ledger, self.m.config.carers
-        out: dict[str, float] = {}
+            fig[f"entries_{name}"], fig[f"exits_{name}"] = entries_t[:, j], exits_t[:, j]
+        by_ledger = {name: led(name) for name in ("assessment", "admin", "support", "crisis", "clawback",
+                                                  "displaced", "unmatched")}
+        fig["displaced"] = by_ledger["displaced"].sum(axis=1)
+        fig["unmatched"] = by_ledger["unmatched"].sum(axis=1)
+        spend_opt = np.ascontiguousarray(services.transpose(0, 2, 1)).sum(axis=2)
         for j in range(4):
-            out[f"spend_option{j + 1}"] = float(L.services_by_option[:, j].sum())
-        out["spend_services"] = float(L.services_by_option.sum())
-        out["spend_assessment"] = float(L.assessment.sum())
-        out["spend_admin"] = float(L.admin.sum())
-        out["spend_support"] = float(L.support.sum())
-        out["council_spend"] = float(L.council_spend().sum())
-        out["cost_per_person"] = out["council_spend"] / max(n_pkg, 1)
-        hours = float(np.dot(P.carer_hours[: P.n], alive)) * WEEKS_PER_MONTH
-        out["unpaid_hours"] = hours
-        out["unpaid_value"] = hours * c.replacement_value
-        out["carer_breakdowns"] = float(L.breakdowns.sum())
-        out["emergency_admissions"] = float(L.admissions.sum())
-        out["crisis_cost"] = float(L.crisis.sum())
-        out["society_cost"] = out["council_spend"] + out["unpaid_value"] + out["crisis_cost"]
+            fig[f"spend_option{j + 1}"] = spend_opt[:, j]
+        fig["spend_services"] = services.reshape(B, -1).sum(axis=1)
+        for name in ("assessment", "admin", "support"):
+            fig[f"spend_{name}"] = by_ledger[name].sum(axis=1)
+        fig["council_spend"] = spend_c.sum(axis=1)
+        fig["cost_per_person"] = fig["council_spend"] / np.maximum(total.astype(int), 1)
+        fig["unpaid_hours"] = np.array(hours, dtype=float) * WEEKS_PER_MONTH
+        fig["unpaid_value"] = fig["unpaid_hours"] * self.m.config.carers.replacement_value
+        fig["carer_breakdowns"] = led("breakdowns").sum(axis=1)
+        fig["emergency_admissions"] = led("admissions").sum(axis=1)
+        fig["crisis_cost"] = by_ledger["crisis"].sum(axis=1)
+        fig["society_cost"] = fig["council_spend"] + fig["unpaid_value"] + fig["crisis_cost"]
         # Money flows, for the conservation check: paid out = received + change in DP balances + clawback.
-        dp_total = float(P.dp_balance[: P.n].sum())
-        out["paid_out"] = float(L.dp_paid.sum() + L.direct_paid.sum() + L.block_paid.sum())
-        out["provider_received"] = float(L.provider_received.sum())
-        out["dp_balance_change"] = dp_total - self.dp_total_prev
-        out["clawback"] = float(L.clawback.sum())
-        self.dp_total_prev = dp_total
-        out["dp_balances"] = dp_total
-        return out
+        fig["paid_out"] = led("dp_paid").sum(axis=1) + led("direct_paid").sum(axis=1) + led("block_paid").sum(axis=1)
+        fig["provider_received"] = led("provider_received").sum(axis=1)
+        dp = np.array(dp_total)
+        fig["dp_balance_change"] = dp - np.concatenate([[self._dp_total_prev], dp[:-1]])
+        self._dp_total_prev = dp_total[-1]
+        fig["clawback"] = by_ledger["clawback"].sum(axis=1)
+        fig["dp_balances"] = dp
+        thr, rate = np.array(thresholds), np.array(rates)
+        fig["threshold"], fig["ras_rate"] = thr.mean(axis=1), rate.mean(axis=1)
+
+        columns = [list(fig[c]) if c in _NUMPY_FLOATS else fig[c].tolist() for c in MONTHLY_COLUMNS]
+        self._rows.extend(dict(zip(MONTHLY_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True))
+
+        # Per council (columns: COUNCIL_COLUMNS).
+        active = fig.pop("_active")
+        table = [np.broadcast_to(fig["month"][:, None], (B, C)), np.broadcast_to(np.arange(C), (B, C)), people_c,
+                 with_package_c, spend_c, services.sum(axis=2), by_ledger["assessment"], by_ledger["admin"],
+                 by_ledger["support"], by_ledger["crisis"], spend_c / np.maximum(with_package_c, 1),
+                 by_ledger["clawback"], *active.transpose(2, 0, 1), *entries.transpose(2, 0, 1),
+                 *exits.transpose(2, 0, 1), active[:, :, 0], fig.pop("_attendance"), fig.pop("_deficit"),
+                 by_ledger["displaced"], by_ledger["unmatched"], thr, rate]
+        self._councils.extend(np.stack(table, axis=2).astype(float))
+
+    def _provider_figures(self, fig: dict[str, Any], month: tuple[int, ...],
+                          providers: tuple[tuple[np.ndarray, ...], ...], B: int, C: int) -> None:
+        """Provider figures of a batch of months from the active providers' columns."""
+        spec = self.m.ptypes[0]
+        sizes = np.array([p[0].size for p in providers])
+        ptype, council = (np.concatenate([p[i] for p in providers], dtype=np.intp) for i in (0, 1))
+        capacity, clients, reserves = (np.concatenate([p[i] for p in providers], dtype=float) for i in (2, 3, 4))
+        mi = np.repeat(np.arange(B), sizes)
+        mc = mi * C
+        mc += council                                          # (month, council)
+        key = mc * 4
+        key += ptype
+        active = np.bincount(key, minlength=B * C * 4).reshape(B, C, 4)
+        cap = np.bincount(key, capacity, minlength=B * C * 4).reshape(B, C, 4).sum(axis=1)
+        deficit = np.bincount(mc[reserves < 0], minlength=B * C).reshape(B, C)
+        for j, name in enumerate(PROVIDER_TYPES):
+            fig[f"active_{name}"] = active[:, :, j].sum(axis=1)
+            fig[f"capacity_{name}"] = cap[:, j].astype(int)
+        fig["_active"], fig["_deficit"] = active, deficit
+        fig["providers_in_deficit"] = deficit.sum(axis=1)
+        fig["providers_active"] = sizes
+
+        # Day centres: attendance, occupancy and break-even given the centre's current block contracts
+        # (see providers.breakeven_occupancy); as contracts run down it rises towards the spot break-even.
+        is_dc = ptype == 0
+        d_mi, d_mc, d_council, attend, d_cap = mi[is_dc], mc[is_dc], council[is_dc], clients[is_dc], capacity[is_dc]
+        row, hours, price, block, profit = (np.concatenate([p[i] for p in providers]) for i in range(5, 10))
+        attendance = np.bincount(d_mc, attend, minlength=B * C).reshape(B, C)
+        fig["_attendance"] = attendance
+        place_hours = spec.max_hours * WEEKS_PER_MONTH
+        hours_per_client = np.where(attend > 0, hours / np.maximum(attend, 1), place_hours)
+        be = breakeven_occupancy(spec.fixed_cost, d_cap, hours_per_client, price, spec.variable_cost, block,
+                                 place_hours)
+        occupancy = attend / np.maximum(d_cap, 1)
+        table = np.column_stack([np.array(month)[d_mi], d_council, row, attend, occupancy, be, d_cap])
+        ends = np.cumsum(np.bincount(d_mi, minlength=B)).tolist()
+        self._daycentres.extend(table[i:j] for i, j in zip([0, *ends[:-1]], ends, strict=True))
+        fig["dc_open"] = active[:, :, 0].sum(axis=1)
+        fig["dc_attendance"] = attendance.sum(axis=1)
+        fig["dc_occupancy"] = fig["dc_attendance"] / np.maximum(np.bincount(d_mi, d_cap, minlength=B), 1)
+        fig["dc_below_breakeven"] = np.bincount(d_mi[occupancy < be], minlength=B)
+        # Deficit: this month's result.
+        fig["dc_in_deficit"] = np.bincount(d_mi[profit < 0], minlength=B)
+
+        # HHI by (month, council) markets; a month whose last council has no active provider summed
+        # over fewer markets, so it is recomputed on its own (the same sum over the same terms).
+        tot = np.bincount(mc, clients, minlength=B * C)
+        share = clients / np.maximum(tot[mc], 1e-12)
+        per_market = np.bincount(mc, (100 * share) ** 2, minlength=B * C).reshape(B, C)
+        tot = tot.reshape(B, C)
+        tot_all = tot.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = np.where(tot_all > 0, (per_market * tot).sum(axis=1) / tot_all, np.nan)
+        top = np.full(B, C - 1)
+        some = np.flatnonzero(sizes)
+        if some.size:
+            top[some] = np.maximum.reduceat(council, (np.cumsum(sizes) - sizes)[some])
+        for b in np.flatnonzero(top < C - 1):
+            h[b] = hhi(providers[b][3].astype(float), providers[b][1].astype(np.int64))
+        fig["hhi"] = h
 
     # ------------------------------------------------------------------ tidy tables
     def breakdown_long(self) -> dict[str, Any]:

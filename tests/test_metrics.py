@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import metrics
+from model import scenario as scenario_module
 from model.economy import CareEconomy
 
 
@@ -110,3 +111,86 @@ def test_breakdowns_add_up_to_the_headline(recorded):
             np.testing.assert_allclose(share, monthly[f"share_option{j}"], atol=1e-9)
     councils = set(b[b.dimension == "council"].level)
     assert councils == {c.name for c in recorded.config.councils}
+
+
+@settings(max_examples=60)
+@given(rows=st.lists(st.tuples(st.lists(st.integers(0, 30), min_size=5, max_size=5),
+                               st.lists(st.floats(0.0, 1.0), min_size=5, max_size=5)), min_size=1, max_size=6))
+def test_concentration_indices_row_by_row_equal_the_scalar_formula(rows):
+    """The recorder's per-month concentration indices (all months at once) are the defined index,
+    including its undefined cases (no people, or a zero mean)."""
+    counts = np.array([c for c, _ in rows], float)
+    means = np.array([m for _, m in rows])
+    got = metrics.concentration_indices(counts, means)
+    want = [metrics.concentration_index(c, m) for c, m in zip(counts, means, strict=True)]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)  # NaN where NaN
+
+
+def test_council_and_day_centre_tables_match_the_state(recorded):
+    m, P, Q = recorded, recorded.people, recorded.providers
+    table, dc = m.recorder.councils[-1], m.recorder.daycentres[-1]
+    col = {c: i for i, c in enumerate(metrics.COUNCIL_COLUMNS)}
+    alive, council = P.view("alive"), P.view("council")
+    pkg = alive & (P.view("option") > 0)
+    np.testing.assert_array_equal(table[:, col["people"]], np.bincount(council[alive], minlength=m.n_councils))
+    np.testing.assert_array_equal(table[:, col["with_package"]], np.bincount(council[pkg], minlength=m.n_councils))
+    act = Q.view("active")
+    for j, name in enumerate(("day_centre", "agency", "personal_assistant", "community_group")):
+        np.testing.assert_array_equal(table[:, col[f"active_{name}"]],
+                                      np.bincount(Q.view("council")[act & (Q.view("ptype") == j)],
+                                                  minlength=m.n_councils))
+    open_dc = np.flatnonzero(act & (Q.view("ptype") == 0))
+    np.testing.assert_array_equal(dc[:, 2], open_dc)
+    np.testing.assert_array_equal(dc[:, 1], Q.council[open_dc])
+    np.testing.assert_array_equal(dc[:, 3], Q.clients[open_dc])
+    np.testing.assert_array_equal(dc[:, 6], Q.capacity[open_dc])
+    assert (dc[:, 0] == m.month).all()
+    row = m.recorder.rows[-1]
+    assert row["hhi"] == pytest.approx(metrics.hhi(Q.view("clients")[act].astype(float),
+                                                   Q.view("council")[act].astype(np.int64)), rel=1e-12)
+    assert row["dc_below_breakeven"] == np.count_nonzero(dc[:, 4] < dc[:, 5])
+
+
+def test_recorded_months_do_not_depend_on_when_they_are_read(multi_scenario):
+    """The recorder keeps snapshots and works out the figures when they are read: figures read
+    after every month, read in batches, or read only at the end are the same, and a month once
+    read does not change as the run goes on (nothing it was computed from is shared with later months)."""
+    every = CareEconomy(multi_scenario, seed=4)
+    seen = []
+    for _ in range(14):
+        every.step()
+        seen.append((dict(every.recorder.rows[-1]), every.recorder.councils[-1].copy(),
+                     every.recorder.daycentres[-1].copy(), every.recorder.cells[-1].copy()))
+    at_end = CareEconomy(multi_scenario, seed=4)
+    at_end.recorder.BATCH = 5  # several batches, the last one partial
+    at_end.run(14)
+    for rec in (every.recorder, at_end.recorder):
+        assert len(rec.rows) == len(rec.councils) == len(rec.daycentres) == len(rec.cells) == 14
+        for month, (row, council, dc, cells) in enumerate(seen):
+            assert list(rec.rows[month]) == list(metrics.MONTHLY_COLUMNS)
+            np.testing.assert_equal(rec.rows[month], row)  # NaN equal to NaN
+            np.testing.assert_array_equal(rec.councils[month], council)
+            np.testing.assert_array_equal(rec.daycentres[month], dc)
+            np.testing.assert_array_equal(rec.cells[month], cells)
+
+
+def test_hhi_of_every_month_whatever_markets_are_empty(multi_scenario):
+    """Months are worked out together, but each month's HHI is metrics.hhi of that month's open
+    providers, bit for bit, also when some councils (the last one, or all) have none; eight
+    councils, so that a sum over markets is long enough for its order to matter."""
+    data = multi_scenario.to_dict()
+    data["run"]["people"] = 2000  # a few providers in each market, so that market HHIs are not round numbers
+    data["councils"] = [{**data["councils"][i % 3], "name": f"council {i}", "population_share": 0.125}
+                        for i in range(8)]
+    m = CareEconomy(scenario_module.validate(data), seed=8, record=False)
+    m.run(3)
+    rec, Q = metrics.MonthRecorder(m), m.providers
+    active, council = Q.view("active").copy(), Q.view("council")
+    expected = []
+    for closed in ([], [7], [7, 0], [7, 1], [7, 2], [7, 4], [6, 7], list(range(8)), [0], [3]):
+        Q.active[: Q.n] = active & ~np.isin(council, closed)
+        rec.record()
+        act = Q.view("active")
+        expected.append(metrics.hhi(Q.view("clients")[act].astype(float), council[act].astype(np.int64)))
+    Q.active[: Q.n] = active
+    np.testing.assert_array_equal([row["hhi"] for row in rec.rows], expected)
