@@ -3,15 +3,17 @@
 Same rules, same order and same meaning as the per-agent reference (:mod:`model.reference`).
 How it stays fast without changing meaning:
 
-* rules run on whole columns (``[:n]`` views; departed rows are compacted away by the model);
-* rare per-person events (leaving, ageing, carer breakdown) are Bernoulli draws taken by
-  *thinning*: the rows that could fire are found with geometric skips (exactly a Bernoulli(p_max)
-  choice per row), then each is accepted with p_i / p_max; the distribution is the same as one
-  uniform per person, at a fraction of the draws;
-* aggregation uses ``bincount``; the rationing rule of :mod:`model.market` uses sorting instead
-  of queues; Option 4's second budget slot is handled only where it exists.
+* the per-person steps of each phase run in one compiled pass over the rows
+  (:mod:`model.kernels`), which calls the rule modules' own functions;
+* the rest runs on whole columns or on the rows concerned (``[:n]`` views; departed rows are
+  compacted away by the model): support places, clawback and assessment of the people
+  reviewed, provider prices, exit and entry, the ledger;
+* rare per-person events (leaving, ageing) are Bernoulli draws taken by *thinning*: the rows that
+  could fire are found with geometric skips (exactly a Bernoulli(p_max) choice per row), then each
+  is accepted with p_i / p_max; the distribution is the same as one uniform per person, at a
+  fraction of the draws.
 
-There is no Python loop over people; loops run over councils, provider types or matching rounds.
+There is no Python loop over people; loops run over councils or provider types.
 """
 
 from __future__ import annotations
