@@ -179,7 +179,7 @@ class Carer(mesa.Agent):
         crisis = bool(rng.random() < c.crisis_probability)
         self.carer_hours = 0.0
         self.strain = 0.0
-        self.need = min(100.0, self.need + c.breakdown_need_jump)
+        self.need = float(carers.need_after_breakdown(self.need, c))
         self.review_in = 0
         self.model.refresh_required(np.array([self.row]))
         return True, crisis

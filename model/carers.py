@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.arith import clip
+from model.arith import at_most, clip
 from model.scenario import Carers
 
 
@@ -25,3 +25,8 @@ def next_strain(strain: np.ndarray | float, carer_hours: np.ndarray | float, unm
 def breaks_down(strain: np.ndarray | float, caring: np.ndarray | bool, u: np.ndarray | float, c: Carers) -> np.ndarray:
     """A caring carer above the strain threshold breaks down with ``breakdown_probability``."""
     return caring & (strain > c.breakdown_threshold) & (u < c.breakdown_probability)
+
+
+def need_after_breakdown(need: np.ndarray | float, c: Carers) -> np.ndarray:
+    """A breakdown adds ``breakdown_need_jump`` points to the person's need (at most 100)."""
+    return at_most(need + c.breakdown_need_jump, 100.0)

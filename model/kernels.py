@@ -5,8 +5,9 @@ single compiled loop (numba), instead of one numpy pass per operation. The rules
 not restated here: each sweep calls the functions of the rule modules (:mod:`model.demography`,
 :mod:`model.budgets`, :mod:`model.market`, :mod:`model.outcomes`, :mod:`model.carers`), the same
 functions the per-agent reference engine calls person by person. They are written in plain
-arithmetic and ``np.minimum``/``np.maximum`` so that one definition runs on numpy arrays, on Python
-numbers and inside these sweeps (:data:`RULES` registers them with numba).
+arithmetic and the helpers of :mod:`model.arith`, so that one definition runs on numpy arrays, on
+Python numbers and inside these sweeps (:data:`RULES` registers them with numba; the helpers get
+scalar versions here).
 
 Random numbers are drawn inside the sweeps from the model's own generator (``model.rng``, passed
 in), so a run stays reproducible from its seed; normal draws use a ziggurat on its uniforms
@@ -30,12 +31,12 @@ import numpy as np
 from numba.extending import overload, register_jitable
 
 from model import arith, budgets, carers, choice, demography, market, outcomes, scenario
-from model.state import MODE_COUNCIL, MODE_DIRECT
+from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_NONE
 
 #: Rule functions the sweeps call; each runs unchanged on arrays, Python numbers and in compiled code.
 RULES = (demography.drift_need, demography.is_over65, budgets.required_hours, choice.felt_burden, choice.utility,
          market.slot_share, market.in_mode, market.hours_bought, outcomes.met_need, outcomes.wellbeing,
-         outcomes.satisfaction, carers.next_strain, carers.breaks_down)
+         outcomes.satisfaction, carers.next_strain, carers.breaks_down, carers.need_after_breakdown)
 for _rule in RULES:
     register_jitable(_rule)
 
@@ -58,6 +59,7 @@ def _at_least(x, lo):
 @overload(arith.at_most, inline="always")
 def _at_most(x, hi):
     return lambda x, hi: min(x, hi)
+
 
 _SECTIONS = (scenario.Demography, scenario.Outcomes, scenario.Carers, scenario.Choice)
 
@@ -187,12 +189,12 @@ def seekers(option: np.ndarray, budget: np.ndarray, need: np.ndarray, carer_hour
     k0 = k1 = 0
     for i in range(option.size):
         required[i] = budgets.required_hours(need[i], carer_hours[i], hours_per_point)
-        o = option[i]
-        if o > 0 and budget[i] > 0 and required[i] > 0:
-            if provider[i, 0] < 0:
+        if budget[i] > 0 and required[i] > 0:
+            o = option[i]
+            if not market.in_mode(o, 0, MODE_NONE) and provider[i, 0] < 0:
                 first[k0] = i
                 k0 += 1
-            if o == 4 and provider[i, 1] < 0:
+            if not market.in_mode(o, 1, MODE_NONE) and provider[i, 1] < 0:
                 second[k1] = i
                 k1 += 1
     rows = np.concatenate((first[:k0], second[:k1]))
@@ -216,7 +218,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
 
     These steps of the month involve no one else, so one pass applies all three to each row in
     schedule order. ``attrs`` holds per provider: price, hour cap a week, respite and wellbeing
-    bonus per hour, holds block places, quality; its last row stands for "no provider" (all zero).
+    bonus per hour, quality; its last row stands for "no provider" (all zero).
 
     Purchasing: each budget slot buys hours from its provider at the provider's price within the
     slot's budget. Council-arranged clients of a day centre with block places fill them first, in
@@ -245,13 +247,15 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
         got = 0.0
         rest = 0.0
         bonus = 0.0
-        for slot in range(2 if o_i == 4 else 1):
+        for slot in range(2):
+            if market.in_mode(o_i, slot, MODE_NONE):
+                continue
             p = provider[i, slot]  # -1 (no provider) reads the last row of attrs
             share = market.slot_share(o_i, slot, direct_share)
             price = attrs[p, 0]
             h = market.hours_bought(required[i], budget[i], share, price, attrs[p, 1])
             cost = np.float64(h * price)
-            if attrs[p, 4] > 0 and market.in_mode(o_i, slot, MODE_COUNCIL) and used[p] < block_places[p]:
+            if p >= 0 and market.in_mode(o_i, slot, MODE_COUNCIL) and used[p] < block_places[p]:
                 used[p] += 1
                 cost = 0.0
             if market.in_mode(o_i, slot, MODE_DIRECT):
@@ -281,7 +285,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
                     crises[ci] += 1
                 carer_hours[i] = 0.0
                 strain[i] = 0.0
-                need[i] = min(100.0, need[i] + c.breakdown_need_jump)
+                need[i] = carers.need_after_breakdown(need[i], c)
                 review_in[i] = 0
                 required[i] = budgets.required_hours(need[i], carer_hours[i], hours_per_point)
                 met_need[i] = outcomes.met_need(delivered[i], required[i])
@@ -291,7 +295,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
         met = met_need[i]
         wellbeing[i] = outcomes.wellbeing(met, control[i], burden[i], bonus, o)
         main = provider[i, 0]
-        quality = attrs[provider[i, 1], 5] if o_i == 4 and main < 0 else attrs[main, 5]
+        quality = attrs[provider[i, 1], 4] if o_i == 4 and main < 0 else attrs[main, 4]
         sat = outcomes.satisfaction(quality, met, standard_normal(rng), o)
         satisfaction[i] = sat
         for slot in range(2):

@@ -163,7 +163,7 @@ class VectorEngine:
         m, P, Q, p, rng = self.m, self.m.people, self.m.providers, self.m.config.providers, self.m.rng
         n = P.n
         rows, slots = kernels.seekers(P.option[:n], P.budget[:n], P.need[:n], P.carer_hours[:n],
-                                      self.m.config.budgets.hours_per_point, P.required[:n], P.provider[:n])
+                                      m.config.budgets.hours_per_point, P.required[:n], P.provider[:n])
         prov = np.flatnonzero(Q.view("active"))
         key = Q.council[prov].astype(np.int64) * 4 + Q.ptype[prov]
         order = np.argsort(key, kind="stable")
@@ -222,13 +222,13 @@ class VectorEngine:
         L.block_paid += block_by_c
         L.services_by_option[:, 2] += block_by_c
         # Per-provider attributes: price, hour cap a week, respite and wellbeing per hour (the
-        # type's value per hour of a full place), holds block places, quality. The last row stands
-        # for "no provider" (link -1): all zero, so no hours are bought.
+        # type's value per hour of a full place), quality. The last row stands for "no provider"
+        # (link -1): all zero, so no hours are bought.
         t = Q.ptype[: Q.n]
         per_hour = 1.0 / (m.type_maxh[t] * budgets.WEEKS_PER_MONTH)
-        attrs = np.zeros((Q.n + 1, 6), dtype=np.float32)
+        attrs = np.zeros((Q.n + 1, 5), dtype=np.float32)
         attrs[:-1] = np.column_stack([Q.price[: Q.n], m.type_maxh[t], m.type_respite[t] * per_hour,
-                                      m.type_bonus[t] * per_hour, Q.block_places[: Q.n] > 0, Q.quality[: Q.n]])
+                                      m.type_bonus[t] * per_hour, Q.quality[: Q.n]])
         services = np.zeros((C, 5))  # by council and option (0: none)
         dp_paid, dp_spent, breakdowns, crises = np.zeros(C), np.zeros(C), np.zeros(C), np.zeros(C)
         self.counts = np.zeros((C, 5), dtype=np.int64)  # people by council and option (fixed for the rest of the month)

@@ -46,3 +46,9 @@ def test_breakdown_frequency_matches_probability():
     c = Carers(breakdown_probability=0.2)
     u = np.random.default_rng(3).random(20_000)
     assert carers.breaks_down(np.ones(u.size), True, u, c).mean() == pytest.approx(0.2, abs=0.01)
+
+
+def test_a_breakdown_raises_need_by_the_jump_up_to_100():
+    c = Carers(breakdown_need_jump=10.0)
+    assert carers.need_after_breakdown(50.0, c) == 60.0
+    np.testing.assert_array_equal(carers.need_after_breakdown(np.array([0.0, 95.0, 100.0]), c), [10.0, 100.0, 100.0])
