@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from model import budgets, carers, choice, demography, outcomes
+from model import budgets, carers, choice, demography, market, outcomes
 from model.scenario import Council as CouncilSpec
 
 if TYPE_CHECKING:
@@ -96,13 +96,18 @@ class Person(mesa.Agent):
     def review(self) -> None:
         """Reassessment: DP clawback, then eligibility and budget; losing eligibility ends the package."""
         m = self.model
-        m.engine.clawback(np.array([self.row]))
+        if self.dp_balance > 0:
+            direct = self.budget * market.paid_directly(self.option, m.config.choice.option4_direct_share)
+            claw = float(budgets.clawback(self.dp_balance, direct, m.config.budgets))
+            self.dp_balance -= claw
+            m.ledger.clawback[self.council] += claw
+            m.ledger.services_by_option[self.council, max(self.option, 1) - 1] -= claw
         council = m.councils[self.council]
         self.eligible, self.budget = (float(x) for x in budgets.assess(
             self.need, self.carer_hours, council.threshold, council.rate, m.config.budgets))
         self.eligible = bool(self.eligible)
         if not self.eligible and self.option > 0:
-            m.release(np.array([self.row]), np.array([True, True]))
+            m.release(np.array([self.row]))
             self.option = 0
 
     # ---- 5. option choice
@@ -141,7 +146,7 @@ class Person(mesa.Agent):
         low = self.option > 0 and self.satisfaction < s.choice.switch_satisfaction
         self.low_sat = self.low_sat + 1 if low else 0
         if self.low_sat >= s.choice.switch_after_months:
-            m.release(np.array([self.row]), np.array([True, True]))
+            m.release(np.array([self.row]))
             if self.offered:
                 self.review_in = 0
             self.low_sat = 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.arith import at_least
+from model.arith import at_least, where
 from model.scenario import Budgets
 
 WEEKS_PER_MONTH = 52.0 / 12.0
@@ -20,8 +20,8 @@ WEEKS_PER_MONTH = 52.0 / 12.0
 
 def formal_points(need: np.ndarray | float, carer_hours: np.ndarray | float, hours_per_point: float) -> np.ndarray:
     """Points of need not met by the unpaid carer."""
-    credit = np.asarray(carer_hours) / hours_per_point if hours_per_point > 0 else 0.0
-    return np.maximum(0.0, np.asarray(need) - credit)
+    credit = carer_hours / hours_per_point if hours_per_point > 0 else 0.0 * carer_hours
+    return at_least(need - credit, 0.0)
 
 
 def required_hours(need: np.ndarray | float, carer_hours: np.ndarray | float, hours_per_point: float) -> np.ndarray:
@@ -34,13 +34,13 @@ def assess(need: np.ndarray | float, carer_hours: np.ndarray | float, threshold:
     """Eligibility and the indicative monthly budget. A person is eligible when their need is at or
     above the threshold and the RAS gives them a positive budget: someone whose unpaid carer covers
     all their assessed need gets no package (every package has a budget)."""
-    budget = np.where(np.asarray(need) >= threshold, rate * formal_points(need, carer_hours, b.hours_per_point), 0.0)
+    budget = where(need >= threshold, rate * formal_points(need, carer_hours, b.hours_per_point), 0.0)
     return budget > 0, budget
 
 
 def clawback(balance: np.ndarray | float, monthly_direct: np.ndarray | float, b: Budgets) -> np.ndarray:
     """Unspent direct-payment money above ``clawback_buffer_months`` of payments is recovered."""
-    return np.maximum(0.0, np.asarray(balance) - b.clawback_buffer_months * np.asarray(monthly_direct))
+    return at_least(balance - b.clawback_buffer_months * monthly_direct, 0.0)
 
 
 def yearly_review(spend: float, budget: float, threshold: float, rate: float, base_threshold: float,

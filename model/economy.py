@@ -25,11 +25,11 @@ from typing import Any
 import mesa
 import numpy as np
 
-from model import budgets, choice, demography, rollout
+from model import budgets, choice, demography, kernels, rollout, stream
 from model.agents import Carer, Council, Person, Provider
 from model.metrics import MonthRecorder
 from model.scenario import Scenario
-from model.state import NO_PROVIDER, Ledger, People, Providers
+from model.state import Ledger, People, Providers
 
 ENGINES = ("vector", "agents")
 
@@ -68,6 +68,7 @@ class CareEconomy(mesa.Model):
         self.reduction = np.array([c.support.burden_reduction for c in s.councils], dtype=np.float32)
         self.available = np.array([[o in c.rollout.options for o in (1, 2, 3, 4)] for c in s.councils])
         self.deprivation = np.array([c.deprivation for c in s.councils])
+        self.demography_params = kernels.struct(s.demography)  # for the arrivals pass
 
         sizes = np.floor(np.array([c.population_share for c in s.councils]) * s.run.people).astype(int)
         sizes[np.argmax(sizes)] += s.run.people - sizes.sum()
@@ -117,15 +118,18 @@ class CareEconomy(mesa.Model):
             return np.empty(0, dtype=np.int64)
         d = self.config.demography
         council = np.repeat(np.arange(self.n_councils), counts)
-        cols = demography.draw_people(council, self.deprivation, d, self.rng)
-        r = self.people.append(total, council=council, alive=True, **cols)
+        r = self.people.append(total, council=council, alive=True)
         rows = np.arange(r.start, r.stop)
         P = self.people
+        state = stream.seed(self.rng)
+        kernels.arrivals(r.start, r.stop, P.council, self.deprivation, self.demography_params, state, P.group,
+                         P.quintile, P.age_band, P.confidence, P.dc_affinity, P.offer_rank, P.need, P.has_carer,
+                         P.carer_hours)
         share = np.array([rollout.offered_share(self.month, c.rollout) for c in self.config.councils])
         P.offered[rows] = P.offer_rank[rows] < share[council]
         self.set_cell(rows)
-        P.peers[rows] = demography.draw_peers(P.view("council"), P.view("quintile"), rows, P.view("alive"),
-                                              d.peers, d.peer_homophily, self.rng)
+        kernels.draw_peers(P.view("council"), P.view("quintile"), P.view("alive"), self.n_councils, rows,
+                           d.peer_homophily, P.peers, state)
         return rows
 
     # ------------------------------------------------------------------ Mesa's view of people
@@ -181,7 +185,7 @@ class CareEconomy(mesa.Model):
         P.peers[keep] = np.where(ok, new_index[np.maximum(peers, 0)], -1)
         for name in (*P.FIELDS, *P.WIDE):
             col = getattr(P, name)
-            col[: keep.size] = col[keep]
+            kernels.move_rows(col, keep)
             col[keep.size: P.n] = P.FIELDS[name][1] if name in P.FIELDS else P.WIDE[name][2]
         self.person_agents = {int(new_index[r]): a for r, a in self.person_agents.items()}
         self.carer_agents = {int(new_index[r]): a for r, a in self.carer_agents.items()}
@@ -196,26 +200,20 @@ class CareEconomy(mesa.Model):
         if rows.size == 0:
             return
         P, L = self.people, self.ledger
-        self.release(rows, np.array([True, True]))
+        self.release(rows)
         claw = P.dp_balance[rows]
         L.clawback += np.bincount(P.council[rows], claw, minlength=self.n_councils)
-        opt_col = np.clip(P.option[rows].astype(np.int64) - 1, 0, 3)
-        np.add.at(L.services_by_option, (P.council[rows].astype(np.int64), opt_col), -claw)
+        held = rows[claw > 0]
+        np.add.at(L.services_by_option, (P.council[held], np.maximum(P.option[held] - 1, 0)), -claw[claw > 0])
         P.dp_balance[rows] = 0.0
         P.alive[rows] = False
         P.option[rows] = 0
         L.departures += np.bincount(P.council[rows], minlength=self.n_councils)
 
-    def release(self, rows: np.ndarray, slots: np.ndarray) -> np.ndarray:
-        """End the provider relationship of ``rows`` in the chosen slots; returns how many ended."""
-        P, Q = self.people, self.providers
-        sub = P.provider[rows][:, slots]
-        held = sub[sub >= 0]
-        Q.clients[: Q.n] -= np.bincount(held, minlength=Q.n).astype(np.int32)
-        block = P.provider[rows]
-        block[:, slots] = NO_PROVIDER
-        P.provider[rows] = block
-        return held
+    def release(self, rows: np.ndarray, slot: int | None = None) -> None:
+        """End the provider relationships of ``rows`` in budget slot ``slot`` (default: both)."""
+        first, last = (0, 1) if slot is None else (slot, slot)
+        kernels.release(self.people.provider, self.providers.clients, np.asarray(rows, dtype=np.int64), first, last)
 
     def set_cell(self, rows: np.ndarray) -> None:
         """Breakdown cell (council, client group, age band, quintile) of ``rows``."""
@@ -278,7 +276,7 @@ class CareEconomy(mesa.Model):
         displaced = 0
         for slot in (0, 1):
             hr = np.flatnonzero(closing[P.provider[: P.n, slot] + 1])
-            self.release(hr, np.array([slot == 0, slot == 1]))
+            self.release(hr, slot)
             L.displaced += np.bincount(P.council[hr], minlength=self.n_councils)
             displaced += hr.size
         for row in rows.tolist():

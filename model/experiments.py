@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from model.scenario import Scenario, ScenarioError, load_scenario
-from model.simulation import HEADLINE, TOTALS, RunResult, combine, seeds_for, simulate
+from model.simulation import HEADLINE, TOTALS, RunResult, combine, seeds_for, simulate, simulate_headline
 
 EXECUTORS = ("local", "dask", "dask-local", "serial")
 
@@ -243,9 +243,9 @@ class ScenarioTarget:
         return self.scenario.with_overrides(self.overrides(params))
 
     def evaluate(self, params: dict[str, Any], seeds: list[np.random.SeedSequence]) -> dict[str, float]:
-        scenario = self.check(params)
-        result = combine([simulate(scenario, ss, self.engine, replication=r) for r, ss in enumerate(seeds)])
-        return result.headline()
+        """The outputs at one design point: headline figures averaged over replications seeded by ``seeds``
+        (:func:`~model.simulation.simulate_headline`, which records only what they need)."""
+        return simulate_headline(self.check(params), seeds, self.engine)
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "scenario", "name": self.name, "engine": self.engine, "scenario": self.scenario.to_toml()}

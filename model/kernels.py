@@ -30,13 +30,17 @@ import numba
 import numpy as np
 from numba.extending import overload, register_jitable
 
-from model import arith, budgets, carers, choice, demography, market, outcomes, scenario
+from model import arith, budgets, carers, choice, demography, market, outcomes, scenario, stream
 from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_NONE
 
 #: Rule functions the sweeps call; each runs unchanged on arrays, Python numbers and in compiled code.
-RULES = (demography.drift_need, demography.is_over65, budgets.required_hours, choice.felt_burden, choice.utility,
-         market.slot_share, market.in_mode, market.hours_bought, outcomes.met_need, outcomes.wellbeing,
-         outcomes.satisfaction, carers.next_strain, carers.breaks_down, carers.need_after_breakdown)
+RULES = (demography.departure_probability, demography.drift_need, demography.age, demography.is_over65,
+         demography.categorical, demography.confidence, demography.draw_person, budgets.formal_points,
+         budgets.assess, budgets.clawback, budgets.required_hours, choice.felt_burden, choice.utility,
+         market.slot_share, market.in_mode, market.paid_directly, market.appeal_of_type, market.provider_appeal,
+         market.hours_bought, outcomes.met_need,
+         outcomes.wellbeing, outcomes.satisfaction, carers.next_strain, carers.breaks_down,
+         carers.need_after_breakdown)
 for _rule in RULES:
     register_jitable(_rule)
 
@@ -61,7 +65,8 @@ def _at_most(x, hi):
     return lambda x, hi: min(x, hi)
 
 
-_SECTIONS = (scenario.Demography, scenario.Outcomes, scenario.Carers, scenario.Choice)
+_SECTIONS = (scenario.Demography, scenario.Outcomes, scenario.Carers, scenario.Choice, scenario.Budgets,
+             scenario.Providers)
 
 
 def _struct_type(section: type) -> type:
@@ -86,7 +91,7 @@ def struct(values: Any) -> tuple:
 def drop_stale_cache() -> None:
     """Delete cached compiled sweeps made from other versions of the rule modules."""
     sources = [Path(m.__file__).read_bytes() for m in (arith, budgets, carers, choice, demography, market, outcomes,
-                                                        scenario)]
+                                                        scenario, stream)]
     digest = hashlib.sha256(b"".join([Path(__file__).read_bytes(), *sources])).hexdigest()
     cache = Path(__file__).parent / "__pycache__"
     stamp = cache / "kernels.rules-digest"
@@ -104,55 +109,74 @@ def drop_stale_cache() -> None:
 drop_stale_cache()
 
 
-# Ziggurat tables for standard-normal draws (128 layers; Marsaglia & Tsang 2000, in the ZIGNOR
-# form of Doornik 2005, "An improved ziggurat method to generate normal random samples").
-_ZIG_R = 3.442619855899  # start of the tail
-_ZIG_V = 9.91256303526217e-3  # area of each layer
-
-
-def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray]:
-    x = np.zeros(129)
-    f = np.exp(-0.5 * _ZIG_R * _ZIG_R)
-    x[0], x[1] = _ZIG_V / f, _ZIG_R
-    for i in range(2, 128):
-        x[i] = np.sqrt(-2.0 * np.log(_ZIG_V / x[i - 1] + f))
-        f = np.exp(-0.5 * x[i] * x[i])
-    return x, x[1:] / x[:-1]
-
-
-_ZIG_X, _ZIG_RATIO = _ziggurat_tables()
+@numba.njit(cache=True)
+def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age_band: np.ndarray, d: tuple,
+                     state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Demography (ODD 7.1), person by person as :meth:`model.agents.Person.leaves` and
+    :meth:`~model.agents.Person.grow_older`: each living person may leave (death, residential
+    care); one who stays has their need drift with the month's noise and may move to the next age
+    band. Returns the rows leaving and the rows that moved band (the model does their
+    bookkeeping)."""
+    leaving = np.empty(alive.size, dtype=np.int64)
+    older = np.empty(alive.size, dtype=np.int64)
+    n_leaving = n_older = 0
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        if stream.uniform(state) < demography.departure_probability(group[i], need[i], d):
+            leaving[n_leaving] = i
+            n_leaving += 1
+            continue
+        need[i] = demography.drift_need(need[i], group[i], stream.standard_normal(state), d)
+        band = demography.age(age_band[i], stream.uniform(state), d)
+        if band != age_band[i]:
+            age_band[i] = band
+            older[n_older] = i
+            n_older += 1
+    return leaving[:n_leaving], older[:n_older]
 
 
 @numba.njit(cache=True)
-def standard_normal(rng: np.random.Generator) -> float:
-    """One standard-normal draw from the model's generator by the ziggurat method: one uniform
-    (53 random bits: 7 choose the layer, 46 the point) is accepted at once in about 99 % of draws.
-    About twice as fast here as ``Generator.standard_normal`` (tested against the normal
-    distribution in ``tests/test_kernels.py``)."""
-    while True:
-        bits = np.int64(rng.random() * 9007199254740992.0)  # 2**53
-        i = bits & 127
-        u = (bits >> 7) * (2.0 / 70368744177664.0) - 1.0  # uniform on [-1, 1), 2**46 steps
-        if abs(u) < _ZIG_RATIO[i]:
-            return u * _ZIG_X[i]
-        if i == 0:  # the tail beyond R (Marsaglia 1964)
-            while True:
-                x = np.log(rng.random()) / _ZIG_R
-                if -2.0 * np.log(rng.random()) >= x * x:
-                    return x - _ZIG_R if u < 0 else _ZIG_R - x
-        x = u * _ZIG_X[i]
-        f0 = np.exp(-0.5 * (_ZIG_X[i] * _ZIG_X[i] - x * x))
-        f1 = np.exp(-0.5 * (_ZIG_X[i + 1] * _ZIG_X[i + 1] - x * x))
-        if f1 + rng.random() * (f0 - f1) < 1.0:
-            return x
-
-
-@numba.njit(cache=True)
-def drift(need: np.ndarray, group: np.ndarray, alive: np.ndarray, d: tuple, rng: np.random.Generator) -> None:
-    """Demography (ODD 7.1): each living person's need drifts with the month's noise."""
-    for i in range(need.size):
+def snapshot(cell: np.ndarray, option: np.ndarray, offered: np.ndarray, alive: np.ndarray, met_need: np.ndarray,
+             wellbeing: np.ndarray, satisfaction: np.ndarray, carer_hours: np.ndarray, dp_balance: np.ndarray,
+             key_bits: int, key_offset: int, counts: np.ndarray, met_sum: np.ndarray, wellbeing_sum: np.ndarray,
+             satisfaction_sum: np.ndarray) -> tuple[float, float]:
+    """The month's snapshot of the people for :class:`model.metrics.MonthRecorder`, in one pass:
+    counts by key (cell x ``key_bits`` + ``key_offset`` + 4 option + 2 offered + alive), sums of
+    met need, wellbeing and satisfaction by key // 16 (2 cell + has a package), each added in row
+    order as ``numpy.bincount`` does; returns the hours carers give and the direct-payment balances
+    held, in total."""
+    hours = 0.0
+    held = 0.0
+    for i in range(cell.size):
+        key = cell[i] * key_bits + key_offset + option[i] * 4 + offered[i] * 2 + alive[i]
+        counts[key] += 1
+        met_sum[key >> 4] += np.float64(met_need[i])
+        wellbeing_sum[key >> 4] += np.float64(wellbeing[i])
+        satisfaction_sum[key >> 4] += np.float64(satisfaction[i])
         if alive[i]:
-            need[i] = demography.drift_need(need[i], group[i], standard_normal(rng), d)
+            hours += carer_hours[i]
+        held += dp_balance[i]
+    return hours, held
+
+
+@numba.njit(cache=True)
+def move_rows(column: np.ndarray, keep: np.ndarray) -> None:
+    """Compact a column in place: row ``keep[j]`` moves to row ``j`` (``keep`` increasing)."""
+    for j in range(keep.size):
+        column[j] = column[keep[j]]
+
+
+@numba.njit(cache=True)
+def release(provider: np.ndarray, clients: np.ndarray, rows: np.ndarray, first: int, last: int) -> None:
+    """End the provider relationships of ``rows`` in budget slots ``first`` .. ``last``: each
+    provider held loses a client."""
+    for r in rows:
+        for slot in range(first, last + 1):
+            p = provider[r, slot]
+            if p >= 0:
+                clients[p] -= 1
+                provider[r, slot] = -1
 
 
 @numba.njit(cache=True)
@@ -176,6 +200,30 @@ def reviews(alive: np.ndarray, offered: np.ndarray, offer_rank: np.ndarray, coun
             k += 1
             review_in[i] = interval[c]
     return due[:k]
+
+
+@numba.njit(cache=True)
+def reassess(rows: np.ndarray, council: np.ndarray, option: np.ndarray, need: np.ndarray, carer_hours: np.ndarray,
+             budget: np.ndarray, eligible: np.ndarray, dp_balance: np.ndarray, threshold: np.ndarray,
+             rate: np.ndarray, direct_share: float, b: tuple, clawed: np.ndarray) -> np.ndarray:
+    """Reviews (ODD 7.2), person by person as :meth:`model.agents.Person.review`: unspent
+    direct-payment money above the buffer is clawed back (summed in ``clawed`` by council and
+    option, Options 1-4; a balance left after a package ended counts under Option 1), then
+    eligibility and budget at the council's threshold and rate. Returns the rows that lost
+    eligibility while holding a package."""
+    lost = np.empty(rows.size, dtype=np.int64)
+    k = 0
+    for r in rows:
+        c, o = council[r], option[r]
+        if dp_balance[r] > 0:
+            claw = budgets.clawback(dp_balance[r], budget[r] * market.paid_directly(o, direct_share), b)
+            dp_balance[r] -= claw
+            clawed[c, max(o, 1) - 1] += claw
+        eligible[r], budget[r] = budgets.assess(need[r], carer_hours[r], threshold[c], rate[c], b)
+        if not eligible[r] and o > 0:
+            lost[k] = r
+            k += 1
+    return lost[:k]
 
 
 @numba.njit(cache=True)
@@ -210,7 +258,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
                           strain: np.ndarray, review_in: np.ndarray, control: np.ndarray, burden: np.ndarray,
                           wellbeing: np.ndarray, satisfaction: np.ndarray, low_sat: np.ndarray, attrs: np.ndarray,
                           block_places: np.ndarray, direct_share: float, hours_per_point: float, c: tuple, o: tuple,
-                          switch_satisfaction: float, switch_after: int, rng: np.random.Generator,
+                          switch_satisfaction: float, switch_after: int, state: np.ndarray,
                           income: np.ndarray, hours: np.ndarray, services: np.ndarray, dp_paid: np.ndarray,
                           dp_spent: np.ndarray, counts: np.ndarray, breakdowns: np.ndarray, crises: np.ndarray,
                           clients: np.ndarray, client_satisfaction: np.ndarray) -> np.ndarray:
@@ -243,7 +291,9 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
         counts[ci, o_i] += 1
         if not alive[i]:
             continue
-        # 6. purchasing
+        # 6. purchasing (locals: a row's values are read once)
+        req = required[i]
+        bud = budget[i]
         got = 0.0
         rest = 0.0
         bonus = 0.0
@@ -253,13 +303,13 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
             p = provider[i, slot]  # -1 (no provider) reads the last row of attrs
             share = market.slot_share(o_i, slot, direct_share)
             price = attrs[p, 0]
-            h = market.hours_bought(required[i], budget[i], share, price, attrs[p, 1])
+            h = market.hours_bought(req, bud, share, price, attrs[p, 1])
             cost = np.float64(h * price)
             if p >= 0 and market.in_mode(o_i, slot, MODE_COUNCIL) and used[p] < block_places[p]:
                 used[p] += 1
                 cost = 0.0
             if market.in_mode(o_i, slot, MODE_DIRECT):
-                credit = np.float64(budget[i]) * share
+                credit = np.float64(bud) * share
                 cost = min(cost, credit)
                 dp_balance[i] += credit - cost
                 dp_paid[ci] += credit
@@ -274,38 +324,42 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
             bonus += attrs[p, 3] * h
         delivered[i] = got
         respite[i] = rest
-        met_need[i] = outcomes.met_need(delivered[i], required[i])
+        met = outcomes.met_need(got, req)
         # 7. unpaid carers
-        if carer_hours[i] > 0:
-            s = carers.next_strain(strain[i], carer_hours[i], 1.0 - met_need[i], respite[i], c)
+        ch_i = carer_hours[i]
+        if ch_i > 0:
+            s = carers.next_strain(strain[i], ch_i, 1.0 - met, rest, c)
             strain[i] = s
-            if s > c.breakdown_threshold and carers.breaks_down(s, True, rng.random(), c):
+            if s > c.breakdown_threshold and carers.breaks_down(s, True, stream.uniform(state), c):
                 breakdowns[ci] += 1
-                if rng.random() < c.crisis_probability:
+                if stream.uniform(state) < c.crisis_probability:
                     crises[ci] += 1
                 carer_hours[i] = 0.0
                 strain[i] = 0.0
                 need[i] = carers.need_after_breakdown(need[i], c)
                 review_in[i] = 0
-                required[i] = budgets.required_hours(need[i], carer_hours[i], hours_per_point)
-                met_need[i] = outcomes.met_need(delivered[i], required[i])
+                required[i] = budgets.required_hours(need[i], 0.0, hours_per_point)
+                met = outcomes.met_need(got, required[i])
         else:
             strain[i] = 0.0
         # 8. outcomes and voice
-        met = met_need[i]
+        met_need[i] = met
         wellbeing[i] = outcomes.wellbeing(met, control[i], burden[i], bonus, o)
         main = provider[i, 0]
-        quality = attrs[provider[i, 1], 4] if o_i == 4 and main < 0 else attrs[main, 4]
-        sat = outcomes.satisfaction(quality, met, standard_normal(rng), o)
+        second = provider[i, 1]
+        quality = attrs[second, 4] if o_i == 4 and main < 0 else attrs[main, 4]
+        sat = outcomes.satisfaction(quality, met, stream.standard_normal(state), o)
         satisfaction[i] = sat
-        for slot in range(2):
-            p = provider[i, slot]
-            if p >= 0:
-                clients[p] += 1
-                client_satisfaction[p] += sat
+        if main >= 0:
+            clients[main] += 1
+            client_satisfaction[main] += sat
+        if second >= 0:
+            clients[second] += 1
+            client_satisfaction[second] += sat
         if o_i > 0 and sat < switch_satisfaction:
-            low_sat[i] += 1
-            if low_sat[i] >= switch_after:
+            ls = low_sat[i] + 1
+            low_sat[i] = ls
+            if ls >= switch_after:
                 switch[k] = i
                 k += 1
         else:
@@ -331,30 +385,58 @@ def logit_draw(util: np.ndarray, u: float) -> int:
 
 
 @numba.njit(cache=True)
-def ration(group0: np.ndarray, council_mode: np.ndarray, tappeal: np.ndarray, key: np.ndarray,
-           g_start: np.ndarray, exp_appeal: np.ndarray, exp_level: np.ndarray, capacity: np.ndarray,
-           clients: np.ndarray, rounds: int, rng: np.random.Generator) -> np.ndarray:
-    """The rationing rule of :mod:`model.market` for all seekers of the month.
+def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.ndarray, dc_affinity: np.ndarray,
+           age_band: np.ndarray, required: np.ndarray, key: np.ndarray, g_start: np.ndarray, rating: np.ndarray,
+           price: np.ndarray, ref_price: np.ndarray, block_places: np.ndarray, capacity: np.ndarray,
+           clients: np.ndarray, p: tuple, state: np.ndarray, unmet: np.ndarray, unmet_hours: np.ndarray) -> np.ndarray:
+    """The rationing rule of :mod:`model.market` for all seekers of the month (people ``rows`` in
+    budget slots ``slots``), with the entry signal.
 
-    Providers are indexed in (council, type) group order (``key``; group ``g`` starts at
-    ``g_start[g]``); ``exp_appeal[k]`` and ``exp_level[k]`` are their exp(appeal) within the type
-    and at the type level, for people choosing for themselves (k = 0) and the council (k = 1).
-    Seeker ``s`` looks in groups ``group0[s]`` .. ``group0[s] + 3`` (one per type) with type
-    appeals ``tappeal[s]``. In each round every pending seeker picks a type by logit over (type
-    appeal + log of the mean exp(appeal) of that type's providers with a free place), then a
-    provider of that type with probability proportional to exp(appeal); providers then take
-    applicants in a random priority order until full. A seeker with no type left to try stops.
-    Updates ``clients``; returns each seeker's provider (in group order), or -1."""
-    n_prov, n_groups, n_seek = key.size, g_start.size, group0.size
+    Providers are the open ones in (council, type) group order (``key``; group ``g`` = council x 4
+    + type starts at ``g_start[g]``). Their appeal within the type (:func:`model.market.provider_appeal`)
+    is taken for people choosing for themselves and for the council; at the type level the council's
+    block-contract preference is left out.
+
+    Each seeker first draws the type it *wants* by logit over type appeal alone
+    (:func:`model.market.appeal_of_type`); wanting a type with no free place in the council counts
+    in ``unmet`` and ``unmet_hours`` (flat, by council x 4 + type). Then, in each round, every pending
+    seeker picks a type by logit over (type appeal + log of the mean exp(appeal) of that type's
+    providers with a free place), then a provider of that type with probability proportional to
+    exp(appeal); providers take applicants in a random priority order until full. A seeker with no
+    type left to try stops. Updates ``clients``; returns each seeker's provider (in group order), or -1."""
+    n_prov, n_groups, n_seek = key.size, g_start.size, rows.size
+    exp_appeal = np.empty((2, n_prov))  # exp(appeal) within the type: people (0), the council (1)
+    exp_level = np.empty((2, n_prov))   # the same at the type level
+    n_free = np.zeros(n_groups)
+    for i in range(n_prov):
+        own = np.exp(market.provider_appeal(rating[i], price[i], ref_price[i], block_places[i], False, p))
+        exp_appeal[0, i] = exp_level[0, i] = own
+        exp_appeal[1, i] = np.exp(market.provider_appeal(rating[i], price[i], ref_price[i], block_places[i], True, p))
+        exp_level[1, i] = np.exp(market.provider_appeal(rating[i], price[i], ref_price[i], 0, True, p))
+        n_free[key[i]] += capacity[i] > clients[i]
+    tappeal = np.empty((n_seek, 4))
+    group0 = np.empty(n_seek, dtype=np.int64)
+    council_mode = np.empty(n_seek, dtype=np.int64)
+    for s in range(n_seek):
+        r = rows[s]
+        mode = market.SLOT_MODES[option[r], slots[s]]
+        for t in range(4):
+            tappeal[s, t] = market.appeal_of_type(t, dc_affinity[r], demography.is_over65(age_band[r]), mode, p)
+        group0[s] = council[r] * 4
+        council_mode[s] = mode == MODE_COUNCIL
+        wanted = group0[s] + logit_draw(tappeal[s], stream.uniform(state)) - 1
+        if n_free[wanted] == 0:
+            unmet[wanted] += 1
+            unmet_hours[wanted] += required[r]
     got = np.full(n_seek, -1, dtype=np.int64)
     active = np.ones(n_seek, dtype=np.bool_)
     pick = np.empty(n_seek, dtype=np.int64)
     util = np.empty(4)
-    for _ in range(rounds):
+    for _ in range(p.matching_rounds):
         cum = np.zeros((2, n_prov + 1))
         total = np.zeros((2, n_groups))
         level = np.zeros((2, n_groups))
-        n_free = np.zeros(n_groups)
+        n_free[:] = 0
         for i in range(n_prov):
             free = capacity[i] > clients[i]
             for k in range(2):
@@ -380,15 +462,15 @@ def ration(group0: np.ndarray, council_mode: np.ndarray, tappeal: np.ndarray, ke
             if not finite:
                 active[s] = False
                 continue
-            g = group0[s] + logit_draw(util, rng.random()) - 1
-            target = cum[k, g_start[g]] + rng.random() * total[k, g]
+            g = group0[s] + logit_draw(util, stream.uniform(state)) - 1
+            target = cum[k, g_start[g]] + stream.uniform(state) * total[k, g]
             i = np.searchsorted(cum[k], target, side="right") - 1
             end = g_start[g + 1] if g + 1 < n_groups else n_prov
             pick[s] = min(max(i, g_start[g]), end - 1)
             pending += 1
         if pending == 0:
             break
-        for s in np.argsort(rng.random(n_seek)):  # random priority
+        for s in np.argsort(stream.uniforms(state, n_seek)):  # random priority
             if active[s]:
                 i = pick[s]
                 if clients[i] < capacity[i]:
@@ -402,7 +484,7 @@ def ration(group0: np.ndarray, council_mode: np.ndarray, tappeal: np.ndarray, ke
 def choose_options(rows: np.ndarray, confidence: np.ndarray, age_band: np.ndarray, group: np.ndarray,
                    supported: np.ndarray, option: np.ndarray, peers: np.ndarray, alive: np.ndarray,
                    satisfaction: np.ndarray, council: np.ndarray, available: np.ndarray, reduction: np.ndarray,
-                   ch: tuple, rng: np.random.Generator) -> np.ndarray:
+                   ch: tuple, state: np.ndarray) -> np.ndarray:
     """Option choice (ODD 7.4) for ``rows``, all against the same state: each person's peer signal
     (satisfied minus dissatisfied peers on each option, per peer, as :func:`model.choice.peer_signal`),
     the utilities of :func:`model.choice.utility`, and a logit draw. Returns the options chosen."""
@@ -420,5 +502,70 @@ def choose_options(rows: np.ndarray, confidence: np.ndarray, age_band: np.ndarra
         for j in range(1, 5):
             util[j - 1] = choice.utility(j, confidence[r], demography.is_over65(age_band[r]), group[r], supported[r],
                                          option[r], signal[j - 1], available[c, j - 1], reduction[c], ch)
-        out[s] = logit_draw(util, rng.random())
+        out[s] = logit_draw(util, stream.uniform(state))
     return out
+
+
+@numba.njit(cache=True)
+def arrivals(start: int, stop: int, council: np.ndarray, deprivation: np.ndarray, d: tuple, state: np.ndarray,
+             group: np.ndarray, quintile: np.ndarray, age_band: np.ndarray, confidence: np.ndarray,
+             dc_affinity: np.ndarray, offer_rank: np.ndarray, need: np.ndarray, has_carer: np.ndarray,
+             carer_hours: np.ndarray) -> None:
+    """Arrivals (ODD 7.1): the new rows ``start`` to ``stop`` (their council already set), each
+    drawn by :func:`model.demography.draw_person` from its council's ``deprivation`` mix."""
+    for i in range(start, stop):
+        (group[i], quintile[i], age_band[i], confidence[i], dc_affinity[i], offer_rank[i], need[i], has_carer[i],
+         carer_hours[i]) = demography.draw_person(deprivation[council[i]], d, state)
+
+
+@numba.njit(cache=True)
+def draw_peers(council: np.ndarray, quintile: np.ndarray, alive: np.ndarray, n_councils: int, new: np.ndarray,
+               homophily: float, peers: np.ndarray, state: np.ndarray) -> None:
+    """Peers (ODD 7.1) for the rows ``new``, written to ``peers[new]`` (one per column): living
+    people of the same council, each from the same deprivation quintile with probability
+    ``homophily``, otherwise from anywhere in the council.
+
+    One counting sort of the living by (council, quintile), then one uniform draw within the group
+    per peer. When few are arriving, the sort is over a uniform random sample of the rows (two per
+    draw needed, at least 4,096; departed rows dropped), so each peer is still uniform over the
+    living of its group. Nobody is their own peer: drawing oneself moves the pick to the next
+    member of the group (-1 only if one is alone in the group). ``council``, ``quintile`` and
+    ``alive`` are the rows in use."""
+    n, k = alive.size, peers.shape[1]
+    if k == 0 or new.size == 0:
+        return
+    sample = max(4096, 2 * new.size * k)
+    few = sample < n // 2
+    pool = np.empty(sample if few else n, dtype=np.int64)
+    key = np.empty(pool.size, dtype=np.int64)  # group: council * 5 + quintile
+    first = np.zeros(5 * n_councils + 1, dtype=np.int64)  # group g will be order[first[g]:first[g + 1]]
+    m = 0
+    for s in range(pool.size):
+        r = min(np.int64(stream.uniform(state) * n), n - 1) if few else s
+        pool[m] = r  # kept (m moves on) only if alive: no branch to mispredict
+        key[m] = np.int64(council[r]) * 5 + quintile[r]
+        first[key[m] + 1] += alive[r]
+        m += alive[r]
+    for g in range(5 * n_councils):
+        first[g + 1] += first[g]
+    fill = first[:-1].copy()
+    order = np.empty(m, dtype=np.int64)
+    for s in range(m):
+        order[fill[key[s]]] = pool[s]
+        fill[key[s]] += 1
+    for r in new:
+        own = np.int64(council[r]) * 5 + quintile[r]
+        whole = np.int64(council[r]) * 5
+        for j in range(k):
+            same = stream.uniform(state) < homophily
+            lo = first[own] if same else first[whole]
+            size = (first[own + 1] if same else first[whole + 5]) - lo
+            u = stream.uniform(state)
+            peer = -1
+            if size > 0:
+                pick = min(np.int64(u * size), size - 1)
+                if order[lo + pick] == r:  # oneself: the next member of the group
+                    pick = (pick + 1) % size
+                if order[lo + pick] != r:
+                    peer = order[lo + pick]
+            peers[r, j] = peer

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.arith import at_least, at_most
+from model.arith import at_least, at_most, where
 from model.budgets import WEEKS_PER_MONTH
 from model.scenario import Providers
 from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE
@@ -69,31 +69,35 @@ def in_mode(option: np.ndarray | int, slot: int, mode: int) -> np.ndarray:
 def paid_directly(option: np.ndarray | int, direct_share: float) -> np.ndarray:
     """Share of the budget paid into the person's direct-payment account: the shares of the slots
     managed as direct payments (Option 1: all of it; Option 4: its direct slot; otherwise none)."""
-    return sum(slot_share(option, s, direct_share) * in_mode(option, s, MODE_DIRECT) for s in (0, 1))
+    return (slot_share(option, 0, direct_share) * in_mode(option, 0, MODE_DIRECT)
+            + slot_share(option, 1, direct_share) * in_mode(option, 1, MODE_DIRECT))
+
+
+def appeal_of_type(t: int, dc_affinity: np.ndarray | bool, over65: np.ndarray | bool, mode: np.ndarray | int,
+                   p: Providers) -> np.ndarray:
+    """Appeal of provider type ``t`` to a seeker; -inf where the seeker's mode may not buy it.
+    The council arranges with its own preferences; people choosing for themselves use theirs."""
+    base = where(mode == MODE_COUNCIL, np.asarray(p.council_type_preference)[t], np.asarray(p.type_preference)[t])
+    u = (base + np.asarray(p.affinity_bonus)[t] * dc_affinity
+         + p.pa_under65_bonus * (1 - over65) * (t == PERSONAL_ASSISTANT))
+    return where(ALLOWED[mode, t], u, -np.inf)
 
 
 def type_appeal(dc_affinity: np.ndarray | bool, over65: np.ndarray | bool, mode: np.ndarray | int,
                 p: Providers) -> np.ndarray:
-    """Appeal of each provider type to a seeker, shape (..., 4); -inf where the mode may not buy it.
-    The council arranges with its own preferences; people choosing for themselves use theirs."""
-    aff = np.asarray(dc_affinity)[..., None]
-    young = ~np.asarray(over65)[..., None]
-    mode = np.asarray(mode)
-    base = np.where((mode == MODE_COUNCIL)[..., None], np.asarray(p.council_type_preference),
-                    np.asarray(p.type_preference))
-    u = (base + np.asarray(p.affinity_bonus) * aff
-         + p.pa_under65_bonus * young * (np.arange(4) == PERSONAL_ASSISTANT))
-    return np.where(ALLOWED[np.asarray(mode)], u, -np.inf)
+    """Appeal of each provider type to a seeker (:func:`appeal_of_type`), shape (..., 4)."""
+    return np.stack([appeal_of_type(t, np.asarray(dc_affinity), np.asarray(over65), np.asarray(mode), p)
+                     for t in range(4)], axis=-1)
 
 
 def provider_appeal(rating: np.ndarray | float, price: np.ndarray | float, ref_price: np.ndarray | float,
                     block_places: np.ndarray | int, council_mode: bool, p: Providers) -> np.ndarray:
     """Appeal of a provider within its type. People weigh ratings and price; the council weighs
     price and whether the provider holds one of its block contracts."""
-    rel_price = np.asarray(price) / np.asarray(ref_price) - 1.0
+    rel_price = price / ref_price - 1.0
     if council_mode:
-        return p.block_bonus * (np.asarray(block_places) > 0) - p.beta_price * rel_price
-    return p.beta_rating * np.asarray(rating) - p.beta_price * rel_price
+        return p.block_bonus * (block_places > 0) - p.beta_price * rel_price
+    return p.beta_rating * rating - p.beta_price * rel_price
 
 
 def hours_bought(required: np.ndarray | float, budget: np.ndarray | float, share: np.ndarray | float,

@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from model import kernels
 from model.budgets import WEEKS_PER_MONTH
 from model.providers import breakeven_occupancy
 from model.scenario import AGE_BANDS, GROUPS, PROVIDER_TYPES, QUINTILES
 
 if TYPE_CHECKING:
     from model.economy import CareEconomy
+    from model.state import Ledger
 
 BREAKDOWN_METRICS = ("people", "share_option1", "share_option2", "share_option3", "share_option4",
                      "met_need", "unmet_need", "wellbeing", "control", "offered")
@@ -91,6 +93,8 @@ MONTHLY_COLUMNS = ("month", "people", "arrivals", "departures", "offered_share",
                    "spend_support", "council_spend", "cost_per_person", "unpaid_hours", "unpaid_value",
                    "carer_breakdowns", "emergency_admissions", "crisis_cost", "society_cost", "paid_out",
                    "provider_received", "dp_balance_change", "clawback", "dp_balances", "threshold", "ras_rate")
+#: Monthly columns that the run totals add up (``simulation.TOTALS``).
+TOTALLED = (*(f"exits_{t}" for t in PROVIDER_TYPES), "displaced", "council_spend")
 #: Monthly columns held as numpy floats (sums taken straight from the ledger and the cell table).
 _NUMPY_FLOATS = frozenset(("arrivals", "departures", "with_package"))
 
@@ -98,6 +102,14 @@ _NUMPY_FLOATS = frozenset(("arrivals", "departures", "with_package"))
 # low five bits are 16-31, without 12-15, so key >> 4 is 2 cell + 1 for people with a package.
 _KEY_BITS = 32
 _KEY_OFFSET = 12
+
+
+def totalled(exits: np.ndarray, displaced: np.ndarray, spend: np.ndarray) -> dict[str, np.ndarray]:
+    """The ``TOTALLED`` columns of months of ledgers, each summed over councils: provider exits by type
+    (months x councils x types), people displaced and council spend (months x councils)."""
+    by_type = exits.sum(axis=1)
+    return {**{f"exits_{t}": by_type[:, j] for j, t in enumerate(PROVIDER_TYPES)},
+            "displaced": displaced.sum(axis=1), "council_spend": spend.sum(axis=1)}
 
 
 class MonthRecorder:
@@ -159,25 +171,18 @@ class MonthRecorder:
         # One integer key per person (see _KEY_BITS; option, offered and alive are one-byte columns,
         # departed rows have option 0): counts by key, then sums by cell for people with a package,
         # in the same bins and order as a bincount over the cell alone.
-        key = P.cell[:n] * _KEY_BITS
-        sub = P.option[:n] * 4
-        sub += P.offered[:n].view(np.int8) * 2
-        sub += P.alive[:n].view(np.int8)
-        sub += _KEY_OFFSET
-        key += sub
-        key = key.astype(np.intp)
-        counts = np.bincount(key, minlength=_KEY_BITS * self._ncell)
-        key >>= 4
+        counts = np.zeros(_KEY_BITS * self._ncell, dtype=np.int64)
         nb = 2 * self._ncell
-        sums = (np.bincount(key, P.met_need[:n], minlength=nb), np.bincount(key, P.wellbeing[:n], minlength=nb),
-                np.bincount(key, P.satisfaction[:n], minlength=nb))
+        sums = (np.zeros(nb), np.zeros(nb), np.zeros(nb))
+        carer_hours, dp_total = kernels.snapshot(P.cell[:n], P.option[:n], P.offered[:n], P.alive[:n], P.met_need[:n],
+                                                 P.wellbeing[:n], P.satisfaction[:n], P.carer_hours[:n],
+                                                 P.dp_balance[:n], _KEY_BITS, _KEY_OFFSET, counts, *sums)
         a = np.flatnonzero(Q.active[: Q.n])
         ptype = Q.ptype[a]
         dc = a[ptype == 0]
         providers = (ptype, Q.council[a], Q.capacity[a], Q.clients[a], Q.reserves[a],
                      dc, Q.hours[dc], Q.price[dc], Q.block_places[dc], Q.profit[dc])
-        self._pending.append((m.month + 1, counts, sums, np.dot(P.carer_hours[:n], P.alive[:n]),
-                              float(P.dp_balance[:n].sum()), m.ledger, providers,
+        self._pending.append((m.month + 1, counts, sums, carer_hours, dp_total, m.ledger, providers,
                               [c.threshold for c in m.councils], [c.rate for c in m.councils]))
         if len(self._pending) >= self.BATCH:
             self._materialise()
@@ -241,12 +246,12 @@ class MonthRecorder:
         spend_c = np.array([L.council_spend() for L in ledgers])
         entries, exits = led("entries"), led("exits")
         fig["arrivals"], fig["departures"] = led("arrivals").sum(axis=1), led("departures").sum(axis=1)
-        entries_t, exits_t = entries.sum(axis=1), exits.sum(axis=1)
+        entries_t = entries.sum(axis=1)
         for j, name in enumerate(PROVIDER_TYPES):
-            fig[f"entries_{name}"], fig[f"exits_{name}"] = entries_t[:, j], exits_t[:, j]
+            fig[f"entries_{name}"] = entries_t[:, j]
         by_ledger = {name: led(name) for name in ("assessment", "admin", "support", "crisis", "clawback",
                                                   "displaced", "unmatched")}
-        fig["displaced"] = by_ledger["displaced"].sum(axis=1)
+        fig.update(totalled(exits, by_ledger["displaced"], spend_c))
         fig["unmatched"] = by_ledger["unmatched"].sum(axis=1)
         spend_opt = np.ascontiguousarray(services.transpose(0, 2, 1)).sum(axis=2)
         for j in range(4):
@@ -254,7 +259,6 @@ class MonthRecorder:
         fig["spend_services"] = services.reshape(B, -1).sum(axis=1)
         for name in ("assessment", "admin", "support"):
             fig[f"spend_{name}"] = by_ledger[name].sum(axis=1)
-        fig["council_spend"] = spend_c.sum(axis=1)
         fig["cost_per_person"] = fig["council_spend"] / np.maximum(total.astype(int), 1)
         fig["unpaid_hours"] = np.array(hours, dtype=float) * WEEKS_PER_MONTH
         fig["unpaid_value"] = fig["unpaid_hours"] * self.m.config.carers.replacement_value
@@ -376,3 +380,40 @@ class MonthRecorder:
                     cols["metric"].extend([metric] * months.size)
                     cols["value"].extend(v[:, li].tolist())
         return cols
+
+
+class HorizonRecorder:
+    """What a study reads of a run (:func:`model.simulation.simulate_headline`): every month's
+    ``TOTALLED`` columns and the headline row of the ``horizon`` month only.
+
+    :meth:`record` keeps the month's ledger (by reference, as :class:`MonthRecorder` does) and, in
+    the horizon month only, has a :class:`MonthRecorder` take the month's snapshot. Its figures are
+    those of a run recorded in full, bit for bit: a month's figures do not depend on which months
+    are worked out with it, and the ``TOTALLED`` columns come from the same :func:`totalled`.
+    """
+
+    def __init__(self, model: CareEconomy, horizon: int) -> None:
+        self.m, self.horizon = model, horizon
+        self._ledgers: list[Ledger] = []
+        self._last = MonthRecorder(model)
+
+    def record(self) -> None:
+        """Keep this month's ledger; in the horizon month, take the month's snapshot."""
+        self._ledgers.append(self.m.ledger)
+        if self.m.month + 1 == self.horizon:
+            self._last.record()
+
+    @property
+    def row(self) -> dict[str, float]:
+        """The horizon month's headline figures: ``MONTHLY_COLUMNS`` but ``dp_balance_change``, the one
+        figure that needs the month before."""
+        if len(self._ledgers) < self.horizon:
+            raise RuntimeError(f"the run has recorded {len(self._ledgers)} months, not the horizon {self.horizon}")
+        return {k: v for k, v in self._last.rows[-1].items() if k != "dp_balance_change"}
+
+    @property
+    def totals(self) -> dict[str, np.ndarray]:
+        """The ``TOTALLED`` columns, one value per month recorded."""
+        ledgers = self._ledgers
+        return totalled(np.array([L.exits for L in ledgers]), np.array([L.displaced for L in ledgers]),
+                        np.array([L.council_spend() for L in ledgers]))

@@ -80,7 +80,7 @@ class ReferenceEngine(VectorEngine):
         chosen = [(a, a.choose_option() if a.offered else 3) for a in agents]
         for a, new in chosen:
             if new != a.option:
-                m.release(np.array([a.row]), np.array([True, True]))
+                m.release(np.array([a.row]))
             a.option = new
 
     # ------------------------------------------------------------------ 6. matching

@@ -6,14 +6,14 @@ of a scenario is the same run whoever asks for it (CLI, dashboard, experiments).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from model.economy import CareEconomy
-from model.metrics import COUNCIL_COLUMNS
+from model.metrics import COUNCIL_COLUMNS, TOTALLED, HorizonRecorder
 from model.scenario import PROVIDER_TYPES, Scenario
 
 #: Outputs summarised at the horizon by :meth:`RunResult.headline` (the experiments' outcomes).
@@ -37,18 +37,30 @@ class RunResult:
     def per_replication(self) -> pd.DataFrame:
         """Figures at the horizon (``HEADLINE``) and totals over the run (``TOTALS``), one row per
         replication (index ``replication``)."""
-        reps = self.monthly.groupby("replication")
-        last = self.monthly[self.monthly["month"] == self.monthly["month"].max()].set_index("replication")
-        out = last[list(HEADLINE)].astype(float)
-        out["provider_exits"] = sum(reps[f"exits_{t}"].sum() for t in PROVIDER_TYPES)
-        out["dc_closures"] = reps["exits_day_centre"].sum()
-        out["displaced"] = reps["displaced"].sum()
-        out["total_council_spend"] = reps["council_spend"].sum()
-        return out[[*HEADLINE, *TOTALS]].astype(float)
+        monthly = self.monthly
+        return replication_figures(monthly[monthly["month"] == monthly["month"].max()], monthly)
 
     def headline(self) -> dict[str, float]:
         """Figures at the horizon plus totals over the run (means over replications)."""
-        return {k: float(v) for k, v in self.per_replication().mean().items()}
+        return mean_figures(self.per_replication())
+
+
+def replication_figures(horizon: pd.DataFrame, monthly: pd.DataFrame) -> pd.DataFrame:
+    """Figures at the horizon (``HEADLINE``) and totals over the run (``TOTALS``), one row per
+    replication (index ``replication``), from each replication's row of the horizon month
+    (``horizon``) and its monthly rows (``monthly``: at least the columns ``metrics.TOTALLED``)."""
+    reps = monthly.groupby("replication")
+    out = horizon.set_index("replication")[list(HEADLINE)].astype(float)
+    out["provider_exits"] = sum(reps[f"exits_{t}"].sum() for t in PROVIDER_TYPES)
+    out["dc_closures"] = reps["exits_day_centre"].sum()
+    out["displaced"] = reps["displaced"].sum()
+    out["total_council_spend"] = reps["council_spend"].sum()
+    return out[[*HEADLINE, *TOTALS]].astype(float)
+
+
+def mean_figures(per_replication: pd.DataFrame) -> dict[str, float]:
+    """Each figure's mean over replications (rows)."""
+    return {k: float(v) for k, v in per_replication.mean().items()}
 
 
 def seeds_for(root: int, replications: int) -> list[np.random.SeedSequence]:
@@ -77,6 +89,26 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = Non
     councils["council"] = [scenario.councils[i].name for i in councils["council"]]
     councils.insert(0, "replication", replication)
     return RunResult(monthly, breakdown, dc, councils)
+
+
+def simulate_headline(scenario: Scenario, seeds: Sequence[np.random.SeedSequence],
+                      engine: str = "vector") -> dict[str, float]:
+    """The headline figures of replications ``r`` seeded by ``seeds[r]``, run to the scenario's horizon:
+    ``combine([simulate(scenario, ss, engine, replication=r) for r, ss in enumerate(seeds)]).headline()``
+    bit for bit, but recording only what it reads (a :class:`~model.metrics.HorizonRecorder`). The
+    figures go through the same :func:`replication_figures` and :func:`mean_figures`, as pandas'
+    grouped sums and means fix the order in which they add up (it differs between pandas versions)."""
+    horizon, totals = [], []
+    for r, ss in enumerate(seeds):
+        model = CareEconomy(scenario, seed=ss, engine=engine, record=False)
+        model.recorder = rec = HorizonRecorder(model, scenario.run.months)
+        model.run()
+        row = rec.row
+        horizon.append({"replication": r, **{k: row[k] for k in HEADLINE}})
+        totals.append(rec.totals)
+    monthly = pd.DataFrame({"replication": np.repeat(np.arange(len(totals)), scenario.run.months),
+                            **{c: np.concatenate([t[c] for t in totals]) for c in TOTALLED}})
+    return mean_figures(replication_figures(pd.DataFrame(horizon), monthly))
 
 
 def combine(results: list[RunResult]) -> RunResult:

@@ -8,10 +8,8 @@ How it stays fast without changing meaning:
 * the rest runs on whole columns or on the rows concerned (``[:n]`` views; departed rows are
   compacted away by the model): support places, clawback and assessment of the people
   reviewed, provider prices, exit and entry, the ledger;
-* rare per-person events (leaving, ageing) are Bernoulli draws taken by *thinning*: the rows that
-  could fire are found with geometric skips (exactly a Bernoulli(p_max) choice per row), then each
-  is accepted with p_i / p_max; the distribution is the same as one uniform per person, at a
-  fraction of the draws.
+* random numbers come from a stream per pass seeded from the model's generator
+  (:mod:`model.stream`), so a run is determined by its seed.
 
 There is no Python loop over people; loops run over councils or provider types.
 """
@@ -22,26 +20,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model import budgets, choice, demography, kernels, market, outcomes, providers, rollout, support
-from model.state import MODE_COUNCIL, NO_PROVIDER
+from model import budgets, demography, kernels, outcomes, providers, rollout, stream, support
 
 if TYPE_CHECKING:
     from model.economy import CareEconomy
-
-
-def thin(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
-    """Indices in [0, n) each chosen independently with probability ``p`` (geometric skips)."""
-    if n == 0 or p <= 0:
-        return np.empty(0, dtype=np.int64)
-    if p >= 1:
-        return np.arange(n)
-    expect = n * p
-    gaps = rng.geometric(p, size=int(expect + 6 * np.sqrt(expect) + 16))
-    pos = np.cumsum(gaps) - 1
-    while pos[-1] < n:  # rarely needed: extend the run of skips
-        more = np.cumsum(rng.geometric(p, size=pos.size)) + pos[-1]
-        pos = np.concatenate([pos, more])
-    return pos[pos < n]
 
 
 class VectorEngine:
@@ -50,33 +32,26 @@ class VectorEngine:
     def __init__(self, model: CareEconomy) -> None:
         self.m = model
         s = model.config
-        self.depart_max = float(demography.departure_probability(np.argmax(s.demography.departure_rate), 100.0,
-                                                                 s.demography))
         self.admin = np.array([[0.0, *c.finance.admin_cost] for c in s.councils])       # (council, option)
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
         self.last_share = np.full(model.n_councils, -1.0)
         self.stock = np.bincount(model.people.view("council"), minlength=model.n_councils).astype(np.int64)
         self.d, self.o, self.c = kernels.struct(s.demography), kernels.struct(s.outcomes), kernels.struct(s.carers)
-        self.ch = kernels.struct(s.choice)
+        self.ch, self.b, self.p = kernels.struct(s.choice), kernels.struct(s.budgets), kernels.struct(s.providers)
 
     def per_council(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(self.m.people.council[rows], weights, minlength=self.m.n_councils)
 
     # ------------------------------------------------------------------ 1. demography
     def demography(self) -> None:
-        m, P, d, rng = self.m, self.m.people, self.m.config.demography, self.m.rng
+        m, P, d = self.m, self.m.people, self.m.config.demography
         n = P.n
-        alive = P.alive[:n]
-        cand = thin(rng, n, self.depart_max)
-        cand = cand[alive[cand]]
-        p = demography.departure_probability(P.group[cand], P.need[cand], d)
-        m.depart(cand[rng.random(cand.size) * self.depart_max < p])
-        kernels.drift(P.need[:n], P.group[:n], alive, self.d, rng)
-        older = thin(rng, n, d.ageing_rate)
-        P.age_band[older] = demography.age(P.age_band[older], 0.0, d)
+        leaving, older = kernels.demography_sweep(P.alive[:n], P.need[:n], P.group[:n], P.age_band[:n], self.d,
+                                                  stream.seed(m.rng))
+        m.depart(leaving)
         m.set_cell(older)
         self.stock -= m.ledger.departures.astype(np.int64)
-        arriving = demography.arrivals(self.stock, d, rng)
+        arriving = demography.arrivals(self.stock, d, m.rng)
         new = m.add_people(arriving)
         P.review_in[new] = 0
         m.ledger.arrivals += arriving
@@ -96,30 +71,16 @@ class VectorEngine:
         count = self.per_council(due)
         L.assessments += count
         L.assessment += count * self.assessment_cost
-        self.clawback(due)
-        m.apply_assessment(due)
-        lost = due[~P.eligible[due] & (P.option[due] > 0)]
-        m.release(lost, np.array([True, True]))
+        clawed = np.zeros((m.n_councils, 4))
+        lost = kernels.reassess(due, P.council, P.option, P.need, P.carer_hours, P.budget, P.eligible, P.dp_balance,
+                                np.array([c.threshold for c in m.councils]), np.array([c.rate for c in m.councils]),
+                                m.config.choice.option4_direct_share, self.b, clawed)
+        L.clawback += clawed.sum(axis=1)
+        L.services_by_option -= clawed
+        m.release(lost)
         P.option[lost] = 0
         m.set_choice_state(lost)
         return due
-
-    def clawback(self, rows: np.ndarray) -> None:
-        """Recover direct-payment balances above the buffer for people under review."""
-        P, L, b = self.m.people, self.m.ledger, self.m.config.budgets
-        dp = rows[P.dp_balance[rows] > 0]
-        opt = P.option[dp]
-        direct = P.budget[dp] * market.paid_directly(opt, self.m.config.choice.option4_direct_share)
-        claw = budgets.clawback(P.dp_balance[dp], direct, b)
-        P.dp_balance[dp] -= claw
-        L.clawback += self.per_council(dp, claw)
-        self.add_services(P.council[dp], np.maximum(opt, 1), -claw)
-
-    def add_services(self, council: np.ndarray, option: np.ndarray, amount: np.ndarray) -> None:
-        """Add spend to the ledger's services-by-option table (options 1-4)."""
-        C = self.m.n_councils
-        key = council.astype(np.int64) * 4 + (option.astype(np.int64) - 1)
-        self.m.ledger.services_by_option += np.bincount(key, amount, minlength=C * 4).reshape(C, 4)
 
     # ------------------------------------------------------------------ 4-5. support and choice
     def support_and_choice(self, due: np.ndarray) -> None:
@@ -139,7 +100,8 @@ class VectorEngine:
             L.supported[c] += got.size
             L.support[c] += got.size * spec.support.cost_per_person
         new_option = kernels.choose_options(choosing, P.confidence, P.age_band, P.group, P.supported, P.option, P.peers,
-                                            P.alive, P.satisfaction, P.council, m.available, m.reduction, self.ch, rng)
+                                            P.alive, P.satisfaction, P.council, m.available, m.reduction, self.ch,
+                                            stream.seed(rng))
         not_offered = due[~P.offered[due]]
         self.set_options(np.concatenate([choosing, not_offered]),
                          np.concatenate([new_option, np.full(not_offered.size, 3, np.int8)]))
@@ -149,7 +111,7 @@ class VectorEngine:
         """Change options; a changed option ends the old provider relationships."""
         P = self.m.people
         changed = rows[P.option[rows] != options]
-        self.m.release(changed, np.array([True, True]))
+        self.m.release(changed)
         P.option[rows] = options
 
     # ------------------------------------------------------------------ 6. matching
@@ -160,7 +122,7 @@ class VectorEngine:
     def matching(self) -> None:
         """Formal hours needed this month, then the rationing rule of :mod:`model.market`, applied to
         all seekers at once."""
-        m, P, Q, p, rng = self.m, self.m.people, self.m.providers, self.m.config.providers, self.m.rng
+        m, P, Q = self.m, self.m.people, self.m.providers
         n = P.n
         rows, slots = kernels.seekers(P.option[:n], P.budget[:n], P.need[:n], P.carer_hours[:n],
                                       m.config.budgets.hours_per_point, P.required[:n], P.provider[:n])
@@ -169,41 +131,17 @@ class VectorEngine:
         order = np.argsort(key, kind="stable")
         prov, key = prov[order], key[order]
         groups = m.n_councils * 4
-        modes = market.SLOT_MODES[P.option[rows], slots]
-        tappeal = market.type_appeal(P.dc_affinity[rows], demography.is_over65(P.age_band[rows]), modes, p)
-        self.record_unmet(rows, tappeal, np.bincount(key, Q.capacity[prov] > Q.clients[prov], minlength=groups))
-        if rows.size == 0:
-            return
-        g_start = np.searchsorted(key, np.arange(groups), "left")
-        ref = m.type_price[Q.ptype[prov]]
-        # Within a type the council prefers its block-contract holders; choosing the type it does not.
-        appeal = [market.provider_appeal(Q.rating[prov], Q.price[prov], ref, Q.block_places[prov], cm, p)
-                  for cm in (False, True)]
-        exp_appeal = np.exp(np.stack(appeal))
-        type_level = market.provider_appeal(Q.rating[prov], Q.price[prov], ref, 0, True, p)  # block bonus left out
-        exp_level = np.exp(np.stack([appeal[0], type_level]))
+        unmet, unmet_hours = np.zeros(groups), np.zeros(groups)
         clients = Q.clients[prov]
-        got = kernels.ration(P.council[rows].astype(np.int64) * 4, (modes == MODE_COUNCIL).astype(np.int64), tappeal,
-                             key, g_start, exp_appeal, exp_level, Q.capacity[prov], clients, p.matching_rounds, rng)
+        got = kernels.ration(rows, slots, P.council, P.option, P.dc_affinity, P.age_band, P.required, key,
+                             np.searchsorted(key, np.arange(groups), "left"), Q.rating[prov], Q.price[prov],
+                             m.type_price[Q.ptype[prov]], Q.block_places[prov], Q.capacity[prov], clients, self.p,
+                             stream.seed(m.rng), unmet, unmet_hours)
         Q.clients[prov] = clients
-        acc = np.flatnonzero(got >= 0)
-        P.provider[rows[acc], slots[acc]] = prov[got[acc]]
-        left = rows[P.provider[rows, slots] == NO_PROVIDER]
-        m.ledger.unmatched += self.per_council(left)
-
-    def record_unmet(self, rows: np.ndarray, tappeal: np.ndarray, free_by_group: np.ndarray) -> None:
-        """Entry signal: seekers whose wanted type (a logit draw over type appeal) has no free
-        place in their council, by council and type, with the hours they need."""
-        m, P = self.m, self.m.people
-        n = m.n_councils * 4
-        if rows.size == 0:
-            self.unmet = np.zeros((m.n_councils, 4))
-            self.unmet_hours = np.zeros((m.n_councils, 4))
-            return
-        flat = P.council[rows].astype(np.int64) * 4 + choice.choose(tappeal, m.rng.random(rows.size)) - 1
-        gap = free_by_group[flat] == 0
-        self.unmet = np.bincount(flat[gap], minlength=n).reshape(m.n_councils, 4).astype(float)
-        self.unmet_hours = np.bincount(flat[gap], P.required[rows[gap]], minlength=n).reshape(m.n_councils, 4)
+        self.unmet, self.unmet_hours = unmet.reshape(m.n_councils, 4), unmet_hours.reshape(m.n_councils, 4)
+        matched = got >= 0
+        P.provider[rows[matched], slots[matched]] = prov[got[matched]]
+        m.ledger.unmatched += self.per_council(rows[~matched])
 
     # ------------------------------------------------------------------ 6-8. purchasing, carers, outcomes
     def purchase_and_outcomes(self) -> None:
@@ -238,8 +176,8 @@ class VectorEngine:
             P.provider[:n], P.dp_balance[:n], P.delivered[:n], P.respite[:n], P.met_need[:n], P.strain[:n],
             P.review_in[:n], P.control[:n], P.burden[:n], P.wellbeing[:n], P.satisfaction[:n], P.low_sat[:n], attrs,
             Q.block_places[: Q.n], s.choice.option4_direct_share, s.budgets.hours_per_point, self.c, self.o,
-            s.choice.switch_satisfaction, s.choice.switch_after_months, m.rng, income, hours, services, dp_paid,
-            dp_spent, self.counts, breakdowns, crises, clients, total)
+            s.choice.switch_satisfaction, s.choice.switch_after_months, stream.seed(m.rng), income, hours, services,
+            dp_paid, dp_spent, self.counts, breakdowns, crises, clients, total)
         L.services_by_option += services[:, 1:]
         L.dp_paid += dp_paid
         L.dp_spent += dp_spent
@@ -254,7 +192,7 @@ class VectorEngine:
         count, mean = clients[:-1], total[:-1] / np.maximum(clients[:-1], 1)
         Q.rating[: Q.n] = outcomes.next_rating(Q.view("rating"), mean, count > 0, s.providers.rating_memory)
         # Voice: persistent dissatisfaction means switching provider (and, if offered, a review).
-        m.release(switch, np.array([True, True]))
+        m.release(switch)
         P.review_in[switch[P.offered[switch]]] = 0
         P.low_sat[switch] = 0
 

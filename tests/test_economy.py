@@ -16,7 +16,7 @@ from model import market
 from model.agents import Carer, Person, Provider
 from model.economy import CareEconomy
 from model.scenario import load_scenario
-from model.simulation import RunResult, seeds_for, simulate, simulate_replications
+from model.simulation import RunResult, combine, seeds_for, simulate, simulate_headline, simulate_replications
 from model.state import NO_PROVIDER
 from tests.conftest import shrink
 
@@ -261,6 +261,20 @@ def test_replication_is_the_same_run_whoever_asks():
 def test_scenario_seed_is_the_default_seed():
     s = shrink("sds_rollout", 200, 6, **{"run.seed": 4242})
     assert_runs_equal(simulate(s), simulate(s, seed=4242))
+
+
+@pytest.mark.parametrize(("name", "people", "months"), [("sds_rollout", 1000, 24), ("multi_council", 1500, 36),
+                                                       ("austerity", 500, 30)])
+@pytest.mark.parametrize(("root", "replications"), [(1, 1), (7, 3), (11, 9)])
+def test_simulate_headline_is_the_headline_of_the_full_tables_bit_for_bit(name, people, months, root, replications):
+    """What a study reads, recorded lean, equals the headline of the full tables: every figure, exactly
+    (NaN where that is NaN); nine replications make the mean over replications a pairwise sum."""
+    s = shrink(name, people, months)
+    seeds = seeds_for(root, replications)
+    full = combine([simulate(s, ss, replication=r) for r, ss in enumerate(seeds)]).headline()
+    lean = simulate_headline(s, seeds)
+    assert list(lean) == list(full)
+    np.testing.assert_equal(lean, full)  # exact, NaN equal to NaN
 
 
 # ------------------------------------------------------------------------------- the default scenario's patterns

@@ -13,7 +13,9 @@ from scipy import stats
 
 from model.cli import main
 from model.experiments import (
+    OUTPUTS,
     InlineExecutor,
+    ScenarioTarget,
     StudyCancelledError,
     compare,
     make_chunks,
@@ -24,7 +26,9 @@ from model.experiments import (
 )
 from model.experiments_plots import plot_differences, plot_indices
 from model.scenario import ScenarioError, load_scenario
-from model.simulation import simulate_replications
+from model.sensitivity import loads_space, run_seeds, run_study
+from model.simulation import combine, simulate, simulate_replications
+from tests.conftest import shrink
 
 SMALL = {"run.people": 200, "run.months": 48}
 
@@ -66,6 +70,24 @@ def test_compare_reports_differences_with_intervals_around_them(small):
     # without the SDS offer nobody takes a direct payment: the reference's share is the whole difference
     assert d.loc["share_option1", "mean_difference"] == pytest.approx(-d.loc["share_option1", "reference_mean"])
     assert d.loc["share_option1", "ci_high"] < 0
+
+
+def test_a_studys_outputs_are_the_headlines_of_full_simulations_bit_for_bit(tmp_path):
+    """A study's runs record only what the study reads (ScenarioTarget.evaluate); each stored run is
+    still, exactly, the headline of the full tables of its design point's replications."""
+    scenario = shrink("multi_council", 400, 24)
+    space = loads_space('[parameters]\n"choice.beta_burden" = { low = 1.5, high = 4.5 }\n'
+                        '"councils.*.support.capacity" = { low = 0, high = 12 }')
+    study = run_study(scenario, space, "lhs", 3, 5, store_root=tmp_path, replications=2)
+    target = ScenarioTarget(scenario)
+    assert study.complete and len(study.results) == 3
+    results = study.results.set_index("run_id")
+    for run_id, row in study.design.set_index("run_id").iterrows():
+        point = target.check(space.point(row[space.names].to_numpy()))
+        seeds = run_seeds(5, "common", run_id, 2)
+        full = combine([simulate(point, ss, replication=r) for r, ss in enumerate(seeds)]).headline()
+        np.testing.assert_equal({k: float(results.loc[run_id, k]) for k in OUTPUTS}, full)  # NaN equal to NaN
+    assert results["cost_per_person"].nunique() == 3  # the design points differ
 
 
 def test_paired_differences_use_student_t():

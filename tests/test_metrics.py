@@ -194,3 +194,25 @@ def test_hhi_of_every_month_whatever_markets_are_empty(multi_scenario):
         expected.append(metrics.hhi(Q.view("clients")[act].astype(float), council[act].astype(np.int64)))
     Q.active[: Q.n] = active
     np.testing.assert_array_equal([row["hhi"] for row in rec.rows], expected)
+
+
+def test_horizon_recorder_keeps_the_full_recorders_horizon_row_and_monthly_totals(multi_scenario):
+    """A study's recorder snapshots the horizon month only and keeps every month's ledger: its row is
+    the full recorder's last row and its totals are the full rows' TOTALLED columns, bit for bit."""
+    full = CareEconomy(multi_scenario, seed=6)
+    full.run()
+    model = CareEconomy(multi_scenario, seed=6, record=False)
+    model.recorder = horizon = metrics.HorizonRecorder(model, multi_scenario.run.months)
+    model.run(multi_scenario.run.months - 1)
+    with pytest.raises(RuntimeError, match="not the horizon"):
+        horizon.row  # noqa: B018 - the property refuses a run that stopped short of the horizon
+    model.step()
+    last = dict(full.recorder.rows[-1])
+    del last["dp_balance_change"]
+    assert horizon.row["month"] == multi_scenario.run.months
+    np.testing.assert_equal(horizon.row, last)  # NaN equal to NaN
+    totals = horizon.totals
+    assert list(totals) == list(metrics.TOTALLED)
+    for column in metrics.TOTALLED:
+        np.testing.assert_array_equal(totals[column], [row[column] for row in full.recorder.rows])
+    assert sum(totals["exits_day_centre"]) > 0 and np.ptp(totals["council_spend"]) > 0  # real, varying totals
