@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.economy import CareEconomy
 from model.scenario import Scenario, ScenarioError, load_scenario
 from model.simulation import HEADLINE, TOTALS, RunResult, combine, seeds_for, simulate, simulate_headline
 
@@ -67,9 +68,14 @@ class InlineExecutor(cf.Executor):
 
 def warm_up() -> None:
     """Prepare a worker of a long-lived pool: import the simulator and run a tiny model once, so
-    first-use costs (lazy imports, validators, caches) are paid before the first real run."""
-    simulate(load_scenario("sds_rollout", {"run.people": 50, "run.months": 2, "councils.0.rollout.start_month": 0,
-                                           "councils.0.rollout.duration_months": 1}), seed=0)
+    first-use costs (lazy imports, validators, compiled kernels) are paid before the first real run;
+    half of its people then leave, so that the table's compaction is loaded too."""
+    scenario = load_scenario("sds_rollout", {"run.people": 200, "run.months": 2, "councils.0.rollout.start_month": 0,
+                                             "councils.0.rollout.duration_months": 1})
+    simulate(scenario, seed=0)
+    model = CareEconomy(scenario, seed=0)
+    model.depart(np.arange(100))
+    model.compact()
 
 
 class Pool(cf.Executor):

@@ -9,10 +9,12 @@ arithmetic and the helpers of :mod:`model.arith`, so that one definition runs on
 Python numbers and inside these sweeps (:data:`RULES` registers them with numba; the helpers get
 scalar versions here).
 
-Random numbers are drawn inside the sweeps from the model's own generator (``model.rng``, passed
-in), so a run stays reproducible from its seed; normal draws use a ziggurat on its uniforms
-(:func:`standard_normal`). Parameters reach the sweeps as named tuples of the
-scenario's sections (:func:`struct`).
+Random numbers are drawn inside each sweep from a stream of its own, seeded from the model's
+generator when the sweep is called (:mod:`model.stream`), so a run stays reproducible from its
+seed. Parameters reach the sweeps as named tuples of the scenario's sections (:func:`struct`).
+Besides the per-person sweeps, the model's bookkeeping over rows is compiled here too: ending
+provider relationships (:func:`release`), compacting the table (:func:`move_rows`) and the
+recorder's monthly snapshot (:func:`snapshot`).
 
 Compiled code is cached on disk (``model/__pycache__``). numba checks a cached sweep against this
 file only, so the cache is also dropped whenever a rule module changes (:func:`drop_stale_cache`).
@@ -370,16 +372,18 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
 @numba.njit(cache=True)
 def logit_draw(util: np.ndarray, u: float) -> int:
     """Alternative 1..K drawn from logit probabilities over ``util`` by inverse CDF with the
-    uniform ``u`` (as :func:`model.choice.choose`: alternatives of utility -inf are never drawn)."""
+    uniform ``u`` (as :func:`model.choice.choose`: alternatives of utility -inf are never drawn).
+    ``util`` is scratch: it is overwritten with the unnormalised weights."""
     top = util.max()
     total = 0.0
     for j in range(util.size):
-        total += np.exp(util[j] - top)
+        util[j] = np.exp(util[j] - top)
+        total += util[j]
     target = u * total
     cum = 0.0
     pick = 1
     for j in range(util.size - 1):
-        cum += np.exp(util[j] - top)
+        cum += util[j]
         pick += cum <= target
     return pick
 
@@ -415,6 +419,7 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
         exp_level[1, i] = np.exp(market.provider_appeal(rating[i], price[i], ref_price[i], 0, True, p))
         n_free[key[i]] += capacity[i] > clients[i]
     tappeal = np.empty((n_seek, 4))
+    util = np.empty(4)  # scratch for logit draws
     group0 = np.empty(n_seek, dtype=np.int64)
     council_mode = np.empty(n_seek, dtype=np.int64)
     for s in range(n_seek):
@@ -424,14 +429,14 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
             tappeal[s, t] = market.appeal_of_type(t, dc_affinity[r], demography.is_over65(age_band[r]), mode, p)
         group0[s] = council[r] * 4
         council_mode[s] = mode == MODE_COUNCIL
-        wanted = group0[s] + logit_draw(tappeal[s], stream.uniform(state)) - 1
+        util[:] = tappeal[s]
+        wanted = group0[s] + logit_draw(util, stream.uniform(state)) - 1
         if n_free[wanted] == 0:
             unmet[wanted] += 1
             unmet_hours[wanted] += required[r]
     got = np.full(n_seek, -1, dtype=np.int64)
     active = np.ones(n_seek, dtype=np.bool_)
     pick = np.empty(n_seek, dtype=np.int64)
-    util = np.empty(4)
     for _ in range(p.matching_rounds):
         cum = np.zeros((2, n_prov + 1))
         total = np.zeros((2, n_groups))

@@ -6,8 +6,7 @@ How it stays fast without changing meaning:
 * the per-person steps of each phase run in one compiled pass over the rows
   (:mod:`model.kernels`), which calls the rule modules' own functions;
 * the rest runs on whole columns or on the rows concerned (``[:n]`` views; departed rows are
-  compacted away by the model): support places, clawback and assessment of the people
-  reviewed, provider prices, exit and entry, the ledger;
+  compacted away by the model): support places, provider prices, exit and entry, the ledger;
 * random numbers come from a stream per pass seeded from the model's generator
   (:mod:`model.stream`), so a run is determined by its seed.
 
