@@ -25,7 +25,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from model import budgets, choice, demography, kernels, rollout, stream
+from model import budgets, demography, kernels, rollout, stream
 from model.agents import Carer, Council, Person, Provider
 from model.metrics import MonthRecorder
 from model.scenario import Scenario
@@ -69,6 +69,7 @@ class CareEconomy(mesa.Model):
         self.available = np.array([[o in c.rollout.options for o in (1, 2, 3, 4)] for c in s.councils])
         self.deprivation = np.array([c.deprivation for c in s.councils])
         self.demography_params = kernels.struct(s.demography)  # for the arrivals pass
+        self.choice_params = kernels.struct(s.choice)
 
         sizes = np.floor(np.array([c.population_share for c in s.councils]) * s.run.people).astype(int)
         sizes[np.argmax(sizes)] += s.run.people - sizes.sum()
@@ -224,13 +225,9 @@ class CareEconomy(mesa.Model):
     def set_choice_state(self, rows: np.ndarray) -> None:
         """Control and felt burden of ``rows`` in their current option (ODD 7.4, 7.8); they change
         only when the option or support changes, so they are stored rather than recomputed."""
-        P, ch = self.people, self.config.choice
-        opt = P.option[rows]
-        has = opt > 0
-        idx = np.maximum(opt - 1, 0)
-        P.control[rows] = np.asarray(ch.control)[idx] * has
-        P.burden[rows] = choice.felt_burden(np.asarray(ch.burden)[idx], P.confidence[rows], P.supported[rows],
-                                            self.reduction[P.council[rows]]) * has
+        P = self.people
+        kernels.choice_state(np.asarray(rows, dtype=np.int64), P.option, P.confidence, P.supported, P.council,
+                             self.reduction, self.choice_params, P.control, P.burden)
 
     def apply_assessment(self, rows: np.ndarray) -> None:
         """Assess ``rows`` with their council's current threshold and RAS rate."""

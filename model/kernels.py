@@ -32,7 +32,7 @@ import numba
 import numpy as np
 from numba.extending import overload, register_jitable
 
-from model import arith, budgets, carers, choice, demography, market, outcomes, scenario, stream
+from model import arith, budgets, carers, choice, demography, market, outcomes, providers, scenario, stream
 from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_NONE
 
 #: Rule functions the sweeps call; each runs unchanged on arrays, Python numbers and in compiled code.
@@ -42,7 +42,8 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          market.slot_share, market.in_mode, market.paid_directly, market.appeal_of_type, market.provider_appeal,
          market.hours_bought, outcomes.met_need,
          outcomes.wellbeing, outcomes.satisfaction, carers.next_strain, carers.breaks_down,
-         carers.need_after_breakdown)
+         carers.need_after_breakdown, providers.operating_result, providers.next_neg_months, providers.next_price,
+         providers.next_capacity, providers.exits)
 for _rule in RULES:
     register_jitable(_rule)
 
@@ -93,7 +94,7 @@ def struct(values: Any) -> tuple:
 def drop_stale_cache() -> None:
     """Delete cached compiled sweeps made from other versions of the rule modules."""
     sources = [Path(m.__file__).read_bytes() for m in (arith, budgets, carers, choice, demography, market, outcomes,
-                                                        scenario, stream)]
+                                                        providers, scenario, stream)]
     digest = hashlib.sha256(b"".join([Path(__file__).read_bytes(), *sources])).hexdigest()
     cache = Path(__file__).parent / "__pycache__"
     stamp = cache / "kernels.rules-digest"
@@ -136,6 +137,47 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
             older[n_older] = i
             n_older += 1
     return leaving[:n_leaving], older[:n_older]
+
+
+@numba.njit(cache=True)
+def providers_month(rows: np.ndarray, ptype: np.ndarray, income: np.ndarray, hours: np.ndarray, reserves: np.ndarray,
+                    profit: np.ndarray, neg_months: np.ndarray, clients: np.ndarray, capacity: np.ndarray,
+                    price: np.ndarray, variable_cost: np.ndarray, fixed_cost: np.ndarray, type_price: np.ndarray,
+                    growth: np.ndarray, p: tuple) -> np.ndarray:
+    """Providers (ODD 7.9), provider by provider (``rows``) as the per-agent engine does: the
+    month's result moves reserves; months in deficit are counted; price follows occupancy; full
+    providers in surplus grow. Returns the rows that exit."""
+    closing = np.empty(rows.size, dtype=np.int64)
+    k = 0
+    for i in rows:
+        t = ptype[i]
+        result = providers.operating_result(income[i], hours[i], variable_cost[t], fixed_cost[t])
+        profit[i] = result
+        reserves[i] += result
+        neg_months[i] = providers.next_neg_months(reserves[i], neg_months[i])
+        occupancy = clients[i] / max(capacity[i], 1)
+        price[i] = providers.next_price(price[i], occupancy, variable_cost[t], type_price[t], p)
+        capacity[i] = providers.next_capacity(capacity[i], occupancy, result, growth[t], p)
+        if providers.exits(neg_months[i], p):
+            closing[k] = i
+            k += 1
+    return closing[:k]
+
+
+@numba.njit(cache=True)
+def choice_state(rows: np.ndarray, option: np.ndarray, confidence: np.ndarray, supported: np.ndarray,
+                 council: np.ndarray, reduction: np.ndarray, ch: tuple, control: np.ndarray,
+                 burden: np.ndarray) -> None:
+    """Control and felt burden of ``rows`` in their current option (ODD 7.4, 7.8; none without a
+    package)."""
+    for r in rows:
+        o = option[r]
+        if o > 0:
+            control[r] = ch.control[o - 1]
+            burden[r] = choice.felt_burden(ch.burden[o - 1], confidence[r], supported[r], reduction[council[r]])
+        else:
+            control[r] = 0.0
+            burden[r] = 0.0
 
 
 @numba.njit(cache=True)

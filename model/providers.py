@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.arith import at_least, at_most, where
 from model.budgets import WEEKS_PER_MONTH
 from model.scenario import Providers, ProviderType
 
@@ -22,7 +23,7 @@ from model.scenario import Providers, ProviderType
 def operating_result(income: np.ndarray | float, hours: np.ndarray | float, variable_cost: np.ndarray | float,
                      fixed_cost: np.ndarray | float) -> np.ndarray:
     """Monthly surplus: income less variable cost per hour delivered less fixed cost."""
-    return np.asarray(income) - np.asarray(variable_cost) * hours - np.asarray(fixed_cost)
+    return income - variable_cost * hours - fixed_cost
 
 
 def next_price(price: np.ndarray | float, occupancy: np.ndarray | float, variable_cost: np.ndarray | float,
@@ -30,30 +31,28 @@ def next_price(price: np.ndarray | float, occupancy: np.ndarray | float, variabl
     """Full books (occupancy >= ``price_rise_occupancy``) raise the price, up to ``max_price_markup``
     above the type's starting price; books below ``price_cut_occupancy`` lower it, never below
     variable cost x (1 + ``price_floor_markup``)."""
-    up = np.minimum(np.asarray(price) * (1 + p.price_adjust), np.asarray(ref_price) * (1 + p.max_price_markup))
-    up = np.maximum(up, price)
-    down = np.maximum(np.asarray(price) * (1 - p.price_adjust), np.asarray(variable_cost) * (1 + p.price_floor_markup))
-    occ = np.asarray(occupancy)
-    cut = np.where(occ < p.price_cut_occupancy, np.minimum(price, down), price)
-    return np.where(occ >= p.price_rise_occupancy, up, cut)
+    up = at_least(at_most(price * (1 + p.price_adjust), ref_price * (1 + p.max_price_markup)), price)
+    down = at_least(price * (1 - p.price_adjust), variable_cost * (1 + p.price_floor_markup))
+    cut = where(occupancy < p.price_cut_occupancy, at_most(price, down), price)
+    return where(occupancy >= p.price_rise_occupancy, up, cut)
 
 
 def next_capacity(capacity: np.ndarray | int, occupancy: np.ndarray | float, profit: np.ndarray | float,
                   growth: np.ndarray | float, p: Providers) -> np.ndarray:
     """Providers that are full (occupancy >= ``growth_occupancy``) and in surplus grow by ``growth``
     of their capacity."""
-    grow = (np.asarray(occupancy) >= p.growth_occupancy) & (np.asarray(profit) > 0)
-    return np.asarray(capacity) + np.where(grow, np.ceil(np.asarray(growth) * capacity), 0).astype(np.int64)
+    grow = (occupancy >= p.growth_occupancy) & (profit > 0)
+    return capacity + where(grow, np.ceil(growth * capacity), 0.0)
 
 
 def next_neg_months(reserves: np.ndarray | float, neg_months: np.ndarray | int) -> np.ndarray:
     """Consecutive months with negative reserves."""
-    return np.where(np.asarray(reserves) < 0, np.asarray(neg_months) + 1, 0)
+    return where(reserves < 0, neg_months + 1, 0)
 
 
 def exits(neg_months: np.ndarray | int, p: Providers) -> np.ndarray:
     """Providers exit after ``exit_after_months`` months of negative reserves."""
-    return np.asarray(neg_months) >= p.exit_after_months
+    return neg_months >= p.exit_after_months
 
 
 def expected_margin(t: ProviderType, clients: float, hours_per_client: float) -> float:

@@ -36,7 +36,7 @@ class VectorEngine:
         self.last_share = np.full(model.n_councils, -1.0)
         self.stock = np.bincount(model.people.view("council"), minlength=model.n_councils).astype(np.int64)
         self.d, self.o, self.c = kernels.struct(s.demography), kernels.struct(s.outcomes), kernels.struct(s.carers)
-        self.ch, self.b, self.p = kernels.struct(s.choice), kernels.struct(s.budgets), kernels.struct(s.providers)
+        self.b, self.p = kernels.struct(s.budgets), kernels.struct(s.providers)
 
     def per_council(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(self.m.people.council[rows], weights, minlength=self.m.n_councils)
@@ -99,8 +99,8 @@ class VectorEngine:
             L.supported[c] += got.size
             L.support[c] += got.size * spec.support.cost_per_person
         new_option = kernels.choose_options(choosing, P.confidence, P.age_band, P.group, P.supported, P.option, P.peers,
-                                            P.alive, P.satisfaction, P.council, m.available, m.reduction, self.ch,
-                                            stream.seed(rng))
+                                            P.alive, P.satisfaction, P.council, m.available, m.reduction,
+                                            m.choice_params, stream.seed(rng))
         not_offered = due[~P.offered[due]]
         self.set_options(np.concatenate([choosing, not_offered]),
                          np.concatenate([new_option, np.full(not_offered.size, 3, np.int8)]))
@@ -197,17 +197,11 @@ class VectorEngine:
 
     # ------------------------------------------------------------------ 9. providers
     def providers(self) -> None:
-        m, Q, p = self.m, self.m.providers, self.m.config.providers
-        a = np.flatnonzero(Q.view("active"))
-        t = Q.ptype[a]
-        profit = providers.operating_result(Q.income[a], Q.hours[a], m.type_var[t], m.type_fixed[t])
-        Q.profit[a] = profit
-        Q.reserves[a] += profit
-        Q.neg_months[a] = providers.next_neg_months(Q.reserves[a], Q.neg_months[a])
-        occ = Q.clients[a] / np.maximum(Q.capacity[a], 1)
-        Q.price[a] = providers.next_price(Q.price[a], occ, m.type_var[t], m.type_price[t], p)
-        Q.capacity[a] = providers.next_capacity(Q.capacity[a], occ, profit, m.type_growth[t], p)
-        m.close_providers(a[providers.exits(Q.neg_months[a], p)])
+        m, Q = self.m, self.m.providers
+        closing = kernels.providers_month(np.flatnonzero(Q.view("active")), Q.ptype, Q.income, Q.hours, Q.reserves,
+                                          Q.profit, Q.neg_months, Q.clients, Q.capacity, Q.price, m.type_var,
+                                          m.type_fixed, m.type_price, m.type_growth, self.p)
+        m.close_providers(closing)
         self.entry()
 
     def entry(self) -> None:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model import budgets, choice, demography, kernels, load_scenario, market, stream
+from model import budgets, choice, demography, kernels, load_scenario, market, providers, stream
 from model.scenario import Choice
 from model.state import People
 
@@ -201,3 +201,50 @@ def test_demography_sweep_leaves_drifts_and_ages_at_the_documented_rates():
     assert abs(drift.mean() - d.need_drift[1]) < 4.5 * se
     assert drift.std() == pytest.approx(d.need_noise, rel=0.02)
     assert (need[~alive] == 50.0).all()
+
+
+def test_providers_month_applies_the_provider_rules():
+    """Result, reserves, months in deficit, price and capacity by the rules of :mod:`model.providers`
+    on whole arrays; the rows returned are those whose deficit has lasted ``exit_after_months``."""
+    rng = np.random.default_rng(8)
+    p, n = load_scenario("sds_rollout").providers, 60
+    ptype = rng.integers(0, 4, n).astype(np.int8)
+    income, hours = rng.random(n) * 20_000, rng.random(n) * 800
+    reserves, neg = rng.normal(0, 5000, n), rng.integers(0, p.exit_after_months, n).astype(np.int16)
+    capacity = rng.integers(1, 60, n).astype(np.int32)
+    clients = np.minimum(rng.integers(0, 70, n), capacity).astype(np.int32)
+    price = 15 + rng.random(n) * 10
+    var, fixed, ref, growth = rng.random(4) * 15, rng.random(4) * 8000, 18 + rng.random(4) * 5, rng.random(4) * 0.1
+    rows = np.flatnonzero(rng.random(n) < 0.8)
+    state = [a.copy() for a in (reserves, np.zeros(n), neg, capacity, price)]
+    closing = kernels.providers_month(rows, ptype, income, hours, state[0], state[1], state[2], clients, state[3],
+                                      state[4], var, fixed, ref, growth, kernels.struct(p))
+    t = ptype[rows]
+    result = providers.operating_result(income[rows], hours[rows], var[t], fixed[t])
+    occ = clients[rows] / np.maximum(capacity[rows], 1)
+    months = providers.next_neg_months(reserves[rows] + result, neg[rows])
+    np.testing.assert_allclose(state[1][rows], result)
+    np.testing.assert_allclose(state[0][rows], reserves[rows] + result)
+    np.testing.assert_array_equal(state[2][rows], months)
+    np.testing.assert_allclose(state[4][rows], providers.next_price(price[rows], occ, var[t], ref[t], p))
+    np.testing.assert_array_equal(state[3][rows], providers.next_capacity(capacity[rows], occ, result, growth[t], p))
+    np.testing.assert_array_equal(closing, rows[providers.exits(months, p)])
+    others = np.setdiff1d(np.arange(n), rows)
+    np.testing.assert_array_equal(state[0][others], reserves[others])
+    assert closing.size > 0 and (state[3] > capacity).any()  # the case exercises exit and growth
+
+
+def test_choice_state_is_control_and_felt_burden_of_the_option():
+    rng = np.random.default_rng(9)
+    ch, n = load_scenario("sds_rollout").choice, 200
+    option = rng.integers(0, 5, n).astype(np.int8)
+    confidence, supported = rng.random(n).astype(np.float32), rng.random(n) < 0.4
+    council, reduction = rng.integers(0, 2, n).astype(np.int16), np.array([0.5, 0.2], dtype=np.float32)
+    control, burden = np.full(n, -1.0, np.float32), np.full(n, -1.0, np.float32)
+    rows = np.arange(0, n, 2)
+    kernels.choice_state(rows, option, confidence, supported, council, reduction, kernels.struct(ch), control, burden)
+    has, idx = option[rows] > 0, np.maximum(option[rows] - 1, 0)
+    np.testing.assert_allclose(control[rows], np.asarray(ch.control)[idx] * has, rtol=1e-6)
+    felt = choice.felt_burden(np.asarray(ch.burden)[idx], confidence[rows], supported[rows], reduction[council[rows]])
+    np.testing.assert_allclose(burden[rows], felt * has, rtol=1e-6)
+    assert (control[1::2] == -1).all()
