@@ -180,10 +180,7 @@ class CareEconomy(mesa.Model):
                 carer.remove()
         new_index = np.cumsum(alive) - 1
         keep = np.flatnonzero(alive)
-        peers = P.peers[keep]
-        valid = peers >= 0
-        ok = valid & alive[np.maximum(peers, 0)]
-        P.peers[keep] = np.where(ok, new_index[np.maximum(peers, 0)], -1)
+        kernels.renumber_peers(P.peers, alive, keep, new_index)
         for name in (*P.FIELDS, *P.WIDE):
             col = getattr(P, name)
             kernels.move_rows(col, keep)

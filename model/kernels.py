@@ -205,6 +205,16 @@ def snapshot(cell: np.ndarray, option: np.ndarray, offered: np.ndarray, alive: n
 
 
 @numba.njit(cache=True)
+def renumber_peers(peers: np.ndarray, alive: np.ndarray, keep: np.ndarray, new_index: np.ndarray) -> None:
+    """Before the table is compacted: the peers of the rows kept get their peers' new row numbers
+    (-1 for a peer who has left)."""
+    for r in keep:
+        for j in range(peers.shape[1]):
+            q = peers[r, j]
+            peers[r, j] = new_index[q] if q >= 0 and alive[q] else -1
+
+
+@numba.njit(cache=True)
 def move_rows(column: np.ndarray, keep: np.ndarray) -> None:
     """Compact a column in place: row ``keep[j]`` moves to row ``j`` (``keep`` increasing)."""
     for j in range(keep.size):

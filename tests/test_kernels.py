@@ -162,7 +162,13 @@ def test_snapshot_counts_and_sums_as_bincount():
     assert held == pytest.approx(balance.sum(), rel=1e-12)
 
 
-def test_move_rows_and_release():
+def test_move_rows_renumber_peers_and_release():
+    peers = np.array([[5, 0, -1], [2, 1, 3], [5, 4, 6], [0, 0, 0], [1, 1, 1], [3, 2, -1], [0, 0, 0]], dtype=np.int32)
+    alive = np.array([False, True, True, False, False, True, False])
+    keep = np.flatnonzero(alive)
+    kernels.renumber_peers(peers, alive, keep, np.cumsum(alive) - 1)
+    kernels.move_rows(peers, keep)
+    np.testing.assert_array_equal(peers[:3], [[1, 0, -1], [2, -1, -1], [-1, 1, -1]])
     keep = np.array([1, 2, 5])
     column, wide = np.arange(7.0), np.arange(14).reshape(7, 2)
     kernels.move_rows(column, keep)
