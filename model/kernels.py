@@ -84,8 +84,8 @@ _STRUCTS = {section: _struct_type(section) for section in _SECTIONS}
 
 
 def struct(values: Any) -> tuple:
-    """A scenario section (``Demography``, ``Outcomes``, ``Carers`` or ``Choice``) as a named tuple the sweeps
-    can read: numbers as they are, lists as float64 arrays."""
+    """A scenario section the sweeps read (``Demography``, ``Outcomes``, ``Carers``, ``Choice``,
+    ``Budgets`` or ``Providers``) as a named tuple: numbers as they are, lists as float64 arrays."""
     cls = _STRUCTS[type(values)]
     return cls(*(np.asarray(v, dtype=np.float64) if isinstance(v, list) else v
                  for v in (getattr(values, k) for k in cls._fields)))
