@@ -17,7 +17,6 @@ from model.scenario import Demography
 
 OLDER = 0
 FIRST_65_BAND = 2  # age bands 0: 18-39, 1: 40-64, 2: 65-79, 3: 80+
-CARER_HOURS_SHAPE = 1.5  # gamma shape of the hours a carer gives (at a mean of 20 h, about 6 % give 50+ h)
 
 
 def categorical(probabilities: np.ndarray | list[float], u: np.ndarray | float) -> np.ndarray | int:
@@ -39,8 +38,8 @@ def draw_person(deprivation: np.ndarray, d: Demography, state: np.ndarray) -> tu
     (older people) or ``over65_share_other_groups`` (other groups); then the higher age band of
     the half with probability ``over80_share`` (65+: 80+) or ``1 - under40_share`` (under 65:
     40-64). Need ~ N(``need_mean[group]``, ``need_sd``) clipped to [0, 100]. An unpaid carer with
-    probability ``carer_probability``, giving Gamma(1.5, ``carer_hours_mean`` / 1.5) hours a week
-    (at most 100). Confidence by :func:`confidence`; day-centre affinity with probability
+    probability ``carer_probability``, giving Gamma(k, ``carer_hours_mean`` / k) hours a week, k =
+    ``carer_hours_shape`` (at most 100). Confidence by :func:`confidence`; day-centre affinity with probability
     ``day_centre_affinity[group]``; offer rank ~ U(0, 1).
 
     Returns (group, quintile, age band, confidence, day-centre affinity, offer rank, need, has
@@ -55,7 +54,8 @@ def draw_person(deprivation: np.ndarray, d: Demography, state: np.ndarray) -> tu
     has_carer = stream.uniform(state) < d.carer_probability
     carer_hours = 0.0
     if has_carer:
-        carer_hours = at_most(stream.gamma(state, CARER_HOURS_SHAPE) * d.carer_hours_mean / CARER_HOURS_SHAPE, 100.0)
+        shape = d.carer_hours_shape
+        carer_hours = at_most(stream.gamma(state, shape) * d.carer_hours_mean / shape, 100.0)
     conf = confidence(quintile, over65, stream.standard_normal(state), d)
     dc_affinity = stream.uniform(state) < d.day_centre_affinity[group]
     return (group, quintile, age_band, conf, dc_affinity, stream.uniform(state), need, has_carer, carer_hours)

@@ -226,12 +226,16 @@ class CareEconomy(mesa.Model):
         kernels.choice_state(np.asarray(rows, dtype=np.int64), P.option, P.confidence, P.supported, P.council,
                              self.reduction, self.choice_params, P.control, P.burden)
 
+    def policy(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each council's current eligibility threshold and RAS rate (they move at budget reviews)."""
+        return np.array([c.threshold for c in self.councils]), np.array([c.rate for c in self.councils])
+
     def apply_assessment(self, rows: np.ndarray) -> None:
         """Assess ``rows`` with their council's current threshold and RAS rate."""
         P = self.people
-        thr = np.array([c.threshold for c in self.councils])[P.council[rows]]
-        rate = np.array([c.rate for c in self.councils])[P.council[rows]]
-        elig, budget = budgets.assess(P.need[rows], P.carer_hours[rows], thr, rate, self.config.budgets)
+        threshold, rate = self.policy()
+        elig, budget = budgets.assess(P.need[rows], P.carer_hours[rows], threshold[P.council[rows]],
+                                      rate[P.council[rows]], self.config.budgets)
         P.eligible[rows] = elig
         P.budget[rows] = budget
 

@@ -182,8 +182,7 @@ class MonthRecorder:
         dc = a[ptype == 0]
         providers = (ptype, Q.council[a], Q.capacity[a], Q.clients[a], Q.reserves[a],
                      dc, Q.hours[dc], Q.price[dc], Q.block_places[dc], Q.profit[dc])
-        self._pending.append((m.month + 1, counts, sums, carer_hours, dp_total, m.ledger, providers,
-                              [c.threshold for c in m.councils], [c.rate for c in m.councils]))
+        self._pending.append((m.month + 1, counts, sums, carer_hours, dp_total, m.ledger, providers, *m.policy()))
         if len(self._pending) >= self.BATCH:
             self._materialise()
 

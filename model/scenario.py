@@ -106,10 +106,16 @@ class Demography(Strict):
                                      source="assumption; sco_carers_2022 gives population counts only",
                                      doc="Chance a person has an unpaid carer.")
     carer_hours_mean: float = param(20.0, 0, 100, unit="hours per week",
-                                    source="assumption (gamma, shape 1.5: about 6% give 50+ h); "
+                                    source="assumption (gamma, see carer_hours_shape); "
                                            "sco_carers_supported_2022 reports 55% of carers *supported by "
                                            "services* giving 50+ h, a selected group",
                                     doc="Mean unpaid care hours given by a carer.")
+    carer_hours_shape: float = param(1.5, 0.2, 20, unit="dimensionless (gamma shape)",
+                                     source="assumption: at a mean of 20 h, shape 1.5 gives about 6% of carers "
+                                            "50+ h; sco_carers_supported_2022's 55% is of carers supported by "
+                                            "services, a selected group",
+                                     doc="Shape of the gamma distribution of a carer's weekly hours (smaller: more "
+                                         "carers giving very few or very many hours).")
     max_initial_tenure_months: float = param(
         240.0, 0, 1200, unit="months",
         doc="Longest time on the books drawn for the starting population (need drifts over it).")

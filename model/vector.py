@@ -35,7 +35,7 @@ class VectorEngine:
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
         self.last_share = np.full(model.n_councils, -1.0)
         self.stock = np.bincount(model.people.view("council"), minlength=model.n_councils).astype(np.int64)
-        self.d, self.o, self.c = kernels.struct(s.demography), kernels.struct(s.outcomes), kernels.struct(s.carers)
+        self.o, self.c = kernels.struct(s.outcomes), kernels.struct(s.carers)
         self.b, self.p = kernels.struct(s.budgets), kernels.struct(s.providers)
 
     def per_council(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -45,8 +45,8 @@ class VectorEngine:
     def demography(self) -> None:
         m, P, d = self.m, self.m.people, self.m.config.demography
         n = P.n
-        leaving, older = kernels.demography_sweep(P.alive[:n], P.need[:n], P.group[:n], P.age_band[:n], self.d,
-                                                  stream.seed(m.rng))
+        leaving, older = kernels.demography_sweep(P.alive[:n], P.need[:n], P.group[:n], P.age_band[:n],
+                                                  m.demography_params, stream.seed(m.rng))
         m.depart(leaving)
         m.set_cell(older)
         self.stock -= m.ledger.departures.astype(np.int64)
@@ -72,8 +72,7 @@ class VectorEngine:
         L.assessment += count * self.assessment_cost
         clawed = np.zeros((m.n_councils, 4))
         lost = kernels.reassess(due, P.council, P.option, P.need, P.carer_hours, P.budget, P.eligible, P.dp_balance,
-                                np.array([c.threshold for c in m.councils]), np.array([c.rate for c in m.councils]),
-                                m.config.choice.option4_direct_share, self.b, clawed)
+                                *m.policy(), m.config.choice.option4_direct_share, self.b, clawed)
         L.clawback += clawed.sum(axis=1)
         L.services_by_option -= clawed
         m.release(lost)

@@ -103,7 +103,7 @@ def test_carers_at_their_probability_giving_capped_gamma_hours(drawn):
     assert within(has.mean(), D.carer_probability, share_se(D.carer_probability, N))
     assert (hours[~has] == 0).all()
     assert ((hours[has] > 0) & (hours[has] <= 100)).all()
-    g = stats.gamma(demography.CARER_HOURS_SHAPE, scale=D.carer_hours_mean / demography.CARER_HOURS_SHAPE)
+    g = stats.gamma(D.carer_hours_shape, scale=D.carer_hours_mean / D.carer_hours_shape)
     capped_mean = integrate.quad(g.sf, 0, 100)[0]  # E[min(G, 100)]
     assert within(hours[has].mean(), capped_mean, hours[has].std() / np.sqrt(has.sum()))
     below = hours[has][hours[has] < 100]
