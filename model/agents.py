@@ -232,10 +232,10 @@ class Council(mesa.Agent):
         self.year_spend = 0.0
         self.year_people_months = 0.0
 
-    def account(self, people_with_package: int) -> None:
+    def account(self, people_with_package: int, spend: float) -> None:
         """Add this month's spend; at the end of each year, review policy against the budget."""
         m = self.model
-        self.year_spend += float(m.ledger.council_spend()[self.index])
+        self.year_spend += spend
         self.year_people_months += people_with_package
         if m.month % 12 == 11:
             budget = self.spec.finance.annual_budget_per_person * self.year_people_months / 12.0

@@ -198,15 +198,8 @@ class CareEconomy(mesa.Model):
         if rows.size == 0:
             return
         P, L = self.people, self.ledger
-        self.release(rows)
-        claw = P.dp_balance[rows]
-        L.clawback += np.bincount(P.council[rows], claw, minlength=self.n_councils)
-        held = rows[claw > 0]
-        np.add.at(L.services_by_option, (P.council[held], np.maximum(P.option[held] - 1, 0)), -claw[claw > 0])
-        P.dp_balance[rows] = 0.0
-        P.alive[rows] = False
-        P.option[rows] = 0
-        L.departures += np.bincount(P.council[rows], minlength=self.n_councils)
+        kernels.depart(np.asarray(rows, dtype=np.int64), P.council, P.option, P.dp_balance, P.alive, P.provider,
+                       self.providers.clients, L.clawback, L.services_by_option, L.departures)
 
     def release(self, rows: np.ndarray, slot: int | None = None) -> None:
         """End the provider relationships of ``rows`` in budget slot ``slot`` (default: both)."""
@@ -216,8 +209,7 @@ class CareEconomy(mesa.Model):
     def set_cell(self, rows: np.ndarray) -> None:
         """Breakdown cell (council, client group, age band, quintile) of ``rows``."""
         P = self.people
-        P.cell[rows] = ((P.council[rows].astype(np.int32) * 4 + P.group[rows]) * 4 + P.age_band[rows]) * 5 \
-            + P.quintile[rows]
+        kernels.set_cells(np.asarray(rows, dtype=np.int64), P.council, P.group, P.age_band, P.quintile, P.cell)
 
     def set_choice_state(self, rows: np.ndarray) -> None:
         """Control and felt burden of ``rows`` in their current option (ODD 7.4, 7.8); they change
@@ -286,8 +278,8 @@ class CareEconomy(mesa.Model):
         """Block-contracted places at each open day centre, from the council's current block share."""
         Q = self.providers
         share = np.array([rollout.block_share(self.month, c.rollout, c.commissioning) for c in self.config.councils])
-        dc = Q.view("active") & (Q.view("ptype") == 0)
-        Q.block_places[: Q.n] = np.where(dc, np.round(share[Q.view("council")] * Q.view("capacity")), 0)
+        kernels.block_places(Q.view("active"), Q.view("ptype"), Q.view("council"), Q.view("capacity"), share,
+                             Q.view("block_places"))
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:

@@ -41,7 +41,7 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          budgets.assess, budgets.clawback, budgets.required_hours, choice.felt_burden, choice.utility,
          market.slot_share, market.in_mode, market.paid_directly, market.appeal_of_type, market.provider_appeal,
          market.hours_bought, outcomes.met_need,
-         outcomes.wellbeing, outcomes.satisfaction, carers.next_strain, carers.breaks_down,
+         outcomes.wellbeing, outcomes.satisfaction, outcomes.next_rating, carers.next_strain, carers.breaks_down,
          carers.need_after_breakdown, providers.operating_result, providers.next_neg_months, providers.next_price,
          providers.next_capacity, providers.exits)
 for _rule in RULES:
@@ -171,13 +171,20 @@ def choice_state(rows: np.ndarray, option: np.ndarray, confidence: np.ndarray, s
     """Control and felt burden of ``rows`` in their current option (ODD 7.4, 7.8; none without a
     package)."""
     for r in rows:
-        o = option[r]
-        if o > 0:
-            control[r] = ch.control[o - 1]
-            burden[r] = choice.felt_burden(ch.burden[o - 1], confidence[r], supported[r], reduction[council[r]])
-        else:
-            control[r] = 0.0
-            burden[r] = 0.0
+        _choice_state_row(r, option, confidence, supported, council, reduction, ch, control, burden)
+
+
+@numba.njit(inline="always", cache=True)
+def _choice_state_row(r: int, option: np.ndarray, confidence: np.ndarray, supported: np.ndarray,
+                      council: np.ndarray, reduction: np.ndarray, ch: tuple, control: np.ndarray,
+                      burden: np.ndarray) -> None:
+    o = option[r]
+    if o > 0:
+        control[r] = ch.control[o - 1]
+        burden[r] = choice.felt_burden(ch.burden[o - 1], confidence[r], supported[r], reduction[council[r]])
+    else:
+        control[r] = 0.0
+        burden[r] = 0.0
 
 
 @numba.njit(cache=True)
@@ -226,21 +233,86 @@ def release(provider: np.ndarray, clients: np.ndarray, rows: np.ndarray, first: 
     """End the provider relationships of ``rows`` in budget slots ``first`` .. ``last``: each
     provider held loses a client."""
     for r in rows:
-        for slot in range(first, last + 1):
-            p = provider[r, slot]
-            if p >= 0:
-                clients[p] -= 1
-                provider[r, slot] = -1
+        _release_row(provider, clients, r, first, last)
+
+
+@numba.njit(inline="always", cache=True)
+def _release_row(provider: np.ndarray, clients: np.ndarray, r: int, first: int, last: int) -> None:
+    for slot in range(first, last + 1):
+        p = provider[r, slot]
+        if p >= 0:
+            clients[p] -= 1
+            provider[r, slot] = -1
+
+
+@numba.njit(cache=True)
+def depart(rows: np.ndarray, council: np.ndarray, option: np.ndarray, dp_balance: np.ndarray, alive: np.ndarray,
+           provider: np.ndarray, clients: np.ndarray, clawback: np.ndarray, services: np.ndarray,
+           departures: np.ndarray) -> None:
+    """People leave (ODD 7.1: death, residential care): their packages end, and a direct-payment
+    balance returns to the council (``clawback`` by council, taken off ``services`` by council and
+    option); ``departures`` counts them by council. Sums are added in row order, as
+    ``numpy.bincount`` adds them."""
+    claw_by_council = np.zeros(clawback.size)
+    gone = np.zeros(clawback.size)
+    for r in rows:
+        c = council[r]
+        _release_row(provider, clients, r, 0, 1)
+        claw = dp_balance[r]
+        claw_by_council[c] += claw
+        if claw > 0:
+            services[c, max(option[r] - 1, 0)] -= claw
+        dp_balance[r] = 0.0
+        alive[r] = False
+        option[r] = 0
+        gone[c] += 1
+    for c in range(clawback.size):
+        clawback[c] += claw_by_council[c]
+        departures[c] += gone[c]
+
+
+@numba.njit(cache=True)
+def block_places(active: np.ndarray, ptype: np.ndarray, council: np.ndarray, capacity: np.ndarray,
+                 share: np.ndarray, places: np.ndarray) -> None:
+    """Block-contracted places at each open day centre: its council's block ``share`` of its
+    capacity, rounded half to even (as ``numpy.round``); none at other providers."""
+    for q in range(active.size):
+        places[q] = round(share[council[q]] * capacity[q]) if active[q] and ptype[q] == market.DAY_CENTRE else 0
+
+
+@numba.njit(cache=True)
+def set_cells(rows: np.ndarray, council: np.ndarray, group: np.ndarray, age_band: np.ndarray, quintile: np.ndarray,
+              cell: np.ndarray) -> None:
+    """Breakdown cell of ``rows``: council x client group x age band x quintile (4 x 4 x 5)."""
+    for r in rows:
+        cell[r] = ((np.int32(council[r]) * 4 + group[r]) * 4 + age_band[r]) * 5 + quintile[r]
 
 
 @numba.njit(cache=True)
 def reviews(alive: np.ndarray, offered: np.ndarray, offer_rank: np.ndarray, council: np.ndarray,
-            review_in: np.ndarray, share: np.ndarray, offer: bool, interval: np.ndarray) -> np.ndarray:
-    """Rollout and reviews (ODD 7.3): if the offered shares moved (``offer``), people whose rank
-    is now under their council's share are offered the choice and reviewed at once; everyone's
-    next review comes a month closer; the rows due are returned and their next review is set."""
-    due = np.empty(alive.size, dtype=np.int64)
-    k = 0
+            review_in: np.ndarray, share: np.ndarray, offer: bool, interval: np.ndarray, option: np.ndarray,
+            need: np.ndarray, carer_hours: np.ndarray, budget: np.ndarray, eligible: np.ndarray,
+            dp_balance: np.ndarray, supported: np.ndarray, provider: np.ndarray, clients: np.ndarray,
+            control: np.ndarray, burden: np.ndarray, threshold: np.ndarray, rate: np.ndarray,
+            assessment_cost: np.ndarray, direct_share: float, b: tuple, assessments: np.ndarray,
+            assessment: np.ndarray, clawback: np.ndarray, services: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rollout and reviews (ODD 7.2-7.3), person by person as :meth:`model.agents.Person.review`.
+
+    If the offered shares moved (``offer``), people whose rank is now under their council's share
+    are offered the choice and reviewed at once; everyone's next review comes a month closer. Each
+    person due is assessed (counted in ``assessments``, costed in ``assessment``, by council) and
+    their next review set; unspent direct-payment money above the buffer is clawed back (added to
+    ``clawback`` by council and taken off ``services`` by council and option, Options 1-4; a
+    balance left after a package ended counts under Option 1); then eligibility and budget at the
+    council's threshold and rate. Losing eligibility ends a package (provider relationships end,
+    no control or burden). Returns the eligible people due who have been offered the choice (their
+    support is reset: they choose this month) and those who have not."""
+    n_c = clawback.size
+    count = np.zeros(n_c)
+    clawed = np.zeros((n_c, 4))
+    choosing = np.empty(alive.size, dtype=np.int64)
+    kept = np.empty(alive.size, dtype=np.int64)
+    k0 = k1 = 0
     for i in range(alive.size):
         if not alive[i]:
             continue
@@ -249,35 +321,55 @@ def reviews(alive: np.ndarray, offered: np.ndarray, offer_rank: np.ndarray, coun
             offered[i] = True
             review_in[i] = 0
         review_in[i] -= 1
-        if review_in[i] <= 0:
-            due[k] = i
-            k += 1
-            review_in[i] = interval[c]
-    return due[:k]
+        if review_in[i] > 0:
+            continue
+        review_in[i] = interval[c]
+        count[c] += 1
+        o = option[i]
+        if dp_balance[i] > 0:
+            claw = budgets.clawback(dp_balance[i], budget[i] * market.paid_directly(o, direct_share), b)
+            dp_balance[i] -= claw
+            clawed[c, max(o, 1) - 1] += claw
+        eligible[i], budget[i] = budgets.assess(need[i], carer_hours[i], threshold[c], rate[c], b)
+        if not eligible[i]:
+            if o > 0:
+                _release_row(provider, clients, i, 0, 1)
+                option[i] = 0
+                control[i] = 0.0
+                burden[i] = 0.0
+        elif offered[i]:
+            supported[i] = False
+            choosing[k0] = i
+            k0 += 1
+        else:
+            kept[k1] = i
+            k1 += 1
+    for c in range(n_c):
+        assessments[c] += count[c]
+        assessment[c] += count[c] * assessment_cost[c]
+        total = 0.0
+        for j in range(4):
+            total += clawed[c, j]
+            services[c, j] -= clawed[c, j]
+        clawback[c] += total
+    return choosing[:k0], kept[:k1]
 
 
 @numba.njit(cache=True)
-def reassess(rows: np.ndarray, council: np.ndarray, option: np.ndarray, need: np.ndarray, carer_hours: np.ndarray,
-             budget: np.ndarray, eligible: np.ndarray, dp_balance: np.ndarray, threshold: np.ndarray,
-             rate: np.ndarray, direct_share: float, b: tuple, clawed: np.ndarray) -> np.ndarray:
-    """Reviews (ODD 7.2), person by person as :meth:`model.agents.Person.review`: unspent
-    direct-payment money above the buffer is clawed back (summed in ``clawed`` by council and
-    option, Options 1-4; a balance left after a package ended counts under Option 1), then
-    eligibility and budget at the council's threshold and rate. Returns the rows that lost
-    eligibility while holding a package."""
-    lost = np.empty(rows.size, dtype=np.int64)
-    k = 0
-    for r in rows:
-        c, o = council[r], option[r]
-        if dp_balance[r] > 0:
-            claw = budgets.clawback(dp_balance[r], budget[r] * market.paid_directly(o, direct_share), b)
-            dp_balance[r] -= claw
-            clawed[c, max(o, 1) - 1] += claw
-        eligible[r], budget[r] = budgets.assess(need[r], carer_hours[r], threshold[c], rate[c], b)
-        if not eligible[r] and o > 0:
-            lost[k] = r
-            k += 1
-    return lost[:k]
+def apply_options(choosing: np.ndarray, chosen: np.ndarray, kept: np.ndarray, option: np.ndarray,
+                  provider: np.ndarray, clients: np.ndarray, confidence: np.ndarray, supported: np.ndarray,
+                  council: np.ndarray, reduction: np.ndarray, ch: tuple, control: np.ndarray,
+                  burden: np.ndarray) -> None:
+    """After choice (ODD 7.4): the people ``choosing`` take the options ``chosen``, the others
+    reviewed (``kept``) stay council-arranged (Option 3); a changed option ends the old provider
+    relationships. Everyone reviewed gets the control and felt burden of the option they hold."""
+    for s in range(choosing.size + kept.size):
+        r = choosing[s] if s < choosing.size else kept[s - choosing.size]
+        o = chosen[s] if s < choosing.size else 3
+        if option[r] != o:
+            _release_row(provider, clients, r, 0, 1)
+            option[r] = o
+        _choice_state_row(r, option, confidence, supported, council, reduction, ch, control, burden)
 
 
 @numba.njit(cache=True)
@@ -310,12 +402,16 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
                           need: np.ndarray, carer_hours: np.ndarray, required: np.ndarray, provider: np.ndarray,
                           dp_balance: np.ndarray, delivered: np.ndarray, respite: np.ndarray, met_need: np.ndarray,
                           strain: np.ndarray, review_in: np.ndarray, control: np.ndarray, burden: np.ndarray,
-                          wellbeing: np.ndarray, satisfaction: np.ndarray, low_sat: np.ndarray, attrs: np.ndarray,
-                          block_places: np.ndarray, direct_share: float, hours_per_point: float, c: tuple, o: tuple,
-                          switch_satisfaction: float, switch_after: int, state: np.ndarray,
-                          income: np.ndarray, hours: np.ndarray, services: np.ndarray, dp_paid: np.ndarray,
-                          dp_spent: np.ndarray, counts: np.ndarray, breakdowns: np.ndarray, crises: np.ndarray,
-                          clients: np.ndarray, client_satisfaction: np.ndarray) -> np.ndarray:
+                          wellbeing: np.ndarray, satisfaction: np.ndarray, low_sat: np.ndarray, offered: np.ndarray,
+                          attrs: np.ndarray, active: np.ndarray, provider_council: np.ndarray,
+                          block_places: np.ndarray, provider_price: np.ndarray, place_hours: float, rating: np.ndarray,
+                          provider_clients: np.ndarray, provider_income: np.ndarray, provider_hours: np.ndarray,
+                          direct_share: float, hours_per_point: float, c: tuple, o: tuple, ch: tuple, pr: tuple,
+                          state: np.ndarray,
+                          counts: np.ndarray, services_by_option: np.ndarray, block_paid: np.ndarray,
+                          dp_paid: np.ndarray, dp_spent: np.ndarray, direct_paid: np.ndarray,
+                          provider_received: np.ndarray, breakdowns: np.ndarray, admissions: np.ndarray,
+                          crisis: np.ndarray) -> None:
     """Purchasing (ODD 7.6), unpaid carers (7.7), and outcomes and voice (7.8), person by person.
 
     These steps of the month involve no one else, so one pass applies all three to each row in
@@ -333,12 +429,33 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
     break down (the person's need jumps, a review is due, and a crisis may follow).
 
     Outcomes: wellbeing; satisfaction with the main provider (slot 0, or Option 4's direct-payment
-    slot if slot 0 has none); clients and their satisfaction summed by provider (for ratings);
-    months of low satisfaction. Returns the rows whose dissatisfaction has lasted ``switch_after``
-    months (they switch provider)."""
-    used = np.zeros(block_places.size, dtype=np.int64)
-    switch = np.empty(alive.size, dtype=np.int64)
-    k = 0
+    slot if slot 0 has none); clients and their satisfaction summed by provider, then each
+    provider's rating (:func:`model.outcomes.next_rating`); months of low satisfaction. Voice: a
+    person whose dissatisfaction has lasted ``switch_after_months`` ends their provider
+    relationships (they will be re-matched) and, if offered the choice, is reviewed next month.
+
+    Block contracts are paid in full first, whatever the attendance: ``place_hours`` a week per
+    block place at the ``provider_price``. Money is added to the month's ledger arrays (by
+    council; ``services_by_option`` by council and Option 1-4) and the providers'
+    ``provider_income`` and ``provider_hours`` are set; ``counts`` gets the people by council and
+    option (0-4). Sums are added in the order ``numpy.bincount`` adds them."""
+    n_q, n_c = active.size, counts.shape[0]
+    income = np.zeros(n_q + 1)  # by provider; the last entry stands for "no provider"
+    hours = np.zeros(n_q + 1)
+    block_by_council = np.zeros(n_c)
+    for q in range(n_q):
+        if active[q] and block_places[q] > 0:
+            pay = np.float64(block_places[q]) * provider_price[q] * place_hours * budgets.WEEKS_PER_MONTH
+            income[q] = pay
+            block_by_council[provider_council[q]] += pay
+    for ci in range(n_c):
+        block_paid[ci] += block_by_council[ci]
+        services_by_option[ci, 2] += block_by_council[ci]
+    services = np.zeros((n_c, 5))  # by council and option (0: none)
+    paid, spent = np.zeros(n_c), np.zeros(n_c)
+    broke, crises = np.zeros(n_c), np.zeros(n_c)
+    clients, client_satisfaction = np.zeros(n_q + 1), np.zeros(n_q + 1)  # by provider, for ratings
+    used = np.zeros(n_q, dtype=np.int64)
     for i in range(alive.size):
         o_i = option[i]
         ci = council[i]
@@ -366,8 +483,8 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
                 credit = np.float64(bud) * share
                 cost = min(cost, credit)
                 dp_balance[i] += credit - cost
-                dp_paid[ci] += credit
-                dp_spent[ci] += cost
+                paid[ci] += credit
+                spent[ci] += cost
                 services[ci, o_i] += credit
             else:
                 services[ci, o_i] += cost
@@ -385,7 +502,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
             s = carers.next_strain(strain[i], ch_i, 1.0 - met, rest, c)
             strain[i] = s
             if s > c.breakdown_threshold and carers.breaks_down(s, True, stream.uniform(state), c):
-                breakdowns[ci] += 1
+                broke[ci] += 1
                 if stream.uniform(state) < c.crisis_probability:
                     crises[ci] += 1
                 carer_hours[i] = 0.0
@@ -410,15 +527,36 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
         if second >= 0:
             clients[second] += 1
             client_satisfaction[second] += sat
-        if o_i > 0 and sat < switch_satisfaction:
+        if o_i > 0 and sat < ch.switch_satisfaction:
             ls = low_sat[i] + 1
             low_sat[i] = ls
-            if ls >= switch_after:
-                switch[k] = i
-                k += 1
+            if ls >= ch.switch_after_months:  # voice: switch provider (and, if offered, a review)
+                _release_row(provider, provider_clients, i, 0, 1)
+                if offered[i]:
+                    review_in[i] = 0
+                low_sat[i] = 0
         else:
             low_sat[i] = 0
-    return switch[:k]
+    for ci in range(n_c):
+        total = 0.0
+        for j in range(1, 5):
+            services_by_option[ci, j - 1] += services[ci, j]
+            total += services[ci, j]
+        dp_paid[ci] += paid[ci]
+        dp_spent[ci] += spent[ci]
+        direct_paid[ci] += total - paid[ci]
+        breakdowns[ci] += broke[ci]
+        admissions[ci] += crises[ci]
+        crisis[ci] += crises[ci] * c.crisis_cost
+    received = np.zeros(n_c)
+    for q in range(n_q):
+        provider_income[q] = income[q]
+        provider_hours[q] = hours[q]
+        received[provider_council[q]] += income[q]
+        mean = client_satisfaction[q] / max(clients[q], 1.0)
+        rating[q] = outcomes.next_rating(rating[q], mean, clients[q] > 0, pr.rating_memory)
+    for ci in range(n_c):
+        provider_received[ci] += received[ci]
 
 
 @numba.njit(cache=True)
@@ -427,29 +565,41 @@ def logit_draw(util: np.ndarray, u: float) -> int:
     uniform ``u`` (as :func:`model.choice.choose`: alternatives of utility -inf are never drawn).
     ``util`` is scratch: it is overwritten with the unnormalised weights."""
     top = util.max()
-    total = 0.0
     for j in range(util.size):
         util[j] = np.exp(util[j] - top)
-        total += util[j]
+    return weighted_draw(util, u)
+
+
+@numba.njit(cache=True)
+def weighted_draw(weight: np.ndarray, u: float) -> int:
+    """Alternative 1..K drawn with probability proportional to ``weight`` (non-negative, not all
+    zero) by inverse CDF with the uniform ``u``; alternatives of weight 0 are never drawn."""
+    total = 0.0
+    for j in range(weight.size):
+        total += weight[j]
     target = u * total
     cum = 0.0
     pick = 1
-    for j in range(util.size - 1):
-        cum += util[j]
+    for j in range(weight.size - 1):
+        cum += weight[j]
         pick += cum <= target
     return pick
 
 
 @numba.njit(cache=True)
 def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.ndarray, dc_affinity: np.ndarray,
-           age_band: np.ndarray, required: np.ndarray, key: np.ndarray, g_start: np.ndarray, rating: np.ndarray,
-           price: np.ndarray, ref_price: np.ndarray, block_places: np.ndarray, capacity: np.ndarray,
-           clients: np.ndarray, p: tuple, state: np.ndarray, unmet: np.ndarray, unmet_hours: np.ndarray) -> np.ndarray:
+           age_band: np.ndarray, required: np.ndarray, provider: np.ndarray, active: np.ndarray,
+           provider_council: np.ndarray, ptype: np.ndarray, rating_of: np.ndarray, price_of: np.ndarray,
+           type_price: np.ndarray, block_of: np.ndarray, capacity_of: np.ndarray, clients_of: np.ndarray, p: tuple,
+           state: np.ndarray, unmet: np.ndarray, unmet_hours: np.ndarray, unmatched: np.ndarray) -> None:
     """The rationing rule of :mod:`model.market` for all seekers of the month (people ``rows`` in
-    budget slots ``slots``), with the entry signal.
+    budget slots ``slots``), with the entry signal. A seeker matched gets the provider in
+    ``provider`` (and the provider a client in ``clients_of``); one left without is counted in
+    ``unmatched`` by council. The provider columns (``active`` .. ``clients_of``) are the table's
+    rows in use.
 
-    Providers are the open ones in (council, type) group order (``key``; group ``g`` = council x 4
-    + type starts at ``g_start[g]``). Their appeal within the type (:func:`model.market.provider_appeal`)
+    Providers are the open ones in (council, type) group order (group ``g`` = council x 4 + type,
+    in row order within a group). Their appeal within the type (:func:`model.market.provider_appeal`)
     is taken for people choosing for themselves and for the council; at the type level the council's
     block-contract preference is left out.
 
@@ -459,8 +609,30 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
     seeker picks a type by logit over (type appeal + log of the mean exp(appeal) of that type's
     providers with a free place), then a provider of that type with probability proportional to
     exp(appeal); providers take applicants in a random priority order until full. A seeker with no
-    type left to try stops. Updates ``clients``; returns each seeker's provider (in group order), or -1."""
-    n_prov, n_groups, n_seek = key.size, g_start.size, rows.size
+    type left to try stops. (The type logit is drawn with weights exp(type appeal) x the mean
+    exp(appeal): the same probabilities, without an exp per seeker and round.)"""
+    n_groups, n_seek = unmet.size, rows.size
+    g_start = np.zeros(n_groups + 1, dtype=np.int64)  # group g is prov[g_start[g]:g_start[g + 1]]
+    for q in range(active.size):
+        if active[q]:
+            g_start[np.int64(provider_council[q]) * 4 + ptype[q] + 1] += 1
+    for g in range(n_groups):
+        g_start[g + 1] += g_start[g]
+    n_prov = g_start[n_groups]
+    prov = np.empty(n_prov, dtype=np.int64)
+    key = np.empty(n_prov, dtype=np.int64)
+    fill = g_start[:-1].copy()
+    for q in range(active.size):
+        if active[q]:
+            g = np.int64(provider_council[q]) * 4 + ptype[q]
+            prov[fill[g]] = q
+            key[fill[g]] = g
+            fill[g] += 1
+    rating, price, block_places = rating_of[prov], price_of[prov], block_of[prov]
+    capacity, clients = capacity_of[prov], clients_of[prov]
+    ref_price = np.empty(n_prov)
+    for i in range(n_prov):
+        ref_price[i] = type_price[ptype[prov[i]]]
     exp_appeal = np.empty((2, n_prov))  # exp(appeal) within the type: people (0), the council (1)
     exp_level = np.empty((2, n_prov))   # the same at the type level
     n_free = np.zeros(n_groups)
@@ -470,7 +642,7 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
         exp_appeal[1, i] = np.exp(market.provider_appeal(rating[i], price[i], ref_price[i], block_places[i], True, p))
         exp_level[1, i] = np.exp(market.provider_appeal(rating[i], price[i], ref_price[i], 0, True, p))
         n_free[key[i]] += capacity[i] > clients[i]
-    tappeal = np.empty((n_seek, 4))
+    type_weight = np.empty((n_seek, 4))  # exp(type appeal)
     util = np.empty(4)  # scratch for logit draws
     group0 = np.empty(n_seek, dtype=np.int64)
     council_mode = np.empty(n_seek, dtype=np.int64)
@@ -478,16 +650,17 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
         r = rows[s]
         mode = market.SLOT_MODES[option[r], slots[s]]
         for t in range(4):
-            tappeal[s, t] = market.appeal_of_type(t, dc_affinity[r], demography.is_over65(age_band[r]), mode, p)
+            type_weight[s, t] = np.exp(market.appeal_of_type(t, dc_affinity[r], demography.is_over65(age_band[r]),
+                                                             mode, p))
         group0[s] = council[r] * 4
         council_mode[s] = mode == MODE_COUNCIL
-        util[:] = tappeal[s]
-        wanted = group0[s] + logit_draw(util, stream.uniform(state)) - 1
+        util[:] = type_weight[s]
+        wanted = group0[s] + weighted_draw(util, stream.uniform(state)) - 1
         if n_free[wanted] == 0:
             unmet[wanted] += 1
             unmet_hours[wanted] += required[r]
     got = np.full(n_seek, -1, dtype=np.int64)
-    active = np.ones(n_seek, dtype=np.bool_)
+    pending_seeker = np.ones(n_seek, dtype=np.bool_)
     pick = np.empty(n_seek, dtype=np.int64)
     for _ in range(p.matching_rounds):
         cum = np.zeros((2, n_prov + 1))
@@ -502,39 +675,43 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
                 total[k, key[i]] += w
                 level[k, key[i]] += exp_level[k, i] * free
             n_free[key[i]] += free
-        log_mean = np.full((2, n_groups), -np.inf)  # log of the mean exp(appeal) over free providers
+        mean = np.zeros((2, n_groups))  # the mean exp(appeal) over free providers (0: none free)
         for k in range(2):
             for g in range(n_groups):
                 if level[k, g] > 0:
-                    log_mean[k, g] = np.log(level[k, g] / n_free[g])
+                    mean[k, g] = level[k, g] / n_free[g]
         pending = 0
         for s in range(n_seek):
-            if not active[s]:
+            if not pending_seeker[s]:
                 continue
             k = council_mode[s]
-            finite = False
+            any_free = False
             for j in range(4):
-                util[j] = tappeal[s, j] + log_mean[k, group0[s] + j]
-                finite = finite or util[j] > -np.inf
-            if not finite:
-                active[s] = False
+                util[j] = type_weight[s, j] * mean[k, group0[s] + j]
+                any_free = any_free or util[j] > 0
+            if not any_free:
+                pending_seeker[s] = False
                 continue
-            g = group0[s] + logit_draw(util, stream.uniform(state)) - 1
+            g = group0[s] + weighted_draw(util, stream.uniform(state)) - 1
             target = cum[k, g_start[g]] + stream.uniform(state) * total[k, g]
             i = np.searchsorted(cum[k], target, side="right") - 1
-            end = g_start[g + 1] if g + 1 < n_groups else n_prov
-            pick[s] = min(max(i, g_start[g]), end - 1)
+            pick[s] = min(max(i, g_start[g]), g_start[g + 1] - 1)
             pending += 1
         if pending == 0:
             break
         for s in np.argsort(stream.uniforms(state, n_seek)):  # random priority
-            if active[s]:
+            if pending_seeker[s]:
                 i = pick[s]
                 if clients[i] < capacity[i]:
                     clients[i] += 1
                     got[s] = i
-                    active[s] = False
-    return got
+                    pending_seeker[s] = False
+    clients_of[prov] = clients
+    for s in range(n_seek):
+        if got[s] >= 0:
+            provider[rows[s], slots[s]] = prov[got[s]]
+        else:
+            unmatched[council[rows[s]]] += 1
 
 
 @numba.njit(cache=True)

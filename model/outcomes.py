@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.arith import at_least, clip
+from model.arith import at_least, clip, where
 from model.scenario import Outcomes
 
 
@@ -38,5 +38,4 @@ def satisfaction(quality: np.ndarray | float, met: np.ndarray | float, z: np.nda
 def next_rating(rating: np.ndarray | float, mean_satisfaction: np.ndarray | float, has_clients: np.ndarray | bool,
                 memory: float) -> np.ndarray:
     """Provider rating: exponentially weighted mean of clients' satisfaction (unchanged if none)."""
-    new = memory * np.asarray(rating) + (1 - memory) * np.asarray(mean_satisfaction)
-    return np.where(has_clients, new, rating)
+    return where(has_clients, memory * rating + (1 - memory) * mean_satisfaction, rating)

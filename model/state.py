@@ -158,13 +158,18 @@ class Ledger:
     exits: np.ndarray = field(init=False)          # (council, 4 types)
     unmatched: np.ndarray = field(init=False)      # seekers left without a provider
 
+    _WIDE: ClassVar[tuple[str, ...]] = ("services_by_option", "entries", "exits")  # (council, 4)
+
     def __post_init__(self) -> None:
         c = self.n_councils
-        for name in self.__dataclass_fields__:
-            if name == "n_councils":
-                continue
-            shape = (c, 4) if name in ("services_by_option", "entries", "exits") else (c,)
-            setattr(self, name, np.zeros(shape))
+        names = [name for name in self.__dataclass_fields__ if name != "n_councils"]
+        block = np.zeros(c * (len(names) + 3 * len(self._WIDE)))  # one allocation; each figure a view of it
+        start = 0
+        for name in names:
+            size = 4 * c if name in self._WIDE else c
+            view = block[start: start + size]
+            setattr(self, name, view.reshape(c, 4) if name in self._WIDE else view)
+            start += size
 
     def council_spend(self) -> np.ndarray:
         """Council spend this month: services (net of clawback), assessment, admin, support."""

@@ -113,34 +113,66 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
     np.testing.assert_array_equal(state, replay)  # the same number of draws
 
 
-def test_reassess_is_the_review_rule_row_by_row():
-    """Clawback above the buffer, then eligibility and budget at the council's threshold and rate
-    (the rules of :mod:`model.budgets`); rows that lose eligibility while holding a package are returned."""
+def test_reviews_apply_the_review_rule_to_everyone_due():
+    """People due (and people newly offered the choice) are reviewed as :meth:`Person.review` does:
+    clawback above the buffer, then eligibility and budget at the council's threshold and rate
+    (the rules of :mod:`model.budgets`); losing eligibility ends a package; the eligible are split
+    into those choosing (offered) and the others; assessments and clawback reach the ledger."""
     rng = np.random.default_rng(4)
-    n, b = 300, load_scenario("sds_rollout").budgets
+    n, b = 400, load_scenario("sds_rollout").budgets
+    alive = rng.random(n) < 0.9
     council = rng.integers(0, 2, n).astype(np.int16)
     option = rng.integers(0, 5, n).astype(np.int8)
     need = (rng.random(n) * 80).astype(np.float32)
     carer_hours = (rng.random(n) * 30 * (rng.random(n) < 0.5)).astype(np.float32)
     budget = (rng.random(n) * 2000).astype(np.float32)
     balance = rng.random(n) * 4000 * (rng.random(n) < 0.6)
-    threshold, rate = np.array([25.0, 40.0]), np.array([45.0, 30.0])
-    rows = np.flatnonzero(rng.random(n) < 0.7)
-    eligible, new_budget, new_balance, clawed = np.zeros(n, bool), budget.copy(), balance.copy(), np.zeros((2, 4))
-    lost = kernels.reassess(rows, council, option, need, carer_hours, new_budget, eligible, new_balance, threshold,
-                            rate, 0.3, kernels.struct(b), clawed)
+    offered = rng.random(n) < 0.5
+    offer_rank = rng.random(n).astype(np.float32)
+    share = np.array([0.3, 0.6], dtype=np.float32)
+    review_in = np.where(rng.random(n) < 0.5, 1, 5).astype(np.int16)
+    interval = np.array([12, 6])
+    provider = np.where(option[:, None] > 0, rng.integers(-1, 20, (n, 2)), -1)
+    clients = np.bincount(provider[provider >= 0], minlength=20).astype(np.int32)
+    threshold, rate, cost = np.array([25.0, 40.0]), np.array([45.0, 30.0]), np.array([100.0, 150.0])
+    newly = alive & ~offered & (offer_rank < share[council])
+    due = alive & ((review_in == 1) | newly)
+    rows = np.flatnonzero(due)
+    state = {k: v.copy() for k, v in dict(offered=offered, review_in=review_in, option=option, budget=budget,
+                                          balance=balance, provider=provider, clients=clients).items()}
+    eligible, supported, control, burden = np.zeros(n, bool), np.ones(n, bool), np.ones(n), np.ones(n)
+    assessments, assessment, clawback, services = np.zeros(2), np.zeros(2), np.zeros(2), np.zeros((2, 4))
+    choosing, kept = kernels.reviews(alive, state["offered"], offer_rank, council, state["review_in"], share, True,
+                                     interval, state["option"], need, carer_hours, state["budget"], eligible,
+                                     state["balance"], supported, state["provider"], state["clients"], control,
+                                     burden, threshold, rate, cost, 0.3, kernels.struct(b), assessments, assessment,
+                                     clawback, services)
+    np.testing.assert_array_equal(state["offered"], offered | newly)
+    np.testing.assert_array_equal(state["review_in"][rows], interval[council[rows]])
+    waiting = alive & ~due
+    np.testing.assert_array_equal(state["review_in"][waiting], review_in[waiting] - 1)
+    np.testing.assert_array_equal(assessments, np.bincount(council[rows], minlength=2))
+    np.testing.assert_allclose(assessment, assessments * cost)
     claw = budgets.clawback(balance[rows], budget[rows] * market.paid_directly(option[rows], 0.3), b)
-    np.testing.assert_allclose(new_balance[rows], balance[rows] - claw, rtol=1e-12)
+    np.testing.assert_allclose(state["balance"][rows], balance[rows] - claw, rtol=1e-12)
     expected = np.zeros((2, 4))
     np.add.at(expected, (council[rows], np.maximum(option[rows], 1) - 1), claw)
-    np.testing.assert_allclose(clawed, expected, rtol=1e-9)
+    np.testing.assert_allclose(services, -expected, rtol=1e-9)
+    np.testing.assert_allclose(clawback, expected.sum(axis=1), rtol=1e-9)
     elig, bud = budgets.assess(need[rows], carer_hours[rows], threshold[council[rows]], rate[council[rows]], b)
     np.testing.assert_array_equal(eligible[rows], elig)
-    np.testing.assert_allclose(new_budget[rows], bud, rtol=1e-6)
-    np.testing.assert_array_equal(lost, rows[~elig & (option[rows] > 0)])
+    np.testing.assert_allclose(state["budget"][rows], bud, rtol=1e-6)
+    lost = rows[~elig & (option[rows] > 0)]
+    assert (state["option"][lost] == 0).all() and (state["provider"][lost] == -1).all()
+    assert (control[lost] == 0).all() and (burden[lost] == 0).all()
+    held = state["provider"][state["provider"] >= 0]
+    np.testing.assert_array_equal(state["clients"], np.bincount(held, minlength=20))
+    np.testing.assert_array_equal(choosing, rows[elig & (offered | newly)[rows]])
+    np.testing.assert_array_equal(kept, rows[elig & ~(offered | newly)[rows]])
+    assert not supported[choosing].any() and supported[kept].all()
     untouched = np.setdiff1d(np.arange(n), rows)
-    np.testing.assert_array_equal(new_balance[untouched], balance[untouched])
-    assert claw.sum() > 0 and lost.size > 0  # the case exercises both
+    np.testing.assert_array_equal(state["balance"][untouched], balance[untouched])
+    assert claw.sum() > 0 and lost.size > 0 and newly[rows].any() and kept.size > 0  # every branch is exercised
 
 
 def test_snapshot_counts_and_sums_as_bincount():
