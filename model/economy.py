@@ -112,14 +112,15 @@ class CareEconomy(mesa.Model):
 
     # ------------------------------------------------------------------ population bookkeeping
     def add_people(self, counts: np.ndarray) -> np.ndarray:
-        """Append newly referred people, ``counts[c]`` to council ``c``; returns their rows."""
+        """Append newly referred people, ``counts[c]`` to council ``c``, their first review due at
+        once; returns their rows."""
         counts = np.asarray(counts, dtype=np.int64)
         total = int(counts.sum())
         if total <= 0:
             return np.empty(0, dtype=np.int64)
         d = self.config.demography
         council = np.repeat(np.arange(self.n_councils), counts)
-        r = self.people.append(total, council=council, alive=True)
+        r = self.people.append(total, council=council, alive=True, review_in=0)
         rows = np.arange(r.start, r.stop)
         P = self.people
         state = stream.seed(self.rng)

@@ -113,30 +113,60 @@ drop_stale_cache()
 
 
 @numba.njit(cache=True)
-def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age_band: np.ndarray, d: tuple,
-                     state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age_band: np.ndarray,
+                     council: np.ndarray, quintile: np.ndarray, cell: np.ndarray, option: np.ndarray,
+                     dp_balance: np.ndarray, provider: np.ndarray, clients: np.ndarray, offered: np.ndarray,
+                     offer_rank: np.ndarray, review_in: np.ndarray, share: np.ndarray, offer: bool,
+                     interval: np.ndarray, d: tuple, state: np.ndarray, clawback: np.ndarray, services: np.ndarray,
+                     departures: np.ndarray) -> np.ndarray:
     """Demography (ODD 7.1), person by person as :meth:`model.agents.Person.leaves` and
-    :meth:`~model.agents.Person.grow_older`: each living person may leave (death, residential
-    care); one who stays has their need drift with the month's noise and may move to the next age
-    band. Returns the rows leaving and the rows that moved band (the model does their
-    bookkeeping)."""
-    leaving = np.empty(alive.size, dtype=np.int64)
-    older = np.empty(alive.size, dtype=np.int64)
-    n_leaving = n_older = 0
+    :meth:`~model.agents.Person.grow_older`, and the countdown to reviews (7.3) of those who stay.
+
+    Each living person may leave (death, residential care: bookkeeping as :func:`depart`). One
+    who stays has their need drift with the month's noise and may move to the next age band (their
+    breakdown cell follows); then the rollout and their next review (:func:`review_countdown`).
+    Returns the rows due for review, in row order."""
+    due = np.empty(alive.size, dtype=np.int64)
+    k = 0
+    claw_by_council = np.zeros(clawback.size)
+    gone = np.zeros(clawback.size)
     for i in range(alive.size):
         if not alive[i]:
             continue
         if stream.uniform(state) < demography.departure_probability(group[i], need[i], d):
-            leaving[n_leaving] = i
-            n_leaving += 1
+            _depart_row(i, council, option, dp_balance, alive, provider, clients, services, claw_by_council, gone)
             continue
         need[i] = demography.drift_need(need[i], group[i], stream.standard_normal(state), d)
         band = demography.age(age_band[i], stream.uniform(state), d)
         if band != age_band[i]:
             age_band[i] = band
-            older[n_older] = i
-            n_older += 1
-    return leaving[:n_leaving], older[:n_older]
+            _set_cell(i, council, group, age_band, quintile, cell)
+        c = council[i]
+        offered[i], review_in[i], is_due = review_countdown(offered[i], offer_rank[i], review_in[i], share[c], offer,
+                                                            interval[c])
+        if is_due:
+            due[k] = i
+            k += 1
+    _add_departures(claw_by_council, gone, clawback, departures)
+    return due[:k]
+
+
+@numba.njit(cache=True)
+def review_countdown(offered: bool, offer_rank: float, review_in: int, share: float, offer: bool,
+                     interval: int) -> tuple[bool, int, bool]:
+    """Rollout and reviews (ODD 7.3) for one living person: if the offered shares moved (``offer``),
+    a person whose rank is now under their council's ``share`` is offered the choice and reviewed
+    at once; everyone's next review comes a month closer. Returns (offered, months to the next
+    review, due); when due, the next review is set ``interval`` months on. (Scalars in and out:
+    a per-row helper taking the columns costs more than the pass.)"""
+    if offer and not offered and offer_rank < share:
+        offered = True
+        review_in = 0
+    review_in -= 1
+    due = review_in <= 0
+    if due:
+        review_in = interval
+    return offered, review_in, due
 
 
 @numba.njit(cache=True)
@@ -256,16 +286,29 @@ def depart(rows: np.ndarray, council: np.ndarray, option: np.ndarray, dp_balance
     claw_by_council = np.zeros(clawback.size)
     gone = np.zeros(clawback.size)
     for r in rows:
-        c = council[r]
-        _release_row(provider, clients, r, 0, 1)
-        claw = dp_balance[r]
-        claw_by_council[c] += claw
-        if claw > 0:
-            services[c, max(option[r] - 1, 0)] -= claw
-        dp_balance[r] = 0.0
-        alive[r] = False
-        option[r] = 0
-        gone[c] += 1
+        _depart_row(r, council, option, dp_balance, alive, provider, clients, services, claw_by_council, gone)
+    _add_departures(claw_by_council, gone, clawback, departures)
+
+
+@numba.njit(inline="always", cache=True)
+def _depart_row(r: int, council: np.ndarray, option: np.ndarray, dp_balance: np.ndarray, alive: np.ndarray,
+                provider: np.ndarray, clients: np.ndarray, services: np.ndarray, claw_by_council: np.ndarray,
+                gone: np.ndarray) -> None:
+    c = council[r]
+    _release_row(provider, clients, r, 0, 1)
+    claw = dp_balance[r]
+    claw_by_council[c] += claw
+    if claw > 0:
+        services[c, max(option[r] - 1, 0)] -= claw
+    dp_balance[r] = 0.0
+    alive[r] = False
+    option[r] = 0
+    gone[c] += 1
+
+
+@numba.njit(inline="always", cache=True)
+def _add_departures(claw_by_council: np.ndarray, gone: np.ndarray, clawback: np.ndarray,
+                    departures: np.ndarray) -> None:
     for c in range(clawback.size):
         clawback[c] += claw_by_council[c]
         departures[c] += gone[c]
@@ -285,45 +328,51 @@ def set_cells(rows: np.ndarray, council: np.ndarray, group: np.ndarray, age_band
               cell: np.ndarray) -> None:
     """Breakdown cell of ``rows``: council x client group x age band x quintile (4 x 4 x 5)."""
     for r in rows:
-        cell[r] = ((np.int32(council[r]) * 4 + group[r]) * 4 + age_band[r]) * 5 + quintile[r]
+        _set_cell(r, council, group, age_band, quintile, cell)
+
+
+@numba.njit(inline="always", cache=True)
+def _set_cell(r: int, council: np.ndarray, group: np.ndarray, age_band: np.ndarray, quintile: np.ndarray,
+              cell: np.ndarray) -> None:
+    cell[r] = ((np.int32(council[r]) * 4 + group[r]) * 4 + age_band[r]) * 5 + quintile[r]
 
 
 @numba.njit(cache=True)
-def reviews(alive: np.ndarray, offered: np.ndarray, offer_rank: np.ndarray, council: np.ndarray,
-            review_in: np.ndarray, share: np.ndarray, offer: bool, interval: np.ndarray, option: np.ndarray,
-            need: np.ndarray, carer_hours: np.ndarray, budget: np.ndarray, eligible: np.ndarray,
+def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndarray, offer_rank: np.ndarray,
+            council: np.ndarray, review_in: np.ndarray, share: np.ndarray, offer: bool, interval: np.ndarray,
+            option: np.ndarray, need: np.ndarray, carer_hours: np.ndarray, budget: np.ndarray, eligible: np.ndarray,
             dp_balance: np.ndarray, supported: np.ndarray, provider: np.ndarray, clients: np.ndarray,
             control: np.ndarray, burden: np.ndarray, threshold: np.ndarray, rate: np.ndarray,
             assessment_cost: np.ndarray, direct_share: float, b: tuple, assessments: np.ndarray,
             assessment: np.ndarray, clawback: np.ndarray, services: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rollout and reviews (ODD 7.2-7.3), person by person as :meth:`model.agents.Person.review`.
+    """Reviews (ODD 7.2-7.3), person by person as :meth:`model.agents.Person.review`, of the rows
+    ``due`` (in row order, all before ``first_new``) and of the new arrivals (the rows from
+    ``first_new`` on, all living) that the countdown (:func:`review_countdown`) finds due.
 
-    If the offered shares moved (``offer``), people whose rank is now under their council's share
-    are offered the choice and reviewed at once; everyone's next review comes a month closer. Each
-    person due is assessed (counted in ``assessments``, costed in ``assessment``, by council) and
-    their next review set; unspent direct-payment money above the buffer is clawed back (added to
-    ``clawback`` by council and taken off ``services`` by council and option, Options 1-4; a
-    balance left after a package ended counts under Option 1); then eligibility and budget at the
-    council's threshold and rate. Losing eligibility ends a package (provider relationships end,
-    no control or burden). Returns the eligible people due who have been offered the choice (their
-    support is reset: they choose this month) and those who have not."""
+    Each person reviewed is assessed (counted in ``assessments``, costed in ``assessment``, by
+    council); unspent direct-payment money above the buffer is clawed back (added to ``clawback`` by
+    council and taken off ``services`` by council and option, Options 1-4; a balance left after a
+    package ended counts under Option 1); then eligibility and budget at the council's threshold
+    and rate. Losing eligibility ends a package (provider relationships end, no control or burden).
+    Returns the eligible people reviewed who have been offered the choice (their support is reset:
+    they choose this month) and those who have not."""
     n_c = clawback.size
+    rows = np.empty(due.size + alive.size - first_new, dtype=np.int64)
+    rows[: due.size] = due
+    n_rows = due.size
+    for i in range(first_new, alive.size):  # the new arrivals
+        c = council[i]
+        offered[i], review_in[i], is_due = review_countdown(offered[i], offer_rank[i], review_in[i], share[c], offer,
+                                                            interval[c])
+        rows[n_rows] = i
+        n_rows += is_due
     count = np.zeros(n_c)
     clawed = np.zeros((n_c, 4))
-    choosing = np.empty(alive.size, dtype=np.int64)
-    kept = np.empty(alive.size, dtype=np.int64)
+    choosing = np.empty(n_rows, dtype=np.int64)
+    kept = np.empty(n_rows, dtype=np.int64)
     k0 = k1 = 0
-    for i in range(alive.size):
-        if not alive[i]:
-            continue
+    for i in rows[:n_rows]:
         c = council[i]
-        if offer and not offered[i] and offer_rank[i] < share[c]:
-            offered[i] = True
-            review_in[i] = 0
-        review_in[i] -= 1
-        if review_in[i] > 0:
-            continue
-        review_in[i] = interval[c]
         count[c] += 1
         o = option[i]
         if dp_balance[i] > 0:

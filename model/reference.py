@@ -36,7 +36,6 @@ class ReferenceEngine(VectorEngine):
         for person in self.people():
             stock[person.council] += 1
         new = m.add_people(demography.arrivals(stock, m.config.demography, m.rng))
-        m.people.review_in[new] = 0
         m.ledger.arrivals += np.bincount(m.people.council[new], minlength=m.n_councils)
 
     # ------------------------------------------------------------------ 2-3. rollout and reviews
@@ -284,3 +283,12 @@ class ReferenceEngine(VectorEngine):
         spend = L.council_spend()
         for council in m.councils:
             council.account(int(with_package[council.index]), float(spend[council.index]))
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> None:
+        self.demography()
+        self.support_and_choice(self.rollout_and_reviews())
+        self.matching()
+        self.purchase_and_outcomes()
+        self.providers()
+        self.finance()

@@ -41,35 +41,30 @@ class VectorEngine:
     def per_council(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(self.m.people.council[rows], weights, minlength=self.m.n_councils)
 
-    # ------------------------------------------------------------------ 1. demography
-    def demography(self) -> None:
-        m, P, d = self.m, self.m.people, self.m.config.demography
-        n = P.n
-        leaving, older = kernels.demography_sweep(P.alive[:n], P.need[:n], P.group[:n], P.age_band[:n],
-                                                  m.demography_params, stream.seed(m.rng))
-        m.depart(leaving)
-        m.set_cell(older)
-        self.stock -= m.ledger.departures.astype(np.int64)
-        arriving = demography.arrivals(self.stock, d, m.rng)
-        new = m.add_people(arriving)
-        P.review_in[new] = 0
-        m.ledger.arrivals += arriving
-        self.stock += arriving
-
-    # ------------------------------------------------------------------ 2-3. rollout and reviews
-    def rollout_and_reviews(self) -> tuple[np.ndarray, np.ndarray]:
-        """Offer the choice to more people, then review everyone due; returns the eligible people
-        reviewed who choose this month (they have been offered the choice) and the others."""
+    # ------------------------------------------------------------------ 1-3. demography, rollout and reviews
+    def demography_and_reviews(self) -> tuple[np.ndarray, np.ndarray]:
+        """Departures, need drift and ageing; the offer reaches more people; arrivals; then everyone
+        due is reviewed. Returns the eligible people reviewed who choose this month (they have been
+        offered the choice) and the others."""
         m, P, L = self.m, self.m.people, self.m.ledger
         n = P.n
         share = np.array([rollout.offered_share(m.month, c.rollout) for c in m.config.councils], dtype=np.float32)
         offer = bool(np.any(share != self.last_share))
         self.last_share = share
+        due = kernels.demography_sweep(P.alive[:n], P.need, P.group, P.age_band, P.council, P.quintile, P.cell,
+                                       P.option, P.dp_balance, P.provider, m.providers.clients, P.offered,
+                                       P.offer_rank, P.review_in, share, offer, m.interval, m.demography_params,
+                                       stream.seed(m.rng), L.clawback, L.services_by_option, L.departures)
+        self.stock -= L.departures.astype(np.int64)
+        arriving = demography.arrivals(self.stock, m.config.demography, m.rng)
+        m.add_people(arriving)
+        L.arrivals += arriving
+        self.stock += arriving
         m.set_block_places()
         threshold, rate = m.policy()
-        return kernels.reviews(P.alive[:n], P.offered, P.offer_rank, P.council, P.review_in, share, offer, m.interval,
-                               P.option, P.need, P.carer_hours, P.budget, P.eligible, P.dp_balance, P.supported,
-                               P.provider, m.providers.clients, P.control, P.burden, threshold, rate,
+        return kernels.reviews(due, n, P.alive[: P.n], P.offered, P.offer_rank, P.council, P.review_in, share, offer,
+                               m.interval, P.option, P.need, P.carer_hours, P.budget, P.eligible, P.dp_balance,
+                               P.supported, P.provider, m.providers.clients, P.control, P.burden, threshold, rate,
                                self.assessment_cost, m.config.choice.option4_direct_share, self.b, L.assessments,
                                L.assessment, L.clawback, L.services_by_option)
 
@@ -173,8 +168,7 @@ class VectorEngine:
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
-        self.demography()
-        self.support_and_choice(*self.rollout_and_reviews())
+        self.support_and_choice(*self.demography_and_reviews())
         self.matching()  # refreshes everyone's required hours first
         self.purchase_and_outcomes()
         self.providers()

@@ -114,13 +114,14 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
 
 
 def test_reviews_apply_the_review_rule_to_everyone_due():
-    """People due (and people newly offered the choice) are reviewed as :meth:`Person.review` does:
+    """People due (the rows given, and new rows found due by the countdown, including people newly
+    offered the choice) are reviewed as :meth:`Person.review` does:
     clawback above the buffer, then eligibility and budget at the council's threshold and rate
     (the rules of :mod:`model.budgets`); losing eligibility ends a package; the eligible are split
     into those choosing (offered) and the others; assessments and clawback reach the ledger."""
     rng = np.random.default_rng(4)
     n, b = 400, load_scenario("sds_rollout").budgets
-    alive = rng.random(n) < 0.9
+    alive = (rng.random(n) < 0.9) | (np.arange(n) >= 100)  # the rows from 100 on are new arrivals
     council = rng.integers(0, 2, n).astype(np.int16)
     option = rng.integers(0, 5, n).astype(np.int8)
     need = (rng.random(n) * 80).astype(np.float32)
@@ -142,14 +143,20 @@ def test_reviews_apply_the_review_rule_to_everyone_due():
                                           balance=balance, provider=provider, clients=clients).items()}
     eligible, supported, control, burden = np.zeros(n, bool), np.ones(n, bool), np.ones(n), np.ones(n)
     assessments, assessment, clawback, services = np.zeros(2), np.zeros(2), np.zeros(2), np.zeros((2, 4))
-    choosing, kept = kernels.reviews(alive, state["offered"], offer_rank, council, state["review_in"], share, True,
-                                     interval, state["option"], need, carer_hours, state["budget"], eligible,
-                                     state["balance"], supported, state["provider"], state["clients"], control,
-                                     burden, threshold, rate, cost, 0.3, kernels.struct(b), assessments, assessment,
+    # the rows before 100 counted down already (as the demography sweep does); the rest are new
+    counted = np.flatnonzero(due[:100])
+    state["review_in"][counted] = interval[council[counted]]
+    state["offered"][counted] |= newly[counted]
+    choosing, kept = kernels.reviews(counted, 100, alive, state["offered"], offer_rank, council, state["review_in"],
+                                     share, True, interval, state["option"], need, carer_hours, state["budget"],
+                                     eligible, state["balance"], supported, state["provider"], state["clients"],
+                                     control, burden, threshold, rate, cost, 0.3, kernels.struct(b), assessments,
+                                     assessment,
                                      clawback, services)
-    np.testing.assert_array_equal(state["offered"], offered | newly)
+    new_rows = np.arange(n) >= 100
+    np.testing.assert_array_equal(state["offered"][new_rows], (offered | newly)[new_rows])
     np.testing.assert_array_equal(state["review_in"][rows], interval[council[rows]])
-    waiting = alive & ~due
+    waiting = alive & ~due & new_rows
     np.testing.assert_array_equal(state["review_in"][waiting], review_in[waiting] - 1)
     np.testing.assert_array_equal(assessments, np.bincount(council[rows], minlength=2))
     np.testing.assert_allclose(assessment, assessments * cost)
@@ -216,29 +223,47 @@ def test_move_rows_renumber_peers_and_release():
     assert (provider == -1).all() and (clients == 0).all()
 
 
-def test_demography_sweep_leaves_drifts_and_ages_at_the_documented_rates():
+def test_demography_sweep_leaves_drifts_ages_and_counts_down_at_the_documented_rates():
+    """Leaving, need drift and ageing at the rates of :mod:`model.demography`; the departed are
+    booked out (as ``depart``), those who move band get their new cell, and those who stay count
+    down to their next review."""
     d = load_scenario("sds_rollout").demography
     n = 200_000
-    alive = np.ones(n, bool)
-    alive[::10] = False
+    was_alive = np.arange(n) % 10 != 0
+    alive = was_alive.copy()
     group = np.full(n, 1, np.int8)
     need = np.full(n, 50.0, np.float32)
     age_band = np.full(n, 1, np.int8)
-    leaving, older = kernels.demography_sweep(alive, need, group, age_band, kernels.struct(d),
-                                              stream.seed(np.random.default_rng(6)))
-    living = alive.sum()
+    council, quintile, cell = np.zeros(n, np.int16), np.full(n, 2, np.int8), np.zeros(n, np.int32)
+    option, balance = np.full(n, 3, np.int8), np.full(n, 10.0)
+    provider = np.full((n, 2), -1)
+    provider[:, 0] = 0
+    clients = np.array([n], np.int32)
+    review_in = np.where(np.arange(n) % 3 == 0, 1, 2).astype(np.int16)
+    clawback, services, departures = np.zeros(1), np.zeros((1, 4)), np.zeros(1)
+    due = kernels.demography_sweep(alive, need, group, age_band, council, quintile, cell, option, balance, provider,
+                                   clients, np.ones(n, bool), np.zeros(n, np.float32), review_in,
+                                   np.zeros(1, np.float32), False, np.array([12]), kernels.struct(d),
+                                   stream.seed(np.random.default_rng(6)), clawback, services, departures)
+    leaving, stay = np.flatnonzero(was_alive & ~alive), np.flatnonzero(alive)
+    living = np.count_nonzero(was_alive)
     p = float(demography.departure_probability(1, 50.0, d))
     assert abs(leaving.size / living - p) < 4.5 * np.sqrt(p * (1 - p) / living)
-    assert not np.isin(leaving, np.flatnonzero(~alive)).any() and not np.isin(older, leaving).any()
-    stay = np.setdiff1d(np.flatnonzero(alive), leaving)
+    assert departures[0] == leaving.size and clawback[0] == pytest.approx(10.0 * leaving.size)
+    assert services[0, 2] == pytest.approx(-10.0 * leaving.size) and (balance[leaving] == 0).all()
+    assert (option[leaving] == 0).all() and (provider[leaving] == -1).all() and clients[0] == n - leaving.size
+    older = np.flatnonzero(age_band == 2)
     q = d.ageing_rate
     assert abs(older.size / stay.size - q) < 4.5 * np.sqrt(q * (1 - q) / stay.size)
-    assert (age_band[older] == 2).all() and (age_band[np.setdiff1d(stay, older)] == 1).all()
+    assert np.isin(older, stay).all() and (cell[older] == ((0 * 4 + 1) * 4 + 2) * 5 + 2).all()
+    assert (cell[np.setdiff1d(stay, older)] == 0).all()
     drift = need[stay] - 50.0
     se = d.need_noise / np.sqrt(stay.size)
     assert abs(drift.mean() - d.need_drift[1]) < 4.5 * se
     assert drift.std() == pytest.approx(d.need_noise, rel=0.02)
-    assert (need[~alive] == 50.0).all()
+    assert (need[~was_alive] == 50.0).all()
+    np.testing.assert_array_equal(due, stay[stay % 3 == 0])
+    assert (review_in[due] == 12).all() and (review_in[stay[stay % 3 != 0]] == 1).all()
 
 
 def test_providers_month_applies_the_provider_rules():
