@@ -262,14 +262,9 @@ class CareEconomy(mesa.Model):
         Q.died[rows] = self.month
         Q.block_places[rows] = 0
         np.add.at(L.exits, (Q.council[rows].astype(np.int64), Q.ptype[rows].astype(np.int64)), 1)
-        closing = np.zeros(Q.n + 1, dtype=bool)  # index 0 stands for "no provider"
-        closing[rows + 1] = True
-        displaced = 0
-        for slot in (0, 1):
-            hr = np.flatnonzero(closing[P.provider[: P.n, slot] + 1])
-            self.release(hr, slot)
-            L.displaced += np.bincount(P.council[hr], minlength=self.n_councils)
-            displaced += hr.size
+        closing = np.zeros(Q.n, dtype=bool)
+        closing[rows] = True
+        displaced = kernels.displace(P.provider[: P.n], Q.clients, closing, P.council, L.displaced)
         for row in rows.tolist():
             self.provider_agents[row].remove()
             self.provider_agents[row] = None

@@ -276,6 +276,23 @@ def _release_row(provider: np.ndarray, clients: np.ndarray, r: int, first: int, 
 
 
 @numba.njit(cache=True)
+def displace(provider: np.ndarray, clients: np.ndarray, closing: np.ndarray, council: np.ndarray,
+             displaced: np.ndarray) -> int:
+    """Clients of the providers ``closing`` lose them (ODD 7.9; they will be re-matched), counted
+    in ``displaced`` by council, once per budget slot. Returns how many links ended."""
+    total = 0
+    for i in range(provider.shape[0]):
+        for slot in range(2):
+            p = provider[i, slot]
+            if p >= 0 and closing[p]:
+                clients[p] -= 1
+                provider[i, slot] = -1
+                displaced[council[i]] += 1
+                total += 1
+    return total
+
+
+@numba.njit(cache=True)
 def depart(rows: np.ndarray, council: np.ndarray, option: np.ndarray, dp_balance: np.ndarray, alive: np.ndarray,
            provider: np.ndarray, clients: np.ndarray, clawback: np.ndarray, services: np.ndarray,
            departures: np.ndarray) -> None:
