@@ -311,3 +311,80 @@ def test_choice_state_is_control_and_felt_burden_of_the_option():
     felt = choice.felt_burden(np.asarray(ch.burden)[idx], confidence[rows], supported[rows], reduction[council[rows]])
     np.testing.assert_allclose(burden[rows], felt * has, rtol=1e-6)
     assert (control[1::2] == -1).all()
+
+
+def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state():
+    """People choosing take their chosen option, the others reviewed stay on Option 3; a changed
+    option ends the old provider relationships, an unchanged one keeps them; control and felt
+    burden are those of the option held (as ``choice_state``)."""
+    rng = np.random.default_rng(11)
+    n, ch = 200, kernels.struct(Choice())
+    option = rng.integers(1, 5, n).astype(np.int8)
+    provider = rng.integers(-1, 10, (n, 2))
+    clients = np.bincount(provider[provider >= 0], minlength=10).astype(np.int32)
+    confidence, supported = rng.random(n).astype(np.float32), rng.random(n) < 0.3
+    council, reduction = rng.integers(0, 2, n).astype(np.int16), np.array([0.2, 0.5], dtype=np.float32)
+    rows = rng.permutation(n)[:120]
+    choosing, kept = np.sort(rows[:80]), np.sort(rows[80:])
+    chosen = rng.integers(1, 5, choosing.size).astype(np.int8)
+    new_option, new_provider, new_clients = option.copy(), provider.copy(), clients.copy()
+    control, burden = np.full(n, -1.0, np.float32), np.full(n, -1.0, np.float32)
+    kernels.apply_options(choosing, chosen, kept, new_option, new_provider, new_clients, confidence, supported,
+                          council, reduction, ch, control, burden)
+    target = option.copy()
+    target[choosing], target[kept] = chosen, 3
+    np.testing.assert_array_equal(new_option, target)
+    changed = target != option
+    assert (new_provider[changed] == -1).all()
+    np.testing.assert_array_equal(new_provider[~changed], provider[~changed])
+    np.testing.assert_array_equal(new_clients, np.bincount(new_provider[new_provider >= 0], minlength=10))
+    expected_control, expected_burden = control.copy(), burden.copy()
+    kernels.choice_state(np.sort(rows), new_option, confidence, supported, council, reduction, ch, expected_control,
+                         expected_burden)
+    np.testing.assert_array_equal(control, expected_control)
+    np.testing.assert_array_equal(burden, expected_burden)
+    untouched = np.setdiff1d(np.arange(n), rows)
+    assert (control[untouched] == -1).all() and changed.any() and (~changed[rows]).any()
+
+
+def test_depart_and_displace_end_relationships_and_book_money_and_people():
+    rng = np.random.default_rng(12)
+    n = 300
+    council, option = rng.integers(0, 3, n).astype(np.int16), rng.integers(0, 5, n).astype(np.int8)
+    balance = rng.random(n) * 500 * (rng.random(n) < 0.5)
+    provider = np.where(option[:, None] > 0, rng.integers(-1, 8, (n, 2)), -1)
+    clients = np.bincount(provider[provider >= 0], minlength=8).astype(np.int32)
+    alive = np.ones(n, bool)
+    rows = np.flatnonzero(rng.random(n) < 0.2)
+    clawback, services, departures = np.zeros(3), np.zeros((3, 4)), np.zeros(3)
+    old_option, old_balance = option.copy(), balance.copy()
+    kernels.depart(rows, council, option, balance, alive, provider, clients, clawback, services, departures)
+    np.testing.assert_array_equal(departures, np.bincount(council[rows], minlength=3))
+    np.testing.assert_array_equal(clawback, np.bincount(council[rows], old_balance[rows], minlength=3))
+    expected = np.zeros((3, 4))
+    np.add.at(expected, (council[rows], np.maximum(old_option[rows] - 1, 0)), -old_balance[rows])
+    np.testing.assert_allclose(services, expected, rtol=1e-12)
+    assert not alive[rows].any() and (option[rows] == 0).all() and (balance[rows] == 0).all()
+    assert (provider[rows] == -1).all() and alive.sum() == n - rows.size
+    np.testing.assert_array_equal(clients, np.bincount(provider[provider >= 0], minlength=8))
+    # providers 2 and 5 close: every link to them ends, counted by council once per slot
+    closing = np.isin(np.arange(8), [2, 5])
+    linked = closing[np.maximum(provider, 0)] & (provider >= 0)
+    displaced = np.zeros(3)
+    total = kernels.displace(provider, clients, closing, council, displaced)
+    assert total == linked.sum() > 0 and not np.isin(provider, [2, 5]).any()
+    np.testing.assert_array_equal(displaced, np.bincount(np.repeat(council, 2)[linked.ravel()], minlength=3))
+    assert clients[2] == clients[5] == 0
+
+
+def test_block_places_round_half_to_even_at_open_day_centres_only():
+    active = np.array([True, True, True, False, True])
+    ptype = np.array([0, 0, 1, 0, 0], dtype=np.int8)
+    council = np.array([0, 1, 0, 0, 1], dtype=np.int16)
+    capacity = np.array([25, 35, 40, 30, 21], dtype=np.int32)
+    share = np.array([0.5, 0.5])
+    places = np.full(5, 99, dtype=np.int32)
+    kernels.block_places(active, ptype, council, capacity, share, places)
+    expected = np.where(active & (ptype == 0), np.round(share[council] * capacity), 0)
+    np.testing.assert_array_equal(places, expected)
+    np.testing.assert_array_equal(places, [12, 18, 0, 0, 10])
