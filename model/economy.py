@@ -202,10 +202,9 @@ class CareEconomy(mesa.Model):
         kernels.depart(np.asarray(rows, dtype=np.int64), P.council, P.option, P.dp_balance, P.alive, P.provider,
                        self.providers.clients, L.clawback, L.services_by_option, L.departures)
 
-    def release(self, rows: np.ndarray, slot: int | None = None) -> None:
-        """End the provider relationships of ``rows`` in budget slot ``slot`` (default: both)."""
-        first, last = (0, 1) if slot is None else (slot, slot)
-        kernels.release(self.people.provider, self.providers.clients, np.asarray(rows, dtype=np.int64), first, last)
+    def release(self, rows: np.ndarray) -> None:
+        """End the provider relationships of ``rows`` (both budget slots)."""
+        kernels.release(self.people.provider, self.providers.clients, np.asarray(rows, dtype=np.int64))
 
     def set_cell(self, rows: np.ndarray) -> None:
         """Breakdown cell (council, client group, age band, quintile) of ``rows``."""

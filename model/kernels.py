@@ -13,8 +13,12 @@ Random numbers are drawn inside each sweep from a stream of its own, seeded from
 generator when the sweep is called (:mod:`model.stream`), so a run stays reproducible from its
 seed. Parameters reach the sweeps as named tuples of the scenario's sections (:func:`struct`).
 Besides the per-person sweeps, the model's bookkeeping over rows is compiled here too: ending
-provider relationships (:func:`release`), compacting the table (:func:`move_rows`) and the
-recorder's monthly snapshot (:func:`snapshot`).
+provider relationships (:func:`release`, :func:`depart`, :func:`displace`), block places and
+breakdown cells (:func:`block_places`, :func:`set_cells`), compacting the table
+(:func:`move_rows`) and the recorder's monthly snapshot (:func:`snapshot`). The sweeps add the
+month's money and events to the ledger's arrays themselves, in the order ``numpy.bincount``
+would add them, so the figures are the same to the last bit. A per-row helper takes and returns
+scalars (:func:`review_countdown`): one that took the columns made its pass twice as slow.
 
 Compiled code is cached on disk (``model/__pycache__``). numba checks a cached sweep against this
 file only, so the cache is also dropped whenever a rule module changes (:func:`drop_stale_cache`).
@@ -259,16 +263,16 @@ def move_rows(column: np.ndarray, keep: np.ndarray) -> None:
 
 
 @numba.njit(cache=True)
-def release(provider: np.ndarray, clients: np.ndarray, rows: np.ndarray, first: int, last: int) -> None:
-    """End the provider relationships of ``rows`` in budget slots ``first`` .. ``last``: each
-    provider held loses a client."""
+def release(provider: np.ndarray, clients: np.ndarray, rows: np.ndarray) -> None:
+    """End the provider relationships of ``rows`` (both budget slots): each provider held loses a
+    client."""
     for r in rows:
-        _release_row(provider, clients, r, first, last)
+        _release_row(provider, clients, r)
 
 
 @numba.njit(inline="always", cache=True)
-def _release_row(provider: np.ndarray, clients: np.ndarray, r: int, first: int, last: int) -> None:
-    for slot in range(first, last + 1):
+def _release_row(provider: np.ndarray, clients: np.ndarray, r: int) -> None:
+    for slot in range(2):
         p = provider[r, slot]
         if p >= 0:
             clients[p] -= 1
@@ -312,7 +316,7 @@ def _depart_row(r: int, council: np.ndarray, option: np.ndarray, dp_balance: np.
                 provider: np.ndarray, clients: np.ndarray, services: np.ndarray, claw_by_council: np.ndarray,
                 gone: np.ndarray) -> None:
     c = council[r]
-    _release_row(provider, clients, r, 0, 1)
+    _release_row(provider, clients, r)
     claw = dp_balance[r]
     claw_by_council[c] += claw
     if claw > 0:
@@ -399,7 +403,7 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
         eligible[i], budget[i] = budgets.assess(need[i], carer_hours[i], threshold[c], rate[c], b)
         if not eligible[i]:
             if o > 0:
-                _release_row(provider, clients, i, 0, 1)
+                _release_row(provider, clients, i)
                 option[i] = 0
                 control[i] = 0.0
                 burden[i] = 0.0
@@ -433,7 +437,7 @@ def apply_options(choosing: np.ndarray, chosen: np.ndarray, kept: np.ndarray, op
         r = choosing[s] if s < choosing.size else kept[s - choosing.size]
         o = chosen[s] if s < choosing.size else 3
         if option[r] != o:
-            _release_row(provider, clients, r, 0, 1)
+            _release_row(provider, clients, r)
             option[r] = o
         _choice_state_row(r, option, confidence, supported, council, reduction, ch, control, burden)
 
@@ -597,7 +601,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
             ls = low_sat[i] + 1
             low_sat[i] = ls
             if ls >= ch.switch_after_months:  # voice: switch provider (and, if offered, a review)
-                _release_row(provider, provider_clients, i, 0, 1)
+                _release_row(provider, provider_clients, i)
                 if offered[i]:
                     review_in[i] = 0
                 low_sat[i] = 0

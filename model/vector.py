@@ -5,8 +5,10 @@ How it stays fast without changing meaning:
 
 * the per-person steps of each phase run in one compiled pass over the rows
   (:mod:`model.kernels`), which calls the rule modules' own functions;
-* the rest runs on whole columns or on the rows concerned (``[:n]`` views; departed rows are
-  compacted away by the model): support places, provider prices, exit and entry, the ledger;
+* the passes also keep the books: departures, provider links, the month's ledger sums (added in
+  the order ``numpy.bincount`` would add them), provider income and ratings;
+* the rest runs per council or per provider (support places, entry and exit with their Mesa
+  agents, the attributes handed to purchasing); departed rows are compacted away by the model;
 * random numbers come from a stream per pass seeded from the model's generator
   (:mod:`model.stream`), so a run is determined by its seed.
 
@@ -37,9 +39,6 @@ class VectorEngine:
         self.stock = np.bincount(model.people.view("council"), minlength=model.n_councils).astype(np.int64)
         self.o, self.c = kernels.struct(s.outcomes), kernels.struct(s.carers)
         self.b, self.p = kernels.struct(s.budgets), kernels.struct(s.providers)
-
-    def per_council(self, rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        return np.bincount(self.m.people.council[rows], weights, minlength=self.m.n_councils)
 
     # ------------------------------------------------------------------ 1-3. demography, rollout and reviews
     def demography_and_reviews(self) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +74,7 @@ class VectorEngine:
         m, P, L, rng, s = self.m, self.m.people, self.m.ledger, self.m.rng, self.m.config
         stock = self.stock
         for c, spec in enumerate(s.councils):
-            cand = choosing[P.council[choosing] == c] if m.n_councils > 1 else choosing
+            cand = choosing[P.council[choosing] == c]
             if cand.size == 0:
                 continue
             n_places = support.places(int(stock[c]), spec.support, rng.random())

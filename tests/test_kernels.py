@@ -216,10 +216,10 @@ def test_move_rows_renumber_peers_and_release():
     np.testing.assert_array_equal(wide[:3], [[2, 3], [4, 5], [10, 11]])
     provider = np.array([[0, 1], [1, -1], [2, 0]])
     clients = np.array([2, 2, 1], dtype=np.int32)
-    kernels.release(provider, clients, np.array([0, 2]), 1, 1)  # slot 1 only
-    np.testing.assert_array_equal(provider, [[0, -1], [1, -1], [2, -1]])
-    np.testing.assert_array_equal(clients, [1, 1, 1])
-    kernels.release(provider, clients, np.array([0, 1, 2]), 0, 1)
+    kernels.release(provider, clients, np.array([0, 2]))
+    np.testing.assert_array_equal(provider, [[-1, -1], [1, -1], [-1, -1]])
+    np.testing.assert_array_equal(clients, [0, 1, 0])
+    kernels.release(provider, clients, np.array([1]))
     assert (provider == -1).all() and (clients == 0).all()
 
 
