@@ -218,6 +218,13 @@ class CareEconomy(mesa.Model):
         kernels.choice_state(np.asarray(rows, dtype=np.int64), P.option, P.confidence, P.supported, P.council,
                              self.reduction, self.choice_params, P.control, P.burden)
 
+    def account(self, with_package: np.ndarray) -> None:
+        """Council finance (ODD 7.10): each council adds the month's spend and its people with a
+        package (``with_package``, by council) to the year's; at each year end, its budget review."""
+        spend = self.ledger.council_spend()
+        for council in self.councils:
+            council.account(int(with_package[council.index]), float(spend[council.index]))
+
     def policy(self) -> tuple[np.ndarray, np.ndarray]:
         """Each council's current eligibility threshold and RAS rate (they move at budget reviews)."""
         return np.array([c.threshold for c in self.councils]), np.array([c.rate for c in self.councils])

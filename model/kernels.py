@@ -490,7 +490,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
 
     Purchasing: each budget slot buys hours from its provider at the provider's price within the
     slot's budget. Council-arranged clients of a day centre with block places fill them first, in
-    row order, and cost nothing more (the block is paid in full elsewhere); the rest are bought
+    row order, and cost nothing more (the block is paid in full first, below); the rest are bought
     spot. A direct-payment slot is paid into the person's account whether or not it is spent, and
     the account pays the provider. Accumulates services by (council, option), provider income and
     hours, and people by (council, option).
@@ -682,22 +682,13 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
     type left to try stops. (The type logit is drawn with weights exp(type appeal) x the mean
     exp(appeal): the same probabilities, without an exp per seeker and round.)"""
     n_groups, n_seek = unmet.size, rows.size
-    g_start = np.zeros(n_groups + 1, dtype=np.int64)  # group g is prov[g_start[g]:g_start[g + 1]]
-    for q in range(active.size):
-        if active[q]:
-            g_start[np.int64(provider_council[q]) * 4 + ptype[q] + 1] += 1
-    for g in range(n_groups):
-        g_start[g + 1] += g_start[g]
-    n_prov = g_start[n_groups]
-    prov = np.empty(n_prov, dtype=np.int64)
+    open_rows = np.flatnonzero(active)
+    prov, g_start = group_order(open_rows, provider_council[open_rows].astype(np.int64) * 4 + ptype[open_rows],
+                                n_groups)  # group g is prov[g_start[g]:g_start[g + 1]]
+    n_prov = prov.size
     key = np.empty(n_prov, dtype=np.int64)
-    fill = g_start[:-1].copy()
-    for q in range(active.size):
-        if active[q]:
-            g = np.int64(provider_council[q]) * 4 + ptype[q]
-            prov[fill[g]] = q
-            key[fill[g]] = g
-            fill[g] += 1
+    for g in range(n_groups):
+        key[g_start[g]:g_start[g + 1]] = g
     rating, price, block_places = rating_of[prov], price_of[prov], block_of[prov]
     capacity, clients = capacity_of[prov], clients_of[prov]
     ref_price = np.empty(n_prov)
@@ -785,6 +776,24 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
 
 
 @numba.njit(cache=True)
+def group_order(items: np.ndarray, keys: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """``items`` ordered by their group ``keys`` (0 .. ``n_groups`` - 1), in their own order within a
+    group (a counting sort), and where each group starts: group ``g`` is
+    ``order[start[g]:start[g + 1]]``."""
+    start = np.zeros(n_groups + 1, dtype=np.int64)
+    for g in keys:
+        start[g + 1] += 1
+    for g in range(n_groups):
+        start[g + 1] += start[g]
+    fill = start[:-1].copy()
+    order = np.empty(items.size, dtype=np.int64)
+    for s in range(items.size):
+        order[fill[keys[s]]] = items[s]
+        fill[keys[s]] += 1
+    return order, start
+
+
+@numba.njit(cache=True)
 def choose_options(rows: np.ndarray, confidence: np.ndarray, age_band: np.ndarray, group: np.ndarray,
                    supported: np.ndarray, option: np.ndarray, peers: np.ndarray, alive: np.ndarray,
                    satisfaction: np.ndarray, council: np.ndarray, available: np.ndarray, reduction: np.ndarray,
@@ -842,21 +851,13 @@ def draw_peers(council: np.ndarray, quintile: np.ndarray, alive: np.ndarray, n_c
     few = sample < n // 2
     pool = np.empty(sample if few else n, dtype=np.int64)
     key = np.empty(pool.size, dtype=np.int64)  # group: council * 5 + quintile
-    first = np.zeros(5 * n_councils + 1, dtype=np.int64)  # group g will be order[first[g]:first[g + 1]]
     m = 0
     for s in range(pool.size):
         r = min(np.int64(stream.uniform(state) * n), n - 1) if few else s
         pool[m] = r  # kept (m moves on) only if alive: no branch to mispredict
         key[m] = np.int64(council[r]) * 5 + quintile[r]
-        first[key[m] + 1] += alive[r]
         m += alive[r]
-    for g in range(5 * n_councils):
-        first[g + 1] += first[g]
-    fill = first[:-1].copy()
-    order = np.empty(m, dtype=np.int64)
-    for s in range(m):
-        order[fill[key[s]]] = pool[s]
-        fill[key[s]] += 1
+    order, first = group_order(pool[:m], key[:m], 5 * n_councils)  # group g is order[first[g]:first[g + 1]]
     for r in new:
         own = np.int64(council[r]) * 5 + quintile[r]
         whole = np.int64(council[r]) * 5

@@ -280,9 +280,7 @@ class ReferenceEngine(VectorEngine):
             if person.option > 0:
                 L.admin[person.council] += m.config.councils[person.council].finance.admin_cost[person.option - 1]
                 with_package[person.council] += 1
-        spend = L.council_spend()
-        for council in m.councils:
-            council.account(int(with_package[council.index]), float(spend[council.index]))
+        m.account(with_package)
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:

@@ -160,10 +160,7 @@ class VectorEngine:
         m, L = self.m, self.m.ledger
         counts = self.counts  # people by council and option, counted during purchasing
         L.admin += (counts * self.admin).sum(axis=1)
-        with_package = counts[:, 1:].sum(axis=1)
-        spend = L.council_spend()
-        for council in m.councils:
-            council.account(int(with_package[council.index]), float(spend[council.index]))
+        m.account(counts[:, 1:].sum(axis=1))
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:

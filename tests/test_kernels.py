@@ -388,3 +388,14 @@ def test_block_places_round_half_to_even_at_open_day_centres_only():
     expected = np.where(active & (ptype == 0), np.round(share[council] * capacity), 0)
     np.testing.assert_array_equal(places, expected)
     np.testing.assert_array_equal(places, [12, 18, 0, 0, 10])
+
+
+def test_group_order_is_a_stable_counting_sort():
+    order, start = kernels.group_order(np.array([10, 11, 12, 13, 14]), np.array([2, 0, 2, 1, 0]), 4)
+    np.testing.assert_array_equal(order, [11, 14, 13, 10, 12])  # within a group, the items' own order
+    np.testing.assert_array_equal(start, [0, 2, 3, 5, 5])        # group 3 is empty
+    rng = np.random.default_rng(13)
+    keys = rng.integers(0, 7, 500)
+    order, start = kernels.group_order(np.arange(500), keys, 7)
+    np.testing.assert_array_equal(order, np.argsort(keys, kind="stable"))
+    np.testing.assert_array_equal(np.diff(start), np.bincount(keys, minlength=7))
