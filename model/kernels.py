@@ -224,24 +224,27 @@ def _choice_state_row(r: int, option: np.ndarray, confidence: np.ndarray, suppor
 @numba.njit(cache=True)
 def snapshot(cell: np.ndarray, option: np.ndarray, offered: np.ndarray, alive: np.ndarray, met_need: np.ndarray,
              wellbeing: np.ndarray, satisfaction: np.ndarray, carer_hours: np.ndarray, dp_balance: np.ndarray,
-             key_bits: int, key_offset: int, counts: np.ndarray, met_sum: np.ndarray, wellbeing_sum: np.ndarray,
+             counts: np.ndarray, met_sum: np.ndarray, wellbeing_sum: np.ndarray,
              satisfaction_sum: np.ndarray) -> tuple[float, float]:
     """The month's snapshot of the people for :class:`model.metrics.MonthRecorder`, in one pass:
-    counts by key (cell x ``key_bits`` + ``key_offset`` + 4 option + 2 offered + alive), sums of
-    met need, wellbeing and satisfaction by key // 16 (2 cell + has a package), each added in row
-    order as ``numpy.bincount`` does; returns the hours carers give and the direct-payment balances
-    held, in total."""
+    the living counted by cell, option (0-4) and offered (``counts``, cell x 10 + 2 option +
+    offered); for people with a package (option 1-4), sums of met need, wellbeing and satisfaction
+    by cell, each added in row order as ``numpy.bincount`` does; returns the hours carers give and
+    the direct-payment balances held, in total."""
     hours = 0.0
     held = 0.0
     for i in range(cell.size):
-        key = cell[i] * key_bits + key_offset + option[i] * 4 + offered[i] * 2 + alive[i]
-        counts[key] += 1
-        met_sum[key >> 4] += np.float64(met_need[i])
-        wellbeing_sum[key >> 4] += np.float64(wellbeing[i])
-        satisfaction_sum[key >> 4] += np.float64(satisfaction[i])
-        if alive[i]:
-            hours += carer_hours[i]
         held += dp_balance[i]
+        if not alive[i]:
+            continue
+        c = cell[i]
+        o = option[i]
+        counts[c * 10 + o * 2 + offered[i]] += 1
+        if o > 0:
+            met_sum[c] += np.float64(met_need[i])
+            wellbeing_sum[c] += np.float64(wellbeing[i])
+            satisfaction_sum[c] += np.float64(satisfaction[i])
+        hours += carer_hours[i]
     return hours, held
 
 

@@ -98,12 +98,6 @@ TOTALLED = (*(f"exits_{t}" for t in PROVIDER_TYPES), "displaced", "council_spend
 #: Monthly columns held as numpy floats (sums taken straight from the ledger and the cell table).
 _NUMPY_FLOATS = frozenset(("arrivals", "departures", "with_package"))
 
-# The per-person key: cell x 32 + 12 + 4 option + 2 offered + alive. With a package (option 1-4) its
-# low five bits are 16-31, without 12-15, so key >> 4 is 2 cell + 1 for people with a package.
-_KEY_BITS = 32
-_KEY_OFFSET = 12
-
-
 def totalled(exits: np.ndarray, displaced: np.ndarray, spend: np.ndarray) -> dict[str, np.ndarray]:
     """The ``TOTALLED`` columns of months of ledgers, each summed over councils: provider exits by type
     (months x councils x types), people displaced and council spend (months x councils)."""
@@ -115,11 +109,11 @@ def totalled(exits: np.ndarray, displaced: np.ndarray, spend: np.ndarray) -> dic
 class MonthRecorder:
     """Collects the monthly headline row, the breakdowns and the day-centre and council tables.
 
-    :meth:`record` runs after every month and only takes what the month leaves behind: three
-    bincounts of the people (counts by cell, option, offered and alive; sums of met need, wellbeing
-    and satisfaction by cell), two sums, the active providers' columns and the month's
-    :class:`~model.state.Ledger`, held by reference (the model starts a new one every month). Every
-    figure is derived from those, for many months at once, when ``rows``, ``cells``, ``councils`` or
+    :meth:`record` runs after every month and only takes what the month leaves behind: one pass
+    over the people (:func:`model.kernels.snapshot`: the living counted by cell, option and offered;
+    sums of met need, wellbeing and satisfaction by cell over people with a package), two sums,
+    the active providers' columns and the month's :class:`~model.state.Ledger`, held by reference
+    (the model starts a new one every month). Every figure is derived from those, for many months at once, when ``rows``, ``cells``, ``councils`` or
     ``daycentres`` is read (or every ``BATCH`` months). The figures do not depend on how months are
     batched: each sum adds the same terms in the same order as it would for a month on its own
     (bincounts keep the people's order within a bin; reductions run along the same axis layout).
@@ -168,15 +162,13 @@ class MonthRecorder:
         """Take this month's snapshot."""
         m, P, Q = self.m, self.m.people, self.m.providers
         n = P.n
-        # One integer key per person (see _KEY_BITS; option, offered and alive are one-byte columns,
-        # departed rows have option 0): counts by key, then sums by cell for people with a package,
-        # in the same bins and order as a bincount over the cell alone.
-        counts = np.zeros(_KEY_BITS * self._ncell, dtype=np.int64)
-        nb = 2 * self._ncell
-        sums = (np.zeros(nb), np.zeros(nb), np.zeros(nb))
+        # The living by (cell, option, offered); sums by cell over people with a package, added in
+        # the same order as a bincount over the cell alone.
+        counts = np.zeros(self._ncell * 10, dtype=np.int64)
+        sums = (np.zeros(self._ncell), np.zeros(self._ncell), np.zeros(self._ncell))
         carer_hours, dp_total = kernels.snapshot(P.cell[:n], P.option[:n], P.offered[:n], P.alive[:n], P.met_need[:n],
                                                  P.wellbeing[:n], P.satisfaction[:n], P.carer_hours[:n],
-                                                 P.dp_balance[:n], _KEY_BITS, _KEY_OFFSET, counts, *sums)
+                                                 P.dp_balance[:n], counts, *sums)
         a = np.flatnonzero(Q.active[: Q.n])
         ptype = Q.ptype[a]
         dc = a[ptype == 0]
@@ -196,17 +188,16 @@ class MonthRecorder:
         month, counts, sums, hours, dp_total, ledgers, providers, thresholds, rates = zip(*batch, strict=True)
         fig: dict[str, Any] = {"month": np.array(month)}
 
-        # People: counts by (cell, option 0-4, offered, alive); sums by cell of people with a package.
-        k = np.array(counts).reshape(B, ncell, _KEY_BITS)[:, :, _KEY_OFFSET:].reshape(B, ncell, 5, 2, 2)
-        alive = k[..., 1]
+        # People: the living by (cell, option 0-4, offered); sums by cell of people with a package.
+        alive = np.array(counts).reshape(B, ncell, 5, 2)
         people_c = alive.reshape(B, C, -1).sum(axis=2)
         fig["people"] = people_c.sum(axis=1)
-        offered_alive = alive[:, :, :, 1].reshape(B, -1).sum(axis=1)
+        offered_alive = alive[..., 1].reshape(B, -1).sum(axis=1)
         fig["offered_share"] = offered_alive / np.maximum(fig["people"], 1)
-        by_offer = k[:, :, 1:, :, 0] + k[:, :, 1:, :, 1]      # (B, cell, option 1-4, offered)
+        by_offer = alive[:, :, 1:]                            # (B, cell, option 1-4, offered)
         by_option = (by_offer[..., 0] + by_offer[..., 1]).astype(float)
         control = by_option @ self._control
-        w = np.array(sums)[:, :, 1::2]                       # (B, met/wellbeing/satisfaction, cell)
+        w = np.array(sums)                                   # (B, met/wellbeing/satisfaction, cell)
         raw = np.concatenate([by_option.sum(axis=2)[:, None], by_option.transpose(0, 2, 1), w[:, :2],
                               control[:, None], by_offer[..., 1].sum(axis=2)[:, None]], axis=1)
         self._cells.extend(raw.reshape(B, len(raw[0]), C, 4, 4, 5))

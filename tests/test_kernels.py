@@ -184,19 +184,19 @@ def test_reviews_apply_the_review_rule_to_everyone_due():
 
 def test_snapshot_counts_and_sums_as_bincount():
     rng = np.random.default_rng(5)
-    n, n_cell, bits, offset = 5000, 160, 32, 12
+    n, n_cell = 5000, 160
     cell = rng.integers(0, n_cell, n).astype(np.int32)
     option = rng.integers(0, 5, n).astype(np.int8)
     offered, alive = rng.random(n) < 0.5, rng.random(n) < 0.9
     met, well, sat = (rng.random((3, n))).astype(np.float32)
     hours, balance = (rng.random(n) * 20).astype(np.float32), rng.random(n) * 100
-    counts, sums = np.zeros(bits * n_cell, np.int64), [np.zeros(2 * n_cell) for _ in range(3)]
-    carer, held = kernels.snapshot(cell, option, offered, alive, met, well, sat, hours, balance, bits, offset, counts,
-                                   *sums)
-    key = cell.astype(np.int64) * bits + offset + option * 4 + offered * 2 + alive
-    np.testing.assert_array_equal(counts, np.bincount(key, minlength=bits * n_cell))
+    counts, sums = np.zeros(10 * n_cell, np.int64), [np.zeros(n_cell) for _ in range(3)]
+    carer, held = kernels.snapshot(cell, option, offered, alive, met, well, sat, hours, balance, counts, *sums)
+    key = cell.astype(np.int64) * 10 + option * 2 + offered
+    np.testing.assert_array_equal(counts, np.bincount(key[alive], minlength=10 * n_cell))
+    package = alive & (option > 0)
     for total, column in zip(sums, (met, well, sat), strict=True):
-        np.testing.assert_array_equal(total, np.bincount(key >> 4, column, minlength=2 * n_cell))
+        np.testing.assert_array_equal(total, np.bincount(cell[package], column[package], minlength=n_cell))
     assert carer == pytest.approx(hours[alive].sum(dtype=np.float64), rel=1e-12)
     assert held == pytest.approx(balance.sum(), rel=1e-12)
 
