@@ -113,9 +113,10 @@ class MonthRecorder:
     over the people (:func:`model.kernels.snapshot`: the living counted by cell, option and offered;
     sums of met need, wellbeing and satisfaction by cell over people with a package), two sums,
     the active providers' columns and the month's :class:`~model.state.Ledger`, held by reference
-    (the model starts a new one every month). Every figure is derived from those, for many months at once, when ``rows``, ``cells``, ``councils`` or
-    ``daycentres`` is read (or every ``BATCH`` months). The figures do not depend on how months are
-    batched: each sum adds the same terms in the same order as it would for a month on its own
+    (the model starts a new one every month). Every figure is derived from those, for many months
+    at once, when ``rows``, ``cells``, ``councils`` or ``daycentres`` is read (or every ``BATCH``
+    months). The figures do not depend on how months are batched: each sum adds the same terms in
+    the same order as it would for a month on its own
     (bincounts keep the people's order within a bin; reductions run along the same axis layout).
     """
 
