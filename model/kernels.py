@@ -36,7 +36,7 @@ import numba
 import numpy as np
 from numba.extending import overload, register_jitable
 
-from model import arith, budgets, carers, choice, demography, market, outcomes, providers, scenario, stream
+from model import arith, budgets, carers, choice, demography, market, outcomes, providers, scenario, stream, support
 from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_NONE
 
 #: Rule functions the sweeps call; each runs unchanged on arrays, Python numbers and in compiled code.
@@ -47,7 +47,7 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          market.hours_bought, outcomes.met_need,
          outcomes.wellbeing, outcomes.satisfaction, outcomes.next_rating, carers.next_strain, carers.breaks_down,
          carers.need_after_breakdown, providers.operating_result, providers.next_neg_months, providers.next_price,
-         providers.next_capacity, providers.exits)
+         providers.next_capacity, providers.exits, support.places, support.priority)
 for _rule in RULES:
     register_jitable(_rule)
 
@@ -794,6 +794,38 @@ def group_order(items: np.ndarray, keys: np.ndarray, n_groups: int) -> tuple[np.
         order[fill[keys[s]]] = items[s]
         fill[keys[s]] += 1
     return order, start
+
+
+@numba.njit(cache=True)
+def support_places(choosing: np.ndarray, council: np.ndarray, quintile: np.ndarray, stock: np.ndarray,
+                   capacity: np.ndarray, most_deprived: np.ndarray, cost_per_person: np.ndarray, u: np.ndarray,
+                   supported: np.ndarray, n_supported: np.ndarray, spend: np.ndarray) -> None:
+    """Support (ODD 7.5), council by council: of the people ``choosing`` in a council (in their
+    order), the council's places (:func:`model.support.places`) go to the lowest priority keys
+    (:func:`model.support.priority`; ties keep the queue's order). The uniforms ``u`` are used in
+    the order the per-agent engine draws them: for each council with someone choosing, one for its
+    places, then one per person choosing there. Marks the supported and adds them and their cost
+    to the council's ``n_supported`` and ``spend``."""
+    keys_c = np.empty(choosing.size, dtype=np.int64)
+    for j in range(choosing.size):
+        keys_c[j] = council[choosing[j]]
+    order, start = group_order(choosing, keys_c, stock.size)
+    k = 0
+    for c in range(stock.size):
+        queue = order[start[c]:start[c + 1]]
+        if queue.size == 0:
+            continue
+        n_places = support.places(stock[c], capacity[c], u[k])
+        k += 1
+        keys = np.empty(queue.size)
+        for j in range(queue.size):
+            keys[j] = support.priority(quintile[queue[j]], u[k], most_deprived[c])
+            k += 1
+        first = np.argsort(keys, kind="mergesort")[:n_places]
+        for j in first:
+            supported[queue[j]] = True
+        n_supported[c] += first.size
+        spend[c] += first.size * cost_per_person[c]
 
 
 @numba.njit(cache=True)

@@ -67,8 +67,9 @@ class ReferenceEngine(VectorEngine):
             if not queue:
                 continue
             in_council = sum(1 for a in self.people() if a.council == c)
-            n_places = support.places(in_council, spec.support, m.rng.random())
-            keyed = sorted(queue, key=lambda a: float(support.priority(a.quintile, m.rng.random(), spec.support)))
+            n_places = support.places(in_council, spec.support.capacity, m.rng.random())
+            first = support.targets_most_deprived(spec.support)
+            keyed = sorted(queue, key=lambda a: float(support.priority(a.quintile, m.rng.random(), first)))
             for i, a in enumerate(keyed):
                 a.supported = i < n_places
                 if a.supported:

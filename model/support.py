@@ -10,27 +10,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.arith import where
 from model.scenario import Support
 
 
-def places(people_in_council: int, s: Support, u: float) -> int:
-    """Support places this month: capacity per 1000 x people, fractional part taken with chance."""
-    exact = s.capacity * people_in_council / 1000.0
+def places(people_in_council: int, capacity: float, u: float) -> int:
+    """Support places this month: ``capacity`` per 1000 x people, the fractional part taken with
+    chance (``u`` uniform on [0, 1))."""
+    exact = capacity * people_in_council / 1000.0
     return int(exact) + int(u < exact - int(exact))
 
 
-def priority(quintile: np.ndarray | int, u: np.ndarray | float, s: Support) -> np.ndarray:
-    """Queue position key: lower is served first."""
-    if s.targeting == "most_deprived":
-        return np.asarray(quintile) + np.asarray(u)
-    return np.asarray(u, dtype=np.float64)
+def priority(quintile: np.ndarray | int, u: np.ndarray | float, most_deprived: bool) -> np.ndarray:
+    """Queue position key (lower is served first): the uniform ``u`` (random order), after the
+    quintile when the most deprived come first. Ties keep the queue's order."""
+    return where(most_deprived, quintile + u, u)
 
 
-def allocate(keys: np.ndarray, n_places: int) -> np.ndarray:
-    """Mask of the ``n_places`` candidates with the lowest keys."""
-    chosen = np.zeros(keys.size, dtype=bool)
-    if n_places >= keys.size:
-        chosen[:] = True
-    elif n_places > 0:
-        chosen[np.argpartition(keys, n_places - 1)[:n_places]] = True
-    return chosen
+def targets_most_deprived(s: Support) -> bool:
+    """Whether the council's support reaches the most deprived first."""
+    return s.targeting == "most_deprived"

@@ -7,8 +7,8 @@ How it stays fast without changing meaning:
   (:mod:`model.kernels`), which calls the rule modules' own functions;
 * the passes also keep the books: departures, provider links, the month's ledger sums (added in
   the order ``numpy.bincount`` would add them), provider income and ratings;
-* the rest runs per council or per provider (support places, entry and exit with their Mesa
-  agents, the attributes handed to purchasing); departed rows are compacted away by the model;
+* the rest runs per council or per provider (entry and exit with their Mesa agents, the
+  attributes handed to purchasing); departed rows are compacted away by the model;
 * random numbers come from a stream per pass seeded from the model's generator
   (:mod:`model.stream`), so a run is determined by its seed.
 
@@ -39,6 +39,9 @@ class VectorEngine:
         self.stock = np.bincount(model.people.view("council"), minlength=model.n_councils).astype(np.int64)
         self.o, self.c = kernels.struct(s.outcomes), kernels.struct(s.carers)
         self.b, self.p = kernels.struct(s.budgets), kernels.struct(s.providers)
+        self.support_capacity = np.array([c.support.capacity for c in s.councils])
+        self.most_deprived = np.array([support.targets_most_deprived(c.support) for c in s.councils])
+        self.support_cost = np.array([c.support.cost_per_person for c in s.councils])
 
     # ------------------------------------------------------------------ 1-3. demography, rollout and reviews
     def demography_and_reviews(self) -> tuple[np.ndarray, np.ndarray]:
@@ -71,18 +74,11 @@ class VectorEngine:
     def support_and_choice(self, choosing: np.ndarray, kept: np.ndarray) -> None:
         """Support reaches some of the people choosing (ODD 7.5); they choose an option (7.4); the
         others reviewed stay council-arranged."""
-        m, P, L, rng, s = self.m, self.m.people, self.m.ledger, self.m.rng, self.m.config
-        stock = self.stock
-        for c, spec in enumerate(s.councils):
-            cand = choosing[P.council[choosing] == c]
-            if cand.size == 0:
-                continue
-            n_places = support.places(int(stock[c]), spec.support, rng.random())
-            keys = support.priority(P.quintile[cand], rng.random(cand.size), spec.support)
-            got = cand[support.allocate(keys, n_places)]
-            P.supported[got] = True
-            L.supported[c] += got.size
-            L.support[c] += got.size * spec.support.cost_per_person
+        m, P, L, rng = self.m, self.m.people, self.m.ledger, self.m.rng
+        queues = np.bincount(P.council[choosing], minlength=m.n_councils)
+        u = rng.random(int(np.count_nonzero(queues) + choosing.size))  # as the per-agent engine draws them
+        kernels.support_places(choosing, P.council, P.quintile, self.stock, self.support_capacity, self.most_deprived,
+                               self.support_cost, u, P.supported, L.supported, L.support)
         chosen = kernels.choose_options(choosing, P.confidence, P.age_band, P.group, P.supported, P.option, P.peers,
                                         P.alive, P.satisfaction, P.council, m.available, m.reduction,
                                         m.choice_params, stream.seed(rng))

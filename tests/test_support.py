@@ -1,48 +1,100 @@
-"""Support: places per month and who they reach."""
+"""Support: places per month and who they reach (the rules, and the compiled allocation)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from model import support
+from model import kernels, support
 from model.scenario import Support
 
 
+def allocate(quintile: np.ndarray, u_keys: np.ndarray, n_places: int, most_deprived: bool) -> np.ndarray:
+    """Mask of who is supported in one council's queue with ``n_places`` places (via the kernel)."""
+    n = quintile.size
+    people = np.arange(n)
+    supported = np.zeros(n, dtype=bool)
+    n_supported, spend = np.zeros(1), np.zeros(1)
+    # capacity 1000 per 1000 people: the stock is the number of places, with no fractional part
+    kernels.support_places(people, np.zeros(n, dtype=np.int16), quintile.astype(np.int8),
+                           np.array([n_places]), np.array([1000.0]), np.array([most_deprived]), np.array([350.0]),
+                           np.concatenate([[0.5], u_keys]), supported, n_supported, spend)
+    assert n_supported[0] == supported.sum() and spend[0] == 350.0 * supported.sum()
+    return supported
+
+
 def test_places_scale_with_people_and_carry_the_fraction_as_a_chance():
-    s = Support(capacity=4.0)
-    assert support.places(2000, s, 0.99) == 8
+    assert support.places(2000, 4.0, 0.99) == 8
     # 4 per 1000 x 1100 = 4.4 places: one more with chance 0.4.
-    assert support.places(1100, s, 0.39) == 5
-    assert support.places(1100, s, 0.41) == 4
+    assert support.places(1100, 4.0, 0.39) == 5
+    assert support.places(1100, 4.0, 0.41) == 4
     draws = np.random.default_rng(1).random(4000)
-    assert np.mean([support.places(1100, s, u) for u in draws]) == pytest.approx(4.4, abs=0.03)
+    assert np.mean([support.places(1100, 4.0, u) for u in draws]) == pytest.approx(4.4, abs=0.03)
+
+
+def test_targeting_flag():
+    assert support.targets_most_deprived(Support(targeting="most_deprived"))
+    assert not support.targets_most_deprived(Support(targeting="first_come"))
 
 
 def test_most_deprived_first_serves_quintile_1_before_quintile_2():
     rng = np.random.default_rng(2)
     quintile = rng.integers(0, 5, 500)
-    keys = support.priority(quintile, rng.random(500), Support(targeting="most_deprived"))
     n_q1 = int((quintile == 0).sum())
-    chosen = support.allocate(keys, n_q1 + 10)
+    chosen = allocate(quintile, rng.random(500), n_q1 + 10, most_deprived=True)
     assert chosen.sum() == n_q1 + 10
     assert chosen[quintile == 0].all()
     assert (quintile[chosen] <= 1).all()
     assert chosen[quintile == 1].sum() == 10
 
 
-def test_first_come_ignores_deprivation():
+def test_first_come_ignores_deprivation_and_takes_the_lowest_draws():
     rng = np.random.default_rng(3)
     quintile = rng.integers(0, 5, 5000)
-    keys = support.priority(quintile, rng.random(5000), Support(targeting="first_come"))
-    chosen = support.allocate(keys, 1000)
+    u = rng.random(5000)
+    chosen = allocate(quintile, u, 1000, most_deprived=False)
+    np.testing.assert_array_equal(chosen, u < np.sort(u)[1000])
     shares = np.bincount(quintile[chosen], minlength=5) / 1000
     np.testing.assert_allclose(shares, np.bincount(quintile, minlength=5) / 5000, atol=0.04)
 
 
-def test_allocate_edge_cases():
+def test_allocation_edge_cases_and_ties_keep_the_queue_order():
+    quintile = np.zeros(3, dtype=np.int8)
     keys = np.array([0.5, 0.1, 0.9])
-    assert support.allocate(keys, 0).sum() == 0
-    assert support.allocate(keys, 5).all()
-    assert support.allocate(keys, 1).tolist() == [False, True, False]
-    assert support.allocate(np.array([]), 3).size == 0
+    assert allocate(quintile, keys, 0, False).sum() == 0
+    assert allocate(quintile, keys, 5, False).all()
+    assert allocate(quintile, keys, 1, False).tolist() == [False, True, False]
+    assert allocate(quintile, np.array([0.3, 0.3, 0.3]), 2, False).tolist() == [True, True, False]
+    assert allocate(np.zeros(0, dtype=np.int8), np.zeros(0), 3, False).size == 0
+
+
+def test_councils_draw_in_the_per_agent_engines_order():
+    """Each council with a queue takes one uniform for its places, then one per person queued
+    there (in queue order); a council with no one choosing takes none."""
+    rng = np.random.default_rng(4)
+    n = 60
+    council = rng.integers(0, 3, n).astype(np.int16)
+    council[council == 1] = 2  # council 1 has no one choosing
+    quintile = rng.integers(0, 5, n).astype(np.int8)
+    choosing = np.sort(rng.choice(n, 40, replace=False))
+    stock = np.array([900, 400, 1300])
+    capacity, deprived, cost = np.array([10.0, 10.0, 5.0]), np.array([True, False, False]), np.array([1.0, 2.0, 3.0])
+    u = rng.random(2 + choosing.size)
+    supported = np.zeros(n, dtype=bool)
+    n_supported, spend = np.zeros(3), np.zeros(3)
+    kernels.support_places(choosing, council, quintile, stock, capacity, deprived, cost, u, supported, n_supported,
+                           spend)
+    expected = np.zeros(n, dtype=bool)
+    k = 0
+    for c in range(3):
+        queue = choosing[council[choosing] == c]
+        if queue.size == 0:
+            continue
+        places = support.places(int(stock[c]), capacity[c], u[k])
+        keys = [float(support.priority(quintile[r], u[k + 1 + j], deprived[c])) for j, r in enumerate(queue)]
+        k += 1 + queue.size
+        expected[queue[np.argsort(keys, kind="stable")[:places]]] = True
+        assert n_supported[c] == min(places, queue.size) and spend[c] == cost[c] * n_supported[c]
+    assert k == u.size and n_supported[1] == 0
+    np.testing.assert_array_equal(supported, expected)
+    assert 0 < supported.sum() < choosing.size  # some but not all supported: the places bind
