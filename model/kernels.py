@@ -810,6 +810,7 @@ def support_places(choosing: np.ndarray, council: np.ndarray, quintile: np.ndarr
     for j in range(choosing.size):
         keys_c[j] = council[choosing[j]]
     order, start = group_order(choosing, keys_c, stock.size)
+    all_keys = np.empty(choosing.size)
     k = 0
     for c in range(stock.size):
         queue = order[start[c]:start[c + 1]]
@@ -817,15 +818,20 @@ def support_places(choosing: np.ndarray, council: np.ndarray, quintile: np.ndarr
             continue
         n_places = support.places(stock[c], capacity[c], u[k])
         k += 1
-        keys = np.empty(queue.size)
+        keys = all_keys[start[c]:start[c + 1]]
         for j in range(queue.size):
             keys[j] = support.priority(quintile[queue[j]], u[k], most_deprived[c])
             k += 1
-        first = np.argsort(keys, kind="mergesort")[:n_places]
-        for j in first:
-            supported[queue[j]] = True
-        n_supported[c] += first.size
-        spend[c] += first.size * cost_per_person[c]
+        n_got = min(n_places, queue.size)
+        if n_got > 0:  # the n_got lowest keys: those below the n_got-th lowest, then ties in queue order
+            kth = np.partition(keys, n_got - 1)[n_got - 1]
+            n_tied = n_got - np.count_nonzero(keys < kth)
+            for j in range(queue.size):
+                if keys[j] < kth or (keys[j] == kth and n_tied > 0):
+                    supported[queue[j]] = True
+                    n_tied -= keys[j] == kth
+        n_supported[c] += n_got
+        spend[c] += n_got * cost_per_person[c]
 
 
 @numba.njit(cache=True)
