@@ -124,12 +124,10 @@ class CareEconomy(mesa.Model):
         rows = np.arange(r.start, r.stop)
         P = self.people
         state = stream.seed(self.rng)
-        kernels.arrivals(r.start, r.stop, P.council, self.deprivation, self.demography_params, state, P.group,
-                         P.quintile, P.age_band, P.confidence, P.dc_affinity, P.offer_rank, P.need, P.has_carer,
-                         P.carer_hours)
         share = np.array([rollout.offered_share(self.month, c.rollout) for c in self.config.councils])
-        P.offered[rows] = P.offer_rank[rows] < share[council]
-        self.set_cell(rows)
+        kernels.arrivals(r.start, r.stop, P.council, self.deprivation, share, self.demography_params, state, P.group,
+                         P.quintile, P.age_band, P.confidence, P.dc_affinity, P.offer_rank, P.need, P.has_carer,
+                         P.carer_hours, P.offered, P.cell)
         kernels.draw_peers(P.view("council"), P.view("quintile"), P.view("alive"), self.n_councils, rows,
                            d.peer_homophily, P.peers, state)
         return rows

@@ -861,15 +861,19 @@ def choose_options(rows: np.ndarray, confidence: np.ndarray, age_band: np.ndarra
 
 
 @numba.njit(cache=True)
-def arrivals(start: int, stop: int, council: np.ndarray, deprivation: np.ndarray, d: tuple, state: np.ndarray,
-             group: np.ndarray, quintile: np.ndarray, age_band: np.ndarray, confidence: np.ndarray,
+def arrivals(start: int, stop: int, council: np.ndarray, deprivation: np.ndarray, share: np.ndarray, d: tuple,
+             state: np.ndarray, group: np.ndarray, quintile: np.ndarray, age_band: np.ndarray, confidence: np.ndarray,
              dc_affinity: np.ndarray, offer_rank: np.ndarray, need: np.ndarray, has_carer: np.ndarray,
-             carer_hours: np.ndarray) -> None:
+             carer_hours: np.ndarray, offered: np.ndarray, cell: np.ndarray) -> None:
     """Arrivals (ODD 7.1): the new rows ``start`` to ``stop`` (their council already set), each
-    drawn by :func:`model.demography.draw_person` from its council's ``deprivation`` mix."""
+    drawn by :func:`model.demography.draw_person` from its council's ``deprivation`` mix; offered
+    the choice if their offer rank is under the council's offered ``share`` (7.3); their
+    breakdown cell."""
     for i in range(start, stop):
         (group[i], quintile[i], age_band[i], confidence[i], dc_affinity[i], offer_rank[i], need[i], has_carer[i],
          carer_hours[i]) = demography.draw_person(deprivation[council[i]], d, state)
+        offered[i] = offer_rank[i] < share[council[i]]
+        _set_cell(i, council, group, age_band, quintile, cell)
 
 
 @numba.njit(cache=True)

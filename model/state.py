@@ -162,15 +162,19 @@ class Ledger:
 
     def __post_init__(self) -> None:
         c = self.n_councils
-        names = [name for name in self.__dataclass_fields__ if name != "n_councils"]
-        block = np.zeros(c * (len(names) + 3 * len(self._WIDE)))  # one allocation; each figure a view of it
+        block = np.zeros(c * _LEDGER_WIDTH)  # one allocation; each figure a view of it
         start = 0
-        for name in names:
-            size = 4 * c if name in self._WIDE else c
-            view = block[start: start + size]
-            setattr(self, name, view.reshape(c, 4) if name in self._WIDE else view)
-            start += size
+        for name, width in _LEDGER_LAYOUT:
+            stop = start + width * c
+            setattr(self, name, block[start:stop].reshape(c, 4) if width == 4 else block[start:stop])
+            start = stop
 
     def council_spend(self) -> np.ndarray:
         """Council spend this month: services (net of clawback), assessment, admin, support."""
         return self.services_by_option.sum(axis=1) + self.assessment + self.admin + self.support
+
+
+#: The ledger's figures in order, each with its width per council (4: by option or provider type).
+_LEDGER_LAYOUT = tuple((name, 4 if name in Ledger._WIDE else 1) for name in Ledger.__dataclass_fields__
+                       if name != "n_councils")
+_LEDGER_WIDTH = sum(width for _, width in _LEDGER_LAYOUT)

@@ -16,12 +16,13 @@ import numba
 import numpy as np
 
 _U53 = 1.0 / 9007199254740992.0  # 2**-53
+_ZERO_STATE = bytes(32)
 
 
 def seed(rng: np.random.Generator) -> np.ndarray:
     """A fresh stream state: the next four 64-bit words of the model's generator."""
     state = rng.bit_generator.random_raw(4)
-    if not state.any():  # the one state xoshiro cannot leave (chance 2**-256)
+    if state.tobytes() == _ZERO_STATE:  # the one state xoshiro cannot leave (chance 2**-256)
         state[0] = 1
     return state
 

@@ -39,6 +39,10 @@ class VectorEngine:
         self.stock = np.bincount(model.people.view("council"), minlength=model.n_councils).astype(np.int64)
         self.o, self.c = kernels.struct(s.outcomes), kernels.struct(s.carers)
         self.b, self.p = kernels.struct(s.budgets), kernels.struct(s.providers)
+        # Per provider type: hour cap a week, respite and wellbeing bonus per hour (the type's value
+        # per hour of a full place), as purchasing reads them.
+        per_hour = 1.0 / (model.type_maxh * budgets.WEEKS_PER_MONTH)
+        self.type_attrs = np.column_stack([model.type_maxh, model.type_respite * per_hour, model.type_bonus * per_hour])
         self.support_capacity = np.array([c.support.capacity for c in s.councils])
         self.most_deprived = np.array([support.targets_most_deprived(c.support) for c in s.councils])
         self.support_cost = np.array([c.support.cost_per_person for c in s.councils])
@@ -113,11 +117,10 @@ class VectorEngine:
         # Per-provider attributes: price, hour cap a week, respite and wellbeing per hour (the
         # type's value per hour of a full place), quality. The last row stands for "no provider"
         # (link -1): all zero, so no hours are bought.
-        t = Q.ptype[:k]
-        per_hour = 1.0 / (m.type_maxh[t] * budgets.WEEKS_PER_MONTH)
         attrs = np.zeros((k + 1, 5), dtype=np.float32)
-        attrs[:-1] = np.column_stack([Q.price[:k], m.type_maxh[t], m.type_respite[t] * per_hour,
-                                      m.type_bonus[t] * per_hour, Q.quality[:k]])
+        attrs[:-1, 0] = Q.price[:k]
+        attrs[:-1, 1:4] = self.type_attrs[Q.ptype[:k]]
+        attrs[:-1, 4] = Q.quality[:k]
         self.counts = np.zeros((m.n_councils, 5), dtype=np.int64)  # people by council and option, for finance
         kernels.purchase_and_outcomes(
             P.alive[:n], P.option[:n], P.council[:n], P.budget[:n], P.need[:n], P.carer_hours[:n], P.required[:n],

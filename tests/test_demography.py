@@ -29,7 +29,9 @@ def arrive(council: np.ndarray, deprivation: np.ndarray, seed: int, d: Demograph
     r = P.append(council.size, council=council, alive=True)
     state = stream.seed(np.random.default_rng(seed))
     columns = [getattr(P, c) for c in COLUMNS]
-    kernels.arrivals(r.start, r.stop, P.council, deprivation, kernels.struct(d), state, *columns)
+    share = np.zeros(deprivation.shape[0])  # nobody offered the choice
+    kernels.arrivals(r.start, r.stop, P.council, deprivation, share, kernels.struct(d), state, *columns, P.offered,
+                     P.cell)
     return {c: P.view(c) for c in ("council", *COLUMNS)}
 
 

@@ -100,17 +100,25 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
     r = P.append(council.size, council=council, alive=True)
     columns = ("group", "quintile", "age_band", "confidence", "dc_affinity", "offer_rank", "need", "has_carer",
                "carer_hours")
-    before = {c: P.view(c)[:8].copy() for c in columns}
+    before = {c: P.view(c)[:8].copy() for c in (*columns, "offered", "cell")}
     state = stream.seed(np.random.default_rng(9))
     replay = state.copy()
-    kernels.arrivals(r.start, r.stop, P.council, deprivation, kernels.struct(s.demography), state,
-                     *(getattr(P, c) for c in columns))
+    share = np.linspace(0.2, 0.7, len(s.councils))  # offered share by council
+    kernels.arrivals(r.start, r.stop, P.council, deprivation, share, kernels.struct(s.demography), state,
+                     *(getattr(P, c) for c in columns), P.offered, P.cell)
     expected = [demography.draw_person(deprivation[c], s.demography, replay) for c in council.tolist()]
     for k, c in enumerate(columns):
         column = getattr(P, c)
         np.testing.assert_array_equal(column[r], np.array([e[k] for e in expected]).astype(column.dtype), err_msg=c)
-        np.testing.assert_array_equal(column[:8], before[c])
+    for c in before:
+        np.testing.assert_array_equal(getattr(P, c)[:8], before[c])
     np.testing.assert_array_equal(state, replay)  # the same number of draws
+    # offered if their rank is under their council's share; the breakdown cell as set_cells sets it
+    np.testing.assert_array_equal(P.offered[r], P.offer_rank[r] < share[council])
+    assert 0 < P.offered[r].sum() < council.size
+    cell = np.zeros_like(P.cell)
+    kernels.set_cells(np.arange(r.start, r.stop), P.council, P.group, P.age_band, P.quintile, cell)
+    np.testing.assert_array_equal(P.cell[r], cell[r])
 
 
 def test_reviews_apply_the_review_rule_to_everyone_due():
