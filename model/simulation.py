@@ -49,13 +49,11 @@ def replication_figures(horizon: pd.DataFrame, monthly: pd.DataFrame) -> pd.Data
     """Figures at the horizon (``HEADLINE``) and totals over the run (``TOTALS``), one row per
     replication (index ``replication``), from each replication's row of the horizon month
     (``horizon``) and its monthly rows (``monthly``: at least the columns ``metrics.TOTALLED``)."""
-    reps = monthly.groupby("replication")
-    out = horizon.set_index("replication")[list(HEADLINE)].astype(float)
-    out["provider_exits"] = sum(reps[f"exits_{t}"].sum() for t in PROVIDER_TYPES)
-    out["dc_closures"] = reps["exits_day_centre"].sum()
-    out["displaced"] = reps["displaced"].sum()
-    out["total_council_spend"] = reps["council_spend"].sum()
-    return out[[*HEADLINE, *TOTALS]].astype(float)
+    sums = monthly.groupby("replication")[list(TOTALLED)].sum()  # one grouped sum, column by column
+    totals = pd.DataFrame({"provider_exits": sum(sums[f"exits_{t}"] for t in PROVIDER_TYPES),
+                           "dc_closures": sums["exits_day_centre"], "displaced": sums["displaced"],
+                           "total_council_spend": sums["council_spend"]})
+    return horizon.set_index("replication")[list(HEADLINE)].join(totals).astype(float)
 
 
 def mean_figures(per_replication: pd.DataFrame) -> dict[str, float]:
