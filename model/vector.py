@@ -142,17 +142,16 @@ class VectorEngine:
         self.entry()
 
     def entry(self) -> None:
+        """Entrants where seekers wanted a type with no free place (ODD 7.9), council by council and
+        type by type (only where there was such unmet demand)."""
         m, L, p = self.m, self.m.ledger, self.m.config.providers
-        for c, spec in enumerate(m.config.councils):
-            grant = spec.commissioning.market_shaping_grant
-            for t, tspec in enumerate(m.ptypes):
-                unmet = int(self.unmet[c, t])
-                if unmet == 0:
-                    continue
-                n = providers.entrants(unmet, self.unmet_hours[c, t] / unmet, tspec, p, grant, m.rng)
-                m.add_providers(c, t, n, grant)
-                L.entries[c, t] += n
-                L.support[c] += n * grant
+        for c, t in zip(*np.nonzero(self.unmet), strict=True):
+            unmet = int(self.unmet[c, t])
+            grant = m.config.councils[c].commissioning.market_shaping_grant
+            n = providers.entrants(unmet, self.unmet_hours[c, t] / unmet, m.ptypes[t], p, grant, m.rng)
+            m.add_providers(int(c), int(t), n, grant)
+            L.entries[c, t] += n
+            L.support[c] += n * grant
 
     # ------------------------------------------------------------------ 10. council finance
     def finance(self) -> None:
