@@ -124,10 +124,9 @@ class CareEconomy(mesa.Model):
         rows = np.arange(r.start, r.stop)
         P = self.people
         state = stream.seed(self.rng)
-        share = np.array([rollout.offered_share(self.month, c.rollout) for c in self.config.councils])
-        kernels.arrivals(r.start, r.stop, P.council, self.deprivation, share, self.demography_params, state, P.group,
-                         P.quintile, P.age_band, P.confidence, P.dc_affinity, P.offer_rank, P.need, P.has_carer,
-                         P.carer_hours, P.offered, P.cell)
+        kernels.arrivals(r.start, r.stop, P.council, self.deprivation, self.offered_shares(), self.demography_params,
+                         state, P.group, P.quintile, P.age_band, P.confidence, P.dc_affinity, P.offer_rank, P.need,
+                         P.has_carer, P.carer_hours, P.offered, P.cell)
         kernels.draw_peers(P.view("council"), P.view("quintile"), P.view("alive"), self.n_councils, rows,
                            d.peer_homophily, P.peers, state)
         return rows
@@ -222,6 +221,12 @@ class CareEconomy(mesa.Model):
         spend = self.ledger.council_spend()
         for council in self.councils:
             council.account(int(with_package[council.index]), float(spend[council.index]))
+
+    def offered_shares(self) -> np.ndarray:
+        """Each council's share of people offered the choice this month (ODD 7.3), as the people's
+        offer ranks (float32) are compared with it."""
+        return np.array([rollout.offered_share(self.month, c.rollout) for c in self.config.councils],
+                        dtype=np.float32)
 
     def policy(self) -> tuple[np.ndarray, np.ndarray]:
         """Each council's current eligibility threshold and RAS rate (they move at budget reviews)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model import budgets, choice, demography, market, outcomes, providers, rollout, support
+from model import budgets, choice, demography, market, outcomes, providers, support
 from model.agents import Carer, Person, Provider
 from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE, NO_PROVIDER
 from model.vector import VectorEngine
@@ -41,7 +41,7 @@ class ReferenceEngine(VectorEngine):
     # ------------------------------------------------------------------ 2-3. rollout and reviews
     def rollout_and_reviews(self) -> np.ndarray:
         m, L = self.m, self.m.ledger
-        share = [rollout.offered_share(m.month, c.rollout) for c in m.config.councils]
+        share = m.offered_shares()
         m.set_block_places()
         due = []
         for person in self.people():

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model import budgets, demography, kernels, providers, rollout, stream, support
+from model import budgets, demography, kernels, providers, stream, support
 
 if TYPE_CHECKING:
     from model.economy import CareEconomy
@@ -54,7 +54,7 @@ class VectorEngine:
         offered the choice) and the others."""
         m, P, L = self.m, self.m.people, self.m.ledger
         n = P.n
-        share = np.array([rollout.offered_share(m.month, c.rollout) for c in m.config.councils], dtype=np.float32)
+        share = m.offered_shares()
         offer = bool(np.any(share != self.last_share))
         self.last_share = share
         due = kernels.demography_sweep(P.alive[:n], P.need, P.group, P.age_band, P.council, P.quintile, P.cell,
