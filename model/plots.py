@@ -28,12 +28,13 @@ def plot_band(ax: plt.Axes, monthly: pd.DataFrame, column: str, label: str, **kw
     ax.fill_between(b.index / 12, b["lo"], b["hi"], color=line.get_color(), alpha=0.2, linewidth=0)
 
 
-def _finish(fig: plt.Figure, ax: plt.Axes, title: str, ylabel: str, path: Path) -> Path:
+def _finish(fig: plt.Figure, ax: plt.Axes, title: str, ylabel: str, path: Path, legend: bool = True) -> Path:
     ax.set_title(title)
     ax.set_xlabel("years")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if legend:
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -86,8 +87,12 @@ def cost(monthly: pd.DataFrame, path: Path) -> Path:
     ax2 = ax.twinx()
     plot_band(ax2, monthly, "cost_per_person", "council cost per person (right)", color="black")
     ax2.set_ylabel("GBP per person per month")
-    ax2.legend(loc="lower right", fontsize=8)
-    return _finish(fig, ax, "Cost by kind", "GBP thousand per month", path)
+    # The stack fills the plot, so one legend for both axes goes below it.
+    stack, stack_labels = ax.get_legend_handles_labels()
+    line, line_labels = ax2.get_legend_handles_labels()
+    ax.legend(stack + line, stack_labels + line_labels, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3,
+              fontsize=8, frameon=False)
+    return _finish(fig, ax, "Cost by kind", "GBP thousand per month", path, legend=False)
 
 
 def equity(monthly: pd.DataFrame, path: Path) -> Path:
