@@ -60,9 +60,11 @@ def test_choose_options_matches_the_numpy_rule_draw_for_draw():
 def test_struct_carries_every_numeric_field():
     ch = Choice()
     s = kernels.struct(ch)
-    assert s.beta_control == ch.beta_control and s.switch_after_months == ch.switch_after_months
-    np.testing.assert_array_equal(s.asc_group, ch.asc_group)
-    assert set(s._fields) == set(type(ch).model_fields)
+    assert s.shape == (1,)
+    assert s["beta_control"][0] == ch.beta_control and s["switch_after_months"][0] == ch.switch_after_months
+    assert s.dtype["switch_after_months"] == np.int64
+    np.testing.assert_array_equal(s["asc_group"][0], ch.asc_group)
+    assert set(s.dtype.names) == set(type(ch).model_fields)
 
 
 def test_stale_compiled_cache_is_dropped_when_a_rule_changes(tmp_path, monkeypatch):
