@@ -49,16 +49,39 @@ def replication_figures(horizon: pd.DataFrame, monthly: pd.DataFrame) -> pd.Data
     """Figures at the horizon (``HEADLINE``) and totals over the run (``TOTALS``), one row per
     replication (index ``replication``), from each replication's row of the horizon month
     (``horizon``) and its monthly rows (``monthly``: at least the columns ``metrics.TOTALLED``)."""
-    sums = monthly.groupby("replication")[list(TOTALLED)].sum()  # one grouped sum, column by column
-    totals = pd.DataFrame({"provider_exits": sum(sums[f"exits_{t}"] for t in PROVIDER_TYPES),
-                           "dc_closures": sums["exits_day_centre"], "displaced": sums["displaced"],
-                           "total_council_spend": sums["council_spend"]})
-    return horizon.set_index("replication")[list(HEADLINE)].join(totals).astype(float)
+    reps = horizon["replication"].to_numpy()
+    table = figure_table(reps, {k: horizon[k].to_numpy() for k in HEADLINE}, monthly["replication"].to_numpy(),
+                         {c: monthly[c].to_numpy() for c in TOTALLED})
+    return pd.DataFrame(table, index=pd.Index(reps, name="replication"))
 
 
-def mean_figures(per_replication: pd.DataFrame) -> dict[str, float]:
-    """Each figure's mean over replications (rows)."""
-    return {k: float(v) for k, v in per_replication.mean().items()}
+def figure_table(reps: np.ndarray, horizon: dict[str, np.ndarray], monthly_reps: np.ndarray,
+                 monthly: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """:func:`replication_figures` on arrays: per replication in ``reps`` (in that order), its
+    ``HEADLINE`` figures (``horizon``, aligned with ``reps``) and the ``TOTALS`` of its months
+    (``monthly``, the ``TOTALLED`` columns, rows of replication ``monthly_reps``), as float64.
+    Each total adds a replication's months in row order."""
+    position = np.searchsorted(np.sort(reps), monthly_reps)  # replication -> its place among sorted reps
+    at = np.argsort(reps)[position]                            # -> its row in ``reps``
+
+    def total(column: str) -> np.ndarray:
+        return np.bincount(at, weights=monthly[column], minlength=reps.size)
+
+    return {**{k: np.asarray(horizon[k], dtype=np.float64) for k in HEADLINE},
+            "provider_exits": sum(total(f"exits_{t}") for t in PROVIDER_TYPES),
+            "dc_closures": total("exits_day_centre"), "displaced": total("displaced"),
+            "total_council_spend": total("council_spend")}
+
+
+def mean_figures(per_replication: pd.DataFrame | dict[str, np.ndarray]) -> dict[str, float]:
+    """Each figure's mean over replications (rows), leaving out replications where it is undefined
+    (NaN; NaN if it is undefined in all)."""
+    means = {}
+    for k, v in per_replication.items():
+        v = np.asarray(v, dtype=np.float64)
+        v = v[~np.isnan(v)]
+        means[k] = float(v.sum() / v.size) if v.size else float("nan")
+    return means
 
 
 def seeds_for(root: int, replications: int) -> list[np.random.SeedSequence]:
@@ -94,19 +117,20 @@ def simulate_headline(scenario: Scenario, seeds: Sequence[np.random.SeedSequence
     """The headline figures of replications ``r`` seeded by ``seeds[r]``, run to the scenario's horizon:
     ``combine([simulate(scenario, ss, engine, replication=r) for r, ss in enumerate(seeds)]).headline()``
     bit for bit, but recording only what it reads (a :class:`~model.metrics.HorizonRecorder`). The
-    figures go through the same :func:`replication_figures` and :func:`mean_figures`, as pandas'
-    grouped sums and means fix the order in which they add up (it differs between pandas versions)."""
-    horizon, totals = [], []
-    for r, ss in enumerate(seeds):
+    figures go through the same :func:`figure_table` and :func:`mean_figures` (so they add up in the
+    same order), without building data frames."""
+    rows, totals = [], []
+    for ss in seeds:
         model = CareEconomy(scenario, seed=ss, engine=engine, record=False)
         model.recorder = rec = HorizonRecorder(model, scenario.run.months)
         model.run()
-        row = rec.row
-        horizon.append({"replication": r, **{k: row[k] for k in HEADLINE}})
+        rows.append(rec.row)
         totals.append(rec.totals)
-    monthly = pd.DataFrame({"replication": np.repeat(np.arange(len(totals)), scenario.run.months),
-                            **{c: np.concatenate([t[c] for t in totals]) for c in TOTALLED}})
-    return mean_figures(replication_figures(pd.DataFrame(horizon), monthly))
+    reps = np.arange(len(seeds))
+    table = figure_table(reps, {k: np.array([row[k] for row in rows]) for k in HEADLINE},
+                         np.repeat(reps, scenario.run.months), {c: np.concatenate([t[c] for t in totals])
+                                                                 for c in TOTALLED})
+    return mean_figures(table)
 
 
 def combine(results: list[RunResult]) -> RunResult:
