@@ -698,7 +698,9 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
     providers with a free place), then a provider of that type with probability proportional to
     exp(appeal); providers take applicants in a random priority order until full. A seeker with no
     type left to try stops. (The type logit is drawn with weights exp(type appeal) x the mean
-    exp(appeal): the same probabilities, without an exp per seeker and round.)"""
+    exp(appeal): the same probabilities, without an exp per seeker and round; exp(type appeal) is
+    worked out once for each of the 16 kinds of seeker: day-centre affinity, 65+, mode. Each round
+    draws a priority for every seeker and orders only those still pending.)"""
     p = p[0]
     n_groups, n_seek = unmet.size, rows.size
     open_rows = np.flatnonzero(active)
@@ -726,12 +728,16 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
     util = np.empty(4)  # scratch for logit draws
     group0 = np.empty(n_seek, dtype=np.int64)
     council_mode = np.empty(n_seek, dtype=np.int64)
+    type_table = np.empty((2, 2, 4, 4))  # exp(type appeal) by day-centre affinity, 65+, mode and type
+    for a in range(2):
+        for b in range(2):
+            for mode in range(4):
+                for t in range(4):
+                    type_table[a, b, mode, t] = np.exp(market.appeal_of_type(t, a == 1, b == 1, mode, p))
     for s in range(n_seek):
         r = rows[s]
         mode = market.SLOT_MODES[option[r], slots[s]]
-        for t in range(4):
-            type_weight[s, t] = np.exp(market.appeal_of_type(t, dc_affinity[r], demography.is_over65(age_band[r]),
-                                                             mode, p))
+        type_weight[s] = type_table[np.uint8(dc_affinity[r]), np.uint8(demography.is_over65(age_band[r])), mode]
         group0[s] = council[r] * 4
         council_mode[s] = mode == MODE_COUNCIL
         util[:] = type_weight[s]
@@ -779,13 +785,14 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
             pending += 1
         if pending == 0:
             break
-        for s in np.argsort(stream.uniforms(state, n_seek)):  # random priority
-            if pending_seeker[s]:
-                i = pick[s]
-                if clients[i] < capacity[i]:
-                    clients[i] += 1
-                    got[s] = i
-                    pending_seeker[s] = False
+        u = stream.uniforms(state, n_seek)  # random priority (drawn for all, sorted for those pending)
+        waiting = np.flatnonzero(pending_seeker)
+        for s in waiting[np.argsort(u[waiting])]:
+            i = pick[s]
+            if clients[i] < capacity[i]:
+                clients[i] += 1
+                got[s] = i
+                pending_seeker[s] = False
     clients_of[prov] = clients
     for s in range(n_seek):
         if got[s] >= 0:
