@@ -54,6 +54,8 @@ class CareEconomy(mesa.Model):
         self.config = scenario
         self.engine_name = engine
         self.month = 0
+        self._rollout_month = -1  # the month of the shares in _rollout_shares (see _rollout)
+        self._rollout_shares: tuple[np.ndarray, np.ndarray] = (np.empty(0, np.float32), np.empty(0))
         s = scenario
         self.n_councils = len(s.councils)
         self.ptypes = s.providers.types()
@@ -224,9 +226,22 @@ class CareEconomy(mesa.Model):
 
     def offered_shares(self) -> np.ndarray:
         """Each council's share of people offered the choice this month (ODD 7.3), as the people's
-        offer ranks (float32) are compared with it."""
-        return np.array([rollout.offered_share(self.month, c.rollout) for c in self.config.councils],
-                        dtype=np.float32)
+        offer ranks (float32) are compared with it. (Read-only: shared by the month's readers.)"""
+        return self._rollout()[0]
+
+    def block_shares(self) -> np.ndarray:
+        """Each council's share of day-centre places on block contracts this month."""
+        return self._rollout()[1]
+
+    def _rollout(self) -> tuple[np.ndarray, np.ndarray]:
+        """The month's offered and block shares by council, worked out once a month."""
+        if self._rollout_month != self.month:
+            councils = self.config.councils
+            self._rollout_shares = (
+                np.array([rollout.offered_share(self.month, c.rollout) for c in councils], dtype=np.float32),
+                np.array([rollout.block_share(self.month, c.rollout, c.commissioning) for c in councils]))
+            self._rollout_month = self.month
+        return self._rollout_shares
 
     def policy(self) -> tuple[np.ndarray, np.ndarray]:
         """Each council's current eligibility threshold and RAS rate (they move at budget reviews)."""
@@ -282,9 +297,8 @@ class CareEconomy(mesa.Model):
     def set_block_places(self) -> None:
         """Block-contracted places at each open day centre, from the council's current block share."""
         Q = self.providers
-        share = np.array([rollout.block_share(self.month, c.rollout, c.commissioning) for c in self.config.councils])
-        kernels.block_places(Q.view("active"), Q.view("ptype"), Q.view("council"), Q.view("capacity"), share,
-                             Q.view("block_places"))
+        kernels.block_places(Q.view("active"), Q.view("ptype"), Q.view("council"), Q.view("capacity"),
+                             self.block_shares(), Q.view("block_places"))
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:

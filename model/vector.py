@@ -35,7 +35,7 @@ class VectorEngine:
         s = model.config
         self.admin = np.array([[0.0, *c.finance.admin_cost] for c in s.councils])       # (council, option)
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
-        self.last_share = np.full(model.n_councils, -1.0)
+        self.last_share = np.full(model.n_councils, -1.0, dtype=np.float32)  # as offered_shares
         self.stock = np.bincount(model.people.view("council"), minlength=model.n_councils).astype(np.int64)
         self.o, self.c = kernels.struct(s.outcomes), kernels.struct(s.carers)
         self.b, self.p = kernels.struct(s.budgets), kernels.struct(s.providers)
