@@ -15,8 +15,20 @@ from hypothesis import strategies as st
 from model import market
 from model.agents import Carer, Person, Provider
 from model.economy import CareEconomy
+from model.metrics import TOTALLED
 from model.scenario import load_scenario
-from model.simulation import RunResult, combine, seeds_for, simulate, simulate_headline, simulate_replications
+from model.simulation import (
+    HEADLINE,
+    TOTALS,
+    RunResult,
+    combine,
+    figure_table,
+    mean_figures,
+    seeds_for,
+    simulate,
+    simulate_headline,
+    simulate_replications,
+)
 from model.state import NO_PROVIDER
 from tests.conftest import shrink
 
@@ -275,6 +287,29 @@ def test_simulate_headline_is_the_headline_of_the_full_tables_bit_for_bit(name, 
     lean = simulate_headline(s, seeds)
     assert list(lean) == list(full)
     np.testing.assert_equal(lean, full)  # exact, NaN equal to NaN
+
+
+def test_figure_table_totals_each_replication_and_means_skip_undefined():
+    """Known answers: each replication's totals are the sums of its own months, whatever the order
+    of the replications and of their rows; a figure undefined (NaN) in a replication is left out of
+    its mean, and is NaN if undefined in all."""
+    reps = np.array([7, 2])  # horizon rows: replication 7 first
+    monthly_reps = np.array([2, 7, 2, 7, 7])
+    monthly = {c: np.zeros(5) for c in TOTALLED}
+    monthly["council_spend"] = np.array([1.0, 10.0, 2.0, 20.0, 30.0])
+    monthly["exits_day_centre"] = np.array([1.0, 0.0, 0.0, 2.0, 1.0])
+    monthly["exits_agency"] = np.array([0.0, 1.0, 1.0, 0.0, 0.0])
+    horizon = {k: np.array([1.0, 3.0]) for k in HEADLINE}
+    horizon["equity_gap"] = np.array([np.nan, 0.5])
+    horizon["hhi"] = np.array([np.nan, np.nan])
+    table = figure_table(reps, horizon, monthly_reps, monthly)
+    np.testing.assert_array_equal(table["total_council_spend"], [60.0, 3.0])
+    np.testing.assert_array_equal(table["dc_closures"], [3.0, 1.0])
+    np.testing.assert_array_equal(table["provider_exits"], [4.0, 2.0])
+    means = mean_figures(table)
+    assert means["wellbeing"] == 2.0 and means["total_council_spend"] == 31.5
+    assert means["equity_gap"] == 0.5 and np.isnan(means["hhi"])
+    assert set(means) == set(HEADLINE) | set(TOTALS)
 
 
 # ------------------------------------------------------------------------------- the default scenario's patterns
