@@ -55,7 +55,7 @@ class CareEconomy(mesa.Model):
         self.engine_name = engine
         self.month = 0
         self._rollout_month = -1  # the month of the shares in _rollout_shares (see _rollout)
-        self._rollout_shares: tuple[np.ndarray, np.ndarray] = (np.empty(0, np.float32), np.empty(0))
+        self._rollout_shares: tuple[np.ndarray, np.ndarray, bool] = (np.empty(0, np.float32), np.empty(0), True)
         s = scenario
         self.n_councils = len(s.councils)
         self.ptypes = s.providers.types()
@@ -120,17 +120,15 @@ class CareEconomy(mesa.Model):
         total = int(counts.sum())
         if total <= 0:
             return np.empty(0, dtype=np.int64)
-        d = self.config.demography
-        council = np.repeat(np.arange(self.n_councils), counts)
-        r = self.people.append(total, council=council, alive=True, review_in=0)
-        rows = np.arange(r.start, r.stop)
         P = self.people
+        r = P.append(total)  # filled in, council by council, by the arrivals pass
         state = stream.seed(self.rng)
-        kernels.arrivals(r.start, r.stop, P.council, self.deprivation, self.offered_shares(), self.demography_params,
-                         state, P.group, P.quintile, P.age_band, P.confidence, P.dc_affinity, P.offer_rank, P.need,
-                         P.has_carer, P.carer_hours, P.offered, P.cell)
+        kernels.arrivals(r.start, counts, P.council, P.alive, P.review_in, self.deprivation, self.offered_shares(),
+                         self.demography_params, state, P.group, P.quintile, P.age_band, P.confidence, P.dc_affinity,
+                         P.offer_rank, P.need, P.has_carer, P.carer_hours, P.offered, P.cell)
+        rows = np.arange(r.start, r.stop)
         kernels.draw_peers(P.view("council"), P.view("quintile"), P.view("alive"), self.n_councils, rows,
-                           d.peer_homophily, P.peers, state)
+                           self.config.demography.peer_homophily, P.peers, state)
         return rows
 
     # ------------------------------------------------------------------ Mesa's view of people
@@ -229,17 +227,25 @@ class CareEconomy(mesa.Model):
         offer ranks (float32) are compared with it. (Read-only: shared by the month's readers.)"""
         return self._rollout()[0]
 
+    def offer_moved(self) -> bool:
+        """Whether any council's offered share differs from the month before (always, in the
+        first month): only then can anyone newly be offered the choice."""
+        return self._rollout()[2]
+
     def block_shares(self) -> np.ndarray:
         """Each council's share of day-centre places on block contracts this month."""
         return self._rollout()[1]
 
-    def _rollout(self) -> tuple[np.ndarray, np.ndarray]:
-        """The month's offered and block shares by council, worked out once a month."""
+    def _rollout(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The month's offered and block shares by council and whether the offered shares moved,
+        worked out once a month."""
         if self._rollout_month != self.month:
             councils = self.config.councils
+            offered = np.array([rollout.offered_share(self.month, c.rollout) for c in councils], dtype=np.float32)
+            moved = self._rollout_month != self.month - 1 or offered.tolist() != self._rollout_shares[0].tolist()
             self._rollout_shares = (
-                np.array([rollout.offered_share(self.month, c.rollout) for c in councils], dtype=np.float32),
-                np.array([rollout.block_share(self.month, c.rollout, c.commissioning) for c in councils]))
+                offered, np.array([rollout.block_share(self.month, c.rollout, c.commissioning) for c in councils]),
+                moved)
             self._rollout_month = self.month
         return self._rollout_shares
 

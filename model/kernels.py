@@ -123,14 +123,15 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
                      dp_balance: np.ndarray, provider: np.ndarray, clients: np.ndarray, offered: np.ndarray,
                      offer_rank: np.ndarray, review_in: np.ndarray, share: np.ndarray, offer: bool,
                      interval: np.ndarray, d: np.ndarray, state: np.ndarray, clawback: np.ndarray, services: np.ndarray,
-                     departures: np.ndarray) -> np.ndarray:
+                     departures: np.ndarray, stock: np.ndarray) -> np.ndarray:
     """Demography (ODD 7.1), person by person as :meth:`model.agents.Person.leaves` and
     :meth:`~model.agents.Person.grow_older`, and the countdown to reviews (7.3) of those who stay.
 
     Each living person may leave (death, residential care: bookkeeping as :func:`depart`). One
     who stays has their need drift with the month's noise and may move to the next age band (their
     breakdown cell follows); then the rollout and their next review (:func:`review_countdown`).
-    Returns the rows due for review, in row order."""
+    The people who left are taken off ``stock`` (people by council). Returns the rows due for
+    review, in row order."""
     d = d[0]
     due = np.empty(alive.size, dtype=np.int64)
     k = 0
@@ -154,6 +155,8 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
             due[k] = i
             k += 1
     _add_departures(claw_by_council, gone, clawback, departures)
+    for c in range(stock.size):
+        stock[c] -= np.int64(gone[c])
     return due[:k]
 
 
@@ -176,17 +179,19 @@ def review_countdown(offered: bool, offer_rank: float, review_in: int, share: fl
 
 
 @numba.njit(cache=True)
-def providers_month(rows: np.ndarray, ptype: np.ndarray, income: np.ndarray, hours: np.ndarray, reserves: np.ndarray,
+def providers_month(active: np.ndarray, ptype: np.ndarray, income: np.ndarray, hours: np.ndarray, reserves: np.ndarray,
                     profit: np.ndarray, neg_months: np.ndarray, clients: np.ndarray, capacity: np.ndarray,
                     price: np.ndarray, variable_cost: np.ndarray, fixed_cost: np.ndarray, type_price: np.ndarray,
                     growth: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Providers (ODD 7.9), provider by provider (``rows``) as the per-agent engine does: the
-    month's result moves reserves; months in deficit are counted; price follows occupancy; full
-    providers in surplus grow. Returns the rows that exit."""
+    """Providers (ODD 7.9), open provider by open provider (``active``, in row order) as the
+    per-agent engine does: the month's result moves reserves; months in deficit are counted; price
+    follows occupancy; full providers in surplus grow. Returns the rows that exit."""
     p = p[0]
-    closing = np.empty(rows.size, dtype=np.int64)
+    closing = np.empty(active.size, dtype=np.int64)
     k = 0
-    for i in rows:
+    for i in range(active.size):
+        if not active[i]:
+            continue
         t = ptype[i]
         result = providers.operating_result(income[i], hours[i], variable_cost[t], fixed_cost[t])
         profit[i] = result
@@ -372,7 +377,7 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
             dp_balance: np.ndarray, supported: np.ndarray, provider: np.ndarray, clients: np.ndarray,
             control: np.ndarray, burden: np.ndarray, threshold: np.ndarray, rate: np.ndarray,
             assessment_cost: np.ndarray, direct_share: float, b: np.ndarray, assessments: np.ndarray,
-            assessment: np.ndarray, clawback: np.ndarray, services: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            assessment: np.ndarray, clawback: np.ndarray, services: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Reviews (ODD 7.2-7.3), person by person as :meth:`model.agents.Person.review`, of the rows
     ``due`` (in row order, all before ``first_new``) and of the new arrivals (the rows from
     ``first_new`` on, all living) that the countdown (:func:`review_countdown`) finds due.
@@ -383,7 +388,8 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
     package ended counts under Option 1); then eligibility and budget at the council's threshold
     and rate. Losing eligibility ends a package (provider relationships end, no control or burden).
     Returns the eligible people reviewed who have been offered the choice (their support is reset:
-    they choose this month) and those who have not."""
+    they choose this month), those who have not, and the number of councils with someone choosing
+    (support draws one number for each such council's places)."""
     b = b[0]
     n_c = clawback.size
     rows = np.empty(due.size + alive.size - first_new, dtype=np.int64)
@@ -399,7 +405,8 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
     clawed = np.zeros((n_c, 4))
     choosing = np.empty(n_rows, dtype=np.int64)
     kept = np.empty(n_rows, dtype=np.int64)
-    k0 = k1 = 0
+    k0 = k1 = queues = 0
+    has_queue = np.zeros(n_c, dtype=np.bool_)
     for i in rows[:n_rows]:
         c = council[i]
         count[c] += 1
@@ -419,6 +426,8 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
             supported[i] = False
             choosing[k0] = i
             k0 += 1
+            queues += not has_queue[c]
+            has_queue[c] = True
         else:
             kept[k1] = i
             k1 += 1
@@ -430,7 +439,7 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
             total += clawed[c, j]
             services[c, j] -= clawed[c, j]
         clawback[c] += total
-    return choosing[:k0], kept[:k1]
+    return choosing[:k0], kept[:k1], queues
 
 
 @numba.njit(cache=True)
@@ -482,20 +491,21 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
                           dp_balance: np.ndarray, delivered: np.ndarray, respite: np.ndarray, met_need: np.ndarray,
                           strain: np.ndarray, review_in: np.ndarray, control: np.ndarray, burden: np.ndarray,
                           wellbeing: np.ndarray, satisfaction: np.ndarray, low_sat: np.ndarray, offered: np.ndarray,
-                          attrs: np.ndarray, active: np.ndarray, provider_council: np.ndarray,
-                          block_places: np.ndarray, provider_price: np.ndarray, place_hours: float, rating: np.ndarray,
-                          provider_clients: np.ndarray, provider_income: np.ndarray, provider_hours: np.ndarray,
-                          direct_share: float, hours_per_point: float, c: np.ndarray, o: np.ndarray, ch: np.ndarray,
-                          pr: np.ndarray, state: np.ndarray,
-                          counts: np.ndarray, services_by_option: np.ndarray, block_paid: np.ndarray,
+                          type_attrs: np.ndarray, ptype: np.ndarray, quality: np.ndarray, active: np.ndarray,
+                          provider_council: np.ndarray, block_places: np.ndarray, provider_price: np.ndarray,
+                          place_hours: float, rating: np.ndarray, provider_clients: np.ndarray,
+                          provider_income: np.ndarray, provider_hours: np.ndarray, direct_share: float,
+                          hours_per_point: float, c: np.ndarray, o: np.ndarray, ch: np.ndarray, pr: np.ndarray,
+                          state: np.ndarray, admin_cost: np.ndarray, with_package: np.ndarray,
+                          services_by_option: np.ndarray, block_paid: np.ndarray, admin: np.ndarray,
                           dp_paid: np.ndarray, dp_spent: np.ndarray, direct_paid: np.ndarray,
                           provider_received: np.ndarray, breakdowns: np.ndarray, admissions: np.ndarray,
                           crisis: np.ndarray) -> None:
     """Purchasing (ODD 7.6), unpaid carers (7.7), and outcomes and voice (7.8), person by person.
 
     These steps of the month involve no one else, so one pass applies all three to each row in
-    schedule order. ``attrs`` holds per provider: price, hour cap a week, respite and wellbeing
-    bonus per hour, quality; its last row stands for "no provider" (all zero).
+    schedule order. Purchasing reads each provider's price, its type's hour cap a week and respite
+    and wellbeing bonus per hour (``type_attrs`` by provider type), and its quality.
 
     Purchasing: each budget slot buys hours from its provider at the provider's price within the
     slot's budget. Council-arranged clients of a day centre with block places fill them first, in
@@ -516,10 +526,21 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
     Block contracts are paid in full first, whatever the attendance: ``place_hours`` a week per
     block place at the ``provider_price``. Money is added to the month's ledger arrays (by
     council; ``services_by_option`` by council and Option 1-4) and the providers'
-    ``provider_income`` and ``provider_hours`` are set; ``counts`` gets the people by council and
-    option (0-4). Sums are added in the order ``numpy.bincount`` adds them."""
+    ``provider_income`` and ``provider_hours`` are set. Council finance (ODD 7.10) gets the
+    month's ``admin`` (``admin_cost`` by council and option 0-4, per person) and the people with
+    a package, ``with_package``, by council. Sums are added in the order ``numpy.bincount`` adds
+    them."""
     c, o, ch, pr = c[0], o[0], ch[0], pr[0]
-    n_q, n_c = active.size, counts.shape[0]
+    n_q, n_c = active.size, with_package.size
+    # Per provider: price, hour cap a week, respite and wellbeing per hour, quality; the last row
+    # stands for "no provider" (link -1): all zero, so no hours are bought.
+    attrs = np.zeros((n_q + 1, 5), dtype=np.float32)
+    for q in range(n_q):
+        attrs[q, 0] = provider_price[q]
+        for k in range(3):
+            attrs[q, k + 1] = type_attrs[ptype[q], k]
+        attrs[q, 4] = quality[q]
+    counts = np.zeros((n_c, 5), dtype=np.int64)  # people by council and option (0: none)
     income = np.zeros(n_q + 1)  # by provider; the last entry stands for "no provider"
     hours = np.zeros(n_q + 1)
     block_by_council = np.zeros(n_c)
@@ -619,9 +640,14 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
             low_sat[i] = 0
     for ci in range(n_c):
         total = 0.0
+        cost = np.float64(counts[ci, 1]) * admin_cost[ci, 1]  # as numpy sums the row (option 0 costs nothing)
         for j in range(1, 5):
             services_by_option[ci, j - 1] += services[ci, j]
             total += services[ci, j]
+            with_package[ci] += counts[ci, j]
+            if j > 1:
+                cost += np.float64(counts[ci, j]) * admin_cost[ci, j]
+        admin[ci] += cost
         dp_paid[ci] += paid[ci]
         dp_spent[ci] += spent[ci]
         direct_paid[ci] += total - paid[ci]
@@ -885,20 +911,28 @@ def choose_options(rows: np.ndarray, confidence: np.ndarray, age_band: np.ndarra
 
 
 @numba.njit(cache=True)
-def arrivals(start: int, stop: int, council: np.ndarray, deprivation: np.ndarray, share: np.ndarray, d: np.ndarray,
-             state: np.ndarray, group: np.ndarray, quintile: np.ndarray, age_band: np.ndarray, confidence: np.ndarray,
-             dc_affinity: np.ndarray, offer_rank: np.ndarray, need: np.ndarray, has_carer: np.ndarray,
-             carer_hours: np.ndarray, offered: np.ndarray, cell: np.ndarray) -> None:
-    """Arrivals (ODD 7.1): the new rows ``start`` to ``stop`` (their council already set), each
-    drawn by :func:`model.demography.draw_person` from its council's ``deprivation`` mix; offered
-    the choice if their offer rank is under the council's offered ``share`` (7.3); their
+def arrivals(start: int, counts: np.ndarray, council: np.ndarray, alive: np.ndarray, review_in: np.ndarray,
+             deprivation: np.ndarray, share: np.ndarray, d: np.ndarray, state: np.ndarray, group: np.ndarray,
+             quintile: np.ndarray, age_band: np.ndarray, confidence: np.ndarray, dc_affinity: np.ndarray,
+             offer_rank: np.ndarray, need: np.ndarray, has_carer: np.ndarray, carer_hours: np.ndarray,
+             offered: np.ndarray, cell: np.ndarray) -> None:
+    """Arrivals (ODD 7.1): ``counts[c]`` new people in council ``c``, council by council, in the
+    rows from ``start`` on. Each is alive with their first review due at once, drawn by
+    :func:`model.demography.draw_person` from their council's ``deprivation`` mix, offered the
+    choice if their offer rank is under the council's offered ``share`` (7.3), and given their
     breakdown cell."""
     d = d[0]
-    for i in range(start, stop):
-        (group[i], quintile[i], age_band[i], confidence[i], dc_affinity[i], offer_rank[i], need[i], has_carer[i],
-         carer_hours[i]) = demography.draw_person(deprivation[council[i]], d, state)
-        offered[i] = offer_rank[i] < share[council[i]]
-        _set_cell(i, council, group, age_band, quintile, cell)
+    i = start
+    for c in range(counts.size):
+        for _ in range(counts[c]):
+            council[i] = c
+            alive[i] = True
+            review_in[i] = 0
+            (group[i], quintile[i], age_band[i], confidence[i], dc_affinity[i], offer_rank[i], need[i], has_carer[i],
+             carer_hours[i]) = demography.draw_person(deprivation[c], d, state)
+            offered[i] = offer_rank[i] < share[c]
+            _set_cell(i, council, group, age_band, quintile, cell)
+            i += 1
 
 
 @numba.njit(cache=True)

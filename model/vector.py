@@ -6,9 +6,9 @@ How it stays fast without changing meaning:
 * the per-person steps of each phase run in one compiled pass over the rows
   (:mod:`model.kernels`), which calls the rule modules' own functions;
 * the passes also keep the books: departures, provider links, the month's ledger sums (added in
-  the order ``numpy.bincount`` would add them), provider income and ratings;
-* the rest runs per council or per provider (entry and exit with their Mesa agents, the
-  attributes handed to purchasing); departed rows are compacted away by the model;
+  the order ``numpy.bincount`` would add them), provider income and ratings, admin costs;
+* the rest runs per council or per provider (arrivals drawn, entry and exit with their Mesa
+  agents); departed rows are compacted away by the model;
 * random numbers come from a stream per pass seeded from the model's generator
   (:mod:`model.stream`), so a run is determined by its seed.
 
@@ -35,7 +35,6 @@ class VectorEngine:
         s = model.config
         self.admin = np.array([[0.0, *c.finance.admin_cost] for c in s.councils])       # (council, option)
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
-        self.last_share = np.full(model.n_councils, -1.0, dtype=np.float32)  # as offered_shares
         self.stock = np.bincount(model.people.view("council"), minlength=model.n_councils).astype(np.int64)
         self.o, self.c = kernels.struct(s.outcomes), kernels.struct(s.carers)
         self.b, self.p = kernels.struct(s.budgets), kernels.struct(s.providers)
@@ -48,20 +47,17 @@ class VectorEngine:
         self.support_cost = np.array([c.support.cost_per_person for c in s.councils])
 
     # ------------------------------------------------------------------ 1-3. demography, rollout and reviews
-    def demography_and_reviews(self) -> tuple[np.ndarray, np.ndarray]:
+    def demography_and_reviews(self) -> tuple[np.ndarray, np.ndarray, int]:
         """Departures, need drift and ageing; the offer reaches more people; arrivals; then everyone
         due is reviewed. Returns the eligible people reviewed who choose this month (they have been
-        offered the choice) and the others."""
+        offered the choice), the others, and the number of councils where someone chooses."""
         m, P, L = self.m, self.m.people, self.m.ledger
         n = P.n
-        share = m.offered_shares()
-        offer = bool(np.any(share != self.last_share))
-        self.last_share = share
+        share, offer = m.offered_shares(), m.offer_moved()
         due = kernels.demography_sweep(P.alive[:n], P.need, P.group, P.age_band, P.council, P.quintile, P.cell,
                                        P.option, P.dp_balance, P.provider, m.providers.clients, P.offered,
                                        P.offer_rank, P.review_in, share, offer, m.interval, m.demography_params,
-                                       stream.seed(m.rng), L.clawback, L.services_by_option, L.departures)
-        self.stock -= L.departures.astype(np.int64)
+                                       stream.seed(m.rng), L.clawback, L.services_by_option, L.departures, self.stock)
         arriving = demography.arrivals(self.stock, m.config.demography, m.rng)
         m.add_people(arriving)
         L.arrivals += arriving
@@ -75,12 +71,11 @@ class VectorEngine:
                                L.assessment, L.clawback, L.services_by_option)
 
     # ------------------------------------------------------------------ 4-5. support and choice
-    def support_and_choice(self, choosing: np.ndarray, kept: np.ndarray) -> None:
-        """Support reaches some of the people choosing (ODD 7.5); they choose an option (7.4); the
-        others reviewed stay council-arranged."""
+    def support_and_choice(self, choosing: np.ndarray, kept: np.ndarray, queues: int) -> None:
+        """Support reaches some of the people choosing (ODD 7.5; ``queues`` councils have someone
+        choosing); they choose an option (7.4); the others reviewed stay council-arranged."""
         m, P, L, rng = self.m, self.m.people, self.m.ledger, self.m.rng
-        queues = np.bincount(P.council[choosing], minlength=m.n_councils)
-        u = rng.random(int(np.count_nonzero(queues) + choosing.size))  # as the per-agent engine draws them
+        u = rng.random(queues + choosing.size)  # as the per-agent engine draws them
         kernels.support_places(choosing, P.council, P.quintile, self.stock, self.support_capacity, self.most_deprived,
                                self.support_cost, u, P.supported, L.supported, L.support)
         chosen = kernels.choose_options(choosing, P.confidence, P.age_band, P.group, P.supported, P.option, P.peers,
@@ -114,28 +109,21 @@ class VectorEngine:
         provider ratings, in one compiled pass (:func:`model.kernels.purchase_and_outcomes`)."""
         m, P, Q, L, s = self.m, self.m.people, self.m.providers, self.m.ledger, self.m.config
         n, k = P.n, Q.n
-        # Per-provider attributes: price, hour cap a week, respite and wellbeing per hour (the
-        # type's value per hour of a full place), quality. The last row stands for "no provider"
-        # (link -1): all zero, so no hours are bought.
-        attrs = np.zeros((k + 1, 5), dtype=np.float32)
-        attrs[:-1, 0] = Q.price[:k]
-        attrs[:-1, 1:4] = self.type_attrs[Q.ptype[:k]]
-        attrs[:-1, 4] = Q.quality[:k]
-        self.counts = np.zeros((m.n_councils, 5), dtype=np.int64)  # people by council and option, for finance
+        self.with_package = np.zeros(m.n_councils, dtype=np.int64)  # for finance
         kernels.purchase_and_outcomes(
             P.alive[:n], P.option[:n], P.council[:n], P.budget[:n], P.need[:n], P.carer_hours[:n], P.required[:n],
             P.provider[:n], P.dp_balance[:n], P.delivered[:n], P.respite[:n], P.met_need[:n], P.strain[:n],
             P.review_in[:n], P.control[:n], P.burden[:n], P.wellbeing[:n], P.satisfaction[:n], P.low_sat[:n],
-            P.offered[:n], attrs, Q.active[:k], Q.council[:k], Q.block_places[:k], Q.price[:k],
-            float(m.type_maxh[0]), Q.rating[:k], Q.clients[:k], Q.income[:k], Q.hours[:k],
-            s.choice.option4_direct_share, s.budgets.hours_per_point, self.c, self.o, m.choice_params, self.p,
-            stream.seed(m.rng), self.counts, L.services_by_option, L.block_paid, L.dp_paid, L.dp_spent,
-            L.direct_paid, L.provider_received, L.breakdowns, L.admissions, L.crisis)
+            P.offered[:n], self.type_attrs, Q.ptype[:k], Q.quality[:k], Q.active[:k], Q.council[:k],
+            Q.block_places[:k], Q.price[:k], float(m.type_maxh[0]), Q.rating[:k], Q.clients[:k], Q.income[:k],
+            Q.hours[:k], s.choice.option4_direct_share, s.budgets.hours_per_point, self.c, self.o, m.choice_params,
+            self.p, stream.seed(m.rng), self.admin, self.with_package, L.services_by_option, L.block_paid, L.admin,
+            L.dp_paid, L.dp_spent, L.direct_paid, L.provider_received, L.breakdowns, L.admissions, L.crisis)
 
     # ------------------------------------------------------------------ 9. providers
     def providers(self) -> None:
         m, Q = self.m, self.m.providers
-        closing = kernels.providers_month(np.flatnonzero(Q.view("active")), Q.ptype, Q.income, Q.hours, Q.reserves,
+        closing = kernels.providers_month(Q.view("active"), Q.ptype, Q.income, Q.hours, Q.reserves,
                                           Q.profit, Q.neg_months, Q.clients, Q.capacity, Q.price, m.type_var,
                                           m.type_fixed, m.type_price, m.type_growth, self.p)
         m.close_providers(closing)
@@ -155,10 +143,8 @@ class VectorEngine:
 
     # ------------------------------------------------------------------ 10. council finance
     def finance(self) -> None:
-        m, L = self.m, self.m.ledger
-        counts = self.counts  # people by council and option, counted during purchasing
-        L.admin += (counts * self.admin).sum(axis=1)
-        m.account(counts[:, 1:].sum(axis=1))
+        """The month's admin costs and people with a package were counted during purchasing."""
+        self.m.account(self.with_package)
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:

@@ -82,6 +82,13 @@ class Invariants:
         assert Q.view("income")[booked].sum() == pytest.approx(paid.sum() - L.dp_paid.sum() + L.dp_spent.sum(),
                                                                rel=1e-9, abs=1e-6)
         assert (self.m.people.view("dp_balance") >= -1e-6).all(), "a negative direct-payment balance"
+        # Admin: each person with a package costs their council its option's admin cost a month.
+        P = self.m.people
+        alive = P.view("alive")
+        council, option = P.view("council")[alive], P.view("option")[alive]
+        admin_cost = np.array([[0.0, *c.finance.admin_cost] for c in self.m.config.councils])
+        np.testing.assert_allclose(L.admin, np.bincount(council, admin_cost[council, option],
+                                                        minlength=self.m.n_councils), rtol=1e-12)
 
     def check_people(self) -> None:
         """Arrivals - departures = change in the living stock, per council and in the row."""
@@ -90,6 +97,8 @@ class Invariants:
         np.testing.assert_array_equal(L.arrivals - L.departures, alive - self.alive)
         assert row["arrivals"] - row["departures"] == alive.sum() - self.alive.sum()
         assert row["people"] == alive.sum()
+        if self.m.engine_name == "vector":  # the engine's running count, which arrivals are drawn from
+            np.testing.assert_array_equal(self.m.engine.stock, alive)
         self.alive = alive
 
     def check_packages(self) -> None:

@@ -96,18 +96,21 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
     the same stream, draw for draw."""
     s = load_scenario(scenario)
     deprivation = np.array([c.deprivation for c in s.councils])
-    council = np.repeat(np.arange(len(s.councils)), 40).astype(np.int16)
+    counts = np.array([40 + 3 * c for c in range(len(s.councils))])
+    council = np.repeat(np.arange(len(s.councils)), counts).astype(np.int16)
     P = People(council.size + 8)
-    P.append(8, alive=True)  # rows already there are left alone
-    r = P.append(council.size, council=council, alive=True)
+    P.append(8, alive=True, review_in=5)  # rows already there are left alone
+    r = P.append(council.size)
     columns = ("group", "quintile", "age_band", "confidence", "dc_affinity", "offer_rank", "need", "has_carer",
                "carer_hours")
-    before = {c: P.view(c)[:8].copy() for c in (*columns, "offered", "cell")}
+    before = {c: P.view(c)[:8].copy() for c in (*columns, "offered", "cell", "council", "alive", "review_in")}
     state = stream.seed(np.random.default_rng(9))
     replay = state.copy()
     share = np.linspace(0.2, 0.7, len(s.councils))  # offered share by council
-    kernels.arrivals(r.start, r.stop, P.council, deprivation, share, kernels.struct(s.demography), state,
-                     *(getattr(P, c) for c in columns), P.offered, P.cell)
+    kernels.arrivals(r.start, counts, P.council, P.alive, P.review_in, deprivation, share,
+                     kernels.struct(s.demography), state, *(getattr(P, c) for c in columns), P.offered, P.cell)
+    np.testing.assert_array_equal(P.council[r], council)  # council by council, alive, first review due at once
+    assert P.alive[r].all() and (P.review_in[r] == 0).all()
     expected = [demography.draw_person(deprivation[c], s.demography, replay) for c in council.tolist()]
     for k, c in enumerate(columns):
         column = getattr(P, c)
@@ -157,12 +160,11 @@ def test_reviews_apply_the_review_rule_to_everyone_due():
     counted = np.flatnonzero(due[:100])
     state["review_in"][counted] = interval[council[counted]]
     state["offered"][counted] |= newly[counted]
-    choosing, kept = kernels.reviews(counted, 100, alive, state["offered"], offer_rank, council, state["review_in"],
-                                     share, True, interval, state["option"], need, carer_hours, state["budget"],
-                                     eligible, state["balance"], supported, state["provider"], state["clients"],
-                                     control, burden, threshold, rate, cost, 0.3, kernels.struct(b), assessments,
-                                     assessment,
-                                     clawback, services)
+    choosing, kept, queues = kernels.reviews(
+        counted, 100, alive, state["offered"], offer_rank, council, state["review_in"], share, True, interval,
+        state["option"], need, carer_hours, state["budget"], eligible, state["balance"], supported, state["provider"],
+        state["clients"], control, burden, threshold, rate, cost, 0.3, kernels.struct(b), assessments, assessment,
+        clawback, services)
     new_rows = np.arange(n) >= 100
     np.testing.assert_array_equal(state["offered"][new_rows], (offered | newly)[new_rows])
     np.testing.assert_array_equal(state["review_in"][rows], interval[council[rows]])
@@ -186,6 +188,7 @@ def test_reviews_apply_the_review_rule_to_everyone_due():
     np.testing.assert_array_equal(state["clients"], np.bincount(held, minlength=20))
     np.testing.assert_array_equal(choosing, rows[elig & (offered | newly)[rows]])
     np.testing.assert_array_equal(kept, rows[elig & ~(offered | newly)[rows]])
+    assert queues == np.unique(council[choosing]).size == 2
     assert not supported[choosing].any() and supported[kept].all()
     untouched = np.setdiff1d(np.arange(n), rows)
     np.testing.assert_array_equal(state["balance"][untouched], balance[untouched])
@@ -251,15 +254,17 @@ def test_demography_sweep_leaves_drifts_ages_and_counts_down_at_the_documented_r
     clients = np.array([n], np.int32)
     review_in = np.where(np.arange(n) % 3 == 0, 1, 2).astype(np.int16)
     clawback, services, departures = np.zeros(1), np.zeros((1, 4)), np.zeros(1)
+    stock = np.array([np.count_nonzero(was_alive)])
     due = kernels.demography_sweep(alive, need, group, age_band, council, quintile, cell, option, balance, provider,
                                    clients, np.ones(n, bool), np.zeros(n, np.float32), review_in,
                                    np.zeros(1, np.float32), False, np.array([12]), kernels.struct(d),
-                                   stream.seed(np.random.default_rng(6)), clawback, services, departures)
+                                   stream.seed(np.random.default_rng(6)), clawback, services, departures, stock)
     leaving, stay = np.flatnonzero(was_alive & ~alive), np.flatnonzero(alive)
     living = np.count_nonzero(was_alive)
     p = float(demography.departure_probability(1, 50.0, d))
     assert abs(leaving.size / living - p) < 4.5 * np.sqrt(p * (1 - p) / living)
     assert departures[0] == leaving.size and clawback[0] == pytest.approx(10.0 * leaving.size)
+    assert stock[0] == np.count_nonzero(alive)  # the people who left are off the stock
     assert services[0, 2] == pytest.approx(-10.0 * leaving.size) and (balance[leaving] == 0).all()
     assert (option[leaving] == 0).all() and (provider[leaving] == -1).all() and clients[0] == n - leaving.size
     older = np.flatnonzero(age_band == 2)
@@ -288,9 +293,10 @@ def test_providers_month_applies_the_provider_rules():
     clients = np.minimum(rng.integers(0, 70, n), capacity).astype(np.int32)
     price = 15 + rng.random(n) * 10
     var, fixed, ref, growth = rng.random(4) * 15, rng.random(4) * 8000, 18 + rng.random(4) * 5, rng.random(4) * 0.1
-    rows = np.flatnonzero(rng.random(n) < 0.8)
+    active = rng.random(n) < 0.8
+    rows = np.flatnonzero(active)
     state = [a.copy() for a in (reserves, np.zeros(n), neg, capacity, price)]
-    closing = kernels.providers_month(rows, ptype, income, hours, state[0], state[1], state[2], clients, state[3],
+    closing = kernels.providers_month(active, ptype, income, hours, state[0], state[1], state[2], clients, state[3],
                                       state[4], var, fixed, ref, growth, kernels.struct(p))
     t = ptype[rows]
     result = providers.operating_result(income[rows], hours[rows], var[t], fixed[t])
