@@ -317,5 +317,8 @@ class CareEconomy(mesa.Model):
         self.month += 1
 
     def run(self, months: int | None = None) -> None:
-        for _ in range(self.config.run.months if months is None else months):
-            self.step()
+        """Advance ``months`` months (default: the scenario's horizon): one Mesa step each, through
+        Mesa's own clock (``run_for``)."""
+        months = self.config.run.months if months is None else months
+        if months > 0:
+            self.run_for(months)
