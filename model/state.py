@@ -103,7 +103,7 @@ class People(Table):
         "cell": ("int32", 0),             # council x group x age band x quintile, for breakdowns
     }
     WIDE: ClassVar[dict[str, tuple[str, int, float]]] = {
-        "provider": ("int64", 2, NO_PROVIDER),  # slot 0: main, slot 1: direct part of Option 4
+        "provider": ("int32", 2, NO_PROVIDER),  # slot 0: main, slot 1: direct part of Option 4
         "peers": ("int32", 6, -1),
     }
 
