@@ -94,6 +94,7 @@ class CareEconomy(mesa.Model):
         P.review_in[rows] = 1 + (self.rng.random(rows.size) * self.interval[P.council[rows]]).astype(np.int16)
         self.apply_assessment(rows)
         P.option[rows] = np.where(P.eligible[rows], 3, 0)
+        P.seeking[rows] = P.option[rows] > 0  # every package starts without a provider
         self.set_choice_state(rows)
         for c in range(self.n_councils):
             n_c = int(sizes[c])
@@ -125,7 +126,8 @@ class CareEconomy(mesa.Model):
         state = stream.seed(self.rng)
         kernels.arrivals(r.start, counts, P.council, P.alive, P.review_in, self.deprivation, self.offered_shares(),
                          self.demography_params, state, P.group, P.quintile, P.age_band, P.confidence, P.dc_affinity,
-                         P.offer_rank, P.need, P.has_carer, P.carer_hours, P.offered, P.cell)
+                         P.offer_rank, P.need, P.has_carer, P.carer_hours, P.offered, P.cell, P.required,
+                         self.config.budgets.hours_per_point)
         rows = np.arange(r.start, r.stop)
         kernels.draw_peers(P.view("council"), P.view("quintile"), P.view("alive"), self.n_councils, rows,
                            self.config.demography.peer_homophily, P.peers, state)
@@ -294,7 +296,7 @@ class CareEconomy(mesa.Model):
         np.add.at(L.exits, (Q.council[rows].astype(np.int64), Q.ptype[rows].astype(np.int64)), 1)
         closing = np.zeros(Q.n, dtype=bool)
         closing[rows] = True
-        displaced = kernels.displace(P.provider[: P.n], Q.clients, closing, P.council, L.displaced)
+        displaced = kernels.displace(P.provider[: P.n], Q.clients, closing, P.council, L.displaced, P.seeking)
         for row in rows.tolist():
             self.provider_agents[row].remove()
             self.provider_agents[row] = None

@@ -123,15 +123,17 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
                      dp_balance: np.ndarray, provider: np.ndarray, clients: np.ndarray, offered: np.ndarray,
                      offer_rank: np.ndarray, review_in: np.ndarray, share: np.ndarray, offer: bool,
                      interval: np.ndarray, d: np.ndarray, state: np.ndarray, clawback: np.ndarray, services: np.ndarray,
-                     departures: np.ndarray, stock: np.ndarray) -> np.ndarray:
+                     departures: np.ndarray, stock: np.ndarray, carer_hours: np.ndarray, required: np.ndarray,
+                     hours_per_point: float) -> np.ndarray:
     """Demography (ODD 7.1), person by person as :meth:`model.agents.Person.leaves` and
     :meth:`~model.agents.Person.grow_older`, and the countdown to reviews (7.3) of those who stay.
 
     Each living person may leave (death, residential care: bookkeeping as :func:`depart`). One
-    who stays has their need drift with the month's noise and may move to the next age band (their
-    breakdown cell follows); then the rollout and their next review (:func:`review_countdown`).
-    The people who left are taken off ``stock`` (people by council). Returns the rows due for
-    review, in row order."""
+    who stays has their need drift with the month's noise, and so the formal hours they need this
+    month (:func:`model.budgets.required_hours`, for matching and purchasing), and may move to the
+    next age band (their breakdown cell follows); then the rollout and their next review
+    (:func:`review_countdown`). The people who left are taken off ``stock`` (people by council).
+    Returns the rows due for review, in row order."""
     d = d[0]
     due = np.empty(alive.size, dtype=np.int64)
     k = 0
@@ -144,6 +146,7 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
             _depart_row(i, council, option, dp_balance, alive, provider, clients, services, claw_by_council, gone)
             continue
         need[i] = demography.drift_need(need[i], group[i], stream.standard_normal(state), d)
+        required[i] = budgets.required_hours(need[i], carer_hours[i], hours_per_point)
         band = demography.age(age_band[i], stream.uniform(state), d)
         if band != age_band[i]:
             age_band[i] = band
@@ -293,9 +296,10 @@ def _release_row(provider: np.ndarray, clients: np.ndarray, r: int) -> None:
 
 @numba.njit(cache=True)
 def displace(provider: np.ndarray, clients: np.ndarray, closing: np.ndarray, council: np.ndarray,
-             displaced: np.ndarray) -> int:
-    """Clients of the providers ``closing`` lose them (ODD 7.9; they will be re-matched), counted
-    in ``displaced`` by council, once per budget slot. Returns how many links ended."""
+             displaced: np.ndarray, seeking: np.ndarray) -> int:
+    """Clients of the providers ``closing`` lose them (ODD 7.9; they are ``seeking`` again, to be
+    re-matched), counted in ``displaced`` by council, once per budget slot. Returns how many links
+    ended."""
     total = 0
     for i in range(provider.shape[0]):
         for slot in range(2):
@@ -303,6 +307,7 @@ def displace(provider: np.ndarray, clients: np.ndarray, closing: np.ndarray, cou
             if p >= 0 and closing[p]:
                 clients[p] -= 1
                 provider[i, slot] = -1
+                seeking[i] = True
                 displaced[council[i]] += 1
                 total += 1
     return total
@@ -446,10 +451,11 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
 def apply_options(choosing: np.ndarray, chosen: np.ndarray, kept: np.ndarray, option: np.ndarray,
                   provider: np.ndarray, clients: np.ndarray, confidence: np.ndarray, supported: np.ndarray,
                   council: np.ndarray, reduction: np.ndarray, ch: np.ndarray, control: np.ndarray,
-                  burden: np.ndarray) -> None:
+                  burden: np.ndarray, seeking: np.ndarray) -> None:
     """After choice (ODD 7.4): the people ``choosing`` take the options ``chosen``, the others
     reviewed (``kept``) stay council-arranged (Option 3); a changed option ends the old provider
-    relationships. Everyone reviewed gets the control and felt burden of the option they hold."""
+    relationships (the person is ``seeking`` providers for it). Everyone reviewed gets the control
+    and felt burden of the option they hold."""
     ch = ch[0]
     for s in range(choosing.size + kept.size):
         r = choosing[s] if s < choosing.size else kept[s - choosing.size]
@@ -457,26 +463,37 @@ def apply_options(choosing: np.ndarray, chosen: np.ndarray, kept: np.ndarray, op
         if option[r] != o:
             _release_row(provider, clients, r)
             option[r] = o
+            seeking[r] = True
         _choice_state_row(r, option, confidence, supported, council, reduction, ch, control, burden)
 
 
 @numba.njit(cache=True)
-def seekers(option: np.ndarray, budget: np.ndarray, need: np.ndarray, carer_hours: np.ndarray,
-            hours_per_point: float, required: np.ndarray, provider: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Before matching (ODD 7.6): each person's formal hours needed this month, then the
-    (row, slot) pairs with a budget slot, need, and no provider; every slot-0 seeker first, then
-    Option 4's direct-payment slots."""
+def seekers(seeking: np.ndarray, alive: np.ndarray, option: np.ndarray, budget: np.ndarray, required: np.ndarray,
+            provider: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Before matching (ODD 7.6): the (row, slot) pairs with a budget slot, need (``required``
+    hours this month, worked out when need changed) and no provider; every slot-0 seeker first,
+    then Option 4's direct-payment slots, each in row order.
+
+    Only rows flagged ``seeking`` can lack a provider: the flag is set wherever a budget slot is
+    left without one (a new or changed option, switching, a provider's exit, the model's start) and
+    cleared here once every slot of the row has one (or the row has no package or has left)."""
     first = np.empty(option.size, dtype=np.int64)
     second = np.empty(option.size, dtype=np.int64)
     k0 = k1 = 0
     for i in range(option.size):
-        required[i] = budgets.required_hours(need[i], carer_hours[i], hours_per_point)
+        if not seeking[i]:
+            continue
+        o = option[i]
+        lack0 = not market.in_mode(o, 0, MODE_NONE) and provider[i, 0] < 0
+        lack1 = not market.in_mode(o, 1, MODE_NONE) and provider[i, 1] < 0
+        if not alive[i] or not (lack0 or lack1):
+            seeking[i] = False
+            continue
         if budget[i] > 0 and required[i] > 0:
-            o = option[i]
-            if not market.in_mode(o, 0, MODE_NONE) and provider[i, 0] < 0:
+            if lack0:
                 first[k0] = i
                 k0 += 1
-            if not market.in_mode(o, 1, MODE_NONE) and provider[i, 1] < 0:
+            if lack1:
                 second[k1] = i
                 k1 += 1
     rows = np.concatenate((first[:k0], second[:k1]))
@@ -491,10 +508,11 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
                           dp_balance: np.ndarray, delivered: np.ndarray, respite: np.ndarray, met_need: np.ndarray,
                           strain: np.ndarray, review_in: np.ndarray, control: np.ndarray, burden: np.ndarray,
                           wellbeing: np.ndarray, satisfaction: np.ndarray, low_sat: np.ndarray, offered: np.ndarray,
-                          type_attrs: np.ndarray, ptype: np.ndarray, quality: np.ndarray, active: np.ndarray,
-                          provider_council: np.ndarray, block_places: np.ndarray, provider_price: np.ndarray,
-                          place_hours: float, rating: np.ndarray, provider_clients: np.ndarray,
-                          provider_income: np.ndarray, provider_hours: np.ndarray, direct_share: float,
+                          seeking: np.ndarray, type_attrs: np.ndarray, ptype: np.ndarray, quality: np.ndarray,
+                          active: np.ndarray, provider_council: np.ndarray, block_places: np.ndarray,
+                          provider_price: np.ndarray, place_hours: float, rating: np.ndarray,
+                          provider_clients: np.ndarray, provider_income: np.ndarray, provider_hours: np.ndarray,
+                          direct_share: float,
                           hours_per_point: float, c: np.ndarray, o: np.ndarray, ch: np.ndarray, pr: np.ndarray,
                           state: np.ndarray, admin_cost: np.ndarray, with_package: np.ndarray,
                           services_by_option: np.ndarray, block_paid: np.ndarray, admin: np.ndarray,
@@ -521,7 +539,8 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
     slot if slot 0 has none); clients and their satisfaction summed by provider, then each
     provider's rating (:func:`model.outcomes.next_rating`); months of low satisfaction. Voice: a
     person whose dissatisfaction has lasted ``switch_after_months`` ends their provider
-    relationships (they will be re-matched) and, if offered the choice, is reviewed next month.
+    relationships (they are ``seeking`` again, to be re-matched) and, if offered the choice, is
+    reviewed next month.
 
     Block contracts are paid in full first, whatever the attendance: ``place_hours`` a week per
     block place at the ``provider_price``. Money is added to the month's ledger arrays (by
@@ -633,6 +652,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
             low_sat[i] = ls
             if ls >= ch.switch_after_months:  # voice: switch provider (and, if offered, a review)
                 _release_row(provider, provider_clients, i)
+                seeking[i] = True
                 if offered[i]:
                     review_in[i] = 0
                 low_sat[i] = 0
@@ -915,12 +935,12 @@ def arrivals(start: int, counts: np.ndarray, council: np.ndarray, alive: np.ndar
              deprivation: np.ndarray, share: np.ndarray, d: np.ndarray, state: np.ndarray, group: np.ndarray,
              quintile: np.ndarray, age_band: np.ndarray, confidence: np.ndarray, dc_affinity: np.ndarray,
              offer_rank: np.ndarray, need: np.ndarray, has_carer: np.ndarray, carer_hours: np.ndarray,
-             offered: np.ndarray, cell: np.ndarray) -> None:
+             offered: np.ndarray, cell: np.ndarray, required: np.ndarray, hours_per_point: float) -> None:
     """Arrivals (ODD 7.1): ``counts[c]`` new people in council ``c``, council by council, in the
     rows from ``start`` on. Each is alive with their first review due at once, drawn by
     :func:`model.demography.draw_person` from their council's ``deprivation`` mix, offered the
     choice if their offer rank is under the council's offered ``share`` (7.3), and given their
-    breakdown cell."""
+    breakdown cell and the formal hours they need (:func:`model.budgets.required_hours`)."""
     d = d[0]
     i = start
     for c in range(counts.size):
@@ -932,6 +952,7 @@ def arrivals(start: int, counts: np.ndarray, council: np.ndarray, alive: np.ndar
              carer_hours[i]) = demography.draw_person(deprivation[c], d, state)
             offered[i] = offer_rank[i] < share[c]
             _set_cell(i, council, group, age_band, quintile, cell)
+            required[i] = budgets.required_hours(need[i], carer_hours[i], hours_per_point)
             i += 1
 
 

@@ -101,6 +101,8 @@ class People(Table):
         "control": ("float32", 0.0),      # control the current option gives (set when it changes)
         "burden": ("float32", 0.0),       # burden felt in the current option (set at choice)
         "cell": ("int32", 0),             # council x group x age band x quintile, for breakdowns
+        "seeking": ("bool", False),       # a budget slot may lack a provider (set when one is left
+                                          # without; cleared at matching once every slot has one)
     }
     WIDE: ClassVar[dict[str, tuple[str, int, float]]] = {
         "provider": ("int32", 2, NO_PROVIDER),  # slot 0: main, slot 1: direct part of Option 4

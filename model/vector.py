@@ -57,7 +57,8 @@ class VectorEngine:
         due = kernels.demography_sweep(P.alive[:n], P.need, P.group, P.age_band, P.council, P.quintile, P.cell,
                                        P.option, P.dp_balance, P.provider, m.providers.clients, P.offered,
                                        P.offer_rank, P.review_in, share, offer, m.interval, m.demography_params,
-                                       stream.seed(m.rng), L.clawback, L.services_by_option, L.departures, self.stock)
+                                       stream.seed(m.rng), L.clawback, L.services_by_option, L.departures, self.stock,
+                                       P.carer_hours, P.required, m.config.budgets.hours_per_point)
         arriving = demography.arrivals(self.stock, m.config.demography, m.rng)
         m.add_people(arriving)
         L.arrivals += arriving
@@ -82,20 +83,27 @@ class VectorEngine:
                                         P.alive, P.satisfaction, P.council, m.available, m.reduction,
                                         m.choice_params, stream.seed(rng))
         kernels.apply_options(choosing, chosen, kept, P.option, P.provider, m.providers.clients, P.confidence,
-                              P.supported, P.council, m.reduction, m.choice_params, P.control, P.burden)
+                              P.supported, P.council, m.reduction, m.choice_params, P.control, P.burden, P.seeking)
 
     # ------------------------------------------------------------------ 6. matching
     def initial_matching(self) -> None:
+        """Everyone's formal hours at the start (in double precision, as the compiled passes work
+        them out when need changes), then the first matching."""
+        P = self.m.people
+        P.required[: P.n] = budgets.required_hours(P.view("need").astype(np.float64),
+                                                   P.view("carer_hours").astype(np.float64),
+                                                   self.m.config.budgets.hours_per_point)
         self.matching()
         self.m.ledger.entries[:] = 0
 
     def matching(self) -> None:
-        """Formal hours needed this month, then the rationing rule of :mod:`model.market`, applied to
-        all seekers at once."""
+        """The people seeking a provider (their formal hours this month were worked out when their
+        need changed), then the rationing rule of :mod:`model.market`, applied to all seekers at
+        once."""
         m, P, Q = self.m, self.m.people, self.m.providers
         n, k = P.n, Q.n
-        rows, slots = kernels.seekers(P.option[:n], P.budget[:n], P.need[:n], P.carer_hours[:n],
-                                      m.config.budgets.hours_per_point, P.required[:n], P.provider[:n])
+        rows, slots = kernels.seekers(P.seeking[:n], P.alive[:n], P.option[:n], P.budget[:n], P.required[:n],
+                                      P.provider[:n])
         unmet, unmet_hours = np.zeros(m.n_councils * 4), np.zeros(m.n_councils * 4)
         kernels.ration(rows, slots, P.council, P.option, P.dc_affinity, P.age_band, P.required, P.provider,
                        Q.active[:k], Q.council[:k], Q.ptype[:k], Q.rating[:k], Q.price[:k], m.type_price,
@@ -114,7 +122,7 @@ class VectorEngine:
             P.alive[:n], P.option[:n], P.council[:n], P.budget[:n], P.need[:n], P.carer_hours[:n], P.required[:n],
             P.provider[:n], P.dp_balance[:n], P.delivered[:n], P.respite[:n], P.met_need[:n], P.strain[:n],
             P.review_in[:n], P.control[:n], P.burden[:n], P.wellbeing[:n], P.satisfaction[:n], P.low_sat[:n],
-            P.offered[:n], self.type_attrs, Q.ptype[:k], Q.quality[:k], Q.active[:k], Q.council[:k],
+            P.offered[:n], P.seeking[:n], self.type_attrs, Q.ptype[:k], Q.quality[:k], Q.active[:k], Q.council[:k],
             Q.block_places[:k], Q.price[:k], float(m.type_maxh[0]), Q.rating[:k], Q.clients[:k], Q.income[:k],
             Q.hours[:k], s.choice.option4_direct_share, s.budgets.hours_per_point, self.c, self.o, m.choice_params,
             self.p, stream.seed(m.rng), self.admin, self.with_package, L.services_by_option, L.block_paid, L.admin,
@@ -149,7 +157,7 @@ class VectorEngine:
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
         self.support_and_choice(*self.demography_and_reviews())
-        self.matching()  # refreshes everyone's required hours first
+        self.matching()
         self.purchase_and_outcomes()
         self.providers()
         self.finance()

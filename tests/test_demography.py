@@ -31,7 +31,7 @@ def arrive(counts: list[int], deprivation: np.ndarray, seed: int, d: Demography 
     columns = [getattr(P, c) for c in COLUMNS]
     share = np.zeros(deprivation.shape[0])  # nobody offered the choice
     kernels.arrivals(r.start, np.array(counts), P.council, P.alive, P.review_in, deprivation, share,
-                     kernels.struct(d), state, *columns, P.offered, P.cell)
+                     kernels.struct(d), state, *columns, P.offered, P.cell, P.required, 0.5)
     assert P.view("alive").all() and (P.view("review_in") == 0).all()
     return {c: P.view(c) for c in ("council", *COLUMNS)}
 

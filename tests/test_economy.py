@@ -113,6 +113,9 @@ class Invariants:
         held = P.provider[: P.n]
         assert (held[~pkg] == NO_PROVIDER).all(), "someone without a package holds a provider"
         assert (held[opt != 4, 1] == NO_PROVIDER).all(), "a second budget slot outside Option 4"
+        if self.m.engine_name == "vector":  # everyone with a slot to fill is among the seekers matching scans
+            lacking = ((market.SLOT_MODES[opt] != market.MODE_NONE) & (held == NO_PROVIDER)).any(axis=1) & pkg
+            assert P.view("seeking")[lacking].all(), "a package slot without a provider, not flagged as seeking"
         # A slot's provider is in the person's council and of a type its management mode may buy.
         Q = self.m.providers
         for slot in (0, 1):

@@ -108,9 +108,14 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
     replay = state.copy()
     share = np.linspace(0.2, 0.7, len(s.councils))  # offered share by council
     kernels.arrivals(r.start, counts, P.council, P.alive, P.review_in, deprivation, share,
-                     kernels.struct(s.demography), state, *(getattr(P, c) for c in columns), P.offered, P.cell)
+                     kernels.struct(s.demography), state, *(getattr(P, c) for c in columns), P.offered, P.cell,
+                     P.required, s.budgets.hours_per_point)
     np.testing.assert_array_equal(P.council[r], council)  # council by council, alive, first review due at once
     assert P.alive[r].all() and (P.review_in[r] == 0).all()
+    hours = budgets.required_hours(P.need[r].astype(np.float64), P.carer_hours[r].astype(np.float64),
+                                   s.budgets.hours_per_point)  # the formal hours they need, as the pass works them out
+    np.testing.assert_array_equal(P.required[r], hours.astype(np.float32))
+    assert (P.required[:8] == 0).all() and (P.required[r] > 0).any()
     expected = [demography.draw_person(deprivation[c], s.demography, replay) for c in council.tolist()]
     for k, c in enumerate(columns):
         column = getattr(P, c)
@@ -255,10 +260,13 @@ def test_demography_sweep_leaves_drifts_ages_and_counts_down_at_the_documented_r
     review_in = np.where(np.arange(n) % 3 == 0, 1, 2).astype(np.int16)
     clawback, services, departures = np.zeros(1), np.zeros((1, 4)), np.zeros(1)
     stock = np.array([np.count_nonzero(was_alive)])
+    carer_hours = np.where(np.arange(n) % 2 == 0, 10.0, 0.0).astype(np.float32)
+    required = np.full(n, -1.0, np.float32)
     due = kernels.demography_sweep(alive, need, group, age_band, council, quintile, cell, option, balance, provider,
                                    clients, np.ones(n, bool), np.zeros(n, np.float32), review_in,
                                    np.zeros(1, np.float32), False, np.array([12]), kernels.struct(d),
-                                   stream.seed(np.random.default_rng(6)), clawback, services, departures, stock)
+                                   stream.seed(np.random.default_rng(6)), clawback, services, departures, stock,
+                                   carer_hours, required, 0.5)
     leaving, stay = np.flatnonzero(was_alive & ~alive), np.flatnonzero(alive)
     living = np.count_nonzero(was_alive)
     p = float(demography.departure_probability(1, 50.0, d))
@@ -277,6 +285,10 @@ def test_demography_sweep_leaves_drifts_ages_and_counts_down_at_the_documented_r
     assert abs(drift.mean() - d.need_drift[1]) < 4.5 * se
     assert drift.std() == pytest.approx(d.need_noise, rel=0.02)
     assert (need[~was_alive] == 50.0).all()
+    # those who stay: the formal hours their drifted need asks for; nobody else's
+    hours = budgets.required_hours(need[stay].astype(np.float64), carer_hours[stay].astype(np.float64), 0.5)
+    np.testing.assert_array_equal(required[stay], hours.astype(np.float32))
+    assert (required[~alive] == -1.0).all()
     np.testing.assert_array_equal(due, stay[stay % 3 == 0])
     assert (review_in[due] == 12).all() and (review_in[stay[stay % 3 != 0]] == 1).all()
 
@@ -345,13 +357,15 @@ def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state(
     chosen = rng.integers(1, 5, choosing.size).astype(np.int8)
     new_option, new_provider, new_clients = option.copy(), provider.copy(), clients.copy()
     control, burden = np.full(n, -1.0, np.float32), np.full(n, -1.0, np.float32)
+    seeking = np.zeros(n, bool)
     kernels.apply_options(choosing, chosen, kept, new_option, new_provider, new_clients, confidence, supported,
-                          council, reduction, ch, control, burden)
+                          council, reduction, ch, control, burden, seeking)
     target = option.copy()
     target[choosing], target[kept] = chosen, 3
     np.testing.assert_array_equal(new_option, target)
     changed = target != option
     assert (new_provider[changed] == -1).all()
+    np.testing.assert_array_equal(seeking, changed)  # a new option seeks its providers
     np.testing.assert_array_equal(new_provider[~changed], provider[~changed])
     np.testing.assert_array_equal(new_clients, np.bincount(new_provider[new_provider >= 0], minlength=10))
     expected_control, expected_burden = control.copy(), burden.copy()
@@ -386,11 +400,36 @@ def test_depart_and_displace_end_relationships_and_book_money_and_people():
     # providers 2 and 5 close: every link to them ends, counted by council once per slot
     closing = np.isin(np.arange(8), [2, 5])
     linked = closing[np.maximum(provider, 0)] & (provider >= 0)
-    displaced = np.zeros(3)
-    total = kernels.displace(provider, clients, closing, council, displaced)
+    displaced, seeking = np.zeros(3), np.zeros(n, bool)
+    total = kernels.displace(provider, clients, closing, council, displaced, seeking)
     assert total == linked.sum() > 0 and not np.isin(provider, [2, 5]).any()
+    np.testing.assert_array_equal(seeking, linked.any(axis=1))  # the displaced seek providers again
     np.testing.assert_array_equal(displaced, np.bincount(np.repeat(council, 2)[linked.ravel()], minlength=3))
     assert clients[2] == clients[5] == 0
+
+
+def test_seekers_are_the_flagged_rows_with_a_slot_to_fill():
+    """Seekers (row, slot): living people flagged ``seeking`` with a budget, hours needed and a
+    budget slot without a provider; slot-0 seekers first, then slot 1, each in row order. The flag
+    is cleared where every slot has a provider (or there is no package, or the person left) and
+    kept where a slot still lacks one (even with no hours needed this month)."""
+    rng = np.random.default_rng(13)
+    n = 500
+    option = rng.integers(0, 5, n).astype(np.int8)
+    provider = np.where(option[:, None] > 0, rng.integers(-1, 4, (n, 2)), -1).astype(np.int32)
+    provider[option != 4, 1] = -1
+    alive, seeking = rng.random(n) < 0.9, rng.random(n) < 0.7
+    budget = np.where(rng.random(n) < 0.9, 100.0, 0.0).astype(np.float32)
+    required = np.where(rng.random(n) < 0.9, 20.0, 0.0).astype(np.float32)
+    flagged = seeking.copy()
+    rows, slots = kernels.seekers(seeking, alive, option, budget, required, provider)
+    modes = market.SLOT_MODES[option]
+    lack = (modes != market.MODE_NONE) & (provider < 0) & alive[:, None]
+    wants = lack & flagged[:, None] & ((budget > 0) & (required > 0))[:, None]
+    np.testing.assert_array_equal(rows, np.concatenate([np.flatnonzero(wants[:, 0]), np.flatnonzero(wants[:, 1])]))
+    np.testing.assert_array_equal(slots, np.repeat([0, 1], wants.sum(axis=0)))
+    np.testing.assert_array_equal(seeking, flagged & lack.any(axis=1))
+    assert wants[:, 1].any() and (flagged & lack.any(axis=1) & ~wants.any(axis=1)).any()
 
 
 def test_block_places_round_half_to_even_at_open_day_centres_only():
