@@ -101,7 +101,6 @@ class CareEconomy(mesa.Model):
             for t, spec in enumerate(self.ptypes):
                 self.add_providers(c, t, round(spec.per_1000 * n_c / 1000.0))
         self.set_block_places()
-        self.refresh_required()
 
         if engine == "vector":
             from model.vector import VectorEngine
