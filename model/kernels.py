@@ -80,20 +80,30 @@ _FIELDS = {section: {k: f.annotation for k, f in section.model_fields.items()
                      if f.annotation in (float, int, list[float])} for section in _SECTIONS}
 
 
+def _record_type(section: type) -> np.dtype:
+    """The record type of a section: numbers as int64 or float64 fields, lists as float64
+    subarrays of the schema's fixed length (its default's; the scenario checks every list's)."""
+    fields = section.model_fields
+    return np.dtype([(k, np.float64, (len(fields[k].default),)) if ann == list[float] else (k, _NUMERIC[ann])
+                     for k, ann in _FIELDS[section].items()], align=True)
+
+
+#: Record types of the sections, fixed at import: each sweep views its parameters' bytes as one.
+DEMOGRAPHY, OUTCOMES, CARERS, CHOICE, BUDGETS, PROVIDERS = (_record_type(section) for section in _SECTIONS)
+_RECORDS = dict(zip(_SECTIONS, (DEMOGRAPHY, OUTCOMES, CARERS, CHOICE, BUDGETS, PROVIDERS), strict=True))
+
+
 def struct(values: Any) -> np.ndarray:
     """A scenario section the sweeps read (``Demography``, ``Outcomes``, ``Carers``, ``Choice``,
-    ``Budgets`` or ``Providers``) as a one-element structured array: numbers as int64 or float64
-    fields, lists as float64 subarrays. A sweep takes its record (``d = d[0]``) and reads the
-    fields by name as the rules do (``d.need_sd``). numba receives such an array in about 0.5 µs a
-    call, a named tuple of the same fields in about 5 µs (its type is worked out field by field)."""
-    fields = _FIELDS[type(values)]
-    data = {k: getattr(values, k) for k in fields}
-    dtype = np.dtype([(k, np.float64, (len(v),)) if ann == list[float] else (k, _NUMERIC[ann])
-                      for (k, ann), v in zip(fields.items(), data.values(), strict=True)], align=True)
-    record = np.zeros(1, dtype)
-    for k, v in data.items():
-        record[k] = v
-    return record
+    ``Budgets`` or ``Providers``) as the bytes of one record of its type (:data:`DEMOGRAPHY` ..
+    :data:`PROVIDERS`). A sweep views them as its record (``d = d.view(DEMOGRAPHY)[0]``) and reads
+    the fields by name as the rules do (``d.need_sd``). numba receives bytes in about 0.1 µs a call;
+    a structured array took 1-3 µs (its type is worked out in Python on every call), a named tuple
+    of the same fields about 5 µs."""
+    record = np.zeros(1, _RECORDS[type(values)])
+    for k in _FIELDS[type(values)]:
+        record[k] = getattr(values, k)
+    return record.view(np.uint8)
 
 
 def drop_stale_cache() -> None:
@@ -134,7 +144,7 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
     next age band (their breakdown cell follows); then the rollout and their next review
     (:func:`review_countdown`). The people who left are taken off ``stock`` (people by council).
     Returns the rows due for review, in row order."""
-    d = d[0]
+    d = d.view(DEMOGRAPHY)[0]
     due = np.empty(alive.size, dtype=np.int64)
     k = 0
     claw_by_council = np.zeros(clawback.size)
@@ -189,7 +199,7 @@ def providers_month(active: np.ndarray, ptype: np.ndarray, income: np.ndarray, h
     """Providers (ODD 7.9), open provider by open provider (``active``, in row order) as the
     per-agent engine does: the month's result moves reserves; months in deficit are counted; price
     follows occupancy; full providers in surplus grow. Returns the rows that exit."""
-    p = p[0]
+    p = p.view(PROVIDERS)[0]
     closing = np.empty(active.size, dtype=np.int64)
     k = 0
     for i in range(active.size):
@@ -215,7 +225,7 @@ def choice_state(rows: np.ndarray, option: np.ndarray, confidence: np.ndarray, s
                  burden: np.ndarray) -> None:
     """Control and felt burden of ``rows`` in their current option (ODD 7.4, 7.8; none without a
     package)."""
-    ch = ch[0]
+    ch = ch.view(CHOICE)[0]
     for r in rows:
         _choice_state_row(r, option, confidence, supported, council, reduction, ch, control, burden)
 
@@ -395,7 +405,7 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
     Returns the eligible people reviewed who have been offered the choice (their support is reset:
     they choose this month), those who have not, and the number of councils with someone choosing
     (support draws one number for each such council's places)."""
-    b = b[0]
+    b = b.view(BUDGETS)[0]
     n_c = clawback.size
     rows = np.empty(due.size + alive.size - first_new, dtype=np.int64)
     rows[: due.size] = due
@@ -456,7 +466,7 @@ def apply_options(choosing: np.ndarray, chosen: np.ndarray, kept: np.ndarray, op
     reviewed (``kept``) stay council-arranged (Option 3); a changed option ends the old provider
     relationships (the person is ``seeking`` providers for it). Everyone reviewed gets the control
     and felt burden of the option they hold."""
-    ch = ch[0]
+    ch = ch.view(CHOICE)[0]
     for s in range(choosing.size + kept.size):
         r = choosing[s] if s < choosing.size else kept[s - choosing.size]
         o = chosen[s] if s < choosing.size else 3
@@ -548,7 +558,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
     month's ``admin`` (``admin_cost`` by council and option 0-4, per person) and the people with
     a package, ``with_package``, by council. Sums are added in the order ``numpy.bincount`` adds
     them."""
-    c, o, ch, pr = c[0], o[0], ch[0], pr[0]
+    c, o, ch, pr = c.view(CARERS)[0], o.view(OUTCOMES)[0], ch.view(CHOICE)[0], pr.view(PROVIDERS)[0]
     n_q, n_c = active.size, with_package.size
     # Per provider: price, hour cap a week, respite and wellbeing per hour, quality; the last row
     # stands for "no provider" (link -1): all zero, so no hours are bought.
@@ -746,7 +756,7 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
     exp(appeal): the same probabilities, without an exp per seeker and round; exp(type appeal) is
     worked out once for each of the 16 kinds of seeker: day-centre affinity, 65+, mode. Each round
     draws a priority for every seeker and orders only those still pending.)"""
-    p = p[0]
+    p = p.view(PROVIDERS)[0]
     n_groups, n_seek = unmet.size, rows.size
     open_rows = np.flatnonzero(active)
     prov, g_start = group_order(open_rows, provider_council[open_rows].astype(np.int64) * 4 + ptype[open_rows],
@@ -910,7 +920,7 @@ def choose_options(rows: np.ndarray, confidence: np.ndarray, age_band: np.ndarra
     """Option choice (ODD 7.4) for ``rows``, all against the same state: each person's peer signal
     (satisfied minus dissatisfied peers on each option, per peer, as :func:`model.choice.peer_signal`),
     the utilities of :func:`model.choice.utility`, and a logit draw. Returns the options chosen."""
-    ch = ch[0]
+    ch = ch.view(CHOICE)[0]
     out = np.empty(rows.size, dtype=np.int8)
     util = np.empty(4)
     signal = np.empty(4)
@@ -940,7 +950,7 @@ def arrivals(start: int, counts: np.ndarray, council: np.ndarray, alive: np.ndar
     :func:`model.demography.draw_person` from their council's ``deprivation`` mix, offered the
     choice if their offer rank is under the council's offered ``share`` (7.3), and given their
     breakdown cell and the formal hours they need (:func:`model.budgets.required_hours`)."""
-    d = d[0]
+    d = d.view(DEMOGRAPHY)[0]
     i = start
     for c in range(counts.size):
         for _ in range(counts[c]):

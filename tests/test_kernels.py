@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import budgets, choice, demography, kernels, load_scenario, market, providers, stream
-from model.scenario import Choice
+from model.scenario import Budgets, Carers, Choice, Demography, Outcomes, Providers
 from model.state import People
 
 
@@ -58,13 +58,25 @@ def test_choose_options_matches_the_numpy_rule_draw_for_draw():
 
 
 def test_struct_carries_every_numeric_field():
-    ch = Choice()
+    ch = Choice(beta_control=1.7, switch_after_months=5, asc_group=[0.1, -0.2, 0.3, -0.4])
     s = kernels.struct(ch)
-    assert s.shape == (1,)
-    assert s["beta_control"][0] == ch.beta_control and s["switch_after_months"][0] == ch.switch_after_months
-    assert s.dtype["switch_after_months"] == np.int64
-    np.testing.assert_array_equal(s["asc_group"][0], ch.asc_group)
-    assert set(s.dtype.names) == set(type(ch).model_fields)
+    assert s.dtype == np.uint8 and s.size == kernels.CHOICE.itemsize
+    r = s.view(kernels.CHOICE)[0]  # as the sweeps view it
+    assert r["beta_control"] == 1.7 and r["switch_after_months"] == 5
+    assert kernels.CHOICE["switch_after_months"] == np.int64
+    np.testing.assert_array_equal(r["asc_group"], ch.asc_group)
+    assert set(kernels.CHOICE.names) == set(type(ch).model_fields)
+
+
+@pytest.mark.parametrize("section", [Demography, Outcomes, Carers, Choice, Budgets, Providers])
+def test_struct_gives_back_every_field_of_every_section(section):
+    """Each section's bytes, viewed as its record type (as the sweeps view them), give back every
+    field: numbers exactly, lists element by element."""
+    values = section()
+    record = kernels.struct(values).view(kernels._RECORDS[section])[0]
+    assert set(kernels._RECORDS[section].names) == set(kernels._FIELDS[section])
+    for name in kernels._FIELDS[section]:
+        np.testing.assert_array_equal(record[name], getattr(values, name), err_msg=name)
 
 
 def test_stale_compiled_cache_is_dropped_when_a_rule_changes(tmp_path, monkeypatch):
