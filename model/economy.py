@@ -77,12 +77,12 @@ class CareEconomy(mesa.Model):
         sizes[np.argmax(sizes)] += s.run.people - sizes.sum()
         self.people = People(int(s.run.people * 1.3) + 64, peers=s.demography.peers)
         self.providers = Providers(256)
-        # Person and Carer agents are thin views of rows, materialised when Mesa's agent sets are
-        # read (see `agents`); the vectorised engine never needs them during a run.
+        # Person, Carer and Provider agents are thin views of rows, materialised when Mesa's agent
+        # sets are read (see `agents`); the vectorised engine never needs them during a run.
         self.person_agents: dict[int, Person] = {}
         self.carer_agents: dict[int, Carer] = {}
         self._has_agent = np.zeros(0, dtype=bool)
-        self.provider_agents: list[Provider | None] = []
+        self.provider_agents: list[Provider | None] = []  # by provider row, up to the last row seen
         self.councils = [Council(self, i, spec) for i, spec in enumerate(s.councils)]
         self.ledger = Ledger(self.n_councils)
 
@@ -132,9 +132,14 @@ class CareEconomy(mesa.Model):
                            self.config.demography.peer_homophily, P.peers, state)
         return rows
 
-    # ------------------------------------------------------------------ Mesa's view of people
+    # ------------------------------------------------------------------ Mesa's view of the rows
     def sync_agents(self) -> None:
-        """Make the Person and Carer agents match the rows: one per living person (and carer)."""
+        """Make the Person, Carer and Provider agents match the rows: one per living person (and
+        carer) and one per open provider, each made in row order. (Closing providers lose theirs
+        at once, in :meth:`close_providers`; provider rows are never reused.)"""
+        Q = self.providers
+        for row in range(len(self.provider_agents), Q.n):  # providers opened since the last sync
+            self.provider_agents.append(Provider(self, row) if Q.active[row] else None)
         P = self.people
         if self._has_agent.size < P.n:
             self._has_agent = np.concatenate([self._has_agent, np.zeros(P.n - self._has_agent.size, dtype=bool)])
@@ -279,10 +284,7 @@ class CareEconomy(mesa.Model):
         r = self.providers.append(
             n, active=True, ptype=ptype, council=council, capacity=t.capacity, price=t.price,
             quality=quality, rating=quality, reserves=t.reserve_months * t.fixed_cost + grant, born=self.month)
-        rows = np.arange(r.start, r.stop)
-        for row in rows.tolist():
-            self.provider_agents.append(Provider(self, row))
-        return rows
+        return np.arange(r.start, r.stop)
 
     def close_providers(self, rows: np.ndarray) -> int:
         """Providers exit: their clients are displaced (they will be re-matched). Returns displaced."""
@@ -297,8 +299,9 @@ class CareEconomy(mesa.Model):
         closing[rows] = True
         displaced = kernels.displace(P.provider[: P.n], Q.clients, closing, P.council, L.displaced, P.seeking)
         for row in rows.tolist():
-            self.provider_agents[row].remove()
-            self.provider_agents[row] = None
+            if row < len(self.provider_agents) and self.provider_agents[row] is not None:
+                self.provider_agents[row].remove()
+                self.provider_agents[row] = None
         return displaced
 
     def set_block_places(self) -> None:
