@@ -8,7 +8,7 @@ over a quarter of it; peer links and agents are renumbered then).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
 import numpy as np
@@ -163,20 +163,18 @@ class Ledger:
     _WIDE: ClassVar[tuple[str, ...]] = ("services_by_option", "entries", "exits")  # (council, 4)
 
     def __post_init__(self) -> None:
+        # One allocation; each figure a view of it: the per-council figures are the rows of one
+        # (figures, councils) block and the (council, 4) figures the slabs of another.
         c = self.n_councils
-        block = np.zeros(c * _LEDGER_WIDTH)  # one allocation; each figure a view of it
-        start = 0
-        for name, width in _LEDGER_LAYOUT:
-            stop = start + width * c
-            setattr(self, name, block[start:stop].reshape(c, 4) if width == 4 else block[start:stop])
-            start = stop
+        block = np.zeros(c * (len(_LEDGER_NARROW) + 4 * len(self._WIDE)))
+        narrow = len(_LEDGER_NARROW) * c
+        self.__dict__.update(zip(_LEDGER_NARROW, block[:narrow].reshape(-1, c), strict=True))
+        self.__dict__.update(zip(self._WIDE, block[narrow:].reshape(-1, c, 4), strict=True))
 
     def council_spend(self) -> np.ndarray:
         """Council spend this month: services (net of clawback), assessment, admin, support."""
         return self.services_by_option.sum(axis=1) + self.assessment + self.admin + self.support
 
 
-#: The ledger's figures in order, each with its width per council (4: by option or provider type).
-_LEDGER_LAYOUT = tuple((name, 4 if name in Ledger._WIDE else 1) for name in Ledger.__dataclass_fields__
-                       if name != "n_councils")
-_LEDGER_WIDTH = sum(width for _, width in _LEDGER_LAYOUT)
+#: The ledger's figures of one number per council, in declaration order.
+_LEDGER_NARROW = tuple(f.name for f in fields(Ledger) if f.name != "n_councils" and f.name not in Ledger._WIDE)
