@@ -227,6 +227,23 @@ def test_mesa_agents_mirror_the_state(small_scenario):
     assert len(model.agents_by_type.get(Provider, [])) == np.count_nonzero(Q.view("active"))
 
 
+def test_provider_agents_follow_entry_and_exit():
+    """Provider agents read early, then again after providers have closed and opened: one agent per
+    open provider, in row order, each reading its own row; closed providers have none."""
+    model = CareEconomy(shrink("sds_rollout", 600, 60), seed=4)
+    model.run(1)
+    first = {a.row: a for a in model.agents_by_type[Provider]}
+    model.run(47)
+    Q = model.providers
+    assert np.count_nonzero(~Q.view("active")) > 0 and Q.n > len(first)  # some closed, some opened
+    agents = list(model.agents_by_type[Provider])
+    assert [a.row for a in agents] == list(np.flatnonzero(Q.view("active")))
+    assert all(a.price == Q.price[a.row] and a.active for a in agents)
+    kept = [a for a in agents if a.row in first]
+    assert kept and all(first[a.row] is a for a in kept)  # the early agents live on
+    assert all(model.provider_agents[row] is None for row in np.flatnonzero(~Q.view("active")))
+
+
 def test_mesa_agents_survive_compaction(small_scenario):
     """Agents materialised early keep pointing at their person after departed rows are compacted."""
     model = CareEconomy(small_scenario.with_overrides({"run.people": 300}), seed=3)
