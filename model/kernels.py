@@ -11,7 +11,8 @@ scalar versions here).
 
 Random numbers are drawn inside each sweep from a stream of its own, seeded from the model's
 generator when the sweep is called (:mod:`model.stream`), so a run stays reproducible from its
-seed. Parameters reach the sweeps as records of the scenario's sections (:func:`struct`).
+seed. Parameters reach the sweeps as the bytes of one record per scenario section, which each
+sweep views as the section's record type (:func:`struct`).
 Besides the per-person sweeps, the model's bookkeeping over rows is compiled here too: ending
 provider relationships (:func:`release`, :func:`depart`, :func:`displace`), block places and
 breakdown cells (:func:`block_places`, :func:`set_cells`), compacting the table
