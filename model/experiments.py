@@ -69,11 +69,13 @@ class InlineExecutor(cf.Executor):
 def warm_up() -> None:
     """Prepare a worker of a long-lived pool: import the simulator and run a tiny model once, so
     first-use costs (lazy imports, validators, compiled kernels) are paid before the first real run;
-    half of its people then leave, so that the table's compaction is loaded too."""
+    then its busiest provider closes and half of its people leave, so that displacing clients and
+    the table's compaction are loaded too."""
     scenario = load_scenario("sds_rollout", {"run.people": 200, "run.months": 2, "councils.0.rollout.start_month": 0,
                                              "councils.0.rollout.duration_months": 1})
     simulate(scenario, seed=0)
     model = CareEconomy(scenario, seed=0)
+    model.close_providers(np.array([np.argmax(model.providers.view("clients"))]))
     model.depart(np.arange(100))
     model.compact()
 

@@ -205,3 +205,19 @@ def test_plots_are_written(tmp_path):
     assert (tmp_path / "i.png").stat().st_size > 5000 and (tmp_path / "d.png").stat().st_size > 5000
     with pytest.raises(ValueError, match="no S1/ST"):
         plot_indices(indices.assign(index="S2"))
+
+
+def test_warm_up_loads_the_passes_a_study_run_calls():
+    """A fresh worker process after warm_up has loaded every compiled pass a vector run calls,
+    including displacing a closing provider's clients and compacting the table, so none is loaded
+    inside a study's clock."""
+    import subprocess
+    import sys
+
+    passes = ("demography_sweep", "arrivals", "draw_peers", "reviews", "support_places", "choose_options",
+              "apply_options", "seekers", "ration", "purchase_and_outcomes", "providers_month", "displace",
+              "block_places", "renumber_peers", "move_rows")
+    code = ("from model import kernels; from model.experiments import warm_up; warm_up(); "
+            f"print(' '.join(p for p in {passes!r} if not getattr(kernels, p).signatures))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == []
