@@ -269,10 +269,12 @@ class CareEconomy(mesa.Model):
         P.budget[rows] = budget
 
     def refresh_required(self, rows: np.ndarray | None = None) -> None:
-        """Formal hours needed this month, for ``rows`` (default: everyone)."""
+        """Formal hours needed this month, for ``rows`` (default: everyone), worked out in double
+        precision and stored as float32, as the vector engine's compiled passes do."""
         P = self.people
         sel = slice(0, P.n) if rows is None else rows
-        P.required[sel] = budgets.required_hours(P.need[sel], P.carer_hours[sel], self.config.budgets.hours_per_point)
+        P.required[sel] = budgets.required_hours(P.need[sel].astype(np.float64), P.carer_hours[sel].astype(np.float64),
+                                                 self.config.budgets.hours_per_point)
 
     # ------------------------------------------------------------------ providers bookkeeping
     def add_providers(self, council: int, ptype: int, n: int, grant: float = 0.0) -> np.ndarray:

@@ -87,12 +87,9 @@ class VectorEngine:
 
     # ------------------------------------------------------------------ 6. matching
     def initial_matching(self) -> None:
-        """Everyone's formal hours at the start (in double precision, as the compiled passes work
-        them out when need changes), then the first matching."""
-        P = self.m.people
-        P.required[: P.n] = budgets.required_hours(P.view("need").astype(np.float64),
-                                                   P.view("carer_hours").astype(np.float64),
-                                                   self.m.config.budgets.hours_per_point)
+        """Everyone's formal hours at the start (later the compiled passes work them out when need
+        changes), then the first matching."""
+        self.m.refresh_required()
         self.matching()
         self.m.ledger.entries[:] = 0
 
