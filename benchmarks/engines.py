@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 SIZES = (1_000, 10_000, 100_000)
 
@@ -114,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
         engine, people, months, warmup, scenario = a.child
         print(json.dumps(measure(engine, int(people), int(months), int(warmup), scenario)))
         return 0
+    import model
+    from model.store import code_version
+
+    # Which code is measured: a shared environment's editable install can point at another checkout.
+    print(f"carecon {code_version()} ({Path(model.__file__).parent})")
     print(f"import model.economy: {import_time() * 1e3:.0f} ms (median of 3 fresh processes)")
     print(f"{'people':>8} {'engine':>7} {'ns/person-month':>16} {'build s':>8} {'peak B/person':>14} {'ratio':>7}")
     sizes = SIZES[:2] if a.quick else SIZES
