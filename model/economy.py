@@ -299,9 +299,7 @@ class CareEconomy(mesa.Model):
         np.add.at(L.exits, (Q.council[rows].astype(np.int64), Q.ptype[rows].astype(np.int64)), 1)
         closing = np.zeros(Q.n, dtype=bool)
         closing[rows] = True
-        links = int(Q.clients[rows].sum())  # budget slots held with the closing providers
-        displaced = kernels.displace(P.provider[: P.n], Q.clients, closing, P.council, L.displaced, P.seeking,
-                                     links) if links else 0
+        displaced = kernels.displace(P.provider[: P.n], Q.clients, closing, P.council, L.displaced, P.seeking)
         for row in rows.tolist():
             if row < len(self.provider_agents) and self.provider_agents[row] is not None:
                 self.provider_agents[row].remove()

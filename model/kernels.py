@@ -307,11 +307,15 @@ def _release_row(provider: np.ndarray, clients: np.ndarray, r: int) -> None:
 
 @numba.njit(cache=True)
 def displace(provider: np.ndarray, clients: np.ndarray, closing: np.ndarray, council: np.ndarray,
-             displaced: np.ndarray, seeking: np.ndarray, links: int) -> int:
+             displaced: np.ndarray, seeking: np.ndarray) -> int:
     """Clients of the providers ``closing`` lose them (ODD 7.9; they are ``seeking`` again, to be
-    re-matched), counted in ``displaced`` by council, once per budget slot. ``links`` is how many
-    budget slots hold a closing provider (their clients, in total): the scan of the rows stops once
-    it has found them all. Returns how many links ended."""
+    re-matched), counted in ``displaced`` by council, once per budget slot. The closing providers'
+    client counts say how many budget slots hold them, so the scan of the rows stops once it has
+    found them all (at once if they have none). Returns how many links ended."""
+    links = 0
+    for q in range(closing.size):
+        if closing[q]:
+            links += clients[q]
     total = 0
     for i in range(provider.shape[0]):
         if total == links:
