@@ -457,6 +457,18 @@ def test_block_places_round_half_to_even_at_open_day_centres_only():
     np.testing.assert_array_equal(places, [12, 18, 0, 0, 10])
 
 
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 3000), pool=st.sampled_from([2, 50, 2**53]))
+def test_in_priority_order_sorts_items_by_priority(seed, n, pool):
+    """Matching's bucket sort is a stable sort of the items by priority, including on ties (a
+    small ``pool`` of distinct values) and on the empty set."""
+    rng = np.random.default_rng(seed)
+    u = rng.integers(0, pool, 2 * n) / pool
+    items = np.flatnonzero(rng.random(2 * n) < 0.5)
+    np.testing.assert_array_equal(kernels.in_priority_order(items, u),
+                                  items[np.argsort(u[items], kind="stable")])
+
+
 def test_group_order_is_a_stable_counting_sort():
     order, start = kernels.group_order(np.array([10, 11, 12, 13, 14]), np.array([2, 0, 2, 1, 0]), 4)
     np.testing.assert_array_equal(order, [11, 14, 13, 10, 12])  # within a group, the items' own order
