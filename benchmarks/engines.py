@@ -11,9 +11,13 @@ per-agent engine at 100,000 people is timed over fewer months (it takes tens of 
 Then one Scotland-scale run: 32 councils, 250,000 people, 120 months, default engine, timed up to
 having all its monthly figures (the recorder works them out in batches; the last batch when read).
 
-Timings are medians on a shared machine; compare the two engines' figures from the same run.
+Timings are medians on a shared machine, where a process's speed moves by up to a third with the
+other tenants' load: so each vector-engine measurement (and the Scotland-scale run) is made in
+``--repeat`` fresh processes (3 by default), and the median over them is printed with their range.
+The per-agent engine, at tens of seconds a month, is measured once. Compare the two engines'
+figures from the same run.
 
-    python -m benchmarks.engines [--quick]
+    python -m benchmarks.engines [--quick] [--repeat K]
 """
 
 from __future__ import annotations
@@ -98,6 +102,16 @@ def run_child(*args: object) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def run_children(repeat: int, *args: object) -> tuple[dict[str, float], str]:
+    """The same measurement in ``repeat`` fresh processes: the median of each figure over them, and
+    the range of ns per person-month (or of the run's seconds at Scotland scale) as text."""
+    runs = [run_child(*args) for _ in range(repeat)]
+    med = {k: statistics.median(r[k] for r in runs) for k, v in runs[0].items() if isinstance(v, (int, float))}
+    key, fmt = ("ns_per_person_month", ".0f") if args[-1] != "scotland" else ("total_s", ".2f")
+    values = [r[key] for r in runs]
+    return med, f"{min(values):{fmt}}-{max(values):{fmt}}" if repeat > 1 else ""
+
+
 def import_time() -> float:
     code = "import time; t = time.perf_counter(); import model.economy; print(time.perf_counter() - t)"
     runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
@@ -105,9 +119,19 @@ def import_time() -> float:
     return statistics.median(runs)
 
 
+def repeat_count(text: str) -> int:
+    """``--repeat``: a whole number of processes, 1-20 (ASCII digits only)."""
+    k = int(text) if text.strip().isascii() and text.strip().isdigit() else 0
+    if not 1 <= k <= 20:
+        raise argparse.ArgumentTypeError(f"--repeat must be a whole number from 1 to 20, got {text!r}")
+    return k
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.engines", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="skip 100,000 people and the Scotland-scale run")
+    p.add_argument("--repeat", type=repeat_count, default=3, metavar="K",
+                   help="fresh processes per vector-engine measurement (1-20; default 3)")
     p.add_argument("--child", nargs=5, metavar=("ENGINE", "PEOPLE", "MONTHS", "WARMUP", "SCENARIO"),
                    help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -121,25 +145,28 @@ def main(argv: list[str] | None = None) -> int:
     # Which code is measured: a shared environment's editable install can point at another checkout.
     print(f"carecon {code_version()} ({Path(model.__file__).parent})")
     print(f"import model.economy: {import_time() * 1e3:.0f} ms (median of 3 fresh processes)")
-    print(f"{'people':>8} {'engine':>7} {'ns/person-month':>16} {'build s':>8} {'peak B/person':>14} {'ratio':>7}")
+    print(f"{'people':>8} {'engine':>7} {'ns/person-month':>16} {'build s':>8} {'peak B/person':>14} {'ratio':>7}"
+          f"  {f'range of {a.repeat} processes' if a.repeat > 1 else ''}")
     sizes = SIZES[:2] if a.quick else SIZES
     for n in sizes:
-        vec = run_child("vector", n, 12, 6, "sds_rollout")
+        vec, spread = run_children(a.repeat, "vector", n, 12, 6, "sds_rollout")
         agt = run_child("agents", n, 12 if n <= 10_000 else 2, 6 if n <= 10_000 else 1, "sds_rollout")
         ratio = agt["ns_per_person_month"] / vec["ns_per_person_month"]
         for r in (vec, agt):
-            print(f"{n:>8} {r['engine']:>7} {r['ns_per_person_month']:>16.0f} {r['build_s']:>8.2f} "
-                  f"{r['peak_bytes_per_person']:>14.0f} {ratio if r is agt else 1.0:>7.1f}")
+            print(f"{n:>8} {'agents' if r is agt else 'vector':>7} {r['ns_per_person_month']:>16.0f} "
+                  f"{r['build_s']:>8.2f} {r['peak_bytes_per_person']:>14.0f} {ratio if r is agt else 1.0:>7.1f}"
+                  f"  {'' if r is agt else spread}".rstrip())
     if not a.quick:
         t = time.perf_counter()
-        sc = run_child("vector", 250_000, 120, 0, "scotland")
-        wall = time.perf_counter() - t
-        print(f"\nScotland scale (32 councils, 250,000 people, 120 months, vector): run {sc['total_s']:.2f} s "
+        sc, spread = run_children(a.repeat, "vector", 250_000, 120, 0, "scotland")
+        wall = (time.perf_counter() - t) / a.repeat
+        over = f"; medians of {a.repeat} processes, run {spread} s" if a.repeat > 1 else ""
+        print(f"\nScotland scale (32 councils, 250,000 people, 120 months, vector{over}): run {sc['total_s']:.2f} s "
               f"(with {sc['figures_s']:.2f} s working out the last months' figures) "
               f"+ build {sc['build_s']:.2f} s = {sc['total_s'] + sc['build_s']:.2f} s "
               f"(build {100 * sc['build_s'] / sc['total_s']:.0f}% of the run); "
               f"median {sc['ns_per_person_month']:.0f} ns/person-month; "
-              f"peak {sc['peak_bytes_per_person']:.0f} B/person; process wall {wall:.1f} s, of which "
+              f"peak {sc['peak_bytes_per_person']:.0f} B/person; process wall {wall:.1f} s (mean), of which "
               f"{sc['first_use_s']:.2f} s loading the compiled kernels (once per process)")
     return 0
 
