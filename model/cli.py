@@ -166,5 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # python -m model.cli: run the importable module, where the experiment
+    from model.cli import main as _main  # commands register themselves (not this __main__ copy)
+
+    sys.exit(_main())

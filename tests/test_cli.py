@@ -115,3 +115,14 @@ def test_a_real_process_prints_one_line_and_no_traceback(tmp_path):
         assert proc.returncode == 2
         assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
         assert proc.stderr.startswith("error: ") and word in proc.stderr
+
+
+def test_python_dash_m_knows_the_experiment_commands():
+    """``python -m model.cli`` runs as ``__main__``; the experiment commands register themselves with
+    the importable ``model.cli``, so ``__main__`` must hand over to it (it once said "invalid choice:
+    'sensitivity'")."""
+    for command in ("compare", "sweep", "sensitivity"):
+        proc = subprocess.run([sys.executable, "-m", "model.cli", command, "--help"], capture_output=True, text=True,
+                              cwd=ROOT, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.startswith(f"usage: carecon {command}")
