@@ -150,15 +150,19 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
     k = 0
     claw_by_council = np.zeros(clawback.size)
     gone = np.zeros(clawback.size)
+    words = stream.load(state)
     for i in range(alive.size):
         if not alive[i]:
             continue
-        if stream.uniform(state) < demography.departure_probability(group[i], need[i], d):
+        u, words = stream.next_uniform(words)
+        if u < demography.departure_probability(group[i], need[i], d):
             _depart_row(i, council, option, dp_balance, alive, provider, clients, services, claw_by_council, gone)
             continue
-        need[i] = demography.drift_need(need[i], group[i], stream.standard_normal(state), d)
+        z, words = stream.next_normal(words)
+        need[i] = demography.drift_need(need[i], group[i], z, d)
         required[i] = budgets.required_hours(need[i], carer_hours[i], hours_per_point)
-        band = demography.age(age_band[i], stream.uniform(state), d)
+        u, words = stream.next_uniform(words)
+        band = demography.age(age_band[i], u, d)
         if band != age_band[i]:
             age_band[i] = band
             _set_cell(i, council, group, age_band, quintile, cell)
@@ -168,6 +172,7 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
         if is_due:
             due[k] = i
             k += 1
+    stream.store(state, words)
     _add_departures(claw_by_council, gone, clawback, departures)
     for c in range(stock.size):
         stock[c] -= np.int64(gone[c])
@@ -593,6 +598,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
     broke, crises = np.zeros(n_c), np.zeros(n_c)
     clients, client_satisfaction = np.zeros(n_q + 1), np.zeros(n_q + 1)  # by provider, for ratings
     used = np.zeros(n_q, dtype=np.int64)
+    words = stream.load(state)
     for i in range(alive.size):
         o_i = np.uint8(option[i])  # unsigned: see _link
         ci = np.uint16(council[i])
@@ -638,9 +644,15 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
         if ch_i > 0:
             s = carers.next_strain(strain[i], ch_i, 1.0 - met, rest, c)
             strain[i] = s
-            if s > c.breakdown_threshold and carers.breaks_down(s, True, stream.uniform(state), c):
+            if s > c.breakdown_threshold:
+                u, words = stream.next_uniform(words)
+                breaks = carers.breaks_down(s, True, u, c)
+            else:
+                breaks = False
+            if breaks:
                 broke[ci] += 1
-                if stream.uniform(state) < c.crisis_probability:
+                u, words = stream.next_uniform(words)
+                if u < c.crisis_probability:
                     crises[ci] += 1
                 carer_hours[i] = 0.0
                 strain[i] = 0.0
@@ -656,7 +668,8 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
         main = _link(provider[i, 0], n_q)
         second = _link(provider[i, 1], n_q)
         quality = attrs[second, 4] if o_i == 4 and main == n_q else attrs[main, 4]
-        sat = outcomes.satisfaction(quality, met, stream.standard_normal(state), o)
+        z, words = stream.next_normal(words)
+        sat = outcomes.satisfaction(quality, met, z, o)
         satisfaction[i] = sat
         if main < n_q:
             clients[main] += 1
@@ -675,6 +688,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
                 low_sat[i] = 0
         else:
             low_sat[i] = 0
+    stream.store(state, words)
     for ci in range(n_c):
         total = 0.0
         cost = np.float64(counts[ci, 1]) * admin_cost[ci, 1]  # as numpy sums the row (option 0 costs nothing)
@@ -800,6 +814,7 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
             for mode in range(4):
                 for t in range(4):
                     type_table[a, b, mode, t] = np.exp(market.appeal_of_type(t, a == 1, b == 1, mode, p))
+    words = stream.load(state)
     for s in range(n_seek):
         r = rows[s]
         mode = market.SLOT_MODES[option[r], slots[s]]
@@ -807,13 +822,15 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
         group0[s] = council[r] * 4
         council_mode[s] = mode == MODE_COUNCIL
         util[:] = type_weight[s]
-        wanted = group0[s] + weighted_draw(util, stream.uniform(state)) - 1
+        u, words = stream.next_uniform(words)
+        wanted = group0[s] + weighted_draw(util, u) - 1
         if n_free[wanted] == 0:
             unmet[wanted] += 1
             unmet_hours[wanted] += required[r]
     got = np.full(n_seek, -1, dtype=np.int64)
     pending_seeker = np.ones(n_seek, dtype=np.bool_)
     pick = np.empty(n_seek, dtype=np.int64)
+    priority = np.empty(n_seek)
     for _ in range(p.matching_rounds):
         cum = np.zeros((2, n_prov + 1))
         total = np.zeros((2, n_groups))
@@ -844,20 +861,24 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
             if not any_free:
                 pending_seeker[s] = False
                 continue
-            g = group0[s] + weighted_draw(util, stream.uniform(state)) - 1
-            target = cum[k, g_start[g]] + stream.uniform(state) * total[k, g]
+            u, words = stream.next_uniform(words)
+            g = group0[s] + weighted_draw(util, u) - 1
+            u, words = stream.next_uniform(words)
+            target = cum[k, g_start[g]] + u * total[k, g]
             i = np.searchsorted(cum[k], target, side="right") - 1
             pick[s] = min(max(i, g_start[g]), g_start[g + 1] - 1)
             pending += 1
         if pending == 0:
             break
-        u = stream.uniforms(state, n_seek)  # random priority (drawn for all, sorted for those pending)
-        for s in in_priority_order(np.flatnonzero(pending_seeker), u):
+        for s in range(n_seek):  # random priority (drawn for all, sorted for those pending)
+            priority[s], words = stream.next_uniform(words)
+        for s in in_priority_order(np.flatnonzero(pending_seeker), priority):
             i = pick[s]
             if clients[i] < capacity[i]:
                 clients[i] += 1
                 got[s] = i
                 pending_seeker[s] = False
+    stream.store(state, words)
     clients_of[prov] = clients
     for s in range(n_seek):
         if got[s] >= 0:
@@ -961,6 +982,7 @@ def choose_options(rows: np.ndarray, confidence: np.ndarray, age_band: np.ndarra
     util = np.empty(4)
     signal = np.empty(4)
     per_peer = 1.0 / max(1, peers.shape[1])
+    words = stream.load(state)
     for s in range(rows.size):
         r = rows[s]
         c = council[r]
@@ -973,7 +995,9 @@ def choose_options(rows: np.ndarray, confidence: np.ndarray, age_band: np.ndarra
         sup, cur, red = supported[r], option[r], reduction[c]
         for j in range(1, 5):
             util[j - 1] = choice.utility(j, conf, over65, grp, sup, cur, signal[j - 1], available[c, j - 1], red, ch)
-        out[s] = logit_draw(util, stream.uniform(state))
+        u, words = stream.next_uniform(words)
+        out[s] = logit_draw(util, u)
+    stream.store(state, words)
     return out
 
 
@@ -1024,8 +1048,12 @@ def draw_peers(council: np.ndarray, quintile: np.ndarray, alive: np.ndarray, n_c
     pool = np.empty(sample if few else n, dtype=np.int64)
     key = np.empty(pool.size, dtype=np.int64)  # group: council * 5 + quintile
     m = 0
+    words = stream.load(state)
     for s in range(pool.size):
-        r = min(np.int64(stream.uniform(state) * n), n - 1) if few else s
+        r = s
+        if few:
+            u, words = stream.next_uniform(words)
+            r = min(np.int64(u * n), n - 1)
         pool[m] = r  # kept (m moves on) only if alive: no branch to mispredict
         key[m] = np.int64(council[r]) * 5 + quintile[r]
         m += alive[r]
@@ -1034,10 +1062,11 @@ def draw_peers(council: np.ndarray, quintile: np.ndarray, alive: np.ndarray, n_c
         own = np.int64(council[r]) * 5 + quintile[r]
         whole = np.int64(council[r]) * 5
         for j in range(k):
-            same = stream.uniform(state) < homophily
+            u, words = stream.next_uniform(words)
+            same = u < homophily
             lo = first[own] if same else first[whole]
             size = (first[own + 1] if same else first[whole + 5]) - lo
-            u = stream.uniform(state)
+            u, words = stream.next_uniform(words)
             peer = -1
             if size > 0:
                 pick = min(np.int64(u * size), size - 1)
@@ -1046,3 +1075,4 @@ def draw_peers(council: np.ndarray, quintile: np.ndarray, alive: np.ndarray, n_c
                 if order[lo + pick] != r:
                     peer = order[lo + pick]
             peers[r, j] = peer
+    stream.store(state, words)
