@@ -228,6 +228,21 @@ def _ptype(**kw: Any) -> Any:
 
 
 class Providers(Strict):
+    @model_validator(mode="before")
+    @classmethod
+    def _partial_type_tables(cls, data: Any) -> Any:
+        """A type's table in a file names only the keys it changes: the others keep *that type's*
+        defaults (a day centre's, not the generic ProviderType's)."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name in PROVIDER_TYPES:
+            given = out.get(name)
+            if isinstance(given, dict):
+                default = cls.model_fields[name].get_default(call_default_factory=True)
+                out[name] = {**default.model_dump(mode="python"), **given}
+        return out
+
     day_centre: ProviderType = _ptype(
         price=6.0, variable_cost=2.5, fixed_cost=8500.0, capacity=35, max_hours=18.0, per_1000=3.5,
         quality_mean=0.65, reserve_months=2.0, wellbeing_bonus=0.18, respite=0.12)

@@ -107,3 +107,30 @@ def test_unreadable_or_badly_extended_text(text, fragment):
 def test_missing_file_lists_the_known_scenarios(tmp_path):
     with pytest.raises(ScenarioError, match=r"not found .*sds_rollout"):
         load_scenario(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("ptype", sc.PROVIDER_TYPES)
+def test_a_partial_provider_table_changes_only_the_keys_it_names(ptype):
+    """A file that sets one key of ``[providers.<type>]`` keeps every other key at that type's own
+    default (the dashboard found day centres reset to the generic price 20 and capacity 20)."""
+    default = getattr(sc.Scenario(councils=[sc.Council(name="A")]).providers, ptype)
+    text = f'[[councils]]\nname = "A"\n\n[providers.{ptype}]\nfixed_cost = 12345.0\n'
+    got = getattr(loads_scenario(text).providers, ptype)
+    assert got.fixed_cost == 12345.0
+    assert got.model_dump(exclude={"fixed_cost"}) == default.model_dump(exclude={"fixed_cost"})
+    # The same through extends (a built-in's own values are kept) and through a dotted --set.
+    base = getattr(load_scenario("sds_rollout").providers, ptype)
+    got = getattr(loads_scenario(f'extends = "sds_rollout"\n{text}').providers, ptype)
+    assert got.model_dump(exclude={"fixed_cost"}) == base.model_dump(exclude={"fixed_cost"})
+    got = getattr(load_scenario("sds_rollout", {f"providers.{ptype}.fixed_cost": 12345.0}).providers, ptype)
+    assert got.model_dump(exclude={"fixed_cost"}) == base.model_dump(exclude={"fixed_cost"})
+
+
+def test_a_partial_provider_table_in_a_file_on_disk(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('[[councils]]\nname = "A"\n\n[providers.day_centre]\nfixed_cost = 9000.0\n'
+                    '[providers.agency]\nprice = 25.0\n', encoding="utf-8")
+    p = load_scenario(path).providers
+    assert (p.day_centre.price, p.day_centre.capacity, p.day_centre.per_1000) == (6.0, 35, 3.5)
+    assert p.day_centre.fixed_cost == 9000.0
+    assert (p.agency.price, p.agency.capacity, p.agency.growth) == (25.0, 40, 0.05)
