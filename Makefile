@@ -41,7 +41,7 @@ bench: $(STAMP)  ## Benchmarks (engines, scale) — prints medians
 	$(PY) -m benchmarks.engines
 
 docking: $(STAMP)  ## Full docking report: every scenario, 30 seeds per engine, 500 people, 120 months
-	$(PY) -m model.docking --seeds 30 --people 500 --out outputs/docking
+	$(PY) -m model.experiments.docking --seeds 30 --people 500 --out outputs/docking
 
 docs: $(STAMP)  ## Regenerate docs/parameters.md from the schema
 	$(PY) -m model.scenario > docs/parameters.md

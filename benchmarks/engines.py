@@ -4,7 +4,7 @@ For each engine and population (1,000, 10,000, 100,000 people) a fresh process b
 scenario (sds_rollout) and times each month individually over months 6-17 (rollout under way, all
 rules active), reporting the median ns per person-month, the model build time and the peak memory
 per person (growth of the process's maximum resident set over the post-import baseline). Before
-building, each process runs a tiny model once (:func:`model.experiments.warm_up`, as sweep
+building, each process runs a tiny model once (:func:`model.experiments.runner.warm_up`, as sweep
 workers do), so the build time excludes the once-per-process load of the compiled kernels; that
 load is reported with the Scotland-scale run. The
 per-agent engine at 100,000 people is timed over fewer months (it takes tens of seconds a month).
@@ -64,8 +64,8 @@ def measure(engine: str, people: int, months: int, warmup: int, scenario: str) -
     import numpy as np
 
     from model import load_scenario
-    from model.economy import CareEconomy
-    from model.experiments import warm_up
+    from model.core.economy import CareEconomy
+    from model.experiments.runner import warm_up
 
     t0 = time.perf_counter()
     warm_up()  # once per process: loads the compiled kernels (as a sweep worker does before its first run)
@@ -113,7 +113,7 @@ def run_children(repeat: int, *args: object) -> tuple[dict[str, float], str]:
 
 
 def import_time() -> float:
-    code = "import time; t = time.perf_counter(); import model.economy; print(time.perf_counter() - t)"
+    code = "import time; t = time.perf_counter(); import model.core.economy; print(time.perf_counter() - t)"
     runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
             for _ in range(3)]
     return statistics.median(runs)
@@ -140,11 +140,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure(engine, int(people), int(months), int(warmup), scenario)))
         return 0
     import model
-    from model.store import code_version
+    from model.experiments.store import code_version
 
     # Which code is measured: a shared environment's editable install can point at another checkout.
     print(f"carecon {code_version()} ({Path(model.__file__).parent})")
-    print(f"import model.economy: {import_time() * 1e3:.0f} ms (median of 3 fresh processes)")
+    print(f"import model.core.economy: {import_time() * 1e3:.0f} ms (median of 3 fresh processes)")
     print(f"{'people':>8} {'engine':>7} {'ns/person-month':>16} {'build s':>8} {'peak B/person':>14} {'ratio':>7}"
           f"  {f'range of {a.repeat} processes' if a.repeat > 1 else ''}")
     sizes = SIZES[:2] if a.quick else SIZES

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from model.experiments import ProgressFn
-from model.store import Study
+from model.experiments.runner import ProgressFn
+from model.experiments.store import Study
 
 StudyWork = Callable[[ProgressFn, threading.Event], Study]
 

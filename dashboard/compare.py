@@ -11,7 +11,7 @@ import pandas as pd
 import shared
 import streamlit as st
 
-from model.experiments import ComparisonResult, ProgressFn, compare
+from model.experiments.runner import ComparisonResult, ProgressFn, compare
 from model.scenario import Scenario
 
 DEFAULT = ["sds_rollout", "targeted_support"]

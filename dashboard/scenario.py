@@ -3,7 +3,7 @@
 import shared
 import streamlit as st
 
-from model.plots import OPTION_LABELS
+from model.run.plots import OPTION_LABELS
 from model.scenario import PROVIDER_TYPES
 
 DEFAULT = "sds_rollout"

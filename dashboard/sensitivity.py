@@ -13,11 +13,11 @@ import streamlit as st
 import tomli_w
 from background import StudyJob
 
-from model.experiments import OUTPUTS, ProgressFn, make_executor
-from model.experiments_plots import BARS, LABELS
+from model.experiments.plots import BARS, LABELS
+from model.experiments.runner import OUTPUTS, ProgressFn, make_executor
+from model.experiments.sensitivity import ANALYSED, NOT_PARAMETERS, design_size, load_space, loads_space, run_study
+from model.experiments.store import Study, list_studies, load_study
 from model.scenario import SCENARIO_DIR, ScenarioError, parameter_table
-from model.sensitivity import ANALYSED, NOT_PARAMETERS, design_size, load_space, loads_space, run_study
-from model.store import Study, list_studies, load_study
 
 #: The results store: set by whoever starts the server (``CARECON_STUDIES``), never by a page user.
 STORE = Path(os.environ.get("CARECON_STUDIES", SCENARIO_DIR.parent / "studies"))

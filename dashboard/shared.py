@@ -11,9 +11,9 @@ The pages are thin faces on the model's public API; this module holds what they 
 * **Runs**: :func:`computed` simulates only when a page's "Run" button was pressed; results are
   kept in ``st.session_state`` keyed by the scenario's full text (which includes replications and
   seed), so every other interaction (changing a chart, switching page, downloading) reuses them.
-* **Settings** (sidebar): where runs and studies execute (``model.experiments.make_executor``),
+* **Settings** (sidebar): where runs and studies execute (``model.experiments.runner.make_executor``),
   workers, and a Dask scheduler address.
-* **Charts**: Altair mean lines with 5-95% bands across replications, from ``model.plots.band``.
+* **Charts**: Altair mean lines with 5-95% bands across replications, from ``model.run.plots.band``.
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from model import outputs
-from model.experiments import Pool, ProgressFn, make_executor, run_replications, warm_up
-from model.plots import band
+from model.experiments.runner import Pool, ProgressFn, make_executor, run_replications, warm_up
+from model.run import outputs
+from model.run.plots import band
+from model.run.simulation import RunResult
 from model.scenario import Scenario, ScenarioError, list_scenarios, load_scenario, loads_scenario, parameter_table
-from model.simulation import RunResult
 
 #: Uploads larger than this (1 MB; scenario files are a few kB) are refused before they are parsed.
 MAX_UPLOAD_BYTES = 1_000_000

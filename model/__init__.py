@@ -17,8 +17,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Scenario": "model.scenario", "ScenarioError": "model.scenario", "load_scenario": "model.scenario",
     "loads_scenario": "model.scenario", "list_scenarios": "model.scenario",
-    "CareEconomy": "model.economy",
-    "simulate": "model.simulation", "simulate_replications": "model.simulation", "RunResult": "model.simulation",
+    "CareEconomy": "model.core.economy",
+    "simulate": "model.run.simulation", "simulate_replications": "model.run.simulation",
+    "RunResult": "model.run.simulation",
 }
 
 __all__ = sorted(_EXPORTS)

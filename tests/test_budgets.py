@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import budgets
+from model.rules import budgets
 from model.scenario import Budgets
 
 B = Budgets()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import carers
+from model.rules import carers
 from model.scenario import Carers
 
 C = Carers()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import choice
+from model.rules import choice
 from model.scenario import Choice
 
 CH = Choice()

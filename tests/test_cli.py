@@ -11,7 +11,7 @@ import sys
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from model.cli import main
+from model.cli.main import main
 from tests.conftest import ROOT, bad_scenarios, check_one_line_error, write_toml
 
 SMALL_RUN = ["--people", "60", "--months", "12", "--replications", "1", "--set", "councils.0.rollout.start_month=2",
@@ -118,8 +118,8 @@ def test_a_real_process_prints_one_line_and_no_traceback(tmp_path):
 
 
 def test_python_dash_m_knows_the_experiment_commands():
-    """``python -m model.cli`` runs as ``__main__``; the experiment commands register themselves with
-    the importable ``model.cli``, so ``__main__`` must hand over to it (it once said "invalid choice:
+    """``python -m model.cli.main`` runs as ``__main__``; the experiment commands register themselves with
+    the importable ``model.cli.main``, so ``__main__`` must hand over to it (it once said "invalid choice:
     'sensitivity'")."""
     for command in ("compare", "sweep", "sensitivity"):
         proc = subprocess.run([sys.executable, "-m", "model.cli", command, "--help"], capture_output=True, text=True,

@@ -20,12 +20,12 @@ import pytest
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
-from model import sensitivity
-from model.experiments import ProgressFn, run_replications
-from model.outputs import summary
+from model.experiments import sensitivity
+from model.experiments.runner import ProgressFn, run_replications
+from model.experiments.store import Study
+from model.run.outputs import summary
+from model.run.simulation import RunResult
 from model.scenario import Scenario, ScenarioError, load_scenario
-from model.simulation import RunResult
-from model.store import Study
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "dashboard"))

@@ -1,7 +1,7 @@
 """Demography: who arrives, who leaves, how need drifts, ageing and peers.
 
-Arrivals are drawn by the compiled pass (:func:`model.kernels.arrivals`, one
-:func:`model.demography.draw_person` a row) and checked against the documented mixes on large
+Arrivals are drawn by the compiled pass (:func:`model.engines.vector.kernels.arrivals`, one
+:func:`model.rules.demography.draw_person` a row) and checked against the documented mixes on large
 samples, with tolerances of 4.5 standard errors.
 """
 
@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from model import demography, kernels, stream
-from model.economy import CareEconomy
+from model import stream
+from model.core.economy import CareEconomy
+from model.core.state import People
+from model.engines.vector import kernels
+from model.rules import demography
 from model.scenario import Demography
-from model.state import People
 from tests.conftest import shrink
 
 D = Demography()

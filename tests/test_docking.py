@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import docking
+from model.experiments import docking
 from model.scenario import list_scenarios
 
 

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import market
-from model.agents import Carer, Person, Provider
-from model.economy import CareEconomy
-from model.metrics import TOTALLED
-from model.scenario import load_scenario
-from model.simulation import (
+from model.core.agents import Carer, Person, Provider
+from model.core.economy import CareEconomy
+from model.core.state import NO_PROVIDER
+from model.metrics.recorder import TOTALLED
+from model.rules import market
+from model.run.simulation import (
     HEADLINE,
     TOTALS,
     RunResult,
@@ -29,7 +29,7 @@ from model.simulation import (
     simulate_headline,
     simulate_replications,
 )
-from model.state import NO_PROVIDER
+from model.scenario import load_scenario
 from tests.conftest import shrink
 
 

@@ -11,8 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from model.cli import main
-from model.experiments import (
+from model.cli.main import main
+from model.experiments.plots import plot_differences, plot_indices
+from model.experiments.runner import (
     OUTPUTS,
     InlineExecutor,
     ScenarioTarget,
@@ -24,10 +25,9 @@ from model.experiments import (
     paired_differences,
     run_replications,
 )
-from model.experiments_plots import plot_differences, plot_indices
+from model.experiments.sensitivity import loads_space, run_seeds, run_study
+from model.run.simulation import combine, simulate, simulate_replications
 from model.scenario import ScenarioError, load_scenario
-from model.sensitivity import loads_space, run_seeds, run_study
-from model.simulation import combine, simulate, simulate_replications
 from tests.conftest import shrink
 
 SMALL = {"run.people": 200, "run.months": 48}
@@ -217,7 +217,7 @@ def test_warm_up_loads_the_passes_a_study_run_calls():
     passes = ("demography_sweep", "arrivals", "draw_peers", "reviews", "support_places", "choose_options",
               "apply_options", "seekers", "ration", "purchase_and_outcomes", "providers_month", "displace",
               "block_places", "renumber_peers", "move_rows")
-    code = ("from model import kernels; from model.experiments import warm_up; warm_up(); "
+    code = ("from model.engines.vector import kernels; from model.experiments.runner import warm_up; warm_up(); "
             f"print(' '.join(p for p in {passes!r} if not getattr(kernels, p).signatures))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == []

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from model import ishigami
-from model.experiments import make_executor
-from model.sensitivity import run_study
+from model.experiments import ishigami
+from model.experiments.runner import make_executor
+from model.experiments.sensitivity import run_study
 
 PUBLISHED = {"S1": (0.314, 0.442, 0.0), "ST": (0.558, 0.442, 0.244)}  # Saltelli et al. 2008, §4.7
 

@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model import budgets, choice, demography, kernels, load_scenario, market, providers, stream
+from model import load_scenario, stream
+from model.core.state import People
+from model.engines.vector import kernels
+from model.rules import budgets, choice, demography, market, providers
 from model.scenario import Budgets, Carers, Choice, Demography, Outcomes, Providers
-from model.state import People
 
 
 @settings(max_examples=50, deadline=None)
@@ -103,7 +105,7 @@ def test_struct_is_only_for_the_sections_the_sweeps_read():
 
 @pytest.mark.parametrize("scenario", ["sds_rollout", "multi_council"])
 def test_arrivals_pass_is_draw_person_row_by_row(scenario):
-    """The compiled arrivals pass draws each new row by the rule :func:`model.demography.draw_person`
+    """The compiled arrivals pass draws each new row by the rule :func:`model.rules.demography.draw_person`
     itself: the rule run as plain Python on the scenario's own section gives the same people from
     the same stream, draw for draw."""
     s = load_scenario(scenario)
@@ -147,7 +149,7 @@ def test_reviews_apply_the_review_rule_to_everyone_due():
     """People due (the rows given, and new rows found due by the countdown, including people newly
     offered the choice) are reviewed as :meth:`Person.review` does:
     clawback above the buffer, then eligibility and budget at the council's threshold and rate
-    (the rules of :mod:`model.budgets`); losing eligibility ends a package; the eligible are split
+    (the rules of :mod:`model.rules.budgets`); losing eligibility ends a package; the eligible are split
     into those choosing (offered) and the others; assessments and clawback reach the ledger."""
     rng = np.random.default_rng(4)
     n, b = 400, load_scenario("sds_rollout").budgets
@@ -254,7 +256,7 @@ def test_move_rows_renumber_peers_and_release():
 
 
 def test_demography_sweep_leaves_drifts_ages_and_counts_down_at_the_documented_rates():
-    """Leaving, need drift and ageing at the rates of :mod:`model.demography`; the departed are
+    """Leaving, need drift and ageing at the rates of :mod:`model.rules.demography`; the departed are
     booked out (as ``depart``), those who move band get their new cell, and those who stay count
     down to their next review."""
     d = load_scenario("sds_rollout").demography
@@ -306,7 +308,7 @@ def test_demography_sweep_leaves_drifts_ages_and_counts_down_at_the_documented_r
 
 
 def test_providers_month_applies_the_provider_rules():
-    """Result, reserves, months in deficit, price and capacity by the rules of :mod:`model.providers`
+    """Result, reserves, months in deficit, price and capacity by the rules of :mod:`model.rules.providers`
     on whole arrays; the rows returned are those whose deficit has lasted ``exit_after_months``."""
     rng = np.random.default_rng(8)
     p, n = load_scenario("sds_rollout").providers, 60

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import market
-from model.budgets import WEEKS_PER_MONTH
+from model.core.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE
+from model.rules import market
+from model.rules.budgets import WEEKS_PER_MONTH
 from model.scenario import Providers
-from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE
 
 P = Providers()
 

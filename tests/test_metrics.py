@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model import metrics
 from model import scenario as scenario_module
-from model.economy import CareEconomy
+from model.core.economy import CareEconomy
+from model.metrics import recorder as metrics
 
 
 def test_concentration_index_known_values():

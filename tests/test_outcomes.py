@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import outcomes
+from model.rules import outcomes
 from model.scenario import Outcomes
 
 OC = Outcomes()

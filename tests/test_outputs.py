@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from model.outputs import summary
+from model.run.outputs import summary
+from model.run.simulation import HEADLINE, simulate_replications
 from model.scenario import loads_scenario
-from model.simulation import HEADLINE, simulate_replications
 from tests.conftest import shrink
 from tests.test_cli import invoke
 

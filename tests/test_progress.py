@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from model import progress
-from model.progress import Progress
+from model.run import progress
+from model.run.progress import Progress
 
 
 class Clock:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import providers
-from model.budgets import WEEKS_PER_MONTH
+from model.rules import providers
+from model.rules.budgets import WEEKS_PER_MONTH
 from model.scenario import Providers, ProviderType
 
 P = Providers()

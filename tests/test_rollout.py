@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model import rollout
+from model.rules import rollout
 from model.scenario import Commissioning, Rollout
 
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.experiments import ScenarioTarget
+from model.experiments.runner import ScenarioTarget
+from model.experiments.sensitivity import analyse, derived_seed, load_space, loads_space, run_study, sample
 from model.scenario import ScenarioError, load_scenario, parameter_table
-from model.sensitivity import analyse, derived_seed, load_space, loads_space, run_study, sample
 
 SCALARS = [r for r in parameter_table() if isinstance(r["default"], float) and r["range"][1] is not None
            and r["range"][1] - r["range"][0] > 1e-6]

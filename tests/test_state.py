@@ -7,7 +7,7 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-from model.state import Ledger, People
+from model.core.state import Ledger, People
 
 
 @pytest.mark.parametrize("n_councils", [1, 3, 32])

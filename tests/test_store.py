@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import store
-from model.experiments import make_executor
-from model.sensitivity import StudyInterruptedError, derived_seed, run_study
+from model.experiments import store
+from model.experiments.runner import make_executor
+from model.experiments.sensitivity import StudyInterruptedError, derived_seed, run_study
 
 
 def test_resume_after_killing_a_worker_reruns_only_missing_runs_and_loses_nothing(tmp_path):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import kernels, support
+from model.engines.vector import kernels
+from model.rules import support
 from model.scenario import Support
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from model.economy import CareEconomy
-from model.metrics import COUNCIL_COLUMNS, TOTALLED, HorizonRecorder
+from model.core.economy import CareEconomy
+from model.metrics.recorder import COUNCIL_COLUMNS, TOTALLED, HorizonRecorder
 from model.scenario import PROVIDER_TYPES, Scenario
 
 #: Outputs summarised at the horizon by :meth:`RunResult.headline` (the experiments' outcomes).
@@ -116,7 +116,7 @@ def simulate_headline(scenario: Scenario, seeds: Sequence[np.random.SeedSequence
                       engine: str = "vector") -> dict[str, float]:
     """The headline figures of replications ``r`` seeded by ``seeds[r]``, run to the scenario's horizon:
     ``combine([simulate(scenario, ss, engine, replication=r) for r, ss in enumerate(seeds)]).headline()``
-    bit for bit, but recording only what it reads (a :class:`~model.metrics.HorizonRecorder`). The
+    bit for bit, but recording only what it reads (a :class:`~model.metrics.recorder.HorizonRecorder`). The
     figures go through the same :func:`figure_table` and :func:`mean_figures` (so they add up in the
     same order), without building data frames."""
     rows, totals = [], []

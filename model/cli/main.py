@@ -63,14 +63,14 @@ def add_scenario_args(p: argparse.ArgumentParser) -> None:
 
 # ---------------------------------------------------------------------------------------- run
 def cmd_run(args: argparse.Namespace) -> int:
-    from model import outputs
-    from model.simulation import combine, seeds_for, simulate
+    from model.run import outputs
+    from model.run.simulation import combine, seeds_for, simulate
 
     scenario = load_scenario(args.scenario, overrides_from(args))
     out = Path(args.out) if args.out else Path("outputs") / scenario.name
     if out.exists() and not out.is_dir():
         return fail(f"--out: {out} is a file; give a directory")
-    from model.progress import Progress
+    from model.run.progress import Progress
 
     reps = scenario.run.replications
     print(f"carecon run {scenario.name}: {scenario.run.people} people, {scenario.run.months} months, "
@@ -152,7 +152,7 @@ EXTENSIONS: list[Callable[[Any], None]] = []
 
 def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.suppress(ImportError):
-        from model import experiments_cli  # noqa: F401  (registers compare, sweep, sensitivity)
+        from model.cli import experiments  # noqa: F401  (registers compare, sweep, sensitivity)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-if __name__ == "__main__":  # python -m model.cli: run the importable module, where the experiment
-    from model.cli import main as _main  # commands register themselves (not this __main__ copy)
+if __name__ == "__main__":  # python -m model.cli.main: run the importable module, where the experiment
+    from model.cli.main import main as _main  # commands register themselves (not this __main__ copy)
 
     sys.exit(_main())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.arith import where
+from model.rules.arith import where
 from model.scenario import Support
 
 

@@ -14,8 +14,8 @@ The schedule of one month, in order (docs/ODD.md, process overview):
 9. providers: results, reserves, prices, capacity, exit (clients displaced) and entry;
 10. council finance: the ledger; at each year end, the council's budget review.
 
-Engines: ``"vector"`` (default, :mod:`model.vector`) applies each rule to arrays; ``"agents"``
-(:mod:`model.reference`) walks the agents one by one. Both mean the same thing (docking tests).
+Engines: ``"vector"`` (default, :mod:`model.engines.vector.engine`) applies each rule to arrays; ``"agents"``
+(:mod:`model.engines.reference`) walks the agents one by one. Both mean the same thing (docking tests).
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ from typing import Any
 import mesa
 import numpy as np
 
-from model import budgets, demography, kernels, rollout, stream
-from model.agents import Carer, Council, Person, Provider
-from model.metrics import MonthRecorder
+from model import stream
+from model.core.agents import Carer, Council, Person, Provider
+from model.core.state import Ledger, People, Providers
+from model.engines.vector import kernels
+from model.metrics.recorder import MonthRecorder
+from model.rules import budgets, demography, rollout
 from model.scenario import Scenario
-from model.state import Ledger, People, Providers
 
 ENGINES = ("vector", "agents")
 
@@ -103,10 +105,10 @@ class CareEconomy(mesa.Model):
         self.set_block_places()
 
         if engine == "vector":
-            from model.vector import VectorEngine
+            from model.engines.vector.engine import VectorEngine
             self.engine: Any = VectorEngine(self)
         else:
-            from model.reference import ReferenceEngine
+            from model.engines.reference import ReferenceEngine
             self.engine = ReferenceEngine(self)
         self.engine.initial_matching()
         self.recorder = MonthRecorder(self) if record else None

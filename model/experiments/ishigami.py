@@ -8,7 +8,7 @@ Saltelli et al. 2008, *Global Sensitivity Analysis: The Primer*, §4.7). It is t
 a Sobol' estimator: the first-order indices are S1 ≈ (0.314, 0.442, 0) and the total-order indices
 ST ≈ (0.558, 0.442, 0.244); x3 acts only through its interaction with x1.
 
-:class:`Ishigami` is a *target* like :class:`model.experiments.ScenarioTarget`: the experiment
+:class:`Ishigami` is a *target* like :class:`model.experiments.runner.ScenarioTarget`: the experiment
 layer evaluates it through exactly the same sampling → executor → store → analysis path as the
 care-economy model, so a study of ``ishigami`` tests that whole path against the analytic answer.
 """

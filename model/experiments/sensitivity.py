@@ -15,8 +15,8 @@ the parameter's documented range (``docs/parameters.md``) is a :class:`~model.sc
 with a one-line message. ``councils.*.x`` moves ``x`` of every council together; integer parameters
 are rounded after sampling.
 
-**Methods** (a *study*, run by :func:`run_study` through :mod:`model.experiments` and stored by
-:mod:`model.store`):
+**Methods** (a *study*, run by :func:`run_study` through :mod:`model.experiments.runner` and stored by
+:mod:`model.experiments.store`):
 
 * ``morris``: elementary-effects screening, N trajectories of d + 1 runs (Morris 1991,
   *Technometrics* 33:161; µ* of Campolongo, Cariboni & Saltelli 2007, *Env. Modelling & Software*
@@ -57,8 +57,8 @@ from SALib.sample import sobol as sobol_sample
 from SALib.util import scale_samples
 from scipy.stats import qmc
 
-from model import ishigami, store
-from model.experiments import ProgressFn, ScenarioTarget, StudyCancelledError, map_chunks, run_chunk, workers_of
+from model.experiments import ishigami, store
+from model.experiments.runner import ProgressFn, ScenarioTarget, StudyCancelledError, map_chunks, run_chunk, workers_of
 from model.scenario import Scenario, ScenarioError, parameter_table, read_toml_text
 
 METHODS = ("morris", "sobol", "grid", "lhs")

@@ -1,10 +1,10 @@
 """The default engine: every per-person rule applied to whole arrays (structure of arrays).
 
-Same rules, same order and same meaning as the per-agent reference (:mod:`model.reference`).
+Same rules, same order and same meaning as the per-agent reference (:mod:`model.engines.reference`).
 How it stays fast without changing meaning:
 
 * the per-person steps of each phase run in one compiled pass over the rows
-  (:mod:`model.kernels`), which calls the rule modules' own functions;
+  (:mod:`model.engines.vector.kernels`), which calls the rule modules' own functions;
 * the passes also keep the books: departures, provider links, the month's ledger sums (added in
   the order ``numpy.bincount`` would add them), provider income and ratings, admin costs;
 * the rest runs per council or per provider (arrivals drawn, entry and exit with their Mesa
@@ -21,14 +21,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model import budgets, demography, kernels, providers, stream, support
+from model import stream
+from model.engines.vector import kernels
+from model.rules import budgets, demography, providers, support
 
 if TYPE_CHECKING:
-    from model.economy import CareEconomy
+    from model.core.economy import CareEconomy
 
 
 class VectorEngine:
-    """Applies the monthly schedule of :class:`~model.economy.CareEconomy` to arrays."""
+    """Applies the monthly schedule of :class:`~model.core.economy.CareEconomy` to arrays."""
 
     def __init__(self, model: CareEconomy) -> None:
         self.m = model
@@ -95,7 +97,7 @@ class VectorEngine:
 
     def matching(self) -> None:
         """The people seeking a provider (their formal hours this month were worked out when their
-        need changed), then the rationing rule of :mod:`model.market`, applied to all seekers at
+        need changed), then the rationing rule of :mod:`model.rules.market`, applied to all seekers at
         once."""
         m, P, Q = self.m, self.m.people, self.m.providers
         n, k = P.n, Q.n
@@ -111,7 +113,7 @@ class VectorEngine:
     # ------------------------------------------------------------------ 6-8. purchasing, carers, outcomes
     def purchase_and_outcomes(self) -> None:
         """Purchasing with payments (ODD 7.6), unpaid carers (7.7), outcomes and voice (7.8), and
-        provider ratings, in one compiled pass (:func:`model.kernels.purchase_and_outcomes`)."""
+        provider ratings, in one compiled pass (:func:`model.engines.vector.kernels.purchase_and_outcomes`)."""
         m, P, Q, L, s = self.m, self.m.people, self.m.providers, self.m.ledger, self.m.config
         n, k = P.n, Q.n
         self.with_package = np.zeros(m.n_councils, dtype=np.int64)  # for finance

@@ -1,4 +1,4 @@
-"""The experiment commands of ``carecon`` (registered into :mod:`model.cli` on import).
+"""The experiment commands of ``carecon`` (registered into :mod:`model.cli.main` on import).
 
     carecon compare S1 S2 [...] [--replications R] [--seed S] [--people N] [--months M] [--set k=v ...]
     carecon sweep SCENARIO --space SPACE.toml --design grid|lhs --n N
@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import cli, ishigami
-from model.cli import add_model_args, add_scenario_args, fail, integer, overrides_from
-from model.experiments import EXECUTORS, compare, make_executor
-from model.progress import Progress
+from model.cli import main as cli
+from model.cli.main import add_model_args, add_scenario_args, fail, integer, overrides_from
+from model.experiments import ishigami
+from model.experiments.runner import EXECUTORS, compare, make_executor
+from model.run.progress import Progress
 from model.scenario import Run, ScenarioError, load_scenario
 
 
@@ -93,7 +94,7 @@ def add_commands(sub: Any) -> None:
 
 # ---------------------------------------------------------------------------------------- compare
 def cmd_compare(args: argparse.Namespace) -> int:
-    from model.experiments_plots import plot_differences
+    from model.experiments.plots import plot_differences
 
     overrides = overrides_from(args)
     scenarios = [load_scenario(name, overrides) for name in args.scenarios]
@@ -149,8 +150,8 @@ def _print_indices(indices: pd.DataFrame) -> None:
 
 
 def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
-    from model.experiments_plots import plot_indices
-    from model.sensitivity import StudyInterruptedError, load_space, run_study
+    from model.experiments.plots import plot_indices
+    from model.experiments.sensitivity import StudyInterruptedError, load_space, run_study
 
     target = _target(args)
     space = load_space(args.space) if args.space else None
@@ -194,7 +195,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def cmd_studies(args: argparse.Namespace) -> int:
-    from model.store import list_studies, load_study
+    from model.experiments.store import list_studies, load_study
 
     if args.studies_command == "list":
         table = list_studies(args.store)
@@ -216,7 +217,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
     if len(study.indices):
         _print_indices(study.indices)
         if args.plot:
-            from model.experiments_plots import plot_indices
+            from model.experiments.plots import plot_indices
 
             plot_indices(study.indices, study.path / "indices.png", title=f"{m['target']['name']}: {m['method']}")
     return 0

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.arith import at_least, at_most, where
-from model.budgets import WEEKS_PER_MONTH
+from model.rules.arith import at_least, at_most, where
+from model.rules.budgets import WEEKS_PER_MONTH
 from model.scenario import Providers, ProviderType
 
 

@@ -2,10 +2,10 @@
 
 Each sweep applies one stage's per-person rules to every row of the structure of arrays in a
 single compiled loop (numba), instead of one numpy pass per operation. The rules themselves are
-not restated here: each sweep calls the functions of the rule modules (:mod:`model.demography`,
-:mod:`model.budgets`, :mod:`model.market`, :mod:`model.outcomes`, :mod:`model.carers`), the same
+not restated here: each sweep calls the functions of the rule modules (:mod:`model.rules.demography`,
+:mod:`model.rules.budgets`, :mod:`model.rules.market`, :mod:`model.rules.outcomes`, :mod:`model.rules.carers`), the same
 functions the per-agent reference engine calls person by person. They are written in plain
-arithmetic and the helpers of :mod:`model.arith`, so that one definition runs on numpy arrays, on
+arithmetic and the helpers of :mod:`model.rules.arith`, so that one definition runs on numpy arrays, on
 Python numbers and inside these sweeps (:data:`RULES` registers them with numba; the helpers get
 scalar versions here).
 
@@ -35,8 +35,9 @@ import numba
 import numpy as np
 from numba.extending import overload, register_jitable
 
-from model import arith, budgets, carers, choice, demography, market, outcomes, providers, scenario, stream, support
-from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_NONE
+from model import scenario, stream
+from model.core.state import MODE_COUNCIL, MODE_DIRECT, MODE_NONE
+from model.rules import arith, budgets, carers, choice, demography, market, outcomes, providers, support
 
 #: Rule functions the sweeps call; each runs unchanged on arrays, Python numbers and in compiled code.
 RULES = (demography.departure_probability, demography.drift_need, demography.age, demography.is_over65,
@@ -136,12 +137,12 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
                      interval: np.ndarray, d: np.ndarray, state: np.ndarray, clawback: np.ndarray, services: np.ndarray,
                      departures: np.ndarray, stock: np.ndarray, carer_hours: np.ndarray, required: np.ndarray,
                      hours_per_point: float) -> np.ndarray:
-    """Demography (ODD 7.1), person by person as :meth:`model.agents.Person.leaves` and
-    :meth:`~model.agents.Person.grow_older`, and the countdown to reviews (7.3) of those who stay.
+    """Demography (ODD 7.1), person by person as :meth:`model.core.agents.Person.leaves` and
+    :meth:`~model.core.agents.Person.grow_older`, and the countdown to reviews (7.3) of those who stay.
 
     Each living person may leave (death, residential care: bookkeeping as :func:`depart`). One
     who stays has their need drift with the month's noise, and so the formal hours they need this
-    month (:func:`model.budgets.required_hours`, for matching and purchasing), and may move to the
+    month (:func:`model.rules.budgets.required_hours`, for matching and purchasing), and may move to the
     next age band (their breakdown cell follows); then the rollout and their next review
     (:func:`review_countdown`). The people who left are taken off ``stock`` (people by council).
     Returns the rows due for review, in row order."""
@@ -254,7 +255,7 @@ def snapshot(cell: np.ndarray, option: np.ndarray, offered: np.ndarray, alive: n
              wellbeing: np.ndarray, satisfaction: np.ndarray, carer_hours: np.ndarray, dp_balance: np.ndarray,
              counts: np.ndarray, met_sum: np.ndarray, wellbeing_sum: np.ndarray,
              satisfaction_sum: np.ndarray) -> tuple[float, float]:
-    """The month's snapshot of the people for :class:`model.metrics.MonthRecorder`, in one pass:
+    """The month's snapshot of the people for :class:`model.metrics.recorder.MonthRecorder`, in one pass:
     the living counted by cell, option (0-4) and offered (``counts``, cell x 10 + 2 option +
     offered); for people with a package (option 1-4), sums of met need, wellbeing and satisfaction
     by cell, each added in row order as ``numpy.bincount`` does; returns the hours carers give and
@@ -406,7 +407,7 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
             control: np.ndarray, burden: np.ndarray, threshold: np.ndarray, rate: np.ndarray,
             assessment_cost: np.ndarray, direct_share: float, b: np.ndarray, assessments: np.ndarray,
             assessment: np.ndarray, clawback: np.ndarray, services: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Reviews (ODD 7.2-7.3), person by person as :meth:`model.agents.Person.review`, of the rows
+    """Reviews (ODD 7.2-7.3), person by person as :meth:`model.core.agents.Person.review`, of the rows
     ``due`` (in row order, all before ``first_new``) and of the new arrivals (the rows from
     ``first_new`` on, all living) that the countdown (:func:`review_countdown`) finds due.
 
@@ -559,7 +560,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
 
     Outcomes: wellbeing; satisfaction with the main provider (slot 0, or Option 4's direct-payment
     slot if slot 0 has none); clients and their satisfaction summed by provider, then each
-    provider's rating (:func:`model.outcomes.next_rating`); months of low satisfaction. Voice: a
+    provider's rating (:func:`model.rules.outcomes.next_rating`); months of low satisfaction. Voice: a
     person whose dissatisfaction has lasted ``switch_after_months`` ends their provider
     relationships (they are ``seeking`` again, to be re-matched) and, if offered the choice, is
     reviewed next month.
@@ -727,7 +728,7 @@ def _link(p: int, none: int) -> np.uint32:
 @numba.njit(inline="always", cache=True)
 def logit_draw(util: np.ndarray, u: float) -> int:
     """Alternative 1..K drawn from logit probabilities over ``util`` by inverse CDF with the
-    uniform ``u`` (as :func:`model.choice.choose`: alternatives of utility -inf are never drawn).
+    uniform ``u`` (as :func:`model.rules.choice.choose`: alternatives of utility -inf are never drawn).
     ``util`` is scratch: it is overwritten with the unnormalised weights. (The largest utility is
     found by a loop: numba's ``util.max()`` on four values cost about a quarter of a chooser.)"""
     top = -np.inf
@@ -760,19 +761,19 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
            provider_council: np.ndarray, ptype: np.ndarray, rating_of: np.ndarray, price_of: np.ndarray,
            type_price: np.ndarray, block_of: np.ndarray, capacity_of: np.ndarray, clients_of: np.ndarray, p: np.ndarray,
            state: np.ndarray, unmet: np.ndarray, unmet_hours: np.ndarray, unmatched: np.ndarray) -> None:
-    """The rationing rule of :mod:`model.market` for all seekers of the month (people ``rows`` in
+    """The rationing rule of :mod:`model.rules.market` for all seekers of the month (people ``rows`` in
     budget slots ``slots``), with the entry signal. A seeker matched gets the provider in
     ``provider`` (and the provider a client in ``clients_of``); one left without is counted in
     ``unmatched`` by council. The provider columns (``active`` .. ``clients_of``) are the table's
     rows in use.
 
     Providers are the open ones in (council, type) group order (group ``g`` = council x 4 + type,
-    in row order within a group). Their appeal within the type (:func:`model.market.provider_appeal`)
+    in row order within a group). Their appeal within the type (:func:`model.rules.market.provider_appeal`)
     is taken for people choosing for themselves and for the council; at the type level the council's
     block-contract preference is left out.
 
     Each seeker first draws the type it *wants* by logit over type appeal alone
-    (:func:`model.market.appeal_of_type`); wanting a type with no free place in the council counts
+    (:func:`model.rules.market.appeal_of_type`); wanting a type with no free place in the council counts
     in ``unmet`` and ``unmet_hours`` (flat, by council x 4 + type). Then, in each round, every pending
     seeker picks a type by logit over (type appeal + log of the mean exp(appeal) of that type's
     providers with a free place), then a provider of that type with probability proportional to
@@ -936,8 +937,8 @@ def support_places(choosing: np.ndarray, council: np.ndarray, quintile: np.ndarr
                    capacity: np.ndarray, most_deprived: np.ndarray, cost_per_person: np.ndarray, u: np.ndarray,
                    supported: np.ndarray, n_supported: np.ndarray, spend: np.ndarray) -> None:
     """Support (ODD 7.5), council by council: of the people ``choosing`` in a council (in their
-    order), the council's places (:func:`model.support.places`) go to the lowest priority keys
-    (:func:`model.support.priority`; ties keep the queue's order). The uniforms ``u`` are used in
+    order), the council's places (:func:`model.rules.support.places`) go to the lowest priority keys
+    (:func:`model.rules.support.priority`; ties keep the queue's order). The uniforms ``u`` are used in
     the order the per-agent engine draws them: for each council with someone choosing, one for its
     places, then one per person choosing there. Marks the supported and adds them and their cost
     to the council's ``n_supported`` and ``spend``."""
@@ -975,8 +976,8 @@ def choose_options(rows: np.ndarray, confidence: np.ndarray, age_band: np.ndarra
                    satisfaction: np.ndarray, council: np.ndarray, available: np.ndarray, reduction: np.ndarray,
                    ch: np.ndarray, state: np.ndarray) -> np.ndarray:
     """Option choice (ODD 7.4) for ``rows``, all against the same state: each person's peer signal
-    (satisfied minus dissatisfied peers on each option, per peer, as :func:`model.choice.peer_signal`),
-    the utilities of :func:`model.choice.utility`, and a logit draw. Returns the options chosen."""
+    (satisfied minus dissatisfied peers on each option, per peer, as :func:`model.rules.choice.peer_signal`),
+    the utilities of :func:`model.rules.choice.utility`, and a logit draw. Returns the options chosen."""
     ch = ch.view(CHOICE)[0]
     out = np.empty(rows.size, dtype=np.int8)
     util = np.empty(4)
@@ -1009,9 +1010,9 @@ def arrivals(start: int, counts: np.ndarray, council: np.ndarray, alive: np.ndar
              offered: np.ndarray, cell: np.ndarray, required: np.ndarray, hours_per_point: float) -> None:
     """Arrivals (ODD 7.1): ``counts[c]`` new people in council ``c``, council by council, in the
     rows from ``start`` on. Each is alive with their first review due at once, drawn by
-    :func:`model.demography.draw_person` from their council's ``deprivation`` mix, offered the
+    :func:`model.rules.demography.draw_person` from their council's ``deprivation`` mix, offered the
     choice if their offer rank is under the council's offered ``share`` (7.3), and given their
-    breakdown cell and the formal hours they need (:func:`model.budgets.required_hours`)."""
+    breakdown cell and the formal hours they need (:func:`model.rules.budgets.required_hours`)."""
     d = d.view(DEMOGRAPHY)[0]
     i = start
     for c in range(counts.size):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.arith import at_least, where
+from model.rules.arith import at_least, where
 from model.scenario import Budgets
 
 WEEKS_PER_MONTH = 52.0 / 12.0

@@ -19,17 +19,17 @@ next round; after the last round they stay without a provider (unmet need) until
 
 Entry signal: before the first round each seeker also draws the type it *wants* by logit over
 type appeal alone; seekers whose wanted type has no free place in their council are the unmet
-demand that draws entrants (:func:`model.providers.entrants`).
+demand that draws entrants (:func:`model.rules.providers.entrants`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from model.arith import at_least, at_most, where
-from model.budgets import WEEKS_PER_MONTH
+from model.core.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE
+from model.rules.arith import at_least, at_most, where
+from model.rules.budgets import WEEKS_PER_MONTH
 from model.scenario import Providers
-from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE
 
 DAY_CENTRE, AGENCY, PERSONAL_ASSISTANT, COMMUNITY_GROUP = range(4)
 

@@ -2,7 +2,7 @@
 
 Files written by :func:`write` into the output directory:
 
-* ``monthly.parquet``: one row per month per replication; columns as in :mod:`model.metrics`.
+* ``monthly.parquet``: one row per month per replication; columns as in :mod:`model.metrics.recorder`.
 * ``breakdown.parquet``: replication, month, dimension (client_group, age_band, quintile,
   council), level, metric, value.
 * ``daycentres.parquet``: replication, month, council, provider, attendance, occupancy,
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from model import plots
+from model.run import plots
+from model.run.simulation import HEADLINE, RunResult
 from model.scenario import Scenario
-from model.simulation import HEADLINE, RunResult
 
 
 def summary(result: RunResult) -> pd.DataFrame:

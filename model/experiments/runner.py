@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.economy import CareEconomy
+from model.core.economy import CareEconomy
+from model.run.simulation import HEADLINE, TOTALS, RunResult, combine, seeds_for, simulate, simulate_headline
 from model.scenario import Scenario, ScenarioError, load_scenario
-from model.simulation import HEADLINE, TOTALS, RunResult, combine, seeds_for, simulate, simulate_headline
 
 EXECUTORS = ("local", "dask", "dask-local", "serial")
 
@@ -252,7 +252,7 @@ class ScenarioTarget:
 
     def evaluate(self, params: dict[str, Any], seeds: list[np.random.SeedSequence]) -> dict[str, float]:
         """The outputs at one design point: headline figures averaged over replications seeded by ``seeds``
-        (:func:`~model.simulation.simulate_headline`, which records only what they need)."""
+        (:func:`~model.run.simulation.simulate_headline`, which records only what they need)."""
         return simulate_headline(self.check(params), seeds, self.engine)
 
     def describe(self) -> dict[str, Any]:
@@ -298,7 +298,7 @@ def _run_many(scenarios: dict[str, Scenario], replications: int, seed: int, exec
 def run_replications(scenario: Scenario, replications: int, seed: int, executor: cf.Executor | None = None,
                      progress: ProgressFn | None = None, engine: str = "vector") -> RunResult:
     """``replications`` runs of one scenario, replication ``i`` seeded by ``SeedSequence(seed).spawn(R)[i]``
-    (the same runs as ``carecon run`` and :func:`model.simulation.simulate_replications`)."""
+    (the same runs as ``carecon run`` and :func:`model.run.simulation.simulate_replications`)."""
     return _run_many({scenario.name: scenario}, replications, seed, executor, progress, engine)[scenario.name]
 
 

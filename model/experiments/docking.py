@@ -1,6 +1,6 @@
 """Docking the two engines (model alignment in the sense of Axtell, Axelrod, Epstein and Cohen 1996).
 
-The per-agent reference (:mod:`model.reference`) and the vectorised default (:mod:`model.vector`)
+The per-agent reference (:mod:`model.engines.reference`) and the vectorised default (:mod:`model.engines.vector.engine`)
 implement the same rules but draw random numbers in a different order, so single runs differ;
 what must agree is the *distribution* of outputs. For each scenario, each engine is run over
 ``seeds`` independent seeds and the key outputs at months 12, 60 and 120 (or the horizon) are
@@ -10,7 +10,7 @@ Tolerance, stated once: the engines dock if no output differs at the family-wise
 Holm's correction over all outputs, months and scenarios tested (Holm 1979). Each comparison is
 reported with its KS statistic, raw and adjusted p-value and the standardised mean difference.
 
-    python -m model.docking --seeds 30 --out outputs/docking      (``make docking``)
+    python -m model.experiments.docking --seeds 30 --out outputs/docking      (``make docking``)
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ ALPHA = 0.05
 
 
 def _run(args: tuple[Scenario, str, int, tuple[int, ...]]) -> pd.DataFrame:
-    from model.simulation import simulate
+    from model.run.simulation import simulate
 
     scenario, engine, seed, months = args
     m = simulate(scenario, seed=seed, engine=engine).monthly
@@ -123,7 +123,7 @@ def dock(scenarios: list[str], seeds: int, people: int | None = None, months: in
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m model.docking", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m model.experiments.docking", description=__doc__.split("\n")[0])
     p.add_argument("--seeds", type=int, default=30)
     p.add_argument("--people", type=int, default=None, help="override run.people (default: each scenario's)")
     p.add_argument("--months", type=int, default=None)

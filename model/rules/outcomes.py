@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.arith import at_least, clip, where
+from model.rules.arith import at_least, clip, where
 from model.scenario import Outcomes
 
 

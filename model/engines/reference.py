@@ -1,4 +1,4 @@
-"""The per-agent reference engine: the same schedule as :mod:`model.vector`, one agent at a time.
+"""The per-agent reference engine: the same schedule as :mod:`model.engines.vector.engine`, one agent at a time.
 
 This is the readable statement of the model and the other side of the docking tests. Each phase
 walks the agents (people, carers, providers) and applies the rule to one of them; council-level
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from model import budgets, choice, demography, market, outcomes, providers, support
-from model.agents import Carer, Person, Provider
-from model.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE, NO_PROVIDER
-from model.vector import VectorEngine
+from model.core.agents import Carer, Person, Provider
+from model.core.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE, NO_PROVIDER
+from model.engines.vector.engine import VectorEngine
+from model.rules import budgets, choice, demography, market, outcomes, providers, support
 
 
 class ReferenceEngine(VectorEngine):
@@ -85,7 +85,7 @@ class ReferenceEngine(VectorEngine):
 
     # ------------------------------------------------------------------ 6. matching
     def matching(self) -> None:
-        """Formal hours needed this month, then the rationing rule of :mod:`model.market`, seeker by
+        """Formal hours needed this month, then the rationing rule of :mod:`model.rules.market`, seeker by
         seeker and provider by provider."""
         m, P, p, rng = self.m, self.m.people, self.m.config.providers, self.m.rng
         m.refresh_required()

@@ -1,9 +1,9 @@
 """The agents: Person, Carer, Provider and Council (Mesa agents).
 
 People, carers and providers are thin: their state lives in one row of the model's arrays
-(:mod:`model.state`), and each attribute here reads or writes that row. This keeps Mesa's view
+(:mod:`model.core.state`), and each attribute here reads or writes that row. This keeps Mesa's view
 (``model.agents``) and the ODD description true while letting the vectorised engine work on whole
-columns. The per-agent reference engine (:mod:`model.reference`) calls the methods below one
+columns. The per-agent reference engine (:mod:`model.engines.reference`) calls the methods below one
 agent at a time; each method applies a rule of the ODD to this one agent.
 """
 
@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from model import budgets, carers, choice, demography, market, outcomes
+from model.rules import budgets, carers, choice, demography, market, outcomes
 from model.scenario import Council as CouncilSpec
 
 if TYPE_CHECKING:
-    from model.economy import CareEconomy
+    from model.core.economy import CareEconomy
 
 
 class Column:

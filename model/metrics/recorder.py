@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model import kernels
-from model.budgets import WEEKS_PER_MONTH
-from model.providers import breakeven_occupancy
+from model.engines.vector import kernels
+from model.rules.budgets import WEEKS_PER_MONTH
+from model.rules.providers import breakeven_occupancy
 from model.scenario import AGE_BANDS, GROUPS, PROVIDER_TYPES, QUINTILES
 
 if TYPE_CHECKING:
-    from model.economy import CareEconomy
-    from model.state import Ledger
+    from model.core.economy import CareEconomy
+    from model.core.state import Ledger
 
 BREAKDOWN_METRICS = ("people", "share_option1", "share_option2", "share_option3", "share_option4",
                      "met_need", "unmet_need", "wellbeing", "control", "offered")
@@ -110,9 +110,9 @@ class MonthRecorder:
     """Collects the monthly headline row, the breakdowns and the day-centre and council tables.
 
     :meth:`record` runs after every month and only takes what the month leaves behind: one pass
-    over the people (:func:`model.kernels.snapshot`: the living counted by cell, option and offered;
+    over the people (:func:`model.engines.vector.kernels.snapshot`: the living counted by cell, option and offered;
     sums of met need, wellbeing and satisfaction by cell over people with a package), two sums,
-    the active providers' columns and the month's :class:`~model.state.Ledger`, held by reference
+    the active providers' columns and the month's :class:`~model.core.state.Ledger`, held by reference
     (the model starts a new one every month). Every figure is derived from those, for many months
     at once, when ``rows``, ``cells``, ``councils`` or ``daycentres`` is read (or every ``BATCH``
     months). The figures do not depend on how months are batched: each sum adds the same terms in
@@ -374,7 +374,7 @@ class MonthRecorder:
 
 
 class HorizonRecorder:
-    """What a study reads of a run (:func:`model.simulation.simulate_headline`): every month's
+    """What a study reads of a run (:func:`model.run.simulation.simulate_headline`): every month's
     ``TOTALLED`` columns and the headline row of the ``horizon`` month only.
 
     :meth:`record` keeps the month's ledger (by reference, as :class:`MonthRecorder` does) and, in

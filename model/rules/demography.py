@@ -4,7 +4,7 @@ New people are drawn one by one (:func:`draw_person`, from a random stream of
 :mod:`model.stream`) from the council's deprivation mix and the scenario's client-group mix.
 Confidence to manage a budget falls with deprivation and age (the seeds: direct payments "work
 for people with self-confidence"; older people chose Option 3 far more often). Peers are drawn by
-:func:`model.kernels.draw_peers`.
+:func:`model.engines.vector.kernels.draw_peers`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from model import stream
-from model.arith import at_most, clip, where
+from model.rules.arith import at_most, clip, where
 from model.scenario import Demography
 
 OLDER = 0

@@ -1,0 +1,1 @@
+"""State tables, the Mesa agents and CareEconomy with the one monthly schedule."""

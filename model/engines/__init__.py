@@ -1,0 +1,1 @@
+"""Engines: each implements the schedule's phases over the state tables."""

@@ -1,0 +1,1 @@
+"""The vectorised engine: the rules' procedures in compiled loops."""

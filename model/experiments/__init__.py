@@ -1,0 +1,1 @@
+"""Many runs: executors, comparisons, parameter spaces, sensitivity, studies, docking."""

@@ -1,0 +1,1 @@
+"""Every reported figure, defined once, and the recorder that runs the definitions."""

@@ -1,0 +1,1 @@
+"""One run and replications, outputs and figures."""
