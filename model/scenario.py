@@ -21,13 +21,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from model.codes import AGE_BANDS, GROUPS, OPTIONS, PROVIDER_TYPES, QUINTILES
+
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
-GROUPS = ("older", "physical_disability", "learning_disability", "mental_health")
-AGE_BANDS = ("18-39", "40-64", "65-79", "80+")
-QUINTILES = ("Q1", "Q2", "Q3", "Q4", "Q5")  # Q1 = most deprived
-OPTIONS = ("option1", "option2", "option3", "option4")
-PROVIDER_TYPES = ("day_centre", "agency", "personal_assistant", "community_group")
+__all__ = ["AGE_BANDS", "GROUPS", "OPTIONS", "PROVIDER_TYPES", "QUINTILES", "Scenario", "ScenarioError",
+           "list_scenarios", "load_scenario", "loads_scenario"]
 
 
 class ScenarioError(ValueError):

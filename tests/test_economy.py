@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from model.codes import NO_PROVIDER
 from model.core.agents import Carer, Person, Provider
 from model.core.economy import CareEconomy
-from model.core.state import NO_PROVIDER
 from model.metrics.recorder import TOTALLED
 from model.rules import market
 from model.run.simulation import (

@@ -3,8 +3,6 @@ with the numpy versions draw for draw."""
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -79,23 +77,6 @@ def test_struct_gives_back_every_field_of_every_section(section):
     assert set(kernels._RECORDS[section].names) == set(kernels._FIELDS[section])
     for name in kernels._FIELDS[section]:
         np.testing.assert_array_equal(record[name], getattr(values, name), err_msg=name)
-
-
-def test_stale_compiled_cache_is_dropped_when_a_rule_changes(tmp_path, monkeypatch):
-    fake = tmp_path / "kernels.py"
-    shutil.copy(kernels.__file__, fake)
-    monkeypatch.setattr(kernels, "__file__", str(fake))
-    cache = tmp_path / "__pycache__"
-    kernels.drop_stale_cache()
-    stamp = (cache / "kernels.rules-digest").read_text()
-    compiled = cache / "kernels.purchase-1.py312.nbi"
-    compiled.write_text("old")
-    kernels.drop_stale_cache()  # nothing changed: the cache stays
-    assert compiled.exists()
-    fake.write_text(fake.read_text() + "\n# a rule changed\n")
-    kernels.drop_stale_cache()
-    assert not compiled.exists()
-    assert (cache / "kernels.rules-digest").read_text() != stamp
 
 
 def test_struct_is_only_for_the_sections_the_sweeps_read():

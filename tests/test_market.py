@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.core.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE
+from model.codes import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE
 from model.rules import market
 from model.rules.budgets import WEEKS_PER_MONTH
 from model.scenario import Providers

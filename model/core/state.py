@@ -13,10 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-NO_PROVIDER = -1
-
-# Management modes of a budget slot: who holds the money and who chooses the provider.
-MODE_NONE, MODE_COUNCIL, MODE_ISF, MODE_DIRECT = 0, 1, 2, 3
+from model.codes import N_SLOTS, NO_PROVIDER
 
 
 class Table:
@@ -105,7 +102,7 @@ class People(Table):
                                           # without; cleared at matching once every slot has one)
     }
     WIDE: ClassVar[dict[str, tuple[str, int, float]]] = {
-        "provider": ("int32", 2, NO_PROVIDER),  # slot 0: main, slot 1: direct part of Option 4
+        "provider": ("int32", N_SLOTS, NO_PROVIDER),  # slot 0: main, slot 1: direct part of Option 4
         "peers": ("int32", 6, -1),
     }
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.codes import DAY_CENTRE, MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE, N_TYPES, NO_PROVIDER
 from model.core.agents import Carer, Person, Provider
-from model.core.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE, NO_PROVIDER
 from model.engines.vector.engine import VectorEngine
 from model.rules import budgets, choice, demography, market, outcomes, providers, support
 
@@ -127,7 +127,7 @@ class ReferenceEngine(VectorEngine):
                 person, slot, mode = seeker
                 cm = mode == MODE_COUNCIL
                 util = np.array(tappeal[id(person), slot], dtype=float)
-                for t in range(4):
+                for t in range(N_TYPES):
                     w = mean_w.get(((person.council, t), cm), 0.0)
                     util[t] = util[t] + np.log(w) if w > 0 else -np.inf
                 if not np.isfinite(util).any():
@@ -154,11 +154,11 @@ class ReferenceEngine(VectorEngine):
     def _record_unmet_agents(self, seekers: list, tappeal: dict) -> None:
         """Entry signal: seekers whose most wanted type has no free place in their council."""
         m = self.m
-        free = np.zeros((m.n_councils, 4))
+        free = np.zeros((m.n_councils, N_TYPES))
         for prov in m.agents_by_type.get(Provider, []):
             free[prov.council, prov.ptype] += prov.free > 0
-        self.unmet = np.zeros((m.n_councils, 4))
-        self.unmet_hours = np.zeros((m.n_councils, 4))
+        self.unmet = np.zeros((m.n_councils, N_TYPES))
+        self.unmet_hours = np.zeros((m.n_councils, N_TYPES))
         for person, slot, _ in seekers:
             t = int(choice.choose(tappeal[id(person), slot], m.rng.random())) - 1
             if free[person.council, t] == 0:
@@ -172,7 +172,7 @@ class ReferenceEngine(VectorEngine):
         for prov in m.agents_by_type.get(Provider, []):
             prov.income, prov.hours = 0.0, 0.0
             if prov.block_places > 0:
-                pay = prov.block_places * prov.price * m.type_maxh[0] * budgets.WEEKS_PER_MONTH
+                pay = prov.block_places * prov.price * m.type_maxh[DAY_CENTRE] * budgets.WEEKS_PER_MONTH
                 prov.income = pay
                 L.block_paid[prov.council] += pay
                 L.services_by_option[prov.council, 2] += pay

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.codes import OPTION_CODES
 from model.rules.arith import where
 from model.scenario import Choice
 
-_OPTS = np.arange(1, 5)
+_OPTS = np.array(OPTION_CODES)
 
 
 def felt_burden(option_burden: np.ndarray | float, confidence: np.ndarray | float, supported: np.ndarray | bool,

@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from model import stream
+from model.codes import FIRST_65_BAND
 from model.rules.arith import at_most, clip, where
 from model.scenario import Demography
 
 OLDER = 0
-FIRST_65_BAND = 2  # age bands 0: 18-39, 1: 40-64, 2: 65-79, 3: 80+
 
 
 def categorical(probabilities: np.ndarray | list[float], u: np.ndarray | float) -> np.ndarray | int:

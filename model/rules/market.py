@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.core.state import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE
+from model.codes import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE, N_TYPES, PERSONAL_ASSISTANT
 from model.rules.arith import at_least, at_most, where
 from model.rules.budgets import WEEKS_PER_MONTH
 from model.scenario import Providers
-
-DAY_CENTRE, AGENCY, PERSONAL_ASSISTANT, COMMUNITY_GROUP = range(4)
 
 #: Provider types each management mode may buy from: rows are modes, columns types.
 ALLOWED = np.array([
@@ -87,7 +85,7 @@ def type_appeal(dc_affinity: np.ndarray | bool, over65: np.ndarray | bool, mode:
                 p: Providers) -> np.ndarray:
     """Appeal of each provider type to a seeker (:func:`appeal_of_type`), shape (..., 4)."""
     return np.stack([appeal_of_type(t, np.asarray(dc_affinity), np.asarray(over65), np.asarray(mode), p)
-                     for t in range(4)], axis=-1)
+                     for t in range(N_TYPES)], axis=-1)
 
 
 def provider_appeal(rating: np.ndarray | float, price: np.ndarray | float, ref_price: np.ndarray | float,

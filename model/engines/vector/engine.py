@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import stream
+from model.codes import DAY_CENTRE, N_TYPES
 from model.engines.vector import kernels
 from model.rules import budgets, demography, providers, support
 
@@ -103,12 +104,12 @@ class VectorEngine:
         n, k = P.n, Q.n
         rows, slots = kernels.seekers(P.seeking[:n], P.alive[:n], P.option[:n], P.budget[:n], P.required[:n],
                                       P.provider[:n])
-        unmet, unmet_hours = np.zeros(m.n_councils * 4), np.zeros(m.n_councils * 4)
+        unmet, unmet_hours = np.zeros(m.n_councils * N_TYPES), np.zeros(m.n_councils * N_TYPES)
         kernels.ration(rows, slots, P.council, P.option, P.dc_affinity, P.age_band, P.required, P.provider,
                        Q.active[:k], Q.council[:k], Q.ptype[:k], Q.rating[:k], Q.price[:k], m.type_price,
                        Q.block_places[:k], Q.capacity[:k], Q.clients[:k], self.p, stream.seed(m.rng), unmet,
                        unmet_hours, m.ledger.unmatched)
-        self.unmet, self.unmet_hours = unmet.reshape(m.n_councils, 4), unmet_hours.reshape(m.n_councils, 4)
+        self.unmet, self.unmet_hours = unmet.reshape(m.n_councils, N_TYPES), unmet_hours.reshape(m.n_councils, N_TYPES)
 
     # ------------------------------------------------------------------ 6-8. purchasing, carers, outcomes
     def purchase_and_outcomes(self) -> None:
@@ -122,7 +123,7 @@ class VectorEngine:
             P.provider[:n], P.dp_balance[:n], P.delivered[:n], P.respite[:n], P.met_need[:n], P.strain[:n],
             P.review_in[:n], P.control[:n], P.burden[:n], P.wellbeing[:n], P.satisfaction[:n], P.low_sat[:n],
             P.offered[:n], P.seeking[:n], self.type_attrs, Q.ptype[:k], Q.quality[:k], Q.active[:k], Q.council[:k],
-            Q.block_places[:k], Q.price[:k], float(m.type_maxh[0]), Q.rating[:k], Q.clients[:k], Q.income[:k],
+            Q.block_places[:k], Q.price[:k], float(m.type_maxh[DAY_CENTRE]), Q.rating[:k], Q.clients[:k], Q.income[:k],
             Q.hours[:k], s.choice.option4_direct_share, s.budgets.hours_per_point, self.c, self.o, m.choice_params,
             self.p, stream.seed(m.rng), self.admin, self.with_package, L.services_by_option, L.block_paid, L.admin,
             L.dp_paid, L.dp_spent, L.direct_paid, L.provider_received, L.breakdowns, L.admissions, L.crisis)

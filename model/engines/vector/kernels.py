@@ -21,13 +21,13 @@ month's money and events to the ledger's arrays themselves, in the order ``numpy
 would add them, so the figures are the same to the last bit. A per-row helper takes and returns
 scalars (:func:`review_countdown`): one that took the columns made its pass twice as slow.
 
-Compiled code is cached on disk (``model/__pycache__``). numba checks a cached sweep against this
-file only, so the cache is also dropped whenever a rule module changes (:func:`drop_stale_cache`).
+Compiled code is cached on disk (``__pycache__`` beside this file). numba checks a cached sweep against
+this file only, so the cache is also dropped whenever any project module this one imports changes
+(:mod:`model.engines.vector.cache`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,19 @@ import numba
 import numpy as np
 from numba.extending import overload, register_jitable
 
-from model import scenario, stream
-from model.core.state import MODE_COUNCIL, MODE_DIRECT, MODE_NONE
+from model import codes, scenario, stream
+from model.codes import (
+    DAY_CENTRE,
+    MODE_COUNCIL,
+    MODE_DIRECT,
+    MODE_NONE,
+    N_MODES,
+    N_OPTION_CODES,
+    N_OPTIONS,
+    N_QUINTILES,
+    N_TYPES,
+)
+from model.engines.vector import cache
 from model.rules import arith, budgets, carers, choice, demography, market, outcomes, providers, support
 
 #: Rule functions the sweeps call; each runs unchanged on arrays, Python numbers and in compiled code.
@@ -47,7 +58,7 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          market.hours_bought, outcomes.met_need,
          outcomes.wellbeing, outcomes.satisfaction, outcomes.next_rating, carers.next_strain, carers.breaks_down,
          carers.need_after_breakdown, providers.operating_result, providers.next_neg_months, providers.next_price,
-         providers.next_capacity, providers.exits, support.places, support.priority)
+         providers.next_capacity, providers.exits, support.places, support.priority, codes.cell_of)
 for _rule in RULES:
     register_jitable(_rule)
 
@@ -108,25 +119,7 @@ def struct(values: Any) -> np.ndarray:
     return record.view(np.uint8)
 
 
-def drop_stale_cache() -> None:
-    """Delete cached compiled sweeps made from other versions of the rule modules."""
-    sources = [Path(m.__file__).read_bytes() for m in (arith, budgets, carers, choice, demography, market, outcomes,
-                                                        providers, scenario, stream)]
-    digest = hashlib.sha256(b"".join([Path(__file__).read_bytes(), *sources])).hexdigest()
-    cache = Path(__file__).parent / "__pycache__"
-    stamp = cache / "kernels.rules-digest"
-    try:
-        if stamp.exists() and stamp.read_text() == digest:
-            return
-        for f in cache.glob("kernels.*.nb[ic]"):
-            f.unlink(missing_ok=True)
-        cache.mkdir(exist_ok=True)
-        stamp.write_text(digest)
-    except OSError:  # a read-only install: numba then compiles in memory
-        pass
-
-
-drop_stale_cache()
+cache.drop_stale_cache(Path(__file__).parent / "__pycache__", "kernels", __name__)
 
 
 @numba.njit(cache=True)
@@ -382,7 +375,7 @@ def block_places(active: np.ndarray, ptype: np.ndarray, council: np.ndarray, cap
     """Block-contracted places at each open day centre: its council's block ``share`` of its
     capacity, rounded half to even (as ``numpy.round``); none at other providers."""
     for q in range(active.size):
-        places[q] = round(share[council[q]] * capacity[q]) if active[q] and ptype[q] == market.DAY_CENTRE else 0
+        places[q] = round(share[council[q]] * capacity[q]) if active[q] and ptype[q] == DAY_CENTRE else 0
 
 
 @numba.njit(cache=True)
@@ -396,7 +389,7 @@ def set_cells(rows: np.ndarray, council: np.ndarray, group: np.ndarray, age_band
 @numba.njit(inline="always", cache=True)
 def _set_cell(r: int, council: np.ndarray, group: np.ndarray, age_band: np.ndarray, quintile: np.ndarray,
               cell: np.ndarray) -> None:
-    cell[r] = ((np.int32(council[r]) * 4 + group[r]) * 4 + age_band[r]) * 5 + quintile[r]
+    cell[r] = codes.cell_of(np.int32(council[r]), group[r], age_band[r], quintile[r])
 
 
 @numba.njit(cache=True)
@@ -431,7 +424,7 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
         rows[n_rows] = i
         n_rows += is_due
     count = np.zeros(n_c)
-    clawed = np.zeros((n_c, 4))
+    clawed = np.zeros((n_c, N_OPTIONS))
     choosing = np.empty(n_rows, dtype=np.int64)
     kept = np.empty(n_rows, dtype=np.int64)
     k0 = k1 = queues = 0
@@ -464,7 +457,7 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
         assessments[c] += count[c]
         assessment[c] += count[c] * assessment_cost[c]
         total = 0.0
-        for j in range(4):
+        for j in range(N_OPTIONS):
             total += clawed[c, j]
             services[c, j] -= clawed[c, j]
         clawback[c] += total
@@ -582,7 +575,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
         for k in range(3):
             attrs[q, k + 1] = type_attrs[ptype[q], k]
         attrs[q, 4] = quality[q]
-    counts = np.zeros((n_c, 5), dtype=np.int64)  # people by council and option (0: none)
+    counts = np.zeros((n_c, N_OPTION_CODES), dtype=np.int64)  # people by council and option (0: none)
     income = np.zeros(n_q + 1)  # by provider; the last entry stands for "no provider"
     hours = np.zeros(n_q + 1)
     block_by_council = np.zeros(n_c)
@@ -594,7 +587,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
     for ci in range(n_c):
         block_paid[ci] += block_by_council[ci]
         services_by_option[ci, 2] += block_by_council[ci]
-    services = np.zeros((n_c, 5))  # by council and option (0: none)
+    services = np.zeros((n_c, N_OPTION_CODES))  # by council and option (0: none)
     paid, spent = np.zeros(n_c), np.zeros(n_c)
     broke, crises = np.zeros(n_c), np.zeros(n_c)
     clients, client_satisfaction = np.zeros(n_q + 1), np.zeros(n_q + 1)  # by provider, for ratings
@@ -693,7 +686,7 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
     for ci in range(n_c):
         total = 0.0
         cost = np.float64(counts[ci, 1]) * admin_cost[ci, 1]  # as numpy sums the row (option 0 costs nothing)
-        for j in range(1, 5):
+        for j in range(1, N_OPTION_CODES):
             services_by_option[ci, j - 1] += services[ci, j]
             total += services[ci, j]
             with_package[ci] += counts[ci, j]
@@ -785,7 +778,7 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
     p = p.view(PROVIDERS)[0]
     n_groups, n_seek = unmet.size, rows.size
     open_rows = np.flatnonzero(active)
-    prov, g_start = group_order(open_rows, provider_council[open_rows].astype(np.int64) * 4 + ptype[open_rows],
+    prov, g_start = group_order(open_rows, provider_council[open_rows].astype(np.int64) * N_TYPES + ptype[open_rows],
                                 n_groups)  # group g is prov[g_start[g]:g_start[g + 1]]
     n_prov = prov.size
     key = np.empty(n_prov, dtype=np.int64)
@@ -805,22 +798,22 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
         exp_appeal[1, i] = np.exp(market.provider_appeal(rating[i], price[i], ref_price[i], block_places[i], True, p))
         exp_level[1, i] = np.exp(market.provider_appeal(rating[i], price[i], ref_price[i], 0, True, p))
         n_free[key[i]] += capacity[i] > clients[i]
-    type_weight = np.empty((n_seek, 4))  # exp(type appeal)
-    util = np.empty(4)  # scratch for logit draws
+    type_weight = np.empty((n_seek, N_TYPES))  # exp(type appeal)
+    util = np.empty(N_TYPES)  # scratch for logit draws
     group0 = np.empty(n_seek, dtype=np.int64)
     council_mode = np.empty(n_seek, dtype=np.int64)
-    type_table = np.empty((2, 2, 4, 4))  # exp(type appeal) by day-centre affinity, 65+, mode and type
+    type_table = np.empty((2, 2, N_MODES, N_TYPES))  # exp(type appeal) by day-centre affinity, 65+, mode and type
     for a in range(2):
         for b in range(2):
-            for mode in range(4):
-                for t in range(4):
+            for mode in range(N_MODES):
+                for t in range(N_TYPES):
                     type_table[a, b, mode, t] = np.exp(market.appeal_of_type(t, a == 1, b == 1, mode, p))
     words = stream.load(state)
     for s in range(n_seek):
         r = rows[s]
         mode = market.SLOT_MODES[option[r], slots[s]]
         type_weight[s] = type_table[np.uint8(dc_affinity[r]), np.uint8(demography.is_over65(age_band[r])), mode]
-        group0[s] = council[r] * 4
+        group0[s] = council[r] * N_TYPES
         council_mode[s] = mode == MODE_COUNCIL
         util[:] = type_weight[s]
         u, words = stream.next_uniform(words)
@@ -856,7 +849,7 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
                 continue
             k = council_mode[s]
             any_free = False
-            for j in range(4):
+            for j in range(N_TYPES):
                 util[j] = type_weight[s, j] * mean[k, group0[s] + j]
                 any_free = any_free or util[j] > 0
             if not any_free:
@@ -994,7 +987,7 @@ def choose_options(rows: np.ndarray, confidence: np.ndarray, age_band: np.ndarra
         # the person's values read once (the stores to ``util`` would make the compiler read them again)
         conf, over65, grp = confidence[r], demography.is_over65(age_band[r]), group[r]
         sup, cur, red = supported[r], option[r], reduction[c]
-        for j in range(1, 5):
+        for j in range(1, N_OPTION_CODES):
             util[j - 1] = choice.utility(j, conf, over65, grp, sup, cur, signal[j - 1], available[c, j - 1], red, ch)
         u, words = stream.next_uniform(words)
         out[s] = logit_draw(util, u)
@@ -1047,7 +1040,7 @@ def draw_peers(council: np.ndarray, quintile: np.ndarray, alive: np.ndarray, n_c
     sample = max(4096, 2 * new.size * k)
     few = sample < n // 2
     pool = np.empty(sample if few else n, dtype=np.int64)
-    key = np.empty(pool.size, dtype=np.int64)  # group: council * 5 + quintile
+    key = np.empty(pool.size, dtype=np.int64)  # group: council * N_QUINTILES + quintile
     m = 0
     words = stream.load(state)
     for s in range(pool.size):
@@ -1056,17 +1049,17 @@ def draw_peers(council: np.ndarray, quintile: np.ndarray, alive: np.ndarray, n_c
             u, words = stream.next_uniform(words)
             r = min(np.int64(u * n), n - 1)
         pool[m] = r  # kept (m moves on) only if alive: no branch to mispredict
-        key[m] = np.int64(council[r]) * 5 + quintile[r]
+        key[m] = np.int64(council[r]) * N_QUINTILES + quintile[r]
         m += alive[r]
-    order, first = group_order(pool[:m], key[:m], 5 * n_councils)  # group g is order[first[g]:first[g + 1]]
+    order, first = group_order(pool[:m], key[:m], N_QUINTILES * n_councils)  # group g is order[first[g]:first[g + 1]]
     for r in new:
-        own = np.int64(council[r]) * 5 + quintile[r]
-        whole = np.int64(council[r]) * 5
+        own = np.int64(council[r]) * N_QUINTILES + quintile[r]
+        whole = np.int64(council[r]) * N_QUINTILES
         for j in range(k):
             u, words = stream.next_uniform(words)
             same = u < homophily
             lo = first[own] if same else first[whole]
-            size = (first[own + 1] if same else first[whole + 5]) - lo
+            size = (first[own + 1] if same else first[whole + N_QUINTILES]) - lo
             u, words = stream.next_uniform(words)
             peer = -1
             if size > 0:
