@@ -23,8 +23,9 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)  ## Run the default scenario; outputs and figures go to outputs/sds_rollout
 	$(VENV)/bin/carecon run sds_rollout --out outputs/sds_rollout
 
-test: $(STAMP) browser  ## Lint and run the whole test suite (includes the browser test)
+test: $(STAMP) browser  ## Lint, check the import layers and run the whole test suite (includes the browser test)
 	$(VENV)/bin/ruff check model tests dashboard benchmarks
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 browser:  ## Debian's Chromium for the end-to-end dashboard test
@@ -48,6 +49,7 @@ docs: $(STAMP)  ## Regenerate docs/parameters.md from the schema
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model tests dashboard benchmarks
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

@@ -64,7 +64,7 @@ def measure(engine: str, people: int, months: int, warmup: int, scenario: str) -
     import numpy as np
 
     from model import load_scenario
-    from model.core.economy import CareEconomy
+    from model.engines import CareEconomy
     from model.experiments.runner import warm_up
 
     t0 = time.perf_counter()
@@ -113,7 +113,7 @@ def run_children(repeat: int, *args: object) -> tuple[dict[str, float], str]:
 
 
 def import_time() -> float:
-    code = "import time; t = time.perf_counter(); import model.core.economy; print(time.perf_counter() - t)"
+    code = "import time; t = time.perf_counter(); import model.engines; print(time.perf_counter() - t)"
     runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
             for _ in range(3)]
     return statistics.median(runs)
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Which code is measured: a shared environment's editable install can point at another checkout.
     print(f"carecon {code_version()} ({Path(model.__file__).parent})")
-    print(f"import model.core.economy: {import_time() * 1e3:.0f} ms (median of 3 fresh processes)")
+    print(f"import model.engines: {import_time() * 1e3:.0f} ms (median of 3 fresh processes)")
     print(f"{'people':>8} {'engine':>7} {'ns/person-month':>16} {'build s':>8} {'peak B/person':>14} {'ratio':>7}"
           f"  {f'range of {a.repeat} processes' if a.repeat > 1 else ''}")
     sizes = SIZES[:2] if a.quick else SIZES

@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Scenario": "model.scenario", "ScenarioError": "model.scenario", "load_scenario": "model.scenario",
     "loads_scenario": "model.scenario", "list_scenarios": "model.scenario",
-    "CareEconomy": "model.core.economy",
+    "CareEconomy": "model.engines",
     "simulate": "model.run.simulation", "simulate_replications": "model.run.simulation",
     "RunResult": "model.run.simulation",
 }

@@ -12,8 +12,8 @@ import pytest
 from scipy import integrate, stats
 
 from model import stream
-from model.core.economy import CareEconomy
 from model.core.state import People
+from model.engines import CareEconomy
 from model.engines.vector import kernels
 from model.rules import demography
 from model.scenario import Demography

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from model.codes import NO_PROVIDER
 from model.core.agents import Carer, Person, Provider
-from model.core.economy import CareEconomy
+from model.engines import CareEconomy
 from model.metrics.recorder import TOTALLED
 from model.rules import market
 from model.run.simulation import (

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import scenario as scenario_module
-from model.core.economy import CareEconomy
+from model.engines import CareEconomy
 from model.metrics import recorder as metrics
 
 

@@ -14,13 +14,16 @@ The schedule of one month, in order (docs/ODD.md, process overview):
 9. providers: results, reserves, prices, capacity, exit (clients displaced) and entry;
 10. council finance: the ledger; at each year end, the council's budget review.
 
-Engines: ``"vector"`` (default, :mod:`model.engines.vector.engine`) applies each rule to arrays; ``"agents"``
-(:mod:`model.engines.reference`) walks the agents one by one. Both mean the same thing (docking tests).
+An engine implements the phases over the state tables, and the bookkeeping over rows the model
+asks of it (arrivals, peers, departures, provider links, cells, block places, compaction). Engines
+register themselves by name (:func:`register_engine`) when :mod:`model.engines` is imported:
+``"vector"`` (default) applies each rule to arrays in compiled passes; ``"agents"`` walks the
+agents one by one. This module imports no engine.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
 import mesa
 import numpy as np
@@ -28,12 +31,36 @@ import numpy as np
 from model import stream
 from model.core.agents import Carer, Council, Person, Provider
 from model.core.state import Ledger, People, Providers
-from model.engines.vector import kernels
 from model.metrics.recorder import MonthRecorder
 from model.rules import budgets, demography, rollout
 from model.scenario import Scenario
 
-ENGINES = ("vector", "agents")
+
+class Engine(Protocol):
+    """What the model asks of an engine: the month's phases (:meth:`step`) and the bookkeeping over
+    rows that the model's own methods delegate to it."""
+
+    def __init__(self, model: CareEconomy) -> None: ...
+    def start(self) -> None: ...
+    def step(self) -> None: ...
+    def arrivals(self, start: int, counts: np.ndarray, state: np.ndarray) -> None: ...
+    def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None: ...
+    def depart(self, rows: np.ndarray) -> None: ...
+    def release(self, rows: np.ndarray) -> None: ...
+    def set_cells(self, rows: np.ndarray) -> None: ...
+    def choice_state(self, rows: np.ndarray) -> None: ...
+    def displace(self, closing: np.ndarray) -> int: ...
+    def block_places(self) -> None: ...
+    def compact_rows(self, alive: np.ndarray, keep: np.ndarray, new_index: np.ndarray) -> None: ...
+
+
+#: Engines by name, filled by :mod:`model.engines` when it is imported.
+ENGINES: dict[str, type[Engine]] = {}
+
+
+def register_engine(name: str, engine: type[Engine]) -> None:
+    """Make an engine available to :class:`CareEconomy` under ``name``."""
+    ENGINES[name] = engine
 
 
 class CareEconomy(mesa.Model):
@@ -49,7 +76,8 @@ class CareEconomy(mesa.Model):
     def __init__(self, scenario: Scenario, seed: int | np.random.SeedSequence | None = None,
                  engine: str = "vector", record: bool = True) -> None:
         if engine not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+            raise ValueError(f"engine must be one of {', '.join(ENGINES) or '(none registered: import model.engines)'}"
+                             f"; got {engine!r}")
         ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(
             scenario.run.seed if seed is None else seed)
         super().__init__(rng=np.random.default_rng(ss))
@@ -72,8 +100,6 @@ class CareEconomy(mesa.Model):
         self.reduction = np.array([c.support.burden_reduction for c in s.councils], dtype=np.float32)
         self.available = np.array([[o in c.rollout.options for o in (1, 2, 3, 4)] for c in s.councils])
         self.deprivation = np.array([c.deprivation for c in s.councils])
-        self.demography_params = kernels.struct(s.demography)  # for the arrivals pass
-        self.choice_params = kernels.struct(s.choice)
 
         sizes = np.floor(np.array([c.population_share for c in s.councils]) * s.run.people).astype(int)
         sizes[np.argmax(sizes)] += s.run.people - sizes.sum()
@@ -87,6 +113,7 @@ class CareEconomy(mesa.Model):
         self.provider_agents: list[Provider | None] = []  # by provider row, up to the last row seen
         self.councils = [Council(self, i, spec) for i, spec in enumerate(s.councils)]
         self.ledger = Ledger(self.n_councils)
+        self.engine: Engine = ENGINES[engine](self)
 
         self.add_people(sizes)
         P = self.people
@@ -103,14 +130,7 @@ class CareEconomy(mesa.Model):
             for t, spec in enumerate(self.ptypes):
                 self.add_providers(c, t, round(spec.per_1000 * n_c / 1000.0))
         self.set_block_places()
-
-        if engine == "vector":
-            from model.engines.vector.engine import VectorEngine
-            self.engine: Any = VectorEngine(self)
-        else:
-            from model.engines.reference import ReferenceEngine
-            self.engine = ReferenceEngine(self)
-        self.engine.initial_matching()
+        self.engine.start()
         self.recorder = MonthRecorder(self) if record else None
         self.ledger = Ledger(self.n_councils)
 
@@ -125,13 +145,9 @@ class CareEconomy(mesa.Model):
         P = self.people
         r = P.append(total)  # filled in, council by council, by the arrivals pass
         state = stream.seed(self.rng)
-        kernels.arrivals(r.start, counts, P.council, P.alive, P.review_in, self.deprivation, self.offered_shares(),
-                         self.demography_params, state, P.group, P.quintile, P.age_band, P.confidence, P.dc_affinity,
-                         P.offer_rank, P.need, P.has_carer, P.carer_hours, P.offered, P.cell, P.required,
-                         self.config.budgets.hours_per_point)
+        self.engine.arrivals(r.start, counts, state)
         rows = np.arange(r.start, r.stop)
-        kernels.draw_peers(P.view("council"), P.view("quintile"), P.view("alive"), self.n_councils, rows,
-                           self.config.demography.peer_homophily, P.peers, state)
+        self.engine.draw_peers(rows, state)
         return rows
 
     # ------------------------------------------------------------------ Mesa's view of the rows
@@ -186,11 +202,7 @@ class CareEconomy(mesa.Model):
                 carer.remove()
         new_index = np.cumsum(alive) - 1
         keep = np.flatnonzero(alive)
-        kernels.renumber_peers(P.peers, alive, keep, new_index)
-        for name in (*P.FIELDS, *P.WIDE):
-            col = getattr(P, name)
-            kernels.move_rows(col, keep)
-            col[keep.size: P.n] = P.FIELDS[name][1] if name in P.FIELDS else P.WIDE[name][2]
+        self.engine.compact_rows(alive, keep, new_index)
         self.person_agents = {int(new_index[r]): a for r, a in self.person_agents.items()}
         self.carer_agents = {int(new_index[r]): a for r, a in self.carer_agents.items()}
         for a in (*self.person_agents.values(), *self.carer_agents.values()):
@@ -203,25 +215,20 @@ class CareEconomy(mesa.Model):
         """People leave (death, residential care): packages end, DP balances return to the council."""
         if rows.size == 0:
             return
-        P, L = self.people, self.ledger
-        kernels.depart(np.asarray(rows, dtype=np.int64), P.council, P.option, P.dp_balance, P.alive, P.provider,
-                       self.providers.clients, L.clawback, L.services_by_option, L.departures)
+        self.engine.depart(np.asarray(rows, dtype=np.int64))
 
     def release(self, rows: np.ndarray) -> None:
         """End the provider relationships of ``rows`` (both budget slots)."""
-        kernels.release(self.people.provider, self.providers.clients, np.asarray(rows, dtype=np.int64))
+        self.engine.release(np.asarray(rows, dtype=np.int64))
 
     def set_cell(self, rows: np.ndarray) -> None:
         """Breakdown cell (council, client group, age band, quintile) of ``rows``."""
-        P = self.people
-        kernels.set_cells(np.asarray(rows, dtype=np.int64), P.council, P.group, P.age_band, P.quintile, P.cell)
+        self.engine.set_cells(np.asarray(rows, dtype=np.int64))
 
     def set_choice_state(self, rows: np.ndarray) -> None:
         """Control and felt burden of ``rows`` in their current option (ODD 7.4, 7.8); they change
         only when the option or support changes, so they are stored rather than recomputed."""
-        P = self.people
-        kernels.choice_state(np.asarray(rows, dtype=np.int64), P.option, P.confidence, P.supported, P.council,
-                             self.reduction, self.choice_params, P.control, P.burden)
+        self.engine.choice_state(np.asarray(rows, dtype=np.int64))
 
     def account(self, with_package: np.ndarray) -> None:
         """Council finance (ODD 7.10): each council adds the month's spend and its people with a
@@ -294,14 +301,14 @@ class CareEconomy(mesa.Model):
         """Providers exit: their clients are displaced (they will be re-matched). Returns displaced."""
         if rows.size == 0:
             return 0
-        Q, P, L = self.providers, self.people, self.ledger
+        Q, L = self.providers, self.ledger
         Q.active[rows] = False
         Q.died[rows] = self.month
         Q.block_places[rows] = 0
         np.add.at(L.exits, (Q.council[rows].astype(np.int64), Q.ptype[rows].astype(np.int64)), 1)
         closing = np.zeros(Q.n, dtype=bool)
         closing[rows] = True
-        displaced = kernels.displace(P.provider[: P.n], Q.clients, closing, P.council, L.displaced, P.seeking)
+        displaced = self.engine.displace(closing)
         for row in rows.tolist():
             if row < len(self.provider_agents) and self.provider_agents[row] is not None:
                 self.provider_agents[row].remove()
@@ -310,9 +317,7 @@ class CareEconomy(mesa.Model):
 
     def set_block_places(self) -> None:
         """Block-contracted places at each open day centre, from the council's current block share."""
-        Q = self.providers
-        kernels.block_places(Q.view("active"), Q.view("ptype"), Q.view("council"), Q.view("capacity"),
-                             self.block_shares(), Q.view("block_places"))
+        self.engine.block_places()
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:

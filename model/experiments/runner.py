@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.core.economy import CareEconomy
+from model.engines import CareEconomy
 from model.run.simulation import HEADLINE, TOTALS, RunResult, combine, seeds_for, simulate, simulate_headline
 from model.scenario import Scenario, ScenarioError, load_scenario
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from model.core.economy import CareEconomy
+from model.engines import CareEconomy
 from model.metrics.recorder import COUNCIL_COLUMNS, TOTALLED, HorizonRecorder
 from model.scenario import PROVIDER_TYPES, Scenario
 

@@ -38,7 +38,7 @@ class VectorEngine:
         s = model.config
         self.admin = np.array([[0.0, *c.finance.admin_cost] for c in s.councils])       # (council, option)
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
-        self.stock = np.bincount(model.people.view("council"), minlength=model.n_councils).astype(np.int64)
+        self.d, self.ch = kernels.struct(s.demography), kernels.struct(s.choice)
         self.o, self.c = kernels.struct(s.outcomes), kernels.struct(s.carers)
         self.b, self.p = kernels.struct(s.budgets), kernels.struct(s.providers)
         # Per provider type: hour cap a week, respite and wellbeing bonus per hour (the type's value
@@ -59,7 +59,7 @@ class VectorEngine:
         share, offer = m.offered_shares(), m.offer_moved()
         due = kernels.demography_sweep(P.alive[:n], P.need, P.group, P.age_band, P.council, P.quintile, P.cell,
                                        P.option, P.dp_balance, P.provider, m.providers.clients, P.offered,
-                                       P.offer_rank, P.review_in, share, offer, m.interval, m.demography_params,
+                                       P.offer_rank, P.review_in, share, offer, m.interval, self.d,
                                        stream.seed(m.rng), L.clawback, L.services_by_option, L.departures, self.stock,
                                        P.carer_hours, P.required, m.config.budgets.hours_per_point)
         arriving = demography.arrivals(self.stock, m.config.demography, m.rng)
@@ -84,14 +84,16 @@ class VectorEngine:
                                self.support_cost, u, P.supported, L.supported, L.support)
         chosen = kernels.choose_options(choosing, P.confidence, P.age_band, P.group, P.supported, P.option, P.peers,
                                         P.alive, P.satisfaction, P.council, m.available, m.reduction,
-                                        m.choice_params, stream.seed(rng))
+                                        self.ch, stream.seed(rng))
         kernels.apply_options(choosing, chosen, kept, P.option, P.provider, m.providers.clients, P.confidence,
-                              P.supported, P.council, m.reduction, m.choice_params, P.control, P.burden, P.seeking)
+                              P.supported, P.council, m.reduction, self.ch, P.control, P.burden, P.seeking)
 
     # ------------------------------------------------------------------ 6. matching
-    def initial_matching(self) -> None:
-        """Everyone's formal hours at the start (later the compiled passes work them out when need
-        changes), then the first matching."""
+    def start(self) -> None:
+        """Once the starting population and providers are in place: the people by council, everyone's
+        formal hours (later the compiled passes work them out when need changes), then the first
+        matching."""
+        self.stock = np.bincount(self.m.people.view("council"), minlength=self.m.n_councils).astype(np.int64)
         self.m.refresh_required()
         self.matching()
         self.m.ledger.entries[:] = 0
@@ -124,7 +126,7 @@ class VectorEngine:
             P.review_in[:n], P.control[:n], P.burden[:n], P.wellbeing[:n], P.satisfaction[:n], P.low_sat[:n],
             P.offered[:n], P.seeking[:n], self.type_attrs, Q.ptype[:k], Q.quality[:k], Q.active[:k], Q.council[:k],
             Q.block_places[:k], Q.price[:k], float(m.type_maxh[DAY_CENTRE]), Q.rating[:k], Q.clients[:k], Q.income[:k],
-            Q.hours[:k], s.choice.option4_direct_share, s.budgets.hours_per_point, self.c, self.o, m.choice_params,
+            Q.hours[:k], s.choice.option4_direct_share, s.budgets.hours_per_point, self.c, self.o, self.ch,
             self.p, stream.seed(m.rng), self.admin, self.with_package, L.services_by_option, L.block_paid, L.admin,
             L.dp_paid, L.dp_spent, L.direct_paid, L.provider_received, L.breakdowns, L.admissions, L.crisis)
 
@@ -153,6 +155,54 @@ class VectorEngine:
     def finance(self) -> None:
         """The month's admin costs and people with a package were counted during purchasing."""
         self.m.account(self.with_package)
+
+    # ------------------------------------------------------------------ bookkeeping over rows
+    def arrivals(self, start: int, counts: np.ndarray, state: np.ndarray) -> None:
+        """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``."""
+        m, P = self.m, self.m.people
+        kernels.arrivals(start, counts, P.council, P.alive, P.review_in, m.deprivation, m.offered_shares(), self.d,
+                         state, P.group, P.quintile, P.age_band, P.confidence, P.dc_affinity, P.offer_rank, P.need,
+                         P.has_carer, P.carer_hours, P.offered, P.cell, P.required, m.config.budgets.hours_per_point)
+
+    def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None:
+        m, P = self.m, self.m.people
+        kernels.draw_peers(P.view("council"), P.view("quintile"), P.view("alive"), m.n_councils, rows,
+                           m.config.demography.peer_homophily, P.peers, state)
+
+    def depart(self, rows: np.ndarray) -> None:
+        P, L = self.m.people, self.m.ledger
+        kernels.depart(rows, P.council, P.option, P.dp_balance, P.alive, P.provider, self.m.providers.clients,
+                       L.clawback, L.services_by_option, L.departures)
+
+    def release(self, rows: np.ndarray) -> None:
+        kernels.release(self.m.people.provider, self.m.providers.clients, rows)
+
+    def set_cells(self, rows: np.ndarray) -> None:
+        P = self.m.people
+        kernels.set_cells(rows, P.council, P.group, P.age_band, P.quintile, P.cell)
+
+    def choice_state(self, rows: np.ndarray) -> None:
+        m, P = self.m, self.m.people
+        kernels.choice_state(rows, P.option, P.confidence, P.supported, P.council, m.reduction, self.ch, P.control,
+                             P.burden)
+
+    def displace(self, closing: np.ndarray) -> int:
+        P, Q = self.m.people, self.m.providers
+        return kernels.displace(P.provider[: P.n], Q.clients, closing, P.council, self.m.ledger.displaced, P.seeking)
+
+    def block_places(self) -> None:
+        Q = self.m.providers
+        kernels.block_places(Q.view("active"), Q.view("ptype"), Q.view("council"), Q.view("capacity"),
+                             self.m.block_shares(), Q.view("block_places"))
+
+    def compact_rows(self, alive: np.ndarray, keep: np.ndarray, new_index: np.ndarray) -> None:
+        """Move the rows ``keep`` to the front of every column, renumbering peer links."""
+        P = self.m.people
+        kernels.renumber_peers(P.peers, alive, keep, new_index)
+        for name in (*P.FIELDS, *P.WIDE):
+            col = getattr(P, name)
+            kernels.move_rows(col, keep)
+            col[keep.size: P.n] = P.FIELDS[name][1] if name in P.FIELDS else P.WIDE[name][2]
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
