@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba.extending import overload
 
 _U53 = 1.0 / 9007199254740992.0  # 2**-53
 _ZERO_STATE = bytes(32)
@@ -71,10 +72,27 @@ def next_bits(words: tuple) -> tuple:
 
 
 @numba.njit(inline="always", cache=True)
-def next_uniform(words: tuple) -> tuple:
-    """A uniform draw on [0, 1) with 53 random bits, and the stream's next words."""
+def _next_uniform(words: tuple) -> tuple:
     bits, words = next_bits(words)
     return np.float64(np.int64(bits >> np.uint64(11))) * _U53, words
+
+
+def _words(words: tuple) -> tuple:
+    """The words as unsigned 64-bit scalars (compiled code hands them back to Python as ints)."""
+    return tuple(np.uint64(w) for w in words)
+
+
+def next_uniform(words: tuple) -> tuple:
+    """A uniform draw on [0, 1) with 53 random bits, and the stream's next words.
+
+    Callable from compiled code (where it is the compiled draw, inlined) and from plain Python
+    (the per-agent engine's rules), with the same numbers."""
+    return _next_uniform(_words(words))
+
+
+@overload(next_uniform, inline="always")
+def _next_uniform_compiled(words):
+    return lambda words: _next_uniform(words)
 
 
 @numba.njit(inline="always", cache=True)
@@ -88,7 +106,7 @@ def next_u64(state: np.ndarray) -> np.uint64:
 @numba.njit(inline="always", cache=True)
 def uniform(state: np.ndarray) -> float:
     """A uniform draw on [0, 1) from the stream ``state`` (an array of four words)."""
-    u, words = next_uniform(load(state))
+    u, words = _next_uniform(load(state))
     store(state, words)
     return u
 
@@ -121,11 +139,21 @@ def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray]:
 _ZIG_X, _ZIG_RATIO = _ziggurat_tables()
 
 
-@numba.njit(inline="always", cache=True)
 def next_normal(words: tuple) -> tuple:
     """One standard-normal draw by the ziggurat method, and the stream's next words: 64 random
     bits (7 choose the layer, 53 the point) are accepted at once in about 99 % of draws (tested
-    against the normal distribution in ``tests/test_stream.py``)."""
+    against the normal distribution in ``tests/test_stream.py``). Callable from compiled code and
+    from plain Python, with the same numbers."""
+    return _next_normal(_words(words))
+
+
+@overload(next_normal, inline="always")
+def _next_normal_compiled(words):
+    return lambda words: _next_normal(words)
+
+
+@numba.njit(inline="always", cache=True)
+def _next_normal(words: tuple) -> tuple:
     while True:
         bits, words = next_bits(words)
         i = np.int64(bits & np.uint64(127))
@@ -134,15 +162,15 @@ def next_normal(words: tuple) -> tuple:
             return u * _ZIG_X[i], words
         if i == 0:  # the tail beyond R (Marsaglia 1964)
             while True:
-                a, words = next_uniform(words)
-                b, words = next_uniform(words)
+                a, words = _next_uniform(words)
+                b, words = _next_uniform(words)
                 x = np.log(a) / ZIG_R
                 if -2.0 * np.log(b) >= x * x:
                     return (x - ZIG_R if u < 0 else ZIG_R - x), words
         x = u * _ZIG_X[i]  # the wedge under the density
         f0 = np.exp(-0.5 * (_ZIG_X[i] * _ZIG_X[i] - x * x))
         f1 = np.exp(-0.5 * (_ZIG_X[i + 1] * _ZIG_X[i + 1] - x * x))
-        a, words = next_uniform(words)
+        a, words = _next_uniform(words)
         if f1 + a * (f0 - f1) < 1.0:
             return x, words
 
@@ -150,7 +178,7 @@ def next_normal(words: tuple) -> tuple:
 @numba.njit(inline="always", cache=True)
 def standard_normal(state: np.ndarray) -> float:
     """A standard-normal draw (:func:`next_normal`) from the stream ``state`` (an array of four words)."""
-    z, words = next_normal(load(state))
+    z, words = _next_normal(load(state))
     store(state, words)
     return z
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from model.rules import budgets, carers, choice, demography, market, outcomes
+from model.rules import budgets, carers, choice, demography, outcomes, rollout
 from model.scenario import Council as CouncilSpec
 
 if TYPE_CHECKING:
@@ -80,35 +80,50 @@ class Person(mesa.Agent):
         return self.model.people.provider[self.row]
 
     # ---- 1. demography
-    def leaves(self) -> bool:
-        """Whether the person leaves this month (death or residential care)."""
-        d = self.model.config.demography
-        return bool(self.model.rng.random() < demography.departure_probability(self.group, self.need, d))
+    def live_month(self, words: tuple) -> tuple[bool, tuple]:
+        """This month's demography (:func:`model.rules.demography.person_month`), drawing from the
+        stream ``words``: whether the person leaves, and the stream's next words. One who stays has
+        their need, formal hours and age band (and so breakdown cell) updated."""
+        m = self.model
+        leaves, need, band, words = demography.person_month(float(self.need), int(self.group), int(self.age_band),
+                                                            m.config.demography, words)
+        if not leaves:
+            self.need = need
+            self.required = budgets.required_hours(float(self.need), float(self.carer_hours),
+                                                   m.config.budgets.hours_per_point)
+            if band != self.age_band:
+                self.age_band = band
+                m.set_cell(np.array([self.row]))
+        return bool(leaves), words
 
-    def grow_older(self) -> None:
-        """Need drifts by client group; the person may move to the next age band."""
-        d, rng = self.model.config.demography, self.model.rng
-        self.need = demography.drift_need(self.need, self.group, rng.standard_normal(), d)
-        self.age_band = demography.age(self.age_band, rng.random(), d)
-        self.model.set_cell(np.array([self.row]))
+    def count_down(self) -> bool:
+        """The rollout reaches the person or not, and their next review comes a month closer
+        (:func:`model.rules.rollout.review_countdown`); whether a review is due."""
+        m = self.model
+        self.offered, self.review_in, due = rollout.review_countdown(
+            bool(self.offered), float(m.people.offer_rank[self.row]), int(self.review_in),
+            float(m.offered_shares()[self.council]), m.offer_moved(), int(m.interval[self.council]))
+        return bool(due)
 
     # ---- 3. reviews
     def review(self) -> None:
-        """Reassessment: DP clawback, then eligibility and budget; losing eligibility ends the package."""
+        """Reassessment (:func:`model.rules.rollout.review`): DP clawback, then eligibility and
+        budget; losing eligibility ends the package."""
         m = self.model
-        if self.dp_balance > 0:
-            direct = self.budget * market.paid_directly(self.option, m.config.choice.option4_direct_share)
-            claw = float(budgets.clawback(self.dp_balance, direct, m.config.budgets))
+        council = m.councils[self.council]
+        claw, eligible, budget, ends = rollout.review(
+            int(self.option), float(self.dp_balance), float(self.budget), float(self.need), float(self.carer_hours),
+            float(council.threshold), float(council.rate), m.config.choice.option4_direct_share, m.config.budgets)
+        if claw > 0:
             self.dp_balance -= claw
             m.ledger.clawback[self.council] += claw
             m.ledger.services_by_option[self.council, max(self.option, 1) - 1] -= claw
-        council = m.councils[self.council]
-        self.eligible, self.budget = (float(x) for x in budgets.assess(
-            self.need, self.carer_hours, council.threshold, council.rate, m.config.budgets))
-        self.eligible = bool(self.eligible)
-        if not self.eligible and self.option > 0:
+        self.eligible, self.budget = bool(eligible), float(budget)
+        if ends:
             m.release(np.array([self.row]))
             self.option = 0
+            self.model.people.control[self.row] = 0.0
+            self.model.people.burden[self.row] = 0.0
 
     # ---- 5. option choice
     def choose_option(self) -> int:

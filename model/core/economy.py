@@ -31,7 +31,6 @@ import numpy as np
 from model import stream
 from model.core.agents import Carer, Council, Person, Provider
 from model.core.state import Ledger, People, Providers
-from model.metrics.recorder import MonthRecorder
 from model.rules import budgets, demography, rollout
 from model.scenario import Scenario
 
@@ -42,7 +41,13 @@ class Engine(Protocol):
 
     def __init__(self, model: CareEconomy) -> None: ...
     def start(self) -> None: ...
-    def step(self) -> None: ...
+    def demography(self) -> None: ...
+    def reviews(self) -> None: ...
+    def support_and_choice(self) -> None: ...
+    def matching(self) -> None: ...
+    def purchase_and_outcomes(self) -> None: ...
+    def providers(self) -> None: ...
+    def finance(self) -> None: ...
     def arrivals(self, start: int, counts: np.ndarray, state: np.ndarray) -> None: ...
     def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None: ...
     def depart(self, rows: np.ndarray) -> None: ...
@@ -53,6 +58,17 @@ class Engine(Protocol):
     def block_places(self) -> None: ...
     def compact_rows(self, alive: np.ndarray, keep: np.ndarray, new_index: np.ndarray) -> None: ...
 
+
+#: The month's phases, in order (docs: ODD, process overview); an engine implements one method each.
+PHASES = (
+    "demography",             # departures, need drift, ageing, the offer and the review countdown; arrivals
+    "reviews",                # assessment, clawback, eligibility and budgets of the people due
+    "support_and_choice",     # support places, then option choice of those offered the choice
+    "matching",               # the rationing rule: seekers matched to providers
+    "purchase_and_outcomes",  # purchasing and payments, unpaid carers, outcomes, voice, ratings
+    "providers",              # results, reserves, prices, capacity, exit (clients displaced), entry
+    "finance",                # the ledger; at each year end, the council's budget review
+)
 
 #: Engines by name, filled by :mod:`model.engines` when it is imported.
 ENGINES: dict[str, type[Engine]] = {}
@@ -131,6 +147,8 @@ class CareEconomy(mesa.Model):
                 self.add_providers(c, t, round(spec.per_1000 * n_c / 1000.0))
         self.set_block_places()
         self.engine.start()
+        from model.metrics.recorder import MonthRecorder  # (the recorder moves to the run layer)
+
         self.recorder = MonthRecorder(self) if record else None
         self.ledger = Ledger(self.n_councils)
 
@@ -320,11 +338,16 @@ class CareEconomy(mesa.Model):
         self.engine.block_places()
 
     # ------------------------------------------------------------------ schedule
-    def step(self) -> None:
-        """Advance one month."""
+    def begin_month(self) -> None:
+        """A new month's ledger; departed rows compacted away."""
         self.ledger = Ledger(self.n_councils)
         self.compact()
-        self.engine.step()
+
+    def step(self) -> None:
+        """Advance one month: the phases of :data:`PHASES`, in order, by the engine."""
+        self.begin_month()
+        for phase in PHASES:
+            getattr(self.engine, phase)()
         if self.recorder is not None:
             self.recorder.record()
         self.month += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import stream
 from model.codes import DAY_CENTRE, MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE, N_TYPES, NO_PROVIDER
 from model.core.agents import Carer, Person, Provider
 from model.engines.vector.engine import VectorEngine
@@ -20,48 +21,57 @@ class ReferenceEngine(VectorEngine):
     """Per-agent engine (``--engine agents``)."""
 
     def people(self) -> list[Person]:
-        return list(self.m.agents_by_type.get(Person, []))
+        """The living people's agents, in row order (the order the phases visit them)."""
+        return sorted(self.m.agents_by_type.get(Person, []), key=lambda a: a.row)
 
     # ------------------------------------------------------------------ 1. demography
     def demography(self) -> None:
+        """Each living person's month (:meth:`Person.live_month`), drawing from one stream in row
+        order; those who leave depart; the others' review countdown. Then arrivals, and block
+        places from the month's block share."""
         m = self.m
-        leavers = []
+        self.first_new = m.people.n
+        words = stream.load(stream.seed(m.rng))
+        leavers, due = [], []
         for person in self.people():
-            if person.leaves():
+            leaves, words = person.live_month(words)
+            if leaves:
                 leavers.append(person.row)
-            else:
-                person.grow_older()
+            elif person.count_down():
+                due.append(person.row)
         m.depart(np.array(leavers, dtype=np.int64))
-        stock = np.zeros(m.n_councils)
+        stock = np.zeros(m.n_councils, dtype=np.int64)
         for person in self.people():
             stock[person.council] += 1
-        new = m.add_people(demography.arrivals(stock, m.config.demography, m.rng))
-        m.ledger.arrivals += np.bincount(m.people.council[new], minlength=m.n_councils)
-
-    # ------------------------------------------------------------------ 2-3. rollout and reviews
-    def rollout_and_reviews(self) -> np.ndarray:
-        m, L = self.m, self.m.ledger
-        share = m.offered_shares()
+        arriving = demography.arrivals(stock, m.config.demography, m.rng)
+        m.add_people(arriving)
+        m.ledger.arrivals += arriving
         m.set_block_places()
-        due = []
-        for person in self.people():
-            if not person.offered and m.people.offer_rank[person.row] < share[person.council]:
-                person.offered = True
-                person.review_in = 0
-            person.review_in = person.review_in - 1
-            if person.review_in <= 0:
-                person.review_in = m.interval[person.council]
-                L.assessments[person.council] += 1
-                L.assessment[person.council] += m.config.councils[person.council].finance.assessment_cost
-                person.review()
-                due.append(person.row)
-        return np.array(due, dtype=np.int64)
+        self.due = np.array(due, dtype=np.int64)
+
+    # ------------------------------------------------------------------ 2-3. reviews
+    def reviews(self) -> None:
+        """The new arrivals' countdown, then everyone due is reviewed (:meth:`Person.review`): each
+        review is counted and costed; the eligible who have been offered the choice will choose."""
+        m, L = self.m, self.m.ledger
+        m.sync_agents()  # agents for the month's arrivals
+        new = [m.person_agents[r] for r in range(self.first_new, m.people.n)]
+        due = [m.person_agents[r] for r in self.due.tolist()] + [a for a in new if a.count_down()]
+        self.choosing, self.kept = [], []
+        for person in due:
+            L.assessments[person.council] += 1
+            L.assessment[person.council] += m.config.councils[person.council].finance.assessment_cost
+            person.review()
+            if person.eligible and person.offered:
+                person.supported = False
+                self.choosing.append(person)
+            elif person.eligible:
+                self.kept.append(person)
 
     # ------------------------------------------------------------------ 4-5. support and choice
-    def support_and_choice(self, due: np.ndarray) -> None:
+    def support_and_choice(self) -> None:
         m, L = self.m, self.m.ledger
-        agents = [m.person_agents[r] for r in due.tolist()]
-        agents = [a for a in agents if a.eligible]
+        agents = self.choosing + self.kept
         for c, spec in enumerate(m.config.councils):
             queue = [a for a in agents if a.council == c and a.offered]
             if not queue:
@@ -282,12 +292,3 @@ class ReferenceEngine(VectorEngine):
                 L.admin[person.council] += m.config.councils[person.council].finance.admin_cost[person.option - 1]
                 with_package[person.council] += 1
         m.account(with_package)
-
-    # ------------------------------------------------------------------ the month
-    def step(self) -> None:
-        self.demography()
-        self.support_and_choice(self.rollout_and_reviews())
-        self.matching()
-        self.purchase_and_outcomes()
-        self.providers()
-        self.finance()

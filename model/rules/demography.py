@@ -98,6 +98,21 @@ def is_over65(age_band: np.ndarray | int) -> np.ndarray:
     return age_band >= FIRST_65_BAND
 
 
+def person_month(need: float, group: int, age_band: int, d: Demography, words: tuple) -> tuple[bool, float, int, tuple]:
+    """One living person's month of demography, drawing from the stream ``words``
+    (:func:`model.stream.next_uniform`): they may leave (death, residential care); if they stay,
+    their need drifts with the month's noise (the formal hours they need follow it:
+    :func:`model.rules.budgets.required_hours`), and they may move to the next age band.
+    Returns (leaves, need, age band, stream words); a leaver's are unchanged."""
+    u, words = stream.next_uniform(words)
+    if u < departure_probability(group, need, d):
+        return True, need, age_band, words
+    z, words = stream.next_normal(words)
+    need = drift_need(need, group, z, d)
+    u, words = stream.next_uniform(words)
+    return False, need, age(age_band, u, d), words
+
+
 def arrivals(stock: np.ndarray, d: Demography, rng: np.random.Generator) -> np.ndarray:
     """New referrals per council this month: Poisson with mean arrival_rate x current stock.
 

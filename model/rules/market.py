@@ -48,7 +48,7 @@ SLOT_MODES = np.array([
 
 def slot_share(option: np.ndarray | int, slot: int, direct_share: float) -> np.ndarray:
     """Share of the budget in one slot: Option 4 splits it, other options hold it all in slot 0."""
-    four = (option == 4) * np.float32(direct_share)
+    four = (option == 4) * float(direct_share)
     if slot == 1:
         return four
     return (option > 0) - four

@@ -8,7 +8,8 @@ spreads, day-centre block contracts are run down to ``block_retention`` of their
 
 from __future__ import annotations
 
-from model.scenario import Commissioning, Rollout
+from model.rules import budgets, market
+from model.scenario import Budgets, Commissioning, Rollout
 
 
 def offered_share(month: int, r: Rollout) -> float:
@@ -18,6 +19,36 @@ def offered_share(month: int, r: Rollout) -> float:
     if r.duration_months == 0:
         return 1.0
     return min(1.0, (month - r.start_month + 1) / r.duration_months)
+
+
+def review_countdown(offered: bool, offer_rank: float, review_in: int, share: float, offer: bool,
+                     interval: int) -> tuple[bool, int, bool]:
+    """One living person's month of rollout and reviews: if the offered shares moved (``offer``), a
+    person whose rank is now under their council's ``share`` is offered the choice and reviewed at
+    once; everyone's next review comes a month closer. Returns (offered, months to the next review,
+    due); when due, the next review is set ``interval`` months on."""
+    if offer and not offered and offer_rank < share:
+        offered = True
+        review_in = 0
+    review_in -= 1
+    due = review_in <= 0
+    if due:
+        review_in = interval
+    return offered, review_in, due
+
+
+def review(option: int, dp_balance: float, budget: float, need: float, carer_hours: float, threshold: float,
+           rate: float, direct_share: float, b: Budgets) -> tuple[float, bool, float, bool]:
+    """One person's review (ODD 7.2-7.3): unspent direct-payment money above the buffer is clawed
+    back (:func:`model.rules.budgets.clawback`, against the part of the current budget paid
+    directly), then eligibility and budget at the council's ``threshold`` and ``rate``
+    (:func:`model.rules.budgets.assess`). Returns (clawed back, eligible, budget, whether the package
+    ends: eligibility lost while holding one)."""
+    claw = 0.0
+    if dp_balance > 0:
+        claw = budgets.clawback(dp_balance, budget * market.paid_directly(option, direct_share), b)
+    eligible, new_budget = budgets.assess(need, carer_hours, threshold, rate, b)
+    return claw, eligible, new_budget, (not eligible) and option > 0
 
 
 def block_share(month: int, r: Rollout, c: Commissioning) -> float:

@@ -50,14 +50,13 @@ class VectorEngine:
         self.support_cost = np.array([c.support.cost_per_person for c in s.councils])
 
     # ------------------------------------------------------------------ 1-3. demography, rollout and reviews
-    def demography_and_reviews(self) -> tuple[np.ndarray, np.ndarray, int]:
-        """Departures, need drift and ageing; the offer reaches more people; arrivals; then everyone
-        due is reviewed. Returns the eligible people reviewed who choose this month (they have been
-        offered the choice), the others, and the number of councils where someone chooses."""
+    def demography(self) -> None:
+        """Departures, need drift and ageing, the offer and the countdown to reviews (the rows due
+        are kept for the reviews); arrivals; block places follow the month's block share."""
         m, P, L = self.m, self.m.people, self.m.ledger
-        n = P.n
+        self.first_new = n = P.n
         share, offer = m.offered_shares(), m.offer_moved()
-        due = kernels.demography_sweep(P.alive[:n], P.need, P.group, P.age_band, P.council, P.quintile, P.cell,
+        self.due = kernels.demography_sweep(P.alive[:n], P.need, P.group, P.age_band, P.council, P.quintile, P.cell,
                                        P.option, P.dp_balance, P.provider, m.providers.clients, P.offered,
                                        P.offer_rank, P.review_in, share, offer, m.interval, self.d,
                                        stream.seed(m.rng), L.clawback, L.services_by_option, L.departures, self.stock,
@@ -67,18 +66,26 @@ class VectorEngine:
         L.arrivals += arriving
         self.stock += arriving
         m.set_block_places()
+
+    def reviews(self) -> None:
+        """Everyone due is reviewed (the new arrivals' countdown first). Keeps the eligible people
+        reviewed who choose this month (they have been offered the choice), the others, and the
+        number of councils where someone chooses."""
+        m, P, L = self.m, self.m.people, self.m.ledger
         threshold, rate = m.policy()
-        return kernels.reviews(due, n, P.alive[: P.n], P.offered, P.offer_rank, P.council, P.review_in, share, offer,
-                               m.interval, P.option, P.need, P.carer_hours, P.budget, P.eligible, P.dp_balance,
-                               P.supported, P.provider, m.providers.clients, P.control, P.burden, threshold, rate,
-                               self.assessment_cost, m.config.choice.option4_direct_share, self.b, L.assessments,
-                               L.assessment, L.clawback, L.services_by_option)
+        self.choosing, self.kept, self.queues = kernels.reviews(
+            self.due, self.first_new, P.alive[: P.n], P.offered, P.offer_rank, P.council, P.review_in,
+            m.offered_shares(), m.offer_moved(), m.interval, P.option, P.need, P.carer_hours, P.budget, P.eligible,
+            P.dp_balance, P.supported, P.provider, m.providers.clients, P.control, P.burden, threshold, rate,
+            self.assessment_cost, m.config.choice.option4_direct_share, self.b, L.assessments, L.assessment,
+            L.clawback, L.services_by_option)
 
     # ------------------------------------------------------------------ 4-5. support and choice
-    def support_and_choice(self, choosing: np.ndarray, kept: np.ndarray, queues: int) -> None:
-        """Support reaches some of the people choosing (ODD 7.5; ``queues`` councils have someone
-        choosing); they choose an option (7.4); the others reviewed stay council-arranged."""
+    def support_and_choice(self) -> None:
+        """Support reaches some of the people choosing (ODD 7.5); they choose an option (7.4); the
+        others reviewed stay council-arranged."""
         m, P, L, rng = self.m, self.m.people, self.m.ledger, self.m.rng
+        choosing, kept, queues = self.choosing, self.kept, self.queues
         u = rng.random(queues + choosing.size)  # as the per-agent engine draws them
         kernels.support_places(choosing, P.council, P.quintile, self.stock, self.support_capacity, self.most_deprived,
                                self.support_cost, u, P.supported, L.supported, L.support)
@@ -204,10 +211,3 @@ class VectorEngine:
             kernels.move_rows(col, keep)
             col[keep.size: P.n] = P.FIELDS[name][1] if name in P.FIELDS else P.WIDE[name][2]
 
-    # ------------------------------------------------------------------ the month
-    def step(self) -> None:
-        self.support_and_choice(*self.demography_and_reviews())
-        self.matching()
-        self.purchase_and_outcomes()
-        self.providers()
-        self.finance()

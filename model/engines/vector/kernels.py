@@ -18,8 +18,8 @@ provider relationships (:func:`release`, :func:`depart`, :func:`displace`), bloc
 breakdown cells (:func:`block_places`, :func:`set_cells`), compacting the table
 (:func:`move_rows`) and the recorder's monthly snapshot (:func:`snapshot`). The sweeps add the
 month's money and events to the ledger's arrays themselves, in the order ``numpy.bincount``
-would add them, so the figures are the same to the last bit. A per-row helper takes and returns
-scalars (:func:`review_countdown`): one that took the columns made its pass twice as slow.
+would add them, so the figures are the same to the last bit. Per-person rules take and return
+scalars (for example :func:`model.rules.rollout.review_countdown`), never the columns.
 
 Compiled code is cached on disk (``__pycache__`` beside this file). numba checks a cached sweep against
 this file only, so the cache is also dropped whenever any project module this one imports changes
@@ -48,11 +48,12 @@ from model.codes import (
     N_TYPES,
 )
 from model.engines.vector import cache
-from model.rules import arith, budgets, carers, choice, demography, market, outcomes, providers, support
+from model.rules import arith, budgets, carers, choice, demography, market, outcomes, providers, rollout, support
 
 #: Rule functions the sweeps call; each runs unchanged on arrays, Python numbers and in compiled code.
 RULES = (demography.departure_probability, demography.drift_need, demography.age, demography.is_over65,
-         demography.categorical, demography.confidence, demography.draw_person, budgets.formal_points,
+         demography.categorical, demography.confidence, demography.draw_person, demography.person_month,
+         rollout.review_countdown, rollout.review, budgets.formal_points,
          budgets.assess, budgets.clawback, budgets.required_hours, choice.felt_burden, choice.utility,
          market.slot_share, market.in_mode, market.paid_directly, market.appeal_of_type, market.provider_appeal,
          market.hours_bought, outcomes.met_need,
@@ -137,7 +138,7 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
     who stays has their need drift with the month's noise, and so the formal hours they need this
     month (:func:`model.rules.budgets.required_hours`, for matching and purchasing), and may move to the
     next age band (their breakdown cell follows); then the rollout and their next review
-    (:func:`review_countdown`). The people who left are taken off ``stock`` (people by council).
+    (:func:`model.rules.rollout.review_countdown`). The people who left are taken off ``stock`` (people by council).
     Returns the rows due for review, in row order."""
     d = d.view(DEMOGRAPHY)[0]
     due = np.empty(alive.size, dtype=np.int64)
@@ -148,21 +149,17 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
     for i in range(alive.size):
         if not alive[i]:
             continue
-        u, words = stream.next_uniform(words)
-        if u < demography.departure_probability(group[i], need[i], d):
+        leaves, need[i], band, words = demography.person_month(need[i], group[i], age_band[i], d, words)
+        if leaves:
             _depart_row(i, council, option, dp_balance, alive, provider, clients, services, claw_by_council, gone)
             continue
-        z, words = stream.next_normal(words)
-        need[i] = demography.drift_need(need[i], group[i], z, d)
         required[i] = budgets.required_hours(need[i], carer_hours[i], hours_per_point)
-        u, words = stream.next_uniform(words)
-        band = demography.age(age_band[i], u, d)
         if band != age_band[i]:
             age_band[i] = band
             _set_cell(i, council, group, age_band, quintile, cell)
         c = council[i]
-        offered[i], review_in[i], is_due = review_countdown(offered[i], offer_rank[i], review_in[i], share[c], offer,
-                                                            interval[c])
+        offered[i], review_in[i], is_due = rollout.review_countdown(offered[i], offer_rank[i], review_in[i], share[c],
+                                                                    offer, interval[c])
         if is_due:
             due[k] = i
             k += 1
@@ -171,24 +168,6 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
     for c in range(stock.size):
         stock[c] -= np.int64(gone[c])
     return due[:k]
-
-
-@numba.njit(cache=True)
-def review_countdown(offered: bool, offer_rank: float, review_in: int, share: float, offer: bool,
-                     interval: int) -> tuple[bool, int, bool]:
-    """Rollout and reviews (ODD 7.3) for one living person: if the offered shares moved (``offer``),
-    a person whose rank is now under their council's ``share`` is offered the choice and reviewed
-    at once; everyone's next review comes a month closer. Returns (offered, months to the next
-    review, due); when due, the next review is set ``interval`` months on. (Scalars in and out:
-    a per-row helper taking the columns costs more than the pass.)"""
-    if offer and not offered and offer_rank < share:
-        offered = True
-        review_in = 0
-    review_in -= 1
-    due = review_in <= 0
-    if due:
-        review_in = interval
-    return offered, review_in, due
 
 
 @numba.njit(cache=True)
@@ -402,7 +381,7 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
             assessment: np.ndarray, clawback: np.ndarray, services: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Reviews (ODD 7.2-7.3), person by person as :meth:`model.core.agents.Person.review`, of the rows
     ``due`` (in row order, all before ``first_new``) and of the new arrivals (the rows from
-    ``first_new`` on, all living) that the countdown (:func:`review_countdown`) finds due.
+    ``first_new`` on, all living) that the countdown (:func:`model.rules.rollout.review_countdown`) finds due.
 
     Each person reviewed is assessed (counted in ``assessments``, costed in ``assessment``, by
     council); unspent direct-payment money above the buffer is clawed back (added to ``clawback`` by
@@ -419,8 +398,8 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
     n_rows = due.size
     for i in range(first_new, alive.size):  # the new arrivals
         c = council[i]
-        offered[i], review_in[i], is_due = review_countdown(offered[i], offer_rank[i], review_in[i], share[c], offer,
-                                                            interval[c])
+        offered[i], review_in[i], is_due = rollout.review_countdown(offered[i], offer_rank[i], review_in[i], share[c],
+                                                                    offer, interval[c])
         rows[n_rows] = i
         n_rows += is_due
     count = np.zeros(n_c)
@@ -433,24 +412,23 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
         c = council[i]
         count[c] += 1
         o = option[i]
-        if dp_balance[i] > 0:
-            claw = budgets.clawback(dp_balance[i], budget[i] * market.paid_directly(o, direct_share), b)
+        claw, eligible[i], budget[i], ends = rollout.review(o, dp_balance[i], budget[i], need[i], carer_hours[i],
+                                                            threshold[c], rate[c], direct_share, b)
+        if claw > 0:
             dp_balance[i] -= claw
             clawed[c, max(o, 1) - 1] += claw
-        eligible[i], budget[i] = budgets.assess(need[i], carer_hours[i], threshold[c], rate[c], b)
-        if not eligible[i]:
-            if o > 0:
-                _release_row(provider, clients, i)
-                option[i] = 0
-                control[i] = 0.0
-                burden[i] = 0.0
-        elif offered[i]:
+        if ends:
+            _release_row(provider, clients, i)
+            option[i] = 0
+            control[i] = 0.0
+            burden[i] = 0.0
+        if eligible[i] and offered[i]:
             supported[i] = False
             choosing[k0] = i
             k0 += 1
             queues += not has_queue[c]
             has_queue[c] = True
-        else:
+        elif eligible[i]:
             kept[k1] = i
             k1 += 1
     for c in range(n_c):
