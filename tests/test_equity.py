@@ -163,6 +163,22 @@ def test_pinned_to_the_who_healthequal_worked_example():
         100 * mu * c / ((100 - mu) * mu), rel=1e-5)
 
 
+def test_pinned_to_the_healthequal_rci_unit_test_on_expanded_individuals():
+    """The expected RCI 0.17776859 of repository WHOequity/healthequal, tests/testthat/test-rci.R.
+
+    There ``pop <- round(rnorm(5, 100, 40))`` after ``set.seed(123)``, i.e. R's first five standard
+    normals -0.56047565, -0.23017749, 1.55870831, 0.07050839, 0.12928774, giving populations
+    78, 91, 162, 103, 105; ``est = 20, 30, 40, 50, 60`` for quintiles 1-5. Here each group is
+    expanded into that many unweighted individuals tied on their quintile (539 people): the
+    individual-level computation must reproduce the published group-level value.
+    """
+    population = np.round(100 + 40 * np.array([-0.56047565, -0.23017749, 1.55870831, 0.07050839, 0.12928774]))
+    assert population.tolist() == [78, 91, 162, 103, 105]
+    quintile = np.repeat(np.arange(1, 6), population.astype(int))
+    estimate = np.repeat([20.0, 30.0, 40.0, 50.0, 60.0], population.astype(int))
+    assert eq.concentration_index(estimate, quintile) == pytest.approx(0.17776859, abs=5e-8)
+
+
 def test_horizontal_inequity_is_zero_when_use_is_proportional_to_need():
     """Need is concentrated among the most deprived, so use is too (C(use) well below 0); HI is 0."""
     rng = np.random.default_rng(5)
@@ -221,7 +237,7 @@ def test_bootstrap_replicate_weights_are_resampled_people():
 
 
 def test_bootstrap_interval_is_seeded_and_has_the_sampling_width():
-    """For the mean of n draws the 95 % percentile interval is close to mean +- 1.96 sd / sqrt(n)."""
+    """For the mean of n draws the 95 % (50 %) percentile interval is close to mean +- 1.96 (0.674) sd / sqrt(n)."""
     rng = np.random.default_rng(4)
     n = 2_000
     y = rng.normal(10, 2, n)
@@ -234,6 +250,8 @@ def test_bootstrap_interval_is_seeded_and_has_the_sampling_width():
     assert first.low < first.estimate < first.high
     assert (first.high - first.low) / 2 == pytest.approx(half_width, rel=0.15)
     assert first.estimate == pytest.approx(y.mean())
+    quartiles = eq.bootstrap_interval(mean, (y, rank), n_boot=400, level=0.5, seed=1)
+    assert (quartiles.high - quartiles.low) / 2 == pytest.approx(0.674 * y.std() / np.sqrt(n), rel=0.2)
 
 
 def test_bootstrap_interval_of_corrected_and_need_standardised_indices():

@@ -85,7 +85,7 @@ def _blocks(rank_by: np.ndarray) -> tuple[np.ndarray, int]:
     if np.issubdtype(rank_by.dtype, np.integer) and rank_by.size:
         low, high = int(rank_by.min()), int(rank_by.max())
         if high - low < 4 * rank_by.size + 64:
-            return rank_by - low, high - low + 1
+            return rank_by.astype(np.int64) - low, high - low + 1
     values, block = np.unique(rank_by, return_inverse=True)
     return block.ravel(), values.size
 
