@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -339,6 +340,9 @@ def test_summary_by_group_with_bootstrap_bounds_and_without_corrected_indices():
     assert set(table["measure"]) == {"mean", "concentration", "sii", "rii"}
     assert (table["low"] <= table["value"]).all() and (table["value"] <= table["high"]).all()
     assert (table["high"] > table["low"]).all()
+    # Labels as an object-dtype pandas column (as a recorder's frame would hold them).
+    labelled = eq.summarise_by_group(y, quintile, {"client_group": pd.Series(np.where(y > 2, "older", "ld"))})
+    assert set(labelled.query("dimension == 'client_group'")["group"]) == {"older", "ld"}
     again = eq.summarise_by_group(y, quintile, {"group": rng.integers(0, 2, n)}, n_boot=60, seed=3)
     assert table.query("dimension == 'all'")["low"].tolist() == again.query("dimension == 'all'")["low"].tolist()
     with pytest.raises(ValueError, match=r"groups\['bad'\]: expected 800 labels"):

@@ -325,7 +325,8 @@ def summarise_by_group(y: np.ndarray, rank_by: np.ndarray, groups: Mapping[str, 
         labels = np.asarray(labels)
         if labels.shape != y.shape:
             raise ValueError(f"groups[{dimension!r}]: expected {y.size} labels, one per person, got {labels.shape}")
-        cells += [(dimension, label.item(), labels == label) for label in np.unique(labels)]
+        cells += [(dimension, label.item() if isinstance(label, np.generic) else label, labels == label)
+                  for label in np.unique(labels)]
     rows: list[dict[str, object]] = []
     for dimension, label, member in cells:
         ym, rm, wm = y[member], rank_by[member], w[member]
