@@ -137,8 +137,8 @@ def test_index_relations(seed, shift, scale):
 def test_pinned_to_the_who_healthequal_worked_example():
     """Births attended by skilled health personnel (%) by wealth quintile, WHO ``healthequal`` R package.
 
-    Source: repository WHOequity/healthequal, file reference/rci.html (pkgdown reference page of
-    ``rci``, package version 1.0.1), example 2: ``data(OrderedSample)``, printed as
+    Source: repository WHOequity/healthequal (package version 1.0.1), dataset ``OrderedSample`` as
+    printed on its pkgdown pages:
 
         quintile  estimate   population   (setting_average 91.59669)
         1         75.60530   2072.436
@@ -147,19 +147,23 @@ def test_pinned_to_the_who_healthequal_worked_example():
         4         97.04223   2052.124
         5         99.22405   1884.510
 
-    and ``rci(est = estimate, subgroup_order = subgroup_order, pop = population)`` printed as
-    ``rci 0.0469506``. The groups enter here as five weighted people (weight = population). The
-    population-weighted mean must equal the published setting average 91.59669. The Erreygers and
-    Wagstaff values (bounds 0-100) are not printed there: they follow from the published RCI and mean
-    as E = 4 mu C / 100 = 0.172021 and W = 100 mu C / ((100 - mu) mu) = 0.558716.
+    * reference/rci.html, example 2: ``rci(est = estimate, subgroup_order = subgroup_order,
+      pop = population)`` prints ``rci 0.0469506``;
+    * articles/healthequal-package-demo.html, "Calculate the absolute concentration index (ACI)":
+      ``aci(...)`` on the same call prints ``aci 4.30052``. ACI = 2 cov(y, R) is the generalised
+      index, so Erreygers' index with bounds 0-100 is E = 4 ACI / 100 = 0.1720208 (Erreygers 2009).
+
+    The groups enter here as five weighted people (weight = population); the weighted mean must be
+    the published setting average. Wagstaff's index is not printed there: it is checked against the
+    published RCI and mean through W = 100 mu C / ((100 - mu) mu).
     """
     estimate = np.array([75.60530, 91.01997, 96.03959, 97.04223, 99.22405])
     population = np.array([2072.436, 2112.204, 1983.059, 2052.124, 1884.510])
     quintile = np.arange(1, 6)
     assert np.average(estimate, weights=population) == pytest.approx(91.59669, abs=5e-6)
     assert eq.concentration_index(estimate, quintile, population) == pytest.approx(0.0469506, abs=5e-8)
+    assert eq.erreygers_index(estimate, quintile, 0, 100, population) == pytest.approx(4 * 4.30052 / 100, abs=5e-7)
     c, mu = 0.0469506, 91.59669
-    assert eq.erreygers_index(estimate, quintile, 0, 100, population) == pytest.approx(4 * mu * c / 100, rel=1e-5)
     assert eq.wagstaff_index(estimate, quintile, 0, 100, population) == pytest.approx(
         100 * mu * c / ((100 - mu) * mu), rel=1e-5)
 
