@@ -24,9 +24,14 @@ Household Survey Data*, World Bank; "O'Donnell et al." below):
   SII / mu (Pamuk 1985; Mackenbach and Kunst 1997, Soc Sci Med 44:757-771). C = 2 var_w(R) RII.
 * **Horizontal inequity index** HI = C(y) - C(y_need), with y_need the use predicted from need by
   indirect standardisation: a weighted least squares regression of use on need (and optional
-  non-need controls), the controls then held at their weighted means (O'Donnell et al., ch. 5 and
-  10). HI = 0 when use follows need exactly; HI > 0 means the less deprived use more than their
-  need predicts.
+  non-need controls), the controls then held at their weighted means (O'Donnell et al., ch. 15,
+  "Measuring and explaining inequity in health service delivery", and its Stata code AHE15.do).
+  HI = 0 when use follows need exactly; HI > 0 means the less deprived use more than their need
+  predicts.
+
+Ranked by a five-valued quintile, each index sees only the five group means: C then equals the
+grouped formula with mid-point ranks (Kakwani et al. 1997), the one ``recorder.concentration_index``
+uses on quintile counts and means.
 
 Where an index is undefined (zero mean, a mean at a bound, or everyone tied on ``rank_by``) the
 functions return NaN rather than raise: a subgroup of a run can be empty or homogeneous.
@@ -225,7 +230,7 @@ def _design(columns: np.ndarray | None, n: int, name: str) -> np.ndarray:
 
 def need_predicted(use: np.ndarray, need: np.ndarray, weights: np.ndarray | None = None,
                    controls: np.ndarray | None = None) -> np.ndarray:
-    """Use expected from need alone, by indirect standardisation (O'Donnell et al. 2008, ch. 5).
+    """Use expected from need alone, by indirect standardisation (O'Donnell et al. 2008, ch. 15).
 
     Fits use = alpha + need @ beta + controls @ gamma by weighted least squares, then predicts with
     the non-need ``controls`` held at their weighted means, so that only need moves the prediction.
@@ -245,7 +250,7 @@ def need_predicted(use: np.ndarray, need: np.ndarray, weights: np.ndarray | None
 
 def horizontal_inequity_index(use: np.ndarray, rank_by: np.ndarray, need: np.ndarray,
                               weights: np.ndarray | None = None, controls: np.ndarray | None = None) -> float:
-    """Horizontal inequity index HI = C(use) - C(need-predicted use) (O'Donnell et al. 2008, ch. 10).
+    """Horizontal inequity index HI = C(use) - C(need-predicted use) (O'Donnell et al. 2008, ch. 15).
 
     Equal to the concentration index of need-standardised use, use - need_predicted + mean(use)
     (the two have the same mean). Zero when use follows need exactly; positive when the less
