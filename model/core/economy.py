@@ -29,7 +29,6 @@ from model import stream
 from model.core.agents import Carer, Council, Person, Provider
 from model.core.state import Ledger, People, Providers
 from model.engines.vector import kernels
-from model.metrics.recorder import MonthRecorder
 from model.rules import budgets, demography, rollout
 from model.scenario import Scenario
 
@@ -43,11 +42,10 @@ class CareEconomy(mesa.Model):
         scenario: a validated :class:`~model.scenario.Scenario`.
         seed: an integer or ``numpy.random.SeedSequence``; the model's generator is derived from it.
         engine: ``"vector"`` (default) or ``"agents"`` (the per-agent reference).
-        record: whether to record the monthly metrics (benchmarks may switch it off).
     """
 
     def __init__(self, scenario: Scenario, seed: int | np.random.SeedSequence | None = None,
-                 engine: str = "vector", record: bool = True) -> None:
+                 engine: str = "vector") -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
         ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(
@@ -111,7 +109,6 @@ class CareEconomy(mesa.Model):
             from model.engines.reference import ReferenceEngine
             self.engine = ReferenceEngine(self)
         self.engine.initial_matching()
-        self.recorder = MonthRecorder(self) if record else None
         self.ledger = Ledger(self.n_councils)
 
     # ------------------------------------------------------------------ population bookkeeping
@@ -320,8 +317,6 @@ class CareEconomy(mesa.Model):
         self.ledger = Ledger(self.n_councils)
         self.compact()
         self.engine.step()
-        if self.recorder is not None:
-            self.recorder.record()
         self.month += 1
 
     def run(self, months: int | None = None) -> None:
