@@ -44,8 +44,10 @@ bench: $(STAMP)  ## Benchmarks (engines, scale) — prints medians
 docking: $(STAMP)  ## Full docking report: every scenario, 30 seeds per engine, 500 people, 120 months
 	$(PY) -m model.experiments.docking --seeds 30 --people 500 --out outputs/docking
 
-docs: $(STAMP)  ## Regenerate docs/parameters.md from the schema
+docs: $(STAMP)  ## Regenerate docs/parameters.md from the schema and docs/reference/outputs.md from the output columns
 	$(PY) -m model.scenario > docs/parameters.md
+	@mkdir -p docs/reference
+	$(PY) -m model.run.outputs > docs/reference/outputs.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model tests dashboard benchmarks

@@ -66,6 +66,7 @@ def measure(engine: str, people: int, months: int, warmup: int, scenario: str) -
     from model import load_scenario
     from model.engines import CareEconomy
     from model.experiments.runner import warm_up
+    from model.metrics.recorder import MonthRecorder
 
     t0 = time.perf_counter()
     warm_up()  # once per process: loads the compiled kernels (as a sweep worker does before its first run)
@@ -74,18 +75,21 @@ def measure(engine: str, people: int, months: int, warmup: int, scenario: str) -
     s = scotland() if scenario == "scotland" else load_scenario(scenario, {"run.people": people})
     t0 = time.perf_counter()
     model = CareEconomy(s, seed=1, engine=engine)
+    recorder = MonthRecorder(model)  # observes each month, as in a run (model.run.simulation.run_recorded)
     if engine == "agents":
         model.sync_agents()  # the per-agent engine needs its agents; count building them
     build = time.perf_counter() - t0
     for _ in range(warmup):
         model.step()
+        recorder.record()
     per_month = []
     for _ in range(months):
         t = time.perf_counter()
         model.step()
+        recorder.record()
         per_month.append(time.perf_counter() - t)
     t = time.perf_counter()
-    _ = model.recorder.rows  # the figures of the months still pending (a run's outputs are read at its end)
+    _ = recorder.rows  # the figures of the months still pending (a run's outputs are read at its end)
     figures = time.perf_counter() - t
     peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss) * 1024
     alive = int(np.count_nonzero(model.people.view("alive")))

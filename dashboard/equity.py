@@ -56,7 +56,7 @@ def concentration_curves(breakdown: pd.DataFrame, month: int) -> pd.DataFrame:
 
 def concentration_indices(monthly: pd.DataFrame, month: int) -> pd.DataFrame:
     """Concentration indices at ``month``, per replication, as the model recorded them (monthly columns
-    ``ci_*``, :func:`model.metrics.recorder.concentration_index` over quintiles)."""
+    ``ci_*``, :func:`model.metrics.definitions.concentration_indices` over quintiles)."""
     rows = monthly[monthly["month"] == month].set_index("replication")[list(CONCENTRATED.values())]
     long = rows.rename(columns={column: METRICS[metric] for metric, column in CONCENTRATED.items()}).stack()
     return long.rename_axis(["replication", "metric"]).rename("index").reset_index()[["metric", "replication", "index"]]

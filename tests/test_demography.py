@@ -148,7 +148,7 @@ def test_arrivals_are_reproducible_from_the_stream():
 
 def test_built_models_with_the_same_seed_have_the_same_people():
     s = shrink("multi_council", 400, 12)
-    a, b = CareEconomy(s, seed=5, record=False), CareEconomy(s, seed=5, record=False)
+    a, b = CareEconomy(s, seed=5), CareEconomy(s, seed=5)
     a.run(3)
     b.run(3)
     assert a.people.n == b.people.n

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from model.codes import NO_PROVIDER
 from model.core.agents import Carer, Person, Provider
 from model.engines import CareEconomy
-from model.metrics.recorder import TOTALLED
+from model.metrics.definitions import TOTALLED
+from model.metrics.recorder import MonthRecorder
 from model.rules import market
 from model.run.simulation import (
     HEADLINE,
@@ -34,10 +35,11 @@ from tests.conftest import shrink
 
 
 class Invariants:
-    """Steps a model month by month and checks every invariant after each month."""
+    """Steps a model month by month, a recorder observing it, and checks every invariant after each month."""
 
     def __init__(self, model: CareEconomy) -> None:
         self.m = model
+        self.recorder = MonthRecorder(model)
         self.alive = self.alive_by_council()
         self.dp = self.dp_by_council()
 
@@ -52,6 +54,7 @@ class Invariants:
     def run(self, months: int) -> None:
         for _ in range(months):
             self.m.step()
+            self.recorder.record()
             self.check()
 
     def check(self) -> None:
@@ -66,7 +69,7 @@ class Invariants:
     def check_money(self) -> None:
         """Paid out = received by providers + change in DP balances + clawed back; per council,
         from the ledger and the people's own accounts, and in the recorded monthly row."""
-        L, row = self.m.ledger, self.m.recorder.rows[-1]
+        L, row = self.m.ledger, self.recorder.rows[-1]
         dp = self.dp_by_council()
         paid = L.dp_paid + L.direct_paid + L.block_paid
         np.testing.assert_allclose(paid, L.provider_received + (dp - self.dp) + L.clawback, rtol=1e-9, atol=1e-6)
@@ -92,7 +95,7 @@ class Invariants:
 
     def check_people(self) -> None:
         """Arrivals - departures = change in the living stock, per council and in the row."""
-        L, row = self.m.ledger, self.m.recorder.rows[-1]
+        L, row = self.m.ledger, self.recorder.rows[-1]
         alive = self.alive_by_council()
         np.testing.assert_array_equal(L.arrivals - L.departures, alive - self.alive)
         assert row["arrivals"] - row["departures"] == alive.sum() - self.alive.sum()
@@ -139,16 +142,16 @@ class Invariants:
             "block places outside an open day centre"
 
     def check_day_centres(self) -> None:
-        row = self.m.recorder.rows[-1]
+        row = self.recorder.rows[-1]
         assert 0.0 <= row["dc_occupancy"] <= 1.0
-        table = self.m.recorder.daycentres[-1]
+        table = self.recorder.daycentres[-1]
         if table.size:
             assert ((table[:, 4] >= 0) & (table[:, 4] <= 1)).all(), "a centre's occupancy outside [0, 1]"
         Q = self.m.providers
         assert row["dc_open"] == np.count_nonzero(Q.view("active") & (Q.view("ptype") == 0))
 
     def check_shares(self) -> None:
-        row = self.m.recorder.rows[-1]
+        row = self.recorder.rows[-1]
         shares = [row[f"share_option{j}"] for j in (1, 2, 3, 4)]
         assert all(0 <= s <= 1 for s in shares)
         if row["with_package"] > 0:

@@ -74,8 +74,8 @@ def _assert_same(v: CareEconomy, r: CareEconomy, where: str) -> None:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_shared_phases_leave_the_same_state_in_both_engines(name, seed):
     s = shrink(name, 200, 24)
-    v = CareEconomy(s, seed=seed, engine="vector", record=False)
-    r = CareEconomy(s, seed=seed, engine="agents", record=False)
+    v = CareEconomy(s, seed=seed, engine="vector")
+    r = CareEconomy(s, seed=seed, engine="agents")
     checked = 0
     for month in range(s.run.months):
         v.begin_month()
@@ -106,8 +106,8 @@ def test_the_check_finds_a_difference_in_one_engine(monkeypatch):
 
     monkeypatch.setattr(Person, "live_month", drifted)
     s = shrink("sds_rollout", 200, 12)
-    v = CareEconomy(s, seed=1, engine="vector", record=False)
-    r = CareEconomy(s, seed=1, engine="agents", record=False)
+    v = CareEconomy(s, seed=1, engine="vector")
+    r = CareEconomy(s, seed=1, engine="agents")
     v.begin_month()
     _take_state(r, v)
     v.engine.demography()

@@ -195,25 +195,6 @@ def test_reviews_apply_the_review_rule_to_everyone_due():
     assert claw.sum() > 0 and lost.size > 0 and newly[rows].any() and kept.size > 0  # every branch is exercised
 
 
-def test_snapshot_counts_and_sums_as_bincount():
-    rng = np.random.default_rng(5)
-    n, n_cell = 5000, 160
-    cell = rng.integers(0, n_cell, n).astype(np.int32)
-    option = rng.integers(0, 5, n).astype(np.int8)
-    offered, alive = rng.random(n) < 0.5, rng.random(n) < 0.9
-    met, well, sat = (rng.random((3, n))).astype(np.float32)
-    hours, balance = (rng.random(n) * 20).astype(np.float32), rng.random(n) * 100
-    counts, sums = np.zeros(10 * n_cell, np.int64), [np.zeros(n_cell) for _ in range(3)]
-    carer, held = kernels.snapshot(cell, option, offered, alive, met, well, sat, hours, balance, counts, *sums)
-    key = cell.astype(np.int64) * 10 + option * 2 + offered
-    np.testing.assert_array_equal(counts, np.bincount(key[alive], minlength=10 * n_cell))
-    package = alive & (option > 0)
-    for total, column in zip(sums, (met, well, sat), strict=True):
-        np.testing.assert_array_equal(total, np.bincount(cell[package], column[package], minlength=n_cell))
-    assert carer == pytest.approx(hours[alive].sum(dtype=np.float64), rel=1e-12)
-    assert held == pytest.approx(balance.sum(), rel=1e-12)
-
-
 def test_move_rows_renumber_peers_and_release():
     peers = np.array([[5, 0, -1], [2, 1, 3], [5, 4, 6], [0, 0, 0], [1, 1, 1], [3, 2, -1], [0, 0, 0]], dtype=np.int32)
     alive = np.array([False, True, True, False, False, True, False])

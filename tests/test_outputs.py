@@ -1,14 +1,17 @@
-"""`carecon run` writes the tidy tables, the summary, the resolved scenario and five figures."""
+"""`carecon run` writes the tidy tables, the summary, the resolved scenario and five figures; every
+column is described (docs/reference/outputs.md, generated from the registry of output columns)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from model.run.outputs import summary
-from model.run.simulation import HEADLINE, simulate_replications
+from model.metrics.columns import BREAKDOWN_METRICS, DIMENSIONS, RUN_TOTAL_COLUMNS, TABLES
+from model.metrics.definitions import RUN_TOTALS
+from model.run.outputs import FILES, SUMMARY_TOTALS, reference_page, summary
+from model.run.simulation import HEADLINE, TOTALS, simulate_replications
 from model.scenario import loads_scenario
-from tests.conftest import shrink
+from tests.conftest import ROOT, shrink
 from tests.test_cli import invoke
 
 FIGURES = {"uptake.png", "day_centres.png", "providers.png", "cost.png", "equity.png"}
@@ -73,13 +76,20 @@ def test_run_reproduces_the_library_results(run_dir):
 
 
 def test_summary_spans_replications():
-    s = shrink("sds_rollout", 80, 12)
+    s = shrink("sds_rollout", 200, 36)  # providers open and close, people are displaced
     result = simulate_replications(s, replications=3, seed=2)
     table = summary(result).set_index("figure")
-    last = result.monthly[result.monthly.month == 12]
+    last = result.monthly[result.monthly.month == 36]
     assert table.loc["share_option3", "mean"] == pytest.approx(last.share_option3.mean())
-    assert table.loc["dc_closures", "mean"] == pytest.approx(result.monthly.groupby("replication")
-                                                             .exits_day_centre.sum().mean())
+    reps = result.monthly.groupby("replication")
+    by_hand = {"dc_closures": reps.exits_day_centre.sum(), "displaced": reps.displaced.sum(),
+               "provider_entries": reps[[c for c in result.monthly if c.startswith("entries_")]].sum().sum(axis=1),
+               "provider_exits": reps[[c for c in result.monthly if c.startswith("exits_")]].sum().sum(axis=1)}
+    assert list(table.index) == [*HEADLINE, *SUMMARY_TOTALS]
+    for name, totals in by_hand.items():
+        assert table.loc[name, "mean"] == pytest.approx(totals.mean())
+        assert table.loc[name, "p95"] == pytest.approx(totals.quantile(0.95))
+    assert all(by_hand[k].sum() > 0 for k in by_hand)  # real totals
 
 
 def test_council_table_adds_up_to_the_monthly_totals(run_dir):
@@ -90,3 +100,31 @@ def test_council_table_adds_up_to_the_monthly_totals(run_dir):
     summed = councils.groupby(["replication", "month"])[["council_spend", "people", "dc_attendance", "displaced"]].sum()
     for col in summed:
         pd.testing.assert_series_equal(summed[col].sort_index(), monthly[col].astype(float), check_names=False)
+
+
+def test_every_output_column_has_a_label_unit_and_meaning(run_dir):
+    """The registry lists exactly the columns each file has, in order, and every value of the
+    breakdown's metric and dimension and of the summary's figure; each entry has a label and a meaning."""
+    out, _ = run_dir
+    for name, (file, _) in FILES.items():
+        table = pd.read_csv(out / file) if file.endswith(".csv") else pd.read_parquet(out / file)
+        assert list(table.columns) == list(TABLES[name]), file
+    breakdown = pd.read_parquet(out / "breakdown.parquet")
+    assert list(breakdown.metric.unique()) == list(BREAKDOWN_METRICS)
+    assert list(breakdown.dimension.unique()) == list(DIMENSIONS)
+    for dim, (_, levels) in DIMENSIONS.items():
+        if levels is not None:
+            assert tuple(breakdown[breakdown.dimension == dim].level.unique()) == levels
+    figures = pd.read_csv(out / "summary.csv").figure
+    assert list(figures) == [*HEADLINE, *SUMMARY_TOTALS]
+    assert set(HEADLINE) <= set(TABLES["monthly"]) and set(SUMMARY_TOTALS) | set(TOTALS) <= set(RUN_TOTAL_COLUMNS)
+    assert list(RUN_TOTAL_COLUMNS) == list(RUN_TOTALS)
+    entries = [*(c for t in TABLES.values() for c in t.values()), *BREAKDOWN_METRICS.values(),
+               *RUN_TOTAL_COLUMNS.values()]
+    for c in entries:
+        assert c.label and c.meaning.endswith(".") and "\n" not in c.meaning and "|" not in c.meaning, c
+
+
+def test_output_reference_page_is_up_to_date():
+    page = ROOT / "docs" / "reference" / "outputs.md"
+    assert page.read_text(encoding="utf-8") == reference_page(), "run `make docs` to regenerate " + str(page)

@@ -86,11 +86,10 @@ class CareEconomy(mesa.Model):
         scenario: a validated :class:`~model.scenario.Scenario`.
         seed: an integer or ``numpy.random.SeedSequence``; the model's generator is derived from it.
         engine: ``"vector"`` (default) or ``"agents"`` (the per-agent reference).
-        record: whether to record the monthly metrics (benchmarks may switch it off).
     """
 
     def __init__(self, scenario: Scenario, seed: int | np.random.SeedSequence | None = None,
-                 engine: str = "vector", record: bool = True) -> None:
+                 engine: str = "vector") -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES) or '(none registered: import model.engines)'}"
                              f"; got {engine!r}")
@@ -147,9 +146,6 @@ class CareEconomy(mesa.Model):
                 self.add_providers(c, t, round(spec.per_1000 * n_c / 1000.0))
         self.set_block_places()
         self.engine.start()
-        from model.metrics.recorder import MonthRecorder  # (the recorder moves to the run layer)
-
-        self.recorder = MonthRecorder(self) if record else None
         self.ledger = Ledger(self.n_councils)
 
     # ------------------------------------------------------------------ population bookkeeping
@@ -348,8 +344,6 @@ class CareEconomy(mesa.Model):
         self.begin_month()
         for phase in PHASES:
             getattr(self.engine, phase)()
-        if self.recorder is not None:
-            self.recorder.record()
         self.month += 1
 
     def run(self, months: int | None = None) -> None:

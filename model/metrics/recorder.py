@@ -1,117 +1,62 @@
-"""Every reported figure, defined once and computed from the model's state and monthly ledger.
+"""The recorder: observes a model after each month and computes the reported figures with the
+definitions of :mod:`model.metrics.definitions` (the columns are named and described in
+:mod:`model.metrics.columns`).
 
-Headline definitions (docs/ODD.md, "Observation"):
-
-* **Option shares**: among people with a package (option 1-4); they sum to one.
-* **Quintile gap** of an outcome: mean in Q5 (least deprived) minus mean in Q1 (most deprived);
-  positive means the most deprived are worse off. ``equity_gap`` is the gap in wellbeing.
-* **Concentration index** (Wagstaff, van Doorslaer and Paci 1991; Kakwani et al. 1997):
-  ``2 cov(y, R) / mean(y)`` with R the fractional rank by deprivation (most deprived first),
-  computed on quintile groups with mid-point ranks. Positive: concentrated among the less deprived.
-* **HHI**: Herfindahl-Hirschman index of client shares among a council's active providers
-  (0-10,000), averaged over councils weighted by clients.
-* **Council spend**: services (net of clawback) + assessment + administration + support.
-  **Total to society** adds the replacement value of unpaid care and crisis costs.
+The run layer attaches a recorder to a model and calls :meth:`MonthRecorder.record` after every
+``model.step()``, as a Mesa ``DataCollector`` is called; the model knows nothing of it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from model.engines.vector import kernels
+from model.metrics import definitions as d
+from model.metrics.columns import (
+    BREAKDOWN_COLUMNS,
+    BREAKDOWN_METRICS,
+    COUNCIL_COLUMNS,
+    DIMENSIONS,
+    EQUITY_OUTCOMES,
+    MONTHLY_COLUMNS,
+)
+from model.metrics.snapshot import snapshot
 from model.rules.budgets import WEEKS_PER_MONTH
 from model.rules.providers import breakeven_occupancy
-from model.scenario import AGE_BANDS, GROUPS, PROVIDER_TYPES, QUINTILES
+from model.scenario import PROVIDER_TYPES
 
 if TYPE_CHECKING:
     from model.core.economy import CareEconomy
     from model.core.state import Ledger
 
-BREAKDOWN_METRICS = ("people", "share_option1", "share_option2", "share_option3", "share_option4",
-                     "met_need", "unmet_need", "wellbeing", "control", "offered")
-DIMENSIONS = ("client_group", "age_band", "quintile", "council")
-COUNCIL_COLUMNS = ("month", "council", "people", "with_package", "council_spend", "spend_services", "spend_assessment",
-                   "spend_admin", "spend_support", "crisis_cost", "cost_per_person", "clawback",
-                   *(f"active_{t}" for t in PROVIDER_TYPES), *(f"entries_{t}" for t in PROVIDER_TYPES),
-                   *(f"exits_{t}" for t in PROVIDER_TYPES), "dc_open", "dc_attendance", "providers_in_deficit",
-                   "displaced", "unmatched", "threshold", "ras_rate")
-
-
-def concentration_index(counts: np.ndarray, means: np.ndarray) -> float:
-    """Concentration index of an outcome over groups ordered from most to least deprived."""
-    n = counts.sum()
-    if n <= 0:
-        return float("nan")
-    w = counts / n
-    mu = float((w * means).sum())
-    if mu == 0:
-        return float("nan")
-    rank = np.cumsum(w) - w / 2.0
-    return float(2.0 * (w * means * (rank - 0.5)).sum() / mu)
-
-
-def quintile_gap(means: np.ndarray) -> float:
-    """Mean in Q5 (least deprived) minus mean in Q1 (most deprived)."""
-    return float(means[-1] - means[0])
-
-
-def hhi(clients: np.ndarray, market: np.ndarray) -> float:
-    """Client-weighted mean over markets of the Herfindahl-Hirschman index (0-10,000)."""
-    tot = np.bincount(market, clients, minlength=market.max() + 1 if market.size else 0)
-    if tot.sum() <= 0:
-        return float("nan")
-    share = clients / np.maximum(tot[market], 1e-12)
-    per_market = np.bincount(market, (100 * share) ** 2, minlength=tot.size)
-    return float((per_market * tot).sum() / tot.sum())
-
-
-def concentration_indices(counts: np.ndarray, means: np.ndarray) -> np.ndarray:
-    """:func:`concentration_index` of each row of ``counts`` and ``means`` (same arithmetic, row by row)."""
-    n = counts.sum(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = counts / n
-        mu = (w * means).sum(axis=-1)
-        rank = np.cumsum(w, axis=-1) - w / 2.0
-        ci = 2.0 * (w * means * (rank - 0.5)).sum(axis=-1) / mu
-    return np.where((n[..., 0] > 0) & (mu != 0), ci, np.nan)
-
-
-#: Outcomes among people with a package whose quintile gaps (and, but for satisfaction,
-#: concentration indices) are recorded.
-EQUITY_OUTCOMES = ("met_need", "wellbeing", "control", "satisfaction", "option1")
-#: Columns of the monthly headline row, in order.
-MONTHLY_COLUMNS = ("month", "people", "arrivals", "departures", "offered_share", "with_package",
-                   *(f"share_option{j}" for j in (1, 2, 3, 4)),
-                   *(c for k in EQUITY_OUTCOMES for c in (k, f"gap_{k}", f"ci_{k}") if c != "ci_satisfaction"),
-                   "unmet_need", "equity_gap",
-                   *(f"{f}_{t}" for t in PROVIDER_TYPES for f in ("active", "entries", "exits", "capacity")),
-                   "dc_open", "dc_attendance", "dc_occupancy", "dc_below_breakeven", "dc_in_deficit",
-                   "providers_in_deficit", "providers_active", "hhi", "displaced", "unmatched",
-                   *(f"spend_option{j}" for j in (1, 2, 3, 4)), "spend_services", "spend_assessment", "spend_admin",
-                   "spend_support", "council_spend", "cost_per_person", "unpaid_hours", "unpaid_value",
-                   "carer_breakdowns", "emergency_admissions", "crisis_cost", "society_cost", "paid_out",
-                   "provider_received", "dp_balance_change", "clawback", "dp_balances", "threshold", "ras_rate")
-#: Monthly columns that the run totals add up (``simulation.TOTALS``).
-TOTALLED = (*(f"exits_{t}" for t in PROVIDER_TYPES), "displaced", "council_spend")
 #: Monthly columns held as numpy floats (sums taken straight from the ledger and the cell table).
 _NUMPY_FLOATS = frozenset(("arrivals", "departures", "with_package"))
 
-def totalled(exits: np.ndarray, displaced: np.ndarray, spend: np.ndarray) -> dict[str, np.ndarray]:
-    """The ``TOTALLED`` columns of months of ledgers, each summed over councils: provider exits by type
-    (months x councils x types), people displaced and council spend (months x councils)."""
-    by_type = exits.sum(axis=1)
-    return {**{f"exits_{t}": by_type[:, j] for j, t in enumerate(PROVIDER_TYPES)},
-            "displaced": displaced.sum(axis=1), "council_spend": spend.sum(axis=1)}
+
+def ledger_figures(ledgers: Sequence[Ledger], names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The ledger arrays ``names`` of months of ledgers, stacked (months first)."""
+    return {name: np.array([getattr(L, name) for L in ledgers]) for name in names}
+
+
+def totalled(entries: np.ndarray, exits: np.ndarray, displaced: np.ndarray, spend: np.ndarray) -> dict[str, np.ndarray]:
+    """The :data:`~model.metrics.definitions.TOTALLED` columns of months of ledgers, each summed over
+    councils: provider entries and exits by type (months x councils x types), people displaced and
+    council spend (months x councils)."""
+    entries_t, exits_t = entries.sum(axis=1), exits.sum(axis=1)
+    columns = {**{f"entries_{t}": entries_t[:, j] for j, t in enumerate(PROVIDER_TYPES)},
+               **{f"exits_{t}": exits_t[:, j] for j, t in enumerate(PROVIDER_TYPES)},
+               "displaced": displaced.sum(axis=1), "council_spend": spend.sum(axis=1)}
+    return {c: columns[c] for c in d.TOTALLED}
 
 
 class MonthRecorder:
     """Collects the monthly headline row, the breakdowns and the day-centre and council tables.
 
     :meth:`record` runs after every month and only takes what the month leaves behind: one pass
-    over the people (:func:`model.engines.vector.kernels.snapshot`: the living counted by cell, option and offered;
-    sums of met need, wellbeing and satisfaction by cell over people with a package), two sums,
+    over the people (:func:`~model.metrics.snapshot.snapshot`: the living counted by cell, option and
+    offered; sums of met need, wellbeing and satisfaction by cell over people with a package), two sums,
     the active providers' columns and the month's :class:`~model.core.state.Ledger`, held by reference
     (the model starts a new one every month). Every figure is derived from those, for many months
     at once, when ``rows``, ``cells``, ``councils`` or ``daycentres`` is read (or every ``BATCH``
@@ -121,6 +66,9 @@ class MonthRecorder:
     """
 
     BATCH = 48  # months held before they are turned into figures, to bound memory on long runs
+    #: Breakdown metrics that are means over people with a package, and their sums in :attr:`cells`.
+    CELL_MEANS: ClassVar[dict[str, int]] = {**{f"share_option{j}": j for j in (1, 2, 3, 4)}, "met_need": 5,
+                                            "wellbeing": 6, "control": 7, "offered": 8}
 
     def __init__(self, model: CareEconomy) -> None:
         self.m = model
@@ -160,22 +108,22 @@ class MonthRecorder:
         return self._councils
 
     def record(self) -> None:
-        """Take this month's snapshot."""
+        """Take the snapshot of the month the model has just stepped (call it after ``model.step()``)."""
         m, P, Q = self.m, self.m.people, self.m.providers
         n = P.n
         # The living by (cell, option, offered); sums by cell over people with a package, added in
         # the same order as a bincount over the cell alone.
         counts = np.zeros(self._ncell * 10, dtype=np.int64)
         sums = (np.zeros(self._ncell), np.zeros(self._ncell), np.zeros(self._ncell))
-        carer_hours, dp_total = kernels.snapshot(P.cell[:n], P.option[:n], P.offered[:n], P.alive[:n], P.met_need[:n],
-                                                 P.wellbeing[:n], P.satisfaction[:n], P.carer_hours[:n],
-                                                 P.dp_balance[:n], counts, *sums)
+        carer_hours, dp_total = snapshot(P.cell[:n], P.option[:n], P.offered[:n], P.alive[:n], P.met_need[:n],
+                                         P.wellbeing[:n], P.satisfaction[:n], P.carer_hours[:n], P.dp_balance[:n],
+                                         counts, *sums)
         a = np.flatnonzero(Q.active[: Q.n])
         ptype = Q.ptype[a]
         dc = a[ptype == 0]
         providers = (ptype, Q.council[a], Q.capacity[a], Q.clients[a], Q.reserves[a],
                      dc, Q.hours[dc], Q.price[dc], Q.block_places[dc], Q.profit[dc])
-        self._pending.append((m.month + 1, counts, sums, carer_hours, dp_total, m.ledger, providers, *m.policy()))
+        self._pending.append((m.month, counts, sums, carer_hours, dp_total, m.ledger, providers, *m.policy()))
         if len(self._pending) >= self.BATCH:
             self._materialise()
 
@@ -194,7 +142,7 @@ class MonthRecorder:
         people_c = alive.reshape(B, C, -1).sum(axis=2)
         fig["people"] = people_c.sum(axis=1)
         offered_alive = alive[..., 1].reshape(B, -1).sum(axis=1)
-        fig["offered_share"] = offered_alive / np.maximum(fig["people"], 1)
+        fig["offered_share"] = d.average(offered_alive, fig["people"], empty=0.0)
         by_offer = alive[:, :, 1:]                            # (B, cell, option 1-4, offered)
         by_option = (by_offer[..., 0] + by_offer[..., 1]).astype(float)
         control = by_option @ self._control
@@ -208,41 +156,35 @@ class MonthRecorder:
         q = raw.reshape(B, len(raw[0]), -1, 5).sum(axis=2)   # (B, raw, quintile)
         n_q = q[:, 0]
         total = n_q.sum(axis=1)
-        has = total > 0
         fig["with_package"] = total
         sat = np.ascontiguousarray(w[:, 2])
         per = {"met_need": (q[:, 5], raw[:, 5].sum(axis=1)), "wellbeing": (q[:, 6], raw[:, 6].sum(axis=1)),
                "control": (q[:, 7], control.sum(axis=1)), "satisfaction": (sat.reshape(B, -1, 5).sum(axis=1),
                                                                            sat.sum(axis=1)),
                "option1": (q[:, 1], q[:, 1].sum(axis=1))}
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for j in range(4):
-                fig[f"share_option{j + 1}"] = np.where(has, q[:, 1 + j].sum(axis=1) / total, 0.0)
-            for name, (sum_q, sum_all) in per.items():
-                mean_q = sum_q / np.maximum(n_q, 1)
-                fig[name] = np.where(has, sum_all / total, np.nan)
-                fig[f"gap_{name}"] = mean_q[:, -1] - mean_q[:, 0]
-                if name != "satisfaction":
-                    fig[f"ci_{name}"] = concentration_indices(n_q, mean_q)
-        fig["unmet_need"] = 1.0 - fig["met_need"]
+        for j in range(4):
+            fig[f"share_option{j + 1}"] = d.average(q[:, 1 + j].sum(axis=1), total, empty=0.0)
+        for name in EQUITY_OUTCOMES:
+            sum_q, sum_all = per[name]
+            mean_q = d.quintile_means(sum_q, n_q)
+            fig[name] = d.average(sum_all, total)
+            fig[f"gap_{name}"] = d.quintile_gap(mean_q)
+            if f"ci_{name}" in MONTHLY_COLUMNS:
+                fig[f"ci_{name}"] = d.concentration_indices(n_q, mean_q)
+        fig["unmet_need"] = d.unmet_need(fig["met_need"])
         fig["equity_gap"] = fig["gap_wellbeing"]
 
         self._provider_figures(fig, month, providers, B, C)
 
-        # Money and events from the month's ledger.
-        def led(name: str) -> np.ndarray:
-            return np.array([getattr(L, name) for L in ledgers])
-
-        services = led("services_by_option")                   # (B, C, 4)
+        # Money and events from the month's ledger: (B, C) arrays, (B, C, 4) for the wide ones.
+        by_ledger = ledger_figures(ledgers, (
+            "services_by_option", "entries", "exits", "arrivals", "departures", "assessment", "admin", "support",
+            "crisis", "clawback", "displaced", "unmatched", "breakdowns", "admissions", "dp_paid", "direct_paid",
+            "block_paid", "provider_received"))
+        services, entries, exits = by_ledger["services_by_option"], by_ledger["entries"], by_ledger["exits"]
         spend_c = np.array([L.council_spend() for L in ledgers])
-        entries, exits = led("entries"), led("exits")
-        fig["arrivals"], fig["departures"] = led("arrivals").sum(axis=1), led("departures").sum(axis=1)
-        entries_t = entries.sum(axis=1)
-        for j, name in enumerate(PROVIDER_TYPES):
-            fig[f"entries_{name}"] = entries_t[:, j]
-        by_ledger = {name: led(name) for name in ("assessment", "admin", "support", "crisis", "clawback",
-                                                  "displaced", "unmatched")}
-        fig.update(totalled(exits, by_ledger["displaced"], spend_c))
+        fig["arrivals"], fig["departures"] = by_ledger["arrivals"].sum(axis=1), by_ledger["departures"].sum(axis=1)
+        fig.update(totalled(entries, exits, by_ledger["displaced"], spend_c))
         fig["unmatched"] = by_ledger["unmatched"].sum(axis=1)
         spend_opt = np.ascontiguousarray(services.transpose(0, 2, 1)).sum(axis=2)
         for j in range(4):
@@ -250,18 +192,19 @@ class MonthRecorder:
         fig["spend_services"] = services.reshape(B, -1).sum(axis=1)
         for name in ("assessment", "admin", "support"):
             fig[f"spend_{name}"] = by_ledger[name].sum(axis=1)
-        fig["cost_per_person"] = fig["council_spend"] / np.maximum(total.astype(int), 1)
-        fig["unpaid_hours"] = np.array(hours, dtype=float) * WEEKS_PER_MONTH
+        fig["cost_per_person"] = d.cost_per_person(fig["council_spend"], total.astype(int))
+        fig["unpaid_hours"] = d.unpaid_hours(np.array(hours, dtype=float))
         fig["unpaid_value"] = fig["unpaid_hours"] * self.m.config.carers.replacement_value
-        fig["carer_breakdowns"] = led("breakdowns").sum(axis=1)
-        fig["emergency_admissions"] = led("admissions").sum(axis=1)
+        fig["carer_breakdowns"] = by_ledger["breakdowns"].sum(axis=1)
+        fig["emergency_admissions"] = by_ledger["admissions"].sum(axis=1)
         fig["crisis_cost"] = by_ledger["crisis"].sum(axis=1)
-        fig["society_cost"] = fig["council_spend"] + fig["unpaid_value"] + fig["crisis_cost"]
+        fig["society_cost"] = d.society_cost(fig["council_spend"], fig["unpaid_value"], fig["crisis_cost"])
         # Money flows, for the conservation check: paid out = received + change in DP balances + clawback.
-        fig["paid_out"] = led("dp_paid").sum(axis=1) + led("direct_paid").sum(axis=1) + led("block_paid").sum(axis=1)
-        fig["provider_received"] = led("provider_received").sum(axis=1)
+        fig["paid_out"] = (by_ledger["dp_paid"].sum(axis=1) + by_ledger["direct_paid"].sum(axis=1)
+                           + by_ledger["block_paid"].sum(axis=1))
+        fig["provider_received"] = by_ledger["provider_received"].sum(axis=1)
         dp = np.array(dp_total)
-        fig["dp_balance_change"] = dp - np.concatenate([[self._dp_total_prev], dp[:-1]])
+        fig["dp_balance_change"] = d.balance_change(dp, self._dp_total_prev)
         self._dp_total_prev = dp_total[-1]
         fig["clawback"] = by_ledger["clawback"].sum(axis=1)
         fig["dp_balances"] = dp
@@ -271,15 +214,21 @@ class MonthRecorder:
         columns = [list(fig[c]) if c in _NUMPY_FLOATS else fig[c].tolist() for c in MONTHLY_COLUMNS]
         self._rows.extend(dict(zip(MONTHLY_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True))
 
-        # Per council (columns: COUNCIL_COLUMNS).
+        # Per council: (months, councils) arrays, stacked in the order of COUNCIL_COLUMNS.
         active = fig.pop("_active")
-        table = [np.broadcast_to(fig["month"][:, None], (B, C)), np.broadcast_to(np.arange(C), (B, C)), people_c,
-                 with_package_c, spend_c, services.sum(axis=2), by_ledger["assessment"], by_ledger["admin"],
-                 by_ledger["support"], by_ledger["crisis"], spend_c / np.maximum(with_package_c, 1),
-                 by_ledger["clawback"], *active.transpose(2, 0, 1), *entries.transpose(2, 0, 1),
-                 *exits.transpose(2, 0, 1), active[:, :, 0], fig.pop("_attendance"), fig.pop("_deficit"),
-                 by_ledger["displaced"], by_ledger["unmatched"], thr, rate]
-        self._councils.extend(np.stack(table, axis=2).astype(float))
+        per_council = {"month": np.broadcast_to(fig["month"][:, None], (B, C)),
+                       "council": np.broadcast_to(np.arange(C), (B, C)), "people": people_c,
+                       "with_package": with_package_c, "council_spend": spend_c, "spend_services": services.sum(axis=2),
+                       **{f"spend_{k}": by_ledger[k] for k in ("assessment", "admin", "support")},
+                       "crisis_cost": by_ledger["crisis"],
+                       "cost_per_person": d.cost_per_person(spend_c, with_package_c), "clawback": by_ledger["clawback"],
+                       **{f"{kind}_{t}": by_type[:, :, j] for kind, by_type in (("active", active),
+                                                                               ("entries", entries), ("exits", exits))
+                          for j, t in enumerate(PROVIDER_TYPES)},
+                       "dc_open": active[:, :, 0], "dc_attendance": fig.pop("_attendance"),
+                       "providers_in_deficit": fig.pop("_deficit"), "displaced": by_ledger["displaced"],
+                       "unmatched": by_ledger["unmatched"], "threshold": thr, "ras_rate": rate}
+        self._councils.extend(np.stack([per_council[c] for c in COUNCIL_COLUMNS], axis=2).astype(float))
 
     def _provider_figures(self, fig: dict[str, Any], month: tuple[int, ...],
                           providers: tuple[tuple[np.ndarray, ...], ...], B: int, C: int) -> None:
@@ -314,56 +263,45 @@ class MonthRecorder:
         hours_per_client = np.where(attend > 0, hours / np.maximum(attend, 1), place_hours)
         be = breakeven_occupancy(spec.fixed_cost, d_cap, hours_per_client, price, spec.variable_cost, block,
                                  place_hours)
-        occupancy = attend / np.maximum(d_cap, 1)
+        occupancy = d.occupancy(attend, d_cap)
         table = np.column_stack([np.array(month)[d_mi], d_council, row, attend, occupancy, be, d_cap])
         ends = np.cumsum(np.bincount(d_mi, minlength=B)).tolist()
         self._daycentres.extend(table[i:j] for i, j in zip([0, *ends[:-1]], ends, strict=True))
         fig["dc_open"] = active[:, :, 0].sum(axis=1)
         fig["dc_attendance"] = attendance.sum(axis=1)
-        fig["dc_occupancy"] = fig["dc_attendance"] / np.maximum(np.bincount(d_mi, d_cap, minlength=B), 1)
+        fig["dc_occupancy"] = d.occupancy(fig["dc_attendance"], np.bincount(d_mi, d_cap, minlength=B))
         fig["dc_below_breakeven"] = np.bincount(d_mi[occupancy < be], minlength=B)
         # Deficit: this month's result.
         fig["dc_in_deficit"] = np.bincount(d_mi[profit < 0], minlength=B)
 
-        # HHI by (month, council) markets; a month whose last council has no active provider summed
-        # over fewer markets, so it is recomputed on its own (the same sum over the same terms).
-        tot = np.bincount(mc, clients, minlength=B * C)
-        share = clients / np.maximum(tot[mc], 1e-12)
-        per_market = np.bincount(mc, (100 * share) ** 2, minlength=B * C).reshape(B, C)
-        tot = tot.reshape(B, C)
-        tot_all = tot.sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            h = np.where(tot_all > 0, (per_market * tot).sum(axis=1) / tot_all, np.nan)
+        # HHI by (month, council) markets; the HHI of a month whose last council has no active
+        # provider is summed over the markets up to the last with one (definitions.hhi).
+        h = d.hhi_by_month(clients, council, mi, B, C)
         top = np.full(B, C - 1)
         some = np.flatnonzero(sizes)
         if some.size:
             top[some] = np.maximum.reduceat(council, (np.cumsum(sizes) - sizes)[some])
         for b in np.flatnonzero(top < C - 1):
-            h[b] = hhi(providers[b][3].astype(float), providers[b][1].astype(np.int64))
+            h[b] = d.hhi(providers[b][3].astype(float), providers[b][1].astype(np.int64))
         fig["hhi"] = h
 
     # ------------------------------------------------------------------ tidy tables
     def breakdown_long(self) -> dict[str, Any]:
-        """Breakdowns as columns (month, dimension, level, metric, value) for a DataFrame."""
-        m = self.m
+        """Breakdowns as columns (``BREAKDOWN_COLUMNS``: month, dimension, level, metric, value) for a DataFrame."""
         cells = np.stack(self.cells)  # (months, raw, C, 4, 4, 5)
         months = np.arange(1, cells.shape[0] + 1)
-        names = {"client_group": list(GROUPS), "age_band": list(AGE_BANDS), "quintile": list(QUINTILES),
-                 "council": [c.name for c in m.config.councils]}
+        councils = tuple(c.name for c in self.m.config.councils)
+        names = {dim: councils if levels is None else levels for dim, (_, levels) in DIMENSIONS.items()}
         axes = {"council": 2, "client_group": 3, "age_band": 4, "quintile": 5}
-        cols: dict[str, list[Any]] = {"month": [], "dimension": [], "level": [], "metric": [], "value": []}
-        for dim, ax in axes.items():
-            other = tuple(a for a in (2, 3, 4, 5) if a != ax)
+        cols: dict[str, list[Any]] = {name: [] for name in BREAKDOWN_COLUMNS}
+        for dim in DIMENSIONS:
+            other = tuple(a for a in axes.values() if a != axes[dim])
             sums = cells.sum(axis=other)  # (months, raw, levels)
             n = sums[:, 0, :]
-            safe = np.maximum(n, 1)
-            met = sums[:, 5, :] / safe
-            vals = {"people": n, "share_option1": sums[:, 1, :] / safe, "share_option2": sums[:, 2, :] / safe,
-                    "share_option3": sums[:, 3, :] / safe, "share_option4": sums[:, 4, :] / safe,
-                    "met_need": met, "unmet_need": 1 - met, "wellbeing": sums[:, 6, :] / safe,
-                    "control": sums[:, 7, :] / safe, "offered": sums[:, 8, :] / safe}
+            means = {metric: d.average(sums[:, i, :], n) for metric, i in self.CELL_MEANS.items()}
+            vals = {"people": n, **means, "unmet_need": d.unmet_need(means["met_need"])}
             for metric in BREAKDOWN_METRICS:
-                v = np.where(n > 0, vals[metric], np.nan) if metric != "people" else vals[metric]
+                v = vals[metric]
                 for li, level in enumerate(names[dim]):
                     cols["month"].extend(months.tolist())
                     cols["dimension"].extend([dim] * months.size)
@@ -375,7 +313,7 @@ class MonthRecorder:
 
 class HorizonRecorder:
     """What a study reads of a run (:func:`model.run.simulation.simulate_headline`): every month's
-    ``TOTALLED`` columns and the headline row of the ``horizon`` month only.
+    :data:`~model.metrics.definitions.TOTALLED` columns and the headline row of the ``horizon`` month only.
 
     :meth:`record` keeps the month's ledger (by reference, as :class:`MonthRecorder` does) and, in
     the horizon month only, has a :class:`MonthRecorder` take the month's snapshot. Its figures are
@@ -391,7 +329,7 @@ class HorizonRecorder:
     def record(self) -> None:
         """Keep this month's ledger; in the horizon month, take the month's snapshot."""
         self._ledgers.append(self.m.ledger)
-        if self.m.month + 1 == self.horizon:
+        if self.m.month == self.horizon:
             self._last.record()
 
     @property
@@ -404,7 +342,7 @@ class HorizonRecorder:
 
     @property
     def totals(self) -> dict[str, np.ndarray]:
-        """The ``TOTALLED`` columns, one value per month recorded."""
+        """The :data:`~model.metrics.definitions.TOTALLED` columns, one value per month recorded."""
         ledgers = self._ledgers
-        return totalled(np.array([L.exits for L in ledgers]), np.array([L.displaced for L in ledgers]),
-                        np.array([L.council_spend() for L in ledgers]))
+        return totalled(**ledger_figures(ledgers, ("entries", "exits", "displaced")),
+                        spend=np.array([L.council_spend() for L in ledgers]))

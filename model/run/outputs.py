@@ -2,17 +2,18 @@
 
 Files written by :func:`write` into the output directory:
 
-* ``monthly.parquet``: one row per month per replication; columns as in :mod:`model.metrics.recorder`.
-* ``breakdown.parquet``: replication, month, dimension (client_group, age_band, quintile,
-  council), level, metric, value.
-* ``daycentres.parquet``: replication, month, council, provider, attendance, occupancy,
-  breakeven_occupancy, capacity (open centres only).
-* ``councils.parquet``: replication, month, council and, per council, people, spend by kind,
-  cost per person, providers active / entering / exiting by type, day centres open and attendance,
-  providers in deficit, people displaced and unmatched, eligibility threshold and RAS rate.
-* ``summary.csv``: the headline figures at the horizon (mean and 5-95% across replications).
+* ``monthly.parquet``: one row per month per replication: the headline figures.
+* ``breakdown.parquet``: replication, month, dimension (council, client_group, age_band,
+  quintile), level, metric, value.
+* ``daycentres.parquet``: one row per open day centre per month per replication.
+* ``councils.parquet``: one row per council per month per replication.
+* ``summary.csv``: the headline figures at the horizon and the run totals (mean and 5-95% across
+  replications).
 * ``scenario.toml``: the fully resolved scenario that was run (with overrides).
 * ``figures/*.png``: uptake, day centres, providers, cost, equity.
+
+Every column is named and described in :mod:`model.metrics.columns`; :func:`reference_page` writes
+them out as ``docs/reference/outputs.md`` (``python -m model.run.outputs``, run by ``make docs``).
 """
 
 from __future__ import annotations
@@ -21,21 +22,33 @@ from pathlib import Path
 
 import pandas as pd
 
+from model.metrics.columns import BREAKDOWN_METRICS, DIMENSIONS, RUN_TOTAL_COLUMNS, TABLES, Column
 from model.run import plots
-from model.run.simulation import HEADLINE, RunResult
+from model.run.simulation import HEADLINE, RunResult, replication_figures
 from model.scenario import Scenario
+
+#: Run totals in the summary, after the headline figures (:data:`model.metrics.definitions.RUN_TOTALS`).
+SUMMARY_TOTALS = ("dc_closures", "displaced", "provider_entries", "provider_exits")
 
 
 def summary(result: RunResult) -> pd.DataFrame:
-    """Headline figures at the horizon: mean and 5-95% range across replications."""
-    last = result.monthly[result.monthly["month"] == result.monthly["month"].max()]
-    reps = result.monthly.groupby("replication")
-    totals = pd.DataFrame({"dc_closures": reps["exits_day_centre"].sum(), "displaced": reps["displaced"].sum(),
-                           "provider_entries": sum(reps[c].sum() for c in result.monthly if c.startswith("entries_")),
-                           "provider_exits": sum(reps[c].sum() for c in result.monthly if c.startswith("exits_"))})
-    rows = [(k, last[k]) for k in HEADLINE] + [(k, totals[k]) for k in totals]
-    return pd.DataFrame([{"figure": k, "mean": v.mean(), "p05": v.quantile(0.05), "p95": v.quantile(0.95)}
-                         for k, v in rows])
+    """Headline figures at the horizon and run totals: mean and 5-95% range across replications."""
+    monthly = result.monthly
+    per_replication = replication_figures(monthly[monthly["month"] == monthly["month"].max()], monthly,
+                                          SUMMARY_TOTALS)
+    rows = [(k, per_replication[k].mean(), per_replication[k].quantile(0.05), per_replication[k].quantile(0.95))
+            for k in per_replication]
+    return pd.DataFrame(rows, columns=list(TABLES["summary"]))
+
+
+#: The tables a run writes: file name and what one row is.
+FILES = {"monthly": ("monthly.parquet", "One row per replication and month: the headline figures, over all councils."),
+         "breakdown": ("breakdown.parquet", "One row per replication, month, dimension, level and metric: figures "
+                       "over the people with a package in each group (long format)."),
+         "councils": ("councils.parquet", "One row per replication, month and council: the council's figures."),
+         "daycentres": ("daycentres.parquet", "One row per replication, month and open day centre."),
+         "summary": ("summary.csv", "One row per figure: the headline figures at the horizon and the run totals, "
+                     "across replications.")}
 
 
 def write(result: RunResult, scenario: Scenario, out: Path, figures: bool = True) -> list[Path]:
@@ -55,3 +68,35 @@ def write(result: RunResult, scenario: Scenario, out: Path, figures: bool = True
     if figures:
         paths += plots.all_figures(result.monthly, out / "figures")
     return paths
+
+
+def _table(rows: list[Column], first: str = "column") -> list[str]:
+    return [f"| {first} | label | unit | meaning |", "|---|---|---|---|",
+            *(f"| `{c.name}` | {c.label} | {c.unit} | {c.meaning} |" for c in rows)]
+
+
+def reference_page() -> str:
+    """``docs/reference/outputs.md``: every output column with its label, unit and meaning."""
+    lines = ["# Output columns", "",
+             "Generated by `python -m model.run.outputs` (`make docs`) from `model/metrics/columns.py`; do not edit "
+             "by hand. `carecon run` writes these tables into its output directory, with `scenario.toml` (the "
+             "resolved scenario) and `figures/`. Money is in GBP; a month's stocks are counted at its end and its "
+             "flows during it. Figures are defined in `model/metrics/definitions.py`."]
+    for name, columns in TABLES.items():
+        file, row = FILES[name]
+        lines += ["", f"## `{file}`", "", row, "", *_table(list(columns.values()))]
+        if name == "breakdown":
+            lines += ["", "Values of `metric`:", "", *_table(list(BREAKDOWN_METRICS.values()), "metric"), "",
+                      "Values of `dimension` and their levels:", "", "| dimension | label | levels |", "|---|---|---|",
+                      *(f"| `{dim}` | {label} | {', '.join(levels) if levels else "the councils' names"} |"
+                        for dim, (label, levels) in DIMENSIONS.items())]
+        if name == "summary":
+            monthly = TABLES["monthly"]
+            lines += ["", "Values of `figure`: headline figures (the monthly column in the last month)", "",
+                      *_table([monthly[k] for k in HEADLINE], "figure"), "", "and run totals:", "",
+                      *_table([RUN_TOTAL_COLUMNS[k] for k in SUMMARY_TOTALS], "figure")]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(reference_page(), end="")

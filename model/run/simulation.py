@@ -1,5 +1,8 @@
 """Running the model: one run, or replications with independent seeds, as tidy tables.
 
+A run steps the model month by month and a recorder (:mod:`model.metrics.recorder`) observes it
+after each step, as a Mesa ``DataCollector`` is called (:func:`run_recorded`).
+
 Seeds: a replication's generator is ``SeedSequence(root).spawn(R)[i]``, so replication ``i``
 of a scenario is the same run whoever asks for it (CLI, dashboard, experiments).
 """
@@ -13,15 +16,17 @@ import numpy as np
 import pandas as pd
 
 from model.engines import CareEconomy
-from model.metrics.recorder import COUNCIL_COLUMNS, TOTALLED, HorizonRecorder
-from model.scenario import PROVIDER_TYPES, Scenario
+from model.metrics.columns import COUNCIL_COLUMNS, DAYCENTRE_COLUMNS
+from model.metrics.definitions import TOTALLED, run_totals
+from model.metrics.recorder import HorizonRecorder, MonthRecorder
+from model.scenario import Scenario
 
 #: Outputs summarised at the horizon by :meth:`RunResult.headline` (the experiments' outcomes).
 HEADLINE = ("share_option1", "share_option2", "share_option3", "share_option4", "equity_gap", "gap_control",
             "gap_met_need", "ci_wellbeing", "unmet_need", "wellbeing", "dc_open", "dc_attendance",
             "providers_active", "providers_in_deficit", "hhi", "cost_per_person", "council_spend",
             "society_cost")
-#: Totals over the run added by :meth:`RunResult.headline`.
+#: Totals over the run added by :meth:`RunResult.headline` (:data:`model.metrics.definitions.RUN_TOTALS`).
 TOTALS = ("provider_exits", "dc_closures", "displaced", "total_council_spend")
 
 
@@ -31,7 +36,7 @@ class RunResult:
 
     monthly: pd.DataFrame      # one row per month (per replication): every headline figure
     breakdown: pd.DataFrame    # month, dimension, level, metric, value (per replication)
-    daycentres: pd.DataFrame   # month, council, provider, attendance, occupancy, breakeven, capacity
+    daycentres: pd.DataFrame   # per open day centre and month: DAYCENTRE_COLUMNS
     councils: pd.DataFrame = field(default_factory=pd.DataFrame)  # per council and month: COUNCIL_COLUMNS
 
     def per_replication(self) -> pd.DataFrame:
@@ -45,32 +50,27 @@ class RunResult:
         return mean_figures(self.per_replication())
 
 
-def replication_figures(horizon: pd.DataFrame, monthly: pd.DataFrame) -> pd.DataFrame:
-    """Figures at the horizon (``HEADLINE``) and totals over the run (``TOTALS``), one row per
-    replication (index ``replication``), from each replication's row of the horizon month
-    (``horizon``) and its monthly rows (``monthly``: at least the columns ``metrics.TOTALLED``)."""
+def replication_figures(horizon: pd.DataFrame, monthly: pd.DataFrame,
+                        totals: Sequence[str] = TOTALS) -> pd.DataFrame:
+    """Figures at the horizon (``HEADLINE``) and the run totals ``totals``, one row per replication
+    (index ``replication``), from each replication's row of the horizon month (``horizon``) and
+    its monthly rows (``monthly``: at least the columns :data:`~model.metrics.definitions.TOTALLED`)."""
     reps = horizon["replication"].to_numpy()
     table = figure_table(reps, {k: horizon[k].to_numpy() for k in HEADLINE}, monthly["replication"].to_numpy(),
-                         {c: monthly[c].to_numpy() for c in TOTALLED})
+                         {c: monthly[c].to_numpy() for c in TOTALLED}, totals)
     return pd.DataFrame(table, index=pd.Index(reps, name="replication"))
 
 
 def figure_table(reps: np.ndarray, horizon: dict[str, np.ndarray], monthly_reps: np.ndarray,
-                 monthly: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+                 monthly: dict[str, np.ndarray], totals: Sequence[str] = TOTALS) -> dict[str, np.ndarray]:
     """:func:`replication_figures` on arrays: per replication in ``reps`` (in that order), its
-    ``HEADLINE`` figures (``horizon``, aligned with ``reps``) and the ``TOTALS`` of its months
-    (``monthly``, the ``TOTALLED`` columns, rows of replication ``monthly_reps``), as float64.
-    Each total adds a replication's months in row order."""
+    ``HEADLINE`` figures (``horizon``, aligned with ``reps``) and the run totals ``totals`` of its
+    months (``monthly``, the ``TOTALLED`` columns, rows of replication ``monthly_reps``), as float64
+    (:func:`~model.metrics.definitions.run_totals`: a replication's months added in row order)."""
     position = np.searchsorted(np.sort(reps), monthly_reps)  # replication -> its place among sorted reps
     at = np.argsort(reps)[position]                            # -> its row in ``reps``
-
-    def total(column: str) -> np.ndarray:
-        return np.bincount(at, weights=monthly[column], minlength=reps.size)
-
     return {**{k: np.asarray(horizon[k], dtype=np.float64) for k in HEADLINE},
-            "provider_exits": sum(total(f"exits_{t}") for t in PROVIDER_TYPES),
-            "dc_closures": total("exits_day_centre"), "displaced": total("displaced"),
-            "total_council_spend": total("council_spend")}
+            **run_totals(totals, at, monthly, reps.size)}
 
 
 def mean_figures(per_replication: pd.DataFrame | dict[str, np.ndarray]) -> dict[str, float]:
@@ -89,19 +89,26 @@ def seeds_for(root: int, replications: int) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(root).spawn(replications)
 
 
+def run_recorded(model: CareEconomy, recorder: MonthRecorder | HorizonRecorder, months: int | None = None) -> None:
+    """Advance ``model`` by ``months`` months (default: its scenario's horizon), ``recorder``
+    observing it after each ``model.step()``."""
+    for _ in range(model.config.run.months if months is None else months):
+        model.step()
+        recorder.record()
+
+
 def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = None, engine: str = "vector",
              replication: int = 0, months: int | None = None) -> RunResult:
-    """Run one model to the scenario's horizon and return its tables."""
+    """Run one model to the scenario's horizon (or for ``months`` months) and return its tables."""
     model = CareEconomy(scenario, seed=seed, engine=engine)
-    model.run(months)
-    rec = model.recorder
+    rec = MonthRecorder(model)
+    run_recorded(model, rec, months)
     monthly = pd.DataFrame(rec.rows)
     monthly.insert(0, "replication", replication)
     breakdown = pd.DataFrame(rec.breakdown_long())
     breakdown.insert(0, "replication", replication)
-    dc = pd.DataFrame(np.concatenate(rec.daycentres) if rec.daycentres else np.empty((0, 7)),
-                      columns=["month", "council", "provider", "attendance", "occupancy", "breakeven_occupancy",
-                               "capacity"])
+    dc = pd.DataFrame(np.concatenate(rec.daycentres) if rec.daycentres else np.empty((0, len(DAYCENTRE_COLUMNS))),
+                      columns=list(DAYCENTRE_COLUMNS))
     dc = dc.astype({"month": int, "council": int, "provider": int, "capacity": int})
     dc["council"] = [scenario.councils[i].name for i in dc["council"]]
     dc.insert(0, "replication", replication)
@@ -121,9 +128,9 @@ def simulate_headline(scenario: Scenario, seeds: Sequence[np.random.SeedSequence
     same order), without building data frames."""
     rows, totals = [], []
     for ss in seeds:
-        model = CareEconomy(scenario, seed=ss, engine=engine, record=False)
-        model.recorder = rec = HorizonRecorder(model, scenario.run.months)
-        model.run()
+        model = CareEconomy(scenario, seed=ss, engine=engine)
+        rec = HorizonRecorder(model, scenario.run.months)
+        run_recorded(model, rec)
         rows.append(rec.row)
         totals.append(rec.totals)
     reps = np.arange(len(seeds))

@@ -15,8 +15,8 @@ seed. Parameters reach the sweeps as the bytes of one record per scenario sectio
 sweep views as the section's record type (:func:`struct`).
 Besides the per-person sweeps, the model's bookkeeping over rows is compiled here too: ending
 provider relationships (:func:`release`, :func:`depart`, :func:`displace`), block places and
-breakdown cells (:func:`block_places`, :func:`set_cells`), compacting the table
-(:func:`move_rows`) and the recorder's monthly snapshot (:func:`snapshot`). The sweeps add the
+breakdown cells (:func:`block_places`, :func:`set_cells`) and compacting the table
+(:func:`move_rows`). The sweeps add the
 month's money and events to the ledger's arrays themselves, in the order ``numpy.bincount``
 would add them, so the figures are the same to the last bit. Per-person rules take and return
 scalars (for example :func:`model.rules.rollout.review_countdown`), never the columns.
@@ -220,33 +220,6 @@ def _choice_state_row(r: int, option: np.ndarray, confidence: np.ndarray, suppor
     else:
         control[r] = 0.0
         burden[r] = 0.0
-
-
-@numba.njit(cache=True)
-def snapshot(cell: np.ndarray, option: np.ndarray, offered: np.ndarray, alive: np.ndarray, met_need: np.ndarray,
-             wellbeing: np.ndarray, satisfaction: np.ndarray, carer_hours: np.ndarray, dp_balance: np.ndarray,
-             counts: np.ndarray, met_sum: np.ndarray, wellbeing_sum: np.ndarray,
-             satisfaction_sum: np.ndarray) -> tuple[float, float]:
-    """The month's snapshot of the people for :class:`model.metrics.recorder.MonthRecorder`, in one pass:
-    the living counted by cell, option (0-4) and offered (``counts``, cell x 10 + 2 option +
-    offered); for people with a package (option 1-4), sums of met need, wellbeing and satisfaction
-    by cell, each added in row order as ``numpy.bincount`` does; returns the hours carers give and
-    the direct-payment balances held, in total."""
-    hours = 0.0
-    held = 0.0
-    for i in range(cell.size):
-        held += dp_balance[i]
-        if not alive[i]:
-            continue
-        c = cell[i]
-        o = option[i]
-        counts[c * 10 + o * 2 + offered[i]] += 1
-        if o > 0:
-            met_sum[c] += np.float64(met_need[i])
-            wellbeing_sum[c] += np.float64(wellbeing[i])
-            satisfaction_sum[c] += np.float64(satisfaction[i])
-        hours += carer_hours[i]
-    return hours, held
 
 
 @numba.njit(cache=True)

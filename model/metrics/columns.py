@@ -1,0 +1,241 @@
+"""The output columns, named once with a human label, a unit and a one-line meaning.
+
+:data:`TABLES` lists, for each table a run writes (``monthly``, ``breakdown``, ``councils``,
+``daycentres``, ``summary``), its columns in order; :data:`BREAKDOWN_METRICS`, :data:`DIMENSIONS`
+and :data:`RUN_TOTAL_COLUMNS` describe the values of the breakdown's ``metric`` and ``dimension``
+columns and the summary's run totals. The recorder produces its columns in these orders, and
+``docs/reference/outputs.md`` is generated from here (:func:`model.run.outputs.reference_page`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from model.scenario import AGE_BANDS, GROUPS, PROVIDER_TYPES, QUINTILES
+
+
+@dataclass(frozen=True)
+class Column:
+    """One output column (or a value of the breakdown's ``metric`` column)."""
+
+    name: str
+    label: str
+    unit: str
+    meaning: str
+
+
+_TYPES = {"day_centre": "day centres", "agency": "agencies", "personal_assistant": "personal assistants",
+          "community_group": "community groups"}
+_OPTIONS = {1: "Option 1 (direct payment)", 2: "Option 2 (individual service fund)", 3: "Option 3 (council-arranged)",
+            4: "Option 4 (a mix)"}
+SHARE, SCORE, GBP_MONTH = "share (0-1)", "score (0-1)", "GBP per month"
+#: Outcomes among people with a package whose quintile gaps (and, but for satisfaction,
+#: concentration indices) are recorded: name -> (label, unit, what the mean is of).
+_EQUITY = {"met_need": ("Met need", SHARE, "share of assessed need met"),
+           "wellbeing": ("Wellbeing", SCORE, "wellbeing"),
+           "control": ("Control", SCORE, "control (the control value of the person's option, choice.control)"),
+           "satisfaction": ("Satisfaction", SCORE, "satisfaction with care"),
+           "option1": ("Direct-payment take-up", SHARE, "Option 1 indicator (take-up of direct payments)")}
+EQUITY_OUTCOMES = tuple(_EQUITY)
+
+
+def _equity(name: str) -> list[Column]:
+    label, unit, what = _EQUITY[name]
+    columns = [Column(name, label, unit, f"Mean {what} over people with a package (NaN when nobody has one)."),
+               Column(f"gap_{name}", f"{label} gap Q5-Q1", "difference",
+                      f"Mean {what} in deprivation quintile Q5 (least deprived) minus Q1 (most deprived), over people "
+                      "with a package; positive: the most deprived are worse off (an empty quintile counts as 0).")]
+    if name != "satisfaction":
+        columns.append(Column(f"ci_{name}", f"{label} concentration index", "index (-1 to 1)",
+                              f"Concentration index of {what} over deprivation quintiles (most deprived first, "
+                              "mid-point ranks), people with a package; positive: concentrated among the less "
+                              "deprived; NaN when the mean is 0."))
+    return columns
+
+
+def _by_type(t: str) -> list[Column]:
+    kind = _TYPES[t]
+    return [Column(f"active_{t}", f"Active {kind}", "providers", f"{kind.capitalize()} open at the end of the month."),
+            Column(f"entries_{t}", f"{kind.capitalize()} entering", "providers",
+                   f"{kind.capitalize()} that opened during the month."),
+            Column(f"exits_{t}", f"{kind.capitalize()} exiting", "providers",
+                   f"{kind.capitalize()} that closed during the month (their clients are displaced).")]
+
+
+def _capacity(t: str) -> Column:
+    return Column(f"capacity_{t}", f"Places at {_TYPES[t]}", "places", f"Client places at active {_TYPES[t]}.")
+
+
+def _index(columns: list[Column]) -> dict[str, Column]:
+    return {c.name: c for c in columns}
+
+
+_COMMON = _index([
+    Column("replication", "Replication", "", "Replication number (0, 1, ...); replication i of a run with seed s "
+           "is seeded by numpy's SeedSequence(s).spawn(R)[i]."),
+    Column("month", "Month", "month", "Month of the run, from 1: stocks at its end, flows during it."),
+    Column("council", "Council", "", "Council name (the scenario's councils.N.name)."),
+])
+_MONTHLY = _index([
+    _COMMON["replication"], _COMMON["month"],
+    Column("people", "People", "people", "People on the books (referred to social care, living) at the end of the "
+           "month, with or without a package."),
+    Column("arrivals", "Arrivals", "people", "People newly referred during the month."),
+    Column("departures", "Departures", "people", "People who left during the month (death, residential care)."),
+    Column("offered_share", "Offered the choice", SHARE,
+           "Share of the people on the books who have been offered the SDS choice (0 when there is nobody)."),
+    Column("with_package", "People with a package", "people", "People with a care package (on Options 1-4)."),
+    *(Column(f"share_option{j}", f"Option {j} share", SHARE,
+             f"Share of people with a package on {_OPTIONS[j]}; the four shares sum to 1 (all 0 when nobody has "
+             "a package).") for j in (1, 2, 3, 4)),
+    *(c for name in EQUITY_OUTCOMES for c in _equity(name)),
+    Column("unmet_need", "Unmet need", SHARE,
+           "Mean share of assessed need not met over people with a package: 1 - met_need."),
+    Column("equity_gap", "Wellbeing gap Q5-Q1 (headline)", "difference", "The headline equity gap: gap_wellbeing."),
+    *(c for t in PROVIDER_TYPES for c in (*_by_type(t), _capacity(t))),
+    Column("dc_open", "Day centres open", "day centres", "Day centres open at the end of the month."),
+    Column("dc_attendance", "Day-centre attendance", "people", "Clients of open day centres."),
+    Column("dc_occupancy", "Day-centre occupancy", SHARE,
+           "Clients of open day centres per place at them (0 with no places)."),
+    Column("dc_below_breakeven", "Day centres below break-even", "day centres",
+           "Open day centres whose occupancy is below their break-even occupancy given their current block "
+           "contracts (ODD 7.9)."),
+    Column("dc_in_deficit", "Day centres in deficit", "day centres",
+           "Open day centres whose result this month, block income included, is negative."),
+    Column("providers_in_deficit", "Providers in deficit", "providers",
+           "Active providers whose reserves are negative."),
+    Column("providers_active", "Providers active", "providers", "Active providers of all types."),
+    Column("hhi", "Market concentration (HHI)", "HHI (0-10,000)",
+           "Herfindahl-Hirschman index of client shares among each council's active providers (types pooled), "
+           "averaged over councils weighted by clients; NaN when no provider has clients."),
+    Column("displaced", "People displaced", "people", "People who lost a provider when it closed during the month."),
+    Column("unmatched", "People unmatched", "people",
+           "People seeking a provider who were left without one after this month's matching."),
+    *(Column(f"spend_option{j}", f"Spend on Option {j}", GBP_MONTH,
+             f"Council spend on services for people on {_OPTIONS[j]}, net of clawback.") for j in (1, 2, 3, 4)),
+    Column("spend_services", "Spend on services", GBP_MONTH,
+           "Council spend on services, all options, net of clawback."),
+    Column("spend_assessment", "Assessment cost", GBP_MONTH, "Cost of the month's assessments and reviews."),
+    Column("spend_admin", "Administration cost", GBP_MONTH,
+           "Administration and monitoring of packages (finance.admin_cost by option)."),
+    Column("spend_support", "Support cost", GBP_MONTH, "Cost of independent support to choose and manage a budget."),
+    Column("council_spend", "Council spend", GBP_MONTH,
+           "spend_services + spend_assessment + spend_admin + spend_support."),
+    Column("cost_per_person", "Cost per person", "GBP per person per month",
+           "Council spend per person with a package (the whole spend when nobody has one)."),
+    Column("unpaid_hours", "Unpaid care", "hours per month", "Hours unpaid carers give in the month (weekly hours x "
+           "52/12)."),
+    Column("unpaid_value", "Value of unpaid care", GBP_MONTH,
+           "unpaid_hours at the replacement value of an hour of care (carers.replacement_value)."),
+    Column("carer_breakdowns", "Carer breakdowns", "carers", "Unpaid carers who broke down during the month."),
+    Column("emergency_admissions", "Emergency admissions", "people",
+           "Emergency admissions caused by carer breakdowns during the month."),
+    Column("crisis_cost", "Crisis cost", GBP_MONTH, "Cost of the month's emergency admissions."),
+    Column("society_cost", "Cost to society", GBP_MONTH, "council_spend + unpaid_value + crisis_cost."),
+    Column("paid_out", "Paid out", GBP_MONTH, "Paid by councils into direct-payment accounts, to providers directly "
+           "(Option 2 and council-arranged spot hours) and for block contracts."),
+    Column("provider_received", "Received by providers", GBP_MONTH,
+           "Received by providers, from councils and from direct-payment accounts."),
+    Column("dp_balance_change", "Change in direct-payment balances", GBP_MONTH,
+           "Change in the direct-payment balances held since the month before; paid_out = provider_received + "
+           "dp_balance_change + clawback."),
+    Column("clawback", "Clawback", GBP_MONTH,
+           "Unspent direct-payment money recovered by councils, including the balances of people who left."),
+    Column("dp_balances", "Direct-payment balances", "GBP", "Direct-payment balances held at the end of the month."),
+    Column("threshold", "Eligibility threshold", "points",
+           "Assessed need at or above which a person gets a budget, mean over councils (moves at budget reviews)."),
+    Column("ras_rate", "RAS rate", "GBP per point per month",
+           "Resource allocation rate, mean over councils (moves at budget reviews)."),
+])
+#: Columns of the monthly headline row, in order (the recorder's row: the table without ``replication``).
+MONTHLY_COLUMNS = tuple(_MONTHLY)[1:]
+
+
+def _per_council(name: str, meaning: str | None = None) -> Column:
+    c = _MONTHLY[name]
+    return Column(name, c.label, c.unit, meaning or c.meaning)
+
+
+_COUNCILS = _index([
+    _COMMON["replication"], _COMMON["month"], _COMMON["council"],
+    *(_per_council(name) for name in ("people", "with_package", "council_spend", "spend_services", "spend_assessment",
+                                      "spend_admin", "spend_support", "crisis_cost", "cost_per_person", "clawback")),
+    *(_per_council(f"{f}_{t}") for f in ("active", "entries", "exits") for t in PROVIDER_TYPES),
+    *(_per_council(name) for name in ("dc_open", "dc_attendance", "providers_in_deficit", "displaced", "unmatched")),
+    _per_council("threshold", "The council's eligibility threshold of assessed need (moves at its budget reviews)."),
+    _per_council("ras_rate", "The council's resource allocation rate (moves at its budget reviews)."),
+])
+#: Columns of the per-council table, in order (the recorder's table: month and council index first).
+COUNCIL_COLUMNS = tuple(_COUNCILS)[1:]
+
+_DAYCENTRES = _index([
+    _COMMON["replication"], _COMMON["month"], _COMMON["council"],
+    Column("provider", "Provider", "", "The centre's provider number (its row: a centre keeps it through the run)."),
+    Column("attendance", "Attendance", "people", "Clients of the centre at the end of the month."),
+    Column("occupancy", "Occupancy", SHARE, "Clients per place at the centre."),
+    Column("breakeven_occupancy", "Break-even occupancy", "share of places",
+           "Occupancy at which the centre's result is zero given its current block contracts, price and its "
+           "clients' mean hours (18 h/week if it has none), ODD 7.9; it can exceed 1."),
+    Column("capacity", "Places", "places", "Client places at the centre."),
+])
+#: Columns of the day-centre table (open centres only), in order, without ``replication``.
+DAYCENTRE_COLUMNS = tuple(_DAYCENTRES)[1:]
+
+#: What the breakdown table breaks the people with a package down by, and each dimension's levels
+#: (the councils' names for ``council``).
+DIMENSIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "council": ("Council", None), "client_group": ("Client group", GROUPS), "age_band": ("Age band", AGE_BANDS),
+    "quintile": ("Deprivation quintile (Q1 most deprived)", QUINTILES)}
+_BREAKDOWN = _index([
+    _COMMON["replication"], _COMMON["month"],
+    Column("dimension", "Dimension", "",
+           f"What the people with a package are broken down by: {', '.join(DIMENSIONS)}."),
+    Column("level", "Level", "", "The group within the dimension (for example Q1, older or a council's name)."),
+    Column("metric", "Metric", "", "Which figure value holds (see the breakdown metrics)."),
+    Column("value", "Value", "", "The metric for the group, in the metric's unit."),
+])
+
+
+def _group_mean(name: str) -> Column:
+    label, unit, what = _EQUITY[name]
+    return Column(name, label, unit, f"Mean {what} over the group's people with a package (NaN when it has none).")
+
+
+#: Columns of the breakdown table, in order, without ``replication``.
+BREAKDOWN_COLUMNS = tuple(_BREAKDOWN)[1:]
+#: Values of the breakdown's ``metric`` column: figures over a group's people with a package.
+BREAKDOWN_METRICS = _index([
+    Column("people", "People with a package", "people", "People with a package in the group."),
+    *(Column(f"share_option{j}", f"Option {j} share", SHARE,
+             f"Share of the group's people with a package on {_OPTIONS[j]}; NaN when it has none.")
+      for j in (1, 2, 3, 4)),
+    _group_mean("met_need"),
+    Column("unmet_need", "Unmet need", SHARE, "1 - met_need of the group (NaN when it has nobody with a package)."),
+    _group_mean("wellbeing"), _group_mean("control"),
+    Column("offered", "Offered the choice", SHARE, "Share of the group's people with a package who have been offered "
+           "the SDS choice (NaN when it has none)."),
+])
+
+#: Totals over a run reported in the summary and the headline (definitions.RUN_TOTALS).
+RUN_TOTAL_COLUMNS = _index([
+    Column("provider_entries", "Provider entries", "providers", "Providers opened over the run, all types: "
+           "entries_<type> summed over months and types."),
+    Column("provider_exits", "Provider exits", "providers", "Providers closed over the run, all types: exits_<type> "
+           "summed over months and types."),
+    Column("dc_closures", "Day-centre closures", "day centres", "Day centres closed over the run: exits_day_centre "
+           "summed over months."),
+    Column("displaced", "People displaced", "people", "People who lost a provider when it closed, over the run: "
+           "displaced summed over months."),
+    Column("total_council_spend", "Total council spend", "GBP", "council_spend summed over the run's months."),
+])
+_SUMMARY = _index([
+    Column("figure", "Figure", "", "A headline figure at the horizon (the monthly column's value in the last month) "
+           "or a total over the run."),
+    Column("mean", "Mean", "", "Mean over replications, in the figure's unit, leaving out those where it is NaN."),
+    Column("p05", "5th percentile", "", "5th percentile across replications (linear interpolation)."),
+    Column("p95", "95th percentile", "", "95th percentile across replications (linear interpolation)."),
+])
+
+#: Every output table's columns, in order, by table name.
+TABLES: dict[str, dict[str, Column]] = {"monthly": _MONTHLY, "breakdown": _BREAKDOWN, "councils": _COUNCILS,
+                                        "daycentres": _DAYCENTRES, "summary": _SUMMARY}

@@ -1,0 +1,34 @@
+"""The recorder's monthly pass over the people, compiled (numba): it imports nothing of the engines,
+so the same snapshot observes a model whichever engine stepped it."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def snapshot(cell: np.ndarray, option: np.ndarray, offered: np.ndarray, alive: np.ndarray, met_need: np.ndarray,
+             wellbeing: np.ndarray, satisfaction: np.ndarray, carer_hours: np.ndarray, dp_balance: np.ndarray,
+             counts: np.ndarray, met_sum: np.ndarray, wellbeing_sum: np.ndarray,
+             satisfaction_sum: np.ndarray) -> tuple[float, float]:
+    """The month's snapshot of the people for :class:`model.metrics.recorder.MonthRecorder`, in one pass:
+    the living counted by cell, option (0-4) and offered (``counts``, cell x 10 + 2 option +
+    offered); for people with a package (option 1-4), sums of met need, wellbeing and satisfaction
+    by cell, each added in row order as ``numpy.bincount`` does; returns the hours carers give and
+    the direct-payment balances held, in total."""
+    hours = 0.0
+    held = 0.0
+    for i in range(cell.size):
+        held += dp_balance[i]
+        if not alive[i]:
+            continue
+        c = cell[i]
+        o = option[i]
+        counts[c * 10 + o * 2 + offered[i]] += 1
+        if o > 0:
+            met_sum[c] += np.float64(met_need[i])
+            wellbeing_sum[c] += np.float64(wellbeing[i])
+            satisfaction_sum[c] += np.float64(satisfaction[i])
+        hours += carer_hours[i]
+    return hours, held
