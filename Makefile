@@ -43,8 +43,8 @@ bench: $(STAMP)  ## Benchmarks (engines, scale) — prints medians
 docking: $(STAMP)  ## Full docking report: every scenario, 30 seeds per engine, 500 people, 120 months
 	$(PY) -m model.experiments.docking --seeds 30 --people 500 --out outputs/docking
 
-docs: $(STAMP)  ## Regenerate docs/parameters.md from the schema
-	$(PY) -m model.scenario > docs/parameters.md
+docs: $(STAMP)  ## Regenerate docs/reference/parameters.md from the schema
+	$(PY) -m model.scenario > docs/reference/parameters.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model tests dashboard benchmarks
