@@ -74,6 +74,22 @@ def test_link_check_sees_a_broken_link(tmp_path: Path) -> None:
     assert targets == ["explanation/ODD.md", "https://example.org"]
 
 
+#: A repository path in inline code, e.g. `model/rules/choice.py` (placeholders such as
+#: `tests/test_<submodel>.py` are left out).
+REPO_PATH = re.compile(r"`((?:model|tests|scenarios|spaces|dashboard|benchmarks|notebooks)/[^`\s<>*:]*)(?=`|::)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=rel)
+def test_every_repository_path_named_exists(page: Path) -> None:
+    missing = sorted({p for p in REPO_PATH.findall(page.read_text(encoding="utf-8")) if not (ROOT / p).exists()})
+    assert not missing, f"{rel(page)}: names files that do not exist (moved?): {missing}"
+
+
+def test_path_check_reads_paths() -> None:
+    text = "see `model/rules/choice.py`, `tests/test_<submodel>.py` and `tests/test_economy.py::test_x`"
+    assert REPO_PATH.findall(text) == ["model/rules/choice.py", "tests/test_economy.py"]
+
+
 # ---------------------------------------------------------------------------------------- no diary
 def diary_lines(text: str) -> list[str]:
     """Lines with a commit hash or a µs timing anywhere, or with a diary word in prose (code may name
