@@ -44,9 +44,9 @@ bench: $(STAMP)  ## Benchmarks (engines, scale) — prints medians
 docking: $(STAMP)  ## Full docking report: every scenario, 30 seeds per engine, 500 people, 120 months
 	$(PY) -m model.experiments.docking --seeds 30 --people 500 --out outputs/docking
 
-docs: $(STAMP)  ## Regenerate docs/parameters.md from the schema and docs/reference/outputs.md from the output columns
-	$(PY) -m model.scenario > docs/parameters.md
+docs: $(STAMP)  ## Regenerate the reference pages: parameters (from the schema) and output columns
 	@mkdir -p docs/reference
+	$(PY) -m model.scenario > docs/reference/parameters.md
 	$(PY) -m model.run.outputs > docs/reference/outputs.md
 
 lint: $(STAMP)

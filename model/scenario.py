@@ -7,7 +7,7 @@ overrides, and validates the result against the schema below. Validation errors 
 
 Every numeric parameter is declared with :func:`param`, which records its unit, its documented
 range and its source (a row of ``model/data/reference_figures.csv`` or an honest "assumption").
-``docs/parameters.md`` is generated from these declarations (``python -m model.scenario``).
+``docs/reference/parameters.md`` is generated from these declarations (``python -m model.scenario``).
 
 This module imports nothing else from the project.
 """
@@ -269,7 +269,7 @@ class Providers(Strict):
     block_bonus: float = param(2.0, 0, 20, unit="utility",
                                doc="Council preference for providers holding block contracts.")
     matching_rounds: int = param(3, 1, 20, unit="rounds per month",
-                                 doc="Rounds of the matching rule each month (see docs/ODD.md, rationing).")
+                                 doc="Rounds of the matching rule each month (see docs/explanation/ODD.md, rationing).")
     beta_rating: float = param(3.0, 0, 20, unit="utility per rating point", doc="Weight of provider ratings.")
     beta_price: float = param(2.0, 0, 20, unit="utility per relative price", doc="Weight of price in choice.")
     rating_memory: float = param(0.8, 0, 1, unit="share", doc="Weight of last month's rating (EWMA).")

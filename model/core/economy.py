@@ -2,7 +2,7 @@
 
 The model owns the state (``model.people``, ``model.providers``: structures of arrays), the Mesa
 agents (thin objects reading their row) and the monthly ledger; an *engine* applies the rules.
-The schedule of one month, in order (docs/ODD.md, process overview):
+The schedule of one month, in order (docs/explanation/ODD.md, process overview):
 
 1. demography: departures, need drift and ageing, arrivals;
 2. rollout: the offer reaches more people (triggering reviews); block contracts run down;

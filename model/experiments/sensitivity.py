@@ -11,7 +11,7 @@ and distributions (the EMA workbench's "uncertainties")::
     "carers.breakdown_probability" = { low = 0.005, high = 0.05, distribution = "truncnorm", mean = 0.02, sd = 0.01 }
 
 It is validated like a scenario: an unknown parameter, empty or inverted bounds, or bounds outside
-the parameter's documented range (``docs/parameters.md``) is a :class:`~model.scenario.ScenarioError`
+the parameter's documented range (``docs/reference/parameters.md``) is a :class:`~model.scenario.ScenarioError`
 with a one-line message. ``councils.*.x`` moves ``x`` of every council together; integer parameters
 are rounded after sampling.
 
@@ -163,7 +163,7 @@ def _parameter(name: str, spec: Any, known: dict[str, dict[str, Any]], origin: s
     row = known.get(f"councils.N.{m.group(2)}" if m else name)
     if row is None:
         close = difflib.get_close_matches(name, list(known), n=3)
-        hint = f" (did you mean {', '.join(close)}?)" if close else " (see docs/parameters.md)"
+        hint = f" (did you mean {', '.join(close)}?)" if close else " (see docs/reference/parameters.md)"
         raise ScenarioError(f"{where}: unknown parameter{hint}")
     if not isinstance(spec, dict):
         raise ScenarioError(f"{where}: expected a table like {{ low = 0.1, high = 0.5 }}")

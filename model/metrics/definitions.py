@@ -4,7 +4,7 @@ layer compute the figures with these functions, and the tests test them.
 Each function takes sums or counts already gathered (by month, council, cell or quintile along
 the leading axes) and works on whole arrays, so one definition serves one month or many.
 
-Headline definitions (docs/ODD.md, "Observation"; every column in docs/reference/outputs.md):
+Headline definitions (docs/explanation/ODD.md, "Observation"; every column in docs/reference/outputs.md):
 
 * **Option shares**: among people with a package (option 1-4); they sum to one.
 * **Quintile gap** of an outcome: mean in Q5 (least deprived) minus mean in Q1 (most deprived);
