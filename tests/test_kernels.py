@@ -15,46 +15,41 @@ from model.rules import budgets, choice, demography, market, providers
 from model.scenario import Budgets, Carers, Choice, Demography, Outcomes, Providers
 
 
-@settings(max_examples=50, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(1, 50))
-def test_logit_draw_is_choice_choose(seed, n):
-    rng = np.random.default_rng(seed)
-    util = rng.normal(0, 2, (n, 4))
-    util[rng.random((n, 4)) < 0.3] = -np.inf
-    util[:, 2] = rng.normal(0, 2, n)  # at least one option available
-    u = rng.random(n)
-    expected = choice.choose(util, u)
-    assert [kernels.logit_draw(util[i].copy(), u[i]) for i in range(n)] == expected.tolist()
+def _people(n: int, **columns: np.ndarray) -> People:
+    """A people table of ``n`` rows with the given columns (the others at their initial values)."""
+    P = People(n, peers=columns["peers"].shape[1] if "peers" in columns else 6)
+    P.append(n, **columns)
+    return P
 
 
-def test_choose_options_matches_the_numpy_rule_draw_for_draw():
+def test_choose_options_is_the_per_person_rule_draw_for_draw():
+    """The compiled pass gives each person the option the plain-Python rule gives them
+    (:func:`choice.peer_signal`, :func:`choice.choose_option`) from the same stream, in row order."""
     rng = np.random.default_rng(3)
     n, k, councils = 400, 6, 2
     ch = load_scenario("sds_rollout").choice
-    option = rng.integers(0, 5, n).astype(np.int8)
-    alive = rng.random(n) < 0.9
-    peers = rng.integers(-1, n, (n, k)).astype(np.int32)
-    satisfaction = rng.random(n).astype(np.float32)
-    confidence = rng.random(n).astype(np.float32)
-    age_band = rng.integers(0, 4, n).astype(np.int8)
-    group = rng.integers(0, 4, n).astype(np.int8)
-    supported = rng.random(n) < 0.3
-    council = rng.integers(0, councils, n).astype(np.int16)
+    P = _people(n, option=rng.integers(0, 5, n), alive=rng.random(n) < 0.9, peers=rng.integers(-1, n, (n, k)),
+                satisfaction=rng.random(n), confidence=rng.random(n), age_band=rng.integers(0, 4, n),
+                group=rng.integers(0, 4, n), supported=rng.random(n) < 0.3, council=rng.integers(0, councils, n))
     available = np.array([[True, True, True, True], [False, True, True, False]])
     reduction = np.array([0.5, 0.2], dtype=np.float32)
     rows = np.flatnonzero(rng.random(n) < 0.5)
-
-    idx = np.maximum(peers[rows], 0)
-    valid = (peers[rows] >= 0) & alive[idx] & (option[idx] > 0)
-    signal = choice.peer_signal(option[idx], satisfaction[idx] >= ch.switch_satisfaction, valid)
-    util = choice.utilities(confidence[rows], age_band[rows] >= 2, group[rows], supported[rows], option[rows], signal,
-                            available[council[rows]], reduction[council[rows]], ch)
     state = stream.seed(np.random.default_rng(11))
-    expected = choice.choose(util, stream.uniforms(state.copy(), rows.size))
-    got = kernels.choose_options(rows, confidence, age_band, group, supported, option, peers, alive, satisfaction,
-                                 council, available, reduction, kernels.struct(ch), state)
+    words, expected = stream.load(state), []
+    for r in rows.tolist():
+        seen = [(q, q >= 0 and bool(P.alive[q])) for q in P.peers[r].tolist()]
+        signal = choice.peer_signal([int(P.option[q]) if here else 0 for q, here in seen],
+                                    [float(P.satisfaction[q]) if here else 0.0 for q, here in seen],
+                                    ch.switch_satisfaction)
+        c = int(P.council[r])
+        option, words = choice.choose_option(float(P.confidence[r]), bool(P.age_band[r] >= 2), int(P.group[r]),
+                                             bool(P.supported[r]), int(P.option[r]), signal, available[c],
+                                             float(reduction[c]), ch, words)
+        expected.append(option)
+    got = kernels.choose_options(rows, P.record(n), available, reduction, kernels.struct(ch), state)
     np.testing.assert_array_equal(got, expected)
-    assert not np.isin(got[council[rows] == 1], [1, 4]).any()  # options the council does not offer
+    assert tuple(state) == words  # the stream has moved on by as many draws
+    assert not np.isin(got[P.council[rows] == 1], [1, 4]).any()  # options the council does not offer
 
 
 def test_struct_carries_every_numeric_field():
@@ -304,17 +299,17 @@ def test_providers_month_applies_the_provider_rules():
 def test_choice_state_is_control_and_felt_burden_of_the_option():
     rng = np.random.default_rng(9)
     ch, n = load_scenario("sds_rollout").choice, 200
-    option = rng.integers(0, 5, n).astype(np.int8)
-    confidence, supported = rng.random(n).astype(np.float32), rng.random(n) < 0.4
-    council, reduction = rng.integers(0, 2, n).astype(np.int16), np.array([0.5, 0.2], dtype=np.float32)
-    control, burden = np.full(n, -1.0, np.float32), np.full(n, -1.0, np.float32)
+    P = _people(n, option=rng.integers(0, 5, n), confidence=rng.random(n), supported=rng.random(n) < 0.4,
+                council=rng.integers(0, 2, n), control=-1.0, burden=-1.0)
+    reduction = np.array([0.5, 0.2], dtype=np.float32)
     rows = np.arange(0, n, 2)
-    kernels.choice_state(rows, option, confidence, supported, council, reduction, kernels.struct(ch), control, burden)
-    has, idx = option[rows] > 0, np.maximum(option[rows] - 1, 0)
-    np.testing.assert_allclose(control[rows], np.asarray(ch.control)[idx] * has, rtol=1e-6)
-    felt = choice.felt_burden(np.asarray(ch.burden)[idx], confidence[rows], supported[rows], reduction[council[rows]])
-    np.testing.assert_allclose(burden[rows], felt * has, rtol=1e-6)
-    assert (control[1::2] == -1).all()
+    kernels.choice_state(rows, P.record(n), reduction, kernels.struct(ch))
+    option, confidence, supported, council = P.option[rows], P.confidence[rows], P.supported[rows], P.council[rows]
+    has, idx = option > 0, np.maximum(option - 1, 0)
+    np.testing.assert_allclose(P.control[rows], np.asarray(ch.control)[idx] * has, rtol=1e-6)
+    felt = choice.felt_burden(np.asarray(ch.burden)[idx], confidence, supported, reduction[council])
+    np.testing.assert_allclose(P.burden[rows], felt * has, rtol=1e-6)
+    assert (P.control[1:n:2] == -1).all()
 
 
 def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state():
@@ -323,34 +318,30 @@ def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state(
     burden are those of the option held (as ``choice_state``)."""
     rng = np.random.default_rng(11)
     n, ch = 200, kernels.struct(Choice())
-    option = rng.integers(1, 5, n).astype(np.int8)
-    provider = rng.integers(-1, 10, (n, 2))
+    option, provider = rng.integers(1, 5, n), rng.integers(-1, 10, (n, 2))
     clients = np.bincount(provider[provider >= 0], minlength=10).astype(np.int32)
-    confidence, supported = rng.random(n).astype(np.float32), rng.random(n) < 0.3
-    council, reduction = rng.integers(0, 2, n).astype(np.int16), np.array([0.2, 0.5], dtype=np.float32)
+    P = _people(n, option=option, provider=provider, confidence=rng.random(n), supported=rng.random(n) < 0.3,
+                council=rng.integers(0, 2, n), control=-1.0, burden=-1.0)
+    expected = _people(n, **{name: P.view(name).copy() for name in (*People.FIELDS, *People.WIDE)})
+    reduction = np.array([0.2, 0.5], dtype=np.float32)
     rows = rng.permutation(n)[:120]
     choosing, kept = np.sort(rows[:80]), np.sort(rows[80:])
     chosen = rng.integers(1, 5, choosing.size).astype(np.int8)
-    new_option, new_provider, new_clients = option.copy(), provider.copy(), clients.copy()
-    control, burden = np.full(n, -1.0, np.float32), np.full(n, -1.0, np.float32)
-    seeking = np.zeros(n, bool)
-    kernels.apply_options(choosing, chosen, kept, new_option, new_provider, new_clients, confidence, supported,
-                          council, reduction, ch, control, burden, seeking)
+    kernels.apply_options(choosing, chosen, kept, P.record(n), clients, reduction, ch)
     target = option.copy()
     target[choosing], target[kept] = chosen, 3
-    np.testing.assert_array_equal(new_option, target)
+    np.testing.assert_array_equal(P.view("option"), target)
     changed = target != option
-    assert (new_provider[changed] == -1).all()
-    np.testing.assert_array_equal(seeking, changed)  # a new option seeks its providers
-    np.testing.assert_array_equal(new_provider[~changed], provider[~changed])
-    np.testing.assert_array_equal(new_clients, np.bincount(new_provider[new_provider >= 0], minlength=10))
-    expected_control, expected_burden = control.copy(), burden.copy()
-    kernels.choice_state(np.sort(rows), new_option, confidence, supported, council, reduction, ch, expected_control,
-                         expected_burden)
-    np.testing.assert_array_equal(control, expected_control)
-    np.testing.assert_array_equal(burden, expected_burden)
+    assert (P.provider[:n][changed] == -1).all()
+    np.testing.assert_array_equal(P.view("seeking"), changed)  # a new option seeks its providers
+    np.testing.assert_array_equal(P.provider[:n][~changed], provider[~changed])
+    np.testing.assert_array_equal(clients, np.bincount(P.provider[:n][P.provider[:n] >= 0], minlength=10))
+    expected.option[:n] = target
+    kernels.choice_state(np.sort(rows), expected.record(n), reduction, ch)
+    np.testing.assert_array_equal(P.view("control"), expected.view("control"))
+    np.testing.assert_array_equal(P.view("burden"), expected.view("burden"))
     untouched = np.setdiff1d(np.arange(n), rows)
-    assert (control[untouched] == -1).all() and changed.any() and (~changed[rows]).any()
+    assert (P.control[untouched] == -1).all() and changed.any() and (~changed[rows]).any()
 
 
 def test_depart_and_displace_end_relationships_and_book_money_and_people():
@@ -394,11 +385,12 @@ def test_seekers_are_the_flagged_rows_with_a_slot_to_fill():
     option = rng.integers(0, 5, n).astype(np.int8)
     provider = np.where(option[:, None] > 0, rng.integers(-1, 4, (n, 2)), -1).astype(np.int32)
     provider[option != 4, 1] = -1
-    alive, seeking = rng.random(n) < 0.9, rng.random(n) < 0.7
+    alive, flagged = rng.random(n) < 0.9, rng.random(n) < 0.7
     budget = np.where(rng.random(n) < 0.9, 100.0, 0.0).astype(np.float32)
     required = np.where(rng.random(n) < 0.9, 20.0, 0.0).astype(np.float32)
-    flagged = seeking.copy()
-    rows, slots = kernels.seekers(seeking, alive, option, budget, required, provider)
+    P = _people(n, option=option, provider=provider, alive=alive, seeking=flagged, budget=budget, required=required)
+    rows, slots = kernels.seekers(P.record(n))
+    seeking = P.view("seeking")
     modes = market.SLOT_MODES[option]
     lack = (modes != market.MODE_NONE) & (provider < 0) & alive[:, None]
     wants = lack & flagged[:, None] & ((budget > 0) & (required > 0))[:, None]

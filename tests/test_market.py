@@ -1,11 +1,13 @@
-"""Purchasing and matching rules: budget slots, appeal of types and providers, hours bought."""
+"""Purchasing and matching rules: budget slots, appeal of types and providers, a seeker's
+application, hours bought."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from model.codes import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE
+from model import stream
+from model.codes import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE, N_TYPES
 from model.rules import market
 from model.rules.budgets import WEEKS_PER_MONTH
 from model.scenario import Providers
@@ -25,21 +27,25 @@ def test_slot_modes_by_option():
     assert market.SLOT_MODES[4].tolist() == [MODE_COUNCIL, MODE_DIRECT]
 
 
+def type_appeal(dc_affinity: bool, over65: bool, mode: int) -> np.ndarray:
+    return np.array([market.appeal_of_type(t, dc_affinity, over65, mode, P) for t in range(N_TYPES)], dtype=float)
+
+
 def test_only_a_direct_payment_can_employ_a_personal_assistant():
-    modes = np.array([MODE_NONE, MODE_COUNCIL, MODE_ISF, MODE_DIRECT])
-    appeal = market.type_appeal(np.zeros(4, bool), np.zeros(4, bool), modes, P)
+    appeal = np.array([type_appeal(False, False, mode) for mode in (MODE_NONE, MODE_COUNCIL, MODE_ISF, MODE_DIRECT)])
     assert np.isneginf(appeal[0]).all()
     assert np.isneginf(appeal[1:3, market.PERSONAL_ASSISTANT]).all()
     assert np.isfinite(appeal[3]).all()
+    assert market.type_weights(False, False, MODE_ISF, P)[market.PERSONAL_ASSISTANT] == 0.0
 
 
-def test_type_appeal_terms():
-    council, young_aff = market.type_appeal(np.array([False, True]), np.array([True, False]),
-                                            np.array([MODE_COUNCIL, MODE_DIRECT]), P)
+def test_type_appeal_terms_and_weights():
+    council, young_aff = type_appeal(False, True, MODE_COUNCIL), type_appeal(True, False, MODE_DIRECT)
     np.testing.assert_allclose(council[[0, 1, 3]], np.array(P.council_type_preference)[[0, 1, 3]])
     expected = np.array(P.type_preference) + np.array(P.affinity_bonus)
     expected[market.PERSONAL_ASSISTANT] += P.pa_under65_bonus
     np.testing.assert_allclose(young_aff, expected)
+    np.testing.assert_allclose(market.type_weights(True, False, MODE_DIRECT, P), np.exp(expected), rtol=1e-15)
 
 
 def test_provider_appeal_people_weigh_rating_council_weighs_block_contracts():
@@ -49,6 +55,59 @@ def test_provider_appeal_people_weigh_rating_council_weighs_block_contracts():
     assert council[1] - council[0] == pytest.approx(P.block_bonus)
     dearer = market.provider_appeal(0.5, 24.0, 20.0, 0, False, P)
     assert people[1] - dearer == pytest.approx(P.beta_price * 0.2)
+
+
+def test_provider_weights_are_exp_appeal_for_people_the_council_and_the_council_by_type():
+    own, council, level = market.provider_weights(0.8, 22.0, 20.0, 4, P)
+    assert own == pytest.approx(np.exp(market.provider_appeal(0.8, 22.0, 20.0, 4, False, P)), rel=1e-15)
+    assert council == pytest.approx(np.exp(market.provider_appeal(0.8, 22.0, 20.0, 4, True, P)), rel=1e-15)
+    assert level == pytest.approx(council / np.exp(P.block_bonus), rel=1e-12)  # without the block bonus
+
+
+@pytest.mark.parametrize(("option", "links", "budget", "required", "expected"), [
+    (3, (-1, -1), 100.0, 10.0, (True, True, False)),    # Option 3 without a provider seeks one
+    (3, (5, -1), 100.0, 10.0, (False, False, False)),   # ... and stops once it has one
+    (4, (5, -1), 100.0, 10.0, (True, False, True)),     # Option 4's direct slot still lacks one
+    (4, (-1, -1), 0.0, 10.0, (True, False, False)),     # no budget this month: flagged, not seeking now
+    (3, (-1, -1), 100.0, 0.0, (True, False, False)),    # no formal hours needed this month
+    (0, (-1, -1), 100.0, 10.0, (False, False, False)),  # no package: nothing to seek
+])
+def test_slots_sought(option, links, budget, required, expected):
+    assert tuple(bool(x) for x in market.slots_sought(option, *links, budget, required)) == expected
+
+
+def test_draw_type_is_the_inverse_cdf_of_the_weights_and_never_draws_weight_zero():
+    weight, scale = np.array([1.0, 2.0, 0.0, 4.0]), np.array([1.0, 0.5, 3.0, 0.25])  # products 1, 1, 0, 1
+    picks = [market.draw_type(weight, scale, u) for u in (0.0, 0.3, 0.34, 0.5, 0.66, 0.67, 0.999)]
+    assert picks == [0, 0, 1, 1, 1, 3, 3]
+    words = stream.load(stream.seed(np.random.default_rng(1)))
+    t, after = market.wanted_type(weight, words)
+    u, expected_after = stream.next_uniform(words)
+    assert t == market.draw_type(weight, np.ones(4), u) and after == expected_after
+
+
+def test_an_application_picks_a_free_provider_of_the_drawn_type_by_appeal():
+    """Two types with free places (types 1 and 3; type 0 has providers, all full); the seeker's
+    applications over many draws follow the weights: type by weight x level, provider by exp(appeal)."""
+    start = np.array([0, 2, 4, 4, 5])        # type 0: providers 0-1, type 1: 2-3, type 2: none, type 3: 4
+    w = np.array([0.0, 0.0, 1.0, 3.0, 2.0])  # providers 0 and 1 are full (weight 0)
+    cum, total = np.concatenate([[5.0], 5.0 + np.cumsum(w)]), np.array([0.0, 4.0, 0.0, 2.0])
+    level = np.array([0.0, 2.0, 0.0, 2.0])   # mean exp(appeal at the type level) of the free ones
+    type_weight = (1.0, 1.0, 1.0, 3.0)
+    words = stream.load(stream.seed(np.random.default_rng(2)))
+    picks = []
+    for _ in range(20_000):
+        t, i, words = market.application(type_weight, level, start, cum, total, words)
+        assert start[t] <= i < start[t + 1]
+        picks.append(i)
+    freq = np.bincount(picks, minlength=5) / len(picks)
+    np.testing.assert_allclose(freq, [0, 0, 0.25 * 0.25, 0.25 * 0.75, 0.75], atol=0.015)
+    none_free = market.application(type_weight, np.zeros(4), start, cum, total, words)
+    assert none_free == (-1, -1, words)  # no type with a free place: no draw
+
+
+def test_a_provider_takes_applicants_while_it_has_a_place():
+    assert market.has_place(9, 10) and not market.has_place(10, 10)
 
 
 def test_hours_bought_is_the_least_of_need_budget_and_cap():

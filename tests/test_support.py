@@ -1,27 +1,20 @@
-"""Support: places per month and who they reach (the rules, and the compiled allocation)."""
+"""Support: places per month and who they reach (the rules, and the compiled pass over councils)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from model.core.state import People
 from model.engines.vector import kernels
 from model.rules import support
 from model.scenario import Support
 
 
 def allocate(quintile: np.ndarray, u_keys: np.ndarray, n_places: int, most_deprived: bool) -> np.ndarray:
-    """Mask of who is supported in one council's queue with ``n_places`` places (via the kernel)."""
-    n = quintile.size
-    people = np.arange(n)
-    supported = np.zeros(n, dtype=bool)
-    n_supported, spend = np.zeros(1), np.zeros(1)
-    # capacity 1000 per 1000 people: the stock is the number of places, with no fractional part
-    kernels.support_places(people, np.zeros(n, dtype=np.int16), quintile.astype(np.int8),
-                           np.array([n_places]), np.array([1000.0]), np.array([most_deprived]), np.array([350.0]),
-                           np.concatenate([[0.5], u_keys]), supported, n_supported, spend)
-    assert n_supported[0] == supported.sum() and spend[0] == 350.0 * supported.sum()
-    return supported
+    """Mask of who is supported in one council's queue with ``n_places`` places."""
+    # capacity 1000 per 1000 people: the people in the council are the places, with no fractional part
+    return support.reached(quintile, n_places, 1000.0, most_deprived, np.concatenate([[0.5], u_keys]))
 
 
 def test_places_scale_with_people_and_carry_the_fraction_as_a_chance():
@@ -74,17 +67,18 @@ def test_councils_draw_in_the_per_agent_engines_order():
     there (in queue order); a council with no one choosing takes none."""
     rng = np.random.default_rng(4)
     n = 60
-    council = rng.integers(0, 3, n).astype(np.int16)
+    council = rng.integers(0, 3, n)
     council[council == 1] = 2  # council 1 has no one choosing
-    quintile = rng.integers(0, 5, n).astype(np.int8)
+    quintile = rng.integers(0, 5, n)
     choosing = np.sort(rng.choice(n, 40, replace=False))
     stock = np.array([900, 400, 1300])
     capacity, deprived, cost = np.array([10.0, 10.0, 5.0]), np.array([True, False, False]), np.array([1.0, 2.0, 3.0])
     u = rng.random(2 + choosing.size)
-    supported = np.zeros(n, dtype=bool)
+    P = People(n)
+    P.append(n, council=council, quintile=quintile)
     n_supported, spend = np.zeros(3), np.zeros(3)
-    kernels.support_places(choosing, council, quintile, stock, capacity, deprived, cost, u, supported, n_supported,
-                           spend)
+    kernels.support_places(choosing, P.record(n), stock, capacity, deprived, cost, u, n_supported, spend)
+    supported = P.view("supported")
     expected = np.zeros(n, dtype=bool)
     k = 0
     for c in range(3):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
+from model.codes import NO_PACKAGE
 from model.rules import budgets, carers, choice, demography, outcomes, rollout
 from model.scenario import Council as CouncilSpec
 
@@ -66,6 +67,9 @@ class Person(mesa.Agent):
     low_sat = Column()
     carer_hours = Column()
     respite = Column()
+    control = Column()
+    burden = Column()
+    seeking = Column()
 
     def __init__(self, model: CareEconomy, row: int) -> None:
         super().__init__(model)
@@ -126,18 +130,33 @@ class Person(mesa.Agent):
             self.model.people.burden[self.row] = 0.0
 
     # ---- 5. option choice
-    def choose_option(self) -> int:
-        """Logit choice among the options the council offers (ODD 7.4)."""
+    def choose_option(self, words: tuple) -> tuple[int, tuple]:
+        """Logit choice among the options the council offers (:func:`model.rules.choice.choose_option`),
+        with the signal of the person's peers (:func:`model.rules.choice.peer_signal`; a peer who has
+        left counts as none), drawing from the stream ``words``. Returns (option, the stream's next
+        words)."""
+        m, P = self.model, self.model.people
+        seen = [(q, q >= 0 and bool(P.alive[q])) for q in P.peers[self.row].tolist()]
+        signal = choice.peer_signal([int(P.option[q]) if here else NO_PACKAGE for q, here in seen],
+                                    [float(P.satisfaction[q]) if here else 0.0 for q, here in seen],
+                                    m.config.choice.switch_satisfaction)
+        c = self.council
+        option, words = choice.choose_option(float(self.confidence), self.over65, int(self.group), bool(self.supported),
+                                             int(self.option), signal, m.available[c], float(m.reduction[c]),
+                                             m.config.choice, words)
+        return int(option), words
+
+    def take_option(self, option: int) -> None:
+        """The option chosen (Option 3 for one reviewed but not offered the choice) takes effect: a
+        changed option ends the provider relationships (the person seeks providers for it); the
+        control and felt burden of the option held are stored (:func:`model.rules.choice.held`)."""
         m = self.model
-        P = m.people
-        peers = P.peers[self.row]
-        valid = (peers >= 0)
-        idx = np.maximum(peers, 0)
-        valid &= P.alive[idx] & (P.option[idx] > 0)
-        signal = choice.peer_signal(P.option[idx], P.satisfaction[idx] >= m.config.choice.switch_satisfaction, valid)
-        util = choice.utilities(self.confidence, self.over65, self.group, self.supported, self.option, signal,
-                                m.available[self.council], m.reduction[self.council], m.config.choice)
-        return int(choice.choose(util, m.rng.random()))
+        if option != self.option:
+            m.release(np.array([self.row]))
+            self.option = option
+            self.seeking = True
+        self.control, self.burden = choice.held(int(self.option), float(self.confidence), bool(self.supported),
+                                                float(m.reduction[self.council]), m.config.choice)
 
     # ---- 8. outcomes and voice
     def evaluate(self, bonus: float) -> None:

@@ -9,7 +9,7 @@ over a quarter of it; peer links and agents are renumbered then).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -21,6 +21,14 @@ class Table:
 
     FIELDS: ClassVar[dict[str, tuple[str, float]]] = {}
     WIDE: ClassVar[dict[str, tuple[str, int, float]]] = {}  # name -> (dtype, width, fill)
+    #: The columns as one named tuple (``People.Record``, ...), made once per table class.
+    Record: ClassVar[type]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        record = NamedTuple(f"{cls.__name__}Record", [(name, np.ndarray) for name in (*cls.FIELDS, *cls.WIDE)])
+        record.__module__, record.__qualname__ = cls.__module__, f"{cls.__name__}.Record"  # picklable by name
+        cls.Record = record
 
     def __init__(self, capacity: int, **widths: int) -> None:
         self.n = 0
@@ -63,6 +71,11 @@ class Table:
     def view(self, name: str) -> np.ndarray:
         """The used part of a column."""
         return getattr(self, name)[: self.n]
+
+    def record(self, n: int) -> Any:
+        """The first ``n`` rows of every column as one :attr:`Record`: a compiled pass takes the table
+        as this one argument and reads its columns by name."""
+        return self.Record(*(getattr(self, name)[:n] for name in self.Record._fields))
 
 
 class People(Table):

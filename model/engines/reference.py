@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from model import stream
-from model.codes import DAY_CENTRE, MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE, N_TYPES, NO_PROVIDER
+from model.codes import DAY_CENTRE, MODE_COUNCIL, MODE_DIRECT, MODE_ISF, N_TYPES, OPTION_3
 from model.core.agents import Carer, Person, Provider
 from model.engines.vector.engine import VectorEngine
-from model.rules import budgets, choice, demography, market, outcomes, providers, support
+from model.rules import budgets, demography, market, outcomes, providers, support
 
 
 class ReferenceEngine(VectorEngine):
@@ -57,123 +57,157 @@ class ReferenceEngine(VectorEngine):
         m.sync_agents()  # agents for the month's arrivals
         new = [m.person_agents[r] for r in range(self.first_new, m.people.n)]
         due = [m.person_agents[r] for r in self.due.tolist()] + [a for a in new if a.count_down()]
-        self.choosing, self.kept = [], []
+        choosing, kept = [], []
         for person in due:
             L.assessments[person.council] += 1
             L.assessment[person.council] += m.config.councils[person.council].finance.assessment_cost
             person.review()
             if person.eligible and person.offered:
                 person.supported = False
-                self.choosing.append(person)
+                choosing.append(person.row)
             elif person.eligible:
-                self.kept.append(person)
+                kept.append(person.row)
+        self.choosing, self.kept = np.array(choosing, dtype=np.int64), np.array(kept, dtype=np.int64)
 
     # ------------------------------------------------------------------ 4-5. support and choice
     def support_and_choice(self) -> None:
-        m, L = self.m, self.m.ledger
-        agents = self.choosing + self.kept
-        for c, spec in enumerate(m.config.councils):
-            queue = [a for a in agents if a.council == c and a.offered]
+        """Support reaches some of the people choosing (ODD 7.5), council by council
+        (:func:`model.rules.support.reached`); then each of them chooses an option
+        (:meth:`Person.choose_option`), all against the same state (peers' options before this
+        month's choices), and the choices take effect (:meth:`Person.take_option`; the others
+        reviewed stay council-arranged). Support's uniforms come from one call to the model's
+        generator (for each council with someone choosing, one for its places, then one per person
+        queued there, in row order); choice draws from one stream, person by person."""
+        m, P, L = self.m, self.m.people, self.m.ledger
+        choosing = [m.person_agents[r] for r in self.choosing.tolist()]
+        kept = [m.person_agents[r] for r in self.kept.tolist()]
+        queues = [[a for a in choosing if a.council == c] for c in range(m.n_councils)]
+        u = m.rng.random(sum(1 + len(queue) for queue in queues if queue))
+        alive_in = np.bincount(P.view("council")[P.view("alive")], minlength=m.n_councils)
+        k = 0
+        for c, (spec, queue) in enumerate(zip(m.config.councils, queues, strict=True)):
             if not queue:
                 continue
-            in_council = sum(1 for a in self.people() if a.council == c)
-            n_places = support.places(in_council, spec.support.capacity, m.rng.random())
-            first = support.targets_most_deprived(spec.support)
-            keyed = sorted(queue, key=lambda a: float(support.priority(a.quintile, m.rng.random(), first)))
-            for i, a in enumerate(keyed):
-                a.supported = i < n_places
-                if a.supported:
-                    L.supported[c] += 1
-                    L.support[c] += spec.support.cost_per_person
-        # Everyone reviewed chooses against the same state (peers' options before this month's choices),
-        # as in the vectorised engine; then the choices take effect.
-        chosen = [(a, a.choose_option() if a.offered else 3) for a in agents]
-        for a, new in chosen:
-            if new != a.option:
-                m.release(np.array([a.row]))
-            a.option = new
+            reached = support.reached(np.array([int(a.quintile) for a in queue]), int(alive_in[c]),
+                                      spec.support.capacity, support.targets_most_deprived(spec.support),
+                                      u[k:k + 1 + len(queue)])
+            k += 1 + len(queue)
+            for person, supported in zip(queue, reached.tolist(), strict=True):
+                if supported:
+                    person.supported = True
+            L.supported[c] += int(reached.sum())
+            L.support[c] += int(reached.sum()) * spec.support.cost_per_person
+        words = stream.load(stream.seed(m.rng))
+        chosen = []
+        for person in choosing:
+            option, words = person.choose_option(words)
+            chosen.append(option)
+        for person, option in zip(choosing + kept, chosen + [OPTION_3] * len(kept), strict=True):
+            person.take_option(option)
 
     # ------------------------------------------------------------------ 6. matching
-    def matching(self) -> None:
-        """Formal hours needed this month, then the rationing rule of :mod:`model.rules.market`, seeker by
-        seeker and provider by provider."""
-        m, P, p, rng = self.m, self.m.people, self.m.config.providers, self.m.rng
-        m.refresh_required()
-        seekers = []
-        for person in self.people():
-            if person.option > 0 and person.budget > 0 and person.required > 0:
-                for slot in (0, 1):
-                    mode = int(market.SLOT_MODES[person.option, slot])
-                    if mode != MODE_NONE and person.providers[slot] == NO_PROVIDER:
-                        seekers.append((person, slot, mode))
-        appeal_of, type_level_of = {}, {}
-        for prov in m.agents_by_type.get(Provider, []):
-            for cm in (False, True):
-                appeal_of[prov.row, cm] = float(market.provider_appeal(
-                    prov.rating, prov.price, m.type_price[prov.ptype], prov.block_places, cm, p))
-                # Choosing the type, the council does not weigh block contracts.
-                type_level_of[prov.row, cm] = float(market.provider_appeal(
-                    prov.rating, prov.price, m.type_price[prov.ptype], 0, cm, p))
-        tappeal = {(id(pe), slot): market.type_appeal(pe.dc_affinity, pe.over65, mode, p)
-                   for pe, slot, mode in seekers}
-        pending = list(seekers)
-        self._record_unmet_agents(seekers, tappeal)
-        for _ in range(p.matching_rounds):
-            if not pending:
-                break
-            # Free providers by (council, type); for each kind of chooser (person or council) the
-            # mean exp(appeal) of the group (type choice) and cumulative weights (provider choice).
-            open_by: dict[tuple[int, int], list[Provider]] = {}
-            for prov in m.agents_by_type.get(Provider, []):
-                if prov.free > 0:
-                    open_by.setdefault((prov.council, prov.ptype), []).append(prov)
-            mean_w = {(key, cm): np.mean([np.exp(type_level_of[q.row, cm]) for q in group])
-                      for key, group in open_by.items() for cm in (False, True)}
-            cum_w = {(key, cm): np.cumsum([np.exp(appeal_of[q.row, cm]) for q in group])
-                     for key, group in open_by.items() for cm in (False, True)}
-            applications: dict[int, list[tuple[float, tuple]]] = {}
-            still = []
-            for seeker in pending:
-                person, slot, mode = seeker
-                cm = mode == MODE_COUNCIL
-                util = np.array(tappeal[id(person), slot], dtype=float)
-                for t in range(N_TYPES):
-                    w = mean_w.get(((person.council, t), cm), 0.0)
-                    util[t] = util[t] + np.log(w) if w > 0 else -np.inf
-                if not np.isfinite(util).any():
-                    continue
-                t = int(choice.choose(util, rng.random())) - 1
-                options = open_by[(person.council, t)]
-                weights = cum_w[(person.council, t), cm]
-                target = rng.random() * weights[-1]
-                chosen = options[min(int(np.searchsorted(weights, target, side="right")), len(options) - 1)]
-                applications.setdefault(chosen.row, []).append((rng.random(), seeker))
-                still.append(seeker)
-            accepted = set()
-            for row, apps in applications.items():
-                prov = m.provider_agents[row]
-                for _, (person, slot, _) in sorted(apps, key=lambda x: x[0])[: max(prov.free, 0)]:
-                    P.provider[person.row, slot] = row
-                    prov.clients = prov.clients + 1
-                    accepted.add((id(person), slot))
-            pending = [s for s in still if (id(s[0]), s[1]) not in accepted]
-        for person, slot, _ in seekers:
-            if person.providers[slot] == NO_PROVIDER:
-                m.ledger.unmatched[person.council] += 1
+    def start(self) -> None:
+        """Once the starting population and providers are in place: everyone's formal hours, then the
+        first matching."""
+        self.m.refresh_required()
+        self.matching()
 
-    def _record_unmet_agents(self, seekers: list, tappeal: dict) -> None:
-        """Entry signal: seekers whose most wanted type has no free place in their council."""
-        m = self.m
-        free = np.zeros((m.n_councils, N_TYPES))
-        for prov in m.agents_by_type.get(Provider, []):
-            free[prov.council, prov.ptype] += prov.free > 0
-        self.unmet = np.zeros((m.n_councils, N_TYPES))
-        self.unmet_hours = np.zeros((m.n_councils, N_TYPES))
-        for person, slot, _ in seekers:
-            t = int(choice.choose(tappeal[id(person), slot], m.rng.random())) - 1
-            if free[person.council, t] == 0:
-                self.unmet[person.council, t] += 1
-                self.unmet_hours[person.council, t] += person.required
+    def matching(self) -> None:
+        """The rationing rule of :mod:`model.rules.market`, seeker by seeker and provider by provider.
+
+        The seekers are the people flagged as seeking, in row order
+        (:func:`~model.rules.market.slots_sought`): every slot-0 seeker first, then Option 4's
+        direct-payment slots. The providers are the open ones by council and type, in row order
+        within a type, each weighed once (:func:`~model.rules.market.provider_weights`). Each seeker
+        draws the type it wants, the entry signal (:func:`~model.rules.market.wanted_type`); then in
+        each round every pending seeker applies (:func:`~model.rules.market.application`) given the
+        providers with a free place at the start of the round, every seeker draws a priority, and
+        each provider takes its applicants in priority order while it has a place
+        (:func:`~model.rules.market.has_place`). The draws come from one stream, in that order."""
+        m, P, p = self.m, self.m.people, self.m.config.providers
+        m.sync_agents()
+        first, second = [], []  # (person, slot)
+        for r in np.flatnonzero(P.view("seeking")).tolist():
+            person = m.person_agents.get(r)
+            if person is None:  # has left
+                P.seeking[r] = False
+                continue
+            person.seeking, seek0, seek1 = market.slots_sought(
+                int(person.option), int(person.providers[0]), int(person.providers[1]), float(person.budget),
+                float(person.required))
+            if seek0:
+                first.append((person, 0))
+            if seek1:
+                second.append((person, 1))
+        seekers = first + second
+        n_groups = m.n_councils * N_TYPES
+        providers = sorted((q for q in m.provider_agents if q is not None and q.active),
+                           key=lambda q: (int(q.council), int(q.ptype), q.row))
+        group = [int(q.council) * N_TYPES + int(q.ptype) for q in providers]
+        start = np.searchsorted(group, np.arange(n_groups + 1))  # group g: providers[start[g]:start[g + 1]]
+        weights = [market.provider_weights(float(q.rating), float(q.price), float(m.type_price[q.ptype]),
+                                           int(q.block_places), p) for q in providers]
+        appeal = ([w[0] for w in weights], [w[1] for w in weights])  # within the type: people, the council
+        type_level = ([w[0] for w in weights], [w[2] for w in weights])
+        free = np.zeros(n_groups)
+        for q, g in zip(providers, group, strict=True):
+            free[g] += market.has_place(int(q.clients), int(q.capacity))
+        words = stream.load(stream.seed(m.rng))
+        unmet, unmet_hours = np.zeros(n_groups), np.zeros(n_groups)
+        type_weight = []
+        for person, slot in seekers:
+            tw = market.type_weights(bool(person.dc_affinity), person.over65,
+                                     int(market.SLOT_MODES[person.option, slot]), p)
+            type_weight.append(tw)
+            t, words = market.wanted_type(tw, words)
+            g = int(person.council) * N_TYPES + t
+            if free[g] == 0:
+                unmet[g] += 1
+                unmet_hours[g] += float(person.required)
+        pending = [True] * len(seekers)
+        matched = [False] * len(seekers)
+        for _ in range(p.matching_rounds):
+            cum, total = np.zeros((2, len(providers) + 1)), np.zeros((2, n_groups))
+            level, free = np.zeros((2, n_groups)), np.zeros(n_groups)
+            for i, (q, g) in enumerate(zip(providers, group, strict=True)):
+                has = market.has_place(int(q.clients), int(q.capacity))
+                for k in (0, 1):
+                    w = appeal[k][i] * has
+                    cum[k, i + 1] = cum[k, i] + w
+                    total[k, g] += w
+                    level[k, g] += type_level[k][i] * has
+                free[g] += has
+            mean = np.divide(level, free, out=np.zeros_like(level), where=level > 0)
+            applicants: dict[int, list[int]] = {}  # by provider position: the seekers applying
+            for s, (person, slot) in enumerate(seekers):
+                if not pending[s]:
+                    continue
+                k = int(market.SLOT_MODES[person.option, slot] == MODE_COUNCIL)
+                g0 = int(person.council) * N_TYPES
+                t, i, words = market.application(type_weight[s], mean[k, g0:g0 + N_TYPES],
+                                                 start[g0:g0 + N_TYPES + 1], cum[k], total[k, g0:g0 + N_TYPES], words)
+                if t < 0:
+                    pending[s] = False
+                    continue
+                applicants.setdefault(int(i), []).append(s)
+            if not applicants:
+                break
+            priority = []
+            for _ in seekers:
+                u, words = stream.next_uniform(words)
+                priority.append(u)
+            for i, applying in sorted(applicants.items()):
+                q = providers[i]
+                for s in sorted(applying, key=lambda s: priority[s]):
+                    if market.has_place(int(q.clients), int(q.capacity)):
+                        person, slot = seekers[s]
+                        P.provider[person.row, slot] = q.row
+                        q.clients = q.clients + 1
+                        pending[s], matched[s] = False, True
+        for (person, _), got in zip(seekers, matched, strict=True):
+            if not got:
+                m.ledger.unmatched[person.council] += 1
+        self.unmet, self.unmet_hours = unmet.reshape(m.n_councils, N_TYPES), unmet_hours.reshape(m.n_councils, N_TYPES)
 
     # ------------------------------------------------------------------ 6. purchasing
     def purchasing(self) -> None:

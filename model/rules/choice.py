@@ -12,13 +12,14 @@ Options the council does not offer get zero probability. The seeds: direct payme
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from model.codes import OPTION_CODES
+from model import stream
+from model.codes import OPTION_1, OPTION_2, OPTION_3, OPTION_4
 from model.rules.arith import where
 from model.scenario import Choice
-
-_OPTS = np.array(OPTION_CODES)
 
 
 def felt_burden(option_burden: np.ndarray | float, confidence: np.ndarray | float, supported: np.ndarray | bool,
@@ -39,38 +40,68 @@ def utility(j: int, confidence: np.ndarray | float, over65: np.ndarray | bool, g
     return where(available, u, -np.inf)
 
 
-def utilities(confidence: np.ndarray | float, over65: np.ndarray | bool, group: np.ndarray | int,
-              supported: np.ndarray | bool, current: np.ndarray | int, peer_signal: np.ndarray,
-              available: np.ndarray, reduction: np.ndarray | float, ch: Choice) -> np.ndarray:
-    """Utilities of Options 1-4, shape (..., 4); unavailable options get -inf."""
-    return np.stack([utility(j, confidence, over65, group, supported, current, peer_signal[..., j - 1],
-                             available[..., j - 1], reduction, ch) for j in (1, 2, 3, 4)], axis=-1)
+def held(option: int, confidence: float, supported: bool, reduction: float, ch: Choice) -> tuple[float, float]:
+    """Control and felt burden (:func:`felt_burden`) of the option a person holds; none without a
+    package. Stored when the option or support changes (ODD 7.4, 7.8)."""
+    if option > 0:
+        return ch.control[option - 1], felt_burden(ch.burden[option - 1], confidence, supported, reduction)
+    return 0.0, 0.0
 
 
-def choose(util: np.ndarray, u: np.ndarray | float) -> np.ndarray:
-    """Draw alternatives 1..K from logit probabilities with uniforms ``u`` (inverse CDF).
+def peer_signal(peer_option: np.ndarray, peer_satisfaction: np.ndarray,
+                switch_satisfaction: float) -> tuple[float, float, float, float]:
+    """One person's peer signal on Options 1-4 from their k peer slots: ``peer_option`` is each
+    slot's peer's option (0 for an empty slot, a peer who has left or one without a package) and
+    ``peer_satisfaction`` its satisfaction. A peer with a package adds 1 / k to its option if its
+    satisfaction is at least ``switch_satisfaction`` and takes 1 / k off otherwise, in slot order."""
+    per_peer = 1.0 / max(1, len(peer_option))
+    s1 = s2 = s3 = s4 = 0.0
+    for j in range(len(peer_option)):
+        score = per_peer if peer_satisfaction[j] >= switch_satisfaction else -per_peer
+        o = peer_option[j]
+        if o == OPTION_1:
+            s1 += score
+        elif o == OPTION_2:
+            s2 += score
+        elif o == OPTION_3:
+            s3 += score
+        elif o == OPTION_4:
+            s4 += score
+    return s1, s2, s3, s4
 
-    The alternative picked is one plus the number of cumulative weights (over the first K - 1)
-    at or below ``u`` x total, so alternatives of probability 0 are never picked. Written column
-    by column: numpy reductions along a short last axis cost far more per row."""
-    util = np.asarray(util)
-    cols = [util[..., j] for j in range(util.shape[-1])]
-    top = cols[0]
-    for c in cols[1:]:
-        top = np.maximum(top, c)
+
+def choose_option(confidence: float, over65: bool, group: int, supported: bool, current: int,
+                  signal: tuple[float, float, float, float], available: np.ndarray, reduction: float, ch: Choice,
+                  words: tuple) -> tuple[int, tuple]:
+    """One person's option choice (ODD 7.4): the utilities of Options 1-4 (:func:`utility`; the
+    ``signal`` of :func:`peer_signal`, ``available`` the options the council offers) and a logit
+    draw (:func:`logit_draw`) with a uniform from the stream ``words``. Returns (option, the
+    stream's next words)."""
+    util = (utility(OPTION_1, confidence, over65, group, supported, current, signal[0], available[0], reduction, ch),
+            utility(OPTION_2, confidence, over65, group, supported, current, signal[1], available[1], reduction, ch),
+            utility(OPTION_3, confidence, over65, group, supported, current, signal[2], available[2], reduction, ch),
+            utility(OPTION_4, confidence, over65, group, supported, current, signal[3], available[3], reduction, ch))
+    u, words = stream.next_uniform(words)
+    return logit_draw(util, u), words
+
+
+def logit_draw(util: tuple | np.ndarray, u: float) -> int:
+    """Alternative 1..K drawn from the logit probabilities over the utilities ``util`` by inverse
+    CDF with the uniform ``u``: with weights w_j = exp(util_j - max util), one plus the number of
+    the first K - 1 cumulative weights at or below ``u`` x the total, so an alternative of utility
+    -inf (probability 0) is never drawn. (The weights are worked out twice rather than stored: no
+    array to allocate per chooser in compiled code.)"""
+    top = -math.inf
+    for x in util:
+        top = max(top, x)
+    total = 0.0
+    for x in util:
+        total += math.exp(x - top)
+    target = u * total
     cum = 0.0
-    weights = [np.exp(c - top) for c in cols]
-    target = np.asarray(u) * sum(weights)
-    pick = np.zeros(np.shape(top), dtype=np.int64)
-    for w in weights[:-1]:
-        cum = cum + w
-        pick += cum <= target
-    return pick + 1
-
-
-def peer_signal(peer_option: np.ndarray, peer_satisfied: np.ndarray, peer_valid: np.ndarray) -> np.ndarray:
-    """Per option: (satisfied - dissatisfied peers on it) / number of peers; shape (..., 4)."""
-    k = max(1, peer_option.shape[-1])
-    score = (2.0 * peer_satisfied - 1.0) * peer_valid
-    ones = np.ones(peer_option.shape[-1])  # sums over peers as a matrix-vector product (fast)
-    return np.stack([((peer_option == j) * score) @ ones for j in _OPTS], axis=-1) / k
+    pick = 1
+    for j in range(len(util) - 1):
+        cum += math.exp(util[j] - top)
+        if cum <= target:
+            pick += 1
+    return pick

@@ -20,13 +20,30 @@ next round; after the last round they stay without a provider (unmet need) until
 Entry signal: before the first round each seeker also draws the type it *wants* by logit over
 type appeal alone; seekers whose wanted type has no free place in their council are the unmet
 demand that draws entrants (:func:`model.rules.providers.entrants`).
+
+The per-seeker steps are :func:`wanted_type` and :func:`application`, the provider's acceptance
+:func:`has_place`; the engines call them seeker by seeker (slot-0 seekers first, then Option 4's
+direct-payment slots, each in row order) and provider by provider, from one random stream.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from model.codes import MODE_COUNCIL, MODE_DIRECT, MODE_ISF, MODE_NONE, N_TYPES, PERSONAL_ASSISTANT
+from model import stream
+from model.codes import (
+    AGENCY,
+    COMMUNITY_GROUP,
+    DAY_CENTRE,
+    MODE_COUNCIL,
+    MODE_DIRECT,
+    MODE_ISF,
+    MODE_NONE,
+    N_TYPES,
+    PERSONAL_ASSISTANT,
+)
 from model.rules.arith import at_least, at_most, where
 from model.rules.budgets import WEEKS_PER_MONTH
 from model.scenario import Providers
@@ -81,11 +98,97 @@ def appeal_of_type(t: int, dc_affinity: np.ndarray | bool, over65: np.ndarray | 
     return where(ALLOWED[mode, t], u, -np.inf)
 
 
-def type_appeal(dc_affinity: np.ndarray | bool, over65: np.ndarray | bool, mode: np.ndarray | int,
-                p: Providers) -> np.ndarray:
-    """Appeal of each provider type to a seeker (:func:`appeal_of_type`), shape (..., 4)."""
-    return np.stack([appeal_of_type(t, np.asarray(dc_affinity), np.asarray(over65), np.asarray(mode), p)
-                     for t in range(N_TYPES)], axis=-1)
+def type_weights(dc_affinity: bool, over65: bool, mode: int, p: Providers) -> tuple[float, float, float, float]:
+    """exp(type appeal) (:func:`appeal_of_type`) of each provider type to a seeker, in type order;
+    0 for a type the seeker's mode may not buy."""
+    return (math.exp(appeal_of_type(DAY_CENTRE, dc_affinity, over65, mode, p)),
+            math.exp(appeal_of_type(AGENCY, dc_affinity, over65, mode, p)),
+            math.exp(appeal_of_type(PERSONAL_ASSISTANT, dc_affinity, over65, mode, p)),
+            math.exp(appeal_of_type(COMMUNITY_GROUP, dc_affinity, over65, mode, p)))
+
+
+def provider_weights(rating: float, price: float, ref_price: float, block_places: int,
+                     p: Providers) -> tuple[float, float, float]:
+    """exp(appeal) of a provider within its type (:func:`provider_appeal`) to people choosing for
+    themselves and to the council, and to the council at the type level, where its block-contract
+    preference is left out (it decides only between providers of a type)."""
+    return (math.exp(provider_appeal(rating, price, ref_price, block_places, False, p)),
+            math.exp(provider_appeal(rating, price, ref_price, block_places, True, p)),
+            math.exp(provider_appeal(rating, price, ref_price, 0, True, p)))
+
+
+def has_place(clients: int, capacity: int) -> bool:
+    """Whether a provider has a free place: it accepts applicants while it has one."""
+    return clients < capacity
+
+
+def slots_sought(option: int, provider0: int, provider1: int, budget: float,
+                 required: float) -> tuple[bool, bool, bool]:
+    """A living person flagged as seeking a provider, at matching: whether they still are (a
+    budget slot of their option has no provider), and whether each slot seeks one this month (it
+    has none, and the person has a budget and formal hours to buy)."""
+    lack0 = not in_mode(option, 0, MODE_NONE) and provider0 < 0
+    lack1 = not in_mode(option, 1, MODE_NONE) and provider1 < 0
+    if not (lack0 or lack1):
+        return False, False, False
+    buying = budget > 0 and required > 0
+    return True, lack0 and buying, lack1 and buying
+
+
+def draw_type(weight: np.ndarray | tuple, scale: np.ndarray | tuple, u: float) -> int:
+    """Provider type drawn with probability proportional to ``weight[t] x scale[t]`` by inverse CDF
+    with the uniform ``u``: the number of the first three cumulative weights at or below ``u`` x the
+    total, so a type of weight 0 is never drawn (as :func:`model.rules.choice.logit_draw`)."""
+    total = 0.0
+    for t in range(N_TYPES):
+        total += weight[t] * scale[t]
+    target = u * total
+    cum = 0.0
+    pick = 0
+    for t in range(N_TYPES - 1):
+        cum += weight[t] * scale[t]
+        if cum <= target:
+            pick += 1
+    return pick
+
+
+#: Scale of :func:`draw_type` for a draw by type appeal alone.
+_BY_APPEAL_ALONE = np.ones(N_TYPES)
+
+
+def wanted_type(type_weight: np.ndarray | tuple, words: tuple) -> tuple[int, tuple]:
+    """Entry signal: the provider type a seeker wants, by logit over type appeal alone (weights
+    ``type_weight``: :func:`type_weights`), with a uniform from the stream ``words``. Returns (type,
+    the stream's next words)."""
+    u, words = stream.next_uniform(words)
+    return draw_type(type_weight, _BY_APPEAL_ALONE, u), words
+
+
+def application(type_weight: np.ndarray | tuple, level: np.ndarray, start: np.ndarray, cum: np.ndarray,
+                total: np.ndarray, words: tuple) -> tuple[int, int, tuple]:
+    """One seeker's application in a round of matching, given its council's market as its kind of
+    chooser (the person or the council) sees it: ``level[t]``, the mean exp(appeal at the type
+    level) over the council's providers of type ``t`` with a free place (0: none free); the
+    cumulative exp(appeal) ``cum`` of the providers in the pass's order (a full provider weighs 0),
+    where the type's providers are positions ``start[t]`` to ``start[t + 1] - 1``; and ``total[t]``,
+    the type's sum of those weights.
+
+    The seeker picks a type by logit over (type appeal + log ``level``), drawn with the weights
+    ``type_weight`` (:func:`type_weights`) x ``level`` (the same probabilities), then a provider of
+    that type with probability proportional to exp(appeal), each with a uniform from the stream
+    ``words``. Returns (type, the provider's position, the stream's next words); (-1, -1, words),
+    drawing nothing, when no type it may buy has a free place."""
+    any_free = False
+    for t in range(N_TYPES):
+        any_free = any_free or type_weight[t] * level[t] > 0
+    if not any_free:
+        return -1, -1, words
+    u, words = stream.next_uniform(words)
+    t = draw_type(type_weight, level, u)
+    u, words = stream.next_uniform(words)
+    target = cum[start[t]] + u * total[t]
+    i = np.searchsorted(cum, target, side="right") - 1
+    return t, min(max(i, start[t]), start[t + 1] - 1), words
 
 
 def provider_appeal(rating: np.ndarray | float, price: np.ndarray | float, ref_price: np.ndarray | float,

@@ -27,6 +27,29 @@ def priority(quintile: np.ndarray | int, u: np.ndarray | float, most_deprived: b
     return where(most_deprived, quintile + u, u)
 
 
+def reached(quintile: np.ndarray, people_in_council: int, capacity: float, most_deprived: bool,
+            u: np.ndarray) -> np.ndarray:
+    """One council's support this month for its queue of people choosing (``quintile`` of each, in
+    queue order): its :func:`places` (with the uniform ``u[0]``), a :func:`priority` key for the
+    j-th person queued (with ``u[1 + j]``), and the places given to the lowest keys, ties in queue
+    order. Returns whether each person queued is supported."""
+    n = len(quintile)
+    n_places = min(places(people_in_council, capacity, u[0]), n)
+    keys = np.empty(n)
+    for j in range(n):
+        keys[j] = priority(quintile[j], u[1 + j], most_deprived)
+    supported = np.zeros(n, dtype=np.bool_)
+    if n_places > 0:  # the keys below the n_places-th lowest, then ties in queue order
+        kth = np.partition(keys, n_places - 1)[n_places - 1]
+        n_tied = n_places - np.count_nonzero(keys < kth)
+        for j in range(n):
+            if keys[j] < kth or (keys[j] == kth and n_tied > 0):
+                supported[j] = True
+                if keys[j] == kth:
+                    n_tied -= 1
+    return supported
+
+
 def targets_most_deprived(s: Support) -> bool:
     """Whether the council's support reaches the most deprived first."""
     return s.targeting == "most_deprived"

@@ -87,13 +87,11 @@ class VectorEngine:
         m, P, L, rng = self.m, self.m.people, self.m.ledger, self.m.rng
         choosing, kept, queues = self.choosing, self.kept, self.queues
         u = rng.random(queues + choosing.size)  # as the per-agent engine draws them
-        kernels.support_places(choosing, P.council, P.quintile, self.stock, self.support_capacity, self.most_deprived,
-                               self.support_cost, u, P.supported, L.supported, L.support)
-        chosen = kernels.choose_options(choosing, P.confidence, P.age_band, P.group, P.supported, P.option, P.peers,
-                                        P.alive, P.satisfaction, P.council, m.available, m.reduction,
-                                        self.ch, stream.seed(rng))
-        kernels.apply_options(choosing, chosen, kept, P.option, P.provider, m.providers.clients, P.confidence,
-                              P.supported, P.council, m.reduction, self.ch, P.control, P.burden, P.seeking)
+        people = P.record(P.n)
+        kernels.support_places(choosing, people, self.stock, self.support_capacity, self.most_deprived,
+                               self.support_cost, u, L.supported, L.support)
+        chosen = kernels.choose_options(choosing, people, m.available, m.reduction, self.ch, stream.seed(rng))
+        kernels.apply_options(choosing, chosen, kept, people, m.providers.clients, m.reduction, self.ch)
 
     # ------------------------------------------------------------------ 6. matching
     def start(self) -> None:
@@ -110,13 +108,10 @@ class VectorEngine:
         need changed), then the rationing rule of :mod:`model.rules.market`, applied to all seekers at
         once."""
         m, P, Q = self.m, self.m.people, self.m.providers
-        n, k = P.n, Q.n
-        rows, slots = kernels.seekers(P.seeking[:n], P.alive[:n], P.option[:n], P.budget[:n], P.required[:n],
-                                      P.provider[:n])
+        people = P.record(P.n)
+        rows, slots = kernels.seekers(people)
         unmet, unmet_hours = np.zeros(m.n_councils * N_TYPES), np.zeros(m.n_councils * N_TYPES)
-        kernels.ration(rows, slots, P.council, P.option, P.dc_affinity, P.age_band, P.required, P.provider,
-                       Q.active[:k], Q.council[:k], Q.ptype[:k], Q.rating[:k], Q.price[:k], m.type_price,
-                       Q.block_places[:k], Q.capacity[:k], Q.clients[:k], self.p, stream.seed(m.rng), unmet,
+        kernels.ration(rows, slots, people, Q.record(Q.n), m.type_price, self.p, stream.seed(m.rng), unmet,
                        unmet_hours, m.ledger.unmatched)
         self.unmet, self.unmet_hours = unmet.reshape(m.n_councils, N_TYPES), unmet_hours.reshape(m.n_councils, N_TYPES)
 
@@ -189,9 +184,8 @@ class VectorEngine:
         kernels.set_cells(rows, P.council, P.group, P.age_band, P.quintile, P.cell)
 
     def choice_state(self, rows: np.ndarray) -> None:
-        m, P = self.m, self.m.people
-        kernels.choice_state(rows, P.option, P.confidence, P.supported, P.council, m.reduction, self.ch, P.control,
-                             P.burden)
+        P = self.m.people
+        kernels.choice_state(rows, P.record(P.n), self.m.reduction, self.ch)
 
     def displace(self, closing: np.ndarray) -> int:
         P, Q = self.m.people, self.m.providers

@@ -46,7 +46,10 @@ from model.codes import (
     N_OPTIONS,
     N_QUINTILES,
     N_TYPES,
+    NO_PACKAGE,
+    OPTION_3,
 )
+from model.core.state import People, Providers
 from model.engines.vector import cache
 from model.rules import arith, budgets, carers, choice, demography, market, outcomes, providers, rollout, support
 
@@ -55,8 +58,10 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          demography.categorical, demography.confidence, demography.draw_person, demography.person_month,
          rollout.review_countdown, rollout.review, budgets.formal_points,
          budgets.assess, budgets.clawback, budgets.required_hours, choice.felt_burden, choice.utility,
+         choice.held, choice.peer_signal, choice.choose_option, choice.logit_draw, support.reached,
          market.slot_share, market.in_mode, market.paid_directly, market.appeal_of_type, market.provider_appeal,
-         market.hours_bought, outcomes.met_need,
+         market.type_weights, market.provider_weights, market.has_place, market.slots_sought, market.draw_type,
+         market.wanted_type, market.application, market.hours_bought, outcomes.met_need,
          outcomes.wellbeing, outcomes.satisfaction, outcomes.next_rating, carers.next_strain, carers.breaks_down,
          carers.need_after_breakdown, providers.operating_result, providers.next_neg_months, providers.next_price,
          providers.next_capacity, providers.exits, support.places, support.priority, codes.cell_of)
@@ -199,27 +204,18 @@ def providers_month(active: np.ndarray, ptype: np.ndarray, income: np.ndarray, h
 
 
 @numba.njit(cache=True)
-def choice_state(rows: np.ndarray, option: np.ndarray, confidence: np.ndarray, supported: np.ndarray,
-                 council: np.ndarray, reduction: np.ndarray, ch: np.ndarray, control: np.ndarray,
-                 burden: np.ndarray) -> None:
-    """Control and felt burden of ``rows`` in their current option (ODD 7.4, 7.8; none without a
-    package)."""
+def choice_state(rows: np.ndarray, people: People.Record, reduction: np.ndarray, ch: np.ndarray) -> None:
+    """Control and felt burden of ``rows`` in their current option (:func:`model.rules.choice.held`;
+    ODD 7.4, 7.8). ``people`` is the people table's record (:meth:`model.core.state.Table.record`)."""
     ch = ch.view(CHOICE)[0]
     for r in rows:
-        _choice_state_row(r, option, confidence, supported, council, reduction, ch, control, burden)
+        _hold(r, people, reduction, ch)
 
 
 @numba.njit(inline="always", cache=True)
-def _choice_state_row(r: int, option: np.ndarray, confidence: np.ndarray, supported: np.ndarray,
-                      council: np.ndarray, reduction: np.ndarray, ch: np.void, control: np.ndarray,
-                      burden: np.ndarray) -> None:
-    o = option[r]
-    if o > 0:
-        control[r] = ch.control[o - 1]
-        burden[r] = choice.felt_burden(ch.burden[o - 1], confidence[r], supported[r], reduction[council[r]])
-    else:
-        control[r] = 0.0
-        burden[r] = 0.0
+def _hold(r: int, people: People.Record, reduction: np.ndarray, ch: np.void) -> None:
+    P = people
+    P.control[r], P.burden[r] = choice.held(P.option[r], P.confidence[r], P.supported[r], reduction[P.council[r]], ch)
 
 
 @numba.njit(cache=True)
@@ -416,54 +412,52 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
 
 
 @numba.njit(cache=True)
-def apply_options(choosing: np.ndarray, chosen: np.ndarray, kept: np.ndarray, option: np.ndarray,
-                  provider: np.ndarray, clients: np.ndarray, confidence: np.ndarray, supported: np.ndarray,
-                  council: np.ndarray, reduction: np.ndarray, ch: np.ndarray, control: np.ndarray,
-                  burden: np.ndarray, seeking: np.ndarray) -> None:
+def apply_options(choosing: np.ndarray, chosen: np.ndarray, kept: np.ndarray, people: People.Record,
+                  clients: np.ndarray, reduction: np.ndarray, ch: np.ndarray) -> None:
     """After choice (ODD 7.4): the people ``choosing`` take the options ``chosen``, the others
     reviewed (``kept``) stay council-arranged (Option 3); a changed option ends the old provider
     relationships (the person is ``seeking`` providers for it). Everyone reviewed gets the control
-    and felt burden of the option they hold."""
+    and felt burden of the option they hold (:func:`model.rules.choice.held`). ``people`` is the
+    people table's record, ``clients`` the providers' client counts."""
     ch = ch.view(CHOICE)[0]
+    P = people
     for s in range(choosing.size + kept.size):
         r = choosing[s] if s < choosing.size else kept[s - choosing.size]
-        o = chosen[s] if s < choosing.size else 3
-        if option[r] != o:
-            _release_row(provider, clients, r)
-            option[r] = o
-            seeking[r] = True
-        _choice_state_row(r, option, confidence, supported, council, reduction, ch, control, burden)
+        o = chosen[s] if s < choosing.size else OPTION_3
+        if P.option[r] != o:
+            _release_row(P.provider, clients, r)
+            P.option[r] = o
+            P.seeking[r] = True
+        _hold(r, P, reduction, ch)
 
 
 @numba.njit(cache=True)
-def seekers(seeking: np.ndarray, alive: np.ndarray, option: np.ndarray, budget: np.ndarray, required: np.ndarray,
-            provider: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Before matching (ODD 7.6): the (row, slot) pairs with a budget slot, need (``required``
-    hours this month, worked out when need changed) and no provider; every slot-0 seeker first,
-    then Option 4's direct-payment slots, each in row order.
+def seekers(people: People.Record) -> tuple[np.ndarray, np.ndarray]:
+    """Before matching (ODD 7.6): the (row, slot) pairs of the people table's record ``people``
+    that seek a provider this month (:func:`model.rules.market.slots_sought`); every slot-0 seeker
+    first, then Option 4's direct-payment slots, each in row order.
 
     Only rows flagged ``seeking`` can lack a provider: the flag is set wherever a budget slot is
     left without one (a new or changed option, switching, a provider's exit, the model's start) and
     cleared here once every slot of the row has one (or the row has no package or has left)."""
-    first = np.empty(option.size, dtype=np.int64)
-    second = np.empty(option.size, dtype=np.int64)
+    P = people
+    first = np.empty(P.option.size, dtype=np.int64)
+    second = np.empty(P.option.size, dtype=np.int64)
     k0 = k1 = 0
-    for i in range(option.size):
-        if not seeking[i]:
+    for i in range(P.option.size):
+        if not P.seeking[i]:
             continue
-        o = option[i]
-        lack0 = not market.in_mode(o, 0, MODE_NONE) and provider[i, 0] < 0
-        lack1 = not market.in_mode(o, 1, MODE_NONE) and provider[i, 1] < 0
-        if not alive[i] or not (lack0 or lack1):
-            seeking[i] = False
+        if not P.alive[i]:
+            P.seeking[i] = False
             continue
-        if budget[i] > 0 and required[i] > 0:
-            if lack0:
-                first[k0] = i
-                k0 += 1
-            if lack1:
-                second[k1] = i
-                k1 += 1
+        P.seeking[i], seek0, seek1 = market.slots_sought(P.option[i], P.provider[i, 0], P.provider[i, 1], P.budget[i],
+                                                         P.required[i])
+        if seek0:
+            first[k0] = i
+            k0 += 1
+        if seek1:
+            second[k1] = i
+            k1 += 1
     rows = np.concatenate((first[:k0], second[:k1]))
     slots = np.zeros(k0 + k1, dtype=np.int64)
     slots[k0:] = 1
@@ -669,109 +663,70 @@ def _link(p: int, none: int) -> np.uint32:
     return np.uint32(p if p >= 0 else none)
 
 
-@numba.njit(inline="always", cache=True)
-def logit_draw(util: np.ndarray, u: float) -> int:
-    """Alternative 1..K drawn from logit probabilities over ``util`` by inverse CDF with the
-    uniform ``u`` (as :func:`model.rules.choice.choose`: alternatives of utility -inf are never drawn).
-    ``util`` is scratch: it is overwritten with the unnormalised weights. (The largest utility is
-    found by a loop: numba's ``util.max()`` on four values cost about a quarter of a chooser.)"""
-    top = -np.inf
-    for j in range(util.size):
-        top = max(top, util[j])
-    for j in range(util.size):
-        util[j] = np.exp(util[j] - top)
-    return weighted_draw(util, u)
-
-
 @numba.njit(cache=True)
-def weighted_draw(weight: np.ndarray, u: float) -> int:
-    """Alternative 1..K drawn with probability proportional to ``weight`` (non-negative, not all
-    zero) by inverse CDF with the uniform ``u``; alternatives of weight 0 are never drawn."""
-    total = 0.0
-    for j in range(weight.size):
-        total += weight[j]
-    target = u * total
-    cum = 0.0
-    pick = 1
-    for j in range(weight.size - 1):
-        cum += weight[j]
-        pick += cum <= target
-    return pick
-
-
-@numba.njit(cache=True)
-def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.ndarray, dc_affinity: np.ndarray,
-           age_band: np.ndarray, required: np.ndarray, provider: np.ndarray, active: np.ndarray,
-           provider_council: np.ndarray, ptype: np.ndarray, rating_of: np.ndarray, price_of: np.ndarray,
-           type_price: np.ndarray, block_of: np.ndarray, capacity_of: np.ndarray, clients_of: np.ndarray, p: np.ndarray,
-           state: np.ndarray, unmet: np.ndarray, unmet_hours: np.ndarray, unmatched: np.ndarray) -> None:
+def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers: Providers.Record,
+           type_price: np.ndarray, p: np.ndarray, state: np.ndarray, unmet: np.ndarray, unmet_hours: np.ndarray,
+           unmatched: np.ndarray) -> None:
     """The rationing rule of :mod:`model.rules.market` for all seekers of the month (people ``rows`` in
-    budget slots ``slots``), with the entry signal. A seeker matched gets the provider in
-    ``provider`` (and the provider a client in ``clients_of``); one left without is counted in
-    ``unmatched`` by council. The provider columns (``active`` .. ``clients_of``) are the table's
-    rows in use.
+    budget slots ``slots``), with the entry signal. ``people`` and ``providers`` are the tables'
+    records (:meth:`model.core.state.Table.record`). A seeker matched gets the provider in the
+    person's ``provider`` link (and the provider a client); one left without is counted in
+    ``unmatched`` by council.
 
     Providers are the open ones in (council, type) group order (group ``g`` = council x 4 + type,
-    in row order within a group). Their appeal within the type (:func:`model.rules.market.provider_appeal`)
-    is taken for people choosing for themselves and for the council; at the type level the council's
-    block-contract preference is left out.
+    in row order within a group), each weighed by :func:`model.rules.market.provider_weights`.
 
-    Each seeker first draws the type it *wants* by logit over type appeal alone
-    (:func:`model.rules.market.appeal_of_type`); wanting a type with no free place in the council counts
-    in ``unmet`` and ``unmet_hours`` (flat, by council x 4 + type). Then, in each round, every pending
-    seeker picks a type by logit over (type appeal + log of the mean exp(appeal) of that type's
-    providers with a free place), then a provider of that type with probability proportional to
-    exp(appeal); providers take applicants in a random priority order until full. A seeker with no
-    type left to try stops. (The type logit is drawn with weights exp(type appeal) x the mean
-    exp(appeal): the same probabilities, without an exp per seeker and round; exp(type appeal) is
-    worked out once for each of the 16 kinds of seeker: day-centre affinity, 65+, mode. Each round
-    draws a priority for every seeker and orders only those still pending.)"""
+    Each seeker first draws the type it *wants* (:func:`model.rules.market.wanted_type`); wanting a
+    type with no free place in the council counts in ``unmet`` and ``unmet_hours`` (flat, by
+    council x 4 + type). Then, in each round, every pending seeker applies
+    (:func:`model.rules.market.application`) given the providers with a free place at the start of
+    the round; a seeker with no type left to try stops. Each round draws a priority for every
+    seeker, and the providers take the pending applicants in priority order while they have a
+    place (:func:`model.rules.market.has_place`). (The weights exp(type appeal) are worked out once
+    for each of the 16 kinds of seeker: day-centre affinity, 65+, mode.)"""
     p = p.view(PROVIDERS)[0]
+    P, Q = people, providers
     n_groups, n_seek = unmet.size, rows.size
-    open_rows = np.flatnonzero(active)
-    prov, g_start = group_order(open_rows, provider_council[open_rows].astype(np.int64) * N_TYPES + ptype[open_rows],
+    open_rows = np.flatnonzero(Q.active)
+    prov, g_start = group_order(open_rows, Q.council[open_rows].astype(np.int64) * N_TYPES + Q.ptype[open_rows],
                                 n_groups)  # group g is prov[g_start[g]:g_start[g + 1]]
     n_prov = prov.size
     key = np.empty(n_prov, dtype=np.int64)
     for g in range(n_groups):
         key[g_start[g]:g_start[g + 1]] = g
-    rating, price, block_places = rating_of[prov], price_of[prov], block_of[prov]
-    capacity, clients = capacity_of[prov], clients_of[prov]
-    ref_price = np.empty(n_prov)
-    for i in range(n_prov):
-        ref_price[i] = type_price[ptype[prov[i]]]
+    capacity, clients = Q.capacity[prov], Q.clients[prov]
     exp_appeal = np.empty((2, n_prov))  # exp(appeal) within the type: people (0), the council (1)
     exp_level = np.empty((2, n_prov))   # the same at the type level
     n_free = np.zeros(n_groups)
     for i in range(n_prov):
-        own = np.exp(market.provider_appeal(rating[i], price[i], ref_price[i], block_places[i], False, p))
+        q = prov[i]
+        own, council, level = market.provider_weights(Q.rating[q], Q.price[q], type_price[Q.ptype[q]],
+                                                       Q.block_places[q], p)
         exp_appeal[0, i] = exp_level[0, i] = own
-        exp_appeal[1, i] = np.exp(market.provider_appeal(rating[i], price[i], ref_price[i], block_places[i], True, p))
-        exp_level[1, i] = np.exp(market.provider_appeal(rating[i], price[i], ref_price[i], 0, True, p))
-        n_free[key[i]] += capacity[i] > clients[i]
-    type_weight = np.empty((n_seek, N_TYPES))  # exp(type appeal)
-    util = np.empty(N_TYPES)  # scratch for logit draws
-    group0 = np.empty(n_seek, dtype=np.int64)
-    council_mode = np.empty(n_seek, dtype=np.int64)
+        exp_appeal[1, i] = council
+        exp_level[1, i] = level
+        n_free[key[i]] += market.has_place(clients[i], capacity[i])
     type_table = np.empty((2, 2, N_MODES, N_TYPES))  # exp(type appeal) by day-centre affinity, 65+, mode and type
     for a in range(2):
         for b in range(2):
             for mode in range(N_MODES):
+                weights = market.type_weights(a == 1, b == 1, mode, p)
                 for t in range(N_TYPES):
-                    type_table[a, b, mode, t] = np.exp(market.appeal_of_type(t, a == 1, b == 1, mode, p))
+                    type_table[a, b, mode, t] = weights[t]
+    type_weight = np.empty((n_seek, N_TYPES))
+    group0 = np.empty(n_seek, dtype=np.int64)
+    council_mode = np.empty(n_seek, dtype=np.int64)
     words = stream.load(state)
     for s in range(n_seek):
         r = rows[s]
-        mode = market.SLOT_MODES[option[r], slots[s]]
-        type_weight[s] = type_table[np.uint8(dc_affinity[r]), np.uint8(demography.is_over65(age_band[r])), mode]
-        group0[s] = council[r] * N_TYPES
+        mode = market.SLOT_MODES[P.option[r], slots[s]]
+        type_weight[s] = type_table[np.uint8(P.dc_affinity[r]), np.uint8(demography.is_over65(P.age_band[r])), mode]
+        group0[s] = P.council[r] * N_TYPES
         council_mode[s] = mode == MODE_COUNCIL
-        util[:] = type_weight[s]
-        u, words = stream.next_uniform(words)
-        wanted = group0[s] + weighted_draw(util, u) - 1
-        if n_free[wanted] == 0:
-            unmet[wanted] += 1
-            unmet_hours[wanted] += required[r]
+        t, words = market.wanted_type(type_weight[s], words)
+        if n_free[group0[s] + t] == 0:
+            unmet[group0[s] + t] += 1
+            unmet_hours[group0[s] + t] += P.required[r]
     got = np.full(n_seek, -1, dtype=np.int64)
     pending_seeker = np.ones(n_seek, dtype=np.bool_)
     pick = np.empty(n_seek, dtype=np.int64)
@@ -782,7 +737,7 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
         level = np.zeros((2, n_groups))
         n_free[:] = 0
         for i in range(n_prov):
-            free = capacity[i] > clients[i]
+            free = market.has_place(clients[i], capacity[i])
             for k in range(2):
                 w = exp_appeal[k, i] * free
                 cum[k, i + 1] = cum[k, i] + w
@@ -798,20 +753,13 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
         for s in range(n_seek):
             if not pending_seeker[s]:
                 continue
-            k = council_mode[s]
-            any_free = False
-            for j in range(N_TYPES):
-                util[j] = type_weight[s, j] * mean[k, group0[s] + j]
-                any_free = any_free or util[j] > 0
-            if not any_free:
+            k, g0 = council_mode[s], group0[s]
+            t, i, words = market.application(type_weight[s], mean[k, g0:g0 + N_TYPES], g_start[g0:g0 + N_TYPES + 1],
+                                             cum[k], total[k, g0:g0 + N_TYPES], words)
+            if t < 0:
                 pending_seeker[s] = False
                 continue
-            u, words = stream.next_uniform(words)
-            g = group0[s] + weighted_draw(util, u) - 1
-            u, words = stream.next_uniform(words)
-            target = cum[k, g_start[g]] + u * total[k, g]
-            i = np.searchsorted(cum[k], target, side="right") - 1
-            pick[s] = min(max(i, g_start[g]), g_start[g + 1] - 1)
+            pick[s] = i
             pending += 1
         if pending == 0:
             break
@@ -819,17 +767,17 @@ def ration(rows: np.ndarray, slots: np.ndarray, council: np.ndarray, option: np.
             priority[s], words = stream.next_uniform(words)
         for s in in_priority_order(np.flatnonzero(pending_seeker), priority):
             i = pick[s]
-            if clients[i] < capacity[i]:
+            if market.has_place(clients[i], capacity[i]):
                 clients[i] += 1
                 got[s] = i
                 pending_seeker[s] = False
     stream.store(state, words)
-    clients_of[prov] = clients
+    Q.clients[prov] = clients
     for s in range(n_seek):
         if got[s] >= 0:
-            provider[rows[s], slots[s]] = prov[got[s]]
+            P.provider[rows[s], slots[s]] = prov[got[s]]
         else:
-            unmatched[council[rows[s]]] += 1
+            unmatched[P.council[rows[s]]] += 1
 
 
 @numba.njit(cache=True)
@@ -877,71 +825,62 @@ def in_priority_order(items: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def support_places(choosing: np.ndarray, council: np.ndarray, quintile: np.ndarray, stock: np.ndarray,
-                   capacity: np.ndarray, most_deprived: np.ndarray, cost_per_person: np.ndarray, u: np.ndarray,
-                   supported: np.ndarray, n_supported: np.ndarray, spend: np.ndarray) -> None:
-    """Support (ODD 7.5), council by council: of the people ``choosing`` in a council (in their
-    order), the council's places (:func:`model.rules.support.places`) go to the lowest priority keys
-    (:func:`model.rules.support.priority`; ties keep the queue's order). The uniforms ``u`` are used in
-    the order the per-agent engine draws them: for each council with someone choosing, one for its
-    places, then one per person choosing there. Marks the supported and adds them and their cost
-    to the council's ``n_supported`` and ``spend``."""
+def support_places(choosing: np.ndarray, people: People.Record, stock: np.ndarray, capacity: np.ndarray,
+                   most_deprived: np.ndarray, cost_per_person: np.ndarray, u: np.ndarray, n_supported: np.ndarray,
+                   spend: np.ndarray) -> None:
+    """Support (ODD 7.5), council by council (:func:`model.rules.support.reached`) for its queue:
+    the people ``choosing`` there, in their order (``people`` is the people table's record). The
+    uniforms ``u`` are used in the order the per-agent engine takes them: for each council with
+    someone choosing, one for its places, then one per person choosing there. Marks the supported
+    and adds them and their cost to the council's ``n_supported`` and ``spend``."""
+    P = people
     keys_c = np.empty(choosing.size, dtype=np.int64)
     for j in range(choosing.size):
-        keys_c[j] = council[choosing[j]]
+        keys_c[j] = P.council[choosing[j]]
     order, start = group_order(choosing, keys_c, stock.size)
-    all_keys = np.empty(choosing.size)
     k = 0
     for c in range(stock.size):
         queue = order[start[c]:start[c + 1]]
         if queue.size == 0:
             continue
-        n_places = support.places(stock[c], capacity[c], u[k])
-        k += 1
-        keys = all_keys[start[c]:start[c + 1]]
+        reached = support.reached(P.quintile[queue], stock[c], capacity[c], most_deprived[c], u[k:k + 1 + queue.size])
+        k += 1 + queue.size
+        n_got = 0
         for j in range(queue.size):
-            keys[j] = support.priority(quintile[queue[j]], u[k], most_deprived[c])
-            k += 1
-        n_got = min(n_places, queue.size)
-        if n_got > 0:  # the n_got lowest keys: those below the n_got-th lowest, then ties in queue order
-            kth = np.partition(keys, n_got - 1)[n_got - 1]
-            n_tied = n_got - np.count_nonzero(keys < kth)
-            for j in range(queue.size):
-                if keys[j] < kth or (keys[j] == kth and n_tied > 0):
-                    supported[queue[j]] = True
-                    n_tied -= keys[j] == kth
+            if reached[j]:
+                P.supported[queue[j]] = True
+                n_got += 1
         n_supported[c] += n_got
         spend[c] += n_got * cost_per_person[c]
 
 
 @numba.njit(cache=True)
-def choose_options(rows: np.ndarray, confidence: np.ndarray, age_band: np.ndarray, group: np.ndarray,
-                   supported: np.ndarray, option: np.ndarray, peers: np.ndarray, alive: np.ndarray,
-                   satisfaction: np.ndarray, council: np.ndarray, available: np.ndarray, reduction: np.ndarray,
+def choose_options(rows: np.ndarray, people: People.Record, available: np.ndarray, reduction: np.ndarray,
                    ch: np.ndarray, state: np.ndarray) -> np.ndarray:
-    """Option choice (ODD 7.4) for ``rows``, all against the same state: each person's peer signal
-    (satisfied minus dissatisfied peers on each option, per peer, as :func:`model.rules.choice.peer_signal`),
-    the utilities of :func:`model.rules.choice.utility`, and a logit draw. Returns the options chosen."""
+    """Option choice (ODD 7.4) for ``rows`` of the people table's record ``people``, all against the
+    same state, in row order: each person's peer signal (:func:`model.rules.choice.peer_signal`, from
+    their peers' options and satisfaction; a peer who has left counts as none), then
+    :func:`model.rules.choice.choose_option` with the council's ``available`` options and support
+    ``reduction``. Returns the options chosen."""
     ch = ch.view(CHOICE)[0]
+    P = people
     out = np.empty(rows.size, dtype=np.int8)
-    util = np.empty(4)
-    signal = np.empty(4)
-    per_peer = 1.0 / max(1, peers.shape[1])
+    k = P.peers.shape[1]
+    peer_option = np.empty(k, dtype=np.int64)  # the peers' state, gathered for one person at a time
+    peer_satisfaction = np.empty(k)
     words = stream.load(state)
     for s in range(rows.size):
         r = rows[s]
-        c = council[r]
-        signal[:] = 0.0
-        for q in peers[r]:
-            if q >= 0 and alive[q] and option[q] > 0:
-                signal[option[q] - 1] += per_peer if satisfaction[q] >= ch.switch_satisfaction else -per_peer
-        # the person's values read once (the stores to ``util`` would make the compiler read them again)
-        conf, over65, grp = confidence[r], demography.is_over65(age_band[r]), group[r]
-        sup, cur, red = supported[r], option[r], reduction[c]
-        for j in range(1, N_OPTION_CODES):
-            util[j - 1] = choice.utility(j, conf, over65, grp, sup, cur, signal[j - 1], available[c, j - 1], red, ch)
-        u, words = stream.next_uniform(words)
-        out[s] = logit_draw(util, u)
+        for j in range(k):
+            q = P.peers[r, j]
+            seen = q >= 0 and P.alive[q]
+            peer_option[j] = P.option[q] if seen else NO_PACKAGE
+            peer_satisfaction[j] = P.satisfaction[q] if seen else 0.0
+        signal = choice.peer_signal(peer_option, peer_satisfaction, ch.switch_satisfaction)
+        c = P.council[r]
+        out[s], words = choice.choose_option(P.confidence[r], demography.is_over65(P.age_band[r]), P.group[r],
+                                             P.supported[r], P.option[r], signal, available[c], reduction[c], ch,
+                                             words)
     stream.store(state, words)
     return out
 
