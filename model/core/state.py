@@ -32,6 +32,7 @@ class Table:
 
     def __init__(self, capacity: int, **widths: int) -> None:
         self.n = 0
+        self._record: Any = None  # the last record made (see `record`)
         self._cap = max(16, capacity)
         self._widths = {k: widths.get(k, w) for k, (_, w, _) in self.WIDE.items()}
         for name, (dtype, fill) in self.FIELDS.items():
@@ -52,6 +53,7 @@ class Table:
             new[: self.n] = getattr(self, name)[: self.n]
             setattr(self, name, new)
         self._cap = cap
+        self._record = None
 
     def append(self, count: int, **columns: np.ndarray) -> slice:
         """Add ``count`` rows; columns not given keep their initial value. Returns the new rows."""
@@ -74,8 +76,15 @@ class Table:
 
     def record(self, n: int) -> Any:
         """The first ``n`` rows of every column as one :attr:`Record`: a compiled pass takes the table
-        as this one argument and reads its columns by name."""
-        return self.Record(*(getattr(self, name)[:n] for name in self.Record._fields))
+        as this one argument and reads its columns by name. (Kept until the number of rows asked for
+        changes or the table grows: the month's passes share it.)"""
+        if self._record is None or len(self._record[0]) != n:
+            self._record = self.Record(*(getattr(self, name)[:n] for name in self.Record._fields))
+        return self._record
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies (``copy.deepcopy``, pickling) leave out the record: its columns are views of this table's."""
+        return {**self.__dict__, "_record": None}
 
 
 class People(Table):

@@ -85,23 +85,15 @@ def choose_option(confidence: float, over65: bool, group: int, supported: bool, 
     return logit_draw(util, u), words
 
 
-def logit_draw(util: tuple | np.ndarray, u: float) -> int:
-    """Alternative 1..K drawn from the logit probabilities over the utilities ``util`` by inverse
+def logit_draw(util: tuple[float, float, float, float] | np.ndarray, u: float) -> int:
+    """Option 1-4 drawn from the logit probabilities over the four utilities ``util`` by inverse
     CDF with the uniform ``u``: with weights w_j = exp(util_j - max util), one plus the number of
-    the first K - 1 cumulative weights at or below ``u`` x the total, so an alternative of utility
-    -inf (probability 0) is never drawn. (The weights are worked out twice rather than stored: no
-    array to allocate per chooser in compiled code.)"""
-    top = -math.inf
-    for x in util:
-        top = max(top, x)
-    total = 0.0
-    for x in util:
-        total += math.exp(x - top)
-    target = u * total
-    cum = 0.0
-    pick = 1
-    for j in range(len(util) - 1):
-        cum += math.exp(util[j] - top)
-        if cum <= target:
-            pick += 1
-    return pick
+    the first three cumulative weights at or below ``u`` x the total, so an option of utility -inf
+    (probability 0) is never drawn. (Written out for four options: no array to allocate per
+    chooser in compiled code.)"""
+    top = max(max(util[0], util[1]), max(util[2], util[3]))
+    w1, w2, w3 = math.exp(util[0] - top), math.exp(util[1] - top), math.exp(util[2] - top)
+    cum2 = w1 + w2
+    cum3 = cum2 + w3
+    target = u * (cum3 + math.exp(util[3] - top))
+    return 1 + (w1 <= target) + (cum2 <= target) + (cum3 <= target)
