@@ -61,12 +61,17 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          choice.held, choice.peer_signal, choice.choose_option, choice.logit_draw, support.reached,
          market.slot_share, market.in_mode, market.paid_directly, market.appeal_of_type, market.provider_appeal,
          market.type_weights, market.provider_weights, market.has_place, market.slots_sought, market.draw_type,
-         market.wanted_type, market.application, market.hours_bought, outcomes.met_need,
+         market.hours_bought, outcomes.met_need,
          outcomes.wellbeing, outcomes.satisfaction, outcomes.next_rating, carers.next_strain, carers.breaks_down,
          carers.need_after_breakdown, providers.operating_result, providers.next_neg_months, providers.next_price,
          providers.next_capacity, providers.exits, support.places, support.priority, codes.cell_of)
 for _rule in RULES:
     register_jitable(_rule)
+#: Rules that take slices of the pass's arrays, once per seeker and round: inlined into the pass,
+#: so that making the slices costs nothing (called, each would take and drop a reference).
+INLINED_RULES = (market.wanted_type, market.application)
+for _rule in INLINED_RULES:
+    register_jitable(inline="always")(_rule)
 
 
 @overload(arith.clip, inline="always")
@@ -208,14 +213,10 @@ def choice_state(rows: np.ndarray, people: People.Record, reduction: np.ndarray,
     """Control and felt burden of ``rows`` in their current option (:func:`model.rules.choice.held`;
     ODD 7.4, 7.8). ``people`` is the people table's record (:meth:`model.core.state.Table.record`)."""
     ch = ch.view(CHOICE)[0]
+    option, confidence, supported, council = people.option, people.confidence, people.supported, people.council
+    control, burden = people.control, people.burden
     for r in rows:
-        _hold(r, people, reduction, ch)
-
-
-@numba.njit(inline="always", cache=True)
-def _hold(r: int, people: People.Record, reduction: np.ndarray, ch: np.void) -> None:
-    P = people
-    P.control[r], P.burden[r] = choice.held(P.option[r], P.confidence[r], P.supported[r], reduction[P.council[r]], ch)
+        control[r], burden[r] = choice.held(option[r], confidence[r], supported[r], reduction[council[r]], ch)
 
 
 @numba.njit(cache=True)
@@ -418,17 +419,20 @@ def apply_options(choosing: np.ndarray, chosen: np.ndarray, kept: np.ndarray, pe
     reviewed (``kept``) stay council-arranged (Option 3); a changed option ends the old provider
     relationships (the person is ``seeking`` providers for it). Everyone reviewed gets the control
     and felt burden of the option they hold (:func:`model.rules.choice.held`). ``people`` is the
-    people table's record, ``clients`` the providers' client counts."""
+    people table's record, ``clients`` the providers' client counts. (Each pass reads the columns
+    it uses into local names first: the record's fields then need no reference counting per row.)"""
     ch = ch.view(CHOICE)[0]
-    P = people
+    option, provider, seeking = people.option, people.provider, people.seeking
+    confidence, supported, council = people.confidence, people.supported, people.council
+    control, burden = people.control, people.burden
     for s in range(choosing.size + kept.size):
         r = choosing[s] if s < choosing.size else kept[s - choosing.size]
         o = chosen[s] if s < choosing.size else OPTION_3
-        if P.option[r] != o:
-            _release_row(P.provider, clients, r)
-            P.option[r] = o
-            P.seeking[r] = True
-        _hold(r, P, reduction, ch)
+        if option[r] != o:
+            _release_row(provider, clients, r)
+            option[r] = o
+            seeking[r] = True
+        control[r], burden[r] = choice.held(option[r], confidence[r], supported[r], reduction[council[r]], ch)
 
 
 @numba.njit(cache=True)
@@ -440,18 +444,19 @@ def seekers(people: People.Record) -> tuple[np.ndarray, np.ndarray]:
     Only rows flagged ``seeking`` can lack a provider: the flag is set wherever a budget slot is
     left without one (a new or changed option, switching, a provider's exit, the model's start) and
     cleared here once every slot of the row has one (or the row has no package or has left)."""
-    P = people
-    first = np.empty(P.option.size, dtype=np.int64)
-    second = np.empty(P.option.size, dtype=np.int64)
+    seeking, alive, option, provider = people.seeking, people.alive, people.option, people.provider
+    budget, required = people.budget, people.required
+    first = np.empty(option.size, dtype=np.int64)
+    second = np.empty(option.size, dtype=np.int64)
     k0 = k1 = 0
-    for i in range(P.option.size):
-        if not P.seeking[i]:
+    for i in range(option.size):
+        if not seeking[i]:
             continue
-        if not P.alive[i]:
-            P.seeking[i] = False
+        if not alive[i]:
+            seeking[i] = False
             continue
-        P.seeking[i], seek0, seek1 = market.slots_sought(P.option[i], P.provider[i, 0], P.provider[i, 1], P.budget[i],
-                                                         P.required[i])
+        seeking[i], seek0, seek1 = market.slots_sought(option[i], provider[i, 0], provider[i, 1], budget[i],
+                                                       required[i])
         if seek0:
             first[k0] = i
             k0 += 1
@@ -685,7 +690,9 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
     place (:func:`model.rules.market.has_place`). (The weights exp(type appeal) are worked out once
     for each of the 16 kinds of seeker: day-centre affinity, 65+, mode.)"""
     p = p.view(PROVIDERS)[0]
-    P, Q = people, providers
+    council, option, dc_affinity, age_band = people.council, people.option, people.dc_affinity, people.age_band
+    required, provider = people.required, people.provider
+    Q = providers
     n_groups, n_seek = unmet.size, rows.size
     open_rows = np.flatnonzero(Q.active)
     prov, g_start = group_order(open_rows, Q.council[open_rows].astype(np.int64) * N_TYPES + Q.ptype[open_rows],
@@ -698,12 +705,12 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
     exp_appeal = np.empty((2, n_prov))  # exp(appeal) within the type: people (0), the council (1)
     exp_level = np.empty((2, n_prov))   # the same at the type level
     n_free = np.zeros(n_groups)
+    rating, price, ptype, block_places = Q.rating, Q.price, Q.ptype, Q.block_places
     for i in range(n_prov):
         q = prov[i]
-        own, council, level = market.provider_weights(Q.rating[q], Q.price[q], type_price[Q.ptype[q]],
-                                                       Q.block_places[q], p)
+        own, by_council, level = market.provider_weights(rating[q], price[q], type_price[ptype[q]], block_places[q], p)
         exp_appeal[0, i] = exp_level[0, i] = own
-        exp_appeal[1, i] = council
+        exp_appeal[1, i] = by_council
         exp_level[1, i] = level
         n_free[key[i]] += market.has_place(clients[i], capacity[i])
     type_table = np.empty((2, 2, N_MODES, N_TYPES))  # exp(type appeal) by day-centre affinity, 65+, mode and type
@@ -719,14 +726,14 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
     words = stream.load(state)
     for s in range(n_seek):
         r = rows[s]
-        mode = market.SLOT_MODES[P.option[r], slots[s]]
-        type_weight[s] = type_table[np.uint8(P.dc_affinity[r]), np.uint8(demography.is_over65(P.age_band[r])), mode]
-        group0[s] = P.council[r] * N_TYPES
+        mode = market.SLOT_MODES[option[r], slots[s]]
+        type_weight[s] = type_table[np.uint8(dc_affinity[r]), np.uint8(demography.is_over65(age_band[r])), mode]
+        group0[s] = council[r] * N_TYPES
         council_mode[s] = mode == MODE_COUNCIL
         t, words = market.wanted_type(type_weight[s], words)
         if n_free[group0[s] + t] == 0:
             unmet[group0[s] + t] += 1
-            unmet_hours[group0[s] + t] += P.required[r]
+            unmet_hours[group0[s] + t] += required[r]
     got = np.full(n_seek, -1, dtype=np.int64)
     pending_seeker = np.ones(n_seek, dtype=np.bool_)
     pick = np.empty(n_seek, dtype=np.int64)
@@ -775,9 +782,9 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
     Q.clients[prov] = clients
     for s in range(n_seek):
         if got[s] >= 0:
-            P.provider[rows[s], slots[s]] = prov[got[s]]
+            provider[rows[s], slots[s]] = prov[got[s]]
         else:
-            unmatched[P.council[rows[s]]] += 1
+            unmatched[council[rows[s]]] += 1
 
 
 @numba.njit(cache=True)
@@ -833,22 +840,22 @@ def support_places(choosing: np.ndarray, people: People.Record, stock: np.ndarra
     uniforms ``u`` are used in the order the per-agent engine takes them: for each council with
     someone choosing, one for its places, then one per person choosing there. Marks the supported
     and adds them and their cost to the council's ``n_supported`` and ``spend``."""
-    P = people
+    council, quintile, supported = people.council, people.quintile, people.supported
     keys_c = np.empty(choosing.size, dtype=np.int64)
     for j in range(choosing.size):
-        keys_c[j] = P.council[choosing[j]]
+        keys_c[j] = council[choosing[j]]
     order, start = group_order(choosing, keys_c, stock.size)
     k = 0
     for c in range(stock.size):
         queue = order[start[c]:start[c + 1]]
         if queue.size == 0:
             continue
-        reached = support.reached(P.quintile[queue], stock[c], capacity[c], most_deprived[c], u[k:k + 1 + queue.size])
+        reached = support.reached(quintile[queue], stock[c], capacity[c], most_deprived[c], u[k:k + 1 + queue.size])
         k += 1 + queue.size
         n_got = 0
         for j in range(queue.size):
             if reached[j]:
-                P.supported[queue[j]] = True
+                supported[queue[j]] = True
                 n_got += 1
         n_supported[c] += n_got
         spend[c] += n_got * cost_per_person[c]
@@ -863,24 +870,25 @@ def choose_options(rows: np.ndarray, people: People.Record, available: np.ndarra
     :func:`model.rules.choice.choose_option` with the council's ``available`` options and support
     ``reduction``. Returns the options chosen."""
     ch = ch.view(CHOICE)[0]
-    P = people
+    peers, alive, option, satisfaction = people.peers, people.alive, people.option, people.satisfaction
+    confidence, age_band, group, supported, council = (people.confidence, people.age_band, people.group,
+                                                       people.supported, people.council)
     out = np.empty(rows.size, dtype=np.int8)
-    k = P.peers.shape[1]
+    k = peers.shape[1]
     peer_option = np.empty(k, dtype=np.int64)  # the peers' state, gathered for one person at a time
     peer_satisfaction = np.empty(k)
     words = stream.load(state)
     for s in range(rows.size):
         r = rows[s]
         for j in range(k):
-            q = P.peers[r, j]
-            seen = q >= 0 and P.alive[q]
-            peer_option[j] = P.option[q] if seen else NO_PACKAGE
-            peer_satisfaction[j] = P.satisfaction[q] if seen else 0.0
+            q = peers[r, j]
+            seen = q >= 0 and alive[q]
+            peer_option[j] = option[q] if seen else NO_PACKAGE
+            peer_satisfaction[j] = satisfaction[q] if seen else 0.0
         signal = choice.peer_signal(peer_option, peer_satisfaction, ch.switch_satisfaction)
-        c = P.council[r]
-        out[s], words = choice.choose_option(P.confidence[r], demography.is_over65(P.age_band[r]), P.group[r],
-                                             P.supported[r], P.option[r], signal, available[c], reduction[c], ch,
-                                             words)
+        c = council[r]
+        out[s], words = choice.choose_option(confidence[r], demography.is_over65(age_band[r]), group[r], supported[r],
+                                             option[r], signal, available[c], reduction[c], ch, words)
     stream.store(state, words)
     return out
 
