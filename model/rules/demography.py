@@ -117,6 +117,5 @@ def arrivals(stock: np.ndarray, d: Demography, rng: np.random.Generator) -> np.n
     """New referrals per council this month: Poisson with mean arrival_rate x current stock.
 
     Drawn council by council: the same draws, in the same order, as one ``rng.poisson`` call on
-    the array of means, without the array call's set-up (about 14 µs, most of a month's draws
-    for a handful of councils)."""
+    the array of means, without the array call's set-up."""
     return np.array([rng.poisson(d.arrival_rate * s) for s in np.asarray(stock).tolist()], dtype=np.int64)

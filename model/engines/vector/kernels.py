@@ -111,9 +111,8 @@ def struct(values: Any) -> np.ndarray:
     """A scenario section the sweeps read (``Demography``, ``Outcomes``, ``Carers``, ``Choice``,
     ``Budgets`` or ``Providers``) as the bytes of one record of its type (:data:`DEMOGRAPHY` ..
     :data:`PROVIDERS`). A sweep views them as its record (``d = d.view(DEMOGRAPHY)[0]``) and reads
-    the fields by name as the rules do (``d.need_sd``). numba receives bytes in about 0.1 µs a call;
-    a structured array took 1-3 µs (its type is worked out in Python on every call), a named tuple
-    of the same fields about 5 µs."""
+    the fields by name as the rules do (``d.need_sd``). Bytes are the cheapest way to hand numba a
+    record: a structured array's or a named tuple's type is worked out in Python on every call."""
     record = np.zeros(1, _RECORDS[type(values)])
     for k in _FIELDS[type(values)]:
         record[k] = getattr(values, k)
@@ -856,9 +855,8 @@ def in_priority_order(items: np.ndarray, u: np.ndarray) -> np.ndarray:
     of ``items[np.argsort(u[items])]`` (equal priorities, a chance of about 2**-53 a pair, keep the
     items' order). A bucket sort, expected time linear in the number of items: with ``n`` items, item
     ``i`` goes to bucket ``int(u[i] * n)`` (the counting sort :func:`group_order`), and each bucket
-    (one item on average) is put in order by insertion. numba's ``argsort`` took 250 µs for 4,000
-    items and 860 µs for 10,000 (the seekers of a month at 100,000 people and at Scotland scale),
-    this 28 and 79 µs."""
+    (one item on average) is put in order by insertion: several times faster than numba's
+    ``argsort`` on a month's seekers (see docs/benchmarks.md for the engine's figures)."""
     n = items.size
     bucket = np.empty(n, dtype=np.int64)
     for s in range(n):
