@@ -1,9 +1,9 @@
 """The scenario schema: every parameter of the model, typed, with unit, range and source.
 
 A scenario is a TOML file. This module is the one place that knows the file format: it loads a
-file (following ``extends = "other"`` to a base scenario), applies ``--set dotted.key=value``
-overrides, and validates the result against the schema below. Validation errors become a
-:class:`ScenarioError` whose message is one line naming the field and what is allowed.
+file (following ``extends = "other"`` to a built-in scenario), applies dotted-key overrides
+(``{"run.months": 60}``), and validates the result against the schema below. Validation errors
+become a :class:`ScenarioError` whose message is one line naming the field and what is allowed.
 
 Every numeric parameter is declared with :func:`param`, which records its unit, its documented
 range and its source (a row of ``model/data/reference_figures.csv`` or an honest "assumption").
@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+#: The built-in scenarios, shipped in the package as ``model/scenarios/*.toml`` (in the repository,
+#: ``model/scenarios`` links to the top-level folder ``scenarios/``).
+SCENARIO_DIR: Traversable = resources.files("model") / "scenarios"
 
 GROUPS = ("older", "physical_disability", "learning_disability", "mental_health")
 AGE_BANDS = ("18-39", "40-64", "65-79", "80+")
@@ -583,8 +587,8 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def scenario_path(name_or_path: str | Path) -> Path:
-    """A scenario name (``sds_rollout``) or a path to a TOML file."""
+def scenario_path(name_or_path: str | Path) -> Traversable:
+    """A built-in scenario's name (``sds_rollout``: its file in :data:`SCENARIO_DIR`) or a path to a TOML file."""
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
         return p
@@ -598,32 +602,32 @@ def read_toml_text(text: str, origin: str) -> dict[str, Any]:
         raise ScenarioError(f"{origin}: not valid TOML ({err})") from None
 
 
-def _load_dict(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    origin = f"scenario '{path.name}'"
-    if not path.is_file():
-        names = ", ".join(list_scenarios())
-        raise ScenarioError(f"scenario '{path}' not found (known scenarios: {names})")
-    data = read_toml_text(path.read_text(encoding="utf-8"), origin)
-    return resolve_extends(data, origin, (*seen, path.resolve()))
+def _load_dict(file: Traversable, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A scenario file's contents merged onto the built-in scenario it extends; ``seen``: files already followed."""
+    origin = f"scenario '{file.name}'"
+    data = read_toml_text(file.read_text(encoding="utf-8"), origin)
+    return resolve_extends(data, origin, (*seen, str(file)))
 
 
-def resolve_extends(data: dict[str, Any], origin: str, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+def resolve_extends(data: dict[str, Any], origin: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     """Follow ``extends = "name"`` to a built-in scenario and merge this file on top of it."""
     base_name = data.pop("extends", None)
     if base_name is None:
         return data
     if not isinstance(base_name, str) or base_name not in list_scenarios():
         raise ScenarioError(f"{origin}: extends: must name a built-in scenario ({', '.join(list_scenarios())})")
-    base_path = SCENARIO_DIR / f"{base_name}.toml"
-    if base_path.resolve() in seen:
+    base = SCENARIO_DIR / f"{base_name}.toml"
+    if str(base) in seen:
         raise ScenarioError(f"{origin}: extends: '{base_name}' extends itself")
-    return _merge(_load_dict(base_path, seen), data)
+    return _merge(_load_dict(base, seen), data)
 
 
 def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Load, merge (``extends``), override and validate a scenario."""
-    path = scenario_path(name_or_path)
-    scenario = validate(_load_dict(path), origin=f"scenario '{path.name}'")
+    file = scenario_path(name_or_path)
+    if not file.is_file():
+        raise ScenarioError(f"scenario '{name_or_path}' not found (known scenarios: {', '.join(list_scenarios())})")
+    scenario = validate(_load_dict(file), origin=f"scenario '{file.name}'")
     return scenario.with_overrides(overrides) if overrides else scenario
 
 
@@ -633,7 +637,8 @@ def loads_scenario(text: str, origin: str = "uploaded scenario") -> Scenario:
 
 
 def list_scenarios() -> list[str]:
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+    """The names of the built-in scenarios."""
+    return sorted(f.name.removesuffix(".toml") for f in SCENARIO_DIR.iterdir() if f.name.endswith(".toml"))
 
 
 def parameter_table() -> list[dict[str, Any]]:
