@@ -23,7 +23,9 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)  ## Run the default scenario; outputs and figures go to outputs/sds_rollout
 	$(VENV)/bin/carecon run sds_rollout --out outputs/sds_rollout
 
-test: $(STAMP) browser  ## Lint and run the whole test suite (includes the browser test)
+# The suite includes tests/test_install.py: it builds the wheel, installs it into a fresh virtual environment
+# outside the checkout, and runs `carecon list` and a short `carecon run` there.
+test: $(STAMP) browser  ## Lint and run the whole test suite (includes the browser test and the wheel install)
 	$(VENV)/bin/ruff check model tests dashboard benchmarks
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
@@ -43,8 +45,10 @@ bench: $(STAMP)  ## Benchmarks (engines, scale) — prints medians
 docking: $(STAMP)  ## Full docking report: every scenario, 30 seeds per engine, 500 people, 120 months
 	$(PY) -m model.experiments.docking --seeds 30 --people 500 --out outputs/docking
 
-docs: $(STAMP)  ## Regenerate docs/parameters.md from the schema
+docs: $(STAMP)  ## Regenerate docs/parameters.md from the schema and docs/reference/cli.md from the parser
 	$(PY) -m model.scenario > docs/parameters.md
+	@mkdir -p docs/reference
+	$(PY) -m model.cli.reference > docs/reference/cli.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model tests dashboard benchmarks

@@ -35,7 +35,18 @@ PROVIDER_TYPES = ("day_centre", "agency", "personal_assistant", "community_group
 
 
 class ScenarioError(ValueError):
-    """A scenario (file, override or parameter space) that cannot be used; the message is one line."""
+    """A scenario (file, override or parameter space) or an argument that cannot be used; the message is one line.
+
+    When one input of the called function is at fault, ``argument`` names it in the library's words
+    (``n``, ``workers``, ``space``, ``override``), ``item`` says which of its entries when there are
+    several (an override's dotted key), and ``problem`` is the message without them, so that a face
+    names the input its own way (the command line: ``--n``, ``--set KEY``).
+    """
+
+    def __init__(self, problem: str, argument: str | None = None, item: str | None = None) -> None:
+        where = f"{argument} '{item}'" if argument and item else argument
+        super().__init__(f"{where}: {problem}" if where else problem)
+        self.problem, self.argument, self.item = problem, argument, item
 
 
 def param(default: Any, lo: float | None = None, hi: float | None = None, *, unit: str,
@@ -458,7 +469,7 @@ class Scenario(Strict):
         data = self.to_dict()
         for key, value in overrides.items():
             set_dotted(data, key, value)
-        return validate(data, origin=origin or f"scenario '{self.name}' with --set")
+        return validate(data, origin=origin or f"scenario '{self.name}' with overrides")
 
     def to_toml(self) -> str:
         import tomli_w
@@ -546,7 +557,7 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
         last = i == len(parts) - 1
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ScenarioError(f"--set {key}: index '{part}' is not one of 0 to {len(node) - 1}")
+                raise ScenarioError(f"index '{part}' is not one of 0 to {len(node) - 1}", "override", key)
             idx = int(part)
             if last:
                 node[idx] = value
@@ -557,19 +568,19 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
                 node[part] = value
             else:
                 if part not in node:
-                    raise ScenarioError(f"--set {key}: unknown key '{part}'")
+                    raise ScenarioError(f"unknown key '{part}'", "override", key)
                 node = node[part]
         else:
-            raise ScenarioError(f"--set {key}: '{part}' is below a value, not a section")
+            raise ScenarioError(f"'{part}' is below a value, not a section", "override", key)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
     """Parse ``dotted.key=value``; the value is read as TOML (``60``, ``0.5``, ``"x"``, ``[1,3]``)."""
     if "=" not in text:
-        raise ScenarioError(f"--set {text!r}: expected dotted.key=value")
+        raise ScenarioError("expected dotted.key=value", "override", text)
     key, raw = (s.strip() for s in text.split("=", 1))
     if not key:
-        raise ScenarioError(f"--set {text!r}: empty key")
+        raise ScenarioError("empty key", "override", text)
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
