@@ -172,6 +172,20 @@ def test_study_arguments_are_refused_before_any_worker_starts(monkeypatch, tmp_p
         assert word in err, err
 
 
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--executor", "mpi"], "--executor: must be one of local, dask, dask-local, serial (got 'mpi')"),
+    (["--executor", "dask"], "--scheduler: the dask executor needs the scheduler address, e.g. tcp://HOST:8786"),
+    (["--scheduler", "tcp://h:1"], "--scheduler: only used with the dask executor"),
+])
+def test_compare_refuses_executor_arguments_in_one_line_before_starting(monkeypatch, argv, message):
+    from model.experiments import runner
+
+    made = []
+    monkeypatch.setattr(runner, "make_executor", lambda *a, **k: made.append(a))
+    code, _, err = invoke(["compare", "sds_rollout", "baseline", *argv])
+    assert (code, err, made) == (2, f"error: {message}\n", [])
+
+
 def test_library_errors_name_inputs_in_library_words_and_the_cli_in_flags():
     """The library (which the dashboard also shows) words an input as the library calls it; only the command
     line turns that into a flag."""

@@ -105,12 +105,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from model.experiments.plots import plot_differences
-    from model.experiments.runner import compare, make_executor
+    from model.experiments.runner import check_executor, compare, make_executor
 
     overrides = overrides_from(args)
     scenarios = [load_scenario(name, overrides) for name in args.scenarios]
     if len(scenarios) < 2:
         return fail("compare: give at least two scenarios (the first is the reference)")
+    check_executor(args.executor, args.workers, args.scheduler)
     reps, seed = scenarios[0].run.replications, scenarios[0].run.seed
     out = Path(args.out) if args.out else Path("outputs") / f"compare-{'-vs-'.join(s.name for s in scenarios)}"
     if out.exists() and not out.is_dir():
@@ -166,7 +167,7 @@ def _print_indices(indices: Any) -> None:
 
 def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
     from model.experiments.plots import plot_indices
-    from model.experiments.runner import make_executor
+    from model.experiments.runner import check_executor, make_executor
     from model.experiments.sensitivity import StudyInterruptedError, as_target, check_study, load_space, run_study
 
     scenario = _target(args)
@@ -177,6 +178,7 @@ def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
                "seed_policy": args.seed_policy,
                "outputs": tuple(o.strip() for o in args.outputs.split(",")) if getattr(args, "outputs", None) else None}
     check_study(target, space, method, n, seed, **options)  # every argument, before any worker starts
+    check_executor(args.executor, args.workers, args.scheduler)
     if Path(args.store).exists() and not Path(args.store).is_dir():
         return fail(f"--store: {args.store} is a file; give a directory")
     start = time.perf_counter()

@@ -97,9 +97,16 @@ class Pool(cf.Executor):
         self.inner.shutdown(wait=wait)
 
 
-def _check_workers(workers: int | None) -> None:
+def check_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None) -> None:
+    """Check :func:`make_executor`'s arguments without starting anything."""
     if workers is not None and not 1 <= workers <= 1024:
         raise ScenarioError(f"must be 1 to 1024 (got {workers})", "workers")
+    if kind not in EXECUTORS:
+        raise ScenarioError(f"must be one of {', '.join(EXECUTORS)} (got {kind!r})", "executor")
+    if kind == "dask" and not scheduler:
+        raise ScenarioError("the dask executor needs the scheduler address, e.g. tcp://HOST:8786", "scheduler")
+    if scheduler and kind != "dask":
+        raise ScenarioError("only used with the dask executor", "scheduler")
 
 
 @contextmanager
@@ -110,13 +117,7 @@ def make_executor(kind: str = "local", workers: int | None = None, scheduler: st
     (connect to ``scheduler``, e.g. ``tcp://10.0.0.1:8786``), ``dask-local`` (start a LocalCluster
     of ``workers`` single-threaded worker processes on 127.0.0.1) or ``serial``.
     """
-    _check_workers(workers)
-    if kind not in EXECUTORS:
-        raise ScenarioError(f"must be one of {', '.join(EXECUTORS)} (got {kind!r})", "executor")
-    if kind == "dask" and not scheduler:
-        raise ScenarioError("the dask executor needs the scheduler address, e.g. tcp://HOST:8786", "scheduler")
-    if scheduler and kind != "dask":
-        raise ScenarioError("only used with the dask executor", "scheduler")
+    check_executor(kind, workers, scheduler)
     with ExitStack() as stack:
         if kind == "serial":
             yield Pool(InlineExecutor(), kind, lambda: 1)
