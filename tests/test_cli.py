@@ -114,7 +114,8 @@ def test_run_to_a_file_path_is_refused(tmp_path):
 def test_a_real_process_prints_one_line_and_no_traceback(tmp_path):
     path = write_toml(tmp_path / "bad.toml", {"extends": "sds_rollout", "carers": {"breakdown_probability": 7}})
     for argv, word in ((["validate", str(path)], "carers.breakdown_probability"),
-                       (["run", "sds_rollout", "--months", "abc"], "--months")):
+                       (["run", "sds_rollout", "--months", "abc"], "--months"),
+                       (["sensitivity", "ishigami", "--n", "3", "--store", str(tmp_path)], "--n: Sobol")):
         proc = subprocess.run([sys.executable, "-m", "model.cli", *argv], capture_output=True, text=True, cwd=ROOT,
                               timeout=120)
         assert proc.returncode == 2
