@@ -23,7 +23,9 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)  ## Run the default scenario; outputs and figures go to outputs/sds_rollout
 	$(VENV)/bin/carecon run sds_rollout --out outputs/sds_rollout
 
-test: $(STAMP) browser  ## Lint, check the import layers and run the whole test suite (includes the browser test)
+# The suite includes tests/test_install.py: it builds the wheel, installs it into a fresh virtual environment
+# outside the checkout, and runs `carecon list` and a short `carecon run` there.
+test: $(STAMP) browser  ## Lint, check the import layers and run the whole test suite (browser test, wheel install)
 	$(VENV)/bin/ruff check model tests dashboard benchmarks
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -n 2 --dist loadgroup
@@ -44,10 +46,11 @@ bench: $(STAMP)  ## Benchmarks (engines, scale) — prints medians
 docking: $(STAMP)  ## Full docking report: every scenario, 30 seeds per engine, 500 people, 120 months
 	$(PY) -m model.experiments.docking --seeds 30 --people 500 --out outputs/docking
 
-docs: $(STAMP)  ## Regenerate the reference pages: parameters (from the schema) and output columns
+docs: $(STAMP)  ## Regenerate the reference pages: parameters, output columns and the command line
 	@mkdir -p docs/reference
 	$(PY) -m model.scenario > docs/reference/parameters.md
 	$(PY) -m model.run.outputs > docs/reference/outputs.md
+	$(PY) -m model.cli.reference > docs/reference/cli.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model tests dashboard benchmarks

@@ -17,11 +17,12 @@ from model.experiments.plots import BARS, LABELS
 from model.experiments.runner import OUTPUTS, ProgressFn, make_executor
 from model.experiments.sensitivity import ANALYSED, NOT_PARAMETERS, design_size, load_space, loads_space, run_study
 from model.experiments.store import Study, list_studies, load_study
-from model.scenario import SCENARIO_DIR, ScenarioError, parameter_table
+from model.scenario import ScenarioError, parameter_table
 
+ROOT = Path(__file__).resolve().parent.parent  # the checkout the dashboard runs from
 #: The results store: set by whoever starts the server (``CARECON_STUDIES``), never by a page user.
-STORE = Path(os.environ.get("CARECON_STUDIES", SCENARIO_DIR.parent / "studies"))
-DEFAULT_SPACE = load_space(SCENARIO_DIR.parent / "spaces" / "default.toml")
+STORE = Path(os.environ.get("CARECON_STUDIES", ROOT / "studies"))
+DEFAULT_SPACE = load_space(ROOT / "spaces" / "default.toml")
 DEFAULT_PARAMETERS = ["choice.beta_burden", "councils.*.support.capacity", "councils.*.commissioning.block_retention"]
 DEFAULT_N = {"morris": 4, "sobol": 8}
 JOB = "sensitivity:job"

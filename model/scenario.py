@@ -1,9 +1,9 @@
 """The scenario schema: every parameter of the model, typed, with unit, range and source.
 
 A scenario is a TOML file. This module is the one place that knows the file format: it loads a
-file (following ``extends = "other"`` to a base scenario), applies ``--set dotted.key=value``
-overrides, and validates the result against the schema below. Validation errors become a
-:class:`ScenarioError` whose message is one line naming the field and what is allowed.
+file (following ``extends = "other"`` to a built-in scenario), applies dotted-key overrides
+(``{"run.months": 60}``), and validates the result against the schema below. Validation errors
+become a :class:`ScenarioError` whose message is one line naming the field and what is allowed.
 
 Every numeric parameter is declared with :func:`param`, which records its unit, its documented
 range and its source (a row of ``model/data/reference_figures.csv`` or an honest "assumption").
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,14 +25,27 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from model.codes import AGE_BANDS, GROUPS, OPTIONS, PROVIDER_TYPES, QUINTILES
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+#: The built-in scenarios, shipped in the package as ``model/scenarios/*.toml`` (in the repository,
+#: ``model/scenarios`` links to the top-level folder ``scenarios/``).
+SCENARIO_DIR: Traversable = resources.files("model") / "scenarios"
 
 __all__ = ["AGE_BANDS", "GROUPS", "OPTIONS", "PROVIDER_TYPES", "QUINTILES", "Scenario", "ScenarioError",
            "list_scenarios", "load_scenario", "loads_scenario"]
 
 
 class ScenarioError(ValueError):
-    """A scenario (file, override or parameter space) that cannot be used; the message is one line."""
+    """A scenario (file, override or parameter space) or an argument that cannot be used; the message is one line.
+
+    When one input of the called function is at fault, ``argument`` names it in the library's words
+    (``n``, ``workers``, ``space``, ``override``), ``item`` says which of its entries when there are
+    several (an override's dotted key), and ``problem`` is the message without them, so that a face
+    names the input its own way (the command line: ``--n``, ``--set KEY``).
+    """
+
+    def __init__(self, problem: str, argument: str | None = None, item: str | None = None) -> None:
+        where = f"{argument} '{item}'" if argument and item else argument
+        super().__init__(f"{where}: {problem}" if where else problem)
+        self.problem, self.argument, self.item = problem, argument, item
 
 
 def param(default: Any, lo: float | None = None, hi: float | None = None, *, unit: str,
@@ -453,7 +468,7 @@ class Scenario(Strict):
         data = self.to_dict()
         for key, value in overrides.items():
             set_dotted(data, key, value)
-        return validate(data, origin=origin or f"scenario '{self.name}' with --set")
+        return validate(data, origin=origin or f"scenario '{self.name}' with overrides")
 
     def to_toml(self) -> str:
         import tomli_w
@@ -541,7 +556,7 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
         last = i == len(parts) - 1
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ScenarioError(f"--set {key}: index '{part}' is not one of 0 to {len(node) - 1}")
+                raise ScenarioError(f"index '{part}' is not one of 0 to {len(node) - 1}", "override", key)
             idx = int(part)
             if last:
                 node[idx] = value
@@ -552,19 +567,19 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
                 node[part] = value
             else:
                 if part not in node:
-                    raise ScenarioError(f"--set {key}: unknown key '{part}'")
+                    raise ScenarioError(f"unknown key '{part}'", "override", key)
                 node = node[part]
         else:
-            raise ScenarioError(f"--set {key}: '{part}' is below a value, not a section")
+            raise ScenarioError(f"'{part}' is below a value, not a section", "override", key)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
     """Parse ``dotted.key=value``; the value is read as TOML (``60``, ``0.5``, ``"x"``, ``[1,3]``)."""
     if "=" not in text:
-        raise ScenarioError(f"--set {text!r}: expected dotted.key=value")
+        raise ScenarioError("expected dotted.key=value", "override", text)
     key, raw = (s.strip() for s in text.split("=", 1))
     if not key:
-        raise ScenarioError(f"--set {text!r}: empty key")
+        raise ScenarioError("empty key", "override", text)
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
@@ -582,8 +597,8 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def scenario_path(name_or_path: str | Path) -> Path:
-    """A scenario name (``sds_rollout``) or a path to a TOML file."""
+def scenario_path(name_or_path: str | Path) -> Traversable:
+    """A built-in scenario's name (``sds_rollout``: its file in :data:`SCENARIO_DIR`) or a path to a TOML file."""
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
         return p
@@ -597,32 +612,32 @@ def read_toml_text(text: str, origin: str) -> dict[str, Any]:
         raise ScenarioError(f"{origin}: not valid TOML ({err})") from None
 
 
-def _load_dict(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    origin = f"scenario '{path.name}'"
-    if not path.is_file():
-        names = ", ".join(list_scenarios())
-        raise ScenarioError(f"scenario '{path}' not found (known scenarios: {names})")
-    data = read_toml_text(path.read_text(encoding="utf-8"), origin)
-    return resolve_extends(data, origin, (*seen, path.resolve()))
+def _load_dict(file: Traversable, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A scenario file's contents merged onto the built-in scenario it extends; ``seen``: files already followed."""
+    origin = f"scenario '{file.name}'"
+    data = read_toml_text(file.read_text(encoding="utf-8"), origin)
+    return resolve_extends(data, origin, (*seen, str(file)))
 
 
-def resolve_extends(data: dict[str, Any], origin: str, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+def resolve_extends(data: dict[str, Any], origin: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     """Follow ``extends = "name"`` to a built-in scenario and merge this file on top of it."""
     base_name = data.pop("extends", None)
     if base_name is None:
         return data
     if not isinstance(base_name, str) or base_name not in list_scenarios():
         raise ScenarioError(f"{origin}: extends: must name a built-in scenario ({', '.join(list_scenarios())})")
-    base_path = SCENARIO_DIR / f"{base_name}.toml"
-    if base_path.resolve() in seen:
+    base = SCENARIO_DIR / f"{base_name}.toml"
+    if str(base) in seen:
         raise ScenarioError(f"{origin}: extends: '{base_name}' extends itself")
-    return _merge(_load_dict(base_path, seen), data)
+    return _merge(_load_dict(base, seen), data)
 
 
 def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Load, merge (``extends``), override and validate a scenario."""
-    path = scenario_path(name_or_path)
-    scenario = validate(_load_dict(path), origin=f"scenario '{path.name}'")
+    file = scenario_path(name_or_path)
+    if not file.is_file():
+        raise ScenarioError(f"scenario '{name_or_path}' not found (known scenarios: {', '.join(list_scenarios())})")
+    scenario = validate(_load_dict(file), origin=f"scenario '{file.name}'")
     return scenario.with_overrides(overrides) if overrides else scenario
 
 
@@ -632,7 +647,8 @@ def loads_scenario(text: str, origin: str = "uploaded scenario") -> Scenario:
 
 
 def list_scenarios() -> list[str]:
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+    """The names of the built-in scenarios."""
+    return sorted(f.name.removesuffix(".toml") for f in SCENARIO_DIR.iterdir() if f.name.endswith(".toml"))
 
 
 def parameter_table() -> list[dict[str, Any]]:

@@ -97,9 +97,16 @@ class Pool(cf.Executor):
         self.inner.shutdown(wait=wait)
 
 
-def _check_workers(workers: int | None) -> None:
+def check_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None) -> None:
+    """Check :func:`make_executor`'s arguments without starting anything."""
     if workers is not None and not 1 <= workers <= 1024:
-        raise ScenarioError(f"--workers: must be 1 to 1024 (got {workers})")
+        raise ScenarioError(f"must be 1 to 1024 (got {workers})", "workers")
+    if kind not in EXECUTORS:
+        raise ScenarioError(f"must be one of {', '.join(EXECUTORS)} (got {kind!r})", "executor")
+    if kind == "dask" and not scheduler:
+        raise ScenarioError("the dask executor needs the scheduler address, e.g. tcp://HOST:8786", "scheduler")
+    if scheduler and kind != "dask":
+        raise ScenarioError("only used with the dask executor", "scheduler")
 
 
 @contextmanager
@@ -110,13 +117,7 @@ def make_executor(kind: str = "local", workers: int | None = None, scheduler: st
     (connect to ``scheduler``, e.g. ``tcp://10.0.0.1:8786``), ``dask-local`` (start a LocalCluster
     of ``workers`` single-threaded worker processes on 127.0.0.1) or ``serial``.
     """
-    _check_workers(workers)
-    if kind not in EXECUTORS:
-        raise ScenarioError(f"--executor: must be one of {', '.join(EXECUTORS)} (got {kind!r})")
-    if kind == "dask" and not scheduler:
-        raise ScenarioError("--scheduler: --executor dask needs the scheduler address, e.g. tcp://HOST:8786")
-    if scheduler and kind != "dask":
-        raise ScenarioError("--scheduler: only used with --executor dask")
+    check_executor(kind, workers, scheduler)
     with ExitStack() as stack:
         if kind == "serial":
             yield Pool(InlineExecutor(), kind, lambda: 1)
@@ -141,12 +142,12 @@ def make_executor(kind: str = "local", workers: int | None = None, scheduler: st
                 client = stack.enter_context(Client(cluster))
             else:
                 if not str(scheduler).startswith(("tcp://", "tls://", "ucx://", "inproc://")):
-                    raise ScenarioError(f"--scheduler: expected an address like tcp://HOST:8786 (got {scheduler!r})")
+                    raise ScenarioError(f"expected an address like tcp://HOST:8786 (got {scheduler!r})", "scheduler")
                 try:
                     client = stack.enter_context(Client(scheduler, timeout="10s"))
                 except (OSError, TimeoutError) as err:
-                    raise ScenarioError(f"--scheduler: cannot reach the Dask scheduler at {scheduler} ({err})"
-                                        ) from None
+                    raise ScenarioError(f"cannot reach the Dask scheduler at {scheduler} ({err})",
+                                        "scheduler") from None
             client.run(warm_up)  # every worker imports the model before the study's clock starts
             yield Pool(client.get_executor(pure=False), kind, lambda: sum(client.nthreads().values()))
 
@@ -282,7 +283,7 @@ def _run_many(scenarios: dict[str, Scenario], replications: int, seed: int, exec
               progress: ProgressFn | None, engine: str) -> dict[str, RunResult]:
     """Replications ``0..R-1`` of every scenario with common seeds; one RunResult per scenario."""
     if not 1 <= replications <= 10_000:
-        raise ScenarioError(f"--replications: must be 1 to 10000 (got {replications})")
+        raise ScenarioError(f"must be 1 to 10000 (got {replications})", "replications")
     children = seeds_for(seed, replications)
     tasks = [(key, s, rep, children[rep]) for key, s in scenarios.items() for rep in range(replications)]
     runs: dict[str, dict[int, RunResult]] = {key: {} for key in scenarios}

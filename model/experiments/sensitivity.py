@@ -241,7 +241,7 @@ def load_space(path: str | Path) -> Space:
     """Load and validate a parameter-space TOML file (``spaces/default.toml``)."""
     p = Path(path)
     if not p.is_file():
-        raise ScenarioError(f"--space: file '{p}' not found")
+        raise ScenarioError(f"file '{p}' not found", "space")
     origin = f"parameter space '{p.name}'"
     return parse_space(read_toml_text(p.read_text(encoding="utf-8"), origin), origin, default_name=p.stem)
 
@@ -256,18 +256,18 @@ def derived_seed(root: int, purpose: int) -> int:
 def check_design(method: str, n: int, d: int, levels: int = 4) -> None:
     """Validate a design request (method, its size ``n`` for ``d`` parameters, Morris levels)."""
     if method not in METHODS:
-        raise ScenarioError(f"--method: must be one of {', '.join(METHODS)} (got {method!r})")
+        raise ScenarioError(f"must be one of {', '.join(METHODS)} (got {method!r})", "method")
     if method == "sobol":
         if not (2 <= n <= 2**20 and n & (n - 1) == 0):
-            raise ScenarioError(f"--n: Sobol needs a power of two from 2 to 1048576 (got {n})")
+            raise ScenarioError(f"Sobol needs a power of two from 2 to 1048576 (got {n})", "n")
     elif method == "grid":
         if not 2 <= n <= 100 or n**d > 1_000_000:
-            raise ScenarioError(f"--n: a grid takes 2 to 100 levels per parameter and at most 1,000,000 points "
-                                f"(got {n} levels, {d} parameters)")
+            raise ScenarioError(f"a grid takes 2 to 100 levels per parameter and at most 1,000,000 points "
+                                f"(got {n} levels, {d} parameters)", "n")
     elif not 1 <= n <= 1_000_000 or (method == "morris" and n < 2):
-        raise ScenarioError(f"--n: {method} needs {2 if method == 'morris' else 1} to 1000000 (got {n})")
+        raise ScenarioError(f"{method} needs {2 if method == 'morris' else 1} to 1000000 (got {n})", "n")
     if method == "morris" and (not 2 <= levels <= 100 or levels % 2):
-        raise ScenarioError(f"--levels: Morris needs an even number of levels from 2 to 100 (got {levels})")
+        raise ScenarioError(f"Morris needs an even number of levels from 2 to 100 (got {levels})", "levels")
 
 
 def design_size(method: str, n: int, d: int, second_order: bool = False, levels: int = 4) -> int:
@@ -365,6 +365,37 @@ def run_seeds(seed: int, policy: str, run_id: int, replications: int) -> list[np
     return [np.random.SeedSequence(seed, spawn_key=(*prefix, r)) for r in range(replications)]
 
 
+def check_study(target: Scenario | str | Any, space: Space | None, method: str, n: int, seed: int, *,
+                levels: int = 4, replications: int = 1, seed_policy: str = "common",
+                outputs: tuple[str, ...] | None = None) -> tuple[Any, Space, tuple[str, ...]]:
+    """Check a study request as :func:`run_study` takes it, before anything is started; return the target,
+    the space (the built-in one of the ishigami target when ``space`` is None) and the outputs to analyse.
+
+    Whether every design point makes a valid scenario is checked by :func:`run_study` after sampling."""
+    tgt = as_target(target)
+    if space is None and tgt.name == ishigami.NAME:
+        space = loads_space(ishigami.SPACE_TOML, "built-in ishigami space")
+    if space is None:
+        raise ScenarioError("a parameter space is needed (e.g. spaces/default.toml)", "space")
+    if (space.model == ishigami.NAME) != (tgt.name == ishigami.NAME):
+        raise ScenarioError(f"parameter space '{space.name}' is for the {space.model} model, not for '{tgt.name}'",
+                            "space")
+    check_design(method, n, len(space.parameters), levels)
+    if seed < 0:
+        raise ScenarioError(f"must be a whole number of at least 0 (got {seed})", "seed")
+    if seed_policy not in ("common", "independent"):
+        raise ScenarioError(f"must be common or independent (got {seed_policy!r})", "seed_policy")
+    if not 1 <= replications <= 1000:
+        raise ScenarioError(f"must be 1 to 1000 per design point (got {replications})", "replications")
+    analysed = tuple(outputs or (ANALYSED if isinstance(tgt, ScenarioTarget) else tgt.outputs))
+    unknown = [o for o in analysed if o not in tgt.outputs]
+    if unknown:
+        raise ScenarioError(f"unknown output '{unknown[0]}' (allowed: {', '.join(tgt.outputs)})", "outputs")
+    if isinstance(tgt, ScenarioTarget):
+        space.check_scenario(tgt.scenario)
+    return tgt, space, analysed
+
+
 def run_study(target: Scenario | str | Any, space: Space | None, method: str, n: int, seed: int,
               executor: cf.Executor | None = None, store_root: str | Path = "studies", resume: bool = False,
               progress: ProgressFn | None = None, cancel: threading.Event | None = None, *,
@@ -379,25 +410,10 @@ def run_study(target: Scenario | str | Any, space: Space | None, method: str, n:
     runs it lacks. ``cancel`` is checked between chunks; a cancelled or interrupted study keeps what
     finished and is returned (or re-raised) incomplete, to be continued with ``resume=True``.
     """
-    tgt = as_target(target)
-    if space is None and tgt.name == ishigami.NAME:
-        space = loads_space(ishigami.SPACE_TOML, "built-in ishigami space")
-    if space is None:
-        raise ScenarioError("--space: a parameter space is needed (e.g. spaces/default.toml)")
-    if (space.model == ishigami.NAME) != (tgt.name == ishigami.NAME):
-        raise ScenarioError(f"--space: parameter space '{space.name}' is for the {space.model} model, "
-                            f"not for '{tgt.name}'")
-    if seed_policy not in ("common", "independent"):
-        raise ScenarioError(f"--seed-policy: must be common or independent (got {seed_policy!r})")
-    if not 1 <= replications <= 1000:
-        raise ScenarioError(f"--replications: must be 1 to 1000 per design point (got {replications})")
-    analysed = tuple(outputs or (ANALYSED if isinstance(tgt, ScenarioTarget) else tgt.outputs))
-    unknown = [o for o in analysed if o not in tgt.outputs]
-    if unknown:
-        raise ScenarioError(f"--outputs: unknown output '{unknown[0]}' (allowed: {', '.join(tgt.outputs)})")
+    tgt, space, analysed = check_study(target, space, method, n, seed, levels=levels, replications=replications,
+                                       seed_policy=seed_policy, outputs=outputs)
     X = sample(space, method, n, seed, second_order, levels)
     if isinstance(tgt, ScenarioTarget):
-        space.check_scenario(tgt.scenario)
         for i, row in enumerate(X):
             try:
                 tgt.check(space.point(row))
