@@ -25,7 +25,8 @@ import pandas as pd
 from model.cli import main as cli
 from model.cli.main import add_model_args, add_scenario_args, fail, integer, overrides_from
 from model.experiments import ishigami
-from model.experiments.runner import EXECUTORS, compare, make_executor
+from model.experiments.runner import EXECUTORS, MAX_RUNS, compare, make_executor
+from model.run.outputs import check_target, safe_name, staged
 from model.run.progress import Progress
 from model.scenario import Run, ScenarioError, load_scenario
 
@@ -52,6 +53,8 @@ def _add_study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed-policy", choices=("common", "independent"), default="common",
                    help="common random numbers at every design point (default) or independent seeds")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
+    p.add_argument("--max-runs", type=_positive, default=MAX_RUNS,
+                   help=f"refuse a study of more runs than this (default {MAX_RUNS:,}); raise it deliberately")
 
 
 def add_commands(sub: Any) -> None:
@@ -101,9 +104,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(scenarios) < 2:
         return fail("compare: give at least two scenarios (the first is the reference)")
     reps, seed = scenarios[0].run.replications, scenarios[0].run.seed
-    out = Path(args.out) if args.out else Path("outputs") / f"compare-{'-vs-'.join(s.name for s in scenarios)}"
-    if out.exists() and not out.is_dir():
-        return fail(f"--out: {out} is a file; give a directory")
+    default = safe_name(f"compare-{'-vs-'.join(s.name for s in scenarios)}")
+    out = Path(args.out) if args.out else Path("outputs") / default
+    if check_target(out):
+        print(f"warning: {out}/ holds earlier outputs; this comparison replaces them when it ends", file=sys.stderr)
     print(f"carecon compare: {len(scenarios)} scenarios x {reps} replications (paired seeds from {seed}), "
           f"executor {args.executor}", file=sys.stderr)
     bar = Progress(len(scenarios) * reps, "runs", enabled=not args.quiet)
@@ -111,11 +115,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     with make_executor(args.executor, args.workers, args.scheduler) as pool:
         result = compare(scenarios, reps, seed, pool, bar.update, engine=args.engine)
     bar.close()
-    out.mkdir(parents=True, exist_ok=True)
-    result.differences.to_csv(out / "differences.csv", index=False)
-    pd.concat(result.headlines, names=["scenario"]).to_csv(out / "headlines.csv")
-    if not args.no_figures:
-        plot_differences(result.differences, out / "differences.png")
+    with staged(out) as tmp:
+        result.differences.to_csv(tmp / "differences.csv", index=False)
+        pd.concat(result.headlines, names=["scenario"]).to_csv(tmp / "headlines.csv")
+        if not args.no_figures:
+            plot_differences(result.differences, tmp / "differences.png")
     print(f"\n{len(scenarios) * reps} runs in {time.perf_counter() - start:.1f} s; differences from "
           f"{result.reference} (mean of paired differences, 95% CI)")
     for row in result.differences.itertuples():
@@ -164,7 +168,7 @@ def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
             study = run_study(target, space, method, n, seed, pool, args.store, args.resume, bar.update,
                               second_order=getattr(args, "second_order", False), levels=getattr(args, "levels", 4),
                               replications=args.replications or 1, seed_policy=args.seed_policy, outputs=outputs,
-                              chunk_size=args.chunk)
+                              chunk_size=args.chunk, max_runs=args.max_runs)
     except StudyInterruptedError as err:
         bar.close()
         return fail(str(err))
@@ -204,7 +208,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
             return 0
         for row in table.itertuples():
             print(f"{row.path}  {row.target:<16} {row.method:<7} n={row.n:<6} {row.runs_done:>7}/{row.n_runs:<7} "
-                  f"{row.status:<12} {row.created}  {row.code_version}")
+                  f"{row.status:<12} {row.created}  {row.code_version}{row.problem}")
         return 0
     study = load_study(args.path)
     m = study.manifest

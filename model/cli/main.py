@@ -67,9 +67,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from model.run.simulation import combine, seeds_for, simulate
 
     scenario = load_scenario(args.scenario, overrides_from(args))
-    out = Path(args.out) if args.out else Path("outputs") / scenario.name
-    if out.exists() and not out.is_dir():
-        return fail(f"--out: {out} is a file; give a directory")
+    out = Path(args.out) if args.out else Path("outputs") / outputs.safe_name(scenario.name)
+    if outputs.check_target(out):
+        print(f"warning: {out}/ holds earlier outputs; this run replaces them when it ends", file=sys.stderr)
     from model.run.progress import Progress
 
     reps = scenario.run.replications
@@ -164,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
         sys.stderr.close()
         return 0
+    except OSError as err:  # a file the command writes at the end (a full disk, a lost directory)
+        return fail(f"{err.filename or 'output'}: {err.strerror or err}")
 
 
 if __name__ == "__main__":  # python -m model.cli.main: run the importable module, where the experiment
