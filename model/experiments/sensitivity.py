@@ -58,8 +58,16 @@ from SALib.util import scale_samples
 from scipy.stats import qmc
 
 from model.experiments import ishigami, store
-from model.experiments.runner import ProgressFn, ScenarioTarget, StudyCancelledError, map_chunks, run_chunk, workers_of
-from model.scenario import Scenario, ScenarioError, parameter_table, read_toml_text
+from model.experiments.runner import (
+    MAX_RUNS,
+    ProgressFn,
+    ScenarioTarget,
+    StudyCancelledError,
+    map_chunks,
+    run_chunk,
+    workers_of,
+)
+from model.scenario import Run, Scenario, ScenarioError, parameter_table, read_toml_file, read_toml_text
 
 METHODS = ("morris", "sobol", "grid", "lhs")
 DISTRIBUTIONS = {"uniform": "unif", "triangular": "triang", "truncnorm": "truncnorm"}
@@ -243,7 +251,7 @@ def load_space(path: str | Path) -> Space:
     if not p.is_file():
         raise ScenarioError(f"--space: file '{p}' not found")
     origin = f"parameter space '{p.name}'"
-    return parse_space(read_toml_text(p.read_text(encoding="utf-8"), origin), origin, default_name=p.stem)
+    return parse_space(read_toml_file(p, origin), origin, default_name=p.stem)
 
 
 # ---------------------------------------------------------------------------------------- designs
@@ -365,19 +373,45 @@ def run_seeds(seed: int, policy: str, run_id: int, replications: int) -> list[np
     return [np.random.SeedSequence(seed, spawn_key=(*prefix, r)) for r in range(replications)]
 
 
+def _run_session(tgt: Any, path: Path, X: np.ndarray, space: Space, seed: int, seed_policy: str, replications: int,
+                 executor: cf.Executor | None, progress: ProgressFn | None, cancel: threading.Event | None,
+                 chunk_size: int | None) -> None:
+    """Run the design points of a stored study that it lacks, as one session of the study."""
+    done = set(store.read_results(path)["run_id"].tolist())
+    tasks = [(i, space.point(X[i]), run_seeds(seed, seed_policy, i, replications)) for i in range(len(X))
+             if i not in done]
+    kind = getattr(executor, "kind", "serial" if executor is None else type(executor).__name__)
+    session = store.begin_session(path, kind, workers_of(executor) if executor else 1, len(done))
+    start, status = time.perf_counter(), "interrupted"
+    try:
+        map_chunks(partial(run_chunk, tgt), tasks, executor,
+                   lambda number, records: store.append_results(path, session, number, records),
+                   chunk_size=chunk_size, progress=progress, cancel=cancel, done_before=len(done), total=len(X))
+        status = "complete"
+    except StudyCancelledError:
+        status = "cancelled"
+    except BaseException as err:  # a dead worker, a lost Dask worker, Ctrl-C, a full disk: keep what finished
+        raise StudyInterruptedError(path, store.runs_done(path), len(X), err) from err
+    finally:
+        store.end_session(path, session, status, store.runs_done(path), time.perf_counter() - start)
+
+
 def run_study(target: Scenario | str | Any, space: Space | None, method: str, n: int, seed: int,
               executor: cf.Executor | None = None, store_root: str | Path = "studies", resume: bool = False,
               progress: ProgressFn | None = None, cancel: threading.Event | None = None, *,
               second_order: bool = False, levels: int = 4, replications: int = 1, seed_policy: str = "common",
-              outputs: tuple[str, ...] | None = None, chunk_size: int | None = None) -> store.Study:
+              outputs: tuple[str, ...] | None = None, chunk_size: int | None = None,
+              max_runs: int = MAX_RUNS) -> store.Study:
     """Sample ``space``, run every design point through ``executor``, store the runs as they finish, analyse.
 
     ``target``: a Scenario, ``"ishigami"`` (``space`` may then be None) or a custom target.
     ``method``: morris (``n`` trajectories, ``levels`` grid levels), sobol (``n`` a power of two;
     ``second_order`` adds S2), grid (``n`` levels per parameter) or lhs (``n`` points).
     ``resume``: continue the latest study under ``store_root`` with the same key, running only the
-    runs it lacks. ``cancel`` is checked between chunks; a cancelled or interrupted study keeps what
-    finished and is returned (or re-raised) incomplete, to be continued with ``resume=True``.
+    runs it lacks. ``cancel`` is checked between chunks (and while the design points are checked); a
+    cancelled or interrupted study keeps what finished and is returned (or re-raised) incomplete, to be
+    continued with ``resume=True``. A study of more than ``max_runs`` runs is refused before anything
+    is sampled; one study runs in one process at a time (:func:`~model.experiments.store.running`).
     """
     tgt = as_target(target)
     if space is None and tgt.name == ishigami.NAME:
@@ -391,6 +425,14 @@ def run_study(target: Scenario | str | Any, space: Space | None, method: str, n:
         raise ScenarioError(f"--seed-policy: must be common or independent (got {seed_policy!r})")
     if not 1 <= replications <= 1000:
         raise ScenarioError(f"--replications: must be 1 to 1000 per design point (got {replications})")
+    top = Run.model_fields["seed"].json_schema_extra["range"][1]
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= top:
+        raise ScenarioError(f"seed: must be a whole number from 0 to {top} (got {seed!r})")
+    runs = design_size(method, n, len(space.parameters), second_order, levels) * replications
+    if runs > max_runs:
+        raise ScenarioError(f"runs: this study has {runs:,} runs ({method}, n = {n}, {len(space.parameters)} "
+                            f"parameters, {replications} replication(s)), above the limit of {max_runs:,}; "
+                            "raise the limit to run it deliberately")
     analysed = tuple(outputs or (ANALYSED if isinstance(tgt, ScenarioTarget) else tgt.outputs))
     unknown = [o for o in analysed if o not in tgt.outputs]
     if unknown:
@@ -399,6 +441,8 @@ def run_study(target: Scenario | str | Any, space: Space | None, method: str, n:
     if isinstance(tgt, ScenarioTarget):
         space.check_scenario(tgt.scenario)
         for i, row in enumerate(X):
+            if cancel is not None and cancel.is_set():
+                raise StudyCancelledError(f"cancelled while checking design point {i} of {len(X)}, before any run")
             try:
                 tgt.check(space.point(row))
             except ScenarioError as err:
@@ -414,23 +458,8 @@ def run_study(target: Scenario | str | Any, space: Space | None, method: str, n:
     design.insert(0, "run_id", np.arange(len(X)))
     path = (store.find_resumable(store_root, spec) if resume else None) or store.create_study(
         store_root, spec, design, f"{tgt.name}-{method}-n{n}")
-    done = set(store.read_results(path)["run_id"].tolist())
-    tasks = [(i, space.point(X[i]), run_seeds(seed, seed_policy, i, replications)) for i in range(len(X))
-             if i not in done]
-    kind = getattr(executor, "kind", "serial" if executor is None else type(executor).__name__)
-    session = store.begin_session(path, kind, workers_of(executor) if executor else 1, len(done))
-    start, status = time.perf_counter(), "interrupted"
-    try:
-        map_chunks(partial(run_chunk, tgt), tasks, executor,
-                   lambda number, records: store.append_results(path, session, number, records),
-                   chunk_size=chunk_size, progress=progress, cancel=cancel, done_before=len(done), total=len(X))
-        status = "complete"
-    except StudyCancelledError:
-        status = "cancelled"
-    except BaseException as err:  # a dead worker, a lost Dask worker, Ctrl-C: keep what finished
-        raise StudyInterruptedError(path, store.runs_done(path), len(X), err) from err
-    finally:
-        store.end_session(path, session, status, store.runs_done(path), time.perf_counter() - start)
+    with store.running(path):
+        _run_session(tgt, path, X, space, seed, seed_policy, replications, executor, progress, cancel, chunk_size)
     study = store.load_study(path)
     if study.complete and method in ("morris", "sobol"):
         Y = study.results.set_index("run_id").loc[np.arange(len(X)), list(analysed)]
