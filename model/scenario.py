@@ -239,7 +239,7 @@ class ProviderType(Strict):
     variable_cost: float = param(16.0, 0, 500, unit="GBP per hour", doc="Cost per hour delivered.")
     fixed_cost: float = param(2000.0, 0, 1e6, unit="GBP per month", doc="Fixed cost (building, core staff).")
     capacity: int = param(20, 1, 10_000, unit="clients", doc="Clients a new provider can take.")
-    max_hours: float = param(40.0, 0, 168, unit="hours per week per client",
+    max_hours: float = param(40.0, 1, 168, unit="hours per week per client",
                              doc="Most hours a week one client can get from this type.")
     per_1000: float = param(5.0, 0, 1000, unit="providers per 1000 people", doc="Providers at the start.")
     quality_mean: float = param(0.7, 0, 1, unit="0-1", doc="Mean quality of a new provider.")
