@@ -533,13 +533,23 @@ def test_local_workers_exit_when_their_parent_is_killed():
         proc.stdout.close()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        try:
-            os.kill(worker, 0)
-        except ProcessLookupError:
+        if not running(worker):
             return
         time.sleep(0.2)
     os.kill(worker, signal.SIGKILL)
     pytest.fail(f"worker {worker} outlived its parent by 15 s")
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not exited (an exited one not yet reaped is a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 @handles("--executor dask-local", "port 8787 already taken", "the cluster starts; nothing binds a fixed port")
