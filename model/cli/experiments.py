@@ -155,20 +155,22 @@ def _print_indices(indices: pd.DataFrame) -> None:
 
 def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
     from model.experiments.plots import plot_indices
-    from model.experiments.sensitivity import StudyInterruptedError, load_space, run_study
+    from model.experiments.sensitivity import StudyInterruptedError, check_study, load_space, run_study
 
     target = _target(args)
     space = load_space(args.space) if args.space else None
     seed = args.seed if args.seed is not None else (target.run.seed if not isinstance(target, str) else Run().seed)
     outputs = tuple(o.strip() for o in args.outputs.split(",")) if getattr(args, "outputs", None) else None
+    options = {"second_order": getattr(args, "second_order", False), "levels": getattr(args, "levels", 4),
+               "replications": args.replications or 1, "seed_policy": args.seed_policy, "outputs": outputs,
+               "max_runs": args.max_runs}
+    check_study(target, space, method, n, seed, **options)  # before any worker starts
     bar = Progress(1, "runs", enabled=not args.quiet)
     start = time.perf_counter()
     try:
         with make_executor(args.executor, args.workers, args.scheduler) as pool:
             study = run_study(target, space, method, n, seed, pool, args.store, args.resume, bar.update,
-                              second_order=getattr(args, "second_order", False), levels=getattr(args, "levels", 4),
-                              replications=args.replications or 1, seed_policy=args.seed_policy, outputs=outputs,
-                              chunk_size=args.chunk, max_runs=args.max_runs)
+                              chunk_size=args.chunk, **options)
     except StudyInterruptedError as err:
         bar.close()
         return fail(str(err))

@@ -396,23 +396,14 @@ def _run_session(tgt: Any, path: Path, X: np.ndarray, space: Space, seed: int, s
         store.end_session(path, session, status, store.runs_done(path), time.perf_counter() - start)
 
 
-def run_study(target: Scenario | str | Any, space: Space | None, method: str, n: int, seed: int,
-              executor: cf.Executor | None = None, store_root: str | Path = "studies", resume: bool = False,
-              progress: ProgressFn | None = None, cancel: threading.Event | None = None, *,
-              second_order: bool = False, levels: int = 4, replications: int = 1, seed_policy: str = "common",
-              outputs: tuple[str, ...] | None = None, chunk_size: int | None = None,
-              max_runs: int = MAX_RUNS) -> store.Study:
-    """Sample ``space``, run every design point through ``executor``, store the runs as they finish, analyse.
-
-    ``target``: a Scenario, ``"ishigami"`` (``space`` may then be None) or a custom target.
-    ``method``: morris (``n`` trajectories, ``levels`` grid levels), sobol (``n`` a power of two;
-    ``second_order`` adds S2), grid (``n`` levels per parameter) or lhs (``n`` points).
-    ``resume``: continue the latest study under ``store_root`` with the same key, running only the
-    runs it lacks. ``cancel`` is checked between chunks (and while the design points are checked); a
-    cancelled or interrupted study keeps what finished and is returned (or re-raised) incomplete, to be
-    continued with ``resume=True``. A study of more than ``max_runs`` runs is refused before anything
-    is sampled; one study runs in one process at a time (:func:`~model.experiments.store.running`).
-    """
+def check_study(target: Scenario | str | Any, space: Space | None, method: str, n: int, seed: int, *,
+                second_order: bool = False, levels: int = 4, replications: int = 1, seed_policy: str = "common",
+                outputs: tuple[str, ...] | None = None,
+                max_runs: int = MAX_RUNS) -> tuple[Any, Space, tuple[str, ...], int]:
+    """Check a study request as :func:`run_study` does before sampling, cheaply (a caller can refuse a bad
+    request before starting workers): the target and its space, the method and size, replications, the
+    seed, the outputs, and the number of runs against ``max_runs``. Returns the target, the space, the
+    outputs analysed and the number of runs; raises ScenarioError (one line)."""
     tgt = as_target(target)
     if space is None and tgt.name == ishigami.NAME:
         space = loads_space(ishigami.SPACE_TOML, "built-in ishigami space")
@@ -437,6 +428,29 @@ def run_study(target: Scenario | str | Any, space: Space | None, method: str, n:
     unknown = [o for o in analysed if o not in tgt.outputs]
     if unknown:
         raise ScenarioError(f"--outputs: unknown output '{unknown[0]}' (allowed: {', '.join(tgt.outputs)})")
+    return tgt, space, analysed, runs
+
+
+def run_study(target: Scenario | str | Any, space: Space | None, method: str, n: int, seed: int,
+              executor: cf.Executor | None = None, store_root: str | Path = "studies", resume: bool = False,
+              progress: ProgressFn | None = None, cancel: threading.Event | None = None, *,
+              second_order: bool = False, levels: int = 4, replications: int = 1, seed_policy: str = "common",
+              outputs: tuple[str, ...] | None = None, chunk_size: int | None = None,
+              max_runs: int = MAX_RUNS) -> store.Study:
+    """Sample ``space``, run every design point through ``executor``, store the runs as they finish, analyse.
+
+    ``target``: a Scenario, ``"ishigami"`` (``space`` may then be None) or a custom target.
+    ``method``: morris (``n`` trajectories, ``levels`` grid levels), sobol (``n`` a power of two;
+    ``second_order`` adds S2), grid (``n`` levels per parameter) or lhs (``n`` points).
+    ``resume``: continue the latest study under ``store_root`` with the same key, running only the
+    runs it lacks. ``cancel`` is checked between chunks (and while the design points are checked); a
+    cancelled or interrupted study keeps what finished and is returned (or re-raised) incomplete, to be
+    continued with ``resume=True``. A study of more than ``max_runs`` runs is refused before anything
+    is sampled; one study runs in one process at a time (:func:`~model.experiments.store.running`).
+    """
+    tgt, space, analysed, _ = check_study(target, space, method, n, seed, second_order=second_order, levels=levels,
+                                          replications=replications, seed_policy=seed_policy, outputs=outputs,
+                                          max_runs=max_runs)
     X = sample(space, method, n, seed, second_order, levels)
     if isinstance(tgt, ScenarioTarget):
         space.check_scenario(tgt.scenario)
