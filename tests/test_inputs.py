@@ -26,6 +26,7 @@ import pytest
 from model.experiments import store
 from model.experiments.runner import StudyCancelledError, machine_cores, make_executor
 from model.experiments.sensitivity import load_space, loads_space, run_study
+from model.run import outputs
 from model.scenario import (
     MAX_KEY_PARTS,
     MAX_NESTING,
@@ -340,6 +341,17 @@ def test_a_run_killed_while_writing_keeps_the_previous_outputs(previous, tmp_pat
     code, _, err = invoke(["run", "sds_rollout", *SMALL, "--seed", "3", "--out", str(previous)])
     assert code == 0, err
     assert sorted(p.name for p in previous.parent.iterdir()) == ["marker", "out"]
+
+
+@handles("carecon run", "killed between moving the previous outputs aside and renaming the new ones in",
+         "the next run puts the previous outputs back first")
+def test_outputs_moved_aside_by_a_killed_run_are_put_back(previous):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(gone.stdout)
+    before = files(previous)
+    previous.rename(previous.with_name(f".out.{pid}.old"))
+    assert outputs.check_target(previous)  # the earlier outputs are back, to be replaced by this run
+    assert files(previous) == before and sorted(p.name for p in previous.parent.iterdir()) == ["out"]
 
 
 @handles("carecon run, compare", "scenario name '../../x' or an absolute path",
