@@ -14,7 +14,8 @@ from model.scenario import ScenarioError, parse_override
 #: flags that set them.
 FLAGS = {"n": "--n", "seed": "--seed", "levels": "--levels", "method": "--method", "space": "--space",
          "outputs": "--outputs", "seed_policy": "--seed-policy", "replications": "--replications",
-         "workers": "--workers", "executor": "--executor", "scheduler": "--scheduler", "override": "--set"}
+         "workers": "--workers", "executor": "--executor", "scheduler": "--scheduler", "override": "--set",
+         "max_runs": "--max-runs"}
 
 
 class Parser(argparse.ArgumentParser):

@@ -23,6 +23,7 @@ from typing import Any
 
 from model.cli.args import Parser, add_model_args, add_scenario_args, fail, integer, overrides_from, positive
 from model.cli.progress import ProgressBar
+from model.run.outputs import check_target, safe_name, staged
 from model.scenario import Run, Scenario, ScenarioError, load_scenario
 
 EXECUTOR_HELP = ("where the runs execute: local (a process pool on this machine, the default), dask (a running "
@@ -44,6 +45,9 @@ def _add_study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed-policy", choices=("common", "independent"), default="common",
                    help="common random numbers at every design point (default) or independent seeds")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
+    p.add_argument("--max-runs", type=positive, metavar="N",
+                   help="refuse a study of more runs than N (default: the library's limit, 100,000); raise it "
+                        "deliberately")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -113,20 +117,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return fail("compare: give at least two scenarios (the first is the reference)")
     check_executor(args.executor, args.workers, args.scheduler)
     reps, seed = scenarios[0].run.replications, scenarios[0].run.seed
-    out = Path(args.out) if args.out else Path("outputs") / f"compare-{'-vs-'.join(s.name for s in scenarios)}"
-    if out.exists() and not out.is_dir():
-        return fail(f"--out: {out} is a file; give a directory")
+    default = safe_name(f"compare-{'-vs-'.join(s.name for s in scenarios)}")
+    out = Path(args.out) if args.out else Path("outputs") / default
+    if check_target(out):
+        print(f"warning: {out}/ holds earlier outputs; this comparison replaces them when it ends", file=sys.stderr)
     print(f"carecon compare: {len(scenarios)} scenarios x {reps} replications (paired seeds from {seed}), "
           f"executor {args.executor}", file=sys.stderr)
     start = time.perf_counter()
     with (make_executor(args.executor, args.workers, args.scheduler) as pool,
           ProgressBar("runs", total=len(scenarios) * reps, start=0, enabled=not args.quiet) as bar):
         result = compare(scenarios, reps, seed, pool, bar, engine=args.engine)
-    out.mkdir(parents=True, exist_ok=True)
-    result.differences.to_csv(out / "differences.csv", index=False)
-    pd.concat(result.headlines, names=["scenario"]).to_csv(out / "headlines.csv")
-    if not args.no_figures:
-        plot_differences(result.differences, out / "differences.png")
+    with staged(out) as tmp:
+        result.differences.to_csv(tmp / "differences.csv", index=False)
+        pd.concat(result.headlines, names=["scenario"]).to_csv(tmp / "headlines.csv")
+        if not args.no_figures:
+            plot_differences(result.differences, tmp / "differences.png")
     print(f"\n{len(scenarios) * reps} runs in {time.perf_counter() - start:.1f} s; differences from "
           f"{result.reference} (mean of paired differences, 95% CI)")
     for row in result.differences.itertuples():
@@ -174,9 +179,11 @@ def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
     seed = args.seed if args.seed is not None else (scenario.run.seed if isinstance(scenario, Scenario) else Run().seed)
     target = as_target(scenario, args.engine)
     space = load_space(args.space) if args.space else None
-    options = {"levels": getattr(args, "levels", 4), "replications": args.replications or 1,
-               "seed_policy": args.seed_policy,
+    options = {"second_order": getattr(args, "second_order", False), "levels": getattr(args, "levels", 4),
+               "replications": args.replications or 1, "seed_policy": args.seed_policy,
                "outputs": tuple(o.strip() for o in args.outputs.split(",")) if getattr(args, "outputs", None) else None}
+    if args.max_runs is not None:
+        options["max_runs"] = args.max_runs
     check_study(target, space, method, n, seed, **options)  # every argument, before any worker starts
     check_executor(args.executor, args.workers, args.scheduler)
     if Path(args.store).exists() and not Path(args.store).is_dir():
@@ -186,7 +193,7 @@ def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
         with (make_executor(args.executor, args.workers, args.scheduler) as pool,
               ProgressBar("runs", enabled=not args.quiet) as bar):
             study = run_study(target, space, method, n, seed, pool, args.store, args.resume, bar,
-                              second_order=getattr(args, "second_order", False), chunk_size=args.chunk, **options)
+                              chunk_size=args.chunk, **options)
     except StudyInterruptedError as err:
         return fail(str(err))
     name = target.name
@@ -224,7 +231,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
             return 0
         for row in table.itertuples():
             print(f"{row.path}  {row.target:<16} {row.method:<7} n={row.n:<6} {row.runs_done:>7}/{row.n_runs:<7} "
-                  f"{row.status:<12} {row.created}  {row.code_version}")
+                  f"{row.status:<12} {row.created}  {row.code_version}{row.problem}")
         return 0
     study = load_study(args.path)
     m = study.manifest

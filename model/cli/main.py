@@ -34,9 +34,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from model.run.simulation import combine, seeds_for, simulate
 
     scenario = load_scenario(args.scenario, overrides_from(args))
-    out = Path(args.out) if args.out else Path("outputs") / scenario.name
-    if out.exists() and not out.is_dir():
-        return fail(f"--out: {out} is a file; give a directory")
+    out = Path(args.out) if args.out else Path("outputs") / outputs.safe_name(scenario.name)
+    if outputs.check_target(out):
+        print(f"warning: {out}/ holds earlier outputs; this run replaces them when it ends", file=sys.stderr)
     reps = scenario.run.replications
     print(f"carecon run {scenario.name}: {scenario.run.people} people, {scenario.run.months} months, "
           f"{reps} replications, engine {args.engine}", file=sys.stderr)
@@ -116,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
         sys.stderr.close()
         return 0
+    except OSError as err:  # a file the command writes at the end (a full disk, a lost directory)
+        return fail(f"{err.filename or 'output'}: {err.strerror or err}")
 
 
 if __name__ == "__main__":

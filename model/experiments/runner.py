@@ -43,6 +43,8 @@ from model.run.simulation import HEADLINE, TOTALS, RunResult, combine, seeds_for
 from model.scenario import Scenario, ScenarioError, load_scenario
 
 EXECUTORS = ("local", "dask", "dask-local", "serial")
+#: Most runs (design points x replications) a study may have unless its caller raises the limit deliberately.
+MAX_RUNS = 100_000
 
 #: Every output a scenario run reports to a study: the headline figures at the horizon and the totals.
 OUTPUTS = (*HEADLINE, *TOTALS)
@@ -97,23 +99,53 @@ class Pool(cf.Executor):
         self.inner.shutdown(wait=wait)
 
 
+def machine_cores() -> int:
+    """CPU cores this process may use."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
 def check_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None) -> None:
-    """Check :func:`make_executor`'s arguments without starting anything."""
-    if workers is not None and not 1 <= workers <= 1024:
-        raise ScenarioError(f"must be 1 to 1024 (got {workers})", "workers")
+    """Check :func:`make_executor`'s arguments without starting anything. Worker processes started on
+    this machine are at most its cores (more only queue and hold memory)."""
     if kind not in EXECUTORS:
         raise ScenarioError(f"must be one of {', '.join(EXECUTORS)} (got {kind!r})", "executor")
+    if workers is not None:
+        cores = machine_cores() if kind in ("local", "dask-local") else None
+        if workers < 1 or (cores is not None and workers > cores):
+            limit = f"between 1 and {cores} (this machine's cores)" if cores else "at least 1"
+            raise ScenarioError(f"must be {limit} (got {workers})", "workers")
     if kind == "dask" and not scheduler:
         raise ScenarioError("the dask executor needs the scheduler address, e.g. tcp://HOST:8786", "scheduler")
     if scheduler and kind != "dask":
         raise ScenarioError("only used with the dask executor", "scheduler")
 
 
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    """Exit this worker process once ``parent`` (the process whose pool started it) has gone: a killed
+    study must not leave its workers running, each holding a model's memory. A daemon thread polls
+    the parent's process id (reparented workers see another one)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="carecon-parent-watch", daemon=True).start()
+
+
+def start_worker(parent: int) -> None:
+    """Initializer of a local pool's worker: watch the parent (:func:`_exit_with_parent`), then :func:`warm_up`."""
+    _exit_with_parent(parent)
+    warm_up()
+
+
 @contextmanager
 def make_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None) -> Iterator[Pool]:
     """An executor for one study, its workers started and warmed up (:func:`warm_up`); shut down on exit.
 
-    ``kind``: ``local`` (spawn process pool, ``workers`` defaults to the CPU count), ``dask``
+    ``kind``: ``local`` (spawn process pool, ``workers`` defaults to the CPU count; its workers exit if
+    this process dies), ``dask``
     (connect to ``scheduler``, e.g. ``tcp://10.0.0.1:8786``), ``dask-local`` (start a LocalCluster
     of ``workers`` single-threaded worker processes on 127.0.0.1) or ``serial``.
     """
@@ -122,9 +154,9 @@ def make_executor(kind: str = "local", workers: int | None = None, scheduler: st
         if kind == "serial":
             yield Pool(InlineExecutor(), kind, lambda: 1)
         elif kind == "local":
-            n = workers or os.cpu_count() or 1
+            n = workers or machine_cores()
             pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                                          initializer=warm_up)
+                                          initializer=start_worker, initargs=(os.getpid(),))
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
             # The pool starts a worker per waiting task; start them all now, so the workers' start-up
             # (spawn, import, warm_up) happens before the study's clock, not in its first chunks.
@@ -136,9 +168,12 @@ def make_executor(kind: str = "local", workers: int | None = None, scheduler: st
             from distributed import Client, LocalCluster
 
             if kind == "dask-local":
+                # No dashboard; its HTTP server (which the scheduler starts anyway) on a free port of
+                # loopback, not 8787, which may be taken.
                 cluster = stack.enter_context(LocalCluster(
-                    n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR))
+                    n_workers=workers or machine_cores(), threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                    silence_logs=logging.ERROR))
                 client = stack.enter_context(Client(cluster))
             else:
                 if not str(scheduler).startswith(("tcp://", "tls://", "ucx://", "inproc://")):

@@ -58,8 +58,16 @@ from SALib.util import scale_samples
 from scipy.stats import qmc
 
 from model.experiments import ishigami, store
-from model.experiments.runner import ProgressFn, ScenarioTarget, StudyCancelledError, map_chunks, run_chunk, workers_of
-from model.scenario import Scenario, ScenarioError, parameter_table, read_toml_text
+from model.experiments.runner import (
+    MAX_RUNS,
+    ProgressFn,
+    ScenarioTarget,
+    StudyCancelledError,
+    map_chunks,
+    run_chunk,
+    workers_of,
+)
+from model.scenario import Run, Scenario, ScenarioError, parameter_table, read_toml_file, read_toml_text
 
 METHODS = ("morris", "sobol", "grid", "lhs")
 DISTRIBUTIONS = {"uniform": "unif", "triangular": "triang", "truncnorm": "truncnorm"}
@@ -243,7 +251,7 @@ def load_space(path: str | Path) -> Space:
     if not p.is_file():
         raise ScenarioError(f"file '{p}' not found", "space")
     origin = f"parameter space '{p.name}'"
-    return parse_space(read_toml_text(p.read_text(encoding="utf-8"), origin), origin, default_name=p.stem)
+    return parse_space(read_toml_file(p, origin), origin, default_name=p.stem)
 
 
 # ---------------------------------------------------------------------------------------- designs
@@ -365,11 +373,38 @@ def run_seeds(seed: int, policy: str, run_id: int, replications: int) -> list[np
     return [np.random.SeedSequence(seed, spawn_key=(*prefix, r)) for r in range(replications)]
 
 
+def _run_session(tgt: Any, path: Path, X: np.ndarray, space: Space, seed: int, seed_policy: str, replications: int,
+                 executor: cf.Executor | None, progress: ProgressFn | None, cancel: threading.Event | None,
+                 chunk_size: int | None) -> None:
+    """Run the design points of a stored study that it lacks, as one session of the study."""
+    done = set(store.read_results(path)["run_id"].tolist())
+    tasks = [(i, space.point(X[i]), run_seeds(seed, seed_policy, i, replications)) for i in range(len(X))
+             if i not in done]
+    kind = getattr(executor, "kind", "serial" if executor is None else type(executor).__name__)
+    session = store.begin_session(path, kind, workers_of(executor) if executor else 1, len(done))
+    start, status = time.perf_counter(), "interrupted"
+    try:
+        map_chunks(partial(run_chunk, tgt), tasks, executor,
+                   lambda number, records: store.append_results(path, session, number, records),
+                   chunk_size=chunk_size, progress=progress, cancel=cancel, done_before=len(done), total=len(X))
+        status = "complete"
+    except StudyCancelledError:
+        status = "cancelled"
+    except BaseException as err:  # a dead worker, a lost Dask worker, Ctrl-C, a full disk: keep what finished
+        raise StudyInterruptedError(path, store.runs_done(path), len(X), err) from err
+    finally:
+        store.end_session(path, session, status, store.runs_done(path), time.perf_counter() - start)
+
+
 def check_study(target: Scenario | str | Any, space: Space | None, method: str, n: int, seed: int, *,
-                levels: int = 4, replications: int = 1, seed_policy: str = "common",
-                outputs: tuple[str, ...] | None = None) -> tuple[Any, Space, tuple[str, ...]]:
-    """Check a study request as :func:`run_study` takes it, before anything is started; return the target,
-    the space (the built-in one of the ishigami target when ``space`` is None) and the outputs to analyse.
+                second_order: bool = False, levels: int = 4, replications: int = 1, seed_policy: str = "common",
+                outputs: tuple[str, ...] | None = None,
+                max_runs: int = MAX_RUNS) -> tuple[Any, Space, tuple[str, ...], int]:
+    """Check a study request as :func:`run_study` takes it, cheaply and before anything is started (a
+    caller can refuse a bad request before starting workers): the target and its space, the method and
+    size, replications, the seed, the outputs, and the number of runs against ``max_runs``. Returns the
+    target, the space (the built-in one of the ishigami target when ``space`` is None), the outputs
+    analysed and the number of runs; raises ScenarioError (one line).
 
     Whether every design point makes a valid scenario is checked by :func:`run_study` after sampling."""
     tgt = as_target(target)
@@ -381,40 +416,52 @@ def check_study(target: Scenario | str | Any, space: Space | None, method: str, 
         raise ScenarioError(f"parameter space '{space.name}' is for the {space.model} model, not for '{tgt.name}'",
                             "space")
     check_design(method, n, len(space.parameters), levels)
-    if seed < 0:
-        raise ScenarioError(f"must be a whole number of at least 0 (got {seed})", "seed")
+    top = Run.model_fields["seed"].json_schema_extra["range"][1]
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= top:
+        raise ScenarioError(f"must be a whole number from 0 to {top} (got {seed!r})", "seed")
     if seed_policy not in ("common", "independent"):
         raise ScenarioError(f"must be common or independent (got {seed_policy!r})", "seed_policy")
     if not 1 <= replications <= 1000:
         raise ScenarioError(f"must be 1 to 1000 per design point (got {replications})", "replications")
+    runs = design_size(method, n, len(space.parameters), second_order, levels) * replications
+    if runs > max_runs:
+        raise ScenarioError(f"this study has {runs:,} runs ({method}, n = {n}, {len(space.parameters)} parameters, "
+                            f"{replications} replication(s)), above the limit of {max_runs:,}; raise the limit to "
+                            "run it deliberately", "max_runs")
     analysed = tuple(outputs or (ANALYSED if isinstance(tgt, ScenarioTarget) else tgt.outputs))
     unknown = [o for o in analysed if o not in tgt.outputs]
     if unknown:
         raise ScenarioError(f"unknown output '{unknown[0]}' (allowed: {', '.join(tgt.outputs)})", "outputs")
     if isinstance(tgt, ScenarioTarget):
         space.check_scenario(tgt.scenario)
-    return tgt, space, analysed
+    return tgt, space, analysed, runs
 
 
 def run_study(target: Scenario | str | Any, space: Space | None, method: str, n: int, seed: int,
               executor: cf.Executor | None = None, store_root: str | Path = "studies", resume: bool = False,
               progress: ProgressFn | None = None, cancel: threading.Event | None = None, *,
               second_order: bool = False, levels: int = 4, replications: int = 1, seed_policy: str = "common",
-              outputs: tuple[str, ...] | None = None, chunk_size: int | None = None) -> store.Study:
+              outputs: tuple[str, ...] | None = None, chunk_size: int | None = None,
+              max_runs: int = MAX_RUNS) -> store.Study:
     """Sample ``space``, run every design point through ``executor``, store the runs as they finish, analyse.
 
     ``target``: a Scenario, ``"ishigami"`` (``space`` may then be None) or a custom target.
     ``method``: morris (``n`` trajectories, ``levels`` grid levels), sobol (``n`` a power of two;
     ``second_order`` adds S2), grid (``n`` levels per parameter) or lhs (``n`` points).
     ``resume``: continue the latest study under ``store_root`` with the same key, running only the
-    runs it lacks. ``cancel`` is checked between chunks; a cancelled or interrupted study keeps what
-    finished and is returned (or re-raised) incomplete, to be continued with ``resume=True``.
+    runs it lacks. ``cancel`` is checked between chunks (and while the design points are checked); a
+    cancelled or interrupted study keeps what finished and is returned (or re-raised) incomplete, to be
+    continued with ``resume=True``. A study of more than ``max_runs`` runs is refused before anything
+    is sampled; one study runs in one process at a time (:func:`~model.experiments.store.running`).
     """
-    tgt, space, analysed = check_study(target, space, method, n, seed, levels=levels, replications=replications,
-                                       seed_policy=seed_policy, outputs=outputs)
+    tgt, space, analysed, _ = check_study(target, space, method, n, seed, second_order=second_order, levels=levels,
+                                          replications=replications, seed_policy=seed_policy, outputs=outputs,
+                                          max_runs=max_runs)
     X = sample(space, method, n, seed, second_order, levels)
     if isinstance(tgt, ScenarioTarget):
         for i, row in enumerate(X):
+            if cancel is not None and cancel.is_set():
+                raise StudyCancelledError(f"cancelled while checking design point {i} of {len(X)}, before any run")
             try:
                 tgt.check(space.point(row))
             except ScenarioError as err:
@@ -430,23 +477,8 @@ def run_study(target: Scenario | str | Any, space: Space | None, method: str, n:
     design.insert(0, "run_id", np.arange(len(X)))
     path = (store.find_resumable(store_root, spec) if resume else None) or store.create_study(
         store_root, spec, design, f"{tgt.name}-{method}-n{n}")
-    done = set(store.read_results(path)["run_id"].tolist())
-    tasks = [(i, space.point(X[i]), run_seeds(seed, seed_policy, i, replications)) for i in range(len(X))
-             if i not in done]
-    kind = getattr(executor, "kind", "serial" if executor is None else type(executor).__name__)
-    session = store.begin_session(path, kind, workers_of(executor) if executor else 1, len(done))
-    start, status = time.perf_counter(), "interrupted"
-    try:
-        map_chunks(partial(run_chunk, tgt), tasks, executor,
-                   lambda number, records: store.append_results(path, session, number, records),
-                   chunk_size=chunk_size, progress=progress, cancel=cancel, done_before=len(done), total=len(X))
-        status = "complete"
-    except StudyCancelledError:
-        status = "cancelled"
-    except BaseException as err:  # a dead worker, a lost Dask worker, Ctrl-C: keep what finished
-        raise StudyInterruptedError(path, store.runs_done(path), len(X), err) from err
-    finally:
-        store.end_session(path, session, status, store.runs_done(path), time.perf_counter() - start)
+    with store.running(path):
+        _run_session(tgt, path, X, space, seed, seed_policy, replications, executor, progress, cancel, chunk_size)
     study = store.load_study(path)
     if study.complete and method in ("morris", "sobol"):
         Y = study.results.set_index("run_id").loc[np.arange(len(X)), list(analysed)]
