@@ -152,7 +152,7 @@ def test_an_experiment_module_that_fails_to_import_is_reported_in_one_line(monke
     (["sensitivity", "ishigami", "--method", "sobol", "--n", "3"], ["--n: ", "power of two", "got 3"]),
     (["sensitivity", "ishigami", "--method", "morris", "--n", "4", "--levels", "3"], ["--levels: ", "even"]),
     (["sensitivity", "ishigami", "--n", "8", "--outputs", "nonsense"], ["--outputs: ", "nonsense"]),
-    (["sensitivity", "ishigami", "--n", "8", "--seed", "-1"], ["--seed: ", "at least 0"]),
+    (["sensitivity", "ishigami", "--n", "8", "--seed", "-1"], ["--seed: ", "from 0 to"]),
     (["sweep", "sds_rollout", "--space", "spaces/support.toml", "--design", "grid", "--n", "1"], ["--n: ", "grid"]),
     (["sweep", "sds_rollout", "--space", "spaces/support.toml", "--n", "4", "--set", "run.months=0"], ["run.months"]),
     (["sensitivity", "sds_rollout", "--n", "8"], ["--space: ", "a parameter space is needed"]),
