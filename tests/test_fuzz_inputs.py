@@ -18,6 +18,7 @@ import tomli_w
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from model.engines import CareEconomy
 from model.experiments.runner import ScenarioTarget
 from model.experiments.sensitivity import loads_space, sample
 from model.scenario import (
@@ -33,7 +34,7 @@ from model.scenario import (
 )
 from tests.conftest import shrink
 from tests.inputs_table import handles
-from tests.test_economy import run_checked
+from tests.test_economy import Invariants, run_checked
 
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 BASE = shrink("sds_rollout", 300, 24)
@@ -84,8 +85,9 @@ def assert_one_line(err: ScenarioError) -> None:
 def run_and_check(scenario: Scenario, seed: int) -> None:
     """A valid scenario's run keeps every invariant, every month, and reports no infinite figure."""
     assert scenario.run.people <= 300 and scenario.run.months <= 24
-    model = run_checked(scenario, seed)
-    rows = model.recorder.rows
+    checked = Invariants(CareEconomy(scenario, seed=seed))
+    checked.run(scenario.run.months)
+    rows = checked.recorder.rows
     for name in rows[-1]:
         values = np.array([row[name] for row in rows], dtype=float)
         assert not np.isinf(values).any(), f"{name} is infinite"

@@ -77,7 +77,7 @@ def test_text_beyond_the_bounds_is_refused_everywhere_in_one_line(tmp_path, text
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         assert words in refused(loader, path, field=name)
-    assert words in refused(parse_override, f"demography.group_mix={value}", field="--set demography.group_mix")
+    assert words in refused(parse_override, f"demography.group_mix={value}", field="override 'demography.group_mix'")
     assert time.perf_counter() - start < 5  # refused before the parser, not after it gave up
 
 
@@ -464,10 +464,10 @@ def test_identical_studies_in_the_same_second_get_their_own_directories(tmp_path
     (["--n", "1048576"], "above the limit of 100,000"), (["--max-runs", "10"], "above the limit of 10;"),
 ])
 def test_study_requests_that_were_tracebacks_are_one_line(tmp_path, monkeypatch, argv, words):
-    from model.cli import experiments
+    from model.experiments import runner
 
     started = []
-    monkeypatch.setattr(experiments, "make_executor", lambda *args: started.append(args) or make_executor("serial"))
+    monkeypatch.setattr(runner, "make_executor", lambda *args: started.append(args) or make_executor("serial"))
     (tmp_path / "FILE").write_text("x")
     argv = [a.replace("FILE", str(tmp_path / "FILE")) for a in argv]
     base = ["sensitivity", "ishigami", "--method", "sobol", "--n", "8", "--quiet", "--store", str(tmp_path / "studies")]
@@ -522,7 +522,7 @@ def test_more_workers_than_cores_are_refused(tmp_path):
     code, _, err = invoke(["compare", "baseline", "sds_rollout", "--workers", "5000", "--quiet",
                            "--out", str(tmp_path / "out")])
     last = err.splitlines()[-1]
-    assert code == 2 and "Traceback" not in err and last.startswith("error: workers: must be between 1 and"), err
+    assert code == 2 and "Traceback" not in err and last.startswith("error: --workers: must be between 1 and"), err
 
 
 ORPHAN = textwrap.dedent('''
