@@ -220,7 +220,7 @@ GROW_EVERY_MONTH = {**{f"providers.{t}.growth": 1.0 for t in PROVIDER_TYPES}, "p
 
 @pytest.mark.parametrize(("engine", "people", "months", "corner", "grows"), [
     ("vector", 300, 120, GROW_EVERY_MONTH, True),
-    ("agents", 90, 24, GROW_EVERY_MONTH, True),
+    ("agents", 90, 36, GROW_EVERY_MONTH, True),
     ("vector", 300, 60, {**GROW_EVERY_MONTH, **{f"providers.{t}.capacity": 10_000 for t in PROVIDER_TYPES},
                          "providers.price_adjust": 0.2, "providers.max_price_markup": 5.0}, False),
     ("vector", 300, 60, {**{f"providers.{t}.growth": 1.0 for t in PROVIDER_TYPES},
