@@ -2,16 +2,16 @@
 
 Both are **deployment settings**, read from the environment of whoever starts the server
 (``make dashboard``, ``streamlit run``); no page input can change them (the Settings panel only
-shows them). :data:`VARIABLES` lists them with their defaults; ``docs/dashboard.md`` explains them.
+shows them). ``docs/dashboard.md`` lists and explains them; :data:`DEFAULTS` holds their defaults.
 
 The server has **one** pool of workers (:class:`Compute`), started when the app loads and shared
 by every session's runs and studies, so the dashboard never has more worker processes than
 ``CARECON_WORKERS``, itself at most the machine's cores. Each run or study submits its chunks
 through its own :class:`JobExecutor`, which keeps its futures: Cancel (:meth:`JobExecutor.stop`)
-drops the job's queued chunks and, if some are running, ends the pool's worker processes at once
-(the next run starts a fresh pool). Another session's job whose chunks ran in those processes
-stops with a message; a study keeps its finished runs and continues when started again. The pool
-is replaced when the settings change and ended when the server exits.
+submits nothing more and, if the job has chunks queued or running, ends the pool's worker processes
+at once (the next page load starts a fresh pool). Another session's job whose chunks were in that
+pool stops with a message; a study keeps its finished runs and continues when started again. The
+pool is replaced when the settings change and ended when the server exits.
 """
 
 from __future__ import annotations
@@ -33,16 +33,9 @@ EXECUTOR_LABELS = {"local": "a process pool on this machine", "serial": "the das
                    "dask": "a Dask scheduler", "dask-local": "a Dask cluster on this machine"}
 #: Executors whose workers are processes on this machine (their number is capped at the cores).
 LOCAL_KINDS = ("local", "dask-local")
-#: The deployment settings: environment variable, meaning, default (None: see :func:`deployment`).
-VARIABLES: dict[str, tuple[str, Any]] = {
-    "CARECON_EXECUTOR": ("where runs and studies execute: " + ", ".join(EXECUTORS), "local"),
-    "CARECON_WORKERS": ("worker processes of local and dask-local, at most the machine's cores", None),
-    "CARECON_SCHEDULER": ("the Dask scheduler's address for CARECON_EXECUTOR=dask (tls://HOST:8786)", None),
-    "CARECON_MAX_PEOPLE": ("people in one run", 200_000),
-    "CARECON_MAX_REPLICATIONS": ("replications of one run, or of one design point of a study", 100),
-    "CARECON_MAX_N": ("N of a study (Morris trajectories, Sobol base sample)", 1024),
-    "CARECON_MAX_STUDY_RUNS": ("model runs in one study (design points × replications)", 5000),
-}
+#: Defaults of the deployment settings (``CARECON_WORKERS`` defaults to the cores; docs/dashboard.md explains each).
+DEFAULTS: dict[str, Any] = {"CARECON_EXECUTOR": "local", "CARECON_MAX_PEOPLE": 200_000, "CARECON_MAX_REPLICATIONS": 100,
+                            "CARECON_MAX_N": 1024, "CARECON_MAX_STUDY_RUNS": 5000}
 
 
 def cores() -> int:
@@ -54,7 +47,7 @@ def _whole(name: str, environ: Mapping[str, str]) -> int:
     """A positive whole number from the environment, or the variable's default."""
     text = environ.get(name, "").strip()
     if not text:
-        return VARIABLES[name][1] if VARIABLES[name][1] is not None else cores()
+        return DEFAULTS.get(name) or cores()
     try:
         value = int(text)
     except ValueError:
@@ -120,7 +113,7 @@ class Deployment:
 
 def deployment(environ: Mapping[str, str] = os.environ) -> Deployment:
     """The deployment settings from the environment; a bad value is a ScenarioError naming the variable."""
-    kind = environ.get("CARECON_EXECUTOR", "").strip() or VARIABLES["CARECON_EXECUTOR"][1]
+    kind = environ.get("CARECON_EXECUTOR", "").strip() or DEFAULTS["CARECON_EXECUTOR"]
     if kind not in EXECUTORS:
         raise ScenarioError(f"CARECON_EXECUTOR: must be one of {', '.join(EXECUTORS)} (got {kind!r})")
     scheduler = environ.get("CARECON_SCHEDULER", "").strip() or None
@@ -204,8 +197,8 @@ COMPUTE = Compute()
 
 class JobExecutor(cf.Executor):
     """One run's or study's use of the server's pool. It keeps the job's futures, so that :meth:`stop`
-    drops the job's queued chunks and ends the worker processes running its chunks. The pool is taken
-    at the first use (in the job's thread, which waits while the pool starts)."""
+    can end the worker processes holding its chunks. The pool is taken at the first use (in the job's
+    thread, which waits while the pool starts)."""
 
     def __init__(self, compute: Compute = COMPUTE) -> None:
         self._compute = compute

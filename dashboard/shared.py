@@ -282,6 +282,11 @@ def run_key(scenario: Scenario) -> str:
     return digest(scenario.to_toml())
 
 
+def _note_cancelled(label: str) -> None:
+    """Remember, for the next script run, that the work called ``label`` was cancelled (see :func:`ask_to_run`)."""
+    st.session_state["cancelled"] = label
+
+
 def computed[T](key: str, start: bool, label: str, compute: Callable[[ProgressFn, Executor], T],
                 scenarios: Sequence[Scenario]) -> T | None:
     """The result cached under ``key`` in this session; computed if ``start`` and not yet cached (runs are
@@ -305,7 +310,7 @@ def computed[T](key: str, start: bool, label: str, compute: Callable[[ProgressFn
         job = Job(label, total=sum(scenario.run.replications for scenario in scenarios))
         job.start(lambda progress, _cancel, pool: compute(progress, pool))
         cancel = st.empty()
-        cancel.button("Cancel", key=f"cancel:{key}", on_click=st.session_state.__setitem__, args=("cancelled", label),
+        cancel.button("Cancel", key=f"cancel:{key}", on_click=_note_cancelled, args=(label,),
                       help="Stop now: the runs under way end with their worker processes.")
         bar = st.progress(0.0, text=f"{label}: starting")
         try:

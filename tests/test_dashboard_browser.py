@@ -136,7 +136,7 @@ def test_default_scenario_in_the_browser(server: Server, tmp_path: Path) -> None
             page.set_viewport_size({"width": 1400, "height": 1000})
 
             # Settings are read-only: what the deployment set, no widget.
-            page.get_by_test_id("stSidebar").get_by_text("Settings").click()
+            page.get_by_test_id("stSidebar").get_by_text("Settings", exact=True).click()
             expect(page.get_by_text("Runs and studies execute in a process pool on this machine")).to_be_visible()
             assert page.get_by_test_id("stSidebar").get_by_role("textbox").count() == 0
             assert page.get_by_test_id("stSidebar").get_by_role("spinbutton").count() == 0
