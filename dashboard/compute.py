@@ -21,7 +21,6 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Mapping
-from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,37 +135,67 @@ def _end_processes(executor: Any) -> None:
         manager.join()  # it fails the pending chunks, then ends; shutting down before that could leave some pending
 
 
+class _Held:
+    """A pool held open by its own thread: ``make_executor`` is entered and left in that thread (a Dask
+    client must be closed in the context that opened it), until :meth:`close`."""
+
+    def __init__(self, args: tuple[str, int | None, str | None]) -> None:
+        self.args = args
+        self.pool: Pool | None = None
+        self.error: BaseException | None = None
+        self._ready, self._release = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._hold, name="carecon pool", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self.error is not None:
+            raise self.error
+
+    def _hold(self) -> None:
+        try:
+            with make_executor(*self.args) as pool:
+                self.pool = pool
+                self._ready.set()
+                self._release.wait()
+        except BaseException as err:  # handed to the caller while starting; at shutdown there is no caller
+            self.error = err
+        finally:
+            self._ready.set()
+
+    def close(self) -> None:
+        """End the workers now (a local pool's processes are killed) and shut the pool down."""
+        if self.pool is not None:
+            _end_processes(self.pool.inner)
+        self._release.set()
+        self._thread.join()
+
+
 class Compute:
     """The server's one pool of workers, created on first use from :func:`deployment` and shared by every
     session; replaced when the settings change, ended by :meth:`end` and when the server exits."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pool: Pool | None = None
-        self._stack: ExitStack | None = None
-        self._args: tuple[str, int | None, str | None] | None = None
+        self._held: _Held | None = None
         self._exit_hook = False
 
     def pool(self) -> Pool:
         """The pool for the current settings (waits while it starts: spawn, import, warm-up)."""
         args = deployment().pool_args
         with self._lock:
-            if self._pool is None or self._args != args:
+            if self._held is None or self._held.args != args:
                 self._close()
-                stack = ExitStack()
-                self._pool = stack.enter_context(make_executor(*args))
-                self._stack, self._args = stack, args
+                self._held = _Held(args)
                 if not self._exit_hook:
                     # Before concurrent.futures' own exit hook, which waits for every chunk still queued.
                     threading._register_atexit(self.end)  # type: ignore[attr-defined]
                     self._exit_hook = True
-            return self._pool
+            return self._held.pool  # type: ignore[return-value]
 
     def prepare(self, settings: Deployment) -> None:
         """Start the pool for ``settings`` in the background (when a page loads), so that the first run finds
         it ready; a pool of other settings is shut down first."""
-        if (self._pool is None or self._args != settings.pool_args) and not self._lock.locked():
-            threading.Thread(target=self._prepare, name="carecon pool", daemon=True).start()
+        if (self._held is None or self._held.args != settings.pool_args) and not self._lock.locked():
+            threading.Thread(target=self._prepare, name="carecon prepare", daemon=True).start()
 
     def _prepare(self) -> None:
         with contextlib.suppress(ScenarioError):  # the same message is shown when a run needs the pool
@@ -176,19 +205,18 @@ class Compute:
         """End the pool's worker processes now (chunks running in them are lost) and shut it down; with
         ``pool``, only if that is still the current pool."""
         with self._lock:
-            if pool is None or pool is self._pool:
+            if pool is None or (self._held is not None and pool is self._held.pool):
                 self._close()
 
     def worker_pids(self) -> list[int]:
         """Process ids of the current local pool's workers (none for other executors)."""
-        pool = self._pool
+        pool = self._held.pool if self._held is not None else None
         return sorted((getattr(pool.inner, "_processes", None) or {}) if pool is not None else [])
 
     def _close(self) -> None:
-        if self._pool is not None and self._stack is not None:
-            _end_processes(self._pool.inner)
-            self._stack.close()
-        self._pool = self._stack = self._args = None
+        if self._held is not None:
+            self._held.close()
+        self._held = None
 
 
 #: The server's pool (one per process: Streamlit serves every session from one process).

@@ -524,3 +524,18 @@ def test_leaving_a_run_ends_its_worker_processes(app: AppTest, monkeypatch: pyte
         app.button(key="scenario:run").click().run(timeout=20)
     _, alive = psutil.wait_procs(workers, timeout=60)
     assert not alive and COMPUTE.worker_pids() == []
+
+
+@pytest.mark.slow
+def test_a_settings_change_replaces_the_pool_and_its_workers_exit(app: AppTest,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CARECON_EXECUTOR", "local")
+    app.run()
+    COMPUTE.pool()  # started when the page loaded; wait until it is ready
+    first = worker_processes()
+    assert len(first) == os.cpu_count()  # CARECON_WORKERS defaults to the cores
+    monkeypatch.setenv("CARECON_WORKERS", "1")
+    app.run()  # the next page load replaces the pool
+    COMPUTE.pool()
+    _, alive = psutil.wait_procs(first, timeout=60)
+    assert not alive and len(worker_processes()) == 1
