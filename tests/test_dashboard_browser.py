@@ -3,9 +3,9 @@
 The browser runs the default scenario (``sds_rollout``, as shipped) from the Scenario page, checks
 that the headline metrics and charts appear with no exception, starts a large run and cancels it
 (its worker processes, children of the server, must end), visits every other page, and saves
-screenshots (``dashboard.png`` of the Scenario page, ``cancel.png`` of a run under way,
-``settings.png`` of the read-only Settings) in pytest's temporary directory, so the test suite
-leaves the working tree clean. To refresh the documentation's copies deliberately, set
+screenshots (``dashboard.png`` of the Scenario page, ``settings.png`` of the read-only Settings,
+``cancel.png`` of a run under way and ``cancelled.png`` after Cancel) in pytest's temporary
+directory, so the test suite leaves the working tree clean. To refresh the documentation's copies deliberately, set
 ``CARECON_SCREENSHOT_DIR`` (``make screenshots`` sets it to ``docs/img``). Skipped only when
 Debian's Chromium is not installed.
 
@@ -159,6 +159,7 @@ def test_default_scenario_in_the_browser(server: Server, tmp_path: Path) -> None
             cancel.click()
             expect(page.get_by_text("Running sds_rollout: cancelled; its worker processes have ended.")).to_be_visible(
                 timeout=60_000)
+            page.screenshot(path=str(shots / "cancelled.png"))
             _, alive = psutil.wait_procs(workers, timeout=60)
             assert not alive, f"workers of the cancelled run still running: {alive}"
 
