@@ -295,8 +295,8 @@ def computed[T](key: str, start: bool, label: str, compute: Callable[[ProgressFn
     The work runs in a background :class:`Job` on the server's pool while this script shows its progress
     and a Cancel button. Pressing Cancel, switching page or Streamlit stopping the session interrupts
     this script at its next progress update, and the job is stopped there: its worker processes end.
-    ``scenarios`` above
-    the server's limits, and errors of the experiment layer, are shown in the page and give None.
+    ``scenarios`` above the server's limits, and errors of the experiment layer, are shown in the page
+    and give None.
     """
     cache: OrderedDict[str, Any] = st.session_state.setdefault("computed", OrderedDict())
     if start and key not in cache:
@@ -319,7 +319,7 @@ def computed[T](key: str, start: bool, label: str, compute: Callable[[ProgressFn
                                                         f"{job.seconds:.0f} s")
                 job.thread.join(0.25)  # type: ignore[union-attr]
         finally:
-            if job.running:  # interrupted: Cancel, another widget, the page left or closed
+            if job.running:  # interrupted: Cancel or another widget, switching page, the session stopped
                 job.stop()
             bar.empty()
             cancel.empty()
