@@ -37,8 +37,9 @@ browser:  ## Debian's Chromium for the end-to-end dashboard test
 screenshots: $(STAMP) browser  ## Refresh docs/img/dashboard.png (the browser test, saving its screenshot there)
 	CARECON_SCREENSHOT_DIR=$(CURDIR)/docs/img $(PY) -m pytest -n 0 -q tests/test_dashboard_browser.py
 
-dashboard: $(STAMP)  ## Start the dashboard on http://127.0.0.1:8501
-	$(VENV)/bin/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true
+dashboard: $(STAMP)  ## Start the dashboard on http://127.0.0.1:8501 (CARECON_EXECUTOR, CARECON_WORKERS...: docs/dashboard.md)
+	$(VENV)/bin/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true \
+	  --browser.gatherUsageStats false
 
 bench: $(STAMP)  ## Benchmarks (engines, scale) — prints medians
 	$(PY) -m benchmarks.engines

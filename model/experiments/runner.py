@@ -216,8 +216,9 @@ def map_chunks(fn: Callable[[list[Any]], list[Any]], items: Sequence[Any], execu
 
     At most two chunks per worker are in flight, so ``cancel`` (checked between chunks) and Ctrl-C
     stop a study promptly; chunks already running are let finish and handed over, so nothing
-    computed is lost. Raises :class:`StudyCancelledError` when ``cancel`` was set, or the first failure of a
-    chunk (a worker that died, a lost Dask worker) after handing over what finished.
+    computed is lost. Raises :class:`StudyCancelledError` when ``cancel`` was set (also when chunks then failed:
+    the canceller may end their workers), or the first failure of a chunk (a worker that died, a lost Dask
+    worker) after handing over what finished.
     """
     executor = executor or InlineExecutor()
     workers = workers_of(executor)
@@ -245,14 +246,14 @@ def map_chunks(fn: Callable[[list[Any]], list[Any]], items: Sequence[Any], execu
                     progress(done, total)
     except BaseException as err:
         failure = err
-        for future in pending:
-            future.cancel()
-        for future in cf.as_completed(pending):  # keep whatever still finishes
-            if not future.cancelled() and future.exception() is None:
+        running = [future for future in pending if not future.cancel()]  # a cancelled chunk never runs: no wait
+        for future in cf.as_completed(running):  # keep whatever still finishes
+            if future.exception() is None:
                 on_chunk(pending[future], future.result())
-    if failure is not None:
+    cancelled = cancel is not None and cancel.is_set()
+    if failure is not None and not (cancelled and isinstance(failure, Exception)):
         raise failure
-    if cancel is not None and cancel.is_set() and nxt < len(chunks):
+    if cancelled and (nxt < len(chunks) or failure is not None):  # a chunk lost to the cancel (its worker ended)
         raise StudyCancelledError(f"cancelled after {done} of {total} runs")
 
 
