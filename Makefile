@@ -23,7 +23,9 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)  ## Run the default scenario; outputs and figures go to outputs/sds_rollout
 	$(VENV)/bin/carecon run sds_rollout --out outputs/sds_rollout
 
-test: $(STAMP) browser  ## Lint, check the import layers and run the whole test suite (includes the browser test)
+# The suite includes tests/test_install.py: it builds the wheel, installs it into a fresh virtual environment
+# outside the checkout, and runs `carecon list` and a short `carecon run` there.
+test: $(STAMP) browser  ## Lint, check the import layers and run the whole test suite (browser test, wheel install)
 	$(VENV)/bin/ruff check model tests dashboard benchmarks
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -n 2 --dist loadgroup
@@ -35,8 +37,9 @@ browser:  ## Debian's Chromium for the end-to-end dashboard test
 screenshots: $(STAMP) browser  ## Refresh docs/img/dashboard.png (the browser test, saving its screenshot there)
 	CARECON_SCREENSHOT_DIR=$(CURDIR)/docs/img $(PY) -m pytest -n 0 -q tests/test_dashboard_browser.py
 
-dashboard: $(STAMP)  ## Start the dashboard on http://127.0.0.1:8501
-	$(VENV)/bin/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true
+dashboard: $(STAMP)  ## Start the dashboard on http://127.0.0.1:8501 (CARECON_EXECUTOR, CARECON_WORKERS...: docs/dashboard.md)
+	$(VENV)/bin/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true \
+	  --browser.gatherUsageStats false
 
 bench: $(STAMP)  ## Benchmarks (engines, scale) — prints medians
 	$(PY) -m benchmarks.engines
@@ -44,10 +47,11 @@ bench: $(STAMP)  ## Benchmarks (engines, scale) — prints medians
 docking: $(STAMP)  ## Full docking report: every scenario, 30 seeds per engine, 500 people, 120 months
 	$(PY) -m model.experiments.docking --seeds 30 --people 500 --out outputs/docking
 
-docs: $(STAMP)  ## Regenerate the reference pages: parameters (from the schema) and output columns
+docs: $(STAMP)  ## Regenerate the reference pages: parameters, output columns and the command line
 	@mkdir -p docs/reference
 	$(PY) -m model.scenario > docs/reference/parameters.md
 	$(PY) -m model.run.outputs > docs/reference/outputs.md
+	$(PY) -m model.cli.reference > docs/reference/cli.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model tests dashboard benchmarks

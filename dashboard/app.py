@@ -3,10 +3,9 @@
 Each page is its own script in this folder; this file only sets up the page and the navigation.
 """
 
-import os
-
 import shared
 import streamlit as st
+from compute import COMPUTE
 
 st.set_page_config(page_title="carecon", page_icon=":material/diversity_3:", layout="wide")
 
@@ -19,10 +18,9 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-shared.settings_sidebar()
-kind, workers, _ = shared.executor_args("runs")
-# Start the run workers now, so they have imported the model before the first Run. Not in a worker:
-# spawned workers re-import this script as their main module, under the name "__mp_main__".
-if kind == "warm" and __name__ == "__main__" and os.environ.get("CARECON_WARM_POOL", "1") == "1":
-    shared.warm_pool(int(workers or os.cpu_count() or 1))
+settings = shared.settings_sidebar()
+# Start the server's pool now, so its workers have imported the model before the first Run. Not in a
+# worker: spawned workers re-import this script as their main module, under the name "__mp_main__".
+if settings is not None and __name__ == "__main__":
+    COMPUTE.prepare(settings)
 page.run()

@@ -1,9 +1,10 @@
-"""A sensitivity study running in a background thread, so that the page stays responsive.
+"""A run or a study working in a background thread, so that the page stays responsive and can cancel it.
 
 The thread only calls the experiment layer and updates plain attributes; it never calls Streamlit.
-The page polls the job from a fragment (``st.fragment(run_every=...)``) for progress and sets
-:attr:`StudyJob.cancel` when the user presses Cancel; ``run_study`` checks it between chunks and
-keeps every finished run in the store.
+A page waits for a run while it updates a progress bar (:func:`shared.computed`), and polls a study
+from a fragment (``st.fragment(run_every=...)``). :meth:`Job.stop` is Cancel: the job submits no
+further chunk and its worker processes end (:class:`compute.JobExecutor`); a study keeps every run
+that finished in the store.
 """
 
 from __future__ import annotations
@@ -11,23 +12,41 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Any
+
+from compute import JobExecutor
 
 from model.experiments.runner import ProgressFn
-from model.experiments.store import Study
+from model.experiments.sensitivity import StudyInterruptedError
+from model.scenario import ScenarioError
 
-StudyWork = Callable[[ProgressFn, threading.Event], Study]
+Work = Callable[[ProgressFn, threading.Event, Executor], Any]
+
+
+def reason(err: BaseException) -> str:
+    """Why a job stopped, in one line."""
+    if isinstance(err, StudyInterruptedError):
+        return (f"stopped after {err.done:,} of {err.total:,} runs ({reason(err.__cause__ or err)}); the finished runs "
+                "are kept: start the study again with the same settings to continue it")
+    if isinstance(err, BrokenProcessPool):
+        return "its worker processes ended (a Cancel elsewhere on this server, or a worker ran out of memory)"
+    first = str(err).splitlines()[0] if str(err) else ""
+    return first if isinstance(err, ScenarioError) else f"{type(err).__name__}: {first}".removesuffix(": ")
 
 
 @dataclass
-class StudyJob:
-    """Progress, cancellation and outcome of one study run by :meth:`start`."""
+class Job:
+    """Progress, cancellation and outcome of work run by :meth:`start`."""
 
     label: str
+    executor: JobExecutor = field(default_factory=JobExecutor)
     cancel: threading.Event = field(default_factory=threading.Event)
     done: int = 0
     total: int = 0
-    study: Study | None = None
+    result: Any = None
     error: str | None = None
     started: float = field(default_factory=time.perf_counter)
     finished: float | None = None
@@ -35,28 +54,33 @@ class StudyJob:
 
     @property
     def running(self) -> bool:
-        """Whether the study thread is still working."""
+        """Whether the job's thread is still working."""
         return self.thread is not None and self.thread.is_alive()
 
     @property
     def seconds(self) -> float:
-        """Time since the start, or the study's duration once it has finished."""
+        """Time since the start, or the job's duration once it has finished."""
         return (self.finished or time.perf_counter()) - self.started
 
     def progress(self, done: int, total: int) -> None:
-        """Progress callback handed to ``run_study``."""
+        """Progress callback handed to the experiment layer."""
         self.done, self.total = done, total
 
-    def start(self, work: StudyWork) -> None:
-        """Run ``work(progress, cancel)`` in a daemon thread; its study or its error is kept here."""
+    def start(self, work: Work) -> None:
+        """Run ``work(progress, cancel, executor)`` in a daemon thread; its result or its error is kept here."""
 
         def target() -> None:
             try:
-                self.study = work(self.progress, self.cancel)
-            except Exception as err:  # shown in the page; the finished runs stay in the store
-                self.error = str(err) or type(err).__name__
+                self.result = work(self.progress, self.cancel, self.executor)
+            except Exception as err:  # shown in the page; a study's finished runs stay in the store
+                self.error = reason(err)
             finally:
                 self.finished = time.perf_counter()
 
-        self.thread = threading.Thread(target=target, name=f"study {self.label}", daemon=True)
+        self.thread = threading.Thread(target=target, name=f"job {self.label}", daemon=True)
         self.thread.start()
+
+    def stop(self) -> None:
+        """Cancel: no further chunk starts, and the worker processes running this job's chunks end."""
+        self.cancel.set()
+        self.executor.stop()

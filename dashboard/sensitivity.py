@@ -5,23 +5,26 @@ confidence intervals; completed studies reload from the results store without re
 
 import os
 import threading
+from concurrent.futures import Executor
 from pathlib import Path
 
 import altair as alt
 import shared
 import streamlit as st
 import tomli_w
-from background import StudyJob
+from background import Job
+from compute import deployment
 
 from model.experiments.plots import BARS, LABELS
-from model.experiments.runner import OUTPUTS, ProgressFn, make_executor
+from model.experiments.runner import OUTPUTS, ProgressFn
 from model.experiments.sensitivity import ANALYSED, NOT_PARAMETERS, design_size, load_space, loads_space, run_study
 from model.experiments.store import Study, list_studies, load_study
-from model.scenario import SCENARIO_DIR, ScenarioError, parameter_table
+from model.scenario import ScenarioError, parameter_table
 
+ROOT = Path(__file__).resolve().parent.parent  # the checkout the dashboard runs from
 #: The results store: set by whoever starts the server (``CARECON_STUDIES``), never by a page user.
-STORE = Path(os.environ.get("CARECON_STUDIES", SCENARIO_DIR.parent / "studies"))
-DEFAULT_SPACE = load_space(SCENARIO_DIR.parent / "spaces" / "default.toml")
+STORE = Path(os.environ.get("CARECON_STUDIES", ROOT / "studies"))
+DEFAULT_SPACE = load_space(ROOT / "spaces" / "default.toml")
 DEFAULT_PARAMETERS = ["choice.beta_burden", "councils.*.support.capacity", "councils.*.commissioning.block_retention"]
 DEFAULT_N = {"morris": 4, "sobol": 8}
 JOB = "sensitivity:job"
@@ -86,16 +89,15 @@ def show_study(study: Study) -> None:
 
 def job_panel() -> None:
     """Progress and Cancel of the running study; when it ends, rerun the page to show its results."""
-    job: StudyJob = st.session_state[JOB]
+    job: Job = st.session_state[JOB]
     if job.running:
-        total = job.total or 1
-        st.progress(job.done / total, text=f"Study {job.label}: {job.done}/{job.total or '?'} runs, "
-                                           f"{job.seconds:.0f} s")
+        st.progress(job.done / job.total, text=f"Study {job.label}: {job.done:,} of {job.total:,} design points, "
+                                               f"{job.seconds:.0f} s")
+        if not job.cancel.is_set() and st.button("Cancel", key="sensitivity:cancel", help="Stop now: the runs "
+                                                 "under way end with their worker processes; finished runs are kept."):
+            job.stop()
         if job.cancel.is_set():
-            st.caption("Cancelling: the chunks already running finish and are kept.")
-        elif st.button("Cancel", key="sensitivity:cancel"):
-            job.cancel.set()
-            st.rerun(scope="fragment")
+            st.caption("Cancelling: the runs under way end with their worker processes; finished runs are kept.")
     else:
         st.rerun()
 
@@ -136,7 +138,9 @@ try:
         raise ScenarioError("choose at least one parameter and one output")
     space = loads_space(tomli_w.dumps({"name": "dashboard", "parameters": bounds}), origin="parameter space")
     runs = design_size(method, n, len(space.parameters))
-    problem = None if target is None else (space, runs)
+    if target is not None:
+        deployment().check_study(n, runs * target.run.replications)
+        problem = (space, runs)
 except ScenarioError as err:
     st.error(str(err))
 
@@ -145,17 +149,15 @@ busy = job is not None and job.running
 if problem is not None:
     space, runs = problem
     reps = target.run.replications
-    st.caption(f"{runs} design points × {reps} replication(s) of {target.run.people:,} people = {runs * reps} model "
-               f"runs, in: {shared.EXECUTOR_LABELS[shared.executor_args('studies')[0]]} (see Settings).")
+    st.caption(f"About {runs * reps:,} model runs: {runs:,} design points × {reps} replication(s) of "
+               f"{target.run.people:,} people over {target.run.months} months (see Settings for where they run).")
     if st.button("Start study", type="primary", disabled=busy, key="sensitivity:start"):
-        executor = shared.executor_args("studies")
 
-        def work(progress: ProgressFn, cancel: threading.Event) -> Study:
-            with make_executor(*executor) as pool:
-                return run_study(target, space, method, n, seed, executor=pool, store_root=STORE, resume=True,
-                                 progress=progress, cancel=cancel, replications=reps, outputs=tuple(outputs))
+        def work(progress: ProgressFn, cancel: threading.Event, executor: Executor) -> Study:
+            return run_study(target, space, method, n, seed, executor=executor, store_root=STORE, resume=True,
+                             progress=progress, cancel=cancel, replications=reps, outputs=tuple(outputs))
 
-        job = StudyJob(f"{target.name}-{method}-n{n}")
+        job = Job(f"{target.name}-{method}-n{n}", total=runs)
         st.session_state[JOB] = job
         job.start(work)
         busy = True
@@ -163,9 +165,9 @@ if problem is not None:
 if busy:
     st.fragment(job_panel, run_every=1.0)()
 elif job is not None and job.error:
-    st.error(f"The study stopped: {job.error}")
-elif job is not None and job.study is not None:
-    st.success(f"Study {job.label}: {job.study.manifest['status']} in {job.seconds:.1f} s (shown below).")
+    st.error(f"The study {job.label} stopped: {job.error}")
+elif job is not None and job.result is not None:
+    st.success(f"Study {job.label}: {job.result.manifest['status']} in {job.seconds:.1f} s (shown below).")
 
 st.subheader("Studies in the results store")
 stored = list_studies(STORE)
@@ -175,7 +177,7 @@ else:
     labels = {row.path: f"{row.created} · {row.target} · {row.method} N={row.n} · {row.runs_done}/{row.n_runs} runs · "
               f"{row.status}" for row in stored.itertuples()}
     paths = list(reversed(labels))  # newest first
-    latest = str(job.study.path) if job is not None and job.study is not None else paths[0]
+    latest = str(job.result.path) if job is not None and job.result is not None else paths[0]
     picked = st.selectbox("Study (reloaded from the store; nothing is recomputed)", paths,
                           index=paths.index(latest) if latest in paths else 0, format_func=labels.get,
                           key="sensitivity:stored:" + shared.digest("|".join(labels.values())))

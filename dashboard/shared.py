@@ -11,31 +11,33 @@ The pages are thin faces on the model's public API; this module holds what they 
 * **Runs**: :func:`computed` simulates only when a page's "Run" button was pressed; results are
   kept in ``st.session_state`` keyed by the scenario's full text (which includes replications and
   seed), so every other interaction (changing a chart, switching page, downloading) reuses them.
-* **Settings** (sidebar): where runs and studies execute (``model.experiments.runner.make_executor``),
-  workers, and a Dask scheduler address.
+* **Settings** (sidebar): where runs and studies execute and the limits on one request, shown
+  read-only: they are deployment settings (``compute.deployment``), never a page input.
+* **Compute**: every run and study works in a background :class:`background.Job` on the server's one
+  pool (``compute.COMPUTE``); a run shows a progress bar and a Cancel button, and Cancel (or switching
+  page while it runs) ends the run's worker processes.
 * **Charts**: Altair mean lines with 5-95% bands across replications, from ``model.run.plots.band``.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
+import contextlib
 import hashlib
 import io
-import multiprocessing
-import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
 import altair as alt
 import pandas as pd
 import streamlit as st
+from background import Job
+from compute import Deployment, deployment
 
-from model.experiments.runner import Pool, ProgressFn, make_executor, run_replications, warm_up
+from model.experiments.runner import ProgressFn, run_replications
 from model.run import outputs
 from model.run.plots import band
 from model.run.simulation import RunResult
@@ -52,10 +54,6 @@ UPLOADED = "uploaded: "
 CHART_HEIGHT = 320
 #: Run settings offered by the compact scenario picker of the Compare, Forecast and Equity pages.
 PICKER_KEYS = ["run.people", "run.replications", "run.seed"]
-#: Where work executes, and the default for scenario runs and for sensitivity studies.
-EXECUTOR_LABELS = {"warm": "local pool kept warm", "serial": "this process", "local": "local process pool",
-                   "dask": "Dask scheduler", "dask-local": "Dask cluster on this machine"}
-EXECUTOR_DEFAULTS = {"runs": "warm", "studies": "local"}
 
 #: Equity gaps over time (monthly columns), Q5 minus Q1.
 GAPS = {"gap_met_need": "met need", "gap_control": "control", "gap_option1": "direct-payment take-up",
@@ -220,7 +218,8 @@ def parameter_form(base: Scenario, groups: Mapping[str, Sequence[str]], prefix: 
                    columns: int = 3) -> Scenario | None:
     """Widgets for the parameters of each group (a tab each when there are several), validated together.
 
-    Returns the edited scenario, or None after showing under each rejected widget why.
+    Returns the edited scenario, or None after showing under each rejected widget why (the schema's
+    message, or this server's limit on people and replications).
     """
     values: dict[str, Any] = {}
     slots: dict[str, Any] = {}
@@ -233,52 +232,30 @@ def parameter_form(base: Scenario, groups: Mapping[str, Sequence[str]], prefix: 
                 slots[key] = st.empty()
     edits = {k: v for k, v in values.items() if v != get_dotted(base, k)}
     scenario, errors = apply_edits(base, edits)
+    if scenario is not None:
+        with contextlib.suppress(ScenarioError):  # a bad deployment setting: in the sidebar, refused at Run
+            errors = deployment().run_errors(scenario)
+        scenario = None if errors else scenario
     for key, message in errors.items():
         slots.get(key, st).error(message)
     return scenario
 
 
 # ------------------------------------------------------------------------------------ settings
-def settings_sidebar() -> None:
-    """Where runs and studies execute, and the Dask scheduler address (in the sidebar, on every page)."""
+def settings_sidebar() -> Deployment | None:
+    """The deployment settings, read-only (in the sidebar, on every page); None, with the message, if one is bad."""
     with st.sidebar.expander("Settings", icon=":material/settings:"):
-        for purpose, default in EXECUTOR_DEFAULTS.items():
-            kinds = [k for k in EXECUTOR_LABELS if k != "warm" or purpose == "runs"]  # studies get their own pool
-            st.selectbox(f"{purpose.capitalize()} execute in", kinds, index=kinds.index(default),
-                         format_func=EXECUTOR_LABELS.get, key=f"settings:{purpose}")
-        st.number_input("Workers (local pool, Dask on this machine)", value=os.cpu_count() or 1, step=1,
-                        key="settings:workers", help="Allowed 1 to 1024.")
-        st.text_input("Dask scheduler address", placeholder="tcp://HOST:8786", key="settings:scheduler",
-                      help="Used when an executor is 'Dask scheduler'.")
-
-
-@st.cache_resource(show_spinner=False)
-def warm_pool(workers: int) -> Pool:
-    """A process pool that outlives a run: its workers import the model once, so later runs start at
-    once and use every core (a fresh pool per run pays several seconds of start-up)."""
-    inner = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-    for _ in range(workers):
-        inner.submit(warm_up)
-    return Pool(inner, "local", lambda: workers)
-
-
-@contextmanager
-def executor_for(purpose: str) -> Iterator[Executor]:
-    """The executor chosen in the settings for ``purpose`` (the warm pool is kept, others closed)."""
-    kind, workers, scheduler = executor_args(purpose)
-    if kind == "warm":
-        yield warm_pool(int(workers or os.cpu_count() or 1))
-    else:
-        with make_executor(kind, workers, scheduler) as pool:
-            yield pool
-
-
-def executor_args(purpose: str) -> tuple[str, int | None, str | None]:
-    """``make_executor`` arguments (kind, workers, scheduler) chosen in the settings for a purpose."""
-    kind = st.session_state.get(f"settings:{purpose}", EXECUTOR_DEFAULTS[purpose])
-    workers = st.session_state.get("settings:workers") if kind in ("warm", "local", "dask-local") else None
-    scheduler = (st.session_state.get("settings:scheduler", "").strip() or None) if kind == "dask" else None
-    return kind, workers, scheduler
+        try:
+            settings = deployment()
+        except ScenarioError as err:
+            st.error(str(err))
+            return None
+        st.caption(settings.describe())
+        st.caption(f"Limits: {settings.max_people:,} people and {settings.max_replications:,} replications per run; "
+                   f"N up to {settings.max_n:,} and {settings.max_study_runs:,} runs per study.")
+        st.caption("Set where the server is started (CARECON_EXECUTOR, CARECON_WORKERS, CARECON_MAX_...; "
+                   "see docs/dashboard.md), not in this page.")
+    return settings
 
 
 # ------------------------------------------------------------------------------------ runs
@@ -305,28 +282,51 @@ def run_key(scenario: Scenario) -> str:
     return digest(scenario.to_toml())
 
 
-def computed[T](key: str, start: bool, label: str, compute: Callable[[ProgressFn, Executor], T]) -> T | None:
-    """The result cached under ``key`` in this session; computed (progress bar, chosen executor) if ``start``
-    and not yet cached (runs are reproducible: the same scenario, replications and seed give the same result).
+def _note_cancelled(label: str) -> None:
+    """Remember, for the next script run, that the work called ``label`` was cancelled (see :func:`ask_to_run`)."""
+    st.session_state["cancelled"] = label
 
-    Errors of the experiment layer (a bad executor setting, an unreachable scheduler) are shown in
-    the page and give None.
+
+def computed[T](key: str, start: bool, label: str, compute: Callable[[ProgressFn, Executor], T],
+                scenarios: Sequence[Scenario]) -> T | None:
+    """The result cached under ``key`` in this session; computed if ``start`` and not yet cached (runs are
+    reproducible: the same scenarios, replications and seed give the same result).
+
+    The work runs in a background :class:`Job` on the server's pool while this script shows its progress
+    and a Cancel button. Pressing Cancel, switching page or Streamlit stopping the session interrupts
+    this script at its next progress update, and the job is stopped there: its worker processes end.
+    ``scenarios`` above the server's limits, and errors of the experiment layer, are shown in the page
+    and give None.
     """
     cache: OrderedDict[str, Any] = st.session_state.setdefault("computed", OrderedDict())
     if start and key not in cache:
-        bar = st.progress(0.0, text=f"{label}: starting")
-
-        def progress(done: int, total: int) -> None:
-            bar.progress(done / total, text=f"{label}: {done}/{total} runs")
-
         try:
-            with executor_for("runs") as pool:
-                cache[key] = compute(progress, pool)
+            settings = deployment()
+            for scenario in scenarios:
+                settings.check_run(scenario)
         except ScenarioError as err:
             st.error(str(err))
             return None
+        job = Job(label, total=sum(scenario.run.replications for scenario in scenarios))
+        job.start(lambda progress, _cancel, pool: compute(progress, pool))
+        cancel = st.empty()
+        cancel.button("Cancel", key=f"cancel:{key}", on_click=_note_cancelled, args=(label,),
+                      help="Stop now: the runs under way end with their worker processes.")
+        bar = st.progress(0.0, text=f"{label}: starting")
+        try:
+            while job.running:
+                bar.progress(job.done / job.total, text=f"{label}: {job.done} of {job.total} runs done, "
+                                                        f"{job.seconds:.0f} s")
+                job.thread.join(0.25)  # type: ignore[union-attr]
         finally:
+            if job.running:  # interrupted: Cancel or another widget, switching page, the session stopped
+                job.stop()
             bar.empty()
+            cancel.empty()
+        if job.error is not None:
+            st.error(f"{label} stopped: {job.error}")
+            return None
+        cache[key] = job.result
         while len(cache) > MAX_CACHED:
             cache.popitem(last=False)
     elif key in cache:
@@ -343,7 +343,7 @@ def run(scenario: Scenario, start: bool) -> RunRecord | None:
                                   progress=progress)
         return RunRecord(scenario, result, time.perf_counter() - began)
 
-    return computed(run_key(scenario), start, f"Running {scenario.name}", compute)
+    return computed(run_key(scenario), start, f"Running {scenario.name}", compute, [scenario])
 
 
 def pick_scenario(page: str, keys: Sequence[str] = PICKER_KEYS) -> Scenario | None:
@@ -355,7 +355,10 @@ def pick_scenario(page: str, keys: Sequence[str] = PICKER_KEYS) -> Scenario | No
 
 
 def ask_to_run(button: str = "Run") -> None:
-    """Say that nothing has been run for the current choice yet."""
+    """Say that nothing has been run for the current choice yet (and what was cancelled, if anything was)."""
+    cancelled = st.session_state.pop("cancelled", None)
+    if cancelled is not None:
+        st.warning(f"{cancelled}: cancelled; its worker processes have ended.")
     st.info(f"Press **{button}** to simulate the current choice.")
 
 

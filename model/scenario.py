@@ -1,9 +1,9 @@
 """The scenario schema: every parameter of the model, typed, with unit, range and source.
 
 A scenario is a TOML file. This module is the one place that knows the file format: it loads a
-file (following ``extends = "other"`` to a base scenario), applies ``--set dotted.key=value``
-overrides, and validates the result against the schema below. Validation errors become a
-:class:`ScenarioError` whose message is one line naming the field and what is allowed.
+file (following ``extends = "other"`` to a built-in scenario), applies dotted-key overrides
+(``{"run.months": 60}``), and validates the result against the schema below. Validation errors
+become a :class:`ScenarioError` whose message is one line naming the field and what is allowed.
 
 Every numeric parameter is declared with :func:`param`, which records its unit, its documented
 range and its source (a row of ``model/data/reference_figures.csv`` or an honest "assumption").
@@ -15,39 +15,88 @@ This module imports nothing else from the project.
 from __future__ import annotations
 
 import copy
+import math
+import re
 import tomllib
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from model.codes import AGE_BANDS, GROUPS, OPTIONS, PROVIDER_TYPES, QUINTILES
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+#: The built-in scenarios, shipped in the package as ``model/scenarios/*.toml`` (in the repository,
+#: ``model/scenarios`` links to the top-level folder ``scenarios/``).
+SCENARIO_DIR: Traversable = resources.files("model") / "scenarios"
 
 __all__ = ["AGE_BANDS", "GROUPS", "OPTIONS", "PROVIDER_TYPES", "QUINTILES", "Scenario", "ScenarioError",
            "list_scenarios", "load_scenario", "loads_scenario"]
 
+#: Most people the model may hold at the horizon (:meth:`Scenario.expected_population`): twice the most
+#: a scenario may start with.
+MAX_POPULATION = 10_000_000
+
+#: Bounds on TOML text (scenario files, uploads, ``--set`` values, parameter spaces), checked before
+#: the parser sees it: ``tomllib``'s memory grows with the square of a dotted key's length, and deep
+#: nesting exhausts Python's recursion limit. The shipped scenarios are about 1 kB.
+MAX_TOML_BYTES = 256 * 1024
+MAX_KEY_PARTS = 16
+MAX_NESTING = 16
+_TOML_TOKENS = re.compile(r'"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[][{}=,.\n]',
+                          re.S)
+
 
 class ScenarioError(ValueError):
-    """A scenario (file, override or parameter space) that cannot be used; the message is one line."""
+    """A scenario (file, override or parameter space) or an argument that cannot be used; the message is one line.
+
+    When one input of the called function is at fault, ``argument`` names it in the library's words
+    (``n``, ``workers``, ``space``, ``override``), ``item`` says which of its entries when there are
+    several (an override's dotted key), and ``problem`` is the message without them, so that a face
+    names the input its own way (the command line: ``--n``, ``--set KEY``).
+    """
+
+    def __init__(self, problem: str, argument: str | None = None, item: str | None = None) -> None:
+        where = f"{argument} '{item}'" if argument and item else argument
+        super().__init__(f"{where}: {problem}" if where else problem)
+        self.problem, self.argument, self.item = problem, argument, item
 
 
 def param(default: Any, lo: float | None = None, hi: float | None = None, *, unit: str,
           source: str = "assumption", doc: str) -> Any:
-    """Declare a parameter: default, inclusive range [lo, hi], unit, source and meaning."""
-    return Field(default, ge=lo, le=hi, description=doc,
+    """Declare a parameter: default, inclusive range [lo, hi], unit, source and meaning. For a list
+    parameter the range bounds each element (checked by :meth:`Strict._each_element`)."""
+    each = isinstance(default, list)
+    return Field(default, ge=None if each else lo, le=None if each else hi, description=doc,
                  json_schema_extra={"unit": unit, "source": source, "range": [lo, hi]})
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _each_element(cls, value: Any, info: ValidationInfo) -> Any:
+        """Every element of a list of numbers is finite and inside the list parameter's range, as a
+        scalar parameter is (``abs(nan - 1) > 1e-6`` is false, so sums and lengths alone let NaN through)."""
+        if not isinstance(value, list) or not all(isinstance(v, int | float) for v in value):
+            return value
+        extra = cls.model_fields[info.field_name].json_schema_extra or {}
+        lo, hi = extra.get("range", (None, None))
+        for i, v in enumerate(value):
+            if not math.isfinite(v) or (lo is not None and v < lo) or (hi is not None and v > hi):
+                raise PydanticCustomError("list_element", "element {index} is {value}; each must be a finite number "
+                                          "in the range", {"index": i, "value": repr(v)})
+        return value
+
 
 def _check_shares(values: list[float], name: str, n: int) -> None:
+    """Exactly ``n`` shares summing to 1 (each share's range is checked as a list parameter's)."""
     if len(values) != n:
         raise ValueError(f"{name} needs exactly {n} shares, got {len(values)}")
-    if any(v < 0 for v in values) or abs(sum(values) - 1.0) > 1e-6:
+    if abs(sum(values) - 1.0) > 1e-6:
         raise ValueError(f"{name} must be {n} non-negative shares summing to 1")
 
 
@@ -67,7 +116,7 @@ class Run(Strict):
 # --------------------------------------------------------------------------------------------
 class Demography(Strict):
     group_mix: list[float] = param(
-        [0.55, 0.20, 0.15, 0.10], unit="share",
+        [0.55, 0.20, 0.15, 0.10], 0, 1, unit="share",
         source="sco_sds_age_2016 (71% aged 65+) and sco_client_mix_2015; split is an assumption",
         doc="Shares of older people, physical disability, learning disability, mental health.")
     under65_older_share: float = param(0.0, 0, 1, unit="share",
@@ -78,14 +127,14 @@ class Demography(Strict):
     arrival_rate: float = param(0.012, 0, 0.2, unit="per person per month",
                                 doc="New eligible referrals per month, per person currently on the books.")
     departure_rate: list[float] = param(
-        [0.011, 0.004, 0.002, 0.003], unit="per person per month",
+        [0.011, 0.004, 0.002, 0.003], 0, 1, unit="per person per month",
         doc="Monthly hazard of leaving (death, move to residential care) by client group.")
     departure_need_factor: float = param(1.5, 0, 10, unit="multiplier at need 100",
                                          doc="Departure hazard is multiplied by 1 + factor * need/100.")
-    need_mean: list[float] = param([45.0, 40.0, 42.0, 35.0], unit="points (0-100)",
+    need_mean: list[float] = param([45.0, 40.0, 42.0, 35.0], 0, 100, unit="points (0-100)",
                                    doc="Mean assessed need at referral by client group.")
     need_sd: float = param(15.0, 0, 50, unit="points", doc="Spread of need at referral.")
-    need_drift: list[float] = param([0.35, 0.12, 0.04, 0.0], unit="points per month",
+    need_drift: list[float] = param([0.35, 0.12, 0.04, 0.0], -5, 5, unit="points per month",
                                     doc="Mean monthly change in need by client group (frailty rises).")
     need_noise: float = param(1.0, 0, 20, unit="points per month", doc="Monthly random change in need (sd).")
     ageing_rate: float = param(1 / 180, 0, 1, unit="per person per month",
@@ -98,7 +147,7 @@ class Demography(Strict):
                                           doc="Confidence penalty for people aged 65 and over.")
     confidence_sd: float = param(0.15, 0, 0.5, unit="0-1", doc="Individual spread of confidence.")
     day_centre_affinity: list[float] = param(
-        [0.15, 0.1, 0.45, 0.15], unit="probability",
+        [0.15, 0.1, 0.45, 0.15], 0, 1, unit="probability",
         source="assumption; eng_dayc_older_attend_2018 (10% of supported older people attend) bounds the outcome",
         doc="Chance a person of each group values building-based day care (respite, company).")
     carer_probability: float = param(0.6, 0, 1, unit="probability",
@@ -130,10 +179,6 @@ class Demography(Strict):
         for name in ("departure_rate", "need_mean", "need_drift", "day_centre_affinity"):
             if len(getattr(self, name)) != 4:
                 raise ValueError(f"demography.{name} needs 4 values, one per client group")
-        if any(not 0 <= v <= 1 for v in self.departure_rate + self.day_centre_affinity):
-            raise ValueError("demography.departure_rate and day_centre_affinity must lie in [0, 1]")
-        if any(not 0 <= v <= 100 for v in self.need_mean):
-            raise ValueError("demography.need_mean must lie in [0, 100]")
         return self
 
 
@@ -164,9 +209,9 @@ class Budgets(Strict):
 # 4. Option choice
 # --------------------------------------------------------------------------------------------
 class Choice(Strict):
-    control: list[float] = param([1.0, 0.6, 0.0, 0.6], unit="0-1",
+    control: list[float] = param([1.0, 0.6, 0.0, 0.6], 0, 1, unit="0-1",
                                  doc="Control each option gives (Options 1-4).")
-    burden: list[float] = param([1.0, 0.3, 0.0, 0.6], unit="0-1",
+    burden: list[float] = param([1.0, 0.3, 0.0, 0.6], 0, 1, unit="0-1",
                                 doc="Burden of managing money and employing staff, by option.")
     beta_control: float = param(1.6, 0, 10, unit="utility per unit control", doc="Value of control.")
     beta_burden: float = param(3.0, 0, 10, unit="utility per unit burden",
@@ -175,15 +220,15 @@ class Choice(Strict):
                              doc="Weight of peers' (satisfied) experience of an option.")
     inertia: float = param(0.8, 0, 10, unit="utility", doc="Status-quo bonus for one's current option.")
     asc_over65: list[float] = param(
-        [-1.8, -0.9, 0.0, -0.9], unit="utility",
+        [-1.8, -0.9, 0.0, -0.9], -10, 10, unit="utility",
         source="assumption calibrated to sco_option3_65plus_2015 (86% of 65+ on Option 3)",
         doc="Option-specific constants for people aged 65+.")
-    asc: list[float] = param([-0.2, -0.5, 0.0, -1.0], unit="utility",
+    asc: list[float] = param([-0.2, -0.5, 0.0, -1.0], -10, 10, unit="utility",
                              source="calibrated to sco_option_share_2014 (13 / 9 / 75 / 3% at about three "
                                     "years); shares level off from year five with Option 3 near 57%",
                              doc="Option-specific constants for everyone (Options 1-4).")
     asc_group: list[float] = param(
-        [0.0, 1.0, 0.5, 0.2], unit="utility",
+        [0.0, 1.0, 0.5, 0.2], -10, 10, unit="utility",
         source="assumption; sco_dp_client_group_2012 (direct payments skew to physical disability)",
         doc="Extra constant for Option 1 by client group (older, PD, LD, MH).")
     option4_direct_share: float = param(0.5, 0, 1, unit="share of budget",
@@ -209,7 +254,7 @@ class ProviderType(Strict):
     variable_cost: float = param(16.0, 0, 500, unit="GBP per hour", doc="Cost per hour delivered.")
     fixed_cost: float = param(2000.0, 0, 1e6, unit="GBP per month", doc="Fixed cost (building, core staff).")
     capacity: int = param(20, 1, 10_000, unit="clients", doc="Clients a new provider can take.")
-    max_hours: float = param(40.0, 0, 168, unit="hours per week per client",
+    max_hours: float = param(40.0, 1, 168, unit="hours per week per client",
                              doc="Most hours a week one client can get from this type.")
     per_1000: float = param(5.0, 0, 1000, unit="providers per 1000 people", doc="Providers at the start.")
     quality_mean: float = param(0.7, 0, 1, unit="0-1", doc="Mean quality of a new provider.")
@@ -255,14 +300,14 @@ class Providers(Strict):
         price=8.0, variable_cost=4.0, fixed_cost=1500.0, capacity=25, max_hours=8.0, per_1000=3.0,
         quality_mean=0.7, reserve_months=3.0, wellbeing_bonus=0.1, respite=0.05, growth=0.03)
     type_preference: list[float] = param(
-        [-2.5, 0.0, 0.0, -0.5], unit="utility",
+        [-2.5, 0.0, 0.0, -0.5], -10, 10, unit="utility",
         source="assumption; the seeds: people holding budgets choose alternatives to day centres",
         doc="Appeal of day centre, agency, personal assistant, community group to a person choosing (Options 1, 2).")
     council_type_preference: list[float] = param(
-        [-2.6, 0.0, 0.0, -1.0], unit="utility",
+        [-2.6, 0.0, 0.0, -1.0], -10, 10, unit="utility",
         doc="Appeal of each type when the council arranges care (Option 3): day centres as historically.")
     affinity_bonus: list[float] = param(
-        [3.0, 0.0, 0.0, 2.0], unit="utility", doc="Extra appeal of each type to people who value day care.")
+        [3.0, 0.0, 0.0, 2.0], -10, 10, unit="utility", doc="Extra appeal of each type to people who value day care.")
     pa_under65_bonus: float = param(2.0, 0, 10, unit="utility",
                                     source="assumption; eng_pa_employers_2022 (32% of DP recipients employ PAs)",
                                     doc="Extra appeal of employing a personal assistant to people under 65.")
@@ -349,7 +394,7 @@ class Rollout(Strict):
                                  source="Scottish rollout (BRIEF): one to three years",
                                  doc="Months over which the offer reaches everyone.")
     offer: bool = param(True, unit="-", doc="Whether the council offers the SDS choice at all.")
-    options: list[int] = param([1, 2, 3, 4], unit="option numbers", doc="Options the council offers.")
+    options: list[int] = param([1, 2, 3, 4], 1, 4, unit="option numbers", doc="Options the council offers.")
     review_interval_months: int = param(12, 1, 120, unit="months", doc="Months between reviews.")
 
     @model_validator(mode="after")
@@ -386,20 +431,20 @@ class Finance(Strict):
                "give a 2015 lower bound of 383m / 53,319 = 7,183 GBP",
         doc="Care budget; the council compares spend with it at the yearly review.")
     assessment_cost: float = param(250.0, 0, 1e5, unit="GBP per assessment or review", doc="Social-work time.")
-    admin_cost: list[float] = param([25.0, 40.0, 30.0, 45.0], unit="GBP per person per month",
+    admin_cost: list[float] = param([25.0, 40.0, 30.0, 45.0], 0, 1e5, unit="GBP per person per month",
                                     doc="Administration and monitoring by option (DP audit, ISF fee, commissioning).")
 
     @model_validator(mode="after")
     def _admin(self) -> Finance:
-        if len(self.admin_cost) != 4 or any(v < 0 for v in self.admin_cost):
-            raise ValueError("finance.admin_cost needs 4 non-negative values, one per option")
+        if len(self.admin_cost) != 4:
+            raise ValueError("finance.admin_cost needs 4 values, one per option")
         return self
 
 
 class Council(Strict):
     name: str = Field(min_length=1, max_length=60, description="Council name.")
     population_share: float = param(1.0, 0, 1, unit="share", doc="Share of the run's people in this council.")
-    deprivation: list[float] = param([0.2] * 5, unit="share",
+    deprivation: list[float] = param([0.2] * 5, 0, 1, unit="share",
                                      doc="Shares of people in quintiles Q1 (most deprived) to Q5.")
     rollout: Rollout = Field(default_factory=Rollout)
     support: Support = Field(default_factory=Support)
@@ -441,7 +486,26 @@ class Scenario(Strict):
                 raise ValueError(
                     f"councils.{i}.rollout: start_month + duration_months = {end} must be at most "
                     f"run.months = {self.run.months}")
+        peak = self.expected_population()
+        if peak > MAX_POPULATION:
+            d = self.demography
+            raise ValueError(
+                f"demography.arrival_rate: {d.arrival_rate:g} new referrals a month against departures of about "
+                f"{self.mean_departure_rate():.4g} would grow {self.run.people:,} people to about {peak:.3g} by month "
+                f"{self.run.months}; the model must be at most {MAX_POPULATION:,} people: lower the arrival rate, "
+                "run.months or run.people")
         return self
+
+    def mean_departure_rate(self) -> float:
+        """Departures a month per person on the books, at the least (need only raises the hazard)."""
+        d = self.demography
+        return sum(m * r for m, r in zip(d.group_mix, d.departure_rate, strict=True))
+
+    def expected_population(self) -> float:
+        """People on the books at the horizon if referrals and departures keep their rates: an estimate
+        from above (departures rise with need), so that a run that would outgrow memory is refused first."""
+        growth = max(1.0, 1.0 + self.demography.arrival_rate - self.mean_departure_rate())
+        return self.run.people * math.exp(self.run.months * math.log(growth))
 
     # ---------------------------------------------------------------- conveniences
     def to_dict(self) -> dict[str, Any]:
@@ -453,7 +517,7 @@ class Scenario(Strict):
         data = self.to_dict()
         for key, value in overrides.items():
             set_dotted(data, key, value)
-        return validate(data, origin=origin or f"scenario '{self.name}' with --set")
+        return validate(data, origin=origin or f"scenario '{self.name}' with overrides")
 
     def to_toml(self) -> str:
         import tomli_w
@@ -541,7 +605,7 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
         last = i == len(parts) - 1
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ScenarioError(f"--set {key}: index '{part}' is not one of 0 to {len(node) - 1}")
+                raise ScenarioError(f"index '{part}' is not one of 0 to {len(node) - 1}", "override", key)
             idx = int(part)
             if last:
                 node[idx] = value
@@ -552,19 +616,22 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
                 node[part] = value
             else:
                 if part not in node:
-                    raise ScenarioError(f"--set {key}: unknown key '{part}'")
+                    raise ScenarioError(f"unknown key '{part}'", "override", key)
                 node = node[part]
         else:
-            raise ScenarioError(f"--set {key}: '{part}' is below a value, not a section")
+            raise ScenarioError(f"'{part}' is below a value, not a section", "override", key)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
     """Parse ``dotted.key=value``; the value is read as TOML (``60``, ``0.5``, ``"x"``, ``[1,3]``)."""
     if "=" not in text:
-        raise ScenarioError(f"--set {text!r}: expected dotted.key=value")
+        raise ScenarioError("expected dotted.key=value", "override", text)
     key, raw = (s.strip() for s in text.split("=", 1))
     if not key:
-        raise ScenarioError(f"--set {text!r}: empty key")
+        raise ScenarioError("empty key", "override", text)
+    if len(key.split(".")) > MAX_KEY_PARTS:
+        raise ScenarioError(f"a key must have at most {MAX_KEY_PARTS} dotted parts", "override", f"{key[:40]}...")
+    check_toml_text(raw, f"override '{key[:60]}'")
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
@@ -582,47 +649,88 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def scenario_path(name_or_path: str | Path) -> Path:
-    """A scenario name (``sds_rollout``) or a path to a TOML file."""
+def scenario_path(name_or_path: str | Path) -> Traversable:
+    """A built-in scenario's name (``sds_rollout``: its file in :data:`SCENARIO_DIR`) or a path to a TOML file."""
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
         return p
     return SCENARIO_DIR / f"{name_or_path}.toml"
 
 
+def check_toml_text(text: str, origin: str) -> None:
+    """Refuse TOML text that is larger, has longer dotted keys or nests deeper than the bounds above,
+    with one line, before it is parsed. Strings and comments are skipped; a dot counts towards a key
+    until the next ``=``, ``,``, bracket, brace or line end (a number has at most one)."""
+    if len(text) > MAX_TOML_BYTES:
+        raise ScenarioError(f"{origin}: too large ({len(text) / 1024:,.0f} kB; at most {MAX_TOML_BYTES // 1024} kB)")
+    depth = dots = 0
+    for token in _TOML_TOKENS.finditer(text):
+        c = token.group()[0]
+        if c in "[{":
+            depth, dots = depth + 1, 0
+            if depth > MAX_NESTING:
+                raise ScenarioError(f"{origin}: arrays and tables nest too deep (at most {MAX_NESTING} levels)")
+        elif c in "]}":
+            depth, dots = max(depth - 1, 0), 0
+        elif c == ".":
+            dots += 1
+            if dots >= MAX_KEY_PARTS:
+                raise ScenarioError(f"{origin}: a dotted key is too long (at most {MAX_KEY_PARTS} parts)")
+        elif c in "=,\n":
+            dots = 0
+
+
 def read_toml_text(text: str, origin: str) -> dict[str, Any]:
+    """Parse TOML text within the bounds of :func:`check_toml_text`; any failure is a one-line ScenarioError."""
+    check_toml_text(text, origin)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{origin}: not valid TOML ({err})") from None
 
 
-def _load_dict(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    origin = f"scenario '{path.name}'"
-    if not path.is_file():
-        names = ", ".join(list_scenarios())
-        raise ScenarioError(f"scenario '{path}' not found (known scenarios: {names})")
-    data = read_toml_text(path.read_text(encoding="utf-8"), origin)
-    return resolve_extends(data, origin, (*seen, path.resolve()))
+def read_toml_file(file: Path | Traversable, origin: str) -> dict[str, Any]:
+    """Read and parse a TOML file: at most ``MAX_TOML_BYTES`` are read; a file that cannot be read or
+    is not UTF-8 text is a one-line ScenarioError."""
+    try:
+        with file.open("rb") as f:
+            raw = f.read(MAX_TOML_BYTES + 1)
+    except OSError as err:
+        raise ScenarioError(f"{origin}: cannot be read ({err.strerror or err})") from None
+    if len(raw) > MAX_TOML_BYTES:
+        raise ScenarioError(f"{origin}: too large (more than {MAX_TOML_BYTES // 1024} kB)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ScenarioError(f"{origin}: not UTF-8 text (byte {err.start} is {raw[err.start]:#04x})") from None
+    return read_toml_text(text, origin)
 
 
-def resolve_extends(data: dict[str, Any], origin: str, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+def _load_dict(file: Traversable, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A scenario file's contents merged onto the built-in scenario it extends; ``seen``: files already followed."""
+    origin = f"scenario '{file.name}'"
+    return resolve_extends(read_toml_file(file, origin), origin, (*seen, str(file)))
+
+
+def resolve_extends(data: dict[str, Any], origin: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
     """Follow ``extends = "name"`` to a built-in scenario and merge this file on top of it."""
     base_name = data.pop("extends", None)
     if base_name is None:
         return data
     if not isinstance(base_name, str) or base_name not in list_scenarios():
         raise ScenarioError(f"{origin}: extends: must name a built-in scenario ({', '.join(list_scenarios())})")
-    base_path = SCENARIO_DIR / f"{base_name}.toml"
-    if base_path.resolve() in seen:
+    base = SCENARIO_DIR / f"{base_name}.toml"
+    if str(base) in seen:
         raise ScenarioError(f"{origin}: extends: '{base_name}' extends itself")
-    return _merge(_load_dict(base_path, seen), data)
+    return _merge(_load_dict(base, seen), data)
 
 
 def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Load, merge (``extends``), override and validate a scenario."""
-    path = scenario_path(name_or_path)
-    scenario = validate(_load_dict(path), origin=f"scenario '{path.name}'")
+    file = scenario_path(name_or_path)
+    if not file.is_file():
+        raise ScenarioError(f"scenario '{name_or_path}' not found (known scenarios: {', '.join(list_scenarios())})")
+    scenario = validate(_load_dict(file), origin=f"scenario '{file.name}'")
     return scenario.with_overrides(overrides) if overrides else scenario
 
 
@@ -632,7 +740,8 @@ def loads_scenario(text: str, origin: str = "uploaded scenario") -> Scenario:
 
 
 def list_scenarios() -> list[str]:
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+    """The names of the built-in scenarios."""
+    return sorted(f.name.removesuffix(".toml") for f in SCENARIO_DIR.iterdir() if f.name.endswith(".toml"))
 
 
 def parameter_table() -> list[dict[str, Any]]:

@@ -4,8 +4,8 @@ Each compiled pass of the default engine (:mod:`model.engines.vector.kernels`) d
 stream of its own, a 256-bit xoshiro256** state (Blackman & Vigna 2021, "Scrambled linear
 pseudorandom number generators", ACM TOMS 47(4)) taken from ``model.rng`` when the pass is called
 (:func:`seed`). So a run is still determined by its seed alone, and each draw costs a few
-arithmetic instructions in the pass (a numpy ``Generator`` passed into compiled code costs about
-20 µs a call to unbox and a function-pointer call a draw).
+arithmetic instructions in the pass (a numpy ``Generator`` passed into compiled code is unboxed at
+every call and costs a function-pointer call a draw).
 
 A pass threads the stream's four words through its draws as a tuple (``words =
 load(state)``, ``u, words = next_uniform(words)``, ..., ``store(state, words)``), so that the
@@ -56,9 +56,7 @@ def next_bits(words: tuple) -> tuple:
 
     The draws take the stream as a tuple of four words and return it advanced, so a compiled
     pass keeps the words in registers. Kept in an array, the words might share memory with the
-    columns the pass writes, so the compiled code loads and stores them at every draw: in a loop of
-    three draws and three stores a row, 15.8 ns a row against 10.2 threaded; in the passes
-    themselves, about 6 % of the demography pass and 2 % of purchasing."""
+    columns the pass writes, so the compiled code would load and store them at every draw."""
     s0, s1, s2, s3 = words
     result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
     t = s1 << np.uint64(17)

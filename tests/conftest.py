@@ -48,7 +48,7 @@ def multi_scenario() -> Scenario:
 
 @pytest.fixture(scope="session")
 def tiny_scenario() -> Scenario:
-    """Small enough for the per-agent engine (~200 us per person-month): 100 people, 24 months."""
+    """Small enough for the per-agent engine (slow by design): 100 people, 24 months."""
     return shrink("sds_rollout", 100, 24)
 
 

@@ -81,3 +81,9 @@ def test_threshold_never_exceeds_100_and_zero_budget_is_ignored():
     b = Budgets(review_tighten_threshold=20.0)
     assert budgets.yearly_review(1e9, 1.0, 95.0, 50.0, 25.0, 50.0, b)[0] == 100.0
     assert budgets.yearly_review(1e9, 0.0, 30.0, 40.0, 25.0, 50.0, b) == (30.0, 40.0)
+
+
+def test_admin_cost_is_the_options_cost_and_nothing_without_a_package():
+    costs = [25.0, 40.0, 30.0, 45.0]  # Options 1-4
+    assert [budgets.admin_cost(option, costs) for option in range(5)] == [0.0, 25.0, 40.0, 30.0, 45.0]
+    assert [budgets.has_package(option) for option in range(5)] == [False, True, True, True, True]

@@ -8,28 +8,33 @@ helper module ``dashboard/shared.py`` is imported here as Streamlit imports it (
 from __future__ import annotations
 
 import io
+import os
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
 from model.experiments import sensitivity
-from model.experiments.runner import ProgressFn, run_replications
-from model.experiments.store import Study
+from model.experiments.runner import ProgressFn, ScenarioTarget, run_replications
+from model.experiments.store import RESULTS, Study
 from model.run.outputs import summary
 from model.run.simulation import RunResult
 from model.scenario import Scenario, ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "dashboard"))
-import shared  # noqa: E402  (the dashboard's own module, found as Streamlit finds it)
+import shared  # noqa: E402  (the dashboard's own modules, found as Streamlit finds them)
+from compute import COMPUTE  # noqa: E402
 
 SMALL = {"run.people": 300, "run.months": 48, "run.replications": 2}
 
@@ -38,15 +43,14 @@ SMALL = {"run.people": 300, "run.months": 48, "run.replications": 2}
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
     """The app on its default page, studies stored under tmp_path, everything run in this process."""
     monkeypatch.setenv("CARECON_STUDIES", str(tmp_path / "studies"))
-    monkeypatch.setenv("CARECON_WARM_POOL", "0")  # AppTests run in-process; no worker pool
+    monkeypatch.setenv("CARECON_EXECUTOR", "serial")
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120).run()
-    at.selectbox(key="settings:runs").set_value("serial")
-    at.selectbox(key="settings:studies").set_value("serial")
-    yield at.run()
+    yield at
     job = at.session_state.get("sensitivity:job")
     if job is not None and job.thread is not None:
-        job.cancel.set()
+        job.stop()
         job.thread.join(120)
+    COMPUTE.end()
 
 
 def set_params(at: AppTest, values: dict[str, object]) -> AppTest:
@@ -186,13 +190,55 @@ def test_only_run_buttons_start_simulations(app: AppTest, monkeypatch: pytest.Mo
     assert calls == ["sds_rollout", "sds_rollout"]
 
 
-def test_a_bad_executor_setting_is_reported(app: AppTest) -> None:
+def test_settings_are_the_deployment_s_and_read_only(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No widget sets where work runs or with how many workers; the panel shows the deployment settings."""
+    widgets = [w for kind in ("selectbox", "number_input", "text_input", "text_area", "slider", "radio")
+               for w in app.get(kind)]
+    assert widgets and not [w.key for w in widgets if "settings" in (w.key or "") or "worker" in (w.key or "")]
+    assert any("the dashboard's own process" in c.value for c in app.sidebar.caption)
+    monkeypatch.setenv("CARECON_EXECUTOR", "local")
+    monkeypatch.setenv("CARECON_WORKERS", "5000")
+    app.run()
+    assert any(f"{os.cpu_count()} worker processes" in c.value and "5,000 is capped" in c.value
+               for c in app.sidebar.caption)
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("CARECON_WORKERS", "-4", "CARECON_WORKERS: must be a whole number of at least 1 (got '-4')"),
+    ("CARECON_EXECUTOR", "dask", "CARECON_SCHEDULER: set it (tls://HOST:8786) exactly when CARECON_EXECUTOR is dask"),
+    ("CARECON_MAX_PEOPLE", "many", "CARECON_MAX_PEOPLE: must be a whole number of at least 1 (got 'many')"),
+])
+def test_a_bad_deployment_setting_is_one_line_and_nothing_runs(app: AppTest, monkeypatch: pytest.MonkeyPatch,
+                                                                variable: str, value: str, message: str) -> None:
     set_params(app, SMALL)
-    app.selectbox(key="settings:runs").set_value("dask")
-    app.text_input(key="settings:scheduler").input("localhost:8786")
+    monkeypatch.setenv(variable, value)
     app.button(key="scenario:run").click().run()
     assert_clean(app)
-    assert any("expected an address like tcp://HOST:8786" in e for e in errors(app))
+    assert [e.value for e in app.sidebar.error] == [message]
+    assert message in errors(app) and not app.metric
+
+
+def test_runs_above_the_limits_are_refused(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CARECON_MAX_PEOPLE", "1000")
+    monkeypatch.setenv("CARECON_MAX_REPLICATIONS", "3")
+    set_params(app, {"run.people": 1001, "run.replications": 4})
+    assert_clean(app)
+    assert sorted(errors(app)) == [
+        "run.people: 1,001 is above this dashboard's limit of 1,000 (raise it with CARECON_MAX_PEOPLE where the "
+        "server is started)",
+        "run.replications: 4 is above this dashboard's limit of 3 (raise it with CARECON_MAX_REPLICATIONS where the "
+        "server is started)"]
+    assert app.button(key="scenario:run").disabled
+    # An uploaded scenario above the limit is refused on every page, and by the run itself.
+    app.file_uploader(key="upload").upload("big.toml", b'extends = "sds_rollout"\nname = "big"\n[run]\npeople = 5000\n',
+                                           "application/toml")
+    app.run()
+    app.switch_page("compare.py").run()
+    app.multiselect(key="compare:names").set_value(["uploaded: big", "sds_rollout"]).run()
+    assert any("run.people: 5,000 is above" in e for e in errors(app))
+    assert "compare:run" not in [b.key for b in app.button]
+    with pytest.raises(ScenarioError, match=r"run\.people: 5,000 is above this dashboard's limit of 1,000"):
+        shared.deployment().check_run(app.session_state["uploaded"])
 
 
 # ------------------------------------------------------------------------------------ Compare page
@@ -357,8 +403,8 @@ def test_sensitivity_study_can_be_cancelled(app: AppTest, monkeypatch: pytest.Mo
     job.thread.join(120)
     app.run()
     assert_clean(app)
-    assert job.study is not None and job.study.manifest["status"] == "cancelled"
-    assert 0 < len(job.study.results) < 60
+    assert job.result is not None and job.result.manifest["status"] == "cancelled"
+    assert 0 < len(job.result.results) < 60
     assert any("not complete" in w.value for w in app.warning)
 
 
@@ -370,3 +416,126 @@ def test_bad_sensitivity_bounds_are_refused(app: AppTest) -> None:
     set_params(app, {"n:morris": 0, "choice.beta_burden:high": 4.5})
     assert_clean(app)
     assert errors(app)
+
+
+def test_studies_above_the_limits_are_refused_with_the_estimate_shown(app: AppTest,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    app.switch_page("sensitivity.py").run()
+    estimate = "About 80 model runs: 16 design points × 5 replication(s) of 2,000 people over 120 months"
+    assert any(c.value.startswith(estimate) for c in app.caption)  # Morris N = 4, 3 parameters
+    monkeypatch.setenv("CARECON_MAX_STUDY_RUNS", "50")
+    set_params(app, {"run.replications": 1, "n:morris": 15})  # 15 trajectories x (3 + 1) points
+    assert errors(app) == ["study: about 60 runs is above this dashboard's limit of 50 runs (choose a smaller N, "
+                           "fewer parameters or replications, or raise CARECON_MAX_STUDY_RUNS where the server is "
+                           "started)"]
+    assert "sensitivity:start" not in [b.key for b in app.button]
+    app.radio(key="sensitivity:method").set_value("sobol").run()
+    set_params(app, {"n:sobol": 2**20})  # the issue's 1,048,576: above the default limit on N
+    assert errors(app) == ["N: 1,048,576 is above this dashboard's limit of 1,024 (raise it with CARECON_MAX_N "
+                           "where the server is started)"]
+    assert "sensitivity:start" not in [b.key for b in app.button]
+    monkeypatch.setenv("CARECON_MAX_STUDY_RUNS", "5000")
+    set_params(app, {"n:sobol": 16})
+    assert errors(app) == [] and app.button(key="sensitivity:start")
+
+
+# ------------------------------------------------------------------------------------ worker processes
+@dataclass(frozen=True)
+class GatedTarget(ScenarioTarget):
+    """The model, each run leaving a marker file when it starts and then waiting for ``gate/release``."""
+
+    gate: str = ""
+
+    def evaluate(self, params: dict[str, Any], seeds: list[np.random.SeedSequence]) -> dict[str, float]:
+        gate = Path(self.gate)
+        (gate / f"started-{os.getpid()}-{time.monotonic_ns()}").touch()
+        while not (gate / "release").exists():
+            time.sleep(0.05)
+        return super().evaluate(params, seeds)
+
+
+def worker_processes() -> list[psutil.Process]:
+    """This process's pool workers: its descendants started by multiprocessing's spawn."""
+    out = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                out.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 300) -> None:
+    """Wait until ``condition()`` (a pool starting on a loaded machine may take a while)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_cancel_ends_the_study_s_workers_and_no_run_starts_after_it(app: AppTest, monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    started = lambda: len(list(gate.glob("started-*")))  # noqa: E731
+    real = sensitivity.run_study
+    monkeypatch.setattr(sensitivity, "run_study", lambda target, *args, **kwargs: real(
+        GatedTarget(target, gate=str(gate)), *args, **kwargs))  # the page imports it when it runs
+    monkeypatch.setenv("CARECON_EXECUTOR", "local")
+    monkeypatch.setenv("CARECON_WORKERS", "1000")  # more than any machine's cores: capped at the cores
+    start_study(app, people=50, n=20)  # 60 runs, chunks of 2 on 2 cores
+    job = app.session_state["sensitivity:job"]
+    busy = min(os.cpu_count() or 1, 60)
+    wait_for(lambda: started() >= busy)  # every worker holds a run
+    workers = worker_processes()
+    assert 0 < len(workers) <= (os.cpu_count() or 1)  # a page asking for 1000 workers gets at most the cores
+    app.button(key="sensitivity:cancel").click().run()
+    at_cancel = started()
+    (gate / "release").touch()  # a worker still alive would now finish its run and start the next
+    _, alive = psutil.wait_procs(workers, timeout=60)
+    assert not alive
+    job.thread.join(120)
+    app.run()
+    assert_clean(app)
+    assert started() == at_cancel  # no run started after Cancel
+    study = job.result
+    assert study is not None and study.manifest["status"] == "cancelled", job.error
+    assert not list((study.path / RESULTS).glob("*.parquet")) and study.results.empty  # no chunk finished
+    # The page's next load may start a fresh pool for the next run: none of the study's workers.
+    assert not {p.pid for p in workers} & {p.pid for p in worker_processes()}
+    assert len(worker_processes()) <= (os.cpu_count() or 1)
+    assert any("not complete" in w.value for w in app.warning)
+
+
+@pytest.mark.slow
+def test_leaving_a_run_ends_its_worker_processes(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run interrupted (Cancel, Stop, the page left or closed: here AppTest stopping the script) ends its
+    workers; the next run starts a fresh pool."""
+    monkeypatch.setenv("CARECON_EXECUTOR", "local")
+    monkeypatch.setenv("CARECON_MAX_PEOPLE", "300000")
+    app.run()
+    COMPUTE.pool()  # started when the page loaded; wait until it is ready
+    workers = worker_processes()
+    assert 0 < len(workers) <= (os.cpu_count() or 1)
+    set_params(app, {"run.people": 300_000, "run.months": 600, "run.replications": 2})  # minutes of work
+    with pytest.raises(RuntimeError, match="timed out"):
+        app.button(key="scenario:run").click().run(timeout=20)
+    _, alive = psutil.wait_procs(workers, timeout=60)
+    assert not alive and COMPUTE.worker_pids() == []
+
+
+@pytest.mark.slow
+def test_a_settings_change_replaces_the_pool_and_its_workers_exit(app: AppTest,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CARECON_EXECUTOR", "local")
+    app.run()
+    COMPUTE.pool()  # started when the page loaded; wait until it is ready
+    first = worker_processes()
+    assert len(first) == os.cpu_count()  # CARECON_WORKERS defaults to the cores
+    monkeypatch.setenv("CARECON_WORKERS", "1")
+    app.run()  # the next page load replaces the pool
+    COMPUTE.pool()
+    _, alive = psutil.wait_procs(first, timeout=60)
+    assert not alive and len(worker_processes()) == 1

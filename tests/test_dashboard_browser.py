@@ -1,11 +1,16 @@
 """End to end: ``streamlit run dashboard/app.py`` on 127.0.0.1, driven by Playwright in headless Chromium.
 
 The browser runs the default scenario (``sds_rollout``, as shipped) from the Scenario page, checks
-that the headline metrics and charts appear with no exception, visits every other page, and saves
-a screenshot ``dashboard.png`` of the Scenario page in pytest's temporary directory, so the test
-suite leaves the working tree clean. To refresh the documentation's copy deliberately, set
+that the headline metrics and charts appear with no exception, starts a large run and cancels it
+(its worker processes, children of the server, must end), visits every other page, and saves
+screenshots (``dashboard.png`` of the Scenario page, ``settings.png`` of the read-only Settings,
+``cancel.png`` of a run under way and ``cancelled.png`` after Cancel) in pytest's temporary
+directory, so the test suite leaves the working tree clean. To refresh the documentation's copies deliberately, set
 ``CARECON_SCREENSHOT_DIR`` (``make screenshots`` sets it to ``docs/img``). Skipped only when
 Debian's Chromium is not installed.
+
+The server runs on a free port; the fixture waits for its health endpoint, and at the end stops it
+(SIGTERM), waits for it, and checks that no process it or the test started is left.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,71 +42,131 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("br
 
 
 def free_port() -> int:
+    """A loopback port no one listens on (the OS picks it; 8501 may be someone's dashboard)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
+def workers_of(pid: int) -> list[psutil.Process]:
+    """The pool workers under a process: its descendants started by multiprocessing's spawn."""
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    out = []
+    for child in children:
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                out.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: subprocess.Popen
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The dashboard served by ``streamlit run`` on a free loopback port; its URL."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The dashboard served by ``streamlit run`` on a free loopback port (waited for); stopped and checked
+    at the end: the server, its worker processes and anything else this test started have exited."""
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
     port = free_port()
     tmp = tmp_path_factory.mktemp("dashboard")
-    env = {**os.environ, "CARECON_STUDIES": str(tmp / "studies")}
+    env = {**os.environ, "CARECON_STUDIES": str(tmp / "studies"), "CARECON_MAX_PEOPLE": "300000"}
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.address",
-           "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-           "--browser.gatherUsageStats", "false"]
+           "127.0.0.1", "--server.port", str(port), "--server.headless", "true"]  # no usage statistics: .streamlit/
     log = tmp / "streamlit.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # a bound for a loaded machine, not a timing check
         while True:
             try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as response:
                     if response.status == 200:
                         break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"streamlit did not start: {log.read_text(errors='replace')[-2000:]}")
                 time.sleep(0.3)
-        yield url
+        yield Server(url, proc)
     finally:
+        started = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+            pytest.fail("streamlit did not stop on SIGTERM")
+        _, alive = psutil.wait_procs(started, timeout=60)
+        left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+        assert not alive and not left, f"left running: {alive + left}"
+    assert proc.returncode == 0, log.read_text(errors="replace")[-2000:]
 
 
-def test_default_scenario_in_the_browser(server: str, tmp_path: Path) -> None:
+def test_default_scenario_in_the_browser(server: Server, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    screenshot = Path(os.environ.get(SCREENSHOT_DIR) or tmp_path) / "dashboard.png"
-
+    shots = Path(os.environ.get(SCREENSHOT_DIR) or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(server)
-        expect(page.get_by_role("heading", name="Scenario")).to_be_visible(timeout=30_000)
-        page.get_by_role("button", name="Run", exact=True).click()
-        metrics = page.get_by_test_id("stMetric")
-        expect(metrics).to_have_count(10, timeout=90_000)
-        for label in HEADLINES:
-            expect(page.get_by_test_id("stMetricLabel").filter(has_text=label)).to_be_visible()
-        expect(page.get_by_test_id("stMetricValue").first).to_have_text(re.compile(r"^\d+\.\d%$"))
-        expect(page.get_by_text("5 replications of 2,000 people over 120 months")).to_be_visible()
-        expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
-        assert page.get_by_test_id("stException").count() == 0
-        screenshot.parent.mkdir(parents=True, exist_ok=True)
-        page.set_viewport_size({"width": 1400, "height": 2000})  # the app scrolls inside its own container
-        page.screenshot(path=str(screenshot))
-
-        # Every other page opens without an exception; Equity reuses the run just made (no new run).
-        for title in ("Compare", "Sensitivity", "Day-centre forecast", "Equity"):
-            page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-            expect(page.get_by_role("heading", name=title)).to_be_visible(timeout=30_000)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(server.url)
+            expect(page.get_by_role("heading", name="Scenario")).to_be_visible(timeout=120_000)
+            page.get_by_role("button", name="Run", exact=True).click()
+            metrics = page.get_by_test_id("stMetric")
+            expect(metrics).to_have_count(10, timeout=300_000)
+            for label in HEADLINES:
+                expect(page.get_by_test_id("stMetricLabel").filter(has_text=label)).to_be_visible()
+            expect(page.get_by_test_id("stMetricValue").first).to_have_text(re.compile(r"^\d+\.\d%$"))
+            expect(page.get_by_text("5 replications of 2,000 people over 120 months")).to_be_visible()
+            expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
             assert page.get_by_test_id("stException").count() == 0
-        expect(page.get_by_text("Concentration curves")).to_be_visible(timeout=30_000)
-        browser.close()
+            page.set_viewport_size({"width": 1400, "height": 2000})  # the app scrolls inside its own container
+            page.screenshot(path=str(shots / "dashboard.png"))
+            page.set_viewport_size({"width": 1400, "height": 1000})
+
+            # Settings are read-only: what the deployment set, no widget.
+            page.get_by_test_id("stSidebar").get_by_text("Settings", exact=True).click()
+            expect(page.get_by_text("Runs and studies execute in a process pool on this machine")).to_be_visible()
+            assert page.get_by_test_id("stSidebar").get_by_role("textbox").count() == 0
+            assert page.get_by_test_id("stSidebar").get_by_role("spinbutton").count() == 0
+            page.screenshot(path=str(shots / "settings.png"))
+
+            # A run of minutes, cancelled: its worker processes (children of the server) end.
+            people = page.get_by_label(re.compile(r"^People · people"))
+            people.fill("300000")
+            people.press("Enter")
+            months = page.get_by_label(re.compile(r"^Months · months"))
+            months.fill("600")
+            months.press("Enter")
+            page.get_by_role("button", name="Run", exact=True).click()
+            cancel = page.get_by_role("button", name="Cancel", exact=True)
+            expect(cancel).to_be_visible(timeout=60_000)
+            expect(page.get_by_text(re.compile(r"Running sds_rollout: 0 of 5 runs done"))).to_be_visible(timeout=60_000)
+            workers = workers_of(server.process.pid)
+            assert 0 < len(workers) <= (os.cpu_count() or 1)
+            page.screenshot(path=str(shots / "cancel.png"))
+            cancel.click()
+            expect(page.get_by_text("Running sds_rollout: cancelled; its worker processes have ended.")).to_be_visible(
+                timeout=60_000)
+            page.screenshot(path=str(shots / "cancelled.png"))
+            _, alive = psutil.wait_procs(workers, timeout=60)
+            assert not alive, f"workers of the cancelled run still running: {alive}"
+
+            # Every other page opens without an exception.
+            for title in ("Compare", "Sensitivity", "Day-centre forecast", "Equity"):
+                page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+                expect(page.get_by_role("heading", name=title)).to_be_visible(timeout=60_000)
+                assert page.get_by_test_id("stException").count() == 0
+        finally:
+            browser.close()

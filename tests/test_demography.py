@@ -30,10 +30,9 @@ def arrive(counts: list[int], deprivation: np.ndarray, seed: int, d: Demography 
     P = People(sum(counts))
     r = P.append(sum(counts))
     state = stream.seed(np.random.default_rng(seed))
-    columns = [getattr(P, c) for c in COLUMNS]
     share = np.zeros(deprivation.shape[0])  # nobody offered the choice
-    kernels.arrivals(r.start, np.array(counts), P.council, P.alive, P.review_in, deprivation, share,
-                     kernels.struct(d), state, *columns, P.offered, P.cell, P.required, 0.5)
+    kernels.arrivals(r.start, np.array(counts), deprivation, share, kernels.struct(d), 0.5, state,
+                     kernels.columns(kernels.NewPeople, P))
     assert P.view("alive").all() and (P.view("review_in") == 0).all()
     return {c: P.view(c) for c in ("council", *COLUMNS)}
 

@@ -131,8 +131,6 @@ def docstrings(path: Path) -> list[tuple[int, str]]:
     return out
 
 
-@pytest.mark.xfail(strict=False, reason="docstrings in model/engines/vector/kernels.py, model/stream.py and "
-                                        "model/rules/demography.py still quote µs timings (being rewritten)")
 def test_docstrings_hold_no_timings_or_commit_hashes() -> None:
     found = [f"{rel(path)}:{n}: {line.strip()}" for path in sorted((ROOT / "model").rglob("*.py"))
              for n, line in docstrings(path) if COMMIT.search(line) or MICROSECONDS.search(line)]

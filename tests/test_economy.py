@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.codes import NO_PROVIDER
+from model.codes import NO_PROVIDER, PROVIDER_TYPES
 from model.core.agents import Carer, Person, Provider
 from model.engines import CareEconomy
 from model.metrics.definitions import TOTALLED
@@ -136,6 +136,7 @@ class Invariants:
         pointing = np.bincount(held[held >= 0], minlength=Q.n)
         np.testing.assert_array_equal(Q.view("clients"), pointing)
         assert (Q.view("clients") <= Q.view("capacity")).all(), "a provider over capacity"
+        assert (Q.view("clients") >= 0).all() and (Q.view("capacity") >= 1).all(), "a negative count"
         assert (Q.view("block_places") <= Q.view("capacity")).all(), "more block places than places"
         assert (Q.view("block_places") >= 0).all()
         assert (Q.view("block_places")[~Q.view("active") | (Q.view("ptype") != 0)] == 0).all(), \
@@ -212,6 +213,30 @@ def test_invariants_every_month_agents(request, fixture):
 def test_invariants_hold_across_the_parameter_space(small_scenario, data, seed):
     """Random valid parameters (tight markets, closures, clawback, no block contracts...)."""
     run_checked(small_scenario.with_overrides({**data, "run.people": 200}), seed, months=24)
+
+
+GROW_EVERY_MONTH = {**{f"providers.{t}.growth": 1.0 for t in PROVIDER_TYPES}, "providers.growth_occupancy": 0.0}
+
+
+@pytest.mark.parametrize(("engine", "people", "months", "corner", "grows"), [
+    ("vector", 300, 120, GROW_EVERY_MONTH, True),
+    ("agents", 90, 36, GROW_EVERY_MONTH, True),
+    ("vector", 300, 60, {**GROW_EVERY_MONTH, **{f"providers.{t}.capacity": 10_000 for t in PROVIDER_TYPES},
+                         "providers.price_adjust": 0.2, "providers.max_price_markup": 5.0}, False),
+    ("vector", 300, 60, {**{f"providers.{t}.growth": 1.0 for t in PROVIDER_TYPES},
+                         **{f"providers.{t}.capacity": 1 for t in PROVIDER_TYPES}, "providers.growth_occupancy": 1.0,
+                         "providers.exit_after_months": 1}, True),
+], ids=["growth at the top, vector", "growth at the top, agents", "largest providers", "smallest providers"])
+def test_provider_capacity_at_the_corners_of_its_ranges(engine, people, months, corner, grows):
+    """Capacity at the corners of the documented ranges: growth 1 with growth_occupancy 0 doubles a
+    provider in surplus every month (an int32 capacity wrapped to -2,147,483,648 within 31 months);
+    it stops at the places its council could fill (providers larger than that from the start keep
+    their size), and 0 <= clients <= capacity every month."""
+    model = run_checked(shrink("sds_rollout", people, months, **corner), 7, engine=engine, months=months)
+    Q = model.providers
+    capacity, start = Q.view("capacity"), np.array([t.capacity for t in model.ptypes])[Q.view("ptype")]
+    assert (capacity > start).any() == grows
+    assert (capacity <= np.maximum(start, 2 * model.people.allocated)).all()
 
 
 @pytest.mark.parametrize("people", [10, 25])

@@ -19,7 +19,8 @@ import copy
 import numpy as np
 import pytest
 
-from model.core.economy import PHASES
+from model.codes import AGENCY
+from model.core.economy import ENGINES, PHASES
 from model.core.state import People, Providers
 from model.engines import CareEconomy
 from model.engines.vector import kernels
@@ -27,7 +28,7 @@ from tests.conftest import shrink
 
 #: Phases both engines implement with the shared per-person procedures (the rest are checked by
 #: the docking report only).
-SHARED = ("demography", "reviews", "support_and_choice", "matching")
+SHARED = ("demography", "reviews", "support_and_choice", "matching", "providers", "finance")
 #: Engine attributes that carry a phase's result to the next phase.
 CARRIED = ("due", "first_new", "stock", "choosing", "kept", "queues", "unmet", "unmet_hours")
 #: Those that both engines work out (the others only the vector engine keeps); compared too.
@@ -75,6 +76,10 @@ def _assert_same(v: CareEconomy, r: CareEconomy, where: str) -> None:
             np.testing.assert_allclose(getattr(r.ledger, name), getattr(v.ledger, name), rtol=1e-12, atol=1e-9,
                                        err_msg=f"{where}: ledger.{name}")
     assert r.rng.bit_generator.state == v.rng.bit_generator.state, f"{where}: the generator moved differently"
+    for a, b in zip(v.councils, r.councils, strict=True):
+        assert (b.threshold, b.rate, b.year_people_months) == (a.threshold, a.rate, a.year_people_months), \
+            f"{where}: council {a.index}'s policy or people counted"
+        assert b.year_spend == pytest.approx(a.year_spend, rel=1e-12), f"{where}: council {a.index}'s spend"
     for name in RESULTS:
         if hasattr(v.engine, name):
             np.testing.assert_array_equal(getattr(r.engine, name), getattr(v.engine, name),
@@ -83,9 +88,12 @@ def _assert_same(v: CareEconomy, r: CareEconomy, where: str) -> None:
 
 def _month(v: CareEconomy, r: CareEconomy, month: int) -> int:
     """One month of the vector model, each shared phase also run by the reference model from the
-    same state and compared; returns the number of phases compared."""
-    v.begin_month()
+    same state and compared (compaction too, by each engine's own bookkeeping); returns the number of
+    phases compared."""
     _take_state(r, v)
+    v.begin_month()
+    r.begin_month()
+    _assert_same(v, r, f"month {month}, compaction")
     checked = 0
     for phase in PHASES:
         getattr(v.engine, phase)()
@@ -149,3 +157,60 @@ def test_the_check_finds_a_drift_in_option_choice():
     with pytest.raises(AssertionError, match=r"support_and_choice: People\.option"):
         for month in range(s.run.months):
             _month(v, r, month)
+
+
+def _run_phases_before(v: CareEconomy, phase: str) -> None:
+    """Start a month in ``v`` and run its phases up to ``phase``."""
+    v.begin_month()
+    for earlier in PHASES[: PHASES.index(phase)]:
+        getattr(v.engine, earlier)()
+
+
+def test_the_check_finds_a_providers_drift_in_the_reference_engine():
+    """A 5 % higher variable cost of home-care agencies, in the per-agent engine's model only, is
+    caught in the providers phase of the first month."""
+    s = shrink("sds_rollout", 200, 12)
+    v = CareEconomy(s, seed=1, engine="vector")
+    r = CareEconomy(s, seed=1, engine="agents")
+    r.type_var[AGENCY] *= 1.05
+    _run_phases_before(v, "providers")
+    _take_state(r, v)
+    v.engine.providers()
+    r.engine.providers()
+    with pytest.raises(AssertionError, match=r"Providers\.(profit|reserves|price|capacity)"):
+        _assert_same(v, r, "month 0, providers")
+
+
+@pytest.mark.parametrize(("name", "people"), [("multi_council", 300), ("sds_rollout", 10_000)])
+def test_both_engines_build_the_same_model(monkeypatch, name, people):
+    """A model built by either engine (arrivals and their peers, settled need, staggered reviews,
+    assessment, choice state, providers and block places) has the same tables and generator, before
+    the first matching; so do the next arrivals (among 10,000 people, their peers are drawn from a
+    sample of the rows)."""
+    for engine in ENGINES.values():
+        monkeypatch.setattr(engine, "start", lambda self: None)
+    s = shrink(name, people, 12)
+    v = CareEconomy(s, seed=3, engine="vector")
+    r = CareEconomy(s, seed=3, engine="agents")
+    _assert_same(v, r, "the build")
+    counts = np.arange(1, v.n_councils + 1) * 3
+    v.add_people(counts)
+    r.add_people(counts)
+    _assert_same(v, r, "arrivals")
+
+
+def test_both_engines_compact_the_same_rows():
+    """Compacting the table (the rows of people who have left dropped, peers renumbered, -1 for a
+    peer who has left) by either engine's bookkeeping leaves the same tables."""
+    s = shrink("multi_council", 300, 12)
+    v = CareEconomy(s, seed=5, engine="vector")
+    r = CareEconomy(s, seed=5, engine="agents")
+    v.run(3)
+    living = np.flatnonzero(v.people.view("alive"))
+    v.depart(living[::3])  # a third leave: enough to compact at once
+    _take_state(r, v)
+    n, peers_gone = v.people.n, np.isin(v.people.view("peers"), living[::3]).sum()
+    v.compact()
+    r.compact()
+    assert v.people.n < n and peers_gone > 0
+    _assert_same(v, r, "compaction")

@@ -133,12 +133,14 @@ def test_chunks_cover_every_item_once_in_order_and_end_in_single_runs(n: int, wo
 
 
 @pytest.mark.parametrize(("kind", "workers", "scheduler", "expected"), [
-    ("mpi", None, None, "--executor: must be one of"), ("dask", None, None, "needs the scheduler address"),
-    ("dask", None, "localhost:8786", "expected an address like"), ("local", 0, None, "--workers"),
-    ("local", None, "tcp://h:1", "only used with --executor dask")])
-def test_bad_executor_requests_are_one_line_errors(kind, workers, scheduler, expected):
-    with pytest.raises(ScenarioError, match=expected), make_executor(kind, workers, scheduler):
+    ("mpi", None, None, "^executor: must be one of"), ("dask", None, None, "^scheduler: .*needs the scheduler address"),
+    ("dask", None, "localhost:8786", "^scheduler: expected an address like"),
+    ("local", 0, None, "^workers: must be between 1 and"),
+    ("local", None, "tcp://h:1", "^scheduler: only used with the dask executor")])
+def test_bad_executor_requests_are_one_line_errors_in_library_words(kind, workers, scheduler, expected):
+    with pytest.raises(ScenarioError, match=expected) as info, make_executor(kind, workers, scheduler):
         pass
+    assert "--" not in str(info.value)
 
 
 def run_cli(capsys, *argv):

@@ -97,9 +97,8 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
     state = stream.seed(np.random.default_rng(9))
     replay = state.copy()
     share = np.linspace(0.2, 0.7, len(s.councils))  # offered share by council
-    kernels.arrivals(r.start, counts, P.council, P.alive, P.review_in, deprivation, share,
-                     kernels.struct(s.demography), state, *(getattr(P, c) for c in columns), P.offered, P.cell,
-                     P.required, s.budgets.hours_per_point)
+    kernels.arrivals(r.start, counts, deprivation, share, kernels.struct(s.demography), s.budgets.hours_per_point,
+                     state, kernels.columns(kernels.NewPeople, P))
     np.testing.assert_array_equal(P.council[r], council)  # council by council, alive, first review due at once
     assert P.alive[r].all() and (P.review_in[r] == 0).all()
     hours = budgets.required_hours(P.need[r].astype(np.float64), P.carer_hours[r].astype(np.float64),
@@ -268,32 +267,39 @@ def test_providers_month_applies_the_provider_rules():
     """Result, reserves, months in deficit, price and capacity by the rules of :mod:`model.rules.providers`
     on whole arrays; the rows returned are those whose deficit has lasted ``exit_after_months``."""
     rng = np.random.default_rng(8)
-    p, n = load_scenario("sds_rollout").providers, 60
+    p, n = load_scenario("sds_rollout").with_overrides({"providers.growth_occupancy": 0.5}).providers, 60
     ptype = rng.integers(0, 4, n).astype(np.int8)
+    council = rng.integers(0, 3, n).astype(np.int16)
+    people = np.array([500, 30, 0])  # living people by council: growth stops at two places each
     income, hours = rng.random(n) * 20_000, rng.random(n) * 800
     reserves, neg = rng.normal(0, 5000, n), rng.integers(0, p.exit_after_months, n).astype(np.int16)
     capacity = rng.integers(1, 60, n).astype(np.int32)
     clients = np.minimum(rng.integers(0, 70, n), capacity).astype(np.int32)
     price = 15 + rng.random(n) * 10
-    var, fixed, ref, growth = rng.random(4) * 15, rng.random(4) * 8000, 18 + rng.random(4) * 5, rng.random(4) * 0.1
+    var, fixed, ref, growth = rng.random(4) * 15, rng.random(4) * 8000, 18 + rng.random(4) * 5, rng.random(4)
     active = rng.random(n) < 0.8
     rows = np.flatnonzero(active)
-    state = [a.copy() for a in (reserves, np.zeros(n), neg, capacity, price)]
-    closing = kernels.providers_month(active, ptype, income, hours, state[0], state[1], state[2], clients, state[3],
-                                      state[4], var, fixed, ref, growth, kernels.struct(p))
+    Q = kernels.ProviderColumns(active, ptype, council, income, hours, clients, reserves.copy(), np.zeros(n),
+                                neg.copy(), price.copy(), capacity.copy())
+    closing = kernels.providers_month(Q, kernels.TypeCosts(var, fixed, ref, growth), people, kernels.struct(p))
     t = ptype[rows]
     result = providers.operating_result(income[rows], hours[rows], var[t], fixed[t])
     occ = clients[rows] / np.maximum(capacity[rows], 1)
     months = providers.next_neg_months(reserves[rows] + result, neg[rows])
-    np.testing.assert_allclose(state[1][rows], result)
-    np.testing.assert_allclose(state[0][rows], reserves[rows] + result)
-    np.testing.assert_array_equal(state[2][rows], months)
-    np.testing.assert_allclose(state[4][rows], providers.next_price(price[rows], occ, var[t], ref[t], p))
-    np.testing.assert_array_equal(state[3][rows], providers.next_capacity(capacity[rows], occ, result, growth[t], p))
+    np.testing.assert_allclose(Q.profit[rows], result)
+    np.testing.assert_allclose(Q.reserves[rows], reserves[rows] + result)
+    np.testing.assert_array_equal(Q.neg_months[rows], months)
+    np.testing.assert_allclose(Q.price[rows], providers.next_price(price[rows], occ, var[t], ref[t], p))
+    grown = providers.next_capacity(capacity[rows], occ, result, growth[t], people[council[rows]], p)
+    np.testing.assert_array_equal(Q.capacity[rows], grown)
+    assert (grown > capacity[rows]).any()
+    assert ((council[rows] == 1) & (grown == 60)).any()  # stopped at the places 30 people could fill
+    np.testing.assert_array_equal(grown[council[rows] == 2], capacity[rows][council[rows] == 2])  # nobody there
     np.testing.assert_array_equal(closing, rows[providers.exits(months, p)])
     others = np.setdiff1d(np.arange(n), rows)
-    np.testing.assert_array_equal(state[0][others], reserves[others])
-    assert closing.size > 0 and (state[3] > capacity).any()  # the case exercises exit and growth
+    np.testing.assert_array_equal(Q.reserves[others], reserves[others])
+    np.testing.assert_array_equal(Q.capacity[others], capacity[others])
+    assert closing.size > 0  # the case exercises exit
 
 
 def test_choice_state_is_control_and_felt_burden_of_the_option():
@@ -398,6 +404,21 @@ def test_seekers_are_the_flagged_rows_with_a_slot_to_fill():
     np.testing.assert_array_equal(slots, np.repeat([0, 1], wants.sum(axis=0)))
     np.testing.assert_array_equal(seeking, flagged & lack.any(axis=1))
     assert wants[:, 1].any() and (flagged & lack.any(axis=1) & ~wants.any(axis=1)).any()
+
+
+def test_finance_costs_each_package_by_option_and_counts_them_by_council():
+    """The finance pass adds each council's admin cost (its option's cost per person with a package,
+    :func:`model.rules.budgets.admin_cost`) and counts the people with a package; people without one
+    (including the rows of people who have left) cost nothing."""
+    rng = np.random.default_rng(3)
+    option = rng.integers(0, 5, 500).astype(np.int8)
+    council = rng.integers(0, 3, 500).astype(np.int16)
+    costs = np.array([[25.0, 40.0, 30.0, 45.0], [10.0, 0.0, 12.5, 7.0], [1.0, 2.0, 3.0, 4.0]])
+    admin, with_package = np.full(3, 100.0), np.zeros(3, dtype=np.int64)
+    kernels.finance(option, council, costs, admin, with_package)
+    per_person = np.where(option > 0, costs[council, np.maximum(option, 1) - 1], 0.0)
+    np.testing.assert_allclose(admin, 100.0 + np.bincount(council, per_person, minlength=3), rtol=1e-12)
+    np.testing.assert_array_equal(with_package, np.bincount(council[option > 0], minlength=3))
 
 
 def test_block_places_round_half_to_even_at_open_day_centres_only():

@@ -1,4 +1,5 @@
-"""The text progress bar: its ETA is the pace since the start (or the first update) times what is left."""
+"""The progress bar (tqdm): the time left is the pace since the start, or since the first report when the
+work done before it is unknown (a resumed study), times what is left."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import io
 import re
 
 import pytest
+import tqdm.std
 
-from model.run import progress
-from model.run.progress import Progress
+from model.cli.progress import ProgressBar
 
 
 class Clock:
@@ -22,30 +23,40 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr(progress.time, "perf_counter", fake)
+    monkeypatch.setattr(tqdm.std, "time", fake)
     return fake
 
 
-def etas(stream: io.StringIO) -> list[str]:
-    return re.findall(r"ETA +(\S+)", stream.getvalue())
+def time_left(stream: io.StringIO) -> list[str]:
+    """The "left" field of every state the bar drew ("[elapsed<left, rate]")."""
+    return re.findall(r"<([^,]+),", stream.getvalue())
 
 
-def test_eta_from_the_start_when_nothing_was_done_before(clock: Clock) -> None:
+def test_time_left_from_the_start_when_nothing_was_done_before(clock: Clock) -> None:
     out = io.StringIO()
-    bar = Progress(5, "replications", stream=out, min_interval=0, done_before=0)
+    bar = ProgressBar("replications", total=5, start=0, stream=out)
     clock.now += 2.0
-    bar.update(1)             # 2 s a replication, 4 left
+    bar(1)                    # 2 s a replication, 4 left
     clock.now += 2.0
-    bar.update(2)
-    assert etas(out) == ["8.0s", "6.0s"]
+    bar(2)
+    bar.close()
+    assert time_left(out)[1:] == ["00:08", "00:06", "00:06"]  # drawn at 0, 1, 2 and on closing
+    assert "2/5" in out.getvalue()
 
 
-def test_eta_from_the_first_update_when_earlier_work_is_unknown(clock: Clock) -> None:
+def test_time_left_from_the_first_report_when_earlier_work_is_unknown(clock: Clock) -> None:
     out = io.StringIO()
-    bar = Progress(100, "runs", stream=out, min_interval=0)
-    clock.now += 50.0
-    bar.update(60)            # 60 kept from an interrupted study: no pace yet
-    clock.now += 4.0
-    bar.update(62)            # 2 s a run since the first update, 38 left
-    assert etas(out) == ["--", "76.0s"]
-    assert "nan" not in out.getvalue()
+    with ProgressBar("runs", stream=out) as bar:
+        clock.now += 50.0
+        bar(60, 100)          # 60 kept from an interrupted study: no pace yet
+        clock.now += 4.0
+        bar(62, 100)          # 2 s a run since the first report, 38 left
+    assert time_left(out)[-1] == "01:16"
+    assert "62/100" in out.getvalue() and "nan" not in out.getvalue()
+
+
+def test_a_quiet_bar_draws_nothing(clock: Clock) -> None:
+    out = io.StringIO()
+    with ProgressBar("runs", total=3, start=0, enabled=False, stream=out) as bar:
+        bar(3)
+    assert out.getvalue() == ""

@@ -27,8 +27,38 @@ def test_prices_rise_when_full_up_to_the_markup_and_fall_when_empty_down_to_cost
 
 def test_capacity_grows_only_when_full_and_in_surplus():
     cap = providers.next_capacity(np.array([40, 40, 40, 2]), np.array([1.0, 1.0, 0.8, 1.0]),
-                                  np.array([10.0, -1.0, 10.0, 5.0]), np.array([0.05, 0.05, 0.05, 0.0]), P)
+                                  np.array([10.0, -1.0, 10.0, 5.0]), np.array([0.05, 0.05, 0.05, 0.0]), 1000, P)
     assert cap.tolist() == [42, 40, 40, 2]
+
+
+def test_growth_stops_at_the_places_the_council_could_fill():
+    """At the top of the documented ranges (growth 1, growth_occupancy 0) a provider in surplus
+    doubles every month, past the largest int32 within 31 months. It stops at two places (budget
+    slots) per living person of its council, and never loses the places it has."""
+    p = Providers(growth_occupancy=0.0)
+    capacity, history = 1, []
+    for _ in range(100):
+        capacity = int(providers.next_capacity(capacity, 0.0, 1.0, 1.0, 700, p))
+        history.append(capacity)
+    assert history[:4] == [2, 4, 8, 16] and capacity == 1400 == providers.most_places(700)
+    assert providers.next_capacity(5000, 1.0, 1.0, 1.0, 700, p) == 5000  # beyond it already: kept
+    assert providers.next_capacity(10_000, 1.0, 1.0, 1.0, 0, p) == 10_000
+    assert providers.next_capacity(10, 1.0, 1.0, 1.0, 0, p) == 10  # nobody left in the council
+
+
+def test_provider_month_applies_the_rules_in_order():
+    """A provider's month: result, reserves, months in deficit (exit at ``exit_after_months``),
+    price from occupancy, and growth only in surplus."""
+    p = Providers(exit_after_months=6)
+    args = (400.0, -5000.0, 5, 38, 40, 21.0, 18.0, 6000.0, 21.56, 0.05, 800, p)  # hours .. people, p
+    profit, reserves, neg_months, price, capacity, exits = providers.provider_month(10_000.0, *args)
+    assert profit == pytest.approx(10_000 - 400 * 18 - 6000) and reserves == pytest.approx(-5000 + profit)
+    assert (neg_months, capacity, exits) == (6, 40, True)  # a loss: no growth; six months in deficit: exit
+    assert price == pytest.approx(21.0 * 1.01)  # 95 % full: the price rises
+    profit, reserves, neg_months, price, capacity, exits = providers.provider_month(20_000.0, *args)
+    assert reserves == pytest.approx(-5000 + 20_000 - 400 * 18 - 6000) and reserves > 0
+    assert (neg_months, capacity, exits) == (0, 42, False)
+    assert isinstance(capacity, int)
 
 
 def test_exit_after_sustained_losses():

@@ -1,4 +1,4 @@
-"""``python -m model.cli.main``."""
+"""``python -m model.cli``: the ``carecon`` command line."""
 
 from model.cli.main import main
 

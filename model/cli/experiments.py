@@ -1,4 +1,4 @@
-"""The experiment commands of ``carecon`` (registered into :mod:`model.cli.main` on import).
+"""The experiment commands of ``carecon``: compare, sweep, sensitivity and studies.
 
     carecon compare S1 S2 [...] [--replications R] [--seed S] [--people N] [--months M] [--set k=v ...]
     carecon sweep SCENARIO --space SPACE.toml --design grid|lhs --n N
@@ -8,7 +8,9 @@
 
 Common options: ``--executor local|dask|dask-local|serial``, ``--workers N``, ``--scheduler tcp://HOST:PORT``;
 studies: ``--store DIR`` (default ``studies``), ``--resume``, ``--chunk N``, ``--quiet``.
-Every bad input ends with one line ``error: ...`` and exit status 2.
+Every argument is checked before the executor starts its workers. The experiment layer is imported
+when a command runs, so that a fault in it is reported by that command (see :func:`model.cli.main.main`)
+and the parser, ``run``, ``validate`` and ``list`` do not depend on it.
 """
 
 from __future__ import annotations
@@ -19,103 +21,117 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from model.cli.args import Parser, add_model_args, add_scenario_args, fail, integer, overrides_from, positive
+from model.cli.progress import ProgressBar
+from model.run.outputs import check_target, safe_name, staged
+from model.scenario import Run, Scenario, ScenarioError, load_scenario
 
-from model.cli import main as cli
-from model.cli.main import add_model_args, add_scenario_args, fail, integer, overrides_from
-from model.experiments import ishigami
-from model.experiments.runner import EXECUTORS, compare, make_executor
-from model.run.progress import Progress
-from model.scenario import Run, ScenarioError, load_scenario
-
-
-def _positive(text: str) -> int:
-    value = integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
+EXECUTOR_HELP = ("where the runs execute: local (a process pool on this machine, the default), dask (a running "
+                 "Dask cluster, see --scheduler), dask-local (a Dask cluster started on this machine) or serial "
+                 "(in this process)")
 
 
 def _add_run_args(p: argparse.ArgumentParser, replications_help: str) -> None:
-    add_model_args(p, replications_help, _positive)
-    p.add_argument("--executor", choices=EXECUTORS, default="local",
-                   help="local process pool (default), dask (needs --scheduler), dask-local, serial")
-    p.add_argument("--workers", type=_positive, help="worker processes (default: CPU count)")
-    p.add_argument("--scheduler", help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.1:8786")
+    add_model_args(p, replications_help, positive)
+    p.add_argument("--executor", default="local", metavar="KIND", help=EXECUTOR_HELP)
+    p.add_argument("--workers", type=positive, metavar="N", help="worker processes (default: CPU count)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.1:8786")
 
 
 def _add_study_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--store", default="studies", help="directory holding the studies (default studies)")
+    p.add_argument("--store", default="studies", metavar="DIR", help="directory holding the studies (default studies)")
     p.add_argument("--resume", action="store_true", help="continue the matching study, running only missing runs")
-    p.add_argument("--chunk", type=_positive, help="runs per task sent to a worker (default: automatic)")
+    p.add_argument("--chunk", type=positive, metavar="N", help="runs per task sent to a worker (default: automatic)")
     p.add_argument("--seed-policy", choices=("common", "independent"), default="common",
                    help="common random numbers at every design point (default) or independent seeds")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
+    p.add_argument("--max-runs", type=positive, metavar="N",
+                   help="refuse a study of more runs than N (default: the library's limit, 100,000); raise it "
+                        "deliberately")
 
 
-def add_commands(sub: Any) -> None:
+def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add compare, sweep, sensitivity and studies to the ``carecon`` subparsers."""
-    p = sub.add_parser("compare", help="compare scenarios with paired seeds; differences with 95%% CIs")
+    p = sub.add_parser("compare", help="compare scenarios with paired seeds; differences with 95%% CIs",
+                       description="Run two or more scenarios on common random numbers and report the paired "
+                                   "differences of the headline figures from the first, with 95%% confidence "
+                                   "intervals.")
     p.add_argument("scenarios", nargs="+", help="two or more scenario names or TOML files; the first is the reference")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[], help="override in every scenario")
     _add_run_args(p, "replications per scenario (default: the first scenario's run.replications)")
-    p.add_argument("--out", help="output directory (default outputs/compare-A-vs-B)")
+    p.add_argument("--out", metavar="DIR", help="output directory (default outputs/compare-A-vs-B)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
+    p.set_defaults(handler=cmd_compare)
 
-    p = sub.add_parser("sweep", help="run a grid or Latin-hypercube design over a parameter space")
+    p = sub.add_parser("sweep", help="run a grid or Latin-hypercube design over a parameter space",
+                       description="Run a grid or Latin-hypercube design over a parameter space; the runs are "
+                                   "stored as a study (see `carecon studies`).")
     add_scenario_args(p)
-    p.add_argument("--space", required=True, help="parameter-space TOML file (see spaces/)")
+    p.add_argument("--space", required=True, metavar="FILE", help="parameter-space TOML file (see spaces/)")
     p.add_argument("--design", choices=("grid", "lhs"), default="lhs", help="grid (N levels each) or lhs (N points)")
-    p.add_argument("--n", type=integer, required=True, help="grid levels per parameter, or LHS points")
+    p.add_argument("--n", type=integer, required=True, metavar="N", help="grid levels per parameter, or LHS points")
     _add_run_args(p, "replications per design point (default 1)")
     _add_study_args(p)
+    p.set_defaults(handler=cmd_sweep)
 
-    p = sub.add_parser("sensitivity", help="global sensitivity analysis (SALib Morris or Sobol)")
+    p = sub.add_parser("sensitivity", help="global sensitivity analysis (SALib Morris or Sobol)",
+                       description="Global sensitivity analysis of a scenario's headline figures (or of the "
+                                   "Ishigami test function) with SALib's Morris or Sobol method; the runs are "
+                                   "stored as a study (see `carecon studies`).")
     add_scenario_args(p)
-    p.add_argument("--space", help="parameter-space TOML file (default for ishigami: its built-in space)")
+    p.add_argument("--space", metavar="FILE",
+                   help="parameter-space TOML file (default for ishigami: its built-in space)")
     p.add_argument("--method", choices=("morris", "sobol"), default="sobol", help="morris screening or sobol indices")
-    p.add_argument("--n", type=integer, required=True, help="Sobol base sample (power of 2) or Morris trajectories")
+    p.add_argument("--n", type=integer, required=True, metavar="N",
+                   help="Sobol base sample (power of 2) or Morris trajectories")
     p.add_argument("--second-order", action="store_true", help="Sobol: also second-order indices S2")
-    p.add_argument("--levels", type=integer, default=4, help="Morris grid levels (even, default 4)")
-    p.add_argument("--outputs", help="comma-separated outputs to analyse (default: equity_gap, dc_open, "
-                                     "dc_closures, provider_exits, cost_per_person)")
+    p.add_argument("--levels", type=integer, default=4, metavar="L", help="Morris grid levels (even, default 4)")
+    p.add_argument("--outputs", metavar="NAMES", help="comma-separated outputs to analyse (default: equity_gap, "
+                                                      "dc_open, dc_closures, provider_exits, cost_per_person)")
     _add_run_args(p, "replications per design point (default 1)")
     _add_study_args(p)
+    p.set_defaults(handler=cmd_sensitivity)
 
-    p = sub.add_parser("studies", help="list stored studies or show one without recomputing")
-    studies = p.add_subparsers(dest="studies_command", required=True, parser_class=cli.Parser)
-    q = studies.add_parser("list", help="list the studies in a store")
-    q.add_argument("--store", default="studies", help="directory holding the studies (default studies)")
-    q = studies.add_parser("show", help="show a stored study's manifest summary and indices")
+    p = sub.add_parser("studies", help="list stored studies or show one without recomputing",
+                       description="List the studies in a store, or show one study's summary and indices.")
+    studies = p.add_subparsers(dest="studies_command", required=True, parser_class=Parser, metavar="ACTION")
+    q = studies.add_parser("list", help="list the studies in a store", description="List the studies in a store.")
+    q.add_argument("--store", default="studies", metavar="DIR", help="directory holding the studies (default studies)")
+    q = studies.add_parser("show", help="show a stored study's manifest summary and indices",
+                           description="Show a stored study's manifest summary and indices without recomputing.")
     q.add_argument("path", help="a study directory (see `carecon studies list`)")
     q.add_argument("--plot", action="store_true", help="(re)draw indices.png in the study directory")
+    p.set_defaults(handler=cmd_studies)
 
 
 # ---------------------------------------------------------------------------------------- compare
 def cmd_compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from model.experiments.plots import plot_differences
+    from model.experiments.runner import check_executor, compare, make_executor
 
     overrides = overrides_from(args)
     scenarios = [load_scenario(name, overrides) for name in args.scenarios]
     if len(scenarios) < 2:
         return fail("compare: give at least two scenarios (the first is the reference)")
+    check_executor(args.executor, args.workers, args.scheduler)
     reps, seed = scenarios[0].run.replications, scenarios[0].run.seed
-    out = Path(args.out) if args.out else Path("outputs") / f"compare-{'-vs-'.join(s.name for s in scenarios)}"
-    if out.exists() and not out.is_dir():
-        return fail(f"--out: {out} is a file; give a directory")
+    default = safe_name(f"compare-{'-vs-'.join(s.name for s in scenarios)}")
+    out = Path(args.out) if args.out else Path("outputs") / default
+    if check_target(out):
+        print(f"warning: {out}/ holds earlier outputs; this comparison replaces them when it ends", file=sys.stderr)
     print(f"carecon compare: {len(scenarios)} scenarios x {reps} replications (paired seeds from {seed}), "
           f"executor {args.executor}", file=sys.stderr)
-    bar = Progress(len(scenarios) * reps, "runs", enabled=not args.quiet)
     start = time.perf_counter()
-    with make_executor(args.executor, args.workers, args.scheduler) as pool:
-        result = compare(scenarios, reps, seed, pool, bar.update, engine=args.engine)
-    bar.close()
-    out.mkdir(parents=True, exist_ok=True)
-    result.differences.to_csv(out / "differences.csv", index=False)
-    pd.concat(result.headlines, names=["scenario"]).to_csv(out / "headlines.csv")
-    if not args.no_figures:
-        plot_differences(result.differences, out / "differences.png")
+    with (make_executor(args.executor, args.workers, args.scheduler) as pool,
+          ProgressBar("runs", total=len(scenarios) * reps, start=0, enabled=not args.quiet) as bar):
+        result = compare(scenarios, reps, seed, pool, bar, engine=args.engine)
+    with staged(out) as tmp:
+        result.differences.to_csv(tmp / "differences.csv", index=False)
+        pd.concat(result.headlines, names=["scenario"]).to_csv(tmp / "headlines.csv")
+        if not args.no_figures:
+            plot_differences(result.differences, tmp / "differences.png")
     print(f"\n{len(scenarios) * reps} runs in {time.perf_counter() - start:.1f} s; differences from "
           f"{result.reference} (mean of paired differences, 95% CI)")
     for row in result.differences.itertuples():
@@ -126,7 +142,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------- studies
-def _target(args: argparse.Namespace) -> Any:
+def _target(args: argparse.Namespace) -> Scenario | str:
+    """The scenario a study varies (its run.seed and run.replications are the study's own), or ``"ishigami"``."""
+    from model.experiments import ishigami
+
     if args.scenario == ishigami.NAME:
         extra = [flag for flag in ("people", "months") if getattr(args, flag) is not None]
         if args.set or extra:
@@ -136,7 +155,9 @@ def _target(args: argparse.Namespace) -> Any:
     return load_scenario(args.scenario, overrides)
 
 
-def _print_indices(indices: pd.DataFrame) -> None:
+def _print_indices(indices: Any) -> None:
+    import numpy as np
+
     main = [k for k in ("S1", "ST", "mu_star", "sigma") if k in set(indices["index"])]
     for output, rows in indices[indices["index"].isin(main)].groupby("output", sort=False):
         wide = rows.pivot(index="parameter", columns="index", values="value")[main]
@@ -151,25 +172,31 @@ def _print_indices(indices: pd.DataFrame) -> None:
 
 def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
     from model.experiments.plots import plot_indices
-    from model.experiments.sensitivity import StudyInterruptedError, load_space, run_study
+    from model.experiments.runner import check_executor, make_executor
+    from model.experiments.sensitivity import StudyInterruptedError, as_target, check_study, load_space, run_study
 
-    target = _target(args)
+    scenario = _target(args)
+    seed = args.seed if args.seed is not None else (scenario.run.seed if isinstance(scenario, Scenario) else Run().seed)
+    target = as_target(scenario, args.engine)
     space = load_space(args.space) if args.space else None
-    seed = args.seed if args.seed is not None else (target.run.seed if not isinstance(target, str) else Run().seed)
-    outputs = tuple(o.strip() for o in args.outputs.split(",")) if getattr(args, "outputs", None) else None
-    bar = Progress(1, "runs", enabled=not args.quiet)
+    options = {"second_order": getattr(args, "second_order", False), "levels": getattr(args, "levels", 4),
+               "replications": args.replications or 1, "seed_policy": args.seed_policy,
+               "outputs": tuple(o.strip() for o in args.outputs.split(",")) if getattr(args, "outputs", None) else None}
+    if args.max_runs is not None:
+        options["max_runs"] = args.max_runs
+    check_study(target, space, method, n, seed, **options)  # every argument, before any worker starts
+    check_executor(args.executor, args.workers, args.scheduler)
+    if Path(args.store).exists() and not Path(args.store).is_dir():
+        return fail(f"--store: {args.store} is a file; give a directory")
     start = time.perf_counter()
     try:
-        with make_executor(args.executor, args.workers, args.scheduler) as pool:
-            study = run_study(target, space, method, n, seed, pool, args.store, args.resume, bar.update,
-                              second_order=getattr(args, "second_order", False), levels=getattr(args, "levels", 4),
-                              replications=args.replications or 1, seed_policy=args.seed_policy, outputs=outputs,
-                              chunk_size=args.chunk)
+        with (make_executor(args.executor, args.workers, args.scheduler) as pool,
+              ProgressBar("runs", enabled=not args.quiet) as bar):
+            study = run_study(target, space, method, n, seed, pool, args.store, args.resume, bar,
+                              chunk_size=args.chunk, **options)
     except StudyInterruptedError as err:
-        bar.close()
         return fail(str(err))
-    bar.close()
-    name = target if isinstance(target, str) else target.name
+    name = target.name
     print(f"\n{name}: {method} study, {len(study.results)} of {study.manifest['n_runs']} runs "
           f"({study.manifest['sessions'][-1]['runs_after'] - study.manifest['sessions'][-1]['runs_before']} "
           f"run now, {time.perf_counter() - start:.1f} s); stored in {study.path}")
@@ -204,7 +231,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
             return 0
         for row in table.itertuples():
             print(f"{row.path}  {row.target:<16} {row.method:<7} n={row.n:<6} {row.runs_done:>7}/{row.n_runs:<7} "
-                  f"{row.status:<12} {row.created}  {row.code_version}")
+                  f"{row.status:<12} {row.created}  {row.code_version}{row.problem}")
         return 0
     study = load_study(args.path)
     m = study.manifest
@@ -222,6 +249,3 @@ def cmd_studies(args: argparse.Namespace) -> int:
             plot_indices(study.indices, study.path / "indices.png", title=f"{m['target']['name']}: {m['method']}")
     return 0
 
-
-cli.EXTENSIONS.append(add_commands)
-cli.COMMANDS.update(compare=cmd_compare, sweep=cmd_sweep, sensitivity=cmd_sensitivity, studies=cmd_studies)

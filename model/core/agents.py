@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 
 from model.codes import NO_PACKAGE
-from model.rules import budgets, carers, choice, demography, outcomes, rollout
+from model.rules import budgets, carers, choice, demography, outcomes, providers, rollout
 from model.scenario import Council as CouncilSpec
 
 if TYPE_CHECKING:
@@ -251,9 +251,24 @@ class Provider(mesa.Agent):
     def free(self) -> int:
         return int(self.capacity - self.clients)
 
+    # ---- 9. providers
+    def month(self, people: int) -> bool:
+        """The provider's month after purchasing (:func:`model.rules.providers.provider_month`), with
+        its type's costs and the ``people`` living in its council: result, reserves, months in
+        deficit, price and capacity. Returns whether it exits."""
+        m, t = self.model, int(self.ptype)
+        profit, reserves, neg_months, price, capacity, exits = providers.provider_month(
+            float(self.income), float(self.hours), float(self.reserves), int(self.neg_months), int(self.clients),
+            int(self.capacity), float(self.price), float(m.type_var[t]), float(m.type_fixed[t]),
+            float(m.type_price[t]), float(m.type_growth[t]), people, m.config.providers)
+        self.profit, self.reserves, self.neg_months = float(profit), float(reserves), int(neg_months)
+        self.price, self.capacity = float(price), int(capacity)
+        return bool(exits)
+
 
 class Council(mesa.Agent):
-    """A council: assessment policy (threshold, RAS rate) and the yearly budget review."""
+    """A council: assessment policy (threshold, RAS rate), the providers it lets in, and the yearly
+    budget review."""
 
     model: CareEconomy
 
@@ -265,6 +280,20 @@ class Council(mesa.Agent):
         self.rate = model.config.budgets.ras_rate
         self.year_spend = 0.0
         self.year_people_months = 0.0
+
+    def entry(self, unmet: np.ndarray, unmet_hours: np.ndarray) -> None:
+        """Entrants (ODD 7.9) of each provider type, in type order, where this month's seekers
+        wanted it and found no free place in the council (``unmet`` of them, wanting ``unmet_hours``
+        formal hours in all, by type): :func:`model.rules.providers.entrants` of them open, with the
+        council's market-shaping grant each (counted as support spend)."""
+        m, L = self.model, self.model.ledger
+        grant = self.spec.commissioning.market_shaping_grant
+        for t in np.flatnonzero(unmet).tolist():
+            wanting = int(unmet[t])
+            n = providers.entrants(wanting, unmet_hours[t] / wanting, m.ptypes[t], m.config.providers, grant, m.rng)
+            m.add_providers(self.index, t, n, grant)
+            L.entries[self.index, t] += n
+            L.support[self.index] += n * grant
 
     def account(self, people_with_package: int, spend: float) -> None:
         """Add this month's spend; at the end of each year, review policy against the budget."""

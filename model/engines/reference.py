@@ -2,23 +2,45 @@
 
 This is the readable statement of the model and the other side of the docking tests. Each phase
 walks the agents (people, carers, providers) and applies the rule to one of them; council-level
-steps (arrivals, block contracts, entry) are shared with the vectorised engine. It is slow by
-design (microseconds per person-month); use ``--engine agents`` to check the default engine.
+steps (entry, the budget review) are the Council agents' own. The model's bookkeeping over rows
+(arrivals, peers, departures, provider links, cells, block places, compaction) is written here in
+plain Python too, row by row, calling the same rules and drawing the same streams in the same
+order as the vectorised engine. It is slow by design (microseconds per person-month); use
+``--engine agents`` to check the default engine.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from model import stream
-from model.codes import DAY_CENTRE, MODE_COUNCIL, MODE_DIRECT, MODE_ISF, N_TYPES, OPTION_3
+from model.codes import (
+    DAY_CENTRE,
+    MODE_COUNCIL,
+    MODE_DIRECT,
+    MODE_ISF,
+    N_QUINTILES,
+    N_SLOTS,
+    N_TYPES,
+    NO_PACKAGE,
+    NO_PROVIDER,
+    OPTION_3,
+    cell_of,
+)
 from model.core.agents import Carer, Person, Provider
-from model.engines.vector.engine import VectorEngine
-from model.rules import budgets, demography, market, outcomes, providers, support
+from model.rules import budgets, choice, demography, market, outcomes, rollout, support
+
+if TYPE_CHECKING:
+    from model.core.economy import CareEconomy
 
 
-class ReferenceEngine(VectorEngine):
+class ReferenceEngine:
     """Per-agent engine (``--engine agents``)."""
+
+    def __init__(self, model: CareEconomy) -> None:
+        self.m = model
 
     def people(self) -> list[Person]:
         """The living people's agents, in row order (the order the phases visit them)."""
@@ -301,28 +323,174 @@ class ReferenceEngine(VectorEngine):
 
     # ------------------------------------------------------------------ 9. providers
     def providers(self) -> None:
-        m, p = self.m, self.m.config.providers
-        closing = []
-        for prov in list(m.agents_by_type.get(Provider, [])):
-            t = prov.ptype
-            profit = float(providers.operating_result(prov.income, prov.hours, m.type_var[t], m.type_fixed[t]))
-            prov.profit = profit
-            prov.reserves = prov.reserves + profit
-            prov.neg_months = int(providers.next_neg_months(prov.reserves, prov.neg_months))
-            occ = prov.clients / max(prov.capacity, 1)
-            prov.price = float(providers.next_price(prov.price, occ, m.type_var[t], m.type_price[t], p))
-            prov.capacity = int(providers.next_capacity(prov.capacity, occ, profit, m.type_growth[t], p))
-            if providers.exits(prov.neg_months, p):
-                closing.append(prov.row)
-        m.close_providers(np.array(sorted(closing), dtype=np.int64))
-        self.entry()
+        """Each open provider's month (:meth:`Provider.month`), in row order, with the people living in
+        its council; those that exit close (their clients are displaced); then each council's
+        entrants (:meth:`model.core.agents.Council.entry`)."""
+        m = self.m
+        people = self.people_by_council()
+        m.sync_agents()
+        closing = [prov.row for prov in m.provider_agents if prov is not None and prov.month(int(people[prov.council]))]
+        m.close_providers(np.array(closing, dtype=np.int64))
+        for council in m.councils:
+            council.entry(self.unmet[council.index], self.unmet_hours[council.index])
 
     # ------------------------------------------------------------------ 10. finance
     def finance(self) -> None:
+        """Each person's package is administered (:func:`model.rules.budgets.admin_cost`) and counted
+        (:func:`model.rules.budgets.has_package`) by their council; each council's accounts."""
         m, L = self.m, self.m.ledger
-        with_package = np.zeros(m.n_councils)
+        with_package = np.zeros(m.n_councils, dtype=np.int64)
         for person in self.people():
-            if person.option > 0:
-                L.admin[person.council] += m.config.councils[person.council].finance.admin_cost[person.option - 1]
-                with_package[person.council] += 1
+            c, option = int(person.council), int(person.option)
+            L.admin[c] += budgets.admin_cost(option, m.config.councils[c].finance.admin_cost)
+            with_package[c] += budgets.has_package(option)
         m.account(with_package)
+
+    # ------------------------------------------------------------------ bookkeeping over rows
+    def people_by_council(self) -> np.ndarray:
+        """The living people of each council."""
+        counts = np.zeros(self.m.n_councils, dtype=np.int64)
+        for person in self.people():
+            counts[person.council] += 1
+        return counts
+
+    def arrivals(self, start: int, counts: np.ndarray, state: np.ndarray) -> None:
+        """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``, council by
+        council, each drawn from the stream ``state`` (:func:`model.rules.demography.draw_person`):
+        alive, their first review due at once, offered the choice if their offer rank is under the
+        council's offered share, with their breakdown cell and the formal hours they need."""
+        m, P = self.m, self.m.people
+        share, hours_per_point = m.offered_shares(), m.config.budgets.hours_per_point
+        row = start
+        for c, n in enumerate(np.asarray(counts).tolist()):
+            for _ in range(n):
+                P.council[row], P.alive[row], P.review_in[row] = c, True, 0
+                (P.group[row], P.quintile[row], P.age_band[row], P.confidence[row], P.dc_affinity[row],
+                 P.offer_rank[row], P.need[row], P.has_carer[row], P.carer_hours[row]) = demography.draw_person(
+                    m.deprivation[c], m.config.demography, state)
+                P.offered[row] = P.offer_rank[row] < share[c]
+                self.set_cells(np.array([row]))
+                P.required[row] = budgets.required_hours(float(P.need[row]), float(P.carer_hours[row]), hours_per_point)
+                row += 1
+
+    def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None:
+        """Peers of the people ``rows`` (ODD 7.1), each drawn by :func:`model.rules.demography.peer_draw`
+        among the living people of their council, from the stream ``state``. Those people are listed
+        by (council, quintile), in row order within a group; when few are arriving, from a sample of
+        rows drawn first (two per peer wanted, at least 4,096; departed rows dropped), as the
+        vectorised engine does. Nobody is their own peer: drawing oneself moves to the next member of
+        the group."""
+        m, P = self.m, self.m.people
+        n, k = P.n, P.peers.shape[1]
+        if k == 0 or rows.size == 0:
+            return
+        words = stream.load(state)
+        sample = max(4096, 2 * rows.size * k)
+        pool: list[int] | range = range(n)
+        if sample < n // 2:
+            pool = []
+            for _ in range(sample):
+                u, words = stream.next_uniform(words)
+                pool.append(min(int(u * n), n - 1))
+        groups: list[list[int]] = [[] for _ in range(m.n_councils * N_QUINTILES)]
+        for r in pool:
+            if P.alive[r]:
+                groups[int(P.council[r]) * N_QUINTILES + int(P.quintile[r])].append(r)
+        homophily = m.config.demography.peer_homophily
+        for r in rows.tolist():
+            first = int(P.council[r]) * N_QUINTILES
+            own = groups[first + int(P.quintile[r])]
+            council = [q for group in groups[first: first + N_QUINTILES] for q in group]
+            for j in range(k):
+                same, pick, words = demography.peer_draw(len(own), len(council), homophily, words)
+                members, peer = (own if same else council), -1
+                if pick >= 0:
+                    if members[pick] == r:
+                        pick = (pick + 1) % len(members)
+                    if members[pick] != r:
+                        peer = members[pick]
+                P.peers[r, j] = peer
+        state[:] = words  # the stream moves on, for whoever draws from it next
+
+    def depart(self, rows: np.ndarray) -> None:
+        """People leave: their provider relationships end, a direct-payment balance returns to the
+        council (clawback, taken off the services of their option), they are counted by council."""
+        m, P, L = self.m, self.m.people, self.m.ledger
+        clawed, gone = np.zeros(m.n_councils), np.zeros(m.n_councils)
+        for r in rows.tolist():
+            c, balance = int(P.council[r]), float(P.dp_balance[r])
+            self.release(np.array([r]))
+            clawed[c] += balance
+            if balance > 0:
+                L.services_by_option[c, max(int(P.option[r]) - 1, 0)] -= balance
+            P.dp_balance[r], P.alive[r], P.option[r] = 0.0, False, NO_PACKAGE
+            gone[c] += 1
+        L.clawback += clawed
+        L.departures += gone
+
+    def release(self, rows: np.ndarray) -> None:
+        """End the provider relationships of ``rows`` (both budget slots)."""
+        P, Q = self.m.people, self.m.providers
+        for r in rows.tolist():
+            for slot in range(N_SLOTS):
+                q = int(P.provider[r, slot])
+                if q != NO_PROVIDER:
+                    Q.clients[q] -= 1
+                    P.provider[r, slot] = NO_PROVIDER
+
+    def set_cells(self, rows: np.ndarray) -> None:
+        """The breakdown cell of ``rows`` (:func:`model.codes.cell_of`)."""
+        P = self.m.people
+        for r in rows.tolist():
+            P.cell[r] = cell_of(int(P.council[r]), int(P.group[r]), int(P.age_band[r]), int(P.quintile[r]))
+
+    def choice_state(self, rows: np.ndarray) -> None:
+        """Control and felt burden (:func:`model.rules.choice.felt_burden`) of ``rows`` in their
+        current option; none without a package."""
+        m, P, ch = self.m, self.m.people, self.m.config.choice
+        for r in rows.tolist():
+            option = int(P.option[r])
+            if option > NO_PACKAGE:
+                P.control[r] = ch.control[option - 1]
+                P.burden[r] = choice.felt_burden(ch.burden[option - 1], float(P.confidence[r]), bool(P.supported[r]),
+                                                 float(m.reduction[P.council[r]]))
+            else:
+                P.control[r], P.burden[r] = 0.0, 0.0
+
+    def displace(self, closing: np.ndarray) -> int:
+        """The clients of the providers ``closing`` lose them and are seeking again, counted by council
+        once per budget slot. Returns how many links ended."""
+        P, Q, L = self.m.people, self.m.providers, self.m.ledger
+        ended = 0
+        for r in range(P.n):
+            for slot in range(N_SLOTS):
+                q = int(P.provider[r, slot])
+                if q != NO_PROVIDER and closing[q]:
+                    Q.clients[q] -= 1
+                    P.provider[r, slot] = NO_PROVIDER
+                    P.seeking[r] = True
+                    L.displaced[P.council[r]] += 1
+                    ended += 1
+        return ended
+
+    def block_places(self) -> None:
+        """Block-contracted places at each open day centre (:func:`model.rules.rollout.block_places`,
+        from its council's block share this month); none elsewhere."""
+        Q, share = self.m.providers, self.m.block_shares()
+        for q in range(Q.n):
+            open_day_centre = bool(Q.active[q]) and Q.ptype[q] == DAY_CENTRE
+            Q.block_places[q] = (rollout.block_places(int(Q.capacity[q]), float(share[Q.council[q]]))
+                                 if open_day_centre else 0)
+
+    def compact_rows(self, alive: np.ndarray, keep: np.ndarray, new_index: np.ndarray) -> None:
+        """Move the rows ``keep`` to the front of every column (the rows after them back to their
+        initial values), the peers of those kept renumbered (-1 for a peer who has left)."""
+        P = self.m.people
+        for r in keep.tolist():
+            for j in range(P.peers.shape[1]):
+                q = int(P.peers[r, j])
+                P.peers[r, j] = new_index[q] if q >= 0 and alive[q] else -1
+        for name in (*P.FIELDS, *P.WIDE):
+            column = getattr(P, name)
+            column[: keep.size] = column[keep]
+            column[keep.size: P.n] = P.FIELDS[name][1] if name in P.FIELDS else P.WIDE[name][2]

@@ -43,6 +43,8 @@ from model.run.simulation import HEADLINE, TOTALS, RunResult, combine, seeds_for
 from model.scenario import Scenario, ScenarioError, load_scenario
 
 EXECUTORS = ("local", "dask", "dask-local", "serial")
+#: Most runs (design points x replications) a study may have unless its caller raises the limit deliberately.
+MAX_RUNS = 100_000
 
 #: Every output a scenario run reports to a study: the headline figures at the horizon and the totals.
 OUTPUTS = (*HEADLINE, *TOTALS)
@@ -97,33 +99,64 @@ class Pool(cf.Executor):
         self.inner.shutdown(wait=wait)
 
 
-def _check_workers(workers: int | None) -> None:
-    if workers is not None and not 1 <= workers <= 1024:
-        raise ScenarioError(f"--workers: must be 1 to 1024 (got {workers})")
+def machine_cores() -> int:
+    """CPU cores this process may use."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
+def check_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None) -> None:
+    """Check :func:`make_executor`'s arguments without starting anything. Worker processes started on
+    this machine are at most its cores (more only queue and hold memory)."""
+    if kind not in EXECUTORS:
+        raise ScenarioError(f"must be one of {', '.join(EXECUTORS)} (got {kind!r})", "executor")
+    if workers is not None:
+        cores = machine_cores() if kind in ("local", "dask-local") else None
+        if workers < 1 or (cores is not None and workers > cores):
+            limit = f"between 1 and {cores} (this machine's cores)" if cores else "at least 1"
+            raise ScenarioError(f"must be {limit} (got {workers})", "workers")
+    if kind == "dask" and not scheduler:
+        raise ScenarioError("the dask executor needs the scheduler address, e.g. tcp://HOST:8786", "scheduler")
+    if scheduler and kind != "dask":
+        raise ScenarioError("only used with the dask executor", "scheduler")
+
+
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    """Exit this worker process once ``parent`` (the process whose pool started it) has gone: a killed
+    study must not leave its workers running, each holding a model's memory. A daemon thread polls
+    the parent's process id (reparented workers see another one)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="carecon-parent-watch", daemon=True).start()
+
+
+def start_worker(parent: int) -> None:
+    """Initializer of a local pool's worker: watch the parent (:func:`_exit_with_parent`), then :func:`warm_up`."""
+    _exit_with_parent(parent)
+    warm_up()
 
 
 @contextmanager
 def make_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None) -> Iterator[Pool]:
     """An executor for one study, its workers started and warmed up (:func:`warm_up`); shut down on exit.
 
-    ``kind``: ``local`` (spawn process pool, ``workers`` defaults to the CPU count), ``dask``
+    ``kind``: ``local`` (spawn process pool, ``workers`` defaults to the CPU count; its workers exit if
+    this process dies), ``dask``
     (connect to ``scheduler``, e.g. ``tcp://10.0.0.1:8786``), ``dask-local`` (start a LocalCluster
     of ``workers`` single-threaded worker processes on 127.0.0.1) or ``serial``.
     """
-    _check_workers(workers)
-    if kind not in EXECUTORS:
-        raise ScenarioError(f"--executor: must be one of {', '.join(EXECUTORS)} (got {kind!r})")
-    if kind == "dask" and not scheduler:
-        raise ScenarioError("--scheduler: --executor dask needs the scheduler address, e.g. tcp://HOST:8786")
-    if scheduler and kind != "dask":
-        raise ScenarioError("--scheduler: only used with --executor dask")
+    check_executor(kind, workers, scheduler)
     with ExitStack() as stack:
         if kind == "serial":
             yield Pool(InlineExecutor(), kind, lambda: 1)
         elif kind == "local":
-            n = workers or os.cpu_count() or 1
+            n = workers or machine_cores()
             pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                                          initializer=warm_up)
+                                          initializer=start_worker, initargs=(os.getpid(),))
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
             # The pool starts a worker per waiting task; start them all now, so the workers' start-up
             # (spawn, import, warm_up) happens before the study's clock, not in its first chunks.
@@ -135,18 +168,21 @@ def make_executor(kind: str = "local", workers: int | None = None, scheduler: st
             from distributed import Client, LocalCluster
 
             if kind == "dask-local":
+                # No dashboard; its HTTP server (which the scheduler starts anyway) on a free port of
+                # loopback, not 8787, which may be taken.
                 cluster = stack.enter_context(LocalCluster(
-                    n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR))
+                    n_workers=workers or machine_cores(), threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                    silence_logs=logging.ERROR))
                 client = stack.enter_context(Client(cluster))
             else:
                 if not str(scheduler).startswith(("tcp://", "tls://", "ucx://", "inproc://")):
-                    raise ScenarioError(f"--scheduler: expected an address like tcp://HOST:8786 (got {scheduler!r})")
+                    raise ScenarioError(f"expected an address like tcp://HOST:8786 (got {scheduler!r})", "scheduler")
                 try:
                     client = stack.enter_context(Client(scheduler, timeout="10s"))
                 except (OSError, TimeoutError) as err:
-                    raise ScenarioError(f"--scheduler: cannot reach the Dask scheduler at {scheduler} ({err})"
-                                        ) from None
+                    raise ScenarioError(f"cannot reach the Dask scheduler at {scheduler} ({err})",
+                                        "scheduler") from None
             client.run(warm_up)  # every worker imports the model before the study's clock starts
             yield Pool(client.get_executor(pure=False), kind, lambda: sum(client.nthreads().values()))
 
@@ -180,8 +216,9 @@ def map_chunks(fn: Callable[[list[Any]], list[Any]], items: Sequence[Any], execu
 
     At most two chunks per worker are in flight, so ``cancel`` (checked between chunks) and Ctrl-C
     stop a study promptly; chunks already running are let finish and handed over, so nothing
-    computed is lost. Raises :class:`StudyCancelledError` when ``cancel`` was set, or the first failure of a
-    chunk (a worker that died, a lost Dask worker) after handing over what finished.
+    computed is lost. Raises :class:`StudyCancelledError` when ``cancel`` was set (also when chunks then failed:
+    the canceller may end their workers), or the first failure of a chunk (a worker that died, a lost Dask
+    worker) after handing over what finished.
     """
     executor = executor or InlineExecutor()
     workers = workers_of(executor)
@@ -209,14 +246,14 @@ def map_chunks(fn: Callable[[list[Any]], list[Any]], items: Sequence[Any], execu
                     progress(done, total)
     except BaseException as err:
         failure = err
-        for future in pending:
-            future.cancel()
-        for future in cf.as_completed(pending):  # keep whatever still finishes
-            if not future.cancelled() and future.exception() is None:
+        running = [future for future in pending if not future.cancel()]  # a cancelled chunk never runs: no wait
+        for future in cf.as_completed(running):  # keep whatever still finishes
+            if future.exception() is None:
                 on_chunk(pending[future], future.result())
-    if failure is not None:
+    cancelled = cancel is not None and cancel.is_set()
+    if failure is not None and not (cancelled and isinstance(failure, Exception)):
         raise failure
-    if cancel is not None and cancel.is_set() and nxt < len(chunks):
+    if cancelled and (nxt < len(chunks) or failure is not None):  # a chunk lost to the cancel (its worker ended)
         raise StudyCancelledError(f"cancelled after {done} of {total} runs")
 
 
@@ -282,7 +319,7 @@ def _run_many(scenarios: dict[str, Scenario], replications: int, seed: int, exec
               progress: ProgressFn | None, engine: str) -> dict[str, RunResult]:
     """Replications ``0..R-1`` of every scenario with common seeds; one RunResult per scenario."""
     if not 1 <= replications <= 10_000:
-        raise ScenarioError(f"--replications: must be 1 to 10000 (got {replications})")
+        raise ScenarioError(f"must be 1 to 10000 (got {replications})", "replications")
     children = seeds_for(seed, replications)
     tasks = [(key, s, rep, children[rep]) for key, s in scenarios.items() for rep in range(replications)]
     runs: dict[str, dict[int, RunResult]] = {key: {} for key in scenarios}

@@ -58,8 +58,16 @@ from SALib.util import scale_samples
 from scipy.stats import qmc
 
 from model.experiments import ishigami, store
-from model.experiments.runner import ProgressFn, ScenarioTarget, StudyCancelledError, map_chunks, run_chunk, workers_of
-from model.scenario import Scenario, ScenarioError, parameter_table, read_toml_text
+from model.experiments.runner import (
+    MAX_RUNS,
+    ProgressFn,
+    ScenarioTarget,
+    StudyCancelledError,
+    map_chunks,
+    run_chunk,
+    workers_of,
+)
+from model.scenario import Run, Scenario, ScenarioError, parameter_table, read_toml_file, read_toml_text
 
 METHODS = ("morris", "sobol", "grid", "lhs")
 DISTRIBUTIONS = {"uniform": "unif", "triangular": "triang", "truncnorm": "truncnorm"}
@@ -241,9 +249,9 @@ def load_space(path: str | Path) -> Space:
     """Load and validate a parameter-space TOML file (``spaces/default.toml``)."""
     p = Path(path)
     if not p.is_file():
-        raise ScenarioError(f"--space: file '{p}' not found")
+        raise ScenarioError(f"file '{p}' not found", "space")
     origin = f"parameter space '{p.name}'"
-    return parse_space(read_toml_text(p.read_text(encoding="utf-8"), origin), origin, default_name=p.stem)
+    return parse_space(read_toml_file(p, origin), origin, default_name=p.stem)
 
 
 # ---------------------------------------------------------------------------------------- designs
@@ -256,18 +264,18 @@ def derived_seed(root: int, purpose: int) -> int:
 def check_design(method: str, n: int, d: int, levels: int = 4) -> None:
     """Validate a design request (method, its size ``n`` for ``d`` parameters, Morris levels)."""
     if method not in METHODS:
-        raise ScenarioError(f"--method: must be one of {', '.join(METHODS)} (got {method!r})")
+        raise ScenarioError(f"must be one of {', '.join(METHODS)} (got {method!r})", "method")
     if method == "sobol":
         if not (2 <= n <= 2**20 and n & (n - 1) == 0):
-            raise ScenarioError(f"--n: Sobol needs a power of two from 2 to 1048576 (got {n})")
+            raise ScenarioError(f"Sobol needs a power of two from 2 to 1048576 (got {n})", "n")
     elif method == "grid":
         if not 2 <= n <= 100 or n**d > 1_000_000:
-            raise ScenarioError(f"--n: a grid takes 2 to 100 levels per parameter and at most 1,000,000 points "
-                                f"(got {n} levels, {d} parameters)")
+            raise ScenarioError(f"a grid takes 2 to 100 levels per parameter and at most 1,000,000 points "
+                                f"(got {n} levels, {d} parameters)", "n")
     elif not 1 <= n <= 1_000_000 or (method == "morris" and n < 2):
-        raise ScenarioError(f"--n: {method} needs {2 if method == 'morris' else 1} to 1000000 (got {n})")
+        raise ScenarioError(f"{method} needs {2 if method == 'morris' else 1} to 1000000 (got {n})", "n")
     if method == "morris" and (not 2 <= levels <= 100 or levels % 2):
-        raise ScenarioError(f"--levels: Morris needs an even number of levels from 2 to 100 (got {levels})")
+        raise ScenarioError(f"Morris needs an even number of levels from 2 to 100 (got {levels})", "levels")
 
 
 def design_size(method: str, n: int, d: int, second_order: bool = False, levels: int = 4) -> int:
@@ -365,40 +373,95 @@ def run_seeds(seed: int, policy: str, run_id: int, replications: int) -> list[np
     return [np.random.SeedSequence(seed, spawn_key=(*prefix, r)) for r in range(replications)]
 
 
+def _run_session(tgt: Any, path: Path, X: np.ndarray, space: Space, seed: int, seed_policy: str, replications: int,
+                 executor: cf.Executor | None, progress: ProgressFn | None, cancel: threading.Event | None,
+                 chunk_size: int | None) -> None:
+    """Run the design points of a stored study that it lacks, as one session of the study."""
+    done = set(store.read_results(path)["run_id"].tolist())
+    tasks = [(i, space.point(X[i]), run_seeds(seed, seed_policy, i, replications)) for i in range(len(X))
+             if i not in done]
+    kind = getattr(executor, "kind", "serial" if executor is None else type(executor).__name__)
+    session = store.begin_session(path, kind, workers_of(executor) if executor else 1, len(done))
+    start, status = time.perf_counter(), "interrupted"
+    try:
+        map_chunks(partial(run_chunk, tgt), tasks, executor,
+                   lambda number, records: store.append_results(path, session, number, records),
+                   chunk_size=chunk_size, progress=progress, cancel=cancel, done_before=len(done), total=len(X))
+        status = "complete"
+    except StudyCancelledError:
+        status = "cancelled"
+    except BaseException as err:  # a dead worker, a lost Dask worker, Ctrl-C, a full disk: keep what finished
+        raise StudyInterruptedError(path, store.runs_done(path), len(X), err) from err
+    finally:
+        store.end_session(path, session, status, store.runs_done(path), time.perf_counter() - start)
+
+
+def check_study(target: Scenario | str | Any, space: Space | None, method: str, n: int, seed: int, *,
+                second_order: bool = False, levels: int = 4, replications: int = 1, seed_policy: str = "common",
+                outputs: tuple[str, ...] | None = None,
+                max_runs: int = MAX_RUNS) -> tuple[Any, Space, tuple[str, ...], int]:
+    """Check a study request as :func:`run_study` takes it, cheaply and before anything is started (a
+    caller can refuse a bad request before starting workers): the target and its space, the method and
+    size, replications, the seed, the outputs, and the number of runs against ``max_runs``. Returns the
+    target, the space (the built-in one of the ishigami target when ``space`` is None), the outputs
+    analysed and the number of runs; raises ScenarioError (one line).
+
+    Whether every design point makes a valid scenario is checked by :func:`run_study` after sampling."""
+    tgt = as_target(target)
+    if space is None and tgt.name == ishigami.NAME:
+        space = loads_space(ishigami.SPACE_TOML, "built-in ishigami space")
+    if space is None:
+        raise ScenarioError("a parameter space is needed (e.g. spaces/default.toml)", "space")
+    if (space.model == ishigami.NAME) != (tgt.name == ishigami.NAME):
+        raise ScenarioError(f"parameter space '{space.name}' is for the {space.model} model, not for '{tgt.name}'",
+                            "space")
+    check_design(method, n, len(space.parameters), levels)
+    top = Run.model_fields["seed"].json_schema_extra["range"][1]
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= top:
+        raise ScenarioError(f"must be a whole number from 0 to {top} (got {seed!r})", "seed")
+    if seed_policy not in ("common", "independent"):
+        raise ScenarioError(f"must be common or independent (got {seed_policy!r})", "seed_policy")
+    if not 1 <= replications <= 1000:
+        raise ScenarioError(f"must be 1 to 1000 per design point (got {replications})", "replications")
+    runs = design_size(method, n, len(space.parameters), second_order, levels) * replications
+    if runs > max_runs:
+        raise ScenarioError(f"this study has {runs:,} runs ({method}, n = {n}, {len(space.parameters)} parameters, "
+                            f"{replications} replication(s)), above the limit of {max_runs:,}; raise the limit to "
+                            "run it deliberately", "max_runs")
+    analysed = tuple(outputs or (ANALYSED if isinstance(tgt, ScenarioTarget) else tgt.outputs))
+    unknown = [o for o in analysed if o not in tgt.outputs]
+    if unknown:
+        raise ScenarioError(f"unknown output '{unknown[0]}' (allowed: {', '.join(tgt.outputs)})", "outputs")
+    if isinstance(tgt, ScenarioTarget):
+        space.check_scenario(tgt.scenario)
+    return tgt, space, analysed, runs
+
+
 def run_study(target: Scenario | str | Any, space: Space | None, method: str, n: int, seed: int,
               executor: cf.Executor | None = None, store_root: str | Path = "studies", resume: bool = False,
               progress: ProgressFn | None = None, cancel: threading.Event | None = None, *,
               second_order: bool = False, levels: int = 4, replications: int = 1, seed_policy: str = "common",
-              outputs: tuple[str, ...] | None = None, chunk_size: int | None = None) -> store.Study:
+              outputs: tuple[str, ...] | None = None, chunk_size: int | None = None,
+              max_runs: int = MAX_RUNS) -> store.Study:
     """Sample ``space``, run every design point through ``executor``, store the runs as they finish, analyse.
 
     ``target``: a Scenario, ``"ishigami"`` (``space`` may then be None) or a custom target.
     ``method``: morris (``n`` trajectories, ``levels`` grid levels), sobol (``n`` a power of two;
     ``second_order`` adds S2), grid (``n`` levels per parameter) or lhs (``n`` points).
     ``resume``: continue the latest study under ``store_root`` with the same key, running only the
-    runs it lacks. ``cancel`` is checked between chunks; a cancelled or interrupted study keeps what
-    finished and is returned (or re-raised) incomplete, to be continued with ``resume=True``.
+    runs it lacks. ``cancel`` is checked between chunks (and while the design points are checked); a
+    cancelled or interrupted study keeps what finished and is returned (or re-raised) incomplete, to be
+    continued with ``resume=True``. A study of more than ``max_runs`` runs is refused before anything
+    is sampled; one study runs in one process at a time (:func:`~model.experiments.store.running`).
     """
-    tgt = as_target(target)
-    if space is None and tgt.name == ishigami.NAME:
-        space = loads_space(ishigami.SPACE_TOML, "built-in ishigami space")
-    if space is None:
-        raise ScenarioError("--space: a parameter space is needed (e.g. spaces/default.toml)")
-    if (space.model == ishigami.NAME) != (tgt.name == ishigami.NAME):
-        raise ScenarioError(f"--space: parameter space '{space.name}' is for the {space.model} model, "
-                            f"not for '{tgt.name}'")
-    if seed_policy not in ("common", "independent"):
-        raise ScenarioError(f"--seed-policy: must be common or independent (got {seed_policy!r})")
-    if not 1 <= replications <= 1000:
-        raise ScenarioError(f"--replications: must be 1 to 1000 per design point (got {replications})")
-    analysed = tuple(outputs or (ANALYSED if isinstance(tgt, ScenarioTarget) else tgt.outputs))
-    unknown = [o for o in analysed if o not in tgt.outputs]
-    if unknown:
-        raise ScenarioError(f"--outputs: unknown output '{unknown[0]}' (allowed: {', '.join(tgt.outputs)})")
+    tgt, space, analysed, _ = check_study(target, space, method, n, seed, second_order=second_order, levels=levels,
+                                          replications=replications, seed_policy=seed_policy, outputs=outputs,
+                                          max_runs=max_runs)
     X = sample(space, method, n, seed, second_order, levels)
     if isinstance(tgt, ScenarioTarget):
-        space.check_scenario(tgt.scenario)
         for i, row in enumerate(X):
+            if cancel is not None and cancel.is_set():
+                raise StudyCancelledError(f"cancelled while checking design point {i} of {len(X)}, before any run")
             try:
                 tgt.check(space.point(row))
             except ScenarioError as err:
@@ -414,23 +477,8 @@ def run_study(target: Scenario | str | Any, space: Space | None, method: str, n:
     design.insert(0, "run_id", np.arange(len(X)))
     path = (store.find_resumable(store_root, spec) if resume else None) or store.create_study(
         store_root, spec, design, f"{tgt.name}-{method}-n{n}")
-    done = set(store.read_results(path)["run_id"].tolist())
-    tasks = [(i, space.point(X[i]), run_seeds(seed, seed_policy, i, replications)) for i in range(len(X))
-             if i not in done]
-    kind = getattr(executor, "kind", "serial" if executor is None else type(executor).__name__)
-    session = store.begin_session(path, kind, workers_of(executor) if executor else 1, len(done))
-    start, status = time.perf_counter(), "interrupted"
-    try:
-        map_chunks(partial(run_chunk, tgt), tasks, executor,
-                   lambda number, records: store.append_results(path, session, number, records),
-                   chunk_size=chunk_size, progress=progress, cancel=cancel, done_before=len(done), total=len(X))
-        status = "complete"
-    except StudyCancelledError:
-        status = "cancelled"
-    except BaseException as err:  # a dead worker, a lost Dask worker, Ctrl-C: keep what finished
-        raise StudyInterruptedError(path, store.runs_done(path), len(X), err) from err
-    finally:
-        store.end_session(path, session, status, store.runs_done(path), time.perf_counter() - start)
+    with store.running(path):
+        _run_session(tgt, path, X, space, seed, seed_policy, replications, executor, progress, cancel, chunk_size)
     study = store.load_study(path)
     if study.complete and method in ("morris", "sobol"):
         Y = study.results.set_index("run_id").loc[np.arange(len(X)), list(analysed)]

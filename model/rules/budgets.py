@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.codes import NO_PACKAGE, OPTION_1
 from model.rules.arith import at_least, where
 from model.scenario import Budgets
 
@@ -41,6 +42,18 @@ def assess(need: np.ndarray | float, carer_hours: np.ndarray | float, threshold:
 def clawback(balance: np.ndarray | float, monthly_direct: np.ndarray | float, b: Budgets) -> np.ndarray:
     """Unspent direct-payment money above ``clawback_buffer_months`` of payments is recovered."""
     return at_least(balance - b.clawback_buffer_months * monthly_direct, 0.0)
+
+
+def has_package(option: int) -> bool:
+    """Whether a person holds a care package (one of Options 1-4): the people a council counts
+    against its budget (ODD 7.10)."""
+    return option > NO_PACKAGE
+
+
+def admin_cost(option: int, costs: np.ndarray | list[float]) -> float:
+    """The council's monthly cost of administering and monitoring one person's package: ``costs``
+    by Option 1-4 (the council's ``finance.admin_cost``); nothing without a package."""
+    return costs[option - OPTION_1] if has_package(option) else 0.0
 
 
 def yearly_review(spend: float, budget: float, threshold: float, rate: float, base_threshold: float,

@@ -3,8 +3,8 @@
 New people are drawn one by one (:func:`draw_person`, from a random stream of
 :mod:`model.stream`) from the council's deprivation mix and the scenario's client-group mix.
 Confidence to manage a budget falls with deprivation and age (the seeds: direct payments "work
-for people with self-confidence"; older people chose Option 3 far more often). Peers are drawn by
-:func:`model.engines.vector.kernels.draw_peers`.
+for people with self-confidence"; older people chose Option 3 far more often). Each new person's
+peers are drawn one by one (:func:`peer_draw`) among the living people of their council.
 """
 
 from __future__ import annotations
@@ -59,6 +59,21 @@ def draw_person(deprivation: np.ndarray, d: Demography, state: np.ndarray) -> tu
     conf = confidence(quintile, over65, stream.standard_normal(state), d)
     dc_affinity = stream.uniform(state) < d.day_centre_affinity[group]
     return (group, quintile, age_band, conf, dc_affinity, stream.uniform(state), need, has_carer, carer_hours)
+
+
+def peer_draw(own_size: int, council_size: int, homophily: float, words: tuple) -> tuple[bool, int, tuple]:
+    """One peer of a new person (ODD 7.1), drawn from the stream ``words``: from their own
+    deprivation quintile with probability ``homophily`` (``own_size`` living people of the council
+    there), otherwise from anywhere in the council (``council_size``), uniformly. Returns whether
+    the peer is from the own quintile, their position in that group (-1 if it is empty) and the
+    stream's next words. (Who is at that position, and moving on when it is the person themself,
+    is the engines' bookkeeping.)"""
+    u, words = stream.next_uniform(words)
+    same = u < homophily
+    size = own_size if same else council_size
+    u, words = stream.next_uniform(words)
+    pick = min(int(u * size), size - 1) if size > 0 else -1
+    return same, pick, words
 
 
 def settle(need: np.ndarray, group: np.ndarray, d: Demography, rng: np.random.Generator) -> np.ndarray:
@@ -117,6 +132,5 @@ def arrivals(stock: np.ndarray, d: Demography, rng: np.random.Generator) -> np.n
     """New referrals per council this month: Poisson with mean arrival_rate x current stock.
 
     Drawn council by council: the same draws, in the same order, as one ``rng.poisson`` call on
-    the array of means, without the array call's set-up (about 14 µs, most of a month's draws
-    for a handful of councils)."""
+    the array of means, without the array call's set-up."""
     return np.array([rng.poisson(d.arrival_rate * s) for s in np.asarray(stock).tolist()], dtype=np.int64)

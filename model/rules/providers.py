@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.codes import N_SLOTS
 from model.rules.arith import at_least, at_most, where
 from model.rules.budgets import WEEKS_PER_MONTH
 from model.scenario import Providers, ProviderType
@@ -37,12 +38,21 @@ def next_price(price: np.ndarray | float, occupancy: np.ndarray | float, variabl
     return where(occupancy >= p.price_rise_occupancy, up, cut)
 
 
+def most_places(people: np.ndarray | int) -> np.ndarray:
+    """The most places a provider could ever fill in a council of ``people`` living people: one for
+    each of their budget slots (people buy from the providers of their own council only)."""
+    return N_SLOTS * people
+
+
 def next_capacity(capacity: np.ndarray | int, occupancy: np.ndarray | float, profit: np.ndarray | float,
-                  growth: np.ndarray | float, p: Providers) -> np.ndarray:
+                  growth: np.ndarray | float, people: np.ndarray | int, p: Providers) -> np.ndarray:
     """Providers that are full (occupancy >= ``growth_occupancy``) and in surplus grow by ``growth``
-    of their capacity."""
+    of their capacity, but not beyond the places they could ever fill in their council of
+    ``people`` living people (:func:`most_places`); capacity never shrinks. (Unbounded, growth at
+    the top of its range doubles capacity every month.)"""
     grow = (occupancy >= p.growth_occupancy) & (profit > 0)
-    return capacity + where(grow, np.ceil(growth * capacity), 0.0)
+    grown = capacity + where(grow, np.ceil(growth * capacity), 0.0)
+    return at_least(at_most(grown, most_places(people)), capacity)
 
 
 def next_neg_months(reserves: np.ndarray | float, neg_months: np.ndarray | int) -> np.ndarray:
@@ -53,6 +63,25 @@ def next_neg_months(reserves: np.ndarray | float, neg_months: np.ndarray | int) 
 def exits(neg_months: np.ndarray | int, p: Providers) -> np.ndarray:
     """Providers exit after ``exit_after_months`` months of negative reserves."""
     return neg_months >= p.exit_after_months
+
+
+def provider_month(income: float, hours: float, reserves: float, neg_months: int, clients: int, capacity: int,
+                   price: float, variable_cost: float, fixed_cost: float, ref_price: float, growth: float,
+                   people: int, p: Providers) -> tuple[float, float, int, float, int, bool]:
+    """One open provider's month (ODD 7.9), after purchasing: the month's ``income`` less the
+    cost of the ``hours`` delivered and the fixed cost (:func:`operating_result`) moves its
+    reserves; months of negative reserves are counted (:func:`next_neg_months`); the price follows
+    occupancy (``clients`` over ``capacity``, :func:`next_price`, ``ref_price`` the type's starting
+    price); a full provider in surplus grows (:func:`next_capacity`, ``people`` living in its
+    council). Returns (the month's result, reserves, months in deficit, price, capacity, whether
+    it exits: :func:`exits`)."""
+    profit = operating_result(income, hours, variable_cost, fixed_cost)
+    reserves = reserves + profit
+    neg_months = next_neg_months(reserves, neg_months)
+    occupancy = clients / max(capacity, 1)
+    price = next_price(price, occupancy, variable_cost, ref_price, p)
+    capacity = int(next_capacity(capacity, occupancy, profit, growth, people, p))
+    return profit, reserves, neg_months, price, capacity, exits(neg_months, p)
 
 
 def expected_margin(t: ProviderType, clients: float, hours_per_client: float) -> float:

@@ -55,3 +55,9 @@ def block_share(month: int, r: Rollout, c: Commissioning) -> float:
     """Share of day-centre places on block contracts: falls with the offer to the retained level."""
     progress = offered_share(month, r)
     return c.block_share * (1.0 - progress * (1.0 - c.block_retention))
+
+
+def block_places(capacity: int, share: float) -> int:
+    """Block-contracted places at an open day centre: the council's block ``share`` (:func:`block_share`)
+    of its capacity, rounded half to even."""
+    return round(share * capacity)

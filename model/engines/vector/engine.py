@@ -24,7 +24,7 @@ import numpy as np
 from model import stream
 from model.codes import DAY_CENTRE, N_TYPES
 from model.engines.vector import kernels
-from model.rules import budgets, demography, providers, support
+from model.rules import budgets, demography, support
 
 if TYPE_CHECKING:
     from model.core.economy import CareEconomy
@@ -36,7 +36,8 @@ class VectorEngine:
     def __init__(self, model: CareEconomy) -> None:
         self.m = model
         s = model.config
-        self.admin = np.array([[0.0, *c.finance.admin_cost] for c in s.councils])       # (council, option)
+        self.admin_cost = np.array([c.finance.admin_cost for c in s.councils])  # (council, Option 1-4)
+        self.type_costs = kernels.TypeCosts(model.type_var, model.type_fixed, model.type_price, model.type_growth)
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
         self.d, self.ch = kernels.struct(s.demography), kernels.struct(s.choice)
         self.o, self.c = kernels.struct(s.outcomes), kernels.struct(s.carers)
@@ -121,7 +122,9 @@ class VectorEngine:
         provider ratings, in one compiled pass (:func:`model.engines.vector.kernels.purchase_and_outcomes`)."""
         m, P, Q, L, s = self.m, self.m.people, self.m.providers, self.m.ledger, self.m.config
         n, k = P.n, Q.n
-        self.with_package = np.zeros(m.n_councils, dtype=np.int64)  # for finance
+        # Administration and the people with a package are counted by finance (:meth:`finance`); the
+        # pass still counts them too, into scratch arrays, until it is rid of them.
+        no_cost, unused = np.zeros((m.n_councils, 5)), np.zeros(m.n_councils, dtype=np.int64)
         kernels.purchase_and_outcomes(
             P.alive[:n], P.option[:n], P.council[:n], P.budget[:n], P.need[:n], P.carer_hours[:n], P.required[:n],
             P.provider[:n], P.dp_balance[:n], P.delivered[:n], P.respite[:n], P.met_need[:n], P.strain[:n],
@@ -129,42 +132,36 @@ class VectorEngine:
             P.offered[:n], P.seeking[:n], self.type_attrs, Q.ptype[:k], Q.quality[:k], Q.active[:k], Q.council[:k],
             Q.block_places[:k], Q.price[:k], float(m.type_maxh[DAY_CENTRE]), Q.rating[:k], Q.clients[:k], Q.income[:k],
             Q.hours[:k], s.choice.option4_direct_share, s.budgets.hours_per_point, self.c, self.o, self.ch,
-            self.p, stream.seed(m.rng), self.admin, self.with_package, L.services_by_option, L.block_paid, L.admin,
+            self.p, stream.seed(m.rng), no_cost, unused, L.services_by_option, L.block_paid, np.zeros(m.n_councils),
             L.dp_paid, L.dp_spent, L.direct_paid, L.provider_received, L.breakdowns, L.admissions, L.crisis)
 
     # ------------------------------------------------------------------ 9. providers
     def providers(self) -> None:
-        m, Q = self.m, self.m.providers
-        closing = kernels.providers_month(Q.view("active"), Q.ptype, Q.income, Q.hours, Q.reserves,
-                                          Q.profit, Q.neg_months, Q.clients, Q.capacity, Q.price, m.type_var,
-                                          m.type_fixed, m.type_price, m.type_growth, self.p)
+        """Each open provider's month (:func:`model.rules.providers.provider_month`, in one compiled
+        pass); those that exit close (their clients are displaced); then each council's entrants
+        (:meth:`model.core.agents.Council.entry`)."""
+        m = self.m
+        closing = kernels.providers_month(kernels.columns(kernels.ProviderColumns, m.providers), self.type_costs,
+                                          self.stock, self.p)
         m.close_providers(closing)
-        self.entry()
-
-    def entry(self) -> None:
-        """Entrants where seekers wanted a type with no free place (ODD 7.9), council by council and
-        type by type (only where there was such unmet demand)."""
-        m, L, p = self.m, self.m.ledger, self.m.config.providers
-        for c, t in zip(*np.nonzero(self.unmet), strict=True):
-            unmet = int(self.unmet[c, t])
-            grant = m.config.councils[c].commissioning.market_shaping_grant
-            n = providers.entrants(unmet, self.unmet_hours[c, t] / unmet, m.ptypes[t], p, grant, m.rng)
-            m.add_providers(int(c), int(t), n, grant)
-            L.entries[c, t] += n
-            L.support[c] += n * grant
+        for council in m.councils:
+            council.entry(self.unmet[council.index], self.unmet_hours[council.index])
 
     # ------------------------------------------------------------------ 10. council finance
     def finance(self) -> None:
-        """The month's admin costs and people with a package were counted during purchasing."""
-        self.m.account(self.with_package)
+        """The month's cost of administering packages and the people with a package, by council (in
+        one compiled pass, :func:`model.engines.vector.kernels.finance`); each council's accounts."""
+        m, P = self.m, self.m.people
+        with_package = np.zeros(m.n_councils, dtype=np.int64)
+        kernels.finance(P.view("option"), P.view("council"), self.admin_cost, m.ledger.admin, with_package)
+        m.account(with_package)
 
     # ------------------------------------------------------------------ bookkeeping over rows
     def arrivals(self, start: int, counts: np.ndarray, state: np.ndarray) -> None:
         """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``."""
-        m, P = self.m, self.m.people
-        kernels.arrivals(start, counts, P.council, P.alive, P.review_in, m.deprivation, m.offered_shares(), self.d,
-                         state, P.group, P.quintile, P.age_band, P.confidence, P.dc_affinity, P.offer_rank, P.need,
-                         P.has_carer, P.carer_hours, P.offered, P.cell, P.required, m.config.budgets.hours_per_point)
+        m = self.m
+        kernels.arrivals(start, counts, m.deprivation, m.offered_shares(), self.d, m.config.budgets.hours_per_point,
+                         state, kernels.columns(kernels.NewPeople, m.people))
 
     def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None:
         m, P = self.m, self.m.people

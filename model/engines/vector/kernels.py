@@ -12,7 +12,9 @@ scalar versions here).
 Random numbers are drawn inside each sweep from a stream of its own, seeded from the model's
 generator when the sweep is called (:mod:`model.stream`), so a run stays reproducible from its
 seed. Parameters reach the sweeps as the bytes of one record per scenario section, which each
-sweep views as the section's record type (:func:`struct`).
+sweep views as the section's record type (:func:`struct`). A pass that reads or writes many
+columns of a table takes them as one named tuple of arrays (:class:`ProviderColumns`,
+:class:`NewPeople`; :func:`columns`), so that two columns cannot be swapped.
 Besides the per-person sweeps, the model's bookkeeping over rows is compiled here too: ending
 provider relationships (:func:`release`, :func:`depart`, :func:`displace`), block places and
 breakdown cells (:func:`block_places`, :func:`set_cells`) and compacting the table
@@ -29,7 +31,7 @@ this file only, so the cache is also dropped whenever any project module this on
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -56,15 +58,17 @@ from model.rules import arith, budgets, carers, choice, demography, market, outc
 #: Rule functions the sweeps call; each runs unchanged on arrays, Python numbers and in compiled code.
 RULES = (demography.departure_probability, demography.drift_need, demography.age, demography.is_over65,
          demography.categorical, demography.confidence, demography.draw_person, demography.person_month,
-         rollout.review_countdown, rollout.review, budgets.formal_points,
-         budgets.assess, budgets.clawback, budgets.required_hours, choice.felt_burden, choice.utility,
-         choice.held, choice.peer_signal, choice.choose_option, choice.logit_draw, support.reached,
+         demography.peer_draw, rollout.review_countdown, rollout.review, rollout.block_places, budgets.formal_points,
+         budgets.assess, budgets.clawback, budgets.required_hours, budgets.has_package, budgets.admin_cost,
+         choice.felt_burden, choice.utility, choice.held, choice.peer_signal, choice.choose_option, choice.logit_draw,
+         support.reached,
          market.slot_share, market.in_mode, market.paid_directly, market.appeal_of_type, market.provider_appeal,
          market.type_weights, market.provider_weights, market.has_place, market.slots_sought, market.draw_type,
          market.hours_bought, outcomes.met_need,
          outcomes.wellbeing, outcomes.satisfaction, outcomes.next_rating, carers.next_strain, carers.breaks_down,
          carers.need_after_breakdown, providers.operating_result, providers.next_neg_months, providers.next_price,
-         providers.next_capacity, providers.exits, support.places, support.priority, codes.cell_of)
+         providers.most_places, providers.next_capacity, providers.exits, providers.provider_month, support.places,
+         support.priority, codes.cell_of)
 for _rule in RULES:
     register_jitable(_rule)
 #: Rules that take slices of the pass's arrays, once per seeker and round: inlined into the pass,
@@ -121,9 +125,8 @@ def struct(values: Any) -> np.ndarray:
     """A scenario section the sweeps read (``Demography``, ``Outcomes``, ``Carers``, ``Choice``,
     ``Budgets`` or ``Providers``) as the bytes of one record of its type (:data:`DEMOGRAPHY` ..
     :data:`PROVIDERS`). A sweep views them as its record (``d = d.view(DEMOGRAPHY)[0]``) and reads
-    the fields by name as the rules do (``d.need_sd``). numba receives bytes in about 0.1 µs a call;
-    a structured array took 1-3 µs (its type is worked out in Python on every call), a named tuple
-    of the same fields about 5 µs."""
+    the fields by name as the rules do (``d.need_sd``). Bytes are the cheapest way to hand numba a
+    record: a structured array's or a named tuple's type is worked out in Python on every call."""
     record = np.zeros(1, _RECORDS[type(values)])
     for k in _FIELDS[type(values)]:
         record[k] = getattr(values, k)
@@ -131,6 +134,59 @@ def struct(values: Any) -> np.ndarray:
 
 
 cache.drop_stale_cache(Path(__file__).parent / "__pycache__", "kernels", __name__)
+
+
+class ProviderColumns(NamedTuple):
+    """The provider table's columns the providers pass reads and writes (its rows in use)."""
+
+    active: np.ndarray
+    ptype: np.ndarray
+    council: np.ndarray
+    income: np.ndarray
+    hours: np.ndarray
+    clients: np.ndarray
+    reserves: np.ndarray
+    profit: np.ndarray
+    neg_months: np.ndarray
+    price: np.ndarray
+    capacity: np.ndarray
+
+
+class TypeCosts(NamedTuple):
+    """Per provider type (indexed by type code): the costs, starting price and growth the providers
+    pass reads."""
+
+    variable_cost: np.ndarray
+    fixed_cost: np.ndarray
+    price: np.ndarray
+    growth: np.ndarray
+
+
+class NewPeople(NamedTuple):
+    """The people table's columns the arrivals pass fills in (its rows in use, the new ones included)."""
+
+    council: np.ndarray
+    alive: np.ndarray
+    review_in: np.ndarray
+    group: np.ndarray
+    quintile: np.ndarray
+    age_band: np.ndarray
+    confidence: np.ndarray
+    dc_affinity: np.ndarray
+    offer_rank: np.ndarray
+    need: np.ndarray
+    has_carer: np.ndarray
+    carer_hours: np.ndarray
+    offered: np.ndarray
+    cell: np.ndarray
+    required: np.ndarray
+
+
+def columns[Record: (ProviderColumns, NewPeople)](record: type[Record], table: Any) -> Record:
+    """The columns of ``table`` (a :class:`model.core.state.Table`) named by the fields of
+    ``record`` (a named tuple of arrays, one per column), its rows in use: so a pass's columns are
+    passed by name, never by position."""
+    return record(*(table.view(name) for name in record._fields))
 
 
 @numba.njit(cache=True)
@@ -181,31 +237,45 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
 
 
 @numba.njit(cache=True)
-def providers_month(active: np.ndarray, ptype: np.ndarray, income: np.ndarray, hours: np.ndarray, reserves: np.ndarray,
-                    profit: np.ndarray, neg_months: np.ndarray, clients: np.ndarray, capacity: np.ndarray,
-                    price: np.ndarray, variable_cost: np.ndarray, fixed_cost: np.ndarray, type_price: np.ndarray,
-                    growth: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Providers (ODD 7.9), open provider by open provider (``active``, in row order) as the
-    per-agent engine does: the month's result moves reserves; months in deficit are counted; price
-    follows occupancy; full providers in surplus grow. Returns the rows that exit."""
+def providers_month(q: ProviderColumns, types: TypeCosts, people: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Providers (ODD 7.9), open provider by open provider (``q.active``, in row order) as the
+    per-agent engine does: :func:`model.rules.providers.provider_month` with its type's costs and
+    the living ``people`` of its council (by council). Returns the rows that exit."""
     p = p.view(PROVIDERS)[0]
-    closing = np.empty(active.size, dtype=np.int64)
+    closing = np.empty(q.active.size, dtype=np.int64)
     k = 0
-    for i in range(active.size):
-        if not active[i]:
+    for i in range(q.active.size):
+        if not q.active[i]:
             continue
-        t = ptype[i]
-        result = providers.operating_result(income[i], hours[i], variable_cost[t], fixed_cost[t])
-        profit[i] = result
-        reserves[i] += result
-        neg_months[i] = providers.next_neg_months(reserves[i], neg_months[i])
-        occupancy = clients[i] / max(capacity[i], 1)
-        price[i] = providers.next_price(price[i], occupancy, variable_cost[t], type_price[t], p)
-        capacity[i] = providers.next_capacity(capacity[i], occupancy, result, growth[t], p)
-        if providers.exits(neg_months[i], p):
+        t = q.ptype[i]
+        q.profit[i], q.reserves[i], q.neg_months[i], q.price[i], q.capacity[i], exits = providers.provider_month(
+            q.income[i], q.hours[i], q.reserves[i], q.neg_months[i], q.clients[i], q.capacity[i], q.price[i],
+            types.variable_cost[t], types.fixed_cost[t], types.price[t], types.growth[t], people[q.council[i]], p)
+        if exits:
             closing[k] = i
             k += 1
     return closing[:k]
+
+
+@numba.njit(cache=True)
+def finance(option: np.ndarray, council: np.ndarray, admin_cost: np.ndarray, admin: np.ndarray,
+            with_package: np.ndarray) -> None:
+    """Council finance (ODD 7.10): the month's cost of administering the packages
+    (:func:`model.rules.budgets.admin_cost`, ``admin_cost`` by council and Option 1-4) is added to
+    ``admin``, and the people with a package (:func:`model.rules.budgets.has_package`) to
+    ``with_package``, by council. (Rows of people who have left hold no package.) People are
+    counted by council and option first, then costed, as ``numpy`` sums a row of such products."""
+    n_c = admin.size
+    counts = np.zeros((n_c, N_OPTION_CODES), dtype=np.int64)
+    for i in range(option.size):
+        counts[council[i], option[i]] += 1
+    for c in range(n_c):
+        cost = 0.0
+        for j in range(N_OPTION_CODES):
+            cost += np.float64(counts[c, j]) * budgets.admin_cost(j, admin_cost[c])
+            if budgets.has_package(j):
+                with_package[c] += counts[c, j]
+        admin[c] += cost
 
 
 @numba.njit(cache=True)
@@ -321,10 +391,10 @@ def _add_departures(claw_by_council: np.ndarray, gone: np.ndarray, clawback: np.
 @numba.njit(cache=True)
 def block_places(active: np.ndarray, ptype: np.ndarray, council: np.ndarray, capacity: np.ndarray,
                  share: np.ndarray, places: np.ndarray) -> None:
-    """Block-contracted places at each open day centre: its council's block ``share`` of its
-    capacity, rounded half to even (as ``numpy.round``); none at other providers."""
+    """Block-contracted places at each open day centre (:func:`model.rules.rollout.block_places`, from
+    its council's block ``share``); none at other providers."""
     for q in range(active.size):
-        places[q] = round(share[council[q]] * capacity[q]) if active[q] and ptype[q] == DAY_CENTRE else 0
+        places[q] = rollout.block_places(capacity[q], share[council[q]]) if active[q] and ptype[q] == DAY_CENTRE else 0
 
 
 @numba.njit(cache=True)
@@ -811,9 +881,8 @@ def in_priority_order(items: np.ndarray, u: np.ndarray) -> np.ndarray:
     of ``items[np.argsort(u[items])]`` (equal priorities, a chance of about 2**-53 a pair, keep the
     items' order). A bucket sort, expected time linear in the number of items: with ``n`` items, item
     ``i`` goes to bucket ``int(u[i] * n)`` (the counting sort :func:`group_order`), and each bucket
-    (one item on average) is put in order by insertion. numba's ``argsort`` took 250 µs for 4,000
-    items and 860 µs for 10,000 (the seekers of a month at 100,000 people and at Scotland scale),
-    this 28 and 79 µs."""
+    (one item on average) is put in order by insertion: several times faster than numba's
+    ``argsort`` on a month's seekers (see docs/benchmarks.md for the engine's figures)."""
     n = items.size
     bucket = np.empty(n, dtype=np.int64)
     for s in range(n):
@@ -894,13 +963,10 @@ def choose_options(rows: np.ndarray, people: People.Record, available: np.ndarra
 
 
 @numba.njit(cache=True)
-def arrivals(start: int, counts: np.ndarray, council: np.ndarray, alive: np.ndarray, review_in: np.ndarray,
-             deprivation: np.ndarray, share: np.ndarray, d: np.ndarray, state: np.ndarray, group: np.ndarray,
-             quintile: np.ndarray, age_band: np.ndarray, confidence: np.ndarray, dc_affinity: np.ndarray,
-             offer_rank: np.ndarray, need: np.ndarray, has_carer: np.ndarray, carer_hours: np.ndarray,
-             offered: np.ndarray, cell: np.ndarray, required: np.ndarray, hours_per_point: float) -> None:
+def arrivals(start: int, counts: np.ndarray, deprivation: np.ndarray, share: np.ndarray, d: np.ndarray,
+             hours_per_point: float, state: np.ndarray, new: NewPeople) -> None:
     """Arrivals (ODD 7.1): ``counts[c]`` new people in council ``c``, council by council, in the
-    rows from ``start`` on. Each is alive with their first review due at once, drawn by
+    rows of ``new`` from ``start`` on. Each is alive with their first review due at once, drawn by
     :func:`model.rules.demography.draw_person` from their council's ``deprivation`` mix, offered the
     choice if their offer rank is under the council's offered ``share`` (7.3), and given their
     breakdown cell and the formal hours they need (:func:`model.rules.budgets.required_hours`)."""
@@ -908,14 +974,14 @@ def arrivals(start: int, counts: np.ndarray, council: np.ndarray, alive: np.ndar
     i = start
     for c in range(counts.size):
         for _ in range(counts[c]):
-            council[i] = c
-            alive[i] = True
-            review_in[i] = 0
-            (group[i], quintile[i], age_band[i], confidence[i], dc_affinity[i], offer_rank[i], need[i], has_carer[i],
-             carer_hours[i]) = demography.draw_person(deprivation[c], d, state)
-            offered[i] = offer_rank[i] < share[c]
-            _set_cell(i, council, group, age_band, quintile, cell)
-            required[i] = budgets.required_hours(need[i], carer_hours[i], hours_per_point)
+            new.council[i] = c
+            new.alive[i] = True
+            new.review_in[i] = 0
+            (new.group[i], new.quintile[i], new.age_band[i], new.confidence[i], new.dc_affinity[i], new.offer_rank[i],
+             new.need[i], new.has_carer[i], new.carer_hours[i]) = demography.draw_person(deprivation[c], d, state)
+            new.offered[i] = new.offer_rank[i] < share[c]
+            _set_cell(i, new.council, new.group, new.age_band, new.quintile, new.cell)
+            new.required[i] = budgets.required_hours(new.need[i], new.carer_hours[i], hours_per_point)
             i += 1
 
 
@@ -930,8 +996,9 @@ def draw_peers(council: np.ndarray, quintile: np.ndarray, alive: np.ndarray, n_c
     per peer. When few are arriving, the sort is over a uniform random sample of the rows (two per
     draw needed, at least 4,096; departed rows dropped), so each peer is still uniform over the
     living of its group. Nobody is their own peer: drawing oneself moves the pick to the next
-    member of the group (-1 only if one is alone in the group). ``council``, ``quintile`` and
-    ``alive`` are the rows in use."""
+    member of the group (-1 only if one is alone in the group). Each peer is drawn by
+    :func:`model.rules.demography.peer_draw`. ``council``, ``quintile`` and ``alive`` are the rows
+    in use."""
     n, k = alive.size, peers.shape[1]
     if k == 0 or new.size == 0:
         return
@@ -953,15 +1020,12 @@ def draw_peers(council: np.ndarray, quintile: np.ndarray, alive: np.ndarray, n_c
     for r in new:
         own = np.int64(council[r]) * N_QUINTILES + quintile[r]
         whole = np.int64(council[r]) * N_QUINTILES
+        own_size, council_size = first[own + 1] - first[own], first[whole + N_QUINTILES] - first[whole]
         for j in range(k):
-            u, words = stream.next_uniform(words)
-            same = u < homophily
-            lo = first[own] if same else first[whole]
-            size = (first[own + 1] if same else first[whole + N_QUINTILES]) - lo
-            u, words = stream.next_uniform(words)
+            same, pick, words = demography.peer_draw(own_size, council_size, homophily, words)
             peer = -1
-            if size > 0:
-                pick = min(np.int64(u * size), size - 1)
+            if pick >= 0:
+                lo, size = (first[own], own_size) if same else (first[whole], council_size)
                 if order[lo + pick] == r:  # oneself: the next member of the group
                     pick = (pick + 1) % size
                 if order[lo + pick] != r:
