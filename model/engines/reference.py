@@ -271,6 +271,7 @@ class ReferenceEngine:
                         block_used[row] = used + 1
                         cost = 0.0
                 if mode == MODE_DIRECT:
+                    cost = min(cost, credit)  # a direct payment buys at most what its credit covers
                     person.dp_balance = person.dp_balance - cost
                     L.dp_spent[c] += cost
                 elif mode in (MODE_ISF, MODE_COUNCIL):
