@@ -588,14 +588,14 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
     c, o, ch, pr = c.view(CARERS)[0], o.view(OUTCOMES)[0], ch.view(CHOICE)[0], pr.view(PROVIDERS)[0]
     n_q, n_c = active.size, with_package.size
     # Per provider: price, hour cap a week, respite and wellbeing per hour, quality; the last row
-    # stands for "no provider" (link -1): all zero, so no hours are bought. Prices and costs are in
-    # double precision, as the reference engine has them; quality is still rounded to single.
+    # stands for "no provider" (link -1): all zero, so no hours are bought. Prices, costs and quality
+    # are in double precision, as the providers' table and the reference engine have them.
     attrs = np.zeros((n_q + 1, 5))
     for q in range(n_q):
         attrs[q, 0] = provider_price[q]
         for k in range(3):
             attrs[q, k + 1] = type_attrs[ptype[q], k]
-        attrs[q, 4] = np.float32(quality[q])
+        attrs[q, 4] = quality[q]
     counts = np.zeros((n_c, N_OPTION_CODES), dtype=np.int64)  # people by council and option (0: none)
     income = np.zeros(n_q + 1)  # by provider; the last entry stands for "no provider"
     hours = np.zeros(n_q + 1)
