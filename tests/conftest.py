@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import tomli_w
 from hypothesis import strategies as st
@@ -14,6 +15,22 @@ from model import scenario as scenario_module
 from model.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def workers_of(pid: int) -> list[psutil.Process]:
+    """The pool workers under a process: its descendants started by multiprocessing's spawn."""
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    out = []
+    for child in children:
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                out.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return out
 
 
 def shrink(name: str, people: int, months: int, **extra: Any) -> Scenario:

@@ -30,6 +30,7 @@ from model.experiments.store import RESULTS, Study
 from model.run.outputs import summary
 from model.run.simulation import RunResult
 from model.scenario import Scenario, ScenarioError, load_scenario
+from tests.conftest import workers_of
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "dashboard"))
@@ -455,15 +456,8 @@ class GatedTarget(ScenarioTarget):
 
 
 def worker_processes() -> list[psutil.Process]:
-    """This process's pool workers: its descendants started by multiprocessing's spawn."""
-    out = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if "spawn_main" in " ".join(child.cmdline()):
-                out.append(child)
-        except psutil.NoSuchProcess:
-            continue
-    return out
+    """This process's pool workers."""
+    return workers_of(os.getpid())
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 300) -> None:

@@ -29,6 +29,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.conftest import workers_of
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 #: Where the screenshot goes when not in pytest's temporary directory (``make screenshots``: docs/img).
@@ -46,22 +48,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def workers_of(pid: int) -> list[psutil.Process]:
-    """The pool workers under a process: its descendants started by multiprocessing's spawn."""
-    try:
-        children = psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
-    out = []
-    for child in children:
-        try:
-            if "spawn_main" in " ".join(child.cmdline()):
-                out.append(child)
-        except psutil.NoSuchProcess:
-            continue
-    return out
 
 
 @dataclass(frozen=True)
