@@ -351,3 +351,18 @@ def test_summary_by_group_with_bootstrap_bounds_and_without_corrected_indices():
     assert table.query("dimension == 'all'")["low"].tolist() == again.query("dimension == 'all'")["low"].tolist()
     with pytest.raises(ValueError, match=r"groups\['bad'\]: expected 800 labels"):
         eq.summarise_by_group(y, quintile, {"bad": np.ones(3)})
+
+
+def test_on_quintiles_it_equals_the_recorders_grouped_index():
+    """The recorder's concentration index (:func:`model.metrics.definitions.concentration_index`,
+    from counts and means by quintile) is this index of the individuals behind those groups."""
+    from model.metrics import definitions
+
+    rng = np.random.default_rng(7)
+    quintile = rng.integers(0, 5, 400)
+    y = rng.random(400) * (1 + quintile)  # rises with the quintile: a positive index
+    counts = np.bincount(quintile, minlength=5)
+    means = np.bincount(quintile, y, minlength=5) / counts
+    grouped = definitions.concentration_index(counts, means)
+    assert grouped > 0.05
+    assert eq.concentration_index(y, quintile) == pytest.approx(grouped, rel=1e-12)

@@ -23,6 +23,7 @@ from typing import Any
 
 from model.cli.args import Parser, add_model_args, add_scenario_args, fail, integer, overrides_from, positive
 from model.cli.progress import ProgressBar
+from model.experiments import MAX_RUNS
 from model.run.outputs import check_target, safe_name, staged
 from model.scenario import Run, Scenario, ScenarioError, load_scenario
 
@@ -45,9 +46,8 @@ def _add_study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed-policy", choices=("common", "independent"), default="common",
                    help="common random numbers at every design point (default) or independent seeds")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
-    p.add_argument("--max-runs", type=positive, metavar="N",
-                   help="refuse a study of more runs than N (default: the library's limit, 100,000); raise it "
-                        "deliberately")
+    p.add_argument("--max-runs", type=positive, metavar="N", default=MAX_RUNS,
+                   help=f"refuse a study of more runs than N (default {MAX_RUNS:,}); raise it deliberately")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -181,9 +181,8 @@ def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
     space = load_space(args.space) if args.space else None
     options = {"second_order": getattr(args, "second_order", False), "levels": getattr(args, "levels", 4),
                "replications": args.replications or 1, "seed_policy": args.seed_policy,
-               "outputs": tuple(o.strip() for o in args.outputs.split(",")) if getattr(args, "outputs", None) else None}
-    if args.max_runs is not None:
-        options["max_runs"] = args.max_runs
+               "outputs": tuple(o.strip() for o in args.outputs.split(",")) if getattr(args, "outputs", None) else None,
+               "max_runs": args.max_runs}
     check_study(target, space, method, n, seed, **options)  # every argument, before any worker starts
     check_executor(args.executor, args.workers, args.scheduler)
     if Path(args.store).exists() and not Path(args.store).is_dir():

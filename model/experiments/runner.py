@@ -43,8 +43,6 @@ from model.run.simulation import HEADLINE, TOTALS, RunResult, combine, seeds_for
 from model.scenario import Scenario, ScenarioError, load_scenario
 
 EXECUTORS = ("local", "dask", "dask-local", "serial")
-#: Most runs (design points x replications) a study may have unless its caller raises the limit deliberately.
-MAX_RUNS = 100_000
 
 #: Every output a scenario run reports to a study: the headline figures at the horizon and the totals.
 OUTPUTS = (*HEADLINE, *TOTALS)

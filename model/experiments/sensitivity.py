@@ -57,9 +57,8 @@ from SALib.sample import sobol as sobol_sample
 from SALib.util import scale_samples
 from scipy.stats import qmc
 
-from model.experiments import ishigami, store
+from model.experiments import MAX_RUNS, ishigami, store
 from model.experiments.runner import (
-    MAX_RUNS,
     ProgressFn,
     ScenarioTarget,
     StudyCancelledError,
