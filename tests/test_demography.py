@@ -32,7 +32,7 @@ def arrive(counts: list[int], deprivation: np.ndarray, seed: int, d: Demography 
     state = stream.seed(np.random.default_rng(seed))
     share = np.zeros(deprivation.shape[0])  # nobody offered the choice
     kernels.arrivals(r.start, np.array(counts), deprivation, share, kernels.struct(d), 0.5, state,
-                     kernels.columns(kernels.NewPeople, P))
+                     P.record(P.n))
     assert P.view("alive").all() and (P.view("review_in") == 0).all()
     return {c: P.view(c) for c in ("council", *COLUMNS)}
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from model import load_scenario, stream
 from model.core.state import People
+from model.core.state import Providers as ProviderTable
 from model.engines.vector import kernels
 from model.rules import budgets, choice, demography, market, providers
 from model.scenario import Budgets, Carers, Choice, Demography, Outcomes, Providers
@@ -98,7 +99,7 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
     replay = state.copy()
     share = np.linspace(0.2, 0.7, len(s.councils))  # offered share by council
     kernels.arrivals(r.start, counts, deprivation, share, kernels.struct(s.demography), s.budgets.hours_per_point,
-                     state, kernels.columns(kernels.NewPeople, P))
+                     state, P.record(P.n))
     np.testing.assert_array_equal(P.council[r], council)  # council by council, alive, first review due at once
     assert P.alive[r].all() and (P.review_in[r] == 0).all()
     hours = budgets.required_hours(P.need[r].astype(np.float64), P.carer_hours[r].astype(np.float64),
@@ -279,8 +280,10 @@ def test_providers_month_applies_the_provider_rules():
     var, fixed, ref, growth = rng.random(4) * 15, rng.random(4) * 8000, 18 + rng.random(4) * 5, rng.random(4)
     active = rng.random(n) < 0.8
     rows = np.flatnonzero(active)
-    Q = kernels.ProviderColumns(active, ptype, council, income, hours, clients, reserves.copy(), np.zeros(n),
-                                neg.copy(), price.copy(), capacity.copy())
+    table = ProviderTable(n)
+    table.append(n, active=active, ptype=ptype, council=council, income=income, hours=hours, clients=clients,
+                 reserves=reserves, neg_months=neg, price=price, capacity=capacity)
+    Q = table.record(n)
     closing = kernels.providers_month(Q, kernels.TypeCosts(var, fixed, ref, growth), people, kernels.struct(p))
     t = ptype[rows]
     result = providers.operating_result(income[rows], hours[rows], var[t], fixed[t])

@@ -141,7 +141,7 @@ class VectorEngine:
         pass); those that exit close (their clients are displaced); then each council's entrants
         (:meth:`model.core.agents.Council.entry`)."""
         m = self.m
-        closing = kernels.providers_month(kernels.columns(kernels.ProviderColumns, m.providers), self.type_costs,
+        closing = kernels.providers_month(m.providers.record(m.providers.n), self.type_costs,
                                           self.stock, self.p)
         m.close_providers(closing)
         for council in m.councils:
@@ -161,7 +161,7 @@ class VectorEngine:
         """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``."""
         m = self.m
         kernels.arrivals(start, counts, m.deprivation, m.offered_shares(), self.d, m.config.budgets.hours_per_point,
-                         state, kernels.columns(kernels.NewPeople, m.people))
+                         state, m.people.record(m.people.n))
 
     def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None:
         m, P = self.m, self.m.people

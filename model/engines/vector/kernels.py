@@ -13,8 +13,8 @@ Random numbers are drawn inside each sweep from a stream of its own, seeded from
 generator when the sweep is called (:mod:`model.stream`), so a run stays reproducible from its
 seed. Parameters reach the sweeps as the bytes of one record per scenario section, which each
 sweep views as the section's record type (:func:`struct`). A pass that reads or writes many
-columns of a table takes them as one named tuple of arrays (:class:`ProviderColumns`,
-:class:`NewPeople`; :func:`columns`), so that two columns cannot be swapped.
+columns of a table takes them as the table's record, one named tuple of arrays
+(:meth:`model.core.state.Table.record`), so that two columns cannot be swapped.
 Besides the per-person sweeps, the model's bookkeeping over rows is compiled here too: ending
 provider relationships (:func:`release`, :func:`depart`, :func:`displace`), block places and
 breakdown cells (:func:`block_places`, :func:`set_cells`) and compacting the table
@@ -136,22 +136,6 @@ def struct(values: Any) -> np.ndarray:
 cache.drop_stale_cache(Path(__file__).parent / "__pycache__", "kernels", __name__)
 
 
-class ProviderColumns(NamedTuple):
-    """The provider table's columns the providers pass reads and writes (its rows in use)."""
-
-    active: np.ndarray
-    ptype: np.ndarray
-    council: np.ndarray
-    income: np.ndarray
-    hours: np.ndarray
-    clients: np.ndarray
-    reserves: np.ndarray
-    profit: np.ndarray
-    neg_months: np.ndarray
-    price: np.ndarray
-    capacity: np.ndarray
-
-
 class TypeCosts(NamedTuple):
     """Per provider type (indexed by type code): the costs, starting price and growth the providers
     pass reads."""
@@ -160,33 +144,6 @@ class TypeCosts(NamedTuple):
     fixed_cost: np.ndarray
     price: np.ndarray
     growth: np.ndarray
-
-
-class NewPeople(NamedTuple):
-    """The people table's columns the arrivals pass fills in (its rows in use, the new ones included)."""
-
-    council: np.ndarray
-    alive: np.ndarray
-    review_in: np.ndarray
-    group: np.ndarray
-    quintile: np.ndarray
-    age_band: np.ndarray
-    confidence: np.ndarray
-    dc_affinity: np.ndarray
-    offer_rank: np.ndarray
-    need: np.ndarray
-    has_carer: np.ndarray
-    carer_hours: np.ndarray
-    offered: np.ndarray
-    cell: np.ndarray
-    required: np.ndarray
-
-
-def columns[Record: (ProviderColumns, NewPeople)](record: type[Record], table: Any) -> Record:
-    """The columns of ``table`` (a :class:`model.core.state.Table`) named by the fields of
-    ``record`` (a named tuple of arrays, one per column), its rows in use: so a pass's columns are
-    passed by name, never by position."""
-    return record(*(table.view(name) for name in record._fields))
 
 
 @numba.njit(cache=True)
@@ -237,7 +194,7 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
 
 
 @numba.njit(cache=True)
-def providers_month(q: ProviderColumns, types: TypeCosts, people: np.ndarray, p: np.ndarray) -> np.ndarray:
+def providers_month(q: Providers.Record, types: TypeCosts, people: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Providers (ODD 7.9), open provider by open provider (``q.active``, in row order) as the
     per-agent engine does: :func:`model.rules.providers.provider_month` with its type's costs and
     the living ``people`` of its council (by council). Returns the rows that exit."""
@@ -965,7 +922,7 @@ def choose_options(rows: np.ndarray, people: People.Record, available: np.ndarra
 
 @numba.njit(cache=True)
 def arrivals(start: int, counts: np.ndarray, deprivation: np.ndarray, share: np.ndarray, d: np.ndarray,
-             hours_per_point: float, state: np.ndarray, new: NewPeople) -> None:
+             hours_per_point: float, state: np.ndarray, new: People.Record) -> None:
     """Arrivals (ODD 7.1): ``counts[c]`` new people in council ``c``, council by council, in the
     rows of ``new`` from ``start`` on. Each is alive with their first review due at once, drawn by
     :func:`model.rules.demography.draw_person` from their council's ``deprivation`` mix, offered the
