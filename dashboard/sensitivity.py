@@ -149,8 +149,9 @@ busy = job is not None and job.running
 if problem is not None:
     space, runs = problem
     reps = target.run.replications
-    st.caption(f"About {runs * reps:,} model runs: {runs:,} design points × {reps} replication(s) of "
-               f"{target.run.people:,} people over {target.run.months} months (see Settings for where they run).")
+    st.caption(f"{runs:,} design points × {reps} replication(s) of {target.run.people:,} people over "
+               f"{target.run.months} months (see Settings for where they run).")
+    shared.show_estimate([target], runs * reps)
     if st.button("Start study", type="primary", disabled=busy, key="sensitivity:start"):
 
         def work(progress: ProgressFn, cancel: threading.Event, executor: Executor) -> Study:

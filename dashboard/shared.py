@@ -39,6 +39,7 @@ from compute import Deployment, deployment
 
 from model.experiments.runner import ProgressFn, run_replications
 from model.run import outputs
+from model.run.estimate import estimate
 from model.run.plots import band
 from model.run.simulation import RunResult
 from model.scenario import Scenario, ScenarioError, list_scenarios, load_scenario, loads_scenario, parameter_table
@@ -352,6 +353,15 @@ def pick_scenario(page: str, keys: Sequence[str] = PICKER_KEYS) -> Scenario | No
     name = st.selectbox("Scenario", list(choices), key=f"{page}:scenario", persist_state="session")
     base = choices[name]
     return parameter_form(base, {"run": keys}, f"{page}:{run_key(base)}")
+
+
+def show_estimate(scenarios: Sequence[Scenario], runs: int | None = None) -> None:
+    """Before a Run or Start button: how many runs ``scenarios`` (or ``runs`` runs of the first) ask for,
+    about how long they take on this server's workers, and the memory each worker needs."""
+    with contextlib.suppress(ScenarioError):  # a bad deployment setting is shown in the sidebar
+        workers = deployment().workers
+        total = sum(s.run.replications for s in scenarios) if runs is None else runs
+        st.caption(f"Estimate: {estimate(scenarios[0], total, workers).describe()}.")
 
 
 def ask_to_run(button: str = "Run") -> None:

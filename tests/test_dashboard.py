@@ -422,8 +422,10 @@ def test_bad_sensitivity_bounds_are_refused(app: AppTest) -> None:
 def test_studies_above_the_limits_are_refused_with_the_estimate_shown(app: AppTest,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     app.switch_page("sensitivity.py").run()
-    estimate = "About 80 model runs: 16 design points × 5 replication(s) of 2,000 people over 120 months"
-    assert any(c.value.startswith(estimate) for c in app.caption)  # Morris N = 4, 3 parameters
+    design = "16 design points × 5 replication(s) of 2,000 people over 120 months"
+    assert any(c.value.startswith(design) for c in app.caption)  # Morris N = 4, 3 parameters
+    assert any(c.value.startswith("Estimate: about 80 runs, about ") and "MB per worker" in c.value
+               for c in app.caption)
     monkeypatch.setenv("CARECON_MAX_STUDY_RUNS", "50")
     set_params(app, {"run.replications": 1, "n:morris": 15})  # 15 trajectories x (3 + 1) points
     assert errors(app) == ["study: about 60 runs is above this dashboard's limit of 50 runs (choose a smaller N, "

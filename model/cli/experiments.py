@@ -24,6 +24,7 @@ from typing import Any
 from model.cli.args import Parser, add_model_args, add_scenario_args, fail, integer, overrides_from, positive
 from model.cli.progress import ProgressBar
 from model.experiments import MAX_RUNS
+from model.run.estimate import estimate
 from model.run.outputs import check_target, safe_name, staged
 from model.scenario import Run, Scenario, ScenarioError, load_scenario
 
@@ -104,6 +105,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_studies)
 
 
+def pool_workers(args: argparse.Namespace) -> int:
+    """The worker processes the runs will share: ``--workers``, or the default of the executor (this
+    machine's cores for a local pool; one when serial or on a Dask cluster of unknown size)."""
+    from model.experiments.runner import machine_cores
+
+    if args.workers:
+        return int(args.workers)
+    return machine_cores() if args.executor in ("local", "dask-local") else 1
+
+
 # ---------------------------------------------------------------------------------------- compare
 def cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
@@ -121,8 +132,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("outputs") / default
     if check_target(out):
         print(f"warning: {out}/ holds earlier outputs; this comparison replaces them when it ends", file=sys.stderr)
+    cost = estimate(scenarios[0], len(scenarios) * reps, pool_workers(args), args.engine)
     print(f"carecon compare: {len(scenarios)} scenarios x {reps} replications (paired seeds from {seed}), "
-          f"executor {args.executor}", file=sys.stderr)
+          f"executor {args.executor}; {cost.describe()}", file=sys.stderr)
     start = time.perf_counter()
     with (make_executor(args.executor, args.workers, args.scheduler) as pool,
           ProgressBar("runs", total=len(scenarios) * reps, start=0, enabled=not args.quiet) as bar):
@@ -183,8 +195,10 @@ def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
                "replications": args.replications or 1, "seed_policy": args.seed_policy,
                "outputs": tuple(o.strip() for o in args.outputs.split(",")) if getattr(args, "outputs", None) else None,
                "max_runs": args.max_runs}
-    check_study(target, space, method, n, seed, **options)  # every argument, before any worker starts
+    _, _, _, runs = check_study(target, space, method, n, seed, **options)  # every argument, before any worker starts
     check_executor(args.executor, args.workers, args.scheduler)
+    if isinstance(scenario, Scenario):
+        print(f"carecon {args.command}: {estimate(scenario, runs, pool_workers(args)).describe()}", file=sys.stderr)
     if Path(args.store).exists() and not Path(args.store).is_dir():
         return fail(f"--store: {args.store} is a file; give a directory")
     start = time.perf_counter()
