@@ -170,6 +170,8 @@ def _target(args: argparse.Namespace) -> Scenario | str:
 def _print_indices(indices: Any) -> None:
     import numpy as np
 
+    from model.experiments.sensitivity import noise_warnings
+
     main = [k for k in ("S1", "ST", "mu_star", "sigma") if k in set(indices["index"])]
     for output, rows in indices[indices["index"].isin(main)].groupby("output", sort=False):
         wide = rows.pivot(index="parameter", columns="index", values="value")[main]
@@ -180,6 +182,8 @@ def _print_indices(indices: Any) -> None:
             cells = "".join(f"{values[k]:>11.3g} ± {conf.loc[name, k]:<6.2g}" if np.isfinite(conf.loc[name, k])
                             else f"{values[k]:>11.3g}{'':9}" for k in main)
             print(f"    {name:<44}{cells}")
+    for line in noise_warnings(indices):
+        print(f"warning: {line}; a larger --n or --replications narrows the intervals", file=sys.stderr)
 
 
 def _run_study(args: argparse.Namespace, method: str, n: int) -> int:

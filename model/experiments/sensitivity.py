@@ -343,6 +343,25 @@ def analyse(space: Space, method: str, X: np.ndarray, Y: pd.DataFrame, seed: int
     return pd.DataFrame(rows, columns=["output", "parameter", "parameter2", "index", "value", "conf"])
 
 
+def noise_warnings(indices: pd.DataFrame) -> list[str]:
+    """One line per output whose main indices (S1 and ST, or µ*) cannot be told from noise: the 95%
+    interval is wider than the index itself, or a Sobol index lies outside [0, 1] by more than its
+    interval. An index that is truly zero is among them; where the influential ones are, the study
+    needs a larger N or more replications per design point."""
+    main = indices[indices["index"].isin(("S1", "ST", "mu_star")) & indices["value"].notna()]
+    lines = []
+    for output, rows in main.groupby("output", sort=False):
+        value, conf = rows["value"].to_numpy(), rows["conf"].to_numpy()
+        wide = conf > np.abs(value)
+        sobol = rows["index"].isin(("S1", "ST")).to_numpy()
+        outside = sobol & ((value < -conf) | (value > 1 + conf))
+        bad = int((wide | outside).sum())
+        if bad:
+            lines.append(f"{output}: {bad} of {len(rows)} indices cannot be told from noise (smaller than their "
+                         "95% interval, or a Sobol index outside 0 to 1)")
+    return lines
+
+
 # ---------------------------------------------------------------------------------------- studies
 class StudyInterruptedError(RuntimeError):
     """A study stopped by a failure or Ctrl-C; its finished runs are stored and ``resume=True`` continues it."""
