@@ -138,6 +138,25 @@ def start_worker(parent: int) -> None:
     warm_up()
 
 
+def end_processes(executor: cf.Executor) -> None:
+    """Kill a process pool's workers now, and wait until the pool has failed every chunk it held
+    (BrokenProcessPool); ``concurrent.futures`` has no public way to do this before Python 3.14."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
+        process.kill()
+    manager = getattr(executor, "_executor_manager_thread", None)
+    if processes and manager is not None:
+        manager.join()  # it fails the pending chunks, then ends; shutting down before that could leave some pending
+
+
+def _end_if_interrupted(pool: cf.ProcessPoolExecutor, error: type[BaseException] | None, *_: object) -> bool:
+    """Leaving a pool because of an exception (a failed run, Ctrl-C): its chunks under way are
+    abandoned, so end the workers now instead of waiting for them (:func:`end_processes`)."""
+    if error is not None:
+        end_processes(pool)
+    return False  # the exception goes on
+
+
 @contextmanager
 def make_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None) -> Iterator[Pool]:
     """An executor for one study, its workers started and warmed up (:func:`warm_up`); shut down on exit.
@@ -156,6 +175,7 @@ def make_executor(kind: str = "local", workers: int | None = None, scheduler: st
             pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
                                           initializer=start_worker, initargs=(os.getpid(),))
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+            stack.push(partial(_end_if_interrupted, pool))  # an exception or Ctrl-C: end the workers now
             # The pool starts a worker per waiting task; start them all now, so the workers' start-up
             # (spawn, import, warm_up) happens before the study's clock, not in its first chunks.
             cf.wait([pool.submit(os.getpid) for _ in range(n)])
