@@ -70,16 +70,19 @@ def test_concentration_indices_are_2cov_over_mean_on_individuals_row_by_row(rows
 def test_quintile_means_and_gaps():
     sums, counts = np.array([[1.0, 3.0, 0.0, 2.0, 9.0], [0.0, 2.0, 2.0, 2.0, 0.0]]), np.array([[2, 3, 0, 4, 10]] * 2)
     means = d.quintile_means(sums, counts)
-    np.testing.assert_array_equal(means, [[0.5, 1.0, 0.0, 0.5, 0.9], [0.0, 2 / 3, 0.0, 0.5, 0.0]])
+    # A quintile with nobody has no mean (missing), not 0; a gap needing it is missing too.
+    np.testing.assert_array_equal(means, [[0.5, 1.0, np.nan, 0.5, 0.9], [0.0, 2 / 3, np.nan, 0.5, 0.0]])
     np.testing.assert_allclose(d.quintile_gap(means), [0.4, 0.0])
+    empty_q1 = d.quintile_means(np.array([0.0, 1.0, 1.0, 1.0, 2.0]), np.array([0, 2, 2, 2, 2]))
+    assert np.isnan(d.quintile_gap(empty_q1))
     assert d.quintile_gap(np.array([0.2, 0.3, 0.4, 0.5, 0.9])) == pytest.approx(0.7)
 
 
 def test_averages_costs_and_balances():
     np.testing.assert_array_equal(d.average(np.array([3.0, 0.0]), np.array([4, 0])), [0.75, np.nan])
-    np.testing.assert_array_equal(d.average(np.array([3.0, 0.0]), np.array([4, 0]), empty=0.0), [0.75, 0.0])
-    np.testing.assert_array_equal(d.cost_per_person(np.array([900.0, 50.0]), np.array([3, 0])), [300.0, 50.0])
-    np.testing.assert_array_equal(d.occupancy(np.array([10, 0]), np.array([20, 0])), [0.5, 0.0])
+    # Nobody behind a figure: missing (NaN), never the whole spend or 0.
+    np.testing.assert_array_equal(d.cost_per_person(np.array([900.0, 50.0]), np.array([3, 0])), [300.0, np.nan])
+    np.testing.assert_array_equal(d.occupancy(np.array([10, 0]), np.array([20, 0])), [0.5, np.nan])
     assert d.unpaid_hours(np.array([12.0]))[0] == pytest.approx(12 * 52 / 12)
     np.testing.assert_array_equal(d.balance_change(np.array([5.0, 7.0, 4.0]), 1.0), [4.0, 2.0, -3.0])
     assert d.society_cost(np.array([1.0]), np.array([2.0]), np.array([4.0]))[0] == 7.0
@@ -208,7 +211,8 @@ def test_cost_figures_add_up(recorded):
             row["spend_services"] + row["spend_assessment"] + row["spend_admin"] + row["spend_support"])
         assert row["spend_services"] == pytest.approx(sum(row[f"spend_option{j}"] for j in (1, 2, 3, 4)))
         assert row["society_cost"] == pytest.approx(row["council_spend"] + row["unpaid_value"] + row["crisis_cost"])
-        assert row["cost_per_person"] == pytest.approx(row["council_spend"] / max(row["with_package"], 1))
+        assert row["with_package"] > 0
+        assert row["cost_per_person"] == pytest.approx(row["council_spend"] / row["with_package"])
         assert row["unpaid_value"] == pytest.approx(row["unpaid_hours"] * m.config.carers.replacement_value)
 
 
@@ -227,7 +231,10 @@ def test_provider_figures_match_the_state(recorded):
     assert row["dc_open"] == dc.sum()
     assert row["dc_attendance"] == Q.view("clients")[dc].sum()
     places = Q.view("capacity")[dc].sum()
-    assert row["dc_occupancy"] == pytest.approx(Q.view("clients")[dc].sum() / places if places else 0.0)
+    if places:
+        assert row["dc_occupancy"] == pytest.approx(Q.view("clients")[dc].sum() / places)
+    else:  # no places: occupancy is missing, not 0
+        assert np.isnan(row["dc_occupancy"])
 
 
 def test_breakdowns_match_the_state_and_add_up_to_the_headline(recorded):

@@ -30,14 +30,14 @@ def run_dir(tmp_path_factory):
 
 def test_run_writes_every_file(run_dir):
     out, stdout = run_dir
-    for name in ("monthly.parquet", "breakdown.parquet", "daycentres.parquet", "councils.parquet", "summary.csv",
-                 "scenario.toml"):
+    for name in ("monthly.parquet", "breakdown.parquet", "daycentres.parquet", "councils.parquet", "equity.parquet",
+                 "summary.csv", "scenario.toml"):
         assert (out / name).stat().st_size > 0, name
     figures = {p.name for p in (out / "figures").iterdir()}
     assert figures == FIGURES
     for name in FIGURES:
         assert (out / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "wrote 11 files" in stdout
+    assert "wrote 12 files" in stdout
 
 
 def test_monthly_and_breakdown_tables_are_tidy(run_dir):

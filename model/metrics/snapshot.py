@@ -32,3 +32,27 @@ def snapshot(cell: np.ndarray, option: np.ndarray, offered: np.ndarray, alive: n
             satisfaction_sum[c] += np.float64(satisfaction[i])
         hours += carer_hours[i]
     return hours, held
+
+
+@numba.njit(cache=True)
+def resample_sums(cell: np.ndarray, features: np.ndarray, cells: int, resamples: int, seed: int) -> np.ndarray:
+    """Bootstrap resamples of sums by cell, for :func:`model.metrics.equity.population_table`: each
+    resample draws n people with replacement (numba's generator, seeded by ``seed``) and adds each
+    person's ``features`` row to their ``cell`` as many times as they were drawn (the draws are
+    counted first, then the people are passed in order). Returns (resamples, cells, features)."""
+    np.random.seed(seed)
+    n, k = features.shape
+    out = np.zeros((resamples, cells, k))
+    drawn = np.zeros(n, dtype=np.int32)
+    for b in range(resamples):
+        drawn[:] = 0
+        for _ in range(n):
+            drawn[min(int(np.random.random() * n), n - 1)] += 1
+        sums = out[b]
+        for i in range(n):
+            times = drawn[i]
+            if times:
+                row = sums[cell[i]]
+                for f in range(k):
+                    row[f] += times * features[i, f]
+    return out
