@@ -407,3 +407,57 @@ def test_the_recorder_observes_from_outside_the_model(package, forbidden):
     for path in sorted((ROOT / "model" / package).rglob("*.py")):
         bad = {n for n in _project_imports(path) if n.startswith(forbidden)}
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+# ------------------------------------------------------------------------------------ equity table
+def test_population_with_need_counts_people_without_a_package(small_scenario):
+    """Everyone living at or above the scenario's starting threshold is in, with a package or not;
+    a council's raised threshold does not take anyone out."""
+    from model.metrics.recorder import equity_table, population_with_need
+
+    model = CareEconomy(small_scenario, seed=3)
+    run_recorded(model, MonthRecorder(model, equity=False), 2)
+    P, n = model.people, model.people.n
+    base = small_scenario.budgets.eligibility_threshold
+    holder = int(np.flatnonzero(P.alive[:n] & (P.option[:n] > 0) & (P.need[:n] >= base + 5))[0])
+    below = int(np.flatnonzero(P.alive[:n] & (P.need[:n] < base))[0])
+    P.option[holder] = 0  # someone with need and no package
+    for council in model.councils:
+        council.threshold = 100.0  # the councils' current thresholds play no part
+    people = population_with_need(model)
+    with_need = P.alive[:n] & (P.need[:n] >= np.float32(base))
+    assert people["need"].size == with_need.sum() and (people["need"] >= base).all()
+    assert np.isin(P.need[holder], people["need"]) and (people["option"] == 0).sum() >= 1
+    assert P.need[below] < base
+    table = equity_table(people, 0).set_index(["outcome", "dimension", "group", "measure"])
+    has = table.loc[("has_package", "all", "all", "mean")]
+    assert has["people"] == with_need.sum()
+    assert has["value"] == pytest.approx((P.option[:n][with_need] > 0).mean())
+    assert has["value"] < 1.0
+    dp = table.loc[("direct_payment", "all", "all", "mean")]
+    assert dp["people"] == (P.option[:n][with_need] > 0).sum()
+
+
+def test_equity_months_seeds_and_a_run_unchanged_by_recording_them(small_scenario):
+    from model.metrics.recorder import EQUITY_RESAMPLES
+
+    def run(equity: bool) -> MonthRecorder:
+        model = CareEconomy(small_scenario, seed=8)
+        rec = MonthRecorder(model, equity=equity)
+        run_recorded(model, rec)
+        return rec
+
+    with_equity, without = run(True), run(False)
+    pd.testing.assert_frame_equal(pd.DataFrame(with_equity.rows), pd.DataFrame(without.rows))
+    table = with_equity.equity
+    assert list(table.columns) == list(columns.EQUITY_TABLE_COLUMNS[1:])
+    assert sorted(table["month"].unique()) == [12, 24, 36]
+    last, yearly = table[table["month"] == 36], table[table["month"] == 12]
+    assert last["low"].notna().any() and yearly["low"].isna().all()
+    assert EQUITY_RESAMPLES >= 199
+    pd.testing.assert_frame_equal(table, run(True).equity)  # the bootstrap's seed is the run's
+    assert without.equity.empty
+    assert set(table["outcome"]) == set(columns.EQUITY_TABLE_OUTCOMES)
+    assert set(table["measure"]) == set(columns.EQUITY_MEASURES)
+    for dim, (_, groups) in columns.EQUITY_DIMENSIONS.items():
+        assert set(table.loc[table["dimension"] == dim, "group"]) == set(groups), dim
