@@ -35,6 +35,11 @@ uses on quintile counts and means.
 
 Where an index is undefined (zero mean, a mean at a bound, or everyone tied on ``rank_by``) the
 functions return NaN rather than raise: a subgroup of a run can be empty or homogeneous.
+
+A run's equity table (:func:`population_table`, called by :mod:`model.metrics.recorder` on the
+population with need) computes the same indices from sums by group and quintile
+(:func:`block_moments`), for every group and bootstrap resample at once; :func:`who_gains`
+differences two runs' tables on common random numbers, group by group (:func:`paired_interval`).
 """
 
 from __future__ import annotations
