@@ -508,14 +508,18 @@ def test_population_table_bootstrap_is_seeded_and_covers_the_estimate():
 
 
 def test_resampled_sums_count_each_draw():
+    from model import stream
     from model.metrics.snapshot import resample_sums
 
     cell = np.array([0, 0, 1, 2, 2, 2])
     features = np.column_stack([np.ones(6), np.arange(6.0)])
-    sums = resample_sums(cell, features, 3, 50, 123)
+    state = stream.seed(np.random.default_rng(123))
+    sums = resample_sums(cell, features, 3, 2_000, state.copy())
     np.testing.assert_array_equal(sums[:, :, 0].sum(axis=1), 6.0)  # n draws per resample
     assert (sums[:, 1, 1] == 2.0 * sums[:, 1, 0]).all()  # cell 1 holds only person 2
-    np.testing.assert_array_equal(resample_sums(cell, features, 3, 50, 123), sums)
+    # Each person is drawn once per resample on average: cells get 2, 1 and 3 draws.
+    assert sums[:, :, 0].mean(axis=0) == pytest.approx([2.0, 1.0, 3.0], rel=0.05)
+    np.testing.assert_array_equal(resample_sums(cell, features, 3, 2_000, state.copy()), sums)
 
 
 # ------------------------------------------------------------------------------ who gains, who loses

@@ -50,6 +50,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from model import stream
+
 #: A statistic of individual-level arrays that takes ``weights=`` (the form :func:`bootstrap_interval` resamples).
 Statistic = Callable[..., float]
 
@@ -404,8 +406,7 @@ def _replicate_sums(features: np.ndarray, cell: np.ndarray, cells: int, n_boot: 
     if not n_boot:
         return observed[None]
     order = np.argsort(cell, kind="stable")  # people of a cell together: the resample's sums stay in cache
-    resampled = resample_sums(cell[order], np.ascontiguousarray(features[order]), cells, n_boot,
-                              int(rng.integers(0, 2**32 - 1)))
+    resampled = resample_sums(cell[order], np.ascontiguousarray(features[order]), cells, n_boot, stream.seed(rng))
     return np.concatenate([observed[None], resampled])
 
 
