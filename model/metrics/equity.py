@@ -494,10 +494,14 @@ def population_table(rank: np.ndarray, rank_levels: Sequence[str],
         if o.among is None:
             columns.append(y)
             where[name] = (0, len(columns) - 1)
-        else:
+        else:  # who it is over: a column of its own unless one already holds the same mask
             m = np.asarray(o.among, dtype=float)
-            columns += [m, m * y]
-            where[name] = (len(columns) - 2, len(columns) - 1)
+            count = next((j for j, c in enumerate(columns) if np.array_equal(c, m)), None)
+            if count is None:
+                columns.append(m)
+                count = len(columns) - 1
+            columns.append(m * y)
+            where[name] = (count, len(columns) - 1)
     need = np.asarray(need, dtype=float)
     used = np.asarray(outcomes[use].values, dtype=float)
     first = len(columns)
