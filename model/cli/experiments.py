@@ -25,7 +25,7 @@ from model.cli.args import Parser, add_model_args, add_scenario_args, fail, inte
 from model.cli.progress import ProgressBar
 from model.experiments import MAX_RUNS
 from model.run.estimate import estimate
-from model.run.outputs import check_target, safe_name, staged
+from model.run.outputs import check_target, safe_name, shown, staged
 from model.scenario import Run, Scenario, ScenarioError, load_scenario
 
 EXECUTOR_HELP = ("where the runs execute: local (a process pool on this machine, the default), dask (a running "
@@ -141,15 +141,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
         result = compare(scenarios, reps, seed, pool, bar, engine=args.engine)
     with staged(out) as tmp:
         result.differences.to_csv(tmp / "differences.csv", index=False)
+        result.who_gains.to_csv(tmp / "who_gains.csv", index=False)
         pd.concat(result.headlines, names=["scenario"]).to_csv(tmp / "headlines.csv")
         if not args.no_figures:
             plot_differences(result.differences, tmp / "differences.png")
     print(f"\n{len(scenarios) * reps} runs in {time.perf_counter() - start:.1f} s; differences from "
           f"{result.reference} (mean of paired differences, 95% CI)")
     for row in result.differences.itertuples():
-        print(f"  {row.scenario:<20} {row.figure:<22} {row.mean_difference:>14.4g}  "
-              f"[{row.ci_low:.4g}, {row.ci_high:.4g}]")
-    print(f"wrote {out}/differences.csv, headlines.csv{'' if args.no_figures else ', differences.png'}")
+        print(f"  {row.scenario:<20} {row.figure:<22} {shown(row.mean_difference, '.4g'):>14}  "
+              f"[{shown(row.ci_low, '.4g')}, {shown(row.ci_high, '.4g')}]")
+    print(f"wrote {out}/differences.csv, who_gains.csv, headlines.csv{'' if args.no_figures else ', differences.png'}")
     return 0
 
 
@@ -165,6 +166,14 @@ def _target(args: argparse.Namespace) -> Scenario | str:
         return ishigami.NAME
     overrides = {k: v for k, v in overrides_from(args).items() if k not in ("run.seed", "run.replications")}
     return load_scenario(args.scenario, overrides)
+
+
+def _print_undefined(results: Any, outputs: Any) -> None:
+    """One line per analysed output that some runs left undefined (so it has no indices)."""
+    from model.experiments.sensitivity import undefined_message, undefined_runs
+
+    for output, runs in undefined_runs(results[[o for o in outputs if o in results]]).items():
+        print(f"  {undefined_message(output, runs, len(results))}")
 
 
 def _print_indices(indices: Any) -> None:
@@ -221,6 +230,7 @@ def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
         return fail(f"study incomplete; continue it with --resume (stored in {study.path})")
     if len(study.indices):
         _print_indices(study.indices)
+        _print_undefined(study.results, study.manifest.get("options", {}).get("outputs", ()))
         study.indices.to_csv(study.path / "indices.csv", index=False)
         if not args.no_figures:
             plot_indices(study.indices, study.path / "indices.png", title=f"{name}: {method}, N = {n}")
@@ -260,6 +270,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
               f"{s['runs_after']} ({s['status']})")
     if len(study.indices):
         _print_indices(study.indices)
+        _print_undefined(study.results, m.get("options", {}).get("outputs", ()))
         if args.plot:
             from model.experiments.plots import plot_indices
 
