@@ -81,7 +81,7 @@ HEADLINE_HELP = {
     "dc_closures": "Day centres closed over the run.",
     "displaced": "People who lost their provider when it closed, over the run.",
     "providers_in_deficit": "Providers whose reserves are negative.",
-    "cost_per_person": "Council spend per person per month (£).",
+    "cost_per_person": "Council spend in the month per person with a package (£); \"no one\" when nobody has one.",
     "society_cost": "Council spend, unpaid care at replacement value and crisis costs per month (£).",
 }
 
@@ -380,9 +380,15 @@ def headline_metrics(record: RunRecord) -> None:
     for i, (figure, label, fmt) in enumerate(HEADLINES):
         row = table.loc[figure]
         with cols[i % 5]:
-            st.metric(label, fmt.format(row["mean"]), help=f"{HEADLINE_HELP[figure]} Mean over {reps} replications "
-                      f"at the horizon (month {record.scenario.run.months}).")
-            st.caption(f"5–95%: {fmt.format(row['p05'])} to {fmt.format(row['p95'])}")
+            st.metric(label, shown(fmt, row["mean"]), help=f"{HEADLINE_HELP[figure]} Mean over {reps} "
+                      f"replications at the horizon (month {record.scenario.run.months}).")
+            if pd.notna(row["mean"]):
+                st.caption(f"5–95%: {shown(fmt, row['p05'])} to {shown(fmt, row['p95'])}")
+
+
+def shown(fmt: str, value: float) -> str:
+    """A figure as the page shows it: "no one" where nobody is behind it (NaN), never a made-up number."""
+    return "no one" if pd.isna(value) else fmt.format(value)
 
 
 # ------------------------------------------------------------------------------------ charts

@@ -82,6 +82,16 @@ def run_small(at: AppTest) -> AppTest:
 
 
 # ------------------------------------------------------------------------------------ Scenario page
+def test_figures_with_nobody_behind_them_read_no_one(app: AppTest) -> None:
+    """With no budget per point nobody holds a package: the cost per person is missing, not a number."""
+    set_params(app, SMALL | {"budgets.ras_rate": 0.0})
+    app.button(key="scenario:run").click().run()
+    assert_clean(app)
+    values = {m.label: m.value for m in app.metric}
+    assert values["Cost per person"] == "no one" and values["Direct payments"] == "no one"
+    assert "£nan" not in " ".join(c.value for c in app.caption)
+
+
 def test_scenario_page_runs_and_shows_headlines_charts_downloads(app: AppTest) -> None:
     run_small(app)
     assert_clean(app)
