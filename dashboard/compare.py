@@ -12,6 +12,7 @@ import shared
 import streamlit as st
 
 from model.experiments.runner import ComparisonResult, ProgressFn, compare
+from model.metrics.columns import EQUITY_DIMENSIONS, EQUITY_TABLE_OUTCOMES, GROUP_LABELS
 from model.scenario import Scenario
 
 DEFAULT = ["sds_rollout", "targeted_support"]
@@ -48,6 +49,21 @@ def compute(progress: ProgressFn, pool: Executor) -> ComparisonResult:
     return compare(scenarios, settings.run.replications, settings.run.seed, executor=pool, progress=progress)
 
 
+def who_gains_summary(rows: pd.DataFrame, outcome: str) -> str:
+    """One plain-language paragraph: the most and least deprived fifths' change in ``outcome``."""
+    parts = []
+    for group, who in (("Q1", "the most deprived fifth"), ("Q5", "the least deprived fifth")):
+        row = rows[(rows["dimension"] == "quintile") & (rows["group"] == group)]
+        if row.empty or pd.isna(row["difference"].iloc[0]):
+            parts.append(f"{who}: no one with need in some runs")
+            continue
+        r = row.iloc[0]
+        verb = "gain" if r["low"] > 0 else "lose" if r["high"] < 0 else "change by"
+        amount = abs(r["difference"]) if verb != "change by" else r["difference"]
+        parts.append(f"{who} {verb} {amount:.3f} {shared.interval(r['low'], r['high'])}")
+    return f"{outcome}: " + "; ".join(parts) + "."
+
+
 key = "compare:" + "|".join(shared.run_key(s) for s in scenarios)
 shared.show_estimate(scenarios)
 comparison = shared.computed(key, st.button("Run", type="primary", key="compare:run"), "Comparing", compute, scenarios)
@@ -73,6 +89,30 @@ shared.show(alt.layer(intervals, points, zero, data=diffs).properties(height=40 
     facet=alt.Facet("label:N", title=None, header=alt.Header(labelFontWeight="bold")), columns=3
 ).resolve_scale(x="independent"))
 st.dataframe(diffs.drop(columns="label"), hide_index=True)
+
+st.subheader("Who gains and who loses")
+st.caption("Among everyone with need at or above the starting eligibility threshold, with or without a package: "
+           "each group's outcome under a scenario minus under the reference, on the same seeds, at the horizon; "
+           "95% intervals over the paired replications. An interval that spans 0 is not a clear gain or loss.")
+gains = comparison.who_gains
+if gains.empty:
+    st.info("No one with need in these runs: nothing to compare by group.")
+else:
+    outcome = st.selectbox("Outcome", list(EQUITY_TABLE_OUTCOMES), key="compare:outcome",
+                           index=list(EQUITY_TABLE_OUTCOMES).index("met_need"),
+                           format_func=lambda o: f"{EQUITY_TABLE_OUTCOMES[o].label} ({EQUITY_TABLE_OUTCOMES[o].unit})")
+    last = gains[(gains["month"] == gains["month"].max()) & (gains["outcome"] == outcome)]
+    label = f"{EQUITY_TABLE_OUTCOMES[outcome].label} ({EQUITY_TABLE_OUTCOMES[outcome].unit})"
+    for name, rows in last.groupby("scenario", sort=False):
+        st.markdown(f"**{name}** against **{rows['comparator'].iloc[0]}**: {who_gains_summary(rows, label)}")
+        table = pd.DataFrame({
+            "Breakdown": rows["dimension"].map(lambda d: EQUITY_DIMENSIONS[d][0]),
+            "Group": rows["group"].map(lambda g: GROUP_LABELS.get(g, g)),
+            "Reference": rows["comparator_mean"], name: rows["scenario_mean"], "Difference": rows["difference"],
+            "95% interval": [shared.interval(lo, hi) for lo, hi in zip(rows["low"], rows["high"], strict=True)],
+            "Paired replications": rows["replications"]})
+        st.dataframe(table, hide_index=True, column_config={
+            c: st.column_config.NumberColumn(format="%.3f") for c in ("Reference", name, "Difference")})
 
 st.subheader("Over time")
 column = st.selectbox("Figure", list(OVER_TIME), format_func=OVER_TIME.get, key="compare:figure")

@@ -386,6 +386,13 @@ def headline_metrics(record: RunRecord) -> None:
                 st.caption(f"5–95%: {shown(fmt, row['p05'])} to {shown(fmt, row['p95'])}")
 
 
+def interval(low: float, high: float, fmt: str = "{:.3f}") -> str:
+    """A 95% interval as people read it: "[0.012, 0.034]"; "no interval" when it cannot be formed."""
+    if pd.isna(low) or pd.isna(high):
+        return "(no interval)"
+    return f"[{fmt.format(low)}, {fmt.format(high)}]"
+
+
 def shown(fmt: str, value: float) -> str:
     """A figure as the page shows it: "no one" where nobody is behind it (NaN), never a made-up number."""
     return "no one" if pd.isna(value) else fmt.format(value)

@@ -288,6 +288,16 @@ def test_compare_page_shows_paired_differences(app: AppTest) -> None:
     np.testing.assert_allclose(diffs["ci_high"], mean + half, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(diffs["reference_mean"], ref_values[list(diffs.index)].mean(), rtol=1e-9, atol=1e-9)
     assert charts(app) == 2
+    # Who gains: each group's met need, paired against the reference, among everyone with need.
+    gains = next(d.value for d in app.dataframe if "Paired replications" in d.value.columns)
+    assert {"Q1 (most deprived fifth)", "Q5 (least deprived fifth)", "physical disability", "aged 80+",
+            "with an unpaid carer", "everyone with need"} <= set(gains["Group"])
+    assert not set(gains["Group"]) & {"physical_disability", "learning_disability", "mental_health"}
+    q1 = gains.set_index("Group").loc["Q1 (most deprived fifth)"]
+    assert q1["Difference"] == pytest.approx(q1["targeted_support"] - q1["Reference"], abs=1e-9)
+    summary_line = next(m.value for m in app.markdown if m.value.startswith("**targeted_support** against"))
+    assert summary_line.startswith("**targeted_support** against **sds_rollout**: Met need (share (0-1)): the most "
+                                   "deprived fifth ")
 
 
 def test_compare_needs_two_scenarios(app: AppTest) -> None:

@@ -552,3 +552,15 @@ def test_who_gains_pairs_replications_and_leaves_out_empty_groups():
     assert out.loc["Q1", "low"] < 0.10 < out.loc["Q1", "high"]
     assert out.loc["Q5", "difference"] == pytest.approx(0.0, abs=1e-12) and out.loc["Q5", "replications"] == 2
     assert out.loc["Q1", "scenario_mean"] == pytest.approx(0.51 + 0.10)
+
+
+def test_who_gains_has_one_row_per_group_the_tables_hold():
+    """Groups of one dimension are not crossed with another's (no 'carer' x 'Q1' rows)."""
+    rows = [{"replication": rep, "month": 12, "outcome": "met_need", "dimension": dim, "group": group,
+             "measure": "mean", "value": 0.5 + rep * 0.01, "low": np.nan, "high": np.nan, "people": 10}
+            for rep in range(2) for dim, groups in (("quintile", ("Q1", "Q5")), ("carer", ("no carer", "carer")))
+            for group in groups]
+    table = pd.DataFrame(rows)
+    out = eq.who_gains(table, table)
+    assert sorted(zip(out["dimension"], out["group"], strict=True)) == [
+        ("carer", "carer"), ("carer", "no carer"), ("quintile", "Q1"), ("quintile", "Q5")]

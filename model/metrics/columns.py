@@ -281,6 +281,12 @@ EQUITY_DIMENSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "quintile": ("Deprivation quintile (Q1 most deprived)", QUINTILES),
     "age_band_x_deprivation": ("Age band x deprivation quintile", tuple(f"{a} {q}" for a in AGE_BANDS
                                                                         for q in QUINTILES))}
+#: How a group of the equity and breakdown tables reads for people (the tables keep the codes).
+GROUP_LABELS = {"all": "everyone with need", "older": "older people", "physical_disability": "physical disability",
+                "learning_disability": "learning disability", "mental_health": "mental health",
+                "Q1": "Q1 (most deprived fifth)", "Q2": "Q2", "Q3": "Q3", "Q4": "Q4",
+                "Q5": "Q5 (least deprived fifth)", "no carer": "no unpaid carer", "carer": "with an unpaid carer"} | {
+                    band: f"aged {band}" for band in AGE_BANDS}
 _EQUITY_TABLE = _index([
     _COMMON["replication"],
     Column("month", "Month", "month", "Month of the run: each year's last month (12, 24, ...) and the last month."),

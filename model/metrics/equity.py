@@ -608,7 +608,8 @@ def who_gains(scenario: pd.DataFrame, comparator: pd.DataFrame, level: float = 0
 
     def wide(table: pd.DataFrame) -> pd.DataFrame:
         means = table[(table["measure"] == "mean") & table["dimension"].isin(dimensions)]
-        return means.pivot_table(index="replication", columns=keys, values="value", dropna=False, sort=False)
+        # Only the (month, outcome, dimension, group) the table holds; an empty group stays, as NaN.
+        return means.set_index(["replication", *keys])["value"].unstack(keys)
 
     s, c = wide(scenario), wide(comparator)
     common = s.columns.intersection(c.columns, sort=False)
