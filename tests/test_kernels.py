@@ -106,7 +106,8 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
                                    s.budgets.hours_per_point)  # the formal hours they need, as the pass works them out
     np.testing.assert_array_equal(P.required[r], hours.astype(np.float32))
     assert (P.required[:8] == 0).all() and (P.required[r] > 0).any()
-    expected = [demography.draw_person(deprivation[c], s.demography, replay) for c in council.tolist()]
+    expected = [demography.draw_person(demography.referral_mix(deprivation[c], s.demography), s.demography, replay)
+                for c in council.tolist()]
     for k, c in enumerate(columns):
         column = getattr(P, c)
         np.testing.assert_array_equal(column[r], np.array([e[k] for e in expected]).astype(column.dtype), err_msg=c)

@@ -4,7 +4,7 @@ New people are drawn one by one (:func:`draw_person`, from a random stream of
 :mod:`model.stream`) from the scenario's client-group and age mix and the council's deprivation
 mix. Deprivation acts through five channels, each with its own switch in the scenario
 (``demography.deprivation_*``) and a gradient from published figures: need (referrals come more
-often from deprived quintiles, :func:`referral_quintile`, and possibly with more need), onset
+often from deprived quintiles, :func:`referral_mix`, and possibly with more need), onset
 (deprived people are referred younger, :func:`over65_probability`), carers (the chance
 of an unpaid carer and their hours), mortality (the departure hazard) and confidence to manage a
 budget (the seeds: direct payments "work for people with self-confidence"; older people chose
@@ -37,17 +37,26 @@ def categorical(probabilities: np.ndarray | list[float], u: np.ndarray | float) 
 
 def tilt(ratio: float, quintile: np.ndarray | int) -> np.ndarray | float:
     """Multiplier of a quantity in ``quintile`` (0 = Q1, most deprived, .. 4 = Q5) on a log-linear
-    gradient whose Q1 value is ``ratio`` times its Q5 value, Q3 at 1 (``ratio ** ((2 - quintile) / 4)``)."""
-    return ratio ** ((2 - quintile) / 4)
+    gradient whose Q1 value is ``ratio`` times its Q5 value, Q3 at 1: ``ratio ** ((2 - quintile) / 4)``,
+    written with square roots, products and a quotient (cheaper than a power, and rounded the same
+    in plain Python and in compiled code)."""
+    step = np.sqrt(np.sqrt(ratio))  # the ratio between neighbouring quintiles
+    k = 2 - quintile
+    up = where(k > 0, step, 1.0) * where(k > 1, step, 1.0)
+    down = where(k < 0, step, 1.0) * where(k < -1, step, 1.0)
+    return up / down
 
 
-def referral_quintile(deprivation: np.ndarray, d: Demography, u: float) -> int:
-    """Deprivation quintile (0 = Q1) of a referral, for a uniform ``u``: by inverse CDF over the
-    council's mix ``deprivation`` (5 shares, Q1 first), weighted, with the need channel on, by
-    :func:`tilt` of ``need_prevalence_ratio`` (people with need are more often from deprived areas)."""
+def referral_mix(deprivation: np.ndarray, d: Demography) -> np.ndarray:
+    """The deprivation quintiles of a council's referrals (5 shares, Q1 first): the council's mix
+    ``deprivation`` weighted, with the need channel on, by :func:`tilt` of ``need_prevalence_ratio``
+    (people with need come more often from deprived areas), normalised. The engines work it out once
+    per council and month and draw each referral's quintile from it (:func:`draw_person`)."""
     ratio = d.need_prevalence_ratio if d.deprivation_need else 1.0
-    weights = deprivation * tilt(ratio, np.arange(5))
-    return categorical(weights / weights.sum(), u)
+    mix = np.empty(5)
+    for q in range(5):
+        mix[q] = deprivation[q] * tilt(ratio, q)
+    return mix / mix.sum()
 
 
 def over65_probability(group: int, quintile: int, d: Demography) -> float:
@@ -62,11 +71,11 @@ def over65_probability(group: int, quintile: int, d: Demography) -> float:
     return 1.0 / (1.0 + odds_under65)
 
 
-def draw_person(deprivation: np.ndarray, d: Demography, state: np.ndarray) -> tuple:
+def draw_person(mix: np.ndarray, d: Demography, state: np.ndarray) -> tuple:
     """One new eligible referral, drawn from the stream ``state`` (:mod:`model.stream`).
 
-    Client group from the scenario's ``group_mix``; deprivation quintile by :func:`referral_quintile`
-    from the council's mix ``deprivation`` (5 shares, Q1 first). Aged 65+ with probability
+    Client group from the scenario's ``group_mix``; deprivation quintile from ``mix``, the council's
+    :func:`referral_mix` (5 shares, Q1 first). Aged 65+ with probability
     :func:`over65_probability`; then the higher age band of the half with probability
     ``over80_share`` (65+: 80+) or ``1 - under40_share`` (under 65: 40-64). Need ~ N(``need_mean[group]``
     + the severity gradient, ``need_sd``) clipped to [0, 100]. An unpaid carer with probability
@@ -79,7 +88,7 @@ def draw_person(deprivation: np.ndarray, d: Demography, state: np.ndarray) -> tu
     Returns (group, quintile, age band, confidence, day-centre affinity, offer rank, need, has
     carer, carer hours)."""
     group = categorical(d.group_mix, stream.uniform(state))
-    quintile = referral_quintile(deprivation, d, stream.uniform(state))
+    quintile = categorical(mix, stream.uniform(state))
     over65 = stream.uniform(state) < over65_probability(group, quintile, d)
     band_hi = stream.uniform(state) < (d.over80_share if over65 else 1.0 - d.under40_share)
     age_band = (FIRST_65_BAND if over65 else 0) + (1 if band_hi else 0)
