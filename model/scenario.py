@@ -142,7 +142,9 @@ class Demography(Strict):
     confidence_mean: float = param(0.6, 0, 1, unit="0-1",
                                    doc="Mean confidence to manage money and staff (Q5, under 65).")
     confidence_deprivation_gradient: float = param(
-        0.06, 0, 0.25, unit="per quintile", doc="Confidence is lower by this much per quintile more deprived.")
+        0.06, 0, 0.25, unit="per quintile",
+        doc="Confidence is lower by this much per quintile more deprived (confidence channel; off: every "
+            "quintile has Q5's mean).")
     confidence_age_penalty: float = param(0.15, 0, 0.5, unit="0-1",
                                           doc="Confidence penalty for people aged 65 and over.")
     confidence_sd: float = param(0.15, 0, 0.5, unit="0-1", doc="Individual spread of confidence.")
@@ -172,6 +174,55 @@ class Demography(Strict):
     peers: int = param(6, 0, 50, unit="people", doc="Peers each person hears from about options.")
     peer_homophily: float = param(0.7, 0, 1, unit="probability",
                                   doc="Chance that a peer is drawn from one's own deprivation quintile.")
+    # Deprivation channels (ODD 7.1): each a switch and its gradient. A ratio gradient is the quantity
+    # in Q1 (most deprived) over Q5, spread log-linearly over the quintiles with Q3 at the base value
+    # (quintile q, 1..5, has ratio ** ((3 - q) / 4)); a switch that is off leaves the quantity at its
+    # base value in every quintile.
+    deprivation_need: bool = param(
+        True, unit="-", doc="Need channel: referrals come more often from deprived quintiles "
+                            "(need_prevalence_ratio) and with more need (need_severity_gradient).")
+    deprivation_onset: bool = param(
+        True, unit="-", doc="Onset channel: deprived people are referred younger (the odds of a referral "
+                            "being under 65 vary by quintile: onset_under65_odds_ratio).")
+    deprivation_carers: bool = param(
+        True, unit="-", doc="Carer channel: the chance of an unpaid carer and their hours vary by quintile "
+                            "(carer_availability_ratio, carer_hours_ratio).")
+    deprivation_mortality: bool = param(
+        True, unit="-", doc="Mortality channel: the departure hazard varies by quintile (departure_deprivation_ratio).")
+    deprivation_confidence: bool = param(
+        True, unit="-", doc="Confidence channel: confidence falls by confidence_deprivation_gradient per quintile.")
+    need_prevalence_ratio: float = param(
+        1.87, 0.05, 20, unit="ratio Q1/Q5", source="sco_homecare_simd_2022 (26.0% / 13.9% of home-care recipients)",
+        doc="Referrals per head in Q1 over Q5: the council's deprivation mix is weighted by this gradient "
+            "when a referral's quintile is drawn (need channel).")
+    need_severity_gradient: float = param(
+        0.0, -30, 30, unit="points, Q1 minus Q5",
+        source="assumption: no published figure found for assessed need at referral by SIMD; 0 keeps it equal",
+        doc="Mean need at referral is higher by this much in Q1 than in Q5, linearly over the quintiles "
+            "(Q3 at need_mean; need channel).")
+    onset_under65_odds_ratio: float = param(
+        13.3, 0.05, 100, unit="odds ratio Q1/Q5",
+        source="derived from sco_homecare_simd_2022: recipients in Q1 are under 65 2.58 times as often as in Q5 "
+               "((36.2 / 26.0) / (7.5 / 13.9)); at the base 1 - over65_share_other_groups = 0.65 that is this "
+               "odds ratio (Q1 0.87, Q5 0.34 under 65)",
+        doc="Odds of a referral being under 65 in Q1 over Q5, on the base share of its client group "
+            "(Q3 at the base; onset channel).")
+    carer_availability_ratio: float = param(
+        0.67, 0.05, 20, unit="ratio Q1/Q5",
+        source="derived: carers per head 10.1% / 8.1% (eng_carers_deprivation_2021) over people needing care "
+               "1.87 (sco_homecare_simd_2022), so 1.25 / 1.87 carers per person with need; assumes carers live "
+               "in the quintile of the person they care for",
+        doc="Chance of an unpaid carer in Q1 over Q5 (Q3 at carer_probability, at most 1; carer channel).")
+    carer_hours_ratio: float = param(
+        1.17, 0.05, 20, unit="ratio Q1/Q5",
+        source="derived: the mean-hours ratio that gives, with the gamma hours of carer_hours_mean and "
+               "carer_hours_shape, the published ratio 1.69 of carers giving 50+ h (eng_carers_deprivation_2021)",
+        doc="Mean unpaid care hours in Q1 over Q5 (Q3 at carer_hours_mean; carer channel).")
+    departure_deprivation_ratio: float = param(
+        1.76, 0.05, 20, unit="ratio Q1/Q5",
+        source="derived from eng_le65_imd_2016 (life expectancy at 65, 4.8 years shorter in the most deprived "
+               "decile; Gompertz conversion in its caveat); a population figure, not one for people with care needs",
+        doc="Departure hazard (death, residential care) in Q1 over Q5 (Q3 at departure_rate; mortality channel).")
 
     @model_validator(mode="after")
     def _shares(self) -> Demography:

@@ -2,14 +2,16 @@
 
 Arrivals are drawn by the compiled pass (:func:`model.engines.vector.kernels.arrivals`, one
 :func:`model.rules.demography.draw_person` a row) and checked against the documented mixes on large
-samples, with tolerances of 4.5 standard errors.
+samples, with tolerances of 4.5 standard errors. The deprivation channels are checked against the
+published figures their gradients come from (``model/data/reference_figures.csv``), each alone and
+with the others, and with all of them off people are drawn alike in every quintile.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, optimize, stats
 
 from model import stream
 from model.core.state import People
@@ -21,6 +23,16 @@ from tests.conftest import shrink
 
 D = Demography()
 MIX = np.array([0.35, 0.25, 0.2, 0.12, 0.08])
+UNIFORM = np.full(5, 0.2)
+CHANNELS = ("need", "onset", "carers", "mortality", "confidence")
+
+
+def channels(*on: str) -> Demography:
+    """The default demography with only the deprivation channels ``on`` switched on."""
+    return Demography(**{**D.model_dump(), **{f"deprivation_{c}": c in on for c in CHANNELS}})
+
+
+OFF = channels()
 COLUMNS = ("group", "quintile", "age_band", "confidence", "dc_affinity", "offer_rank", "need", "has_carer",
            "carer_hours")
 
@@ -62,7 +74,7 @@ def test_new_people_follow_the_client_group_mix(drawn):
 def test_each_council_draws_quintiles_from_its_own_deprivation_mix():
     mixes = np.array([[0.6, 0.1, 0.1, 0.1, 0.1], [0.0, 0.0, 0.0, 0.2, 0.8], [0.2, 0.2, 0.2, 0.2, 0.2]])
     n = 60_000
-    people = arrive([n] * 3, mixes, seed=2)
+    people = arrive([n] * 3, mixes, seed=2, d=OFF)
     for c in range(3):
         shares = np.bincount(people["quintile"][people["council"] == c], minlength=5) / n
         for q in range(5):
@@ -78,7 +90,8 @@ def test_categorical_inverse_cdf_matches_its_boundaries():
     assert demography.categorical([1.0, 0.0, 0.0], 0.9999) == 0
 
 
-def test_ages_older_people_all_65_plus_and_others_at_their_share(drawn):
+def test_ages_older_people_all_65_plus_and_others_at_their_share():
+    drawn = arrive([N], MIX[None, :], seed=1, d=channels("need", "carers", "mortality", "confidence"))
     over65 = demography.is_over65(drawn["age_band"])
     older = drawn["group"] == demography.OLDER
     assert over65[older].all()
@@ -102,7 +115,8 @@ def test_need_is_a_clipped_normal_around_each_groups_mean(drawn):
         assert within(x.var(), var, var * np.sqrt(2 / x.size) * 1.1), (g, x.var(), var)  # about normal
 
 
-def test_carers_at_their_probability_giving_capped_gamma_hours(drawn):
+def test_carers_at_their_probability_giving_capped_gamma_hours():
+    drawn = arrive([N], MIX[None, :], seed=1, d=channels("need", "onset", "mortality", "confidence"))
     has, hours = drawn["has_carer"], drawn["carer_hours"].astype(np.float64)
     assert within(has.mean(), D.carer_probability, share_se(D.carer_probability, N))
     assert (hours[~has] == 0).all()
@@ -127,7 +141,8 @@ def test_confidence_falls_with_deprivation_and_age(drawn):
     young_q = [conf[(q == k) & ~old].mean() for k in range(5)]
     assert young_q == sorted(young_q)
     assert young_q[4] - young_q[0] == pytest.approx(4 * D.confidence_deprivation_gradient, abs=0.02)
-    assert conf[~old].mean() - conf[old].mean() == pytest.approx(D.confidence_age_penalty, abs=0.02)
+    old_q = [conf[(q == k) & old].mean() for k in range(5)]  # within a quintile: onset makes Q1 younger
+    assert np.mean(young_q) - np.mean(old_q) == pytest.approx(D.confidence_age_penalty, abs=0.02)
 
 
 def test_confidence_formula_without_noise():
@@ -156,7 +171,7 @@ def test_built_models_with_the_same_seed_have_the_same_people():
 
 
 def test_departure_probability_rises_with_need():
-    p = demography.departure_probability(np.array([0, 0, 2]), np.array([0.0, 100.0, 50.0]), D)
+    p = demography.departure_probability(np.array([0, 0, 2]), np.array([0.0, 100.0, 50.0]), 2, D)
     np.testing.assert_allclose(p, [D.departure_rate[0], D.departure_rate[0] * (1 + D.departure_need_factor),
                                    D.departure_rate[2] * (1 + D.departure_need_factor / 2)])
 
@@ -188,6 +203,148 @@ def test_arrivals_drawn_council_by_council_are_the_draws_of_one_array_call():
         assert got.dtype == np.int64
         np.testing.assert_array_equal(got, theirs.poisson(D.arrival_rate * stock))
     assert mine.random() == theirs.random()
+
+
+# ------------------------------------------------------------------------------------ deprivation channels
+#: The published figures (``model/data/reference_figures.csv``) each channel's gradient reproduces.
+HOMECARE_Q1, HOMECARE_Q5 = 26.0, 13.9              # sco_homecare_simd_2022: % of recipients, all ages
+HOMECARE_Q1_U65, HOMECARE_Q5_U65 = 36.2, 7.5       # ... aged 16-64
+CARERS_MOST, CARERS_LEAST = 10.1, 8.1              # eng_carers_deprivation_2021: % of people caring
+CARERS50_MOST, CARERS50_LEAST = 4.0, 1.9           # ... caring 50+ hours a week
+LE65_GAP_DECILES = (5.0 + 4.6) / 2                 # eng_le65_imd_2016: years, males and females
+
+
+def gradients(p: dict[str, np.ndarray], d: Demography) -> dict[str, tuple[float, float]]:
+    """Each channel's gradient in a sample of referrals drawn from a uniform deprivation mix, as
+    (log of the Q1/Q5 ratio, its standard error); confidence as (Q1 - Q5 mean under 65, its error)."""
+    q, over65 = p["quintile"], demography.is_over65(p["age_band"])
+    n = np.bincount(q, minlength=5)
+    out = {"prevalence": (np.log(n[0] / n[4]), np.sqrt(1 / n[0] + 1 / n[4]))}
+
+    def share_ratio(hit: np.ndarray, among: np.ndarray) -> tuple[float, float]:
+        k = [np.count_nonzero(hit & among & (q == j)) for j in (0, 4)]
+        m = [np.count_nonzero(among & (q == j)) for j in (0, 4)]
+        return np.log(k[0] / m[0]) - np.log(k[1] / m[1]), np.sqrt(sum(1 / k[i] - 1 / m[i] for i in range(2)))
+
+    everyone = np.ones(q.size, bool)
+    out["onset"] = share_ratio(~over65, everyone)
+    out["carer availability"] = share_ratio(p["has_carer"], everyone)
+    out["carers giving 50+ h"] = share_ratio(p["carer_hours"] >= 50, p["has_carer"])
+    hours = [p["carer_hours"][p["has_carer"] & (q == j)].astype(np.float64) for j in (0, 4)]
+    out["carer hours"] = (np.log(hours[0].mean() / hours[1].mean()),
+                          np.sqrt(sum(h.var() / h.size / h.mean() ** 2 for h in hours)))
+    conf = [p["confidence"][~over65 & (q == j)].astype(np.float64) for j in (0, 4)]
+    out["confidence"] = (conf[0].mean() - conf[1].mean(), np.sqrt(sum(c.var() / c.size for c in conf)))
+    hazard = [float(demography.departure_probability(1, 50.0, j, d)) for j in (0, 4)]
+    out["mortality"] = (np.log(hazard[0] / hazard[1]), 1e-12)
+    return out
+
+
+def capped_gamma_mean(mean: float) -> float:
+    g = stats.gamma(D.carer_hours_shape, scale=mean / D.carer_hours_shape)
+    return integrate.quad(g.sf, 0, 100)[0]
+
+
+def expected_gradients(d: Demography) -> dict[str, float]:
+    """What each gradient must be: its published value when its channel is on, none when it is off."""
+    hours = np.sqrt(d.carer_hours_ratio) if d.deprivation_carers else 1.0
+    return {
+        "prevalence": np.log(HOMECARE_Q1 / HOMECARE_Q5) if d.deprivation_need else 0.0,
+        "onset": np.log((HOMECARE_Q1_U65 / HOMECARE_Q1) / (HOMECARE_Q5_U65 / HOMECARE_Q5)) if d.deprivation_onset
+        else 0.0,
+        "carer availability": np.log((CARERS_MOST / CARERS_LEAST) / (HOMECARE_Q1 / HOMECARE_Q5))
+        if d.deprivation_carers else 0.0,
+        "carers giving 50+ h": np.log((CARERS50_MOST / CARERS_MOST) / (CARERS50_LEAST / CARERS_LEAST))
+        if d.deprivation_carers else 0.0,
+        "carer hours": np.log(capped_gamma_mean(d.carer_hours_mean * hours) /
+                              capped_gamma_mean(d.carer_hours_mean / hours)),
+        "confidence": -4 * d.confidence_deprivation_gradient if d.deprivation_confidence else 0.0,
+        "mortality": np.log(d.departure_deprivation_ratio) if d.deprivation_mortality else 0.0}
+
+
+#: How far the rounded published ratios and the derivations may be from the parameter's gradient
+#: (on the log scale; the confidence gradient is an assumption, checked exactly).
+ROUNDING = {"prevalence": 0.01, "onset": 0.01, "carer availability": 0.01, "carers giving 50+ h": 0.02,
+            "carer hours": 0.01, "confidence": 0.0, "mortality": 0.0}
+
+
+@pytest.mark.parametrize("off", [None, *CHANNELS], ids=["all on", *(f"{c} off" for c in CHANNELS)])
+def test_each_channel_gives_its_published_gradient_and_switching_it_off_removes_only_that(off):
+    """With every channel on, each gradient in a large sample of referrals is the published one
+    (the ratio Q1/Q5 of home-care recipients, of under-65s among them, of carers and carers giving
+    50+ hours per person with need, of the departure hazard); switching one channel off takes its
+    gradients to none and leaves every other gradient where it was."""
+    d = channels(*(c for c in CHANNELS if c != off))
+    got = gradients(arrive([400_000], UNIFORM[None, :], seed=11, d=d), d)
+    want = expected_gradients(d)
+    for name, (value, se) in got.items():
+        assert abs(value - want[name]) < 4.5 * se + ROUNDING[name], (name, value, want[name], se)
+
+
+def test_channels_each_alone_give_their_gradient():
+    """A channel alone gives the same gradient as with the others on (the channels do not lean on
+    each other), here the need and onset channels, which act on the same draw."""
+    for on in ("need", "onset"):
+        d = channels(on)
+        got = gradients(arrive([400_000], UNIFORM[None, :], seed=12, d=d), d)
+        want = expected_gradients(d)
+        for name in ("prevalence", "onset"):
+            value, se = got[name]
+            assert abs(value - want[name]) < 4.5 * se + ROUNDING[name], (on, name, value, want[name])
+
+
+def test_with_every_channel_off_people_are_drawn_alike_in_every_quintile():
+    """All channels off: the quintile is drawn from the council's mix, and group, age, need, carers,
+    their hours, confidence, day-centre affinity and the departure hazard are independent of it."""
+    p = arrive([N], UNIFORM[None, :], seed=13, d=OFF)
+    q = p["quintile"]
+    assert stats.chisquare(np.bincount(q, minlength=5)).pvalue > 1e-3
+    for column in ("group", "age_band", "has_carer", "dc_affinity"):
+        table = np.array([np.bincount(p[column][q == j].astype(np.int64), minlength=4) for j in range(5)])
+        table = table[:, table.sum(axis=0) > 0]
+        assert stats.chi2_contingency(table).pvalue > 1e-3, column
+    for column, among in (("need", None), ("carer_hours", p["has_carer"]), ("confidence", None)):
+        x = p[column].astype(np.float64)
+        keep = np.ones(q.size, bool) if among is None else among
+        assert stats.kruskal(*(x[keep & (q == j)] for j in range(5))).pvalue > 1e-3, column
+    hazard = demography.departure_probability(np.zeros(5, np.int64), np.full(5, 50.0), np.arange(5), OFF)
+    np.testing.assert_allclose(hazard, D.departure_rate[0] * (1 + D.departure_need_factor / 2))
+
+
+def test_need_channel_weights_each_councils_mix_by_the_prevalence_gradient():
+    d = channels("need")
+    n = 100_000
+    people = arrive([n, n], np.array([MIX, UNIFORM]), seed=14, d=d)
+    weights = np.array([MIX, UNIFORM]) * d.need_prevalence_ratio ** ((2 - np.arange(5)) / 4)
+    expect = weights / weights.sum(axis=1, keepdims=True)
+    for c in range(2):
+        shares = np.bincount(people["quintile"][people["council"] == c], minlength=5) / n
+        for j in range(5):
+            assert within(shares[j], expect[c, j], share_se(expect[c, j], n)), (c, j, shares[j], expect[c, j])
+
+
+def test_need_severity_gradient_raises_need_in_deprived_quintiles_when_the_need_channel_is_on():
+    for on, gap in ((True, 8.0), (False, 0.0)):
+        d = Demography(**{**channels("need" if on else "onset").model_dump(), "need_severity_gradient": 8.0})
+        p = arrive([N], UNIFORM[None, :], seed=15, d=d)
+        older = p["group"] == demography.OLDER  # one client group, so one mean need
+        need = [p["need"][older & (p["quintile"] == j)].astype(np.float64) for j in (0, 4)]
+        se = np.sqrt(sum(x.var() / x.size for x in need))
+        assert within(need[0].mean() - need[1].mean(), gap, se), (on, need[0].mean() - need[1].mean())
+
+
+def test_mortality_gradient_reproduces_the_published_life_expectancy_gap():
+    """The departure ratio is derived from the gap in life expectancy at 65 between the most and least
+    deprived deciles: with Gompertz mortality (slope 0.1 a year, 20 years at 65 in the least deprived)
+    the decile ratio, ratio ** (0.9 / 0.8), shortens life expectancy at 65 by the published gap."""
+    slope = 0.1
+
+    def life_expectancy(level: float) -> float:
+        return integrate.quad(lambda t: np.exp(-level / slope * np.expm1(slope * t)), 0, 80)[0]
+
+    level = optimize.brentq(lambda a: life_expectancy(a) - 20.0, 1e-4, 1.0)
+    deciles = D.departure_deprivation_ratio ** (0.9 / 0.8)
+    assert life_expectancy(level) - life_expectancy(level * deciles) == pytest.approx(LE65_GAP_DECILES, abs=0.1)
 
 
 # ------------------------------------------------------------------------------------------------ peers

@@ -90,7 +90,7 @@ class Person(mesa.Agent):
         their need, formal hours and age band (and so breakdown cell) updated."""
         m = self.model
         leaves, need, band, words = demography.person_month(float(self.need), int(self.group), int(self.age_band),
-                                                            m.config.demography, words)
+                                                            int(self.quintile), m.config.demography, words)
         if not leaves:
             self.need = need
             self.required = budgets.required_hours(float(self.need), float(self.carer_hours),

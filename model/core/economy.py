@@ -133,7 +133,7 @@ class CareEconomy(mesa.Model):
         self.add_people(sizes)
         P = self.people
         rows = np.arange(P.n)
-        P.need[rows] = demography.settle(P.need[rows], P.group[rows], s.demography, self.rng)
+        P.need[rows] = demography.settle(P.need[rows], P.group[rows], P.quintile[rows], s.demography, self.rng)
         # Stagger first reviews over the interval, so reviews spread across the year.
         P.review_in[rows] = 1 + (self.rng.random(rows.size) * self.interval[P.council[rows]]).astype(np.int16)
         self.apply_assessment(rows)

@@ -357,18 +357,20 @@ class ReferenceEngine:
 
     def arrivals(self, start: int, counts: np.ndarray, state: np.ndarray) -> None:
         """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``, council by
-        council, each drawn from the stream ``state`` (:func:`model.rules.demography.draw_person`):
+        council, each drawn from the stream ``state`` (:func:`model.rules.demography.draw_person`, from the
+        council's :func:`~model.rules.demography.referral_mix`):
         alive, their first review due at once, offered the choice if their offer rank is under the
         council's offered share, with their breakdown cell and the formal hours they need."""
         m, P = self.m, self.m.people
         share, hours_per_point = m.offered_shares(), m.config.budgets.hours_per_point
         row = start
         for c, n in enumerate(np.asarray(counts).tolist()):
+            mix = demography.referral_mix(m.deprivation[c], m.config.demography)
             for _ in range(n):
                 P.council[row], P.alive[row], P.review_in[row] = c, True, 0
                 (P.group[row], P.quintile[row], P.age_band[row], P.confidence[row], P.dc_affinity[row],
                  P.offer_rank[row], P.need[row], P.has_carer[row], P.carer_hours[row]) = demography.draw_person(
-                    m.deprivation[c], m.config.demography, state)
+                    mix, m.config.demography, state)
                 P.offered[row] = P.offer_rank[row] < share[c]
                 self.set_cells(np.array([row]))
                 P.required[row] = budgets.required_hours(float(P.need[row]), float(P.carer_hours[row]), hours_per_point)

@@ -1,10 +1,15 @@
 """Demography (ODD 7.1): who arrives, who leaves, how need drifts and people age.
 
 New people are drawn one by one (:func:`draw_person`, from a random stream of
-:mod:`model.stream`) from the council's deprivation mix and the scenario's client-group mix.
-Confidence to manage a budget falls with deprivation and age (the seeds: direct payments "work
-for people with self-confidence"; older people chose Option 3 far more often). Each new person's
-peers are drawn one by one (:func:`peer_draw`) among the living people of their council.
+:mod:`model.stream`) from the scenario's client-group and age mix and the council's deprivation
+mix. Deprivation acts through five channels, each with its own switch in the scenario
+(``demography.deprivation_*``) and a gradient from published figures: need (referrals come more
+often from deprived quintiles, :func:`referral_mix`, and possibly with more need), onset
+(deprived people are referred younger, :func:`over65_probability`), carers (the chance
+of an unpaid carer and their hours), mortality (the departure hazard) and confidence to manage a
+budget (the seeds: direct payments "work for people with self-confidence"; older people chose
+Option 3 far more often). Ratio gradients are spread over the quintiles by :func:`tilt`. Each new
+person's peers are drawn one by one (:func:`peer_draw`) among the living people of their council.
 """
 
 from __future__ import annotations
@@ -30,32 +35,73 @@ def categorical(probabilities: np.ndarray | list[float], u: np.ndarray | float) 
     return k
 
 
-def draw_person(deprivation: np.ndarray, d: Demography, state: np.ndarray) -> tuple:
+def tilt(ratio: float, quintile: np.ndarray | int) -> np.ndarray | float:
+    """Multiplier of a quantity in ``quintile`` (0 = Q1, most deprived, .. 4 = Q5) on a log-linear
+    gradient whose Q1 value is ``ratio`` times its Q5 value, Q3 at 1: ``ratio ** ((2 - quintile) / 4)``,
+    written with square roots, products and a quotient (cheaper than a power, and rounded the same
+    in plain Python and in compiled code)."""
+    step = np.sqrt(np.sqrt(ratio))  # the ratio between neighbouring quintiles
+    k = 2 - quintile
+    up = where(k > 0, step, 1.0) * where(k > 1, step, 1.0)
+    down = where(k < 0, step, 1.0) * where(k < -1, step, 1.0)
+    return up / down
+
+
+def referral_mix(deprivation: np.ndarray, d: Demography) -> np.ndarray:
+    """The deprivation quintiles of a council's referrals (5 shares, Q1 first): the council's mix
+    ``deprivation`` weighted, with the need channel on, by :func:`tilt` of ``need_prevalence_ratio``
+    (people with need come more often from deprived areas), normalised. The engines work it out once
+    per council and month and draw each referral's quintile from it (:func:`draw_person`)."""
+    ratio = d.need_prevalence_ratio if d.deprivation_need else 1.0
+    mix = np.empty(5)
+    for q in range(5):
+        mix[q] = deprivation[q] * tilt(ratio, q)
+    return mix / mix.sum()
+
+
+def over65_probability(group: int, quintile: int, d: Demography) -> float:
+    """Chance that a referral of this client group and quintile is 65 or over: ``1 -
+    under65_older_share`` (older people) or ``over65_share_other_groups`` (other groups); with the
+    onset channel on, the odds of being under 65 are multiplied by :func:`tilt` of
+    ``onset_under65_odds_ratio`` (deprived people need care younger)."""
+    p = 1.0 - d.under65_older_share if group == OLDER else d.over65_share_other_groups
+    if not d.deprivation_onset or p <= 0.0 or p >= 1.0:
+        return p
+    odds_under65 = (1.0 - p) / p * tilt(d.onset_under65_odds_ratio, quintile)
+    return 1.0 / (1.0 + odds_under65)
+
+
+def draw_person(mix: np.ndarray, d: Demography, state: np.ndarray) -> tuple:
     """One new eligible referral, drawn from the stream ``state`` (:mod:`model.stream`).
 
-    Client group from the scenario's ``group_mix``; deprivation quintile from the council's mix
-    ``deprivation`` (5 shares, Q1 first). Aged 65+ with probability ``1 - under65_older_share``
-    (older people) or ``over65_share_other_groups`` (other groups); then the higher age band of
-    the half with probability ``over80_share`` (65+: 80+) or ``1 - under40_share`` (under 65:
-    40-64). Need ~ N(``need_mean[group]``, ``need_sd``) clipped to [0, 100]. An unpaid carer with
-    probability ``carer_probability``, giving Gamma(k, ``carer_hours_mean`` / k) hours a week, k =
-    ``carer_hours_shape`` (at most 100). Confidence by :func:`confidence`; day-centre affinity with probability
-    ``day_centre_affinity[group]``; offer rank ~ U(0, 1).
+    Client group from the scenario's ``group_mix``; deprivation quintile from ``mix``, the council's
+    :func:`referral_mix` (5 shares, Q1 first). Aged 65+ with probability
+    :func:`over65_probability`; then the higher age band of the half with probability
+    ``over80_share`` (65+: 80+) or ``1 - under40_share`` (under 65: 40-64). Need ~ N(``need_mean[group]``
+    + the severity gradient, ``need_sd``) clipped to [0, 100]. An unpaid carer with probability
+    ``carer_probability`` times the carer gradient (:func:`tilt` of ``carer_availability_ratio``), giving
+    Gamma(k, mean / k) hours a week, the mean ``carer_hours_mean`` times the hours gradient, k =
+    ``carer_hours_shape`` (at most 100). The gradients apply when their channel is on. Confidence by
+    :func:`confidence`; day-centre affinity with probability ``day_centre_affinity[group]``; offer
+    rank ~ U(0, 1).
 
     Returns (group, quintile, age band, confidence, day-centre affinity, offer rank, need, has
     carer, carer hours)."""
     group = categorical(d.group_mix, stream.uniform(state))
-    quintile = categorical(deprivation, stream.uniform(state))
-    u = stream.uniform(state)
-    over65 = (u >= d.under65_older_share) if group == OLDER else (u < d.over65_share_other_groups)
+    quintile = categorical(mix, stream.uniform(state))
+    over65 = stream.uniform(state) < over65_probability(group, quintile, d)
     band_hi = stream.uniform(state) < (d.over80_share if over65 else 1.0 - d.under40_share)
     age_band = (FIRST_65_BAND if over65 else 0) + (1 if band_hi else 0)
-    need = clip(d.need_mean[group] + d.need_sd * stream.standard_normal(state), 0.0, 100.0)
-    has_carer = stream.uniform(state) < d.carer_probability
+    severity = d.need_severity_gradient * (2 - quintile) / 4 if d.deprivation_need else 0.0
+    need = clip(d.need_mean[group] + severity + d.need_sd * stream.standard_normal(state), 0.0, 100.0)
+    carer_ratio = d.carer_availability_ratio if d.deprivation_carers else 1.0
+    has_carer = stream.uniform(state) < d.carer_probability * tilt(carer_ratio, quintile)
     carer_hours = 0.0
     if has_carer:
         shape = d.carer_hours_shape
-        carer_hours = at_most(stream.gamma(state, shape) * d.carer_hours_mean / shape, 100.0)
+        hours_ratio = d.carer_hours_ratio if d.deprivation_carers else 1.0
+        mean = d.carer_hours_mean * tilt(hours_ratio, quintile)
+        carer_hours = at_most(stream.gamma(state, shape) * mean / shape, 100.0)
     conf = confidence(quintile, over65, stream.standard_normal(state), d)
     dc_affinity = stream.uniform(state) < d.day_centre_affinity[group]
     return (group, quintile, age_band, conf, dc_affinity, stream.uniform(state), need, has_carer, carer_hours)
@@ -76,27 +122,33 @@ def peer_draw(own_size: int, council_size: int, homophily: float, words: tuple) 
     return same, pick, words
 
 
-def settle(need: np.ndarray, group: np.ndarray, d: Demography, rng: np.random.Generator) -> np.ndarray:
+def settle(need: np.ndarray, group: np.ndarray, quintile: np.ndarray, d: Demography,
+           rng: np.random.Generator) -> np.ndarray:
     """Need of people already on the books at the start: each has been known for an exponential
     time with mean 1 / (their own departure rate at their referral need), at most
     ``max_initial_tenure_months``, over
     which their need has drifted; so the starting population is near the model's steady state."""
-    hazard = departure_probability(group, need, d)
+    hazard = departure_probability(group, need, quintile, d)
     tenure = np.minimum(rng.exponential(1.0 / np.maximum(hazard, 1e-3)), d.max_initial_tenure_months)
     drift = np.asarray(d.need_drift)[group] * tenure + d.need_noise * np.sqrt(tenure) * rng.standard_normal(need.size)
     return np.clip(need + drift, 0.0, 100.0)
 
 
 def confidence(quintile: np.ndarray, over65: np.ndarray, z: np.ndarray, d: Demography) -> np.ndarray:
-    """Confidence to manage money and staff: lower by a gradient per quintile of deprivation and
-    by a penalty at 65+, with individual spread; clipped to [0, 1]."""
-    mean = d.confidence_mean - d.confidence_deprivation_gradient * (4 - quintile) - d.confidence_age_penalty * over65
+    """Confidence to manage money and staff: lower by a gradient per quintile of deprivation (the
+    confidence channel; when it is off, every quintile has Q5's mean) and by a penalty at 65+, with
+    individual spread; clipped to [0, 1]."""
+    gradient = d.confidence_deprivation_gradient if d.deprivation_confidence else 0.0
+    mean = d.confidence_mean - gradient * (4 - quintile) - d.confidence_age_penalty * over65
     return clip(mean + d.confidence_sd * z, 0.0, 1.0)
 
 
-def departure_probability(group: np.ndarray | int, need: np.ndarray | float, d: Demography) -> np.ndarray:
-    """Monthly chance of leaving (death, residential care): base rate by group, higher with need."""
-    return np.asarray(d.departure_rate)[group] * (1.0 + d.departure_need_factor * need / 100.0)
+def departure_probability(group: np.ndarray | int, need: np.ndarray | float, quintile: np.ndarray | int,
+                          d: Demography) -> np.ndarray:
+    """Monthly chance of leaving (death, residential care): base rate by group, higher with need and,
+    with the mortality channel on, with deprivation (:func:`tilt` of ``departure_deprivation_ratio``)."""
+    ratio = d.departure_deprivation_ratio if d.deprivation_mortality else 1.0
+    return np.asarray(d.departure_rate)[group] * (1.0 + d.departure_need_factor * need / 100.0) * tilt(ratio, quintile)
 
 
 def drift_need(need: np.ndarray | float, group: np.ndarray | int, z: np.ndarray | float, d: Demography) -> np.ndarray:
@@ -113,14 +165,16 @@ def is_over65(age_band: np.ndarray | int) -> np.ndarray:
     return age_band >= FIRST_65_BAND
 
 
-def person_month(need: float, group: int, age_band: int, d: Demography, words: tuple) -> tuple[bool, float, int, tuple]:
+def person_month(need: float, group: int, age_band: int, quintile: int, d: Demography,
+                 words: tuple) -> tuple[bool, float, int, tuple]:
     """One living person's month of demography, drawing from the stream ``words``
-    (:func:`model.stream.next_uniform`): they may leave (death, residential care); if they stay,
+    (:func:`model.stream.next_uniform`): they may leave (death, residential care; the hazard by
+    :func:`departure_probability`, with their ``quintile``); if they stay,
     their need drifts with the month's noise (the formal hours they need follow it:
     :func:`model.rules.budgets.required_hours`), and they may move to the next age band.
     Returns (leaves, need, age band, stream words); a leaver's are unchanged."""
     u, words = stream.next_uniform(words)
-    if u < departure_probability(group, need, d):
+    if u < departure_probability(group, need, quintile, d):
         return True, need, age_band, words
     z, words = stream.next_normal(words)
     need = drift_need(need, group, z, d)

@@ -57,7 +57,8 @@ from model.rules import arith, budgets, carers, choice, demography, market, outc
 
 #: Rule functions the sweeps call; each runs unchanged on arrays, Python numbers and in compiled code.
 RULES = (demography.departure_probability, demography.drift_need, demography.age, demography.is_over65,
-         demography.categorical, demography.confidence, demography.draw_person, demography.person_month,
+         demography.categorical, demography.confidence, demography.tilt, demography.referral_mix,
+         demography.over65_probability, demography.draw_person, demography.person_month,
          demography.peer_draw, rollout.review_countdown, rollout.review, rollout.block_places, budgets.formal_points,
          budgets.assess, budgets.clawback, budgets.required_hours, budgets.has_package, budgets.admin_cost,
          choice.felt_burden, choice.utility, choice.held, choice.peer_signal, choice.choose_option, choice.logit_draw,
@@ -103,9 +104,9 @@ _SECTIONS = (scenario.Demography, scenario.Outcomes, scenario.Carers, scenario.C
 
 
 #: The numeric fields of each section the sweeps read, and their record types.
-_NUMERIC = {int: np.int64, float: np.float64}
+_NUMERIC = {int: np.int64, float: np.float64, bool: np.bool_}
 _FIELDS = {section: {k: f.annotation for k, f in section.model_fields.items()
-                     if f.annotation in (float, int, list[float])} for section in _SECTIONS}
+                     if f.annotation in (bool, float, int, list[float])} for section in _SECTIONS}
 
 
 def _record_type(section: type) -> np.dtype:
@@ -172,7 +173,7 @@ def demography_sweep(alive: np.ndarray, need: np.ndarray, group: np.ndarray, age
     for i in range(alive.size):
         if not alive[i]:
             continue
-        leaves, need[i], band, words = demography.person_month(need[i], group[i], age_band[i], d, words)
+        leaves, need[i], band, words = demography.person_month(need[i], group[i], age_band[i], quintile[i], d, words)
         if leaves:
             _depart_row(i, council, option, dp_balance, alive, provider, clients, services, claw_by_council, gone)
             continue
@@ -925,18 +926,20 @@ def arrivals(start: int, counts: np.ndarray, deprivation: np.ndarray, share: np.
              hours_per_point: float, state: np.ndarray, new: People.Record) -> None:
     """Arrivals (ODD 7.1): ``counts[c]`` new people in council ``c``, council by council, in the
     rows of ``new`` from ``start`` on. Each is alive with their first review due at once, drawn by
-    :func:`model.rules.demography.draw_person` from their council's ``deprivation`` mix, offered the
+    :func:`model.rules.demography.draw_person` from their council's referral mix
+    (:func:`model.rules.demography.referral_mix` of its ``deprivation``), offered the
     choice if their offer rank is under the council's offered ``share`` (7.3), and given their
     breakdown cell and the formal hours they need (:func:`model.rules.budgets.required_hours`)."""
     d = d.view(DEMOGRAPHY)[0]
     i = start
     for c in range(counts.size):
+        mix = demography.referral_mix(deprivation[c], d)
         for _ in range(counts[c]):
             new.council[i] = c
             new.alive[i] = True
             new.review_in[i] = 0
             (new.group[i], new.quintile[i], new.age_band[i], new.confidence[i], new.dc_affinity[i], new.offer_rank[i],
-             new.need[i], new.has_carer[i], new.carer_hours[i]) = demography.draw_person(deprivation[c], d, state)
+             new.need[i], new.has_carer[i], new.carer_hours[i]) = demography.draw_person(mix, d, state)
             new.offered[i] = new.offer_rank[i] < share[c]
             _set_cell(i, new.council, new.group, new.age_band, new.quintile, new.cell)
             new.required[i] = budgets.required_hours(new.need[i], new.carer_hours[i], hours_per_point)
