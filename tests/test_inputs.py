@@ -555,7 +555,8 @@ def test_local_workers_exit_when_their_parent_is_killed():
 
 
 INTERRUPTED = textwrap.dedent('''
-    import os, time
+    import os, signal, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal (a test runner may ignore it)
     from model.experiments.runner import make_executor
     with make_executor("local", 1) as pool:
         print(pool.submit(os.getpid).result(), flush=True)
