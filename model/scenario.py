@@ -481,10 +481,11 @@ class Commissioning(Strict):
 
 class Finance(Strict):
     cash_per_head: float = param(
-        17000.0, 0, 1e6, unit="GBP per person per year",
+        18000.0, 0, 1e6, unit="GBP per person per year",
         source="calibrated: sds_rollout's first-year spend is about 15,900 GBP per person on the books at the "
-               "start, so the default leaves ~7% headroom; sco_sds_budget_2015 / sco_sds_clients_2015 give a 2015 "
-               "lower bound of 383m / 53,319 = 7,183 GBP per client",
+               "start (3,000 people; its first month runs at about 16,900 a year), so the default leaves ~12% "
+               "headroom; sco_sds_budget_2015 / sco_sds_clients_2015 give a 2015 lower bound of 383m / 53,319 = "
+               "7,183 GBP per client",
         doc="Cash limit: the council's care budget for its first year per person of its population (until "
             "population-driven demand lands, its people on the books at the start).")
     settlement_growth: float = param(

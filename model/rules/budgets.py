@@ -107,8 +107,10 @@ def carry_over(available: float, spend: float, cash: float, limit: float) -> tup
 
 
 def projected_spend(year_spend: float, month_spend: float, months_left: int) -> float:
-    """The year's spend if the rest of it runs at this month's rate."""
-    return year_spend + month_spend * months_left
+    """What the council expects to spend: the year's spend if the rest of it runs at this month's
+    rate, or this month's rate over a whole year if that is more (the spend it has committed to,
+    which a year nearly over would otherwise hide until the next)."""
+    return max(year_spend + month_spend * months_left, 12.0 * month_spend)
 
 
 def _tighten(policy: Policy, lever: str, b: Budgets) -> Policy | None:
