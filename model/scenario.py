@@ -21,7 +21,7 @@ import tomllib
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -186,7 +186,8 @@ class Demography(Strict):
 # 2. Assessment and budgets
 # --------------------------------------------------------------------------------------------
 #: The levers a council pulls when its spend runs ahead of its cash limit (ODD 7.10), by name.
-LEVERS = ("waiting_list", "review_reduction", "charging", "eligibility")
+Lever = Literal["waiting_list", "review_reduction", "charging", "eligibility", "decommissioning"]
+LEVERS: tuple[str, ...] = get_args(Lever)
 
 
 class Budgets(Strict):
@@ -202,14 +203,14 @@ class Budgets(Strict):
                                    doc="Care hours a week that one point of need represents.")
     clawback_buffer_months: float = param(2.0, 0, 24, unit="months of budget",
                                           doc="Unspent direct-payment balance above this is clawed back at review.")
-    lever_order: list[Literal["waiting_list", "review_reduction", "charging", "eligibility"]] = param(
-        list(LEVERS), unit="lever names",
+    lever_order: list[Lever] = param(
+        list(LEVERS[:4]), unit="lever names",
         source="assumption: the quickest levers first (no formal policy change), eligibility last; "
                "audit_sco_commissioning_2012 and audit_sco_social_work_2016 report councils tightening "
                "eligibility, raising charges and concentrating on intensive need, in no stated order",
         doc="The levers a council pulls, in order, when its projected spend runs ahead of its cash limit "
-            "(waiting_list, review_reduction, charging, eligibility); a lever left out is never pulled, "
-            "an empty list pulls none.")
+            "(waiting_list, review_reduction, charging, eligibility, decommissioning); a lever left out is never "
+            "pulled (decommissioning is out by default), an empty list pulls none.")
     trigger_margin: float = param(0.02, 0, 0.5, unit="share of the year's cash",
                                   doc="A council tightens (one lever step a month) when its projected spend for the "
                                       "year exceeds the cash it may spend less this margin.")
@@ -242,6 +243,11 @@ class Budgets(Strict):
                                doc="Charging lever: rise in the charge rate per step.")
     charge_max: float = param(0.5, 0, 1, unit="share of chargeable cost",
                               doc="Charging lever: the highest charge rate.")
+    decommission_step: float = param(0.1, 0, 1, unit="share of block places",
+                                     doc="Decommissioning lever: share of the council's day-centre block places "
+                                         "given up per step (block contracts are paid whatever the attendance).")
+    decommission_max: float = param(1.0, 0, 1, unit="share of block places",
+                                    doc="Decommissioning lever: the largest share of block places given up.")
     free_personal_care: bool = param(
         True, unit="-", source="sco_free_personal_care_2019 (free to all adults from April 2019)",
         doc="Scotland's free personal care: personal care is never charged; charges fall only on the rest.")

@@ -101,11 +101,11 @@ def test_each_lever_runs_to_its_limit_then_the_next_moves():
         policy, moved = budgets.council_month(**OVER, policy=policy, waiting=0, b=b)
         moves.append(LEVERS[moved - 1] if moved else None)
     assert moves == ["eligibility", "eligibility", "charging", "charging", None, None]
-    assert policy == Policy(45.0, NO_WAITING_LIST, 0.0, 0.5)
+    assert policy == Policy(45.0, NO_WAITING_LIST, 0.0, 0.5, 0.0)
 
 
 def test_within_the_band_nothing_moves_and_below_it_the_last_lever_relaxes_first():
-    policy = Policy(29.0, NO_WAITING_LIST, 0.06, 0.2)
+    policy = Policy(29.0, NO_WAITING_LIST, 0.06, 0.2, 0.0)
     assert budgets.council_month(**WITHIN, policy=policy, waiting=0, b=B) == (policy, 0)
     looser, moved = budgets.council_month(**UNDER, policy=policy, waiting=0, b=B)
     assert LEVERS[-moved - 1] == "eligibility" and looser.threshold == pytest.approx(27.0)
@@ -132,6 +132,31 @@ def test_a_year_nearly_over_still_sees_the_spend_it_has_committed_to():
     assert budgets.projected_spend(80.0, 10.0, 1) == pytest.approx(120.0)
     _, moved = budgets.council_month(80.0, 10.0, 1, 100.0, START, 0, B)
     assert LEVERS[moved - 1] == "waiting_list"
+
+
+def test_decommissioning_gives_up_block_places_step_by_step():
+    b = Budgets(lever_order=["decommissioning"], decommission_step=0.25, decommission_max=0.5)
+    policy, moved = budgets.council_month(**OVER, policy=START, waiting=0, b=b)
+    assert LEVERS[moved - 1] == "decommissioning" and policy.decommission == pytest.approx(0.25)
+    assert budgets.block_share(0.8, policy) == pytest.approx(0.6)
+    policy, _ = budgets.council_month(**OVER, policy=policy, waiting=0, b=b)
+    assert budgets.council_month(**OVER, policy=policy, waiting=0, b=b) == (policy, 0)  # at its limit
+    assert budgets.block_share(0.8, policy) == pytest.approx(0.4)
+
+
+def test_a_decommissioning_council_holds_fewer_block_places():
+    """The mechanism and its switch: under a tight cash limit, a council whose only lever is
+    decommissioning ends up with fewer block-contracted day-centre places than one with no lever."""
+    from model.engines import CareEconomy
+
+    held = {}
+    for order in ([], ["decommissioning"]):
+        s = load_scenario("baseline", {"run.people": 300, "councils.0.finance.cash_per_head": 8000.0,
+                                       "budgets.lever_order": order})
+        m = CareEconomy(s, seed=2)
+        m.run(6)
+        held[len(order)] = int(m.providers.view("block_places").sum())
+    assert held[1] < held[0]
 
 
 def test_no_lever_in_the_order_means_none_moves():

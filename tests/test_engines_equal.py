@@ -119,9 +119,11 @@ def test_shared_phases_leave_the_same_state_in_both_engines(name, seed):
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_shared_phases_leave_the_same_state_with_the_levers_pulled(seed):
-    """Cash limits far below spend: waiting lists (who is assessed, who waits), review reductions,
-    charges and eligibility are pulled within the run, and both engines agree phase by phase."""
-    s = shrink("multi_council", 200, 24, **{f"councils.{i}.finance.cash_per_head": 6000.0 for i in range(3)})
+    """Cash limits far below spend: decommissioned block places, waiting lists (who is assessed, who
+    waits), charges and eligibility are pulled within the run, and both engines agree phase by phase."""
+    s = shrink("multi_council", 200, 24, **{f"councils.{i}.finance.cash_per_head": 6000.0 for i in range(3)},
+               **{"budgets.lever_order": ["decommissioning", "waiting_list", "charging", "eligibility"],
+                  "budgets.decommission_step": 0.5})
     v = CareEconomy(s, seed=seed, engine="vector")
     r = CareEconomy(s, seed=seed, engine="agents")
     waited = charged = 0.0
@@ -129,7 +131,8 @@ def test_shared_phases_leave_the_same_state_with_the_levers_pulled(seed):
         _month(v, r, month)
         waited, charged = waited + v.ledger.waiting.sum(), charged + v.ledger.charges.sum()
     assert waited > 0 and charged > 0
-    assert all(c.policy.threshold > s.budgets.eligibility_threshold for c in v.councils)
+    assert all(c.policy.threshold > s.budgets.eligibility_threshold and c.policy.decommission == 1.0
+               for c in v.councils)
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -72,7 +72,7 @@ PHASES = (
 
 #: The columns of :meth:`CareEconomy.books`, one row per council.
 BOOKS = ("cash_limit", "carried_in", "year_spend", "overspend", "threshold", "ras_rate", "waiting_list_on",
-         "assessment_capacity", "review_reduction", "charge_rate", "lever_moved")
+         "assessment_capacity", "review_reduction", "charge_rate", "decommission", "lever_moved")
 
 #: Engines by name, filled by :mod:`model.engines` when it is imported.
 ENGINES: dict[str, type[Engine]] = {}
@@ -271,7 +271,8 @@ class CareEconomy(mesa.Model):
         return self._rollout()[2]
 
     def block_shares(self) -> np.ndarray:
-        """Each council's share of day-centre places on block contracts this month."""
+        """Each council's share of day-centre places on block contracts this month (less what it has
+        decommissioned, as its policy stood when the month began)."""
         return self._rollout()[1]
 
     def _rollout(self) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -282,8 +283,9 @@ class CareEconomy(mesa.Model):
             offered = np.array([rollout.offered_share(self.month, c.rollout) for c in councils], dtype=np.float32)
             moved = self._rollout_month != self.month - 1 or offered.tolist() != self._rollout_shares[0].tolist()
             self._rollout_shares = (
-                offered, np.array([rollout.block_share(self.month, c.rollout, c.commissioning) for c in councils]),
-                moved)
+                offered, np.array([budgets.block_share(rollout.block_share(self.month, c.rollout, c.commissioning),
+                                                       council.policy)
+                                   for c, council in zip(councils, self.councils, strict=True)]), moved)
             self._rollout_month = self.month
         return self._rollout_shares
 
@@ -303,7 +305,7 @@ class CareEconomy(mesa.Model):
         """Each council's budget and levers after the month (columns: :data:`BOOKS`)."""
         return np.array([[c.cash, c.carried_in, c.year_spend, c.overspend, c.policy.threshold, c.rate,
                           float(c.policy.waiting_list), c.policy.assessment_capacity, c.policy.review_reduction,
-                          c.policy.charge_rate, c.moved]
+                          c.policy.charge_rate, c.policy.decommission, c.moved]
                          for c in self.councils])
 
     def apply_assessment(self, rows: np.ndarray) -> None:

@@ -171,6 +171,8 @@ _MONTHLY = _index([
            "Cut in budgets set at review, mean over councils (the review-reduction lever)."),
     Column("charge_rate", "Charge rate", "share of chargeable cost",
            "Share of the chargeable part of a package charged, mean over councils (the charging lever)."),
+    Column("decommission", "Block places decommissioned", "share of block places",
+           "Share of day-centre block places given up, mean over councils (the decommissioning lever)."),
     Column("mean_wait", "Mean wait", "months",
            "Months waited so far by the people waiting for assessment, on average (0 with nobody waiting)."),
 ])
@@ -201,10 +203,12 @@ _COUNCILS = _index([
            "relaxes); -1 when none is in force."),
     _per_council("review_reduction", "The council's cut in budgets set at review (the review-reduction lever)."),
     _per_council("charge_rate", "The council's charge rate (the charging lever)."),
+    _per_council("decommission", "Share of the council's day-centre block places given up (the decommissioning "
+                 "lever)."),
     _per_council("mean_wait"),
     Column("lever_moved", "Lever moved", "lever code",
            "The lever the council moved at the month's end: 1 waiting list, 2 review reduction, 3 charging, "
-           "4 eligibility; positive when tightened, negative when relaxed, 0 when none moved."),
+           "4 eligibility, 5 decommissioning; positive when tightened, negative when relaxed, 0 when none moved."),
 ])
 #: Columns of the per-council table, in order (the recorder's table: month and council index first).
 COUNCIL_COLUMNS = tuple(_COUNCILS)[1:]

@@ -36,7 +36,8 @@ from model.rules.budgets import WEEKS_PER_MONTH
 from model.scenario import PROVIDER_TYPES
 
 #: Per-council figures of the monthly row that are means over councils (the others are sums).
-COUNCIL_MEANS = frozenset(("threshold", "ras_rate", "waiting_list_on", "review_reduction", "charge_rate"))
+COUNCIL_MEANS = frozenset(("threshold", "ras_rate", "waiting_list_on", "review_reduction", "charge_rate",
+                           "decommission"))
 
 
 # ------------------------------------------------------------------------------ means and shares

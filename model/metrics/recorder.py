@@ -217,7 +217,8 @@ class MonthRecorder:
             "charges": by_ledger["charges"], "net_spend": spend_c - by_ledger["charges"],
             "overspend": book["overspend"], "waiting_list": waiting, "waiting_new": by_ledger["waiting_new"],
             "threshold": book["threshold"], "ras_rate": book["ras_rate"], "waiting_list_on": book["waiting_list_on"],
-            "review_reduction": book["review_reduction"], "charge_rate": book["charge_rate"]}
+            "review_reduction": book["review_reduction"], "charge_rate": book["charge_rate"],
+            "decommission": book["decommission"]}
         for name, by_council in per_council_books.items():
             fig[name] = by_council.mean(axis=1) if name in d.COUNCIL_MEANS else by_council.sum(axis=1)
         fig["mean_wait"] = d.average(waited.sum(axis=1), fig["waiting_list"], empty=0.0)

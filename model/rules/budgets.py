@@ -10,8 +10,8 @@ next within a limit (:func:`carry_over`). Every month it projects the year's spe
 far and this month's; when the projection runs ahead of the cash it may spend, it pulls one step of
 the first lever in its order that has room left (:func:`council_month`): a waiting list for
 assessment, reductions in budgets set at review, non-residential charging (personal care free
-where Scotland's rules hold), a higher eligibility threshold. When the projection falls well
-below, it relaxes the last lever pulled, one step a month.
+where Scotland's rules hold), a higher eligibility threshold, fewer block-contracted day-centre
+places. When the projection falls well below, it relaxes the last lever pulled, one step a month.
 """
 
 from __future__ import annotations
@@ -69,13 +69,14 @@ def admin_cost(option: int, costs: np.ndarray | list[float]) -> float:
 class Policy(NamedTuple):
     """A council's levers: the eligibility threshold (points), its assessment capacity while a
     waiting list is in force (assessments per 1,000 people a month; negative: no waiting list), the
-    reduction in budgets set at review (share) and the charge rate (share of the chargeable part of
-    a package)."""
+    reduction in budgets set at review (share), the charge rate (share of the chargeable part of
+    a package) and the share of day-centre block places decommissioned."""
 
     threshold: float
     assessment_capacity: float
     review_reduction: float
     charge_rate: float
+    decommission: float
 
     @property
     def waiting_list(self) -> bool:
@@ -85,7 +86,7 @@ class Policy(NamedTuple):
 
 def starting_policy(b: Budgets) -> Policy:
     """The scenario's policy before any lever is pulled: its baseline eligibility and charge rate."""
-    return Policy(b.eligibility_threshold, NO_WAITING_LIST, 0.0, b.charge_rate)
+    return Policy(b.eligibility_threshold, NO_WAITING_LIST, 0.0, b.charge_rate, 0.0)
 
 
 def cash_limit(cash_per_head: float, population: int, growth: float, year: int) -> float:
@@ -113,18 +114,21 @@ def projected_spend(year_spend: float, month_spend: float, months_left: int) -> 
     return max(year_spend + month_spend * months_left, 12.0 * month_spend)
 
 
+def _stepped(lever: str, b: Budgets) -> tuple[str, float, float, float]:
+    """A stepped lever's field of :class:`Policy`, its step, its starting value and its limit."""
+    return {"review_reduction": ("review_reduction", b.review_reduction_step, 0.0, b.review_reduction_max),
+            "charging": ("charge_rate", b.charge_step, b.charge_rate, b.charge_max),
+            "eligibility": ("threshold", b.threshold_step, b.eligibility_threshold, b.threshold_max),
+            "decommissioning": ("decommission", b.decommission_step, 0.0, b.decommission_max)}[lever]
+
+
 def _tighten(policy: Policy, lever: str, b: Budgets) -> Policy | None:
     """``policy`` with one more step of ``lever``, or None when it has no room left."""
     if lever == "waiting_list":
         return None if policy.waiting_list else policy._replace(assessment_capacity=b.assessment_capacity)
-    if lever == "review_reduction":
-        cut = min(policy.review_reduction + b.review_reduction_step, b.review_reduction_max)
-        return policy._replace(review_reduction=cut) if cut > policy.review_reduction else None
-    if lever == "charging":
-        rate = min(policy.charge_rate + b.charge_step, b.charge_max)
-        return policy._replace(charge_rate=rate) if rate > policy.charge_rate else None
-    threshold = min(policy.threshold + b.threshold_step, b.threshold_max)
-    return policy._replace(threshold=threshold) if threshold > policy.threshold else None
+    field, step, _, limit = _stepped(lever, b)
+    value = min(getattr(policy, field) + step, limit)
+    return policy._replace(**{field: value}) if value > getattr(policy, field) else None
 
 
 def _relax(policy: Policy, lever: str, waiting: int, b: Budgets) -> Policy | None:
@@ -137,14 +141,9 @@ def _relax(policy: Policy, lever: str, waiting: int, b: Budgets) -> Policy | Non
             return None
         return policy._replace(assessment_capacity=NO_WAITING_LIST if waiting == 0
                                else policy.assessment_capacity + b.assessment_capacity_step)
-    if lever == "review_reduction":
-        cut = max(policy.review_reduction - b.review_reduction_step, 0.0)
-        return policy._replace(review_reduction=cut) if cut < policy.review_reduction else None
-    if lever == "charging":
-        rate = max(policy.charge_rate - b.charge_step, b.charge_rate)
-        return policy._replace(charge_rate=rate) if rate < policy.charge_rate else None
-    threshold = max(policy.threshold - b.threshold_step, b.eligibility_threshold)
-    return policy._replace(threshold=threshold) if threshold < policy.threshold else None
+    field, step, start, _ = _stepped(lever, b)
+    value = max(getattr(policy, field) - step, start)
+    return policy._replace(**{field: value}) if value < getattr(policy, field) else None
 
 
 def council_month(year_spend: float, month_spend: float, months_left: int, may_spend: float, policy: Policy,
@@ -181,6 +180,12 @@ def assessments_allowed(policy: Policy, population: int) -> int:
     """The most people a council assesses this month: its assessment capacity per 1,000 of its
     population (see :func:`cash_limit`) while the waiting list is in force, otherwise no limit (-1)."""
     return int(policy.assessment_capacity * population / 1000.0) if policy.waiting_list else -1
+
+
+def block_share(share: float, policy: Policy) -> float:
+    """The council's share of day-centre places on block contracts (the rollout's ``share``), less
+    what it has decommissioned."""
+    return share * (1.0 - policy.decommission)
 
 
 def chargeable_share(b: Budgets) -> float:
