@@ -49,6 +49,7 @@ def compute(progress: ProgressFn, pool: Executor) -> ComparisonResult:
 
 
 key = "compare:" + "|".join(shared.run_key(s) for s in scenarios)
+shared.show_estimate(scenarios)
 comparison = shared.computed(key, st.button("Run", type="primary", key="compare:run"), "Comparing", compute, scenarios)
 if comparison is None:
     shared.ask_to_run()

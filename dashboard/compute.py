@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from model.experiments.runner import EXECUTORS, Pool, make_executor
+from model.experiments.runner import EXECUTORS, Pool, end_processes, make_executor
 from model.scenario import Scenario, ScenarioError
 
 #: Where work executes, as the Settings panel names it.
@@ -124,17 +124,6 @@ def deployment(environ: Mapping[str, str] = os.environ) -> Deployment:
                                                            "CARECON_MAX_N", "CARECON_MAX_STUDY_RUNS")))
 
 
-def _end_processes(executor: Any) -> None:
-    """Kill a process pool's workers now, and wait until the pool has failed every chunk it held
-    (BrokenProcessPool); ``concurrent.futures`` has no public way to do this before Python 3.14."""
-    processes = list((getattr(executor, "_processes", None) or {}).values())
-    for process in processes:
-        process.kill()
-    manager = getattr(executor, "_executor_manager_thread", None)
-    if processes and manager is not None:
-        manager.join()  # it fails the pending chunks, then ends; shutting down before that could leave some pending
-
-
 class _Held:
     """A pool held open by its own thread: ``make_executor`` is entered and left in that thread (a Dask
     client must be closed in the context that opened it), until :meth:`close`."""
@@ -164,7 +153,7 @@ class _Held:
     def close(self) -> None:
         """End the workers now (a local pool's processes are killed) and shut the pool down."""
         if self.pool is not None:
-            _end_processes(self.pool.inner)
+            end_processes(self.pool.inner)
         self._release.set()
         self._thread.join()
 

@@ -69,6 +69,7 @@ st.caption("Who gains and who loses as self-directed support rolls out: outcomes
 scenario = shared.pick_scenario("equity")
 if scenario is None:
     st.stop()
+shared.show_estimate([scenario])
 record = shared.run(scenario, st.button("Run", type="primary", key="equity:run"))
 if record is None:
     shared.ask_to_run()

@@ -71,6 +71,7 @@ chosen = st.multiselect("What-ifs", list(WHAT_IFS), key="forecast:whatifs", pers
 if scenario is None:
     st.stop()
 variants = {BASE: scenario} | {name: with_what_if(scenario, WHAT_IFS[name]) for name in chosen}
+shared.show_estimate(list(variants.values()))
 clicked = st.button("Run", type="primary", key="forecast:run")
 records = {name: shared.run(s, clicked) for name, s in variants.items()}
 if any(r is None for r in records.values()):

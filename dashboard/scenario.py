@@ -34,6 +34,8 @@ if scenario is not None:
     st.session_state["edited"] = scenario
     st.download_button("Download the edited scenario (TOML)", data=scenario.to_toml(),
                        file_name=f"{scenario.name}.toml", mime="application/toml", on_click="ignore")
+if scenario is not None:
+    shared.show_estimate([scenario])
 clicked = st.button("Run", type="primary", disabled=scenario is None, key="scenario:run")
 if scenario is None:
     st.stop()

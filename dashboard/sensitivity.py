@@ -17,7 +17,15 @@ from compute import deployment
 
 from model.experiments.plots import BARS, LABELS
 from model.experiments.runner import OUTPUTS, ProgressFn
-from model.experiments.sensitivity import ANALYSED, NOT_PARAMETERS, design_size, load_space, loads_space, run_study
+from model.experiments.sensitivity import (
+    ANALYSED,
+    NOT_PARAMETERS,
+    design_size,
+    load_space,
+    loads_space,
+    noise_warnings,
+    run_study,
+)
 from model.experiments.store import Study, list_studies, load_study
 from model.scenario import ScenarioError, parameter_table
 
@@ -71,6 +79,12 @@ def show_study(study: Study) -> None:
         st.warning("No indices: the study is not complete. Start it again with the same settings to continue it; "
                    "the finished runs are reused.")
         return
+    noisy = noise_warnings(study.indices)
+    if noisy:
+        reps = m["options"]["replications"]
+        st.warning(f"Some indices cannot be told from noise at N = {m['n']} with {reps} replication(s) per point; "
+                   "a larger N or more replications per point narrows the intervals:\n\n"
+                   + "\n".join(f"- {line}" for line in noisy))
     shown = study.indices[study.indices["index"].isin(BARS[m["method"]])].assign(
         low=lambda d: d["value"] - d["conf"].fillna(0), high=lambda d: d["value"] + d["conf"].fillna(0),
         label=lambda d: d["index"].map(LABELS))
@@ -149,8 +163,9 @@ busy = job is not None and job.running
 if problem is not None:
     space, runs = problem
     reps = target.run.replications
-    st.caption(f"About {runs * reps:,} model runs: {runs:,} design points × {reps} replication(s) of "
-               f"{target.run.people:,} people over {target.run.months} months (see Settings for where they run).")
+    st.caption(f"{runs:,} design points × {reps} replication(s) of {target.run.people:,} people over "
+               f"{target.run.months} months (see Settings for where they run).")
+    shared.show_estimate([target], runs * reps)
     if st.button("Start study", type="primary", disabled=busy, key="sensitivity:start"):
 
         def work(progress: ProgressFn, cancel: threading.Event, executor: Executor) -> Study:

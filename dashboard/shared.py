@@ -39,6 +39,7 @@ from compute import Deployment, deployment
 
 from model.experiments.runner import ProgressFn, run_replications
 from model.run import outputs
+from model.run.estimate import estimate
 from model.run.plots import band
 from model.run.simulation import RunResult
 from model.scenario import Scenario, ScenarioError, list_scenarios, load_scenario, loads_scenario, parameter_table
@@ -80,7 +81,7 @@ HEADLINE_HELP = {
     "dc_closures": "Day centres closed over the run.",
     "displaced": "People who lost their provider when it closed, over the run.",
     "providers_in_deficit": "Providers whose reserves are negative.",
-    "cost_per_person": "Council spend per person per month (£).",
+    "cost_per_person": "Council spend in the month per person with a package (£); \"no one\" when nobody has one.",
     "society_cost": "Council spend, unpaid care at replacement value and crisis costs per month (£).",
 }
 
@@ -354,6 +355,15 @@ def pick_scenario(page: str, keys: Sequence[str] = PICKER_KEYS) -> Scenario | No
     return parameter_form(base, {"run": keys}, f"{page}:{run_key(base)}")
 
 
+def show_estimate(scenarios: Sequence[Scenario], runs: int | None = None) -> None:
+    """Before a Run or Start button: how many runs ``scenarios`` (or ``runs`` runs of the first) ask for,
+    about how long they take on this server's workers, and the memory each worker needs."""
+    with contextlib.suppress(ScenarioError):  # a bad deployment setting is shown in the sidebar
+        workers = deployment().workers
+        total = sum(s.run.replications for s in scenarios) if runs is None else runs
+        st.caption(f"Estimate: {estimate(scenarios[0], total, workers).describe()}.")
+
+
 def ask_to_run(button: str = "Run") -> None:
     """Say that nothing has been run for the current choice yet (and what was cancelled, if anything was)."""
     cancelled = st.session_state.pop("cancelled", None)
@@ -370,9 +380,15 @@ def headline_metrics(record: RunRecord) -> None:
     for i, (figure, label, fmt) in enumerate(HEADLINES):
         row = table.loc[figure]
         with cols[i % 5]:
-            st.metric(label, fmt.format(row["mean"]), help=f"{HEADLINE_HELP[figure]} Mean over {reps} replications "
-                      f"at the horizon (month {record.scenario.run.months}).")
-            st.caption(f"5–95%: {fmt.format(row['p05'])} to {fmt.format(row['p95'])}")
+            st.metric(label, shown(fmt, row["mean"]), help=f"{HEADLINE_HELP[figure]} Mean over {reps} "
+                      f"replications at the horizon (month {record.scenario.run.months}).")
+            if pd.notna(row["mean"]):
+                st.caption(f"5–95%: {shown(fmt, row['p05'])} to {shown(fmt, row['p95'])}")
+
+
+def shown(fmt: str, value: float) -> str:
+    """A figure as the page shows it: "no one" where nobody is behind it (NaN), never a made-up number."""
+    return "no one" if pd.isna(value) else fmt.format(value)
 
 
 # ------------------------------------------------------------------------------------ charts

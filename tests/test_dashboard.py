@@ -82,6 +82,16 @@ def run_small(at: AppTest) -> AppTest:
 
 
 # ------------------------------------------------------------------------------------ Scenario page
+def test_figures_with_nobody_behind_them_read_no_one(app: AppTest) -> None:
+    """With no budget per point nobody holds a package: the cost per person is missing, not a number."""
+    set_params(app, SMALL | {"budgets.ras_rate": 0.0})
+    app.button(key="scenario:run").click().run()
+    assert_clean(app)
+    values = {m.label: m.value for m in app.metric}
+    assert values["Cost per person"] == "no one" and values["Direct payments"] == "no one"
+    assert "£nan" not in " ".join(c.value for c in app.caption)
+
+
 def test_scenario_page_runs_and_shows_headlines_charts_downloads(app: AppTest) -> None:
     run_small(app)
     assert_clean(app)
@@ -371,6 +381,10 @@ def test_sensitivity_study_runs_in_the_background_and_reloads(app: AppTest, tmp_
     assert {"equity_gap", "dc_open", "cost_per_person"} <= set(indices["output"])
     assert set(indices["parameter"]) == {"choice.beta_burden", "councils.*.support.capacity"}
     assert charts(app) == 1
+    noisy = sensitivity.noise_warnings(indices)  # two Morris trajectories of 300 people: noisy indices
+    assert noisy and [w.value for w in app.warning if "cannot be told from noise" in w.value] == [
+        "Some indices cannot be told from noise at N = 2 with 1 replication(s) per point; a larger N or more "
+        "replications per point narrows the intervals:\n\n" + "\n".join(f"- {line}" for line in noisy)]
 
     fresh = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60).run()
     fresh.switch_page("sensitivity.py").run()
@@ -422,8 +436,10 @@ def test_bad_sensitivity_bounds_are_refused(app: AppTest) -> None:
 def test_studies_above_the_limits_are_refused_with_the_estimate_shown(app: AppTest,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     app.switch_page("sensitivity.py").run()
-    estimate = "About 80 model runs: 16 design points × 5 replication(s) of 2,000 people over 120 months"
-    assert any(c.value.startswith(estimate) for c in app.caption)  # Morris N = 4, 3 parameters
+    design = "16 design points × 5 replication(s) of 2,000 people over 120 months"
+    assert any(c.value.startswith(design) for c in app.caption)  # Morris N = 4, 3 parameters
+    assert any(c.value.startswith("Estimate: about 80 runs, about ") and "MB per worker" in c.value
+               for c in app.caption)
     monkeypatch.setenv("CARECON_MAX_STUDY_RUNS", "50")
     set_params(app, {"run.replications": 1, "n:morris": 15})  # 15 trajectories x (3 + 1) points
     assert errors(app) == ["study: about 60 runs is above this dashboard's limit of 50 runs (choose a smaller N, "

@@ -366,3 +366,189 @@ def test_on_quintiles_it_equals_the_recorders_grouped_index():
     grouped = definitions.concentration_index(counts, means)
     assert grouped > 0.05
     assert eq.concentration_index(y, quintile) == pytest.approx(grouped, rel=1e-12)
+
+
+def test_pinned_to_regidor_2004_fictitious_example():
+    """Regidor E. Measures of health inequalities: part 2. J Epidemiol Community Health 2004;58:900-903
+    (doi:10.1136/jech.2004.023036), table 1, "Fictitious example of trend in mortality inequalities by
+    educational level between 1990 and 2000". Basic data (number of people; mortality per 100,000):
+
+        level                    1990: people  rate   2000: people  rate
+        third level                      5000    80           7500    40
+        secondary, upper                10000   110          12500    58
+        secondary, lower                12500   128          12500    80
+        first level                     22500   160          17500    91
+        total                           50000   134          50000    72
+
+    Printed summary measures used here: the rates of the totals (134, 72) and the concentration
+    index -0.14 in 2000 (ranked from the least educated, first level, as the most disadvantaged).
+    The same table prints -0.10 for 1990, where these data give -0.1075 (-0.11 to two decimals),
+    and slope and relative indices (104.4 and 70.4; 2.40 and 3.03) from a regression the paper
+    does not specify, which the weighted least squares of :func:`slope_index` (97.7 and 65.5) does
+    not reproduce; those three are not pinned.
+    """
+    level = np.array([1, 2, 3, 4])  # first level (most disadvantaged) first
+    people = {1990: np.array([22500, 12500, 10000, 5000.0]), 2000: np.array([17500, 12500, 12500, 7500.0])}
+    rate = {1990: np.array([160, 128, 110, 80.0]), 2000: np.array([91, 80, 58, 40.0])}
+    assert np.average(rate[1990], weights=people[1990]) == pytest.approx(134, abs=0.5)
+    assert np.average(rate[2000], weights=people[2000]) == pytest.approx(72, abs=0.5)
+    assert round(eq.concentration_index(rate[2000], level, people[2000]), 2) == -0.14
+    # 1990 by hand: mean 134; cov(y, R) = -7.2 with mid-point ranks 0.225, 0.575, 0.8, 0.95.
+    assert eq.concentration_index(rate[1990], level, people[1990]) == pytest.approx(2 * -7.2 / 134)
+
+
+# ------------------------------------------------------------------------------ the population table
+def small_population(n: int = 600, seed: int = 3) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    quintile = rng.integers(0, 5, n)
+    age = rng.integers(0, 4, n)
+    group = rng.integers(0, 3, n)
+    carer = rng.integers(0, 2, n)
+    need = rng.uniform(25, 100, n)
+    package = rng.random(n) < 0.6 + 0.05 * quintile
+    met = np.where(package, np.clip(0.5 + 0.08 * quintile + rng.normal(0, 0.1, n), 0, 1), 0.0)
+    dp = package & (rng.random(n) < 0.1 + 0.04 * quintile)
+    hours = np.where(package, need * (0.8 + 0.05 * quintile) + 3 * age, 0.0)
+    return {"quintile": quintile, "age": age, "group": group, "carer": carer, "need": need, "package": package,
+            "met": met, "dp": dp, "hours": hours, "wellbeing": np.clip(0.4 + 0.5 * met, 0, 1)}
+
+
+def table_of(p: dict[str, np.ndarray], n_boot: int = 0, seed: int = 0) -> pd.DataFrame:
+    outcomes = {"has_package": eq.Outcome(p["package"].astype(float), bounds=(0.0, 1.0)),
+                "met_need": eq.Outcome(p["met"], bounds=(0.0, 1.0)),
+                "unmet_need": eq.Outcome(1 - p["met"], bounds=(0.0, 1.0)),
+                "direct_payment": eq.Outcome(p["dp"].astype(float), among=p["package"], bounds=(0.0, 1.0)),
+                "formal_hours": eq.Outcome(p["hours"])}
+    strata = {"age_band": (p["age"], ("a0", "a1", "a2", "a3")), "client_group": (p["group"], ("g0", "g1", "g2")),
+              "carer": (p["carer"], ("no carer", "carer"))}
+    return eq.population_table(p["quintile"], ("Q1", "Q2", "Q3", "Q4", "Q5"), strata, outcomes, p["need"],
+                               use="formal_hours", need_strata=("age_band", "client_group"), crossed="age_band",
+                               n_boot=n_boot, seed=seed)
+
+
+def test_population_table_equals_the_individual_indices():
+    p = small_population()
+    value = table_of(p).set_index(["outcome", "dimension", "group", "measure"])["value"]
+    q, met = p["quintile"], p["met"]
+    assert value["met_need", "all", "all", "mean"] == pytest.approx(met.mean())
+    assert value["met_need", "all", "all", "concentration"] == pytest.approx(eq.concentration_index(met, q))
+    assert value["met_need", "all", "all", "erreygers"] == pytest.approx(eq.erreygers_index(met, q))
+    assert value["met_need", "all", "all", "wagstaff"] == pytest.approx(eq.wagstaff_index(met, q))
+    assert value["met_need", "all", "all", "sii"] == pytest.approx(eq.slope_index(met, q))
+    assert value["met_need", "all", "all", "rii"] == pytest.approx(eq.relative_index(met, q))
+    old = p["age"] == 3
+    assert value["met_need", "age_band", "a3", "wagstaff"] == pytest.approx(eq.wagstaff_index(met[old], q[old]))
+    carer = p["carer"] == 1
+    assert value["has_package", "carer", "carer", "sii"] == pytest.approx(
+        eq.slope_index(p["package"][carer].astype(float), q[carer]))
+    # Direct payments: over the people with a package only.
+    pk = p["package"]
+    assert value["direct_payment", "all", "all", "mean"] == pytest.approx(p["dp"][pk].mean())
+    assert value["direct_payment", "all", "all", "concentration"] == pytest.approx(
+        eq.concentration_index(p["dp"][pk].astype(float), q[pk]))
+    # Means by quintile and by age band x quintile.
+    assert value["met_need", "quintile", "Q2", "mean"] == pytest.approx(met[q == 1].mean())
+    cell = (p["age"] == 1) & (q == 4)
+    assert value["formal_hours", "age_band_x_deprivation", "a1 Q5", "mean"] == pytest.approx(p["hours"][cell].mean())
+    # Horizontal inequity: need points plus age-band and group dummies as need variables.
+    need = np.column_stack([p["need"], *(p["age"] == a for a in (1, 2, 3)), *(p["group"] == g for g in (1, 2))])
+    assert value["formal_hours", "all", "all", "hi"] == pytest.approx(
+        eq.horizontal_inequity_index(p["hours"], q, need))
+    g1 = p["group"] == 1
+    expected = eq.need_predicted(p["hours"], need)  # standardised over everyone, then compared within the group
+    assert value["formal_hours", "client_group", "g1", "hi"] == pytest.approx(
+        eq.concentration_index(p["hours"][g1], q[g1]) - eq.concentration_index(expected[g1], q[g1]))
+
+
+def test_population_table_mirror_property_and_the_plain_index_failing_it():
+    value = table_of(small_population()).set_index(["outcome", "dimension", "group", "measure"])["value"]
+    for measure in ("erreygers", "wagstaff", "sii"):
+        assert value["unmet_need", "all", "all", measure] == pytest.approx(-value["met_need", "all", "all", measure])
+    assert abs(value["unmet_need", "all", "all", "concentration"]) != pytest.approx(
+        abs(value["met_need", "all", "all", "concentration"]), rel=0.05)
+
+
+def test_population_table_horizontal_inequity_is_zero_when_use_follows_need():
+    """Use is an exact function of the need variables (need points, age band, group): HI = 0 overall
+    and in every group, although use (following need) is unequally spread across quintiles."""
+    p = small_population(seed=11)
+    p["need"] = p["need"] * (1.4 - 0.1 * p["quintile"])  # more need among the more deprived
+    p["hours"] = 2.0 + 1.5 * p["need"] + 4.0 * (p["age"] == 2) - 3.0 * (p["group"] == 1)
+    table = table_of(p).set_index(["outcome", "dimension", "group", "measure"])["value"]
+    assert table["formal_hours", "all", "all", "concentration"] < -0.02
+    hi = table.xs(("formal_hours", "hi"), level=("outcome", "measure"))
+    np.testing.assert_allclose(hi.to_numpy(), 0.0, atol=1e-12)
+
+
+def test_population_table_empty_groups_and_nobody_are_missing():
+    p = small_population(n=200)
+    p["package"][:] = False
+    p["dp"][:] = False
+    p["quintile"] = np.where(p["quintile"] == 0, 1, p["quintile"])  # nobody in Q1
+    table = table_of(p, n_boot=20).set_index(["outcome", "dimension", "group", "measure"])
+    assert table.loc[("has_package", "all", "all", "mean"), "value"] == 0.0
+    dp = table.loc["direct_payment"]
+    assert (dp["people"] == 0).all() and dp["value"].isna().all() and dp["low"].isna().all()
+    q1 = table.loc[("met_need", "quintile", "Q1", "mean")]
+    assert q1["people"] == 0 and np.isnan(q1["value"])
+
+
+def test_population_table_bootstrap_is_seeded_and_covers_the_estimate():
+    p = small_population(n=1_500, seed=4)
+    a, b = table_of(p, n_boot=99, seed=7), table_of(p, n_boot=99, seed=7)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a["low"].equals(table_of(p, n_boot=99, seed=8)["low"])
+    point = table_of(p)
+    pd.testing.assert_series_equal(a["value"], point["value"])
+    ci = a.set_index(["outcome", "dimension", "group", "measure"]).loc[("met_need", "all", "all", "concentration")]
+    assert ci["low"] < ci["value"] < ci["high"]
+    # The interval has the width of the index's sampling spread: compare with the individual-level bootstrap.
+    ref = eq.bootstrap_interval(eq.concentration_index, (p["met"], p["quintile"]), n_boot=400, seed=1)
+    assert (ci["high"] - ci["low"]) == pytest.approx(ref.high - ref.low, rel=0.35)
+
+
+def test_resampled_sums_count_each_draw():
+    from model import stream
+    from model.metrics.snapshot import resample_sums
+
+    cell = np.array([0, 0, 1, 2, 2, 2])
+    features = np.column_stack([np.ones(6), np.arange(6.0)])
+    state = stream.seed(np.random.default_rng(123))
+    sums = resample_sums(cell, features, 3, 2_000, state.copy())
+    np.testing.assert_array_equal(sums[:, :, 0].sum(axis=1), 6.0)  # n draws per resample
+    assert (sums[:, 1, 1] == 2.0 * sums[:, 1, 0]).all()  # cell 1 holds only person 2
+    # Each person is drawn once per resample on average: cells get 2, 1 and 3 draws.
+    assert sums[:, :, 0].mean(axis=0) == pytest.approx([2.0, 1.0, 3.0], rel=0.05)
+    np.testing.assert_array_equal(resample_sums(cell, features, 3, 2_000, state.copy()), sums)
+
+
+# ------------------------------------------------------------------------------ who gains, who loses
+def test_paired_interval_by_hand():
+    diff = np.array([[1.0, 2.0], [3.0, np.nan], [2.0, 4.0]])
+    mean, low, high, n = eq.paired_interval(diff)
+    assert mean.tolist() == [2.0, 3.0] and n.tolist() == [3, 2]
+    from scipy import stats
+
+    half = stats.t.ppf(0.975, 2) * 1.0 / np.sqrt(3)  # sd of 1, 3, 2 is 1
+    assert low[0] == pytest.approx(2.0 - half) and high[0] == pytest.approx(2.0 + half)
+    one = eq.paired_interval(np.array([[1.0], [np.nan]]))
+    assert one[0][0] == 1.0 and np.isnan(one[1][0])
+
+
+def test_who_gains_pairs_replications_and_leaves_out_empty_groups():
+    rows = []
+    for rep in range(3):
+        for group, base in (("Q1", 0.5), ("Q5", 0.7)):
+            rows.append({"replication": rep, "month": 12, "outcome": "met_need", "dimension": "quintile",
+                         "group": group, "measure": "mean", "value": base + rep * 0.01, "low": np.nan,
+                         "high": np.nan, "people": 10})
+    comparator = pd.DataFrame(rows)
+    scenario = comparator.copy()
+    gain = np.repeat([0.10, 0.12, 0.08], 2) * np.tile([1.0, 0.0], 3)  # Q1 gains, Q5 does not
+    scenario["value"] = comparator["value"] + gain
+    scenario.loc[5, "value"] = np.nan  # Q5 of replication 2: nobody in the scenario's run
+    out = eq.who_gains(scenario, comparator).set_index("group")
+    assert out.loc["Q1", "difference"] == pytest.approx(0.10)
+    assert out.loc["Q1", "low"] < 0.10 < out.loc["Q1", "high"]
+    assert out.loc["Q5", "difference"] == pytest.approx(0.0, abs=1e-12) and out.loc["Q5", "replications"] == 2
+    assert out.loc["Q1", "scenario_mean"] == pytest.approx(0.51 + 0.10)

@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import tomli_w
 from hypothesis import HealthCheck, event, given, settings
@@ -261,3 +262,79 @@ def uploads(draw) -> str:
 @given(text=uploads(), seed=st.integers(0, 2**32))
 def test_fuzzed_uploads(text, seed):
     outcome(lambda: loads_scenario(text), seed)
+
+
+# ---------------------------------------------------------------------------------------- empty groups
+@handles("scenario (empty groups)", "nobody can hold a package (budgets.ras_rate = 0, alone or with "
+         "eligibility_threshold = 100)", "runs; every figure over people with a package (shares, means, gaps, "
+         "concentration indices, cost per person) is missing (NaN), never 0 or the whole spend; the equity table "
+         "counts the people with need")
+@pytest.mark.parametrize("override", [{"budgets.ras_rate": 0.0},
+                                      {"budgets.ras_rate": 0.0, "budgets.eligibility_threshold": 100.0}],
+                         ids=["ras_rate_0", "and_threshold_100"])
+def test_nobody_with_a_package_leaves_figures_missing(override):
+    from model.metrics.recorder import MonthRecorder
+    from model.run.simulation import run_recorded
+
+    scenario = BASE.with_overrides(override)
+    model = CareEconomy(scenario, seed=2)
+    rec = MonthRecorder(model)
+    run_recorded(model, rec)
+    row = rec.rows[-1]
+    assert row["with_package"] == 0 and row["council_spend"] >= 0
+    undefined = ["cost_per_person", "met_need", "wellbeing", "unmet_need", "equity_gap",
+                 *(f"share_option{j}" for j in (1, 2, 3, 4)),
+                 *(f"{kind}_{name}" for kind in ("gap", "ci") for name in ("met_need", "wellbeing", "option1"))]
+    missing = [name for name in undefined if not np.isnan(row[name])]
+    assert not missing, f"made-up figures with nobody behind them: {missing}"
+    equity = rec.equity.query("month == 24").set_index(["outcome", "dimension", "group", "measure"])
+    dp = equity.loc["direct_payment"]
+    assert (dp["people"] == 0).all() and dp["value"].isna().all()
+    has = equity.loc[("has_package", "all", "all", "mean")]
+    if has["people"]:  # at threshold 100, perhaps nobody with need either
+        assert has["value"] == 0.0
+    else:
+        assert np.isnan(has["value"])
+
+
+@handles("scenario (empty groups)", "an empty deprivation quintile (councils.0.deprivation = [0, 0.25, 0.25, 0.25, "
+         "0.25])", "runs; the Q5 - Q1 gaps are missing (NaN), not a gap against 0; concentration indices are over "
+         "the quintiles with people; the equity table's Q1 rows count 0 people and are missing")
+def test_an_empty_quintile_leaves_gaps_missing():
+    from model.metrics.recorder import MonthRecorder
+    from model.run.simulation import run_recorded
+
+    scenario = BASE.with_overrides({"councils.0.deprivation": [0.0, 0.25, 0.25, 0.25, 0.25]})
+    model = CareEconomy(scenario, seed=4)
+    rec = MonthRecorder(model)
+    run_recorded(model, rec)
+    row = rec.rows[-1]
+    assert row["with_package"] > 0 and np.isfinite(row["cost_per_person"])
+    for name in ("equity_gap", "gap_met_need", "gap_wellbeing", "gap_control", "gap_satisfaction", "gap_option1"):
+        assert np.isnan(row[name]), name
+    assert np.isfinite(row["ci_met_need"])
+    equity = rec.equity
+    q1 = equity[(equity["dimension"] == "quintile") & (equity["group"] == "Q1")]
+    assert (q1["people"] == 0).all() and q1["value"].isna().all()
+    assert equity.query("dimension == 'all' and measure == 'concentration'")["value"].notna().any()
+
+
+@handles("study (empty groups)", "an output undefined (NaN: nobody behind it) in some of a study's runs",
+         "that output is not analysed: its indices are missing and one line names it with the count of runs; the "
+         "other outputs are analysed")
+def test_a_study_output_undefined_in_some_runs_is_named_not_analysed():
+    from model.experiments.sensitivity import analyse, undefined_message, undefined_runs
+
+    space = loads_space('[parameters]\n"budgets.ras_rate" = { low = 10, high = 60 }\n'
+                        '"budgets.eligibility_threshold" = { low = 10, high = 40 }')
+    X = sample(space, "morris", 6, 3)
+    rng = np.random.default_rng(0)
+    gap = X[:, 0] * 0.01 + rng.normal(0, 0.01, len(X))
+    gap[[2, 5]] = np.nan  # two runs with an empty quintile
+    Y = pd.DataFrame({"gap_met_need": gap, "council_spend": X[:, 1] * 3.0 + X[:, 0]})
+    assert undefined_runs(Y) == {"gap_met_need": 2}
+    message = undefined_message("gap_met_need", 2, len(X))
+    assert "\n" not in message and "2 of 18 runs" in message
+    indices = analyse(space, "morris", X, Y, seed=1)
+    assert indices.query("output == 'gap_met_need'")["value"].isna().all()
+    assert indices.query("output == 'council_spend' and index == 'mu_star'")["value"].notna().all()

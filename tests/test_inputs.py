@@ -554,6 +554,33 @@ def test_local_workers_exit_when_their_parent_is_killed():
     pytest.fail(f"worker {worker} outlived its parent by 15 s")
 
 
+INTERRUPTED = textwrap.dedent('''
+    import os, time
+    from model.experiments.runner import make_executor
+    with make_executor("local", 1) as pool:
+        print(pool.submit(os.getpid).result(), flush=True)
+        pool.submit(time.sleep, 600).result()  # a chunk that would hold the pool for ten minutes
+''')
+
+
+@handles("compare, sweep, sensitivity", "Ctrl-C (SIGINT) while a chunk is under way",
+         "the chunk is abandoned and the pool's workers end at once; the finished runs are kept")
+def test_ctrl_c_ends_the_workers_without_waiting_for_the_chunk_under_way():
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPTED], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        worker = int(proc.stdout.readline())
+        time.sleep(1)  # let the long chunk reach the worker
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)  # far less than the chunk's ten minutes
+    finally:
+        proc.kill()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert b"KeyboardInterrupt" in err
+    assert not running(worker)
+
+
 def running(pid: int) -> bool:
     """Whether process ``pid`` exists and has not exited (an exited one not yet reaped is a zombie)."""
     try:

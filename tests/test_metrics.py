@@ -70,16 +70,19 @@ def test_concentration_indices_are_2cov_over_mean_on_individuals_row_by_row(rows
 def test_quintile_means_and_gaps():
     sums, counts = np.array([[1.0, 3.0, 0.0, 2.0, 9.0], [0.0, 2.0, 2.0, 2.0, 0.0]]), np.array([[2, 3, 0, 4, 10]] * 2)
     means = d.quintile_means(sums, counts)
-    np.testing.assert_array_equal(means, [[0.5, 1.0, 0.0, 0.5, 0.9], [0.0, 2 / 3, 0.0, 0.5, 0.0]])
+    # A quintile with nobody has no mean (missing), not 0; a gap needing it is missing too.
+    np.testing.assert_array_equal(means, [[0.5, 1.0, np.nan, 0.5, 0.9], [0.0, 2 / 3, np.nan, 0.5, 0.0]])
     np.testing.assert_allclose(d.quintile_gap(means), [0.4, 0.0])
+    empty_q1 = d.quintile_means(np.array([0.0, 1.0, 1.0, 1.0, 2.0]), np.array([0, 2, 2, 2, 2]))
+    assert np.isnan(d.quintile_gap(empty_q1))
     assert d.quintile_gap(np.array([0.2, 0.3, 0.4, 0.5, 0.9])) == pytest.approx(0.7)
 
 
 def test_averages_costs_and_balances():
     np.testing.assert_array_equal(d.average(np.array([3.0, 0.0]), np.array([4, 0])), [0.75, np.nan])
-    np.testing.assert_array_equal(d.average(np.array([3.0, 0.0]), np.array([4, 0]), empty=0.0), [0.75, 0.0])
-    np.testing.assert_array_equal(d.cost_per_person(np.array([900.0, 50.0]), np.array([3, 0])), [300.0, 50.0])
-    np.testing.assert_array_equal(d.occupancy(np.array([10, 0]), np.array([20, 0])), [0.5, 0.0])
+    # Nobody behind a figure: missing (NaN), never the whole spend or 0.
+    np.testing.assert_array_equal(d.cost_per_person(np.array([900.0, 50.0]), np.array([3, 0])), [300.0, np.nan])
+    np.testing.assert_array_equal(d.occupancy(np.array([10, 0]), np.array([20, 0])), [0.5, np.nan])
     assert d.unpaid_hours(np.array([12.0]))[0] == pytest.approx(12 * 52 / 12)
     np.testing.assert_array_equal(d.balance_change(np.array([5.0, 7.0, 4.0]), 1.0), [4.0, 2.0, -3.0])
     assert d.society_cost(np.array([1.0]), np.array([2.0]), np.array([4.0]))[0] == 7.0
@@ -208,7 +211,8 @@ def test_cost_figures_add_up(recorded):
             row["spend_services"] + row["spend_assessment"] + row["spend_admin"] + row["spend_support"])
         assert row["spend_services"] == pytest.approx(sum(row[f"spend_option{j}"] for j in (1, 2, 3, 4)))
         assert row["society_cost"] == pytest.approx(row["council_spend"] + row["unpaid_value"] + row["crisis_cost"])
-        assert row["cost_per_person"] == pytest.approx(row["council_spend"] / max(row["with_package"], 1))
+        assert row["with_package"] > 0
+        assert row["cost_per_person"] == pytest.approx(row["council_spend"] / row["with_package"])
         assert row["unpaid_value"] == pytest.approx(row["unpaid_hours"] * m.config.carers.replacement_value)
 
 
@@ -227,7 +231,10 @@ def test_provider_figures_match_the_state(recorded):
     assert row["dc_open"] == dc.sum()
     assert row["dc_attendance"] == Q.view("clients")[dc].sum()
     places = Q.view("capacity")[dc].sum()
-    assert row["dc_occupancy"] == pytest.approx(Q.view("clients")[dc].sum() / places if places else 0.0)
+    if places:
+        assert row["dc_occupancy"] == pytest.approx(Q.view("clients")[dc].sum() / places)
+    else:  # no places: occupancy is missing, not 0
+        assert np.isnan(row["dc_occupancy"])
 
 
 def test_breakdowns_match_the_state_and_add_up_to_the_headline(recorded):
@@ -400,3 +407,57 @@ def test_the_recorder_observes_from_outside_the_model(package, forbidden):
     for path in sorted((ROOT / "model" / package).rglob("*.py")):
         bad = {n for n in _project_imports(path) if n.startswith(forbidden)}
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+# ------------------------------------------------------------------------------------ equity table
+def test_population_with_need_counts_people_without_a_package(small_scenario):
+    """Everyone living at or above the scenario's starting threshold is in, with a package or not;
+    a council's raised threshold does not take anyone out."""
+    from model.metrics.recorder import equity_table, population_with_need
+
+    model = CareEconomy(small_scenario, seed=3)
+    run_recorded(model, MonthRecorder(model, equity=False), 2)
+    P, n = model.people, model.people.n
+    base = small_scenario.budgets.eligibility_threshold
+    holder = int(np.flatnonzero(P.alive[:n] & (P.option[:n] > 0) & (P.need[:n] >= base + 5))[0])
+    below = int(np.flatnonzero(P.alive[:n] & (P.need[:n] < base))[0])
+    P.option[holder] = 0  # someone with need and no package
+    for council in model.councils:
+        council.policy = council.policy._replace(threshold=100.0)  # the councils' current thresholds play no part
+    people = population_with_need(model)
+    with_need = P.alive[:n] & (P.need[:n] >= np.float32(base))
+    assert people["need"].size == with_need.sum() and (people["need"] >= base).all()
+    assert np.isin(P.need[holder], people["need"]) and (people["option"] == 0).sum() >= 1
+    assert P.need[below] < base
+    table = equity_table(people, 0).set_index(["outcome", "dimension", "group", "measure"])
+    has = table.loc[("has_package", "all", "all", "mean")]
+    assert has["people"] == with_need.sum()
+    assert has["value"] == pytest.approx((P.option[:n][with_need] > 0).mean())
+    assert has["value"] < 1.0
+    dp = table.loc[("direct_payment", "all", "all", "mean")]
+    assert dp["people"] == (P.option[:n][with_need] > 0).sum()
+
+
+def test_equity_months_seeds_and_a_run_unchanged_by_recording_them(small_scenario):
+    from model.metrics.recorder import EQUITY_RESAMPLES
+
+    def run(equity: bool) -> MonthRecorder:
+        model = CareEconomy(small_scenario, seed=8)
+        rec = MonthRecorder(model, equity=equity)
+        run_recorded(model, rec)
+        return rec
+
+    with_equity, without = run(True), run(False)
+    pd.testing.assert_frame_equal(pd.DataFrame(with_equity.rows), pd.DataFrame(without.rows))
+    table = with_equity.equity
+    assert list(table.columns) == list(columns.EQUITY_TABLE_COLUMNS[1:])
+    assert sorted(table["month"].unique()) == [12, 24, 36]
+    last, yearly = table[table["month"] == 36], table[table["month"] == 12]
+    assert last["low"].notna().any() and yearly["low"].isna().all()
+    assert EQUITY_RESAMPLES >= 199
+    pd.testing.assert_frame_equal(table, run(True).equity)  # the bootstrap's seed is the run's
+    assert without.equity.empty
+    assert set(table["outcome"]) == set(columns.EQUITY_TABLE_OUTCOMES)
+    assert set(table["measure"]) == set(columns.EQUITY_MEASURES)
+    for dim, (_, groups) in columns.EQUITY_DIMENSIONS.items():
+        assert set(table.loc[table["dimension"] == dim, "group"]) == set(groups), dim

@@ -30,14 +30,14 @@ def run_dir(tmp_path_factory):
 
 def test_run_writes_every_file(run_dir):
     out, stdout = run_dir
-    for name in ("monthly.parquet", "breakdown.parquet", "daycentres.parquet", "councils.parquet", "summary.csv",
-                 "scenario.toml"):
+    for name in ("monthly.parquet", "breakdown.parquet", "daycentres.parquet", "councils.parquet", "equity.parquet",
+                 "summary.csv", "scenario.toml"):
         assert (out / name).stat().st_size > 0, name
     figures = {p.name for p in (out / "figures").iterdir()}
     assert figures == FIGURES
     for name in FIGURES:
         assert (out / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "wrote 11 files" in stdout
+    assert "wrote 12 files" in stdout
 
 
 def test_monthly_and_breakdown_tables_are_tidy(run_dir):
@@ -128,3 +128,44 @@ def test_every_output_column_has_a_label_unit_and_meaning(run_dir):
 def test_output_reference_page_is_up_to_date():
     page = ROOT / "docs" / "reference" / "outputs.md"
     assert page.read_text(encoding="utf-8") == reference_page(), "run `make docs` to regenerate " + str(page)
+
+
+def test_run_writes_the_equity_table(run_dir):
+    out, _ = run_dir
+    equity = pd.read_parquet(out / "equity.parquet")
+    assert list(equity.columns) == list(TABLES["equity"])
+    assert sorted(equity["replication"].unique()) == [0, 1]
+    assert sorted(equity["month"].unique()) == [12, 24]
+    last = equity[equity["month"] == 24]
+    assert last["low"].notna().any() and (last["low"] <= last["value"]).where(last["low"].notna(), True).all()
+
+
+def test_compare_reports_who_gains_by_group(tmp_path):
+    from model.experiments.runner import compare
+    from model.metrics.columns import WHO_GAINS_COLUMNS
+    from tests.conftest import shrink
+
+    base = shrink("baseline", 150, 24)
+    same = base.with_overrides({"name": "same"})
+    result = compare([base, same, shrink("sds_rollout", 150, 24)], replications=3, seed=11)
+    gains = result.who_gains
+    assert list(gains.columns) == list(WHO_GAINS_COLUMNS)
+    assert set(gains["scenario"]) == {"same", "sds_rollout"} and set(gains["comparator"]) == {"baseline"}
+    assert set(gains["dimension"]) == {"all", "quintile", "age_band", "client_group", "carer"}
+    # A scenario against itself on common random numbers: nothing gained, nothing lost, no spread.
+    itself = gains[gains["scenario"] == "same"].dropna(subset=["difference"])
+    assert len(itself) and (itself["difference"] == 0).all() and (itself["high"] - itself["low"] == 0).all()
+    rollout = gains[(gains["scenario"] == "sds_rollout") & (gains["outcome"] == "direct_payment")]
+    assert (rollout["difference"].abs() > 0).any()
+
+
+def test_missing_figures_print_as_missing(tmp_path):
+    from model.run.outputs import shown
+
+    assert shown(float("nan")) == "missing" and shown(2.5) == "2.500" and shown(1234.5, ".4g") == "1234"
+    code, stdout, err = invoke(["run", "baseline", "--people", "80", "--months", "12", "--replications", "1",
+                                "--set", "budgets.ras_rate=0", "--out", str(tmp_path / "out"), "--quiet",
+                                "--no-figures"])
+    assert code == 0, err
+    line = next(row for row in stdout.splitlines() if row.strip().startswith("cost_per_person"))
+    assert "missing" in line and "nan" not in line

@@ -10,8 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from model.experiments import ishigami
 from model.experiments.runner import ScenarioTarget
-from model.experiments.sensitivity import analyse, derived_seed, load_space, loads_space, run_study, sample
+from model.experiments.sensitivity import (
+    analyse,
+    derived_seed,
+    load_space,
+    loads_space,
+    noise_warnings,
+    run_study,
+    sample,
+)
 from model.scenario import ScenarioError, load_scenario, parameter_table
 
 SCALARS = [r for r in parameter_table() if isinstance(r["default"], float) and r["range"][1] is not None
@@ -177,3 +186,31 @@ def test_the_space_must_suit_the_target(tmp_path):
         run_study("ishigami", load_space("spaces/default.toml"), "sobol", 8, 1, store_root=tmp_path)
     with pytest.raises(ScenarioError, match="unknown output"):
         run_study("ishigami", None, "sobol", 8, 1, store_root=tmp_path, outputs=("equity_gap",))
+
+
+def _indices(rows):
+    return pd.DataFrame([{"output": o, "parameter": p, "parameter2": None, "index": i, "value": v, "conf": c}
+                         for o, p, i, v, c in rows])
+
+
+def test_indices_that_cannot_be_told_from_noise_are_warned_about():
+    table = _indices([("y", "a", "S1", 0.6, 0.05), ("y", "a", "ST", 0.7, 0.06),  # clear
+                      ("y", "b", "S1", 0.02, 0.09), ("y", "b", "ST", 1.4, 0.2),   # interval too wide; ST above 1
+                      ("z", "a", "S1", -0.3, 0.1), ("z", "a", "ST", 0.5, 0.1),    # S1 below 0 beyond its interval
+                      ("w", "a", "mu_star", 3.0, 0.5), ("w", "a", "sigma", 9.0, float("nan"))])
+    lines = noise_warnings(table)
+    assert [line.split(":")[0] for line in lines] == ["y", "z"]
+    assert lines[0].startswith("y: 2 of 4 indices cannot be told from noise")
+    assert lines[1].startswith("z: 1 of 2 indices")
+
+
+def test_a_large_sobol_study_of_the_ishigami_function_has_only_its_null_index_flagged():
+    """Ishigami's x3 has no first-order effect (S1 = 0 exactly): only that index is within its interval
+    of zero at N = 2,048; every other index is told apart from noise."""
+    space = loads_space(ishigami.SPACE_TOML)
+    X = sample(space, "sobol", 2048, 7)
+    f = ishigami.Ishigami()
+    Y = pd.DataFrame({"y": [f.evaluate(dict(zip(space.names, row, strict=True)), [])["y"] for row in X]})
+    lines = noise_warnings(analyse(space, "sobol", X, Y, 7))
+    assert lines == ["y: 1 of 6 indices cannot be told from noise (smaller than their 95% interval, or a Sobol "
+                     "index outside 0 to 1)"]

@@ -24,7 +24,8 @@ from typing import Any
 from model.cli.args import Parser, add_model_args, add_scenario_args, fail, integer, overrides_from, positive
 from model.cli.progress import ProgressBar
 from model.experiments import MAX_RUNS
-from model.run.outputs import check_target, safe_name, staged
+from model.run.estimate import estimate
+from model.run.outputs import check_target, safe_name, shown, staged
 from model.scenario import Run, Scenario, ScenarioError, load_scenario
 
 EXECUTOR_HELP = ("where the runs execute: local (a process pool on this machine, the default), dask (a running "
@@ -104,6 +105,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_studies)
 
 
+def pool_workers(args: argparse.Namespace) -> int:
+    """The worker processes the runs will share: ``--workers``, or the default of the executor (this
+    machine's cores for a local pool; one when serial or on a Dask cluster of unknown size)."""
+    from model.experiments.runner import machine_cores
+
+    if args.workers:
+        return int(args.workers)
+    return machine_cores() if args.executor in ("local", "dask-local") else 1
+
+
 # ---------------------------------------------------------------------------------------- compare
 def cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
@@ -121,23 +132,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("outputs") / default
     if check_target(out):
         print(f"warning: {out}/ holds earlier outputs; this comparison replaces them when it ends", file=sys.stderr)
+    cost = estimate(scenarios[0], len(scenarios) * reps, pool_workers(args), args.engine)
     print(f"carecon compare: {len(scenarios)} scenarios x {reps} replications (paired seeds from {seed}), "
-          f"executor {args.executor}", file=sys.stderr)
+          f"executor {args.executor}; {cost.describe()}", file=sys.stderr)
     start = time.perf_counter()
     with (make_executor(args.executor, args.workers, args.scheduler) as pool,
           ProgressBar("runs", total=len(scenarios) * reps, start=0, enabled=not args.quiet) as bar):
         result = compare(scenarios, reps, seed, pool, bar, engine=args.engine)
     with staged(out) as tmp:
         result.differences.to_csv(tmp / "differences.csv", index=False)
+        result.who_gains.to_csv(tmp / "who_gains.csv", index=False)
         pd.concat(result.headlines, names=["scenario"]).to_csv(tmp / "headlines.csv")
         if not args.no_figures:
             plot_differences(result.differences, tmp / "differences.png")
     print(f"\n{len(scenarios) * reps} runs in {time.perf_counter() - start:.1f} s; differences from "
           f"{result.reference} (mean of paired differences, 95% CI)")
     for row in result.differences.itertuples():
-        print(f"  {row.scenario:<20} {row.figure:<22} {row.mean_difference:>14.4g}  "
-              f"[{row.ci_low:.4g}, {row.ci_high:.4g}]")
-    print(f"wrote {out}/differences.csv, headlines.csv{'' if args.no_figures else ', differences.png'}")
+        print(f"  {row.scenario:<20} {row.figure:<22} {shown(row.mean_difference, '.4g'):>14}  "
+              f"[{shown(row.ci_low, '.4g')}, {shown(row.ci_high, '.4g')}]")
+    print(f"wrote {out}/differences.csv, who_gains.csv, headlines.csv{'' if args.no_figures else ', differences.png'}")
     return 0
 
 
@@ -155,8 +168,18 @@ def _target(args: argparse.Namespace) -> Scenario | str:
     return load_scenario(args.scenario, overrides)
 
 
+def _print_undefined(results: Any, outputs: Any) -> None:
+    """One line per analysed output that some runs left undefined (so it has no indices)."""
+    from model.experiments.sensitivity import undefined_message, undefined_runs
+
+    for output, runs in undefined_runs(results[[o for o in outputs if o in results]]).items():
+        print(f"  {undefined_message(output, runs, len(results))}")
+
+
 def _print_indices(indices: Any) -> None:
     import numpy as np
+
+    from model.experiments.sensitivity import noise_warnings
 
     main = [k for k in ("S1", "ST", "mu_star", "sigma") if k in set(indices["index"])]
     for output, rows in indices[indices["index"].isin(main)].groupby("output", sort=False):
@@ -168,6 +191,8 @@ def _print_indices(indices: Any) -> None:
             cells = "".join(f"{values[k]:>11.3g} ± {conf.loc[name, k]:<6.2g}" if np.isfinite(conf.loc[name, k])
                             else f"{values[k]:>11.3g}{'':9}" for k in main)
             print(f"    {name:<44}{cells}")
+    for line in noise_warnings(indices):
+        print(f"warning: {line}; a larger --n or --replications narrows the intervals", file=sys.stderr)
 
 
 def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
@@ -183,8 +208,10 @@ def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
                "replications": args.replications or 1, "seed_policy": args.seed_policy,
                "outputs": tuple(o.strip() for o in args.outputs.split(",")) if getattr(args, "outputs", None) else None,
                "max_runs": args.max_runs}
-    check_study(target, space, method, n, seed, **options)  # every argument, before any worker starts
+    _, _, _, runs = check_study(target, space, method, n, seed, **options)  # every argument, before any worker starts
     check_executor(args.executor, args.workers, args.scheduler)
+    if isinstance(scenario, Scenario):
+        print(f"carecon {args.command}: {estimate(scenario, runs, pool_workers(args)).describe()}", file=sys.stderr)
     if Path(args.store).exists() and not Path(args.store).is_dir():
         return fail(f"--store: {args.store} is a file; give a directory")
     start = time.perf_counter()
@@ -203,6 +230,7 @@ def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
         return fail(f"study incomplete; continue it with --resume (stored in {study.path})")
     if len(study.indices):
         _print_indices(study.indices)
+        _print_undefined(study.results, study.manifest.get("options", {}).get("outputs", ()))
         study.indices.to_csv(study.path / "indices.csv", index=False)
         if not args.no_figures:
             plot_indices(study.indices, study.path / "indices.png", title=f"{name}: {method}, N = {n}")
@@ -242,6 +270,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
               f"{s['runs_after']} ({s['status']})")
     if len(study.indices):
         _print_indices(study.indices)
+        _print_undefined(study.results, m.get("options", {}).get("outputs", ()))
         if args.plot:
             from model.experiments.plots import plot_indices
 

@@ -57,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"\n{scenario.name}: {len(results)} replications in {time.perf_counter() - start:.1f} s; "
           f"figures at month {scenario.run.months} (mean [5%, 95%])")
     for row in table.itertuples():
-        print(f"  {row.figure:<22} {row.mean:>12.3f}  [{row.p05:.3f}, {row.p95:.3f}]")
+        print(f"  {row.figure:<22} {outputs.shown(row.mean):>12}  [{outputs.shown(row.p05)}, {outputs.shown(row.p95)}]")
     print(f"wrote {len(paths)} files to {out}/")
     return 0
 

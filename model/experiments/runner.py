@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 
 from model.engines import CareEconomy
+from model.metrics.columns import WHO_GAINS_COLUMNS
+from model.metrics.equity import paired_interval, who_gains
 from model.run.simulation import HEADLINE, TOTALS, RunResult, combine, seeds_for, simulate, simulate_headline
 from model.scenario import Scenario, ScenarioError, load_scenario
 
@@ -138,6 +140,25 @@ def start_worker(parent: int) -> None:
     warm_up()
 
 
+def end_processes(executor: cf.Executor) -> None:
+    """Kill a process pool's workers now, and wait until the pool has failed every chunk it held
+    (BrokenProcessPool); ``concurrent.futures`` has no public way to do this before Python 3.14."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
+        process.kill()
+    manager = getattr(executor, "_executor_manager_thread", None)
+    if processes and manager is not None:
+        manager.join()  # it fails the pending chunks, then ends; shutting down before that could leave some pending
+
+
+def _end_if_interrupted(pool: cf.ProcessPoolExecutor, error: type[BaseException] | None, *_: object) -> bool:
+    """Leaving a pool because of an exception (a failed run, Ctrl-C): its chunks under way are
+    abandoned, so end the workers now instead of waiting for them (:func:`end_processes`)."""
+    if error is not None:
+        end_processes(pool)
+    return False  # the exception goes on
+
+
 @contextmanager
 def make_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None) -> Iterator[Pool]:
     """An executor for one study, its workers started and warmed up (:func:`warm_up`); shut down on exit.
@@ -156,6 +177,7 @@ def make_executor(kind: str = "local", workers: int | None = None, scheduler: st
             pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
                                           initializer=start_worker, initargs=(os.getpid(),))
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+            stack.push(partial(_end_if_interrupted, pool))  # an exception or Ctrl-C: end the workers now
             # The pool starts a worker per waiting task; start them all now, so the workers' start-up
             # (spawn, import, warm_up) happens before the study's clock, not in its first chunks.
             cf.wait([pool.submit(os.getpid) for _ in range(n)])
@@ -338,16 +360,12 @@ def run_replications(scenario: Scenario, replications: int, seed: int, executor:
 
 
 def paired_differences(values: pd.DataFrame, reference: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Mean of paired differences ``values - reference`` (rows = replications) with Student-t intervals."""
-    from scipy import stats  # only needed here; keeps worker start-up light
-
+    """Mean of paired differences ``values - reference`` (rows = replications) with Student-t intervals
+    (:func:`model.metrics.equity.paired_interval`: over the pairs where the figure is defined)."""
     diff = values - reference
-    n = len(diff)
-    mean = diff.mean()
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * diff.std(ddof=1) / math.sqrt(n) if n > 1 else mean * np.nan
-    return pd.DataFrame({"figure": diff.columns, "mean_difference": mean.values, "ci_low": (mean - half).values,
-                         "ci_high": (mean + half).values, "reference_mean": reference.mean().values,
-                         "scenario_mean": values.mean().values})
+    mean, low, high, _ = paired_interval(diff.to_numpy(), level)
+    return pd.DataFrame({"figure": diff.columns, "mean_difference": mean, "ci_low": low, "ci_high": high,
+                         "reference_mean": reference.mean().values, "scenario_mean": values.mean().values})
 
 
 @dataclass
@@ -356,12 +374,15 @@ class ComparisonResult:
 
     ``differences`` columns: scenario, reference, figure, mean_difference, ci_low, ci_high (95%),
     reference_mean, scenario_mean. ``headlines``: each scenario's headline figures per replication.
+    ``who_gains``: each scenario against the reference, group by group among the population with
+    need (:func:`model.metrics.equity.who_gains`; columns ``WHO_GAINS_COLUMNS``).
     """
 
     results: dict[str, RunResult]
     differences: pd.DataFrame
     headlines: dict[str, pd.DataFrame] = field(default_factory=dict)
     reference: str = ""
+    who_gains: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def compare(scenarios: Sequence[Scenario | str], replications: int, seed: int, executor: cf.Executor | None = None,
@@ -383,4 +404,6 @@ def compare(scenarios: Sequence[Scenario | str], replications: int, seed: int, e
               for key in list(named)[1:]]
     cols = ["scenario", "reference", "figure", "mean_difference", "ci_low", "ci_high", "reference_mean",
             "scenario_mean"]
-    return ComparisonResult(results, pd.concat(frames, ignore_index=True)[cols], heads, ref)
+    gains = pd.concat([who_gains(results[key].equity, results[ref].equity, level).assign(scenario=key, comparator=ref)
+                       for key in list(named)[1:]], ignore_index=True)[list(WHO_GAINS_COLUMNS)]
+    return ComparisonResult(results, pd.concat(frames, ignore_index=True)[cols], heads, ref, gains)

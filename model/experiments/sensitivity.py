@@ -304,13 +304,27 @@ def sample(space: Space, method: str, n: int, seed: int, second_order: bool = Fa
     return space.scale(unit)
 
 
+def undefined_runs(Y: pd.DataFrame) -> dict[str, int]:
+    """The outputs undefined (NaN: a figure with nobody behind it, such as a gap with an empty
+    quintile) in some runs of a study, and in how many runs each (outputs defined in every run left out)."""
+    counts = Y.isna().sum()
+    return {str(k): int(v) for k, v in counts[counts > 0].items()}
+
+
+def undefined_message(output: str, runs: int, total: int) -> str:
+    """One line saying an output is not analysed because some runs left it undefined."""
+    return (f"{output}: not analysed: undefined (nobody behind the figure) in {runs} of {total} runs; SALib "
+            "needs a value in every run")
+
+
 def analyse(space: Space, method: str, X: np.ndarray, Y: pd.DataFrame, seed: int, second_order: bool = False,
             levels: int = 4) -> pd.DataFrame:
     """Sensitivity indices of each output column of ``Y`` (rows aligned with ``X``).
 
     Columns: output, parameter, parameter2 (S2 only), index (S1, ST, S2, mu, mu_star, sigma), value,
     conf (half-width of the 95% bootstrap interval; NaN where SALib gives none). An output that does
-    not vary over the design has no indices (NaN).
+    not vary over the design has no indices (NaN); nor does one undefined in any run
+    (:func:`undefined_runs`): SALib cannot analyse missing values, and filling them in would invent figures.
     """
     problem, s = space.problem(), derived_seed(seed, 1)
     rows: list[dict[str, Any]] = []
@@ -341,6 +355,25 @@ def analyse(space: Space, method: str, X: np.ndarray, Y: pd.DataFrame, seed: int
                 rows.append({"output": output, "parameter": space.names[i], "parameter2": space.names[j],
                              "index": "S2", "value": float(value), "conf": float(conf)})
     return pd.DataFrame(rows, columns=["output", "parameter", "parameter2", "index", "value", "conf"])
+
+
+def noise_warnings(indices: pd.DataFrame) -> list[str]:
+    """One line per output whose main indices (S1 and ST, or µ*) cannot be told from noise: the 95%
+    interval is wider than the index itself, or a Sobol index lies outside [0, 1] by more than its
+    interval. An index that is truly zero is among them; where the influential ones are, the study
+    needs a larger N or more replications per design point."""
+    main = indices[indices["index"].isin(("S1", "ST", "mu_star")) & indices["value"].notna()]
+    lines = []
+    for output, rows in main.groupby("output", sort=False):
+        value, conf = rows["value"].to_numpy(), rows["conf"].to_numpy()
+        wide = conf > np.abs(value)
+        sobol = rows["index"].isin(("S1", "ST")).to_numpy()
+        outside = sobol & ((value < -conf) | (value > 1 + conf))
+        bad = int((wide | outside).sum())
+        if bad:
+            lines.append(f"{output}: {bad} of {len(rows)} indices cannot be told from noise (smaller than their "
+                         "95% interval, or a Sobol index outside 0 to 1)")
+    return lines
 
 
 # ---------------------------------------------------------------------------------------- studies

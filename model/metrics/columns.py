@@ -44,12 +44,13 @@ def _equity(name: str) -> list[Column]:
     columns = [Column(name, label, unit, f"Mean {what} over people with a package (NaN when nobody has one)."),
                Column(f"gap_{name}", f"{label} gap Q5-Q1", "difference",
                       f"Mean {what} in deprivation quintile Q5 (least deprived) minus Q1 (most deprived), over people "
-                      "with a package; positive: the most deprived are worse off (an empty quintile counts as 0).")]
+                      "with a package; positive: the most deprived are worse off; NaN (missing) when Q1 or Q5 has "
+                      "nobody with a package.")]
     if name != "satisfaction":
         columns.append(Column(f"ci_{name}", f"{label} concentration index", "index (-1 to 1)",
                               f"Concentration index of {what} over deprivation quintiles (most deprived first, "
                               "mid-point ranks), people with a package; positive: concentrated among the less "
-                              "deprived; NaN when the mean is 0."))
+                              "deprived; NaN when the mean is 0 or fewer than two quintiles have anyone."))
     return columns
 
 
@@ -83,11 +84,11 @@ _MONTHLY = _index([
     Column("arrivals", "Arrivals", "people", "People newly referred during the month."),
     Column("departures", "Departures", "people", "People who left during the month (death, residential care)."),
     Column("offered_share", "Offered the choice", SHARE,
-           "Share of the people on the books who have been offered the SDS choice (0 when there is nobody)."),
+           "Share of the people on the books who have been offered the SDS choice (NaN when there is nobody)."),
     Column("with_package", "People with a package", "people", "People with a care package (on Options 1-4)."),
     *(Column(f"share_option{j}", f"Option {j} share", SHARE,
-             f"Share of people with a package on {_OPTIONS[j]}; the four shares sum to 1 (all 0 when nobody has "
-             "a package).") for j in (1, 2, 3, 4)),
+             f"Share of people with a package on {_OPTIONS[j]}; the four shares sum to 1 (NaN, missing, when "
+             "nobody has a package).") for j in (1, 2, 3, 4)),
     *(c for name in EQUITY_OUTCOMES for c in _equity(name)),
     Column("unmet_need", "Unmet need", SHARE,
            "Mean share of assessed need not met over people with a package: 1 - met_need."),
@@ -96,7 +97,7 @@ _MONTHLY = _index([
     Column("dc_open", "Day centres open", "day centres", "Day centres open at the end of the month."),
     Column("dc_attendance", "Day-centre attendance", "people", "Clients of open day centres."),
     Column("dc_occupancy", "Day-centre occupancy", SHARE,
-           "Clients of open day centres per place at them (0 with no places)."),
+           "Clients of open day centres per place at them (NaN with no places)."),
     Column("dc_below_breakeven", "Day centres below break-even", "day centres",
            "Open day centres whose occupancy is below their break-even occupancy given their current block "
            "contracts (ODD 7.9)."),
@@ -122,7 +123,7 @@ _MONTHLY = _index([
     Column("council_spend", "Council spend", GBP_MONTH,
            "spend_services + spend_assessment + spend_admin + spend_support."),
     Column("cost_per_person", "Cost per person", "GBP per person per month",
-           "Council spend per person with a package (the whole spend when nobody has one)."),
+           "Council spend per person with a package (NaN, missing, when nobody has one)."),
     Column("unpaid_hours", "Unpaid care", "hours per month", "Hours unpaid carers give in the month (weekly hours x "
            "52/12)."),
     Column("unpaid_value", "Value of unpaid care", GBP_MONTH,
@@ -174,7 +175,7 @@ _MONTHLY = _index([
     Column("decommission", "Block places decommissioned", "share of block places",
            "Share of day-centre block places given up, mean over councils (the decommissioning lever)."),
     Column("mean_wait", "Mean wait", "months",
-           "Months waited so far by the people waiting for assessment, on average (0 with nobody waiting)."),
+           "Months waited so far by the people waiting for assessment, on average (missing with nobody waiting)."),
 ])
 #: Columns of the monthly headline row, in order (the recorder's row: the table without ``replication``).
 MONTHLY_COLUMNS = tuple(_MONTHLY)[1:]
@@ -281,6 +282,88 @@ _SUMMARY = _index([
     Column("p95", "95th percentile", "", "95th percentile across replications (linear interpolation)."),
 ])
 
+#: Outcomes of the equity table, over the population with need (everyone living at or above the
+#: scenario's starting eligibility threshold, with or without a package).
+EQUITY_TABLE_OUTCOMES = _index([
+    Column("has_package", "Has a care package", SHARE, "1 for a person with a care package (Options 1-4), else 0: "
+           "the share of the population with need who get a package."),
+    Column("met_need", "Met need", SHARE, "Share of the person's formal hours of need delivered this month (0 for "
+           "someone with need and no package; 1 when their carer covers all of it)."),
+    Column("unmet_need", "Unmet need", SHARE, "1 - met_need: the share of formal hours of need not delivered."),
+    Column("direct_payment", "Direct-payment uptake", SHARE, "1 for a person on Option 1 (direct payment), else 0; "
+           "over the people with need who hold a package."),
+    Column("wellbeing", "Wellbeing", SCORE, "The person's wellbeing this month."),
+    Column("formal_hours", "Formal care hours", "hours per month", "Formal care hours delivered to the person this "
+           "month (use of services)."),
+])
+#: Measures of the equity table, with the unit of each (``outcome`` means the outcome's own unit).
+EQUITY_MEASURES = _index([
+    Column("mean", "Mean", "outcome", "Mean of the outcome over the group (a share for a 0/1 outcome)."),
+    Column("concentration", "Concentration index", "index (-1 to 1)",
+           "2 cov(y, R) / mean(y), R the fractional rank by deprivation quintile (Q1 most deprived first, ties at "
+           "the mid-point): positive when the outcome is concentrated among the less deprived (O'Donnell et al. 2008, "
+           "ch. 8)."),
+    Column("erreygers", "Erreygers corrected index", "index (-1 to 1)",
+           "8 cov(y, R) / (upper - lower) for an outcome bounded in [lower, upper] (here 0-1; Erreygers 2009); "
+           "the index of 1 - y is minus the index of y."),
+    Column("wagstaff", "Wagstaff normalised index", "index (-1 to 1)",
+           "(upper - lower) mean C / ((upper - mean)(mean - lower)) for a bounded outcome (Wagstaff 2005); NaN "
+           "when the mean is at a bound."),
+    Column("sii", "Slope index of inequality", "outcome",
+           "Slope of the outcome on R (weighted least squares): the fitted difference between the least "
+           "deprived end (R = 1) and the most deprived end (R = 0), in the outcome's unit."),
+    Column("rii", "Relative index of inequality", "ratio", "sii / mean (Mackenbach and Kunst 1997)."),
+    Column("hi", "Horizontal inequity index", "index",
+           "Concentration index of formal hours minus that of the hours expected from need (indirect "
+           "standardisation on need points, age band and client group over the population with need; "
+           "O'Donnell et al. 2008, ch. 15): 0 when use follows need, positive when the less deprived get "
+           "more than their need predicts."),
+])
+#: Dimensions of the equity table and their groups.
+EQUITY_DIMENSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "all": ("Everyone with need", ("all",)), "age_band": ("Age band", AGE_BANDS),
+    "client_group": ("Client group", GROUPS), "carer": ("Carer status", ("no carer", "carer")),
+    "quintile": ("Deprivation quintile (Q1 most deprived)", QUINTILES),
+    "age_band_x_deprivation": ("Age band x deprivation quintile", tuple(f"{a} {q}" for a in AGE_BANDS
+                                                                        for q in QUINTILES))}
+_EQUITY_TABLE = _index([
+    _COMMON["replication"],
+    Column("month", "Month", "month", "Month of the run: each year's last month (12, 24, ...) and the last month."),
+    Column("outcome", "Outcome", "", "Which outcome (see the equity outcomes)."),
+    Column("dimension", "Dimension", "", "What the population with need is broken down by (see the equity "
+           "dimensions); indices that rank by deprivation are given for all, age_band, client_group and carer, "
+           "means for every dimension."),
+    Column("group", "Group", "", "The group within the dimension."),
+    Column("measure", "Measure", "", "Which figure value holds (see the equity measures)."),
+    Column("value", "Value", "", "The measure for the group, in the measure's unit; NaN (missing) when nobody is "
+           "behind it or there is nothing to rank along."),
+    Column("low", "Low (95%)", "", "In the run's last month: the 2.5th percentile of the measure over 199 "
+           "bootstrap resamples of the people within the run (a fixed seed derived from the run's, so reproducible); "
+           "NaN in the yearly months, whose spread is the one across replications."),
+    Column("high", "High (95%)", "", "The 97.5th percentile of the same resamples (last month only)."),
+    Column("people", "People", "people", "People the figure is over (for direct_payment, those with a package)."),
+])
+#: Columns of the equity table, in order.
+EQUITY_TABLE_COLUMNS = tuple(_EQUITY_TABLE)
+
+#: Columns of the who-gains-who-loses table (model.metrics.equity.who_gains).
+WHO_GAINS_COLUMNS = _index([
+    Column("scenario", "Scenario", "", "The scenario."),
+    Column("comparator", "Comparator", "", "The scenario it is compared with (same seeds: common random numbers)."),
+    Column("month", "Month", "month", "Month of the runs."),
+    Column("outcome", "Outcome", "", "Which outcome (see the equity outcomes)."),
+    Column("dimension", "Dimension", "", "quintile, age_band, client_group, carer or all."),
+    Column("group", "Group", "", "The group within the dimension."),
+    Column("difference", "Difference", "outcome", "Mean over replications of scenario minus comparator of the "
+           "group's mean outcome among its people with need, in the outcome's unit; NaN when either run has "
+           "nobody in the group."),
+    Column("low", "Low (95%)", "outcome", "Student-t 95% interval of the mean paired difference, low end."),
+    Column("high", "High (95%)", "outcome", "The interval's high end."),
+    Column("comparator_mean", "Comparator mean", "outcome", "The comparator's mean of the group's outcome."),
+    Column("scenario_mean", "Scenario mean", "outcome", "The scenario's mean of the group's outcome."),
+    Column("replications", "Replications", "runs", "Paired replications with the group non-empty in both runs."),
+])
+
 #: Every output table's columns, in order, by table name.
 TABLES: dict[str, dict[str, Column]] = {"monthly": _MONTHLY, "breakdown": _BREAKDOWN, "councils": _COUNCILS,
-                                        "daycentres": _DAYCENTRES, "summary": _SUMMARY}
+                                        "daycentres": _DAYCENTRES, "equity": _EQUITY_TABLE, "summary": _SUMMARY}

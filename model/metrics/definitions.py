@@ -6,9 +6,13 @@ the leading axes) and works on whole arrays, so one definition serves one month 
 
 Headline definitions (docs/explanation/ODD.md, "Observation"; every column in docs/reference/outputs.md):
 
+* **Missing, never made up**: a figure with nobody behind it (a mean or share over no one, cost
+  per person with no package, a gap with an empty quintile, occupancy with no places) is NaN,
+  shown as missing; never 0 and never a division by ``max(n, 1)``.
 * **Option shares**: among people with a package (option 1-4); they sum to one.
 * **Quintile gap** of an outcome: mean in Q5 (least deprived) minus mean in Q1 (most deprived);
-  positive means the most deprived are worse off. ``equity_gap`` is the gap in wellbeing.
+  positive means the most deprived are worse off; NaN when Q1 or Q5 has nobody. ``equity_gap``
+  is the gap in wellbeing.
 * **Concentration index** (Wagstaff, van Doorslaer and Paci 1991; Kakwani et al. 1997):
   ``2 cov(y, R) / mean(y)`` with R the fractional rank by deprivation (most deprived first),
   computed on quintile groups with mid-point ranks. Positive: concentrated among the less deprived.
@@ -32,6 +36,7 @@ from functools import reduce
 
 import numpy as np
 
+from model.metrics import equity
 from model.rules.budgets import WEEKS_PER_MONTH
 from model.scenario import PROVIDER_TYPES
 
@@ -41,11 +46,11 @@ COUNCIL_MEANS = frozenset(("threshold", "ras_rate", "waiting_list_on", "review_r
 
 
 # ------------------------------------------------------------------------------ means and shares
-def average(sums: np.ndarray, counts: np.ndarray, empty: float = np.nan) -> np.ndarray:
-    """``sums / counts`` group by group (a mean; a share when the sums count people), ``empty`` for
-    a group with nobody in it."""
+def average(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``sums / counts`` group by group (a mean; a share when the sums count people); NaN (missing)
+    for a group with nobody in it."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(counts > 0, sums / np.maximum(counts, 1), empty)
+        return np.where(counts > 0, sums / np.where(counts > 0, counts, 1), np.nan)
 
 
 def unmet_need(met_need: np.ndarray) -> np.ndarray:
@@ -56,8 +61,8 @@ def unmet_need(met_need: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------ equity
 def quintile_means(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Mean of an outcome in each quintile (last axis, most deprived first) over people with a
-    package; a quintile with nobody counts as 0."""
-    return average(sums, counts, empty=0.0)
+    package; NaN for a quintile with nobody."""
+    return average(sums, counts)
 
 
 def quintile_gap(means: np.ndarray) -> np.ndarray:
@@ -67,16 +72,13 @@ def quintile_gap(means: np.ndarray) -> np.ndarray:
 
 def concentration_indices(counts: np.ndarray, means: np.ndarray) -> np.ndarray:
     """Concentration index of an outcome over groups ordered from most to least deprived (last
-    axis), for each leading index: ``2 sum_q w_q m_q (R_q - 0.5) / mu`` with ``w_q`` the groups'
-    shares of people, ``R_q`` their mid-point fractional ranks and ``mu`` the mean; NaN when
-    nobody is counted or the mean is 0."""
-    n = counts.sum(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = counts / n
-        mu = (w * means).sum(axis=-1)
-        rank = np.cumsum(w, axis=-1) - w / 2.0
-        ci = 2.0 * (w * means * (rank - 0.5)).sum(axis=-1) / mu
-    return np.where((n[..., 0] > 0) & (mu != 0), ci, np.nan)
+    axis), for each leading index: the index of the individuals behind the groups
+    (:func:`model.metrics.equity.block_moments`: ``2 sum_q w_q m_q (R_q - 0.5) / mu`` with ``w_q``
+    the groups' shares of people, ``R_q`` their mid-point fractional ranks and ``mu`` the mean).
+    An empty group carries no weight; NaN when fewer than two groups have anyone or the mean is 0."""
+    counts = np.asarray(counts, dtype=float)
+    sums = counts * np.where(counts > 0, means, 0.0)
+    return equity.concentration_of(equity.block_moments(counts, sums))
 
 
 def concentration_index(counts: np.ndarray, means: np.ndarray) -> float:
@@ -107,14 +109,14 @@ def hhi(clients: np.ndarray, market: np.ndarray) -> float:
 
 
 def occupancy(clients: np.ndarray, places: np.ndarray) -> np.ndarray:
-    """Clients per place (0 with no places)."""
-    return clients / np.maximum(places, 1)
+    """Clients per place (NaN with no places)."""
+    return average(clients, places)
 
 
 # ------------------------------------------------------------------------------ cost
 def cost_per_person(spend: np.ndarray, with_package: np.ndarray) -> np.ndarray:
-    """Council spend per person with a package (the whole spend when nobody has one)."""
-    return spend / np.maximum(with_package, 1)
+    """Council spend per person with a package (NaN when nobody has one)."""
+    return average(spend, with_package)
 
 
 def unpaid_hours(weekly_hours: np.ndarray) -> np.ndarray:

@@ -35,6 +35,11 @@ uses on quintile counts and means.
 
 Where an index is undefined (zero mean, a mean at a bound, or everyone tied on ``rank_by``) the
 functions return NaN rather than raise: a subgroup of a run can be empty or homogeneous.
+
+A run's equity table (:func:`population_table`, called by :mod:`model.metrics.recorder` on the
+population with need) computes the same indices from sums by group and quintile
+(:func:`block_moments`), for every group and bootstrap resample at once; :func:`who_gains`
+differences two runs' tables on common random numbers, group by group (:func:`paired_interval`).
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from model import stream
 
 #: A statistic of individual-level arrays that takes ``weights=`` (the form :func:`bootstrap_interval` resamples).
 Statistic = Callable[..., float]
@@ -119,23 +126,43 @@ def fractional_rank(rank_by: np.ndarray, weights: np.ndarray | None = None) -> n
 
 
 class _Moments(NamedTuple):
-    mean: float  # weighted mean of y
-    cov: float  # cov_w(y, R)
-    var_rank: float  # var_w(R)
-    ranked: bool  # at least two tie blocks carry weight, so there is a ranking to measure along
+    """Weighted moments of an outcome y and the fractional rank R (arrays over any leading axes)."""
+
+    mean: np.ndarray  # weighted mean of y
+    cov: np.ndarray  # cov_w(y, R)
+    var_rank: np.ndarray  # var_w(R)
+    ranked: np.ndarray  # at least two tie blocks carry weight, so there is a ranking to measure along
+
+
+def block_moments(weight: np.ndarray, total: np.ndarray) -> _Moments:
+    """Moments of y and R from sums over tie blocks along the last axis (lowest ``rank_by`` first):
+    ``weight`` the blocks' total weights, ``total`` their weighted sums of y.
+
+    Everyone in a block shares its mid-point rank R_q = P(below) + p_q / 2, so
+    cov_w(y, R) = sum_q (R_q - 1/2)(S_q / W - mu p_q) and var_w(R) = sum_q p_q (R_q - 1/2)^2, with
+    p_q = W_q / W: every rank-based index of individuals ranked by a few ordered groups is a function
+    of the groups' weights and sums (Kakwani, Wagstaff and van Doorslaer 1997). NaN where the
+    blocks carry no weight.
+    """
+    weight, total = np.asarray(weight, dtype=float), np.asarray(total, dtype=float)
+    whole = weight.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = weight / whole
+        centred = np.cumsum(p, axis=-1) - p / 2.0 - 0.5
+        mu = total.sum(axis=-1) / whole[..., 0]
+        cov = ((total / whole - mu[..., None] * p) * centred).sum(axis=-1)
+        var_rank = (p * centred**2).sum(axis=-1)
+    return _Moments(mu, cov, var_rank, np.count_nonzero(weight > 0, axis=-1) >= 2)
 
 
 def _moments(y: np.ndarray, rank_by: np.ndarray, weights: np.ndarray | None) -> _Moments:
-    """Weighted moments of y and its fractional rank R, with weights normalised to sum to one."""
+    """Weighted moments of y and its fractional rank R (:func:`block_moments` of the tie blocks)."""
     y, rank_by = _as_outcome(y, rank_by)
     w = _as_weights(weights, y.size)
-    if w.sum() <= 0:
-        return _Moments(NAN, NAN, NAN, False)
-    r, levels = _ranks(rank_by, w)
-    p = w / w.sum()  # sums of products, not BLAS dot: no thread start-up on every bootstrap replicate
-    mu = float((p * y).sum())
-    centred = r - 0.5
-    return _Moments(mu, float((p * (y - mu) * centred).sum()), float((p * centred**2).sum()), levels >= 2)
+    block, size = _blocks(rank_by)
+    # bincount sums, not BLAS dot: no thread start-up on every bootstrap replicate
+    return block_moments(np.bincount(block, weights=w, minlength=size),
+                         np.bincount(block, weights=w * y, minlength=size))
 
 
 def _check_bounds(y: np.ndarray, lower: float, upper: float) -> None:
@@ -147,25 +174,31 @@ def _check_bounds(y: np.ndarray, lower: float, upper: float) -> None:
         raise ValueError(f"y: values must lie within the bounds [{lower}, {upper}], got [{y.min()}, {y.max()}]")
 
 
-def _concentration(m: _Moments) -> float:
-    return 2.0 * m.cov / m.mean if m.ranked and m.mean != 0 else NAN
+# Each index of the moments, over whole arrays of them; NaN where it is undefined.
+def concentration_of(m: _Moments) -> np.ndarray:
+    """The concentration index of :func:`block_moments` (arrays of them): 2 cov / mean."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(m.ranked & (m.mean != 0), 2.0 * m.cov / m.mean, NAN)
 
 
-def _erreygers(m: _Moments, lower: float, upper: float) -> float:
-    return 8.0 * m.cov / (upper - lower) if m.ranked else NAN
+def _erreygers(m: _Moments, lower: float, upper: float) -> np.ndarray:
+    return np.where(m.ranked, 8.0 * m.cov / (upper - lower), NAN)
 
 
-def _wagstaff(m: _Moments, lower: float, upper: float) -> float:
+def _wagstaff(m: _Moments, lower: float, upper: float) -> np.ndarray:
     spread = (upper - m.mean) * (m.mean - lower)
-    return (upper - lower) * 2.0 * m.cov / spread if m.ranked and spread > 0 else NAN
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(m.ranked & (spread > 0), (upper - lower) * 2.0 * m.cov / spread, NAN)
 
 
-def _slope(m: _Moments) -> float:
-    return m.cov / m.var_rank if m.ranked else NAN
+def _slope(m: _Moments) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(m.ranked, m.cov / m.var_rank, NAN)
 
 
-def _relative(m: _Moments) -> float:
-    return _slope(m) / m.mean if m.mean != 0 else NAN
+def _relative(m: _Moments) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(m.mean != 0, _slope(m) / m.mean, NAN)
 
 
 def concentration_index(y: np.ndarray, rank_by: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -173,7 +206,7 @@ def concentration_index(y: np.ndarray, rank_by: np.ndarray, weights: np.ndarray 
 
     Lies in [-1, 1] for a non-negative outcome; NaN when mu = 0 or everyone is tied on ``rank_by``.
     """
-    return _concentration(_moments(y, rank_by, weights))
+    return float(concentration_of(_moments(y, rank_by, weights)))
 
 
 def erreygers_index(y: np.ndarray, rank_by: np.ndarray, lower: float = 0.0, upper: float = 1.0,
@@ -184,7 +217,7 @@ def erreygers_index(y: np.ndarray, rank_by: np.ndarray, lower: float = 0.0, uppe
     E(a + b - y) = -E(y) (the mirror property). NaN when everyone is tied on ``rank_by``.
     """
     _check_bounds(y, lower, upper)
-    return _erreygers(_moments(y, rank_by, weights), lower, upper)
+    return float(_erreygers(_moments(y, rank_by, weights), lower, upper))
 
 
 def wagstaff_index(y: np.ndarray, rank_by: np.ndarray, lower: float = 0.0, upper: float = 1.0,
@@ -197,7 +230,7 @@ def wagstaff_index(y: np.ndarray, rank_by: np.ndarray, lower: float = 0.0, upper
     NaN when mu is at a bound or everyone is tied on ``rank_by``.
     """
     _check_bounds(y, lower, upper)
-    return _wagstaff(_moments(y, rank_by, weights), lower, upper)
+    return float(_wagstaff(_moments(y, rank_by, weights), lower, upper))
 
 
 def slope_index(y: np.ndarray, rank_by: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -206,7 +239,7 @@ def slope_index(y: np.ndarray, rank_by: np.ndarray, weights: np.ndarray | None =
     The fitted difference in y between the top (R = 1) and the bottom (R = 0) of the ranking, in the
     outcome's own units (Mackenbach and Kunst 1997). NaN when everyone is tied on ``rank_by``.
     """
-    return _slope(_moments(y, rank_by, weights))
+    return float(_slope(_moments(y, rank_by, weights)))
 
 
 def relative_index(y: np.ndarray, rank_by: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -215,7 +248,7 @@ def relative_index(y: np.ndarray, rank_by: np.ndarray, weights: np.ndarray | Non
     The fitted gap between the top and the bottom of the ranking as a share of the mean; related to
     the concentration index by C = 2 var_w(R) RII. NaN when mu = 0 or everyone is tied.
     """
-    return _relative(_moments(y, rank_by, weights))
+    return float(_relative(_moments(y, rank_by, weights)))
 
 
 def _design(columns: np.ndarray | None, n: int, name: str) -> np.ndarray:
@@ -303,7 +336,7 @@ def _profile(y: np.ndarray, rank_by: np.ndarray, weights: np.ndarray,
     """The :data:`MEASURES` of one group from one pass over its moments (the last two NaN without bounds)."""
     m = _moments(y, rank_by, weights)
     bounded = (_erreygers(m, *bounds), _wagstaff(m, *bounds)) if bounds is not None else (NAN, NAN)
-    return np.array([m.mean, _concentration(m), _slope(m), _relative(m), *bounded])
+    return np.array([m.mean, concentration_of(m), _slope(m), _relative(m), *bounded])
 
 
 def summarise_by_group(y: np.ndarray, rank_by: np.ndarray, groups: Mapping[str, np.ndarray],
@@ -345,3 +378,245 @@ def summarise_by_group(y: np.ndarray, rank_by: np.ndarray, groups: Mapping[str, 
                   "high": high[i], "people": int(member.sum()), "weight": float(wm.sum())}
                  for i, measure in enumerate(measures)]
     return pd.DataFrame(rows, columns=["dimension", "group", "measure", "value", "low", "high", "people", "weight"])
+
+
+# ------------------------------------------------------------------------------ a population's table
+class Outcome(NamedTuple):
+    """One outcome of :func:`population_table`: a value per person, who it is measured over
+    (``among``, a mask; None for everyone) and its bounds for Erreygers' and Wagstaff's indices
+    (None for an unbounded outcome)."""
+
+    values: np.ndarray
+    among: np.ndarray | None = None
+    bounds: tuple[float, float] | None = None
+
+
+#: Columns of :func:`population_table`, in order.
+TABLE_COLUMNS = ("outcome", "dimension", "group", "measure", "value", "low", "high", "people")
+
+
+def _replicate_sums(features: np.ndarray, cell: np.ndarray, cells: int, n_boot: int,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Sums of each feature column by cell: row 0 over the people as they are, rows 1..n_boot over
+    bootstrap resamples of them (each draws n people with replacement; a person drawn k times counts
+    k times; :func:`model.metrics.snapshot.resample_sums`). Returns (1 + n_boot, cells, features)."""
+    from model.metrics.snapshot import resample_sums  # compiled: loaded only where tables are made
+
+    observed = np.stack([np.bincount(cell, weights=f, minlength=cells) for f in features.T], axis=1)
+    if not n_boot:
+        return observed[None]
+    order = np.argsort(cell, kind="stable")  # people of a cell together: the resample's sums stay in cache
+    resampled = resample_sums(cell[order], np.ascontiguousarray(features[order]), cells, n_boot, stream.seed(rng))
+    return np.concatenate([observed[None], resampled])
+
+
+def _need_predicted_sums(n: np.ndarray, s1: np.ndarray, s2: np.ndarray, t: np.ndarray, tn: np.ndarray,
+                         z: np.ndarray) -> np.ndarray:
+    """Sums by cell of use predicted from need (indirect standardisation, :func:`need_predicted`
+    without controls), for every replicate, from the cells' sums: people ``n``, need ``s1``,
+    need squared ``s2``, use ``t`` and need x use ``tn`` (replicates x cells). The design of a
+    person is [1, need, dummies]; ``z`` holds each cell's [1, 0, dummies] (the dummies are
+    constant within a cell), so X'WX and X'Wy are sums over cells of these sums."""
+    k = z.shape[1]
+    e = np.zeros(k)
+    e[1] = 1.0
+    xtx = (np.einsum("bj,jk,jl->bkl", n, z, z) + np.einsum("bj,jk,l->bkl", s1, z, e)
+           + np.einsum("bj,k,jl->bkl", s1, e, z) + s2.sum(axis=1)[:, None, None] * np.outer(e, e))
+    xty = np.einsum("bj,jk->bk", t, z) + tn.sum(axis=1)[:, None] * e
+    beta = np.einsum("bkl,bl->bk", np.linalg.pinv(xtx), xty)
+    return n * np.einsum("jk,bk->bj", z, beta) + s1 * beta[:, 1:2]
+
+
+def _percentile_bounds(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The ``level`` percentile interval of each column of ``draws`` (resamples x figures) over its
+    finite values, interpolated linearly as ``numpy.percentile``; NaN for a column with none."""
+    finite = np.isfinite(draws)
+    k = np.count_nonzero(finite, axis=0)
+    if not draws.size:
+        return np.full(draws.shape[1], NAN), np.full(draws.shape[1], NAN)
+    ordered = np.sort(np.where(finite, draws, np.inf), axis=0)  # the undefined ones last
+    column = np.arange(draws.shape[1])
+    tail = (1.0 - level) / 2.0
+    bounds = []
+    for p in (tail, 1.0 - tail):
+        position = np.maximum(k - 1, 0) * p
+        below = np.floor(position).astype(np.int64)
+        above = np.minimum(below + 1, np.maximum(k - 1, 0))
+        low, high = ordered[below, column], ordered[above, column]
+        with np.errstate(invalid="ignore"):
+            bounds.append(np.where(k > 0, low + (high - low) * (position - below), NAN))
+    return bounds[0], bounds[1]
+
+
+def population_table(rank: np.ndarray, rank_levels: Sequence[str],
+                     strata: Mapping[str, tuple[np.ndarray, Sequence[str]]], outcomes: Mapping[str, Outcome],
+                     need: np.ndarray, use: str, need_strata: Sequence[str], crossed: str,
+                     n_boot: int = 199, level: float = 0.95,
+                     seed: int | np.random.SeedSequence | np.random.Generator = 0) -> pd.DataFrame:
+    """Means and socioeconomic inequality indices of several outcomes in a population and its groups,
+    with percentile bootstrap intervals from the same resamples of people for every figure.
+
+    ``rank`` codes each person's ordered socioeconomic group (0 = most deprived; names
+    ``rank_levels``), ranked as in :func:`fractional_rank`; ``strata`` maps a dimension to each
+    person's code in it and the codes' names (for example age band, client group, carer status).
+    Rows (:data:`TABLE_COLUMNS`): for the whole population (dimension ``all``) and each stratum's
+    groups, each outcome's ``mean``, ``concentration``, ``sii``, ``rii`` and, for a bounded
+    outcome, ``erreygers`` and ``wagstaff``; for the outcome named ``use``, ``hi``: the horizontal
+    inequity index of :func:`horizontal_inequity_index` with need standardised on ``need`` and the
+    dummies of ``need_strata`` (one regression over the whole population, as O'Donnell et al. 2008,
+    ch. 15, standardise before comparing groups); and each outcome's mean by ``rank`` group
+    (dimension ``quintile``) and by ``crossed`` stratum x rank group (dimension ``<crossed>_x_deprivation``).
+    ``people`` counts those the figure is over (an outcome's ``among``); a figure over nobody, or an
+    index with nothing to rank along, is NaN. ``low``/``high``: the ``level`` percentile interval
+    over ``n_boot`` resamples of the people (NaN with ``n_boot = 0``).
+
+    Every index here is a function of the sums of people and outcomes by rank group
+    (:func:`block_moments`), and so are its resamples: the people are summed into the cells of all
+    strata crossed with ``rank`` once per resample, and each group's figures come from those sums.
+    """
+    rank = np.asarray(rank, dtype=np.int64)
+    n, q = rank.size, len(rank_levels)
+    names = list(strata)
+    sizes = [len(strata[d][1]) for d in names]
+    cell = np.zeros(n, dtype=np.int64)
+    for d, size in zip(names, sizes, strict=True):
+        cell = cell * size + np.asarray(strata[d][0], dtype=np.int64)
+    cell = cell * q + rank
+    cells = int(np.prod(sizes)) * q
+
+    # Feature columns: people, then per outcome (people over, sum), then need, need^2, need x use.
+    columns: list[np.ndarray] = [np.ones(n)]
+    where: dict[str, tuple[int, int]] = {}
+    for name, o in outcomes.items():
+        y = np.asarray(o.values, dtype=float)
+        if o.bounds is not None:
+            _check_bounds(y, *o.bounds)
+        if o.among is None:
+            columns.append(y)
+            where[name] = (0, len(columns) - 1)
+        else:  # who it is over: a column of its own unless one already holds the same mask
+            m = np.asarray(o.among, dtype=float)
+            count = next((j for j, c in enumerate(columns) if np.array_equal(c, m)), None)
+            if count is None:
+                columns.append(m)
+                count = len(columns) - 1
+            columns.append(m * y)
+            where[name] = (count, len(columns) - 1)
+    need = np.asarray(need, dtype=float)
+    used = np.asarray(outcomes[use].values, dtype=float)
+    first = len(columns)
+    columns += [need, need**2, need * used]
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    sums = _replicate_sums(np.column_stack(columns), cell, cells, n_boot, rng) if n else np.zeros(
+        (1 + n_boot, cells, len(columns)))
+
+    # Use predicted from need, by cell: each cell's need dummies (first level of each stratum left out).
+    codes = np.indices((*sizes, q)).reshape(len(sizes) + 1, -1)
+    dummies = [(codes[names.index(d)][:, None] == np.arange(1, len(strata[d][1]))).astype(float)
+               for d in need_strata]
+    z = np.column_stack([np.ones(cells), np.zeros(cells), *dummies])
+    _, u = where[use]
+    predicted = _need_predicted_sums(sums[..., 0], sums[..., first], sums[..., first + 1], sums[..., u],
+                                     sums[..., first + 2], z)
+    sums = np.concatenate([sums, predicted[..., None]], axis=2).reshape(1 + n_boot, *sizes, q, -1)
+    pred = sums.shape[-1] - 1
+
+    labels: list[tuple[str, str, str, str]] = []
+    blocks: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+
+    def emit(outcome: str, dimension: str, groups: Sequence[str], measure: str, values: np.ndarray,
+             people: np.ndarray) -> None:
+        """Rows of one measure for ``groups`` from its replicates ``values`` (replicates x groups)."""
+        labels.extend((outcome, dimension, g, measure) for g in groups)
+        blocks.append(values.reshape(1 + n_boot, -1))
+        counts.append(people.ravel())
+
+    axes = {d: 1 + i for i, d in enumerate(names)}
+    dimensions = {"all": (tuple(axes.values()), ("all",))}
+    for d in names:
+        dimensions[d] = (tuple(a for a in axes.values() if a != axes[d]), tuple(strata[d][1]))
+    for dimension, (summed, groups) in dimensions.items():
+        by = sums.sum(axis=summed)  # (replicates, [groups,] rank groups, features)
+        by = by if by.ndim == 4 else by[:, None]
+        for name, o in outcomes.items():
+            count, total = where[name]
+            m = block_moments(by[..., count], by[..., total])
+            people = by[0, :, :, count].sum(axis=-1)
+            measures = {"mean": m.mean, "concentration": concentration_of(m), "sii": _slope(m), "rii": _relative(m)}
+            if o.bounds is not None:
+                measures |= {"erreygers": _erreygers(m, *o.bounds), "wagstaff": _wagstaff(m, *o.bounds)}
+            if name == use:
+                measures["hi"] = measures["concentration"] - concentration_of(block_moments(by[..., 0], by[..., pred]))
+            for measure, values in measures.items():
+                emit(name, dimension, groups, measure, values, people)
+    others = tuple(axes[d] for d in names if d != crossed)
+    cross = sums.sum(axis=others)  # (replicates, crossed groups, rank groups, features)
+    crossed_labels = [f"{a} {r}" for a in strata[crossed][1] for r in rank_levels]
+    for name in outcomes:
+        count, total = where[name]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            by_rank = cross.sum(axis=1)
+            emit(name, "quintile", rank_levels, "mean", by_rank[..., total] / by_rank[..., count],
+                 by_rank[0, :, count])
+            emit(name, f"{crossed}_x_deprivation", crossed_labels, "mean", cross[..., total] / cross[..., count],
+                 cross[0, ..., count])
+    values = np.concatenate(blocks, axis=1)
+    low, high = _percentile_bounds(values[1:], level)
+    table = pd.DataFrame(labels, columns=list(TABLE_COLUMNS[:4]))
+    table["value"], table["low"], table["high"] = values[0], low, high
+    table["people"] = np.concatenate(counts).astype(np.int64)
+    return table
+
+
+# ------------------------------------------------------------------------------ paired differences
+def paired_interval(differences: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                            np.ndarray]:
+    """Mean of paired differences (rows = replications, columns = figures) with a Student-t interval
+    (Law 2015, *Simulation Modeling and Analysis*, section 10.2): per column, over the replications
+    where the difference is defined (not NaN). Returns mean, low, high and that count; the mean is NaN
+    with no defined pair, the interval with fewer than two."""
+    from scipy import stats  # only needed here; keeps worker start-up light
+
+    diff = np.asarray(differences, dtype=float)
+    diff = diff.reshape(diff.shape[0], -1)
+    n = np.count_nonzero(~np.isnan(diff), axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(n > 0, np.nansum(diff, axis=0) / n, NAN)
+        sd = np.sqrt(np.where(n > 1, np.nansum((diff - mean) ** 2, axis=0) / (n - 1), NAN))
+        half = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+    return mean, mean - half, mean + half, n
+
+
+#: Dimensions of the who-gains-who-loses table, in order.
+WHO_GAINS_DIMENSIONS = ("all", "quintile", "age_band", "client_group", "carer")
+
+
+def who_gains(scenario: pd.DataFrame, comparator: pd.DataFrame, level: float = 0.95,
+              dimensions: Sequence[str] = WHO_GAINS_DIMENSIONS) -> pd.DataFrame:
+    """Who gains and who loses: for each month, outcome and group, the mean over replications of the
+    scenario's group mean minus the comparator's, with a Student-t interval (:func:`paired_interval`).
+
+    ``scenario`` and ``comparator`` are equity tables (:func:`population_table` rows with columns
+    ``replication`` and ``month``) of runs on common random numbers: replication i of both used the
+    same seed, so each difference is paired and the noise the runs share cancels. Only the group
+    means (measure ``mean``) of ``dimensions`` are differenced; a group with nobody in one run of a
+    pair leaves that pair out (``replications`` counts those used). Columns: month, outcome,
+    dimension, group, difference, low, high, comparator_mean, scenario_mean, replications.
+    """
+    keys = ["month", "outcome", "dimension", "group"]
+
+    def wide(table: pd.DataFrame) -> pd.DataFrame:
+        means = table[(table["measure"] == "mean") & table["dimension"].isin(dimensions)]
+        return means.pivot_table(index="replication", columns=keys, values="value", dropna=False, sort=False)
+
+    s, c = wide(scenario), wide(comparator)
+    common = s.columns.intersection(c.columns, sort=False)
+    reps = s.index.intersection(c.index)
+    s, c = s.loc[reps, common], c.loc[reps, common]
+    mean, low, high, n = paired_interval((s - c).to_numpy(), level)
+    out = common.to_frame(index=False)
+    out["difference"], out["low"], out["high"] = mean, low, high
+    out["comparator_mean"], out["scenario_mean"] = c.mean().to_numpy(), s.mean().to_numpy()
+    out["replications"] = n
+    return out

@@ -12,15 +12,19 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+import pandas as pd
 
+from model.codes import AGE_BANDS, GROUPS, OPTION_1, QUINTILES
 from model.core.economy import BOOKS
 from model.metrics import definitions as d
+from model.metrics import equity
 from model.metrics.columns import (
     BREAKDOWN_COLUMNS,
     BREAKDOWN_METRICS,
     COUNCIL_COLUMNS,
     DIMENSIONS,
     EQUITY_OUTCOMES,
+    EQUITY_TABLE_COLUMNS,
     MONTHLY_COLUMNS,
 )
 from model.metrics.snapshot import snapshot
@@ -34,6 +38,64 @@ if TYPE_CHECKING:
 
 #: Monthly columns held as numpy floats (sums taken straight from the ledger and the cell table).
 _NUMPY_FLOATS = frozenset(("arrivals", "departures", "with_package"))
+
+
+#: Bootstrap resamples of the people behind the intervals of the last month's equity table (the
+#: yearly tables give the estimates only: their spread across replications is the run-to-run one).
+EQUITY_RESAMPLES = 199
+#: The last word of the spawn key of the equity bootstrap's seed (see :func:`equity_seed`), far from
+#: the keys a run's own seed sequence hands out.
+EQUITY_STREAM = 2**31 - 7
+#: The carer-status dimension's groups (code 0, 1).
+CARER_STATUS = ("no carer", "carer")
+
+
+def equity_month(month: int, horizon: int) -> bool:
+    """Whether a month's equity table is recorded: each year's last month (12, 24, ...: the months
+    councils review their budgets) and the horizon."""
+    return month % 12 == 0 or month == horizon
+
+
+def equity_seed(model: CareEconomy, month: int) -> np.random.SeedSequence:
+    """The seed of a month's equity bootstrap: a child of the run's own seed sequence that the model
+    never draws from, so the intervals are reproducible and recording them changes nothing in the run."""
+    root = model.rng.bit_generator.seed_seq
+    return np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, EQUITY_STREAM, month))
+
+
+def population_with_need(model: CareEconomy) -> dict[str, np.ndarray]:
+    """The people of the equity table: everyone living whose assessed need is at or above the
+    scenario's starting eligibility threshold (``budgets.eligibility_threshold``; not a council's
+    current one, which moves), with or without a package: their deprivation quintile, age band,
+    client group, carer status (an unpaid carer giving hours), need, package, option, met need,
+    wellbeing and formal hours delivered this month."""
+    P, n = model.people, model.people.n
+    rows = np.flatnonzero(P.alive[:n] & (P.need[:n] >= np.float32(model.config.budgets.eligibility_threshold)))
+    return {"quintile": P.quintile[rows], "age_band": P.age_band[rows], "client_group": P.group[rows],
+            "carer": (P.carer_hours[rows] > 0).astype(np.int8), "need": P.need[rows], "option": P.option[rows],
+            "met_need": P.met_need[rows], "wellbeing": P.wellbeing[rows], "hours": P.delivered[rows]}
+
+
+def equity_table(people: dict[str, np.ndarray], n_boot: int = EQUITY_RESAMPLES,
+                 seed: int | np.random.SeedSequence = 0) -> pd.DataFrame:
+    """The equity table (``EQUITY_TABLE_COLUMNS`` but replication and month) of the population with
+    need (:func:`population_with_need`): :func:`model.metrics.equity.population_table` of its
+    outcomes ranked by deprivation quintile, by age band, client group and carer status, and age
+    band x quintile; formal hours standardised for need (points, age band, client group)."""
+    package = people["option"] > 0
+    met = people["met_need"].astype(float)
+    outcomes = {"has_package": equity.Outcome(package.astype(float), bounds=(0.0, 1.0)),
+                "met_need": equity.Outcome(met, bounds=(0.0, 1.0)),
+                "unmet_need": equity.Outcome(d.unmet_need(met), bounds=(0.0, 1.0)),
+                "direct_payment": equity.Outcome((people["option"] == OPTION_1).astype(float), among=package,
+                                                 bounds=(0.0, 1.0)),
+                "wellbeing": equity.Outcome(people["wellbeing"].astype(float), bounds=(0.0, 1.0)),
+                "formal_hours": equity.Outcome(people["hours"].astype(float))}
+    strata = {"age_band": (people["age_band"], AGE_BANDS), "client_group": (people["client_group"], GROUPS),
+              "carer": (people["carer"], CARER_STATUS)}
+    return equity.population_table(people["quintile"], QUINTILES, strata, outcomes, people["need"].astype(float),
+                                   use="formal_hours", need_strata=("age_band", "client_group"), crossed="age_band",
+                                   n_boot=n_boot, seed=seed)
 
 
 def ledger_figures(ledgers: Sequence[Ledger], names: Sequence[str]) -> dict[str, np.ndarray]:
@@ -71,8 +133,11 @@ class MonthRecorder:
     CELL_MEANS: ClassVar[dict[str, int]] = {**{f"share_option{j}": j for j in (1, 2, 3, 4)}, "met_need": 5,
                                             "wellbeing": 6, "control": 7, "offered": 8}
 
-    def __init__(self, model: CareEconomy) -> None:
+    def __init__(self, model: CareEconomy, equity: bool = True) -> None:
         self.m = model
+        self._record_equity = equity
+        self._equity_pending: list[tuple[int, dict[str, np.ndarray], int]] = []
+        self._equity: list[pd.DataFrame] = []
         self._ncell = model.n_councils * 80
         self._control = np.asarray(model.config.choice.control)
         self._pending: list[tuple[Any, ...]] = []
@@ -108,9 +173,22 @@ class MonthRecorder:
         self._materialise()
         return self._councils
 
+    @property
+    def equity(self) -> pd.DataFrame:
+        """The equity tables of the months :func:`equity_month` picks, one under the other
+        (``EQUITY_TABLE_COLUMNS`` but replication; empty when equity is not recorded); the horizon
+        month's with bootstrap intervals (:data:`EQUITY_RESAMPLES`)."""
+        self._materialise()
+        if not self._equity:
+            return pd.DataFrame(columns=list(EQUITY_TABLE_COLUMNS[1:]))
+        return pd.concat(self._equity, ignore_index=True)
+
     def record(self) -> None:
         """Take the snapshot of the month the model has just stepped (call it after ``model.step()``)."""
         m, P, Q = self.m, self.m.people, self.m.providers
+        if self._record_equity and equity_month(m.month, m.config.run.months):
+            resamples = EQUITY_RESAMPLES if m.month == m.config.run.months else 0
+            self._equity_pending.append((m.month, population_with_need(m), resamples))
         n = P.n
         # The living by (cell, option, offered); sums by cell over people with a package, added in
         # the same order as a bincount over the cell alone.
@@ -131,6 +209,11 @@ class MonthRecorder:
     # ------------------------------------------------------------------ figures from the snapshots
     def _materialise(self) -> None:
         """Turn the pending snapshots into rows, cells, council and day-centre tables."""
+        for month, people, resamples in self._equity_pending:
+            table = equity_table(people, resamples, equity_seed(self.m, month))
+            table.insert(0, "month", month)
+            self._equity.append(table)
+        self._equity_pending = []
         batch, self._pending = self._pending, []
         if not batch:
             return
@@ -143,7 +226,7 @@ class MonthRecorder:
         people_c = alive.reshape(B, C, -1).sum(axis=2)
         fig["people"] = people_c.sum(axis=1)
         offered_alive = alive[..., 1].reshape(B, -1).sum(axis=1)
-        fig["offered_share"] = d.average(offered_alive, fig["people"], empty=0.0)
+        fig["offered_share"] = d.average(offered_alive, fig["people"])
         by_offer = alive[:, :, 1:]                            # (B, cell, option 1-4, offered)
         by_option = (by_offer[..., 0] + by_offer[..., 1]).astype(float)
         control = by_option @ self._control
@@ -164,7 +247,7 @@ class MonthRecorder:
                                                                            sat.sum(axis=1)),
                "option1": (q[:, 1], q[:, 1].sum(axis=1))}
         for j in range(4):
-            fig[f"share_option{j + 1}"] = d.average(q[:, 1 + j].sum(axis=1), total, empty=0.0)
+            fig[f"share_option{j + 1}"] = d.average(q[:, 1 + j].sum(axis=1), total)
         for name in EQUITY_OUTCOMES:
             sum_q, sum_all = per[name]
             mean_q = d.quintile_means(sum_q, n_q)
@@ -221,7 +304,7 @@ class MonthRecorder:
             "decommission": book["decommission"]}
         for name, by_council in per_council_books.items():
             fig[name] = by_council.mean(axis=1) if name in d.COUNCIL_MEANS else by_council.sum(axis=1)
-        fig["mean_wait"] = d.average(waited.sum(axis=1), fig["waiting_list"], empty=0.0)
+        fig["mean_wait"] = d.average(waited.sum(axis=1), fig["waiting_list"])
 
         columns = [list(fig[c]) if c in _NUMPY_FLOATS else fig[c].tolist() for c in MONTHLY_COLUMNS]
         self._rows.extend(dict(zip(MONTHLY_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True))
@@ -241,7 +324,7 @@ class MonthRecorder:
                        "providers_in_deficit": fig.pop("_deficit"), "displaced": by_ledger["displaced"],
                        "unmatched": by_ledger["unmatched"], **per_council_books,
                        "assessment_capacity": book["assessment_capacity"],
-                       "mean_wait": d.average(waited, waiting, empty=0.0), "lever_moved": book["lever_moved"]}
+                       "mean_wait": d.average(waited, waiting), "lever_moved": book["lever_moved"]}
         self._councils.extend(np.stack([per_council[c] for c in COUNCIL_COLUMNS], axis=2).astype(float))
 
     def _provider_figures(self, fig: dict[str, Any], month: tuple[int, ...],
@@ -338,7 +421,7 @@ class HorizonRecorder:
     def __init__(self, model: CareEconomy, horizon: int) -> None:
         self.m, self.horizon = model, horizon
         self._ledgers: list[Ledger] = []
-        self._last = MonthRecorder(model)
+        self._last = MonthRecorder(model, equity=False)
 
     def record(self) -> None:
         """Keep this month's ledger; in the horizon month, take the month's snapshot."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from model import stream
+
 
 @numba.njit(cache=True)
 def snapshot(cell: np.ndarray, option: np.ndarray, offered: np.ndarray, alive: np.ndarray, met_need: np.ndarray,
@@ -32,3 +34,31 @@ def snapshot(cell: np.ndarray, option: np.ndarray, offered: np.ndarray, alive: n
             satisfaction_sum[c] += np.float64(satisfaction[i])
         hours += carer_hours[i]
     return hours, held
+
+
+@numba.njit(cache=True)
+def resample_sums(cell: np.ndarray, features: np.ndarray, cells: int, resamples: int, state: np.ndarray) -> np.ndarray:
+    """Bootstrap resamples of sums by cell, for :func:`model.metrics.equity.population_table`: each
+    resample draws n people with replacement (from the random stream ``state``,
+    :mod:`model.stream`; index = the top 32 bits x n / 2**32) and adds each person's ``features``
+    row to their ``cell`` as many times as they were drawn (the draws are counted first, then the
+    people are passed in order). Returns (resamples, cells, features)."""
+    n, k = features.shape
+    out = np.zeros((resamples, cells, k))
+    drawn = np.zeros(n, dtype=np.int32)
+    words = stream.load(state)
+    size = np.uint64(n)
+    for b in range(resamples):
+        drawn[:] = 0
+        for _ in range(n):
+            bits, words = stream.next_bits(words)
+            drawn[((bits >> np.uint64(32)) * size) >> np.uint64(32)] += 1
+        sums = out[b]
+        for i in range(n):
+            times = drawn[i]
+            if times:
+                row = sums[cell[i]]
+                for f in range(k):
+                    row[f] += times * features[i, f]
+    stream.store(state, words)
+    return out

@@ -7,6 +7,8 @@ Files written by :func:`write` into the output directory:
   quintile), level, metric, value.
 * ``daycentres.parquet``: one row per open day centre per month per replication.
 * ``councils.parquet``: one row per council per month per replication.
+* ``equity.parquet``: equity indices of the population with need, each year and at the end, per
+  replication (with bootstrap intervals within the run).
 * ``summary.csv``: the headline figures at the horizon and the run totals (mean and 5-95% across
   replications).
 * ``scenario.toml``: the fully resolved scenario that was run (with overrides).
@@ -34,15 +36,25 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.metrics.columns import BREAKDOWN_METRICS, DIMENSIONS, RUN_TOTAL_COLUMNS, TABLES, Column
+from model.metrics.columns import (
+    BREAKDOWN_METRICS,
+    DIMENSIONS,
+    EQUITY_DIMENSIONS,
+    EQUITY_MEASURES,
+    EQUITY_TABLE_OUTCOMES,
+    RUN_TOTAL_COLUMNS,
+    TABLES,
+    WHO_GAINS_COLUMNS,
+    Column,
+)
 from model.run import plots
 from model.run.simulation import HEADLINE, RunResult, replication_figures
 from model.scenario import Scenario, ScenarioError
 
 #: What ``carecon run`` and ``carecon compare`` write into an output directory.
 OUTPUT_NAMES = frozenset({"monthly.parquet", "breakdown.parquet", "daycentres.parquet", "councils.parquet",
-                          "summary.csv", "scenario.toml", "figures", "differences.csv", "headlines.csv",
-                          "differences.png"})
+                          "equity.parquet", "summary.csv", "scenario.toml", "figures", "differences.csv",
+                          "headlines.csv", "differences.png", "who_gains.csv"})
 
 
 def safe_name(name: str) -> str:
@@ -129,6 +141,11 @@ def staged(out: Path) -> Iterator[Path]:
         raise
     shutil.rmtree(old, ignore_errors=True)
 
+def shown(value: float, spec: str = ".3f") -> str:
+    """A figure as printed: ``missing`` for one with nobody behind it (NaN), never a made-up 0."""
+    return "missing" if pd.isna(value) else format(value, spec)
+
+
 #: Run totals in the summary, after the headline figures (:data:`model.metrics.definitions.RUN_TOTALS`).
 SUMMARY_TOTALS = ("dc_closures", "displaced", "provider_entries", "provider_exits")
 
@@ -149,6 +166,11 @@ FILES = {"monthly": ("monthly.parquet", "One row per replication and month: the 
                        "over the people with a package in each group (long format)."),
          "councils": ("councils.parquet", "One row per replication, month and council: the council's figures."),
          "daycentres": ("daycentres.parquet", "One row per replication, month and open day centre."),
+         "equity": ("equity.parquet", "One row per replication, month (each year's last and the run's last), "
+                    "outcome, dimension, group and measure: means and socioeconomic inequality indices over the "
+                    "population with need (everyone living whose assessed need is at or above the scenario's "
+                    "starting eligibility threshold, budgets.eligibility_threshold, with or without a package), "
+                    "with 95% bootstrap intervals within the run (long format)."),
          "summary": ("summary.csv", "One row per figure: the headline figures at the horizon and the run totals, "
                      "across replications.")}
 
@@ -157,7 +179,7 @@ def write(result: RunResult, scenario: Scenario, out: Path, figures: bool = True
     """Write tables, summary, scenario and figures into ``out``, replacing what it held as a whole
     (:func:`staged`); returns the paths written."""
     with staged(out) as tmp:
-        for name in ("monthly", "breakdown", "daycentres", "councils"):
+        for name in ("monthly", "breakdown", "daycentres", "councils", "equity"):
             getattr(result, name).to_parquet(tmp / f"{name}.parquet", index=False)
         summary(result).to_csv(tmp / "summary.csv", index=False)
         (tmp / "scenario.toml").write_text(scenario.to_toml(), encoding="utf-8")
@@ -186,6 +208,18 @@ def reference_page() -> str:
                       "Values of `dimension` and their levels:", "", "| dimension | label | levels |", "|---|---|---|",
                       *(f"| `{dim}` | {label} | {', '.join(levels) if levels else "the councils' names"} |"
                         for dim, (label, levels) in DIMENSIONS.items())]
+        if name == "equity":
+            lines += ["", "Values of `outcome`:", "", *_table(list(EQUITY_TABLE_OUTCOMES.values()), "outcome"), "",
+                      "Values of `measure` (by deprivation quintile, Q1 most deprived first):", "",
+                      *_table(list(EQUITY_MEASURES.values()), "measure"), "",
+                      "Values of `dimension` and their groups:", "", "| dimension | label | groups |", "|---|---|---|",
+                      *(f"| `{dim}` | {label} | {', '.join(groups)} |"
+                        for dim, (label, groups) in EQUITY_DIMENSIONS.items()),
+                      "", "## `who_gains.csv` (written by `carecon compare`)", "",
+                      "One row per scenario, month, outcome, dimension and group: who gains and who loses, the paired "
+                      "difference from the comparator (the first scenario) of the group's mean outcome among its "
+                      "people with need (`model.metrics.equity.who_gains`).", "",
+                      *_table(list(WHO_GAINS_COLUMNS.values()))]
         if name == "summary":
             monthly = TABLES["monthly"]
             lines += ["", "Values of `figure`: headline figures (the monthly column in the last month)", "",

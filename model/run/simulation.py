@@ -38,6 +38,7 @@ class RunResult:
     breakdown: pd.DataFrame    # month, dimension, level, metric, value (per replication)
     daycentres: pd.DataFrame   # per open day centre and month: DAYCENTRE_COLUMNS
     councils: pd.DataFrame = field(default_factory=pd.DataFrame)  # per council and month: COUNCIL_COLUMNS
+    equity: pd.DataFrame = field(default_factory=pd.DataFrame)    # the population with need: EQUITY_TABLE_COLUMNS
 
     def per_replication(self) -> pd.DataFrame:
         """Figures at the horizon (``HEADLINE``) and totals over the run (``TOTALS``), one row per
@@ -116,7 +117,9 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = Non
     councils = councils.astype({"month": int, "council": int})
     councils["council"] = [scenario.councils[i].name for i in councils["council"]]
     councils.insert(0, "replication", replication)
-    return RunResult(monthly, breakdown, dc, councils)
+    equity = rec.equity
+    equity.insert(0, "replication", replication)
+    return RunResult(monthly, breakdown, dc, councils, equity)
 
 
 def simulate_headline(scenario: Scenario, seeds: Sequence[np.random.SeedSequence],
@@ -142,7 +145,7 @@ def simulate_headline(scenario: Scenario, seeds: Sequence[np.random.SeedSequence
 
 def combine(results: list[RunResult]) -> RunResult:
     return RunResult(*(pd.concat([getattr(r, f) for r in results], ignore_index=True)
-                       for f in ("monthly", "breakdown", "daycentres", "councils")))
+                       for f in ("monthly", "breakdown", "daycentres", "councils", "equity")))
 
 
 def simulate_replications(scenario: Scenario, replications: int | None = None, seed: int | None = None,
