@@ -258,7 +258,8 @@ class Budgets(Strict):
     @model_validator(mode="after")
     def _levers(self) -> Budgets:
         if len(set(self.lever_order)) != len(self.lever_order):
-            raise ValueError("budgets.lever_order must name each lever at most once")
+            raise ValueError("budgets.lever_order must name each lever at most once "
+                             f"(allowed: {', '.join(LEVERS)})")
         if self.relax_margin < self.trigger_margin:
             raise ValueError("budgets.relax_margin must be at least budgets.trigger_margin")
         if self.threshold_max < self.eligibility_threshold:
