@@ -13,7 +13,7 @@ MODEL_KEYS = ["budgets.eligibility_threshold", "budgets.ras_rate", "choice.beta_
               "providers.entry_probability", "providers.exit_after_months"]
 COUNCIL_KEYS = ["rollout.offer", "rollout.start_month", "rollout.duration_months", "support.capacity",
                 "support.targeting", "support.burden_reduction", "commissioning.block_retention",
-                "commissioning.market_shaping_grant", "finance.annual_budget_per_person"]
+                "commissioning.market_shaping_grant", "finance.cash_per_head"]
 
 st.title("Scenario")
 st.caption("Choose a scenario or upload one, adjust its key parameters, and run replications. "

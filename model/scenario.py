@@ -21,7 +21,7 @@ import tomllib
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -32,7 +32,7 @@ from model.codes import AGE_BANDS, GROUPS, OPTIONS, PROVIDER_TYPES, QUINTILES
 #: ``model/scenarios`` links to the top-level folder ``scenarios/``).
 SCENARIO_DIR: Traversable = resources.files("model") / "scenarios"
 
-__all__ = ["AGE_BANDS", "GROUPS", "OPTIONS", "PROVIDER_TYPES", "QUINTILES", "Scenario", "ScenarioError",
+__all__ = ["AGE_BANDS", "GROUPS", "LEVERS", "OPTIONS", "PROVIDER_TYPES", "QUINTILES", "Scenario", "ScenarioError",
            "list_scenarios", "load_scenario", "loads_scenario"]
 
 #: Most people the model may hold at the horizon (:meth:`Scenario.expected_population`): twice the most
@@ -236,9 +236,15 @@ class Demography(Strict):
 # --------------------------------------------------------------------------------------------
 # 2. Assessment and budgets
 # --------------------------------------------------------------------------------------------
+#: The levers a council pulls when its spend runs ahead of its cash limit (ODD 7.10), by name.
+Lever = Literal["waiting_list", "review_reduction", "charging", "eligibility", "decommissioning"]
+LEVERS: tuple[str, ...] = get_args(Lever)
+
+
 class Budgets(Strict):
     eligibility_threshold: float = param(25.0, 0, 100, unit="points",
-                                         doc="Assessed need at or above which a person gets a budget.")
+                                         doc="Assessed need at or above which a person gets a budget: the "
+                                             "scenario's baseline eligibility, where the eligibility lever starts.")
     ras_rate: float = param(
         45.0, 0, 500, unit="GBP per point per month",
         source="calibrated: 0.5 h/week per point x 4.33 weeks at the 2023 home-care price "
@@ -246,14 +252,72 @@ class Budgets(Strict):
         doc="Resource allocation system: indicative budget = points x rate.")
     hours_per_point: float = param(0.5, 0, 5, unit="hours per week per point",
                                    doc="Care hours a week that one point of need represents.")
-    review_tighten_threshold: float = param(2.0, 0, 20, unit="points",
-                                            doc="Yearly review: threshold rise when the council is over budget.")
-    review_cut_rate: float = param(0.03, 0, 0.5, unit="share",
-                                   doc="Yearly review: cut in the RAS rate when the council is over budget.")
-    over_budget_tolerance: float = param(0.02, 0, 1, unit="share of budget",
-                                         doc="Overspend tolerated before the council tightens.")
     clawback_buffer_months: float = param(2.0, 0, 24, unit="months of budget",
                                           doc="Unspent direct-payment balance above this is clawed back at review.")
+    lever_order: list[Lever] = param(
+        list(LEVERS[:4]), unit="lever names",
+        source="assumption: the quickest levers first (no formal policy change), eligibility last; "
+               "audit_sco_commissioning_2012 and audit_sco_social_work_2016 report councils tightening "
+               "eligibility, raising charges and concentrating on intensive need, in no stated order",
+        doc="The levers a council pulls, in order, when its projected spend runs ahead of its cash limit "
+            "(waiting_list, review_reduction, charging, eligibility, decommissioning); a lever left out is never "
+            "pulled (decommissioning is out by default), an empty list pulls none.")
+    trigger_margin: float = param(0.02, 0, 0.5, unit="share of the year's cash",
+                                  doc="A council tightens (one lever step a month) when its projected spend for the "
+                                      "year exceeds the cash it may spend less this margin.")
+    relax_margin: float = param(0.06, 0, 0.5, unit="share of the year's cash",
+                                doc="A council relaxes (one lever step a month, the last pulled first) when its "
+                                    "projected spend is below the cash it may spend less this margin.")
+    threshold_step: float = param(2.0, 0, 20, unit="points",
+                                  doc="Eligibility lever: rise in the threshold per step.")
+    threshold_max: float = param(60.0, 0, 100, unit="points",
+                                 doc="Eligibility lever: the highest threshold a council sets.")
+    assessment_capacity: float = param(
+        50.0, 0, 1000, unit="assessments per 1,000 people per month",
+        source="assumption; about 95 reviews and first assessments a month per 1,000 people are due with "
+               "yearly reviews and the default referral rate",
+        doc="Waiting-list lever: when it is pulled, a council assesses at most this many people a month "
+            "(new referrals and due reviews, those waiting longest first); the rest wait.")
+    assessment_capacity_step: float = param(
+        10.0, 0, 1000, unit="assessments per 1,000 people per month",
+        doc="Waiting-list lever, relaxing: rise in the assessment capacity per step; the list ends once it is "
+            "empty.")
+    review_reduction_step: float = param(0.03, 0, 0.5, unit="share of budget",
+                                         doc="Review-reduction lever: cut in the budgets set at review per step "
+                                             "(the RAS rate is scaled down by the reduction).")
+    review_reduction_max: float = param(0.15, 0, 0.9, unit="share of budget",
+                                        doc="Review-reduction lever: the largest cut at review.")
+    charge_rate: float = param(0.0, 0, 1, unit="share of chargeable cost",
+                               doc="Non-residential charging: share of the chargeable part of a package charged to "
+                                   "the person at the start (the charging lever raises it).")
+    charge_step: float = param(0.1, 0, 1, unit="share of chargeable cost",
+                               doc="Charging lever: rise in the charge rate per step.")
+    charge_max: float = param(0.5, 0, 1, unit="share of chargeable cost",
+                              doc="Charging lever: the highest charge rate.")
+    decommission_step: float = param(0.1, 0, 1, unit="share of block places",
+                                     doc="Decommissioning lever: share of the council's day-centre block places "
+                                         "given up per step (block contracts are paid whatever the attendance).")
+    decommission_max: float = param(1.0, 0, 1, unit="share of block places",
+                                    doc="Decommissioning lever: the largest share of block places given up.")
+    free_personal_care: bool = param(
+        True, unit="-", source="sco_free_personal_care_2019 (free to all adults from April 2019)",
+        doc="Scotland's free personal care: personal care is never charged; charges fall only on the rest.")
+    personal_care_share: float = param(0.7, 0, 1, unit="share of package cost",
+                                       doc="Share of a package's cost that is personal care (free when "
+                                           "free_personal_care holds).")
+
+    @model_validator(mode="after")
+    def _levers(self) -> Budgets:
+        if len(set(self.lever_order)) != len(self.lever_order):
+            raise ValueError("budgets.lever_order must name each lever at most once "
+                             f"(allowed: {', '.join(LEVERS)})")
+        if self.relax_margin < self.trigger_margin:
+            raise ValueError("budgets.relax_margin must be at least budgets.trigger_margin")
+        if self.threshold_max < self.eligibility_threshold:
+            raise ValueError("budgets.threshold_max must be at least budgets.eligibility_threshold")
+        if self.charge_max < self.charge_rate:
+            raise ValueError("budgets.charge_max must be at least budgets.charge_rate")
+        return self
 
 
 # --------------------------------------------------------------------------------------------
@@ -474,13 +538,22 @@ class Commissioning(Strict):
 
 
 class Finance(Strict):
-    annual_budget_per_person: float = param(
-        22000.0, 0, 1e6, unit="GBP per person per year",
-        source="calibrated: baseline spend is about 20,400 GBP a year per person with a package (RAS at 2023 "
-               "home-care prices), so the default leaves ~8% headroom for rollout; "
-               "sco_sds_budget_2015 / sco_sds_clients_2015 "
-               "give a 2015 lower bound of 383m / 53,319 = 7,183 GBP",
-        doc="Care budget; the council compares spend with it at the yearly review.")
+    cash_per_head: float = param(
+        18000.0, 0, 1e6, unit="GBP per person per year",
+        source="calibrated: sds_rollout's first-year spend is about 15,900 GBP per person on the books at the "
+               "start (3,000 people; its first month runs at about 16,900 a year), so the default leaves ~12% "
+               "headroom; sco_sds_budget_2015 / sco_sds_clients_2015 give a 2015 lower bound of 383m / 53,319 = "
+               "7,183 GBP per client",
+        doc="Cash limit: the council's care budget for its first year per person of its population (until "
+            "population-driven demand lands, its people on the books at the start).")
+    settlement_growth: float = param(
+        0.0, -0.2, 0.2, unit="share per year (real terms)",
+        source="spice_lg_settlement_2018 (revenue settlement -7.1% in real terms 2013-14 to 2017-18, about "
+               "-1.8% a year; +0.3% in 2018-19); model prices are constant, so the rate is real",
+        doc="Yearly change in the cash limit (the local government settlement).")
+    carry_over_limit: float = param(0.0, 0, 1, unit="share of the year's cash limit",
+                                    doc="Under- or overspend carried into the next year, at most this share of "
+                                        "the year's cash limit either way (0: none).")
     assessment_cost: float = param(250.0, 0, 1e5, unit="GBP per assessment or review", doc="Social-work time.")
     admin_cost: list[float] = param([25.0, 40.0, 30.0, 45.0], 0, 1e5, unit="GBP per person per month",
                                     doc="Administration and monitoring by option (DP audit, ISF fee, commissioning).")

@@ -84,7 +84,7 @@ PROBABILITIES = ("carers.breakdown_probability", "carers.crisis_probability", "d
                  "providers.entry_probability", "demography.peer_homophily", "councils.0.commissioning.block_share")
 NUMBERS = ("run.people", "run.months", "budgets.ras_rate", "demography.need_sd", "carers.recovery",
            "councils.0.support.capacity", "providers.day_centre.fixed_cost")
-BUDGETS = ("councils.0.finance.annual_budget_per_person", "budgets.ras_rate", "councils.0.finance.assessment_cost")
+BUDGETS = ("councils.0.finance.cash_per_head", "budgets.ras_rate", "councils.0.finance.assessment_cost")
 
 
 KNOWN_KEYS = {name for cls in vars(scenario_module).values()

@@ -1,12 +1,17 @@
-"""Assessment and budgets: RAS arithmetic, eligibility, clawback and the yearly review."""
+"""Assessment and budgets: RAS arithmetic, eligibility and clawback; the council's cash limit,
+carry-over, charges and levers (ODD 7.10), as rules and in whole runs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from model.core.agents import Council
+from model.metrics import definitions as d
 from model.rules import budgets
-from model.scenario import Budgets
+from model.rules.budgets import NO_WAITING_LIST, Policy
+from model.run.simulation import simulate
+from model.scenario import LEVERS, Budgets, load_scenario
 
 B = Budgets()
 
@@ -47,43 +52,194 @@ def test_clawback_keeps_a_buffer_of_months():
     assert budgets.clawback(800.0, 0.0, b) == pytest.approx(800.0)
 
 
-def test_yearly_review_tightens_when_over_budget():
-    b = Budgets(review_tighten_threshold=2.0, review_cut_rate=0.1, over_budget_tolerance=0.02)
-    thr, rate = budgets.yearly_review(spend=110.0, budget=100.0, threshold=25.0, rate=50.0,
-                                      base_threshold=25.0, base_rate=50.0, b=b)
-    assert thr == pytest.approx(27.0)
-    assert rate == pytest.approx(45.0)
-
-
-def test_yearly_review_within_tolerance_changes_nothing():
-    b = Budgets(over_budget_tolerance=0.02)
-    for spend in (98.5, 100.0, 101.9):
-        assert budgets.yearly_review(spend, 100.0, 27.0, 45.0, 25.0, 50.0, b) == (27.0, 45.0)
-
-
-def test_yearly_review_relaxes_back_to_the_starting_policy_but_not_beyond():
-    b = Budgets(review_tighten_threshold=2.0, review_cut_rate=0.1, over_budget_tolerance=0.02)
-    thr, rate = budgets.yearly_review(80.0, 100.0, 27.0, 45.0, 25.0, 50.0, b)
-    assert thr == pytest.approx(25.0)
-    assert rate == pytest.approx(50.0)
-    thr, rate = budgets.yearly_review(80.0, 100.0, 25.0, 50.0, 25.0, 50.0, b)
-    assert (thr, rate) == (25.0, 50.0)
-
-
-def test_tighten_then_relax_round_trips():
-    b = Budgets(review_tighten_threshold=3.0, review_cut_rate=0.2)
-    tight = budgets.yearly_review(200.0, 100.0, 25.0, 50.0, 25.0, 50.0, b)
-    back = budgets.yearly_review(10.0, 100.0, *tight, 25.0, 50.0, b)
-    assert back == pytest.approx((25.0, 50.0))
-
-
-def test_threshold_never_exceeds_100_and_zero_budget_is_ignored():
-    b = Budgets(review_tighten_threshold=20.0)
-    assert budgets.yearly_review(1e9, 1.0, 95.0, 50.0, 25.0, 50.0, b)[0] == 100.0
-    assert budgets.yearly_review(1e9, 0.0, 30.0, 40.0, 25.0, 50.0, b) == (30.0, 40.0)
-
-
 def test_admin_cost_is_the_options_cost_and_nothing_without_a_package():
     costs = [25.0, 40.0, 30.0, 45.0]  # Options 1-4
     assert [budgets.admin_cost(option, costs) for option in range(5)] == [0.0, 25.0, 40.0, 30.0, 45.0]
     assert [budgets.has_package(option) for option in range(5)] == [False, True, True, True, True]
+
+
+# ---------------------------------------------------------------------------------------- cash limit
+def test_cash_limit_is_cash_per_head_times_population_grown_by_the_settlement():
+    assert budgets.cash_limit(17000.0, 1000, 0.0, 0) == pytest.approx(17e6)
+    assert budgets.cash_limit(17000.0, 1000, 0.02, 2) == pytest.approx(17e6 * 1.02**2)
+    assert budgets.cash_limit(17000.0, 1000, -0.018, 1) == pytest.approx(17e6 * 0.982)
+
+
+def test_carry_over_within_the_limit_and_overspend_beyond_it():
+    # No carry-over allowed (the default): an underspend is lost, an overspend is reported whole.
+    assert budgets.carry_over(100.0, 90.0, 100.0, 0.0) == (0.0, 0.0)
+    assert budgets.carry_over(100.0, 110.0, 100.0, 0.0) == (0.0, pytest.approx(10.0))
+    # Up to 5% either way is carried; beyond it an overspend is reported.
+    assert budgets.carry_over(100.0, 97.0, 100.0, 0.05) == (pytest.approx(3.0), 0.0)
+    assert budgets.carry_over(100.0, 80.0, 100.0, 0.05) == (pytest.approx(5.0), 0.0)
+    assert budgets.carry_over(100.0, 104.0, 100.0, 0.05) == (pytest.approx(-4.0), 0.0)
+    assert budgets.carry_over(100.0, 108.0, 100.0, 0.05) == (pytest.approx(-5.0), pytest.approx(3.0))
+
+
+# ---------------------------------------------------------------------------------------- levers
+START = budgets.starting_policy(B)
+OVER = {"year_spend": 50.0, "month_spend": 10.0, "months_left": 6, "may_spend": 100.0}   # projected 110
+UNDER = {"year_spend": 30.0, "month_spend": 5.0, "months_left": 6, "may_spend": 100.0}   # projected 60
+WITHIN = {"year_spend": 50.0, "month_spend": 7.5, "months_left": 6, "may_spend": 100.0}  # projected 95
+
+
+def test_the_first_lever_in_the_order_moves_first_and_one_step_a_month():
+    policy, moved = budgets.council_month(**OVER, policy=START, waiting=0, b=B)
+    assert LEVERS[moved - 1] == B.lever_order[0] == "waiting_list"
+    assert policy == START._replace(assessment_capacity=B.assessment_capacity)
+    # The waiting list has one step: the next month, the review reduction moves, one step.
+    policy, moved = budgets.council_month(**OVER, policy=policy, waiting=10, b=B)
+    assert LEVERS[moved - 1] == "review_reduction"
+    assert policy.review_reduction == pytest.approx(B.review_reduction_step)
+
+
+def test_each_lever_runs_to_its_limit_then_the_next_moves():
+    b = Budgets(lever_order=["eligibility", "charging"], threshold_step=10.0, threshold_max=45.0,
+                charge_step=0.3, charge_max=0.5)
+    policy, moves = START, []
+    for _ in range(6):
+        policy, moved = budgets.council_month(**OVER, policy=policy, waiting=0, b=b)
+        moves.append(LEVERS[moved - 1] if moved else None)
+    assert moves == ["eligibility", "eligibility", "charging", "charging", None, None]
+    assert policy == Policy(45.0, NO_WAITING_LIST, 0.0, 0.5, 0.0)
+
+
+def test_within_the_band_nothing_moves_and_below_it_the_last_lever_relaxes_first():
+    policy = Policy(29.0, NO_WAITING_LIST, 0.06, 0.2, 0.0)
+    assert budgets.council_month(**WITHIN, policy=policy, waiting=0, b=B) == (policy, 0)
+    looser, moved = budgets.council_month(**UNDER, policy=policy, waiting=0, b=B)
+    assert LEVERS[-moved - 1] == "eligibility" and looser.threshold == pytest.approx(27.0)
+    # Never below the scenario's baseline eligibility and starting charge rate.
+    for _ in range(20):
+        looser, _ = budgets.council_month(**UNDER, policy=looser, waiting=0, b=B)
+    assert looser == START
+
+
+def test_a_waiting_list_drains_over_months_before_it_ends():
+    policy = START._replace(assessment_capacity=B.assessment_capacity)
+    looser, moved = budgets.council_month(**UNDER, policy=policy, waiting=40, b=B)
+    assert LEVERS[-moved - 1] == "waiting_list"
+    assert looser.assessment_capacity == pytest.approx(B.assessment_capacity + B.assessment_capacity_step)
+    ended, _ = budgets.council_month(**UNDER, policy=looser, waiting=0, b=B)
+    assert not ended.waiting_list
+    assert budgets.assessments_allowed(ended, 2000) == -1
+    assert budgets.assessments_allowed(policy, 2000) == int(B.assessment_capacity * 2)
+
+
+def test_a_year_nearly_over_still_sees_the_spend_it_has_committed_to():
+    """Month 12 of a year that fits: the rest of this year is no worry, but this month's spend
+    over a whole year (120) is more than the cash, so the first lever moves."""
+    assert budgets.projected_spend(80.0, 10.0, 1) == pytest.approx(120.0)
+    _, moved = budgets.council_month(80.0, 10.0, 1, 100.0, START, 0, B)
+    assert LEVERS[moved - 1] == "waiting_list"
+
+
+def test_decommissioning_gives_up_block_places_step_by_step():
+    b = Budgets(lever_order=["decommissioning"], decommission_step=0.25, decommission_max=0.5)
+    policy, moved = budgets.council_month(**OVER, policy=START, waiting=0, b=b)
+    assert LEVERS[moved - 1] == "decommissioning" and policy.decommission == pytest.approx(0.25)
+    assert budgets.block_share(0.8, policy) == pytest.approx(0.6)
+    policy, _ = budgets.council_month(**OVER, policy=policy, waiting=0, b=b)
+    assert budgets.council_month(**OVER, policy=policy, waiting=0, b=b) == (policy, 0)  # at its limit
+    assert budgets.block_share(0.8, policy) == pytest.approx(0.4)
+
+
+def test_a_decommissioning_council_holds_fewer_block_places():
+    """The mechanism and its switch: under a tight cash limit, a council whose only lever is
+    decommissioning ends up with fewer block-contracted day-centre places than one with no lever."""
+    from model.engines import CareEconomy
+
+    held = {}
+    for order in ([], ["decommissioning"]):
+        s = load_scenario("baseline", {"run.people": 300, "councils.0.finance.cash_per_head": 8000.0,
+                                       "budgets.lever_order": order})
+        m = CareEconomy(s, seed=2)
+        m.run(6)
+        held[len(order)] = int(m.providers.view("block_places").sum())
+    assert held[1] < held[0]
+
+
+def test_no_lever_in_the_order_means_none_moves():
+    b = Budgets(lever_order=[])
+    assert budgets.council_month(**OVER, policy=START, waiting=0, b=b) == (START, 0)
+
+
+def test_a_review_reduction_scales_the_rate_at_review():
+    assert budgets.review_rate(45.0, START._replace(review_reduction=0.1)) == pytest.approx(40.5)
+
+
+def test_free_personal_care_charges_only_the_rest_of_a_package():
+    free, charged = Budgets(personal_care_share=0.7), Budgets(free_personal_care=False, personal_care_share=0.7)
+    assert budgets.charge(3, 1000.0, 0.5, budgets.chargeable_share(free)) == pytest.approx(150.0)
+    assert budgets.charge(3, 1000.0, 0.5, budgets.chargeable_share(charged)) == pytest.approx(500.0)
+    assert budgets.charge(0, 1000.0, 0.5, 1.0) == 0.0  # no package, no charge
+
+
+def test_lever_settings_are_checked():
+    for bad in ({"lever_order": ["charging", "charging"]}, {"relax_margin": 0.01, "trigger_margin": 0.05},
+                {"threshold_max": 20.0}, {"charge_rate": 0.6, "charge_max": 0.5}):
+        with pytest.raises(ValueError):
+            Budgets(**bad)
+
+
+# ---------------------------------------------------------------------------------------- whole runs
+def _surge(**overrides):
+    """demand_surge (50% more referrals, a flat cash limit) at 2,000 people over six years."""
+    s = load_scenario("demand_surge", {"run.people": 2000, "run.months": 72, **overrides})
+    return simulate(s, seed=1).councils
+
+
+def _year_ends(councils):
+    ends = councils[councils["month"] % 12 == 0]
+    return ends, d.within_cash(ends["year_spend"].to_numpy(), ends["cash_limit"].to_numpy(),
+                               ends["carried_in"].to_numpy(), np.zeros(len(ends)), 0.0)
+
+
+@pytest.mark.slow
+def test_with_50_percent_more_demand_on_a_flat_budget_the_levers_keep_spend_within_the_cash_limit():
+    """The waiting list moves first (in month 36 with this seed: the first two years fit the cash
+    limit, the third's spend runs ahead of it); review reductions follow (from month 57); the net
+    spend of every year stays within the cash limit (no carry-over is allowed) with no overspend
+    reported, though payments are never capped."""
+    c = _surge()
+    moved = c[c["lever_moved"] > 0]
+    first = moved.iloc[0]
+    assert LEVERS[int(first["lever_moved"]) - 1] == "waiting_list"
+    assert 24 < first["month"] <= 48
+    reductions = moved[moved["lever_moved"] == LEVERS.index("review_reduction") + 1]
+    assert not reductions.empty and reductions["month"].min() > first["month"]
+    assert c["waiting_list"].max() > 100 and c["waiting_new"].max() > 0
+    ends, within = _year_ends(c)
+    assert within.all() and (ends["overspend"] == 0).all()
+
+
+@pytest.mark.slow
+def test_without_levers_the_same_surge_overspends_and_says_so():
+    """The switch off: with no lever in the order, nothing holds spend back; from the fourth year
+    the net spend runs past the cash limit and the overspend is reported at the year end."""
+    c = _surge(**{"budgets.lever_order": []})
+    assert (c["lever_moved"] == 0).all() and (c["waiting_list"] == 0).all()
+    ends, within = _year_ends(c)
+    assert not within.all()
+    over = ends["year_spend"] - ends["cash_limit"]
+    np.testing.assert_allclose(ends["overspend"], over.clip(lower=0))
+    assert ends["overspend"].iloc[-1] > 0
+
+
+@pytest.mark.slow
+def test_with_demand_as_planned_no_lever_moves():
+    s = load_scenario("sds_rollout", {"run.people": 2000, "run.months": 72})
+    c = simulate(s, seed=1).councils
+    assert (c["lever_moved"] == 0).all()
+    assert (c["threshold"] == s.budgets.eligibility_threshold).all() and (c["charges"] == 0).all()
+    assert _year_ends(c)[1].all()
+
+
+def test_a_council_carries_its_state_in_named_attributes():
+    """The docking test copies and compares a council by Council.STATE: every attribute it sets."""
+    s = load_scenario("sds_rollout", {"run.people": 50})
+    from model.engines import CareEconomy
+
+    council = CareEconomy(s, seed=1).councils[0]
+    assert set(Council.STATE) == set(vars(council)) - {"index", "spec", "model", "unique_id", "pos"} - \
+        {k for k in vars(council) if k.startswith("_")}

@@ -77,7 +77,7 @@ def test_generated_bad_files_are_refused_by_validate_and_run(valid_dict, tmp_pat
     (["--seed", "-1"], "run.seed"),
     (["--months", "12"], "rollout"),  # the default rollout (6 + 36 months) is longer than 12 months
     (["--set", "carers.crisis_probability=1.5"], "carers.crisis_probability"),
-    (["--set", "councils.0.finance.annual_budget_per_person=-100"], "councils.0.finance.annual_budget_per_person"),
+    (["--set", "councils.0.finance.cash_per_head=-100"], "councils.0.finance.cash_per_head"),
     (["--set", "run.people=lots"], "run.people"),
     (["--set", "demography.colour=1"], "demography.colour"),
 ])

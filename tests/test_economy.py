@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 
 from model.codes import NO_PROVIDER, PROVIDER_TYPES
 from model.core.agents import Carer, Person, Provider
+from model.core.economy import BOOKS
 from model.engines import CareEconomy
 from model.experiments.channels import CHANNELS
+from model.metrics import definitions as d
 from model.metrics.definitions import TOTALLED
 from model.metrics.recorder import MonthRecorder
-from model.rules import market
+from model.rules import budgets, market
 from model.run.simulation import (
     HEADLINE,
     TOTALS,
@@ -93,6 +95,28 @@ class Invariants:
         admin_cost = np.array([[0.0, *c.finance.admin_cost] for c in self.m.config.councils])
         np.testing.assert_allclose(L.admin, np.bincount(council, admin_cost[council, option],
                                                         minlength=self.m.n_councils), rtol=1e-12)
+        self.check_cash(row, council, option, P.view("budget")[alive])
+
+    def check_cash(self, row: dict, council: np.ndarray, option: np.ndarray, budget: np.ndarray) -> None:
+        """Charges, net spend and the cash limit (ODD 7.10): charges are never more than the highest
+        charge rate on the chargeable part of the packages (none on personal care when it is free);
+        each council's year's net spend is the sum of its months' and, in a year's last month, within
+        its cash limit, carry-over and reported overspend."""
+        m, L, b = self.m, self.m.ledger, self.m.config.budgets
+        most = np.bincount(council, np.where(option > 0, budget.astype(float), 0.0), minlength=m.n_councils)
+        assert (L.charges >= 0).all()
+        assert (L.charges <= b.charge_max * budgets.chargeable_share(b) * most * (1 + 1e-9) + 1e-6).all()
+        net = L.council_spend() - L.charges
+        assert row["net_spend"] == pytest.approx(net.sum(), rel=1e-9, abs=1e-6)
+        if m.month % 12 == 1:  # a new year has started (the model's month counts those stepped)
+            self.year = np.zeros(m.n_councils)
+        self.year = getattr(self, "year", np.zeros(m.n_councils)) + net
+        books = dict(zip(BOOKS, m.books().T, strict=True))
+        np.testing.assert_allclose(books["year_spend"], self.year, rtol=1e-9, atol=1e-6)
+        if m.month % 12 == 0:
+            limits = np.array([c.finance.carry_over_limit for c in m.config.councils])
+            assert d.within_cash(books["year_spend"], books["cash_limit"], books["carried_in"], books["overspend"],
+                                 limits).all()
 
     def check_people(self) -> None:
         """Arrivals - departures = change in the living stock, per council and in the row."""
@@ -207,10 +231,12 @@ def test_invariants_every_month_agents(request, fixture):
     "councils.0.commissioning.block_share": st.floats(0, 1),
     "councils.0.commissioning.block_retention": st.floats(0, 1),
     "councils.0.commissioning.market_shaping_grant": st.floats(0, 50000),
-    "councils.0.finance.annual_budget_per_person": st.floats(3000, 20000),
+    "councils.0.finance.cash_per_head": st.floats(3000, 20000),
+    "councils.0.finance.carry_over_limit": st.floats(0, 0.2),
     "councils.0.rollout.review_interval_months": st.integers(1, 12),
     "councils.0.rollout.duration_months": st.integers(0, 12),
-    "budgets.review_cut_rate": st.floats(0, 0.5),
+    "budgets.review_reduction_step": st.floats(0, 0.5),
+    "budgets.charge_step": st.floats(0, 0.5),
     "carers.breakdown_probability": st.floats(0, 1),
     "demography.departure_rate": st.lists(st.floats(0, 0.1), min_size=4, max_size=4),
 }), seed=st.integers(0, 2**32))

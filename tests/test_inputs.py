@@ -185,7 +185,17 @@ def test_parsing_any_accepted_input_stays_under_200_mb():
 
 
 # ---------------------------------------------------------------------------------------- list parameters
-LISTS = [r for r in parameter_table() if isinstance(r["default"], list)]
+LISTS = [r for r in parameter_table()
+         if isinstance(r["default"], list) and all(isinstance(v, int | float) for v in r["default"])]
+
+
+@handles("scenario file, upload, --set", "an unknown or repeated lever in budgets.lever_order",
+         "refused: one line naming budgets.lever_order and the levers allowed")
+@pytest.mark.parametrize("order", [["nonsense"], ["charging", "charging"]])
+def test_a_bad_lever_order_is_refused_in_one_line(small_scenario, order):
+    with pytest.raises(ScenarioError) as err:
+        small_scenario.with_overrides({"budgets.lever_order": order})
+    check_one_line_error(str(err.value), "budgets.lever_order")
 
 
 @handles("scenario file, upload, --set", "NaN, inf or out-of-range element in a list parameter (every list field)",

@@ -156,11 +156,13 @@ def test_reviews_apply_the_review_rule_to_everyone_due():
     counted = np.flatnonzero(due[:100])
     state["review_in"][counted] = interval[council[counted]]
     state["offered"][counted] |= newly[counted]
+    waited, listed = np.zeros(n, np.int16), np.zeros((3, 2))
     choosing, kept, queues = kernels.reviews(
         counted, 100, alive, state["offered"], offer_rank, council, state["review_in"], share, True, interval,
         state["option"], need, carer_hours, state["budget"], eligible, state["balance"], supported, state["provider"],
-        state["clients"], control, burden, threshold, rate, cost, 0.3, kernels.struct(b), assessments, assessment,
-        clawback, services)
+        state["clients"], control, burden, waited, threshold, rate, np.array([-1, -1]), cost, 0.3, kernels.struct(b),
+        assessments, assessment, clawback, services, *listed)
+    assert not waited.any() and not listed.any()  # no waiting list: everyone due is assessed
     new_rows = np.arange(n) >= 100
     np.testing.assert_array_equal(state["offered"][new_rows], (offered | newly)[new_rows])
     np.testing.assert_array_equal(state["review_in"][rows], interval[council[rows]])
@@ -410,19 +412,53 @@ def test_seekers_are_the_flagged_rows_with_a_slot_to_fill():
     assert wants[:, 1].any() and (flagged & lack.any(axis=1) & ~wants.any(axis=1)).any()
 
 
-def test_finance_costs_each_package_by_option_and_counts_them_by_council():
+def test_finance_costs_and_charges_each_package_by_council():
     """The finance pass adds each council's admin cost (its option's cost per person with a package,
-    :func:`model.rules.budgets.admin_cost`) and counts the people with a package; people without one
-    (including the rows of people who have left) cost nothing."""
+    :func:`model.rules.budgets.admin_cost`) and each person's charge (their council's charge rate on
+    the chargeable share of their budget); people without a package (including the rows of people
+    who have left) cost and pay nothing."""
     rng = np.random.default_rng(3)
     option = rng.integers(0, 5, 500).astype(np.int8)
     council = rng.integers(0, 3, 500).astype(np.int16)
+    budget = rng.uniform(0, 3000, 500).astype(np.float32)
     costs = np.array([[25.0, 40.0, 30.0, 45.0], [10.0, 0.0, 12.5, 7.0], [1.0, 2.0, 3.0, 4.0]])
-    admin, with_package = np.full(3, 100.0), np.zeros(3, dtype=np.int64)
-    kernels.finance(option, council, costs, admin, with_package)
+    rates = np.array([0.0, 0.2, 0.5])
+    admin, charges = np.full(3, 100.0), np.zeros(3)
+    kernels.finance(option, council, budget, costs, rates, 0.3, admin, charges)
     per_person = np.where(option > 0, costs[council, np.maximum(option, 1) - 1], 0.0)
     np.testing.assert_allclose(admin, 100.0 + np.bincount(council, per_person, minlength=3), rtol=1e-12)
-    np.testing.assert_array_equal(with_package, np.bincount(council[option > 0], minlength=3))
+    paid = np.where(option > 0, rates[council] * 0.3 * budget.astype(float), 0.0)
+    np.testing.assert_allclose(charges, np.bincount(council, paid, minlength=3), rtol=1e-12)
+    assert charges[0] == 0 and charges[2] > charges[1] > 0
+
+
+def test_a_waiting_list_assesses_the_longest_waits_first_and_holds_the_rest():
+    """Council 0 may assess 3 people this month, council 1 has no list: of council 0's six people due,
+    the three who have waited longest (row order among equals) are assessed; the others wait a month
+    more, are due again next month and are counted (with their months waited, and whether they have
+    a package)."""
+    n = 9
+    council = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1], np.int16)
+    waited = np.array([0, 2, 0, 1, 0, 2, 5, 0, 0], np.int16)
+    option = np.array([3, 0, 3, 0, 3, 3, 3, 0, 3], np.int8)
+    alive, offered = np.ones(n, bool), np.zeros(n, bool)
+    review_in = np.full(n, 12, np.int16)
+    listed = np.zeros((3, 2))
+    assessments = np.zeros(2)
+    kernels.reviews(np.arange(n), n, alive, offered, np.ones(n, np.float32), council, review_in,
+                    np.zeros(2, np.float32), False, np.array([12, 12]), option, np.full(n, 50.0, np.float32),
+                    np.zeros(n, np.float32), np.zeros(n, np.float32), np.zeros(n, bool), np.zeros(n),
+                    np.zeros(n, bool), np.full((n, 2), -1, np.int32), np.zeros(1, np.int32), np.zeros(n, np.float32),
+                    np.zeros(n, np.float32), waited, np.array([25.0, 25.0]), np.array([45.0, 45.0]),
+                    np.array([3, -1]), np.array([250.0, 250.0]), 0.5, kernels.struct(Budgets()), assessments,
+                    np.zeros(2), np.zeros(2), np.zeros((2, 4)), *listed)
+    assessed = np.array([False, True, False, True, False, True, True, True, True])  # rows 5, 1 (2 months), 3 (1)
+    np.testing.assert_array_equal(waited, np.where(assessed, 0, [1, 0, 1, 0, 1, 0, 0, 0, 0]))
+    np.testing.assert_array_equal(review_in[~assessed], 0)
+    np.testing.assert_array_equal(assessments, [3, 3])
+    np.testing.assert_array_equal(listed[0], [3, 0])   # people waiting by council
+    np.testing.assert_array_equal(listed[1], [3, 0])   # their months waited
+    np.testing.assert_array_equal(listed[2], [0, 0])   # of them without a package (rows 0, 2, 4 hold one)
 
 
 def test_block_places_round_half_to_even_at_open_day_centres_only():

@@ -423,7 +423,7 @@ def test_population_with_need_counts_people_without_a_package(small_scenario):
     below = int(np.flatnonzero(P.alive[:n] & (P.need[:n] < base))[0])
     P.option[holder] = 0  # someone with need and no package
     for council in model.councils:
-        council.threshold = 100.0  # the councils' current thresholds play no part
+        council.policy = council.policy._replace(threshold=100.0)  # the councils' current thresholds play no part
     people = population_with_need(model)
     with_need = P.alive[:n] & (P.need[:n] >= np.float32(base))
     assert people["need"].size == with_need.sum() and (people["need"] >= base).all()

@@ -70,6 +70,7 @@ class Person(mesa.Agent):
     control = Column()
     burden = Column()
     seeking = Column()
+    waiting = Column()
 
     def __init__(self, model: CareEconomy, row: int) -> None:
         super().__init__(model)
@@ -110,10 +111,16 @@ class Person(mesa.Agent):
         return bool(due)
 
     # ---- 3. reviews
+    def wait(self) -> None:
+        """Held on the council's waiting list: one month more waited, due again next month."""
+        self.waiting += 1
+        self.review_in = 0
+
     def review(self) -> None:
         """Reassessment (:func:`model.rules.rollout.review`): DP clawback, then eligibility and
-        budget; losing eligibility ends the package."""
+        budget; losing eligibility ends the package. The wait, if any, is over."""
         m = self.model
+        self.waiting = 0
         council = m.councils[self.council]
         claw, eligible, budget, ends = rollout.review(
             int(self.option), float(self.dp_balance), float(self.budget), float(self.need), float(self.carer_hours),
@@ -267,19 +274,52 @@ class Provider(mesa.Agent):
 
 
 class Council(mesa.Agent):
-    """A council: assessment policy (threshold, RAS rate), the providers it lets in, and the yearly
-    budget review."""
+    """A council: assessment policy (its levers), the providers it lets in, and its cash-limited
+    budget, reviewed every month (ODD 7.10)."""
 
     model: CareEconomy
+    #: What a council carries from month to month (the engines' docking test copies and compares it).
+    STATE = ("policy", "population", "cash", "carried_in", "year_spend", "carry_out", "overspend", "moved")
 
     def __init__(self, model: CareEconomy, index: int, spec: CouncilSpec) -> None:
         super().__init__(model)
         self.index = index
         self.spec = spec
-        self.threshold = model.config.budgets.eligibility_threshold
-        self.rate = model.config.budgets.ras_rate
-        self.year_spend = 0.0
-        self.year_people_months = 0.0
+        self.policy = budgets.starting_policy(model.config.budgets)
+        self.population = 0      # people at the start (:meth:`open_books`)
+        self.cash = 0.0          # this year's cash limit
+        self.carried_in = 0.0    # under- (+) or overspend (-) carried into this year
+        self.year_spend = 0.0    # net spend so far this year
+        self.carry_out = 0.0     # at a year end: what is carried into the next year (else 0)
+        self.overspend = 0.0     # at a year end: the overspend beyond what may be carried (else 0)
+        self.moved = 0           # the lever moved this month (budgets.council_month)
+
+    @property
+    def threshold(self) -> float:
+        return self.policy.threshold
+
+    @property
+    def rate(self) -> float:
+        """The RAS rate used at review (the scenario's, less the council's review reduction)."""
+        return budgets.review_rate(self.model.config.budgets.ras_rate, self.policy)
+
+    def open_books(self, population: int) -> None:
+        """The council's population (:func:`model.rules.budgets.cash_limit`) and its first year's cash limit."""
+        self.population = population
+        self.cash = self._cash_limit(0)
+
+    def _cash_limit(self, year: int) -> float:
+        f = self.spec.finance
+        return budgets.cash_limit(f.cash_per_head, self.population, f.settlement_growth, year)
+
+    def may_spend(self) -> float:
+        """The most the council may spend this year: its cash limit, what was carried in, and the
+        overspend it may carry out."""
+        return self.cash + self.carried_in + self.spec.finance.carry_over_limit * self.cash
+
+    def assessments_allowed(self) -> int:
+        """The most people the council assesses this month (-1: no limit)."""
+        return budgets.assessments_allowed(self.policy, self.population)
 
     def entry(self, unmet: np.ndarray, unmet_hours: np.ndarray) -> None:
         """Entrants (ODD 7.9) of each provider type, in type order, where this month's seekers
@@ -295,15 +335,19 @@ class Council(mesa.Agent):
             L.entries[self.index, t] += n
             L.support[self.index] += n * grant
 
-    def account(self, people_with_package: int, spend: float) -> None:
-        """Add this month's spend; at the end of each year, review policy against the budget."""
-        m = self.model
-        self.year_spend += spend
-        self.year_people_months += people_with_package
-        if m.month % 12 == 11:
-            budget = self.spec.finance.annual_budget_per_person * self.year_people_months / 12.0
-            b = m.config.budgets
-            self.threshold, self.rate = budgets.yearly_review(self.year_spend, budget, self.threshold, self.rate,
-                                                              b.eligibility_threshold, b.ras_rate, b)
-            self.year_spend = 0.0
-            self.year_people_months = 0.0
+    def account(self, spend: float, charges: float, waiting: int) -> None:
+        """Add this month's spend net of charges to the year's and decide on the levers
+        (:func:`model.rules.budgets.council_month`; ``waiting``: the people on its waiting list). A
+        new year starts with its cash limit and what the last carried into it; at the year end, the
+        under- or overspend to carry and any overspend beyond it (:func:`model.rules.budgets.carry_over`)."""
+        m, b = self.model, self.model.config.budgets
+        if m.month % 12 == 0 and m.month > 0:
+            self.carried_in, self.cash, self.year_spend = self.carry_out, self._cash_limit(m.month // 12), 0.0
+        net = spend - charges
+        self.year_spend += net
+        months_left = 11 - m.month % 12
+        self.policy, self.moved = budgets.council_month(self.year_spend, net, months_left, self.may_spend(),
+                                                        self.policy, waiting, b)
+        self.carry_out, self.overspend = (budgets.carry_over(self.cash + self.carried_in, self.year_spend, self.cash,
+                                                             self.spec.finance.carry_over_limit)
+                                          if months_left == 0 else (0.0, 0.0))

@@ -12,7 +12,7 @@ The schedule of one month, in order (docs/explanation/ODD.md, process overview):
 7. unpaid carers: strain, respite, breakdown and crises;
 8. outcomes: met need, wellbeing, satisfaction, ratings, switching;
 9. providers: results, reserves, prices, capacity, exit (clients displaced) and entry;
-10. council finance: the ledger; at each year end, the council's budget review.
+10. council finance: charges, the ledger; each council's cash limit and levers (every month).
 
 An engine implements the phases over the state tables, and the bookkeeping over rows the model
 asks of it (arrivals, peers, departures, provider links, cells, block places, compaction). Engines
@@ -67,8 +67,12 @@ PHASES = (
     "matching",               # the rationing rule: seekers matched to providers
     "purchase_and_outcomes",  # purchasing and payments, unpaid carers, outcomes, voice, ratings
     "providers",              # results, reserves, prices, capacity, exit (clients displaced), entry
-    "finance",                # the ledger; at each year end, the council's budget review
+    "finance",                # charges, the ledger; each council's cash limit and levers
 )
+
+#: The columns of :meth:`CareEconomy.books`, one row per council.
+BOOKS = ("cash_limit", "carried_in", "year_spend", "overspend", "threshold", "ras_rate", "waiting_list_on",
+         "assessment_capacity", "review_reduction", "charge_rate", "decommission", "lever_moved")
 
 #: Engines by name, filled by :mod:`model.engines` when it is imported.
 ENGINES: dict[str, type[Engine]] = {}
@@ -131,6 +135,8 @@ class CareEconomy(mesa.Model):
         self.engine: Engine = ENGINES[engine](self)
 
         self.add_people(sizes)
+        for council in self.councils:
+            council.open_books(int(sizes[council.index]))
         P = self.people
         rows = np.arange(P.n)
         P.need[rows] = demography.settle(P.need[rows], P.group[rows], P.quintile[rows], s.demography, self.rng)
@@ -244,12 +250,15 @@ class CareEconomy(mesa.Model):
         only when the option or support changes, so they are stored rather than recomputed."""
         self.engine.choice_state(np.asarray(rows, dtype=np.int64))
 
-    def account(self, with_package: np.ndarray) -> None:
-        """Council finance (ODD 7.10): each council adds the month's spend and its people with a
-        package (``with_package``, by council) to the year's; at each year end, its budget review."""
+    def account(self, charges: np.ndarray) -> None:
+        """Council finance (ODD 7.10): each council adds the month's spend, net of the ``charges`` it
+        collected (by council), to the year's and decides on its levers, knowing who is on its
+        waiting list (:meth:`Council.account`)."""
+        self.ledger.charges += charges
         spend = self.ledger.council_spend()
         for council in self.councils:
-            council.account(int(with_package[council.index]), float(spend[council.index]))
+            council.account(float(spend[council.index]), float(charges[council.index]),
+                            int(self.ledger.waiting[council.index]))
 
     def offered_shares(self) -> np.ndarray:
         """Each council's share of people offered the choice this month (ODD 7.3), as the people's
@@ -262,7 +271,8 @@ class CareEconomy(mesa.Model):
         return self._rollout()[2]
 
     def block_shares(self) -> np.ndarray:
-        """Each council's share of day-centre places on block contracts this month."""
+        """Each council's share of day-centre places on block contracts this month (less what it has
+        decommissioned, as its policy stood when the month began)."""
         return self._rollout()[1]
 
     def _rollout(self) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -273,14 +283,30 @@ class CareEconomy(mesa.Model):
             offered = np.array([rollout.offered_share(self.month, c.rollout) for c in councils], dtype=np.float32)
             moved = self._rollout_month != self.month - 1 or offered.tolist() != self._rollout_shares[0].tolist()
             self._rollout_shares = (
-                offered, np.array([rollout.block_share(self.month, c.rollout, c.commissioning) for c in councils]),
-                moved)
+                offered, np.array([budgets.block_share(rollout.block_share(self.month, c.rollout, c.commissioning),
+                                                       council.policy)
+                                   for c, council in zip(councils, self.councils, strict=True)]), moved)
             self._rollout_month = self.month
         return self._rollout_shares
 
     def policy(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each council's current eligibility threshold and RAS rate (they move at budget reviews)."""
+        """Each council's current eligibility threshold and RAS rate at review (they move with its levers)."""
         return np.array([c.threshold for c in self.councils]), np.array([c.rate for c in self.councils])
+
+    def charge_rates(self) -> np.ndarray:
+        """Each council's current charge rate (share of the chargeable part of a package)."""
+        return np.array([c.policy.charge_rate for c in self.councils])
+
+    def assessments_allowed(self) -> np.ndarray:
+        """The most people each council assesses this month (-1: no limit; ODD 7.10, waiting list)."""
+        return np.array([c.assessments_allowed() for c in self.councils], dtype=np.int64)
+
+    def books(self) -> np.ndarray:
+        """Each council's budget and levers after the month (columns: :data:`BOOKS`)."""
+        return np.array([[c.cash, c.carried_in, c.year_spend, c.overspend, c.policy.threshold, c.rate,
+                          float(c.policy.waiting_list), c.policy.assessment_capacity, c.policy.review_reduction,
+                          c.policy.charge_rate, c.policy.decommission, c.moved]
+                         for c in self.councils])
 
     def apply_assessment(self, rows: np.ndarray) -> None:
         """Assess ``rows`` with their council's current threshold and RAS rate."""

@@ -122,6 +122,7 @@ class People(Table):
         "cell": ("int32", 0),             # council x group x age band x quintile, for breakdowns
         "seeking": ("bool", False),       # a budget slot may lack a provider (set when one is left
                                           # without; cleared at matching once every slot has one)
+        "waiting": ("int16", 0),          # months waited for a due assessment (waiting list, ODD 7.10)
     }
     WIDE: ClassVar[dict[str, tuple[str, int, float]]] = {
         "provider": ("int32", N_SLOTS, NO_PROVIDER),  # slot 0: main, slot 1: direct part of Option 4
@@ -178,6 +179,10 @@ class Ledger:
     entries: np.ndarray = field(init=False)        # (council, 4 types)
     exits: np.ndarray = field(init=False)          # (council, 4 types)
     unmatched: np.ndarray = field(init=False)      # seekers left without a provider
+    charges: np.ndarray = field(init=False)        # non-residential charges collected (income to the council)
+    waiting: np.ndarray = field(init=False)        # on the waiting list for assessment after the month's reviews
+    waiting_months: np.ndarray = field(init=False)  # months waited so far by those on the list
+    waiting_new: np.ndarray = field(init=False)    # of those on the list, people without a package
 
     _WIDE: ClassVar[tuple[str, ...]] = ("services_by_option", "entries", "exits")  # (council, 4)
 

@@ -74,13 +74,32 @@ class ReferenceEngine:
     # ------------------------------------------------------------------ 2-3. reviews
     def reviews(self) -> None:
         """The new arrivals' countdown, then everyone due is reviewed (:meth:`Person.review`): each
-        review is counted and costed; the eligible who have been offered the choice will choose."""
+        review is counted and costed; the eligible who have been offered the choice will choose.
+        Where a council's waiting list is in force, only as many of its people due as it may assess
+        are reviewed, those who have waited longest first (row order among equals); the others
+        wait (:meth:`Person.wait`), counted with their months waited and whether they hold a package."""
         m, L = self.m, self.m.ledger
         m.sync_agents()  # agents for the month's arrivals
         new = [m.person_agents[r] for r in range(self.first_new, m.people.n)]
         due = [m.person_agents[r] for r in self.due.tolist()] + [a for a in new if a.count_down()]
+        allowed = m.assessments_allowed().tolist()
+        assessed = [True] * len(due)
+        if any(a >= 0 for a in allowed):
+            taken = [0] * m.n_councils
+            for k in sorted(range(len(due)), key=lambda k: -int(due[k].waiting)):
+                c = int(due[k].council)
+                if 0 <= allowed[c] <= taken[c]:
+                    assessed[k] = False
+                else:
+                    taken[c] += 1
         choosing, kept = [], []
-        for person in due:
+        for person, assess in zip(due, assessed, strict=True):
+            if not assess:
+                person.wait()
+                L.waiting[person.council] += 1
+                L.waiting_months[person.council] += int(person.waiting)
+                L.waiting_new[person.council] += int(person.option) == NO_PACKAGE
+                continue
             L.assessments[person.council] += 1
             L.assessment[person.council] += m.config.councils[person.council].finance.assessment_cost
             person.review()
@@ -337,15 +356,17 @@ class ReferenceEngine:
 
     # ------------------------------------------------------------------ 10. finance
     def finance(self) -> None:
-        """Each person's package is administered (:func:`model.rules.budgets.admin_cost`) and counted
-        (:func:`model.rules.budgets.has_package`) by their council; each council's accounts."""
+        """Each person's package is administered (:func:`model.rules.budgets.admin_cost`) and charged
+        for (:func:`model.rules.budgets.charge`, at their council's charge rate) by their council,
+        in row order; each council's accounts."""
         m, L = self.m, self.m.ledger
-        with_package = np.zeros(m.n_councils, dtype=np.int64)
+        rates, chargeable = m.charge_rates().tolist(), budgets.chargeable_share(m.config.budgets)
+        charges = np.zeros(m.n_councils)
         for person in self.people():
             c, option = int(person.council), int(person.option)
             L.admin[c] += budgets.admin_cost(option, m.config.councils[c].finance.admin_cost)
-            with_package[c] += budgets.has_package(option)
-        m.account(with_package)
+            charges[c] += budgets.charge(option, float(person.budget), rates[c], chargeable)
+        m.account(charges)
 
     # ------------------------------------------------------------------ bookkeeping over rows
     def people_by_council(self) -> np.ndarray:

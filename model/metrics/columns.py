@@ -143,10 +143,39 @@ _MONTHLY = _index([
     Column("clawback", "Clawback", GBP_MONTH,
            "Unspent direct-payment money recovered by councils, including the balances of people who left."),
     Column("dp_balances", "Direct-payment balances", "GBP", "Direct-payment balances held at the end of the month."),
+    Column("cash_limit", "Cash limit", "GBP per year",
+           "The year's cash limits of the councils (finance.cash_per_head x population, grown by "
+           "finance.settlement_growth a year; ODD 7.10)."),
+    Column("carried_in", "Carried into the year", "GBP",
+           "Under- (positive) or overspend (negative) carried into this year from the last (within "
+           "finance.carry_over_limit)."),
+    Column("year_spend", "Net spend so far this year", "GBP",
+           "Councils' net spend (council_spend less charges) from the year's first month to this one."),
+    Column("charges", "Charges", GBP_MONTH,
+           "Non-residential charges collected (income to the councils, a cost to the people charged)."),
+    Column("net_spend", "Net council spend", GBP_MONTH, "council_spend less charges."),
+    Column("overspend", "Overspend beyond the levers", "GBP",
+           "In a year's last month: the year's net spend beyond the cash limit, what was carried in and the "
+           "overspend that may be carried out, which the levers did not prevent; 0 in other months."),
+    Column("waiting_list", "Waiting for assessment", "people",
+           "People due an assessment or review whom a waiting list held back this month."),
+    Column("waiting_new", "Waiting without a package", "people",
+           "Of those waiting for assessment, people without a package (most are new referrals)."),
     Column("threshold", "Eligibility threshold", "points",
-           "Assessed need at or above which a person gets a budget, mean over councils (moves at budget reviews)."),
-    Column("ras_rate", "RAS rate", "GBP per point per month",
-           "Resource allocation rate, mean over councils (moves at budget reviews)."),
+           "Assessed need at or above which a person gets a budget, mean over councils (the eligibility lever)."),
+    Column("ras_rate", "RAS rate at review", "GBP per point per month",
+           "Resource allocation rate used at review, mean over councils: budgets.ras_rate less the review "
+           "reduction."),
+    Column("waiting_list_on", "Waiting list in force", SHARE,
+           "Share of councils whose waiting list for assessment is in force (the waiting-list lever)."),
+    Column("review_reduction", "Review reduction", SHARE,
+           "Cut in budgets set at review, mean over councils (the review-reduction lever)."),
+    Column("charge_rate", "Charge rate", "share of chargeable cost",
+           "Share of the chargeable part of a package charged, mean over councils (the charging lever)."),
+    Column("decommission", "Block places decommissioned", "share of block places",
+           "Share of day-centre block places given up, mean over councils (the decommissioning lever)."),
+    Column("mean_wait", "Mean wait", "months",
+           "Months waited so far by the people waiting for assessment, on average (missing with nobody waiting)."),
 ])
 #: Columns of the monthly headline row, in order (the recorder's row: the table without ``replication``).
 MONTHLY_COLUMNS = tuple(_MONTHLY)[1:]
@@ -163,8 +192,24 @@ _COUNCILS = _index([
                                       "spend_admin", "spend_support", "crisis_cost", "cost_per_person", "clawback")),
     *(_per_council(f"{f}_{t}") for f in ("active", "entries", "exits") for t in PROVIDER_TYPES),
     *(_per_council(name) for name in ("dc_open", "dc_attendance", "providers_in_deficit", "displaced", "unmatched")),
-    _per_council("threshold", "The council's eligibility threshold of assessed need (moves at its budget reviews)."),
-    _per_council("ras_rate", "The council's resource allocation rate (moves at its budget reviews)."),
+    *(_per_council(name) for name in ("cash_limit", "carried_in", "year_spend", "charges", "net_spend", "overspend",
+                                      "waiting_list", "waiting_new")),
+    _per_council("threshold", "The council's eligibility threshold of assessed need (the eligibility lever)."),
+    _per_council("ras_rate", "The council's resource allocation rate at review (budgets.ras_rate less its review "
+                 "reduction)."),
+    _per_council("waiting_list_on", "1 while the council's waiting list for assessment is in force, else 0."),
+    Column("assessment_capacity", "Assessment capacity", "assessments per 1,000 people per month",
+           "While the council's waiting list is in force, the assessments it makes a month per 1,000 of its "
+           "population (budgets.assessment_capacity, rising by budgets.assessment_capacity_step a month as it "
+           "relaxes); -1 when none is in force."),
+    _per_council("review_reduction", "The council's cut in budgets set at review (the review-reduction lever)."),
+    _per_council("charge_rate", "The council's charge rate (the charging lever)."),
+    _per_council("decommission", "Share of the council's day-centre block places given up (the decommissioning "
+                 "lever)."),
+    _per_council("mean_wait"),
+    Column("lever_moved", "Lever moved", "lever code",
+           "The lever the council moved at the month's end: 1 waiting list, 2 review reduction, 3 charging, "
+           "4 eligibility, 5 decommissioning; positive when tightened, negative when relaxed, 0 when none moved."),
 ])
 #: Columns of the per-council table, in order (the recorder's table: month and council index first).
 COUNCIL_COLUMNS = tuple(_COUNCILS)[1:]

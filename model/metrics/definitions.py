@@ -22,6 +22,11 @@ Headline definitions (docs/explanation/ODD.md, "Observation"; every column in do
   assessment + administration + support. **Total to society** adds the replacement value of
   unpaid care and crisis costs.
 * **Run totals** (:data:`RUN_TOTALS`): sums over a run's months of monthly columns.
+* **Cash limits and levers** (ODD 7.10): money and people on waiting lists are summed over
+  councils; the levers' settings (:data:`COUNCIL_MEANS`) are averaged over them. A council's net
+  spend is its spend less the charges it collects; in a year's last month its year's net spend is
+  at most its cash limit, what was carried in, the overspend it may carry out and the overspend
+  reported beyond that (:func:`within_cash`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ import numpy as np
 from model.metrics import equity
 from model.rules.budgets import WEEKS_PER_MONTH
 from model.scenario import PROVIDER_TYPES
+
+#: Per-council figures of the monthly row that are means over councils (the others are sums).
+COUNCIL_MEANS = frozenset(("threshold", "ras_rate", "waiting_list_on", "review_reduction", "charge_rate",
+                           "decommission"))
 
 
 # ------------------------------------------------------------------------------ means and shares
@@ -147,3 +156,14 @@ def run_totals(names: Sequence[str], run: np.ndarray, monthly: Mapping[str, np.n
         return np.bincount(run, weights=monthly[column], minlength=runs)
 
     return {name: reduce(np.add, map(total, RUN_TOTALS[name])) for name in names}
+
+
+# ------------------------------------------------------------------------------ cash limits
+def within_cash(year_spend: np.ndarray, cash_limit: np.ndarray, carried_in: np.ndarray, overspend: np.ndarray,
+                carry_over_limit: np.ndarray | float) -> np.ndarray:
+    """The money invariant of a year's last month (ODD 7.10), council by council: the year's net
+    spend is at most its cash limit, what was carried into it, the overspend it may carry out
+    (``carry_over_limit`` x its cash limit) and the overspend reported beyond that. (A relative
+    tolerance of 1e-9 allows for rounding.)"""
+    most = cash_limit + carried_in + carry_over_limit * cash_limit + overspend
+    return year_spend <= most + 1e-9 * np.abs(most)

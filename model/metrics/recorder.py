@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from model.codes import AGE_BANDS, GROUPS, OPTION_1, QUINTILES
+from model.core.economy import BOOKS
 from model.metrics import definitions as d
 from model.metrics import equity
 from model.metrics.columns import (
@@ -201,7 +202,7 @@ class MonthRecorder:
         dc = a[ptype == 0]
         providers = (ptype, Q.council[a], Q.capacity[a], Q.clients[a], Q.reserves[a],
                      dc, Q.hours[dc], Q.price[dc], Q.block_places[dc], Q.profit[dc])
-        self._pending.append((m.month, counts, sums, carer_hours, dp_total, m.ledger, providers, *m.policy()))
+        self._pending.append((m.month, counts, sums, carer_hours, dp_total, m.ledger, providers, m.books()))
         if len(self._pending) >= self.BATCH:
             self._materialise()
 
@@ -217,7 +218,7 @@ class MonthRecorder:
         if not batch:
             return
         B, C, ncell = len(batch), self.m.n_councils, self._ncell
-        month, counts, sums, hours, dp_total, ledgers, providers, thresholds, rates = zip(*batch, strict=True)
+        month, counts, sums, hours, dp_total, ledgers, providers, books = zip(*batch, strict=True)
         fig: dict[str, Any] = {"month": np.array(month)}
 
         # People: the living by (cell, option 0-4, offered); sums by cell of people with a package.
@@ -263,7 +264,7 @@ class MonthRecorder:
         by_ledger = ledger_figures(ledgers, (
             "services_by_option", "entries", "exits", "arrivals", "departures", "assessment", "admin", "support",
             "crisis", "clawback", "displaced", "unmatched", "breakdowns", "admissions", "dp_paid", "direct_paid",
-            "block_paid", "provider_received"))
+            "block_paid", "provider_received", "charges", "waiting", "waiting_months", "waiting_new"))
         services, entries, exits = by_ledger["services_by_option"], by_ledger["entries"], by_ledger["exits"]
         spend_c = np.array([L.council_spend() for L in ledgers])
         fig["arrivals"], fig["departures"] = by_ledger["arrivals"].sum(axis=1), by_ledger["departures"].sum(axis=1)
@@ -291,8 +292,19 @@ class MonthRecorder:
         self._dp_total_prev = dp_total[-1]
         fig["clawback"] = by_ledger["clawback"].sum(axis=1)
         fig["dp_balances"] = dp
-        thr, rate = np.array(thresholds), np.array(rates)
-        fig["threshold"], fig["ras_rate"] = thr.mean(axis=1), rate.mean(axis=1)
+        # Cash limits and levers (ODD 7.10): (B, C) arrays of the councils' books after the month.
+        book = dict(zip(BOOKS, np.moveaxis(np.array(books), 2, 0), strict=True))
+        waiting, waited = by_ledger["waiting"], by_ledger["waiting_months"]
+        per_council_books = {
+            "cash_limit": book["cash_limit"], "carried_in": book["carried_in"], "year_spend": book["year_spend"],
+            "charges": by_ledger["charges"], "net_spend": spend_c - by_ledger["charges"],
+            "overspend": book["overspend"], "waiting_list": waiting, "waiting_new": by_ledger["waiting_new"],
+            "threshold": book["threshold"], "ras_rate": book["ras_rate"], "waiting_list_on": book["waiting_list_on"],
+            "review_reduction": book["review_reduction"], "charge_rate": book["charge_rate"],
+            "decommission": book["decommission"]}
+        for name, by_council in per_council_books.items():
+            fig[name] = by_council.mean(axis=1) if name in d.COUNCIL_MEANS else by_council.sum(axis=1)
+        fig["mean_wait"] = d.average(waited.sum(axis=1), fig["waiting_list"])
 
         columns = [list(fig[c]) if c in _NUMPY_FLOATS else fig[c].tolist() for c in MONTHLY_COLUMNS]
         self._rows.extend(dict(zip(MONTHLY_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True))
@@ -310,7 +322,9 @@ class MonthRecorder:
                           for j, t in enumerate(PROVIDER_TYPES)},
                        "dc_open": active[:, :, 0], "dc_attendance": fig.pop("_attendance"),
                        "providers_in_deficit": fig.pop("_deficit"), "displaced": by_ledger["displaced"],
-                       "unmatched": by_ledger["unmatched"], "threshold": thr, "ras_rate": rate}
+                       "unmatched": by_ledger["unmatched"], **per_council_books,
+                       "assessment_capacity": book["assessment_capacity"],
+                       "mean_wait": d.average(waited, waiting), "lever_moved": book["lever_moved"]}
         self._councils.extend(np.stack([per_council[c] for c in COUNCIL_COLUMNS], axis=2).astype(float))
 
     def _provider_figures(self, fig: dict[str, Any], month: tuple[int, ...],

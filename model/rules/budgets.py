@@ -1,22 +1,32 @@
-"""Assessment and budgets (ODD 7.2): eligibility, the resource allocation system, clawback and
-the council's yearly tightening.
+"""Assessment and budgets (ODD 7.2) and the council's cash limit and levers (ODD 7.10).
 
 A resource allocation system (RAS) turns assessed need into an indicative budget: points x GBP
 per point (the seeds: "points x GBP per point, or bands"). The assessment credits unpaid care: the
-points a person is funded for are their need less the hours their carer gives. Councils under
-budget pressure raise the threshold or cut the rate at the yearly review; unspent direct-payment
-money above a buffer is clawed back.
+points a person is funded for are their need less the hours their carer gives. Unspent
+direct-payment money above a buffer is clawed back.
+
+Each council has a cash limit a year (:func:`cash_limit`), with under- or overspend carried into the
+next within a limit (:func:`carry_over`). Every month it projects the year's spend from the spend so
+far and this month's; when the projection runs ahead of the cash it may spend, it pulls one step of
+the first lever in its order that has room left (:func:`council_month`): a waiting list for
+assessment, reductions in budgets set at review, non-residential charging (personal care free
+where Scotland's rules hold), a higher eligibility threshold, fewer block-contracted day-centre
+places. When the projection falls well below, it relaxes the last lever pulled, one step a month.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
 from model.codes import NO_PACKAGE, OPTION_1
 from model.rules.arith import at_least, where
-from model.scenario import Budgets
+from model.scenario import LEVERS, Budgets
 
 WEEKS_PER_MONTH = 52.0 / 12.0
+#: A policy's assessment capacity when no waiting list is in force.
+NO_WAITING_LIST = -1.0
 
 
 def formal_points(need: np.ndarray | float, carer_hours: np.ndarray | float, hours_per_point: float) -> np.ndarray:
@@ -56,15 +66,135 @@ def admin_cost(option: int, costs: np.ndarray | list[float]) -> float:
     return costs[option - OPTION_1] if has_package(option) else 0.0
 
 
-def yearly_review(spend: float, budget: float, threshold: float, rate: float, base_threshold: float,
-                  base_rate: float, b: Budgets) -> tuple[float, float]:
-    """A council over its budget (beyond the tolerance) raises the threshold and cuts the rate;
-    one under budget by the same margin relaxes back towards its starting policy."""
-    if budget <= 0:
-        return threshold, rate
-    if spend > budget * (1 + b.over_budget_tolerance):
-        return min(100.0, threshold + b.review_tighten_threshold), rate * (1 - b.review_cut_rate)
-    if spend < budget * (1 - b.over_budget_tolerance):
-        return (max(base_threshold, threshold - b.review_tighten_threshold),
-                min(base_rate, rate / (1 - b.review_cut_rate) if b.review_cut_rate < 1 else base_rate))
-    return threshold, rate
+class Policy(NamedTuple):
+    """A council's levers: the eligibility threshold (points), its assessment capacity while a
+    waiting list is in force (assessments per 1,000 people a month; negative: no waiting list), the
+    reduction in budgets set at review (share), the charge rate (share of the chargeable part of
+    a package) and the share of day-centre block places decommissioned."""
+
+    threshold: float
+    assessment_capacity: float
+    review_reduction: float
+    charge_rate: float
+    decommission: float
+
+    @property
+    def waiting_list(self) -> bool:
+        """Whether the council's waiting list for assessment is in force."""
+        return self.assessment_capacity >= 0
+
+
+def starting_policy(b: Budgets) -> Policy:
+    """The scenario's policy before any lever is pulled: its baseline eligibility and charge rate."""
+    return Policy(b.eligibility_threshold, NO_WAITING_LIST, 0.0, b.charge_rate, 0.0)
+
+
+def cash_limit(cash_per_head: float, population: int, growth: float, year: int) -> float:
+    """A council's cash limit for ``year`` (0 = the first): ``cash_per_head`` x its population, grown
+    by the settlement ``growth`` a year. Until population-driven demand lands, the population is the
+    council's people on the books at the start (this is the one place that says so)."""
+    return cash_per_head * population * (1.0 + growth) ** year
+
+
+def carry_over(available: float, spend: float, cash: float, limit: float) -> tuple[float, float]:
+    """At a year end: the under- (positive) or overspend (negative) carried into the next year, at
+    most ``limit`` x the year's ``cash`` limit either way, and the overspend beyond what may be carried
+    (reported as the year's overspend not met by the levers). ``available``: the year's cash limit
+    plus what was carried into it."""
+    left = available - spend
+    most = limit * cash
+    carried = min(max(left, -most), most)
+    return carried, max(-left - most, 0.0)
+
+
+def projected_spend(year_spend: float, month_spend: float, months_left: int) -> float:
+    """What the council expects to spend: the year's spend if the rest of it runs at this month's
+    rate, or this month's rate over a whole year if that is more (the spend it has committed to,
+    which a year nearly over would otherwise hide until the next)."""
+    return max(year_spend + month_spend * months_left, 12.0 * month_spend)
+
+
+def _stepped(lever: str, b: Budgets) -> tuple[str, float, float, float]:
+    """A stepped lever's field of :class:`Policy`, its step, its starting value and its limit."""
+    return {"review_reduction": ("review_reduction", b.review_reduction_step, 0.0, b.review_reduction_max),
+            "charging": ("charge_rate", b.charge_step, b.charge_rate, b.charge_max),
+            "eligibility": ("threshold", b.threshold_step, b.eligibility_threshold, b.threshold_max),
+            "decommissioning": ("decommission", b.decommission_step, 0.0, b.decommission_max)}[lever]
+
+
+def _tighten(policy: Policy, lever: str, b: Budgets) -> Policy | None:
+    """``policy`` with one more step of ``lever``, or None when it has no room left."""
+    if lever == "waiting_list":
+        return None if policy.waiting_list else policy._replace(assessment_capacity=b.assessment_capacity)
+    field, step, _, limit = _stepped(lever, b)
+    value = min(getattr(policy, field) + step, limit)
+    return policy._replace(**{field: value}) if value > getattr(policy, field) else None
+
+
+def _relax(policy: Policy, lever: str, waiting: int, b: Budgets) -> Policy | None:
+    """``policy`` with one step of ``lever`` undone (never below the starting policy), or None when
+    the lever is not in use. A waiting list ends only once nobody is on it (``waiting`` people);
+    until then its capacity rises by ``assessment_capacity_step``, so that the list drains over
+    months rather than all at once."""
+    if lever == "waiting_list":
+        if not policy.waiting_list:
+            return None
+        return policy._replace(assessment_capacity=NO_WAITING_LIST if waiting == 0
+                               else policy.assessment_capacity + b.assessment_capacity_step)
+    field, step, start, _ = _stepped(lever, b)
+    value = max(getattr(policy, field) - step, start)
+    return policy._replace(**{field: value}) if value < getattr(policy, field) else None
+
+
+def council_month(year_spend: float, month_spend: float, months_left: int, may_spend: float, policy: Policy,
+                  waiting: int, b: Budgets) -> tuple[Policy, int]:
+    """A council's month-end decision (ODD 7.10). ``year_spend``: its net spend so far this year,
+    this month's (``month_spend``) included; ``may_spend``: the most it may spend this year (cash limit,
+    carry-over in, and the overspend it may carry out). If the projected year
+    (:func:`projected_spend`) exceeds ``may_spend`` less ``trigger_margin`` of it, the first lever of
+    ``lever_order`` with room left moves one step; if it is below ``may_spend`` less
+    ``relax_margin``, the last lever of the order in use moves one step back (``waiting``: the
+    people on the council's waiting list, :func:`_relax`). Returns the policy and
+    the lever moved (its index in :data:`model.scenario.LEVERS`, plus one; negative when relaxed; 0
+    when none moved)."""
+    projected = projected_spend(year_spend, month_spend, months_left)
+    if projected > may_spend * (1.0 - b.trigger_margin):
+        for lever in b.lever_order:
+            tighter = _tighten(policy, lever, b)
+            if tighter is not None:
+                return tighter, LEVERS.index(lever) + 1
+    elif projected < may_spend * (1.0 - b.relax_margin):
+        for lever in reversed(b.lever_order):
+            looser = _relax(policy, lever, waiting, b)
+            if looser is not None:
+                return looser, -(LEVERS.index(lever) + 1)
+    return policy, 0
+
+
+def review_rate(rate: float, policy: Policy) -> float:
+    """The RAS rate used at review: the scenario's, less the council's review reduction."""
+    return rate * (1.0 - policy.review_reduction)
+
+
+def assessments_allowed(policy: Policy, population: int) -> int:
+    """The most people a council assesses this month: its assessment capacity per 1,000 of its
+    population (see :func:`cash_limit`) while the waiting list is in force, otherwise no limit (-1)."""
+    return int(policy.assessment_capacity * population / 1000.0) if policy.waiting_list else -1
+
+
+def block_share(share: float, policy: Policy) -> float:
+    """The council's share of day-centre places on block contracts (the rollout's ``share``), less
+    what it has decommissioned."""
+    return share * (1.0 - policy.decommission)
+
+
+def chargeable_share(b: Budgets) -> float:
+    """Share of a package's cost that may be charged: all of it, or, under Scotland's free personal
+    care, the part that is not personal care."""
+    return 1.0 - b.personal_care_share if b.free_personal_care else 1.0
+
+
+def charge(option: int, budget: float, rate: float, chargeable: float) -> float:
+    """A person's charge this month (income to the council, a cost to the person): ``rate`` x the
+    ``chargeable`` share of their monthly budget, for a person with a package."""
+    return rate * chargeable * budget if has_package(option) else 0.0

@@ -39,6 +39,7 @@ class VectorEngine:
         self.admin_cost = np.array([c.finance.admin_cost for c in s.councils])  # (council, Option 1-4)
         self.type_costs = kernels.TypeCosts(model.type_var, model.type_fixed, model.type_price, model.type_growth)
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
+        self.chargeable = budgets.chargeable_share(s.budgets)
         self.d, self.ch = kernels.struct(s.demography), kernels.struct(s.choice)
         self.o, self.c = kernels.struct(s.outcomes), kernels.struct(s.carers)
         self.b, self.p = kernels.struct(s.budgets), kernels.struct(s.providers)
@@ -69,7 +70,8 @@ class VectorEngine:
         m.set_block_places()
 
     def reviews(self) -> None:
-        """Everyone due is reviewed (the new arrivals' countdown first). Keeps the eligible people
+        """Everyone due is reviewed (the new arrivals' countdown first), but for those a council's
+        waiting list holds back. Keeps the eligible people
         reviewed who choose this month (they have been offered the choice), the others, and the
         number of councils where someone chooses."""
         m, P, L = self.m, self.m.people, self.m.ledger
@@ -77,9 +79,10 @@ class VectorEngine:
         self.choosing, self.kept, self.queues = kernels.reviews(
             self.due, self.first_new, P.alive[: P.n], P.offered, P.offer_rank, P.council, P.review_in,
             m.offered_shares(), m.offer_moved(), m.interval, P.option, P.need, P.carer_hours, P.budget, P.eligible,
-            P.dp_balance, P.supported, P.provider, m.providers.clients, P.control, P.burden, threshold, rate,
-            self.assessment_cost, m.config.choice.option4_direct_share, self.b, L.assessments, L.assessment,
-            L.clawback, L.services_by_option)
+            P.dp_balance, P.supported, P.provider, m.providers.clients, P.control, P.burden, P.waiting, threshold,
+            rate, m.assessments_allowed(), self.assessment_cost, m.config.choice.option4_direct_share, self.b,
+            L.assessments, L.assessment, L.clawback, L.services_by_option, L.waiting, L.waiting_months,
+            L.waiting_new)
 
     # ------------------------------------------------------------------ 4-5. support and choice
     def support_and_choice(self) -> None:
@@ -149,12 +152,13 @@ class VectorEngine:
 
     # ------------------------------------------------------------------ 10. council finance
     def finance(self) -> None:
-        """The month's cost of administering packages and the people with a package, by council (in
-        one compiled pass, :func:`model.engines.vector.kernels.finance`); each council's accounts."""
+        """The month's cost of administering packages and the charges collected, by council (in one
+        compiled pass, :func:`model.engines.vector.kernels.finance`); each council's accounts."""
         m, P = self.m, self.m.people
-        with_package = np.zeros(m.n_councils, dtype=np.int64)
-        kernels.finance(P.view("option"), P.view("council"), self.admin_cost, m.ledger.admin, with_package)
-        m.account(with_package)
+        charges = np.zeros(m.n_councils)
+        kernels.finance(P.view("option"), P.view("council"), P.view("budget"), self.admin_cost, m.charge_rates(),
+                        self.chargeable, m.ledger.admin, charges)
+        m.account(charges)
 
     # ------------------------------------------------------------------ bookkeeping over rows
     def arrivals(self, start: int, counts: np.ndarray, state: np.ndarray) -> None:

@@ -61,6 +61,7 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          demography.over65_probability, demography.draw_person, demography.person_month,
          demography.peer_draw, rollout.review_countdown, rollout.review, rollout.block_places, budgets.formal_points,
          budgets.assess, budgets.clawback, budgets.required_hours, budgets.has_package, budgets.admin_cost,
+         budgets.charge,
          choice.felt_burden, choice.utility, choice.held, choice.peer_signal, choice.choose_option, choice.logit_draw,
          support.reached,
          market.slot_share, market.in_mode, market.paid_directly, market.appeal_of_type, market.provider_appeal,
@@ -216,23 +217,24 @@ def providers_month(q: Providers.Record, types: TypeCosts, people: np.ndarray, p
 
 
 @numba.njit(cache=True)
-def finance(option: np.ndarray, council: np.ndarray, admin_cost: np.ndarray, admin: np.ndarray,
-            with_package: np.ndarray) -> None:
+def finance(option: np.ndarray, council: np.ndarray, budget: np.ndarray, admin_cost: np.ndarray,
+            charge_rate: np.ndarray, chargeable: float, admin: np.ndarray, charges: np.ndarray) -> None:
     """Council finance (ODD 7.10): the month's cost of administering the packages
     (:func:`model.rules.budgets.admin_cost`, ``admin_cost`` by council and Option 1-4) is added to
-    ``admin``, and the people with a package (:func:`model.rules.budgets.has_package`) to
-    ``with_package``, by council. (Rows of people who have left hold no package.) People are
-    counted by council and option first, then costed, as ``numpy`` sums a row of such products."""
+    ``admin``, and each person's charge (:func:`model.rules.budgets.charge` at their council's
+    ``charge_rate``) to ``charges``, by council, in row order. (Rows of people who have left hold no
+    package.) People are counted by council and option first, then costed, as ``numpy`` sums a row
+    of such products."""
     n_c = admin.size
     counts = np.zeros((n_c, N_OPTION_CODES), dtype=np.int64)
     for i in range(option.size):
-        counts[council[i], option[i]] += 1
+        c = council[i]
+        counts[c, option[i]] += 1
+        charges[c] += budgets.charge(option[i], np.float64(budget[i]), charge_rate[c], chargeable)
     for c in range(n_c):
         cost = 0.0
         for j in range(N_OPTION_CODES):
             cost += np.float64(counts[c, j]) * budgets.admin_cost(j, admin_cost[c])
-            if budgets.has_package(j):
-                with_package[c] += counts[c, j]
         admin[c] += cost
 
 
@@ -374,21 +376,26 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
             council: np.ndarray, review_in: np.ndarray, share: np.ndarray, offer: bool, interval: np.ndarray,
             option: np.ndarray, need: np.ndarray, carer_hours: np.ndarray, budget: np.ndarray, eligible: np.ndarray,
             dp_balance: np.ndarray, supported: np.ndarray, provider: np.ndarray, clients: np.ndarray,
-            control: np.ndarray, burden: np.ndarray, threshold: np.ndarray, rate: np.ndarray,
-            assessment_cost: np.ndarray, direct_share: float, b: np.ndarray, assessments: np.ndarray,
-            assessment: np.ndarray, clawback: np.ndarray, services: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+            control: np.ndarray, burden: np.ndarray, waiting: np.ndarray, threshold: np.ndarray, rate: np.ndarray,
+            allowed: np.ndarray, assessment_cost: np.ndarray, direct_share: float, b: np.ndarray,
+            assessments: np.ndarray, assessment: np.ndarray, clawback: np.ndarray, services: np.ndarray,
+            listed: np.ndarray, waited: np.ndarray, listed_new: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Reviews (ODD 7.2-7.3), person by person as :meth:`model.core.agents.Person.review`, of the rows
     ``due`` (in row order, all before ``first_new``) and of the new arrivals (the rows from
     ``first_new`` on, all living) that the countdown (:func:`model.rules.rollout.review_countdown`) finds due.
 
-    Each person reviewed is assessed (counted in ``assessments``, costed in ``assessment``, by
-    council); unspent direct-payment money above the buffer is clawed back (added to ``clawback`` by
-    council and taken off ``services`` by council and option, Options 1-4; a balance left after a
-    package ended counts under Option 1); then eligibility and budget at the council's threshold
-    and rate. Losing eligibility ends a package (provider relationships end, no control or burden).
-    Returns the eligible people reviewed who have been offered the choice (their support is reset:
-    they choose this month), those who have not, and the number of councils with someone choosing
-    (support draws one number for each such council's places)."""
+    Where a council's waiting list is in force (``allowed`` >= 0, by council), only that many of its
+    people due are assessed, those who have waited longest first (row order among equals); the
+    others wait (their ``waiting`` months rise, they are due again next month) and are counted in
+    ``listed``, their months waited in ``waited`` and those without a package in ``listed_new``.
+    Each person reviewed is assessed (``waiting`` back to 0; counted in ``assessments``, costed in
+    ``assessment``, by council); unspent direct-payment money above the buffer is clawed back (added
+    to ``clawback`` by council and taken off ``services`` by council and option, Options 1-4; a
+    balance left after a package ended counts under Option 1); then eligibility and budget at the
+    council's threshold and rate. Losing eligibility ends a package (provider relationships end, no
+    control or burden). Returns the eligible people reviewed who have been offered the choice (their
+    support is reset: they choose this month), those who have not, and the number of councils with
+    someone choosing (support draws one number for each such council's places)."""
     b = b.view(BUDGETS)[0]
     n_c = clawback.size
     rows = np.empty(due.size + alive.size - first_new, dtype=np.int64)
@@ -400,14 +407,33 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
                                                                     offer, interval[c])
         rows[n_rows] = i
         n_rows += is_due
+    assessed = np.ones(n_rows, dtype=np.bool_)
+    if np.any(allowed >= 0):  # waiting lists: the longest waits first
+        taken = np.zeros(n_c, dtype=np.int64)
+        for k in np.argsort(-waiting[rows[:n_rows]].astype(np.int64), kind="mergesort"):
+            c = council[rows[k]]
+            if 0 <= allowed[c] <= taken[c]:
+                assessed[k] = False
+            else:
+                taken[c] += 1
     count = np.zeros(n_c)
     clawed = np.zeros((n_c, N_OPTIONS))
+    on_list = np.zeros((n_c, 3))
     choosing = np.empty(n_rows, dtype=np.int64)
     kept = np.empty(n_rows, dtype=np.int64)
     k0 = k1 = queues = 0
     has_queue = np.zeros(n_c, dtype=np.bool_)
-    for i in rows[:n_rows]:
+    for k in range(n_rows):
+        i = rows[k]
         c = council[i]
+        if not assessed[k]:
+            waiting[i] += 1
+            review_in[i] = 0
+            on_list[c, 0] += 1
+            on_list[c, 1] += waiting[i]
+            on_list[c, 2] += option[i] == NO_PACKAGE
+            continue
+        waiting[i] = 0
         count[c] += 1
         o = option[i]
         claw, eligible[i], budget[i], ends = rollout.review(o, dp_balance[i], budget[i], need[i], carer_hours[i],
@@ -437,6 +463,9 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
             total += clawed[c, j]
             services[c, j] -= clawed[c, j]
         clawback[c] += total
+        listed[c] += on_list[c, 0]
+        waited[c] += on_list[c, 1]
+        listed_new[c] += on_list[c, 2]
     return choosing[:k0], kept[:k1], queues
 
 
