@@ -16,21 +16,31 @@ OPTION_LABELS = {"share_option1": "Option 1 (direct payment)", "share_option2": 
                  "share_option3": "Option 3 (council-arranged)", "share_option4": "Option 4 (mix)"}
 
 
+def _by(monthly: pd.DataFrame) -> str:
+    """What the figures' x axis is: the calendar month when the table has it, else the run's month."""
+    return "date" if "date" in monthly else "month"
+
+
+def _x(index: pd.Index) -> pd.Index:
+    """x values of a band's months: dates as they are, months of the run in years."""
+    return index if isinstance(index, pd.DatetimeIndex) else index / 12
+
+
 def band(monthly: pd.DataFrame, column: str, lo: float = 0.05, hi: float = 0.95) -> pd.DataFrame:
-    """Per month: mean, and the lo/hi quantiles across replications."""
-    g = monthly.groupby("month")[column]
+    """Per month (by date when the table has it): mean, and the lo/hi quantiles across replications."""
+    g = monthly.groupby(_by(monthly))[column]
     return pd.DataFrame({"mean": g.mean(), "lo": g.quantile(lo), "hi": g.quantile(hi)})
 
 
 def plot_band(ax: plt.Axes, monthly: pd.DataFrame, column: str, label: str, **kw: object) -> None:
     b = band(monthly, column)
-    line, = ax.plot(b.index / 12, b["mean"], label=label, **kw)
-    ax.fill_between(b.index / 12, b["lo"], b["hi"], color=line.get_color(), alpha=0.2, linewidth=0)
+    line, = ax.plot(_x(b.index), b["mean"], label=label, **kw)
+    ax.fill_between(_x(b.index), b["lo"], b["hi"], color=line.get_color(), alpha=0.2, linewidth=0)
 
 
 def _finish(fig: plt.Figure, ax: plt.Axes, title: str, ylabel: str, path: Path, legend: bool = True) -> Path:
     ax.set_title(title)
-    ax.set_xlabel("years")
+    ax.set_xlabel("date" if ax.xaxis.get_converter() is not None else "years")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     if legend:
@@ -64,7 +74,7 @@ def providers(monthly: pd.DataFrame, path: Path) -> Path:
     for t in PROVIDER_TYPES:
         plot_band(axes[0], monthly, f"capacity_{t}", t.replace("_", " "))
     axes[0].set_title("Supply: places by provider type")
-    axes[0].set_xlabel("years")
+    axes[0].set_xlabel(_by(monthly).replace("month", "years"))
     axes[0].set_ylabel("places")
     axes[0].grid(alpha=0.3)
     axes[0].legend(fontsize=8)
@@ -82,8 +92,8 @@ def cost(monthly: pd.DataFrame, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(7, 4))
     kinds = {"spend_services": "services", "spend_assessment": "assessment", "spend_admin": "administration",
              "spend_support": "support", "crisis_cost": "crisis (to society)"}
-    means = monthly.groupby("month")[list(kinds)].mean() / 1e3
-    ax.stackplot(means.index / 12, *(means[k] for k in kinds), labels=list(kinds.values()), alpha=0.8)
+    means = monthly.groupby(_by(monthly))[list(kinds)].mean() / 1e3
+    ax.stackplot(_x(means.index), *(means[k] for k in kinds), labels=list(kinds.values()), alpha=0.8)
     ax2 = ax.twinx()
     plot_band(ax2, monthly, "cost_per_person", "council cost per person (right)", color="black")
     ax2.set_ylabel("GBP per person per month")
