@@ -120,7 +120,8 @@ class Run(Strict):
     start: str = Field("2014-04", pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
                        description="Calendar month of model month 0 (YYYY-MM; the first recorded month); outputs "
                                    "carry the date. Default: the month the Social Care (Self-directed Support) "
-                                   "(Scotland) Act 2013 came into force.")
+                                   "(Scotland) Act 2013 came into force.",
+                       json_schema_extra={"unit": "YYYY-MM", "source": "assumption", "range": [None, None]})
     burn_in_months: int = param(BURN_IN_MONTHS, 0, 240, unit="months",
                                 doc="Months run before month 0 with month 0's policy and population, nothing "
                                     "recorded, so that the run starts near its steady state (ODD, initialisation).")
@@ -163,7 +164,9 @@ class Demography(Strict):
         "", max_length=1000,
         description="Optional CSV of adult population by year (columns council, year, adults; NRS population "
                     "projections), read when the model is built: a council it lists follows it (linear between "
-                    "mid-years, flat beyond), overriding councils.N.adults and adult_growth.")
+                    "mid-years, flat beyond), overriding councils.N.adults and adult_growth.",
+        json_schema_extra={"unit": "file path", "source": "nrs_projections_2010 (a source of such figures)",
+                           "range": [None, None]})
     departure_rate: list[float] = param(
         [0.011, 0.004, 0.002, 0.003], 0, 1, unit="per person per month",
         doc="Monthly hazard of leaving (death, move to residential care) by client group.")
@@ -492,7 +495,7 @@ class Council(Strict):
                                "Scotland's 32 council areas",
                         doc="Adults (18 and over) living in the council area at month 0.")
     adult_growth: float = param(0.0, -0.1, 0.1, unit="share per year",
-                                source="assumption (a stationary population); nrs_projections_2018 gives council "
+                                source="assumption (a stationary population); nrs_projections_2010 gives council "
                                        "areas' projected change",
                                 doc="Yearly growth of the council's adult population (compounded monthly).")
     deprivation: list[float] = param([0.2] * 5, 0, 1, unit="share",
