@@ -87,3 +87,39 @@ def test_after_a_long_spin_up_the_market_is_stationary_too():
     assert (d.abs() < 0.05).all(), d
     short = drift({})
     assert short["met need"] < -0.05 and short["day-centre attendance per 1,000"] < -0.05, short
+
+
+def test_carers_of_the_starting_caseload_have_cared_as_long_as_they_have_been_known():
+    """A carer giving 40 h/week settles above the breakdown threshold (0.003 x 40 / 0.12 = 1):
+    after 200 months, 189 of them above it (the threshold is crossed after
+    log(1 - 0.75) / log(0.88) = 10.8 months), nearly all have broken down, stopped caring and
+    added to need; a carer giving 10 h/week never crosses it and has the strain 200 months build."""
+    from model.rules import carers
+    from model.scenario import Carers
+
+    c = Carers()
+    n = 20_000
+    u = np.random.default_rng(1).random(n)
+    hours, strain, need = carers.settle(np.full(n, 40.0), np.full(n, 50.0), np.full(n, 200.0), u, c)
+    broke = hours == 0
+    assert broke.mean() == pytest.approx(1 - (1 - c.breakdown_probability) ** (200 - 10.845), abs=0.01)
+    assert (strain[broke] == 0).all() and (need[broke] == 50 + c.breakdown_need_jump).all()
+    np.testing.assert_allclose(strain[~broke], 1.0)
+    assert (need[~broke] == 50).all()
+    hours, strain, need = carers.settle(np.full(n, 10.0), np.full(n, 50.0), np.full(n, 200.0), u, c)
+    assert (hours == 10).all() and (need == 50).all()
+    np.testing.assert_allclose(strain, 0.003 * 10 / 0.12 * (1 - 0.88 ** 200))
+    _, strain, _ = carers.settle(np.full(n, 40.0), np.full(n, 50.0), np.zeros(n), u, c)
+    assert (strain == 0).all()  # just arrived: no strain yet
+
+
+def test_the_entry_signal_counts_seekers_beyond_the_free_places():
+    """Two free places and three seekers wanting the type: the third is unmet demand."""
+    from model.rules import market
+
+    left, unmet = 2.0, []
+    for _ in range(3):
+        beyond, left = market.beyond_free_places(left)
+        unmet.append(beyond)
+    assert unmet == [False, False, True] and left == 0
+    assert market.free_places(3, 2) == 0 and market.free_places(1, 4) == 3
