@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from model.scenario import PROVIDER_TYPES
@@ -16,26 +17,27 @@ OPTION_LABELS = {"share_option1": "Option 1 (direct payment)", "share_option2": 
                  "share_option3": "Option 3 (council-arranged)", "share_option4": "Option 4 (mix)"}
 
 
-def _by(monthly: pd.DataFrame) -> str:
-    """What the figures' x axis is: the calendar month when the table has it, else the run's month."""
-    return "date" if "date" in monthly else "month"
-
-
-def _x(index: pd.Index) -> pd.Index:
-    """x values of a band's months: dates as they are, months of the run in years."""
-    return index if isinstance(index, pd.DatetimeIndex) else index / 12
-
-
 def band(monthly: pd.DataFrame, column: str, lo: float = 0.05, hi: float = 0.95) -> pd.DataFrame:
-    """Per month (by date when the table has it): mean, and the lo/hi quantiles across replications."""
-    g = monthly.groupby(_by(monthly))[column]
+    """Per month: mean, and the lo/hi quantiles across replications."""
+    g = monthly.groupby("month")[column]
     return pd.DataFrame({"mean": g.mean(), "lo": g.quantile(lo), "hi": g.quantile(hi)})
+
+
+def _x(monthly: pd.DataFrame, months: pd.Index) -> pd.Index | np.ndarray:
+    """x values of ``months``: their calendar dates when the table has them, else years of the run."""
+    if "date" in monthly:
+        return monthly.groupby("month")["date"].first().loc[months].to_numpy()
+    return months / 12
+
+
+def _x_label(monthly: pd.DataFrame) -> str:
+    return "date" if "date" in monthly else "years"
 
 
 def plot_band(ax: plt.Axes, monthly: pd.DataFrame, column: str, label: str, **kw: object) -> None:
     b = band(monthly, column)
-    line, = ax.plot(_x(b.index), b["mean"], label=label, **kw)
-    ax.fill_between(_x(b.index), b["lo"], b["hi"], color=line.get_color(), alpha=0.2, linewidth=0)
+    line, = ax.plot(_x(monthly, b.index), b["mean"], label=label, **kw)
+    ax.fill_between(_x(monthly, b.index), b["lo"], b["hi"], color=line.get_color(), alpha=0.2, linewidth=0)
 
 
 def _finish(fig: plt.Figure, ax: plt.Axes, title: str, ylabel: str, path: Path, legend: bool = True) -> Path:
@@ -74,7 +76,7 @@ def providers(monthly: pd.DataFrame, path: Path) -> Path:
     for t in PROVIDER_TYPES:
         plot_band(axes[0], monthly, f"capacity_{t}", t.replace("_", " "))
     axes[0].set_title("Supply: places by provider type")
-    axes[0].set_xlabel(_by(monthly).replace("month", "years"))
+    axes[0].set_xlabel(_x_label(monthly))
     axes[0].set_ylabel("places")
     axes[0].grid(alpha=0.3)
     axes[0].legend(fontsize=8)
@@ -92,8 +94,8 @@ def cost(monthly: pd.DataFrame, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(7, 4))
     kinds = {"spend_services": "services", "spend_assessment": "assessment", "spend_admin": "administration",
              "spend_support": "support", "crisis_cost": "crisis (to society)"}
-    means = monthly.groupby(_by(monthly))[list(kinds)].mean() / 1e3
-    ax.stackplot(_x(means.index), *(means[k] for k in kinds), labels=list(kinds.values()), alpha=0.8)
+    means = monthly.groupby("month")[list(kinds)].mean() / 1e3
+    ax.stackplot(_x(monthly, means.index), *(means[k] for k in kinds), labels=list(kinds.values()), alpha=0.8)
     ax2 = ax.twinx()
     plot_band(ax2, monthly, "cost_per_person", "council cost per person (right)", color="black")
     ax2.set_ylabel("GBP per person per month")
