@@ -39,6 +39,14 @@ __all__ = ["AGE_BANDS", "GROUPS", "LEVERS", "OPTIONS", "PROVIDER_TYPES", "QUINTI
 #: a scenario may start with.
 MAX_POPULATION = 10_000_000
 
+#: Default months of spin-up before month 0 (``run.burn_in_months``): the starting population is
+#: drawn near its steady state (ODD, initialisation), so a short spin-up settles the rest.
+BURN_IN_MONTHS = 3
+#: Default referrals per 1,000 adults a year by client group (``demography.referral_incidence``):
+#: known_per_1000_adults x group_mix x 12 x the group's mean monthly departure hazard among the
+#: people known at month 0, so that referrals balance departures.
+REFERRAL_INCIDENCE = [7.2, 0.91, 0.33, 0.29]
+
 #: Bounds on TOML text (scenario files, uploads, ``--set`` values, parameter spaces), checked before
 #: the parser sees it: ``tomllib``'s memory grows with the square of a dotted key's length, and deep
 #: nesting exhausts Python's recursion limit. The shipped scenarios are about 1 kB.
@@ -106,9 +114,24 @@ def _check_shares(values: list[float], name: str, n: int) -> None:
 class Run(Strict):
     months: int = param(120, 1, 600, unit="months", doc="Simulated horizon.")
     people: int = param(2000, 10, 5_000_000, unit="people",
-                        doc="Initial number of people known to the councils (split by population_share).")
+                        doc="People known to the councils at month 0 (split by population_share): a sample of the "
+                            "councils' real caseloads (demography.known_per_1000_adults of their adults), so that "
+                            "per-person results do not depend on it.")
+    start: str = Field("2014-04", pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+                       description="Calendar month of model month 0 (YYYY-MM; the first recorded month); outputs "
+                                   "carry the date. Default: the month the Social Care (Self-directed Support) "
+                                   "(Scotland) Act 2013 came into force.",
+                       json_schema_extra={"unit": "YYYY-MM", "source": "assumption", "range": [None, None]})
+    burn_in_months: int = param(BURN_IN_MONTHS, 0, 240, unit="months",
+                                doc="Months run before month 0 with month 0's policy and population, nothing "
+                                    "recorded, so that the run starts near its steady state (ODD, initialisation).")
     seed: int = param(20261122, 0, 2**63 - 1, unit="-", doc="Root seed of the SeedSequence.")
     replications: int = param(5, 1, 10_000, unit="runs", doc="Replications for `carecon run`.")
+
+    def decimal_year(self, month: float) -> float:
+        """The calendar year, as a decimal, at the middle of model month ``month`` (month 0 is ``start``)."""
+        year, first = (int(x) for x in self.start.split("-"))
+        return year + (first - 1 + month + 0.5) / 12.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -118,14 +141,32 @@ class Demography(Strict):
     group_mix: list[float] = param(
         [0.55, 0.20, 0.15, 0.10], 0, 1, unit="share",
         source="sco_sds_age_2016 (71% aged 65+) and sco_client_mix_2015; split is an assumption",
-        doc="Shares of older people, physical disability, learning disability, mental health.")
+        doc="Shares of older people, physical disability, learning disability, mental health among the people "
+            "known at month 0 (referrals follow referral_incidence).")
     under65_older_share: float = param(0.0, 0, 1, unit="share",
                                        doc="Share of the 'older people' group below 65 (0 by definition).")
     over65_share_other_groups: float = param(
         0.35, 0, 1, unit="share", source="assumption, chosen so that ~71% of all clients are 65+ (sco_sds_age_2016)",
         doc="Share of non-older client groups aged 65 or over.")
-    arrival_rate: float = param(0.012, 0, 0.2, unit="per person per month",
-                                doc="New eligible referrals per month, per person currently on the books.")
+    known_per_1000_adults: float = param(
+        52.0, 0.1, 1000, unit="people per 1000 adults",
+        source="sco_social_care_people_2021 (231,925 people, about 1 in 25 of all ages, over the ~4.5 million "
+               "adults of nrs_population_2019)",
+        doc="People known to the council with assessed need at month 0, per 1,000 adults: the real caseload "
+            "that run.people samples.")
+    referral_incidence: list[float] = param(
+        REFERRAL_INCIDENCE, 0, 1000, unit="referrals per 1000 adults per year",
+        source="assumption: set so that referrals balance the departures of a caseload of known_per_1000_adults "
+               "with group_mix (a stationary population; tests/test_scale.py checks it)",
+        doc="New referrals per year per 1,000 adults, by client group (older people, physical disability, "
+            "learning disability, mental health); a referral's group is drawn in these proportions.")
+    population_projection: str = Field(
+        "", max_length=1000,
+        description="Optional CSV of adult population by year (columns council, year, adults; NRS population "
+                    "projections), read when the model is built: a council it lists follows it (linear between "
+                    "mid-years, flat beyond), overriding councils.N.adults and adult_growth.",
+        json_schema_extra={"unit": "file path", "source": "nrs_projections_2010 (a source of such figures)",
+                           "range": [None, None]})
     departure_rate: list[float] = param(
         [0.011, 0.004, 0.002, 0.003], 0, 1, unit="per person per month",
         doc="Monthly hazard of leaving (death, move to residential care) by client group.")
@@ -227,7 +268,7 @@ class Demography(Strict):
     @model_validator(mode="after")
     def _shares(self) -> Demography:
         _check_shares(self.group_mix, "demography.group_mix", 4)
-        for name in ("departure_rate", "need_mean", "need_drift", "day_centre_affinity"):
+        for name in ("departure_rate", "need_mean", "need_drift", "day_centre_affinity", "referral_incidence"):
             if len(getattr(self, name)) != 4:
                 raise ValueError(f"demography.{name} needs 4 values, one per client group")
         return self
@@ -448,8 +489,13 @@ class Providers(Strict):
     exit_after_months: int = param(6, 1, 120, unit="months", doc="Months with negative reserves before exit.")
     entry_probability: float = param(0.3, 0, 1, unit="per month",
                                      doc="Chance a profitable gap is filled by an entrant in a month.")
-    entry_min_unmet: int = param(3, 1, 10_000, unit="people", doc="Unmet demand that signals an entry gap.")
-    max_entries_per_month: int = param(5, 0, 1000, unit="providers", doc="Entrants per type, council and month.")
+    entry_min_unmet_per_1000: float = param(
+        1.5, 0, 1000, unit="people per 1000 people",
+        doc="Unmet demand that signals an entry gap, per 1,000 people living in the council (rounded; at least 1).")
+    max_entries_per_1000: float = param(
+        2.5, 0, 1000, unit="providers per 1000 people",
+        doc="Most potential entrants per type, council and month, per 1,000 people living in the council "
+            "(rounded up), so that entry scales with the market.")
 
     @model_validator(mode="after")
     def _lists(self) -> Providers:
@@ -568,6 +614,14 @@ class Finance(Strict):
 class Council(Strict):
     name: str = Field(min_length=1, max_length=60, description="Council name.")
     population_share: float = param(1.0, 0, 1, unit="share", doc="Share of the run's people in this council.")
+    adults: int = param(150_000, 1, 10_000_000, unit="adults",
+                        source="assumption: a mid-sized council; nrs_population_2019 gives 5.46 million people in "
+                               "Scotland's 32 council areas",
+                        doc="Adults (18 and over) living in the council area at month 0.")
+    adult_growth: float = param(0.0, -0.1, 0.1, unit="share per year",
+                                source="assumption (a stationary population); nrs_projections_2010 gives council "
+                                       "areas' projected change",
+                                doc="Yearly growth of the council's adult population (compounded monthly).")
     deprivation: list[float] = param([0.2] * 5, 0, 1, unit="share",
                                      doc="Shares of people in quintiles Q1 (most deprived) to Q5.")
     rollout: Rollout = Field(default_factory=Rollout)
@@ -614,10 +668,11 @@ class Scenario(Strict):
         if peak > MAX_POPULATION:
             d = self.demography
             raise ValueError(
-                f"demography.arrival_rate: {d.arrival_rate:g} new referrals a month against departures of about "
-                f"{self.mean_departure_rate():.4g} would grow {self.run.people:,} people to about {peak:.3g} by month "
-                f"{self.run.months}; the model must be at most {MAX_POPULATION:,} people: lower the arrival rate, "
-                "run.months or run.people")
+                f"demography.referral_incidence: {sum(d.referral_incidence):g} referrals a year per 1,000 adults "
+                f"against {d.known_per_1000_adults:g} known per 1,000 adults and departures of about "
+                f"{self.mean_departure_rate():.4g} a month would grow {self.run.people:,} people to about "
+                f"{peak:.3g} by month {self.run.months}; the model must be at most {MAX_POPULATION:,} people: "
+                "lower the incidence or the adults' growth, run.months or run.people")
         return self
 
     def mean_departure_rate(self) -> float:
@@ -626,10 +681,19 @@ class Scenario(Strict):
         return sum(m * r for m, r in zip(d.group_mix, d.departure_rate, strict=True))
 
     def expected_population(self) -> float:
-        """People on the books at the horizon if referrals and departures keep their rates: an estimate
-        from above (departures rise with need), so that a run that would outgrow memory is refused first."""
-        growth = max(1.0, 1.0 + self.demography.arrival_rate - self.mean_departure_rate())
-        return self.run.people * math.exp(self.run.months * math.log(growth))
+        """Most people on the books by the horizon (burn-in included) if referrals follow the adults'
+        growth and departures keep their rate at need 0: N0 e^(-h t) + (A / h)(1 - e^(-h t)), A the
+        referrals a month at the largest adult population: an estimate from above (departures rise
+        with need), so that a run that would outgrow memory is refused first. (A population
+        projection file is not read here.)"""
+        d, months = self.demography, self.run.burn_in_months + self.run.months
+        grown = max(max(1.0, (1.0 + c.adult_growth) ** (months / 12.0)) for c in self.councils)
+        referrals = self.run.people * sum(d.referral_incidence) / 12.0 / d.known_per_1000_adults * grown
+        h = self.mean_departure_rate()
+        if h <= 0:
+            return self.run.people + referrals * months
+        settled = math.exp(-h * months)
+        return max(float(self.run.people), self.run.people * settled + referrals / h * (1.0 - settled))
 
     # ---------------------------------------------------------------- conveniences
     def to_dict(self) -> dict[str, Any]:

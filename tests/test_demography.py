@@ -43,8 +43,8 @@ def arrive(counts: list[int], deprivation: np.ndarray, seed: int, d: Demography 
     r = P.append(sum(counts))
     state = stream.seed(np.random.default_rng(seed))
     share = np.zeros(deprivation.shape[0])  # nobody offered the choice
-    kernels.arrivals(r.start, np.array(counts), deprivation, share, kernels.struct(d), 0.5, state,
-                     P.record(P.n))
+    kernels.arrivals(r.start, np.array(counts), deprivation, np.asarray(d.group_mix), share, kernels.struct(d), 0.5,
+                     state, P.record(P.n))
     assert P.view("alive").all() and (P.view("review_in") == 0).all()
     return {c: P.view(c) for c in ("council", *COLUMNS)}
 
@@ -187,21 +187,44 @@ def test_ageing_moves_one_band_and_the_last_band_is_absorbing():
     assert demography.age(bands, u, D).tolist() == [1, 2, 3, 3, 0]
 
 
-def test_arrivals_are_poisson_with_mean_rate_times_stock():
-    draws = np.array([demography.arrivals(np.array([1000, 0]), D, np.random.default_rng(s)) for s in range(400)])
+def test_arrivals_are_poisson_with_the_expected_referrals():
+    draws = np.array([demography.arrivals(np.array([12.5, 0.0]), np.random.default_rng(s)) for s in range(400)])
     assert draws[:, 1].sum() == 0
-    assert draws[:, 0].mean() == pytest.approx(D.arrival_rate * 1000, rel=0.05)
+    assert draws[:, 0].mean() == pytest.approx(12.5, rel=0.05)
+    assert draws[:, 0].var() == pytest.approx(12.5, rel=0.2)
+
+
+def test_expected_referrals_are_adults_times_incidence_in_simulated_people():
+    """A council of 200,000 adults known at 50 per 1,000 (10,000 real people) sampled by 2,000
+    simulated people (scale 0.2) refers adults x incidence / 12 real people a month, 0.2 x that
+    simulated; twice the adults, twice the referrals; the referrals' groups follow the incidence."""
+    d = Demography(known_per_1000_adults=50.0, referral_incidence=[6.0, 3.0, 2.0, 1.0])
+    scale = demography.sample_scale(np.array([2000]), np.array([200_000.0]), d)
+    assert scale.tolist() == [0.2]
+    per_month = demography.expected_referrals(np.array([200_000.0, 400_000.0]), np.array([0.2, 0.2]), d)
+    np.testing.assert_allclose(per_month, [0.2 * 200_000 * 12 / 1000 / 12, 0.4 * 200_000 * 12 / 1000 / 12])
+    np.testing.assert_allclose(demography.referral_groups(d), [0.5, 0.25, 1 / 6, 1 / 12])
+
+
+def test_the_adult_population_grows_or_follows_its_projection():
+    assert demography.adults_at(1000.0, 0.1, 12) == pytest.approx(1100.0)
+    assert demography.adults_at(1000.0, 0.1, 6) == pytest.approx(1000.0 * 1.1 ** 0.5)
+    years, adults = np.array([2014, 2016]), np.array([1000.0, 1200.0])
+    assert demography.projected_adults(years, adults, 2014.5) == pytest.approx(1000.0)
+    assert demography.projected_adults(years, adults, 2015.5) == pytest.approx(1100.0)
+    assert demography.projected_adults(years, adults, 2010.0) == 1000.0
+    assert demography.projected_adults(years, adults, 2030.0) == 1200.0
 
 
 def test_arrivals_drawn_council_by_council_are_the_draws_of_one_array_call():
     """The draws, in council order, are those of ``rng.poisson`` on the array of means (so the
     model's random stream is the same either way), and the generator ends in the same state."""
-    stock = np.array([0, 1200, 37, 90_000, 5])
+    expected = np.array([0.0, 14.4, 0.4, 1080.0, 0.06])
     mine, theirs = np.random.default_rng(3), np.random.default_rng(3)
     for _ in range(20):
-        got = demography.arrivals(stock, D, mine)
+        got = demography.arrivals(expected, mine)
         assert got.dtype == np.int64
-        np.testing.assert_array_equal(got, theirs.poisson(D.arrival_rate * stock))
+        np.testing.assert_array_equal(got, theirs.poisson(expected))
     assert mine.random() == theirs.random()
 
 

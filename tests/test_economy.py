@@ -332,6 +332,86 @@ def test_horizon_and_month_counter(small_scenario):
     assert set(res.breakdown["month"]) == set(range(1, small_scenario.run.months + 1))
 
 
+# ---------------------------------------------------------------------------------------- calendar and spin-up
+def test_outputs_carry_the_calendar_month():
+    """Month 1 is run.start (model month 0); every month of the monthly, council and day-centre
+    tables carries its calendar month."""
+    s = shrink("multi_council", 300, 14, **{"run.start": "2015-11"})
+    res = simulate(s, seed=1)
+    first = pd.Timestamp("2015-11-01")
+    for table in (res.monthly, res.councils, res.daycentres):
+        assert len(table) > 0
+        expected = [first + pd.DateOffset(months=int(k) - 1) for k in table["month"]]
+        assert table["date"].tolist() == expected
+    assert res.monthly["date"].iloc[-1] == pd.Timestamp("2016-12-01")
+
+
+def test_a_bad_start_month_is_refused():
+    from model.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"run\.start"):
+        load_scenario("sds_rollout", {"run.start": "2014-13"})
+
+
+@pytest.mark.parametrize("engine", ["vector", "agents"])
+def test_the_spin_up_runs_before_month_0_with_its_policy_and_records_nothing(engine):
+    """With a spin-up the model has lived ``burn_in_months`` months before month 0 (people have
+    left and arrived, carers have broken down), under month 0's offer (nobody offered the choice
+    when rollout starts later) and without a budget review; the clock is at month 0 and the ledger
+    is fresh. Without one (the switch off) nobody has yet left or arrived."""
+    s = shrink("sds_rollout", 300, 24, **{"run.burn_in_months": 14, "councils.0.finance.annual_budget_per_person": 1.0})
+    m = CareEconomy(s, seed=3, engine=engine)
+    P = m.people
+    assert m.month == 0 and m.steps == 0
+    assert not any(np.any(v) for k, v in vars(m.ledger).items() if k != "n_councils")
+    assert (P.n, np.count_nonzero(P.view("alive"))) != (s.run.people, s.run.people)  # people left and arrived
+    assert not P.view("offered").any()  # rollout starts at month 4: month 0's offer is nobody's
+    budgets = s.budgets
+    assert [(c.threshold, c.rate) for c in m.councils] == [(budgets.eligibility_threshold, budgets.ras_rate)]
+    assert m.councils[0].year_spend == 0.0  # a budget of 1 GBP would have tightened at a review
+    cold = CareEconomy(s.with_overrides({"run.burn_in_months": 0}), seed=3, engine=engine)
+    assert cold.people.n == s.run.people and cold.people.view("alive").all()
+
+
+def test_referrals_follow_the_adult_population():
+    """Arrivals come from the councils' adults x referral incidence, scaled to the sample: with the
+    adults growing 10 % a year, the last year's arrivals are about 1.1^9 times the first year's;
+    with a flat population they stay level; the people simulated at the start do not change the
+    arrivals per person."""
+    def arrivals(people: int, growth: float) -> tuple[float, float]:
+        s = shrink("baseline", people, 120, **{"councils.0.adult_growth": growth})
+        m = pd.concat([simulate(s, seed=seed).monthly for seed in range(4)])
+        first, last = (m[m["month"].between(a, a + 11)] for a in (1, 109))
+        return first["arrivals"].sum() / first["people"].sum(), last["arrivals"].sum() / first["arrivals"].sum()
+
+    _, grown = arrivals(2000, 0.1)
+    assert grown == pytest.approx(1.1 ** 9, rel=0.12)  # about 3 standard errors
+    per_person_flat, flat = arrivals(2000, 0.0)
+    assert flat == pytest.approx(1.0, abs=0.12)
+    per_person_small, _ = arrivals(500, 0.0)
+    assert per_person_small == pytest.approx(per_person_flat, rel=0.2)
+
+
+def test_the_population_projection_is_followed(tmp_path):
+    """A council listed in the projection file follows it (linear between mid-years, flat beyond);
+    the others keep their count and growth; a file that cannot be used is a one-line error."""
+    from model.scenario import ScenarioError
+
+    path = tmp_path / "adults.csv"
+    path.write_text("council,year,adults\nGlenburgh,2014,100000\nGlenburgh,2016,120000\nElsewhere,2014,5\n")
+    s = shrink("multi_council", 300, 36, **{"demography.population_projection": str(path), "run.start": "2014-07"})
+    m = CareEconomy(s, seed=1)
+    assert m.adults(0)[0] == pytest.approx(100_000 + 10_000 / 24)  # the middle of July 2014: a month past mid-year
+    assert m.adults(12)[0] == pytest.approx(110_000 + 10_000 / 24)
+    assert m.adults(36)[0] == 120_000
+    assert m.adults(0)[1:].tolist() == [c.adults for c in s.councils[1:]]
+    path.write_text("council,year,adults\nGlenburgh,twenty,1\n")
+    with pytest.raises(ScenarioError, match=r"demography\.population_projection: .* line 2"):
+        CareEconomy(s, seed=1)
+    with pytest.raises(ScenarioError, match="cannot read"):
+        CareEconomy(s.with_overrides({"demography.population_projection": str(tmp_path / "none.csv")}), seed=1)
+
+
 # ---------------------------------------------------------------------------------------- reproducibility
 def assert_runs_equal(a, b):
     for table in ("monthly", "breakdown", "daycentres"):

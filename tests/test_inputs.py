@@ -227,19 +227,22 @@ def test_the_reported_list_cases_are_refused_in_files(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------- population
-@handles("scenario, --set", "demography.arrival_rate 0.2 (top of its range) over 120 months",
-         "refused before running: the population would grow to about 3e12 (at most 10,000,000)")
+TOP_INCIDENCE = {"demography.referral_incidence": [1000.0] * 4, "demography.known_per_1000_adults": 0.1}
+
+
+@handles("scenario, --set", "demography.referral_incidence at the top of its range against 0.1 known per 1,000 adults",
+         "refused before running: the population would grow to about 9e8 (at most 10,000,000)")
 def test_a_population_that_would_outgrow_memory_is_refused_before_running():
-    message = refused(load_scenario, "sds_rollout", {"demography.arrival_rate": 0.2}, field="demography.arrival_rate")
+    message = refused(load_scenario, "sds_rollout", TOP_INCIDENCE, field="demography.referral_incidence")
     assert "10,000,000" in message and "month 120" in message
 
 
-@handles("scenario", "demography.arrival_rate 0.2 over 24 months, 300 people",
+@handles("scenario", "five times the referral incidence over 24 months, 300 people",
          "accepted; the run stays under the estimate")
 def test_the_population_estimate_bounds_a_real_run():
     from model.run.simulation import simulate
 
-    scenario = shrink("sds_rollout", 300, 24, **{"demography.arrival_rate": 0.2})
+    scenario = shrink("sds_rollout", 300, 24, **{"demography.referral_incidence": [36.0, 4.5, 1.6, 1.5]})
     result = simulate(scenario, seed=1)
     assert 300 < result.monthly["people"].max() <= scenario.expected_population()
 

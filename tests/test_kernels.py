@@ -98,7 +98,8 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
     state = stream.seed(np.random.default_rng(9))
     replay = state.copy()
     share = np.linspace(0.2, 0.7, len(s.councils))  # offered share by council
-    kernels.arrivals(r.start, counts, deprivation, share, kernels.struct(s.demography), s.budgets.hours_per_point,
+    mix = demography.referral_groups(s.demography)
+    kernels.arrivals(r.start, counts, deprivation, mix, share, kernels.struct(s.demography), s.budgets.hours_per_point,
                      state, P.record(P.n))
     np.testing.assert_array_equal(P.council[r], council)  # council by council, alive, first review due at once
     assert P.alive[r].all() and (P.review_in[r] == 0).all()
@@ -106,8 +107,8 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
                                    s.budgets.hours_per_point)  # the formal hours they need, as the pass works them out
     np.testing.assert_array_equal(P.required[r], hours.astype(np.float32))
     assert (P.required[:8] == 0).all() and (P.required[r] > 0).any()
-    expected = [demography.draw_person(demography.referral_mix(deprivation[c], s.demography), s.demography, replay)
-                for c in council.tolist()]
+    expected = [demography.draw_person(demography.referral_mix(deprivation[c], s.demography), mix, s.demography,
+                                       replay) for c in council.tolist()]
     for k, c in enumerate(columns):
         column = getattr(P, c)
         np.testing.assert_array_equal(column[r], np.array([e[k] for e in expected]).astype(column.dtype), err_msg=c)

@@ -79,15 +79,29 @@ def test_expected_margin_caps_hours_per_client():
 def test_entrants_need_enough_unmet_demand_and_a_positive_margin():
     rng = np.random.default_rng(0)
     t = ProviderType(price=20.0, variable_cost=15.0, fixed_cost=1000.0, capacity=10, max_hours=40.0)
-    p = Providers(entry_min_unmet=3, entry_probability=1.0, max_entries_per_month=5)
-    assert providers.entrants(2, 100.0, t, p, 0.0, rng) == 0
-    assert providers.entrants(25, 100.0, t, p, 0.0, rng) == 3  # ceil(25 / 10) with certainty
-    assert providers.entrants(500, 100.0, t, p, 0.0, rng) == 5
+    p = Providers(entry_min_unmet_per_1000=1.5, entry_probability=1.0, max_entries_per_1000=2.5)
+    assert providers.entrants(2, 100.0, t, p, 0.0, 2000, rng) == 0
+    assert providers.entrants(25, 100.0, t, p, 0.0, 2000, rng) == 3  # ceil(25 / 10) with certainty
+    assert providers.entrants(500, 100.0, t, p, 0.0, 2000, rng) == 5
     losing = ProviderType(price=20.0, variable_cost=15.0, fixed_cost=1e5, capacity=10)
-    assert providers.entrants(25, 100.0, losing, p, 0.0, rng) == 0
+    assert providers.entrants(25, 100.0, losing, p, 0.0, 2000, rng) == 0
     # A grant spread over a year can make the gap worth filling.
-    assert providers.entrants(25, 100.0, losing, p, 12 * 1e5, rng) == 3
-    assert providers.entrants(25, 100.0, t, Providers(entry_probability=0.0), 0.0, rng) == 0
+    assert providers.entrants(25, 100.0, losing, p, 12 * 1e5, 2000, rng) == 3
+    assert providers.entrants(25, 100.0, t, Providers(entry_probability=0.0), 0.0, 2000, rng) == 0
+
+
+def test_entry_scales_with_the_market():
+    """Ten times the people: ten times the unmet demand that signals a gap and ten times the most
+    entrants a month (so entrants per 1,000 people do not depend on how many are simulated)."""
+    rng = np.random.default_rng(0)
+    t = ProviderType(price=20.0, variable_cost=15.0, fixed_cost=10.0, capacity=2, max_hours=40.0)
+    p = Providers(entry_min_unmet_per_1000=1.5, entry_probability=1.0, max_entries_per_1000=2.5)
+    assert providers.entry_limits(2000, p) == (3, 5)
+    assert providers.entry_limits(20_000, p) == (30, 50)
+    assert providers.entry_limits(100, p) == (1, 1)
+    assert providers.entrants(29, 100.0, t, p, 0.0, 20_000, rng) == 0
+    assert providers.entrants(1000, 100.0, t, p, 0.0, 2000, rng) == 5
+    assert providers.entrants(1000, 100.0, t, p, 0.0, 20_000, rng) == 50
 
 
 def test_breakeven_occupancy_is_where_the_result_is_zero():

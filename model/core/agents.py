@@ -321,16 +321,18 @@ class Council(mesa.Agent):
         """The most people the council assesses this month (-1: no limit)."""
         return budgets.assessments_allowed(self.policy, self.population)
 
-    def entry(self, unmet: np.ndarray, unmet_hours: np.ndarray) -> None:
+    def entry(self, unmet: np.ndarray, unmet_hours: np.ndarray, people: int) -> None:
         """Entrants (ODD 7.9) of each provider type, in type order, where this month's seekers
         wanted it and found no free place in the council (``unmet`` of them, wanting ``unmet_hours``
-        formal hours in all, by type): :func:`model.rules.providers.entrants` of them open, with the
-        council's market-shaping grant each (counted as support spend)."""
+        formal hours in all, by type): :func:`model.rules.providers.entrants` of them open (the
+        council has ``people`` living people), with the council's market-shaping grant each
+        (counted as support spend)."""
         m, L = self.model, self.model.ledger
         grant = self.spec.commissioning.market_shaping_grant
         for t in np.flatnonzero(unmet).tolist():
             wanting = int(unmet[t])
-            n = providers.entrants(wanting, unmet_hours[t] / wanting, m.ptypes[t], m.config.providers, grant, m.rng)
+            n = providers.entrants(wanting, unmet_hours[t] / wanting, m.ptypes[t], m.config.providers, grant, people,
+                                   m.rng)
             m.add_providers(self.index, t, n, grant)
             L.entries[self.index, t] += n
             L.support[self.index] += n * grant

@@ -23,6 +23,8 @@ agents one by one. This module imports no engine.
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
 from typing import Protocol
 
 import mesa
@@ -31,8 +33,8 @@ import numpy as np
 from model import stream
 from model.core.agents import Carer, Council, Person, Provider
 from model.core.state import Ledger, People, Providers
-from model.rules import budgets, demography, rollout
-from model.scenario import Scenario
+from model.rules import budgets, carers, demography, rollout
+from model.scenario import Scenario, ScenarioError
 
 
 class Engine(Protocol):
@@ -48,7 +50,7 @@ class Engine(Protocol):
     def purchase_and_outcomes(self) -> None: ...
     def providers(self) -> None: ...
     def finance(self) -> None: ...
-    def arrivals(self, start: int, counts: np.ndarray, state: np.ndarray) -> None: ...
+    def arrivals(self, start: int, counts: np.ndarray, group_mix: np.ndarray, state: np.ndarray) -> None: ...
     def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None: ...
     def depart(self, rows: np.ndarray) -> None: ...
     def release(self, rows: np.ndarray) -> None: ...
@@ -119,9 +121,15 @@ class CareEconomy(mesa.Model):
         self.reduction = np.array([c.support.burden_reduction for c in s.councils], dtype=np.float32)
         self.available = np.array([[o in c.rollout.options for o in (1, 2, 3, 4)] for c in s.councils])
         self.deprivation = np.array([c.deprivation for c in s.councils])
+        self._projection = read_projection(s)
+        self.referral_groups = demography.referral_groups(s.demography)
 
         sizes = np.floor(np.array([c.population_share for c in s.councils]) * s.run.people).astype(int)
         sizes[np.argmax(sizes)] += s.run.people - sizes.sum()
+        #: Simulated people per real person, by council: the people simulated at month 0 are a sample
+        #: of the council's real caseload (ODD 7.1). Money, people and places in the model are the
+        #: real ones times this.
+        self.scale = demography.sample_scale(sizes, self.adults(0), s.demography)
         self.people = People(int(s.run.people * 1.3) + 64, peers=s.demography.peers)
         self.providers = Providers(256)
         # Person, Carer and Provider agents are thin views of rows, materialised when Mesa's agent
@@ -134,12 +142,15 @@ class CareEconomy(mesa.Model):
         self.ledger = Ledger(self.n_councils)
         self.engine: Engine = ENGINES[engine](self)
 
-        self.add_people(sizes)
+        self.add_people(sizes, np.asarray(s.demography.group_mix, dtype=np.float64))
         for council in self.councils:
             council.open_books(int(sizes[council.index]))
         P = self.people
         rows = np.arange(P.n)
-        P.need[rows] = demography.settle(P.need[rows], P.group[rows], P.quintile[rows], s.demography, self.rng)
+        need, tenure = demography.settle(P.need[rows], P.group[rows], P.quintile[rows], s.demography, self.rng)
+        P.carer_hours[rows], P.strain[rows], P.need[rows] = carers.settle(
+            P.carer_hours[rows], need, tenure, self.rng.random(rows.size), s.carers)
+        self.refresh_required(rows)
         # Stagger first reviews over the interval, so reviews spread across the year.
         P.review_in[rows] = 1 + (self.rng.random(rows.size) * self.interval[P.council[rows]]).astype(np.int16)
         self.apply_assessment(rows)
@@ -152,12 +163,13 @@ class CareEconomy(mesa.Model):
                 self.add_providers(c, t, round(spec.per_1000 * n_c / 1000.0))
         self.set_block_places()
         self.engine.start()
-        self.ledger = Ledger(self.n_councils)
+        self.burn_in(s.run.burn_in_months)
 
     # ------------------------------------------------------------------ population bookkeeping
-    def add_people(self, counts: np.ndarray) -> np.ndarray:
+    def add_people(self, counts: np.ndarray, group_mix: np.ndarray | None = None) -> np.ndarray:
         """Append newly referred people, ``counts[c]`` to council ``c``, their first review due at
-        once; returns their rows."""
+        once, their client groups drawn from ``group_mix`` (default: the referrals' mix,
+        :func:`model.rules.demography.referral_groups`); returns their rows."""
         counts = np.asarray(counts, dtype=np.int64)
         total = int(counts.sum())
         if total <= 0:
@@ -165,7 +177,7 @@ class CareEconomy(mesa.Model):
         P = self.people
         r = P.append(total)  # filled in, council by council, by the arrivals pass
         state = stream.seed(self.rng)
-        self.engine.arrivals(r.start, counts, state)
+        self.engine.arrivals(r.start, counts, self.referral_groups if group_mix is None else group_mix, state)
         rows = np.arange(r.start, r.stop)
         self.engine.draw_peers(rows, state)
         return rows
@@ -253,7 +265,10 @@ class CareEconomy(mesa.Model):
     def account(self, charges: np.ndarray) -> None:
         """Council finance (ODD 7.10): each council adds the month's spend, net of the ``charges`` it
         collected (by council), to the year's and decides on its levers, knowing who is on its
-        waiting list (:meth:`Council.account`)."""
+        waiting list (:meth:`Council.account`). (Not during the burn-in, which keeps month 0's
+        policy; its ledger is discarded.)"""
+        if self.month < 0:
+            return
         self.ledger.charges += charges
         spend = self.ledger.council_spend()
         for council in self.councils:
@@ -280,14 +295,31 @@ class CareEconomy(mesa.Model):
         worked out once a month."""
         if self._rollout_month != self.month:
             councils = self.config.councils
-            offered = np.array([rollout.offered_share(self.month, c.rollout) for c in councils], dtype=np.float32)
+            month = max(self.month, 0)  # the burn-in keeps month 0's offer and contracts
+            offered = np.array([rollout.offered_share(month, c.rollout) for c in councils], dtype=np.float32)
             moved = self._rollout_month != self.month - 1 or offered.tolist() != self._rollout_shares[0].tolist()
             self._rollout_shares = (
-                offered, np.array([budgets.block_share(rollout.block_share(self.month, c.rollout, c.commissioning),
+                offered, np.array([budgets.block_share(rollout.block_share(month, c.rollout, c.commissioning),
                                                        council.policy)
                                    for c, council in zip(councils, self.councils, strict=True)]), moved)
             self._rollout_month = self.month
         return self._rollout_shares
+
+    def adults(self, month: int | None = None) -> np.ndarray:
+        """Each council's adult population (real people, not simulated) in ``month`` (default: this
+        month; the burn-in has month 0's): ``councils.N.adults`` grown at ``adult_growth``, or the
+        scenario's population projection where it lists the council. In the model's units it is
+        this times :attr:`scale`."""
+        month = max(self.month if month is None else month, 0)
+        year = self.config.run.decimal_year(month)
+        return np.array([demography.projected_adults(*self._projection[i], year) if i in self._projection
+                         else demography.adults_at(c.adults, c.adult_growth, month)
+                         for i, c in enumerate(self.config.councils)])
+
+    def expected_referrals(self) -> np.ndarray:
+        """This month's expected new referrals by council, in simulated people (ODD 7.1): its adults
+        x the referral incidence, scaled to the sample."""
+        return demography.expected_referrals(self.adults(), self.scale, self.config.demography)
 
     def policy(self) -> tuple[np.ndarray, np.ndarray]:
         """Each council's current eligibility threshold and RAS rate at review (they move with its levers)."""
@@ -367,10 +399,24 @@ class CareEconomy(mesa.Model):
 
     def step(self) -> None:
         """Advance one month: the phases of :data:`PHASES`, in order, by the engine."""
+        self.advance()
+
+    def advance(self) -> None:
+        """One month's phases (:meth:`step` without Mesa's count of steps)."""
         self.begin_month()
         for phase in PHASES:
             getattr(self.engine, phase)()
         self.month += 1
+
+    def burn_in(self, months: int) -> None:
+        """The spin-up (ODD, initialisation): ``months`` months run before month 0 with month 0's
+        offer, contracts, council policy and population, and no budget review; then the clock is at
+        month 0 with a fresh ledger, so that nothing of the spin-up is recorded."""
+        self.month = -months
+        for _ in range(months):
+            self.advance()
+        self.month = 0
+        self.ledger = Ledger(self.n_councils)
 
     def run(self, months: int | None = None) -> None:
         """Advance ``months`` months (default: the scenario's horizon): one Mesa step each, through
@@ -378,3 +424,31 @@ class CareEconomy(mesa.Model):
         months = self.config.run.months if months is None else months
         if months > 0:
             self.run_for(months)
+
+
+def read_projection(s: Scenario) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """The scenario's population projection (``demography.population_projection``, a CSV with
+    columns council, year, adults), as (years, adults) by council index for the councils it
+    lists; empty without one. A file that cannot be used is a :class:`ScenarioError` naming it."""
+    path = s.demography.population_projection
+    if not path:
+        return {}
+    names = {c.name: i for i, c in enumerate(s.councils)}
+    rows: dict[int, list[tuple[int, float]]] = {}
+    field = "demography.population_projection"
+    try:
+        with Path(path).open(newline="") as f:
+            for line, row in enumerate(csv.DictReader(f), start=2):
+                if row.get("council") not in names:
+                    continue
+                try:
+                    year, adults = int(row["year"]), float(row["adults"])
+                except (KeyError, TypeError, ValueError):
+                    raise ScenarioError(f"{path} line {line}: year must be a whole number and adults a number "
+                                        "(columns council, year, adults)", field) from None
+                if not adults > 0:
+                    raise ScenarioError(f"{path} line {line}: adults must be above 0", field)
+                rows.setdefault(names[row["council"]], []).append((year, adults))
+    except OSError as e:
+        raise ScenarioError(f"cannot read {path}: {e.strerror}", field) from None
+    return {i: (np.array([y for y, _ in sorted(r)]), np.array([a for _, a in sorted(r)])) for i, r in rows.items()}

@@ -62,10 +62,7 @@ class ReferenceEngine:
             elif person.count_down():
                 due.append(person.row)
         m.depart(np.array(leavers, dtype=np.int64))
-        stock = np.zeros(m.n_councils, dtype=np.int64)
-        for person in self.people():
-            stock[person.council] += 1
-        arriving = demography.arrivals(stock, m.config.demography, m.rng)
+        arriving = demography.arrivals(m.expected_referrals(), m.rng)
         m.add_people(arriving)
         m.ledger.arrivals += arriving
         m.set_block_places()
@@ -190,9 +187,9 @@ class ReferenceEngine:
                                            int(q.block_places), p) for q in providers]
         appeal = ([w[0] for w in weights], [w[1] for w in weights])  # within the type: people, the council
         type_level = ([w[0] for w in weights], [w[2] for w in weights])
-        free = np.zeros(n_groups)
+        spare = np.zeros(n_groups)  # free places by group, for the entry signal
         for q, g in zip(providers, group, strict=True):
-            free[g] += market.has_place(int(q.clients), int(q.capacity))
+            spare[g] += market.free_places(int(q.clients), int(q.capacity))
         words = stream.load(stream.seed(m.rng))
         unmet, unmet_hours = np.zeros(n_groups), np.zeros(n_groups)
         type_weight = []
@@ -202,7 +199,8 @@ class ReferenceEngine:
             type_weight.append(tw)
             t, words = market.wanted_type(tw, words)
             g = int(person.council) * N_TYPES + t
-            if free[g] == 0:
+            beyond, spare[g] = market.beyond_free_places(float(spare[g]))
+            if beyond:
                 unmet[g] += 1
                 unmet_hours[g] += float(person.required)
         pending = [True] * len(seekers)
@@ -352,7 +350,7 @@ class ReferenceEngine:
         closing = [prov.row for prov in m.provider_agents if prov is not None and prov.month(int(people[prov.council]))]
         m.close_providers(np.array(closing, dtype=np.int64))
         for council in m.councils:
-            council.entry(self.unmet[council.index], self.unmet_hours[council.index])
+            council.entry(self.unmet[council.index], self.unmet_hours[council.index], int(people[council.index]))
 
     # ------------------------------------------------------------------ 10. finance
     def finance(self) -> None:
@@ -376,10 +374,10 @@ class ReferenceEngine:
             counts[person.council] += 1
         return counts
 
-    def arrivals(self, start: int, counts: np.ndarray, state: np.ndarray) -> None:
+    def arrivals(self, start: int, counts: np.ndarray, group_mix: np.ndarray, state: np.ndarray) -> None:
         """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``, council by
         council, each drawn from the stream ``state`` (:func:`model.rules.demography.draw_person`, from the
-        council's :func:`~model.rules.demography.referral_mix`):
+        council's :func:`~model.rules.demography.referral_mix` and the groups' ``group_mix``):
         alive, their first review due at once, offered the choice if their offer rank is under the
         council's offered share, with their breakdown cell and the formal hours they need."""
         m, P = self.m, self.m.people
@@ -391,7 +389,7 @@ class ReferenceEngine:
                 P.council[row], P.alive[row], P.review_in[row] = c, True, 0
                 (P.group[row], P.quintile[row], P.age_band[row], P.confidence[row], P.dc_affinity[row],
                  P.offer_rank[row], P.need[row], P.has_carer[row], P.carer_hours[row]) = demography.draw_person(
-                    mix, m.config.demography, state)
+                    mix, group_mix, m.config.demography, state)
                 P.offered[row] = P.offer_rank[row] < share[c]
                 self.set_cells(np.array([row]))
                 P.required[row] = budgets.required_hours(float(P.need[row]), float(P.carer_hours[row]), hours_per_point)

@@ -75,10 +75,12 @@ _COMMON = _index([
     Column("replication", "Replication", "", "Replication number (0, 1, ...); replication i of a run with seed s "
            "is seeded by numpy's SeedSequence(s).spawn(R)[i]."),
     Column("month", "Month", "month", "Month of the run, from 1: stocks at its end, flows during it."),
+    Column("date", "Date", "calendar month", "The month's calendar month (its first day): month 1 is run.start "
+           "(model month 0)."),
     Column("council", "Council", "", "Council name (the scenario's councils.N.name)."),
 ])
 _MONTHLY = _index([
-    _COMMON["replication"], _COMMON["month"],
+    _COMMON["replication"], _COMMON["month"], _COMMON["date"],
     Column("people", "People", "people", "People on the books (referred to social care, living) at the end of the "
            "month, with or without a package."),
     Column("arrivals", "Arrivals", "people", "People newly referred during the month."),
@@ -177,8 +179,11 @@ _MONTHLY = _index([
     Column("mean_wait", "Mean wait", "months",
            "Months waited so far by the people waiting for assessment, on average (missing with nobody waiting)."),
 ])
-#: Columns of the monthly headline row, in order (the recorder's row: the table without ``replication``).
-MONTHLY_COLUMNS = tuple(_MONTHLY)[1:]
+#: Columns the run adds to the recorder's tables (:func:`model.run.simulation.simulate`).
+ADDED = ("replication", "date")
+#: Columns of the monthly headline row, in order (the recorder's row: the table without ``replication``
+#: and ``date``).
+MONTHLY_COLUMNS = tuple(c for c in _MONTHLY if c not in ADDED)
 
 
 def _per_council(name: str, meaning: str | None = None) -> Column:
@@ -187,7 +192,7 @@ def _per_council(name: str, meaning: str | None = None) -> Column:
 
 
 _COUNCILS = _index([
-    _COMMON["replication"], _COMMON["month"], _COMMON["council"],
+    _COMMON["replication"], _COMMON["month"], _COMMON["date"], _COMMON["council"],
     *(_per_council(name) for name in ("people", "with_package", "council_spend", "spend_services", "spend_assessment",
                                       "spend_admin", "spend_support", "crisis_cost", "cost_per_person", "clawback")),
     *(_per_council(f"{f}_{t}") for f in ("active", "entries", "exits") for t in PROVIDER_TYPES),
@@ -212,10 +217,10 @@ _COUNCILS = _index([
            "4 eligibility, 5 decommissioning; positive when tightened, negative when relaxed, 0 when none moved."),
 ])
 #: Columns of the per-council table, in order (the recorder's table: month and council index first).
-COUNCIL_COLUMNS = tuple(_COUNCILS)[1:]
+COUNCIL_COLUMNS = tuple(c for c in _COUNCILS if c not in ADDED)
 
 _DAYCENTRES = _index([
-    _COMMON["replication"], _COMMON["month"], _COMMON["council"],
+    _COMMON["replication"], _COMMON["month"], _COMMON["date"], _COMMON["council"],
     Column("provider", "Provider", "", "The centre's provider number (its row: a centre keeps it through the run)."),
     Column("attendance", "Attendance", "people", "Clients of the centre at the end of the month."),
     Column("occupancy", "Occupancy", SHARE, "Clients per place at the centre."),
@@ -225,7 +230,7 @@ _DAYCENTRES = _index([
     Column("capacity", "Places", "places", "Client places at the centre."),
 ])
 #: Columns of the day-centre table (open centres only), in order, without ``replication``.
-DAYCENTRE_COLUMNS = tuple(_DAYCENTRES)[1:]
+DAYCENTRE_COLUMNS = tuple(c for c in _DAYCENTRES if c not in ADDED)
 
 #: What the breakdown table breaks the people with a package down by, and each dimension's levels
 #: (the councils' names for ``council``).

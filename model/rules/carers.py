@@ -30,3 +30,29 @@ def breaks_down(strain: np.ndarray | float, caring: np.ndarray | bool, u: np.nda
 def need_after_breakdown(need: np.ndarray | float, c: Carers) -> np.ndarray:
     """A breakdown adds ``breakdown_need_jump`` points to the person's need (at most 100)."""
     return at_most(need + c.breakdown_need_jump, 100.0)
+
+
+def settle(carer_hours: np.ndarray, need: np.ndarray, tenure: np.ndarray, u: np.ndarray,
+           c: Carers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Carers of the people known at the start, after ``tenure`` months of caring (so the starting
+    population is near the model's steady state): strain has grown as :func:`next_strain` makes
+    it from 0 without unmet need or respite, strain_per_hour x hours x (1 - (1 - recovery)^t) /
+    recovery after t months; a carer whose strain has been above the threshold for m of the
+    months has broken down with chance 1 - (1 - breakdown_probability)^m (``u`` uniforms),
+    stopping care and adding to need (:func:`need_after_breakdown`). Returns (carer hours, strain,
+    need)."""
+    hours = np.asarray(carer_hours, dtype=np.float64)
+    added = c.strain_per_hour * hours  # strain a month's care adds
+    theta = c.breakdown_threshold
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if c.recovery > 0:
+            level = added / c.recovery  # where the strain settles
+            strain = level * (1.0 - (1.0 - c.recovery) ** tenure)
+            crossing = np.where(level > theta, np.log1p(-theta / level) / np.log1p(-c.recovery), np.inf)
+        else:
+            strain = added * tenure
+            crossing = np.where(added > 0, theta / added, np.inf)
+    above = np.maximum(tenure - crossing, 0.0)
+    broke = (hours > 0) & (u < 1.0 - (1.0 - c.breakdown_probability) ** above)
+    return (np.where(broke, 0.0, hours), np.where(broke, 0.0, np.minimum(strain, 1.0)),
+            np.where(broke, need_after_breakdown(need, c), need))

@@ -71,10 +71,12 @@ def over65_probability(group: int, quintile: int, d: Demography) -> float:
     return 1.0 / (1.0 + odds_under65)
 
 
-def draw_person(mix: np.ndarray, d: Demography, state: np.ndarray) -> tuple:
+def draw_person(mix: np.ndarray, group_mix: np.ndarray, d: Demography, state: np.ndarray) -> tuple:
     """One new eligible referral, drawn from the stream ``state`` (:mod:`model.stream`).
 
-    Client group from the scenario's ``group_mix``; deprivation quintile from ``mix``, the council's
+    Client group from ``group_mix`` (4 shares: the referrals' groups, :func:`referral_groups`, or,
+    for the people known at month 0, the scenario's ``group_mix``); deprivation quintile from
+    ``mix``, the council's
     :func:`referral_mix` (5 shares, Q1 first). Aged 65+ with probability
     :func:`over65_probability`; then the higher age band of the half with probability
     ``over80_share`` (65+: 80+) or ``1 - under40_share`` (under 65: 40-64). Need ~ N(``need_mean[group]``
@@ -87,7 +89,7 @@ def draw_person(mix: np.ndarray, d: Demography, state: np.ndarray) -> tuple:
 
     Returns (group, quintile, age band, confidence, day-centre affinity, offer rank, need, has
     carer, carer hours)."""
-    group = categorical(d.group_mix, stream.uniform(state))
+    group = categorical(group_mix, stream.uniform(state))
     quintile = categorical(mix, stream.uniform(state))
     over65 = stream.uniform(state) < over65_probability(group, quintile, d)
     band_hi = stream.uniform(state) < (d.over80_share if over65 else 1.0 - d.under40_share)
@@ -123,15 +125,15 @@ def peer_draw(own_size: int, council_size: int, homophily: float, words: tuple) 
 
 
 def settle(need: np.ndarray, group: np.ndarray, quintile: np.ndarray, d: Demography,
-           rng: np.random.Generator) -> np.ndarray:
+           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Need of people already on the books at the start: each has been known for an exponential
     time with mean 1 / (their own departure rate at their referral need), at most
-    ``max_initial_tenure_months``, over
-    which their need has drifted; so the starting population is near the model's steady state."""
+    ``max_initial_tenure_months``, over which their need has drifted; so the starting population
+    is near the model's steady state. Returns (need, months known)."""
     hazard = departure_probability(group, need, quintile, d)
     tenure = np.minimum(rng.exponential(1.0 / np.maximum(hazard, 1e-3)), d.max_initial_tenure_months)
     drift = np.asarray(d.need_drift)[group] * tenure + d.need_noise * np.sqrt(tenure) * rng.standard_normal(need.size)
-    return np.clip(need + drift, 0.0, 100.0)
+    return np.clip(need + drift, 0.0, 100.0), tenure
 
 
 def confidence(quintile: np.ndarray, over65: np.ndarray, z: np.ndarray, d: Demography) -> np.ndarray:
@@ -182,9 +184,43 @@ def person_month(need: float, group: int, age_band: int, quintile: int, d: Demog
     return False, need, age(age_band, u, d), words
 
 
-def arrivals(stock: np.ndarray, d: Demography, rng: np.random.Generator) -> np.ndarray:
-    """New referrals per council this month: Poisson with mean arrival_rate x current stock.
+def referral_groups(d: Demography) -> np.ndarray:
+    """Client groups' shares of new referrals: ``referral_incidence`` normalised (all groups equal
+    if every incidence is 0)."""
+    incidence = np.asarray(d.referral_incidence, dtype=np.float64)
+    total = incidence.sum()
+    return incidence / total if total > 0 else np.full(incidence.size, 1.0 / incidence.size)
+
+
+def adults_at(adults: float, growth: float, months: float) -> float:
+    """A council's adults ``months`` after month 0, at yearly ``growth`` compounded monthly."""
+    return adults * (1.0 + growth) ** (months / 12.0)
+
+
+def projected_adults(years: np.ndarray, adults: np.ndarray, year: float) -> float:
+    """Adults at the decimal ``year`` from a projection (``adults`` at the middle of each of
+    ``years``, as NRS mid-year figures are): linear between mid-years, flat before the first and
+    after the last."""
+    return float(np.interp(year, np.asarray(years, dtype=np.float64) + 0.5, np.asarray(adults, dtype=np.float64)))
+
+
+def expected_referrals(adults: np.ndarray, scale: np.ndarray, d: Demography) -> np.ndarray:
+    """Expected new referrals a month by council (ODD 7.1): its ``adults`` x the referral incidence
+    (all groups), in simulated people: ``scale`` simulated people per real person."""
+    return np.asarray(adults, dtype=np.float64) * np.asarray(scale) * (sum(d.referral_incidence) / 1000.0 / 12.0)
+
+
+def sample_scale(people: np.ndarray, adults: np.ndarray, d: Demography) -> np.ndarray:
+    """Simulated people per real person, by council: the ``people`` simulated at month 0 stand for
+    the council's real caseload, ``known_per_1000_adults`` per 1,000 of its ``adults``."""
+    known = np.asarray(adults, dtype=np.float64) * d.known_per_1000_adults / 1000.0
+    return np.asarray(people, dtype=np.float64) / known
+
+
+def arrivals(expected: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """New referrals per council this month: Poisson with mean ``expected[c]``
+    (:func:`expected_referrals`).
 
     Drawn council by council: the same draws, in the same order, as one ``rng.poisson`` call on
     the array of means, without the array call's set-up."""
-    return np.array([rng.poisson(d.arrival_rate * s) for s in np.asarray(stock).tolist()], dtype=np.int64)
+    return np.array([rng.poisson(e) for e in np.asarray(expected).tolist()], dtype=np.int64)

@@ -18,8 +18,9 @@ applicants in priority order until its free places are filled. Rejected seekers 
 next round; after the last round they stay without a provider (unmet need) until next month.
 
 Entry signal: before the first round each seeker also draws the type it *wants* by logit over
-type appeal alone; seekers whose wanted type has no free place in their council are the unmet
-demand that draws entrants (:func:`model.rules.providers.entrants`).
+type appeal alone; the seekers wanting a type beyond its free places in their council (counted
+seeker by seeker, :func:`beyond_free_places`) are the unmet demand that draws entrants
+(:func:`model.rules.providers.entrants`): a count that grows with the market, as entry does.
 
 The per-seeker steps are :func:`wanted_type` and :func:`application`, the provider's acceptance
 :func:`has_place`; the engines call them seeker by seeker (slot-0 seekers first, then Option 4's
@@ -120,6 +121,20 @@ def provider_weights(rating: float, price: float, ref_price: float, block_places
 def has_place(clients: int, capacity: int) -> bool:
     """Whether a provider has a free place: it accepts applicants while it has one."""
     return clients < capacity
+
+
+def free_places(clients: int, capacity: int) -> int:
+    """A provider's free places (none when it is full or over capacity)."""
+    return max(capacity - clients, 0)
+
+
+def beyond_free_places(left: float) -> tuple[bool, float]:
+    """Entry signal of one seeker wanting a type of which ``left`` free places in its council are
+    not yet counted against earlier seekers wanting it: unmet demand if none is left; otherwise it
+    counts against one of them. Returns (unmet, the free places left)."""
+    if left >= 1:
+        return False, left - 1
+    return True, left
 
 
 def slots_sought(option: int, provider0: int, provider1: int, budget: float,

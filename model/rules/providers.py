@@ -90,18 +90,28 @@ def expected_margin(t: ProviderType, clients: float, hours_per_client: float) ->
     return (t.price - t.variable_cost) * hours * clients - t.fixed_cost
 
 
-def entrants(unmet: int, mean_hours: float, t: ProviderType, p: Providers, grant: float,
+def entry_limits(people: int, p: Providers) -> tuple[int, int]:
+    """The unmet demand that signals an entry gap and the most potential entrants a month, per
+    type, in a council of ``people`` living people: ``entry_min_unmet_per_1000`` (rounded, at
+    least 1) and ``max_entries_per_1000`` (rounded up) per 1,000 of them, so that entry scales with
+    the size of the market."""
+    thousands = people / 1000.0
+    return max(1, round(p.entry_min_unmet_per_1000 * thousands)), int(np.ceil(p.max_entries_per_1000 * thousands))
+
+
+def entrants(unmet: int, mean_hours: float, t: ProviderType, p: Providers, grant: float, people: int,
              rng: np.random.Generator) -> int:
-    """Entrants of one type in one council this month: if at least ``entry_min_unmet`` people
-    wanting this type were left unmatched and the margin (plus a grant spread over 12 months) is
-    positive, each of up to ``ceil(unmet / capacity)`` potential entrants enters with
-    ``entry_probability``."""
-    if unmet < p.entry_min_unmet:
+    """Entrants of one type in one council of ``people`` living people this month: if the people
+    wanting this type left unmatched reach the entry signal (:func:`entry_limits`) and the margin
+    (plus a grant spread over 12 months) is positive, each of up to ``ceil(unmet / capacity)``
+    potential entrants, at most the council's limit, enters with ``entry_probability``."""
+    least, most = entry_limits(people, p)
+    if unmet < least:
         return 0
     margin = expected_margin(t, min(unmet, t.capacity), mean_hours) + grant / 12.0
     if margin <= 0:
         return 0
-    return int(rng.binomial(min(p.max_entries_per_month, int(np.ceil(unmet / t.capacity))), p.entry_probability))
+    return int(rng.binomial(min(most, int(np.ceil(unmet / t.capacity))), p.entry_probability))
 
 
 def breakeven_occupancy(fixed_cost: np.ndarray | float, capacity: np.ndarray | int,

@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from model.scenario import PROVIDER_TYPES
@@ -22,15 +23,26 @@ def band(monthly: pd.DataFrame, column: str, lo: float = 0.05, hi: float = 0.95)
     return pd.DataFrame({"mean": g.mean(), "lo": g.quantile(lo), "hi": g.quantile(hi)})
 
 
+def _x(monthly: pd.DataFrame, months: pd.Index) -> pd.Index | np.ndarray:
+    """x values of ``months``: their calendar dates when the table has them, else years of the run."""
+    if "date" in monthly:
+        return monthly.groupby("month")["date"].first().loc[months].to_numpy()
+    return months / 12
+
+
+def _x_label(monthly: pd.DataFrame) -> str:
+    return "date" if "date" in monthly else "years"
+
+
 def plot_band(ax: plt.Axes, monthly: pd.DataFrame, column: str, label: str, **kw: object) -> None:
     b = band(monthly, column)
-    line, = ax.plot(b.index / 12, b["mean"], label=label, **kw)
-    ax.fill_between(b.index / 12, b["lo"], b["hi"], color=line.get_color(), alpha=0.2, linewidth=0)
+    line, = ax.plot(_x(monthly, b.index), b["mean"], label=label, **kw)
+    ax.fill_between(_x(monthly, b.index), b["lo"], b["hi"], color=line.get_color(), alpha=0.2, linewidth=0)
 
 
 def _finish(fig: plt.Figure, ax: plt.Axes, title: str, ylabel: str, path: Path, legend: bool = True) -> Path:
     ax.set_title(title)
-    ax.set_xlabel("years")
+    ax.set_xlabel("date" if ax.xaxis.get_converter() is not None else "years")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     if legend:
@@ -64,7 +76,7 @@ def providers(monthly: pd.DataFrame, path: Path) -> Path:
     for t in PROVIDER_TYPES:
         plot_band(axes[0], monthly, f"capacity_{t}", t.replace("_", " "))
     axes[0].set_title("Supply: places by provider type")
-    axes[0].set_xlabel("years")
+    axes[0].set_xlabel(_x_label(monthly))
     axes[0].set_ylabel("places")
     axes[0].grid(alpha=0.3)
     axes[0].legend(fontsize=8)
@@ -83,7 +95,7 @@ def cost(monthly: pd.DataFrame, path: Path) -> Path:
     kinds = {"spend_services": "services", "spend_assessment": "assessment", "spend_admin": "administration",
              "spend_support": "support", "crisis_cost": "crisis (to society)"}
     means = monthly.groupby("month")[list(kinds)].mean() / 1e3
-    ax.stackplot(means.index / 12, *(means[k] for k in kinds), labels=list(kinds.values()), alpha=0.8)
+    ax.stackplot(_x(monthly, means.index), *(means[k] for k in kinds), labels=list(kinds.values()), alpha=0.8)
     ax2 = ax.twinx()
     plot_band(ax2, monthly, "cost_per_person", "council cost per person (right)", color="black")
     ax2.set_ylabel("GBP per person per month")

@@ -98,6 +98,12 @@ def run_recorded(model: CareEconomy, recorder: MonthRecorder | HorizonRecorder, 
         recorder.record()
 
 
+def dates(scenario: Scenario, month: np.ndarray | pd.Series) -> np.ndarray:
+    """The calendar month (its first day) of each recorded ``month`` (from 1): month 1 is
+    ``run.start``, model month 0."""
+    return (np.datetime64(scenario.run.start, "M") + (np.asarray(month, dtype=np.int64) - 1)).astype("datetime64[ns]")
+
+
 def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = None, engine: str = "vector",
              replication: int = 0, months: int | None = None) -> RunResult:
     """Run one model to the scenario's horizon (or for ``months`` months) and return its tables."""
@@ -105,6 +111,7 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = Non
     rec = MonthRecorder(model)
     run_recorded(model, rec, months)
     monthly = pd.DataFrame(rec.rows)
+    monthly.insert(1, "date", dates(scenario, monthly["month"]))
     monthly.insert(0, "replication", replication)
     breakdown = pd.DataFrame(rec.breakdown_long())
     breakdown.insert(0, "replication", replication)
@@ -112,10 +119,12 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = Non
                       columns=list(DAYCENTRE_COLUMNS))
     dc = dc.astype({"month": int, "council": int, "provider": int, "capacity": int})
     dc["council"] = [scenario.councils[i].name for i in dc["council"]]
+    dc.insert(1, "date", dates(scenario, dc["month"]))
     dc.insert(0, "replication", replication)
     councils = pd.DataFrame(np.concatenate(rec.councils), columns=list(COUNCIL_COLUMNS))
     councils = councils.astype({"month": int, "council": int})
     councils["council"] = [scenario.councils[i].name for i in councils["council"]]
+    councils.insert(1, "date", dates(scenario, councils["month"]))
     councils.insert(0, "replication", replication)
     equity = rec.equity
     equity.insert(0, "replication", replication)

@@ -63,7 +63,7 @@ class VectorEngine:
                                        P.offer_rank, P.review_in, share, offer, m.interval, self.d,
                                        stream.seed(m.rng), L.clawback, L.services_by_option, L.departures, self.stock,
                                        P.carer_hours, P.required, m.config.budgets.hours_per_point)
-        arriving = demography.arrivals(self.stock, m.config.demography, m.rng)
+        arriving = demography.arrivals(m.expected_referrals(), m.rng)
         m.add_people(arriving)
         L.arrivals += arriving
         self.stock += arriving
@@ -148,7 +148,7 @@ class VectorEngine:
                                           self.stock, self.p)
         m.close_providers(closing)
         for council in m.councils:
-            council.entry(self.unmet[council.index], self.unmet_hours[council.index])
+            council.entry(self.unmet[council.index], self.unmet_hours[council.index], int(self.stock[council.index]))
 
     # ------------------------------------------------------------------ 10. council finance
     def finance(self) -> None:
@@ -161,11 +161,11 @@ class VectorEngine:
         m.account(charges)
 
     # ------------------------------------------------------------------ bookkeeping over rows
-    def arrivals(self, start: int, counts: np.ndarray, state: np.ndarray) -> None:
+    def arrivals(self, start: int, counts: np.ndarray, group_mix: np.ndarray, state: np.ndarray) -> None:
         """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``."""
         m = self.m
-        kernels.arrivals(start, counts, m.deprivation, m.offered_shares(), self.d, m.config.budgets.hours_per_point,
-                         state, m.people.record(m.people.n))
+        kernels.arrivals(start, counts, m.deprivation, group_mix, m.offered_shares(), self.d,
+                         m.config.budgets.hours_per_point, state, m.people.record(m.people.n))
 
     def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None:
         m, P = self.m, self.m.people

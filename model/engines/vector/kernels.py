@@ -65,7 +65,8 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          choice.felt_burden, choice.utility, choice.held, choice.peer_signal, choice.choose_option, choice.logit_draw,
          support.reached,
          market.slot_share, market.in_mode, market.paid_directly, market.appeal_of_type, market.provider_appeal,
-         market.type_weights, market.provider_weights, market.has_place, market.slots_sought, market.draw_type,
+         market.type_weights, market.provider_weights, market.has_place, market.free_places,
+         market.beyond_free_places, market.slots_sought, market.draw_type,
          market.hours_bought, outcomes.met_need,
          outcomes.wellbeing, outcomes.satisfaction, outcomes.next_rating, carers.next_strain, carers.breaks_down,
          carers.need_after_breakdown, providers.operating_result, providers.next_neg_months, providers.next_price,
@@ -740,8 +741,9 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
     in row order within a group), each weighed by :func:`model.rules.market.provider_weights`.
 
     Each seeker first draws the type it *wants* (:func:`model.rules.market.wanted_type`); wanting a
-    type with no free place in the council counts in ``unmet`` and ``unmet_hours`` (flat, by
-    council x 4 + type). Then, in each round, every pending seeker applies
+    type beyond its free places in the council (:func:`model.rules.market.beyond_free_places`)
+    counts in ``unmet`` and ``unmet_hours`` (flat, by council x 4 + type). Then, in each round,
+    every pending seeker applies
     (:func:`model.rules.market.application`) given the providers with a free place at the start of
     the round; a seeker with no type left to try stops. Each round draws a priority for every
     seeker, and the providers take the pending applicants in priority order while they have a
@@ -763,6 +765,7 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
     exp_appeal = np.empty((2, n_prov))  # exp(appeal) within the type: people (0), the council (1)
     exp_level = np.empty((2, n_prov))   # the same at the type level
     n_free = np.zeros(n_groups)
+    spare = np.zeros(n_groups)  # free places by group, for the entry signal
     rating, price, ptype, block_places = Q.rating, Q.price, Q.ptype, Q.block_places
     for i in range(n_prov):
         q = prov[i]
@@ -771,6 +774,7 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
         exp_appeal[1, i] = by_council
         exp_level[1, i] = level
         n_free[key[i]] += market.has_place(clients[i], capacity[i])
+        spare[key[i]] += market.free_places(clients[i], capacity[i])
     type_table = np.empty((2, 2, N_MODES, N_TYPES))  # exp(type appeal) by day-centre affinity, 65+, mode and type
     for a in range(2):
         for b in range(2):
@@ -789,7 +793,8 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
         group0[s] = council[r] * N_TYPES
         council_mode[s] = mode == MODE_COUNCIL
         t, words = market.wanted_type(type_weight[s], words)
-        if n_free[group0[s] + t] == 0:
+        beyond, spare[group0[s] + t] = market.beyond_free_places(spare[group0[s] + t])
+        if beyond:
             unmet[group0[s] + t] += 1
             unmet_hours[group0[s] + t] += required[r]
     got = np.full(n_seek, -1, dtype=np.int64)
@@ -951,12 +956,13 @@ def choose_options(rows: np.ndarray, people: People.Record, available: np.ndarra
 
 
 @numba.njit(cache=True)
-def arrivals(start: int, counts: np.ndarray, deprivation: np.ndarray, share: np.ndarray, d: np.ndarray,
-             hours_per_point: float, state: np.ndarray, new: People.Record) -> None:
+def arrivals(start: int, counts: np.ndarray, deprivation: np.ndarray, group_mix: np.ndarray, share: np.ndarray,
+             d: np.ndarray, hours_per_point: float, state: np.ndarray, new: People.Record) -> None:
     """Arrivals (ODD 7.1): ``counts[c]`` new people in council ``c``, council by council, in the
     rows of ``new`` from ``start`` on. Each is alive with their first review due at once, drawn by
     :func:`model.rules.demography.draw_person` from their council's referral mix
-    (:func:`model.rules.demography.referral_mix` of its ``deprivation``), offered the
+    (:func:`model.rules.demography.referral_mix` of its ``deprivation``) and the client groups'
+    ``group_mix``, offered the
     choice if their offer rank is under the council's offered ``share`` (7.3), and given their
     breakdown cell and the formal hours they need (:func:`model.rules.budgets.required_hours`)."""
     d = d.view(DEMOGRAPHY)[0]
@@ -968,7 +974,7 @@ def arrivals(start: int, counts: np.ndarray, deprivation: np.ndarray, share: np.
             new.alive[i] = True
             new.review_in[i] = 0
             (new.group[i], new.quintile[i], new.age_band[i], new.confidence[i], new.dc_affinity[i], new.offer_rank[i],
-             new.need[i], new.has_carer[i], new.carer_hours[i]) = demography.draw_person(mix, d, state)
+             new.need[i], new.has_carer[i], new.carer_hours[i]) = demography.draw_person(mix, group_mix, d, state)
             new.offered[i] = new.offer_rank[i] < share[c]
             _set_cell(i, new.council, new.group, new.age_band, new.quintile, new.cell)
             new.required[i] = budgets.required_hours(new.need[i], new.carer_hours[i], hours_per_point)
