@@ -359,16 +359,15 @@ def test_the_spin_up_runs_before_month_0_with_its_policy_and_records_nothing(eng
     left and arrived, carers have broken down), under month 0's offer (nobody offered the choice
     when rollout starts later) and without a budget review; the clock is at month 0 and the ledger
     is fresh. Without one (the switch off) nobody has yet left or arrived."""
-    s = shrink("sds_rollout", 300, 24, **{"run.burn_in_months": 14, "councils.0.finance.annual_budget_per_person": 1.0})
+    s = shrink("sds_rollout", 300, 24, **{"run.burn_in_months": 14, "councils.0.finance.cash_per_head": 1.0})
     m = CareEconomy(s, seed=3, engine=engine)
     P = m.people
     assert m.month == 0 and m.steps == 0
     assert not any(np.any(v) for k, v in vars(m.ledger).items() if k != "n_councils")
     assert (P.n, np.count_nonzero(P.view("alive"))) != (s.run.people, s.run.people)  # people left and arrived
     assert not P.view("offered").any()  # rollout starts at month 4: month 0's offer is nobody's
-    budgets = s.budgets
-    assert [(c.threshold, c.rate) for c in m.councils] == [(budgets.eligibility_threshold, budgets.ras_rate)]
-    assert m.councils[0].year_spend == 0.0  # a budget of 1 GBP would have tightened at a review
+    assert [c.policy for c in m.councils] == [budgets.starting_policy(s.budgets)]  # 1 GBP a head would move levers
+    assert m.councils[0].year_spend == 0.0
     cold = CareEconomy(s.with_overrides({"run.burn_in_months": 0}), seed=3, engine=engine)
     assert cold.people.n == s.run.people and cold.people.view("alive").all()
 
