@@ -28,7 +28,7 @@ from tests.conftest import shrink
 
 #: Phases both engines implement with the shared per-person procedures (the rest are checked by
 #: the docking report only).
-SHARED = ("demography", "reviews", "support_and_choice", "matching", "providers", "finance")
+SHARED = ("demography", "reviews", "support_and_choice", "matching", "purchase_and_outcomes", "providers", "finance")
 #: Engine attributes that carry a phase's result to the next phase.
 CARRIED = ("due", "first_new", "stock", "choosing", "kept", "queues", "unmet", "unmet_hours")
 #: Those that both engines work out (the others only the vector engine keeps); compared too.

@@ -24,7 +24,7 @@ import numpy as np
 from model import stream
 from model.codes import DAY_CENTRE, N_TYPES
 from model.engines.vector import kernels
-from model.rules import budgets, demography, support
+from model.rules import demography, market, support
 
 if TYPE_CHECKING:
     from model.core.economy import CareEconomy
@@ -42,10 +42,9 @@ class VectorEngine:
         self.d, self.ch = kernels.struct(s.demography), kernels.struct(s.choice)
         self.o, self.c = kernels.struct(s.outcomes), kernels.struct(s.carers)
         self.b, self.p = kernels.struct(s.budgets), kernels.struct(s.providers)
-        # Per provider type: hour cap a week, respite and wellbeing bonus per hour (the type's value
-        # per hour of a full place), as purchasing reads them.
-        per_hour = 1.0 / (model.type_maxh * budgets.WEEKS_PER_MONTH)
-        self.type_attrs = np.column_stack([model.type_maxh, model.type_respite * per_hour, model.type_bonus * per_hour])
+        # Per provider type: hour cap a week, respite and wellbeing bonus per hour, as purchasing reads them.
+        self.type_attrs = np.column_stack([model.type_maxh, market.per_hour(model.type_respite, model.type_maxh),
+                                           market.per_hour(model.type_bonus, model.type_maxh)])
         self.support_capacity = np.array([c.support.capacity for c in s.councils])
         self.most_deprived = np.array([support.targets_most_deprived(c.support) for c in s.councils])
         self.support_cost = np.array([c.support.cost_per_person for c in s.councils])
@@ -120,20 +119,10 @@ class VectorEngine:
     def purchase_and_outcomes(self) -> None:
         """Purchasing with payments (ODD 7.6), unpaid carers (7.7), outcomes and voice (7.8), and
         provider ratings, in one compiled pass (:func:`model.engines.vector.kernels.purchase_and_outcomes`)."""
-        m, P, Q, L, s = self.m, self.m.people, self.m.providers, self.m.ledger, self.m.config
-        n, k = P.n, Q.n
-        # Administration and the people with a package are counted by finance (:meth:`finance`); the
-        # pass still counts them too, into scratch arrays, until it is rid of them.
-        no_cost, unused = np.zeros((m.n_councils, 5)), np.zeros(m.n_councils, dtype=np.int64)
-        kernels.purchase_and_outcomes(
-            P.alive[:n], P.option[:n], P.council[:n], P.budget[:n], P.need[:n], P.carer_hours[:n], P.required[:n],
-            P.provider[:n], P.dp_balance[:n], P.delivered[:n], P.respite[:n], P.met_need[:n], P.strain[:n],
-            P.review_in[:n], P.control[:n], P.burden[:n], P.wellbeing[:n], P.satisfaction[:n], P.low_sat[:n],
-            P.offered[:n], P.seeking[:n], self.type_attrs, Q.ptype[:k], Q.quality[:k], Q.active[:k], Q.council[:k],
-            Q.block_places[:k], Q.price[:k], float(m.type_maxh[DAY_CENTRE]), Q.rating[:k], Q.clients[:k], Q.income[:k],
-            Q.hours[:k], s.choice.option4_direct_share, s.budgets.hours_per_point, self.c, self.o, self.ch,
-            self.p, stream.seed(m.rng), no_cost, unused, L.services_by_option, L.block_paid, np.zeros(m.n_councils),
-            L.dp_paid, L.dp_spent, L.direct_paid, L.provider_received, L.breakdowns, L.admissions, L.crisis)
+        m, P, Q, s = self.m, self.m.people, self.m.providers, self.m.config
+        kernels.purchase_and_outcomes(P.record(P.n), Q.record(Q.n), self.type_attrs, float(m.type_maxh[DAY_CENTRE]),
+                                      s.choice.option4_direct_share, s.budgets.hours_per_point, self.c, self.o,
+                                      self.ch, self.p, stream.seed(m.rng), m.ledger.record())
 
     # ------------------------------------------------------------------ 9. providers
     def providers(self) -> None:

@@ -51,7 +51,7 @@ from model.codes import (
     NO_PACKAGE,
     OPTION_3,
 )
-from model.core.state import People, Providers
+from model.core.state import Ledger, People, Providers
 from model.engines.vector import cache
 from model.rules import arith, budgets, carers, choice, demography, market, outcomes, providers, rollout, support
 
@@ -65,15 +65,20 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          market.slot_share, market.in_mode, market.paid_directly, market.appeal_of_type, market.provider_appeal,
          market.type_weights, market.provider_weights, market.has_place, market.slots_sought, market.draw_type,
          market.hours_bought, outcomes.met_need,
-         outcomes.wellbeing, outcomes.satisfaction, outcomes.next_rating, carers.next_strain, carers.breaks_down,
-         carers.need_after_breakdown, providers.operating_result, providers.next_neg_months, providers.next_price,
+         outcomes.wellbeing, outcomes.satisfaction, outcomes.next_rating, outcomes.person_outcome,
+         outcomes.provider_rating, carers.next_strain, carers.breaks_down, carers.need_after_breakdown,
+         market.block_payment, providers.operating_result,
+         providers.next_neg_months, providers.next_price,
          providers.most_places, providers.next_capacity, providers.exits, providers.provider_month, support.places,
          support.priority, codes.cell_of)
 for _rule in RULES:
     register_jitable(_rule)
-#: Rules that take slices of the pass's arrays, once per seeker and round: inlined into the pass,
-#: so that making the slices costs nothing (called, each would take and drop a reference).
-INLINED_RULES = (market.wanted_type, market.application)
+#: Rules inlined into the passes: those that take slices of the pass's arrays, once per seeker and
+#: round (making the slices then costs nothing; called, each would take and drop a reference), and
+#: the per-person procedures of purchasing and outcomes that draw from the pass's stream (inlined,
+#: the stream's words stay in registers; called, they go through memory at every call).
+INLINED_RULES = (market.wanted_type, market.application, market.buy_slot, carers.carer_month, outcomes.person_outcome,
+                 choice.voice)
 for _rule in INLINED_RULES:
     register_jitable(inline="always")(_rule)
 
@@ -497,73 +502,60 @@ def seekers(people: People.Record) -> tuple[np.ndarray, np.ndarray]:
 
 
 @numba.njit(cache=True)
-def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.ndarray, budget: np.ndarray,
-                          need: np.ndarray, carer_hours: np.ndarray, required: np.ndarray, provider: np.ndarray,
-                          dp_balance: np.ndarray, delivered: np.ndarray, respite: np.ndarray, met_need: np.ndarray,
-                          strain: np.ndarray, review_in: np.ndarray, control: np.ndarray, burden: np.ndarray,
-                          wellbeing: np.ndarray, satisfaction: np.ndarray, low_sat: np.ndarray, offered: np.ndarray,
-                          seeking: np.ndarray, type_attrs: np.ndarray, ptype: np.ndarray, quality: np.ndarray,
-                          active: np.ndarray, provider_council: np.ndarray, block_places: np.ndarray,
-                          provider_price: np.ndarray, place_hours: float, rating: np.ndarray,
-                          provider_clients: np.ndarray, provider_income: np.ndarray, provider_hours: np.ndarray,
-                          direct_share: float, hours_per_point: float, c: np.ndarray, o: np.ndarray, ch: np.ndarray,
-                          pr: np.ndarray, state: np.ndarray, admin_cost: np.ndarray, with_package: np.ndarray,
-                          services_by_option: np.ndarray, block_paid: np.ndarray, admin: np.ndarray,
-                          dp_paid: np.ndarray, dp_spent: np.ndarray, direct_paid: np.ndarray,
-                          provider_received: np.ndarray, breakdowns: np.ndarray, admissions: np.ndarray,
-                          crisis: np.ndarray) -> None:
-    """Purchasing (ODD 7.6), unpaid carers (7.7), and outcomes and voice (7.8), person by person.
+def purchase_and_outcomes(people: People.Record, providers: Providers.Record, type_attrs: np.ndarray,
+                          place_hours: float, direct_share: float, hours_per_point: float, c: np.ndarray,
+                          o: np.ndarray, ch: np.ndarray, pr: np.ndarray, state: np.ndarray,
+                          ledger: Ledger.Record) -> None:
+    """Purchasing (ODD 7.6), unpaid carers (7.7), and outcomes and voice (7.8), person by person in
+    row order, as the per-agent engine does; ``people``, ``providers`` and ``ledger`` are the
+    tables' records.
 
-    These steps of the month involve no one else, so one pass applies all three to each row in
-    schedule order. Purchasing reads each provider's price, its type's hour cap a week and respite
-    and wellbeing bonus per hour (``type_attrs`` by provider type), and its quality.
+    These steps of the month involve no one else, so one pass applies all three to each living
+    row: each budget slot's purchase (:func:`model.rules.market.buy_slot`, with the slot's
+    provider's price, its type's hour cap a week and respite and wellbeing bonus per hour,
+    ``type_attrs`` by provider type, and whether a block place is left at it), the carer's month
+    (:func:`model.rules.carers.carer_month`; a breakdown makes a review due and changes the formal
+    hours needed), the person's outcomes (:func:`model.rules.outcomes.person_outcome`) and voice
+    (:func:`model.rules.choice.voice`: one who switches ends their provider relationships and is
+    ``seeking`` again, to be re-matched, and, if offered the choice, is reviewed next month). The
+    draws come from one stream, in that order.
 
-    Purchasing: each budget slot buys hours from its provider at the provider's price within the
-    slot's budget. Council-arranged clients of a day centre with block places fill them first, in
-    row order, and cost nothing more (the block is paid in full first, below); the rest are bought
-    spot. A direct-payment slot is paid into the person's account whether or not it is spent, and
-    the account pays the provider. Accumulates services by (council, option), provider income and
-    hours, and people by (council, option).
-
-    Carers: strain moves with hours given, unmet need and respite; a carer above the threshold may
-    break down (the person's need jumps, a review is due, and a crisis may follow).
-
-    Outcomes: wellbeing; satisfaction with the main provider (slot 0, or Option 4's direct-payment
-    slot if slot 0 has none); clients and their satisfaction summed by provider, then each
-    provider's rating (:func:`model.rules.outcomes.next_rating`); months of low satisfaction. Voice: a
-    person whose dissatisfaction has lasted ``switch_after_months`` ends their provider
-    relationships (they are ``seeking`` again, to be re-matched) and, if offered the choice, is
-    reviewed next month.
-
-    Block contracts are paid in full first, whatever the attendance: ``place_hours`` a week per
-    block place at the ``provider_price``. Money is added to the month's ledger arrays (by
-    council; ``services_by_option`` by council and Option 1-4) and the providers'
-    ``provider_income`` and ``provider_hours`` are set. Council finance (ODD 7.10) gets the
-    month's ``admin`` (``admin_cost`` by council and option 0-4, per person) and the people with
-    a package, ``with_package``, by council. Sums are added in the order ``numpy.bincount`` adds
-    them."""
+    Block contracts are paid in full first (:func:`model.rules.market.block_payment`, ``place_hours``
+    a week per place). Money is added to the ledger (by council; services by council and Option
+    1-4), the providers' income and hours are set, and each provider's rating follows its clients'
+    satisfaction (:func:`model.rules.outcomes.provider_rating`). Sums are added in the order
+    ``numpy.bincount`` adds them. (The columns are read into local names first: the record's fields
+    then need no reference counting per row.)"""
     c, o, ch, pr = c.view(CARERS)[0], o.view(OUTCOMES)[0], ch.view(CHOICE)[0], pr.view(PROVIDERS)[0]
-    n_q, n_c = active.size, with_package.size
+    alive, option, council, budget, need = people.alive, people.option, people.council, people.budget, people.need
+    carer_hours, required, provider = people.carer_hours, people.required, people.provider
+    dp_balance = people.dp_balance
+    delivered, respite, met_need, strain = people.delivered, people.respite, people.met_need, people.strain
+    review_in, control, burden, wellbeing = people.review_in, people.control, people.burden, people.wellbeing
+    satisfaction, low_sat, offered, seeking = people.satisfaction, people.low_sat, people.offered, people.seeking
+    active, block_places, provider_price, provider_council = (providers.active, providers.block_places,
+                                                              providers.price, providers.council)
+    provider_clients, rating = providers.clients, providers.rating
+    n_q, n_c = active.size, ledger.block_paid.size
     # Per provider: price, hour cap a week, respite and wellbeing per hour, quality; the last row
-    # stands for "no provider" (link -1): all zero, so no hours are bought. Prices, costs and quality
-    # are in double precision, as the providers' table and the reference engine have them.
+    # stands for "no provider" (link -1): all zero, so no hours are bought.
     attrs = np.zeros((n_q + 1, 5))
     for q in range(n_q):
         attrs[q, 0] = provider_price[q]
         for k in range(3):
-            attrs[q, k + 1] = type_attrs[ptype[q], k]
-        attrs[q, 4] = quality[q]
-    counts = np.zeros((n_c, N_OPTION_CODES), dtype=np.int64)  # people by council and option (0: none)
+            attrs[q, k + 1] = type_attrs[providers.ptype[q], k]
+        attrs[q, 4] = providers.quality[q]
     income = np.zeros(n_q + 1)  # by provider; the last entry stands for "no provider"
     hours = np.zeros(n_q + 1)
     block_by_council = np.zeros(n_c)
     for q in range(n_q):
         if active[q] and block_places[q] > 0:
-            pay = np.float64(block_places[q]) * provider_price[q] * place_hours * budgets.WEEKS_PER_MONTH
+            pay = market.block_payment(block_places[q], provider_price[q], place_hours)
             income[q] = pay
             block_by_council[provider_council[q]] += pay
+    services_by_option = ledger.services_by_option
     for ci in range(n_c):
-        block_paid[ci] += block_by_council[ci]
+        ledger.block_paid[ci] += block_by_council[ci]
         services_by_option[ci, 2] += block_by_council[ci]
     services = np.zeros((n_c, N_OPTION_CODES))  # by council and option (0: none)
     paid, spent = np.zeros(n_c), np.zeros(n_c)
@@ -572,14 +564,14 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
     used = np.zeros(n_q, dtype=np.int64)
     words = stream.load(state)
     for i in range(alive.size):
-        o_i = np.uint8(option[i])  # unsigned: see _link
-        ci = np.uint16(council[i])
-        counts[ci, o_i] += 1
         if not alive[i]:
             continue
+        o_i = np.uint8(option[i])  # unsigned: see _link
+        ci = np.uint16(council[i])
         # 6. purchasing (locals: a row's values are read once)
         req = required[i]
         bud = budget[i]
+        balance = dp_balance[i]
         got = 0.0
         rest = 0.0
         bonus = 0.0
@@ -587,17 +579,11 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
             if market.in_mode(o_i, slot, MODE_NONE):
                 continue
             p = _link(provider[i, slot], n_q)  # no provider: the last row of attrs
-            share = market.slot_share(o_i, slot, direct_share)
-            price = attrs[p, 0]
-            h = market.hours_bought(req, bud, share, price, attrs[p, 1])
-            cost = np.float64(h * price)
-            if p < n_q and market.in_mode(o_i, slot, MODE_COUNCIL) and used[p] < block_places[p]:
+            h, cost, credit, balance, took = market.buy_slot(o_i, slot, req, bud, balance, direct_share, attrs[p, 0],
+                                                             attrs[p, 1], p < n_q and used[p] < block_places[p])
+            if took:
                 used[p] += 1
-                cost = 0.0
             if market.in_mode(o_i, slot, MODE_DIRECT):
-                credit = np.float64(bud) * share
-                cost = min(cost, credit)
-                dp_balance[i] += credit - cost
                 paid[ci] += credit
                 spent[ci] += cost
                 services[ci, o_i] += credit
@@ -608,40 +594,25 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
             got += h
             rest += attrs[p, 2] * h
             bonus += attrs[p, 3] * h
+        dp_balance[i] = balance
         delivered[i] = got
         respite[i] = rest
-        met = outcomes.met_need(got, req)
         # 7. unpaid carers
-        ch_i = carer_hours[i]
-        if ch_i > 0:
-            s = carers.next_strain(strain[i], ch_i, 1.0 - met, rest, c)
-            strain[i] = s
-            if s > c.breakdown_threshold:
-                u, words = stream.next_uniform(words)
-                breaks = carers.breaks_down(s, True, u, c)
-            else:
-                breaks = False
-            if breaks:
-                broke[ci] += 1
-                u, words = stream.next_uniform(words)
-                if u < c.crisis_probability:
-                    crises[ci] += 1
-                carer_hours[i] = 0.0
-                strain[i] = 0.0
-                need[i] = carers.need_after_breakdown(need[i], c)
-                review_in[i] = 0
-                required[i] = budgets.required_hours(need[i], 0.0, hours_per_point)
-                met = outcomes.met_need(got, required[i])
-        else:
-            strain[i] = 0.0
+        strain[i], carer_hours[i], need_after, breaks, crisis, words = carers.carer_month(
+            strain[i], carer_hours[i], need[i], got, req, rest, c, words)
+        if breaks:
+            broke[ci] += 1
+            crises[ci] += crisis
+            need[i] = need_after
+            review_in[i] = 0
+            required[i] = budgets.required_hours(need[i], 0.0, hours_per_point)
         # 8. outcomes and voice
-        met_need[i] = met
-        wellbeing[i] = outcomes.wellbeing(met, control[i], burden[i], bonus, o)
         main = _link(provider[i, 0], n_q)
         second = _link(provider[i, 1], n_q)
-        quality = attrs[second, 4] if o_i == 4 and main == n_q else attrs[main, 4]
-        z, words = stream.next_normal(words)
-        sat = outcomes.satisfaction(quality, met, z, o)
+        met, wellbeing[i], sat, words = outcomes.person_outcome(o_i, got, required[i], control[i], burden[i], bonus,
+                                                                main < n_q, attrs[main, 4], attrs[second, 4], o,
+                                                                words)
+        met_need[i] = met
         satisfaction[i] = sat
         if main < n_q:
             clients[main] += 1
@@ -649,43 +620,32 @@ def purchase_and_outcomes(alive: np.ndarray, option: np.ndarray, council: np.nda
         if second < n_q:
             clients[second] += 1
             client_satisfaction[second] += sat
-        if o_i > 0 and sat < ch.switch_satisfaction:
-            ls = low_sat[i] + 1
-            low_sat[i] = ls
-            if ls >= ch.switch_after_months:  # voice: switch provider (and, if offered, a review)
-                _release_row(provider, provider_clients, i)
-                seeking[i] = True
-                if offered[i]:
-                    review_in[i] = 0
-                low_sat[i] = 0
-        else:
-            low_sat[i] = 0
+        low_sat[i], switches = choice.voice(o_i, sat, low_sat[i], ch)
+        if switches:
+            _release_row(provider, provider_clients, i)
+            seeking[i] = True
+            if offered[i]:
+                review_in[i] = 0
     stream.store(state, words)
     for ci in range(n_c):
         total = 0.0
-        cost = np.float64(counts[ci, 1]) * admin_cost[ci, 1]  # as numpy sums the row (option 0 costs nothing)
         for j in range(1, N_OPTION_CODES):
             services_by_option[ci, j - 1] += services[ci, j]
             total += services[ci, j]
-            with_package[ci] += counts[ci, j]
-            if j > 1:
-                cost += np.float64(counts[ci, j]) * admin_cost[ci, j]
-        admin[ci] += cost
-        dp_paid[ci] += paid[ci]
-        dp_spent[ci] += spent[ci]
-        direct_paid[ci] += total - paid[ci]
-        breakdowns[ci] += broke[ci]
-        admissions[ci] += crises[ci]
-        crisis[ci] += crises[ci] * c.crisis_cost
+        ledger.dp_paid[ci] += paid[ci]
+        ledger.dp_spent[ci] += spent[ci]
+        ledger.direct_paid[ci] += total - paid[ci]
+        ledger.breakdowns[ci] += broke[ci]
+        ledger.admissions[ci] += crises[ci]
+        ledger.crisis[ci] += crises[ci] * c.crisis_cost
     received = np.zeros(n_c)
     for q in range(n_q):
-        provider_income[q] = income[q]
-        provider_hours[q] = hours[q]
+        providers.income[q] = income[q]
+        providers.hours[q] = hours[q]
         received[provider_council[q]] += income[q]
-        mean = client_satisfaction[q] / max(clients[q], 1.0)
-        rating[q] = outcomes.next_rating(rating[q], mean, clients[q] > 0, pr.rating_memory)
+        rating[q] = outcomes.provider_rating(rating[q], client_satisfaction[q], clients[q], pr.rating_memory)
     for ci in range(n_c):
-        provider_received[ci] += received[ci]
+        ledger.provider_received[ci] += received[ci]
 
 
 @numba.njit(inline="always", cache=True)
