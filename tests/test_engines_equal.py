@@ -23,7 +23,7 @@ from model.codes import AGENCY
 from model.core.economy import ENGINES, PHASES
 from model.core.state import People, Providers
 from model.engines import CareEconomy
-from model.engines.vector import kernels
+from model.engines.vector import common
 from tests.conftest import shrink
 
 #: Phases both engines implement with the shared per-person procedures (the rest are checked by
@@ -153,7 +153,7 @@ def test_the_check_finds_a_drift_in_option_choice():
     s = shrink("sds_rollout", 200, 12)
     v = CareEconomy(s, seed=1, engine="vector")
     r = CareEconomy(s, seed=1, engine="agents")
-    v.engine.ch = kernels.struct(s.choice.model_copy(update={"beta_control": 1.05 * s.choice.beta_control}))
+    v.engine.ch = common.struct(s.choice.model_copy(update={"beta_control": 1.05 * s.choice.beta_control}))
     with pytest.raises(AssertionError, match=r"support_and_choice: People\.option"):
         for month in range(s.run.months):
             _month(v, r, month)

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from model import load_scenario, stream
 from model.core.state import People
 from model.core.state import Providers as ProviderTable
-from model.engines.vector import kernels
+from model.engines.vector import bookkeeping, common, finance, matching, reviews, support_and_choice
+from model.engines.vector import demography as demography_pass
+from model.engines.vector import providers as providers_pass
 from model.rules import budgets, choice, demography, market, providers
 from model.scenario import Budgets, Carers, Choice, Demography, Outcomes, Providers
 
@@ -47,7 +49,7 @@ def test_choose_options_is_the_per_person_rule_draw_for_draw():
                                              bool(P.supported[r]), int(P.option[r]), signal, available[c],
                                              float(reduction[c]), ch, words)
         expected.append(option)
-    got = kernels.choose_options(rows, P.record(n), available, reduction, kernels.struct(ch), state)
+    got = support_and_choice.choose_options(rows, P.record(n), available, reduction, common.struct(ch), state)
     np.testing.assert_array_equal(got, expected)
     assert tuple(state) == words  # the stream has moved on by as many draws
     assert not np.isin(got[P.council[rows] == 1], [1, 4]).any()  # options the council does not offer
@@ -55,13 +57,13 @@ def test_choose_options_is_the_per_person_rule_draw_for_draw():
 
 def test_struct_carries_every_numeric_field():
     ch = Choice(beta_control=1.7, switch_after_months=5, asc_group=[0.1, -0.2, 0.3, -0.4])
-    s = kernels.struct(ch)
-    assert s.dtype == np.uint8 and s.size == kernels.CHOICE.itemsize
-    r = s.view(kernels.CHOICE)[0]  # as the sweeps view it
+    s = common.struct(ch)
+    assert s.dtype == np.uint8 and s.size == common.CHOICE.itemsize
+    r = s.view(common.CHOICE)[0]  # as the sweeps view it
     assert r["beta_control"] == 1.7 and r["switch_after_months"] == 5
-    assert kernels.CHOICE["switch_after_months"] == np.int64
+    assert common.CHOICE["switch_after_months"] == np.int64
     np.testing.assert_array_equal(r["asc_group"], ch.asc_group)
-    assert set(kernels.CHOICE.names) == set(type(ch).model_fields)
+    assert set(common.CHOICE.names) == set(type(ch).model_fields)
 
 
 @pytest.mark.parametrize("section", [Demography, Outcomes, Carers, Choice, Budgets, Providers])
@@ -69,15 +71,15 @@ def test_struct_gives_back_every_field_of_every_section(section):
     """Each section's bytes, viewed as its record type (as the sweeps view them), give back every
     field: numbers exactly, lists element by element."""
     values = section()
-    record = kernels.struct(values).view(kernels._RECORDS[section])[0]
-    assert set(kernels._RECORDS[section].names) == set(kernels._FIELDS[section])
-    for name in kernels._FIELDS[section]:
+    record = common.struct(values).view(common._RECORDS[section])[0]
+    assert set(common._RECORDS[section].names) == set(common._FIELDS[section])
+    for name in common._FIELDS[section]:
         np.testing.assert_array_equal(record[name], getattr(values, name), err_msg=name)
 
 
 def test_struct_is_only_for_the_sections_the_sweeps_read():
     with pytest.raises(KeyError):
-        kernels.struct(load_scenario("sds_rollout").run)
+        common.struct(load_scenario("sds_rollout").run)
 
 
 @pytest.mark.parametrize("scenario", ["sds_rollout", "multi_council"])
@@ -98,8 +100,8 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
     state = stream.seed(np.random.default_rng(9))
     replay = state.copy()
     share = np.linspace(0.2, 0.7, len(s.councils))  # offered share by council
-    kernels.arrivals(r.start, counts, deprivation, share, kernels.struct(s.demography), s.budgets.hours_per_point,
-                     state, P.record(P.n))
+    demography_pass.arrivals(r.start, counts, deprivation, share, common.struct(s.demography),
+                             s.budgets.hours_per_point, state, P.record(P.n))
     np.testing.assert_array_equal(P.council[r], council)  # council by council, alive, first review due at once
     assert P.alive[r].all() and (P.review_in[r] == 0).all()
     hours = budgets.required_hours(P.need[r].astype(np.float64), P.carer_hours[r].astype(np.float64),
@@ -117,7 +119,7 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
     np.testing.assert_array_equal(P.offered[r], P.offer_rank[r] < share[council])
     assert 0 < P.offered[r].sum() < council.size
     cell = np.zeros_like(P.cell)
-    kernels.set_cells(np.arange(r.start, r.stop), P.council, P.group, P.age_band, P.quintile, cell)
+    demography_pass.set_cells(np.arange(r.start, r.stop), P.council, P.group, P.age_band, P.quintile, cell)
     np.testing.assert_array_equal(P.cell[r], cell[r])
 
 
@@ -155,10 +157,10 @@ def test_reviews_apply_the_review_rule_to_everyone_due():
     counted = np.flatnonzero(due[:100])
     state["review_in"][counted] = interval[council[counted]]
     state["offered"][counted] |= newly[counted]
-    choosing, kept, queues = kernels.reviews(
+    choosing, kept, queues = reviews.reviews(
         counted, 100, alive, state["offered"], offer_rank, council, state["review_in"], share, True, interval,
         state["option"], need, carer_hours, state["budget"], eligible, state["balance"], supported, state["provider"],
-        state["clients"], control, burden, threshold, rate, cost, 0.3, kernels.struct(b), assessments, assessment,
+        state["clients"], control, burden, threshold, rate, cost, 0.3, common.struct(b), assessments, assessment,
         clawback, services)
     new_rows = np.arange(n) >= 100
     np.testing.assert_array_equal(state["offered"][new_rows], (offered | newly)[new_rows])
@@ -194,21 +196,21 @@ def test_move_rows_renumber_peers_and_release():
     peers = np.array([[5, 0, -1], [2, 1, 3], [5, 4, 6], [0, 0, 0], [1, 1, 1], [3, 2, -1], [0, 0, 0]], dtype=np.int32)
     alive = np.array([False, True, True, False, False, True, False])
     keep = np.flatnonzero(alive)
-    kernels.renumber_peers(peers, alive, keep, np.cumsum(alive) - 1)
-    kernels.move_rows(peers, keep)
+    bookkeeping.renumber_peers(peers, alive, keep, np.cumsum(alive) - 1)
+    bookkeeping.move_rows(peers, keep)
     np.testing.assert_array_equal(peers[:3], [[1, 0, -1], [2, -1, -1], [-1, 1, -1]])
     keep = np.array([1, 2, 5])
     column, wide = np.arange(7.0), np.arange(14).reshape(7, 2)
-    kernels.move_rows(column, keep)
-    kernels.move_rows(wide, keep)
+    bookkeeping.move_rows(column, keep)
+    bookkeeping.move_rows(wide, keep)
     np.testing.assert_array_equal(column[:3], [1, 2, 5])
     np.testing.assert_array_equal(wide[:3], [[2, 3], [4, 5], [10, 11]])
     provider = np.array([[0, 1], [1, -1], [2, 0]])
     clients = np.array([2, 2, 1], dtype=np.int32)
-    kernels.release(provider, clients, np.array([0, 2]))
+    bookkeeping.release(provider, clients, np.array([0, 2]))
     np.testing.assert_array_equal(provider, [[-1, -1], [1, -1], [-1, -1]])
     np.testing.assert_array_equal(clients, [0, 1, 0])
-    kernels.release(provider, clients, np.array([1]))
+    bookkeeping.release(provider, clients, np.array([1]))
     assert (provider == -1).all() and (clients == 0).all()
 
 
@@ -233,9 +235,9 @@ def test_demography_sweep_leaves_drifts_ages_and_counts_down_at_the_documented_r
     stock = np.array([np.count_nonzero(was_alive)])
     carer_hours = np.where(np.arange(n) % 2 == 0, 10.0, 0.0).astype(np.float32)
     required = np.full(n, -1.0, np.float32)
-    due = kernels.demography_sweep(alive, need, group, age_band, council, quintile, cell, option, balance, provider,
-                                   clients, np.ones(n, bool), np.zeros(n, np.float32), review_in,
-                                   np.zeros(1, np.float32), False, np.array([12]), kernels.struct(d),
+    due = demography_pass.demography_sweep(alive, need, group, age_band, council, quintile, cell, option, balance,
+                                   provider, clients, np.ones(n, bool), np.zeros(n, np.float32), review_in,
+                                   np.zeros(1, np.float32), False, np.array([12]), common.struct(d),
                                    stream.seed(np.random.default_rng(6)), clawback, services, departures, stock,
                                    carer_hours, required, 0.5)
     leaving, stay = np.flatnonzero(was_alive & ~alive), np.flatnonzero(alive)
@@ -284,7 +286,8 @@ def test_providers_month_applies_the_provider_rules():
     table.append(n, active=active, ptype=ptype, council=council, income=income, hours=hours, clients=clients,
                  reserves=reserves, neg_months=neg, price=price, capacity=capacity)
     Q = table.record(n)
-    closing = kernels.providers_month(Q, kernels.TypeCosts(var, fixed, ref, growth), people, kernels.struct(p))
+    costs = providers_pass.TypeCosts(var, fixed, ref, growth)
+    closing = providers_pass.providers_month(Q, costs, people, common.struct(p))
     t = ptype[rows]
     result = providers.operating_result(income[rows], hours[rows], var[t], fixed[t])
     occ = clients[rows] / np.maximum(capacity[rows], 1)
@@ -312,7 +315,7 @@ def test_choice_state_is_control_and_felt_burden_of_the_option():
                 council=rng.integers(0, 2, n), control=-1.0, burden=-1.0)
     reduction = np.array([0.5, 0.2], dtype=np.float32)
     rows = np.arange(0, n, 2)
-    kernels.choice_state(rows, P.record(n), reduction, kernels.struct(ch))
+    support_and_choice.choice_state(rows, P.record(n), reduction, common.struct(ch))
     option, confidence, supported, council = P.option[rows], P.confidence[rows], P.supported[rows], P.council[rows]
     has, idx = option > 0, np.maximum(option - 1, 0)
     np.testing.assert_allclose(P.control[rows], np.asarray(ch.control)[idx] * has, rtol=1e-6)
@@ -326,7 +329,7 @@ def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state(
     option ends the old provider relationships, an unchanged one keeps them; control and felt
     burden are those of the option held (as ``choice_state``)."""
     rng = np.random.default_rng(11)
-    n, ch = 200, kernels.struct(Choice())
+    n, ch = 200, common.struct(Choice())
     option, provider = rng.integers(1, 5, n), rng.integers(-1, 10, (n, 2))
     clients = np.bincount(provider[provider >= 0], minlength=10).astype(np.int32)
     P = _people(n, option=option, provider=provider, confidence=rng.random(n), supported=rng.random(n) < 0.3,
@@ -336,7 +339,7 @@ def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state(
     rows = rng.permutation(n)[:120]
     choosing, kept = np.sort(rows[:80]), np.sort(rows[80:])
     chosen = rng.integers(1, 5, choosing.size).astype(np.int8)
-    kernels.apply_options(choosing, chosen, kept, P.record(n), clients, reduction, ch)
+    support_and_choice.apply_options(choosing, chosen, kept, P.record(n), clients, reduction, ch)
     target = option.copy()
     target[choosing], target[kept] = chosen, 3
     np.testing.assert_array_equal(P.view("option"), target)
@@ -346,7 +349,7 @@ def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state(
     np.testing.assert_array_equal(P.provider[:n][~changed], provider[~changed])
     np.testing.assert_array_equal(clients, np.bincount(P.provider[:n][P.provider[:n] >= 0], minlength=10))
     expected.option[:n] = target
-    kernels.choice_state(np.sort(rows), expected.record(n), reduction, ch)
+    support_and_choice.choice_state(np.sort(rows), expected.record(n), reduction, ch)
     np.testing.assert_array_equal(P.view("control"), expected.view("control"))
     np.testing.assert_array_equal(P.view("burden"), expected.view("burden"))
     untouched = np.setdiff1d(np.arange(n), rows)
@@ -364,7 +367,7 @@ def test_depart_and_displace_end_relationships_and_book_money_and_people():
     rows = np.flatnonzero(rng.random(n) < 0.2)
     clawback, services, departures = np.zeros(3), np.zeros((3, 4)), np.zeros(3)
     old_option, old_balance = option.copy(), balance.copy()
-    kernels.depart(rows, council, option, balance, alive, provider, clients, clawback, services, departures)
+    demography_pass.depart(rows, council, option, balance, alive, provider, clients, clawback, services, departures)
     np.testing.assert_array_equal(departures, np.bincount(council[rows], minlength=3))
     np.testing.assert_array_equal(clawback, np.bincount(council[rows], old_balance[rows], minlength=3))
     expected = np.zeros((3, 4))
@@ -377,7 +380,7 @@ def test_depart_and_displace_end_relationships_and_book_money_and_people():
     closing = np.isin(np.arange(8), [2, 5])
     linked = closing[np.maximum(provider, 0)] & (provider >= 0)
     displaced, seeking = np.zeros(3), np.zeros(n, bool)
-    total = kernels.displace(provider, clients, closing, council, displaced, seeking)
+    total = bookkeeping.displace(provider, clients, closing, council, displaced, seeking)
     assert total == linked.sum() > 0 and not np.isin(provider, [2, 5]).any()
     np.testing.assert_array_equal(seeking, linked.any(axis=1))  # the displaced seek providers again
     np.testing.assert_array_equal(displaced, np.bincount(np.repeat(council, 2)[linked.ravel()], minlength=3))
@@ -398,7 +401,7 @@ def test_seekers_are_the_flagged_rows_with_a_slot_to_fill():
     budget = np.where(rng.random(n) < 0.9, 100.0, 0.0).astype(np.float32)
     required = np.where(rng.random(n) < 0.9, 20.0, 0.0).astype(np.float32)
     P = _people(n, option=option, provider=provider, alive=alive, seeking=flagged, budget=budget, required=required)
-    rows, slots = kernels.seekers(P.record(n))
+    rows, slots = matching.seekers(P.record(n))
     seeking = P.view("seeking")
     modes = market.SLOT_MODES[option]
     lack = (modes != market.MODE_NONE) & (provider < 0) & alive[:, None]
@@ -418,7 +421,7 @@ def test_finance_costs_each_package_by_option_and_counts_them_by_council():
     council = rng.integers(0, 3, 500).astype(np.int16)
     costs = np.array([[25.0, 40.0, 30.0, 45.0], [10.0, 0.0, 12.5, 7.0], [1.0, 2.0, 3.0, 4.0]])
     admin, with_package = np.full(3, 100.0), np.zeros(3, dtype=np.int64)
-    kernels.finance(option, council, costs, admin, with_package)
+    finance.finance(option, council, costs, admin, with_package)
     per_person = np.where(option > 0, costs[council, np.maximum(option, 1) - 1], 0.0)
     np.testing.assert_allclose(admin, 100.0 + np.bincount(council, per_person, minlength=3), rtol=1e-12)
     np.testing.assert_array_equal(with_package, np.bincount(council[option > 0], minlength=3))
@@ -431,7 +434,7 @@ def test_block_places_round_half_to_even_at_open_day_centres_only():
     capacity = np.array([25, 35, 40, 30, 21], dtype=np.int32)
     share = np.array([0.5, 0.5])
     places = np.full(5, 99, dtype=np.int32)
-    kernels.block_places(active, ptype, council, capacity, share, places)
+    bookkeeping.block_places(active, ptype, council, capacity, share, places)
     expected = np.where(active & (ptype == 0), np.round(share[council] * capacity), 0)
     np.testing.assert_array_equal(places, expected)
     np.testing.assert_array_equal(places, [12, 18, 0, 0, 10])
@@ -445,16 +448,16 @@ def test_in_priority_order_sorts_items_by_priority(seed, n, pool):
     rng = np.random.default_rng(seed)
     u = rng.integers(0, pool, 2 * n) / pool
     items = np.flatnonzero(rng.random(2 * n) < 0.5)
-    np.testing.assert_array_equal(kernels.in_priority_order(items, u),
+    np.testing.assert_array_equal(matching.in_priority_order(items, u),
                                   items[np.argsort(u[items], kind="stable")])
 
 
 def test_group_order_is_a_stable_counting_sort():
-    order, start = kernels.group_order(np.array([10, 11, 12, 13, 14]), np.array([2, 0, 2, 1, 0]), 4)
+    order, start = common.group_order(np.array([10, 11, 12, 13, 14]), np.array([2, 0, 2, 1, 0]), 4)
     np.testing.assert_array_equal(order, [11, 14, 13, 10, 12])  # within a group, the items' own order
     np.testing.assert_array_equal(start, [0, 2, 3, 5, 5])        # group 3 is empty
     rng = np.random.default_rng(13)
     keys = rng.integers(0, 7, 500)
-    order, start = kernels.group_order(np.arange(500), keys, 7)
+    order, start = common.group_order(np.arange(500), keys, 7)
     np.testing.assert_array_equal(order, np.argsort(keys, kind="stable"))
     np.testing.assert_array_equal(np.diff(start), np.bincount(keys, minlength=7))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model.core.state import People
-from model.engines.vector import kernels
+from model.engines.vector import support_and_choice
 from model.rules import support
 from model.scenario import Support
 
@@ -77,7 +77,7 @@ def test_councils_draw_in_the_per_agent_engines_order():
     P = People(n)
     P.append(n, council=council, quintile=quintile)
     n_supported, spend = np.zeros(3), np.zeros(3)
-    kernels.support_places(choosing, P.record(n), stock, capacity, deprived, cost, u, n_supported, spend)
+    support_and_choice.support_places(choosing, P.record(n), stock, capacity, deprived, cost, u, n_supported, spend)
     supported = P.view("supported")
     expected = np.zeros(n, dtype=bool)
     k = 0
