@@ -116,13 +116,13 @@ def test_an_edited_rule_reaches_the_vector_engine(tmp_path):
     shutil.copytree(ROOT / "model", tmp_path / "model", ignore=shutil.ignore_patterns("__pycache__"))
     script = textwrap.dedent("""
         import numpy as np
-        from model.core.state import People
+        from model.core.state import Ledger, People
         from model.engines.vector import support_and_choice
-        people, n_supported = People(30), np.zeros(1)
+        people, ledger = People(30), Ledger(1)
         people.append(30)
         support_and_choice.support_places(np.arange(30), people.record(30), np.array([2000]), np.array([5.0]),
-                                          np.array([False]), np.array([1.0]), np.zeros(31), n_supported, np.zeros(1))
-        print(int(n_supported[0]))
+                                          np.array([False]), np.array([1.0]), np.zeros(31), ledger.record())
+        print(int(ledger.supported[0]))
     """)
 
     def places() -> int:

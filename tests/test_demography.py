@@ -201,10 +201,12 @@ def population(n: int, councils: int, seed: int, alive_share: float = 0.9):
 
 
 def draw_peers(council, quintile, alive, new, homophily, k=6, seed=0, councils=None):
-    peers = np.full((alive.size, k), -7, dtype=np.int32)  # -7: never written
-    demography_pass.draw_peers(council, quintile, alive, int(council.max()) + 1 if councils is None else councils, new,
-                       homophily, peers, stream.seed(np.random.default_rng(seed)))
-    return peers[new]
+    P = People(alive.size, peers=k)
+    P.append(alive.size, council=council, quintile=quintile, alive=alive)
+    P.peers[:] = -7  # never written
+    demography_pass.draw_peers(P.record(P.n), int(council.max()) + 1 if councils is None else councils, new, homophily,
+                               stream.seed(np.random.default_rng(seed)))
+    return P.peers[new]
 
 
 @pytest.mark.parametrize(("n", "n_new"), [(3_000, 500), (200_000, 3_000)], ids=["all rows", "sampled rows"])

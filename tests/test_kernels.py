@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import load_scenario, stream
-from model.core.state import People
+from model.core.state import Ledger, People
 from model.core.state import Providers as ProviderTable
 from model.engines.vector import bookkeeping, common, finance, matching, reviews, support_and_choice
 from model.engines.vector import demography as demography_pass
@@ -118,8 +118,9 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
     # offered if their rank is under their council's share; the breakdown cell as set_cells sets it
     np.testing.assert_array_equal(P.offered[r], P.offer_rank[r] < share[council])
     assert 0 < P.offered[r].sum() < council.size
-    cell = np.zeros_like(P.cell)
-    demography_pass.set_cells(np.arange(r.start, r.stop), P.council, P.group, P.age_band, P.quintile, cell)
+    cell = P.cell.copy()
+    P.cell[:] = 0
+    demography_pass.set_cells(np.arange(r.start, r.stop), P.record(P.n))
     np.testing.assert_array_equal(P.cell[r], cell[r])
 
 
@@ -151,17 +152,22 @@ def test_reviews_apply_the_review_rule_to_everyone_due():
     rows = np.flatnonzero(due)
     state = {k: v.copy() for k, v in dict(offered=offered, review_in=review_in, option=option, budget=budget,
                                           balance=balance, provider=provider, clients=clients).items()}
-    eligible, supported, control, burden = np.zeros(n, bool), np.ones(n, bool), np.ones(n), np.ones(n)
-    assessments, assessment, clawback, services = np.zeros(2), np.zeros(2), np.zeros(2), np.zeros((2, 4))
+    ledger = Ledger(2)
+    assessments, assessment, clawback, services = (ledger.assessments, ledger.assessment, ledger.clawback,
+                                                   ledger.services_by_option)
     # the rows before 100 counted down already (as the demography sweep does); the rest are new
     counted = np.flatnonzero(due[:100])
     state["review_in"][counted] = interval[council[counted]]
     state["offered"][counted] |= newly[counted]
-    choosing, kept, queues = reviews.reviews(
-        counted, 100, alive, state["offered"], offer_rank, council, state["review_in"], share, True, interval,
-        state["option"], need, carer_hours, state["budget"], eligible, state["balance"], supported, state["provider"],
-        state["clients"], control, burden, threshold, rate, cost, 0.3, common.struct(b), assessments, assessment,
-        clawback, services)
+    P = _people(n, alive=alive, offered=state["offered"], offer_rank=offer_rank, council=council,
+                review_in=state["review_in"], option=state["option"], need=need, carer_hours=carer_hours,
+                budget=state["budget"], dp_balance=state["balance"], supported=np.ones(n, bool),
+                provider=state["provider"], control=np.ones(n, np.float32), burden=np.ones(n, np.float32))
+    choosing, kept, queues = reviews.reviews(counted, 100, P.record(n), state["clients"], share, True, interval,
+                                             threshold, rate, cost, 0.3, common.struct(b), ledger.record())
+    state.update(offered=P.offered, review_in=P.review_in, option=P.option, budget=P.budget, balance=P.dp_balance,
+                 provider=P.provider)
+    eligible, supported, control, burden = P.eligible, P.supported, P.control, P.burden
     new_rows = np.arange(n) >= 100
     np.testing.assert_array_equal(state["offered"][new_rows], (offered | newly)[new_rows])
     np.testing.assert_array_equal(state["review_in"][rows], interval[council[rows]])
@@ -231,15 +237,19 @@ def test_demography_sweep_leaves_drifts_ages_and_counts_down_at_the_documented_r
     provider[:, 0] = 0
     clients = np.array([n], np.int32)
     review_in = np.where(np.arange(n) % 3 == 0, 1, 2).astype(np.int16)
-    clawback, services, departures = np.zeros(1), np.zeros((1, 4)), np.zeros(1)
+    ledger = Ledger(1)
+    clawback, services, departures = ledger.clawback, ledger.services_by_option, ledger.departures
     stock = np.array([np.count_nonzero(was_alive)])
     carer_hours = np.where(np.arange(n) % 2 == 0, 10.0, 0.0).astype(np.float32)
     required = np.full(n, -1.0, np.float32)
-    due = demography_pass.demography_sweep(alive, need, group, age_band, council, quintile, cell, option, balance,
-                                   provider, clients, np.ones(n, bool), np.zeros(n, np.float32), review_in,
-                                   np.zeros(1, np.float32), False, np.array([12]), common.struct(d),
-                                   stream.seed(np.random.default_rng(6)), clawback, services, departures, stock,
-                                   carer_hours, required, 0.5)
+    P = _people(n, alive=alive, need=need, group=group, age_band=age_band, council=council, quintile=quintile,
+                cell=cell, option=option, dp_balance=balance, provider=provider, offered=np.ones(n, bool),
+                offer_rank=np.zeros(n, np.float32), review_in=review_in, carer_hours=carer_hours, required=required)
+    due = demography_pass.demography_sweep(P.record(n), clients, np.zeros(1, np.float32), False, np.array([12]), stock,
+                                           0.5, common.struct(d), stream.seed(np.random.default_rng(6)),
+                                           ledger.record())
+    alive, need, age_band, cell, option, balance = P.alive, P.need, P.age_band, P.cell, P.option, P.dp_balance
+    provider, review_in, required = P.provider, P.review_in, P.required
     leaving, stay = np.flatnonzero(was_alive & ~alive), np.flatnonzero(alive)
     living = np.count_nonzero(was_alive)
     p = float(demography.departure_probability(1, 50.0, d))
@@ -365,9 +375,12 @@ def test_depart_and_displace_end_relationships_and_book_money_and_people():
     clients = np.bincount(provider[provider >= 0], minlength=8).astype(np.int32)
     alive = np.ones(n, bool)
     rows = np.flatnonzero(rng.random(n) < 0.2)
-    clawback, services, departures = np.zeros(3), np.zeros((3, 4)), np.zeros(3)
+    ledger = Ledger(3)
+    clawback, services, departures = ledger.clawback, ledger.services_by_option, ledger.departures
     old_option, old_balance = option.copy(), balance.copy()
-    demography_pass.depart(rows, council, option, balance, alive, provider, clients, clawback, services, departures)
+    P = _people(n, council=council, option=option, dp_balance=balance, alive=alive, provider=provider)
+    demography_pass.depart(rows, P.record(n), clients, ledger.record())
+    option, balance, alive, provider = P.option, P.dp_balance, P.alive, P.provider
     np.testing.assert_array_equal(departures, np.bincount(council[rows], minlength=3))
     np.testing.assert_array_equal(clawback, np.bincount(council[rows], old_balance[rows], minlength=3))
     expected = np.zeros((3, 4))
@@ -379,8 +392,8 @@ def test_depart_and_displace_end_relationships_and_book_money_and_people():
     # providers 2 and 5 close: every link to them ends, counted by council once per slot
     closing = np.isin(np.arange(8), [2, 5])
     linked = closing[np.maximum(provider, 0)] & (provider >= 0)
-    displaced, seeking = np.zeros(3), np.zeros(n, bool)
-    total = bookkeeping.displace(provider, clients, closing, council, displaced, seeking)
+    displaced, seeking = ledger.displaced, P.seeking
+    total = bookkeeping.displace(P.record(n), clients, closing, ledger.record())
     assert total == linked.sum() > 0 and not np.isin(provider, [2, 5]).any()
     np.testing.assert_array_equal(seeking, linked.any(axis=1))  # the displaced seek providers again
     np.testing.assert_array_equal(displaced, np.bincount(np.repeat(council, 2)[linked.ravel()], minlength=3))
@@ -420,8 +433,10 @@ def test_finance_costs_each_package_by_option_and_counts_them_by_council():
     option = rng.integers(0, 5, 500).astype(np.int8)
     council = rng.integers(0, 3, 500).astype(np.int16)
     costs = np.array([[25.0, 40.0, 30.0, 45.0], [10.0, 0.0, 12.5, 7.0], [1.0, 2.0, 3.0, 4.0]])
-    admin, with_package = np.full(3, 100.0), np.zeros(3, dtype=np.int64)
-    finance.finance(option, council, costs, admin, with_package)
+    ledger, with_package = Ledger(3), np.zeros(3, dtype=np.int64)
+    admin = ledger.admin
+    admin[:] = 100.0
+    finance.finance(_people(500, option=option, council=council).record(500), costs, ledger.record(), with_package)
     per_person = np.where(option > 0, costs[council, np.maximum(option, 1) - 1], 0.0)
     np.testing.assert_allclose(admin, 100.0 + np.bincount(council, per_person, minlength=3), rtol=1e-12)
     np.testing.assert_array_equal(with_package, np.bincount(council[option > 0], minlength=3))
@@ -433,8 +448,10 @@ def test_block_places_round_half_to_even_at_open_day_centres_only():
     council = np.array([0, 1, 0, 0, 1], dtype=np.int16)
     capacity = np.array([25, 35, 40, 30, 21], dtype=np.int32)
     share = np.array([0.5, 0.5])
-    places = np.full(5, 99, dtype=np.int32)
-    bookkeeping.block_places(active, ptype, council, capacity, share, places)
+    table = ProviderTable(5)
+    table.append(5, active=active, ptype=ptype, council=council, capacity=capacity, block_places=np.full(5, 99))
+    bookkeeping.block_places(table.record(5), share)
+    places = table.block_places[:5]
     expected = np.where(active & (ptype == 0), np.round(share[council] * capacity), 0)
     np.testing.assert_array_equal(places, expected)
     np.testing.assert_array_equal(places, [12, 18, 0, 0, 10])

@@ -7,6 +7,7 @@ import numba
 import numpy as np
 
 from model.codes import DAY_CENTRE
+from model.core.state import Ledger, People, Providers
 from model.engines.vector import common
 from model.engines.vector.common import release_row
 from model.rules import rollout
@@ -23,12 +24,13 @@ def release(provider: np.ndarray, clients: np.ndarray, rows: np.ndarray) -> None
 
 
 @numba.njit(cache=True)
-def displace(provider: np.ndarray, clients: np.ndarray, closing: np.ndarray, council: np.ndarray,
-             displaced: np.ndarray, seeking: np.ndarray) -> int:
-    """Clients of the providers ``closing`` lose them (ODD 7.9; they are ``seeking`` again, to be
-    re-matched), counted in ``displaced`` by council, once per budget slot. The closing providers'
-    client counts say how many budget slots hold them, so the scan of the rows stops once it has
-    found them all (at once if they have none). Returns how many links ended."""
+def displace(people: People.Record, clients: np.ndarray, closing: np.ndarray, ledger: Ledger.Record) -> int:
+    """Clients (rows of the people table's record ``people``) of the providers ``closing`` lose them
+    (ODD 7.9; they are ``seeking`` again, to be re-matched), counted in the ledger's ``displaced``
+    by council, once per budget slot. The closing providers' client counts (``clients``) say how
+    many budget slots hold them, so the scan of the rows stops once it has found them all (at once
+    if they have none). Returns how many links ended."""
+    provider, seeking, council, displaced = people.provider, people.seeking, people.council, ledger.displaced
     links = 0
     for q in range(closing.size):
         if closing[q]:
@@ -49,10 +51,12 @@ def displace(provider: np.ndarray, clients: np.ndarray, closing: np.ndarray, cou
 
 
 @numba.njit(cache=True)
-def block_places(active: np.ndarray, ptype: np.ndarray, council: np.ndarray, capacity: np.ndarray,
-                 share: np.ndarray, places: np.ndarray) -> None:
-    """Block-contracted places at each open day centre (:func:`model.rules.rollout.block_places`, from
-    its council's block ``share``); none at other providers."""
+def block_places(providers: Providers.Record, share: np.ndarray) -> None:
+    """Block-contracted places at each open day centre of the providers table's record
+    (:func:`model.rules.rollout.block_places`, from its council's block ``share``); none at other
+    providers."""
+    active, ptype, council, capacity, places = (providers.active, providers.ptype, providers.council,
+                                                providers.capacity, providers.block_places)
     for q in range(active.size):
         places[q] = rollout.block_places(capacity[q], share[council[q]]) if active[q] and ptype[q] == DAY_CENTRE else 0
 

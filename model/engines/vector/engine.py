@@ -67,11 +67,9 @@ class VectorEngine:
         m, P, L = self.m, self.m.people, self.m.ledger
         self.first_new = n = P.n
         share, offer = m.offered_shares(), m.offer_moved()
-        self.due = demography.demography_sweep(P.alive[:n], P.need, P.group, P.age_band, P.council, P.quintile, P.cell,
-                                       P.option, P.dp_balance, P.provider, m.providers.clients, P.offered,
-                                       P.offer_rank, P.review_in, share, offer, m.interval, self.d,
-                                       stream.seed(m.rng), L.clawback, L.services_by_option, L.departures, self.stock,
-                                       P.carer_hours, P.required, m.config.budgets.hours_per_point)
+        self.due = demography.demography_sweep(P.record(n), m.providers.clients, share, offer, m.interval, self.stock,
+                                               m.config.budgets.hours_per_point, self.d, stream.seed(m.rng),
+                                               L.record())
         arriving = demography_rules.arrivals(self.stock, m.config.demography, m.rng)
         m.add_people(arriving)
         L.arrivals += arriving
@@ -85,11 +83,8 @@ class VectorEngine:
         m, P, L = self.m, self.m.people, self.m.ledger
         threshold, rate = m.policy()
         self.choosing, self.kept, self.queues = reviews.reviews(
-            self.due, self.first_new, P.alive[: P.n], P.offered, P.offer_rank, P.council, P.review_in,
-            m.offered_shares(), m.offer_moved(), m.interval, P.option, P.need, P.carer_hours, P.budget, P.eligible,
-            P.dp_balance, P.supported, P.provider, m.providers.clients, P.control, P.burden, threshold, rate,
-            self.assessment_cost, m.config.choice.option4_direct_share, self.b, L.assessments, L.assessment,
-            L.clawback, L.services_by_option)
+            self.due, self.first_new, P.record(P.n), m.providers.clients, m.offered_shares(), m.offer_moved(),
+            m.interval, threshold, rate, self.assessment_cost, m.config.choice.option4_direct_share, self.b, L.record())
 
     # ------------------------------------------------------------------ 4-5. support and choice
     def support_and_choice(self) -> None:
@@ -100,7 +95,7 @@ class VectorEngine:
         u = rng.random(queues + choosing.size)  # as the per-agent engine draws them
         people = P.record(P.n)
         support_and_choice.support_places(choosing, people, self.stock, self.support_capacity, self.most_deprived,
-                                          self.support_cost, u, L.supported, L.support)
+                                          self.support_cost, u, L.record())
         chosen = support_and_choice.choose_options(choosing, people, m.available, m.reduction, self.ch,
                                                    stream.seed(rng))
         support_and_choice.apply_options(choosing, chosen, kept, people, m.providers.clients, m.reduction, self.ch)
@@ -124,7 +119,7 @@ class VectorEngine:
         rows, slots = matching.seekers(people)
         unmet, unmet_hours = np.zeros(m.n_councils * N_TYPES), np.zeros(m.n_councils * N_TYPES)
         matching.ration(rows, slots, people, Q.record(Q.n), m.type_price, self.p, stream.seed(m.rng), unmet,
-                       unmet_hours, m.ledger.unmatched)
+                        unmet_hours, m.ledger.record())
         self.unmet, self.unmet_hours = unmet.reshape(m.n_councils, N_TYPES), unmet_hours.reshape(m.n_councils, N_TYPES)
 
     # ------------------------------------------------------------------ 6-8. purchasing, carers, outcomes
@@ -132,9 +127,10 @@ class VectorEngine:
         """Purchasing with payments (ODD 7.6), unpaid carers (7.7), outcomes and voice (7.8), and
         provider ratings, in one compiled pass (:func:`model.engines.vector.purchasing.purchase_and_outcomes`)."""
         m, P, Q, s = self.m, self.m.people, self.m.providers, self.m.config
-        purchasing.purchase_and_outcomes(P.record(P.n), Q.record(Q.n), self.type_attrs, float(m.type_maxh[DAY_CENTRE]),
-                                      s.choice.option4_direct_share, s.budgets.hours_per_point, self.c, self.o,
-                                      self.ch, self.p, stream.seed(m.rng), m.ledger.record())
+        purchasing.purchase_and_outcomes(P.record(P.n), Q.record(Q.n), self.type_attrs,
+                                         float(m.type_maxh[DAY_CENTRE]), s.choice.option4_direct_share,
+                                         s.budgets.hours_per_point, self.c, self.o, self.ch, self.p, stream.seed(m.rng),
+                                         m.ledger.record())
 
     # ------------------------------------------------------------------ 9. providers
     def providers(self) -> None:
@@ -142,8 +138,7 @@ class VectorEngine:
         pass); those that exit close (their clients are displaced); then each council's entrants
         (:meth:`model.core.agents.Council.entry`)."""
         m = self.m
-        closing = providers.providers_month(m.providers.record(m.providers.n), self.type_costs,
-                                          self.stock, self.p)
+        closing = providers.providers_month(m.providers.record(m.providers.n), self.type_costs, self.stock, self.p)
         m.close_providers(closing)
         for council in m.councils:
             council.entry(self.unmet[council.index], self.unmet_hours[council.index])
@@ -154,32 +149,30 @@ class VectorEngine:
         one compiled pass, :func:`model.engines.vector.finance.finance`); each council's accounts."""
         m, P = self.m, self.m.people
         with_package = np.zeros(m.n_councils, dtype=np.int64)
-        finance.finance(P.view("option"), P.view("council"), self.admin_cost, m.ledger.admin, with_package)
+        finance.finance(P.record(P.n), self.admin_cost, m.ledger.record(), with_package)
         m.account(with_package)
 
     # ------------------------------------------------------------------ bookkeeping over rows
     def arrivals(self, start: int, counts: np.ndarray, state: np.ndarray) -> None:
         """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``."""
         m = self.m
-        demography.arrivals(start, counts, m.deprivation, m.offered_shares(), self.d, m.config.budgets.hours_per_point,
-                         state, m.people.record(m.people.n))
+        demography.arrivals(start, counts, m.deprivation, m.offered_shares(), self.d,
+                            m.config.budgets.hours_per_point, state, m.people.record(m.people.n))
 
     def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None:
         m, P = self.m, self.m.people
-        demography.draw_peers(P.view("council"), P.view("quintile"), P.view("alive"), m.n_councils, rows,
-                           m.config.demography.peer_homophily, P.peers, state)
+        demography.draw_peers(P.record(P.n), m.n_councils, rows, m.config.demography.peer_homophily, state)
 
     def depart(self, rows: np.ndarray) -> None:
-        P, L = self.m.people, self.m.ledger
-        demography.depart(rows, P.council, P.option, P.dp_balance, P.alive, P.provider, self.m.providers.clients,
-                       L.clawback, L.services_by_option, L.departures)
+        P = self.m.people
+        demography.depart(rows, P.record(P.n), self.m.providers.clients, self.m.ledger.record())
 
     def release(self, rows: np.ndarray) -> None:
         bookkeeping.release(self.m.people.provider, self.m.providers.clients, rows)
 
     def set_cells(self, rows: np.ndarray) -> None:
         P = self.m.people
-        demography.set_cells(rows, P.council, P.group, P.age_band, P.quintile, P.cell)
+        demography.set_cells(rows, P.record(P.n))
 
     def choice_state(self, rows: np.ndarray) -> None:
         P = self.m.people
@@ -187,13 +180,11 @@ class VectorEngine:
 
     def displace(self, closing: np.ndarray) -> int:
         P, Q = self.m.people, self.m.providers
-        return bookkeeping.displace(P.provider[: P.n], Q.clients, closing, P.council, self.m.ledger.displaced,
-                                    P.seeking)
+        return bookkeeping.displace(P.record(P.n), Q.clients, closing, self.m.ledger.record())
 
     def block_places(self) -> None:
         Q = self.m.providers
-        bookkeeping.block_places(Q.view("active"), Q.view("ptype"), Q.view("council"), Q.view("capacity"),
-                             self.m.block_shares(), Q.view("block_places"))
+        bookkeeping.block_places(Q.record(Q.n), self.m.block_shares())
 
     def compact_rows(self, alive: np.ndarray, keep: np.ndarray, new_index: np.ndarray) -> None:
         """Move the rows ``keep`` to the front of every column, renumbering peer links."""

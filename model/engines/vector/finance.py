@@ -7,6 +7,7 @@ import numba
 import numpy as np
 
 from model.codes import N_OPTION_CODES
+from model.core.state import Ledger, People
 from model.engines.vector import common
 from model.rules import budgets
 
@@ -14,13 +15,14 @@ common.prepare(__name__, __file__)
 
 
 @numba.njit(cache=True)
-def finance(option: np.ndarray, council: np.ndarray, admin_cost: np.ndarray, admin: np.ndarray,
-            with_package: np.ndarray) -> None:
-    """Council finance (ODD 7.10): the month's cost of administering the packages
-    (:func:`model.rules.budgets.admin_cost`, ``admin_cost`` by council and Option 1-4) is added to
-    ``admin``, and the people with a package (:func:`model.rules.budgets.has_package`) to
-    ``with_package``, by council. (Rows of people who have left hold no package.) People are
-    counted by council and option first, then costed, as ``numpy`` sums a row of such products."""
+def finance(people: People.Record, admin_cost: np.ndarray, ledger: Ledger.Record, with_package: np.ndarray) -> None:
+    """Council finance (ODD 7.10): the month's cost of administering the packages of the people
+    table's record ``people`` (:func:`model.rules.budgets.admin_cost`, ``admin_cost`` by council and
+    Option 1-4) is added to the ledger's ``admin``, and the people with a package
+    (:func:`model.rules.budgets.has_package`) to ``with_package``, by council. (Rows of people who
+    have left hold no package.) People are counted by council and option first, then costed, as
+    ``numpy`` sums a row of such products."""
+    option, council, admin = people.option, people.council, ledger.admin
     n_c = admin.size
     counts = np.zeros((n_c, N_OPTION_CODES), dtype=np.int64)
     for i in range(option.size):
@@ -32,3 +34,5 @@ def finance(option: np.ndarray, council: np.ndarray, admin_cost: np.ndarray, adm
             if budgets.has_package(j):
                 with_package[c] += counts[c, j]
         admin[c] += cost
+
+

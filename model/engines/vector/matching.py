@@ -8,7 +8,7 @@ import numpy as np
 
 from model import stream
 from model.codes import MODE_COUNCIL, N_MODES, N_TYPES
-from model.core.state import People, Providers
+from model.core.state import Ledger, People, Providers
 from model.engines.vector import common
 from model.engines.vector.common import PROVIDERS, group_order
 from model.rules import demography, market
@@ -53,12 +53,12 @@ def seekers(people: People.Record) -> tuple[np.ndarray, np.ndarray]:
 @numba.njit(cache=True)
 def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers: Providers.Record,
            type_price: np.ndarray, p: np.ndarray, state: np.ndarray, unmet: np.ndarray, unmet_hours: np.ndarray,
-           unmatched: np.ndarray) -> None:
+           ledger: Ledger.Record) -> None:
     """The rationing rule of :mod:`model.rules.market` for all seekers of the month (people ``rows`` in
     budget slots ``slots``), with the entry signal. ``people`` and ``providers`` are the tables'
     records (:meth:`model.core.state.Table.record`). A seeker matched gets the provider in the
     person's ``provider`` link (and the provider a client); one left without is counted in
-    ``unmatched`` by council.
+    the ``ledger`` record's ``unmatched`` by council.
 
     Providers are the open ones in (council, type) group order (group ``g`` = council x 4 + type,
     in row order within a group), each weighed by :func:`model.rules.market.provider_weights`.
@@ -166,7 +166,7 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
         if got[s] >= 0:
             provider[rows[s], slots[s]] = prov[got[s]]
         else:
-            unmatched[council[rows[s]]] += 1
+            ledger.unmatched[council[rows[s]]] += 1
 
 
 @numba.njit(cache=True)

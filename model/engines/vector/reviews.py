@@ -6,6 +6,7 @@ import numba
 import numpy as np
 
 from model.codes import N_OPTIONS
+from model.core.state import Ledger, People
 from model.engines.vector import common
 from model.engines.vector.common import BUDGETS, release_row
 from model.rules import rollout
@@ -14,27 +15,32 @@ common.prepare(__name__, __file__)
 
 
 @numba.njit(cache=True)
-def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndarray, offer_rank: np.ndarray,
-            council: np.ndarray, review_in: np.ndarray, share: np.ndarray, offer: bool, interval: np.ndarray,
-            option: np.ndarray, need: np.ndarray, carer_hours: np.ndarray, budget: np.ndarray, eligible: np.ndarray,
-            dp_balance: np.ndarray, supported: np.ndarray, provider: np.ndarray, clients: np.ndarray,
-            control: np.ndarray, burden: np.ndarray, threshold: np.ndarray, rate: np.ndarray,
-            assessment_cost: np.ndarray, direct_share: float, b: np.ndarray, assessments: np.ndarray,
-            assessment: np.ndarray, clawback: np.ndarray, services: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def reviews(due: np.ndarray, first_new: int, people: People.Record, clients: np.ndarray, share: np.ndarray, offer: bool,
+            interval: np.ndarray, threshold: np.ndarray, rate: np.ndarray, assessment_cost: np.ndarray,
+            direct_share: float, b: np.ndarray, ledger: Ledger.Record) -> tuple[np.ndarray, np.ndarray, int]:
     """Reviews (ODD 7.2-7.3), person by person as :meth:`model.core.agents.Person.review`, of the rows
     ``due`` (in row order, all before ``first_new``) and of the new arrivals (the rows from
-    ``first_new`` on, all living) that the countdown (:func:`model.rules.rollout.review_countdown`) finds due.
+    ``first_new`` on, all living) that the countdown (:func:`model.rules.rollout.review_countdown`,
+    with the council's offered ``share`` and review ``interval``) finds due. ``people`` and
+    ``ledger`` are the tables' records, ``clients`` the providers' client counts.
 
-    Each person reviewed is assessed (counted in ``assessments``, costed in ``assessment``, by
-    council); unspent direct-payment money above the buffer is clawed back (added to ``clawback`` by
-    council and taken off ``services`` by council and option, Options 1-4; a balance left after a
-    package ended counts under Option 1); then eligibility and budget at the council's threshold
-    and rate. Losing eligibility ends a package (provider relationships end, no control or burden).
-    Returns the eligible people reviewed who have been offered the choice (their support is reset:
-    they choose this month), those who have not, and the number of councils with someone choosing
-    (support draws one number for each such council's places)."""
+    Each person reviewed is assessed (counted in the ledger's ``assessments``, costed in its
+    ``assessment`` at the council's ``assessment_cost``); unspent direct-payment money above the
+    buffer is clawed back (added to ``clawback`` by council and taken off the services by council and
+    option, Options 1-4; a balance left after a package ended counts under Option 1); then
+    eligibility and budget at the council's ``threshold`` and ``rate``. Losing eligibility ends a
+    package (provider relationships end, no control or burden). Returns the eligible people
+    reviewed who have been offered the choice (their support is reset: they choose this month),
+    those who have not, and the number of councils with someone choosing (support draws one number
+    for each such council's places)."""
     b = b.view(BUDGETS)[0]
-    n_c = clawback.size
+    alive, offered, offer_rank, council, review_in = (people.alive, people.offered, people.offer_rank, people.council,
+                                                      people.review_in)
+    option, need, carer_hours, budget, eligible = (people.option, people.need, people.carer_hours, people.budget,
+                                                   people.eligible)
+    dp_balance, supported, provider, control, burden = (people.dp_balance, people.supported, people.provider,
+                                                        people.control, people.burden)
+    n_c = ledger.clawback.size
     rows = np.empty(due.size + alive.size - first_new, dtype=np.int64)
     rows[: due.size] = due
     n_rows = due.size
@@ -74,11 +80,13 @@ def reviews(due: np.ndarray, first_new: int, alive: np.ndarray, offered: np.ndar
             kept[k1] = i
             k1 += 1
     for c in range(n_c):
-        assessments[c] += count[c]
-        assessment[c] += count[c] * assessment_cost[c]
+        ledger.assessments[c] += count[c]
+        ledger.assessment[c] += count[c] * assessment_cost[c]
         total = 0.0
         for j in range(N_OPTIONS):
             total += clawed[c, j]
-            services[c, j] -= clawed[c, j]
-        clawback[c] += total
+            ledger.services_by_option[c, j] -= clawed[c, j]
+        ledger.clawback[c] += total
     return choosing[:k0], kept[:k1], queues
+
+

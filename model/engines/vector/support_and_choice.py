@@ -8,7 +8,7 @@ import numpy as np
 
 from model import stream
 from model.codes import NO_PACKAGE, OPTION_3
-from model.core.state import People
+from model.core.state import Ledger, People
 from model.engines.vector import common
 from model.engines.vector.common import CHOICE, group_order, release_row
 from model.rules import choice, demography, support
@@ -18,13 +18,14 @@ common.prepare(__name__, __file__)
 
 @numba.njit(cache=True)
 def support_places(choosing: np.ndarray, people: People.Record, stock: np.ndarray, capacity: np.ndarray,
-                   most_deprived: np.ndarray, cost_per_person: np.ndarray, u: np.ndarray, n_supported: np.ndarray,
-                   spend: np.ndarray) -> None:
+                   most_deprived: np.ndarray, cost_per_person: np.ndarray, u: np.ndarray,
+                   ledger: Ledger.Record) -> None:
     """Support (ODD 7.5), council by council (:func:`model.rules.support.reached`) for its queue:
     the people ``choosing`` there, in their order (``people`` is the people table's record). The
     uniforms ``u`` are used in the order the per-agent engine takes them: for each council with
     someone choosing, one for its places, then one per person choosing there. Marks the supported
-    and adds them and their cost to the council's ``n_supported`` and ``spend``."""
+    and adds them and their cost to the council's ``supported`` and ``support`` in the ``ledger``
+    record."""
     council, quintile, supported = people.council, people.quintile, people.supported
     keys_c = np.empty(choosing.size, dtype=np.int64)
     for j in range(choosing.size):
@@ -42,8 +43,8 @@ def support_places(choosing: np.ndarray, people: People.Record, stock: np.ndarra
             if reached[j]:
                 supported[queue[j]] = True
                 n_got += 1
-        n_supported[c] += n_got
-        spend[c] += n_got * cost_per_person[c]
+        ledger.supported[c] += n_got
+        ledger.support[c] += n_got * cost_per_person[c]
 
 
 @numba.njit(cache=True)
