@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
+from model import stream
 from model.codes import MODE_NONE, N_SLOTS, NO_PACKAGE, NO_PROVIDER
 from model.rules import budgets, carers, choice, demography, market, outcomes, providers, rollout
 from model.scenario import Council as CouncilSpec
@@ -200,10 +201,11 @@ class Person(mesa.Agent):
         Returns (satisfaction, the stream's next words)."""
         m, Q = self.model, self.model.providers
         q0, q1 = (int(q) for q in self.providers)
-        met, wellbeing, satisfaction, words = outcomes.person_outcome(
+        z, words = stream.next_normal(words)
+        met, wellbeing, satisfaction = outcomes.person_outcome(
             int(self.option), delivered, float(self.required), float(self.control), float(self.burden), bonus,
             q0 != NO_PROVIDER, float(Q.quality[q0]) if q0 != NO_PROVIDER else 0.0,
-            float(Q.quality[q1]) if q1 != NO_PROVIDER else 0.0, m.config.outcomes, words)
+            float(Q.quality[q1]) if q1 != NO_PROVIDER else 0.0, z, m.config.outcomes)
         self.met_need, self.wellbeing, self.satisfaction = met, wellbeing, satisfaction
         return float(satisfaction), words
 

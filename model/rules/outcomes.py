@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from model import stream
 from model.codes import OPTION_4
 from model.rules.arith import at_least, clip, where
 from model.scenario import Outcomes
@@ -44,19 +43,16 @@ def next_rating(rating: np.ndarray | float, mean_satisfaction: np.ndarray | floa
 
 
 def person_outcome(option: int, delivered: float, required: float, control: float, burden: float, bonus: float,
-                   held0: bool, quality0: float, quality1: float, o: Outcomes,
-                   words: tuple) -> tuple[float, float, float, tuple]:
+                   held0: bool, quality0: float, quality1: float, z: float, o: Outcomes) -> tuple[float, float, float]:
     """One person's outcomes this month (ODD 7.8): met need (:func:`met_need` of the hours
     ``delivered`` over those ``required``), wellbeing with the control and burden of the option
-    held and the ``bonus`` of the providers' activity, and satisfaction (:func:`satisfaction`, one
-    normal draw from the stream ``words``) with the quality of the main provider: slot 0's
-    (``quality0``, when ``held0``), or for Option 4 with none in slot 0, the direct-payment slot's
-    (``quality1``; 0 for an empty slot). Returns (met need, wellbeing, satisfaction, the stream's
-    next words)."""
+    held and the ``bonus`` of the providers' activity, and satisfaction (:func:`satisfaction`, with
+    the standard-normal draw ``z``) with the quality of the main provider: slot 0's (``quality0``,
+    when ``held0``), or for Option 4 with none in slot 0, the direct-payment slot's (``quality1``;
+    0 for an empty slot). Returns (met need, wellbeing, satisfaction)."""
     met = met_need(delivered, required)
     quality = quality1 if option == OPTION_4 and not held0 else quality0
-    z, words = stream.next_normal(words)
-    return met, wellbeing(met, control, burden, bonus, o), satisfaction(quality, met, z, o), words
+    return met, wellbeing(met, control, burden, bonus, o), satisfaction(quality, met, z, o)
 
 
 def provider_rating(rating: float, satisfaction_total: float, clients: float, memory: float) -> float:

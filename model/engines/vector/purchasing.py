@@ -124,9 +124,9 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
         # 8. outcomes and voice
         main = _link(provider[i, 0], n_q)
         second = _link(provider[i, 1], n_q)
-        met, wellbeing[i], sat, words = outcomes.person_outcome(o_i, got, required[i], control[i], burden[i], bonus,
-                                                                main < n_q, attrs[main, 4], attrs[second, 4], o,
-                                                                words)
+        z, words = stream.next_normal(words)
+        met, wellbeing[i], sat = outcomes.person_outcome(o_i, got, required[i], control[i], burden[i], bonus,
+                                                         main < n_q, attrs[main, 4], attrs[second, 4], z, o)
         met_need[i] = met
         satisfaction[i] = sat
         if main < n_q:
