@@ -1,6 +1,6 @@
 """Random streams for the compiled passes: xoshiro256** seeded from the model's generator.
 
-Each compiled pass of the default engine (:mod:`model.engines.vector.kernels`) draws its random numbers from a
+Each compiled pass of the default engine (:mod:`model.engines.vector`) draws its random numbers from a
 stream of its own, a 256-bit xoshiro256** state (Blackman & Vigna 2021, "Scrambled linear
 pseudorandom number generators", ACM TOMS 47(4)) taken from ``model.rng`` when the pass is called
 (:func:`seed`). So a run is still determined by its seed alone, and each draw costs a few

@@ -1,6 +1,6 @@
 """Demography: who arrives, who leaves, how need drifts, ageing and peers.
 
-Arrivals are drawn by the compiled pass (:func:`model.engines.vector.kernels.arrivals`, one
+Arrivals are drawn by the compiled pass (:func:`model.engines.vector.demography_pass.arrivals`, one
 :func:`model.rules.demography.draw_person` a row) and checked against the documented mixes on large
 samples, with tolerances of 4.5 standard errors. The deprivation channels are checked against the
 published figures their gradients come from (``model/data/reference_figures.csv``), each alone and
@@ -16,7 +16,8 @@ from scipy import integrate, optimize, stats
 from model import stream
 from model.core.state import People
 from model.engines import CareEconomy
-from model.engines.vector import kernels
+from model.engines.vector import common
+from model.engines.vector import demography as demography_pass
 from model.rules import demography
 from model.scenario import Demography
 from tests.conftest import shrink
@@ -43,8 +44,8 @@ def arrive(counts: list[int], deprivation: np.ndarray, seed: int, d: Demography 
     r = P.append(sum(counts))
     state = stream.seed(np.random.default_rng(seed))
     share = np.zeros(deprivation.shape[0])  # nobody offered the choice
-    kernels.arrivals(r.start, np.array(counts), deprivation, np.asarray(d.group_mix), share, kernels.struct(d), 0.5,
-                     state, P.record(P.n))
+    demography_pass.arrivals(r.start, np.array(counts), deprivation, np.asarray(d.group_mix), share, common.struct(d),
+                             0.5, state, P.record(P.n))
     assert P.view("alive").all() and (P.view("review_in") == 0).all()
     return {c: P.view(c) for c in ("council", *COLUMNS)}
 
@@ -380,10 +381,12 @@ def population(n: int, councils: int, seed: int, alive_share: float = 0.9):
 
 
 def draw_peers(council, quintile, alive, new, homophily, k=6, seed=0, councils=None):
-    peers = np.full((alive.size, k), -7, dtype=np.int32)  # -7: never written
-    kernels.draw_peers(council, quintile, alive, int(council.max()) + 1 if councils is None else councils, new,
-                       homophily, peers, stream.seed(np.random.default_rng(seed)))
-    return peers[new]
+    P = People(alive.size, peers=k)
+    P.append(alive.size, council=council, quintile=quintile, alive=alive)
+    P.peers[:] = -7  # never written
+    demography_pass.draw_peers(P.record(P.n), int(council.max()) + 1 if councils is None else councils, new, homophily,
+                               stream.seed(np.random.default_rng(seed)))
+    return P.peers[new]
 
 
 @pytest.mark.parametrize(("n", "n_new"), [(3_000, 500), (200_000, 3_000)], ids=["all rows", "sampled rows"])

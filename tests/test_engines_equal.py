@@ -24,14 +24,14 @@ from model.core.agents import Council
 from model.core.economy import ENGINES, PHASES
 from model.core.state import People, Providers
 from model.engines import CareEconomy
-from model.engines.vector import kernels
+from model.engines.vector import common
 from tests.conftest import shrink
 
 #: Phases both engines implement with the shared per-person procedures (the rest are checked by
 #: the docking report only).
-SHARED = ("demography", "reviews", "support_and_choice", "matching", "providers", "finance")
-#: Both models are built without a spin-up: its months run purchasing, which each engine writes its
-#: own way (checked by the docking report), so two models spun up apart no longer hold one state.
+SHARED = ("demography", "reviews", "support_and_choice", "matching", "purchase_and_outcomes", "providers", "finance")
+#: Both models are built without a spin-up (the phase-by-phase tests start both from one state; a
+#: spin-up would run every phase before the test takes the state).
 COLD = {"run.burn_in_months": 0}
 #: Engine attributes that carry a phase's result to the next phase.
 CARRIED = ("due", "first_new", "stock", "choosing", "kept", "queues", "unmet", "unmet_hours")
@@ -176,7 +176,7 @@ def test_the_check_finds_a_drift_in_option_choice():
     s = shrink("sds_rollout", 200, 12, **COLD)
     v = CareEconomy(s, seed=2, engine="vector")  # a seed whose 200 people include a choice the change turns
     r = CareEconomy(s, seed=2, engine="agents")
-    v.engine.ch = kernels.struct(s.choice.model_copy(update={"beta_control": 1.05 * s.choice.beta_control}))
+    v.engine.ch = common.struct(s.choice.model_copy(update={"beta_control": 1.05 * s.choice.beta_control}))
     with pytest.raises(AssertionError, match=r"support_and_choice: People\.option"):
         for month in range(s.run.months):
             _month(v, r, month)

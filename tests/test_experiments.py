@@ -217,10 +217,14 @@ def test_warm_up_loads_the_passes_a_study_run_calls():
     import subprocess
     import sys
 
-    passes = ("demography_sweep", "arrivals", "draw_peers", "reviews", "support_places", "choose_options",
-              "apply_options", "seekers", "ration", "purchase_and_outcomes", "providers_month", "displace",
-              "block_places", "renumber_peers", "move_rows")
-    code = ("from model.engines.vector import kernels; from model.experiments.runner import warm_up; warm_up(); "
-            f"print(' '.join(p for p in {passes!r} if not getattr(kernels, p).signatures))")
+    passes = {"demography": ("demography_sweep", "arrivals", "draw_peers"), "reviews": ("reviews",),
+              "support_and_choice": ("support_places", "choose_options", "apply_options"),
+              "matching": ("seekers", "ration"), "purchasing": ("purchase_and_outcomes",),
+              "providers": ("providers_month",),
+              "bookkeeping": ("displace", "block_places", "renumber_peers", "move_rows")}
+    code = ("import importlib; from model.experiments.runner import warm_up; warm_up(); "
+            f"passes = {passes!r}; "
+            "print(' '.join(p for m, ps in passes.items() for p in ps "
+            "if not getattr(importlib.import_module('model.engines.vector.' + m), p).signatures))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == []

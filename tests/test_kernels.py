@@ -9,9 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import load_scenario, stream
-from model.core.state import People
+from model.core.state import Ledger, People
 from model.core.state import Providers as ProviderTable
-from model.engines.vector import kernels
+from model.engines.vector import bookkeeping, common, finance, matching, reviews, support_and_choice
+from model.engines.vector import demography as demography_pass
+from model.engines.vector import providers as providers_pass
 from model.rules import budgets, choice, demography, market, providers
 from model.scenario import Budgets, Carers, Choice, Demography, Outcomes, Providers
 
@@ -47,7 +49,7 @@ def test_choose_options_is_the_per_person_rule_draw_for_draw():
                                              bool(P.supported[r]), int(P.option[r]), signal, available[c],
                                              float(reduction[c]), ch, words)
         expected.append(option)
-    got = kernels.choose_options(rows, P.record(n), available, reduction, kernels.struct(ch), state)
+    got = support_and_choice.choose_options(rows, P.record(n), available, reduction, common.struct(ch), state)
     np.testing.assert_array_equal(got, expected)
     assert tuple(state) == words  # the stream has moved on by as many draws
     assert not np.isin(got[P.council[rows] == 1], [1, 4]).any()  # options the council does not offer
@@ -55,13 +57,13 @@ def test_choose_options_is_the_per_person_rule_draw_for_draw():
 
 def test_struct_carries_every_numeric_field():
     ch = Choice(beta_control=1.7, switch_after_months=5, asc_group=[0.1, -0.2, 0.3, -0.4])
-    s = kernels.struct(ch)
-    assert s.dtype == np.uint8 and s.size == kernels.CHOICE.itemsize
-    r = s.view(kernels.CHOICE)[0]  # as the sweeps view it
+    s = common.struct(ch)
+    assert s.dtype == np.uint8 and s.size == common.CHOICE.itemsize
+    r = s.view(common.CHOICE)[0]  # as the sweeps view it
     assert r["beta_control"] == 1.7 and r["switch_after_months"] == 5
-    assert kernels.CHOICE["switch_after_months"] == np.int64
+    assert common.CHOICE["switch_after_months"] == np.int64
     np.testing.assert_array_equal(r["asc_group"], ch.asc_group)
-    assert set(kernels.CHOICE.names) == set(type(ch).model_fields)
+    assert set(common.CHOICE.names) == set(type(ch).model_fields)
 
 
 @pytest.mark.parametrize("section", [Demography, Outcomes, Carers, Choice, Budgets, Providers])
@@ -69,15 +71,15 @@ def test_struct_gives_back_every_field_of_every_section(section):
     """Each section's bytes, viewed as its record type (as the sweeps view them), give back every
     field: numbers exactly, lists element by element."""
     values = section()
-    record = kernels.struct(values).view(kernels._RECORDS[section])[0]
-    assert set(kernels._RECORDS[section].names) == set(kernels._FIELDS[section])
-    for name in kernels._FIELDS[section]:
+    record = common.struct(values).view(common._RECORDS[section])[0]
+    assert set(common._RECORDS[section].names) == set(common._FIELDS[section])
+    for name in common._FIELDS[section]:
         np.testing.assert_array_equal(record[name], getattr(values, name), err_msg=name)
 
 
 def test_struct_is_only_for_the_sections_the_sweeps_read():
     with pytest.raises(KeyError):
-        kernels.struct(load_scenario("sds_rollout").run)
+        common.struct(load_scenario("sds_rollout").run)
 
 
 @pytest.mark.parametrize("scenario", ["sds_rollout", "multi_council"])
@@ -99,8 +101,8 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
     replay = state.copy()
     share = np.linspace(0.2, 0.7, len(s.councils))  # offered share by council
     mix = demography.referral_groups(s.demography)
-    kernels.arrivals(r.start, counts, deprivation, mix, share, kernels.struct(s.demography), s.budgets.hours_per_point,
-                     state, P.record(P.n))
+    demography_pass.arrivals(r.start, counts, deprivation, mix, share, common.struct(s.demography),
+                             s.budgets.hours_per_point, state, P.record(P.n))
     np.testing.assert_array_equal(P.council[r], council)  # council by council, alive, first review due at once
     assert P.alive[r].all() and (P.review_in[r] == 0).all()
     hours = budgets.required_hours(P.need[r].astype(np.float64), P.carer_hours[r].astype(np.float64),
@@ -118,8 +120,9 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
     # offered if their rank is under their council's share; the breakdown cell as set_cells sets it
     np.testing.assert_array_equal(P.offered[r], P.offer_rank[r] < share[council])
     assert 0 < P.offered[r].sum() < council.size
-    cell = np.zeros_like(P.cell)
-    kernels.set_cells(np.arange(r.start, r.stop), P.council, P.group, P.age_band, P.quintile, cell)
+    cell = P.cell.copy()
+    P.cell[:] = 0
+    demography_pass.set_cells(np.arange(r.start, r.stop), P.record(P.n))
     np.testing.assert_array_equal(P.cell[r], cell[r])
 
 
@@ -151,19 +154,24 @@ def test_reviews_apply_the_review_rule_to_everyone_due():
     rows = np.flatnonzero(due)
     state = {k: v.copy() for k, v in dict(offered=offered, review_in=review_in, option=option, budget=budget,
                                           balance=balance, provider=provider, clients=clients).items()}
-    eligible, supported, control, burden = np.zeros(n, bool), np.ones(n, bool), np.ones(n), np.ones(n)
-    assessments, assessment, clawback, services = np.zeros(2), np.zeros(2), np.zeros(2), np.zeros((2, 4))
+    ledger = Ledger(2)
+    assessments, assessment, clawback, services = (ledger.assessments, ledger.assessment, ledger.clawback,
+                                                   ledger.services_by_option)
     # the rows before 100 counted down already (as the demography sweep does); the rest are new
     counted = np.flatnonzero(due[:100])
     state["review_in"][counted] = interval[council[counted]]
     state["offered"][counted] |= newly[counted]
-    waited, listed = np.zeros(n, np.int16), np.zeros((3, 2))
-    choosing, kept, queues = kernels.reviews(
-        counted, 100, alive, state["offered"], offer_rank, council, state["review_in"], share, True, interval,
-        state["option"], need, carer_hours, state["budget"], eligible, state["balance"], supported, state["provider"],
-        state["clients"], control, burden, waited, threshold, rate, np.array([-1, -1]), cost, 0.3, kernels.struct(b),
-        assessments, assessment, clawback, services, *listed)
-    assert not waited.any() and not listed.any()  # no waiting list: everyone due is assessed
+    P = _people(n, alive=alive, offered=state["offered"], offer_rank=offer_rank, council=council,
+                review_in=state["review_in"], option=state["option"], need=need, carer_hours=carer_hours,
+                budget=state["budget"], dp_balance=state["balance"], supported=np.ones(n, bool),
+                provider=state["provider"], control=np.ones(n, np.float32), burden=np.ones(n, np.float32))
+    choosing, kept, queues = reviews.reviews(counted, 100, P.record(n), state["clients"], share, True, interval,
+                                             threshold, rate, np.array([-1, -1]), cost, 0.3, common.struct(b),
+                                             ledger.record())
+    assert not P.waiting.any() and not (ledger.waiting.any() or ledger.waiting_months.any())  # no waiting list
+    state.update(offered=P.offered, review_in=P.review_in, option=P.option, budget=P.budget, balance=P.dp_balance,
+                 provider=P.provider)
+    eligible, supported, control, burden = P.eligible, P.supported, P.control, P.burden
     new_rows = np.arange(n) >= 100
     np.testing.assert_array_equal(state["offered"][new_rows], (offered | newly)[new_rows])
     np.testing.assert_array_equal(state["review_in"][rows], interval[council[rows]])
@@ -198,21 +206,21 @@ def test_move_rows_renumber_peers_and_release():
     peers = np.array([[5, 0, -1], [2, 1, 3], [5, 4, 6], [0, 0, 0], [1, 1, 1], [3, 2, -1], [0, 0, 0]], dtype=np.int32)
     alive = np.array([False, True, True, False, False, True, False])
     keep = np.flatnonzero(alive)
-    kernels.renumber_peers(peers, alive, keep, np.cumsum(alive) - 1)
-    kernels.move_rows(peers, keep)
+    bookkeeping.renumber_peers(peers, alive, keep, np.cumsum(alive) - 1)
+    bookkeeping.move_rows(peers, keep)
     np.testing.assert_array_equal(peers[:3], [[1, 0, -1], [2, -1, -1], [-1, 1, -1]])
     keep = np.array([1, 2, 5])
     column, wide = np.arange(7.0), np.arange(14).reshape(7, 2)
-    kernels.move_rows(column, keep)
-    kernels.move_rows(wide, keep)
+    bookkeeping.move_rows(column, keep)
+    bookkeeping.move_rows(wide, keep)
     np.testing.assert_array_equal(column[:3], [1, 2, 5])
     np.testing.assert_array_equal(wide[:3], [[2, 3], [4, 5], [10, 11]])
     provider = np.array([[0, 1], [1, -1], [2, 0]])
     clients = np.array([2, 2, 1], dtype=np.int32)
-    kernels.release(provider, clients, np.array([0, 2]))
+    bookkeeping.release(provider, clients, np.array([0, 2]))
     np.testing.assert_array_equal(provider, [[-1, -1], [1, -1], [-1, -1]])
     np.testing.assert_array_equal(clients, [0, 1, 0])
-    kernels.release(provider, clients, np.array([1]))
+    bookkeeping.release(provider, clients, np.array([1]))
     assert (provider == -1).all() and (clients == 0).all()
 
 
@@ -233,15 +241,19 @@ def test_demography_sweep_leaves_drifts_ages_and_counts_down_at_the_documented_r
     provider[:, 0] = 0
     clients = np.array([n], np.int32)
     review_in = np.where(np.arange(n) % 3 == 0, 1, 2).astype(np.int16)
-    clawback, services, departures = np.zeros(1), np.zeros((1, 4)), np.zeros(1)
+    ledger = Ledger(1)
+    clawback, services, departures = ledger.clawback, ledger.services_by_option, ledger.departures
     stock = np.array([np.count_nonzero(was_alive)])
     carer_hours = np.where(np.arange(n) % 2 == 0, 10.0, 0.0).astype(np.float32)
     required = np.full(n, -1.0, np.float32)
-    due = kernels.demography_sweep(alive, need, group, age_band, council, quintile, cell, option, balance, provider,
-                                   clients, np.ones(n, bool), np.zeros(n, np.float32), review_in,
-                                   np.zeros(1, np.float32), False, np.array([12]), kernels.struct(d),
-                                   stream.seed(np.random.default_rng(6)), clawback, services, departures, stock,
-                                   carer_hours, required, 0.5)
+    P = _people(n, alive=alive, need=need, group=group, age_band=age_band, council=council, quintile=quintile,
+                cell=cell, option=option, dp_balance=balance, provider=provider, offered=np.ones(n, bool),
+                offer_rank=np.zeros(n, np.float32), review_in=review_in, carer_hours=carer_hours, required=required)
+    due = demography_pass.demography_sweep(P.record(n), clients, np.zeros(1, np.float32), False, np.array([12]), stock,
+                                           0.5, common.struct(d), stream.seed(np.random.default_rng(6)),
+                                           ledger.record())
+    alive, need, age_band, cell, option, balance = P.alive, P.need, P.age_band, P.cell, P.option, P.dp_balance
+    provider, review_in, required = P.provider, P.review_in, P.required
     leaving, stay = np.flatnonzero(was_alive & ~alive), np.flatnonzero(alive)
     living = np.count_nonzero(was_alive)
     p = float(demography.departure_probability(1, 50.0, 0, d))
@@ -288,7 +300,8 @@ def test_providers_month_applies_the_provider_rules():
     table.append(n, active=active, ptype=ptype, council=council, income=income, hours=hours, clients=clients,
                  reserves=reserves, neg_months=neg, price=price, capacity=capacity)
     Q = table.record(n)
-    closing = kernels.providers_month(Q, kernels.TypeCosts(var, fixed, ref, growth), people, kernels.struct(p))
+    costs = providers_pass.TypeCosts(var, fixed, ref, growth)
+    closing = providers_pass.providers_month(Q, costs, people, common.struct(p))
     t = ptype[rows]
     result = providers.operating_result(income[rows], hours[rows], var[t], fixed[t])
     occ = clients[rows] / np.maximum(capacity[rows], 1)
@@ -316,7 +329,7 @@ def test_choice_state_is_control_and_felt_burden_of_the_option():
                 council=rng.integers(0, 2, n), control=-1.0, burden=-1.0)
     reduction = np.array([0.5, 0.2], dtype=np.float32)
     rows = np.arange(0, n, 2)
-    kernels.choice_state(rows, P.record(n), reduction, kernels.struct(ch))
+    support_and_choice.choice_state(rows, P.record(n), reduction, common.struct(ch))
     option, confidence, supported, council = P.option[rows], P.confidence[rows], P.supported[rows], P.council[rows]
     has, idx = option > 0, np.maximum(option - 1, 0)
     np.testing.assert_allclose(P.control[rows], np.asarray(ch.control)[idx] * has, rtol=1e-6)
@@ -330,7 +343,7 @@ def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state(
     option ends the old provider relationships, an unchanged one keeps them; control and felt
     burden are those of the option held (as ``choice_state``)."""
     rng = np.random.default_rng(11)
-    n, ch = 200, kernels.struct(Choice())
+    n, ch = 200, common.struct(Choice())
     option, provider = rng.integers(1, 5, n), rng.integers(-1, 10, (n, 2))
     clients = np.bincount(provider[provider >= 0], minlength=10).astype(np.int32)
     P = _people(n, option=option, provider=provider, confidence=rng.random(n), supported=rng.random(n) < 0.3,
@@ -340,7 +353,7 @@ def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state(
     rows = rng.permutation(n)[:120]
     choosing, kept = np.sort(rows[:80]), np.sort(rows[80:])
     chosen = rng.integers(1, 5, choosing.size).astype(np.int8)
-    kernels.apply_options(choosing, chosen, kept, P.record(n), clients, reduction, ch)
+    support_and_choice.apply_options(choosing, chosen, kept, P.record(n), clients, reduction, ch)
     target = option.copy()
     target[choosing], target[kept] = chosen, 3
     np.testing.assert_array_equal(P.view("option"), target)
@@ -350,7 +363,7 @@ def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state(
     np.testing.assert_array_equal(P.provider[:n][~changed], provider[~changed])
     np.testing.assert_array_equal(clients, np.bincount(P.provider[:n][P.provider[:n] >= 0], minlength=10))
     expected.option[:n] = target
-    kernels.choice_state(np.sort(rows), expected.record(n), reduction, ch)
+    support_and_choice.choice_state(np.sort(rows), expected.record(n), reduction, ch)
     np.testing.assert_array_equal(P.view("control"), expected.view("control"))
     np.testing.assert_array_equal(P.view("burden"), expected.view("burden"))
     untouched = np.setdiff1d(np.arange(n), rows)
@@ -366,9 +379,12 @@ def test_depart_and_displace_end_relationships_and_book_money_and_people():
     clients = np.bincount(provider[provider >= 0], minlength=8).astype(np.int32)
     alive = np.ones(n, bool)
     rows = np.flatnonzero(rng.random(n) < 0.2)
-    clawback, services, departures = np.zeros(3), np.zeros((3, 4)), np.zeros(3)
+    ledger = Ledger(3)
+    clawback, services, departures = ledger.clawback, ledger.services_by_option, ledger.departures
     old_option, old_balance = option.copy(), balance.copy()
-    kernels.depart(rows, council, option, balance, alive, provider, clients, clawback, services, departures)
+    P = _people(n, council=council, option=option, dp_balance=balance, alive=alive, provider=provider)
+    demography_pass.depart(rows, P.record(n), clients, ledger.record())
+    option, balance, alive, provider = P.option, P.dp_balance, P.alive, P.provider
     np.testing.assert_array_equal(departures, np.bincount(council[rows], minlength=3))
     np.testing.assert_array_equal(clawback, np.bincount(council[rows], old_balance[rows], minlength=3))
     expected = np.zeros((3, 4))
@@ -380,8 +396,8 @@ def test_depart_and_displace_end_relationships_and_book_money_and_people():
     # providers 2 and 5 close: every link to them ends, counted by council once per slot
     closing = np.isin(np.arange(8), [2, 5])
     linked = closing[np.maximum(provider, 0)] & (provider >= 0)
-    displaced, seeking = np.zeros(3), np.zeros(n, bool)
-    total = kernels.displace(provider, clients, closing, council, displaced, seeking)
+    displaced, seeking = ledger.displaced, P.seeking
+    total = bookkeeping.displace(P.record(n), clients, closing, ledger.record())
     assert total == linked.sum() > 0 and not np.isin(provider, [2, 5]).any()
     np.testing.assert_array_equal(seeking, linked.any(axis=1))  # the displaced seek providers again
     np.testing.assert_array_equal(displaced, np.bincount(np.repeat(council, 2)[linked.ravel()], minlength=3))
@@ -402,7 +418,7 @@ def test_seekers_are_the_flagged_rows_with_a_slot_to_fill():
     budget = np.where(rng.random(n) < 0.9, 100.0, 0.0).astype(np.float32)
     required = np.where(rng.random(n) < 0.9, 20.0, 0.0).astype(np.float32)
     P = _people(n, option=option, provider=provider, alive=alive, seeking=flagged, budget=budget, required=required)
-    rows, slots = kernels.seekers(P.record(n))
+    rows, slots = matching.seekers(P.record(n))
     seeking = P.view("seeking")
     modes = market.SLOT_MODES[option]
     lack = (modes != market.MODE_NONE) & (provider < 0) & alive[:, None]
@@ -424,8 +440,11 @@ def test_finance_costs_and_charges_each_package_by_council():
     budget = rng.uniform(0, 3000, 500).astype(np.float32)
     costs = np.array([[25.0, 40.0, 30.0, 45.0], [10.0, 0.0, 12.5, 7.0], [1.0, 2.0, 3.0, 4.0]])
     rates = np.array([0.0, 0.2, 0.5])
-    admin, charges = np.full(3, 100.0), np.zeros(3)
-    kernels.finance(option, council, budget, costs, rates, 0.3, admin, charges)
+    ledger, charges = Ledger(3), np.zeros(3)
+    admin = ledger.admin
+    admin[:] = 100.0
+    finance.finance(_people(500, option=option, council=council, budget=budget).record(500), costs, rates, 0.3,
+                    ledger.record(), charges)
     per_person = np.where(option > 0, costs[council, np.maximum(option, 1) - 1], 0.0)
     np.testing.assert_allclose(admin, 100.0 + np.bincount(council, per_person, minlength=3), rtol=1e-12)
     paid = np.where(option > 0, rates[council] * 0.3 * budget.astype(float), 0.0)
@@ -442,17 +461,15 @@ def test_a_waiting_list_assesses_the_longest_waits_first_and_holds_the_rest():
     council = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1], np.int16)
     waited = np.array([0, 2, 0, 1, 0, 2, 5, 0, 0], np.int16)
     option = np.array([3, 0, 3, 0, 3, 3, 3, 0, 3], np.int8)
-    alive, offered = np.ones(n, bool), np.zeros(n, bool)
-    review_in = np.full(n, 12, np.int16)
-    listed = np.zeros((3, 2))
-    assessments = np.zeros(2)
-    kernels.reviews(np.arange(n), n, alive, offered, np.ones(n, np.float32), council, review_in,
-                    np.zeros(2, np.float32), False, np.array([12, 12]), option, np.full(n, 50.0, np.float32),
-                    np.zeros(n, np.float32), np.zeros(n, np.float32), np.zeros(n, bool), np.zeros(n),
-                    np.zeros(n, bool), np.full((n, 2), -1, np.int32), np.zeros(1, np.int32), np.zeros(n, np.float32),
-                    np.zeros(n, np.float32), waited, np.array([25.0, 25.0]), np.array([45.0, 45.0]),
-                    np.array([3, -1]), np.array([250.0, 250.0]), 0.5, kernels.struct(Budgets()), assessments,
-                    np.zeros(2), np.zeros(2), np.zeros((2, 4)), *listed)
+    P = _people(n, alive=np.ones(n, bool), offered=np.zeros(n, bool), offer_rank=np.ones(n, np.float32),
+                council=council, review_in=np.full(n, 12, np.int16), option=option, need=np.full(n, 50.0, np.float32),
+                waiting=waited)
+    ledger = Ledger(2)
+    reviews.reviews(np.arange(n), n, P.record(n), np.zeros(1, np.int32), np.zeros(2, np.float32), False,
+                    np.array([12, 12]), np.array([25.0, 25.0]), np.array([45.0, 45.0]), np.array([3, -1]),
+                    np.array([250.0, 250.0]), 0.5, common.struct(Budgets()), ledger.record())
+    waited, review_in, assessments = P.waiting[:n], P.review_in[:n], ledger.assessments
+    listed = (ledger.waiting, ledger.waiting_months, ledger.waiting_new)
     assessed = np.array([False, True, False, True, False, True, True, True, True])  # rows 5, 1 (2 months), 3 (1)
     np.testing.assert_array_equal(waited, np.where(assessed, 0, [1, 0, 1, 0, 1, 0, 0, 0, 0]))
     np.testing.assert_array_equal(review_in[~assessed], 0)
@@ -468,8 +485,10 @@ def test_block_places_round_half_to_even_at_open_day_centres_only():
     council = np.array([0, 1, 0, 0, 1], dtype=np.int16)
     capacity = np.array([25, 35, 40, 30, 21], dtype=np.int32)
     share = np.array([0.5, 0.5])
-    places = np.full(5, 99, dtype=np.int32)
-    kernels.block_places(active, ptype, council, capacity, share, places)
+    table = ProviderTable(5)
+    table.append(5, active=active, ptype=ptype, council=council, capacity=capacity, block_places=np.full(5, 99))
+    bookkeeping.block_places(table.record(5), share)
+    places = table.block_places[:5]
     expected = np.where(active & (ptype == 0), np.round(share[council] * capacity), 0)
     np.testing.assert_array_equal(places, expected)
     np.testing.assert_array_equal(places, [12, 18, 0, 0, 10])
@@ -483,16 +502,16 @@ def test_in_priority_order_sorts_items_by_priority(seed, n, pool):
     rng = np.random.default_rng(seed)
     u = rng.integers(0, pool, 2 * n) / pool
     items = np.flatnonzero(rng.random(2 * n) < 0.5)
-    np.testing.assert_array_equal(kernels.in_priority_order(items, u),
+    np.testing.assert_array_equal(matching.in_priority_order(items, u),
                                   items[np.argsort(u[items], kind="stable")])
 
 
 def test_group_order_is_a_stable_counting_sort():
-    order, start = kernels.group_order(np.array([10, 11, 12, 13, 14]), np.array([2, 0, 2, 1, 0]), 4)
+    order, start = common.group_order(np.array([10, 11, 12, 13, 14]), np.array([2, 0, 2, 1, 0]), 4)
     np.testing.assert_array_equal(order, [11, 14, 13, 10, 12])  # within a group, the items' own order
     np.testing.assert_array_equal(start, [0, 2, 3, 5, 5])        # group 3 is empty
     rng = np.random.default_rng(13)
     keys = rng.integers(0, 7, 500)
-    order, start = kernels.group_order(np.arange(500), keys, 7)
+    order, start = common.group_order(np.arange(500), keys, 7)
     np.testing.assert_array_equal(order, np.argsort(keys, kind="stable"))
     np.testing.assert_array_equal(np.diff(start), np.bincount(keys, minlength=7))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.core.state import People
-from model.engines.vector import kernels
+from model.core.state import Ledger, People
+from model.engines.vector import support_and_choice
 from model.rules import support
 from model.scenario import Support
 
@@ -76,8 +76,9 @@ def test_councils_draw_in_the_per_agent_engines_order():
     u = rng.random(2 + choosing.size)
     P = People(n)
     P.append(n, council=council, quintile=quintile)
-    n_supported, spend = np.zeros(3), np.zeros(3)
-    kernels.support_places(choosing, P.record(n), stock, capacity, deprived, cost, u, n_supported, spend)
+    ledger = Ledger(3)
+    n_supported, spend = ledger.supported, ledger.support
+    support_and_choice.support_places(choosing, P.record(n), stock, capacity, deprived, cost, u, ledger.record())
     supported = P.view("supported")
     expected = np.zeros(n, dtype=bool)
     k = 0

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
-from model.codes import NO_PACKAGE
-from model.rules import budgets, carers, choice, demography, outcomes, providers, rollout
+from model import stream
+from model.codes import MODE_NONE, N_SLOTS, NO_PACKAGE, NO_PROVIDER
+from model.rules import budgets, carers, choice, demography, market, outcomes, providers, rollout
 from model.scenario import Council as CouncilSpec
 
 if TYPE_CHECKING:
@@ -165,32 +166,67 @@ class Person(mesa.Agent):
         self.control, self.burden = choice.held(int(self.option), float(self.confidence), bool(self.supported),
                                                 float(m.reduction[self.council]), m.config.choice)
 
-    # ---- 8. outcomes and voice
-    def evaluate(self, bonus: float) -> None:
-        """Met need, wellbeing and satisfaction this month."""
-        m, s = self.model, self.model.config
-        opt = self.option
-        control = s.choice.control[opt - 1] if opt > 0 else 0.0
-        burden = (float(choice.felt_burden(s.choice.burden[opt - 1], self.confidence, self.supported,
-                                           m.reduction[self.council])) if opt > 0 else 0.0)
-        met = float(outcomes.met_need(self.delivered, self.required))
-        self.met_need = met
-        self.wellbeing = outcomes.wellbeing(met, control, burden, bonus, s.outcomes)
-        held = [p for p in self.providers if p >= 0]
-        quality = m.providers.quality[held[0]] if held else 0.0
-        sat = float(outcomes.satisfaction(quality, met, m.rng.standard_normal(), s.outcomes))
-        self.satisfaction = sat
+    # ---- 6. purchasing
+    def buy(self, block_used: np.ndarray) -> tuple[list[tuple[int, int, float, float, float]], float, float, float]:
+        """This month's purchase in each budget slot (:func:`model.rules.market.buy_slot`) from the
+        slot's provider; a council-arranged slot takes a block place at it if one is left
+        (``block_used`` counts those taken, by provider row). The person's account balance, hours
+        delivered and respite are updated. Returns each slot's (slot, provider row or -1, hours,
+        what the provider is paid, the credit paid into the account), and the hours, respite and
+        wellbeing bonus in all."""
+        m, Q = self.model, self.model.providers
+        option, required, budget = int(self.option), float(self.required), float(self.budget)
+        direct_share = m.config.choice.option4_direct_share
+        balance, got, respite, bonus = float(self.dp_balance), 0.0, 0.0, 0.0
+        purchases = []
+        for slot in range(N_SLOTS):
+            if market.in_mode(option, slot, MODE_NONE):
+                continue
+            q = int(self.providers[slot])
+            price = cap = respite_per_hour = bonus_per_hour = 0.0  # an empty slot buys nothing
+            if q != NO_PROVIDER:
+                t = int(Q.ptype[q])
+                price, cap = float(Q.price[q]), float(m.type_maxh[t])
+                respite_per_hour = float(market.per_hour(m.type_respite[t], m.type_maxh[t]))
+                bonus_per_hour = float(market.per_hour(m.type_bonus[t], m.type_maxh[t]))
+            block_free = q != NO_PROVIDER and int(block_used[q]) < int(Q.block_places[q])
+            hours, cost, credit, balance, took = market.buy_slot(option, slot, required, budget, balance, direct_share,
+                                                                 price, cap, block_free)
+            if took:
+                block_used[q] += 1
+            purchases.append((slot, q, float(hours), float(cost), float(credit)))
+            got += float(hours)
+            respite += respite_per_hour * float(hours)
+            bonus += bonus_per_hour * float(hours)
+        self.dp_balance, self.delivered, self.respite = balance, got, respite
+        return purchases, got, respite, bonus
 
-    def voice(self) -> None:
-        """Persistent dissatisfaction means switching provider (and, if offered, a review)."""
-        m, s = self.model, self.model.config
-        low = self.option > 0 and self.satisfaction < s.choice.switch_satisfaction
-        self.low_sat = self.low_sat + 1 if low else 0
-        if self.low_sat >= s.choice.switch_after_months:
+    # ---- 8. outcomes and voice
+    def evaluate(self, delivered: float, bonus: float, words: tuple) -> tuple[float, tuple]:
+        """Met need, wellbeing and satisfaction this month (:func:`model.rules.outcomes.person_outcome`)
+        with the hours ``delivered`` and the providers' ``bonus``, drawing from the stream ``words``.
+        Returns (satisfaction, the stream's next words)."""
+        m, Q = self.model, self.model.providers
+        q0, q1 = (int(q) for q in self.providers)
+        z, words = stream.next_normal(words)
+        met, wellbeing, satisfaction = outcomes.person_outcome(
+            int(self.option), delivered, float(self.required), float(self.control), float(self.burden), bonus,
+            q0 != NO_PROVIDER, float(Q.quality[q0]) if q0 != NO_PROVIDER else 0.0,
+            float(Q.quality[q1]) if q1 != NO_PROVIDER else 0.0, z, m.config.outcomes)
+        self.met_need, self.wellbeing, self.satisfaction = met, wellbeing, satisfaction
+        return float(satisfaction), words
+
+    def voice(self, satisfaction: float) -> None:
+        """Persistent dissatisfaction (:func:`model.rules.choice.voice`) means switching provider:
+        the provider relationships end and the person seeks providers again (and, if offered the
+        choice, is reviewed next month)."""
+        m = self.model
+        self.low_sat, switches = choice.voice(int(self.option), satisfaction, int(self.low_sat), m.config.choice)
+        if switches:
             m.release(np.array([self.row]))
+            self.seeking = True
             if self.offered:
                 self.review_in = 0
-            self.low_sat = 0
 
 
 class Carer(mesa.Agent):
@@ -201,9 +237,7 @@ class Carer(mesa.Agent):
     strain = Column()
     need = Column()
     review_in = Column()
-    delivered = Column()
     required = Column()
-    respite = Column()
 
     def __init__(self, model: CareEconomy, row: int) -> None:
         super().__init__(model)
@@ -213,22 +247,21 @@ class Carer(mesa.Agent):
     def caring(self) -> bool:
         return bool(self.carer_hours > 0)
 
-    def care(self) -> tuple[bool, bool]:
-        """Strain rises with hours and unmet need, falls with recovery and respite; above the
-        threshold the carer may break down (need rises; maybe an emergency admission).
-        Returns (broke down, crisis admission)."""
-        c, rng = self.model.config.carers, self.model.rng
-        met = float(outcomes.met_need(self.delivered, self.required))
-        self.strain = carers.next_strain(self.strain, self.carer_hours, 1.0 - met, self.respite, c)
-        if not carers.breaks_down(self.strain, True, rng.random(), c):
-            return False, False
-        crisis = bool(rng.random() < c.crisis_probability)
-        self.carer_hours = 0.0
-        self.strain = 0.0
-        self.need = float(carers.need_after_breakdown(self.need, c))
-        self.review_in = 0
-        self.model.refresh_required(np.array([self.row]))
-        return True, crisis
+    def care(self, delivered: float, respite: float, words: tuple) -> tuple[bool, bool, tuple]:
+        """The carer's month (:func:`model.rules.carers.carer_month`) after the person got
+        ``delivered`` formal hours and ``respite``, drawing from the stream ``words``: strain, and
+        perhaps a breakdown (the person's need rises and a review is due). Returns (broke down,
+        crisis admission, the stream's next words)."""
+        m = self.model
+        strain, hours, need, broke, crisis, words = carers.carer_month(
+            float(self.strain), float(self.carer_hours), float(self.need), delivered, float(self.required), respite,
+            m.config.carers, words)
+        self.strain, self.carer_hours = strain, hours
+        if broke:
+            self.need = need
+            self.review_in = 0
+            m.refresh_required(np.array([self.row]))
+        return bool(broke), bool(crisis), words
 
 
 class Provider(mesa.Agent):

@@ -185,6 +185,8 @@ class Ledger:
     waiting_new: np.ndarray = field(init=False)    # of those on the list, people without a package
 
     _WIDE: ClassVar[tuple[str, ...]] = ("services_by_option", "entries", "exits")  # (council, 4)
+    #: The figures as one named tuple (made below, once), for the compiled passes.
+    Record: ClassVar[type]
 
     def __post_init__(self) -> None:
         # One allocation; each figure a view of it: the per-council figures are the rows of one
@@ -195,6 +197,11 @@ class Ledger:
         self.__dict__.update(zip(_LEDGER_NARROW, block[:narrow].reshape(-1, c), strict=True))
         self.__dict__.update(zip(self._WIDE, block[narrow:].reshape(-1, c, 4), strict=True))
 
+    def record(self) -> Any:
+        """Every figure as one :attr:`Record`: a compiled pass takes the ledger as this one argument
+        and adds to its figures by name."""
+        return self.Record(*(getattr(self, name) for name in self.Record._fields))
+
     def council_spend(self) -> np.ndarray:
         """Council spend this month: services (net of clawback), assessment, admin, support."""
         return self.services_by_option.sum(axis=1) + self.assessment + self.admin + self.support
@@ -202,3 +209,6 @@ class Ledger:
 
 #: The ledger's figures of one number per council, in declaration order.
 _LEDGER_NARROW = tuple(f.name for f in fields(Ledger) if f.name != "n_councils" and f.name not in Ledger._WIDE)
+
+Ledger.Record = NamedTuple("LedgerRecord", [(name, np.ndarray) for name in (*_LEDGER_NARROW, *Ledger._WIDE)])
+Ledger.Record.__module__, Ledger.Record.__qualname__ = __name__, "Ledger.Record"  # picklable by name

@@ -20,7 +20,7 @@ from model.codes import (
     DAY_CENTRE,
     MODE_COUNCIL,
     MODE_DIRECT,
-    MODE_ISF,
+    N_OPTION_CODES,
     N_QUINTILES,
     N_SLOTS,
     N_TYPES,
@@ -29,7 +29,7 @@ from model.codes import (
     OPTION_3,
     cell_of,
 )
-from model.core.agents import Carer, Person, Provider
+from model.core.agents import Person, Provider
 from model.rules import budgets, choice, demography, market, outcomes, rollout, support
 
 if TYPE_CHECKING:
@@ -41,6 +41,11 @@ class ReferenceEngine:
 
     def __init__(self, model: CareEconomy) -> None:
         self.m = model
+
+    def open_providers(self) -> list[Provider]:
+        """The open providers' agents, in row order."""
+        self.m.sync_agents()
+        return [prov for prov in self.m.provider_agents if prov is not None]
 
     def people(self) -> list[Person]:
         """The living people's agents, in row order (the order the phases visit them)."""
@@ -248,96 +253,75 @@ class ReferenceEngine:
                 m.ledger.unmatched[person.council] += 1
         self.unmet, self.unmet_hours = unmet.reshape(m.n_councils, N_TYPES), unmet_hours.reshape(m.n_councils, N_TYPES)
 
-    # ------------------------------------------------------------------ 6. purchasing
-    def purchasing(self) -> None:
-        m, L = self.m, self.m.ledger
-        direct_share = m.config.choice.option4_direct_share
-        for prov in m.agents_by_type.get(Provider, []):
-            prov.income, prov.hours = 0.0, 0.0
-            if prov.block_places > 0:
-                pay = prov.block_places * prov.price * m.type_maxh[DAY_CENTRE] * budgets.WEEKS_PER_MONTH
-                prov.income = pay
-                L.block_paid[prov.council] += pay
-                L.services_by_option[prov.council, 2] += pay
-        block_used: dict[int, int] = {}
-        self.bonus = np.zeros(m.people.n)
-        for person in sorted(self.people(), key=lambda a: a.row):
-            person.delivered, person.respite = 0.0, 0.0
-            if person.option == 0:
-                continue
-            shares = market.slot_shares(person.option, direct_share)
-            c, col = person.council, person.option - 1
-            for slot in (0, 1):
-                mode = int(market.SLOT_MODES[person.option, slot])
-                if mode == MODE_DIRECT:
-                    credit = person.budget * shares[slot]
-                    person.dp_balance = person.dp_balance + credit
-                    L.dp_paid[c] += credit
-                    L.services_by_option[c, col] += credit
-                row = int(person.providers[slot])
-                if row < 0:
-                    continue
-                prov = m.provider_agents[row]
-                t = prov.ptype
-                hours = float(market.hours_bought(person.required, person.budget, shares[slot], prov.price,
-                                                  m.type_maxh[t]))
-                cost = hours * prov.price
-                if mode == MODE_COUNCIL and prov.block_places > 0:
-                    used = block_used.get(row, 0)
-                    if used < prov.block_places:
-                        block_used[row] = used + 1
-                        cost = 0.0
-                if mode == MODE_DIRECT:
-                    cost = min(cost, credit)  # a direct payment buys at most what its credit covers
-                    person.dp_balance = person.dp_balance - cost
-                    L.dp_spent[c] += cost
-                elif mode in (MODE_ISF, MODE_COUNCIL):
-                    L.direct_paid[c] += cost
-                    L.services_by_option[c, col] += cost
-                prov.income = prov.income + cost
-                prov.hours = prov.hours + hours
-                intensity = hours / (m.type_maxh[t] * budgets.WEEKS_PER_MONTH)
-                person.delivered = person.delivered + hours
-                self.bonus[person.row] += m.type_bonus[t] * intensity
-                person.respite = person.respite + m.type_respite[t] * intensity
-        for prov in m.agents_by_type.get(Provider, []):
-            L.provider_received[prov.council] += prov.income
-
     # ------------------------------------------------------------------ 6-8. purchasing, carers, outcomes
     def purchase_and_outcomes(self) -> None:
-        """Purchasing, then unpaid carers, then outcomes and voice, each over every agent."""
-        self.purchasing()
-        self.carers()
-        self.outcomes()
-
-    def carers(self) -> None:
-        L, c = self.m.ledger, self.m.config.carers
-        for carer in list(self.m.agents_by_type.get(Carer, [])):
-            if not carer.caring:
-                continue
-            broke, crisis = carer.care()
-            council = self.m.people.council[carer.row]
-            L.breakdowns[council] += broke
-            L.admissions[council] += crisis
-            L.crisis[council] += crisis * c.crisis_cost
-
-    # ------------------------------------------------------------------ 8. outcomes
-    def outcomes(self) -> None:
-        m = self.m
-        for person in sorted(self.people(), key=lambda a: a.row):
-            person.evaluate(float(self.bonus[person.row]))
-        sums: dict[int, list[float]] = {}
+        """Purchasing (ODD 7.6), unpaid carers (7.7), outcomes and voice (7.8), person by person in
+        row order: the person buys in each budget slot (:meth:`Person.buy`), their carer has their
+        month (:meth:`Carer.care`), then the person's outcomes (:meth:`Person.evaluate`) and voice
+        (:meth:`Person.voice`), drawing from one stream in that order. Block contracts are paid in
+        full first; money goes to the ledger by council (services by council and option, totalled
+        after the people), and each provider's income, hours and rating
+        (:func:`model.rules.outcomes.provider_rating`) follow."""
+        m, Q, L = self.m, self.m.providers, self.m.ledger
+        n_c = m.n_councils
+        income, hours = np.zeros(Q.n), np.zeros(Q.n)
+        block = np.zeros(n_c)
+        place_hours = float(m.type_maxh[DAY_CENTRE])
+        for prov in self.open_providers():
+            if prov.block_places > 0:
+                pay = market.block_payment(int(prov.block_places), float(prov.price), place_hours)
+                income[prov.row] = pay
+                block[prov.council] += pay
+        L.block_paid += block
+        L.services_by_option[:, 2] += block
+        services = np.zeros((n_c, N_OPTION_CODES))  # by council and option (0: none)
+        paid, spent, broke, crises = np.zeros(n_c), np.zeros(n_c), np.zeros(n_c), np.zeros(n_c)
+        clients, client_satisfaction = np.zeros(Q.n), np.zeros(Q.n)
+        block_used = np.zeros(Q.n, dtype=np.int64)
+        words = stream.load(stream.seed(m.rng))
         for person in self.people():
-            for row in person.providers:
-                if row >= 0:
-                    sums.setdefault(int(row), []).append(person.satisfaction)
+            c, option = int(person.council), int(person.option)
+            purchases, got, respite, bonus = person.buy(block_used)
+            for slot, q, h, cost, credit in purchases:
+                if market.in_mode(option, slot, MODE_DIRECT):
+                    paid[c] += credit
+                    spent[c] += cost
+                    services[c, option] += credit
+                else:
+                    services[c, option] += cost
+                if q != NO_PROVIDER:
+                    income[q] += cost
+                    hours[q] += h
+            carer = m.carer_agents.get(person.row)
+            if carer is not None:
+                broke_down, crisis, words = carer.care(got, respite, words)
+                broke[c] += broke_down
+                crises[c] += crisis
+            satisfaction, words = person.evaluate(got, bonus, words)
+            for q in person.providers.tolist():
+                if q != NO_PROVIDER:
+                    clients[q] += 1
+                    client_satisfaction[q] += satisfaction
+            person.voice(satisfaction)
+        for c in range(n_c):
+            total = 0.0
+            for j in range(1, N_OPTION_CODES):
+                L.services_by_option[c, j - 1] += services[c, j]
+                total += services[c, j]
+            L.dp_paid[c] += paid[c]
+            L.dp_spent[c] += spent[c]
+            L.direct_paid[c] += total - paid[c]
+        L.breakdowns += broke
+        L.admissions += crises
+        L.crisis += crises * m.config.carers.crisis_cost
+        received = np.zeros(n_c)
         memory = m.config.providers.rating_memory
-        for prov in m.agents_by_type.get(Provider, []):
-            sats = sums.get(prov.row)
-            if sats:
-                prov.rating = float(outcomes.next_rating(prov.rating, float(np.mean(sats)), True, memory))
-        for person in self.people():
-            person.voice()
+        for q in range(Q.n):  # closed providers' rows too: their month's income is none
+            Q.income[q], Q.hours[q] = income[q], hours[q]
+            received[Q.council[q]] += income[q]
+            Q.rating[q] = outcomes.provider_rating(float(Q.rating[q]), float(client_satisfaction[q]),
+                                                   float(clients[q]), memory)
+        L.provider_received += received
 
     # ------------------------------------------------------------------ 9. providers
     def providers(self) -> None:

@@ -1,9 +1,9 @@
 """Bounds and choices used by the rules, one definition for every engine.
 
 Each rule function is written once and runs on numpy arrays (the default engine), on Python
-numbers (the per-agent reference engine) and inside the compiled sweeps of :mod:`model.engines.vector.kernels`.
+numbers (the per-agent reference engine) and inside the compiled sweeps of :mod:`model.engines.vector.common`.
 These helpers are the rules' only non-arithmetic operations: here they are numpy's elementwise
-``minimum``, ``maximum`` and ``where``; :mod:`model.engines.vector.kernels` gives them plain scalar
+``minimum``, ``maximum`` and ``where``; :mod:`model.engines.vector.common` gives them plain scalar
 versions in compiled code
 (numba's scalar ``np.minimum`` is several times slower than ``min``).
 """

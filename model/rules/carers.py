@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import stream
 from model.rules.arith import at_most, clip
+from model.rules.outcomes import met_need
 from model.scenario import Carers
 
 
@@ -56,3 +58,25 @@ def settle(carer_hours: np.ndarray, need: np.ndarray, tenure: np.ndarray, u: np.
     broke = (hours > 0) & (u < 1.0 - (1.0 - c.breakdown_probability) ** above)
     return (np.where(broke, 0.0, hours), np.where(broke, 0.0, np.minimum(strain, 1.0)),
             np.where(broke, need_after_breakdown(need, c), need))
+
+
+def carer_month(strain: float, carer_hours: float, need: float, delivered: float, required: float, respite: float,
+                c: Carers, words: tuple) -> tuple[float, float, float, bool, bool, tuple]:
+    """One carer's month (ODD 7.7), after purchasing: the person got ``delivered`` of the
+    ``required`` formal hours and ``respite``. A carer giving no hours has no strain. Otherwise
+    strain moves (:func:`next_strain`); above the threshold the carer may break down
+    (:func:`breaks_down`, one uniform from the stream ``words``), and a breakdown brings a crisis
+    (an emergency admission) with ``crisis_probability`` (a second uniform): the carer stops
+    caring, with no strain left, and the person's need jumps (:func:`need_after_breakdown`).
+    Returns (strain, carer's hours, need, broke down, crisis, the stream's next words)."""
+    if carer_hours <= 0:
+        return 0.0, carer_hours, need, False, False, words
+    s = next_strain(strain, carer_hours, 1.0 - met_need(delivered, required), respite, c)
+    broke = False
+    if s > c.breakdown_threshold:
+        u, words = stream.next_uniform(words)
+        broke = breaks_down(s, True, u, c)
+    if not broke:
+        return s, carer_hours, need, False, False, words
+    u, words = stream.next_uniform(words)
+    return 0.0, 0.0, need_after_breakdown(need, c), True, u < c.crisis_probability, words

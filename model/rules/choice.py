@@ -97,3 +97,15 @@ def logit_draw(util: tuple[float, float, float, float] | np.ndarray, u: float) -
     cum3 = cum2 + w3
     target = u * (cum3 + math.exp(util[3] - top))
     return 1 + (w1 <= target) + (cum2 <= target) + (cum3 <= target)
+
+
+def voice(option: int, satisfaction: float, low_sat: int, ch: Choice) -> tuple[int, bool]:
+    """Voice (ODD 7.8): a person with a package whose satisfaction is under ``switch_satisfaction``
+    has one more month of low satisfaction; after ``switch_after_months`` of them they switch
+    provider (the count starts again). Returns (months of low satisfaction, whether they switch)."""
+    if option > 0 and satisfaction < ch.switch_satisfaction:
+        low = low_sat + 1
+        if low >= ch.switch_after_months:
+            return 0, True
+        return low, False
+    return 0, False

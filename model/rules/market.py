@@ -222,3 +222,42 @@ def hours_bought(required: np.ndarray | float, budget: np.ndarray | float, share
     the provider's price and by the most a client can get from that type."""
     affordable = budget * share / at_least(price, 1e-9)
     return at_most(at_most(required * share, affordable), max_hours_week * WEEKS_PER_MONTH)
+
+
+def per_hour(value: np.ndarray | float, max_hours_week: np.ndarray | float) -> np.ndarray:
+    """A provider type's value per full place (its respite, its wellbeing bonus) per hour bought: a
+    full place is ``max_hours_week`` hours a week."""
+    return value * (1.0 / (max_hours_week * WEEKS_PER_MONTH))
+
+
+def block_payment(places: int, price: float, place_hours: float) -> float:
+    """A month's payment for a provider's block-contracted places, whatever the attendance:
+    ``place_hours`` a week per place at the provider's price."""
+    return places * price * place_hours * WEEKS_PER_MONTH
+
+
+def buy_slot(option: int, slot: int, required: float, budget: float, balance: float, direct_share: float,
+             price: float, max_hours_week: float, block_free: bool) -> tuple[float, float, float, float, bool]:
+    """Purchasing (ODD 7.6) in one budget slot of a person's package, from the slot's provider at
+    its ``price`` (a type capped at ``max_hours_week`` hours a week; an empty slot has price and
+    cap 0 and buys nothing).
+
+    The slot buys :func:`hours_bought`. A council-arranged slot at a provider with a block-contracted
+    place not yet taken this month (``block_free``; people take them in row order) takes it and
+    costs nothing more (the block is paid in full: :func:`block_payment`); otherwise the hours cost
+    the price. A direct-payment slot is paid its share of the budget (the credit) into the person's
+    account whether or not it is spent, and the account pays the provider, at most the credit.
+    Returns (hours, what the provider is paid, the credit, the account's ``balance`` after, whether
+    a block place was taken)."""
+    share = slot_share(option, slot, direct_share)
+    hours = hours_bought(required, budget, share, price, max_hours_week)
+    cost = hours * price
+    takes_block = block_free and in_mode(option, slot, MODE_COUNCIL)
+    if takes_block:
+        cost = 0.0
+    credit = 0.0
+    if in_mode(option, slot, MODE_DIRECT):
+        credit = budget * share
+        cost = min(cost, credit)
+        balance = balance + (credit - cost)
+    return hours, cost, credit, balance, takes_block

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.codes import OPTION_4
 from model.rules.arith import at_least, clip, where
 from model.scenario import Outcomes
 
@@ -39,3 +40,22 @@ def next_rating(rating: np.ndarray | float, mean_satisfaction: np.ndarray | floa
                 memory: float) -> np.ndarray:
     """Provider rating: exponentially weighted mean of clients' satisfaction (unchanged if none)."""
     return where(has_clients, memory * rating + (1 - memory) * mean_satisfaction, rating)
+
+
+def person_outcome(option: int, delivered: float, required: float, control: float, burden: float, bonus: float,
+                   held0: bool, quality0: float, quality1: float, z: float, o: Outcomes) -> tuple[float, float, float]:
+    """One person's outcomes this month (ODD 7.8): met need (:func:`met_need` of the hours
+    ``delivered`` over those ``required``), wellbeing with the control and burden of the option
+    held and the ``bonus`` of the providers' activity, and satisfaction (:func:`satisfaction`, with
+    the standard-normal draw ``z``) with the quality of the main provider: slot 0's (``quality0``,
+    when ``held0``), or for Option 4 with none in slot 0, the direct-payment slot's (``quality1``;
+    0 for an empty slot). Returns (met need, wellbeing, satisfaction)."""
+    met = met_need(delivered, required)
+    quality = quality1 if option == OPTION_4 and not held0 else quality0
+    return met, wellbeing(met, control, burden, bonus, o), satisfaction(quality, met, z, o)
+
+
+def provider_rating(rating: float, satisfaction_total: float, clients: float, memory: float) -> float:
+    """A provider's rating after the month (:func:`next_rating`), from the total satisfaction of
+    its ``clients`` this month (a client holding it in both budget slots counts twice)."""
+    return next_rating(rating, satisfaction_total / max(clients, 1.0), clients > 0, memory)

@@ -83,3 +83,10 @@ def drop_stale_cache(cache: Path, stem: str, *roots: str) -> None:
         stamp.write_text(current)
     except OSError:  # a read-only install: numba then compiles in memory
         pass
+
+
+def guard(module: str, file: str) -> None:
+    """Called by each compiled module at import (``guard(__name__, __file__)``): drop its cached
+    compiled files if any project module it imports has changed since they were made."""
+    path = Path(file)
+    drop_stale_cache(path.parent / "__pycache__", path.stem, module)

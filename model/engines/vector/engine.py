@@ -4,7 +4,7 @@ Same rules, same order and same meaning as the per-agent reference (:mod:`model.
 How it stays fast without changing meaning:
 
 * the per-person steps of each phase run in one compiled pass over the rows
-  (:mod:`model.engines.vector.kernels`), which calls the rule modules' own functions;
+  (:mod:`model.engines.vector`, one module per phase), which calls the rule modules' own functions;
 * the passes also keep the books: departures, provider links, the month's ledger sums (added in
   the order ``numpy.bincount`` would add them), provider income and ratings, admin costs;
 * the rest runs per council or per provider (arrivals drawn, entry and exit with their Mesa
@@ -23,8 +23,19 @@ import numpy as np
 
 from model import stream
 from model.codes import DAY_CENTRE, N_TYPES
-from model.engines.vector import kernels
-from model.rules import budgets, demography, support
+from model.engines.vector import (
+    bookkeeping,
+    common,
+    demography,
+    finance,
+    matching,
+    providers,
+    purchasing,
+    reviews,
+    support_and_choice,
+)
+from model.rules import budgets, market, support
+from model.rules import demography as demography_rules
 
 if TYPE_CHECKING:
     from model.core.economy import CareEconomy
@@ -37,16 +48,15 @@ class VectorEngine:
         self.m = model
         s = model.config
         self.admin_cost = np.array([c.finance.admin_cost for c in s.councils])  # (council, Option 1-4)
-        self.type_costs = kernels.TypeCosts(model.type_var, model.type_fixed, model.type_price, model.type_growth)
+        self.type_costs = providers.TypeCosts(model.type_var, model.type_fixed, model.type_price, model.type_growth)
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
         self.chargeable = budgets.chargeable_share(s.budgets)
-        self.d, self.ch = kernels.struct(s.demography), kernels.struct(s.choice)
-        self.o, self.c = kernels.struct(s.outcomes), kernels.struct(s.carers)
-        self.b, self.p = kernels.struct(s.budgets), kernels.struct(s.providers)
-        # Per provider type: hour cap a week, respite and wellbeing bonus per hour (the type's value
-        # per hour of a full place), as purchasing reads them.
-        per_hour = 1.0 / (model.type_maxh * budgets.WEEKS_PER_MONTH)
-        self.type_attrs = np.column_stack([model.type_maxh, model.type_respite * per_hour, model.type_bonus * per_hour])
+        self.d, self.ch = common.struct(s.demography), common.struct(s.choice)
+        self.o, self.c = common.struct(s.outcomes), common.struct(s.carers)
+        self.b, self.p = common.struct(s.budgets), common.struct(s.providers)
+        # Per provider type: hour cap a week, respite and wellbeing bonus per hour, as purchasing reads them.
+        self.type_attrs = np.column_stack([model.type_maxh, market.per_hour(model.type_respite, model.type_maxh),
+                                           market.per_hour(model.type_bonus, model.type_maxh)])
         self.support_capacity = np.array([c.support.capacity for c in s.councils])
         self.most_deprived = np.array([support.targets_most_deprived(c.support) for c in s.councils])
         self.support_cost = np.array([c.support.cost_per_person for c in s.councils])
@@ -58,12 +68,10 @@ class VectorEngine:
         m, P, L = self.m, self.m.people, self.m.ledger
         self.first_new = n = P.n
         share, offer = m.offered_shares(), m.offer_moved()
-        self.due = kernels.demography_sweep(P.alive[:n], P.need, P.group, P.age_band, P.council, P.quintile, P.cell,
-                                       P.option, P.dp_balance, P.provider, m.providers.clients, P.offered,
-                                       P.offer_rank, P.review_in, share, offer, m.interval, self.d,
-                                       stream.seed(m.rng), L.clawback, L.services_by_option, L.departures, self.stock,
-                                       P.carer_hours, P.required, m.config.budgets.hours_per_point)
-        arriving = demography.arrivals(m.expected_referrals(), m.rng)
+        self.due = demography.demography_sweep(P.record(n), m.providers.clients, share, offer, m.interval, self.stock,
+                                               m.config.budgets.hours_per_point, self.d, stream.seed(m.rng),
+                                               L.record())
+        arriving = demography_rules.arrivals(m.expected_referrals(), m.rng)
         m.add_people(arriving)
         L.arrivals += arriving
         self.stock += arriving
@@ -76,13 +84,10 @@ class VectorEngine:
         number of councils where someone chooses."""
         m, P, L = self.m, self.m.people, self.m.ledger
         threshold, rate = m.policy()
-        self.choosing, self.kept, self.queues = kernels.reviews(
-            self.due, self.first_new, P.alive[: P.n], P.offered, P.offer_rank, P.council, P.review_in,
-            m.offered_shares(), m.offer_moved(), m.interval, P.option, P.need, P.carer_hours, P.budget, P.eligible,
-            P.dp_balance, P.supported, P.provider, m.providers.clients, P.control, P.burden, P.waiting, threshold,
-            rate, m.assessments_allowed(), self.assessment_cost, m.config.choice.option4_direct_share, self.b,
-            L.assessments, L.assessment, L.clawback, L.services_by_option, L.waiting, L.waiting_months,
-            L.waiting_new)
+        self.choosing, self.kept, self.queues = reviews.reviews(
+            self.due, self.first_new, P.record(P.n), m.providers.clients, m.offered_shares(), m.offer_moved(),
+            m.interval, threshold, rate, m.assessments_allowed(), self.assessment_cost,
+            m.config.choice.option4_direct_share, self.b, L.record())
 
     # ------------------------------------------------------------------ 4-5. support and choice
     def support_and_choice(self) -> None:
@@ -92,10 +97,11 @@ class VectorEngine:
         choosing, kept, queues = self.choosing, self.kept, self.queues
         u = rng.random(queues + choosing.size)  # as the per-agent engine draws them
         people = P.record(P.n)
-        kernels.support_places(choosing, people, self.stock, self.support_capacity, self.most_deprived,
-                               self.support_cost, u, L.supported, L.support)
-        chosen = kernels.choose_options(choosing, people, m.available, m.reduction, self.ch, stream.seed(rng))
-        kernels.apply_options(choosing, chosen, kept, people, m.providers.clients, m.reduction, self.ch)
+        support_and_choice.support_places(choosing, people, self.stock, self.support_capacity, self.most_deprived,
+                                          self.support_cost, u, L.record())
+        chosen = support_and_choice.choose_options(choosing, people, m.available, m.reduction, self.ch,
+                                                   stream.seed(rng))
+        support_and_choice.apply_options(choosing, chosen, kept, people, m.providers.clients, m.reduction, self.ch)
 
     # ------------------------------------------------------------------ 6. matching
     def start(self) -> None:
@@ -113,30 +119,21 @@ class VectorEngine:
         once."""
         m, P, Q = self.m, self.m.people, self.m.providers
         people = P.record(P.n)
-        rows, slots = kernels.seekers(people)
+        rows, slots = matching.seekers(people)
         unmet, unmet_hours = np.zeros(m.n_councils * N_TYPES), np.zeros(m.n_councils * N_TYPES)
-        kernels.ration(rows, slots, people, Q.record(Q.n), m.type_price, self.p, stream.seed(m.rng), unmet,
-                       unmet_hours, m.ledger.unmatched)
+        matching.ration(rows, slots, people, Q.record(Q.n), m.type_price, self.p, stream.seed(m.rng), unmet,
+                        unmet_hours, m.ledger.record())
         self.unmet, self.unmet_hours = unmet.reshape(m.n_councils, N_TYPES), unmet_hours.reshape(m.n_councils, N_TYPES)
 
     # ------------------------------------------------------------------ 6-8. purchasing, carers, outcomes
     def purchase_and_outcomes(self) -> None:
         """Purchasing with payments (ODD 7.6), unpaid carers (7.7), outcomes and voice (7.8), and
-        provider ratings, in one compiled pass (:func:`model.engines.vector.kernels.purchase_and_outcomes`)."""
-        m, P, Q, L, s = self.m, self.m.people, self.m.providers, self.m.ledger, self.m.config
-        n, k = P.n, Q.n
-        # Administration and the people with a package are counted by finance (:meth:`finance`); the
-        # pass still counts them too, into scratch arrays, until it is rid of them.
-        no_cost, unused = np.zeros((m.n_councils, 5)), np.zeros(m.n_councils, dtype=np.int64)
-        kernels.purchase_and_outcomes(
-            P.alive[:n], P.option[:n], P.council[:n], P.budget[:n], P.need[:n], P.carer_hours[:n], P.required[:n],
-            P.provider[:n], P.dp_balance[:n], P.delivered[:n], P.respite[:n], P.met_need[:n], P.strain[:n],
-            P.review_in[:n], P.control[:n], P.burden[:n], P.wellbeing[:n], P.satisfaction[:n], P.low_sat[:n],
-            P.offered[:n], P.seeking[:n], self.type_attrs, Q.ptype[:k], Q.quality[:k], Q.active[:k], Q.council[:k],
-            Q.block_places[:k], Q.price[:k], float(m.type_maxh[DAY_CENTRE]), Q.rating[:k], Q.clients[:k], Q.income[:k],
-            Q.hours[:k], s.choice.option4_direct_share, s.budgets.hours_per_point, self.c, self.o, self.ch,
-            self.p, stream.seed(m.rng), no_cost, unused, L.services_by_option, L.block_paid, np.zeros(m.n_councils),
-            L.dp_paid, L.dp_spent, L.direct_paid, L.provider_received, L.breakdowns, L.admissions, L.crisis)
+        provider ratings, in one compiled pass (:func:`model.engines.vector.purchasing.purchase_and_outcomes`)."""
+        m, P, Q, s = self.m, self.m.people, self.m.providers, self.m.config
+        purchasing.purchase_and_outcomes(P.record(P.n), Q.record(Q.n), self.type_attrs,
+                                         float(m.type_maxh[DAY_CENTRE]), s.choice.option4_direct_share,
+                                         s.budgets.hours_per_point, self.c, self.o, self.ch, self.p, stream.seed(m.rng),
+                                         m.ledger.record())
 
     # ------------------------------------------------------------------ 9. providers
     def providers(self) -> None:
@@ -144,8 +141,7 @@ class VectorEngine:
         pass); those that exit close (their clients are displaced); then each council's entrants
         (:meth:`model.core.agents.Council.entry`)."""
         m = self.m
-        closing = kernels.providers_month(m.providers.record(m.providers.n), self.type_costs,
-                                          self.stock, self.p)
+        closing = providers.providers_month(m.providers.record(m.providers.n), self.type_costs, self.stock, self.p)
         m.close_providers(closing)
         for council in m.councils:
             council.entry(self.unmet[council.index], self.unmet_hours[council.index], int(self.stock[council.index]))
@@ -153,56 +149,52 @@ class VectorEngine:
     # ------------------------------------------------------------------ 10. council finance
     def finance(self) -> None:
         """The month's cost of administering packages and the charges collected, by council (in one
-        compiled pass, :func:`model.engines.vector.kernels.finance`); each council's accounts."""
+        compiled pass, :func:`model.engines.vector.finance.finance`); each council's accounts."""
         m, P = self.m, self.m.people
         charges = np.zeros(m.n_councils)
-        kernels.finance(P.view("option"), P.view("council"), P.view("budget"), self.admin_cost, m.charge_rates(),
-                        self.chargeable, m.ledger.admin, charges)
+        finance.finance(P.record(P.n), self.admin_cost, m.charge_rates(), self.chargeable, m.ledger.record(), charges)
         m.account(charges)
 
     # ------------------------------------------------------------------ bookkeeping over rows
     def arrivals(self, start: int, counts: np.ndarray, group_mix: np.ndarray, state: np.ndarray) -> None:
         """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``."""
         m = self.m
-        kernels.arrivals(start, counts, m.deprivation, group_mix, m.offered_shares(), self.d,
-                         m.config.budgets.hours_per_point, state, m.people.record(m.people.n))
+        demography.arrivals(start, counts, m.deprivation, group_mix, m.offered_shares(), self.d,
+                            m.config.budgets.hours_per_point, state, m.people.record(m.people.n))
 
     def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None:
         m, P = self.m, self.m.people
-        kernels.draw_peers(P.view("council"), P.view("quintile"), P.view("alive"), m.n_councils, rows,
-                           m.config.demography.peer_homophily, P.peers, state)
+        demography.draw_peers(P.record(P.n), m.n_councils, rows, m.config.demography.peer_homophily, state)
 
     def depart(self, rows: np.ndarray) -> None:
-        P, L = self.m.people, self.m.ledger
-        kernels.depart(rows, P.council, P.option, P.dp_balance, P.alive, P.provider, self.m.providers.clients,
-                       L.clawback, L.services_by_option, L.departures)
+        P = self.m.people
+        demography.depart(rows, P.record(P.n), self.m.providers.clients, self.m.ledger.record())
 
     def release(self, rows: np.ndarray) -> None:
-        kernels.release(self.m.people.provider, self.m.providers.clients, rows)
+        bookkeeping.release(self.m.people.provider, self.m.providers.clients, rows)
 
     def set_cells(self, rows: np.ndarray) -> None:
         P = self.m.people
-        kernels.set_cells(rows, P.council, P.group, P.age_band, P.quintile, P.cell)
+        demography.set_cells(rows, P.record(P.n))
 
     def choice_state(self, rows: np.ndarray) -> None:
         P = self.m.people
-        kernels.choice_state(rows, P.record(P.n), self.m.reduction, self.ch)
+        support_and_choice.choice_state(rows, P.record(P.n), self.m.reduction, self.ch)
 
     def displace(self, closing: np.ndarray) -> int:
         P, Q = self.m.people, self.m.providers
-        return kernels.displace(P.provider[: P.n], Q.clients, closing, P.council, self.m.ledger.displaced, P.seeking)
+        return bookkeeping.displace(P.record(P.n), Q.clients, closing, self.m.ledger.record())
 
     def block_places(self) -> None:
         Q = self.m.providers
-        kernels.block_places(Q.view("active"), Q.view("ptype"), Q.view("council"), Q.view("capacity"),
-                             self.m.block_shares(), Q.view("block_places"))
+        bookkeeping.block_places(Q.record(Q.n), self.m.block_shares())
 
     def compact_rows(self, alive: np.ndarray, keep: np.ndarray, new_index: np.ndarray) -> None:
         """Move the rows ``keep`` to the front of every column, renumbering peer links."""
         P = self.m.people
-        kernels.renumber_peers(P.peers, alive, keep, new_index)
+        bookkeeping.renumber_peers(P.peers, alive, keep, new_index)
         for name in (*P.FIELDS, *P.WIDE):
             col = getattr(P, name)
-            kernels.move_rows(col, keep)
+            bookkeeping.move_rows(col, keep)
             col[keep.size: P.n] = P.FIELDS[name][1] if name in P.FIELDS else P.WIDE[name][2]
 

@@ -1,0 +1,193 @@
+"""Demography (ODD 7.1) and the review countdown (7.3), compiled: the month of each living person,
+arrivals and their peers, departures and breakdown cells."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from model import codes, stream
+from model.codes import N_QUINTILES
+from model.core.state import Ledger, People
+from model.engines.vector import common
+from model.engines.vector.common import DEMOGRAPHY, group_order, release_row
+from model.rules import budgets, demography, rollout
+
+common.prepare(__name__, __file__)
+
+
+@numba.njit(cache=True)
+def demography_sweep(people: People.Record, clients: np.ndarray, share: np.ndarray, offer: bool, interval: np.ndarray,
+                     stock: np.ndarray, hours_per_point: float, d: np.ndarray, state: np.ndarray,
+                     ledger: Ledger.Record) -> np.ndarray:
+    """Demography (ODD 7.1), person by person as :meth:`model.core.agents.Person.live_month`, and
+    the countdown to reviews (7.3) of those who stay (:meth:`~model.core.agents.Person.count_down`);
+    ``people`` and ``ledger`` are the tables' records, ``clients`` the providers' client counts.
+
+    Each living person may leave (death, residential care: bookkeeping as :func:`depart`). One
+    who stays has their need drift with the month's noise, and so the formal hours they need this
+    month (:func:`model.rules.budgets.required_hours`, for matching and purchasing), and may move to the
+    next age band (their breakdown cell follows); then the rollout (the council's offered ``share``)
+    and their next review (:func:`model.rules.rollout.review_countdown`, every ``interval`` months by
+    council). The people who left are taken off ``stock`` (people by council). Returns the rows due
+    for review, in row order."""
+    d = d.view(DEMOGRAPHY)[0]
+    alive, need, group, age_band, council = people.alive, people.need, people.group, people.age_band, people.council
+    quintile = people.quintile
+    carer_hours, required, offered, offer_rank = people.carer_hours, people.required, people.offered, people.offer_rank
+    review_in = people.review_in
+    due = np.empty(alive.size, dtype=np.int64)
+    k = 0
+    claw_by_council = np.zeros(stock.size)
+    gone = np.zeros(stock.size)
+    words = stream.load(state)
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        leaves, need[i], band, words = demography.person_month(need[i], group[i], age_band[i], quintile[i], d, words)
+        if leaves:
+            _depart_row(i, people, clients, ledger.services_by_option, claw_by_council, gone)
+            continue
+        required[i] = budgets.required_hours(need[i], carer_hours[i], hours_per_point)
+        if band != age_band[i]:
+            age_band[i] = band
+            _set_cell(i, people)
+        c = council[i]
+        offered[i], review_in[i], is_due = rollout.review_countdown(offered[i], offer_rank[i], review_in[i], share[c],
+                                                                    offer, interval[c])
+        if is_due:
+            due[k] = i
+            k += 1
+    stream.store(state, words)
+    _add_departures(claw_by_council, gone, ledger)
+    for c in range(stock.size):
+        stock[c] -= np.int64(gone[c])
+    return due[:k]
+
+
+@numba.njit(cache=True)
+def arrivals(start: int, counts: np.ndarray, deprivation: np.ndarray, group_mix: np.ndarray, share: np.ndarray,
+             d: np.ndarray, hours_per_point: float, state: np.ndarray, new: People.Record) -> None:
+    """Arrivals (ODD 7.1): ``counts[c]`` new people in council ``c``, council by council, in the
+    rows of ``new`` from ``start`` on. Each is alive with their first review due at once, drawn by
+    :func:`model.rules.demography.draw_person` from their council's referral mix
+    (:func:`model.rules.demography.referral_mix` of its ``deprivation``) and the client groups'
+    ``group_mix``, offered the choice if their offer rank is under the council's offered ``share``
+    (7.3), and given their breakdown cell and the formal hours they need
+    (:func:`model.rules.budgets.required_hours`)."""
+    d = d.view(DEMOGRAPHY)[0]
+    i = start
+    for c in range(counts.size):
+        mix = demography.referral_mix(deprivation[c], d)
+        for _ in range(counts[c]):
+            new.council[i] = c
+            new.alive[i] = True
+            new.review_in[i] = 0
+            (new.group[i], new.quintile[i], new.age_band[i], new.confidence[i], new.dc_affinity[i], new.offer_rank[i],
+             new.need[i], new.has_carer[i], new.carer_hours[i]) = demography.draw_person(mix, group_mix, d, state)
+            new.offered[i] = new.offer_rank[i] < share[c]
+            _set_cell(i, new)
+            new.required[i] = budgets.required_hours(new.need[i], new.carer_hours[i], hours_per_point)
+            i += 1
+
+
+@numba.njit(cache=True)
+def draw_peers(people: People.Record, n_councils: int, new: np.ndarray, homophily: float, state: np.ndarray) -> None:
+    """Peers (ODD 7.1) for the rows ``new`` of the people table's record ``people`` (the rows in
+    use), written to their ``peers`` (one per column): living people of the same council, each from
+    the same deprivation quintile with probability ``homophily``, otherwise from anywhere in the
+    council.
+
+    One counting sort of the living by (council, quintile), then one uniform draw within the group
+    per peer. When few are arriving, the sort is over a uniform random sample of the rows (two per
+    draw needed, at least 4,096; departed rows dropped), so each peer is still uniform over the
+    living of its group. Nobody is their own peer: drawing oneself moves the pick to the next
+    member of the group (-1 only if one is alone in the group). Each peer is drawn by
+    :func:`model.rules.demography.peer_draw`."""
+    council, quintile, alive, peers = people.council, people.quintile, people.alive, people.peers
+    n, k = alive.size, peers.shape[1]
+    if k == 0 or new.size == 0:
+        return
+    sample = max(4096, 2 * new.size * k)
+    few = sample < n // 2
+    pool = np.empty(sample if few else n, dtype=np.int64)
+    key = np.empty(pool.size, dtype=np.int64)  # group: council * N_QUINTILES + quintile
+    m = 0
+    words = stream.load(state)
+    for s in range(pool.size):
+        r = s
+        if few:
+            u, words = stream.next_uniform(words)
+            r = min(np.int64(u * n), n - 1)
+        pool[m] = r  # kept (m moves on) only if alive: no branch to mispredict
+        key[m] = np.int64(council[r]) * N_QUINTILES + quintile[r]
+        m += alive[r]
+    order, first = group_order(pool[:m], key[:m], N_QUINTILES * n_councils)  # group g is order[first[g]:first[g + 1]]
+    for r in new:
+        own = np.int64(council[r]) * N_QUINTILES + quintile[r]
+        whole = np.int64(council[r]) * N_QUINTILES
+        own_size, council_size = first[own + 1] - first[own], first[whole + N_QUINTILES] - first[whole]
+        for j in range(k):
+            same, pick, words = demography.peer_draw(own_size, council_size, homophily, words)
+            peer = -1
+            if pick >= 0:
+                lo, size = (first[own], own_size) if same else (first[whole], council_size)
+                if order[lo + pick] == r:  # oneself: the next member of the group
+                    pick = (pick + 1) % size
+                if order[lo + pick] != r:
+                    peer = order[lo + pick]
+            peers[r, j] = peer
+    stream.store(state, words)
+
+
+@numba.njit(cache=True)
+def depart(rows: np.ndarray, people: People.Record, clients: np.ndarray, ledger: Ledger.Record) -> None:
+    """People leave (ODD 7.1: death, residential care): their packages end (``clients``: the
+    providers' client counts), and a direct-payment balance returns to the council (the ledger's
+    ``clawback`` by council, taken off its services by council and option); the ledger's
+    ``departures`` counts them by council. Sums are added in row order, as ``numpy.bincount`` adds
+    them."""
+    n_c = ledger.clawback.size
+    claw_by_council = np.zeros(n_c)
+    gone = np.zeros(n_c)
+    for r in rows:
+        _depart_row(r, people, clients, ledger.services_by_option, claw_by_council, gone)
+    _add_departures(claw_by_council, gone, ledger)
+
+
+@numba.njit(inline="always", cache=True)
+def _depart_row(r: int, people: People.Record, clients: np.ndarray, services: np.ndarray, claw_by_council: np.ndarray,
+                gone: np.ndarray) -> None:
+    c = people.council[r]
+    release_row(people.provider, clients, r)
+    claw = people.dp_balance[r]
+    claw_by_council[c] += claw
+    if claw > 0:
+        services[c, max(people.option[r] - 1, 0)] -= claw
+    people.dp_balance[r] = 0.0
+    people.alive[r] = False
+    people.option[r] = 0
+    gone[c] += 1
+
+
+@numba.njit(inline="always", cache=True)
+def _add_departures(claw_by_council: np.ndarray, gone: np.ndarray, ledger: Ledger.Record) -> None:
+    for c in range(claw_by_council.size):
+        ledger.clawback[c] += claw_by_council[c]
+        ledger.departures[c] += gone[c]
+
+
+@numba.njit(cache=True)
+def set_cells(rows: np.ndarray, people: People.Record) -> None:
+    """Breakdown cell of ``rows`` of the people table's record: council x client group x age band x
+    quintile (4 x 4 x 5)."""
+    for r in rows:
+        _set_cell(r, people)
+
+
+@numba.njit(inline="always", cache=True)
+def _set_cell(r: int, people: People.Record) -> None:
+    people.cell[r] = codes.cell_of(np.int32(people.council[r]), people.group[r], people.age_band[r],
+                                   people.quintile[r])
+
+

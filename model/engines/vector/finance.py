@@ -1,0 +1,36 @@
+"""Council finance (ODD 7.10), compiled: the month's administration cost and the charges, by council."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from model.codes import N_OPTION_CODES
+from model.core.state import Ledger, People
+from model.engines.vector import common
+from model.rules import budgets
+
+common.prepare(__name__, __file__)
+
+
+@numba.njit(cache=True)
+def finance(people: People.Record, admin_cost: np.ndarray, charge_rate: np.ndarray, chargeable: float,
+            ledger: Ledger.Record, charges: np.ndarray) -> None:
+    """Council finance (ODD 7.10): the month's cost of administering the packages of the people
+    table's record ``people`` (:func:`model.rules.budgets.admin_cost`, ``admin_cost`` by council and
+    Option 1-4) is added to the ledger's ``admin``, and each person's charge
+    (:func:`model.rules.budgets.charge` at their council's ``charge_rate``) to ``charges``, by
+    council, in row order. (Rows of people who have left hold no package.) People are counted by
+    council and option first, then costed, as ``numpy`` sums a row of such products."""
+    option, council, budget, admin = people.option, people.council, people.budget, ledger.admin
+    n_c = admin.size
+    counts = np.zeros((n_c, N_OPTION_CODES), dtype=np.int64)
+    for i in range(option.size):
+        c = council[i]
+        counts[c, option[i]] += 1
+        charges[c] += budgets.charge(option[i], np.float64(budget[i]), charge_rate[c], chargeable)
+    for c in range(n_c):
+        cost = 0.0
+        for j in range(N_OPTION_CODES):
+            cost += np.float64(counts[c, j]) * budgets.admin_cost(j, admin_cost[c])
+        admin[c] += cost

@@ -1,0 +1,171 @@
+"""Purchasing (ODD 7.6), unpaid carers (7.7) and outcomes and voice (7.8), compiled: one pass
+over the people."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from model import stream
+from model.codes import MODE_DIRECT, MODE_NONE, N_OPTION_CODES
+from model.core.state import Ledger, People, Providers
+from model.engines.vector import common
+from model.engines.vector.common import CARERS, CHOICE, OUTCOMES, PROVIDERS, release_row
+from model.rules import budgets, carers, choice, market, outcomes
+
+common.prepare(__name__, __file__)
+
+
+@numba.njit(cache=True)
+def purchase_and_outcomes(people: People.Record, providers: Providers.Record, type_attrs: np.ndarray,
+                          place_hours: float, direct_share: float, hours_per_point: float, c: np.ndarray,
+                          o: np.ndarray, ch: np.ndarray, pr: np.ndarray, state: np.ndarray,
+                          ledger: Ledger.Record) -> None:
+    """Purchasing (ODD 7.6), unpaid carers (7.7), and outcomes and voice (7.8), person by person in
+    row order, as the per-agent engine does; ``people``, ``providers`` and ``ledger`` are the
+    tables' records.
+
+    These steps of the month involve no one else, so one pass applies all three to each living
+    row: each budget slot's purchase (:func:`model.rules.market.buy_slot`, with the slot's
+    provider's price, its type's hour cap a week and respite and wellbeing bonus per hour,
+    ``type_attrs`` by provider type, and whether a block place is left at it), the carer's month
+    (:func:`model.rules.carers.carer_month`; a breakdown makes a review due and changes the formal
+    hours needed), the person's outcomes (:func:`model.rules.outcomes.person_outcome`) and voice
+    (:func:`model.rules.choice.voice`: one who switches ends their provider relationships and is
+    ``seeking`` again, to be re-matched, and, if offered the choice, is reviewed next month). The
+    draws come from one stream, in that order.
+
+    Block contracts are paid in full first (:func:`model.rules.market.block_payment`, ``place_hours``
+    a week per place). Money is added to the ledger (by council; services by council and Option
+    1-4), the providers' income and hours are set, and each provider's rating follows its clients'
+    satisfaction (:func:`model.rules.outcomes.provider_rating`). Sums are added in the order
+    ``numpy.bincount`` adds them. (The columns are read into local names first: the record's fields
+    then need no reference counting per row.)"""
+    c, o, ch, pr = c.view(CARERS)[0], o.view(OUTCOMES)[0], ch.view(CHOICE)[0], pr.view(PROVIDERS)[0]
+    alive, option, council, budget, need = people.alive, people.option, people.council, people.budget, people.need
+    carer_hours, required, provider = people.carer_hours, people.required, people.provider
+    dp_balance = people.dp_balance
+    delivered, respite, met_need, strain = people.delivered, people.respite, people.met_need, people.strain
+    review_in, control, burden, wellbeing = people.review_in, people.control, people.burden, people.wellbeing
+    satisfaction, low_sat, offered, seeking = people.satisfaction, people.low_sat, people.offered, people.seeking
+    active, block_places, provider_price, provider_council = (providers.active, providers.block_places,
+                                                              providers.price, providers.council)
+    provider_clients, rating = providers.clients, providers.rating
+    n_q, n_c = active.size, ledger.block_paid.size
+    # Per provider: price, hour cap a week, respite and wellbeing per hour, quality; the last row
+    # stands for "no provider" (link -1): all zero, so no hours are bought.
+    attrs = np.zeros((n_q + 1, 5))
+    for q in range(n_q):
+        attrs[q, 0] = provider_price[q]
+        for k in range(3):
+            attrs[q, k + 1] = type_attrs[providers.ptype[q], k]
+        attrs[q, 4] = providers.quality[q]
+    income = np.zeros(n_q + 1)  # by provider; the last entry stands for "no provider"
+    hours = np.zeros(n_q + 1)
+    block_by_council = np.zeros(n_c)
+    for q in range(n_q):
+        if active[q] and block_places[q] > 0:
+            pay = market.block_payment(block_places[q], provider_price[q], place_hours)
+            income[q] = pay
+            block_by_council[provider_council[q]] += pay
+    services_by_option = ledger.services_by_option
+    for ci in range(n_c):
+        ledger.block_paid[ci] += block_by_council[ci]
+        services_by_option[ci, 2] += block_by_council[ci]
+    services = np.zeros((n_c, N_OPTION_CODES))  # by council and option (0: none)
+    paid, spent = np.zeros(n_c), np.zeros(n_c)
+    broke, crises = np.zeros(n_c), np.zeros(n_c)
+    clients, client_satisfaction = np.zeros(n_q + 1), np.zeros(n_q + 1)  # by provider, for ratings
+    used = np.zeros(n_q, dtype=np.int64)
+    words = stream.load(state)
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        o_i = np.uint8(option[i])  # unsigned: see _link
+        ci = np.uint16(council[i])
+        # 6. purchasing (locals: a row's values are read once)
+        req = required[i]
+        bud = budget[i]
+        balance = dp_balance[i]
+        got = 0.0
+        rest = 0.0
+        bonus = 0.0
+        for slot in range(2):
+            if market.in_mode(o_i, slot, MODE_NONE):
+                continue
+            p = _link(provider[i, slot], n_q)  # no provider: the last row of attrs
+            h, cost, credit, balance, took = market.buy_slot(o_i, slot, req, bud, balance, direct_share, attrs[p, 0],
+                                                             attrs[p, 1], p < n_q and used[p] < block_places[p])
+            if took:
+                used[p] += 1
+            if market.in_mode(o_i, slot, MODE_DIRECT):
+                paid[ci] += credit
+                spent[ci] += cost
+                services[ci, o_i] += credit
+            else:
+                services[ci, o_i] += cost
+            income[p] += cost
+            hours[p] += h
+            got += h
+            rest += attrs[p, 2] * h
+            bonus += attrs[p, 3] * h
+        dp_balance[i] = balance
+        delivered[i] = got
+        respite[i] = rest
+        # 7. unpaid carers
+        strain[i], carer_hours[i], need_after, breaks, crisis, words = carers.carer_month(
+            strain[i], carer_hours[i], need[i], got, req, rest, c, words)
+        if breaks:
+            broke[ci] += 1
+            crises[ci] += crisis
+            need[i] = need_after
+            review_in[i] = 0
+            required[i] = budgets.required_hours(need[i], 0.0, hours_per_point)
+        # 8. outcomes and voice
+        main = _link(provider[i, 0], n_q)
+        second = _link(provider[i, 1], n_q)
+        z, words = stream.next_normal(words)
+        met, wellbeing[i], sat = outcomes.person_outcome(o_i, got, required[i], control[i], burden[i], bonus,
+                                                         main < n_q, attrs[main, 4], attrs[second, 4], z, o)
+        met_need[i] = met
+        satisfaction[i] = sat
+        if main < n_q:
+            clients[main] += 1
+            client_satisfaction[main] += sat
+        if second < n_q:
+            clients[second] += 1
+            client_satisfaction[second] += sat
+        low_sat[i], switches = choice.voice(o_i, sat, low_sat[i], ch)
+        if switches:
+            release_row(provider, provider_clients, i)
+            seeking[i] = True
+            if offered[i]:
+                review_in[i] = 0
+    stream.store(state, words)
+    for ci in range(n_c):
+        total = 0.0
+        for j in range(1, N_OPTION_CODES):
+            services_by_option[ci, j - 1] += services[ci, j]
+            total += services[ci, j]
+        ledger.dp_paid[ci] += paid[ci]
+        ledger.dp_spent[ci] += spent[ci]
+        ledger.direct_paid[ci] += total - paid[ci]
+        ledger.breakdowns[ci] += broke[ci]
+        ledger.admissions[ci] += crises[ci]
+        ledger.crisis[ci] += crises[ci] * c.crisis_cost
+    received = np.zeros(n_c)
+    for q in range(n_q):
+        providers.income[q] = income[q]
+        providers.hours[q] = hours[q]
+        received[provider_council[q]] += income[q]
+        rating[q] = outcomes.provider_rating(rating[q], client_satisfaction[q], clients[q], pr.rating_memory)
+    for ci in range(n_c):
+        ledger.provider_received[ci] += received[ci]
+
+
+@numba.njit(inline="always", cache=True)
+def _link(p: int, none: int) -> np.uint32:
+    """A provider link as an unsigned row number, ``none`` for no provider (-1). numba checks every
+    signed index for a negative value (counting from the end) on every access; unsigned ones it
+    uses as they are, which takes a few per cent off the purchasing pass."""
+    return np.uint32(p if p >= 0 else none)
