@@ -32,8 +32,8 @@ def test_small_models_cost_more_per_person_month_and_the_agent_engine_far_more()
 
 
 def test_memory_follows_the_largest_population(rollout) -> None:
-    steady = rollout.with_overrides({"demography.arrival_rate": 0.0})
-    growing = rollout.with_overrides({"demography.arrival_rate": 0.03})
+    steady = rollout
+    growing = rollout.with_overrides({"councils.0.adult_growth": 0.1})
     assert growing.expected_population() > steady.expected_population()
     assert estimate(growing).memory_bytes > estimate(steady).memory_bytes
     assert estimate(rollout.with_overrides({"run.people": 100_000})).memory_bytes > estimate(rollout).memory_bytes

@@ -270,7 +270,8 @@ def test_fuzzed_uploads(text, seed):
          "concentration indices, cost per person) is missing (NaN), never 0 or the whole spend; the equity table "
          "counts the people with need")
 @pytest.mark.parametrize("override", [{"budgets.ras_rate": 0.0},
-                                      {"budgets.ras_rate": 0.0, "budgets.eligibility_threshold": 100.0}],
+                                      {"budgets.ras_rate": 0.0, "budgets.eligibility_threshold": 100.0,
+                                       "budgets.threshold_max": 100.0}],
                          ids=["ras_rate_0", "and_threshold_100"])
 def test_nobody_with_a_package_leaves_figures_missing(override):
     from model.metrics.recorder import MonthRecorder
