@@ -178,7 +178,11 @@ class MonthRecorder:
         """The equity tables of the months :func:`equity_month` picks, one under the other
         (``EQUITY_TABLE_COLUMNS`` but replication; empty when equity is not recorded); the horizon
         month's with bootstrap intervals (:data:`EQUITY_RESAMPLES`)."""
-        self._materialise()
+        for month, people, resamples in self._equity_pending:  # worked out only when read
+            table = equity_table(people, resamples, equity_seed(self.m, month))
+            table.insert(0, "month", month)
+            self._equity.append(table)
+        self._equity_pending = []
         if not self._equity:
             return pd.DataFrame(columns=list(EQUITY_TABLE_COLUMNS[1:]))
         return pd.concat(self._equity, ignore_index=True)
@@ -208,12 +212,8 @@ class MonthRecorder:
 
     # ------------------------------------------------------------------ figures from the snapshots
     def _materialise(self) -> None:
-        """Turn the pending snapshots into rows, cells, council and day-centre tables."""
-        for month, people, resamples in self._equity_pending:
-            table = equity_table(people, resamples, equity_seed(self.m, month))
-            table.insert(0, "month", month)
-            self._equity.append(table)
-        self._equity_pending = []
+        """Turn the pending snapshots into rows, cells, council and day-centre tables (the equity
+        tables are worked out when :attr:`equity` is read)."""
         batch, self._pending = self._pending, []
         if not batch:
             return

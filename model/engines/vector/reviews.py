@@ -8,7 +8,7 @@ import numpy as np
 from model.codes import N_OPTIONS, NO_PACKAGE
 from model.core.state import Ledger, People
 from model.engines.vector import common
-from model.engines.vector.common import BUDGETS, release_row
+from model.engines.vector.common import BUDGETS, group_order, release_row
 from model.rules import rollout
 
 common.prepare(__name__, __file__)
@@ -60,7 +60,10 @@ def reviews(due: np.ndarray, first_new: int, people: People.Record, clients: np.
     assessed = np.ones(n_rows, dtype=np.bool_)
     if np.any(allowed >= 0):  # waiting lists: the longest waits first
         taken = np.zeros(n_c, dtype=np.int64)
-        for k in np.argsort(-waiting[rows[:n_rows]].astype(np.int64), kind="mergesort"):
+        months = waiting[rows[:n_rows]].astype(np.int64)
+        longest = months.max() if n_rows > 0 else 0
+        # The longest waits first, row order among equals: a counting sort on months waited.
+        for k in group_order(np.arange(n_rows), longest - months, longest + 1)[0]:
             c = council[rows[k]]
             if 0 <= allowed[c] <= taken[c]:
                 assessed[k] = False
