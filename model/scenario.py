@@ -167,6 +167,15 @@ class Demography(Strict):
                     "mid-years, flat beyond), overriding councils.N.adults and adult_growth.",
         json_schema_extra={"unit": "file path", "source": "nrs_projections_2010 (a source of such figures)",
                            "range": [None, None]})
+
+    @field_validator("population_projection")
+    @classmethod
+    def _projection_exists(cls, path: str) -> str:
+        """A projection file named must exist when the scenario is checked (it is read at build)."""
+        if path and not Path(path).is_file():
+            raise ValueError(f"no such file: {path!r} (a CSV with columns council, year, adults, or empty)")
+        return path
+
     departure_rate: list[float] = param(
         [0.011, 0.004, 0.002, 0.003], 0, 1, unit="per person per month",
         doc="Monthly hazard of leaving (death, move to residential care) by client group.")

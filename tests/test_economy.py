@@ -407,7 +407,7 @@ def test_the_population_projection_is_followed(tmp_path):
     path.write_text("council,year,adults\nGlenburgh,twenty,1\n")
     with pytest.raises(ScenarioError, match=r"demography\.population_projection: .* line 2"):
         CareEconomy(s, seed=1)
-    with pytest.raises(ScenarioError, match="cannot read"):
+    with pytest.raises(ScenarioError, match="no such file"):
         CareEconomy(s.with_overrides({"demography.population_projection": str(tmp_path / "none.csv")}), seed=1)
 
 
