@@ -15,6 +15,7 @@ This module imports nothing else from the project.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import re
 import tomllib
@@ -566,11 +567,27 @@ class Rollout(Strict):
     offer: bool = param(True, unit="-", doc="Whether the council offers the SDS choice at all.")
     options: list[int] = param([1, 2, 3, 4], 1, 4, unit="option numbers", doc="Options the council offers.")
     review_interval_months: int = param(12, 1, 120, unit="months", doc="Months between reviews.")
+    schedule_months: list[int] = param([], 0, 600, unit="model months",
+                                       doc="An offer that follows a published implementation rate instead of the "
+                                           "linear ramp: the model months of the points of schedule_shares "
+                                           "(increasing; linear between points, flat after the last; empty: the ramp "
+                                           "of start_month and duration_months).")
+    schedule_shares: list[float] = param([], 0, 1, unit="share of people",
+                                         doc="Share of the council's people offered the choice at each month of "
+                                             "schedule_months (non-decreasing: an offer is not withdrawn).")
 
     @model_validator(mode="after")
     def _options(self) -> Rollout:
         if not self.options or any(o not in (1, 2, 3, 4) for o in self.options) or 3 not in self.options:
             raise ValueError("rollout.options must be a list drawn from 1-4 that includes 3")
+        months, shares = self.schedule_months, self.schedule_shares
+        if len(months) != len(shares):
+            raise ValueError(f"rollout.schedule_months has {len(months)} points and rollout.schedule_shares "
+                             f"{len(shares)}; give one share per month")
+        if any(b <= a for a, b in itertools.pairwise(months)):
+            raise ValueError("rollout.schedule_months must increase from point to point")
+        if any(b < a for a, b in itertools.pairwise(shares)):
+            raise ValueError("rollout.schedule_shares must not decrease (an offer is not withdrawn)")
         return self
 
 

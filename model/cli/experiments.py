@@ -1,8 +1,9 @@
-"""The experiment commands of ``carecon``: compare, sweep, sensitivity and studies.
+"""The experiment commands of ``carecon``: compare, sweep, sensitivity, targets and studies.
 
     carecon compare S1 S2 [...] [--replications R] [--seed S] [--people N] [--months M] [--set k=v ...]
     carecon sweep SCENARIO --space SPACE.toml --design grid|lhs --n N
     carecon sensitivity SCENARIO|ishigami [--space SPACE.toml] --method morris|sobol --n N [--second-order]
+    carecon targets [--targets FILE] [--replications R] [--people N]
     carecon studies list [--store DIR]
     carecon studies show STUDY_DIR
 
@@ -93,6 +94,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _add_study_args(p)
     p.set_defaults(handler=cmd_sensitivity)
 
+    p = sub.add_parser("targets", help="the calibration scenario against the published targets",
+                       description="Run the calibration scenario named in the targets file and compare it with "
+                                   "each published target over its calendar window: the model's mean and 5-95%% "
+                                   "range over replications, the implausibility and whether the target is "
+                                   "reproduced (docs/explanation/calibration.md).")
+    p.add_argument("--targets", metavar="FILE", help="a targets TOML file (default: model/data/targets.toml)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[], help="override a parameter")
+    _add_run_args(p, "replications (default: the scenario's run.replications)")
+    p.add_argument("--out", metavar="DIR", help="output directory (default outputs/targets)")
+    p.set_defaults(handler=cmd_targets)
+
     p = sub.add_parser("studies", help="list stored studies or show one without recomputing",
                        description="List the studies in a store, or show one study's summary and indices.")
     studies = p.add_subparsers(dest="studies_command", required=True, parser_class=Parser, metavar="ACTION")
@@ -151,6 +163,42 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"  {row.scenario:<20} {row.figure:<22} {shown(row.mean_difference, '.4g'):>14}  "
               f"[{shown(row.ci_low, '.4g')}, {shown(row.ci_high, '.4g')}]")
     print(f"wrote {out}/differences.csv, who_gains.csv, headlines.csv{'' if args.no_figures else ', differences.png'}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------- targets
+def cmd_targets(args: argparse.Namespace) -> int:
+    from model.experiments.runner import check_executor, make_executor, run_replications
+    from model.experiments.targets import check_windows, fit, load_targets
+
+    targets = load_targets(args.targets)
+    scenario = load_scenario(targets.scenario, overrides_from(args))
+    check_windows(targets, scenario)
+    check_executor(args.executor, args.workers, args.scheduler)
+    out = Path(args.out) if args.out else Path("outputs") / "targets"
+    if check_target(out):
+        print(f"warning: {out}/ holds earlier outputs; this run replaces them when it ends", file=sys.stderr)
+    reps, seed = scenario.run.replications, scenario.run.seed
+    cost = estimate(scenario, reps, pool_workers(args), args.engine)
+    print(f"carecon targets: {scenario.name} x {reps} replications (seed {seed}) against {len(targets.target)} "
+          f"targets; {cost.describe()}", file=sys.stderr)
+    with (make_executor(args.executor, args.workers, args.scheduler) as pool,
+          ProgressBar("runs", total=reps, start=0, enabled=not args.quiet) as bar):
+        result = run_replications(scenario, reps, seed, pool, bar, engine=args.engine)
+    table = fit(result, targets)
+    with staged(out) as tmp:
+        table.to_csv(tmp / "targets.csv", index=False)
+    print(f"\n{scenario.name}, {scenario.run.people:,} people, {reps} replications: model mean [5-95%] against "
+          f"observed ± tolerance (implausibility; reproduced if at most {targets.cutoff:g})")
+    for row in table.itertuples():
+        verdict = "reproduced" if row.reproduced else "NOT reproduced"
+        print(f"  {row.role:<9} {row.target:<20} {row.window:<18} {shown(row.model, '.3f'):>7} "
+              f"[{shown(row.p05, '.3f')}, {shown(row.p95, '.3f')}] vs {row.observed:.3f} ± {row.tolerance:.3f}"
+              f"  I = {shown(row.implausibility, '.2f'):>5}  {verdict}")
+    for role in ("calibrate", "validate"):
+        part = table[table["role"] == role]
+        print(f"{role}: {int(part['reproduced'].sum())} of {len(part)} targets reproduced")
+    print(f"wrote {out}/targets.csv")
     return 0
 
 

@@ -91,6 +91,15 @@ _MONTHLY = _index([
     *(Column(f"share_option{j}", f"Option {j} share", SHARE,
              f"Share of people with a package on {_OPTIONS[j]}; the four shares sum to 1 (NaN, missing, when "
              "nobody has a package).") for j in (1, 2, 3, 4)),
+    *(Column(f"sds_option{j}", f"SDS clients on Option {j}", SHARE,
+             f"Share of SDS clients (people with a package who have been offered the choice, as the Scottish SDS "
+             f"statistics count them) on {_OPTIONS[j]} (NaN with no SDS clients).") for j in (1, 2, 3, 4)),
+    Column("sds_65plus", "SDS clients aged 65+", SHARE,
+           "Share of SDS clients aged 65 or over (NaN with no SDS clients)."),
+    Column("sds_option3_65plus", "Option 3 among SDS clients aged 65+", SHARE,
+           "Share of SDS clients aged 65 or over on Option 3 (NaN with none aged 65+)."),
+    Column("dp_65plus", "Direct-payment holders aged 65+", SHARE,
+           "Share of people on Option 1 (direct payment) aged 65 or over (NaN with nobody on Option 1)."),
     *(c for name in EQUITY_OUTCOMES for c in _equity(name)),
     Column("unmet_need", "Unmet need", SHARE,
            "Mean share of assessed need not met over people with a package: 1 - met_need."),

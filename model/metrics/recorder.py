@@ -14,7 +14,17 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from model.codes import AGE_BANDS, GROUPS, OPTION_1, QUINTILES
+from model.codes import (
+    AGE_BANDS,
+    FIRST_65_BAND,
+    GROUPS,
+    N_AGE_BANDS,
+    N_GROUPS,
+    N_QUINTILES,
+    OPTION_1,
+    OPTION_3,
+    QUINTILES,
+)
 from model.core.economy import BOOKS
 from model.metrics import definitions as d
 from model.metrics import equity
@@ -248,6 +258,16 @@ class MonthRecorder:
                "option1": (q[:, 1], q[:, 1].sum(axis=1))}
         for j in range(4):
             fig[f"share_option{j + 1}"] = d.average(q[:, 1 + j].sum(axis=1), total)
+        # SDS clients (offered, with a package) by option, and who is 65+ (age bands from FIRST_65_BAND).
+        sds = by_offer[..., 1].reshape(B, C, N_GROUPS, N_AGE_BANDS, N_QUINTILES, 4).sum(axis=(1, 2, 4))
+        sds_clients = sds.sum(axis=(1, 2))
+        for j in range(4):
+            fig[f"sds_option{j + 1}"] = d.average(sds[:, :, j].sum(axis=1), sds_clients)
+        sds_old = sds[:, FIRST_65_BAND:].sum(axis=1)  # (B, option)
+        fig["sds_65plus"] = d.average(sds_old.sum(axis=1), sds_clients)
+        fig["sds_option3_65plus"] = d.average(sds_old[:, OPTION_3 - 1], sds_old.sum(axis=1))
+        dp_by_age = by_option[:, :, OPTION_1 - 1].reshape(B, C, N_GROUPS, N_AGE_BANDS, N_QUINTILES).sum(axis=(1, 2, 4))
+        fig["dp_65plus"] = d.average(dp_by_age[:, FIRST_65_BAND:].sum(axis=1), dp_by_age.sum(axis=1))
         for name in EQUITY_OUTCOMES:
             sum_q, sum_all = per[name]
             mean_q = d.quintile_means(sum_q, n_q)

@@ -1,20 +1,31 @@
 """Rollout and reviews (ODD 7.3): how fast a council offers the SDS choice, and block contracts.
 
 A council offers the choice to a linearly growing share of its people from ``start_month`` over
-``duration_months`` (one to three years in Scotland). Each person holds a fixed random rank; they
+``duration_months`` (one to three years in Scotland), or to the shares of a schedule (a published
+implementation rate). Each person holds a fixed random rank; they
 are offered the choice once the council's share passes it, which triggers a review. As the offer
 spreads, day-centre block contracts are run down to ``block_retention`` of their starting level.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from model.rules import budgets, market
 from model.scenario import Budgets, Commissioning, Rollout
 
 
 def offered_share(month: int, r: Rollout) -> float:
-    """Share of the council's people offered the SDS choice in ``month``."""
-    if not r.offer or month < r.start_month:
+    """Share of the council's people offered the SDS choice in ``month``: the linear ramp from
+    ``start_month`` over ``duration_months``, or, with a schedule, linear between its points (0
+    before the first, flat after the last)."""
+    if not r.offer:
+        return 0.0
+    if r.schedule_months:
+        if month < r.schedule_months[0]:
+            return 0.0
+        return float(np.interp(month, r.schedule_months, r.schedule_shares))
+    if month < r.start_month:
         return 0.0
     if r.duration_months == 0:
         return 1.0
