@@ -122,3 +122,43 @@ def test_carecon_targets_refuses_a_bad_targets_file_in_one_line(tmp_path):
 
     assert_refused(["targets", "--targets", str(_write(tmp_path, GOOD.replace("sd = 0.02", "sd = -1"))),
                     "--executor", "serial"], "target.0.sd")
+
+
+def test_a_calibration_target_reports_the_window_means_of_its_replications():
+    """What a study stores at a design point is what ``fit`` reads from the same runs."""
+    from model.experiments.sensitivity import run_seeds
+    from model.experiments.targets import CalibrationTarget
+
+    targets = tg.load_targets()
+    scenario = load_scenario(targets.scenario, {"run.people": 120})
+    target = CalibrationTarget(scenario, targets=targets)
+    assert target.analysed == tuple(t.id for t in targets.target if t.role == "calibrate")
+    seeds = run_seeds(5, "common", 0, 2)
+    got = target.evaluate({"choice.beta_peer": 2.0}, seeds)
+    runs = [simulate_one(scenario.with_overrides({"choice.beta_peer": 2.0}), ss) for ss in seeds]
+    for t in targets.target:
+        values = [tg.window_means(r, t).iloc[0] for r in runs]
+        assert got[t.id] == pytest.approx(np.mean(values), nan_ok=True)
+        assert got[f"{t.id}_var"] == pytest.approx(np.var(values, ddof=1), nan_ok=True)
+
+
+def simulate_one(scenario, seed):
+    from model.run.simulation import simulate
+
+    return simulate(scenario, seed).monthly
+
+
+def test_a_screening_against_the_targets_runs_as_a_study(tmp_path):
+    from tests.test_cli import invoke
+
+    space = tmp_path / "space.toml"
+    space.write_text('name = "two"\n[parameters]\n"choice.beta_peer" = { low = 0.5, high = 3.0 }\n'
+                     '"demography.over65_share_other_groups" = { low = 0.2, high = 0.6 }\n')
+    code, out, err = invoke(["sensitivity", "calibration", "--space", str(space), "--method", "morris", "--n", "2",
+                             "--targets", "--people", "80", "--executor", "serial", "--quiet", "--no-figures",
+                             "--store", str(tmp_path / "studies")])
+    assert code == 0, err
+    assert "aged65_2016:" in out and "option3_2020" not in out  # calibration targets only, never validation
+    code, _, err = invoke(["sensitivity", "ishigami", "--method", "morris", "--n", "2", "--targets",
+                           "--executor", "serial"])
+    assert code == 2 and "--targets" in err

@@ -48,6 +48,9 @@ def _add_study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed-policy", choices=("common", "independent"), default="common",
                    help="common random numbers at every design point (default) or independent seeds")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
+    p.add_argument("--targets", metavar="FILE", nargs="?", const="committed",
+                   help="outputs are the published targets' window means (model/data/targets.toml, or FILE): "
+                        "a screening or a design against the calibration targets")
     p.add_argument("--max-runs", type=positive, metavar="N", default=MAX_RUNS,
                    help=f"refuse a study of more runs than N (default {MAX_RUNS:,}); raise it deliberately")
 
@@ -251,6 +254,14 @@ def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
     scenario = _target(args)
     seed = args.seed if args.seed is not None else (scenario.run.seed if isinstance(scenario, Scenario) else Run().seed)
     target = as_target(scenario, args.engine)
+    if args.targets is not None:
+        from model.experiments.targets import CalibrationTarget, check_windows, load_targets
+
+        if not isinstance(scenario, Scenario):
+            return fail("--targets: compares a scenario with published figures, not the ishigami test model")
+        targets = load_targets(None if args.targets == "committed" else args.targets)
+        check_windows(targets, scenario)
+        target = CalibrationTarget(scenario, args.engine, targets=targets)
     space = load_space(args.space) if args.space else None
     options = {"second_order": getattr(args, "second_order", False), "levels": getattr(args, "levels", 4),
                "replications": args.replications or 1, "seed_policy": args.seed_policy,

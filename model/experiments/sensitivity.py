@@ -460,7 +460,8 @@ def check_study(target: Scenario | str | Any, space: Space | None, method: str, 
         raise ScenarioError(f"this study has {runs:,} runs ({method}, n = {n}, {len(space.parameters)} parameters, "
                             f"{replications} replication(s)), above the limit of {max_runs:,}; raise the limit to "
                             "run it deliberately", "max_runs")
-    analysed = tuple(outputs or (ANALYSED if isinstance(tgt, ScenarioTarget) else tgt.outputs))
+    analysed = tuple(outputs or getattr(tgt, "analysed", None)
+                     or (ANALYSED if isinstance(tgt, ScenarioTarget) else tgt.outputs))
     unknown = [o for o in analysed if o not in tgt.outputs]
     if unknown:
         raise ScenarioError(f"unknown output '{unknown[0]}' (allowed: {', '.join(tgt.outputs)})", "outputs")

@@ -20,16 +20,18 @@ from __future__ import annotations
 import csv
 import math
 import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from model.experiments.runner import ScenarioTarget
 from model.metrics.columns import MONTHLY_COLUMNS
-from model.run.simulation import RunResult
+from model.run.simulation import RunResult, simulate
 from model.scenario import Scenario, ScenarioError, Strict, read_toml_file
 
 DATA = resources.files("model") / "data"
@@ -175,6 +177,40 @@ def fit(result: RunResult, targets: Targets) -> pd.DataFrame:
                      "implausibility": implausibility,
                      "reproduced": bool(implausibility <= targets.cutoff) if n else False})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class CalibrationTarget(ScenarioTarget):
+    """The calibration scenario as an experiment target (for a sweep, a Morris screening or a
+    history-matching wave): a design point's outputs are each target's window mean, averaged over
+    the point's replications (output ``id``), and the variance of that mean across them
+    (``id_var``, NaN with one replication). Studies analyse the calibration targets' means."""
+
+    targets: Targets | None = None
+
+    def __post_init__(self) -> None:
+        if self.targets is None:
+            raise ValueError("a CalibrationTarget needs its targets")
+        ids = tuple(t.id for t in self.targets.target)
+        object.__setattr__(self, "outputs", (*ids, *(f"{i}_var" for i in ids)))
+
+    @property
+    def analysed(self) -> tuple[str, ...]:
+        """The outputs a study analyses by default: the calibration targets (never the validation ones)."""
+        return tuple(t.id for t in self.targets.target if t.role == "calibrate")
+
+    def evaluate(self, params: dict[str, Any], seeds: list) -> dict[str, float]:
+        scenario = self.check(params)
+        means = [[window_means(simulate(scenario, ss, self.engine).monthly, t).iloc[0] for t in self.targets.target]
+                 for ss in seeds]
+        values = np.array(means, dtype=float)
+        out = {t.id: float(values[:, j].mean()) for j, t in enumerate(self.targets.target)}
+        out.update({f"{t.id}_var": float(values[:, j].var(ddof=1)) if len(seeds) > 1 else math.nan
+                    for j, t in enumerate(self.targets.target)})
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "kind": "targets", "targets": self.targets.model_dump()}
 
 
 if __name__ == "__main__":
