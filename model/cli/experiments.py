@@ -1,9 +1,10 @@
-"""The experiment commands of ``carecon``: compare, sweep, sensitivity, targets and studies.
+"""The experiment commands of ``carecon``: compare, sweep, sensitivity, targets, calibrate and studies.
 
     carecon compare S1 S2 [...] [--replications R] [--seed S] [--people N] [--months M] [--set k=v ...]
     carecon sweep SCENARIO --space SPACE.toml --design grid|lhs --n N
     carecon sensitivity SCENARIO|ishigami [--space SPACE.toml] --method morris|sobol --n N [--second-order]
     carecon targets [--targets FILE] [--replications R] [--people N]
+    carecon calibrate --space SPACE.toml [--waves K] [--points N] [--replications R]
     carecon studies list [--store DIR]
     carecon studies show STUDY_DIR
 
@@ -41,9 +42,14 @@ def _add_run_args(p: argparse.ArgumentParser, replications_help: str) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.1:8786")
 
 
-def _add_study_args(p: argparse.ArgumentParser) -> None:
+def _add_study_args(p: argparse.ArgumentParser, design: bool = True) -> None:
+    """The study store's flags; with ``design``, those of a study whose design the user chooses."""
     p.add_argument("--store", default="studies", metavar="DIR", help="directory holding the studies (default studies)")
     p.add_argument("--resume", action="store_true", help="continue the matching study, running only missing runs")
+    p.add_argument("--max-runs", type=positive, metavar="N", default=MAX_RUNS,
+                   help=f"refuse a study of more runs than N (default {MAX_RUNS:,}); raise it deliberately")
+    if not design:
+        return
     p.add_argument("--chunk", type=positive, metavar="N", help="runs per task sent to a worker (default: automatic)")
     p.add_argument("--seed-policy", choices=("common", "independent"), default="common",
                    help="common random numbers at every design point (default) or independent seeds")
@@ -51,8 +57,6 @@ def _add_study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--targets", metavar="FILE", nargs="?", const="committed",
                    help="outputs are the published targets' window means (model/data/targets.toml, or FILE): "
                         "a screening or a design against the calibration targets")
-    p.add_argument("--max-runs", type=positive, metavar="N", default=MAX_RUNS,
-                   help=f"refuse a study of more runs than N (default {MAX_RUNS:,}); raise it deliberately")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -107,6 +111,23 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _add_run_args(p, "replications (default: the scenario's run.replications)")
     p.add_argument("--out", metavar="DIR", help="output directory (default outputs/targets)")
     p.set_defaults(handler=cmd_targets)
+
+    p = sub.add_parser("calibrate", help="history matching against the published calibration targets",
+                       description="History matching of the calibration scenario against the calibration targets "
+                                   "(model/data/targets.toml; never the validation targets): waves of design points "
+                                   "in the space not ruled out yet, Gaussian-process emulators of each target, "
+                                   "implausibility; each wave is a study in the store (--resume continues). Writes "
+                                   "waves.csv, nroy_bounds.csv and nroy_sample.csv.")
+    p.add_argument("--space", required=True, metavar="FILE", help="parameter-space TOML file (spaces/calibration.toml)")
+    p.add_argument("--targets", metavar="FILE", help="a targets TOML file (default: model/data/targets.toml)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[], help="override a parameter")
+    p.add_argument("--waves", type=positive, default=3, metavar="K", help="waves of history matching (1-10; default 3)")
+    p.add_argument("--points", type=positive, default=40, metavar="N",
+                   help="design points per wave (at least parameters + 2; default 40)")
+    _add_run_args(p, "replications per design point (default 3)")
+    _add_study_args(p, design=False)
+    p.add_argument("--out", metavar="DIR", help="output directory (default outputs/calibrate)")
+    p.set_defaults(handler=cmd_calibrate)
 
     p = sub.add_parser("studies", help="list stored studies or show one without recomputing",
                        description="List the studies in a store, or show one study's summary and indices.")
@@ -202,6 +223,62 @@ def cmd_targets(args: argparse.Namespace) -> int:
         part = table[table["role"] == role]
         print(f"{role}: {int(part['reproduced'].sum())} of {len(part)} targets reproduced")
     print(f"wrote {out}/targets.csv")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------- calibrate
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from model.experiments.calibrate import history_match
+    from model.experiments.runner import check_executor, make_executor
+    from model.experiments.sensitivity import StudyInterruptedError, load_space
+    from model.experiments.targets import CalibrationTarget, check_windows, load_targets
+
+    targets = load_targets(args.targets)
+    overrides = {k: v for k, v in overrides_from(args).items() if k not in ("run.seed", "run.replications")}
+    scenario = load_scenario(targets.scenario, overrides)
+    check_windows(targets, scenario)
+    space = load_space(args.space)
+    space.check_scenario(scenario)
+    if not 1 <= args.waves <= 10:
+        return fail(f"--waves: must be 1 to 10 (got {args.waves})")
+    if not len(space.parameters) + 2 <= args.points <= 10_000:
+        return fail(f"--points: must be {len(space.parameters) + 2} (parameters + 2) to 10000 (got {args.points})")
+    replications = args.replications or 3
+    runs = args.waves * args.points * replications
+    if runs > args.max_runs:
+        return fail(f"--max-runs: this calibration has {runs:,} runs; at most {args.max_runs:,} are allowed "
+                    "(raise --max-runs to run it deliberately)")
+    check_executor(args.executor, args.workers, args.scheduler)
+    if Path(args.store).exists() and not Path(args.store).is_dir():
+        return fail(f"--store: {args.store} is a file; give a directory")
+    out = Path(args.out) if args.out else Path("outputs") / "calibrate"
+    if check_target(out):
+        print(f"warning: {out}/ holds earlier outputs; this calibration replaces them when it ends", file=sys.stderr)
+    seed = args.seed if args.seed is not None else scenario.run.seed
+    print(f"carecon calibrate: {args.waves} waves x {args.points} points x {replications} replications; "
+          f"{estimate(scenario, runs, pool_workers(args), args.engine).describe()}", file=sys.stderr)
+    target = CalibrationTarget(scenario, args.engine, targets=targets)
+    try:
+        with (make_executor(args.executor, args.workers, args.scheduler) as pool,
+              ProgressBar("runs", enabled=not args.quiet) as bar):
+            result = history_match(target, space, args.waves, args.points, replications, seed, pool, args.store,
+                                   args.resume, bar, args.max_runs)
+    except StudyInterruptedError as err:
+        return fail(str(err))
+    summary, bounds = result.summary(), result.bounds()
+    with staged(out) as tmp:
+        summary.to_csv(tmp / "waves.csv", index=False)
+        bounds.to_csv(tmp / "nroy_bounds.csv", index=False)
+        result.nroy_sample().to_csv(tmp / "nroy_sample.csv", index=False)
+    print(f"\nhistory matching of {scenario.name} against {len(result.observations)} calibration targets")
+    for row in summary.itertuples():
+        print(f"  wave {row.wave}: {row.points} points, {row.seconds:.0f} s; not ruled out: "
+              f"{100 * row.nroy_fraction:.1f}% of the space; emulators converged: {row.emulators_converged}")
+    print("  parameter ranges not ruled out:")
+    for row in bounds.itertuples():
+        print(f"    {row.parameter:<44} {shown(row.nroy_low, '.4g')} to {shown(row.nroy_high, '.4g')} "
+              f"(of {row.low:g} to {row.high:g})")
+    print(f"wrote {out}/waves.csv, nroy_bounds.csv, nroy_sample.csv")
     return 0
 
 

@@ -75,17 +75,17 @@ class Emulator:
         return mu, sd ** 2, rep
 
 
-def fit_emulators(x: np.ndarray, outputs: np.ndarray, seed: int = 0) -> list[Emulator]:
-    """One :class:`Emulator` per target from unit-cube points ``x`` (n, d) and ``outputs`` (n, reps, targets)."""
-    _, reps, k = outputs.shape
+def fit_emulators(x: np.ndarray, means: np.ndarray, variances: np.ndarray | None, seed: int = 0) -> list[Emulator]:
+    """One :class:`Emulator` per target from unit-cube points ``x`` (n, d), the replications' ``means``
+    (n, targets) and their ``variances`` (n, targets; None with one replication: no variance emulator)."""
     out = []
-    for j in range(k):
+    for j in range(means.shape[1]):
         mean_gp = _gp(x.shape[1], seed + j)
-        ok = _fit(mean_gp, x, outputs[:, :, j].mean(axis=1))
+        ok = _fit(mean_gp, x, means[:, j])
         var_gp = None
-        if reps > 1:
+        if variances is not None:
             var_gp = _gp(x.shape[1], seed + 1000 + j)
-            ok &= _fit(var_gp, x, np.log(outputs[:, :, j].var(axis=1, ddof=1) + 1e-12))
+            ok &= _fit(var_gp, x, np.log(variances[:, j] + 1e-12))
         out.append(Emulator(mean_gp, var_gp, ok))
     return out
 
@@ -101,14 +101,14 @@ def implausibility(emulators: Sequence[Emulator], targets: Sequence[Observation]
     return out
 
 
-def leave_one_out(x: np.ndarray, outputs: np.ndarray, full: Sequence[Emulator]) -> np.ndarray:
+def leave_one_out(x: np.ndarray, means: np.ndarray, full: Sequence[Emulator]) -> np.ndarray:
     """Per target, the share of design points whose mean, predicted by an emulator fitted without
     them (kernel hyperparameters kept from the fit to every point, ``full``), lies within 3
-    predictive sd of the replications' mean."""
-    n, _, k = outputs.shape
+    predictive sd of the replications' mean (``means``, n x targets)."""
+    n, k = means.shape
     inside = np.zeros(k)
     for j in range(k):
-        y = outputs[:, :, j].mean(axis=1)
+        y = means[:, j]
         for i in range(n):
             keep = np.arange(n) != i
             gp = GaussianProcessRegressor(full[j].mean.kernel_, normalize_y=True, optimizer=None)
@@ -120,14 +120,30 @@ def leave_one_out(x: np.ndarray, outputs: np.ndarray, full: Sequence[Emulator]) 
 
 @dataclass
 class Wave:
-    """One wave: its design (unit cube), the simulated outputs, the emulators and diagnostics."""
+    """One wave: its design (unit cube), the replications' means and variances at each point, the
+    emulators and diagnostics."""
 
     design: np.ndarray
-    outputs: np.ndarray
+    means: np.ndarray
+    variances: np.ndarray | None
     emulators: list[Emulator]
     nroy_fraction: float
     loo_within_3sd: np.ndarray
     converged: list[bool] = field(default_factory=list)
+
+
+def emulate(design: np.ndarray, means: np.ndarray, variances: np.ndarray | None, waves: Sequence[Wave],
+            targets: Sequence[Observation], replications: int, cutoff: float, seed: int,
+            check_pool: int = 20_000) -> Wave:
+    """A wave from its simulated design: emulators, leave-one-out diagnostics, and the share of the
+    whole unit cube that no wave (this one included) rules out, estimated on ``check_pool`` uniform
+    points."""
+    emulators = fit_emulators(design, means, variances, seed)
+    wave = Wave(design, means, variances, emulators, np.nan, leave_one_out(design, means, emulators),
+                [e.converged for e in emulators])
+    check = np.random.default_rng(seed + 1).random((check_pool, design.shape[1]))
+    wave.nroy_fraction = float(not_ruled_out([*waves, wave], targets, check, replications, cutoff).mean())
+    return wave
 
 
 def not_ruled_out(waves: Sequence[Wave], targets: Sequence[Observation], x: np.ndarray, replications: int,
@@ -153,18 +169,20 @@ def sample_nroy(waves: Sequence[Wave], targets: Sequence[Observation], n: int, d
 
 
 def run_wave(simulate: Simulator, targets: Sequence[Observation], waves: Sequence[Wave], n: int, dims: int,
-             replications: int, cutoff: float = 3.0, seed: int = 0, check_pool: int = 20_000) -> Wave:
-    """Run one wave: design in the current NROY space, simulate, emulate, diagnose; the wave's
-    ``nroy_fraction`` is the share of the whole unit cube that no wave (this one included) rules out,
-    estimated on ``check_pool`` uniform points."""
-    rng = np.random.default_rng(seed)
-    design = sample_nroy(waves, targets, n, dims, replications, cutoff, rng)
+             replications: int, cutoff: float = 3.0, seed: int = 0) -> Wave:
+    """Run one wave with a ``simulate`` function: design in the current NROY space, simulate,
+    :func:`emulate`."""
+    design = next_design(waves, targets, n, dims, replications, cutoff, seed)
+    outputs = np.asarray(simulate(design, replications), dtype=float)
+    variances = outputs.var(axis=1, ddof=1) if replications > 1 else None
+    return emulate(design, outputs.mean(axis=1), variances, waves, targets, replications, cutoff, seed)
+
+
+def next_design(waves: Sequence[Wave], targets: Sequence[Observation], n: int, dims: int, replications: int,
+                cutoff: float, seed: int) -> np.ndarray:
+    """The design of the next wave (:func:`sample_nroy`), reproducible from ``seed``; too few points
+    not ruled out for a wave is a ValueError."""
+    design = sample_nroy(waves, targets, n, dims, replications, cutoff, np.random.default_rng(seed))
     if len(design) < dims + 2:
         raise ValueError(f"only {len(design)} points of the space are not ruled out: too few for another wave")
-    outputs = np.asarray(simulate(design, replications), dtype=float)
-    emulators = fit_emulators(design, outputs, seed)
-    loo = leave_one_out(design, outputs, emulators)
-    wave = Wave(design, outputs, emulators, np.nan, loo, [e.converged for e in emulators])
-    check = rng.random((check_pool, dims))
-    wave.nroy_fraction = float(not_ruled_out([*waves, wave], targets, check, replications, cutoff).mean())
-    return wave
+    return design

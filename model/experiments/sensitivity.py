@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import difflib
+import hashlib
 import itertools
 import re
 import threading
@@ -68,7 +69,7 @@ from model.experiments.runner import (
 )
 from model.scenario import Run, Scenario, ScenarioError, parameter_table, read_toml_file, read_toml_text
 
-METHODS = ("morris", "sobol", "grid", "lhs")
+METHODS = ("morris", "sobol", "grid", "lhs", "design")
 DISTRIBUTIONS = {"uniform": "unif", "triangular": "triang", "truncnorm": "truncnorm"}
 #: Outputs analysed by default (the issue's equity, provider viability and cost figures).
 ANALYSED = ("equity_gap", "dc_open", "dc_closures", "provider_exits", "cost_per_person")
@@ -475,12 +476,13 @@ def run_study(target: Scenario | str | Any, space: Space | None, method: str, n:
               progress: ProgressFn | None = None, cancel: threading.Event | None = None, *,
               second_order: bool = False, levels: int = 4, replications: int = 1, seed_policy: str = "common",
               outputs: tuple[str, ...] | None = None, chunk_size: int | None = None,
-              max_runs: int = MAX_RUNS) -> store.Study:
+              max_runs: int = MAX_RUNS, design: np.ndarray | None = None) -> store.Study:
     """Sample ``space``, run every design point through ``executor``, store the runs as they finish, analyse.
 
     ``target``: a Scenario, ``"ishigami"`` (``space`` may then be None) or a custom target.
     ``method``: morris (``n`` trajectories, ``levels`` grid levels), sobol (``n`` a power of two;
-    ``second_order`` adds S2), grid (``n`` levels per parameter) or lhs (``n`` points).
+    ``second_order`` adds S2), grid (``n`` levels per parameter), lhs (``n`` points) or design (the
+    ``n`` points of ``design``, given in the unit cube, as a history-matching wave chooses them).
     ``resume``: continue the latest study under ``store_root`` with the same key, running only the
     runs it lacks. ``cancel`` is checked between chunks (and while the design points are checked); a
     cancelled or interrupted study keeps what finished and is returned (or re-raised) incomplete, to be
@@ -490,7 +492,10 @@ def run_study(target: Scenario | str | Any, space: Space | None, method: str, n:
     tgt, space, analysed, _ = check_study(target, space, method, n, seed, second_order=second_order, levels=levels,
                                           replications=replications, seed_policy=seed_policy, outputs=outputs,
                                           max_runs=max_runs)
-    X = sample(space, method, n, seed, second_order, levels)
+    if (method == "design") != (design is not None) or (design is not None and design.shape != (n, len(space.names))):
+        raise ScenarioError(f"method design takes a unit-cube design of {n} x {len(space.names)} points, and only it "
+                            "does", "design")
+    X = space.scale(design) if design is not None else sample(space, method, n, seed, second_order, levels)
     if isinstance(tgt, ScenarioTarget):
         for i, row in enumerate(X):
             if cancel is not None and cancel.is_set():
@@ -506,6 +511,8 @@ def run_study(target: Scenario | str | Any, space: Space | None, method: str, n:
             "seeds": {"root": seed, "sampling": derived_seed(seed, 0), "bootstrap": derived_seed(seed, 1),
                       "runs": "SeedSequence(root, spawn_key=(2, r))" if seed_policy == "common"
                       else "SeedSequence(root, spawn_key=(2, run_id, r))"}}
+    if design is not None:  # a study of a given design is the same study only with the same points
+        spec["design_sha256"] = hashlib.sha256(np.ascontiguousarray(design, dtype=np.float64).tobytes()).hexdigest()
     design = pd.DataFrame(X, columns=space.names)
     design.insert(0, "run_id", np.arange(len(X)))
     path = (store.find_resumable(store_root, spec) if resume else None) or store.create_study(

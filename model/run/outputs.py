@@ -54,7 +54,8 @@ from model.scenario import Scenario, ScenarioError
 #: What ``carecon run`` and ``carecon compare`` write into an output directory.
 OUTPUT_NAMES = frozenset({"monthly.parquet", "breakdown.parquet", "daycentres.parquet", "councils.parquet",
                           "equity.parquet", "summary.csv", "scenario.toml", "figures", "differences.csv",
-                          "headlines.csv", "differences.png", "who_gains.csv"})
+                          "headlines.csv", "differences.png", "who_gains.csv", "targets.csv", "waves.csv",
+                          "nroy_bounds.csv", "nroy_sample.csv"})
 
 
 def safe_name(name: str) -> str:

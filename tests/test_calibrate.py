@@ -1,0 +1,53 @@
+"""carecon calibrate: history matching of the model against the calibration targets, stored wave by
+wave and resumable."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.test_cli import assert_refused, invoke
+
+SPACE = ('name = "two"\n[parameters]\n"choice.beta_peer" = { low = 0.5, high = 3.0 }\n'
+         '"demography.over65_share_other_groups" = { low = 0.2, high = 0.6 }\n')
+
+
+def _calibrate(tmp_path, *extra):
+    (tmp_path / "space.toml").write_text(SPACE)
+    return invoke(["calibrate", "--space", str(tmp_path / "space.toml"), "--waves", "2", "--points", "5",
+                   "--replications", "2", "--people", "80", "--executor", "serial", "--quiet",
+                   "--store", str(tmp_path / "studies"), "--out", str(tmp_path / "out"), *extra])
+
+
+def test_two_waves_are_stored_and_a_resume_reruns_nothing(tmp_path):
+    code, out, err = _calibrate(tmp_path)
+    assert "wave 2:" in out and "parameter ranges not ruled out" in out
+    assert code == 0, err
+    waves = pd.read_csv(tmp_path / "out" / "waves.csv")
+    assert list(waves["wave"]) == [1, 2] and (waves["points"] == 5).all()
+    assert ((waves["nroy_fraction"] >= 0) & (waves["nroy_fraction"] <= 1)).all()
+    assert {c for c in waves if c.startswith("loo_")} == {"loo_option1_2014", "loo_option2_2014", "loo_option3_2014",
+                                                          "loo_aged65_2016"}  # calibration targets only
+    bounds = pd.read_csv(tmp_path / "out" / "nroy_bounds.csv")
+    assert list(bounds["parameter"]) == ["choice.beta_peer", "demography.over65_share_other_groups"]
+    sample = pd.read_csv(tmp_path / "out" / "nroy_sample.csv")
+    assert sample["choice.beta_peer"].between(0.5, 3.0).all()
+    studies = sorted((tmp_path / "studies").iterdir())
+    assert len(studies) == 2
+    results = [pd.read_parquet(s / "results") for s in studies]
+
+    code, _, err = _calibrate(tmp_path, "--resume")
+    assert code == 0, err
+    assert sorted((tmp_path / "studies").iterdir()) == studies  # the same two studies, found again
+    for s, before in zip(studies, results, strict=True):
+        pd.testing.assert_frame_equal(pd.read_parquet(s / "results"), before)  # no run repeated
+    again = pd.read_csv(tmp_path / "out" / "waves.csv")
+    pd.testing.assert_frame_equal(again.drop(columns="seconds"), waves.drop(columns="seconds"))
+
+
+@pytest.mark.parametrize(("flags", "field"), [
+    (["--points", "3"], "--points"), (["--waves", "11"], "--waves"), (["--max-runs", "10"], "--max-runs"),
+])
+def test_a_bad_calibration_request_is_refused_in_one_line(tmp_path, flags, field):
+    (tmp_path / "space.toml").write_text(SPACE)
+    assert_refused(["calibrate", "--space", str(tmp_path / "space.toml"), "--executor", "serial", *flags], field)
