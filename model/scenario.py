@@ -686,7 +686,7 @@ class Scenario(Strict):
             raise ValueError("councils.name must be unique")
         for i, c in enumerate(self.councils):
             end = c.rollout.start_month + c.rollout.duration_months
-            if c.rollout.offer and end > self.run.months:
+            if c.rollout.offer and not c.rollout.schedule_months and end > self.run.months:
                 raise ValueError(
                     f"councils.{i}.rollout: start_month + duration_months = {end} must be at most "
                     f"run.months = {self.run.months}")

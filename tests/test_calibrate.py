@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tests.conftest import ROOT
 from tests.test_cli import assert_refused, invoke
 
 SPACE = ('name = "two"\n[parameters]\n"choice.beta_peer" = { low = 0.5, high = 3.0 }\n'
@@ -51,3 +52,25 @@ def test_two_waves_are_stored_and_a_resume_reruns_nothing(tmp_path):
 def test_a_bad_calibration_request_is_refused_in_one_line(tmp_path, flags, field):
     (tmp_path / "space.toml").write_text(SPACE)
     assert_refused(["calibrate", "--space", str(tmp_path / "space.toml"), "--executor", "serial", *flags], field)
+
+
+def test_a_posterior_inside_the_ranges_not_ruled_out(tmp_path):
+    """Two of the committed calibration targets, read within three years (so runs are short)."""
+    (tmp_path / "space.toml").write_text(SPACE)
+    committed = (ROOT / "model" / "data" / "targets.toml").read_text()
+    blocks = committed.split("[[target]]")
+    keep = [b for b in blocks[1:] if 'id = "option3_2014"' in b or 'id = "aged65_2016"' in b]
+    (tmp_path / "targets.toml").write_text(blocks[0] + "".join("[[target]]" + b for b in keep))
+    code, out, err = invoke(["calibrate", "--space", str(tmp_path / "space.toml"), "--targets",
+                             str(tmp_path / "targets.toml"), "--months", "36", "--waves", "1", "--points", "6",
+                             "--replications", "2", "--people", "200", "--executor", "serial", "--quiet",
+                             "--store", str(tmp_path / "studies"), "--out", str(tmp_path / "out"),
+                             "--posterior", "20", "--generations", "1"])
+    assert code == 0, err
+    posterior = pd.read_csv(tmp_path / "out" / "posterior.csv")
+    bounds = pd.read_csv(tmp_path / "out" / "nroy_bounds.csv").set_index("parameter")
+    assert len(posterior) == 20 and posterior["weight"].sum() == pytest.approx(1.0)
+    for name in bounds.index:
+        assert posterior[name].between(bounds.loc[name, "nroy_low"], bounds.loc[name, "nroy_high"]).all()
+    assert "ABC-SMC posterior (20 particles" in out
+    assert len(list((tmp_path / "studies").glob("abc-calibration-*.db"))) == 1

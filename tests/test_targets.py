@@ -162,3 +162,10 @@ def test_a_screening_against_the_targets_runs_as_a_study(tmp_path):
     code, _, err = invoke(["sensitivity", "ishigami", "--method", "morris", "--n", "2", "--targets",
                            "--executor", "serial"])
     assert code == 2 and "--targets" in err
+
+
+def test_the_monthly_table_alone_is_the_run_s_monthly_table():
+    from model.run.simulation import simulate, simulate_monthly
+
+    s = load_scenario("calibration", {"run.people": 100, "run.months": 30})
+    pd.testing.assert_frame_equal(simulate_monthly(s, 4), simulate(s, 4).monthly)

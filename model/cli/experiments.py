@@ -124,6 +124,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--waves", type=positive, default=3, metavar="K", help="waves of history matching (1-10; default 3)")
     p.add_argument("--points", type=positive, default=40, metavar="N",
                    help="design points per wave (at least parameters + 2; default 40)")
+    p.add_argument("--posterior", type=positive, metavar="N", default=0,
+                   help="then an ABC-SMC posterior (pyabc) of N particles inside the ranges not ruled out "
+                        "(0, the default: history matching only)")
+    p.add_argument("--generations", type=positive, metavar="G", default=4,
+                   help="ABC-SMC populations (1-20; default 4)")
     _add_run_args(p, "replications per design point (default 3)")
     _add_study_args(p, design=False)
     p.add_argument("--out", metavar="DIR", help="output directory (default outputs/calibrate)")
@@ -243,6 +248,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return fail(f"--waves: must be 1 to 10 (got {args.waves})")
     if not len(space.parameters) + 2 <= args.points <= 10_000:
         return fail(f"--points: must be {len(space.parameters) + 2} (parameters + 2) to 10000 (got {args.points})")
+    if not 1 <= args.generations <= 20:
+        return fail(f"--generations: must be 1 to 20 (got {args.generations})")
+    if args.posterior and not 20 <= args.posterior <= 100_000:
+        return fail(f"--posterior: must be 20 to 100000 particles (got {args.posterior})")
     replications = args.replications or 3
     runs = args.waves * args.points * replications
     if runs > args.max_runs:
@@ -266,10 +275,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     except StudyInterruptedError as err:
         return fail(str(err))
     summary, bounds = result.summary(), result.bounds()
+    posterior = None
+    if args.posterior:
+        from model.experiments.calibrate import posterior_of
+
+        posterior = posterior_of(target, result, args.posterior, args.generations, seed, args.store,
+                                 pool_workers(args) if args.executor == "local" else 1)
     with staged(out) as tmp:
         summary.to_csv(tmp / "waves.csv", index=False)
         bounds.to_csv(tmp / "nroy_bounds.csv", index=False)
         result.nroy_sample().to_csv(tmp / "nroy_sample.csv", index=False)
+        if posterior is not None:
+            posterior.table().to_csv(tmp / "posterior.csv", index=False)
     print(f"\nhistory matching of {scenario.name} against {len(result.observations)} calibration targets")
     for row in summary.itertuples():
         print(f"  wave {row.wave}: {row.points} points, {row.seconds:.0f} s; not ruled out: "
@@ -278,7 +295,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for row in bounds.itertuples():
         print(f"    {row.parameter:<44} {shown(row.nroy_low, '.4g')} to {shown(row.nroy_high, '.4g')} "
               f"(of {row.low:g} to {row.high:g})")
-    print(f"wrote {out}/waves.csv, nroy_bounds.csv, nroy_sample.csv")
+    if posterior is not None:
+        print(f"  ABC-SMC posterior ({len(posterior.weights)} particles, tolerances "
+              f"{', '.join(f'{e:.3g}' for e in posterior.epsilons)}; stored in {posterior.database}): "
+              "weighted mean [90% interval]")
+        for row in posterior.interval().itertuples():
+            print(f"    {row.parameter:<44} {posterior.mean()[row.parameter]:.4g} [{row.low:.4g}, {row.high:.4g}]")
+    print(f"wrote {out}/waves.csv, nroy_bounds.csv, nroy_sample.csv{', posterior.csv' if posterior else ''}")
     return 0
 
 

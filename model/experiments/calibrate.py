@@ -13,6 +13,8 @@ missing runs are run.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import hashlib
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from model.experiments import history_matching as hm
+from model.experiments.posterior import Posterior, abc_smc
 from model.experiments.runner import ProgressFn
 from model.experiments.sensitivity import MAX_RUNS, Space, derived_seed, run_study
 from model.experiments.targets import CalibrationTarget
@@ -105,3 +108,25 @@ def history_match(target: CalibrationTarget, space: Space, waves: int, points: i
         studies.append(study.path)
         seconds.append(time.perf_counter() - start)
     return Calibration(space, observations, done, studies, seconds, cutoff, replications)
+
+
+def posterior_of(target: CalibrationTarget, calibration: Calibration, particles: int, generations: int, seed: int,
+                 store_root: str | Path, workers: int = 1) -> Posterior:
+    """An ABC-SMC posterior (:func:`model.experiments.posterior.abc_smc`) inside the ranges the
+    calibration's waves did not rule out, against its calibration targets, one run per particle.
+    The populations are stored beside the waves' studies (continued if the same request is made
+    again)."""
+    found = calibration.bounds().dropna()
+    bounds = found[["parameter", "nroy_low", "nroy_high"]].rename(columns={"nroy_low": "low", "nroy_high": "high"})
+    if len(bounds) < len(calibration.space.parameters):
+        raise ScenarioError("no point of the space is left after history matching: no posterior to draw")
+    names = [o.name for o in calibration.observations]
+    key = hashlib.sha256(json.dumps({"studies": [p.name for p in calibration.studies], "particles": particles,
+                                     "seed": seed}, sort_keys=True).encode()).hexdigest()[:12]
+    database = Path(store_root) / f"abc-{target.name}-{key}.db"
+
+    def simulate(parameters: dict[str, float], run_seed: int) -> dict[str, float]:
+        outputs = target.evaluate(parameters, [np.random.SeedSequence(run_seed)])
+        return {n: outputs[n] for n in names}
+
+    return abc_smc(simulate, bounds, calibration.observations, particles, generations, database, seed, workers)

@@ -31,7 +31,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from model.experiments.runner import ScenarioTarget
 from model.metrics.columns import MONTHLY_COLUMNS
-from model.run.simulation import RunResult, simulate
+from model.run.simulation import RunResult, simulate_monthly
 from model.scenario import Scenario, ScenarioError, Strict, read_toml_file
 
 DATA = resources.files("model") / "data"
@@ -201,8 +201,8 @@ class CalibrationTarget(ScenarioTarget):
 
     def evaluate(self, params: dict[str, Any], seeds: list) -> dict[str, float]:
         scenario = self.check(params)
-        means = [[window_means(simulate(scenario, ss, self.engine).monthly, t).iloc[0] for t in self.targets.target]
-                 for ss in seeds]
+        means = [[window_means(monthly, t).iloc[0] for t in self.targets.target]
+                 for monthly in (simulate_monthly(scenario, ss, self.engine) for ss in seeds)]
         values = np.array(means, dtype=float)
         out = {t.id: float(values[:, j].mean()) for j, t in enumerate(self.targets.target)}
         out.update({f"{t.id}_var": float(values[:, j].var(ddof=1)) if len(seeds) > 1 else math.nan

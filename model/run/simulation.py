@@ -131,6 +131,19 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = Non
     return RunResult(monthly, breakdown, dc, councils, equity)
 
 
+def simulate_monthly(scenario: Scenario, seed: int | np.random.SeedSequence | None = None,
+                     engine: str = "vector") -> pd.DataFrame:
+    """The monthly table of one run (``simulate(...).monthly`` bit for bit), without the other tables
+    (the equity table's bootstrap is most of a small run's recording)."""
+    model = CareEconomy(scenario, seed=seed, engine=engine)
+    rec = MonthRecorder(model, equity=False)
+    run_recorded(model, rec)
+    monthly = pd.DataFrame(rec.rows)
+    monthly.insert(1, "date", dates(scenario, monthly["month"]))
+    monthly.insert(0, "replication", 0)
+    return monthly
+
+
 def simulate_headline(scenario: Scenario, seeds: Sequence[np.random.SeedSequence],
                       engine: str = "vector") -> dict[str, float]:
     """The headline figures of replications ``r`` seeded by ``seeds[r]``, run to the scenario's horizon:

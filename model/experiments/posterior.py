@@ -1,0 +1,103 @@
+"""A posterior over the parameters by approximate Bayesian computation (pyabc's ABC-SMC;
+Toni et al. 2009, Klinger et al. 2018), inside the space history matching did not rule out.
+
+The prior is uniform on each parameter's range not ruled out (:meth:`Calibration.bounds
+<model.experiments.calibrate.Calibration.bounds>`, or a space's own bounds); a particle is one run of the
+model at a parameter set; its distance from the data is the standardised Euclidean distance over the
+calibration targets, each difference divided by ``sqrt(sd^2 + discrepancy_sd^2)`` (so a distance of
+about the square root of the number of targets is a fit within one standard deviation each). The
+populations, with their weights, are stored in an SQLite database (pyabc's own history), from
+which :func:`weighted_sample` reads the last population as the posterior.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.experiments.history_matching import Observation
+
+#: simulate(parameters, seed) -> outputs by target name
+ParticleSimulator = Callable[[dict[str, float], int], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """The last population of an ABC-SMC run: parameter sets and their normalised weights."""
+
+    particles: pd.DataFrame
+    weights: np.ndarray
+    epsilons: list[float]
+    database: Path
+
+    def mean(self) -> pd.Series:
+        return (self.particles * self.weights[:, None]).sum()
+
+    def interval(self, level: float = 0.9) -> pd.DataFrame:
+        """Per parameter, the weighted central ``level`` interval."""
+        rows = []
+        for name in self.particles:
+            order = np.argsort(self.particles[name].to_numpy())
+            values, cum = self.particles[name].to_numpy()[order], np.cumsum(self.weights[order])
+            lo = values[np.searchsorted(cum, (1 - level) / 2)]
+            hi = values[min(np.searchsorted(cum, 1 - (1 - level) / 2), len(values) - 1)]
+            rows.append({"parameter": name, "low": lo, "high": hi})
+        return pd.DataFrame(rows)
+
+    def table(self) -> pd.DataFrame:
+        """The particles with their weights (the stored posterior)."""
+        return self.particles.assign(weight=self.weights)
+
+
+def weighted_sample(table: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """``n`` parameter sets drawn (with replacement) from a stored posterior table (its ``weight`` column)."""
+    w = table["weight"].to_numpy(dtype=float)
+    rows = rng.choice(len(table), size=n, replace=True, p=w / w.sum())
+    return table.drop(columns="weight").iloc[rows].reset_index(drop=True)
+
+
+def abc_smc(simulate: ParticleSimulator, bounds: pd.DataFrame, observations: Sequence[Observation],
+            population_size: int, generations: int, database: Path, seed: int, workers: int = 1,
+            minimum_epsilon: float = 0.0) -> Posterior:
+    """Run ABC-SMC: uniform priors on ``bounds`` (columns parameter, low, high), the standardised
+    distance over ``observations``, ``generations`` populations of ``population_size`` particles (or
+    until the tolerance reaches ``minimum_epsilon``), evaluated in ``workers`` processes (1: in this
+    process, reproducible from ``seed``). An existing ``database`` is continued, not overwritten."""
+    import pyabc
+
+    logging.getLogger("ABC").setLevel(logging.WARNING)
+    logging.getLogger("Sampler").setLevel(logging.WARNING)
+    names = list(bounds["parameter"])
+    prior = pyabc.Distribution(**{row.parameter: pyabc.RV("uniform", row.low, row.high - row.low)
+                                  for row in bounds.itertuples()})
+    scale = {o.name: float(np.hypot(o.sd, o.discrepancy_sd)) for o in observations}
+    observed = {o.name: o.observed for o in observations}
+    counter = iter(range(1, 2**62))
+
+    def model(parameters: dict) -> dict[str, float]:
+        return simulate({k: float(parameters[k]) for k in names}, seed * 1_000_003 + next(counter))
+
+    def distance(x: dict, x0: dict) -> float:
+        return float(np.sqrt(sum(((x[k] - x0[k]) / scale[k]) ** 2 for k in scale)))
+
+    sampler = (pyabc.sampler.SingleCoreSampler() if workers == 1
+               else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers))
+    np.random.seed(seed % 2**32)  # pyabc draws from numpy's global generator
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        abc = pyabc.ABCSMC(model, prior, distance, population_size=population_size, sampler=sampler)
+        url = f"sqlite:///{database}"
+        history = abc.load(url, 1) if database.exists() else abc.new(url, observed)
+        done = history.max_t + 1
+        if done < generations:
+            history = abc.run(max_nr_populations=generations - done, minimum_epsilon=minimum_epsilon)
+        frame, weights = history.get_distribution(m=0, t=history.max_t)
+        epsilons = history.get_all_populations()["epsilon"].tolist()
+    particles = frame[names].reset_index(drop=True)
+    return Posterior(particles, np.asarray(weights, dtype=float) / np.sum(weights), epsilons[1:], database)
