@@ -378,14 +378,18 @@ class Council(mesa.Agent):
         wanted it and found no free place in the council (``unmet`` of them, wanting ``unmet_hours``
         formal hours in all, by type): :func:`model.rules.providers.entrants` of them open (the
         council has ``people`` living people), with the council's market-shaping grant each
-        (counted as support spend). With the workforce on, an entrant agency opens with the care
-        workers it recruits for the clients it expects (:func:`model.rules.providers.opening_staff`),
-        as far as the council's free care workers allow."""
+        (counted as support spend). Where the council sets an hourly rate for home care, an entrant
+        agency expects to be paid it (its expected margin is at the rate). With the workforce on,
+        an entrant agency opens with the care workers it recruits for the clients it expects
+        (:func:`model.rules.providers.opening_staff`), as far as the council's free care workers
+        allow."""
         m, L, p = self.model, self.model.ledger, self.model.config.providers
         grant = self.spec.commissioning.market_shaping_grant
         for t in np.flatnonzero(unmet).tolist():
             wanting = int(unmet[t])
             spec = m.ptypes[t]
+            if t == AGENCY and m.hourly_rates[self.index] > 0:  # an agency expects the council's rate
+                spec = spec.model_copy(update={"price": float(m.hourly_rates[self.index])})
             n = providers.entrants(wanting, unmet_hours[t] / wanting, spec, p, grant, people, m.rng)
             staff = 0.0
             if n > 0 and p.workforce and t == AGENCY:  # recruited before opening, as far as the labour pool allows

@@ -121,6 +121,8 @@ class CareEconomy(mesa.Model):
                                       for c in s.councils])
         self.type_price = np.array([t.price for t in self.ptypes])
         self.type_var = np.array([t.variable_cost for t in self.ptypes])
+        self._handback_hazard = np.array([providers.handback_hazard(float(self.type_var[AGENCY]), float(rate), p)
+                                          for rate in self.hourly_rates])
         self.type_fixed = np.array([t.fixed_cost for t in self.ptypes])
         self.type_maxh = np.array([t.max_hours for t in self.ptypes], dtype=np.float32)
         self.type_growth = np.array([t.growth for t in self.ptypes])
@@ -392,9 +394,15 @@ class CareEconomy(mesa.Model):
 
     def handback_hazards(self) -> np.ndarray:
         """Each council's monthly chance that an agency hands back a package it pays for
-        (:func:`model.rules.providers.handback_hazard`: its hourly rate against an agency's cost per hour)."""
-        cost, p = float(self.type_var[AGENCY]), self.config.providers
-        return np.array([providers.handback_hazard(cost, float(rate), p) for rate in self.hourly_rates])
+        (:func:`model.rules.providers.handback_hazard`: its hourly rate against an agency's cost per
+        hour, fixed for the run), 0 in a council with no open agency."""
+        hazard = self._handback_hazard
+        if not hazard.any():
+            return hazard
+        Q = self.providers
+        open_agency = np.bincount(Q.view("council")[Q.view("active") & (Q.view("ptype") == AGENCY)],
+                                  minlength=self.n_councils)
+        return np.where(open_agency > 0, hazard, 0.0)
 
     def free_workers(self) -> np.ndarray:
         """Each council's care workers not employed by its open agencies: its labour supply this
