@@ -246,3 +246,16 @@ def test_staff_bound_the_hours_agencies_deliver():
     free.run(6)
     assert np.array_equal(free.providers.view("hours"), free.providers.view("wanted"))
     assert free.ledger.posts.sum() == 0 and not free.providers.view("staff").any()
+
+
+def test_the_labour_supply_scales_with_the_people_simulated():
+    """Care workers per person simulated do not depend on how many are simulated: the supply is per
+    1,000 adults times the sample's scale, as people are (entry and exit scale likewise: entry_limits)."""
+    per_person = []
+    for people in (300, 1200):
+        m = CareEconomy(_rate_scenario(1.1, **{"run.people": people, "run.burn_in_months": 0}), seed=3)
+        Q = m.providers
+        employed = Q.view("staff")[Q.view("active")].sum()
+        per_person.append((m.free_workers().sum() + employed) / people)
+        assert employed > 0
+    assert per_person[0] == pytest.approx(per_person[1], rel=1e-9)
