@@ -506,6 +506,56 @@ class Providers(Strict):
         2.5, 0, 1000, unit="providers per 1000 people",
         doc="Most potential entrants per type, council and month, per 1,000 people living in the council "
             "(rounded up), so that entry scales with the market.")
+    # The care labour market (ODD 7.9, workforce): home-care agencies employ care workers.
+    workforce: bool = param(
+        False, unit="-",
+        doc="Care labour market switch: home-care agencies' cost per hour follows the care-worker wage "
+            "(care_worker_wage and its on-costs, replacing agency.variable_cost) and the hours an agency delivers "
+            "are bounded by its care workers, hired from a local labour supply (workers_per_1000_adults) with "
+            "vacancies and turnover. Off: agencies deliver whatever is bought, at agency.variable_cost.")
+    care_worker_wage: float = param(
+        10.90, 0, 100, unit="GBP per hour",
+        source="sco_care_wage_2023 (minimum pay of adult social care workers in commissioned services in Scotland "
+               "from April 2023)",
+        doc="Hourly pay of a home-care worker (workforce).")
+    travel_time_share: float = param(
+        0.19, 0, 2, unit="paid hours per contact hour",
+        source="uk_homecare_minprice_2014 (1.20 GBP travel pay per 6.31 GBP contact pay)",
+        doc="Paid travel time per hour of contact time (workforce: part of the cost per hour).")
+    on_cost_share: float = param(
+        0.23, 0, 2, unit="share of gross pay",
+        source="uk_homecare_minprice_2014 (national insurance 0.71, holiday 0.81, training 0.13, pension 0.08 GBP "
+               "on 7.51 GBP gross pay)",
+        doc="Wage-related on-costs (employer's national insurance, holiday pay, training, pension) per GBP of gross "
+            "pay (workforce).")
+    mileage_per_hour: float = param(
+        1.40, 0, 50, unit="GBP per contact hour", source="uk_homecare_minprice_2014",
+        doc="Mileage paid per hour of contact time (workforce: part of the cost per hour).")
+    contact_hours_per_worker: float = param(
+        20.0, 1, 60, unit="contact hours per week",
+        source="assumption (most home-care workers are part time; travel, training and breaks are paid on top)",
+        doc="Hours of care a care worker delivers in a week (workforce: an agency's staff bound the hours it "
+            "delivers).")
+    workers_per_1000_adults: float = param(
+        15.3, 0, 1000, unit="care workers per 1000 adults",
+        source="sco_care_at_home_workforce_2016 (68,970 people in housing support and care at home over the ~4.5 "
+               "million adults of nrs_population_2019)",
+        doc="Local labour supply: care workers willing to work in home care, per 1,000 adults of the council "
+            "(scaled to the sample as people are; workforce).")
+    turnover_rate: float = param(
+        0.30, 0, 1, unit="share of staff per year", source="eng_care_turnover_2023 (independent sector, 2022-23)",
+        doc="Care workers leaving their agency in a year (workforce: a monthly hazard 1 - (1 - rate)^(1/12)).")
+    vacancy_rate: float = param(
+        0.099, 0, 0.9, unit="share of posts", source="eng_care_vacancy_2023 (adult social care, 2022-23)",
+        doc="Vacancy rate at which recruitment balances turnover when the labour supply is ample: an agency "
+            "fills the share of its vacancies a month that makes this the steady state (workforce).")
+    handback_rate: float = param(
+        1.0, 0, 100, unit="hazard per month per unit shortfall",
+        source="assumption; eng_closure_councils_2021 (councils reporting home-care closures and hand-backs) bounds "
+               "how common hand-backs are",
+        doc="Hand-backs: each month an agency whose cost per hour exceeds the council's hourly rate hands back each "
+            "council-paid package with probability min(1, handback_rate x (1 - rate / cost)); none when the rate "
+            "covers the cost.")
 
     @model_validator(mode="after")
     def _lists(self) -> Providers:
@@ -607,6 +657,15 @@ class Commissioning(Strict):
                                    doc="Share of block contracts kept once rollout is complete.")
     market_shaping_grant: float = param(0.0, 0, 1e6, unit="GBP per entrant",
                                         doc="Start-up grant to entrants filling a gap (counts as support spend).")
+    set_hourly_rate: bool = param(
+        False, unit="-",
+        doc="Council-set hourly rate switch: the council pays home-care agencies hourly_rate for the packages it "
+            "pays for (Option 2's individual service funds and council-arranged care: Option 3 and Option 4's "
+            "council part), whatever price the agency asks; agencies whose cost per hour is above it hand packages "
+            "back (providers.handback_rate). Off: the council pays the agency's price.")
+    hourly_rate: float = param(
+        21.56, 0.01, 500, unit="GBP per hour", source="uk_homecare_price_2023 (average paid by UK public bodies)",
+        doc="The council's hourly rate for home care (set_hourly_rate).")
 
 
 class Finance(Strict):

@@ -182,6 +182,25 @@ def test_the_check_finds_a_drift_in_option_choice():
             _month(v, r, month)
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_shared_phases_leave_the_same_state_with_the_care_labour_market(seed):
+    """The care labour market and hand-backs (ODD 7.9): agencies' staff bound the hours they deliver
+    (the labour supply short of their posts), they hire and lose care workers, and a council rate
+    below their cost per hour makes them hand packages back; both engines agree phase by phase."""
+    s = shrink("sds_rollout", 200, 24, **COLD, **{
+        "providers.workforce": True, "providers.workers_per_1000_adults": 12.0,
+        "councils.0.commissioning.set_hourly_rate": True, "councils.0.commissioning.hourly_rate": 15.62})
+    v = CareEconomy(s, seed=seed, engine="vector")
+    r = CareEconomy(s, seed=seed, engine="agents")
+    handbacks = vacancies = short = 0.0
+    for month in range(s.run.months):
+        _month(v, r, month)
+        Q = v.providers
+        handbacks, vacancies = handbacks + v.ledger.handbacks.sum(), vacancies + v.ledger.vacancies.sum()
+        short += float(np.sum(Q.wanted[: Q.n] - Q.hours[: Q.n] > 1e-6))
+    assert handbacks > 0 and vacancies > 0 and short > 0
+
+
 def _run_phases_before(v: CareEconomy, phase: str) -> None:
     """Start a month in ``v`` and run its phases up to ``phase``."""
     v.begin_month()

@@ -1,13 +1,19 @@
-"""Providers: operating result, prices, capacity, exit, entry and break-even occupancy."""
+"""Providers: operating result, prices, capacity, exit, entry and break-even occupancy; the care labour
+market (cost per hour, staff, vacancies, turnover) and hand-backs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from model import stream
+from model.codes import AGENCY, DAY_CENTRE
+from model.engines import CareEconomy
 from model.rules import providers
 from model.rules.budgets import WEEKS_PER_MONTH
-from model.scenario import Providers, ProviderType
+from model.scenario import Providers, ProviderType, Scenario
+from tests.conftest import shrink
+from tests.test_economy import Invariants
 
 P = Providers()
 
@@ -131,3 +137,125 @@ def test_breakeven_with_block_contracts_is_where_the_result_is_zero(block):
         assert result(c + 1) > 0 > result(c - 1)
     if block == 0:
         assert c / cap == pytest.approx(providers.breakeven_occupancy(fixed, cap, h, price, var))
+
+
+# ------------------------------------------------------------------ the care labour market
+def test_cost_per_hour_is_the_ukhca_costing():
+    """The UKHCA's 2014 minimum price: 6.31 GBP pay, 1.20 travel pay, 1.73 on-costs on the 7.51 gross
+    pay and 1.40 mileage make 10.64 GBP of direct cost an hour; the defaults are those shares."""
+    assert providers.cost_per_hour(6.31, 1.20 / 6.31, 1.73 / 7.51, 1.40) == pytest.approx(10.64)
+    assert P.travel_time_share == pytest.approx(1.20 / 6.31, abs=0.005)
+    assert P.on_cost_share == pytest.approx(1.73 / 7.51, abs=0.005)
+
+
+def test_recruitment_settles_at_the_published_vacancy_rate():
+    """With an ample labour pool, an agency starting with no staff settles where the vacancy rate is
+    providers.vacancy_rate (hires balance the turnover); it never holds more staff than posts."""
+    p = Providers(workforce=True)
+    wanted = 40 * 20 * WEEKS_PER_MONTH  # the hours of 40 care workers' posts
+    staff = 0.0
+    for _ in range(240):
+        stay, posts, seeking = providers.recruitment(staff, wanted, p)
+        staff, vacancies = providers.hired(stay, seeking, posts, 1.0)
+        assert staff <= posts + 1e-9
+    assert posts == pytest.approx(40.0)
+    assert vacancies / posts == pytest.approx(p.vacancy_rate, rel=1e-6)
+    assert staff == pytest.approx(providers.steady_staff(posts, p))
+    # A year of turnover leaves turnover_rate of the staff gone when nobody is hired.
+    stay = staff
+    for _ in range(12):
+        stay = providers.recruitment(stay, wanted, p)[0]
+    assert 1 - stay / staff == pytest.approx(p.turnover_rate)
+
+
+def test_the_labour_pool_bounds_hiring():
+    assert providers.pool_fill(10.0, 4.0) == 1.0
+    assert providers.pool_fill(3.0, 12.0) == pytest.approx(0.25)
+    assert providers.pool_fill(-2.0, 12.0) == 0.0  # more employed than the supply: nobody is hired
+    p = Providers(workforce=True, workers_per_1000_adults=15.0)
+    assert providers.labour_supply(150_000, 0.25, p) == pytest.approx(15.0 * 150 * 0.25)
+
+
+def test_handback_hazard_rises_with_the_shortfall_and_is_zero_when_the_rate_covers_cost():
+    p = Providers(handback_rate=2.0)
+    assert providers.handback_hazard(17.0, 17.0, p) == 0.0
+    assert providers.handback_hazard(17.0, 19.0, p) == 0.0
+    assert providers.handback_hazard(17.0, 0.0, p) == 0.0  # no council rate: the council pays the price
+    hazards = [providers.handback_hazard(20.0, rate, p) for rate in (19.0, 18.0, 15.0, 5.0)]
+    assert hazards == pytest.approx([0.1, 0.2, 0.5, 1.0])
+
+
+def test_only_agencies_hand_back_packages_the_council_pays_for():
+    words = stream.load(stream.seed(np.random.default_rng(0)))
+    for option, slot, ptype, drawn in ((3, 0, AGENCY, True), (2, 0, AGENCY, True), (4, 0, AGENCY, True),
+                                       (4, 1, AGENCY, False), (1, 0, AGENCY, False), (3, 0, DAY_CENTRE, False)):
+        took, back, after = providers.hands_back(option, slot, ptype, 1.0, words)
+        assert (took, back) == (drawn, drawn)
+        assert (after != words) == drawn
+    assert providers.hands_back(3, 0, AGENCY, 0.0, words) == (False, False, words)
+
+
+def _cost() -> float:
+    """Agencies' cost per hour from the default wage and on-costs."""
+    p = Providers()
+    return providers.cost_per_hour(p.care_worker_wage, p.travel_time_share, p.on_cost_share, p.mileage_per_hour)
+
+
+def _rate_scenario(rate_vs_cost: float, on: bool = True, **extra: object) -> Scenario:
+    """hourly_rate (300 people, 18 months) with the council's rate at ``rate_vs_cost`` times agencies'
+    cost per hour, the rate switch ``on``."""
+    return shrink("hourly_rate", 300, 18, **{"councils.0.commissioning.hourly_rate": rate_vs_cost * _cost(),
+                                             "councils.0.commissioning.set_hourly_rate": on, **extra})
+
+
+@pytest.mark.parametrize("engine", ["vector", "agents"])
+def test_a_handback_happens_when_the_rate_is_below_cost_and_not_when_it_covers_it(engine):
+    """The issue's must-show: a council rate 10 % below agencies' cost per hour makes them hand
+    packages back (the people seek a provider again); at cost or 10 % above it, none; and none with
+    the rate switched off. The invariants (money, people, packages, providers) hold every month."""
+    handed = {}
+    for rate, on in ((0.9, True), (1.0, True), (1.1, True), (0.9, False)):
+        model = CareEconomy(_rate_scenario(rate, on), seed=3, engine=engine)
+        check = Invariants(model)
+        handed[(rate, on)] = 0.0
+        for _ in range(model.config.run.months):
+            check.run(1)
+            handed[(rate, on)] += model.ledger.handbacks.sum()
+    assert handed[(0.9, True)] > 0
+    assert handed[(1.0, True)] == handed[(1.1, True)] == handed[(0.9, False)] == 0
+
+
+def test_staff_bound_the_hours_agencies_deliver():
+    """With a labour supply short of the posts, no agency delivers more than its care workers' hours
+    (its staff when the month began), some deliver fewer than their clients want, and the
+    vacancy rate is above the published one; with the workforce off, hours are what is wanted."""
+    short = CareEconomy(_rate_scenario(1.1, **{"providers.workers_per_1000_adults": 8.0}), seed=3)
+    check, hours_per_worker, cut = Invariants(short), providers.worker_hours(short.config.providers), 0.0
+    Q, vacancies, posts = short.providers, 0.0, 0.0
+    for _ in range(short.config.run.months):
+        staff = Q.staff[: Q.n].copy()
+        check.run(1)
+        agency = (Q.ptype[: staff.size] == AGENCY)
+        assert (Q.hours[: staff.size][agency] <= staff[agency] * hours_per_worker * (1 + 1e-9) + 1e-9).all()
+        cut += float((Q.wanted[: Q.n] - Q.hours[: Q.n]).sum())
+        vacancies, posts = vacancies + short.ledger.vacancies.sum(), posts + short.ledger.posts.sum()
+        assert (short.people.view("delivered") <= short.people.view("required") * (1 + 1e-6) + 1e-6).all()
+    assert cut > 0
+    assert vacancies / posts > short.config.providers.vacancy_rate
+    free = CareEconomy(_rate_scenario(1.1, **{"providers.workforce": False}), seed=3)
+    free.run(6)
+    assert np.array_equal(free.providers.view("hours"), free.providers.view("wanted"))
+    assert free.ledger.posts.sum() == 0 and not free.providers.view("staff").any()
+
+
+def test_the_labour_supply_scales_with_the_people_simulated():
+    """Care workers per person simulated do not depend on how many are simulated: the supply is per
+    1,000 adults times the sample's scale, as people are (entry and exit scale likewise: entry_limits)."""
+    per_person = []
+    for people in (300, 1200):
+        m = CareEconomy(_rate_scenario(1.1, **{"run.people": people, "run.burn_in_months": 0}), seed=3)
+        Q = m.providers
+        employed = Q.view("staff")[Q.view("active")].sum()
+        per_person.append((m.free_workers().sum() + employed) / people)
+        assert employed > 0
+    assert per_person[0] == pytest.approx(per_person[1], rel=1e-9)

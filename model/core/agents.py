@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 
 from model import stream
-from model.codes import MODE_NONE, N_SLOTS, NO_PACKAGE, NO_PROVIDER
+from model.codes import AGENCY, MODE_NONE, N_SLOTS, NO_PACKAGE, NO_PROVIDER
 from model.rules import budgets, carers, choice, demography, market, outcomes, providers, rollout
 from model.scenario import Council as CouncilSpec
 
@@ -167,13 +167,15 @@ class Person(mesa.Agent):
                                                 float(m.reduction[self.council]), m.config.choice)
 
     # ---- 6. purchasing
-    def buy(self, block_used: np.ndarray) -> tuple[list[tuple[int, int, float, float, float]], float, float, float]:
+    def buy(self, block_used: np.ndarray,
+            staffed: np.ndarray) -> tuple[list[tuple[int, int, float, float, float, float]], float, float, float]:
         """This month's purchase in each budget slot (:func:`model.rules.market.buy_slot`) from the
         slot's provider; a council-arranged slot takes a block place at it if one is left
-        (``block_used`` counts those taken, by provider row). The person's account balance, hours
-        delivered and respite are updated. Returns each slot's (slot, provider row or -1, hours,
-        what the provider is paid, the credit paid into the account), and the hours, respite and
-        wellbeing bonus in all."""
+        (``block_used`` counts those taken, by provider row), and gets at most the hours the
+        provider's staff can still deliver (``staffed``, by provider row, less what it gets). The
+        person's account balance, hours delivered and respite are updated. Returns each slot's
+        (slot, provider row or -1, hours, what the provider is paid, the credit paid into the
+        account, the hours wanted), and the hours, respite and wellbeing bonus in all."""
         m, Q = self.model, self.model.providers
         option, required, budget = int(self.option), float(self.required), float(self.budget)
         direct_share = m.config.choice.option4_direct_share
@@ -190,11 +192,15 @@ class Person(mesa.Agent):
                 respite_per_hour = float(market.per_hour(m.type_respite[t], m.type_maxh[t]))
                 bonus_per_hour = float(market.per_hour(m.type_bonus[t], m.type_maxh[t]))
             block_free = q != NO_PROVIDER and int(block_used[q]) < int(Q.block_places[q])
-            hours, cost, credit, balance, took = market.buy_slot(option, slot, required, budget, balance, direct_share,
-                                                                 price, cap, block_free)
+            agency = q != NO_PROVIDER and int(Q.ptype[q]) == AGENCY
+            hours, cost, credit, balance, took, wanted = market.buy_slot(
+                option, slot, required, budget, balance, direct_share, price, cap, block_free, agency,
+                float(m.hourly_rates[self.council]), float(staffed[q]) if q != NO_PROVIDER else np.inf)
             if took:
                 block_used[q] += 1
-            purchases.append((slot, q, float(hours), float(cost), float(credit)))
+            if q != NO_PROVIDER:
+                staffed[q] -= hours
+            purchases.append((slot, q, float(hours), float(cost), float(credit), float(wanted)))
             got += float(hours)
             respite += respite_per_hour * float(hours)
             bonus += bonus_per_hour * float(hours)
@@ -282,6 +288,8 @@ class Provider(mesa.Agent):
     hours = Column("providers")
     income = Column("providers")
     profit = Column("providers")
+    wanted = Column("providers")
+    staff = Column("providers")
 
     def __init__(self, model: CareEconomy, row: int) -> None:
         super().__init__(model)
@@ -304,6 +312,17 @@ class Provider(mesa.Agent):
         self.profit, self.reserves, self.neg_months = float(profit), float(reserves), int(neg_months)
         self.price, self.capacity = float(price), int(capacity)
         return bool(exits)
+
+    def recruit(self) -> tuple[float, float, float]:
+        """An agency's month in the labour market before hiring (:func:`model.rules.providers.recruitment`):
+        returns (the staff staying, its posts, the care workers it seeks)."""
+        return providers.recruitment(float(self.staff), float(self.wanted), self.model.config.providers)
+
+    def hire(self, stay: float, seeking: float, posts: float, fill: float) -> float:
+        """The agency hires the share ``fill`` of the care workers it seeks
+        (:func:`model.rules.providers.hired`); returns its vacancies."""
+        self.staff, vacancies = providers.hired(stay, seeking, posts, fill)
+        return float(vacancies)
 
 
 class Council(mesa.Agent):
@@ -359,14 +378,24 @@ class Council(mesa.Agent):
         wanted it and found no free place in the council (``unmet`` of them, wanting ``unmet_hours``
         formal hours in all, by type): :func:`model.rules.providers.entrants` of them open (the
         council has ``people`` living people), with the council's market-shaping grant each
-        (counted as support spend)."""
-        m, L = self.model, self.model.ledger
+        (counted as support spend). Where the council sets an hourly rate for home care, an entrant
+        agency expects to be paid it (its expected margin is at the rate). With the workforce on,
+        an entrant agency opens with the care workers it recruits for the clients it expects
+        (:func:`model.rules.providers.opening_staff`), as far as the council's free care workers
+        allow."""
+        m, L, p = self.model, self.model.ledger, self.model.config.providers
         grant = self.spec.commissioning.market_shaping_grant
         for t in np.flatnonzero(unmet).tolist():
             wanting = int(unmet[t])
-            n = providers.entrants(wanting, unmet_hours[t] / wanting, m.ptypes[t], m.config.providers, grant, people,
-                                   m.rng)
-            m.add_providers(self.index, t, n, grant)
+            spec = m.ptypes[t]
+            if t == AGENCY and m.hourly_rates[self.index] > 0:  # an agency expects the council's rate
+                spec = spec.model_copy(update={"price": float(m.hourly_rates[self.index])})
+            n = providers.entrants(wanting, unmet_hours[t] / wanting, spec, p, grant, people, m.rng)
+            staff = 0.0
+            if n > 0 and p.workforce and t == AGENCY:  # recruited before opening, as far as the labour pool allows
+                staff = providers.opening_staff(spec, min(wanting, spec.capacity), unmet_hours[t] / wanting, p)
+                staff *= providers.pool_fill(float(m.free_workers()[self.index]), n * staff)
+            m.add_providers(self.index, t, n, grant, staff)
             L.entries[self.index, t] += n
             L.support[self.index] += n * grant
 

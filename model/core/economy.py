@@ -31,9 +31,10 @@ import mesa
 import numpy as np
 
 from model import stream
+from model.codes import AGENCY, N_SLOTS
 from model.core.agents import Carer, Council, Person, Provider
 from model.core.state import Ledger, People, Providers
-from model.rules import budgets, carers, demography, rollout
+from model.rules import budgets, carers, demography, market, providers, rollout
 from model.scenario import Scenario, ScenarioError
 
 
@@ -109,9 +110,19 @@ class CareEconomy(mesa.Model):
         self._rollout_shares: tuple[np.ndarray, np.ndarray, bool] = (np.empty(0, np.float32), np.empty(0), True)
         s = scenario
         self.n_councils = len(s.councils)
+        p = s.providers
         self.ptypes = s.providers.types()
+        if p.workforce:  # an agency's cost per hour follows the care-worker wage (ODD 7.9, workforce)
+            unit_cost = providers.cost_per_hour(p.care_worker_wage, p.travel_time_share, p.on_cost_share,
+                                                p.mileage_per_hour)
+            self.ptypes[AGENCY] = self.ptypes[AGENCY].model_copy(update={"variable_cost": unit_cost})
+        #: Each council's hourly rate for home care it pays for (0: it pays the agency's price).
+        self.hourly_rates = np.array([c.commissioning.hourly_rate if c.commissioning.set_hourly_rate else 0.0
+                                      for c in s.councils])
         self.type_price = np.array([t.price for t in self.ptypes])
         self.type_var = np.array([t.variable_cost for t in self.ptypes])
+        self._handback_hazard = np.array([providers.handback_hazard(float(self.type_var[AGENCY]), float(rate), p)
+                                          for rate in self.hourly_rates])
         self.type_fixed = np.array([t.fixed_cost for t in self.ptypes])
         self.type_maxh = np.array([t.max_hours for t in self.ptypes], dtype=np.float32)
         self.type_growth = np.array([t.growth for t in self.ptypes])
@@ -163,6 +174,7 @@ class CareEconomy(mesa.Model):
                 self.add_providers(c, t, round(spec.per_1000 * n_c / 1000.0))
         self.set_block_places()
         self.engine.start()
+        self.staff_agencies()
         self.burn_in(s.run.burn_in_months)
 
     # ------------------------------------------------------------------ population bookkeeping
@@ -358,16 +370,78 @@ class CareEconomy(mesa.Model):
                                                  self.config.budgets.hours_per_point)
 
     # ------------------------------------------------------------------ providers bookkeeping
-    def add_providers(self, council: int, ptype: int, n: int, grant: float = 0.0) -> np.ndarray:
-        """Open ``n`` providers of one type in one council (start-up grant added to reserves)."""
+    def add_providers(self, council: int, ptype: int, n: int, grant: float = 0.0, staff: float = 0.0) -> np.ndarray:
+        """Open ``n`` providers of one type in one council (start-up grant added to reserves), each
+        with ``staff`` care workers."""
         if n <= 0:
             return np.empty(0, dtype=np.int64)
         t = self.ptypes[ptype]
         quality = np.clip(t.quality_mean + t.quality_sd * self.rng.standard_normal(n), 0.05, 1.0)
         r = self.providers.append(
             n, active=True, ptype=ptype, council=council, capacity=t.capacity, price=t.price,
-            quality=quality, rating=quality, reserves=t.reserve_months * t.fixed_cost + grant, born=self.month)
+            quality=quality, rating=quality, reserves=t.reserve_months * t.fixed_cost + grant, born=self.month,
+            staff=staff)
         return np.arange(r.start, r.stop)
+
+    def staffed_hours(self) -> np.ndarray:
+        """Hours each provider's staff can deliver this month (by provider row): an agency's care
+        workers' contact hours (:func:`model.rules.providers.worker_hours`) with the workforce on;
+        otherwise no bound (infinite)."""
+        Q, p = self.providers, self.config.providers
+        if not p.workforce:
+            return np.full(Q.n, np.inf)
+        return np.where(Q.view("ptype") == AGENCY, Q.view("staff") * providers.worker_hours(p), np.inf)
+
+    def handback_hazards(self) -> np.ndarray:
+        """Each council's monthly chance that an agency hands back a package it pays for
+        (:func:`model.rules.providers.handback_hazard`: its hourly rate against an agency's cost per
+        hour, fixed for the run), 0 in a council with no open agency."""
+        hazard = self._handback_hazard
+        if not hazard.any():
+            return hazard
+        Q = self.providers
+        open_agency = np.bincount(Q.view("council")[Q.view("active") & (Q.view("ptype") == AGENCY)],
+                                  minlength=self.n_councils)
+        return np.where(open_agency > 0, hazard, 0.0)
+
+    def free_workers(self) -> np.ndarray:
+        """Each council's care workers not employed by its open agencies: its labour supply this
+        month (:func:`model.rules.providers.labour_supply`) less the agencies' staff (ODD 7.9, workforce)."""
+        Q = self.providers
+        employed = np.bincount(Q.view("council"), np.where(Q.view("active"), Q.view("staff"), 0.0),
+                               minlength=self.n_councils)
+        return providers.labour_supply(self.adults(), self.scale, self.config.providers) - employed
+
+    def staff_agencies(self) -> None:
+        """The starting agencies' care workers (with the workforce on), once the first matching is
+        done: for the hours their clients want this month (what their packages would buy,
+        :func:`model.rules.market.hours_bought` at :func:`model.rules.market.price_paid`), the
+        steady state's staff (:func:`model.rules.providers.steady_staff`), as far as each
+        council's labour supply allows (:func:`model.rules.providers.pool_fill`)."""
+        p = self.config.providers
+        if not p.workforce:
+            return
+        P, Q = self.people, self.providers
+        n = P.n
+        wanted = np.zeros(Q.n)
+        direct_share = self.config.choice.option4_direct_share
+        for slot in range(N_SLOTS):
+            rows = np.flatnonzero(P.provider[:n, slot] >= 0)
+            q = P.provider[rows, slot]
+            option = P.option[rows].astype(np.int64)
+            agency = Q.ptype[q] == AGENCY
+            rate = self.hourly_rates[P.council[rows]]
+            price = market.price_paid(option, slot, agency, Q.price[q], rate)
+            np.add.at(wanted, q, market.hours_bought(P.required[rows].astype(np.float64), P.budget[rows],
+                                                     market.slot_share(option, slot, direct_share), price,
+                                                     self.type_maxh[Q.ptype[q]]))
+        agencies = np.flatnonzero(Q.view("active") & (Q.view("ptype") == AGENCY))
+        staff = providers.steady_staff(wanted[agencies] / providers.worker_hours(p), p)
+        council = Q.council[agencies]
+        wanting = np.bincount(council, staff, minlength=self.n_councils)
+        fill = np.array([providers.pool_fill(float(free), float(want))
+                         for free, want in zip(self.free_workers(), wanting, strict=True)])
+        Q.staff[agencies] = staff * fill[council]
 
     def close_providers(self, rows: np.ndarray) -> int:
         """Providers exit: their clients are displaced (they will be re-matched). Returns displaced."""

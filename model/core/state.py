@@ -148,6 +148,8 @@ class Providers(Table):
         "hours": ("float64", 0.0),        # hours delivered this month
         "income": ("float64", 0.0),       # received this month
         "profit": ("float64", 0.0),
+        "wanted": ("float64", 0.0),       # hours its clients wanted this month (before the staff bound)
+        "staff": ("float64", 0.0),        # care workers (agencies, with the workforce on; model units)
         "born": ("int32", 0),
         "died": ("int32", -1),
     }
@@ -183,6 +185,10 @@ class Ledger:
     waiting: np.ndarray = field(init=False)        # on the waiting list for assessment after the month's reviews
     waiting_months: np.ndarray = field(init=False)  # months waited so far by those on the list
     waiting_new: np.ndarray = field(init=False)    # of those on the list, people without a package
+    handbacks: np.ndarray = field(init=False)      # packages agencies handed back (the council's rate below cost)
+    posts: np.ndarray = field(init=False)          # agencies' care-worker posts (workforce; end of month)
+    vacancies: np.ndarray = field(init=False)      # of those, vacant
+    care_workers: np.ndarray = field(init=False)   # care workers employed by agencies
 
     _WIDE: ClassVar[tuple[str, ...]] = ("services_by_option", "entries", "exits")  # (council, 4)
     #: The figures as one named tuple (made below, once), for the compiled passes.

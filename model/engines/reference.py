@@ -17,6 +17,7 @@ import numpy as np
 
 from model import stream
 from model.codes import (
+    AGENCY,
     DAY_CENTRE,
     MODE_COUNCIL,
     MODE_DIRECT,
@@ -30,7 +31,7 @@ from model.codes import (
     cell_of,
 )
 from model.core.agents import Person, Provider
-from model.rules import budgets, choice, demography, market, outcomes, rollout, support
+from model.rules import budgets, choice, demography, market, outcomes, providers, rollout, support
 
 if TYPE_CHECKING:
     from model.core.economy import CareEconomy
@@ -278,11 +279,12 @@ class ReferenceEngine:
         paid, spent, broke, crises = np.zeros(n_c), np.zeros(n_c), np.zeros(n_c), np.zeros(n_c)
         clients, client_satisfaction = np.zeros(Q.n), np.zeros(Q.n)
         block_used = np.zeros(Q.n, dtype=np.int64)
+        staffed, wanted = m.staffed_hours(), np.zeros(Q.n)
         words = stream.load(stream.seed(m.rng))
         for person in self.people():
             c, option = int(person.council), int(person.option)
-            purchases, got, respite, bonus = person.buy(block_used)
-            for slot, q, h, cost, credit in purchases:
+            purchases, got, respite, bonus = person.buy(block_used, staffed)
+            for slot, q, h, cost, credit, want in purchases:
                 if market.in_mode(option, slot, MODE_DIRECT):
                     paid[c] += credit
                     spent[c] += cost
@@ -292,6 +294,7 @@ class ReferenceEngine:
                 if q != NO_PROVIDER:
                     income[q] += cost
                     hours[q] += h
+                    wanted[q] += want
             carer = m.carer_agents.get(person.row)
             if carer is not None:
                 broke_down, crisis, words = carer.care(got, respite, words)
@@ -317,7 +320,7 @@ class ReferenceEngine:
         received = np.zeros(n_c)
         memory = m.config.providers.rating_memory
         for q in range(Q.n):  # closed providers' rows too: their month's income is none
-            Q.income[q], Q.hours[q] = income[q], hours[q]
+            Q.income[q], Q.hours[q], Q.wanted[q] = income[q], hours[q], wanted[q]
             received[Q.council[q]] += income[q]
             Q.rating[q] = outcomes.provider_rating(float(Q.rating[q]), float(client_satisfaction[q]),
                                                    float(clients[q]), memory)
@@ -326,15 +329,64 @@ class ReferenceEngine:
     # ------------------------------------------------------------------ 9. providers
     def providers(self) -> None:
         """Each open provider's month (:meth:`Provider.month`), in row order, with the people living in
-        its council; those that exit close (their clients are displaced); then each council's
+        its council; those that exit close (their clients are displaced); with the workforce on, the
+        open agencies' staff (:meth:`staffing`); hand-backs (:meth:`hand_backs`); then each council's
         entrants (:meth:`model.core.agents.Council.entry`)."""
         m = self.m
         people = self.people_by_council()
         m.sync_agents()
         closing = [prov.row for prov in m.provider_agents if prov is not None and prov.month(int(people[prov.council]))]
         m.close_providers(np.array(closing, dtype=np.int64))
+        if m.config.providers.workforce:
+            self.staffing()
+        hazard = m.handback_hazards()
+        if hazard.any():
+            self.hand_backs(hazard)
         for council in m.councils:
             council.entry(self.unmet[council.index], self.unmet_hours[council.index], int(people[council.index]))
+
+    def staffing(self) -> None:
+        """The care labour market (ODD 7.9): each open agency, in row order, loses its leavers and
+        seeks care workers for its vacancies (:meth:`Provider.recruit`); each council's free care
+        workers allow a share of those sought (:func:`model.rules.providers.pool_fill`), which every
+        agency of the council hires (:meth:`Provider.hire`). Posts, vacancies and care workers are
+        counted by council."""
+        m, L = self.m, self.m.ledger
+        free = m.free_workers()
+        agencies = [prov for prov in m.provider_agents if prov is not None and int(prov.ptype) == AGENCY]
+        plans = [prov.recruit() for prov in agencies]
+        leaving, seeking = np.zeros(m.n_councils), np.zeros(m.n_councils)
+        for prov, (stay, _, seek) in zip(agencies, plans, strict=True):
+            leaving[prov.council] += float(prov.staff) - stay
+            seeking[prov.council] += seek
+        for prov, (stay, posts, seek) in zip(agencies, plans, strict=True):
+            c = int(prov.council)
+            fill = providers.pool_fill(float(free[c] + leaving[c]), float(seeking[c]))
+            vacancies = prov.hire(stay, seek, posts, fill)
+            L.posts[c] += posts
+            L.vacancies[c] += vacancies
+            L.care_workers[c] += float(prov.staff)
+
+    def hand_backs(self, hazard: np.ndarray) -> None:
+        """Hand-backs (ODD 7.9): person by person in row order, each budget slot whose agency hands
+        the package back (:func:`model.rules.providers.hands_back`, with the monthly ``hazard`` of
+        the person's council) loses it and the person seeks a provider again; counted by council.
+        The draws come from one stream."""
+        m, P, Q, L = self.m, self.m.people, self.m.providers, self.m.ledger
+        words = stream.load(stream.seed(m.rng))
+        for person in self.people():
+            c = int(person.council)
+            for slot in range(N_SLOTS):
+                q = int(person.providers[slot])
+                if q == NO_PROVIDER:
+                    continue
+                _, back, words = providers.hands_back(int(person.option), slot, int(Q.ptype[q]), float(hazard[c]),
+                                                      words)
+                if back:
+                    Q.clients[q] -= 1
+                    P.provider[person.row, slot] = NO_PROVIDER
+                    person.seeking = True
+                    L.handbacks[c] += 1
 
     # ------------------------------------------------------------------ 10. finance
     def finance(self) -> None:

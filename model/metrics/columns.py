@@ -123,6 +123,16 @@ _MONTHLY = _index([
     Column("displaced", "People displaced", "people", "People who lost a provider when it closed during the month."),
     Column("unmatched", "People unmatched", "people",
            "People seeking a provider who were left without one after this month's matching."),
+    Column("handbacks", "Packages handed back", "packages",
+           "Council-paid packages home-care agencies handed back during the month because the council's hourly "
+           "rate is below their cost per hour (councils.N.commissioning.set_hourly_rate; ODD 7.9); the people "
+           "seek a provider again."),
+    Column("vacancy_rate", "Care-worker vacancy rate", SHARE,
+           "Vacant care-worker posts at home-care agencies per post, at the end of the month (providers.workforce; "
+           "NaN, missing, without the workforce or with no posts)."),
+    Column("care_workers", "Care workers", "care workers",
+           "Care workers employed by home-care agencies at the end of the month, in the model's units "
+           "(providers.workforce; 0 without it)."),
     *(Column(f"spend_option{j}", f"Spend on Option {j}", GBP_MONTH,
              f"Council spend on services for people on {_OPTIONS[j]}, net of clawback.") for j in (1, 2, 3, 4)),
     Column("spend_services", "Spend on services", GBP_MONTH,
@@ -205,7 +215,8 @@ _COUNCILS = _index([
     *(_per_council(name) for name in ("people", "with_package", "council_spend", "spend_services", "spend_assessment",
                                       "spend_admin", "spend_support", "crisis_cost", "cost_per_person", "clawback")),
     *(_per_council(f"{f}_{t}") for f in ("active", "entries", "exits") for t in PROVIDER_TYPES),
-    *(_per_council(name) for name in ("dc_open", "dc_attendance", "providers_in_deficit", "displaced", "unmatched")),
+    *(_per_council(name) for name in ("dc_open", "dc_attendance", "providers_in_deficit", "displaced", "unmatched",
+                                      "handbacks", "vacancy_rate", "care_workers")),
     *(_per_council(name) for name in ("cash_limit", "carried_in", "year_spend", "charges", "net_spend", "overspend",
                                       "waiting_list", "waiting_new")),
     _per_council("threshold", "The council's eligibility threshold of assessed need (the eligibility lever)."),

@@ -284,12 +284,16 @@ class MonthRecorder:
         by_ledger = ledger_figures(ledgers, (
             "services_by_option", "entries", "exits", "arrivals", "departures", "assessment", "admin", "support",
             "crisis", "clawback", "displaced", "unmatched", "breakdowns", "admissions", "dp_paid", "direct_paid",
-            "block_paid", "provider_received", "charges", "waiting", "waiting_months", "waiting_new"))
+            "block_paid", "provider_received", "charges", "waiting", "waiting_months", "waiting_new", "handbacks",
+            "posts", "vacancies", "care_workers"))
         services, entries, exits = by_ledger["services_by_option"], by_ledger["entries"], by_ledger["exits"]
         spend_c = np.array([L.council_spend() for L in ledgers])
         fig["arrivals"], fig["departures"] = by_ledger["arrivals"].sum(axis=1), by_ledger["departures"].sum(axis=1)
         fig.update(totalled(entries, exits, by_ledger["displaced"], spend_c))
         fig["unmatched"] = by_ledger["unmatched"].sum(axis=1)
+        fig["handbacks"] = by_ledger["handbacks"].sum(axis=1)
+        fig["care_workers"] = by_ledger["care_workers"].sum(axis=1)
+        fig["vacancy_rate"] = d.average(by_ledger["vacancies"].sum(axis=1), by_ledger["posts"].sum(axis=1))
         spend_opt = np.ascontiguousarray(services.transpose(0, 2, 1)).sum(axis=2)
         for j in range(4):
             fig[f"spend_option{j + 1}"] = spend_opt[:, j]
@@ -342,7 +346,9 @@ class MonthRecorder:
                           for j, t in enumerate(PROVIDER_TYPES)},
                        "dc_open": active[:, :, 0], "dc_attendance": fig.pop("_attendance"),
                        "providers_in_deficit": fig.pop("_deficit"), "displaced": by_ledger["displaced"],
-                       "unmatched": by_ledger["unmatched"], **per_council_books,
+                       "unmatched": by_ledger["unmatched"], "handbacks": by_ledger["handbacks"],
+                       "vacancy_rate": d.average(by_ledger["vacancies"], by_ledger["posts"]),
+                       "care_workers": by_ledger["care_workers"], **per_council_books,
                        "assessment_capacity": book["assessment_capacity"],
                        "mean_wait": d.average(waited, waiting), "lever_moved": book["lever_moved"]}
         self._councils.extend(np.stack([per_council[c] for c in COUNCIL_COLUMNS], axis=2).astype(float))

@@ -82,6 +82,20 @@ def in_mode(option: np.ndarray | int, slot: int, mode: int) -> np.ndarray:
     return SLOT_MODES[option, slot] == mode
 
 
+def council_paid(option: np.ndarray | int, slot: int) -> np.ndarray:
+    """Whether the council pays the provider of a budget slot itself: an individual service fund or a
+    council-arranged slot (a direct payment is paid from the person's account)."""
+    return in_mode(option, slot, MODE_ISF) | in_mode(option, slot, MODE_COUNCIL)
+
+
+def price_paid(option: np.ndarray | int, slot: int, agency: np.ndarray | bool, price: np.ndarray | float,
+               rate: np.ndarray | float) -> np.ndarray:
+    """The price an hour of a budget slot is bought at: the council's hourly ``rate`` for an
+    ``agency``'s hour the council pays for (:func:`council_paid`), when the council sets one (rate
+    above 0); otherwise the provider's ``price``."""
+    return where(agency & (rate > 0.0) & council_paid(option, slot), rate, price)
+
+
 def paid_directly(option: np.ndarray | int, direct_share: float) -> np.ndarray:
     """Share of the budget paid into the person's direct-payment account: the shares of the slots
     managed as direct payments (Option 1: all of it; Option 4: its direct slot; otherwise none)."""
@@ -237,20 +251,26 @@ def block_payment(places: int, price: float, place_hours: float) -> float:
 
 
 def buy_slot(option: int, slot: int, required: float, budget: float, balance: float, direct_share: float,
-             price: float, max_hours_week: float, block_free: bool) -> tuple[float, float, float, float, bool]:
+             price: float, max_hours_week: float, block_free: bool, agency: bool, rate: float,
+             staffed: float) -> tuple[float, float, float, float, bool, float]:
     """Purchasing (ODD 7.6) in one budget slot of a person's package, from the slot's provider at
     its ``price`` (a type capped at ``max_hours_week`` hours a week; an empty slot has price and
-    cap 0 and buys nothing).
+    cap 0 and buys nothing), or at the council's hourly ``rate`` where the council pays an
+    ``agency`` for it (:func:`price_paid`).
 
-    The slot buys :func:`hours_bought`. A council-arranged slot at a provider with a block-contracted
-    place not yet taken this month (``block_free``; people take them in row order) takes it and
-    costs nothing more (the block is paid in full: :func:`block_payment`); otherwise the hours cost
-    the price. A direct-payment slot is paid its share of the budget (the credit) into the person's
-    account whether or not it is spent, and the account pays the provider, at most the credit.
+    The slot wants :func:`hours_bought` and gets them up to the hours the provider's staff can
+    still deliver this month (``staffed``; people are served in row order). A council-arranged
+    slot at a provider with a block-contracted place not yet taken this month (``block_free``;
+    people take them in row order) takes it and costs nothing more (the block is paid in full:
+    :func:`block_payment`); otherwise the hours cost the price. A direct-payment slot is paid its
+    share of the budget (the credit) into the person's account whether or not it is spent, and the
+    account pays the provider, at most the credit.
     Returns (hours, what the provider is paid, the credit, the account's ``balance`` after, whether
-    a block place was taken)."""
+    a block place was taken, the hours wanted)."""
     share = slot_share(option, slot, direct_share)
-    hours = hours_bought(required, budget, share, price, max_hours_week)
+    price = price_paid(option, slot, agency, price, rate)
+    wanted = hours_bought(required, budget, share, price, max_hours_week)
+    hours = min(wanted, staffed)
     cost = hours * price
     takes_block = block_free and in_mode(option, slot, MODE_COUNCIL)
     if takes_block:
@@ -260,4 +280,4 @@ def buy_slot(option: int, slot: int, required: float, budget: float, balance: fl
         credit = budget * share
         cost = min(cost, credit)
         balance = balance + (credit - cost)
-    return hours, cost, credit, balance, takes_block
+    return hours, cost, credit, balance, takes_block, wanted

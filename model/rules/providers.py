@@ -9,15 +9,25 @@ displaced. Entrants appear where demand goes unanswered: people seeking a provid
 type (a logit draw over type appeal) has no free place in their council, when the expected margin
 (plus any market-shaping grant spread over a year) is positive. The seeds: day centres "need more customers
 to stay viable" once block income is replaced by spot purchasing.
+
+The care labour market (``providers.workforce``): a home-care agency's cost per hour is the
+care-worker wage with paid travel time, on-costs and mileage (:func:`cost_per_hour`, the UKHCA
+costing model); its care workers (``staff``) bound the hours it delivers (7.6); each month some
+leave (turnover) and it recruits for its vacancies from its council's labour supply, which scales
+with the council's adults (:func:`recruitment`, :func:`pool_fill`, :func:`hired`). Where the
+council sets an hourly rate below an agency's cost per hour, the agency hands council-paid
+packages back (:func:`handback_hazard`, :func:`hands_back`): the client seeks a provider again.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from model.codes import N_SLOTS
+from model import stream
+from model.codes import AGENCY, N_SLOTS
 from model.rules.arith import at_least, at_most, where
 from model.rules.budgets import WEEKS_PER_MONTH
+from model.rules.market import council_paid
 from model.scenario import Providers, ProviderType
 
 
@@ -132,3 +142,95 @@ def breakeven_occupancy(fixed_cost: np.ndarray | float, capacity: np.ndarray | i
     shortfall = fixed_cost + v * h * B - B * p * place_hours  # result with the block places full
     clients = np.where(shortfall <= 0, 0.0, B + shortfall / np.maximum((p - v) * h, 1e-9))
     return clients / np.maximum(np.asarray(capacity, dtype=float), 1.0)
+
+
+# ------------------------------------------------------------------ the care labour market
+def cost_per_hour(wage: float, travel_time_share: float, on_cost_share: float, mileage: float) -> float:
+    """An agency's cost of one contact hour (the UKHCA costing model): the wage for the hour and its
+    paid travel time, the on-costs on that gross pay (national insurance, holiday, training,
+    pension), and mileage."""
+    return wage * (1.0 + travel_time_share) * (1.0 + on_cost_share) + mileage
+
+
+def worker_hours(p: Providers) -> float:
+    """Contact hours a care worker delivers in a month."""
+    return p.contact_hours_per_worker * WEEKS_PER_MONTH
+
+
+def monthly_leaving(p: Providers) -> float:
+    """Share of an agency's care workers leaving in a month: 1 - (1 - turnover_rate)^(1/12)."""
+    return 1.0 - (1.0 - p.turnover_rate) ** (1.0 / 12.0)
+
+
+def recruitment_share(p: Providers) -> float:
+    """Share of its vacancies an agency fills in a month when the labour supply is ample: the share
+    f that makes ``vacancy_rate`` the steady state with the monthly leaving share l
+    (staff S of N posts: S = S (1 - l) + f (N - S (1 - l)) at S = (1 - v) N, so
+    f = 1 - v / (l + v (1 - l))). With no turnover or no vacancies published: all of them."""
+    leave, v = monthly_leaving(p), p.vacancy_rate
+    if leave <= 0.0 or v <= 0.0:
+        return 1.0
+    return 1.0 - v / (leave + v * (1.0 - leave))
+
+
+def steady_staff(posts: np.ndarray | float, p: Providers) -> np.ndarray | float:
+    """Care workers an agency with ``posts`` posts holds in the steady state: (1 - vacancy_rate) of them."""
+    return posts * (1.0 - p.vacancy_rate)
+
+
+def labour_supply(adults: np.ndarray | float, scale: np.ndarray | float, p: Providers) -> np.ndarray | float:
+    """A council's care workers willing to work in home care: ``workers_per_1000_adults`` per 1,000
+    of its ``adults``, in the model's units (times its ``scale``, simulated people per real one)."""
+    return p.workers_per_1000_adults * adults / 1000.0 * scale
+
+
+def opening_staff(t: ProviderType, clients: float, hours_per_client: float, p: Providers) -> float:
+    """Care workers an entrant agency recruits before it opens: the steady state's
+    (:func:`steady_staff`) for the hours of the ``clients`` it expects (as :func:`expected_margin`)."""
+    return steady_staff(min(hours_per_client, t.max_hours * WEEKS_PER_MONTH) * clients / worker_hours(p), p)
+
+
+def pool_fill(free: float, wanting: float) -> float:
+    """Share of the care workers the agencies of a council want to hire that its labour pool
+    allows: all while the ``free`` workers (its labour supply less those employed) cover them."""
+    if wanting <= free:
+        return 1.0
+    return max(free, 0.0) / wanting
+
+
+def recruitment(staff: float, wanted: float, p: Providers) -> tuple[float, float, float]:
+    """One agency's month in the labour market, before hiring: its posts are the care workers the
+    hours its clients ``wanted`` this month need (:func:`worker_hours`); of its ``staff``, those not
+    leaving (:func:`monthly_leaving`) stay; it seeks to fill :func:`recruitment_share` of the posts
+    left vacant. Returns (the staff staying, posts, the care workers it seeks to hire)."""
+    posts = wanted / worker_hours(p)
+    stay = staff * (1.0 - monthly_leaving(p))
+    return stay, posts, max(posts - stay, 0.0) * recruitment_share(p)
+
+
+def hired(stay: float, seeking: float, posts: float, fill: float) -> tuple[float, float]:
+    """An agency's staff after hiring the share ``fill`` (:func:`pool_fill`) of the ``seeking``
+    care workers it sought, and its vacancies then (posts not filled). Returns (staff, vacancies)."""
+    staff = stay + seeking * fill
+    return staff, max(posts - staff, 0.0)
+
+
+def handback_hazard(cost: float, rate: float, p: Providers) -> float:
+    """Monthly chance that an agency with ``cost`` per hour hands back a package its council pays
+    for at the hourly ``rate`` (0: the council sets none): ``handback_rate`` x the shortfall
+    1 - rate / cost, at most 1; none when the rate covers the cost."""
+    if rate <= 0.0 or rate >= cost:
+        return 0.0
+    return min(1.0, p.handback_rate * (1.0 - rate / cost))
+
+
+def hands_back(option: int, slot: int, ptype: int, hazard: float, words: tuple) -> tuple[bool, bool, tuple]:
+    """Whether the provider (of type ``ptype``) of a person's budget ``slot`` hands the package back
+    this month: only an agency, only a package its council pays for (:func:`model.rules.market.council_paid`),
+    only under a positive ``hazard`` (:func:`handback_hazard`); then with that chance, a uniform from
+    the stream ``words``. Returns (whether a uniform was drawn, whether it hands back, the stream's
+    next words)."""
+    if ptype != AGENCY or hazard <= 0.0 or not council_paid(option, slot):
+        return False, False, words
+    u, words = stream.next_uniform(words)
+    return True, u < hazard, words

@@ -59,7 +59,10 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          outcomes.provider_rating, carers.next_strain, carers.breaks_down, carers.need_after_breakdown,
          market.block_payment, providers.operating_result,
          providers.next_neg_months, providers.next_price,
-         providers.most_places, providers.next_capacity, providers.exits, providers.provider_month, support.places,
+         providers.most_places, providers.next_capacity, providers.exits, providers.provider_month,
+         providers.worker_hours, providers.monthly_leaving, providers.recruitment_share, providers.recruitment,
+         providers.pool_fill, providers.hired, providers.hands_back, market.council_paid, market.price_paid,
+         support.places,
          support.priority, codes.cell_of)
 for _rule in RULES:
     register_jitable(_rule)

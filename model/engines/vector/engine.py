@@ -133,16 +133,24 @@ class VectorEngine:
         purchasing.purchase_and_outcomes(P.record(P.n), Q.record(Q.n), self.type_attrs,
                                          float(m.type_maxh[DAY_CENTRE]), s.choice.option4_direct_share,
                                          s.budgets.hours_per_point, self.c, self.o, self.ch, self.p, stream.seed(m.rng),
-                                         m.ledger.record())
+                                         m.ledger.record(), m.staffed_hours(), m.hourly_rates)
 
     # ------------------------------------------------------------------ 9. providers
     def providers(self) -> None:
         """Each open provider's month (:func:`model.rules.providers.provider_month`, in one compiled
-        pass); those that exit close (their clients are displaced); then each council's entrants
+        pass); those that exit close (their clients are displaced); with the workforce on, the open
+        agencies' staff (:func:`model.engines.vector.providers.staffing`); hand-backs
+        (:func:`model.engines.vector.providers.hand_backs`); then each council's entrants
         (:meth:`model.core.agents.Council.entry`)."""
-        m = self.m
-        closing = providers.providers_month(m.providers.record(m.providers.n), self.type_costs, self.stock, self.p)
+        m, Q = self.m, self.m.providers
+        closing = providers.providers_month(Q.record(Q.n), self.type_costs, self.stock, self.p)
         m.close_providers(closing)
+        if m.config.providers.workforce:
+            providers.staffing(Q.record(Q.n), m.free_workers(), self.p, m.ledger.record())
+        hazard = m.handback_hazards()
+        if hazard.any():
+            P = m.people
+            providers.hand_backs(P.record(P.n), Q.record(Q.n), hazard, stream.seed(m.rng), m.ledger.record())
         for council in m.councils:
             council.entry(self.unmet[council.index], self.unmet_hours[council.index], int(self.stock[council.index]))
 

@@ -1,4 +1,4 @@
-"""Providers (ODD 7.9), compiled: each open provider's month."""
+"""Providers (ODD 7.9), compiled: each open provider's month, the agencies' care workers, hand-backs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from model.core.state import Providers
+from model import stream
+from model.codes import AGENCY
+from model.core.state import Ledger, People, Providers
 from model.engines.vector import common
 from model.engines.vector.common import PROVIDERS
 from model.rules import providers
@@ -44,3 +46,60 @@ def providers_month(q: Providers.Record, types: TypeCosts, people: np.ndarray, p
             closing[k] = i
             k += 1
     return closing[:k]
+
+
+@numba.njit(cache=True)
+def staffing(q: Providers.Record, free: np.ndarray, p: np.ndarray, ledger: Ledger.Record) -> None:
+    """The care labour market (ODD 7.9), as the per-agent engine does: each open agency, in row
+    order, loses its leavers and seeks care workers for its vacancies
+    (:func:`model.rules.providers.recruitment`); each council's ``free`` care workers (by council,
+    before the month's leavers) allow a share of those sought (:func:`model.rules.providers.pool_fill`),
+    which every agency of the council hires (:func:`model.rules.providers.hired`). Posts, vacancies
+    and care workers are counted in the ``ledger`` record by council."""
+    p = p.view(PROVIDERS)[0]
+    n_c = free.size
+    stay, posts, seek = np.zeros(q.active.size), np.zeros(q.active.size), np.zeros(q.active.size)
+    leaving, seeking = np.zeros(n_c), np.zeros(n_c)
+    for i in range(q.active.size):
+        if q.active[i] and q.ptype[i] == AGENCY:
+            stay[i], posts[i], seek[i] = providers.recruitment(q.staff[i], q.wanted[i], p)
+            leaving[q.council[i]] += q.staff[i] - stay[i]
+            seeking[q.council[i]] += seek[i]
+    fill = np.empty(n_c)
+    for c in range(n_c):
+        fill[c] = providers.pool_fill(free[c] + leaving[c], seeking[c])
+    for i in range(q.active.size):
+        if q.active[i] and q.ptype[i] == AGENCY:
+            c = q.council[i]
+            q.staff[i], vacancies = providers.hired(stay[i], seek[i], posts[i], fill[c])
+            ledger.posts[c] += posts[i]
+            ledger.vacancies[c] += vacancies
+            ledger.care_workers[c] += q.staff[i]
+
+
+@numba.njit(cache=True)
+def hand_backs(people: People.Record, q: Providers.Record, hazard: np.ndarray, state: np.ndarray,
+               ledger: Ledger.Record) -> None:
+    """Hand-backs (ODD 7.9), as the per-agent engine does: person by person in row order, each
+    budget slot whose agency hands the package back (:func:`model.rules.providers.hands_back`, with
+    the monthly ``hazard`` of the person's council) loses it and the person is ``seeking`` again;
+    counted in the ``ledger`` record's ``handbacks`` by council. The draws come from the stream
+    ``state``."""
+    alive, option, council, provider = people.alive, people.option, people.council, people.provider
+    seeking = people.seeking
+    words = stream.load(state)
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        c = council[i]
+        for slot in range(2):
+            k = provider[i, slot]
+            if k < 0:
+                continue
+            _, back, words = providers.hands_back(option[i], slot, q.ptype[k], hazard[c], words)
+            if back:
+                q.clients[k] -= 1
+                provider[i, slot] = -1
+                seeking[i] = True
+                ledger.handbacks[c] += 1
+    stream.store(state, words)

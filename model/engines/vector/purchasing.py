@@ -7,7 +7,7 @@ import numba
 import numpy as np
 
 from model import stream
-from model.codes import MODE_DIRECT, MODE_NONE, N_OPTION_CODES
+from model.codes import AGENCY, MODE_DIRECT, MODE_NONE, N_OPTION_CODES
 from model.core.state import Ledger, People, Providers
 from model.engines.vector import common
 from model.engines.vector.common import CARERS, CHOICE, OUTCOMES, PROVIDERS, release_row
@@ -20,7 +20,7 @@ common.prepare(__name__, __file__)
 def purchase_and_outcomes(people: People.Record, providers: Providers.Record, type_attrs: np.ndarray,
                           place_hours: float, direct_share: float, hours_per_point: float, c: np.ndarray,
                           o: np.ndarray, ch: np.ndarray, pr: np.ndarray, state: np.ndarray,
-                          ledger: Ledger.Record) -> None:
+                          ledger: Ledger.Record, staffed: np.ndarray, rates: np.ndarray) -> None:
     """Purchasing (ODD 7.6), unpaid carers (7.7), and outcomes and voice (7.8), person by person in
     row order, as the per-agent engine does; ``people``, ``providers`` and ``ledger`` are the
     tables' records.
@@ -28,7 +28,9 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
     These steps of the month involve no one else, so one pass applies all three to each living
     row: each budget slot's purchase (:func:`model.rules.market.buy_slot`, with the slot's
     provider's price, its type's hour cap a week and respite and wellbeing bonus per hour,
-    ``type_attrs`` by provider type, and whether a block place is left at it), the carer's month
+    ``type_attrs`` by provider type, whether a block place is left at it, the council's hourly
+    ``rates`` by council and the hours the provider's staff can still deliver, ``staffed`` by
+    provider, less what each slot gets), the carer's month
     (:func:`model.rules.carers.carer_month`; a breakdown makes a review due and changes the formal
     hours needed), the person's outcomes (:func:`model.rules.outcomes.person_outcome`) and voice
     (:func:`model.rules.choice.voice`: one who switches ends their provider relationships and is
@@ -62,6 +64,12 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
         attrs[q, 4] = providers.quality[q]
     income = np.zeros(n_q + 1)  # by provider; the last entry stands for "no provider"
     hours = np.zeros(n_q + 1)
+    wanted = np.zeros(n_q + 1)
+    left = np.full(n_q + 1, np.inf)  # hours the staff can still deliver
+    left[:n_q] = staffed
+    agency = np.zeros(n_q + 1, dtype=np.bool_)
+    for q in range(n_q):
+        agency[q] = providers.ptype[q] == AGENCY
     block_by_council = np.zeros(n_c)
     for q in range(n_q):
         if active[q] and block_places[q] > 0:
@@ -94,10 +102,13 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
             if market.in_mode(o_i, slot, MODE_NONE):
                 continue
             p = _link(provider[i, slot], n_q)  # no provider: the last row of attrs
-            h, cost, credit, balance, took = market.buy_slot(o_i, slot, req, bud, balance, direct_share, attrs[p, 0],
-                                                             attrs[p, 1], p < n_q and used[p] < block_places[p])
+            h, cost, credit, balance, took, want = market.buy_slot(
+                o_i, slot, req, bud, balance, direct_share, attrs[p, 0], attrs[p, 1],
+                p < n_q and used[p] < block_places[p], agency[p], rates[ci], left[p])
             if took:
                 used[p] += 1
+            left[p] -= h
+            wanted[p] += want
             if market.in_mode(o_i, slot, MODE_DIRECT):
                 paid[ci] += credit
                 spent[ci] += cost
@@ -157,6 +168,7 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
     for q in range(n_q):
         providers.income[q] = income[q]
         providers.hours[q] = hours[q]
+        providers.wanted[q] = wanted[q]
         received[provider_council[q]] += income[q]
         rating[q] = outcomes.provider_rating(rating[q], client_satisfaction[q], clients[q], pr.rating_memory)
     for ci in range(n_c):
