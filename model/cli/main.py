@@ -30,34 +30,52 @@ from model.scenario import ScenarioError, list_scenarios, load_scenario
 
 # ---------------------------------------------------------------------------------------- run
 def cmd_run(args: argparse.Namespace) -> int:
-    from model.run import outputs
+    import pandas as pd
+
+    from model.run import ensemble, outputs
     from model.run.simulation import combine, seeds_for, simulate
 
     scenario = load_scenario(args.scenario, overrides_from(args))
     out = Path(args.out) if args.out else Path("outputs") / outputs.safe_name(scenario.name)
+    reps = scenario.run.replications
+    drawn = None
+    if args.ensemble:
+        drawn = ensemble.draws(ensemble.read_ensemble(args.ensemble, scenario), reps, scenario.run.seed)
     if outputs.check_target(out):
         print(f"warning: {out}/ holds earlier outputs; this run replaces them when it ends", file=sys.stderr)
-    reps = scenario.run.replications
     print(f"carecon run {scenario.name}: {scenario.run.people} people, {scenario.run.months} months, "
-          f"{reps} replications, engine {args.engine}", file=sys.stderr)
+          f"{reps} replications, engine {args.engine}"
+          f"{f', parameters drawn from {args.ensemble} (pairs share a set)' if drawn else ''}", file=sys.stderr)
     results = []
     start = time.perf_counter()
     try:
         with ProgressBar("replications", total=reps, start=0, enabled=not args.quiet) as bar:
             for i, ss in enumerate(seeds_for(scenario.run.seed, reps)):
-                results.append(simulate(scenario, ss, args.engine, replication=i))
+                each = ensemble.with_draw(scenario, drawn[i]) if drawn else scenario
+                results.append(simulate(each, ss, args.engine, replication=i))
                 bar(i + 1)
     except KeyboardInterrupt:
         if not results:
             return fail("interrupted before any replication finished; nothing written")
         print(f"interrupted: writing the {len(results)} replications that finished", file=sys.stderr)
     result = combine(results)
-    paths = outputs.write(result, scenario, out, figures=not args.no_figures)
+    extra = {}
+    if drawn:
+        pairs = len(results) - len(results) % ensemble.PER_DRAW
+        shares = ensemble.uncertainty_shares(outputs.per_replication(result).iloc[:pairs])
+        extra = {"uncertainty.csv": shares,
+                 "draws.csv": pd.DataFrame(drawn[:len(results)]).rename_axis("replication").reset_index()}
+    paths = outputs.write(result, scenario, out, figures=not args.no_figures, extra=extra)
     table = outputs.summary(result)
+    share = dict(zip(extra["uncertainty.csv"]["figure"], extra["uncertainty.csv"]["parameter_share"],
+                     strict=True)) if drawn else {}
+    parts = "; share of variance from parameters" if drawn else ""
     print(f"\n{scenario.name}: {len(results)} replications in {time.perf_counter() - start:.1f} s; "
-          f"figures at month {scenario.run.months} (mean [5%, 95%])")
+          f"figures at month {scenario.run.months} (mean [5%, 95%]{parts})")
     for row in table.itertuples():
-        print(f"  {row.figure:<22} {outputs.shown(row.mean):>12}  [{outputs.shown(row.p05)}, {outputs.shown(row.p95)}]")
+        tail = f"  {outputs.shown(share.get(row.figure), '.0%')}" if drawn else ""
+        print(f"  {row.figure:<22} {outputs.shown(row.mean):>12}  [{outputs.shown(row.p05)}, "
+              f"{outputs.shown(row.p95)}]{tail}")
     print(f"wrote {len(paths)} files to {out}/")
     return 0
 
@@ -85,6 +103,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_model_args(p)
     p.add_argument("--out", metavar="DIR", help="output directory (default outputs/SCENARIO)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--ensemble", metavar="FILE",
+                   help="a posterior (posterior.csv of carecon calibrate --posterior): pairs of replications share "
+                        "a parameter set drawn from it, so bands carry parameter uncertainty too (uncertainty.csv "
+                        "says how much of each figure's variance is parameters, how much run-to-run noise)")
     p.set_defaults(handler=cmd_run)
     p = sub.add_parser("validate", help="check a scenario file without running it",
                        description="Check a scenario (and any --set overrides) against the schema without running it.")

@@ -41,6 +41,7 @@ import pandas as pd
 from model.engines import CareEconomy
 from model.metrics.columns import WHO_GAINS_COLUMNS
 from model.metrics.equity import paired_interval, who_gains
+from model.run.ensemble import expand_councils
 from model.run.simulation import HEADLINE, TOTALS, RunResult, combine, seeds_for, simulate, simulate_headline
 from model.scenario import Scenario, ScenarioError, load_scenario
 
@@ -295,13 +296,7 @@ class ScenarioTarget:
         return self.scenario.name
 
     def overrides(self, params: dict[str, Any]) -> dict[str, Any]:
-        out = {}
-        for key, value in params.items():
-            if key.startswith("councils.*."):
-                out.update({key.replace("*", str(i), 1): value for i in range(len(self.scenario.councils))})
-            else:
-                out[key] = value
-        return out
+        return expand_councils(params, len(self.scenario.councils))
 
     def check(self, params: dict[str, Any]) -> Scenario:
         """The scenario at one design point (raises ScenarioError if the combination is invalid)."""

@@ -55,7 +55,8 @@ from model.scenario import Scenario, ScenarioError
 OUTPUT_NAMES = frozenset({"monthly.parquet", "breakdown.parquet", "daycentres.parquet", "councils.parquet",
                           "equity.parquet", "summary.csv", "scenario.toml", "figures", "differences.csv",
                           "headlines.csv", "differences.png", "who_gains.csv", "targets.csv", "waves.csv",
-                          "nroy_bounds.csv", "nroy_sample.csv", "posterior.csv"})
+                          "nroy_bounds.csv", "nroy_sample.csv", "posterior.csv", "uncertainty.csv",
+                          "draws.csv"})
 
 
 def safe_name(name: str) -> str:
@@ -151,13 +152,16 @@ def shown(value: float, spec: str = ".3f") -> str:
 SUMMARY_TOTALS = ("dc_closures", "displaced", "provider_entries", "provider_exits")
 
 
+def per_replication(result: RunResult) -> pd.DataFrame:
+    """Headline figures at the horizon and run totals, one row per replication."""
+    monthly = result.monthly
+    return replication_figures(monthly[monthly["month"] == monthly["month"].max()], monthly, SUMMARY_TOTALS)
+
+
 def summary(result: RunResult) -> pd.DataFrame:
     """Headline figures at the horizon and run totals: mean and 5-95% range across replications."""
-    monthly = result.monthly
-    per_replication = replication_figures(monthly[monthly["month"] == monthly["month"].max()], monthly,
-                                          SUMMARY_TOTALS)
-    rows = [(k, per_replication[k].mean(), per_replication[k].quantile(0.05), per_replication[k].quantile(0.95))
-            for k in per_replication]
+    figures = per_replication(result)
+    rows = [(k, figures[k].mean(), figures[k].quantile(0.05), figures[k].quantile(0.95)) for k in figures]
     return pd.DataFrame(rows, columns=list(TABLES["summary"]))
 
 
@@ -176,13 +180,16 @@ FILES = {"monthly": ("monthly.parquet", "One row per replication and month: the 
                      "across replications.")}
 
 
-def write(result: RunResult, scenario: Scenario, out: Path, figures: bool = True) -> list[Path]:
-    """Write tables, summary, scenario and figures into ``out``, replacing what it held as a whole
-    (:func:`staged`); returns the paths written."""
+def write(result: RunResult, scenario: Scenario, out: Path, figures: bool = True,
+          extra: dict[str, pd.DataFrame] | None = None) -> list[Path]:
+    """Write tables, summary, scenario, figures and any ``extra`` CSV tables (by file name) into
+    ``out``, replacing what it held as a whole (:func:`staged`); returns the paths written."""
     with staged(out) as tmp:
         for name in ("monthly", "breakdown", "daycentres", "councils", "equity"):
             getattr(result, name).to_parquet(tmp / f"{name}.parquet", index=False)
         summary(result).to_csv(tmp / "summary.csv", index=False)
+        for name, table in (extra or {}).items():
+            table.to_csv(tmp / name, index=False)
         (tmp / "scenario.toml").write_text(scenario.to_toml(), encoding="utf-8")
         if figures:
             plots.all_figures(result.monthly, tmp / "figures")

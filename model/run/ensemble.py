@@ -1,0 +1,125 @@
+"""Runs that carry parameter uncertainty: replications whose parameters are drawn from a posterior
+(``posterior.csv`` of ``carecon calibrate --posterior``: a column per parameter and a ``weight``).
+
+Replications come in pairs that share one parameter set (drawn with the weights) and differ in
+their random numbers. Across all of them the 5-95 % band combines parameter and run-to-run
+uncertainty; within a pair the variance is run-to-run noise only, so the law of total variance
+splits each figure's variance into the two (:func:`uncertainty_shares`).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.scenario import Scenario, ScenarioError
+
+#: A posterior file larger than this is refused before it is read.
+MAX_ENSEMBLE_BYTES = 20_000_000
+#: Replications that share one parameter set.
+PER_DRAW = 2
+
+
+def expand_councils(overrides: dict[str, Any], councils: int) -> dict[str, Any]:
+    """``councils.*.x`` means ``councils.i.x`` for every council ``i`` (as in a parameter space)."""
+    out: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key.startswith("councils.*."):
+            out.update({key.replace("*", str(i), 1): value for i in range(councils)})
+        else:
+            out[key] = value
+    return out
+
+
+def read_ensemble(path: str | Path, scenario: Scenario) -> pd.DataFrame:
+    """A posterior table checked against ``scenario``: a ``weight`` column (finite, at least 0, not all 0)
+    and one column per parameter, each row a valid set of overrides; any fault is a one-line
+    ScenarioError naming the file and what is allowed."""
+    where = f"--ensemble {path}"
+    file = Path(path)
+    try:
+        size = file.stat().st_size
+    except OSError as err:
+        raise ScenarioError(f"{where}: cannot be read ({err.strerror or err})") from None
+    if size > MAX_ENSEMBLE_BYTES:
+        raise ScenarioError(f"{where}: {size:,} bytes is too large (at most {MAX_ENSEMBLE_BYTES:,})")
+    try:
+        table = pd.read_csv(file)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ScenarioError(f"{where}: not a CSV table of parameters and weights ({first})") from None
+    if "weight" not in table or len(table.columns) < 2 or table.empty:
+        raise ScenarioError(f"{where}: must have a weight column and at least one parameter column, and a row")
+    numeric = table.apply(pd.to_numeric, errors="coerce")
+    if not np.isfinite(numeric.to_numpy(dtype=float)).all():
+        raise ScenarioError(f"{where}: every value must be a finite number")
+    w = numeric["weight"].to_numpy()
+    if (w < 0).any() or w.sum() <= 0:
+        raise ScenarioError(f"{where}: weights must be at least 0 and not all 0")
+    params = numeric.drop(columns="weight")
+    for i in sorted({0, int(np.argmin(params.iloc[:, 0])), int(np.argmax(params.iloc[:, 0]))}):
+        try:
+            with_draw(scenario, params.iloc[i].to_dict())
+        except ScenarioError as err:
+            raise ScenarioError(f"{where}: row {i} is not a valid set of parameters: {err}") from None
+    return numeric
+
+
+def with_draw(scenario: Scenario, draw: dict[str, float]) -> Scenario:
+    """``scenario`` with one parameter set (whole numbers where the schema wants integers)."""
+    current = scenario.model_dump()
+    overrides = {}
+    for key, value in expand_councils(draw, len(scenario.councils)).items():
+        was = _value_at(current, key)
+        overrides[key] = round(value) if isinstance(was, int) and not isinstance(was, bool) else float(value)
+    return scenario.with_overrides(overrides)
+
+
+def _value_at(data: object, key: str) -> object:
+    node = data
+    for part in key.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node
+
+
+def draws(table: pd.DataFrame, replications: int, seed: int) -> list[dict[str, float]]:
+    """One parameter set per replication: ``replications // PER_DRAW`` sets drawn with the weights
+    (with replacement, reproducibly from ``seed``), each used by ``PER_DRAW`` replications in turn."""
+    if replications < 2 * PER_DRAW or replications % PER_DRAW:
+        raise ScenarioError(f"--ensemble: replications must be an even number of at least {2 * PER_DRAW} (pairs "
+                            f"share a parameter set; got {replications})")
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
+    w = table["weight"].to_numpy(dtype=float)
+    rows = rng.choice(len(table), size=replications // PER_DRAW, replace=True, p=w / w.sum())
+    params = table.drop(columns="weight")
+    return [params.iloc[rows[r // PER_DRAW]].to_dict() for r in range(replications)]
+
+
+def uncertainty_shares(per_replication: pd.DataFrame) -> pd.DataFrame:
+    """Per figure (columns of ``per_replication``, rows the replications in draw pairs): the total
+    variance and the share of it due to the parameters, from the law of total variance
+    (within-pair variance: run-to-run noise; variance of pair means less noise / 2: parameters).
+    NaN where a figure is undefined in some replication or has no variance."""
+    rows = []
+    pairs = np.arange(len(per_replication)) // PER_DRAW
+    for figure in per_replication:
+        values = per_replication[figure].to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            rows.append({"figure": figure, "variance": math.nan, "parameter_share": math.nan})
+            continue
+        groups = pd.Series(values).groupby(pairs)
+        noise = float(groups.var(ddof=1).mean())
+        parameters = max(float(groups.mean().var(ddof=1)) - noise / PER_DRAW, 0.0)
+        total = parameters + noise
+        rows.append({"figure": figure, "variance": total,
+                     "parameter_share": parameters / total if total > 0 else math.nan})
+    return pd.DataFrame(rows)

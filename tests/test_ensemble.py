@@ -1,0 +1,70 @@
+"""Runs that carry parameter uncertainty: reading a posterior, drawing parameter sets in pairs, and the
+split of each figure's variance into parameters and run-to-run noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import load_scenario
+from model.run import ensemble
+from model.scenario import ScenarioError
+from tests.test_cli import SMALL_RUN, invoke
+
+
+def test_the_variance_splits_by_the_law_of_total_variance():
+    """Pairs (0, 2) and (10, 12): within-pair variance 2 (noise); pair means 1 and 11, whose variance
+    50 less noise / 2 leaves 49 for the parameters: share 49 / 51."""
+    table = pd.DataFrame({"mixed": [0.0, 2.0, 10.0, 12.0], "noise_only": [0.0, 2.0, 0.0, 2.0],
+                          "parameters_only": [1.0, 1.0, 5.0, 5.0], "undefined": [1.0, np.nan, 1.0, 1.0]})
+    shares = ensemble.uncertainty_shares(table).set_index("figure")
+    assert shares.loc["mixed", "parameter_share"] == pytest.approx(49 / 51)
+    assert shares.loc["mixed", "variance"] == pytest.approx(51)
+    assert shares.loc["noise_only", "parameter_share"] == 0.0
+    assert shares.loc["parameters_only", "parameter_share"] == 1.0
+    assert np.isnan(shares.loc["undefined", "parameter_share"])
+
+
+def test_draws_come_in_pairs_follow_the_weights_and_are_reproducible():
+    table = pd.DataFrame({"choice.beta_peer": [0.5, 2.5], "weight": [0.0, 1.0]})
+    d = ensemble.draws(table, 6, seed=3)
+    assert [x["choice.beta_peer"] for x in d] == [2.5] * 6  # weight 0 is never drawn
+    table = pd.DataFrame({"choice.beta_peer": np.linspace(0.5, 2.5, 50), "weight": 1.0})
+    d = ensemble.draws(table, 40, seed=3)
+    assert all(d[i] == d[i + 1] for i in range(0, 40, 2))
+    assert len({x["choice.beta_peer"] for x in d}) > 5
+    assert d == ensemble.draws(table, 40, seed=3)
+    with pytest.raises(ScenarioError, match="even number of at least 4"):
+        ensemble.draws(table, 5, seed=3)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("choice.beta_peer\n1.0\n", "weight column"),
+    ("choice.beta_peer,weight\n1.0,nan\n", "finite"),
+    ("choice.beta_peer,weight\n1.0,-1\n", "at least 0"),
+    ("no.such.parameter,weight\n1.0,1\n", "row 0 is not a valid set of parameters"),
+    ("choice.beta_peer,weight\n99.0,1\n", "row 0 is not a valid set of parameters"),
+    ("choice.beta_peer,weight\n\x00\xff,1\n", "--ensemble"),
+])
+def test_a_bad_posterior_is_refused_in_one_line(tmp_path, text, message):
+    path = tmp_path / "posterior.csv"
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(ScenarioError, match=message) as err:
+        ensemble.read_ensemble(path, load_scenario("sds_rollout"))
+    assert "\n" not in str(err.value)
+
+
+def test_carecon_run_with_an_ensemble_writes_the_draws_and_the_split(tmp_path):
+    posterior = tmp_path / "posterior.csv"
+    posterior.write_text("choice.beta_peer,councils.*.support.capacity,weight\n0.6,2.0,0.5\n2.8,10.0,0.5\n")
+    argv = ["run", "sds_rollout", *SMALL_RUN]
+    argv[argv.index("--replications") + 1] = "4"
+    code, out, err = invoke([*argv, "--ensemble", str(posterior), "--out", str(tmp_path / "o")])
+    assert code == 0, err
+    draws = pd.read_csv(tmp_path / "o" / "draws.csv")
+    params = draws.drop(columns="replication")
+    assert len(draws) == 4 and params.iloc[0].equals(params.iloc[1]) and params.iloc[2].equals(params.iloc[3])
+    shares = pd.read_csv(tmp_path / "o" / "uncertainty.csv")
+    assert set(shares.columns) == {"figure", "variance", "parameter_share"}
+    assert "share of variance from parameters" in out
