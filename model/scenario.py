@@ -402,6 +402,26 @@ class Choice(Strict):
                                        doc="Satisfaction below which a person is dissatisfied.")
     switch_after_months: int = param(3, 1, 60, unit="months",
                                      doc="Months dissatisfied before switching provider or asking for a review.")
+    review_mode: Literal["keep_unless_prompted", "fresh_choice"] = param(
+        "keep_unless_prompted", unit="-",
+        source="assumption: no published rate of option changes at review was found; sco_option3_share_2016 "
+               "(Option 3 stayed the large majority as the offer spread: 75% in 2014-15, 83% in 2016-17)",
+        doc="What a review is for a person holding an option they chose: keep_unless_prompted, a decision to keep "
+            "it unless something prompts them to reconsider (the prompt_* parameters); fresh_choice, a new logit "
+            "choice at every review (the rule before prompts, kept to show what the prompts change).")
+    prompt_need_change: float = param(10.0, 0, 100, unit="points",
+                                      doc="Change in assessed need since the person last chose beyond which they "
+                                          "reconsider their option at review (100: never).")
+    prompt_satisfaction: float = param(0.4, 0, 1, unit="0-1",
+                                       doc="Satisfaction below which a person reconsiders their option at review "
+                                           "(0: never; the default is switch_satisfaction's).")
+    prompt_carer_breakdown: bool = param(True, unit="-",
+                                         doc="Whether the breakdown of a carer who was caring when the person last "
+                                             "chose prompts them to reconsider at review.")
+    prompt_information: bool = param(True, unit="-",
+                                     doc="Whether new information prompts a person to reconsider at review: a peer "
+                                         "changed option or took a direct payment since they last chose, or "
+                                         "advice and brokerage reached them at this review.")
 
     @model_validator(mode="after")
     def _lengths(self) -> Choice:

@@ -1,4 +1,5 @@
-"""Option choice: the logit rule, its utilities, the draw, the peer signal and the option held."""
+"""Option choice: the logit rule, its utilities, the draw, the peer signal and the option held; a
+review as a decision to keep or change, and what prompts it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,15 @@ import numpy as np
 import pytest
 
 from model import stream
+from model.codes import (
+    N_PROMPTS,
+    NEVER,
+    NO_PROMPT,
+    PROMPT_CARER,
+    PROMPT_DISSATISFIED,
+    PROMPT_NEED,
+    PROMPT_NEWS,
+)
 from model.rules import choice
 from model.scenario import Choice
 
@@ -115,3 +125,99 @@ def test_the_option_held_gives_its_control_and_felt_burden():
     assert choice.held(0, 0.3, True, 0.5, CH) == (0.0, 0.0)
     control, burden = choice.held(4, 0.3, True, 0.5, CH)
     assert control == CH.control[3] and burden == pytest.approx(choice.felt_burden(CH.burden[3], 0.3, True, 0.5))
+
+
+# ------------------------------------------------------------------ a review: a decision to keep or change
+#: A person at review holding Option 3, chosen at month 10 with need 40 and a caring carer, satisfied,
+#: with no news and not reached by support: nothing prompts them.
+CALM = {"satisfaction": 0.7, "need": 44.0, "chose_need": 40.0, "chose_carer": True, "carer_hours": 15.0,
+        "news": False, "supported": False}
+SIGNAL, AVAILABLE = (0.5, 0.0, 0.0, 0.0), np.ones(4, dtype=bool)
+
+
+def decide(why: int, option: int = 3, chose_at: int = 10, fresh: bool = False, words: tuple | None = None):
+    words = stream.load(stream.seed(np.random.default_rng(8))) if words is None else words
+    return choice.decide(option, chose_at, why, fresh, 0.9, False, 1, False, SIGNAL, AVAILABLE, 0.5, CH, words)
+
+
+def test_a_person_without_a_prompt_keeps_their_option_and_draws_nothing():
+    assert choice.prompt(**CALM, ch=CH) == NO_PROMPT
+    words = stream.load(stream.seed(np.random.default_rng(8)))
+    assert decide(NO_PROMPT, option=2, words=words) == (2, False, words)  # kept; the stream has not moved
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"carer_hours": 0.0}, PROMPT_CARER),               # the carer caring when they chose has broken down
+    ({"need": 50.5}, PROMPT_NEED),                      # need 10.5 points above what it was (threshold 10)
+    ({"need": 29.0}, PROMPT_NEED),                      # or 11 below
+    ({"satisfaction": 0.35}, PROMPT_DISSATISFIED),      # below prompt_satisfaction (0.4)
+    ({"news": True}, PROMPT_NEWS),                      # a peer moved to another option since they chose
+    ({"supported": True}, PROMPT_NEWS),                 # advice and brokerage reached them at this review
+])
+def test_each_prompt_makes_the_person_choose_by_the_logit_rule(change, expected):
+    why = choice.prompt(**{**CALM, **change}, ch=CH)
+    assert why == expected
+    words = stream.load(stream.seed(np.random.default_rng(8)))
+    option, chose, after = decide(why, words=words)
+    assert chose and (option, after) == choice.choose_option(0.9, False, 1, False, 3, SIGNAL, AVAILABLE, 0.5, CH,
+                                                             words)
+
+
+def test_prompts_are_checked_in_order_and_each_can_be_switched_off():
+    everything = {**CALM, "carer_hours": 0.0, "need": 60.0, "satisfaction": 0.1, "news": True, "supported": True}
+    order = []
+    ch = CH
+    for switch in ({"prompt_carer_breakdown": False}, {"prompt_need_change": 100.0}, {"prompt_satisfaction": 0.0},
+                   {"prompt_information": False}):
+        order.append(choice.prompt(**everything, ch=ch))
+        ch = ch.model_copy(update=switch)
+    assert order == [PROMPT_CARER, PROMPT_NEED, PROMPT_DISSATISFIED, PROMPT_NEWS]
+    assert choice.prompt(**everything, ch=ch) == NO_PROMPT  # all four switched off
+    # The thresholds are strict: a change of exactly 10 points, or satisfaction at 0.4, prompts nothing;
+    # a carer who was not caring when the person chose cannot break down since.
+    assert choice.prompt(**{**CALM, "need": 50.0, "satisfaction": 0.4}, ch=CH) == NO_PROMPT
+    assert choice.prompt(**{**CALM, "chose_carer": False, "carer_hours": 0.0}, ch=CH) == NO_PROMPT
+
+
+def test_a_first_choice_is_a_choice_without_a_prompt():
+    """Someone without a package, or holding the Option 3 they had before the offer reached them
+    (never chose), chooses; so does everyone under fresh_choice."""
+    for option, chose_at, fresh in ((0, 10, False), (3, NEVER, False), (2, 10, True)):
+        assert choice.reconsiders(option, chose_at, NO_PROMPT, fresh)
+        assert decide(NO_PROMPT, option=option, chose_at=chose_at, fresh=fresh)[1]
+    assert not choice.reconsiders(3, 10, NO_PROMPT, False)
+    assert choice.first_choice(0, 10) and choice.first_choice(3, NEVER) and not choice.first_choice(3, 10)
+
+
+def test_fresh_choice_is_the_old_rule_draw_for_draw():
+    """Under fresh_choice every decision is the logit choice of the rule before prompts, with the
+    same uniform, whatever prompted the person."""
+    assert choice.fresh_choice(CH.model_copy(update={"review_mode": "fresh_choice"}))
+    assert not choice.fresh_choice(CH)
+    words = stream.load(stream.seed(np.random.default_rng(9)))
+    for why in range(N_PROMPTS):
+        for option in (1, 2, 3, 4):
+            got, chose, after = decide(why, option=option, fresh=True, words=words)
+            assert chose and (got, after) == choice.choose_option(0.9, False, 1, False, option, SIGNAL, AVAILABLE,
+                                                                  0.5, CH, words)
+            words = after
+
+
+def test_peer_news_is_a_move_to_another_option_since_the_person_chose():
+    moved = np.array([NEVER, 8, 12, 15, 20])
+    options = np.array([0, 1, 2, 3, 4])
+    assert choice.peer_news(moved, options, 3, 12)       # the peer on Option 2 moved in month 12
+    assert not choice.peer_news(moved[:2], options[:2], 3, 12)  # before the person chose; never moved
+    assert not choice.peer_news(moved[3:4], options[3:4], 3, 12)  # to the person's own option
+    assert choice.peer_news(moved[4:], options[4:], 3, 12)
+    assert not choice.peer_news(np.zeros(0, int), np.zeros(0, int), 3, 12)  # no peers
+
+
+def test_what_a_person_remembers_of_a_decision():
+    """A choice resets the baseline of the next prompts; a change of option (or a first package taken
+    as a direct payment) is news to peers, a first package on Options 2-3 or a kept option is not."""
+    assert choice.remember(3, 1, True, 30, 42.0, 0.0, 10, 35.0, True, NEVER) == (30, 42.0, False, 30)
+    assert choice.remember(3, 3, True, 30, 42.0, 5.0, 10, 35.0, False, 7) == (30, 42.0, True, 7)
+    assert choice.remember(3, 3, False, 30, 42.0, 5.0, 10, 35.0, False, 7) == (10, 35.0, False, 7)  # kept
+    assert [choice.is_news(0, new) for new in (1, 2, 3, 4)] == [True, False, False, True]
+    assert choice.is_news(2, 3) and not choice.is_news(2, 2)

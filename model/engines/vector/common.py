@@ -50,6 +50,8 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          budgets.assess, budgets.clawback, budgets.required_hours, budgets.has_package, budgets.admin_cost,
          budgets.charge,
          choice.felt_burden, choice.utility, choice.held, choice.peer_signal, choice.choose_option, choice.logit_draw,
+         choice.peer_news, choice.prompt, choice.first_choice, choice.reconsiders, choice.decide, choice.is_news,
+         choice.remember,
          support.reached,
          market.slot_share, market.in_mode, market.paid_directly, market.appeal_of_type, market.provider_appeal,
          market.type_weights, market.provider_weights, market.has_place, market.free_places,
