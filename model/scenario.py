@@ -402,6 +402,11 @@ class Choice(Strict):
                                        doc="Satisfaction below which a person is dissatisfied.")
     switch_after_months: int = param(3, 1, 60, unit="months",
                                      doc="Months dissatisfied before switching provider or asking for a review.")
+    carer_management_help: float = param(
+        0.0, 0, 1, unit="share of burden",
+        doc="Share of the burden of managing a budget (choice.burden) an unpaid carer who is caring takes off "
+            "the person (0: carers do not help manage; help from advice and brokerage is "
+            "councils.N.support.burden_reduction, from a managed account councils.N.support.managed_account).")
     review_mode: Literal["keep_unless_prompted", "fresh_choice"] = param(
         "keep_unless_prompted", unit="-",
         source="assumption: no published rate of option changes at review was found; sco_option3_share_2016 "
@@ -586,12 +591,23 @@ class Rollout(Strict):
     offer: bool = param(True, unit="-", doc="Whether the council offers the SDS choice at all.")
     options: list[int] = param([1, 2, 3, 4], 1, 4, unit="option numbers", doc="Options the council offers.")
     review_interval_months: int = param(12, 1, 120, unit="months", doc="Months between reviews.")
+    presentation: list[float] = param(
+        [0.0, 0.0, 0.0, 0.0], -5, 5, unit="utility",
+        doc="How the council's practitioners present the options at assessment: a shift in the utility of "
+            "Options 1-4 at a person's first choice (positive: presented favourably; 0: neutral).")
 
     @model_validator(mode="after")
     def _options(self) -> Rollout:
         if not self.options or any(o not in (1, 2, 3, 4) for o in self.options) or 3 not in self.options:
             raise ValueError("rollout.options must be a list drawn from 1-4 that includes 3")
         return self
+
+    @field_validator("presentation")
+    @classmethod
+    def _one_per_option(cls, value: list[float]) -> list[float]:
+        if len(value) != 4:
+            raise PydanticCustomError("list_length", "needs 4 values, one per option (got {n})", {"n": len(value)})
+        return value
 
 
 class Support(Strict):
@@ -600,6 +616,10 @@ class Support(Strict):
     targeting: Literal["first_come", "most_deprived"] = param(
         "first_come", unit="-", doc="Who is supported first among those choosing this month.")
     burden_reduction: float = param(0.6, 0, 1, unit="share", doc="Share of burden removed by support.")
+    managed_account: float = param(0.0, 0, 1, unit="share of burden",
+                                   doc="Share of the burden of a direct payment (Options 1 and 4) the council's "
+                                       "managed-account service takes off (it holds the account and runs the "
+                                       "payroll for the person); 0: the council offers none.")
     cost_per_person: float = param(350.0, 0, 1e5, unit="GBP per person supported", doc="Cost of one episode.")
 
 

@@ -28,11 +28,17 @@ def softmax(u):
     return p / p.sum()
 
 
+NONE = np.zeros(4)  # no presentation shift
+SIGNAL, AVAILABLE = (0.5, 0.0, 0.0, 0.0), np.ones(4, dtype=bool)
+
+
 def person_utility(confidence=0.6, over65=False, group=1, supported=False, current=0, signal=None, available=ALL,
-                   reduction=0.6, ch=CH):
+                   reduction=0.6, caring=False, account=0.0, shift=NONE, ch=CH):
     signal = np.zeros(4) if signal is None else signal
-    return np.array([choice.utility(j, confidence, over65, group, supported, current, signal[j - 1], available[j - 1],
-                                    reduction, ch) for j in (1, 2, 3, 4)])
+    left = choice.management_help(supported, reduction, caring, ch.carer_management_help, 0.0)
+    left_direct = choice.management_help(supported, reduction, caring, ch.carer_management_help, account)
+    return np.array([choice.utility(j, confidence, over65, group, current, signal[j - 1], available[j - 1], left,
+                                    left_direct, shift[j - 1], ch) for j in (1, 2, 3, 4)])
 
 
 def draws(util: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -97,9 +103,42 @@ def test_older_people_favour_option3_and_inertia_keeps_people_where_they_are():
 
 
 def test_felt_burden():
-    assert choice.felt_burden(1.0, 0.25, False, 0.6) == pytest.approx(0.75)
-    assert choice.felt_burden(1.0, 0.25, True, 0.6) == pytest.approx(0.75 * 0.4)
-    assert choice.felt_burden(0.0, 0.0, False, 0.0) == 0.0
+    def felt(supported, reduction, caring=False, carer_help=0.0, account=0.0):
+        return choice.felt_burden(1.0, 0.25, choice.management_help(supported, reduction, caring, carer_help, account))
+    assert felt(False, 0.6) == pytest.approx(0.75)
+    assert felt(True, 0.6) == pytest.approx(0.75 * 0.4)
+    assert choice.felt_burden(0.0, 0.0, 1.0) == 0.0
+    # Who helps manage: a carer and a managed account each take their share of what is left.
+    assert felt(False, 0.6, caring=True, carer_help=0.5) == pytest.approx(0.75 * 0.5)
+    assert felt(False, 0.6, caring=False, carer_help=0.5) == pytest.approx(0.75)  # no caring carer, no help
+    assert felt(True, 0.6, caring=True, carer_help=0.5, account=0.5) == pytest.approx(0.75 * 0.4 * 0.5 * 0.5)
+
+
+def test_who_helps_manage_a_direct_payment_moves_the_choice():
+    """A caring carer who helps manage (choice.carer_management_help) makes a direct payment likelier
+    and Option 3 (no burden to help with) less likely; a managed account raises the utility of the
+    options with a direct payment (1 and 4) and leaves Options 2 and 3 as they were; a carer who
+    does not help leaves every utility as it was."""
+    helped = CH.model_copy(update={"carer_management_help": 0.5})
+    alone, carer = softmax(person_utility(confidence=0.3)), softmax(person_utility(confidence=0.3, caring=True,
+                                                                                    ch=helped))
+    assert carer[0] > alone[0] and carer[2] < alone[2]
+    np.testing.assert_array_equal(person_utility(confidence=0.3, caring=True), person_utility(confidence=0.3))
+    account = person_utility(confidence=0.3, account=0.5)
+    base = person_utility(confidence=0.3)
+    assert account[0] > base[0] and account[3] > base[3] and (account[1:3] == base[1:3]).all()
+
+
+def test_presentation_shifts_the_utilities_at_a_first_choice_only():
+    shift = np.array([0.7, 0.0, -0.4, 0.0])
+    np.testing.assert_allclose(person_utility(shift=shift) - person_utility(), shift)
+    words = stream.load(stream.seed(np.random.default_rng(4)))
+    first = choice.choose_option(0.6, False, 1, False, False, 3, SIGNAL, ALL, 0.5, 0.0, shift, True, CH, words)
+    later = choice.choose_option(0.6, False, 1, False, False, 3, SIGNAL, ALL, 0.5, 0.0, shift, False, CH, words)
+    u, after = stream.next_uniform(words)
+    assert first == (choice.logit_draw(person_utility(current=3, signal=np.array(SIGNAL), reduction=0.5,
+                                                      shift=shift), u), after)
+    assert later == (choice.logit_draw(person_utility(current=3, signal=np.array(SIGNAL), reduction=0.5), u), after)
 
 
 def test_peer_signal_counts_satisfied_minus_dissatisfied_per_peer():
@@ -115,16 +154,18 @@ def test_peer_signal_counts_satisfied_minus_dissatisfied_per_peer():
 def test_choose_option_is_the_logit_draw_of_the_utilities_with_the_streams_next_uniform():
     signal, available = (0.5, 0.0, -1 / 6, 0.0), np.array([True, True, True, False])
     words = stream.load(stream.seed(np.random.default_rng(5)))
-    option, after = choice.choose_option(0.6, True, 2, True, 3, signal, available, 0.5, CH, words)
+    option, after = choice.choose_option(0.6, True, 2, True, False, 3, signal, available, 0.5, 0.0, NONE, False, CH,
+                                         words)
     u, expected_after = stream.next_uniform(words)
     util = person_utility(0.6, True, 2, True, 3, np.array(signal), available, 0.5)
     assert option == choice.logit_draw(util, u) and after == expected_after
 
 
 def test_the_option_held_gives_its_control_and_felt_burden():
-    assert choice.held(0, 0.3, True, 0.5, CH) == (0.0, 0.0)
-    control, burden = choice.held(4, 0.3, True, 0.5, CH)
-    assert control == CH.control[3] and burden == pytest.approx(choice.felt_burden(CH.burden[3], 0.3, True, 0.5))
+    assert choice.held(0, 0.3, True, 0.5, True, 0.2, CH) == (0.0, 0.0)
+    control, burden = choice.held(4, 0.3, True, 0.5, False, 0.2, CH)
+    assert control == CH.control[3] and burden == pytest.approx(CH.burden[3] * 0.7 * 0.5 * 0.8)
+    assert choice.held(2, 0.3, True, 0.5, False, 0.2, CH)[1] == pytest.approx(CH.burden[1] * 0.7 * 0.5)  # no account
 
 
 # ------------------------------------------------------------------ a review: a decision to keep or change
@@ -132,12 +173,12 @@ def test_the_option_held_gives_its_control_and_felt_burden():
 #: with no news and not reached by support: nothing prompts them.
 CALM = {"satisfaction": 0.7, "need": 44.0, "chose_need": 40.0, "chose_carer": True, "carer_hours": 15.0,
         "news": False, "supported": False}
-SIGNAL, AVAILABLE = (0.5, 0.0, 0.0, 0.0), np.ones(4, dtype=bool)
 
 
 def decide(why: int, option: int = 3, chose_at: int = 10, fresh: bool = False, words: tuple | None = None):
     words = stream.load(stream.seed(np.random.default_rng(8))) if words is None else words
-    return choice.decide(option, chose_at, why, fresh, 0.9, False, 1, False, SIGNAL, AVAILABLE, 0.5, CH, words)
+    return choice.decide(option, chose_at, why, fresh, 0.9, False, 1, False, True, SIGNAL, AVAILABLE, 0.5, 0.0, NONE,
+                         CH, words)
 
 
 def test_a_person_without_a_prompt_keeps_their_option_and_draws_nothing():
@@ -159,8 +200,8 @@ def test_each_prompt_makes_the_person_choose_by_the_logit_rule(change, expected)
     assert why == expected
     words = stream.load(stream.seed(np.random.default_rng(8)))
     option, chose, after = decide(why, words=words)
-    assert chose and (option, after) == choice.choose_option(0.9, False, 1, False, 3, SIGNAL, AVAILABLE, 0.5, CH,
-                                                             words)
+    assert chose and (option, after) == choice.choose_option(0.9, False, 1, False, True, 3, SIGNAL, AVAILABLE, 0.5,
+                                                             0.0, NONE, False, CH, words)
 
 
 def test_prompts_are_checked_in_order_and_each_can_be_switched_off():
@@ -198,8 +239,8 @@ def test_fresh_choice_is_the_old_rule_draw_for_draw():
     for why in range(N_PROMPTS):
         for option in (1, 2, 3, 4):
             got, chose, after = decide(why, option=option, fresh=True, words=words)
-            assert chose and (got, after) == choice.choose_option(0.9, False, 1, False, option, SIGNAL, AVAILABLE,
-                                                                  0.5, CH, words)
+            assert chose and (got, after) == choice.choose_option(0.9, False, 1, False, True, option, SIGNAL,
+                                                                  AVAILABLE, 0.5, 0.0, NONE, False, CH, words)
             words = after
 
 

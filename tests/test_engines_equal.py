@@ -126,11 +126,14 @@ def test_shared_phases_agree_on_decisions_at_review(mode):
     chose are reviewed again: both engines agree phase by phase on the prompts, the decisions to
     keep or change, what people remember of them and the counts by prompt; the run has option
     reviews, some prompted and some not, and changes under several prompts (without a prompt only
-    under fresh_choice)."""
+    under fresh_choice). Carers help manage budgets, the council runs managed accounts and presents
+    the options with a lean, so that every input of the choice is exercised."""
     s = shrink("sds_rollout", 200, 24, **COLD, **{"councils.0.rollout.start_month": 0,
                                                   "councils.0.rollout.duration_months": 0,
                                                   "councils.0.rollout.review_interval_months": 6,
-                                                  "choice.review_mode": mode})
+                                                  "councils.0.rollout.presentation": [0.6, 0.0, -0.3, 0.2],
+                                                  "councils.0.support.managed_account": 0.4,
+                                                  "choice.carer_management_help": 0.3, "choice.review_mode": mode})
     v = CareEconomy(s, seed=3, engine="vector")
     r = CareEconomy(s, seed=3, engine="agents")
     reviews = prompted = 0.0

@@ -33,7 +33,8 @@ def test_choose_options_is_the_per_person_rule_draw_for_draw(fresh):
     :func:`choice.decide`) from the same stream, in row order."""
     rng = np.random.default_rng(3)
     n, k, councils = 400, 6, 2
-    ch = load_scenario("sds_rollout").choice
+    ch = load_scenario("sds_rollout").choice.model_copy(update={"carer_management_help": 0.4})
+    account, presentation = np.array([0.3, 0.0]), np.array([[0.5, 0.0, -0.5, 0.2], [0.0, 0.0, 0.0, 0.0]])
     P = _people(n, option=rng.integers(0, 5, n), alive=rng.random(n) < 0.9, peers=rng.integers(-1, n, (n, k)),
                 satisfaction=rng.random(n), confidence=rng.random(n), age_band=rng.integers(0, 4, n),
                 group=rng.integers(0, 4, n), supported=rng.random(n) < 0.1, council=rng.integers(0, councils, n),
@@ -58,11 +59,12 @@ def test_choose_options_is_the_per_person_rule_draw_for_draw(fresh):
                             float(P.carer_hours[r]), news, bool(P.supported[r]), ch)
         c = int(P.council[r])
         option, chose, words = choice.decide(int(P.option[r]), int(P.chose_at[r]), why, fresh, float(P.confidence[r]),
-                                             bool(P.age_band[r] >= 2), int(P.group[r]), bool(P.supported[r]), signal,
-                                             available[c], float(reduction[c]), ch, words)
+                                             bool(P.age_band[r] >= 2), int(P.group[r]), bool(P.supported[r]),
+                                             float(P.carer_hours[r]) > 0, signal, available[c], float(reduction[c]),
+                                             float(account[c]), presentation[c], ch, words)
         expected.append((option, why, chose))
-    got, why, chose = support_and_choice.choose_options(rows, P.record(n), available, reduction, common.struct(ch),
-                                                        fresh, state)
+    got, why, chose = support_and_choice.choose_options(rows, P.record(n), available, reduction, account, presentation,
+                                                        common.struct(ch), fresh, state)
     np.testing.assert_array_equal(np.column_stack([got, why, chose]), np.array(expected))
     assert tuple(state) == words  # the stream has moved on by as many draws
     assert chose.all() if fresh else (~chose).any() and (why[~chose] == NO_PROMPT).all()
@@ -339,16 +341,19 @@ def test_providers_month_applies_the_provider_rules():
 
 def test_choice_state_is_control_and_felt_burden_of_the_option():
     rng = np.random.default_rng(9)
-    ch, n = load_scenario("sds_rollout").choice, 200
+    ch, n = load_scenario("sds_rollout").choice.model_copy(update={"carer_management_help": 0.4}), 200
     P = _people(n, option=rng.integers(0, 5, n), confidence=rng.random(n), supported=rng.random(n) < 0.4,
-                council=rng.integers(0, 2, n), control=-1.0, burden=-1.0)
-    reduction = np.array([0.5, 0.2], dtype=np.float32)
+                council=rng.integers(0, 2, n), control=-1.0, burden=-1.0,
+                carer_hours=rng.random(n) * 10 * (rng.random(n) < 0.5))
+    reduction, account = np.array([0.5, 0.2], dtype=np.float32), np.array([0.0, 0.3])
     rows = np.arange(0, n, 2)
-    support_and_choice.choice_state(rows, P.record(n), reduction, common.struct(ch))
+    support_and_choice.choice_state(rows, P.record(n), reduction, account, common.struct(ch))
     option, confidence, supported, council = P.option[rows], P.confidence[rows], P.supported[rows], P.council[rows]
     has, idx = option > 0, np.maximum(option - 1, 0)
     np.testing.assert_allclose(P.control[rows], np.asarray(ch.control)[idx] * has, rtol=1e-6)
-    felt = choice.felt_burden(np.asarray(ch.burden)[idx], confidence, supported, reduction[council])
+    left = choice.management_help(supported, reduction[council], P.carer_hours[rows] > 0, 0.4,
+                                  account[council] * np.isin(option, [1, 4]))
+    felt = choice.felt_burden(np.asarray(ch.burden)[idx], confidence, left)
     np.testing.assert_allclose(P.burden[rows], felt * has, rtol=1e-6)
     assert (P.control[1:n:2] == -1).all()
 
@@ -375,8 +380,9 @@ def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state(
     why = rng.integers(0, N_PROMPTS, choosing.size).astype(np.int8)
     chose = rng.random(choosing.size) < 0.6
     ledger = Ledger(2)
-    support_and_choice.apply_options(choosing, chosen, why, chose, kept, 30, P.record(n), clients, reduction, ch,
-                                     ledger.record())
+    account = np.array([0.1, 0.0])
+    support_and_choice.apply_options(choosing, chosen, why, chose, kept, 30, P.record(n), clients, reduction, account,
+                                     ch, ledger.record())
     target = option.copy()
     target[choosing], target[kept] = chosen, 3
     np.testing.assert_array_equal(P.view("option"), target)
@@ -386,7 +392,7 @@ def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state(
     np.testing.assert_array_equal(P.provider[:n][~changed], provider[~changed])
     np.testing.assert_array_equal(clients, np.bincount(P.provider[:n][P.provider[:n] >= 0], minlength=10))
     expected.option[:n] = target
-    support_and_choice.choice_state(np.sort(rows), expected.record(n), reduction, ch)
+    support_and_choice.choice_state(np.sort(rows), expected.record(n), reduction, account, ch)
     np.testing.assert_array_equal(P.view("control"), expected.view("control"))
     np.testing.assert_array_equal(P.view("burden"), expected.view("burden"))
     untouched = np.setdiff1d(np.arange(n), rows)

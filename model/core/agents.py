@@ -162,8 +162,9 @@ class Person(mesa.Agent):
         c = self.council
         option, chose, words = choice.decide(int(self.option), int(self.chose_at), why, choice.fresh_choice(ch),
                                              float(self.confidence), self.over65, int(self.group),
-                                             bool(self.supported), signal, m.available[c], float(m.reduction[c]), ch,
-                                             words)
+                                             bool(self.supported), float(self.carer_hours) > 0, signal,
+                                             m.available[c], float(m.reduction[c]), float(m.managed_account[c]),
+                                             m.presentation[c], ch, words)
         return int(option), int(why), bool(chose), words
 
     def take_decision(self, option: int, why: int, chose: bool) -> None:
@@ -193,8 +194,10 @@ class Person(mesa.Agent):
             m.release(np.array([self.row]))
             self.option = option
             self.seeking = True
+        c = self.council
         self.control, self.burden = choice.held(int(self.option), float(self.confidence), bool(self.supported),
-                                                float(m.reduction[self.council]), m.config.choice)
+                                                float(m.reduction[c]), float(self.carer_hours) > 0,
+                                                float(m.managed_account[c]), m.config.choice)
 
     # ---- 6. purchasing
     def buy(self, block_used: np.ndarray) -> tuple[list[tuple[int, int, float, float, float]], float, float, float]:

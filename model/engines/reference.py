@@ -454,17 +454,14 @@ class ReferenceEngine:
             P.cell[r] = cell_of(int(P.council[r]), int(P.group[r]), int(P.age_band[r]), int(P.quintile[r]))
 
     def choice_state(self, rows: np.ndarray) -> None:
-        """Control and felt burden (:func:`model.rules.choice.felt_burden`) of ``rows`` in their
-        current option; none without a package."""
-        m, P, ch = self.m, self.m.people, self.m.config.choice
+        """Control and felt burden of ``rows`` in their current option (:func:`model.rules.choice.held`);
+        none without a package."""
+        m, P = self.m, self.m.people
         for r in rows.tolist():
-            option = int(P.option[r])
-            if option > NO_PACKAGE:
-                P.control[r] = ch.control[option - 1]
-                P.burden[r] = choice.felt_burden(ch.burden[option - 1], float(P.confidence[r]), bool(P.supported[r]),
-                                                 float(m.reduction[P.council[r]]))
-            else:
-                P.control[r], P.burden[r] = 0.0, 0.0
+            c = int(P.council[r])
+            P.control[r], P.burden[r] = choice.held(int(P.option[r]), float(P.confidence[r]), bool(P.supported[r]),
+                                                    float(m.reduction[c]), float(P.carer_hours[r]) > 0,
+                                                    float(m.managed_account[c]), m.config.choice)
 
     def displace(self, closing: np.ndarray) -> int:
         """The clients of the providers ``closing`` lose them and are seeking again, counted by council

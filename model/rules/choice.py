@@ -2,10 +2,12 @@
 
 Utility of option j for a person:
     beta_control * control_j
-  - beta_burden  * burden_j * (1 - confidence) * (1 - support reduction if supported)
+  - beta_burden  * burden_j * (1 - confidence) * share left after help (support, a caring carer,
+                   a managed account for a direct payment)
   + beta_peer    * peer signal_j  (satisfied minus dissatisfied peers on j, per peer)
   + inertia      * [j is the current option]
   + constant_j + age-65+ constant_j + client-group constant (Option 1 only)
+  + the council's presentation shift_j (at a first choice only)
 Options the council does not offer get zero probability. The seeds: direct payments need
 "self-confidence, information, peer and professional advice"; older people chose Option 3 far more.
 
@@ -43,29 +45,52 @@ from model.rules.arith import where
 from model.scenario import Choice
 
 
-def felt_burden(option_burden: np.ndarray | float, confidence: np.ndarray | float, supported: np.ndarray | bool,
-                reduction: np.ndarray | float) -> np.ndarray:
-    """Burden a person feels: the option's burden, scaled by lack of confidence and cut by support."""
-    return option_burden * (1.0 - confidence) * (1.0 - reduction * supported)
+def management_help(supported: np.ndarray | bool, reduction: np.ndarray | float, caring: np.ndarray | bool,
+                    carer_help: float, account: np.ndarray | float) -> np.ndarray:
+    """Share of an option's burden left after the help a person has managing it (ODD 7.4): advice
+    and brokerage take off ``reduction`` (the council's ``support.burden_reduction``) when the person
+    is ``supported``; an unpaid carer who is ``caring`` takes off ``carer_help``
+    (``choice.carer_management_help``); a managed account takes off ``account`` (the council's
+    ``support.managed_account``, for an option with a direct payment; 0 for the others). Each acts
+    on what the others leave."""
+    return (1.0 - reduction * supported) * (1.0 - carer_help * caring) * (1.0 - account)
+
+
+def felt_burden(option_burden: np.ndarray | float, confidence: np.ndarray | float,
+                left: np.ndarray | float) -> np.ndarray:
+    """Burden a person feels: the option's burden, scaled by lack of confidence and by the share
+    ``left`` after the help they have (:func:`management_help`)."""
+    return option_burden * (1.0 - confidence) * left
+
+
+def direct(j: int) -> bool:
+    """Whether Option ``j`` pays (part of) the budget as a direct payment (Options 1 and 4)."""
+    return j in (OPTION_1, OPTION_4)
 
 
 def utility(j: int, confidence: np.ndarray | float, over65: np.ndarray | bool, group: np.ndarray | int,
-            supported: np.ndarray | bool, current: np.ndarray | int, peer_signal: np.ndarray | float,
-            available: np.ndarray | bool, reduction: np.ndarray | float, ch: Choice) -> np.ndarray:
-    """Utility of Option ``j`` (1-4) by the formula above; -inf if the council does not offer it."""
+            current: np.ndarray | int, peer_signal: np.ndarray | float, available: np.ndarray | bool,
+            left: np.ndarray | float, left_direct: np.ndarray | float, shift: np.ndarray | float,
+            ch: Choice) -> np.ndarray:
+    """Utility of Option ``j`` (1-4) by the formula above, with the share of burden ``left`` after
+    help (:func:`management_help`; ``left_direct`` for an option with a direct payment, a managed
+    account included) and the council's presentation ``shift``; -inf if the council does not offer it."""
     i = j - 1
     u = (ch.beta_control * ch.control[i]
-         - ch.beta_burden * felt_burden(ch.burden[i], confidence, supported, reduction)
+         - ch.beta_burden * felt_burden(ch.burden[i], confidence, where(direct(j), left_direct, left))
          + ch.beta_peer * peer_signal + ch.inertia * (current == j) + ch.asc[i] + ch.asc_over65[i] * over65
-         + (j == 1) * np.asarray(ch.asc_group)[group])
+         + (j == 1) * np.asarray(ch.asc_group)[group] + shift)
     return where(available, u, -np.inf)
 
 
-def held(option: int, confidence: float, supported: bool, reduction: float, ch: Choice) -> tuple[float, float]:
-    """Control and felt burden (:func:`felt_burden`) of the option a person holds; none without a
-    package. Stored when the option or support changes (ODD 7.4, 7.8)."""
+def held(option: int, confidence: float, supported: bool, reduction: float, caring: bool, account: float,
+         ch: Choice) -> tuple[float, float]:
+    """Control and felt burden (:func:`felt_burden`, after the help of :func:`management_help`) of
+    the option a person holds; none without a package. Stored when the option or support changes
+    (ODD 7.4, 7.8)."""
     if option > 0:
-        return ch.control[option - 1], felt_burden(ch.burden[option - 1], confidence, supported, reduction)
+        left = management_help(supported, reduction, caring, ch.carer_management_help, account * direct(option))
+        return ch.control[option - 1], felt_burden(ch.burden[option - 1], confidence, left)
     return 0.0, 0.0
 
 
@@ -91,32 +116,41 @@ def peer_signal(peer_option: np.ndarray, peer_satisfaction: np.ndarray,
     return s1, s2, s3, s4
 
 
-def choose_option(confidence: float, over65: bool, group: int, supported: bool, current: int,
-                  signal: tuple[float, float, float, float], available: np.ndarray, reduction: float, ch: Choice,
-                  words: tuple) -> tuple[int, tuple]:
+def choose_option(confidence: float, over65: bool, group: int, supported: bool, caring: bool, current: int,
+                  signal: tuple[float, float, float, float], available: np.ndarray, reduction: float, account: float,
+                  presentation: np.ndarray, first: bool, ch: Choice, words: tuple) -> tuple[int, tuple]:
     """One person's option choice (ODD 7.4): the utilities of Options 1-4 (:func:`utility`; the
-    ``signal`` of :func:`peer_signal`, ``available`` the options the council offers) and a logit
-    draw (:func:`logit_draw`) with a uniform from the stream ``words``. Returns (option, the
-    stream's next words)."""
-    util = (utility(OPTION_1, confidence, over65, group, supported, current, signal[0], available[0], reduction, ch),
-            utility(OPTION_2, confidence, over65, group, supported, current, signal[1], available[1], reduction, ch),
-            utility(OPTION_3, confidence, over65, group, supported, current, signal[2], available[2], reduction, ch),
-            utility(OPTION_4, confidence, over65, group, supported, current, signal[3], available[3], reduction, ch))
+    ``signal`` of :func:`peer_signal`, ``available`` the options the council offers, the help the
+    person has managing a budget, :func:`management_help`, and at a ``first`` choice the council's
+    ``presentation`` shifts) and a logit draw (:func:`logit_draw`) with a uniform from the stream
+    ``words``. Returns (option, the stream's next words)."""
+    left = management_help(supported, reduction, caring, ch.carer_management_help, 0.0)
+    left_direct = management_help(supported, reduction, caring, ch.carer_management_help, account)
+    util = (utility(OPTION_1, confidence, over65, group, current, signal[0], available[0], left, left_direct,
+                    presentation[0] * first, ch),
+            utility(OPTION_2, confidence, over65, group, current, signal[1], available[1], left, left_direct,
+                    presentation[1] * first, ch),
+            utility(OPTION_3, confidence, over65, group, current, signal[2], available[2], left, left_direct,
+                    presentation[2] * first, ch),
+            utility(OPTION_4, confidence, over65, group, current, signal[3], available[3], left, left_direct,
+                    presentation[3] * first, ch))
     u, words = stream.next_uniform(words)
     return logit_draw(util, u), words
 
 
 def decide(option: int, chose_at: int, why: int, fresh: bool, confidence: float, over65: bool, group: int,
-           supported: bool, signal: tuple[float, float, float, float], available: np.ndarray, reduction: float,
-           ch: Choice, words: tuple) -> tuple[int, bool, tuple]:
+           supported: bool, caring: bool, signal: tuple[float, float, float, float], available: np.ndarray,
+           reduction: float, account: float, presentation: np.ndarray, ch: Choice,
+           words: tuple) -> tuple[int, bool, tuple]:
     """One person's decision at review (ODD 7.4): they keep the ``option`` they hold, drawing
     nothing, unless they reconsider (:func:`reconsiders`, with the prompt ``why``); then they
-    choose (:func:`choose_option`, which may return the option held). Returns (option, whether they
+    choose (:func:`choose_option`, which may return the option held; the council's
+    ``presentation`` applies at a first choice, :func:`first_choice`). Returns (option, whether they
     chose, the stream's next words)."""
     if not reconsiders(option, chose_at, why, fresh):
         return option, False, words
-    chosen, words = choose_option(confidence, over65, group, supported, option, signal, available, reduction, ch,
-                                  words)
+    chosen, words = choose_option(confidence, over65, group, supported, caring, option, signal, available, reduction,
+                                  account, presentation, first_choice(option, chose_at), ch, words)
     return chosen, True, words
 
 

@@ -100,10 +100,11 @@ class VectorEngine:
         people = P.record(P.n)
         support_and_choice.support_places(choosing, people, self.stock, self.support_capacity, self.most_deprived,
                                           self.support_cost, u, L.record())
-        chosen, why, chose = support_and_choice.choose_options(choosing, people, m.available, m.reduction, self.ch,
-                                                               self.fresh, stream.seed(rng))
+        chosen, why, chose = support_and_choice.choose_options(choosing, people, m.available, m.reduction,
+                                                               m.managed_account, m.presentation, self.ch, self.fresh,
+                                                               stream.seed(rng))
         support_and_choice.apply_options(choosing, chosen, why, chose, kept, m.month, people, m.providers.clients,
-                                         m.reduction, self.ch, L.record())
+                                         m.reduction, m.managed_account, self.ch, L.record())
 
     # ------------------------------------------------------------------ 6. matching
     def start(self) -> None:
@@ -181,7 +182,7 @@ class VectorEngine:
 
     def choice_state(self, rows: np.ndarray) -> None:
         P = self.m.people
-        support_and_choice.choice_state(rows, P.record(P.n), self.m.reduction, self.ch)
+        support_and_choice.choice_state(rows, P.record(P.n), self.m.reduction, self.m.managed_account, self.ch)
 
     def displace(self, closing: np.ndarray) -> int:
         P, Q = self.m.people, self.m.providers

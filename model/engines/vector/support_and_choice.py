@@ -49,15 +49,16 @@ def support_places(choosing: np.ndarray, people: People.Record, stock: np.ndarra
 
 @numba.njit(cache=True)
 def choose_options(rows: np.ndarray, people: People.Record, available: np.ndarray, reduction: np.ndarray,
-                   ch: np.ndarray, fresh: bool, state: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   account: np.ndarray, presentation: np.ndarray, ch: np.ndarray, fresh: bool,
+                   state: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Option choice at review (ODD 7.4) for ``rows`` of the people table's record ``people``, all
     against the same state, in row order: each person's peer signal and peer news
     (:func:`model.rules.choice.peer_signal`, :func:`model.rules.choice.peer_news`, from their
     peers' options, satisfaction and months of moving; a peer who has left counts as none), what
     prompts them (:func:`model.rules.choice.prompt`), then their decision
     (:func:`model.rules.choice.decide`, every review a choice when ``fresh``) with the council's
-    ``available`` options and support ``reduction``. Returns the options they hold after it, what
-    prompted them and whether they chose."""
+    ``available`` options, support ``reduction``, managed ``account`` and ``presentation`` shifts.
+    Returns the options they hold after it, what prompted them and whether they chose."""
     ch = ch.view(CHOICE)[0]
     peers, alive, option, satisfaction, moved_at = (people.peers, people.alive, people.option, people.satisfaction,
                                                     people.moved_at)
@@ -87,16 +88,17 @@ def choose_options(rows: np.ndarray, people: People.Record, available: np.ndarra
                                supported[r], ch)
         c = council[r]
         out[s], chose[s], words = choice.decide(option[r], chose_at[r], why[s], fresh, confidence[r],
-                                                demography.is_over65(age_band[r]), group[r], supported[r], signal,
-                                                available[c], reduction[c], ch, words)
+                                                demography.is_over65(age_band[r]), group[r], supported[r],
+                                                carer_hours[r] > 0, signal, available[c], reduction[c], account[c],
+                                                presentation[c], ch, words)
     stream.store(state, words)
     return out, why, chose
 
 
 @numba.njit(cache=True)
 def apply_options(choosing: np.ndarray, chosen: np.ndarray, why: np.ndarray, chose: np.ndarray, kept: np.ndarray,
-                  month: int, people: People.Record, clients: np.ndarray, reduction: np.ndarray, ch: np.ndarray,
-                  ledger: Ledger.Record) -> None:
+                  month: int, people: People.Record, clients: np.ndarray, reduction: np.ndarray, account: np.ndarray,
+                  ch: np.ndarray, ledger: Ledger.Record) -> None:
     """After choice (ODD 7.4): the people ``choosing`` take the options ``chosen``, the others
     reviewed (``kept``) stay council-arranged (Option 3); a changed option ends the old provider
     relationships (the person is ``seeking`` providers for it). Those choosing remember the decision
@@ -131,15 +133,20 @@ def apply_options(choosing: np.ndarray, chosen: np.ndarray, why: np.ndarray, cho
             release_row(provider, clients, r)
             option[r] = o
             seeking[r] = True
-        control[r], burden[r] = choice.held(option[r], confidence[r], supported[r], reduction[council[r]], ch)
+        c = council[r]
+        control[r], burden[r] = choice.held(option[r], confidence[r], supported[r], reduction[c], carer_hours[r] > 0,
+                                            account[c], ch)
 
 
 @numba.njit(cache=True)
-def choice_state(rows: np.ndarray, people: People.Record, reduction: np.ndarray, ch: np.ndarray) -> None:
+def choice_state(rows: np.ndarray, people: People.Record, reduction: np.ndarray, account: np.ndarray,
+                 ch: np.ndarray) -> None:
     """Control and felt burden of ``rows`` in their current option (:func:`model.rules.choice.held`;
     ODD 7.4, 7.8). ``people`` is the people table's record (:meth:`model.core.state.Table.record`)."""
     ch = ch.view(CHOICE)[0]
     option, confidence, supported, council = people.option, people.confidence, people.supported, people.council
-    control, burden = people.control, people.burden
+    control, burden, carer_hours = people.control, people.burden, people.carer_hours
     for r in rows:
-        control[r], burden[r] = choice.held(option[r], confidence[r], supported[r], reduction[council[r]], ch)
+        c = council[r]
+        control[r], burden[r] = choice.held(option[r], confidence[r], supported[r], reduction[c], carer_hours[r] > 0,
+                                            account[c], ch)
