@@ -382,7 +382,7 @@ def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state(
     ledger = Ledger(2)
     account = np.array([0.1, 0.0])
     support_and_choice.apply_options(choosing, chosen, why, chose, kept, 30, P.record(n), clients, reduction, account,
-                                     ch, ledger.record())
+                                     ch, ledger.option_reviews, ledger.prompted, ledger.changes_by_prompt)
     target = option.copy()
     target[choosing], target[kept] = chosen, 3
     np.testing.assert_array_equal(P.view("option"), target)

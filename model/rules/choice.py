@@ -117,8 +117,9 @@ def peer_signal(peer_option: np.ndarray, peer_satisfaction: np.ndarray,
 
 
 def choose_option(confidence: float, over65: bool, group: int, supported: bool, caring: bool, current: int,
-                  signal: tuple[float, float, float, float], available: np.ndarray, reduction: float, account: float,
-                  presentation: np.ndarray, first: bool, ch: Choice, words: tuple) -> tuple[int, tuple]:
+                  signal: tuple[float, float, float, float], available: np.ndarray | tuple, reduction: float,
+                  account: float, presentation: np.ndarray | tuple, first: bool, ch: Choice,
+                  words: tuple) -> tuple[int, tuple]:
     """One person's option choice (ODD 7.4): the utilities of Options 1-4 (:func:`utility`; the
     ``signal`` of :func:`peer_signal`, ``available`` the options the council offers, the help the
     person has managing a budget, :func:`management_help`, and at a ``first`` choice the council's
@@ -139,8 +140,8 @@ def choose_option(confidence: float, over65: bool, group: int, supported: bool, 
 
 
 def decide(option: int, chose_at: int, why: int, fresh: bool, confidence: float, over65: bool, group: int,
-           supported: bool, caring: bool, signal: tuple[float, float, float, float], available: np.ndarray,
-           reduction: float, account: float, presentation: np.ndarray, ch: Choice,
+           supported: bool, caring: bool, signal: tuple[float, float, float, float], available: np.ndarray | tuple,
+           reduction: float, account: float, presentation: np.ndarray | tuple, ch: Choice,
            words: tuple) -> tuple[int, bool, tuple]:
     """One person's decision at review (ODD 7.4): they keep the ``option`` they hold, drawing
     nothing, unless they reconsider (:func:`reconsiders`, with the prompt ``why``); then they

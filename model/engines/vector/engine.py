@@ -104,7 +104,8 @@ class VectorEngine:
                                                                m.managed_account, m.presentation, self.ch, self.fresh,
                                                                stream.seed(rng))
         support_and_choice.apply_options(choosing, chosen, why, chose, kept, m.month, people, m.providers.clients,
-                                         m.reduction, m.managed_account, self.ch, L.record())
+                                         m.reduction, m.managed_account, self.ch, L.option_reviews, L.prompted,
+                                         L.changes_by_prompt)
 
     # ------------------------------------------------------------------ 6. matching
     def start(self) -> None:

@@ -89,8 +89,11 @@ def choose_options(rows: np.ndarray, people: People.Record, available: np.ndarra
         c = council[r]
         out[s], chose[s], words = choice.decide(option[r], chose_at[r], why[s], fresh, confidence[r],
                                                 demography.is_over65(age_band[r]), group[r], supported[r],
-                                                carer_hours[r] > 0, signal, available[c], reduction[c], account[c],
-                                                presentation[c], ch, words)
+                                                carer_hours[r] > 0, signal,
+                                                (available[c, 0], available[c, 1], available[c, 2], available[c, 3]),
+                                                reduction[c], account[c],
+                                                (presentation[c, 0], presentation[c, 1], presentation[c, 2],
+                                                 presentation[c, 3]), ch, words)
     stream.store(state, words)
     return out, why, chose
 
@@ -98,14 +101,16 @@ def choose_options(rows: np.ndarray, people: People.Record, available: np.ndarra
 @numba.njit(cache=True)
 def apply_options(choosing: np.ndarray, chosen: np.ndarray, why: np.ndarray, chose: np.ndarray, kept: np.ndarray,
                   month: int, people: People.Record, clients: np.ndarray, reduction: np.ndarray, account: np.ndarray,
-                  ch: np.ndarray, ledger: Ledger.Record) -> None:
+                  ch: np.ndarray, option_reviews: np.ndarray, prompted: np.ndarray,
+                  changes_by_prompt: np.ndarray) -> None:
     """After choice (ODD 7.4): the people ``choosing`` take the options ``chosen``, the others
     reviewed (``kept``) stay council-arranged (Option 3); a changed option ends the old provider
     relationships (the person is ``seeking`` providers for it). Those choosing remember the decision
     (:func:`model.rules.choice.remember`, with whether they ``chose`` and the ``month``); those of
     them holding an option they had chosen (not a first choice, :func:`model.rules.choice.first_choice`)
-    are counted in the ledger's ``option_reviews`` by council, in ``prompted`` if something prompted
-    them (``why``) and, if they changed option, in ``changes_by_prompt`` under the prompt. Everyone
+    are counted in ``option_reviews`` by council, in ``prompted`` if something prompted them
+    (``why``) and, if they changed option, in ``changes_by_prompt`` under the prompt (the ledger's
+    figures, passed on their own: the pass needs no other). Everyone
     reviewed gets the control and felt burden of the option they hold (:func:`model.rules.choice.held`).
     ``people`` is the people table's record, ``clients`` the providers' client counts. (Each pass
     reads the columns it uses into local names first: the record's fields then need no reference
@@ -122,10 +127,10 @@ def apply_options(choosing: np.ndarray, chosen: np.ndarray, why: np.ndarray, cho
         if s < choosing.size:
             c = council[r]
             if not choice.first_choice(option[r], chose_at[r]):
-                ledger.option_reviews[c] += 1
-                ledger.prompted[c] += why[s] != NO_PROMPT
+                option_reviews[c] += 1
+                prompted[c] += why[s] != NO_PROMPT
                 if o != option[r]:
-                    ledger.changes_by_prompt[c, why[s]] += 1
+                    changes_by_prompt[c, why[s]] += 1
             chose_at[r], chose_need[r], chose_carer[r], moved_at[r] = choice.remember(
                 option[r], o, chose[s], month, need[r], carer_hours[r], chose_at[r], chose_need[r], chose_carer[r],
                 moved_at[r])
