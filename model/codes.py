@@ -28,6 +28,14 @@ N_SLOTS = 2  #: provider links a package holds (Option 4 has two: council-arrang
 MODE_NONE, MODE_COUNCIL, MODE_ISF, MODE_DIRECT = 0, 1, 2, 3
 N_MODES = 4
 
+# ------------------------------------------------------------------ what prompts a choice at review (ODD 7.4)
+#: A person holding an option they chose keeps it at a review unless one of these prompts them to
+#: reconsider; the first that applies, in this order, is the one recorded (``Ledger.changes_by_prompt``).
+NO_PROMPT, PROMPT_CARER, PROMPT_NEED, PROMPT_DISSATISFIED, PROMPT_NEWS = 0, 1, 2, 3, 4
+PROMPTS = ("unprompted", "carer_breakdown", "need_change", "dissatisfaction", "information")
+N_PROMPTS = len(PROMPTS)
+NEVER = -32768  #: a month that has not come (``People.chose_at``, ``People.moved_at``: never chose, never moved)
+
 # ------------------------------------------------------------------ people's attributes
 GROUPS = ("older", "physical_disability", "learning_disability", "mental_health")
 AGE_BANDS = ("18-39", "40-64", "65-79", "80+")

@@ -403,6 +403,31 @@ class Choice(Strict):
                                        doc="Satisfaction below which a person is dissatisfied.")
     switch_after_months: int = param(3, 1, 60, unit="months",
                                      doc="Months dissatisfied before switching provider or asking for a review.")
+    carer_management_help: float = param(
+        0.0, 0, 1, unit="share of burden",
+        doc="Share of the burden of managing a budget (choice.burden) an unpaid carer who is caring takes off "
+            "the person (0: carers do not help manage; help from advice and brokerage is "
+            "councils.N.support.burden_reduction, from a managed account councils.N.support.managed_account).")
+    review_mode: Literal["keep_unless_prompted", "fresh_choice"] = param(
+        "keep_unless_prompted", unit="-",
+        source="assumption: no published rate of option changes at review was found; sco_option3_share_2016 "
+               "(Option 3 stayed the large majority as the offer spread: 75% in 2014-15, 83% in 2016-17)",
+        doc="What a review is for a person holding an option they chose: keep_unless_prompted, a decision to keep "
+            "it unless something prompts them to reconsider (the prompt_* parameters); fresh_choice, a new logit "
+            "choice at every review (the rule before prompts, kept to show what the prompts change).")
+    prompt_need_change: float = param(10.0, 0, 100, unit="points",
+                                      doc="Change in assessed need since the person last chose beyond which they "
+                                          "reconsider their option at review (100: never).")
+    prompt_satisfaction: float = param(0.4, 0, 1, unit="0-1",
+                                       doc="Satisfaction below which a person reconsiders their option at review "
+                                           "(0: never; the default is switch_satisfaction's).")
+    prompt_carer_breakdown: bool = param(True, unit="-",
+                                         doc="Whether the breakdown of a carer who was caring when the person last "
+                                             "chose prompts them to reconsider at review.")
+    prompt_information: bool = param(True, unit="-",
+                                     doc="Whether new information prompts a person to reconsider at review: a peer "
+                                         "changed option or took a direct payment since they last chose, or "
+                                         "advice and brokerage reached them at this review.")
 
     @model_validator(mode="after")
     def _lengths(self) -> Choice:
@@ -625,6 +650,10 @@ class Rollout(Strict):
     schedule_shares: list[float] = param([], 0, 1, unit="share of people",
                                          doc="Share of the council's people offered the choice at each month of "
                                              "schedule_months (non-decreasing: an offer is not withdrawn).")
+    presentation: list[float] = param(
+        [0.0, 0.0, 0.0, 0.0], -5, 5, unit="utility",
+        doc="How the council's practitioners present the options at assessment: a shift in the utility of "
+            "Options 1-4 at a person's first choice (positive: presented favourably; 0: neutral).")
 
     @model_validator(mode="after")
     def _options(self) -> Rollout:
@@ -640,6 +669,13 @@ class Rollout(Strict):
             raise ValueError("rollout.schedule_shares must not decrease (an offer is not withdrawn)")
         return self
 
+    @field_validator("presentation")
+    @classmethod
+    def _one_per_option(cls, value: list[float]) -> list[float]:
+        if len(value) != 4:
+            raise PydanticCustomError("list_length", "needs 4 values, one per option (got {n})", {"n": len(value)})
+        return value
+
 
 class Support(Strict):
     capacity: float = param(4.0, 0, 1000, unit="people per 1000 per month",
@@ -647,6 +683,10 @@ class Support(Strict):
     targeting: Literal["first_come", "most_deprived"] = param(
         "first_come", unit="-", doc="Who is supported first among those choosing this month.")
     burden_reduction: float = param(0.6, 0, 1, unit="share", doc="Share of burden removed by support.")
+    managed_account: float = param(0.0, 0, 1, unit="share of burden",
+                                   doc="Share of the burden of a direct payment (Options 1 and 4) the council's "
+                                       "managed-account service takes off (it holds the account and runs the "
+                                       "payroll for the person); 0: the council offers none.")
     cost_per_person: float = param(350.0, 0, 1e5, unit="GBP per person supported", doc="Cost of one episode.")
 
 

@@ -19,7 +19,7 @@ import copy
 import numpy as np
 import pytest
 
-from model.codes import AGENCY
+from model.codes import AGENCY, N_PROMPTS
 from model.core.agents import Council
 from model.core.economy import ENGINES, PHASES
 from model.core.state import People, Providers
@@ -118,6 +118,33 @@ def test_shared_phases_leave_the_same_state_in_both_engines(name, seed):
     v = CareEconomy(s, seed=seed, engine="vector")
     r = CareEconomy(s, seed=seed, engine="agents")
     assert sum(_month(v, r, month) for month in range(s.run.months)) == len(SHARED) * s.run.months
+
+
+@pytest.mark.parametrize("mode", ["keep_unless_prompted", "fresh_choice"])
+def test_shared_phases_agree_on_decisions_at_review(mode):
+    """Everyone offered the choice from month 0 and reviewed every six months, so that people who
+    chose are reviewed again: both engines agree phase by phase on the prompts, the decisions to
+    keep or change, what people remember of them and the counts by prompt; the run has option
+    reviews, some prompted and some not, and changes under several prompts (without a prompt only
+    under fresh_choice). Carers help manage budgets, the council runs managed accounts and presents
+    the options with a lean, so that every input of the choice is exercised."""
+    s = shrink("sds_rollout", 200, 24, **COLD, **{"councils.0.rollout.start_month": 0,
+                                                  "councils.0.rollout.duration_months": 0,
+                                                  "councils.0.rollout.review_interval_months": 6,
+                                                  "councils.0.rollout.presentation": [0.6, 0.0, -0.3, 0.2],
+                                                  "councils.0.support.managed_account": 0.4,
+                                                  "choice.carer_management_help": 0.3, "choice.review_mode": mode})
+    v = CareEconomy(s, seed=3, engine="vector")
+    r = CareEconomy(s, seed=3, engine="agents")
+    reviews = prompted = 0.0
+    changes = np.zeros(N_PROMPTS)
+    for month in range(s.run.months):
+        _month(v, r, month)
+        reviews, prompted = reviews + v.ledger.option_reviews.sum(), prompted + v.ledger.prompted.sum()
+        changes += v.ledger.changes_by_prompt.sum(axis=0)
+    assert reviews > prompted > 0
+    assert np.count_nonzero(changes[1:]) >= 2
+    assert (changes[0] > 0) == (mode == "fresh_choice")
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import load_scenario, stream
+from model.codes import N_PROMPTS, NEVER, NO_PROMPT
 from model.core.state import Ledger, People
 from model.core.state import Providers as ProviderTable
 from model.engines.vector import bookkeeping, common, finance, matching, reviews, support_and_choice
@@ -25,15 +26,22 @@ def _people(n: int, **columns: np.ndarray) -> People:
     return P
 
 
-def test_choose_options_is_the_per_person_rule_draw_for_draw():
-    """The compiled pass gives each person the option the plain-Python rule gives them
-    (:func:`choice.peer_signal`, :func:`choice.choose_option`) from the same stream, in row order."""
+@pytest.mark.parametrize("fresh", [False, True])
+def test_choose_options_is_the_per_person_rule_draw_for_draw(fresh):
+    """The compiled pass gives each person the prompt and the decision the plain-Python rules give
+    them (:func:`choice.peer_signal`, :func:`choice.peer_news`, :func:`choice.prompt`,
+    :func:`choice.decide`) from the same stream, in row order."""
     rng = np.random.default_rng(3)
     n, k, councils = 400, 6, 2
-    ch = load_scenario("sds_rollout").choice
+    ch = load_scenario("sds_rollout").choice.model_copy(update={"carer_management_help": 0.4})
+    account, presentation = np.array([0.3, 0.0]), np.array([[0.5, 0.0, -0.5, 0.2], [0.0, 0.0, 0.0, 0.0]])
     P = _people(n, option=rng.integers(0, 5, n), alive=rng.random(n) < 0.9, peers=rng.integers(-1, n, (n, k)),
                 satisfaction=rng.random(n), confidence=rng.random(n), age_band=rng.integers(0, 4, n),
-                group=rng.integers(0, 4, n), supported=rng.random(n) < 0.3, council=rng.integers(0, councils, n))
+                group=rng.integers(0, 4, n), supported=rng.random(n) < 0.1, council=rng.integers(0, councils, n),
+                need=rng.random(n) * 60, chose_need=rng.random(n) * 60,
+                carer_hours=rng.random(n) * 20 * (rng.random(n) < 0.7), chose_carer=rng.random(n) < 0.5,
+                chose_at=np.where(rng.random(n) < 0.8, rng.integers(0, 40, n), NEVER),
+                moved_at=np.where(rng.random(n) < 0.1, rng.integers(0, 40, n), NEVER))
     available = np.array([[True, True, True, True], [False, True, True, False]])
     reduction = np.array([0.5, 0.2], dtype=np.float32)
     rows = np.flatnonzero(rng.random(n) < 0.5)
@@ -44,15 +52,24 @@ def test_choose_options_is_the_per_person_rule_draw_for_draw():
         signal = choice.peer_signal([int(P.option[q]) if here else 0 for q, here in seen],
                                     [float(P.satisfaction[q]) if here else 0.0 for q, here in seen],
                                     ch.switch_satisfaction)
+        news = choice.peer_news([int(P.moved_at[q]) if here else NEVER for q, here in seen],
+                                [int(P.option[q]) if here else 0 for q, here in seen], int(P.option[r]),
+                                int(P.chose_at[r]))
+        why = choice.prompt(float(P.satisfaction[r]), float(P.need[r]), float(P.chose_need[r]), bool(P.chose_carer[r]),
+                            float(P.carer_hours[r]), news, bool(P.supported[r]), ch)
         c = int(P.council[r])
-        option, words = choice.choose_option(float(P.confidence[r]), bool(P.age_band[r] >= 2), int(P.group[r]),
-                                             bool(P.supported[r]), int(P.option[r]), signal, available[c],
-                                             float(reduction[c]), ch, words)
-        expected.append(option)
-    got = support_and_choice.choose_options(rows, P.record(n), available, reduction, common.struct(ch), state)
-    np.testing.assert_array_equal(got, expected)
+        option, chose, words = choice.decide(int(P.option[r]), int(P.chose_at[r]), why, fresh, float(P.confidence[r]),
+                                             bool(P.age_band[r] >= 2), int(P.group[r]), bool(P.supported[r]),
+                                             float(P.carer_hours[r]) > 0, signal, available[c], float(reduction[c]),
+                                             float(account[c]), presentation[c], ch, words)
+        expected.append((option, why, chose))
+    got, why, chose = support_and_choice.choose_options(rows, P.record(n), available, reduction, account, presentation,
+                                                        common.struct(ch), fresh, state)
+    np.testing.assert_array_equal(np.column_stack([got, why, chose]), np.array(expected))
     assert tuple(state) == words  # the stream has moved on by as many draws
-    assert not np.isin(got[P.council[rows] == 1], [1, 4]).any()  # options the council does not offer
+    assert chose.all() if fresh else (~chose).any() and (why[~chose] == NO_PROMPT).all()
+    assert set(why.tolist()) == set(range(N_PROMPTS))  # every prompt occurs among these people
+    assert not np.isin(got[P.council[rows] == 1][chose[P.council[rows] == 1]], [1, 4]).any()  # not offered there
 
 
 def test_struct_carries_every_numeric_field():
@@ -63,7 +80,7 @@ def test_struct_carries_every_numeric_field():
     assert r["beta_control"] == 1.7 and r["switch_after_months"] == 5
     assert common.CHOICE["switch_after_months"] == np.int64
     np.testing.assert_array_equal(r["asc_group"], ch.asc_group)
-    assert set(common.CHOICE.names) == set(type(ch).model_fields)
+    assert set(common.CHOICE.names) == set(type(ch).model_fields) - {"review_mode"}  # the one field not a number
 
 
 @pytest.mark.parametrize("section", [Demography, Outcomes, Carers, Choice, Budgets, Providers])
@@ -324,16 +341,19 @@ def test_providers_month_applies_the_provider_rules():
 
 def test_choice_state_is_control_and_felt_burden_of_the_option():
     rng = np.random.default_rng(9)
-    ch, n = load_scenario("sds_rollout").choice, 200
+    ch, n = load_scenario("sds_rollout").choice.model_copy(update={"carer_management_help": 0.4}), 200
     P = _people(n, option=rng.integers(0, 5, n), confidence=rng.random(n), supported=rng.random(n) < 0.4,
-                council=rng.integers(0, 2, n), control=-1.0, burden=-1.0)
-    reduction = np.array([0.5, 0.2], dtype=np.float32)
+                council=rng.integers(0, 2, n), control=-1.0, burden=-1.0,
+                carer_hours=rng.random(n) * 10 * (rng.random(n) < 0.5))
+    reduction, account = np.array([0.5, 0.2], dtype=np.float32), np.array([0.0, 0.3])
     rows = np.arange(0, n, 2)
-    support_and_choice.choice_state(rows, P.record(n), reduction, common.struct(ch))
+    support_and_choice.choice_state(rows, P.record(n), reduction, account, common.struct(ch))
     option, confidence, supported, council = P.option[rows], P.confidence[rows], P.supported[rows], P.council[rows]
     has, idx = option > 0, np.maximum(option - 1, 0)
     np.testing.assert_allclose(P.control[rows], np.asarray(ch.control)[idx] * has, rtol=1e-6)
-    felt = choice.felt_burden(np.asarray(ch.burden)[idx], confidence, supported, reduction[council])
+    left = choice.management_help(supported, reduction[council], P.carer_hours[rows] > 0, 0.4,
+                                  account[council] * np.isin(option, [1, 4]))
+    felt = choice.felt_burden(np.asarray(ch.burden)[idx], confidence, left)
     np.testing.assert_allclose(P.burden[rows], felt * has, rtol=1e-6)
     assert (P.control[1:n:2] == -1).all()
 
@@ -341,19 +361,28 @@ def test_choice_state_is_control_and_felt_burden_of_the_option():
 def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state():
     """People choosing take their chosen option, the others reviewed stay on Option 3; a changed
     option ends the old provider relationships, an unchanged one keeps them; control and felt
-    burden are those of the option held (as ``choice_state``)."""
+    burden are those of the option held (as ``choice_state``). Those choosing remember the decision
+    (:func:`choice.remember`), and those who held an option they had chosen are counted by
+    council: reviews, prompted, and changes by prompt."""
     rng = np.random.default_rng(11)
     n, ch = 200, common.struct(Choice())
     option, provider = rng.integers(1, 5, n), rng.integers(-1, 10, (n, 2))
     clients = np.bincount(provider[provider >= 0], minlength=10).astype(np.int32)
+    chose_at = np.where(rng.random(n) < 0.7, rng.integers(0, 20, n), NEVER).astype(np.int16)
     P = _people(n, option=option, provider=provider, confidence=rng.random(n), supported=rng.random(n) < 0.3,
-                council=rng.integers(0, 2, n), control=-1.0, burden=-1.0)
+                council=rng.integers(0, 2, n), control=-1.0, burden=-1.0, chose_at=chose_at, need=rng.random(n) * 50,
+                carer_hours=rng.random(n) * 10 * (rng.random(n) < 0.5))
     expected = _people(n, **{name: P.view(name).copy() for name in (*People.FIELDS, *People.WIDE)})
     reduction = np.array([0.2, 0.5], dtype=np.float32)
     rows = rng.permutation(n)[:120]
     choosing, kept = np.sort(rows[:80]), np.sort(rows[80:])
     chosen = rng.integers(1, 5, choosing.size).astype(np.int8)
-    support_and_choice.apply_options(choosing, chosen, kept, P.record(n), clients, reduction, ch)
+    why = rng.integers(0, N_PROMPTS, choosing.size).astype(np.int8)
+    chose = rng.random(choosing.size) < 0.6
+    ledger = Ledger(2)
+    account = np.array([0.1, 0.0])
+    support_and_choice.apply_options(choosing, chosen, why, chose, kept, 30, P.record(n), clients, reduction, account,
+                                     ch, ledger.option_reviews, ledger.prompted, ledger.changes_by_prompt)
     target = option.copy()
     target[choosing], target[kept] = chosen, 3
     np.testing.assert_array_equal(P.view("option"), target)
@@ -363,11 +392,25 @@ def test_apply_options_sets_options_ends_changed_packages_and_sets_choice_state(
     np.testing.assert_array_equal(P.provider[:n][~changed], provider[~changed])
     np.testing.assert_array_equal(clients, np.bincount(P.provider[:n][P.provider[:n] >= 0], minlength=10))
     expected.option[:n] = target
-    support_and_choice.choice_state(np.sort(rows), expected.record(n), reduction, ch)
+    support_and_choice.choice_state(np.sort(rows), expected.record(n), reduction, account, ch)
     np.testing.assert_array_equal(P.view("control"), expected.view("control"))
     np.testing.assert_array_equal(P.view("burden"), expected.view("burden"))
     untouched = np.setdiff1d(np.arange(n), rows)
     assert (P.control[untouched] == -1).all() and changed.any() and (~changed[rows]).any()
+    # What those choosing remember, and the counts of the decisions of those who had chosen before.
+    np.testing.assert_array_equal(P.chose_at[choosing], np.where(chose, 30, chose_at[choosing]))
+    np.testing.assert_array_equal(P.chose_need[choosing][chose], P.need[choosing][chose])
+    news = changed[choosing] & ((option[choosing] > 0) | np.isin(chosen, [1, 4]))
+    np.testing.assert_array_equal(P.moved_at[choosing], np.where(news, 30, NEVER))
+    assert (P.chose_at[kept] == chose_at[kept]).all() and (P.moved_at[kept] == NEVER).all()
+    before = chose_at[choosing] != NEVER
+    council = P.council[choosing]
+    np.testing.assert_array_equal(ledger.option_reviews, np.bincount(council[before], minlength=2))
+    np.testing.assert_array_equal(ledger.prompted, np.bincount(council[before & (why > 0)], minlength=2))
+    moved = before & changed[choosing]
+    np.testing.assert_array_equal(ledger.changes_by_prompt, np.bincount(council[moved] * N_PROMPTS + why[moved],
+                                                                        minlength=2 * N_PROMPTS).reshape(2, -1))
+    assert 0 < moved.sum() < before.sum()
 
 
 def test_depart_and_displace_end_relationships_and_book_money_and_people():

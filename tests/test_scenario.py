@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -134,3 +135,17 @@ def test_a_partial_provider_table_in_a_file_on_disk(tmp_path):
     assert (p.day_centre.price, p.day_centre.capacity, p.day_centre.per_1000) == (6.0, 35, 3.5)
     assert p.day_centre.fixed_cost == 9000.0
     assert (p.agency.price, p.agency.capacity, p.agency.growth) == (25.0, 40, 0.05)
+
+
+@pytest.mark.parametrize(("override", "fragment"), [
+    ({"choice.review_mode": "sometimes"}, "choice.review_mode: input should be 'keep_unless_prompted' or "
+                                          "'fresh_choice'"),
+    ({"councils.0.rollout.presentation": [0.5, 0.0]}, "councils.0.rollout.presentation: needs 4 values"),
+    ({"councils.0.rollout.presentation": [0.5, 0.0, 0.0, 6.0]}, "councils.0.rollout.presentation: element 3"),
+    ({"choice.prompt_need_change": -1.0}, "choice.prompt_need_change: input should be greater"),
+    ({"councils.0.support.managed_account": 1.5}, "councils.0.support.managed_account: input should be less"),
+])
+def test_choice_process_inputs_are_refused_in_one_line_naming_the_field(override, fragment):
+    with pytest.raises(ScenarioError, match=re.escape(fragment)) as info:
+        load_scenario("sds_rollout", override)
+    assert "\n" not in str(info.value)

@@ -12,7 +12,7 @@ from model.core.state import Ledger, People
 
 @pytest.mark.parametrize("n_councils", [1, 3, 32])
 def test_ledger_figures_are_separate_zeroed_views_of_one_block(n_councils):
-    """Every figure starts at zero with its shape (one number per council, or council x 4), and
+    """Every figure starts at zero with its shape (one number per council, or council x its width), and
     writing one figure changes no other: the views of the one block do not overlap."""
     L = Ledger(n_councils)
     names = [f.name for f in fields(Ledger) if f.name != "n_councils"]
@@ -20,7 +20,7 @@ def test_ledger_figures_are_separate_zeroed_views_of_one_block(n_councils):
     for k, name in enumerate(names, start=1):
         figure = getattr(L, name)
         assert figure.base is base and figure.flags["C_CONTIGUOUS"]
-        assert figure.shape == ((n_councils, 4) if name in Ledger._WIDE else (n_councils,))
+        assert figure.shape == ((n_councils, Ledger._WIDE[name]) if name in Ledger._WIDE else (n_councils,))
         assert not figure.any()
         figure[...] = k  # a mark of its own
     for k, name in enumerate(names, start=1):

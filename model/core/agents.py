@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 
 from model import stream
-from model.codes import AGENCY, MODE_NONE, N_SLOTS, NO_PACKAGE, NO_PROVIDER
+from model.codes import AGENCY, MODE_NONE, N_SLOTS, NEVER, NO_PACKAGE, NO_PROMPT, NO_PROVIDER
 from model.rules import budgets, carers, choice, demography, market, outcomes, providers, rollout
 from model.scenario import Council as CouncilSpec
 
@@ -72,6 +72,10 @@ class Person(mesa.Agent):
     burden = Column()
     seeking = Column()
     waiting = Column()
+    chose_at = Column()
+    chose_need = Column()
+    chose_carer = Column()
+    moved_at = Column()
 
     def __init__(self, model: CareEconomy, row: int) -> None:
         super().__init__(model)
@@ -138,21 +142,48 @@ class Person(mesa.Agent):
             self.model.people.burden[self.row] = 0.0
 
     # ---- 5. option choice
-    def choose_option(self, words: tuple) -> tuple[int, tuple]:
-        """Logit choice among the options the council offers (:func:`model.rules.choice.choose_option`),
-        with the signal of the person's peers (:func:`model.rules.choice.peer_signal`; a peer who has
-        left counts as none), drawing from the stream ``words``. Returns (option, the stream's next
-        words)."""
-        m, P = self.model, self.model.people
+    def decide(self, words: tuple) -> tuple[int, int, bool, tuple]:
+        """The decision at review to keep or change (:func:`model.rules.choice.decide`): what prompts
+        the person (:func:`model.rules.choice.prompt`, with the news of their peers,
+        :func:`model.rules.choice.peer_news`), then, if they reconsider, a logit choice among the
+        options the council offers with the signal of their peers (:func:`model.rules.choice.peer_signal`;
+        a peer who has left counts as none), drawing from the stream ``words``. Returns (option, what
+        prompted them, whether they chose, the stream's next words)."""
+        m, P, ch = self.model, self.model.people, self.model.config.choice
         seen = [(q, q >= 0 and bool(P.alive[q])) for q in P.peers[self.row].tolist()]
         signal = choice.peer_signal([int(P.option[q]) if here else NO_PACKAGE for q, here in seen],
                                     [float(P.satisfaction[q]) if here else 0.0 for q, here in seen],
-                                    m.config.choice.switch_satisfaction)
+                                    ch.switch_satisfaction)
+        news = choice.peer_news([int(P.moved_at[q]) if here else NEVER for q, here in seen],
+                                [int(P.option[q]) if here else NO_PACKAGE for q, here in seen], int(self.option),
+                                int(self.chose_at))
+        why = choice.prompt(float(self.satisfaction), float(self.need), float(self.chose_need), bool(self.chose_carer),
+                            float(self.carer_hours), news, bool(self.supported), ch)
         c = self.council
-        option, words = choice.choose_option(float(self.confidence), self.over65, int(self.group), bool(self.supported),
-                                             int(self.option), signal, m.available[c], float(m.reduction[c]),
-                                             m.config.choice, words)
-        return int(option), words
+        option, chose, words = choice.decide(int(self.option), int(self.chose_at), why, choice.fresh_choice(ch),
+                                             float(self.confidence), self.over65, int(self.group),
+                                             bool(self.supported), float(self.carer_hours) > 0, signal,
+                                             m.available[c], float(m.reduction[c]), float(m.managed_account[c]),
+                                             m.presentation[c], ch, words)
+        return int(option), int(why), bool(chose), words
+
+    def take_decision(self, option: int, why: int, chose: bool) -> None:
+        """The decision at review takes effect (:meth:`take_option`). A person who held an option they
+        had chosen (not a first choice, :func:`model.rules.choice.first_choice`) is counted among
+        the council's option reviews, among those prompted if something prompted them (``why``),
+        and if they change option, among the changes under that prompt; the person remembers the
+        decision (:func:`model.rules.choice.remember`: whether they ``chose``, this month)."""
+        m, L, c = self.model, self.model.ledger, self.council
+        old = int(self.option)
+        if not choice.first_choice(old, int(self.chose_at)):
+            L.option_reviews[c] += 1
+            L.prompted[c] += why != NO_PROMPT
+            if option != old:
+                L.changes_by_prompt[c, why] += 1
+        self.chose_at, self.chose_need, self.chose_carer, self.moved_at = choice.remember(
+            old, option, chose, m.month, float(self.need), float(self.carer_hours), int(self.chose_at),
+            float(self.chose_need), bool(self.chose_carer), int(self.moved_at))
+        self.take_option(option)
 
     def take_option(self, option: int) -> None:
         """The option chosen (Option 3 for one reviewed but not offered the choice) takes effect: a
@@ -163,8 +194,10 @@ class Person(mesa.Agent):
             m.release(np.array([self.row]))
             self.option = option
             self.seeking = True
+        c = self.council
         self.control, self.burden = choice.held(int(self.option), float(self.confidence), bool(self.supported),
-                                                float(m.reduction[self.council]), m.config.choice)
+                                                float(m.reduction[c]), float(self.carer_hours) > 0,
+                                                float(m.managed_account[c]), m.config.choice)
 
     # ---- 6. purchasing
     def buy(self, block_used: np.ndarray,

@@ -130,6 +130,8 @@ class CareEconomy(mesa.Model):
         self.type_respite = np.array([t.respite for t in self.ptypes], dtype=np.float32)
         self.interval = np.array([c.rollout.review_interval_months for c in s.councils])
         self.reduction = np.array([c.support.burden_reduction for c in s.councils], dtype=np.float32)
+        self.managed_account = np.array([c.support.managed_account for c in s.councils])
+        self.presentation = np.array([c.rollout.presentation for c in s.councils])  # (council, Option 1-4)
         self.available = np.array([[o in c.rollout.options for o in (1, 2, 3, 4)] for c in s.councils])
         self.deprivation = np.array([c.deprivation for c in s.councils])
         self._projection = read_projection(s)

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from model.codes import N_SLOTS, NO_PROVIDER
+from model.codes import N_PROMPTS, N_SLOTS, NEVER, NO_PROVIDER
 
 
 class Table:
@@ -123,6 +123,11 @@ class People(Table):
         "seeking": ("bool", False),       # a budget slot may lack a provider (set when one is left
                                           # without; cleared at matching once every slot has one)
         "waiting": ("int16", 0),          # months waited for a due assessment (waiting list, ODD 7.10)
+        # What a review's decision to keep or change is measured against (ODD 7.4):
+        "chose_at": ("int16", NEVER),     # month the person last chose an option (NEVER: not since offered)
+        "chose_need": ("float32", 0.0),   # their need then
+        "chose_carer": ("bool", False),   # whether a carer was caring then
+        "moved_at": ("int16", NEVER),     # month they last changed option or took a direct payment (news to peers)
     }
     WIDE: ClassVar[dict[str, tuple[str, int, float]]] = {
         "provider": ("int32", N_SLOTS, NO_PROVIDER),  # slot 0: main, slot 1: direct part of Option 4
@@ -189,19 +194,26 @@ class Ledger:
     posts: np.ndarray = field(init=False)          # agencies' care-worker posts (workforce; end of month)
     vacancies: np.ndarray = field(init=False)      # of those, vacant
     care_workers: np.ndarray = field(init=False)   # care workers employed by agencies
+    option_reviews: np.ndarray = field(init=False)  # reviews of people holding an option they chose (ODD 7.4)
+    prompted: np.ndarray = field(init=False)       # of those, people something prompted to reconsider
+    changes_by_prompt: np.ndarray = field(init=False)  # (council, prompt): of those, who changed option, by prompt
 
-    _WIDE: ClassVar[tuple[str, ...]] = ("services_by_option", "entries", "exits")  # (council, 4)
+    #: Figures of more than one number per council, and how many: (council, width) arrays.
+    _WIDE: ClassVar[dict[str, int]] = {"services_by_option": 4, "entries": 4, "exits": 4,
+                                       "changes_by_prompt": N_PROMPTS}
     #: The figures as one named tuple (made below, once), for the compiled passes.
     Record: ClassVar[type]
 
     def __post_init__(self) -> None:
         # One allocation; each figure a view of it: the per-council figures are the rows of one
-        # (figures, councils) block and the (council, 4) figures the slabs of another.
+        # (figures, councils) block and the (council, width) figures the slabs after it.
         c = self.n_councils
-        block = np.zeros(c * (len(_LEDGER_NARROW) + 4 * len(self._WIDE)))
-        narrow = len(_LEDGER_NARROW) * c
-        self.__dict__.update(zip(_LEDGER_NARROW, block[:narrow].reshape(-1, c), strict=True))
-        self.__dict__.update(zip(self._WIDE, block[narrow:].reshape(-1, c, 4), strict=True))
+        block = np.zeros(c * (len(_LEDGER_NARROW) + sum(self._WIDE.values())))
+        start = len(_LEDGER_NARROW) * c
+        self.__dict__.update(zip(_LEDGER_NARROW, block[:start].reshape(-1, c), strict=True))
+        for name, width in self._WIDE.items():
+            self.__dict__[name] = block[start: start + c * width].reshape(c, width)
+            start += c * width
 
     def record(self) -> Any:
         """Every figure as one :attr:`Record`: a compiled pass takes the ledger as this one argument

@@ -116,12 +116,13 @@ class ReferenceEngine:
     # ------------------------------------------------------------------ 4-5. support and choice
     def support_and_choice(self) -> None:
         """Support reaches some of the people choosing (ODD 7.5), council by council
-        (:func:`model.rules.support.reached`); then each of them chooses an option
-        (:meth:`Person.choose_option`), all against the same state (peers' options before this
-        month's choices), and the choices take effect (:meth:`Person.take_option`; the others
-        reviewed stay council-arranged). Support's uniforms come from one call to the model's
-        generator (for each council with someone choosing, one for its places, then one per person
-        queued there, in row order); choice draws from one stream, person by person."""
+        (:func:`model.rules.support.reached`); then each of them decides to keep or change their
+        option (:meth:`Person.decide`), all against the same state (peers' options before this
+        month's choices), and the decisions take effect (:meth:`Person.take_decision`; the others
+        reviewed stay council-arranged, :meth:`Person.take_option`). Support's uniforms come from
+        one call to the model's generator (for each council with someone choosing, one for its
+        places, then one per person queued there, in row order); choice draws from one stream,
+        person by person, for those who choose."""
         m, P, L = self.m, self.m.people, self.m.ledger
         choosing = [m.person_agents[r] for r in self.choosing.tolist()]
         kept = [m.person_agents[r] for r in self.kept.tolist()]
@@ -142,12 +143,14 @@ class ReferenceEngine:
             L.supported[c] += int(reached.sum())
             L.support[c] += int(reached.sum()) * spec.support.cost_per_person
         words = stream.load(stream.seed(m.rng))
-        chosen = []
+        decisions = []
         for person in choosing:
-            option, words = person.choose_option(words)
-            chosen.append(option)
-        for person, option in zip(choosing + kept, chosen + [OPTION_3] * len(kept), strict=True):
-            person.take_option(option)
+            option, why, chose, words = person.decide(words)
+            decisions.append((option, why, chose))
+        for person, (option, why, chose) in zip(choosing, decisions, strict=True):
+            person.take_decision(option, why, chose)
+        for person in kept:
+            person.take_option(OPTION_3)
 
     # ------------------------------------------------------------------ 6. matching
     def start(self) -> None:
@@ -503,17 +506,14 @@ class ReferenceEngine:
             P.cell[r] = cell_of(int(P.council[r]), int(P.group[r]), int(P.age_band[r]), int(P.quintile[r]))
 
     def choice_state(self, rows: np.ndarray) -> None:
-        """Control and felt burden (:func:`model.rules.choice.felt_burden`) of ``rows`` in their
-        current option; none without a package."""
-        m, P, ch = self.m, self.m.people, self.m.config.choice
+        """Control and felt burden of ``rows`` in their current option (:func:`model.rules.choice.held`);
+        none without a package."""
+        m, P = self.m, self.m.people
         for r in rows.tolist():
-            option = int(P.option[r])
-            if option > NO_PACKAGE:
-                P.control[r] = ch.control[option - 1]
-                P.burden[r] = choice.felt_burden(ch.burden[option - 1], float(P.confidence[r]), bool(P.supported[r]),
-                                                 float(m.reduction[P.council[r]]))
-            else:
-                P.control[r], P.burden[r] = 0.0, 0.0
+            c = int(P.council[r])
+            P.control[r], P.burden[r] = choice.held(int(P.option[r]), float(P.confidence[r]), bool(P.supported[r]),
+                                                    float(m.reduction[c]), float(P.carer_hours[r]) > 0,
+                                                    float(m.managed_account[c]), m.config.choice)
 
     def displace(self, closing: np.ndarray) -> int:
         """The clients of the providers ``closing`` lose them and are seeking again, counted by council

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from model.codes import PROMPTS
 from model.scenario import AGE_BANDS, GROUPS, PROVIDER_TYPES, QUINTILES
 
 
@@ -29,6 +30,9 @@ _TYPES = {"day_centre": "day centres", "agency": "agencies", "personal_assistant
 _OPTIONS = {1: "Option 1 (direct payment)", 2: "Option 2 (individual service fund)", 3: "Option 3 (council-arranged)",
             4: "Option 4 (a mix)"}
 SHARE, SCORE, GBP_MONTH = "share (0-1)", "score (0-1)", "GBP per month"
+#: What prompts a review choice (model.codes.PROMPTS), as the columns of changes by prompt read.
+_PROMPTS = dict(zip(PROMPTS, ("none", "a carer's breakdown", "a change in need", "dissatisfaction",
+                              "new information (peers, advice and brokerage)"), strict=True))
 #: Outcomes among people with a package whose quintile gaps (and, but for satisfaction,
 #: concentration indices) are recorded: name -> (label, unit, what the mean is of).
 _EQUITY = {"met_need": ("Met need", SHARE, "share of assessed need met"),
@@ -197,6 +201,22 @@ _MONTHLY = _index([
            "Share of day-centre block places given up, mean over councils (the decommissioning lever)."),
     Column("mean_wait", "Mean wait", "months",
            "Months waited so far by the people waiting for assessment, on average (missing with nobody waiting)."),
+    Column("option_reviews", "Option reviews", "people",
+           "Reviews in the month of people holding an SDS option they had chosen: each a decision to keep it or "
+           "change (ODD 7.4; first choices, and people not offered the choice, are not counted)."),
+    Column("reviews_prompted", "Reviews prompted", "people",
+           "Of the option reviews, those where something prompted the person to reconsider: their carer's "
+           "breakdown, a change in need, dissatisfaction or new information (choice.prompt_*)."),
+    Column("option_changes", "Option changes", "people", "Of the option reviews, those that changed option."),
+    Column("option_change_share", "Share of reviews changing option", SHARE,
+           "option_changes / option_reviews (NaN, missing, with no option review in the month)."),
+    Column("changes_unprompted", "Changes without a prompt", "people",
+           "Of the option changes, those of people nothing prompted: fresh choices (choice.review_mode = "
+           "fresh_choice; none under keep_unless_prompted)."),
+    *(Column(f"changes_{prompt}", f"Changes prompted by {label}", "people",
+             f"Of the option changes, those whose first prompt was {label} (prompts are checked in the order carer "
+             "breakdown, need change, dissatisfaction, information; the five changes_* columns sum to option_changes).")
+      for prompt, label in list(_PROMPTS.items())[1:]),
 ])
 #: Columns the run adds to the recorder's tables (:func:`model.run.simulation.simulate`).
 ADDED = ("replication", "date")

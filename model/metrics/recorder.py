@@ -23,6 +23,7 @@ from model.codes import (
     N_QUINTILES,
     OPTION_1,
     OPTION_3,
+    PROMPTS,
     QUINTILES,
 )
 from model.core.economy import BOOKS
@@ -285,7 +286,7 @@ class MonthRecorder:
             "services_by_option", "entries", "exits", "arrivals", "departures", "assessment", "admin", "support",
             "crisis", "clawback", "displaced", "unmatched", "breakdowns", "admissions", "dp_paid", "direct_paid",
             "block_paid", "provider_received", "charges", "waiting", "waiting_months", "waiting_new", "handbacks",
-            "posts", "vacancies", "care_workers"))
+            "posts", "vacancies", "care_workers", "option_reviews", "prompted", "changes_by_prompt"))
         services, entries, exits = by_ledger["services_by_option"], by_ledger["entries"], by_ledger["exits"]
         spend_c = np.array([L.council_spend() for L in ledgers])
         fig["arrivals"], fig["departures"] = by_ledger["arrivals"].sum(axis=1), by_ledger["departures"].sum(axis=1)
@@ -329,6 +330,13 @@ class MonthRecorder:
         for name, by_council in per_council_books.items():
             fig[name] = by_council.mean(axis=1) if name in d.COUNCIL_MEANS else by_council.sum(axis=1)
         fig["mean_wait"] = d.average(waited.sum(axis=1), fig["waiting_list"])
+        # Reviews as decisions to keep or change (ODD 7.4): changes by council and prompt.
+        by_prompt = by_ledger["changes_by_prompt"].sum(axis=1)  # (B, prompt)
+        fig["option_reviews"], fig["reviews_prompted"] = (by_ledger["option_reviews"].sum(axis=1),
+                                                          by_ledger["prompted"].sum(axis=1))
+        fig["option_changes"] = by_prompt.sum(axis=1)
+        fig["option_change_share"] = d.average(fig["option_changes"], fig["option_reviews"])
+        fig.update({f"changes_{prompt}": by_prompt[:, k] for k, prompt in enumerate(PROMPTS)})
 
         columns = [list(fig[c]) if c in _NUMPY_FLOATS else fig[c].tolist() for c in MONTHLY_COLUMNS]
         self._rows.extend(dict(zip(MONTHLY_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True))

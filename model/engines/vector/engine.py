@@ -34,7 +34,7 @@ from model.engines.vector import (
     reviews,
     support_and_choice,
 )
-from model.rules import budgets, market, support
+from model.rules import budgets, choice, market, support
 from model.rules import demography as demography_rules
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ class VectorEngine:
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
         self.chargeable = budgets.chargeable_share(s.budgets)
         self.d, self.ch = common.struct(s.demography), common.struct(s.choice)
+        self.fresh = choice.fresh_choice(s.choice)
         self.o, self.c = common.struct(s.outcomes), common.struct(s.carers)
         self.b, self.p = common.struct(s.budgets), common.struct(s.providers)
         # Per provider type: hour cap a week, respite and wellbeing bonus per hour, as purchasing reads them.
@@ -91,17 +92,20 @@ class VectorEngine:
 
     # ------------------------------------------------------------------ 4-5. support and choice
     def support_and_choice(self) -> None:
-        """Support reaches some of the people choosing (ODD 7.5); they choose an option (7.4); the
-        others reviewed stay council-arranged."""
+        """Support reaches some of the people choosing (ODD 7.5); they decide to keep or change their
+        option (7.4); the others reviewed stay council-arranged."""
         m, P, L, rng = self.m, self.m.people, self.m.ledger, self.m.rng
         choosing, kept, queues = self.choosing, self.kept, self.queues
         u = rng.random(queues + choosing.size)  # as the per-agent engine draws them
         people = P.record(P.n)
         support_and_choice.support_places(choosing, people, self.stock, self.support_capacity, self.most_deprived,
                                           self.support_cost, u, L.record())
-        chosen = support_and_choice.choose_options(choosing, people, m.available, m.reduction, self.ch,
-                                                   stream.seed(rng))
-        support_and_choice.apply_options(choosing, chosen, kept, people, m.providers.clients, m.reduction, self.ch)
+        chosen, why, chose = support_and_choice.choose_options(choosing, people, m.available, m.reduction,
+                                                               m.managed_account, m.presentation, self.ch, self.fresh,
+                                                               stream.seed(rng))
+        support_and_choice.apply_options(choosing, chosen, why, chose, kept, m.month, people, m.providers.clients,
+                                         m.reduction, m.managed_account, self.ch, L.option_reviews, L.prompted,
+                                         L.changes_by_prompt)
 
     # ------------------------------------------------------------------ 6. matching
     def start(self) -> None:
@@ -187,7 +191,7 @@ class VectorEngine:
 
     def choice_state(self, rows: np.ndarray) -> None:
         P = self.m.people
-        support_and_choice.choice_state(rows, P.record(P.n), self.m.reduction, self.ch)
+        support_and_choice.choice_state(rows, P.record(P.n), self.m.reduction, self.m.managed_account, self.ch)
 
     def displace(self, closing: np.ndarray) -> int:
         P, Q = self.m.people, self.m.providers

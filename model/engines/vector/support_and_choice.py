@@ -7,7 +7,7 @@ import numba
 import numpy as np
 
 from model import stream
-from model.codes import NO_PACKAGE, OPTION_3
+from model.codes import NEVER, NO_PACKAGE, NO_PROMPT, OPTION_3
 from model.core.state import Ledger, People
 from model.engines.vector import common
 from model.engines.vector.common import CHOICE, group_order, release_row
@@ -49,20 +49,30 @@ def support_places(choosing: np.ndarray, people: People.Record, stock: np.ndarra
 
 @numba.njit(cache=True)
 def choose_options(rows: np.ndarray, people: People.Record, available: np.ndarray, reduction: np.ndarray,
-                   ch: np.ndarray, state: np.ndarray) -> np.ndarray:
-    """Option choice (ODD 7.4) for ``rows`` of the people table's record ``people``, all against the
-    same state, in row order: each person's peer signal (:func:`model.rules.choice.peer_signal`, from
-    their peers' options and satisfaction; a peer who has left counts as none), then
-    :func:`model.rules.choice.choose_option` with the council's ``available`` options and support
-    ``reduction``. Returns the options chosen."""
+                   account: np.ndarray, presentation: np.ndarray, ch: np.ndarray, fresh: bool,
+                   state: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Option choice at review (ODD 7.4) for ``rows`` of the people table's record ``people``, all
+    against the same state, in row order: each person's peer signal and peer news
+    (:func:`model.rules.choice.peer_signal`, :func:`model.rules.choice.peer_news`, from their
+    peers' options, satisfaction and months of moving; a peer who has left counts as none), what
+    prompts them (:func:`model.rules.choice.prompt`), then their decision
+    (:func:`model.rules.choice.decide`, every review a choice when ``fresh``) with the council's
+    ``available`` options, support ``reduction``, managed ``account`` and ``presentation`` shifts.
+    Returns the options they hold after it, what prompted them and whether they chose."""
     ch = ch.view(CHOICE)[0]
-    peers, alive, option, satisfaction = people.peers, people.alive, people.option, people.satisfaction
+    peers, alive, option, satisfaction, moved_at = (people.peers, people.alive, people.option, people.satisfaction,
+                                                    people.moved_at)
     confidence, age_band, group, supported, council = (people.confidence, people.age_band, people.group,
                                                        people.supported, people.council)
+    need, carer_hours, chose_at, chose_need, chose_carer = (people.need, people.carer_hours, people.chose_at,
+                                                            people.chose_need, people.chose_carer)
     out = np.empty(rows.size, dtype=np.int8)
+    why = np.empty(rows.size, dtype=np.int8)
+    chose = np.empty(rows.size, dtype=np.bool_)
     k = peers.shape[1]
     peer_option = np.empty(k, dtype=np.int64)  # the peers' state, gathered for one person at a time
     peer_satisfaction = np.empty(k)
+    peer_moved = np.empty(k, dtype=np.int64)
     words = stream.load(state)
     for s in range(rows.size):
         r = rows[s]
@@ -71,43 +81,77 @@ def choose_options(rows: np.ndarray, people: People.Record, available: np.ndarra
             seen = q >= 0 and alive[q]
             peer_option[j] = option[q] if seen else NO_PACKAGE
             peer_satisfaction[j] = satisfaction[q] if seen else 0.0
+            peer_moved[j] = moved_at[q] if seen else NEVER
         signal = choice.peer_signal(peer_option, peer_satisfaction, ch.switch_satisfaction)
+        news = choice.peer_news(peer_moved, peer_option, option[r], chose_at[r])
+        why[s] = choice.prompt(satisfaction[r], need[r], chose_need[r], chose_carer[r], carer_hours[r], news,
+                               supported[r], ch)
         c = council[r]
-        out[s], words = choice.choose_option(confidence[r], demography.is_over65(age_band[r]), group[r], supported[r],
-                                             option[r], signal, available[c], reduction[c], ch, words)
+        out[s], chose[s], words = choice.decide(option[r], chose_at[r], why[s], fresh, confidence[r],
+                                                demography.is_over65(age_band[r]), group[r], supported[r],
+                                                carer_hours[r] > 0, signal,
+                                                (available[c, 0], available[c, 1], available[c, 2], available[c, 3]),
+                                                reduction[c], account[c],
+                                                (presentation[c, 0], presentation[c, 1], presentation[c, 2],
+                                                 presentation[c, 3]), ch, words)
     stream.store(state, words)
-    return out
+    return out, why, chose
 
 
 @numba.njit(cache=True)
-def apply_options(choosing: np.ndarray, chosen: np.ndarray, kept: np.ndarray, people: People.Record,
-                  clients: np.ndarray, reduction: np.ndarray, ch: np.ndarray) -> None:
+def apply_options(choosing: np.ndarray, chosen: np.ndarray, why: np.ndarray, chose: np.ndarray, kept: np.ndarray,
+                  month: int, people: People.Record, clients: np.ndarray, reduction: np.ndarray, account: np.ndarray,
+                  ch: np.ndarray, option_reviews: np.ndarray, prompted: np.ndarray,
+                  changes_by_prompt: np.ndarray) -> None:
     """After choice (ODD 7.4): the people ``choosing`` take the options ``chosen``, the others
     reviewed (``kept``) stay council-arranged (Option 3); a changed option ends the old provider
-    relationships (the person is ``seeking`` providers for it). Everyone reviewed gets the control
-    and felt burden of the option they hold (:func:`model.rules.choice.held`). ``people`` is the
-    people table's record, ``clients`` the providers' client counts. (Each pass reads the columns
-    it uses into local names first: the record's fields then need no reference counting per row.)"""
+    relationships (the person is ``seeking`` providers for it). Those choosing remember the decision
+    (:func:`model.rules.choice.remember`, with whether they ``chose`` and the ``month``); those of
+    them holding an option they had chosen (not a first choice, :func:`model.rules.choice.first_choice`)
+    are counted in ``option_reviews`` by council, in ``prompted`` if something prompted them
+    (``why``) and, if they changed option, in ``changes_by_prompt`` under the prompt (the ledger's
+    figures, passed on their own: the pass needs no other). Everyone
+    reviewed gets the control and felt burden of the option they hold (:func:`model.rules.choice.held`).
+    ``people`` is the people table's record, ``clients`` the providers' client counts. (Each pass
+    reads the columns it uses into local names first: the record's fields then need no reference
+    counting per row.)"""
     ch = ch.view(CHOICE)[0]
     option, provider, seeking = people.option, people.provider, people.seeking
     confidence, supported, council = people.confidence, people.supported, people.council
     control, burden = people.control, people.burden
+    need, carer_hours, chose_at, chose_need, chose_carer, moved_at = (
+        people.need, people.carer_hours, people.chose_at, people.chose_need, people.chose_carer, people.moved_at)
     for s in range(choosing.size + kept.size):
         r = choosing[s] if s < choosing.size else kept[s - choosing.size]
         o = chosen[s] if s < choosing.size else OPTION_3
+        if s < choosing.size:
+            c = council[r]
+            if not choice.first_choice(option[r], chose_at[r]):
+                option_reviews[c] += 1
+                prompted[c] += why[s] != NO_PROMPT
+                if o != option[r]:
+                    changes_by_prompt[c, why[s]] += 1
+            chose_at[r], chose_need[r], chose_carer[r], moved_at[r] = choice.remember(
+                option[r], o, chose[s], month, need[r], carer_hours[r], chose_at[r], chose_need[r], chose_carer[r],
+                moved_at[r])
         if option[r] != o:
             release_row(provider, clients, r)
             option[r] = o
             seeking[r] = True
-        control[r], burden[r] = choice.held(option[r], confidence[r], supported[r], reduction[council[r]], ch)
+        c = council[r]
+        control[r], burden[r] = choice.held(option[r], confidence[r], supported[r], reduction[c], carer_hours[r] > 0,
+                                            account[c], ch)
 
 
 @numba.njit(cache=True)
-def choice_state(rows: np.ndarray, people: People.Record, reduction: np.ndarray, ch: np.ndarray) -> None:
+def choice_state(rows: np.ndarray, people: People.Record, reduction: np.ndarray, account: np.ndarray,
+                 ch: np.ndarray) -> None:
     """Control and felt burden of ``rows`` in their current option (:func:`model.rules.choice.held`;
     ODD 7.4, 7.8). ``people`` is the people table's record (:meth:`model.core.state.Table.record`)."""
     ch = ch.view(CHOICE)[0]
     option, confidence, supported, council = people.option, people.confidence, people.supported, people.council
-    control, burden = people.control, people.burden
+    control, burden, carer_hours = people.control, people.burden, people.carer_hours
     for r in rows:
-        control[r], burden[r] = choice.held(option[r], confidence[r], supported[r], reduction[council[r]], ch)
+        c = council[r]
+        control[r], burden[r] = choice.held(option[r], confidence[r], supported[r], reduction[c], carer_hours[r] > 0,
+                                            account[c], ch)
