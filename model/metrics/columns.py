@@ -130,7 +130,15 @@ _MONTHLY = _index([
            "52/12)."),
     Column("unpaid_value", "Value of unpaid care", GBP_MONTH,
            "unpaid_hours at the replacement value of an hour of care (carers.replacement_value)."),
+    Column("unpaid_hours_with_need", "Unpaid care per person with need", "hours per month",
+           "Hours unpaid carers give in the month per living person with need (need at or above "
+           "budgets.eligibility_threshold), with a package or not."),
+    Column("carers_strained", "Carers strained", "share",
+           "Share of carers giving hours whose strain is above carers.strained_level (they report a health "
+           "impact; NaN, missing, when nobody cares)."),
     Column("carer_breakdowns", "Carer breakdowns", "carers", "Unpaid carers who broke down during the month."),
+    Column("carer_replacements", "New carers", "carers",
+           "People whose carer had broken down who gained a new carer during the month."),
     Column("emergency_admissions", "Emergency admissions", "people",
            "Emergency admissions caused by carer breakdowns during the month."),
     Column("crisis_cost", "Crisis cost", GBP_MONTH, "Cost of the month's emergency admissions."),
