@@ -210,10 +210,22 @@ def test_settle_draws_capacities_only_with_the_gradient():
     hours = np.array([0.0, 10.0, 40.0, 80.0])
     tenure = np.full(4, 60.0)
     u, v = np.full(4, 0.99), np.array([0.5, 0.9, 0.5, 0.1])
-    h, s, _, k, _ = carers.settle(hours, np.full(4, 50.0), tenure, u, v, C)
+    h, s, _, k, _ = carers.settle(hours, np.full(4, 50.0), tenure, u, v, np.ones(4), C)
     assert k[0] == carers.UNDRAWN and np.all(k[1:] > 0)
     assert np.all(s[h == 0] == 0) and np.all((s >= 0) & (s <= 1))
     np.testing.assert_allclose(s[1], C.strained_level * 10.0 / k[1] * (1 - (1 - C.recovery) ** 60))
     assert s[3] == 1.0 and h[3] == 80.0  # a carer far beyond their capacity, not yet broken down (u high)
-    _, _, _, k_off, _ = carers.settle(hours, np.full(4, 50.0), tenure, u, v, OFF)
+    _, _, _, k_off, _ = carers.settle(hours, np.full(4, 50.0), tenure, u, v, np.ones(4), OFF)
     assert np.all(k_off == carers.UNDRAWN)
+
+
+def test_settle_replaces_some_carers_who_broke_down_before_the_start():
+    """Long tenures far above the threshold: every carer broke down (u = 0); with replacement and
+    w = 0 all have a new carer giving the willing hours, unstrained, the need raised all the same."""
+    hours, need, tenure = np.array([60.0, 80.0]), np.array([50.0, 95.0]), np.full(2, 240.0)
+    u, v = np.zeros(2), np.full(2, 0.05)
+    h, s, n, k, _ = carers.settle(hours, need, tenure, u, v, np.zeros(2), C)
+    np.testing.assert_array_equal(h, hours)
+    assert np.all(s == 0) and np.all(k == carers.UNDRAWN) and np.all(n == [60.0, 100.0])
+    h, _, _, _, _ = carers.settle(hours, need, tenure, u, v, np.ones(2), C)
+    assert np.all(h == 0)

@@ -151,8 +151,9 @@ class CareEconomy(mesa.Model):
         P.carer_base[rows] = P.carer_hours[rows]
         u = self.rng.random(rows.size)
         v = self.rng.random(rows.size) if s.carers.strain_gradient else np.zeros(rows.size)  # capacities
+        w = self.rng.random(rows.size) if s.carers.replacement else np.ones(rows.size)  # new carers
         (P.carer_hours[rows], P.strain[rows], P.need[rows], P.carer_capacity[rows],
-         P.strained_months[rows]) = carers.settle(P.carer_hours[rows], need, tenure, u, v, s.carers)
+         P.strained_months[rows]) = carers.settle(P.carer_hours[rows], need, tenure, u, v, w, s.carers)
         P.carer_credit[rows] = budgets.credited_hours(P.carer_hours[rows], P.carer_base[rows], P.strain[rows],
                                                       s.carers)
         self.refresh_required(rows)

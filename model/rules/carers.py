@@ -103,7 +103,7 @@ def need_after_breakdown(need: np.ndarray | float, c: Carers) -> np.ndarray:
 
 
 def settle(carer_hours: np.ndarray, need: np.ndarray, tenure: np.ndarray, u: np.ndarray, v: np.ndarray,
-           c: Carers) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+           w: np.ndarray, c: Carers) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Carers of the people known at the start, after ``tenure`` months of caring (so the starting
     population is near the model's steady state). Each carer's capacity is drawn from the uniforms
     ``v`` (:func:`capacity_hours`; :data:`UNDRAWN` without ``strain_gradient``). Strain has grown
@@ -112,8 +112,10 @@ def settle(carer_hours: np.ndarray, need: np.ndarray, tenure: np.ndarray, u: np.
     above the threshold for m of the months has broken down with chance 1 - (1 - p)^m' (``u``
     uniforms), m' = m, or m - ``history_months`` / 2 with ``strain_history`` (the months of the
     hazard's rise, at half the hazard on average), stopping care and adding to need
-    (:func:`need_after_breakdown`). Nobody is replaced before the start. Returns (carer hours,
-    strain, need, capacity, months above the threshold)."""
+    (:func:`need_after_breakdown`). With ``replacement``, one who broke down has a new carer with
+    chance 1 - (1 - ``replacement_probability``)^(m' / 2) (``w`` uniforms; the breakdown taken
+    halfway through those months), giving the willing hours with no strain yet and a capacity still
+    to draw. Returns (carer hours, strain, need, capacity, months above the threshold)."""
     hours = np.asarray(carer_hours, dtype=np.float64)
     capacity = capacity_hours(v, c) if c.strain_gradient else np.full(hours.shape, UNDRAWN)
     capacity = np.where(hours > 0, capacity, UNDRAWN)
@@ -130,8 +132,10 @@ def settle(carer_hours: np.ndarray, need: np.ndarray, tenure: np.ndarray, u: np.
     above = np.maximum(tenure - crossing, 0.0)
     exposed = np.maximum(above - c.history_months / 2.0, 0.0) if c.strain_history else above
     broke = (hours > 0) & (u < 1.0 - (1.0 - c.breakdown_probability) ** exposed)
-    return (np.where(broke, 0.0, hours), np.where(broke, 0.0, np.minimum(strain, 1.0)),
-            np.where(broke, need_after_breakdown(need, c), need), capacity,
+    replaced = broke & (w < 1.0 - (1.0 - c.replacement_probability) ** (exposed / 2.0)) & c.replacement
+    gone = broke & ~replaced
+    return (np.where(gone, 0.0, hours), np.where(broke, 0.0, np.minimum(strain, 1.0)),
+            np.where(broke, need_after_breakdown(need, c), need), np.where(replaced, UNDRAWN, capacity),
             np.where(broke, 0.0, np.minimum(np.floor(above), c.history_months)))
 
 
