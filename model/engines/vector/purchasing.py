@@ -116,17 +116,18 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
         dp_balance[i] = balance
         delivered[i] = got
         respite[i] = rest
-        # 7. unpaid carers
-        (strain[i], carer_hours[i], carer_capacity[i], strained_months[i], carer_credit[i], need_after, breaks, crisis,
-         new_carer, words) = carers.carer_month(strain[i], carer_hours[i], carer_base[i], carer_capacity[i],
-                                                strained_months[i], need[i], got, req, rest, c, words)
-        replaced[ci] += new_carer
-        if breaks:
-            broke[ci] += 1
-            crises[ci] += crisis
-            need[i] = need_after
-            review_in[i] = 0
-            required[i] = budgets.required_hours(need[i], 0.0, hours_per_point)
+        # 7. unpaid carers (none for one who never had a carer: nothing would change)
+        if carer_base[i] > 0 or carer_hours[i] > 0:
+            (strain[i], carer_hours[i], carer_capacity[i], strained_months[i], carer_credit[i], need_after, breaks,
+             crisis, new_carer, words) = carers.carer_month(strain[i], carer_hours[i], carer_base[i], carer_capacity[i],
+                                                            strained_months[i], need[i], got, req, rest, c, words)
+            replaced[ci] += new_carer
+            if breaks:
+                broke[ci] += 1
+                crises[ci] += crisis
+                need[i] = need_after
+                review_in[i] = 0
+                required[i] = budgets.required_hours(need[i], 0.0, hours_per_point)
         # 8. outcomes and voice
         main = _link(provider[i, 0], n_q)
         second = _link(provider[i, 1], n_q)
