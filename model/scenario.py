@@ -582,6 +582,14 @@ class Carers(Strict):
     history_months: float = param(12.0, 1, 120, unit="months",
                                   doc="Months above the threshold at which the hazard reaches breakdown_probability "
                                       "(it grows linearly to there; a month below takes one off).")
+    # Short breaks as a service.
+    short_breaks: bool = param(False, unit="-",
+                               doc="A strained carer (above strained_level last month) gets a short break from "
+                                   "the council each month, beside any respite from day-centre hours.")
+    short_break_respite: float = param(0.1, 0, 1, unit="strain per month",
+                                       doc="Strain a month's short break takes off (as respite does).")
+    short_break_cost: float = param(400.0, 0, 1e5, unit="GBP per carer per month",
+                                    doc="Council's cost of a month's short breaks for one carer.")
     replacement: bool = param(True, unit="-",
                               doc="A person whose carer broke down may gain a new carer (off: never).")
     replacement_probability: float = param(

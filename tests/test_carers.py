@@ -151,13 +151,13 @@ def _months(c: Carers, n: int, seed: int = 5) -> list[tuple]:
     return out
 
 
-@pytest.mark.parametrize("c", [C, OFF, Carers(formal_elasticity=0.9, replacement_probability=0.5)])
+@pytest.mark.parametrize("c", [C, OFF, Carers(formal_elasticity=0.9, replacement_probability=0.5, short_breaks=True)])
 def test_carer_month_invariants(c):
-    for args, (s, hours, _, above, credit, need, broke, crisis, replaced, _) in _months(c, 3000):
+    for args, (s, hours, _, above, credit, need, broke, crisis, replaced, given, _) in _months(c, 3000):
         assert 0.0 <= s <= 1.0 and hours >= 0 and credit >= 0 and above >= 0
         if hours == 0:
             assert s == 0.0 and credit == 0.0
-        assert not (broke and replaced) and (crisis <= broke)
+        assert not (broke and replaced) and (crisis <= broke) and not (given and not c.short_breaks)
         assert credit <= max(hours, args[2])
         if broke:
             assert hours == 0 and need == min(args[5] + c.breakdown_need_jump, 100.0)
@@ -191,8 +191,8 @@ def test_switches_off_give_the_earlier_carer():
         s, h, need, broke, crisis, w_old = _old_carer_month(*args, c, stream.load(state))
         new = carers.carer_month(args[0], hours, hours, carers.UNDRAWN, 0.0, *args[2:], c, stream.load(state))
         assert new[0] == pytest.approx(s, abs=1e-12)
-        assert (new[1], new[5], new[6], new[7], new[8]) == (h, need, broke, crisis, False)
-        assert new[4] == h and new[2] == carers.UNDRAWN and new[9] == w_old  # credit 1:1, same draws
+        assert (new[1], new[5], new[6], new[7], new[8], new[9]) == (h, need, broke, crisis, False, False)
+        assert new[4] == h and new[2] == carers.UNDRAWN and new[10] == w_old  # credit 1:1, same draws
 
 
 def test_a_carer_who_broke_down_may_be_replaced_never_one_who_never_was():
@@ -201,9 +201,9 @@ def test_a_carer_who_broke_down_may_be_replaced_never_one_who_never_was():
     out = carers.carer_month(0.0, 0.0, 25.0, 12.0, 0.0, 50.0, 0.0, 100.0, 0.0, c, words)
     assert out[8] and out[1] == 25.0 and out[2] == carers.UNDRAWN and out[0] == 0.0
     out = carers.carer_month(0.0, 0.0, 0.0, carers.UNDRAWN, 0.0, 50.0, 0.0, 100.0, 0.0, c, words)
-    assert not out[8] and out[1] == 0.0 and out[9] == words  # no carer: no draw
+    assert not out[8] and out[1] == 0.0 and out[10] == words  # no carer: no draw
     out = carers.carer_month(0.0, 0.0, 25.0, 12.0, 0.0, 50.0, 0.0, 100.0, 0.0, Carers(replacement=False), words)
-    assert not out[8] and out[9] == words
+    assert not out[8] and out[10] == words
 
 
 def test_settle_draws_capacities_only_with_the_gradient():
@@ -229,3 +229,17 @@ def test_settle_replaces_some_carers_who_broke_down_before_the_start():
     assert np.all(s == 0) and np.all(k == carers.UNDRAWN) and np.all(n == [60.0, 100.0])
     h, _, _, _, _ = carers.settle(hours, need, tenure, u, v, np.ones(2), C)
     assert np.all(h == 0)
+
+
+def test_a_short_break_takes_its_respite_off_a_strained_carers_strain():
+    """With the service, a carer strained last month gets a break: this month's strain is lower by
+    short_break_respite (analytic, away from the bounds); an unstrained carer gets none."""
+    c = Carers(short_breaks=True, short_break_respite=0.1, strain_history=False, strain_gradient=False)
+    without = Carers(short_breaks=False, strain_history=False, strain_gradient=False)
+    words = stream.load(stream.seed(np.random.default_rng(8)))
+    args = (0.6, 20.0, 20.0, carers.UNDRAWN, 0.0, 50.0, 80.0, 100.0, 0.0)
+    got, base = carers.carer_month(*args, c, words), carers.carer_month(*args, without, words)
+    assert got[9] and not base[9]
+    assert got[0] == pytest.approx(base[0] - 0.1)
+    calm = carers.carer_month(0.2, *args[1:], c, words)
+    assert not calm[9]

@@ -252,15 +252,15 @@ class Carer(mesa.Agent):
     def caring(self) -> bool:
         return bool(self.carer_hours > 0)
 
-    def care(self, delivered: float, respite: float, words: tuple) -> tuple[bool, bool, bool, tuple]:
+    def care(self, delivered: float, respite: float, words: tuple) -> tuple[bool, bool, bool, bool, tuple]:
         """The carer's month (:func:`model.rules.carers.carer_month`) after the person got
         ``delivered`` formal hours and ``respite``, drawing from the stream ``words``: hours given,
         strain, and perhaps a breakdown (the person's need rises and a review is due), or, for one
-        whose carer broke down, a new carer. Returns (broke down, crisis admission, replaced, the
-        stream's next words)."""
+        whose carer broke down, a new carer. Returns (broke down, crisis admission, replaced, had a
+        short break, the stream's next words)."""
         m = self.model
         (self.strain, self.carer_hours, self.carer_capacity, self.strained_months, self.carer_credit, need, broke,
-         crisis, replaced, words) = carers.carer_month(
+         crisis, replaced, given, words) = carers.carer_month(
             float(self.strain), float(self.carer_hours), float(self.carer_base), float(self.carer_capacity),
             float(self.strained_months), float(self.need), delivered, float(self.required), respite,
             m.config.carers, words)
@@ -268,7 +268,7 @@ class Carer(mesa.Agent):
             self.need = need
             self.review_in = 0
             m.refresh_required(np.array([self.row]))
-        return bool(broke), bool(crisis), bool(replaced), words
+        return bool(broke), bool(crisis), bool(replaced), bool(given), words
 
 
 class Provider(mesa.Agent):

@@ -178,6 +178,8 @@ class Ledger:
     supported: np.ndarray = field(init=False)
     breakdowns: np.ndarray = field(init=False)
     replacements: np.ndarray = field(init=False)   # new carers for people whose carer broke down
+    breaks_given: np.ndarray = field(init=False)   # carers given a short break this month
+    short_breaks: np.ndarray = field(init=False)   # spend on carers' short breaks
     admissions: np.ndarray = field(init=False)
     arrivals: np.ndarray = field(init=False)
     departures: np.ndarray = field(init=False)
@@ -209,8 +211,9 @@ class Ledger:
         return self.Record(*(getattr(self, name) for name in self.Record._fields))
 
     def council_spend(self) -> np.ndarray:
-        """Council spend this month: services (net of clawback), assessment, admin, support."""
-        return self.services_by_option.sum(axis=1) + self.assessment + self.admin + self.support
+        """Council spend this month: services (net of clawback), assessment, admin, support, carers'
+        short breaks."""
+        return self.services_by_option.sum(axis=1) + self.assessment + self.admin + self.support + self.short_breaks
 
 
 #: The ledger's figures of one number per council, in declaration order.

@@ -275,7 +275,8 @@ class ReferenceEngine:
         L.block_paid += block
         L.services_by_option[:, 2] += block
         services = np.zeros((n_c, N_OPTION_CODES))  # by council and option (0: none)
-        paid, spent, broke, crises, replaced = np.zeros(n_c), np.zeros(n_c), np.zeros(n_c), np.zeros(n_c), np.zeros(n_c)
+        paid, spent, broke, crises, replaced, breaks = (np.zeros(n_c), np.zeros(n_c), np.zeros(n_c), np.zeros(n_c),
+                                                        np.zeros(n_c), np.zeros(n_c))
         clients, client_satisfaction = np.zeros(Q.n), np.zeros(Q.n)
         block_used = np.zeros(Q.n, dtype=np.int64)
         words = stream.load(stream.seed(m.rng))
@@ -294,10 +295,11 @@ class ReferenceEngine:
                     hours[q] += h
             carer = m.carer_agents.get(person.row)
             if carer is not None:
-                broke_down, crisis, new_carer, words = carer.care(got, respite, words)
+                broke_down, crisis, new_carer, given, words = carer.care(got, respite, words)
                 broke[c] += broke_down
                 crises[c] += crisis
                 replaced[c] += new_carer
+                breaks[c] += given
             satisfaction, words = person.evaluate(got, bonus, words)
             for q in person.providers.tolist():
                 if q != NO_PROVIDER:
@@ -314,6 +316,8 @@ class ReferenceEngine:
             L.direct_paid[c] += total - paid[c]
         L.breakdowns += broke
         L.replacements += replaced
+        L.breaks_given += breaks
+        L.short_breaks += breaks * m.config.carers.short_break_cost
         L.admissions += crises
         L.crisis += crises * m.config.carers.crisis_cost
         received = np.zeros(n_c)

@@ -267,9 +267,9 @@ class MonthRecorder:
         # Money and events from the month's ledger: (B, C) arrays, (B, C, 4) for the wide ones.
         by_ledger = ledger_figures(ledgers, (
             "services_by_option", "entries", "exits", "arrivals", "departures", "assessment", "admin", "support",
-            "crisis", "clawback", "displaced", "unmatched", "breakdowns", "replacements", "admissions", "dp_paid",
-            "direct_paid",
-            "block_paid", "provider_received", "charges", "waiting", "waiting_months", "waiting_new"))
+            "crisis", "clawback", "displaced", "unmatched", "breakdowns", "replacements", "breaks_given",
+            "short_breaks", "admissions", "dp_paid", "direct_paid", "block_paid", "provider_received", "charges",
+            "waiting", "waiting_months", "waiting_new"))
         services, entries, exits = by_ledger["services_by_option"], by_ledger["entries"], by_ledger["exits"]
         spend_c = np.array([L.council_spend() for L in ledgers])
         fig["arrivals"], fig["departures"] = by_ledger["arrivals"].sum(axis=1), by_ledger["departures"].sum(axis=1)
@@ -279,7 +279,7 @@ class MonthRecorder:
         for j in range(4):
             fig[f"spend_option{j + 1}"] = spend_opt[:, j]
         fig["spend_services"] = services.reshape(B, -1).sum(axis=1)
-        for name in ("assessment", "admin", "support"):
+        for name in ("assessment", "admin", "support", "short_breaks"):
             fig[f"spend_{name}"] = by_ledger[name].sum(axis=1)
         fig["cost_per_person"] = d.cost_per_person(fig["council_spend"], total.astype(int))
         fig["unpaid_hours"] = d.unpaid_hours(np.array(hours, dtype=float))
@@ -288,6 +288,7 @@ class MonthRecorder:
         fig["carers_strained"] = d.average(carers[:, 3], carers[:, 2])
         fig["carer_breakdowns"] = by_ledger["breakdowns"].sum(axis=1)
         fig["carer_replacements"] = by_ledger["replacements"].sum(axis=1)
+        fig["carer_short_breaks"] = by_ledger["breaks_given"].sum(axis=1)
         fig["emergency_admissions"] = by_ledger["admissions"].sum(axis=1)
         fig["crisis_cost"] = by_ledger["crisis"].sum(axis=1)
         fig["society_cost"] = d.society_cost(fig["council_spend"], fig["unpaid_value"], fig["crisis_cost"])

@@ -139,9 +139,15 @@ def settle(carer_hours: np.ndarray, need: np.ndarray, tenure: np.ndarray, u: np.
             np.where(broke, 0.0, np.minimum(np.floor(above), c.history_months)))
 
 
+def short_break(strain: np.ndarray | float, c: Carers) -> np.ndarray:
+    """Whether a carer gets a short break this month: with ``short_breaks``, one whose strain (last
+    month's) is above ``strained_level``."""
+    return (strain > c.strained_level) & c.short_breaks
+
+
 def carer_month(strain: float, carer_hours: float, base: float, capacity: float, above: float, need: float,
                 delivered: float, required: float, respite: float, c: Carers,
-                words: tuple) -> tuple[float, float, float, float, float, float, bool, bool, bool, tuple]:
+                words: tuple) -> tuple[float, float, float, float, float, float, bool, bool, bool, bool, tuple]:
     """One carer's month (ODD 7.7), after purchasing: the person got ``delivered`` of the
     ``required`` formal hours and ``respite``; the draws come from the stream ``words``.
 
@@ -149,33 +155,37 @@ def carer_month(strain: float, carer_hours: float, base: float, capacity: float,
     ``replacement_probability`` (one uniform, with ``replacement``): they give ``base`` hours from
     next month, with no strain and a capacity still to draw. A carer giving no hours has no strain.
     Otherwise the carer gives :func:`unpaid_hours`, has their capacity drawn in their first month
-    (one uniform, with ``strain_gradient``), and strain moves (:func:`next_strain`), as do the
+    (one uniform, with ``strain_gradient``), may get a short break (:func:`short_break`, which adds
+    ``short_break_respite`` to the respite), and strain moves (:func:`next_strain`), as do the
     months above the threshold (:func:`months_above`, with ``strain_history``). Above the
     threshold the carer may break down (:func:`breaks_down`, a uniform), and a breakdown brings a
     crisis (an emergency admission) with ``crisis_probability`` (a uniform): the carer stops
     caring, with no strain left, and the person's need jumps (:func:`need_after_breakdown`).
 
     Returns (strain, carer's hours, capacity, months above, hours the assessment credits
-    (:func:`model.rules.budgets.credited_hours`), need, broke down, crisis, replaced, the stream's
-    next words)."""
+    (:func:`model.rules.budgets.credited_hours`), need, broke down, crisis, replaced, had a short
+    break, the stream's next words)."""
     if carer_hours <= 0:
         if c.replacement and base > 0:
             u, words = stream.next_uniform(words)
             if u < c.replacement_probability:
-                return 0.0, base, UNDRAWN, 0.0, credited_hours(base, base, 0.0, c), need, False, False, True, words
-        return 0.0, carer_hours, capacity, 0.0, 0.0, need, False, False, False, words
+                return (0.0, base, UNDRAWN, 0.0, credited_hours(base, base, 0.0, c), need, False, False, True, False,
+                        words)
+        return 0.0, carer_hours, capacity, 0.0, 0.0, need, False, False, False, False, words
     hours = unpaid_hours(base, delivered, required, c)
     if c.strain_gradient and capacity < 0:
         u, words = stream.next_uniform(words)
         capacity = capacity_hours(u, c)
-    s = next_strain(strain, hours, capacity, 1.0 - met_need(delivered, required), respite, c)
+    given = short_break(strain, c)
+    rest = respite + c.short_break_respite if given else respite
+    s = next_strain(strain, hours, capacity, 1.0 - met_need(delivered, required), rest, c)
     months = months_above(above, s, c) if c.strain_history else 0.0
     broke = False
     if s > c.breakdown_threshold:
         u, words = stream.next_uniform(words)
         broke = breaks_down(s, months, True, u, c)
     if not broke:
-        return s, hours, capacity, months, credited_hours(hours, base, s, c), need, False, False, False, words
+        return s, hours, capacity, months, credited_hours(hours, base, s, c), need, False, False, False, given, words
     u, words = stream.next_uniform(words)
-    return (0.0, 0.0, capacity, 0.0, 0.0, need_after_breakdown(need, c), True, u < c.crisis_probability, False,
+    return (0.0, 0.0, capacity, 0.0, 0.0, need_after_breakdown(need, c), True, u < c.crisis_probability, False, given,
             words)

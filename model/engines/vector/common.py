@@ -58,6 +58,7 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          outcomes.wellbeing, outcomes.satisfaction, outcomes.next_rating, outcomes.person_outcome,
          outcomes.provider_rating, carers.next_strain, carers.breaks_down, carers.need_after_breakdown,
          carers.capacity_hours, carers.hours_strain, carers.unpaid_hours, carers.months_above, carers.breakdown_hazard,
+         carers.short_break,
          market.block_payment, providers.operating_result,
          providers.next_neg_months, providers.next_price,
          providers.most_places, providers.next_capacity, providers.exits, providers.provider_month, support.places,

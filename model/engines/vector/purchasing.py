@@ -31,7 +31,8 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
     ``type_attrs`` by provider type, and whether a block place is left at it), the carer's month
     (:func:`model.rules.carers.carer_month`: hours, strain, capacity, months above the threshold and
     the hours the assessment credits; a breakdown makes a review due and changes the formal hours
-    needed; a new carer for one whose carer broke down is counted), the person's outcomes
+    needed; a new carer for one whose carer broke down and a short break are counted), the person's
+    outcomes
     (:func:`model.rules.outcomes.person_outcome`) and voice
     (:func:`model.rules.choice.voice`: one who switches ends their provider relationships and is
     ``seeking`` again, to be re-matched, and, if offered the choice, is reviewed next month). The
@@ -78,7 +79,7 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
         services_by_option[ci, 2] += block_by_council[ci]
     services = np.zeros((n_c, N_OPTION_CODES))  # by council and option (0: none)
     paid, spent = np.zeros(n_c), np.zeros(n_c)
-    broke, crises, replaced = np.zeros(n_c), np.zeros(n_c), np.zeros(n_c)
+    broke, crises, replaced, breaks = np.zeros(n_c), np.zeros(n_c), np.zeros(n_c), np.zeros(n_c)
     clients, client_satisfaction = np.zeros(n_q + 1), np.zeros(n_q + 1)  # by provider, for ratings
     used = np.zeros(n_q, dtype=np.int64)
     words = stream.load(state)
@@ -118,11 +119,13 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
         respite[i] = rest
         # 7. unpaid carers (none for one who never had a carer: nothing would change)
         if carer_base[i] > 0 or carer_hours[i] > 0:
-            (strain[i], carer_hours[i], carer_capacity[i], strained_months[i], carer_credit[i], need_after, breaks,
-             crisis, new_carer, words) = carers.carer_month(strain[i], carer_hours[i], carer_base[i], carer_capacity[i],
-                                                            strained_months[i], need[i], got, req, rest, c, words)
+            (strain[i], carer_hours[i], carer_capacity[i], strained_months[i], carer_credit[i], need_after, broke_down,
+             crisis, new_carer, given, words) = carers.carer_month(strain[i], carer_hours[i], carer_base[i],
+                                                                   carer_capacity[i], strained_months[i], need[i], got,
+                                                                   req, rest, c, words)
             replaced[ci] += new_carer
-            if breaks:
+            breaks[ci] += given
+            if broke_down:
                 broke[ci] += 1
                 crises[ci] += crisis
                 need[i] = need_after
@@ -159,6 +162,8 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
         ledger.direct_paid[ci] += total - paid[ci]
         ledger.breakdowns[ci] += broke[ci]
         ledger.replacements[ci] += replaced[ci]
+        ledger.breaks_given[ci] += breaks[ci]
+        ledger.short_breaks[ci] += breaks[ci] * c.short_break_cost
         ledger.admissions[ci] += crises[ci]
         ledger.crisis[ci] += crises[ci] * c.crisis_cost
     received = np.zeros(n_c)
