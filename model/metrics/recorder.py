@@ -141,7 +141,8 @@ class MonthRecorder:
         self._ncell = model.n_councils * 80
         self._control = np.asarray(model.config.choice.control)
         self._pending: list[tuple[Any, ...]] = []
-        self._dp_total_prev = 0.0
+        # Balances already held when recording starts (people who chose a direct payment in the spin-up).
+        self._dp_total_prev = float(model.people.dp_balance[: model.people.n].sum())
         self._rows: list[dict[str, float]] = []
         self._cells: list[np.ndarray] = []       # per month: (9 raw sums, C, 4, 4, 5)
         self._daycentres: list[np.ndarray] = []  # per month: (open day centres, 7)
