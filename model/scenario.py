@@ -616,6 +616,61 @@ class Carers(Strict):
     crisis_cost: float = param(5500.0, 0, 1e6, unit="GBP per admission", doc="Cost of an emergency admission.")
     replacement_value: float = param(25.0, 0, 500, unit="GBP per hour", source="uk_unpaid_care_value_2021",
                                      doc="Replacement value of an hour of unpaid care.")
+    # The carer's assessment (ODD 7.2, 7.7): what the assessment counts against the person's need.
+    carers_assessment: bool = param(True, unit="-",
+                                    source="Care Act 2014 s.10 (willing and able); eng_formal_informal_2023",
+                                    doc="Credit only the care the carer is willing and able to sustain (off: the "
+                                        "carer's hours are deducted 1:1 from need).")
+    credit_cap_hours: float = param(20.0, 0, 168, unit="hours per week", source="assumption; eng_carer_health_2022 "
+                                    "(81% of those caring 20+ h/week report a health impact)",
+                                    doc="Most unpaid hours a week the assessment counts as sustainable.")
+    credit_strain_discount: float = param(1.0, 0, 1, unit="share of the credit at strain 1",
+                                          doc="Share of the credited hours the assessment drops as the carer's "
+                                              "strain rises from 0 to 1.")
+    # Unpaid hours respond to the formal care delivered.
+    formal_response: bool = param(True, unit="-", source="eng_formal_informal_2020; uk_formal_informal_2024",
+                                  doc="Unpaid hours respond to the formal hours delivered (off: fixed at referral).")
+    formal_elasticity: float = param(
+        -0.2, -2, 0.9, unit="relative change in unpaid hours per relative change in formal hours",
+        source="jp_formal_informal_2017 (size 0.18-0.22); sign from eng_formal_informal_2020, uk_formal_informal_2024",
+        doc="Elasticity of the carer's hours to the formal hours delivered, against those planned; negative: "
+            "substitutes (care falls short, the carer does more), positive: complements (at most 0.9, so a "
+            "carer never stops for want of formal care).")
+    # Strain by hours follows the published gradient, through each carer's capacity.
+    strain_gradient: bool = param(True, unit="-", source="eng_carer_health_2022",
+                                  doc="Strain from hours follows the published gradient of health impact by "
+                                      "hours (off: strain_per_hour x hours, a line through zero).")
+    impact_light: float = param(0.30, 0, 1, unit="share of carers", source="eng_carer_health_2022",
+                                doc="Share of carers giving under 1 hour a week who report a health impact.")
+    impact_heavy: float = param(0.81, 0, 1, unit="share of carers", source="eng_carer_health_2022",
+                                doc="Share of carers giving 20 or more hours a week who report a health impact.")
+    heavy_hours: float = param(50.0, 1, 100, unit="hours per week",
+                               source="assumption (the 20+ band's typical hours; Census 2021: 2.8% give 50+ h, "
+                                      "1.9% 20-49 h)",
+                               doc="Weekly hours at which impact_heavy of carers report a health impact.")
+    strained_level: float = param(0.5, 0.01, 1, unit="0-1",
+                                  doc="Strain above which a carer counts as strained (reports a health impact); "
+                                      "a carer giving their capacity settles here.")
+    # Breakdown by strain history, recovery and replacement.
+    strain_history: bool = param(True, unit="-",
+                                 doc="The breakdown hazard grows with the months spent above the threshold "
+                                     "(off: breakdown_probability from the first month).")
+    history_months: float = param(12.0, 1, 120, unit="months",
+                                  doc="Months above the threshold at which the hazard reaches breakdown_probability "
+                                      "(it grows linearly to there; a month below takes one off).")
+    # Short breaks as a service.
+    short_breaks: bool = param(False, unit="-",
+                               doc="A strained carer (above strained_level last month) gets a short break from "
+                                   "the council each month, beside any respite from day-centre hours.")
+    short_break_respite: float = param(0.1, 0, 1, unit="strain per month",
+                                       doc="Strain a month's short break takes off (as respite does).")
+    short_break_cost: float = param(400.0, 0, 1e5, unit="GBP per carer per month",
+                                    doc="Council's cost of a month's short breaks for one carer.")
+    replacement: bool = param(True, unit="-",
+                              doc="A person whose carer broke down may gain a new carer (off: never).")
+    replacement_probability: float = param(
+        0.03, 0, 1, unit="per month",
+        doc="Monthly chance that a new carer takes on the hours the last one was willing to give.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1068,8 +1123,11 @@ def parameter_table() -> list[dict[str, Any]]:
                 walk(type(value), f"{prefix}{name}.", value)
             elif info.json_schema_extra:
                 extra = info.json_schema_extra
-                rows.append({"name": prefix + name, "default": value, "range": extra["range"],
-                             "unit": extra["unit"], "source": extra["source"], "doc": info.description})
+                row = {"name": prefix + name, "default": value, "range": extra["range"], "unit": extra["unit"],
+                       "source": extra["source"], "doc": info.description}
+                if isinstance(value, list):  # the element type, which an empty default does not show
+                    row["element"] = get_args(info.annotation)[0].__name__
+                rows.append(row)
 
     walk(Council, "councils.N.", Council(name="x"))
     base = Scenario(councils=[Council(name="x")])

@@ -19,7 +19,7 @@ from model.engines import CareEconomy
 from model.engines.vector import common
 from model.engines.vector import demography as demography_pass
 from model.rules import demography
-from model.scenario import Demography
+from model.scenario import Carers, Demography
 from tests.conftest import shrink
 
 D = Demography()
@@ -45,7 +45,7 @@ def arrive(counts: list[int], deprivation: np.ndarray, seed: int, d: Demography 
     state = stream.seed(np.random.default_rng(seed))
     share = np.zeros(deprivation.shape[0])  # nobody offered the choice
     demography_pass.arrivals(r.start, np.array(counts), deprivation, np.asarray(d.group_mix), share, common.struct(d),
-                             0.5, state, P.record(P.n))
+                             common.struct(Carers()), 0.5, state, P.record(P.n))
     assert P.view("alive").all() and (P.view("review_in") == 0).all()
     return {c: P.view(c) for c in ("council", *COLUMNS)}
 

@@ -283,3 +283,27 @@ def test_both_engines_compact_the_same_rows():
     r.compact()
     assert v.people.n < n and peers_gone > 0
     _assert_same(v, r, "compaction")
+
+
+#: The carers' switches (ODD 7.7), all off: the fixed carer of the earlier model.
+CARERS_OFF = {f"carers.{k}": False for k in ("carers_assessment", "formal_response", "strain_gradient",
+                                              "strain_history", "replacement")}
+
+
+@pytest.mark.parametrize("carers", [{"carers.replacement_probability": 0.5, "carers.formal_elasticity": 0.5,
+                                     "carers.history_months": 2.0, "carers.short_breaks": True}, CARERS_OFF])
+def test_shared_phases_agree_with_carers_breaking_down_and_replaced(carers):
+    """Carers under pressure (complements, a short strain history, frequent replacement), and the
+    switches off: both engines agree phase by phase on hours, strain, capacities, months above the
+    threshold, credits, breakdowns, replacements and short breaks."""
+    s = shrink("sds_rollout", 200, 24, **COLD, **carers)
+    v = CareEconomy(s, seed=3, engine="vector")
+    r = CareEconomy(s, seed=3, engine="agents")
+    broke = replaced = breaks = 0.0
+    for month in range(s.run.months):
+        _month(v, r, month)
+        broke, replaced = broke + v.ledger.breakdowns.sum(), replaced + v.ledger.replacements.sum()
+        breaks += v.ledger.breaks_given.sum()
+    assert broke > 0
+    assert (replaced > 0) == s.carers.replacement
+    assert (breaks > 0) == s.carers.short_breaks

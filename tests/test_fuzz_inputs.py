@@ -64,7 +64,7 @@ def value_for(row: dict[str, Any]) -> st.SearchStrategy[Any]:
     if isinstance(default, bool):
         base: st.SearchStrategy[Any] = st.booleans()
     elif isinstance(default, list):
-        whole = isinstance(default[0], int)
+        whole = row["element"] == "int"
         base = st.one_of(st.lists(element(lo, hi, whole), min_size=len(default), max_size=len(default)),
                          st.lists(element(lo, hi, whole), max_size=len(default) + 2))
     elif isinstance(default, int | float):
@@ -136,7 +136,8 @@ def test_every_parameter_at_the_corners_of_its_range(corner):
         bound = row["range"][corner]
         if bound is None or isinstance(row["default"], bool):
             continue
-        value = [type(row["default"][0])(bound)] * len(row["default"]) if isinstance(row["default"], list) \
+        kind = {"int": int, "float": float}
+        value = [kind[row["element"]](bound)] * max(len(row["default"]), 1) if isinstance(row["default"], list) \
             else type(row["default"])(bound)
         try:
             scenario = BASE.with_overrides({row["name"]: value})

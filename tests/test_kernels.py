@@ -119,11 +119,16 @@ def test_arrivals_pass_is_draw_person_row_by_row(scenario):
     share = np.linspace(0.2, 0.7, len(s.councils))  # offered share by council
     mix = demography.referral_groups(s.demography)
     demography_pass.arrivals(r.start, counts, deprivation, mix, share, common.struct(s.demography),
-                             s.budgets.hours_per_point, state, P.record(P.n))
+                             common.struct(s.carers), s.budgets.hours_per_point, state, P.record(P.n))
     np.testing.assert_array_equal(P.council[r], council)  # council by council, alive, first review due at once
     assert P.alive[r].all() and (P.review_in[r] == 0).all()
-    hours = budgets.required_hours(P.need[r].astype(np.float64), P.carer_hours[r].astype(np.float64),
-                                   s.budgets.hours_per_point)  # the formal hours they need, as the pass works them out
+    # the carer's willing hours, what the assessment credits, and the formal hours they need, as the pass works them out
+    np.testing.assert_array_equal(P.carer_base[r], P.carer_hours[r])
+    credit = budgets.credited_hours(P.carer_hours[r].astype(np.float64), P.carer_hours[r].astype(np.float64), 0.0,
+                                    s.carers)
+    np.testing.assert_array_equal(P.carer_credit[r], credit.astype(np.float32))
+    hours = budgets.required_hours(P.need[r].astype(np.float64), P.carer_credit[r].astype(np.float64),
+                                   s.budgets.hours_per_point)
     np.testing.assert_array_equal(P.required[r], hours.astype(np.float32))
     assert (P.required[:8] == 0).all() and (P.required[r] > 0).any()
     expected = [demography.draw_person(demography.referral_mix(deprivation[c], s.demography), mix, s.demography,
@@ -179,7 +184,7 @@ def test_reviews_apply_the_review_rule_to_everyone_due():
     state["review_in"][counted] = interval[council[counted]]
     state["offered"][counted] |= newly[counted]
     P = _people(n, alive=alive, offered=state["offered"], offer_rank=offer_rank, council=council,
-                review_in=state["review_in"], option=state["option"], need=need, carer_hours=carer_hours,
+                review_in=state["review_in"], option=state["option"], need=need, carer_credit=carer_hours,
                 budget=state["budget"], dp_balance=state["balance"], supported=np.ones(n, bool),
                 provider=state["provider"], control=np.ones(n, np.float32), burden=np.ones(n, np.float32))
     choosing, kept, queues = reviews.reviews(counted, 100, P.record(n), state["clients"], share, True, interval,
@@ -265,7 +270,7 @@ def test_demography_sweep_leaves_drifts_ages_and_counts_down_at_the_documented_r
     required = np.full(n, -1.0, np.float32)
     P = _people(n, alive=alive, need=need, group=group, age_band=age_band, council=council, quintile=quintile,
                 cell=cell, option=option, dp_balance=balance, provider=provider, offered=np.ones(n, bool),
-                offer_rank=np.zeros(n, np.float32), review_in=review_in, carer_hours=carer_hours, required=required)
+                offer_rank=np.zeros(n, np.float32), review_in=review_in, carer_credit=carer_hours, required=required)
     due = demography_pass.demography_sweep(P.record(n), clients, np.zeros(1, np.float32), False, np.array([12]), stock,
                                            0.5, common.struct(d), stream.seed(np.random.default_rng(6)),
                                            ledger.record())

@@ -142,7 +142,12 @@ def test_snapshot_counts_and_sums_as_bincount():
     met, well, sat = (rng.random((3, n))).astype(np.float32)
     hours, balance = (rng.random(n) * 20).astype(np.float32), rng.random(n) * 100
     counts, sums = np.zeros(10 * n_cell, np.int64), [np.zeros(n_cell) for _ in range(3)]
-    carer, held = snapshot(cell, option, offered, alive, met, well, sat, hours, balance, counts, *sums)
+    need, strain = (rng.random(n) * 100).astype(np.float32), rng.random(n).astype(np.float32)
+    carer, held, carers = snapshot(cell, option, offered, alive, met, well, sat, hours, balance, need, strain, 25.0,
+                                   0.5, counts, *sums)
+    with_need, caring = alive & (need >= 25.0), alive & (hours > 0)
+    assert carers[0] == with_need.sum() and carers[1] == pytest.approx(hours[with_need].sum(dtype=float), rel=1e-12)
+    assert carers[2] == caring.sum() and carers[3] == (caring & (strain > 0.5)).sum()
     key = cell.astype(np.int64) * 10 + option * 2 + offered
     np.testing.assert_array_equal(counts, np.bincount(key[alive], minlength=10 * n_cell))
     package = alive & (option > 0)

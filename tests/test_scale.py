@@ -97,19 +97,25 @@ def test_carers_of_the_starting_caseload_have_cared_as_long_as_they_have_been_kn
     from model.rules import carers
     from model.scenario import Carers
 
-    c = Carers()
+    c = Carers(strain_gradient=False, strain_history=False, replacement=False)  # the rule of 7.7 switched off
     n = 20_000
     u = np.random.default_rng(1).random(n)
-    hours, strain, need = carers.settle(np.full(n, 40.0), np.full(n, 50.0), np.full(n, 200.0), u, c)
+    v, w = np.zeros(n), np.ones(n)
+
+    def settle(hours: float, tenure: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        h, s, need, _, _ = carers.settle(np.full(n, hours), np.full(n, 50.0), np.full(n, tenure), u, v, w, c)
+        return h, s, need
+
+    hours, strain, need = settle(40.0, 200.0)
     broke = hours == 0
     assert broke.mean() == pytest.approx(1 - (1 - c.breakdown_probability) ** (200 - 10.845), abs=0.01)
     assert (strain[broke] == 0).all() and (need[broke] == 50 + c.breakdown_need_jump).all()
     np.testing.assert_allclose(strain[~broke], 1.0)
     assert (need[~broke] == 50).all()
-    hours, strain, need = carers.settle(np.full(n, 10.0), np.full(n, 50.0), np.full(n, 200.0), u, c)
+    hours, strain, need = settle(10.0, 200.0)
     assert (hours == 10).all() and (need == 50).all()
     np.testing.assert_allclose(strain, 0.003 * 10 / 0.12 * (1 - 0.88 ** 200))
-    _, strain, _ = carers.settle(np.full(n, 40.0), np.full(n, 50.0), np.zeros(n), u, c)
+    _, strain, _ = settle(40.0, 0.0)
     assert (strain == 0).all()  # just arrived: no strain yet
 
 

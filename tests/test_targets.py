@@ -108,7 +108,7 @@ def test_sds_shares_count_only_the_offered_and_equal_the_option_shares_once_ever
 def test_carecon_targets_runs_the_calibration_scenario_and_writes_the_table(tmp_path):
     from tests.test_cli import invoke
 
-    code, out, err = invoke(["targets", "--people", "150", "--replications", "2", "--executor", "serial", "--quiet",
+    code, out, err = invoke(["targets", "--people", "400", "--replications", "2", "--executor", "serial", "--quiet",
                              "--out", str(tmp_path / "t")])
     assert code == 0, err
     table = pd.read_csv(tmp_path / "t" / "targets.csv")

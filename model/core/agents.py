@@ -67,6 +67,7 @@ class Person(mesa.Agent):
     satisfaction = Column()
     low_sat = Column()
     carer_hours = Column()
+    carer_credit = Column()
     respite = Column()
     control = Column()
     burden = Column()
@@ -99,7 +100,7 @@ class Person(mesa.Agent):
                                                             int(self.quintile), m.config.demography, words)
         if not leaves:
             self.need = need
-            self.required = budgets.required_hours(float(self.need), float(self.carer_hours),
+            self.required = budgets.required_hours(float(self.need), float(self.carer_credit),
                                                    m.config.budgets.hours_per_point)
             if band != self.age_band:
                 self.age_band = band
@@ -128,7 +129,7 @@ class Person(mesa.Agent):
         self.waiting = 0
         council = m.councils[self.council]
         claw, eligible, budget, ends = rollout.review(
-            int(self.option), float(self.dp_balance), float(self.budget), float(self.need), float(self.carer_hours),
+            int(self.option), float(self.dp_balance), float(self.budget), float(self.need), float(self.carer_credit),
             float(council.threshold), float(council.rate), m.config.choice.option4_direct_share, m.config.budgets)
         if claw > 0:
             self.dp_balance -= claw
@@ -274,6 +275,10 @@ class Carer(mesa.Agent):
     model: CareEconomy
     carer_hours = Column()
     strain = Column()
+    carer_base = Column()
+    carer_capacity = Column()
+    strained_months = Column()
+    carer_credit = Column()
     need = Column()
     review_in = Column()
     required = Column()
@@ -286,21 +291,23 @@ class Carer(mesa.Agent):
     def caring(self) -> bool:
         return bool(self.carer_hours > 0)
 
-    def care(self, delivered: float, respite: float, words: tuple) -> tuple[bool, bool, tuple]:
+    def care(self, delivered: float, respite: float, words: tuple) -> tuple[bool, bool, bool, bool, tuple]:
         """The carer's month (:func:`model.rules.carers.carer_month`) after the person got
-        ``delivered`` formal hours and ``respite``, drawing from the stream ``words``: strain, and
-        perhaps a breakdown (the person's need rises and a review is due). Returns (broke down,
-        crisis admission, the stream's next words)."""
+        ``delivered`` formal hours and ``respite``, drawing from the stream ``words``: hours given,
+        strain, and perhaps a breakdown (the person's need rises and a review is due), or, for one
+        whose carer broke down, a new carer. Returns (broke down, crisis admission, replaced, had a
+        short break, the stream's next words)."""
         m = self.model
-        strain, hours, need, broke, crisis, words = carers.carer_month(
-            float(self.strain), float(self.carer_hours), float(self.need), delivered, float(self.required), respite,
+        (self.strain, self.carer_hours, self.carer_capacity, self.strained_months, self.carer_credit, need, broke,
+         crisis, replaced, given, words) = carers.carer_month(
+            float(self.strain), float(self.carer_hours), float(self.carer_base), float(self.carer_capacity),
+            float(self.strained_months), float(self.need), delivered, float(self.required), respite,
             m.config.carers, words)
-        self.strain, self.carer_hours = strain, hours
         if broke:
             self.need = need
             self.review_in = 0
             m.refresh_required(np.array([self.row]))
-        return bool(broke), bool(crisis), words
+        return bool(broke), bool(crisis), bool(replaced), bool(given), words
 
 
 class Provider(mesa.Agent):

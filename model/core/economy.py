@@ -161,8 +161,14 @@ class CareEconomy(mesa.Model):
         P = self.people
         rows = np.arange(P.n)
         need, tenure = demography.settle(P.need[rows], P.group[rows], P.quintile[rows], s.demography, self.rng)
-        P.carer_hours[rows], P.strain[rows], P.need[rows] = carers.settle(
-            P.carer_hours[rows], need, tenure, self.rng.random(rows.size), s.carers)
+        P.carer_base[rows] = P.carer_hours[rows]
+        u = self.rng.random(rows.size)
+        v = self.rng.random(rows.size) if s.carers.strain_gradient else np.zeros(rows.size)  # capacities
+        w = self.rng.random(rows.size) if s.carers.replacement else np.ones(rows.size)  # new carers
+        (P.carer_hours[rows], P.strain[rows], P.need[rows], P.carer_capacity[rows],
+         P.strained_months[rows]) = carers.settle(P.carer_hours[rows], need, tenure, u, v, w, s.carers)
+        P.carer_credit[rows] = budgets.credited_hours(P.carer_hours[rows], P.carer_base[rows], P.strain[rows],
+                                                      s.carers)
         self.refresh_required(rows)
         # Stagger first reviews over the interval, so reviews spread across the year.
         P.review_in[rows] = 1 + (self.rng.random(rows.size) * self.interval[P.council[rows]]).astype(np.int16)
@@ -358,7 +364,7 @@ class CareEconomy(mesa.Model):
         """Assess ``rows`` with their council's current threshold and RAS rate."""
         P = self.people
         threshold, rate = self.policy()
-        elig, budget = budgets.assess(P.need[rows], P.carer_hours[rows], threshold[P.council[rows]],
+        elig, budget = budgets.assess(P.need[rows], P.carer_credit[rows], threshold[P.council[rows]],
                                       rate[P.council[rows]], self.config.budgets)
         P.eligible[rows] = elig
         P.budget[rows] = budget
@@ -368,7 +374,7 @@ class CareEconomy(mesa.Model):
         precision and stored as float32, as the vector engine's compiled passes do."""
         P = self.people
         sel = slice(0, P.n) if rows is None else rows
-        P.required[sel] = budgets.required_hours(P.need[sel].astype(np.float64), P.carer_hours[sel].astype(np.float64),
+        P.required[sel] = budgets.required_hours(P.need[sel].astype(np.float64), P.carer_credit[sel].astype(np.float64),
                                                  self.config.budgets.hours_per_point)
 
     # ------------------------------------------------------------------ providers bookkeeping

@@ -116,6 +116,11 @@ class People(Table):
         "has_carer": ("bool", False),
         "carer_hours": ("float32", 0.0),  # hours a week the carer gives
         "strain": ("float32", 0.0),
+        "carer_base": ("float32", 0.0),   # hours a week the carer is willing to give with formal care as planned
+        "carer_credit": ("float32", 0.0),  # hours a week the assessment credits to the carer (ODD 7.2, 7.7)
+        "carer_capacity": ("float32", -1.0),  # hours a week the carer can give before their health suffers
+                                              # (-1: not yet drawn)
+        "strained_months": ("float32", 0.0),  # months of strain above the breakdown threshold
         "respite": ("float32", 0.0),      # share of a full day-centre place used this month
         "control": ("float32", 0.0),      # control the current option gives (set when it changes)
         "burden": ("float32", 0.0),       # burden felt in the current option (set at choice)
@@ -179,6 +184,9 @@ class Ledger:
     assessments: np.ndarray = field(init=False)
     supported: np.ndarray = field(init=False)
     breakdowns: np.ndarray = field(init=False)
+    replacements: np.ndarray = field(init=False)   # new carers for people whose carer broke down
+    breaks_given: np.ndarray = field(init=False)   # carers given a short break this month
+    short_breaks: np.ndarray = field(init=False)   # spend on carers' short breaks
     admissions: np.ndarray = field(init=False)
     arrivals: np.ndarray = field(init=False)
     departures: np.ndarray = field(init=False)
@@ -221,8 +229,9 @@ class Ledger:
         return self.Record(*(getattr(self, name) for name in self.Record._fields))
 
     def council_spend(self) -> np.ndarray:
-        """Council spend this month: services (net of clawback), assessment, admin, support."""
-        return self.services_by_option.sum(axis=1) + self.assessment + self.admin + self.support
+        """Council spend this month: services (net of clawback), assessment, admin, support, carers'
+        short breaks."""
+        return self.services_by_option.sum(axis=1) + self.assessment + self.admin + self.support + self.short_breaks
 
 
 #: The ledger's figures of one number per council, in declaration order.

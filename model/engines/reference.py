@@ -31,7 +31,7 @@ from model.codes import (
     cell_of,
 )
 from model.core.agents import Person, Provider
-from model.rules import budgets, choice, demography, market, outcomes, providers, rollout, support
+from model.rules import budgets, carers, choice, demography, market, outcomes, providers, rollout, support
 
 if TYPE_CHECKING:
     from model.core.economy import CareEconomy
@@ -279,7 +279,8 @@ class ReferenceEngine:
         L.block_paid += block
         L.services_by_option[:, 2] += block
         services = np.zeros((n_c, N_OPTION_CODES))  # by council and option (0: none)
-        paid, spent, broke, crises = np.zeros(n_c), np.zeros(n_c), np.zeros(n_c), np.zeros(n_c)
+        paid, spent, broke, crises, replaced, breaks = (np.zeros(n_c), np.zeros(n_c), np.zeros(n_c), np.zeros(n_c),
+                                                        np.zeros(n_c), np.zeros(n_c))
         clients, client_satisfaction = np.zeros(Q.n), np.zeros(Q.n)
         block_used = np.zeros(Q.n, dtype=np.int64)
         staffed, wanted = m.staffed_hours(), np.zeros(Q.n)
@@ -300,9 +301,11 @@ class ReferenceEngine:
                     wanted[q] += want
             carer = m.carer_agents.get(person.row)
             if carer is not None:
-                broke_down, crisis, words = carer.care(got, respite, words)
+                broke_down, crisis, new_carer, given, words = carer.care(got, respite, words)
                 broke[c] += broke_down
                 crises[c] += crisis
+                replaced[c] += new_carer
+                breaks[c] += given
             satisfaction, words = person.evaluate(got, bonus, words)
             for q in person.providers.tolist():
                 if q != NO_PROVIDER:
@@ -318,6 +321,9 @@ class ReferenceEngine:
             L.dp_spent[c] += spent[c]
             L.direct_paid[c] += total - paid[c]
         L.breakdowns += broke
+        L.replacements += replaced
+        L.breaks_given += breaks
+        L.short_breaks += breaks * m.config.carers.short_break_cost
         L.admissions += crises
         L.crisis += crises * m.config.carers.crisis_cost
         received = np.zeros(n_c)
@@ -418,7 +424,9 @@ class ReferenceEngine:
         council, each drawn from the stream ``state`` (:func:`model.rules.demography.draw_person`, from the
         council's :func:`~model.rules.demography.referral_mix` and the groups' ``group_mix``):
         alive, their first review due at once, offered the choice if their offer rank is under the
-        council's offered share, with their breakdown cell and the formal hours they need."""
+        council's offered share, with their breakdown cell, their carer's willing hours and the hours
+        the assessment credits (:func:`model.rules.budgets.credited_hours`), and the formal hours they
+        need."""
         m, P = self.m, self.m.people
         share, hours_per_point = m.offered_shares(), m.config.budgets.hours_per_point
         row = start
@@ -431,7 +439,11 @@ class ReferenceEngine:
                     mix, group_mix, m.config.demography, state)
                 P.offered[row] = P.offer_rank[row] < share[c]
                 self.set_cells(np.array([row]))
-                P.required[row] = budgets.required_hours(float(P.need[row]), float(P.carer_hours[row]), hours_per_point)
+                P.carer_base[row], P.carer_capacity[row] = P.carer_hours[row], carers.UNDRAWN
+                P.carer_credit[row] = budgets.credited_hours(float(P.carer_hours[row]), float(P.carer_hours[row]), 0.0,
+                                                             m.config.carers)
+                P.required[row] = budgets.required_hours(float(P.need[row]), float(P.carer_credit[row]),
+                                                         hours_per_point)
                 row += 1
 
     def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None:

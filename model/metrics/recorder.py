@@ -152,7 +152,8 @@ class MonthRecorder:
         self._ncell = model.n_councils * 80
         self._control = np.asarray(model.config.choice.control)
         self._pending: list[tuple[Any, ...]] = []
-        self._dp_total_prev = 0.0
+        # Balances already held when recording starts (people who chose a direct payment in the spin-up).
+        self._dp_total_prev = float(model.people.dp_balance[: model.people.n].sum())
         self._rows: list[dict[str, float]] = []
         self._cells: list[np.ndarray] = []       # per month: (9 raw sums, C, 4, 4, 5)
         self._daycentres: list[np.ndarray] = []  # per month: (open day centres, 7)
@@ -209,15 +210,17 @@ class MonthRecorder:
         # the same order as a bincount over the cell alone.
         counts = np.zeros(self._ncell * 10, dtype=np.int64)
         sums = (np.zeros(self._ncell), np.zeros(self._ncell), np.zeros(self._ncell))
-        carer_hours, dp_total = snapshot(P.cell[:n], P.option[:n], P.offered[:n], P.alive[:n], P.met_need[:n],
-                                         P.wellbeing[:n], P.satisfaction[:n], P.carer_hours[:n], P.dp_balance[:n],
-                                         counts, *sums)
+        c = m.config.carers
+        carer_hours, dp_total, carers = snapshot(
+            P.cell[:n], P.option[:n], P.offered[:n], P.alive[:n], P.met_need[:n], P.wellbeing[:n], P.satisfaction[:n],
+            P.carer_hours[:n], P.dp_balance[:n], P.need[:n], P.strain[:n],
+            float(np.float32(m.config.budgets.eligibility_threshold)), c.strained_level, counts, *sums)
         a = np.flatnonzero(Q.active[: Q.n])
         ptype = Q.ptype[a]
         dc = a[ptype == 0]
         providers = (ptype, Q.council[a], Q.capacity[a], Q.clients[a], Q.reserves[a],
                      dc, Q.hours[dc], Q.price[dc], Q.block_places[dc], Q.profit[dc])
-        self._pending.append((m.month, counts, sums, carer_hours, dp_total, m.ledger, providers, m.books()))
+        self._pending.append((m.month, counts, sums, (carer_hours, carers), dp_total, m.ledger, providers, m.books()))
         if len(self._pending) >= self.BATCH:
             self._materialise()
 
@@ -229,7 +232,9 @@ class MonthRecorder:
         if not batch:
             return
         B, C, ncell = len(batch), self.m.n_councils, self._ncell
-        month, counts, sums, hours, dp_total, ledgers, providers, books = zip(*batch, strict=True)
+        month, counts, sums, carer_figures, dp_total, ledgers, providers, books = zip(*batch, strict=True)
+        hours = [h for h, _ in carer_figures]
+        carers = np.array([f for _, f in carer_figures])  # (B, with need / their carers' hours / caring / strained)
         fig: dict[str, Any] = {"month": np.array(month)}
 
         # People: the living by (cell, option 0-4, offered); sums by cell of people with a package.
@@ -284,9 +289,10 @@ class MonthRecorder:
         # Money and events from the month's ledger: (B, C) arrays, (B, C, 4) for the wide ones.
         by_ledger = ledger_figures(ledgers, (
             "services_by_option", "entries", "exits", "arrivals", "departures", "assessment", "admin", "support",
-            "crisis", "clawback", "displaced", "unmatched", "breakdowns", "admissions", "dp_paid", "direct_paid",
-            "block_paid", "provider_received", "charges", "waiting", "waiting_months", "waiting_new", "handbacks",
-            "posts", "vacancies", "care_workers", "option_reviews", "prompted", "changes_by_prompt"))
+            "crisis", "clawback", "displaced", "unmatched", "breakdowns", "replacements", "breaks_given",
+            "short_breaks", "admissions", "dp_paid", "direct_paid", "block_paid", "provider_received", "charges",
+            "waiting", "waiting_months", "waiting_new", "handbacks", "posts", "vacancies", "care_workers",
+            "option_reviews", "prompted", "changes_by_prompt"))
         services, entries, exits = by_ledger["services_by_option"], by_ledger["entries"], by_ledger["exits"]
         spend_c = np.array([L.council_spend() for L in ledgers])
         fig["arrivals"], fig["departures"] = by_ledger["arrivals"].sum(axis=1), by_ledger["departures"].sum(axis=1)
@@ -299,12 +305,16 @@ class MonthRecorder:
         for j in range(4):
             fig[f"spend_option{j + 1}"] = spend_opt[:, j]
         fig["spend_services"] = services.reshape(B, -1).sum(axis=1)
-        for name in ("assessment", "admin", "support"):
+        for name in ("assessment", "admin", "support", "short_breaks"):
             fig[f"spend_{name}"] = by_ledger[name].sum(axis=1)
         fig["cost_per_person"] = d.cost_per_person(fig["council_spend"], total.astype(int))
         fig["unpaid_hours"] = d.unpaid_hours(np.array(hours, dtype=float))
         fig["unpaid_value"] = fig["unpaid_hours"] * self.m.config.carers.replacement_value
+        fig["unpaid_hours_with_need"] = d.average(d.unpaid_hours(carers[:, 1]), carers[:, 0])
+        fig["carers_strained"] = d.average(carers[:, 3], carers[:, 2])
         fig["carer_breakdowns"] = by_ledger["breakdowns"].sum(axis=1)
+        fig["carer_replacements"] = by_ledger["replacements"].sum(axis=1)
+        fig["carer_short_breaks"] = by_ledger["breaks_given"].sum(axis=1)
         fig["emergency_admissions"] = by_ledger["admissions"].sum(axis=1)
         fig["crisis_cost"] = by_ledger["crisis"].sum(axis=1)
         fig["society_cost"] = d.society_cost(fig["council_spend"], fig["unpaid_value"], fig["crisis_cost"])

@@ -12,15 +12,19 @@ from model import stream
 @numba.njit(cache=True)
 def snapshot(cell: np.ndarray, option: np.ndarray, offered: np.ndarray, alive: np.ndarray, met_need: np.ndarray,
              wellbeing: np.ndarray, satisfaction: np.ndarray, carer_hours: np.ndarray, dp_balance: np.ndarray,
+             need: np.ndarray, strain: np.ndarray, need_threshold: float, strained_level: float,
              counts: np.ndarray, met_sum: np.ndarray, wellbeing_sum: np.ndarray,
-             satisfaction_sum: np.ndarray) -> tuple[float, float]:
+             satisfaction_sum: np.ndarray) -> tuple[float, float, np.ndarray]:
     """The month's snapshot of the people for :class:`model.metrics.recorder.MonthRecorder`, in one pass:
     the living counted by cell, option (0-4) and offered (``counts``, cell x 10 + 2 option +
     offered); for people with a package (option 1-4), sums of met need, wellbeing and satisfaction
     by cell, each added in row order as ``numpy.bincount`` does; returns the hours carers give and
-    the direct-payment balances held, in total."""
+    the direct-payment balances held, in total, and the carers' figures: people with need (need at
+    or above ``need_threshold``), the hours their carers give, carers giving hours, and of those
+    the strained (strain above ``strained_level``)."""
     hours = 0.0
     held = 0.0
+    carers = np.zeros(4)  # with need, their carers' hours, caring carers, strained carers
     for i in range(cell.size):
         held += dp_balance[i]
         if not alive[i]:
@@ -33,7 +37,13 @@ def snapshot(cell: np.ndarray, option: np.ndarray, offered: np.ndarray, alive: n
             wellbeing_sum[c] += np.float64(wellbeing[i])
             satisfaction_sum[c] += np.float64(satisfaction[i])
         hours += carer_hours[i]
-    return hours, held
+        if need[i] >= need_threshold:
+            carers[0] += 1
+            carers[1] += carer_hours[i]
+        if carer_hours[i] > 0:
+            carers[2] += 1
+            carers[3] += strain[i] > strained_level
+    return hours, held, carers
 
 
 @numba.njit(cache=True)

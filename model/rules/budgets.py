@@ -2,8 +2,9 @@
 
 A resource allocation system (RAS) turns assessed need into an indicative budget: points x GBP
 per point (the seeds: "points x GBP per point, or bands"). The assessment credits unpaid care: the
-points a person is funded for are their need less the hours their carer gives. Unspent
-direct-payment money above a buffer is clawed back.
+points a person is funded for are their need less the hours the assessment credits to their carer
+(:func:`credited_hours`: with a carer's assessment, only the hours the carer is willing and able to
+sustain; without, every hour they give). Unspent direct-payment money above a buffer is clawed back.
 
 Each council has a cash limit a year (:func:`cash_limit`), with under- or overspend carried into the
 next within a limit (:func:`carry_over`). Every month it projects the year's spend from the spend so
@@ -21,12 +22,24 @@ from typing import NamedTuple
 import numpy as np
 
 from model.codes import NO_PACKAGE, OPTION_1
-from model.rules.arith import at_least, where
-from model.scenario import LEVERS, Budgets
+from model.rules.arith import at_least, at_most, where
+from model.scenario import LEVERS, Budgets, Carers
 
 WEEKS_PER_MONTH = 52.0 / 12.0
 #: A policy's assessment capacity when no waiting list is in force.
 NO_WAITING_LIST = -1.0
+
+
+def credited_hours(carer_hours: np.ndarray | float, base: np.ndarray | float, strain: np.ndarray | float,
+                   c: Carers) -> np.ndarray:
+    """Unpaid hours a week the assessment counts against need (the carer's assessment, ODD 7.2 and
+    7.7). With ``carers_assessment``: for a carer still caring, the hours they are willing to give
+    (``base``) up to ``credit_cap_hours``, less ``credit_strain_discount`` x ``strain`` of them (a
+    strained carer is less able to go on); nothing for a person without a caring carer. Without it:
+    every hour the carer gives (``carer_hours``, deducted 1:1)."""
+    if not c.carers_assessment:
+        return carer_hours + 0.0 * base
+    return where(carer_hours > 0, at_most(base, c.credit_cap_hours) * (1.0 - c.credit_strain_discount * strain), 0.0)
 
 
 def formal_points(need: np.ndarray | float, carer_hours: np.ndarray | float, hours_per_point: float) -> np.ndarray:

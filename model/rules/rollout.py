@@ -48,17 +48,18 @@ def review_countdown(offered: bool, offer_rank: float, review_in: int, share: fl
     return offered, review_in, due
 
 
-def review(option: int, dp_balance: float, budget: float, need: float, carer_hours: float, threshold: float,
+def review(option: int, dp_balance: float, budget: float, need: float, carer_credit: float, threshold: float,
            rate: float, direct_share: float, b: Budgets) -> tuple[float, bool, float, bool]:
     """One person's review (ODD 7.2-7.3): unspent direct-payment money above the buffer is clawed
     back (:func:`model.rules.budgets.clawback`, against the part of the current budget paid
     directly), then eligibility and budget at the council's ``threshold`` and ``rate``
-    (:func:`model.rules.budgets.assess`). Returns (clawed back, eligible, budget, whether the package
+    (:func:`model.rules.budgets.assess`, the carer credited with ``carer_credit`` hours a week,
+    :func:`model.rules.budgets.credited_hours`). Returns (clawed back, eligible, budget, whether the package
     ends: eligibility lost while holding one)."""
     claw = 0.0
     if dp_balance > 0:
         claw = budgets.clawback(dp_balance, budget * market.paid_directly(option, direct_share), b)
-    eligible, new_budget = budgets.assess(need, carer_hours, threshold, rate, b)
+    eligible, new_budget = budgets.assess(need, carer_credit, threshold, rate, b)
     return claw, eligible, new_budget, (not eligible) and option > 0
 
 

@@ -10,8 +10,8 @@ from model import codes, stream
 from model.codes import N_QUINTILES
 from model.core.state import Ledger, People
 from model.engines.vector import common
-from model.engines.vector.common import DEMOGRAPHY, group_order, release_row
-from model.rules import budgets, demography, rollout
+from model.engines.vector.common import CARERS, DEMOGRAPHY, group_order, release_row
+from model.rules import budgets, carers, demography, rollout
 
 common.prepare(__name__, __file__)
 
@@ -34,7 +34,8 @@ def demography_sweep(people: People.Record, clients: np.ndarray, share: np.ndarr
     d = d.view(DEMOGRAPHY)[0]
     alive, need, group, age_band, council = people.alive, people.need, people.group, people.age_band, people.council
     quintile = people.quintile
-    carer_hours, required, offered, offer_rank = people.carer_hours, people.required, people.offered, people.offer_rank
+    carer_credit, required, offered = people.carer_credit, people.required, people.offered
+    offer_rank = people.offer_rank
     review_in = people.review_in
     due = np.empty(alive.size, dtype=np.int64)
     k = 0
@@ -48,7 +49,7 @@ def demography_sweep(people: People.Record, clients: np.ndarray, share: np.ndarr
         if leaves:
             _depart_row(i, people, clients, ledger.services_by_option, claw_by_council, gone)
             continue
-        required[i] = budgets.required_hours(need[i], carer_hours[i], hours_per_point)
+        required[i] = budgets.required_hours(need[i], carer_credit[i], hours_per_point)
         if band != age_band[i]:
             age_band[i] = band
             _set_cell(i, people)
@@ -67,15 +68,16 @@ def demography_sweep(people: People.Record, clients: np.ndarray, share: np.ndarr
 
 @numba.njit(cache=True)
 def arrivals(start: int, counts: np.ndarray, deprivation: np.ndarray, group_mix: np.ndarray, share: np.ndarray,
-             d: np.ndarray, hours_per_point: float, state: np.ndarray, new: People.Record) -> None:
+             d: np.ndarray, cr: np.ndarray, hours_per_point: float, state: np.ndarray, new: People.Record) -> None:
     """Arrivals (ODD 7.1): ``counts[c]`` new people in council ``c``, council by council, in the
     rows of ``new`` from ``start`` on. Each is alive with their first review due at once, drawn by
     :func:`model.rules.demography.draw_person` from their council's referral mix
     (:func:`model.rules.demography.referral_mix` of its ``deprivation``) and the client groups'
     ``group_mix``, offered the choice if their offer rank is under the council's offered ``share``
-    (7.3), and given their breakdown cell and the formal hours they need
-    (:func:`model.rules.budgets.required_hours`)."""
-    d = d.view(DEMOGRAPHY)[0]
+    (7.3), and given their breakdown cell, their carer's willing hours, the hours the assessment
+    credits (:func:`model.rules.budgets.credited_hours`, ``cr`` the carers' section) and the formal
+    hours they need (:func:`model.rules.budgets.required_hours`)."""
+    d, cr = d.view(DEMOGRAPHY)[0], cr.view(CARERS)[0]
     i = start
     for c in range(counts.size):
         mix = demography.referral_mix(deprivation[c], d)
@@ -87,7 +89,10 @@ def arrivals(start: int, counts: np.ndarray, deprivation: np.ndarray, group_mix:
              new.need[i], new.has_carer[i], new.carer_hours[i]) = demography.draw_person(mix, group_mix, d, state)
             new.offered[i] = new.offer_rank[i] < share[c]
             _set_cell(i, new)
-            new.required[i] = budgets.required_hours(new.need[i], new.carer_hours[i], hours_per_point)
+            new.carer_base[i] = new.carer_hours[i]
+            new.carer_capacity[i] = carers.UNDRAWN
+            new.carer_credit[i] = budgets.credited_hours(new.carer_hours[i], new.carer_hours[i], 0.0, cr)
+            new.required[i] = budgets.required_hours(new.need[i], new.carer_credit[i], hours_per_point)
             i += 1
 
 

@@ -171,7 +171,7 @@ class VectorEngine:
     def arrivals(self, start: int, counts: np.ndarray, group_mix: np.ndarray, state: np.ndarray) -> None:
         """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``."""
         m = self.m
-        demography.arrivals(start, counts, m.deprivation, group_mix, m.offered_shares(), self.d,
+        demography.arrivals(start, counts, m.deprivation, group_mix, m.offered_shares(), self.d, self.c,
                             m.config.budgets.hours_per_point, state, m.people.record(m.people.n))
 
     def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None:

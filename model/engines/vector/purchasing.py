@@ -31,8 +31,11 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
     ``type_attrs`` by provider type, whether a block place is left at it, the council's hourly
     ``rates`` by council and the hours the provider's staff can still deliver, ``staffed`` by
     provider, less what each slot gets), the carer's month
-    (:func:`model.rules.carers.carer_month`; a breakdown makes a review due and changes the formal
-    hours needed), the person's outcomes (:func:`model.rules.outcomes.person_outcome`) and voice
+    (:func:`model.rules.carers.carer_month`: hours, strain, capacity, months above the threshold and
+    the hours the assessment credits; a breakdown makes a review due and changes the formal hours
+    needed; a new carer for one whose carer broke down and a short break are counted), the person's
+    outcomes
+    (:func:`model.rules.outcomes.person_outcome`) and voice
     (:func:`model.rules.choice.voice`: one who switches ends their provider relationships and is
     ``seeking`` again, to be re-matched, and, if offered the choice, is reviewed next month). The
     draws come from one stream, in that order.
@@ -48,6 +51,8 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
     carer_hours, required, provider = people.carer_hours, people.required, people.provider
     dp_balance = people.dp_balance
     delivered, respite, met_need, strain = people.delivered, people.respite, people.met_need, people.strain
+    carer_base, carer_capacity, strained_months, carer_credit = (people.carer_base, people.carer_capacity,
+                                                                 people.strained_months, people.carer_credit)
     review_in, control, burden, wellbeing = people.review_in, people.control, people.burden, people.wellbeing
     satisfaction, low_sat, offered, seeking = people.satisfaction, people.low_sat, people.offered, people.seeking
     active, block_places, provider_price, provider_council = (providers.active, providers.block_places,
@@ -82,7 +87,7 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
         services_by_option[ci, 2] += block_by_council[ci]
     services = np.zeros((n_c, N_OPTION_CODES))  # by council and option (0: none)
     paid, spent = np.zeros(n_c), np.zeros(n_c)
-    broke, crises = np.zeros(n_c), np.zeros(n_c)
+    broke, crises, replaced, breaks = np.zeros(n_c), np.zeros(n_c), np.zeros(n_c), np.zeros(n_c)
     clients, client_satisfaction = np.zeros(n_q + 1), np.zeros(n_q + 1)  # by provider, for ratings
     used = np.zeros(n_q, dtype=np.int64)
     words = stream.load(state)
@@ -123,15 +128,20 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
         dp_balance[i] = balance
         delivered[i] = got
         respite[i] = rest
-        # 7. unpaid carers
-        strain[i], carer_hours[i], need_after, breaks, crisis, words = carers.carer_month(
-            strain[i], carer_hours[i], need[i], got, req, rest, c, words)
-        if breaks:
-            broke[ci] += 1
-            crises[ci] += crisis
-            need[i] = need_after
-            review_in[i] = 0
-            required[i] = budgets.required_hours(need[i], 0.0, hours_per_point)
+        # 7. unpaid carers (none for one who never had a carer: nothing would change)
+        if carer_base[i] > 0 or carer_hours[i] > 0:
+            (strain[i], carer_hours[i], carer_capacity[i], strained_months[i], carer_credit[i], need_after, broke_down,
+             crisis, new_carer, given, words) = carers.carer_month(strain[i], carer_hours[i], carer_base[i],
+                                                                   carer_capacity[i], strained_months[i], need[i], got,
+                                                                   req, rest, c, words)
+            replaced[ci] += new_carer
+            breaks[ci] += given
+            if broke_down:
+                broke[ci] += 1
+                crises[ci] += crisis
+                need[i] = need_after
+                review_in[i] = 0
+                required[i] = budgets.required_hours(need[i], 0.0, hours_per_point)
         # 8. outcomes and voice
         main = _link(provider[i, 0], n_q)
         second = _link(provider[i, 1], n_q)
@@ -162,6 +172,9 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
         ledger.dp_spent[ci] += spent[ci]
         ledger.direct_paid[ci] += total - paid[ci]
         ledger.breakdowns[ci] += broke[ci]
+        ledger.replacements[ci] += replaced[ci]
+        ledger.breaks_given[ci] += breaks[ci]
+        ledger.short_breaks[ci] += breaks[ci] * c.short_break_cost
         ledger.admissions[ci] += crises[ci]
         ledger.crisis[ci] += crises[ci] * c.crisis_cost
     received = np.zeros(n_c)

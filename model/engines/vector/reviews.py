@@ -42,8 +42,8 @@ def reviews(due: np.ndarray, first_new: int, people: People.Record, clients: np.
     b = b.view(BUDGETS)[0]
     alive, offered, offer_rank, council, review_in = (people.alive, people.offered, people.offer_rank, people.council,
                                                       people.review_in)
-    option, need, carer_hours, budget, eligible = (people.option, people.need, people.carer_hours, people.budget,
-                                                   people.eligible)
+    option, need, carer_credit, budget, eligible = (people.option, people.need, people.carer_credit, people.budget,
+                                                    people.eligible)
     dp_balance, supported, provider, control, burden = (people.dp_balance, people.supported, people.provider,
                                                         people.control, people.burden)
     waiting = people.waiting
@@ -89,7 +89,7 @@ def reviews(due: np.ndarray, first_new: int, people: People.Record, clients: np.
         waiting[i] = 0
         count[c] += 1
         o = option[i]
-        claw, eligible[i], budget[i], ends = rollout.review(o, dp_balance[i], budget[i], need[i], carer_hours[i],
+        claw, eligible[i], budget[i], ends = rollout.review(o, dp_balance[i], budget[i], need[i], carer_credit[i],
                                                             threshold[c], rate[c], direct_share, b)
         if claw > 0:
             dp_balance[i] -= claw
