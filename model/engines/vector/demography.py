@@ -40,11 +40,13 @@ def demography_sweep(people: People.Record, clients: np.ndarray, share: np.ndarr
     k = 0
     claw_by_council = np.zeros(stock.size)
     gone = np.zeros(stock.size)
+    mortality = demography.mortality_gradient(d)
     words = stream.load(state)
     for i in range(alive.size):
         if not alive[i]:
             continue
-        leaves, need[i], band, words = demography.person_month(need[i], group[i], age_band[i], quintile[i], d, words)
+        leaves, need[i], band, words = demography.person_month(need[i], group[i], age_band[i], mortality[quintile[i]],
+                                                               d, words)
         if leaves:
             _depart_row(i, people, clients, ledger.services_by_option, claw_by_council, gone)
             continue
