@@ -194,13 +194,23 @@ class Ledger:
         c = self.n_councils
         block = np.zeros(c * (len(_LEDGER_NARROW) + 4 * len(self._WIDE)))
         narrow = len(_LEDGER_NARROW) * c
-        self.__dict__.update(zip(_LEDGER_NARROW, block[:narrow].reshape(-1, c), strict=True))
-        self.__dict__.update(zip(self._WIDE, block[narrow:].reshape(-1, c, 4), strict=True))
+        figures = (*block[:narrow].reshape(-1, c), *block[narrow:].reshape(-1, c, 4))
+        self.__dict__.update(zip(self.Record._fields, figures, strict=True))
+        self.__dict__["_record"] = self.Record(*figures)
 
     def record(self) -> Any:
         """Every figure as one :attr:`Record`: a compiled pass takes the ledger as this one argument
-        and adds to its figures by name."""
-        return self.Record(*(getattr(self, name) for name in self.Record._fields))
+        and adds to its figures by name. (Made once: the figures are added to in place, never
+        replaced.)"""
+        return self._record
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies (``copy.deepcopy``, pickling) leave out the record; it is made again from the copied figures."""
+        return {k: v for k, v in self.__dict__.items() if k != "_record"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__dict__["_record"] = self.Record(*(state[name] for name in self.Record._fields))
 
     def council_spend(self) -> np.ndarray:
         """Council spend this month: services (net of clawback), assessment, admin, support."""
