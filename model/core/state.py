@@ -157,6 +157,8 @@ class Providers(Table):
 class Ledger:
     """Money and events of one month, per council (arrays indexed by council)."""
 
+    #: The record lives in a slot, so that ``vars(ledger)`` holds the council count and the figures only.
+    __slots__ = ("__dict__", "_record")
     n_councils: int
     dp_paid: np.ndarray = field(init=False)        # into direct-payment accounts
     direct_paid: np.ndarray = field(init=False)    # to providers for ISF and council-arranged spot hours
@@ -196,7 +198,7 @@ class Ledger:
         narrow = len(_LEDGER_NARROW) * c
         figures = (*block[:narrow].reshape(-1, c), *block[narrow:].reshape(-1, c, 4))
         self.__dict__.update(zip(self.Record._fields, figures, strict=True))
-        self.__dict__["_record"] = self.Record(*figures)
+        self._record = self.Record(*figures)
 
     def record(self) -> Any:
         """Every figure as one :attr:`Record`: a compiled pass takes the ledger as this one argument
@@ -206,11 +208,11 @@ class Ledger:
 
     def __getstate__(self) -> dict[str, Any]:
         """Copies (``copy.deepcopy``, pickling) leave out the record; it is made again from the copied figures."""
-        return {k: v for k, v in self.__dict__.items() if k != "_record"}
+        return dict(self.__dict__)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.__dict__["_record"] = self.Record(*(state[name] for name in self.Record._fields))
+        self._record = self.Record(*(state[name] for name in self.Record._fields))
 
     def council_spend(self) -> np.ndarray:
         """Council spend this month: services (net of clawback), assessment, admin, support."""
