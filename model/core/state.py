@@ -79,7 +79,8 @@ class Table:
         as this one argument and reads its columns by name. (Kept until the number of rows asked for
         changes or the table grows: the month's passes share it.)"""
         if self._record is None or len(self._record[0]) != n:
-            self._record = self.Record(*(getattr(self, name)[:n] for name in self.Record._fields))
+            columns = self.__dict__
+            self._record = self.Record._make([columns[name][:n] for name in self.Record._fields])
         return self._record
 
     def __getstate__(self) -> dict[str, Any]:
