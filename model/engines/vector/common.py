@@ -65,8 +65,8 @@ for _rule in RULES:
     register_jitable(_rule)
 #: Rules inlined into the passes: those that take slices of the pass's arrays, once per seeker and
 #: round (making the slices then costs nothing; called, each would take and drop a reference), and
-#: the per-person procedures of demography, purchasing, carers and voice (measured faster inlined:
-#: the demography pass, 238 -> 188 us a month at 10,000 people). The outcomes procedure is not: it
+#: the per-person procedures of demography, purchasing, carers and voice (measured faster inlined;
+#: the demography pass by a fifth). The outcomes procedure is not: it
 #: takes its normal draw from the pass, which keeps the ziggurat's loop in the pass itself (drawn
 #: inside an inlined procedure, the pass measured a third slower).
 INLINED_RULES = (demography.person_month, market.wanted_type, market.application, market.buy_slot, carers.carer_month,

@@ -28,8 +28,7 @@ def finance(people: People.Record, admin_cost: np.ndarray, charge_rate: np.ndarr
     Speed, the same sums: rows are counted in four interleaved tables (a count that goes up row
     after row would wait on the last row's store each time) at unsigned indices, and the charges
     are added only where the council charges (at a rate of 0 every charge is 0, which leaves the
-    sum as it is): 32 -> 17 us a month at 10,000 people, of which about 8 are the call's
-    (unpacking the records)."""
+    sum as it is)."""
     option, council, budget, admin = people.option, people.council, people.budget, ledger.admin
     n_c = admin.size
     counts = np.zeros((_LANES, n_c, N_OPTION_CODES), dtype=np.int64)

@@ -176,8 +176,8 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
 @numba.njit(cache=True)
 def match(people: People.Record, providers: Providers.Record, type_price: np.ndarray, p: np.ndarray, state: np.ndarray,
           unmet: np.ndarray, unmet_hours: np.ndarray, ledger: Ledger.Record) -> None:
-    """The month's matching in one call: the :func:`seekers`, then :func:`ration` (the records are
-    unpacked once: about 4 us a call for the people's)."""
+    """The month's matching in one call: the :func:`seekers`, then :func:`ration` (so the records
+    are unpacked once)."""
     rows, slots = seekers(people)
     ration(rows, slots, people, providers, type_price, p, state, unmet, unmet_hours, ledger)
 
