@@ -172,7 +172,8 @@ def test_built_models_with_the_same_seed_have_the_same_people():
 
 
 def test_departure_probability_rises_with_need():
-    p = demography.departure_probability(np.array([0, 0, 2]), np.array([0.0, 100.0, 50.0]), 2, D)
+    p = demography.departure_probability(np.array([0, 0, 2]), np.array([0.0, 100.0, 50.0]),
+                                         demography.mortality_gradient(D)[2], D)
     np.testing.assert_allclose(p, [D.departure_rate[0], D.departure_rate[0] * (1 + D.departure_need_factor),
                                    D.departure_rate[2] * (1 + D.departure_need_factor / 2)])
 
@@ -259,7 +260,7 @@ def gradients(p: dict[str, np.ndarray], d: Demography) -> dict[str, tuple[float,
                           np.sqrt(sum(h.var() / h.size / h.mean() ** 2 for h in hours)))
     conf = [p["confidence"][~over65 & (q == j)].astype(np.float64) for j in (0, 4)]
     out["confidence"] = (conf[0].mean() - conf[1].mean(), np.sqrt(sum(c.var() / c.size for c in conf)))
-    hazard = [float(demography.departure_probability(1, 50.0, j, d)) for j in (0, 4)]
+    hazard = [float(demography.departure_probability(1, 50.0, demography.mortality_gradient(d)[j], d)) for j in (0, 4)]
     out["mortality"] = (np.log(hazard[0] / hazard[1]), 1e-12)
     return out
 
@@ -331,7 +332,8 @@ def test_with_every_channel_off_people_are_drawn_alike_in_every_quintile():
         x = p[column].astype(np.float64)
         keep = np.ones(q.size, bool) if among is None else among
         assert stats.kruskal(*(x[keep & (q == j)] for j in range(5))).pvalue > 1e-3, column
-    hazard = demography.departure_probability(np.zeros(5, np.int64), np.full(5, 50.0), np.arange(5), OFF)
+    flat = demography.mortality_gradient(OFF)
+    hazard = demography.departure_probability(np.zeros(5, np.int64), np.full(5, 50.0), flat, OFF)
     np.testing.assert_allclose(hazard, D.departure_rate[0] * (1 + D.departure_need_factor / 2))
 
 

@@ -179,8 +179,8 @@ def test_the_check_finds_a_difference_in_one_engine(monkeypatch):
 
     live_month = Person.live_month
 
-    def drifted(self, words):
-        leaves, words = live_month(self, words)
+    def drifted(self, words, mortality):
+        leaves, words = live_month(self, words, mortality)
         if not leaves:
             self.need = float(self.need) * 1.05
         return leaves, words

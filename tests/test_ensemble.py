@@ -35,7 +35,7 @@ def test_draws_come_in_pairs_follow_the_weights_and_are_reproducible():
     assert all(d[i] == d[i + 1] for i in range(0, 40, 2))
     assert len({x["choice.beta_peer"] for x in d}) > 5
     assert d == ensemble.draws(table, 40, seed=3)
-    with pytest.raises(ScenarioError, match="even number of at least 4"):
+    with pytest.raises(ScenarioError, match="replications: must be an even number of at least 4"):
         ensemble.draws(table, 5, seed=3)
 
 
@@ -45,7 +45,7 @@ def test_draws_come_in_pairs_follow_the_weights_and_are_reproducible():
     ("choice.beta_peer,weight\n1.0,-1\n", "at least 0"),
     ("no.such.parameter,weight\n1.0,1\n", "row 0 is not a valid set of parameters"),
     ("choice.beta_peer,weight\n99.0,1\n", "row 0 is not a valid set of parameters"),
-    ("choice.beta_peer,weight\n\x00\xff,1\n", "--ensemble"),
+    ("choice.beta_peer,weight\n\x00\xff,1\n", "ensemble '"),
 ])
 def test_a_bad_posterior_is_refused_in_one_line(tmp_path, text, message):
     path = tmp_path / "posterior.csv"

@@ -219,7 +219,7 @@ def test_warm_up_loads_the_passes_a_study_run_calls():
 
     passes = {"demography": ("demography_sweep", "arrivals", "draw_peers"), "reviews": ("reviews",),
               "support_and_choice": ("support_places", "choose_options", "apply_options"),
-              "matching": ("seekers", "ration"), "purchasing": ("purchase_and_outcomes",),
+              "matching": ("match",), "purchasing": ("purchase_and_outcomes",),
               "providers": ("providers_month",),
               "bookkeeping": ("displace", "block_places", "renumber_peers", "move_rows")}
     code = ("import importlib; from model.experiments.runner import warm_up; warm_up(); "

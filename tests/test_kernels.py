@@ -278,7 +278,7 @@ def test_demography_sweep_leaves_drifts_ages_and_counts_down_at_the_documented_r
     provider, review_in, required = P.provider, P.review_in, P.required
     leaving, stay = np.flatnonzero(was_alive & ~alive), np.flatnonzero(alive)
     living = np.count_nonzero(was_alive)
-    p = float(demography.departure_probability(1, 50.0, 0, d))
+    p = float(demography.departure_probability(1, 50.0, demography.mortality_gradient(d)[0], d))
     assert abs(leaving.size / living - p) < 4.5 * np.sqrt(p * (1 - p) / living)
     assert departures[0] == leaving.size and clawback[0] == pytest.approx(10.0 * leaving.size)
     assert stock[0] == np.count_nonzero(alive)  # the people who left are off the stock

@@ -15,7 +15,7 @@ from model.scenario import ScenarioError, parse_override
 FLAGS = {"n": "--n", "seed": "--seed", "levels": "--levels", "method": "--method", "space": "--space",
          "outputs": "--outputs", "seed_policy": "--seed-policy", "replications": "--replications",
          "workers": "--workers", "executor": "--executor", "scheduler": "--scheduler", "override": "--set",
-         "max_runs": "--max-runs"}
+         "max_runs": "--max-runs", "ensemble": "--ensemble"}
 
 
 class Parser(argparse.ArgumentParser):

@@ -91,13 +91,16 @@ class Person(mesa.Agent):
         return self.model.people.provider[self.row]
 
     # ---- 1. demography
-    def live_month(self, words: tuple) -> tuple[bool, tuple]:
+    def live_month(self, words: tuple, mortality: np.ndarray) -> tuple[bool, tuple]:
         """This month's demography (:func:`model.rules.demography.person_month`), drawing from the
-        stream ``words``: whether the person leaves, and the stream's next words. One who stays has
-        their need, formal hours and age band (and so breakdown cell) updated."""
+        stream ``words``, ``mortality`` the departure hazard's multiplier by quintile
+        (:func:`model.rules.demography.mortality_gradient`): whether the person leaves, and the
+        stream's next words. One who stays has their need, formal hours and age band (and so
+        breakdown cell) updated."""
         m = self.model
         leaves, need, band, words = demography.person_month(float(self.need), int(self.group), int(self.age_band),
-                                                            int(self.quintile), m.config.demography, words)
+                                                            float(mortality[self.quintile]), m.config.demography,
+                                                            words)
         if not leaves:
             self.need = need
             self.required = budgets.required_hours(float(self.need), float(self.carer_credit),

@@ -79,7 +79,8 @@ class Table:
         as this one argument and reads its columns by name. (Kept until the number of rows asked for
         changes or the table grows: the month's passes share it.)"""
         if self._record is None or len(self._record[0]) != n:
-            self._record = self.Record(*(getattr(self, name)[:n] for name in self.Record._fields))
+            columns = self.__dict__
+            self._record = self.Record._make([columns[name][:n] for name in self.Record._fields])
         return self._record
 
     def __getstate__(self) -> dict[str, Any]:
@@ -169,6 +170,8 @@ class Providers(Table):
 class Ledger:
     """Money and events of one month, per council (arrays indexed by council)."""
 
+    #: The record lives in a slot, so that ``vars(ledger)`` holds the council count and the figures only.
+    __slots__ = ("__dict__", "_record")
     n_councils: int
     dp_paid: np.ndarray = field(init=False)        # into direct-payment accounts
     direct_paid: np.ndarray = field(init=False)    # to providers for ISF and council-arranged spot hours
@@ -218,15 +221,26 @@ class Ledger:
         c = self.n_councils
         block = np.zeros(c * (len(_LEDGER_NARROW) + sum(self._WIDE.values())))
         start = len(_LEDGER_NARROW) * c
-        self.__dict__.update(zip(_LEDGER_NARROW, block[:start].reshape(-1, c), strict=True))
-        for name, width in self._WIDE.items():
-            self.__dict__[name] = block[start: start + c * width].reshape(c, width)
+        figures = [*block[:start].reshape(-1, c)]
+        for width in self._WIDE.values():
+            figures.append(block[start: start + c * width].reshape(c, width))
             start += c * width
+        self.__dict__.update(zip(self.Record._fields, figures, strict=True))
+        self._record = self.Record(*figures)
 
     def record(self) -> Any:
         """Every figure as one :attr:`Record`: a compiled pass takes the ledger as this one argument
-        and adds to its figures by name."""
-        return self.Record(*(getattr(self, name) for name in self.Record._fields))
+        and adds to its figures by name. (Made once: the figures are added to in place, never
+        replaced.)"""
+        return self._record
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies (``copy.deepcopy``, pickling) leave out the record; it is made again from the copied figures."""
+        return dict(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._record = self.Record(*(state[name] for name in self.Record._fields))
 
     def council_spend(self) -> np.ndarray:
         """Council spend this month: services (net of clawback), assessment, admin, support, carers'

@@ -60,9 +60,10 @@ class ReferenceEngine:
         m = self.m
         self.first_new = m.people.n
         words = stream.load(stream.seed(m.rng))
+        mortality = demography.mortality_gradient(m.config.demography)
         leavers, due = [], []
         for person in self.people():
-            leaves, words = person.live_month(words)
+            leaves, words = person.live_month(words, mortality)
             if leaves:
                 leavers.append(person.row)
             elif person.count_down():

@@ -130,7 +130,7 @@ def settle(need: np.ndarray, group: np.ndarray, quintile: np.ndarray, d: Demogra
     time with mean 1 / (their own departure rate at their referral need), at most
     ``max_initial_tenure_months``, over which their need has drifted; so the starting population
     is near the model's steady state. Returns (need, months known)."""
-    hazard = departure_probability(group, need, quintile, d)
+    hazard = departure_probability(group, need, mortality_gradient(d)[quintile], d)
     tenure = np.minimum(rng.exponential(1.0 / np.maximum(hazard, 1e-3)), d.max_initial_tenure_months)
     drift = np.asarray(d.need_drift)[group] * tenure + d.need_noise * np.sqrt(tenure) * rng.standard_normal(need.size)
     return np.clip(need + drift, 0.0, 100.0), tenure
@@ -145,12 +145,24 @@ def confidence(quintile: np.ndarray, over65: np.ndarray, z: np.ndarray, d: Demog
     return clip(mean + d.confidence_sd * z, 0.0, 1.0)
 
 
-def departure_probability(group: np.ndarray | int, need: np.ndarray | float, quintile: np.ndarray | int,
+def mortality_gradient(d: Demography) -> np.ndarray:
+    """The departure hazard's multiplier by quintile (5 values, Q1 first): :func:`tilt` of
+    ``departure_deprivation_ratio`` with the mortality channel on, 1 with it off. Worked out once
+    (a pass, a month of the per-agent engine) rather than per person: :func:`tilt` takes two square
+    roots."""
+    ratio = d.departure_deprivation_ratio if d.deprivation_mortality else 1.0
+    gradient = np.empty(5)
+    for q in range(5):
+        gradient[q] = tilt(ratio, q)
+    return gradient
+
+
+def departure_probability(group: np.ndarray | int, need: np.ndarray | float, mortality: np.ndarray | float,
                           d: Demography) -> np.ndarray:
     """Monthly chance of leaving (death, residential care): base rate by group, higher with need and,
-    with the mortality channel on, with deprivation (:func:`tilt` of ``departure_deprivation_ratio``)."""
-    ratio = d.departure_deprivation_ratio if d.deprivation_mortality else 1.0
-    return np.asarray(d.departure_rate)[group] * (1.0 + d.departure_need_factor * need / 100.0) * tilt(ratio, quintile)
+    with the mortality channel on, with deprivation: ``mortality`` is the person's quintile's
+    multiplier (:func:`mortality_gradient`)."""
+    return np.asarray(d.departure_rate)[group] * (1.0 + d.departure_need_factor * need / 100.0) * mortality
 
 
 def drift_need(need: np.ndarray | float, group: np.ndarray | int, z: np.ndarray | float, d: Demography) -> np.ndarray:
@@ -167,16 +179,17 @@ def is_over65(age_band: np.ndarray | int) -> np.ndarray:
     return age_band >= FIRST_65_BAND
 
 
-def person_month(need: float, group: int, age_band: int, quintile: int, d: Demography,
+def person_month(need: float, group: int, age_band: int, mortality: float, d: Demography,
                  words: tuple) -> tuple[bool, float, int, tuple]:
     """One living person's month of demography, drawing from the stream ``words``
     (:func:`model.stream.next_uniform`): they may leave (death, residential care; the hazard by
-    :func:`departure_probability`, with their ``quintile``); if they stay,
+    :func:`departure_probability`, ``mortality`` their quintile's multiplier,
+    :func:`mortality_gradient`); if they stay,
     their need drifts with the month's noise (the formal hours they need follow it:
     :func:`model.rules.budgets.required_hours`), and they may move to the next age band.
     Returns (leaves, need, age band, stream words); a leaver's are unchanged."""
     u, words = stream.next_uniform(words)
-    if u < departure_probability(group, need, quintile, d):
+    if u < departure_probability(group, need, mortality, d):
         return True, need, age_band, words
     z, words = stream.next_normal(words)
     need = drift_need(need, group, z, d)

@@ -39,33 +39,33 @@ def read_ensemble(path: str | Path, scenario: Scenario) -> pd.DataFrame:
     """A posterior table checked against ``scenario``: a ``weight`` column (finite, at least 0, not all 0)
     and one column per parameter, each row a valid set of overrides; any fault is a one-line
     ScenarioError naming the file and what is allowed."""
-    where = f"--ensemble {path}"
+    where: dict[str, Any] = {"argument": "ensemble", "item": str(path)}
     file = Path(path)
     try:
         size = file.stat().st_size
     except OSError as err:
-        raise ScenarioError(f"{where}: cannot be read ({err.strerror or err})") from None
+        raise ScenarioError(f"cannot be read ({err.strerror or err})", **where) from None
     if size > MAX_ENSEMBLE_BYTES:
-        raise ScenarioError(f"{where}: {size:,} bytes is too large (at most {MAX_ENSEMBLE_BYTES:,})")
+        raise ScenarioError(f"{size:,} bytes is too large (at most {MAX_ENSEMBLE_BYTES:,})", **where)
     try:
         table = pd.read_csv(file)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ScenarioError(f"{where}: not a CSV table of parameters and weights ({first})") from None
+        raise ScenarioError(f"not a CSV table of parameters and weights ({first})", **where) from None
     if "weight" not in table or len(table.columns) < 2 or table.empty:
-        raise ScenarioError(f"{where}: must have a weight column and at least one parameter column, and a row")
+        raise ScenarioError("must have a weight column and at least one parameter column, and a row", **where)
     numeric = table.apply(pd.to_numeric, errors="coerce")
     if not np.isfinite(numeric.to_numpy(dtype=float)).all():
-        raise ScenarioError(f"{where}: every value must be a finite number")
+        raise ScenarioError("every value must be a finite number", **where)
     w = numeric["weight"].to_numpy()
     if (w < 0).any() or w.sum() <= 0:
-        raise ScenarioError(f"{where}: weights must be at least 0 and not all 0")
+        raise ScenarioError("weights must be at least 0 and not all 0", **where)
     params = numeric.drop(columns="weight")
     for i in sorted({0, int(np.argmin(params.iloc[:, 0])), int(np.argmax(params.iloc[:, 0]))}):
         try:
             with_draw(scenario, params.iloc[i].to_dict())
         except ScenarioError as err:
-            raise ScenarioError(f"{where}: row {i} is not a valid set of parameters: {err}") from None
+            raise ScenarioError(f"row {i} is not a valid set of parameters: {err}", **where) from None
     return numeric
 
 
@@ -95,8 +95,8 @@ def draws(table: pd.DataFrame, replications: int, seed: int) -> list[dict[str, f
     """One parameter set per replication: ``replications // PER_DRAW`` sets drawn with the weights
     (with replacement, reproducibly from ``seed``), each used by ``PER_DRAW`` replications in turn."""
     if replications < 2 * PER_DRAW or replications % PER_DRAW:
-        raise ScenarioError(f"--ensemble: replications must be an even number of at least {2 * PER_DRAW} (pairs "
-                            f"share a parameter set; got {replications})")
+        raise ScenarioError(f"must be an even number of at least {2 * PER_DRAW} with an ensemble (pairs "
+                            f"share a parameter set; got {replications})", "replications")
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
     w = table["weight"].to_numpy(dtype=float)
     rows = rng.choice(len(table), size=replications // PER_DRAW, replace=True, p=w / w.sum())

@@ -41,11 +41,14 @@ def demography_sweep(people: People.Record, clients: np.ndarray, share: np.ndarr
     k = 0
     claw_by_council = np.zeros(stock.size)
     gone = np.zeros(stock.size)
+    mortality = demography.mortality_gradient(d)
     words = stream.load(state)
     for i in range(alive.size):
         if not alive[i]:
             continue
-        leaves, need[i], band, words = demography.person_month(need[i], group[i], age_band[i], quintile[i], d, words)
+        # Unsigned indices (group, quintile, council): numba checks a signed one for counting from the end.
+        leaves, need[i], band, words = demography.person_month(need[i], np.uint8(group[i]), age_band[i],
+                                                               mortality[np.uint8(quintile[i])], d, words)
         if leaves:
             _depart_row(i, people, clients, ledger.services_by_option, claw_by_council, gone)
             continue
@@ -53,7 +56,7 @@ def demography_sweep(people: People.Record, clients: np.ndarray, share: np.ndarr
         if band != age_band[i]:
             age_band[i] = band
             _set_cell(i, people)
-        c = council[i]
+        c = np.uint16(council[i])
         offered[i], review_in[i], is_due = rollout.review_countdown(offered[i], offer_rank[i], review_in[i], share[c],
                                                                     offer, interval[c])
         if is_due:

@@ -122,11 +122,9 @@ class VectorEngine:
         need changed), then the rationing rule of :mod:`model.rules.market`, applied to all seekers at
         once."""
         m, P, Q = self.m, self.m.people, self.m.providers
-        people = P.record(P.n)
-        rows, slots = matching.seekers(people)
         unmet, unmet_hours = np.zeros(m.n_councils * N_TYPES), np.zeros(m.n_councils * N_TYPES)
-        matching.ration(rows, slots, people, Q.record(Q.n), m.type_price, self.p, stream.seed(m.rng), unmet,
-                        unmet_hours, m.ledger.record())
+        matching.match(P.record(P.n), Q.record(Q.n), m.type_price, self.p, stream.seed(m.rng), unmet, unmet_hours,
+                       m.ledger.record())
         self.unmet, self.unmet_hours = unmet.reshape(m.n_councils, N_TYPES), unmet_hours.reshape(m.n_councils, N_TYPES)
 
     # ------------------------------------------------------------------ 6-8. purchasing, carers, outcomes

@@ -174,6 +174,15 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
 
 
 @numba.njit(cache=True)
+def match(people: People.Record, providers: Providers.Record, type_price: np.ndarray, p: np.ndarray, state: np.ndarray,
+          unmet: np.ndarray, unmet_hours: np.ndarray, ledger: Ledger.Record) -> None:
+    """The month's matching in one call: the :func:`seekers`, then :func:`ration` (so the records
+    are unpacked once)."""
+    rows, slots = seekers(people)
+    ration(rows, slots, people, providers, type_price, p, state, unmet, unmet_hours, ledger)
+
+
+@numba.njit(cache=True)
 def in_priority_order(items: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``items`` in increasing order of their priorities ``u[items]`` (uniforms on [0, 1)): the order
     of ``items[np.argsort(u[items])]`` (equal priorities, a chance of about 2**-53 a pair, keep the
