@@ -136,3 +136,21 @@ def test_hours_bought_never_cost_more_than_the_slot_budget():
 
 def test_paid_directly_is_option1_whole_budget_and_option4_its_direct_slot():
     np.testing.assert_allclose(market.paid_directly(np.arange(5), 0.3), [0.0, 1.0, 0.0, 0.0, 0.3], rtol=1e-6)
+
+
+def test_who_pays_for_a_slot_and_how_it_is_booked():
+    """A direct-payment slot's credit goes into the account and its cost is spent from it; any other
+    slot's cost the council pays the provider; the ledger's direct payments to providers are the
+    spend on services less what went into accounts."""
+    from model.codes import OPTION_1, OPTION_3, OPTION_4
+
+    assert market.slot_payment(OPTION_1, 0, 80.0, 100.0) == (100.0, 100.0, 80.0)
+    assert market.slot_payment(OPTION_3, 0, 80.0, 0.0) == (80.0, 0.0, 0.0)
+    assert market.slot_payment(OPTION_4, 1, 30.0, 50.0) == (50.0, 50.0, 30.0)  # Option 4's direct slot
+    assert market.slot_payment(OPTION_4, 0, 30.0, 0.0) == (30.0, 0.0, 0.0)    # its council-arranged slot
+    services = np.array([[0.0, 100.0, 0.0, 80.0, 80.0]])  # council 0 by option code (0: none)
+    paid, spent = np.array([150.0]), np.array([110.0])
+    by_option, dp_paid, dp_spent, direct = np.zeros((1, 4)), np.zeros(1), np.zeros(1), np.zeros(1)
+    market.book_payments(services, paid, spent, by_option, dp_paid, dp_spent, direct)
+    np.testing.assert_array_equal(by_option, [[100.0, 0.0, 80.0, 80.0]])
+    assert (dp_paid[0], dp_spent[0], direct[0]) == (150.0, 110.0, 260.0 - 150.0)

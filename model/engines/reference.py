@@ -20,7 +20,6 @@ from model.codes import (
     AGENCY,
     DAY_CENTRE,
     MODE_COUNCIL,
-    MODE_DIRECT,
     N_OPTION_CODES,
     N_QUINTILES,
     N_SLOTS,
@@ -290,12 +289,10 @@ class ReferenceEngine:
             c, option = int(person.council), int(person.option)
             purchases, got, respite, bonus = person.buy(block_used, staffed)
             for slot, q, h, cost, credit, want in purchases:
-                if market.in_mode(option, slot, MODE_DIRECT):
-                    paid[c] += credit
-                    spent[c] += cost
-                    services[c, option] += credit
-                else:
-                    services[c, option] += cost
+                pays, into, out = market.slot_payment(option, slot, cost, credit)
+                services[c, option] += pays
+                paid[c] += into
+                spent[c] += out
                 if q != NO_PROVIDER:
                     income[q] += cost
                     hours[q] += h
@@ -313,14 +310,7 @@ class ReferenceEngine:
                     clients[q] += 1
                     client_satisfaction[q] += satisfaction
             person.voice(satisfaction)
-        for c in range(n_c):
-            total = 0.0
-            for j in range(1, N_OPTION_CODES):
-                L.services_by_option[c, j - 1] += services[c, j]
-                total += services[c, j]
-            L.dp_paid[c] += paid[c]
-            L.dp_spent[c] += spent[c]
-            L.direct_paid[c] += total - paid[c]
+        market.book_payments(services, paid, spent, L.services_by_option, L.dp_paid, L.dp_spent, L.direct_paid)
         L.breakdowns += broke
         L.replacements += replaced
         L.breaks_given += breaks

@@ -250,6 +250,32 @@ def block_payment(places: int, price: float, place_hours: float) -> float:
     return places * price * place_hours * WEEKS_PER_MONTH
 
 
+def slot_payment(option: int, slot: int, cost: float, credit: float) -> tuple[float, float, float]:
+    """Who pays for one budget slot's purchase (ODD 7.6): (the council's spend on the person's option,
+    paid into their direct-payment account, spent from it). A direct-payment slot's ``credit`` is
+    paid into the account and its ``cost`` spent from there; any other slot's ``cost`` the council
+    pays the provider itself."""
+    if in_mode(option, slot, MODE_DIRECT):
+        return credit, credit, cost
+    return cost, 0.0, 0.0
+
+
+def book_payments(services: np.ndarray, paid: np.ndarray, spent: np.ndarray, by_option: np.ndarray,
+                  dp_paid: np.ndarray, dp_spent: np.ndarray, direct_paid: np.ndarray) -> None:
+    """Add a month's purchases, summed by council (``services`` by council and option code, 0 for
+    none; ``paid`` into and ``spent`` from direct-payment accounts), to the ledger's figures: spend
+    by council and Option 1-4, money into and out of accounts, and what the council paid providers
+    directly (all spend on services but what went into accounts)."""
+    for c in range(services.shape[0]):
+        total = 0.0
+        for j in range(1, services.shape[1]):
+            by_option[c, j - 1] += services[c, j]
+            total += services[c, j]
+        dp_paid[c] += paid[c]
+        dp_spent[c] += spent[c]
+        direct_paid[c] += total - paid[c]
+
+
 def buy_slot(option: int, slot: int, required: float, budget: float, balance: float, direct_share: float,
              price: float, max_hours_week: float, block_free: bool, agency: bool, rate: float,
              staffed: float) -> tuple[float, float, float, float, bool, float]:

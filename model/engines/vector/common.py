@@ -57,7 +57,7 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          market.slot_share, market.in_mode, market.paid_directly, market.appeal_of_type, market.provider_appeal,
          market.type_weights, market.provider_weights, market.has_place, market.free_places,
          market.beyond_free_places, market.slots_sought, market.draw_type,
-         market.hours_bought, outcomes.met_need,
+         market.hours_bought, market.slot_payment, market.book_payments, outcomes.met_need,
          outcomes.wellbeing, outcomes.satisfaction, outcomes.next_rating, outcomes.person_outcome,
          outcomes.provider_rating, carers.next_strain, carers.breaks_down, carers.need_after_breakdown,
          carers.capacity_hours, carers.hours_strain, carers.unpaid_hours, carers.months_above, carers.breakdown_hazard,

@@ -7,7 +7,7 @@ import numba
 import numpy as np
 
 from model import stream
-from model.codes import AGENCY, MODE_DIRECT, MODE_NONE, N_OPTION_CODES
+from model.codes import AGENCY, MODE_NONE, N_OPTION_CODES
 from model.core.state import Ledger, People, Providers
 from model.engines.vector import common
 from model.engines.vector.common import CARERS, CHOICE, OUTCOMES, PROVIDERS, release_row
@@ -114,12 +114,10 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
                 used[p] += 1
             left[p] -= h
             wanted[p] += want
-            if market.in_mode(o_i, slot, MODE_DIRECT):
-                paid[ci] += credit
-                spent[ci] += cost
-                services[ci, o_i] += credit
-            else:
-                services[ci, o_i] += cost
+            pays, into, out = market.slot_payment(o_i, slot, cost, credit)
+            services[ci, o_i] += pays
+            paid[ci] += into
+            spent[ci] += out
             income[p] += cost
             hours[p] += h
             got += h
@@ -163,14 +161,9 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
             if offered[i]:
                 review_in[i] = 0
     stream.store(state, words)
+    market.book_payments(services, paid, spent, services_by_option, ledger.dp_paid, ledger.dp_spent,
+                         ledger.direct_paid)
     for ci in range(n_c):
-        total = 0.0
-        for j in range(1, N_OPTION_CODES):
-            services_by_option[ci, j - 1] += services[ci, j]
-            total += services[ci, j]
-        ledger.dp_paid[ci] += paid[ci]
-        ledger.dp_spent[ci] += spent[ci]
-        ledger.direct_paid[ci] += total - paid[ci]
         ledger.breakdowns[ci] += broke[ci]
         ledger.replacements[ci] += replaced[ci]
         ledger.breaks_given[ci] += breaks[ci]
