@@ -41,7 +41,9 @@ __all__ = ["AGE_BANDS", "GROUPS", "LEVERS", "OPTIONS", "PROVIDER_TYPES", "QUINTI
 MAX_POPULATION = 10_000_000
 
 #: Default months of spin-up before month 0 (``run.burn_in_months``): the starting population is
-#: drawn near its steady state (ODD, initialisation), so a short spin-up settles the rest.
+#: drawn near its steady state (ODD, initialisation), so a short spin-up settles the rest of the
+#: people; the provider market needs about 120 months to settle, which would cost about +65 % of a
+#: run's time (tests/test_steady_state.py).
 BURN_IN_MONTHS = 3
 #: Default referrals per 1,000 adults a year by client group (``demography.referral_incidence``):
 #: known_per_1000_adults x group_mix x 12 x the group's mean monthly departure hazard among the
@@ -125,7 +127,8 @@ class Run(Strict):
                        json_schema_extra={"unit": "YYYY-MM", "source": "assumption", "range": [None, None]})
     burn_in_months: int = param(BURN_IN_MONTHS, 0, 240, unit="months",
                                 doc="Months run before month 0 with month 0's policy and population, nothing "
-                                    "recorded, so that the run starts near its steady state (ODD, initialisation).")
+                                    "recorded, so that the run starts nearer its steady state (ODD, initialisation: "
+                                    "the people settle within the default; the provider market needs about 120).")
     seed: int = param(20261122, 0, 2**63 - 1, unit="-", doc="Root seed of the SeedSequence.")
     replications: int = param(5, 1, 10_000, unit="runs", doc="Replications for `carecon run`.")
 
