@@ -527,9 +527,6 @@ class Providers(Strict):
     exit_after_months: int = param(6, 1, 120, unit="months", doc="Months with negative reserves before exit.")
     entry_probability: float = param(0.3, 0, 1, unit="per month",
                                      doc="Chance a profitable gap is filled by an entrant in a month.")
-    entry_min_unmet_per_1000: float = param(
-        1.5, 0, 1000, unit="people per 1000 people",
-        doc="Unmet demand that signals an entry gap, per 1,000 people living in the council (rounded; at least 1).")
     max_entries_per_1000: float = param(
         2.5, 0, 1000, unit="providers per 1000 people",
         doc="Most potential entrants per type, council and month, per 1,000 people living in the council "

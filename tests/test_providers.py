@@ -82,32 +82,47 @@ def test_expected_margin_caps_hours_per_client():
     assert providers.expected_margin(t, 4, 1000.0) == pytest.approx(5 * 10 * WEEKS_PER_MONTH * 4 - 1000)
 
 
-def test_entrants_need_enough_unmet_demand_and_a_positive_margin():
+def test_entrants_need_unmet_demand_and_a_positive_margin():
     rng = np.random.default_rng(0)
     t = ProviderType(price=20.0, variable_cost=15.0, fixed_cost=1000.0, capacity=10, max_hours=40.0)
-    p = Providers(entry_min_unmet_per_1000=1.5, entry_probability=1.0, max_entries_per_1000=2.5)
-    assert providers.entrants(2, 100.0, t, p, 0.0, 2000, rng) == 0
-    assert providers.entrants(25, 100.0, t, p, 0.0, 2000, rng) == 3  # ceil(25 / 10) with certainty
+    p = Providers(entry_probability=1.0, max_entries_per_1000=2.5)
+    assert providers.entrants(0, 100.0, t, p, 0.0, 2000, rng) == 0
+    assert providers.entrants(30, 100.0, t, p, 0.0, 2000, rng) == 3  # 30 / 10 with certainty
+    assert providers.entrants(25, 100.0, t, p, 0.0, 2000, rng) in (2, 3)
     assert providers.entrants(500, 100.0, t, p, 0.0, 2000, rng) == 5
     losing = ProviderType(price=20.0, variable_cost=15.0, fixed_cost=1e5, capacity=10)
-    assert providers.entrants(25, 100.0, losing, p, 0.0, 2000, rng) == 0
+    assert providers.entrants(30, 100.0, losing, p, 0.0, 2000, rng) == 0
     # A grant spread over a year can make the gap worth filling.
-    assert providers.entrants(25, 100.0, losing, p, 12 * 1e5, 2000, rng) == 3
-    assert providers.entrants(25, 100.0, t, Providers(entry_probability=0.0), 0.0, 2000, rng) == 0
+    assert providers.entrants(30, 100.0, losing, p, 12 * 1e5, 2000, rng) == 3
+    assert providers.entrants(30, 100.0, t, Providers(entry_probability=0.0), 0.0, 2000, rng) == 0
+
+
+def test_potential_entrants_are_unmet_over_capacity_in_expectation():
+    """25 unmet for places of 10: 2, and a third with chance 0.5 (the uniform below it or not)."""
+    assert providers.potential_entrants(25, 10, 0.49) == 3
+    assert providers.potential_entrants(25, 10, 0.5) == 2
+    assert providers.potential_entrants(1, 2, 0.3) == 1 and providers.potential_entrants(1, 2, 0.7) == 0
+    assert providers.potential_entrants(30, 10, 0.0) == 3
+    u = np.random.default_rng(2).random(20_000)
+    assert np.mean([providers.potential_entrants(7, 4, x) for x in u]) == pytest.approx(7 / 4, abs=0.01)
 
 
 def test_entry_scales_with_the_market():
-    """Ten times the people: ten times the unmet demand that signals a gap and ten times the most
-    entrants a month (so entrants per 1,000 people do not depend on how many are simulated)."""
-    rng = np.random.default_rng(0)
+    """Ten times the people and the unmet demand: ten times the entrants expected and ten times the
+    most a month (so entrants per 1,000 people do not depend on how many are simulated). A count
+    threshold on the unmet demand would not do: the monthly count of a small market is the noisier,
+    so it crosses a threshold scaled with the market more often."""
     t = ProviderType(price=20.0, variable_cost=15.0, fixed_cost=10.0, capacity=2, max_hours=40.0)
-    p = Providers(entry_min_unmet_per_1000=1.5, entry_probability=1.0, max_entries_per_1000=2.5)
-    assert providers.entry_limits(2000, p) == (3, 5)
-    assert providers.entry_limits(20_000, p) == (30, 50)
-    assert providers.entry_limits(100, p) == (1, 1)
-    assert providers.entrants(29, 100.0, t, p, 0.0, 20_000, rng) == 0
-    assert providers.entrants(1000, 100.0, t, p, 0.0, 2000, rng) == 5
-    assert providers.entrants(1000, 100.0, t, p, 0.0, 20_000, rng) == 50
+    p = Providers(entry_probability=0.5, max_entries_per_1000=2.5)
+    assert providers.entry_limit(2000, p) == 5 and providers.entry_limit(20_000, p) == 50
+    assert providers.entry_limit(100, p) == 1
+    rng = np.random.default_rng(0)
+    assert providers.entrants(1000, 100.0, t, p.model_copy(update={"entry_probability": 1.0}), 0.0, 2000, rng) == 5
+    # Unmet demand a Poisson count, mean 1.5 per 1,000 people, at 2,000 and at 20,000 people.
+    small = [providers.entrants(int(u), 100.0, t, p, 0.0, 2000, rng) for u in rng.poisson(3.0, 40_000)]
+    large = [providers.entrants(int(u), 100.0, t, p, 0.0, 20_000, rng) for u in rng.poisson(30.0, 4_000)]
+    assert np.mean(small) * 10 == pytest.approx(np.mean(large), rel=0.03)
+    assert np.mean(small) == pytest.approx(0.5 * 3.0 / 2, rel=0.03)
 
 
 def test_breakeven_occupancy_is_where_the_result_is_zero():
@@ -250,7 +265,7 @@ def test_staff_bound_the_hours_agencies_deliver():
 
 def test_the_labour_supply_scales_with_the_people_simulated():
     """Care workers per person simulated do not depend on how many are simulated: the supply is per
-    1,000 adults times the sample's scale, as people are (entry and exit scale likewise: entry_limits)."""
+    1,000 adults times the sample's scale, as people are (entry and exit scale likewise: entry_limit)."""
     per_person = []
     for people in (300, 1200):
         m = CareEconomy(_rate_scenario(1.1, **{"run.people": people, "run.burn_in_months": 0}), seed=3)

@@ -4,7 +4,8 @@ people are simulated, and with a stationary population the baseline does not dri
 The simulated people are a sample of the councils' real caseloads (``run.people`` of them stand for
 ``demography.known_per_1000_adults`` per 1,000 adults); referrals come from the adult population
 (:func:`model.rules.demography.expected_referrals`) and provider entry scales with the market
-(:func:`model.rules.providers.entry_limits`, :func:`model.rules.market.beyond_free_places`).
+(:func:`model.rules.providers.potential_entrants`, :func:`model.rules.providers.entry_limit`,
+:func:`model.rules.market.beyond_free_places`).
 """
 
 from __future__ import annotations

@@ -100,28 +100,36 @@ def expected_margin(t: ProviderType, clients: float, hours_per_client: float) ->
     return (t.price - t.variable_cost) * hours * clients - t.fixed_cost
 
 
-def entry_limits(people: int, p: Providers) -> tuple[int, int]:
-    """The unmet demand that signals an entry gap and the most potential entrants a month, per
-    type, in a council of ``people`` living people: ``entry_min_unmet_per_1000`` (rounded, at
-    least 1) and ``max_entries_per_1000`` (rounded up) per 1,000 of them, so that entry scales with
-    the size of the market."""
-    thousands = people / 1000.0
-    return max(1, round(p.entry_min_unmet_per_1000 * thousands)), int(np.ceil(p.max_entries_per_1000 * thousands))
+def entry_limit(people: int, p: Providers) -> int:
+    """The most potential entrants a month, per type, in a council of ``people`` living people:
+    ``max_entries_per_1000`` per 1,000 of them (rounded up), so that entry scales with the size of
+    the market."""
+    return int(np.ceil(p.max_entries_per_1000 * people / 1000.0))
+
+
+def potential_entrants(unmet: int, capacity: int, u: float) -> int:
+    """Potential entrants for ``unmet`` people wanting a type with ``capacity`` places each:
+    ``unmet / capacity`` rounded down, plus one with the chance of its fraction (the uniform ``u``),
+    so that the expected number is ``unmet / capacity`` exactly. Entry is linear in the unmet
+    demand, and so scale invariant: a count threshold or rounding up would favour small markets,
+    where the monthly count is noisier (ODD 7.9)."""
+    whole = unmet // capacity
+    return whole + int(u < unmet / capacity - whole)
 
 
 def entrants(unmet: int, mean_hours: float, t: ProviderType, p: Providers, grant: float, people: int,
              rng: np.random.Generator) -> int:
-    """Entrants of one type in one council of ``people`` living people this month: if the people
-    wanting this type left unmatched reach the entry signal (:func:`entry_limits`) and the margin
-    (plus a grant spread over 12 months) is positive, each of up to ``ceil(unmet / capacity)``
-    potential entrants, at most the council's limit, enters with ``entry_probability``."""
-    least, most = entry_limits(people, p)
-    if unmet < least:
+    """Entrants of one type in one council of ``people`` living people this month: if people
+    wanting this type were left unmatched and the margin (plus a grant spread over 12 months) is
+    positive, each of the :func:`potential_entrants` (drawn with a uniform), at most the council's
+    :func:`entry_limit`, enters with ``entry_probability``."""
+    if unmet <= 0:
         return 0
     margin = expected_margin(t, min(unmet, t.capacity), mean_hours) + grant / 12.0
     if margin <= 0:
         return 0
-    return int(rng.binomial(min(most, int(np.ceil(unmet / t.capacity))), p.entry_probability))
+    potential = potential_entrants(unmet, t.capacity, float(rng.random()))
+    return int(rng.binomial(min(entry_limit(people, p), potential), p.entry_probability))
 
 
 def breakeven_occupancy(fixed_cost: np.ndarray | float, capacity: np.ndarray | int,
