@@ -83,11 +83,12 @@ def test_after_a_long_spin_up_the_market_is_stationary_too():
     matched all at once to the starting providers, then community groups grow and places turn over
     one cohort of seekers at a time, over the people's stays (decades for some). After a 240-month
     spin-up all four figures the issue names move less than 5 % over ten years; after the default
-    one, met need and attendance still fall (the CHANGELOG gives the figures)."""
+    one, attendance still falls by far more than 5 % and met need by more than 3 % (about 5 % over 8
+    seeds since entry became linear in unmet demand: the drift is the market settling)."""
     d = drift({"run.burn_in_months": 240})
     assert (d.abs() < 0.05).all(), d
     short = drift({})
-    assert short["met need"] < -0.05 and short["day-centre attendance per 1,000"] < -0.05, short
+    assert short["met need"] < -0.03 and short["day-centre attendance per 1,000"] < -0.05, short
 
 
 def test_carers_of_the_starting_caseload_have_cared_as_long_as_they_have_been_known():
