@@ -41,6 +41,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     drawn = None
     if args.ensemble:
         drawn = ensemble.draws(ensemble.read_ensemble(args.ensemble, scenario), reps, scenario.run.seed)
+    each = [ensemble.with_draw(scenario, d) for d in drawn] if drawn else [scenario] * reps
     if outputs.check_target(out):
         print(f"warning: {out}/ holds earlier outputs; this run replaces them when it ends", file=sys.stderr)
     print(f"carecon run {scenario.name}: {scenario.run.people} people, {scenario.run.months} months, "
@@ -51,8 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with ProgressBar("replications", total=reps, start=0, enabled=not args.quiet) as bar:
             for i, ss in enumerate(seeds_for(scenario.run.seed, reps)):
-                each = ensemble.with_draw(scenario, drawn[i]) if drawn else scenario
-                results.append(simulate(each, ss, args.engine, replication=i))
+                results.append(simulate(each[i], ss, args.engine, replication=i))
                 bar(i + 1)
     except KeyboardInterrupt:
         if not results:

@@ -61,7 +61,10 @@ def read_ensemble(path: str | Path, scenario: Scenario) -> pd.DataFrame:
     if (w < 0).any() or w.sum() <= 0:
         raise ScenarioError("weights must be at least 0 and not all 0", **where)
     params = numeric.drop(columns="weight")
-    for i in sorted({0, int(np.argmin(params.iloc[:, 0])), int(np.argmax(params.iloc[:, 0]))}):
+    # The first row and those with each parameter's extremes (the rows a run draws are all checked
+    # again, before its first replication, by ``with_draw``).
+    rows = {0, *params.to_numpy().argmin(axis=0).tolist(), *params.to_numpy().argmax(axis=0).tolist()}
+    for i in sorted(rows):
         try:
             with_draw(scenario, params.iloc[i].to_dict())
         except ScenarioError as err:
