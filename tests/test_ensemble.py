@@ -68,3 +68,39 @@ def test_carecon_run_with_an_ensemble_writes_the_draws_and_the_split(tmp_path):
     shares = pd.read_csv(tmp_path / "o" / "uncertainty.csv")
     assert set(shares.columns) == {"figure", "variance", "parameter_share"}
     assert "share of variance from parameters" in out
+
+
+def test_a_draw_keeps_a_scenarios_own_setting_as_a_proportion():
+    """The posterior is of the calibration scenario (support capacity 4 per 1,000 a month): baseline
+    takes the drawn 8; targeted_support (6) keeps its policy as 6 x 8/4 = 12; austerity (2) gets 4;
+    multi_council's councils (3, 10 and 4) scale alike."""
+    draw = {"councils.*.support.capacity": 8.0, "choice.beta_peer": 2.0}
+
+    def capacities(name: str) -> list[float]:
+        s = ensemble.with_draw(load_scenario(name), draw)
+        assert s.choice.beta_peer == 2.0
+        return [c.support.capacity for c in s.councils]
+
+    assert capacities("baseline") == [8.0]
+    assert capacities("targeted_support") == [12.0]
+    assert capacities("austerity") == [4.0]
+    assert capacities("multi_council") == [6.0, 20.0, 8.0]
+    assert ensemble.scenario_settings(load_scenario("targeted_support"), draw) == {
+        "councils.0.support.capacity": (6.0, 4.0)}
+
+
+def test_compare_with_an_ensemble_pairs_parameters_across_scenarios():
+    """Replication r of both scenarios runs with draw r; a figure the parameters move has most of its
+    difference's variance from them, and the table is one row per scenario and figure."""
+    from model.experiments.runner import compare
+
+    base = load_scenario("sds_rollout", {"run.people": 200, "run.months": 12, "councils.0.rollout.start_month": 0,
+                                         "councils.0.rollout.duration_months": 6})
+    other = base.with_overrides({"budgets.eligibility_threshold": 35.0}).model_copy(update={"name": "stricter"})
+    draws = [{"choice.beta_burden": 0.5}] * 2 + [{"choice.beta_burden": 9.0}] * 2
+    result = compare([base, other], 4, seed=5, draws=draws)
+    shares = result.uncertainty.set_index("figure")
+    assert set(result.uncertainty.scenario) == {"stricter"} and len(shares) == len(result.differences)
+    plain = compare([base, other], 4, seed=5)
+    assert not result.differences.mean_difference.equals(plain.differences.mean_difference)
+    assert plain.uncertainty.empty

@@ -81,3 +81,12 @@ def add_model_args(p: argparse.ArgumentParser, replications_help: str = "replica
     p.add_argument("--engine", choices=("vector", "agents"), default="vector",
                    help="vector (default, fast) or agents (per-agent reference)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_ensemble_arg(p: argparse.ArgumentParser) -> None:
+    """``--ensemble FILE``: parameter sets drawn from a posterior, shared by pairs of replications."""
+    p.add_argument("--ensemble", metavar="FILE",
+                   help="a posterior (posterior.csv of carecon calibrate --posterior): pairs of replications share "
+                        "a parameter set drawn from it, so bands carry parameter uncertainty too (uncertainty.csv "
+                        "says how much of each figure's variance is parameters, how much run-to-run noise); a "
+                        "fitted parameter the scenario sets itself keeps its change as a proportion")

@@ -23,7 +23,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from model.cli.args import Parser, add_model_args, add_scenario_args, fail, integer, overrides_from, positive
+from model.cli.args import (
+    Parser,
+    add_ensemble_arg,
+    add_model_args,
+    add_scenario_args,
+    fail,
+    integer,
+    overrides_from,
+    positive,
+)
 from model.cli.progress import ProgressBar
 from model.experiments import MAX_RUNS
 from model.run.estimate import estimate
@@ -68,6 +77,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenarios", nargs="+", help="two or more scenario names or TOML files; the first is the reference")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[], help="override in every scenario")
     _add_run_args(p, "replications per scenario (default: the first scenario's run.replications)")
+    add_ensemble_arg(p)
     p.add_argument("--out", metavar="DIR", help="output directory (default outputs/compare-A-vs-B)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figure")
     p.set_defaults(handler=cmd_compare)
@@ -162,6 +172,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     from model.experiments.plots import plot_differences
     from model.experiments.runner import check_executor, compare, make_executor
+    from model.run import ensemble
 
     overrides = overrides_from(args)
     scenarios = [load_scenario(name, overrides) for name in args.scenarios]
@@ -169,6 +180,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return fail("compare: give at least two scenarios (the first is the reference)")
     check_executor(args.executor, args.workers, args.scheduler)
     reps, seed = scenarios[0].run.replications, scenarios[0].run.seed
+    drawn = None
+    if args.ensemble:
+        table = ensemble.read_ensemble(args.ensemble, scenarios[0])
+        drawn = ensemble.draws(table, reps, seed)
+        ensemble.say_settings(scenarios, drawn[0])
     default = safe_name(f"compare-{'-vs-'.join(s.name for s in scenarios)}")
     out = Path(args.out) if args.out else Path("outputs") / default
     if check_target(out):
@@ -179,19 +195,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with (make_executor(args.executor, args.workers, args.scheduler) as pool,
           ProgressBar("runs", total=len(scenarios) * reps, start=0, enabled=not args.quiet) as bar):
-        result = compare(scenarios, reps, seed, pool, bar, engine=args.engine)
+        result = compare(scenarios, reps, seed, pool, bar, engine=args.engine, draws=drawn)
     with staged(out) as tmp:
         result.differences.to_csv(tmp / "differences.csv", index=False)
+        if drawn:
+            result.uncertainty.to_csv(tmp / "uncertainty.csv", index=False)
+            pd.DataFrame(drawn).rename_axis("replication").reset_index().to_csv(tmp / "draws.csv", index=False)
         result.who_gains.to_csv(tmp / "who_gains.csv", index=False)
         pd.concat(result.headlines, names=["scenario"]).to_csv(tmp / "headlines.csv")
         if not args.no_figures:
             plot_differences(result.differences, tmp / "differences.png")
+    share = ({(r.scenario, r.figure): r.parameter_share for r in result.uncertainty.itertuples()} if drawn else {})
     print(f"\n{len(scenarios) * reps} runs in {time.perf_counter() - start:.1f} s; differences from "
-          f"{result.reference} (mean of paired differences, 95% CI)")
+          f"{result.reference} (mean of paired differences, 95% CI"
+          f"{'; parameters drawn from ' + args.ensemble + ', share of variance from parameters' if drawn else ''})")
     for row in result.differences.itertuples():
+        tail = f"  {shown(share.get((row.scenario, row.figure)), '.0%')}" if drawn else ""
         print(f"  {row.scenario:<20} {row.figure:<22} {shown(row.mean_difference, '.4g'):>14}  "
-              f"[{shown(row.ci_low, '.4g')}, {shown(row.ci_high, '.4g')}]")
-    print(f"wrote {out}/differences.csv, who_gains.csv, headlines.csv{'' if args.no_figures else ', differences.png'}")
+              f"[{shown(row.ci_low, '.4g')}, {shown(row.ci_high, '.4g')}]{tail}")
+    extra = ", uncertainty.csv, draws.csv" if drawn else ""
+    print(f"wrote {out}/differences.csv, who_gains.csv, headlines.csv{extra}"
+          f"{'' if args.no_figures else ', differences.png'}")
     return 0
 
 

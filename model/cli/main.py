@@ -23,7 +23,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from model.cli import experiments
-from model.cli.args import Parser, add_model_args, add_scenario_args, fail, in_flag_words, overrides_from
+from model.cli.args import (
+    Parser,
+    add_ensemble_arg,
+    add_model_args,
+    add_scenario_args,
+    fail,
+    in_flag_words,
+    overrides_from,
+)
 from model.cli.progress import ProgressBar
 from model.scenario import ScenarioError, list_scenarios, load_scenario
 
@@ -41,6 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     drawn = None
     if args.ensemble:
         drawn = ensemble.draws(ensemble.read_ensemble(args.ensemble, scenario), reps, scenario.run.seed)
+        ensemble.say_settings([scenario], drawn[0])
     each = [ensemble.with_draw(scenario, d) for d in drawn] if drawn else [scenario] * reps
     if outputs.check_target(out):
         print(f"warning: {out}/ holds earlier outputs; this run replaces them when it ends", file=sys.stderr)
@@ -103,10 +112,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_model_args(p)
     p.add_argument("--out", metavar="DIR", help="output directory (default outputs/SCENARIO)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    p.add_argument("--ensemble", metavar="FILE",
-                   help="a posterior (posterior.csv of carecon calibrate --posterior): pairs of replications share "
-                        "a parameter set drawn from it, so bands carry parameter uncertainty too (uncertainty.csv "
-                        "says how much of each figure's variance is parameters, how much run-to-run noise)")
+    add_ensemble_arg(p)
     p.set_defaults(handler=cmd_run)
     p = sub.add_parser("validate", help="check a scenario file without running it",
                        description="Check a scenario (and any --set overrides) against the schema without running it.")

@@ -41,7 +41,7 @@ import pandas as pd
 from model.engines import CareEconomy
 from model.metrics.columns import WHO_GAINS_COLUMNS
 from model.metrics.equity import paired_interval, who_gains
-from model.run.ensemble import expand_councils
+from model.run.ensemble import PER_DRAW, expand_councils, uncertainty_shares, with_draw
 from model.run.simulation import HEADLINE, TOTALS, RunResult, combine, seeds_for, simulate, simulate_headline
 from model.scenario import Scenario, ScenarioError, load_scenario
 
@@ -331,12 +331,16 @@ def _simulate_chunk(engine: str, tasks: list[tuple[str, Scenario, int, np.random
 
 
 def _run_many(scenarios: dict[str, Scenario], replications: int, seed: int, executor: cf.Executor | None,
-              progress: ProgressFn | None, engine: str) -> dict[str, RunResult]:
-    """Replications ``0..R-1`` of every scenario with common seeds; one RunResult per scenario."""
+              progress: ProgressFn | None, engine: str,
+              draws: Sequence[dict[str, float]] | None = None) -> dict[str, RunResult]:
+    """Replications ``0..R-1`` of every scenario with common seeds (and, with ``draws``, replication
+    ``r`` of every scenario with parameter set ``draws[r]``); one RunResult per scenario. Every
+    scenario with its parameter sets is checked before the first run."""
     if not 1 <= replications <= 10_000:
         raise ScenarioError(f"must be 1 to 10000 (got {replications})", "replications")
     children = seeds_for(seed, replications)
-    tasks = [(key, s, rep, children[rep]) for key, s in scenarios.items() for rep in range(replications)]
+    tasks = [(key, with_draw(s, draws[rep]) if draws else s, rep, children[rep])
+             for key, s in scenarios.items() for rep in range(replications)]
     runs: dict[str, dict[int, RunResult]] = {key: {} for key in scenarios}
 
     def keep(_: int, results: list[tuple[str, int, RunResult]]) -> None:
@@ -370,7 +374,9 @@ class ComparisonResult:
     ``differences`` columns: scenario, reference, figure, mean_difference, ci_low, ci_high (95%),
     reference_mean, scenario_mean. ``headlines``: each scenario's headline figures per replication.
     ``who_gains``: each scenario against the reference, group by group among the population with
-    need (:func:`model.metrics.equity.who_gains`; columns ``WHO_GAINS_COLUMNS``).
+    need (:func:`model.metrics.equity.who_gains`; columns ``WHO_GAINS_COLUMNS``). ``uncertainty``
+    (runs with parameter sets drawn from a posterior only): per scenario and figure, the variance of
+    the paired difference and the share of it that is parameters (:func:`model.run.ensemble.uncertainty_shares`).
     """
 
     results: dict[str, RunResult]
@@ -378,11 +384,17 @@ class ComparisonResult:
     headlines: dict[str, pd.DataFrame] = field(default_factory=dict)
     reference: str = ""
     who_gains: pd.DataFrame = field(default_factory=pd.DataFrame)
+    uncertainty: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def compare(scenarios: Sequence[Scenario | str], replications: int, seed: int, executor: cf.Executor | None = None,
-            progress: ProgressFn | None = None, engine: str = "vector", level: float = 0.95) -> ComparisonResult:
-    """Run each scenario ``replications`` times with paired seeds and difference them from the first."""
+            progress: ProgressFn | None = None, engine: str = "vector", level: float = 0.95,
+            draws: Sequence[dict[str, float]] | None = None) -> ComparisonResult:
+    """Run each scenario ``replications`` times with paired seeds and difference them from the first.
+    With ``draws`` (:func:`model.run.ensemble.draws`), replication ``r`` of every scenario uses
+    parameter set ``draws[r]``: the pairs share parameters as well as random numbers, and the
+    differences' intervals carry parameter uncertainty (``uncertainty``: the share of each
+    difference's variance that is parameters)."""
     if len(scenarios) < 2:
         raise ScenarioError("compare: give at least two scenarios (the first is the reference)")
     named: dict[str, Scenario] = {}
@@ -392,7 +404,7 @@ def compare(scenarios: Sequence[Scenario | str], replications: int, seed: int, e
         while key in named:
             key, k = f"{s.name}#{k}", k + 1
         named[key] = s
-    results = _run_many(named, replications, seed, executor, progress, engine)
+    results = _run_many(named, replications, seed, executor, progress, engine, draws)
     heads = {key: r.per_replication() for key, r in results.items()}
     ref = next(iter(named))
     frames = [paired_differences(heads[key], heads[ref], level).assign(scenario=key, reference=ref)
@@ -401,4 +413,9 @@ def compare(scenarios: Sequence[Scenario | str], replications: int, seed: int, e
             "scenario_mean"]
     gains = pd.concat([who_gains(results[key].equity, results[ref].equity, level).assign(scenario=key, comparator=ref)
                        for key in list(named)[1:]], ignore_index=True)[list(WHO_GAINS_COLUMNS)]
-    return ComparisonResult(results, pd.concat(frames, ignore_index=True)[cols], heads, ref, gains)
+    shares = pd.DataFrame()
+    if draws:
+        pairs = replications - replications % PER_DRAW
+        shares = pd.concat([uncertainty_shares((heads[key] - heads[ref]).iloc[:pairs]).assign(scenario=key)
+                            for key in list(named)[1:]], ignore_index=True)
+    return ComparisonResult(results, pd.concat(frames, ignore_index=True)[cols], heads, ref, gains, shares)

@@ -5,18 +5,26 @@ Replications come in pairs that share one parameter set (drawn with the weights)
 their random numbers. Across all of them the 5-95 % band combines parameter and run-to-run
 uncertainty; within a pair the variance is run-to-run noise only, so the law of total variance
 splits each figure's variance into the two (:func:`uncertainty_shares`).
+
+A posterior is fitted on the ``calibration`` scenario. Where a scenario sets a fitted parameter to a
+value of its own (a policy, such as ``targeted_support``'s support capacity, or one council's
+difference from another), its change is kept as a proportion of the calibrated value: the drawn value
+times the scenario's value over the calibration scenario's (:func:`scenario_settings`). A draw never
+replaces a scenario's policy with the calibrated council's value.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from model.scenario import Scenario, ScenarioError
+from model.scenario import Scenario, ScenarioError, load_scenario
 
 #: A posterior file larger than this is refused before it is read.
 MAX_ENSEMBLE_BYTES = 20_000_000
@@ -73,13 +81,46 @@ def read_ensemble(path: str | Path, scenario: Scenario) -> pd.DataFrame:
 
 
 def with_draw(scenario: Scenario, draw: dict[str, float]) -> Scenario:
-    """``scenario`` with one parameter set (whole numbers where the schema wants integers)."""
+    """``scenario`` with one parameter set (whole numbers where the schema wants integers); a parameter
+    the scenario sets to a value of its own keeps that change as a proportion (module docstring)."""
     current = scenario.model_dump()
+    own = scenario_settings(scenario, draw)
     overrides = {}
     for key, value in expand_councils(draw, len(scenario.councils)).items():
         was = _value_at(current, key)
+        if key in own:
+            mine, calibrated = own[key]
+            value = value * mine / calibrated if calibrated else mine
         overrides[key] = round(value) if isinstance(was, int) and not isinstance(was, bool) else float(value)
     return scenario.with_overrides(overrides)
+
+
+@functools.cache
+def _calibrated() -> dict[str, Any]:
+    return load_scenario("calibration").model_dump()
+
+
+def say_settings(scenarios: list[Scenario], draw: dict[str, float]) -> None:
+    """Tell (on stderr) which fitted parameters each scenario sets itself, kept as proportions."""
+    for s in scenarios:
+        for key, (mine, cal) in scenario_settings(s, draw).items():
+            print(f"note: {s.name} sets {key} = {mine:g} (calibration scenario: {cal:g}); each drawn value is "
+                  f"scaled by {mine:g}/{cal:g}" if cal else f"note: {s.name} sets {key} = {mine:g}; kept",
+                  file=sys.stderr)
+
+
+def scenario_settings(scenario: Scenario, draw: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """The fitted parameters (keys of ``draw``, ``councils.*`` expanded) that ``scenario`` sets to a
+    value other than the calibration scenario's (council ``i`` against its council 0): key to
+    (scenario's value, calibrated value)."""
+    current, calibrated = scenario.model_dump(), _calibrated()
+    own = {}
+    for key in expand_councils(dict.fromkeys(draw, 0.0), len(scenario.councils)):
+        base = key if not key.startswith("councils.") else "councils.0." + key.split(".", 2)[2]
+        mine, cal = _value_at(current, key), _value_at(calibrated, base)
+        if isinstance(mine, int | float) and isinstance(cal, int | float) and mine != cal:
+            own[key] = (float(mine), float(cal))
+    return own
 
 
 def _value_at(data: object, key: str) -> object:
