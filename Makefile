@@ -28,7 +28,7 @@ run: $(STAMP)  ## Run the default scenario; outputs and figures go to outputs/sd
 test: $(STAMP) browser  ## Lint, check the import layers and run the whole test suite (browser test, wheel install)
 	$(VENV)/bin/ruff check model tests dashboard benchmarks
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	CARECON_NOTEBOOK_SMALL=1 $(PY) -m pytest -q -n 2 --dist loadgroup --nbmake tests notebooks
 
 browser:  ## Debian's Chromium for the end-to-end dashboard test
 	@command -v chromium >/dev/null || { (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "warning: could not install chromium; browser tests will be skipped"; }
