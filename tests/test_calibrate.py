@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from model.experiments.sensitivity import load_space
 from tests.conftest import ROOT
 from tests.test_cli import assert_refused, invoke
 
@@ -33,6 +34,11 @@ def test_two_waves_are_stored_and_a_resume_reruns_nothing(tmp_path):
     assert list(bounds["parameter"]) == ["choice.beta_peer", "demography.over65_share_other_groups"]
     sample = pd.read_csv(tmp_path / "out" / "nroy_sample.csv")
     assert sample["choice.beta_peer"].between(0.5, 3.0).all()
+    space = load_space(tmp_path / "out" / "nroy_space.toml")  # a space sensitivity can take: the ranges left
+    for p, row in zip(space.parameters, bounds.itertuples(), strict=True):
+        assert p.name == row.parameter and row.low <= p.low < p.high <= row.high
+        if row.nroy_high > row.nroy_low:
+            assert (p.low, p.high) == pytest.approx((row.nroy_low, row.nroy_high))
     studies = sorted((tmp_path / "studies").iterdir())
     assert len(studies) == 2
     results = [pd.read_parquet(s / "results") for s in studies]

@@ -127,7 +127,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                    "(model/data/targets.toml; never the validation targets): waves of design points "
                                    "in the space not ruled out yet, Gaussian-process emulators of each target, "
                                    "implausibility; each wave is a study in the store (--resume continues). Writes "
-                                   "waves.csv, nroy_bounds.csv and nroy_sample.csv.")
+                                   "waves.csv, nroy_bounds.csv, nroy_space.toml (the ranges not ruled "
+                                   "out, as a space for carecon sensitivity --space) and nroy_sample.csv.")
     p.add_argument("--space", required=True, metavar="FILE", help="parameter-space TOML file (spaces/calibration.toml)")
     p.add_argument("--targets", metavar="FILE", help="a targets TOML file (default: model/data/targets.toml)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[], help="override a parameter")
@@ -308,6 +309,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     with staged(out) as tmp:
         summary.to_csv(tmp / "waves.csv", index=False)
         bounds.to_csv(tmp / "nroy_bounds.csv", index=False)
+        (tmp / "nroy_space.toml").write_text(result.nroy_space())
         result.nroy_sample().to_csv(tmp / "nroy_sample.csv", index=False)
         if posterior is not None:
             posterior.table().to_csv(tmp / "posterior.csv", index=False)
@@ -325,7 +327,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
               "weighted mean [90% interval]")
         for row in posterior.interval().itertuples():
             print(f"    {row.parameter:<44} {posterior.mean()[row.parameter]:.4g} [{row.low:.4g}, {row.high:.4g}]")
-    print(f"wrote {out}/waves.csv, nroy_bounds.csv, nroy_sample.csv{', posterior.csv' if posterior else ''}")
+    print(f"wrote {out}/waves.csv, nroy_bounds.csv, nroy_space.toml, nroy_sample.csv"
+          f"{', posterior.csv' if posterior else ''}")
     return 0
 
 

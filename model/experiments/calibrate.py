@@ -60,6 +60,20 @@ class Calibration:
         keep = hm.not_ruled_out(self.waves, self.observations, unit, self.replications, self.cutoff)
         return pd.DataFrame(self.space.scale(unit[keep]), columns=self.space.names)
 
+    def nroy_space(self) -> str:
+        """A parameter-space TOML (``carecon sensitivity --space``) whose ranges are those not ruled out
+        (:meth:`bounds`); a parameter with nothing left keeps its range."""
+        import tomli_w
+
+        params = {}
+        for row in self.bounds().itertuples():
+            ok = np.isfinite(row.nroy_low) and row.nroy_high > row.nroy_low
+            params[row.parameter] = {"low": float(row.nroy_low if ok else row.low),
+                                     "high": float(row.nroy_high if ok else row.high)}
+        return tomli_w.dumps({"name": f"{self.space.name}_not_ruled_out",
+                              "description": f"The ranges of {self.space.name} that {len(self.waves)} waves of "
+                                             "history matching did not rule out", "parameters": params})
+
     def bounds(self) -> pd.DataFrame:
         """Per parameter: its range in the space and the range of the points not ruled out."""
         sample = self.nroy_sample()

@@ -55,7 +55,7 @@ from model.scenario import Scenario, ScenarioError
 OUTPUT_NAMES = frozenset({"monthly.parquet", "breakdown.parquet", "daycentres.parquet", "councils.parquet",
                           "equity.parquet", "summary.csv", "scenario.toml", "figures", "differences.csv",
                           "headlines.csv", "differences.png", "who_gains.csv", "targets.csv", "waves.csv",
-                          "nroy_bounds.csv", "nroy_sample.csv", "posterior.csv", "uncertainty.csv",
+                          "nroy_bounds.csv", "nroy_space.toml", "nroy_sample.csv", "posterior.csv", "uncertainty.csv",
                           "draws.csv"})
 
 
