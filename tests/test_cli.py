@@ -132,7 +132,8 @@ def test_python_dash_m_knows_every_command(module):
     assert proc.returncode == 0, proc.stderr
     listed = {line.split()[0] for line in proc.stdout.split("COMMAND\n", 1)[1].split("\n\n", 1)[0].splitlines()
               if line.startswith("    ") and not line.startswith("     ")}
-    assert listed == {"run", "validate", "list", "compare", "sweep", "sensitivity", "targets", "calibrate", "studies"}
+    assert listed == {"run", "validate", "list", "compare", "sweep", "sensitivity", "targets", "calibrate", "report",
+                      "studies"}
 
 
 @pytest.mark.parametrize("module", ["model.experiments.runner", "model.experiments.sensitivity"])

@@ -1,10 +1,11 @@
-"""The experiment commands of ``carecon``: compare, sweep, sensitivity, targets, calibrate and studies.
+"""The experiment commands of ``carecon``: compare, sweep, sensitivity, targets, calibrate, report and studies.
 
     carecon compare S1 S2 [...] [--replications R] [--seed S] [--people N] [--months M] [--set k=v ...]
     carecon sweep SCENARIO --space SPACE.toml --design grid|lhs --n N
     carecon sensitivity SCENARIO|ishigami [--space SPACE.toml] --method morris|sobol --n N [--second-order]
     carecon targets [--targets FILE] [--replications R] [--people N]
     carecon calibrate --space SPACE.toml [--waves K] [--points N] [--replications R]
+    carecon report [--posterior FILE] [--points N] [--replications R] [--out DIR]
     carecon studies list [--store DIR]
     carecon studies show STUDY_DIR
 
@@ -38,6 +39,11 @@ from model.experiments import MAX_RUNS
 from model.run.estimate import estimate
 from model.run.outputs import check_target, safe_name, shown, staged
 from model.scenario import Run, Scenario, ScenarioError, load_scenario
+
+#: The parameter space of the calibration and the committed posterior (the latest), for ``carecon report``.
+CALIBRATION_SPACE = Path("spaces") / "calibration.toml"
+COMMITTED_POSTERIOR = max((Path(__file__).resolve().parents[1] / "data" / "calibration").glob("posterior-*.csv"),
+                          default=None)
 
 EXECUTOR_HELP = ("where the runs execute: local (a process pool on this machine, the default), dask (a running "
                  "Dask cluster, see --scheduler), dask-local (a Dask cluster started on this machine) or serial "
@@ -144,6 +150,25 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _add_study_args(p, design=False)
     p.add_argument("--out", metavar="DIR", help="output directory (default outputs/calibrate)")
     p.set_defaults(handler=cmd_calibrate)
+
+    p = sub.add_parser("report", help="the calibration report: each target against the model, three ways",
+                       description="Write the calibration report (calibration.md, calibration.html and its "
+                                   "figure): each published target against the model at its defaults, against "
+                                   "runs with parameters drawn from a posterior (posterior predictive), and "
+                                   "whether the other targets predict it (emulators of a design over the "
+                                   "calibration space); what the model does not reproduce, and why.")
+    p.add_argument("--targets", metavar="FILE", help="a targets TOML file (default: model/data/targets.toml)")
+    p.add_argument("--space", default=str(CALIBRATION_SPACE), metavar="FILE",
+                   help="parameter space of the held-out check (default spaces/calibration.toml)")
+    p.add_argument("--posterior", metavar="FILE", default=str(COMMITTED_POSTERIOR) if COMMITTED_POSTERIOR else None,
+                   help="posterior.csv of carecon calibrate --posterior (default: the committed one)")
+    p.add_argument("--points", type=positive, default=40, metavar="N",
+                   help="design points of the held-out check (parameters + 2 to 1000; default 40)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[], help="override a parameter")
+    _add_run_args(p, "replications of the defaults and of the posterior (even, 4 to 200; default 8)")
+    p.add_argument("--store", default="studies", metavar="DIR", help="directory holding the design study")
+    p.add_argument("--out", metavar="DIR", help="output directory (default outputs/report; make report: docs)")
+    p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser("studies", help="list stored studies or show one without recomputing",
                        description="List the studies in a store, or show one study's summary and indices.")
@@ -257,11 +282,11 @@ def cmd_targets(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------- calibrate
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    from model.experiments.calibrate import history_match
-    from model.experiments.runner import check_executor, make_executor
-    from model.experiments.sensitivity import StudyInterruptedError, load_space
-    from model.experiments.targets import CalibrationTarget, check_windows, load_targets
+def _calibration_inputs(args: argparse.Namespace) -> tuple[Any, Scenario, Any]:
+    """The targets, their calibration scenario (with ``--set`` and the size flags) and the parameter
+    space, each checked against the others."""
+    from model.experiments.sensitivity import load_space
+    from model.experiments.targets import check_windows, load_targets
 
     targets = load_targets(args.targets)
     overrides = {k: v for k, v in overrides_from(args).items() if k not in ("run.seed", "run.replications")}
@@ -269,6 +294,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     check_windows(targets, scenario)
     space = load_space(args.space)
     space.check_scenario(scenario)
+    return targets, scenario, space
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from model.experiments.calibrate import history_match
+    from model.experiments.runner import check_executor, make_executor
+    from model.experiments.sensitivity import StudyInterruptedError
+    from model.experiments.targets import CalibrationTarget
+
+    targets, scenario, space = _calibration_inputs(args)
     if not 1 <= args.waves <= 10:
         return fail(f"--waves: must be 1 to 10 (got {args.waves})")
     if not len(space.parameters) + 2 <= args.points <= 10_000:
@@ -329,6 +364,50 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             print(f"    {row.parameter:<44} {posterior.mean()[row.parameter]:.4g} [{row.low:.4g}, {row.high:.4g}]")
     print(f"wrote {out}/waves.csv, nroy_bounds.csv, nroy_space.toml, nroy_sample.csv"
           f"{', posterior.csv' if posterior else ''}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------- report
+def cmd_report(args: argparse.Namespace) -> int:
+    from model.experiments.report import make_report, plot_report
+    from model.experiments.runner import check_executor, make_executor
+
+    targets, scenario, space = _calibration_inputs(args)
+    if args.posterior:
+        from model.run.ensemble import read_ensemble
+
+        read_ensemble(args.posterior, scenario)
+    reps = args.replications or 8
+    if not 4 <= reps <= 200 or reps % 2:
+        return fail(f"--replications: must be an even number from 4 to 200 (got {reps})")
+    if not len(space.parameters) + 2 <= args.points <= 1000:
+        return fail(f"--points: must be {len(space.parameters) + 2} (parameters + 2) to 1000 (got {args.points})")
+    check_executor(args.executor, args.workers, args.scheduler)
+    if Path(args.store).exists() and not Path(args.store).is_dir():
+        return fail(f"--store: {args.store} is a file; give a directory")
+    out = Path(args.out) if args.out else Path("outputs") / "report"
+    seed = args.seed if args.seed is not None else scenario.run.seed
+    runs = reps * (2 if args.posterior else 1) + 2 * args.points
+    print(f"carecon report: {runs} runs; {estimate(scenario, runs, pool_workers(args), args.engine).describe()}",
+          file=sys.stderr)
+    words = ["carecon report", *(f"--{k} {v}" for k, v in (("people", scenario.run.people), ("replications", reps),
+                                                           ("points", args.points)))]
+    with (make_executor(args.executor, args.workers, args.scheduler) as pool,
+          ProgressBar("runs", enabled=not args.quiet) as bar):
+        report = make_report(scenario, targets, space, args.posterior, reps, args.points, seed, pool, args.store, bar,
+                             command=" ".join(words))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "img").mkdir(exist_ok=True)
+    figure = out / "img" / "calibration_targets.png"
+    plot_report(report, figure)
+    (out / "calibration.md").write_text(report.markdown("img/calibration_targets.png"))
+    (out / "calibration.html").write_text(report.html(figure.read_bytes()))
+    for role, table in (("defaults", report.defaults), ("posterior predictive", report.predictive)):
+        if table is not None:
+            print(f"{role}: {int(table['reproduced'].sum())} of {len(table)} targets reproduced "
+                  f"({', '.join(table.loc[~table['reproduced'], 'target']) or 'all'}"
+                  f"{' not reproduced' if not table['reproduced'].all() else ''})")
+    print(f"wrote {out}/calibration.md, calibration.html, img/calibration_targets.png")
     return 0
 
 

@@ -4,7 +4,8 @@
                          [--set dotted.key=value ...] [--engine vector|agents] [--out DIR]
     carecon validate SCENARIO [--set ...]
     carecon list
-    carecon compare | sweep | sensitivity | studies ...   (see :mod:`model.cli.experiments`)
+    carecon compare | sweep | sensitivity | targets | calibrate | report | studies ...
+        (see :mod:`model.cli.experiments`)
 
 Every bad input ends with one line on stderr, ``error: ...``, naming the field and what is
 allowed, and exit status 2; every argument is checked before a worker starts, and nothing already

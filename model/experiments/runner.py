@@ -352,10 +352,13 @@ def _run_many(scenarios: dict[str, Scenario], replications: int, seed: int, exec
 
 
 def run_replications(scenario: Scenario, replications: int, seed: int, executor: cf.Executor | None = None,
-                     progress: ProgressFn | None = None, engine: str = "vector") -> RunResult:
+                     progress: ProgressFn | None = None, engine: str = "vector",
+                     draws: Sequence[dict[str, float]] | None = None) -> RunResult:
     """``replications`` runs of one scenario, replication ``i`` seeded by ``SeedSequence(seed).spawn(R)[i]``
-    (the same runs as ``carecon run`` and :func:`model.run.simulation.simulate_replications`)."""
-    return _run_many({scenario.name: scenario}, replications, seed, executor, progress, engine)[scenario.name]
+    (the same runs as ``carecon run`` and :func:`model.run.simulation.simulate_replications`), and with
+    ``draws``, run with parameter set ``draws[i]`` (:func:`model.run.ensemble.draws`)."""
+    return _run_many({scenario.name: scenario}, replications, seed, executor, progress, engine,
+                     draws)[scenario.name]
 
 
 def paired_differences(values: pd.DataFrame, reference: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:

@@ -249,7 +249,8 @@ def load_space(path: str | Path) -> Space:
     """Load and validate a parameter-space TOML file (``spaces/default.toml``)."""
     p = Path(path)
     if not p.is_file():
-        raise ScenarioError(f"file '{p}' not found", "space")
+        raise ScenarioError(f"file '{p}' not found (must be a parameter-space TOML file, e.g. "
+                            "spaces/default.toml)", "space")
     origin = f"parameter space '{p.name}'"
     return parse_space(read_toml_file(p, origin), origin, default_name=p.stem)
 

@@ -160,15 +160,18 @@ def window_means(monthly: pd.DataFrame, target: Target) -> pd.Series:
     return inside.groupby("replication")[target.output].mean()
 
 
-def fit(result: RunResult, targets: Targets) -> pd.DataFrame:
+def fit(result: RunResult, targets: Targets, predictive: bool = False) -> pd.DataFrame:
     """Each target against the replications of a run: the model's mean and 5-95 % range over
-    replications, the implausibility and whether the model reproduces the target."""
+    replications, the implausibility and whether the model reproduces the target. The
+    implausibility counts the variance of the replications' mean (the model at fixed parameters);
+    with ``predictive`` (replications with parameters drawn from a posterior) the replications'
+    whole variance, so that it asks whether the observation lies within what the model predicts."""
     rows = []
     for t in targets.target:
         values = window_means(result.monthly, t).dropna()
         n = len(values)
         mean = float(values.mean()) if n else math.nan
-        var = float(values.var(ddof=1)) / n if n > 1 else 0.0
+        var = float(values.var(ddof=1)) / (1 if predictive else n) if n > 1 else 0.0
         implausibility = abs(mean - t.observed) / math.sqrt(t.sd ** 2 + t.discrepancy_sd ** 2 + var)
         rows.append({"target": t.id, "role": t.role, "output": t.output, "window": f"{t.window[0]} to {t.window[1]}",
                      "observed": t.observed, "tolerance": t.tolerance(targets.cutoff), "model": mean,

@@ -52,7 +52,8 @@ def read_ensemble(path: str | Path, scenario: Scenario) -> pd.DataFrame:
     try:
         size = file.stat().st_size
     except OSError as err:
-        raise ScenarioError(f"cannot be read ({err.strerror or err})", **where) from None
+        raise ScenarioError(f"cannot be read ({err.strerror or err}); must be a posterior.csv of carecon calibrate",
+                            **where) from None
     if size > MAX_ENSEMBLE_BYTES:
         raise ScenarioError(f"{size:,} bytes is too large (at most {MAX_ENSEMBLE_BYTES:,})", **where)
     try:
