@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell for c in "$$(pyenv root 2>/dev/null)"/versions/3.1[2-9]*/bin/python3 python3.13 python3.12 python3; do \
 	  if [ -x "$$(command -v $$c 2>/dev/null)" ] && "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo $$c; break; fi; done)
 
-.PHONY: run test dashboard bench docking lint docs clean browser report
+.PHONY: run test dashboard bench docking lint docs clean browser report pages
 
 $(STAMP): requirements.lock pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "error: carecon needs Python 3.12 or newer (none found; set PYTHON=/path/to/python3.12)"; exit 1; fi
@@ -49,6 +49,9 @@ docking: $(STAMP)  ## Full docking report: every scenario, 30 seeds per engine, 
 
 report: $(STAMP)  ## Regenerate the calibration report: docs/calibration.md, docs/calibration.html, docs/img/calibration_targets.png
 	$(VENV)/bin/carecon report --out docs --store outputs/report-studies --quiet
+
+pages: $(STAMP)  ## Regenerate the scenario pages' headline figures with combined intervals (parameters and noise)
+	$(PY) -m model.experiments.pages
 
 docs: $(STAMP)  ## Regenerate the reference pages: parameters, output columns and the command line
 	@mkdir -p docs/reference
