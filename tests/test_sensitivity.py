@@ -22,6 +22,7 @@ from model.experiments.sensitivity import (
     sample,
 )
 from model.scenario import ScenarioError, load_scenario, parameter_table
+from tests.conftest import ROOT
 
 SCALARS = [r for r in parameter_table() if isinstance(r["default"], float) and r["range"][1] is not None
            and r["range"][1] - r["range"][0] > 1e-6]
@@ -214,3 +215,23 @@ def test_a_large_sobol_study_of_the_ishigami_function_has_only_its_null_index_fl
     lines = noise_warnings(analyse(space, "sobol", X, Y, 7))
     assert lines == ["y: 1 of 6 indices cannot be told from noise (smaller than their 95% interval, or a Sobol "
                      "index outside 0 to 1)"]
+
+
+def test_an_element_of_a_list_parameter_is_a_parameter_of_a_space():
+    """choice.asc.3 (Option 4's constant) and councils.*.rollout.presentation.0 take bounds inside the
+    list's documented range; an index past the list's end is unknown; a design point sets the element."""
+    space = loads_space('[parameters]\n"choice.asc.3" = { low = -2, high = 0 }\n'
+                        '"councils.*.rollout.presentation.0" = { low = -1, high = 1 }\n')
+    assert [p.name for p in space.parameters] == ["choice.asc.3", "councils.*.rollout.presentation.0"]
+    with pytest.raises(ScenarioError, match="unknown parameter"):
+        loads_space('[parameters]\n"choice.asc.4" = { low = -2, high = 0 }\n')
+    with pytest.raises(ScenarioError, match="leave the documented range -10 to 10"):
+        loads_space('[parameters]\n"choice.asc.0" = { low = -20, high = 0 }\n')
+    s = load_scenario("sds_rollout").with_overrides({"choice.asc.3": -1.5})
+    assert s.choice.asc == [-0.2, -0.5, 0.0, -1.5]
+
+
+def test_the_screening_space_loads_and_fits_sds_rollout():
+    space = load_space(ROOT / "spaces" / "screening.toml")
+    assert len(space.parameters) >= 30
+    space.check_scenario(load_scenario("sds_rollout"))

@@ -154,8 +154,15 @@ def _known_parameters(model: str) -> dict[str, dict[str, Any]]:
     if model == ishigami.NAME:
         rows = ishigami.PARAMETERS
     else:
-        rows = [r for r in parameter_table() if r["name"] not in NOT_PARAMETERS and r["range"][0] is not None
-                and isinstance(r["default"], int | float) and not isinstance(r["default"], bool)]
+        rows = []
+        for r in parameter_table():
+            if r["name"] in NOT_PARAMETERS or r["range"][0] is None:
+                continue
+            if isinstance(r["default"], int | float) and not isinstance(r["default"], bool):
+                rows.append(r)
+            elif isinstance(r["default"], list) and r.get("element") in ("float", "int"):
+                # each element of a list of numbers is a parameter: choice.asc.3 (Option 4's constant)
+                rows += [{**r, "name": f"{r['name']}.{i}", "default": v} for i, v in enumerate(r["default"])]
     return {r["name"]: r for r in rows}
 
 
