@@ -12,18 +12,17 @@ import shared
 import streamlit as st
 
 from model.experiments.runner import ComparisonResult, ProgressFn, compare
+from model.metrics import labels
 from model.metrics.columns import EQUITY_DIMENSIONS, EQUITY_TABLE_OUTCOMES, GROUP_LABELS
 from model.scenario import Scenario
 
 DEFAULT = ["sds_rollout", "targeted_support"]
-FIGURES = {figure: label for figure, label, _ in shared.HEADLINES} | {
-    "share_option2": "Option 2 (ISF) share", "gap_control": "Control gap Q5 − Q1",
-    "dc_attendance": "Day-centre attendance", "providers_active": "Providers active",
-    "total_council_spend": "Total council spend over the run (£)"}
-OVER_TIME = {"share_option1": "Option 1 share", "equity_gap": "wellbeing gap Q5 − Q1",
-             "dc_attendance": "day-centre attendance", "dc_open": "day centres open",
-             "providers_active": "providers active", "cost_per_person": "cost per person (£/month)",
-             "society_cost": "cost to society (£/month)"}
+#: Figures compared, grouped as a reader looks for them: uptake, equity, outcomes, providers, cost.
+FIGURES = ("share_option1", "share_option2", "share_option3", "equity_gap", "gap_control", "unmet_need",
+           "dc_attendance", "dc_open", "dc_closures", "displaced", "providers_active", "providers_in_deficit",
+           "cost_per_person", "society_cost", "total_council_spend")
+OVER_TIME = ("share_option1", "equity_gap", "unmet_need", "dc_attendance", "dc_open", "providers_active",
+             "cost_per_person", "society_cost")
 
 st.title("Compare scenarios")
 st.caption("Two to four scenarios run with the same seeds; the differences from the reference (the first) are paired, "
@@ -46,7 +45,8 @@ scenarios: list[Scenario] = [choices[name].with_overrides(overrides) for name in
 
 def compute(progress: ProgressFn, pool: Executor) -> ComparisonResult:
     """The comparison through the chosen executor."""
-    return compare(scenarios, settings.run.replications, settings.run.seed, executor=pool, progress=progress)
+    return compare(scenarios, settings.run.replications, settings.run.seed, executor=pool, progress=progress,
+                   ensemble=drawn)
 
 
 def who_gains_summary(rows: pd.DataFrame, outcome: str) -> str:
@@ -64,7 +64,8 @@ def who_gains_summary(rows: pd.DataFrame, outcome: str) -> str:
     return f"{outcome}: " + "; ".join(parts) + "."
 
 
-key = "compare:" + "|".join(shared.run_key(s) for s in scenarios)
+drawn = shared.ensemble_choice("compare", settings)
+key = "compare:" + "|".join(shared.run_key(s) for s in scenarios) + (":ensemble" if drawn is not None else "")
 shared.show_estimate(scenarios)
 comparison = shared.computed(key, st.button("Run", type="primary", key="compare:run"), "Comparing", compute, scenarios)
 if comparison is None:
@@ -72,23 +73,33 @@ if comparison is None:
     st.stop()
 
 st.subheader("Side by side (means over replications at the horizon)")
-means = pd.DataFrame({name: heads.mean() for name, heads in comparison.headlines.items()})
-st.dataframe(means.loc[list(FIGURES)].rename(index=FIGURES), column_config={
-    name: st.column_config.NumberColumn(format="%.4g") for name in means.columns})
+means = pd.DataFrame({name: heads.mean() for name, heads in comparison.headlines.items()}).loc[list(FIGURES)]
+st.dataframe(pd.DataFrame({name: [labels.output(f).format(v) for f, v in column.items()]
+                           for name, column in means.items()}, index=[str(labels.output(f)) for f in FIGURES]))
 
 st.subheader(f"Paired differences from {comparison.reference}")
-diffs = comparison.differences[comparison.differences["figure"].isin(list(FIGURES))].assign(
-    label=lambda d: d["figure"].map(FIGURES))
+diffs = comparison.differences[comparison.differences["figure"].isin(FIGURES)].assign(
+    label=lambda d: d["figure"].map(lambda f: str(labels.output(f))))
 base = alt.Chart().encode(y=alt.Y("scenario:N", title=None))
 points = base.mark_point(filled=True, size=60).encode(
     x=alt.X("mean_difference:Q", title="difference from the reference (95% interval)"),
-    tooltip=["scenario", "label", "mean_difference", "ci_low", "ci_high"])
+    tooltip=[alt.Tooltip("scenario:N", title="scenario"), alt.Tooltip("label:N", title="figure"),
+             alt.Tooltip("mean_difference:Q", title="difference", format=".4~g"),
+             alt.Tooltip("ci_low:Q", title="95% low", format=".4~g"),
+             alt.Tooltip("ci_high:Q", title="95% high", format=".4~g")])
 intervals = base.mark_rule().encode(x="ci_low:Q", x2="ci_high:Q")
 zero = alt.Chart().mark_rule(color="grey", strokeDash=[4, 4]).encode(x=alt.datum(0))
-shared.show(alt.layer(intervals, points, zero, data=diffs).properties(height=40 * (len(names) - 1), width=240).facet(
-    facet=alt.Facet("label:N", title=None, header=alt.Header(labelFontWeight="bold")), columns=3
-).resolve_scale(x="independent"))
-st.dataframe(diffs.drop(columns="label"), hide_index=True)
+order = [str(labels.output(f)) for f in FIGURES]
+shared.show(alt.layer(intervals, points, zero, data=diffs).properties(height=40 * (len(names) - 1), width=300).facet(
+    facet=alt.Facet("label:N", title=None, sort=order, header=alt.Header(labelFontWeight="bold", labelLimit=320)),
+    columns=3).resolve_scale(x="independent"))
+st.dataframe(pd.DataFrame({
+    "Scenario": diffs["scenario"], "Figure": diffs["label"],
+    "Reference": [labels.output(f).format(v) for f, v in zip(diffs["figure"], diffs["reference_mean"], strict=True)],
+    "Scenario's": [labels.output(f).format(v) for f, v in zip(diffs["figure"], diffs["scenario_mean"], strict=True)],
+    "Difference": diffs["mean_difference"], "95% interval": [shared.interval(lo, hi, "{:.4g}") for lo, hi in
+                                                              zip(diffs["ci_low"], diffs["ci_high"], strict=True)]}),
+             hide_index=True, column_config={"Difference": st.column_config.NumberColumn(format="%.4g")})
 
 st.subheader("Who gains and who loses")
 st.caption("Among everyone with need at or above the starting eligibility threshold, with or without a package: "
@@ -115,9 +126,13 @@ else:
             c: st.column_config.NumberColumn(format="%.3f") for c in ("Reference", name, "Difference")})
 
 st.subheader("Over time")
-column = st.selectbox("Figure", list(OVER_TIME), format_func=OVER_TIME.get, key="compare:figure")
+column = st.selectbox("Figure", OVER_TIME, format_func=lambda c: str(labels.output(c)), key="compare:figure",
+                      persist_state="session")
+fan = drawn is not None
+note = shared.band_note(comparison.results[comparison.reference].monthly, [column]) + \
+    f" (split for {comparison.reference})" if fan else shared.RUN_TO_RUN
 shared.show(shared.band_chart([(name, result.monthly, column) for name, result in comparison.results.items()],
-                              OVER_TIME[column], OVER_TIME[column].capitalize()))
+                              shared.axis_title([column]), labels.output(column).text, note=note, fan=fan))
 
 monthly = pd.concat([r.monthly.assign(scenario=name) for name, r in comparison.results.items()], ignore_index=True)
 shared.table_downloads({"differences": comparison.differences, "monthly": monthly}, stem="comparison",

@@ -41,7 +41,7 @@ import pandas as pd
 from model.engines import CareEconomy
 from model.metrics.columns import WHO_GAINS_COLUMNS
 from model.metrics.equity import paired_interval, who_gains
-from model.run.ensemble import expand_councils
+from model.run.ensemble import draws, expand_councils, with_draw
 from model.run.simulation import HEADLINE, TOTALS, RunResult, combine, seeds_for, simulate, simulate_headline
 from model.scenario import Scenario, ScenarioError, load_scenario
 
@@ -331,12 +331,16 @@ def _simulate_chunk(engine: str, tasks: list[tuple[str, Scenario, int, np.random
 
 
 def _run_many(scenarios: dict[str, Scenario], replications: int, seed: int, executor: cf.Executor | None,
-              progress: ProgressFn | None, engine: str) -> dict[str, RunResult]:
-    """Replications ``0..R-1`` of every scenario with common seeds; one RunResult per scenario."""
+              progress: ProgressFn | None, engine: str, ensemble: pd.DataFrame | None = None) -> dict[str, RunResult]:
+    """Replications ``0..R-1`` of every scenario with common seeds; one RunResult per scenario. With an
+    ``ensemble`` (a posterior table, :func:`model.run.ensemble.read_ensemble`), replication ``i`` of every
+    scenario takes the same drawn parameter set (:func:`model.run.ensemble.draws`; pairs share one)."""
     if not 1 <= replications <= 10_000:
         raise ScenarioError(f"must be 1 to 10000 (got {replications})", "replications")
     children = seeds_for(seed, replications)
-    tasks = [(key, s, rep, children[rep]) for key, s in scenarios.items() for rep in range(replications)]
+    drawn = draws(ensemble, replications, seed) if ensemble is not None else None
+    tasks = [(key, with_draw(s, drawn[rep]) if drawn else s, rep, children[rep])
+             for key, s in scenarios.items() for rep in range(replications)]
     runs: dict[str, dict[int, RunResult]] = {key: {} for key in scenarios}
 
     def keep(_: int, results: list[tuple[str, int, RunResult]]) -> None:
@@ -348,10 +352,13 @@ def _run_many(scenarios: dict[str, Scenario], replications: int, seed: int, exec
 
 
 def run_replications(scenario: Scenario, replications: int, seed: int, executor: cf.Executor | None = None,
-                     progress: ProgressFn | None = None, engine: str = "vector") -> RunResult:
+                     progress: ProgressFn | None = None, engine: str = "vector",
+                     ensemble: pd.DataFrame | None = None) -> RunResult:
     """``replications`` runs of one scenario, replication ``i`` seeded by ``SeedSequence(seed).spawn(R)[i]``
-    (the same runs as ``carecon run`` and :func:`model.run.simulation.simulate_replications`)."""
-    return _run_many({scenario.name: scenario}, replications, seed, executor, progress, engine)[scenario.name]
+    (the same runs as ``carecon run`` and :func:`model.run.simulation.simulate_replications`; with an
+    ``ensemble``, as ``carecon run --ensemble``)."""
+    return _run_many({scenario.name: scenario}, replications, seed, executor, progress, engine,
+                     ensemble)[scenario.name]
 
 
 def paired_differences(values: pd.DataFrame, reference: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
@@ -381,8 +388,10 @@ class ComparisonResult:
 
 
 def compare(scenarios: Sequence[Scenario | str], replications: int, seed: int, executor: cf.Executor | None = None,
-            progress: ProgressFn | None = None, engine: str = "vector", level: float = 0.95) -> ComparisonResult:
-    """Run each scenario ``replications`` times with paired seeds and difference them from the first."""
+            progress: ProgressFn | None = None, engine: str = "vector", level: float = 0.95,
+            ensemble: pd.DataFrame | None = None) -> ComparisonResult:
+    """Run each scenario ``replications`` times with paired seeds and difference them from the first (with an
+    ``ensemble``, replication ``i`` of every scenario also shares its drawn parameter set)."""
     if len(scenarios) < 2:
         raise ScenarioError("compare: give at least two scenarios (the first is the reference)")
     named: dict[str, Scenario] = {}
@@ -392,7 +401,7 @@ def compare(scenarios: Sequence[Scenario | str], replications: int, seed: int, e
         while key in named:
             key, k = f"{s.name}#{k}", k + 1
         named[key] = s
-    results = _run_many(named, replications, seed, executor, progress, engine)
+    results = _run_many(named, replications, seed, executor, progress, engine, ensemble)
     heads = {key: r.per_replication() for key, r in results.items()}
     ref = next(iter(named))
     frames = [paired_differences(heads[key], heads[ref], level).assign(scenario=key, reference=ref)
