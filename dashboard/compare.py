@@ -111,9 +111,9 @@ if gains.empty:
 else:
     outcome = st.selectbox("Outcome", list(EQUITY_TABLE_OUTCOMES), key="compare:outcome",
                            index=list(EQUITY_TABLE_OUTCOMES).index("met_need"),
-                           format_func=lambda o: f"{EQUITY_TABLE_OUTCOMES[o].label} ({EQUITY_TABLE_OUTCOMES[o].unit})")
+                           format_func=lambda o: str(labels.output(o)), persist_state="session")
     last = gains[(gains["month"] == gains["month"].max()) & (gains["outcome"] == outcome)]
-    label = f"{EQUITY_TABLE_OUTCOMES[outcome].label} ({EQUITY_TABLE_OUTCOMES[outcome].unit})"
+    label = str(labels.output(outcome))
     for name, rows in last.groupby("scenario", sort=False):
         st.markdown(f"**{name}** against **{rows['comparator'].iloc[0]}**: {who_gains_summary(rows, label)}")
         table = pd.DataFrame({

@@ -26,6 +26,7 @@ from typing import Any
 from model.cli.args import Parser, add_model_args, add_scenario_args, fail, integer, overrides_from, positive
 from model.cli.progress import ProgressBar
 from model.experiments import MAX_RUNS
+from model.metrics import labels
 from model.run.estimate import estimate
 from model.run.outputs import check_target, safe_name, shown, staged
 from model.scenario import Run, Scenario, ScenarioError, load_scenario
@@ -189,7 +190,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"\n{len(scenarios) * reps} runs in {time.perf_counter() - start:.1f} s; differences from "
           f"{result.reference} (mean of paired differences, 95% CI)")
     for row in result.differences.itertuples():
-        print(f"  {row.scenario:<20} {row.figure:<22} {shown(row.mean_difference, '.4g'):>14}  "
+        print(f"  {row.scenario:<20} {labels.output(row.figure)!s:<48} {shown(row.mean_difference, '.4g'):>14}  "
               f"[{shown(row.ci_low, '.4g')}, {shown(row.ci_high, '.4g')}]")
     print(f"wrote {out}/differences.csv, who_gains.csv, headlines.csv{'' if args.no_figures else ', differences.png'}")
     return 0

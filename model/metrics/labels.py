@@ -114,6 +114,11 @@ def _outputs() -> dict[str, Column]:
 _OUTPUTS = _outputs()
 
 
+def is_output(name: str) -> bool:
+    """Whether ``name`` is an output this registry names."""
+    return name in _OUTPUTS
+
+
 def output(name: str) -> Label:
     """An output's label and unit (a monthly column, a run total, a breakdown metric or an equity outcome)."""
     column = _OUTPUTS[name]
