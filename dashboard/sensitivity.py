@@ -3,6 +3,7 @@ background on the experiment layer's executor, with progress and a cancel button
 confidence intervals; completed studies reload from the results store without recomputing.
 """
 
+import contextlib
 import os
 import threading
 from concurrent.futures import Executor
@@ -21,6 +22,7 @@ from model.experiments.runner import OUTPUTS, ProgressFn
 from model.experiments.sensitivity import (
     ANALYSED,
     NOT_PARAMETERS,
+    SMALLEST_N,
     design_size,
     load_space,
     loads_space,
@@ -166,30 +168,34 @@ seed = int(seed_col.number_input("Seed", value=1, step=1, key="sensitivity:seed"
 outputs = st.multiselect("Outputs analysed", list(OUTPUTS), default=list(ANALYSED), key="sensitivity:outputs",
                          persist_state="session", format_func=lambda o: str(labels.output(o)))
 
+suggested = SMALLEST_N[method]
+with contextlib.suppress(ScenarioError):  # a bad deployment setting is shown in the sidebar
+    settings = deployment()
+    if target is not None:
+        suggested = n_for_time(method, target, max(len(chosen), 1), minutes * 60, settings.workers, settings.max_n,
+                               settings.max_study_runs)
+what = "Morris trajectories" if method == "morris" else "Sobol base sample (a power of two)"
+n = int(n_col.number_input(f"N: {what}", value=suggested, step=1, key=f"sensitivity:n:{method}",
+                           persist_state="session")) if own_n else suggested
+if not own_n:
+    n_col.caption(f"N = {n}, sized to {duration(minutes * 60)}.")
+
 problem = None
 try:
     if not chosen or not outputs:
         raise ScenarioError("choose at least one parameter and one output")
     space = loads_space(tomli_w.dumps({"name": "dashboard", "parameters": bounds}), origin="parameter space")
+    runs = design_size(method, n, len(space.parameters))
     if target is not None:
-        settings = deployment()
-        suggested = n_for_time(method, target, len(space.parameters), minutes * 60, settings.workers,
-                               settings.max_n, settings.max_study_runs)
-        n = int(n_col.number_input(f"N: {'Morris trajectories' if method == 'morris' else 'Sobol base sample '
-                                              '(a power of two)'}", value=suggested, step=1,
-                                   key=f"sensitivity:n:{method}", persist_state="session")) if own_n else suggested
-        if not own_n:
-            n_col.caption(f"N = {n}, sized to {duration(minutes * 60)}.")
-        runs = design_size(method, n, len(space.parameters))
-        settings.check_study(n, runs * target.run.replications)
-        problem = (space, runs, n)
+        deployment().check_study(n, runs * target.run.replications)
+        problem = (space, runs)
 except ScenarioError as err:
     st.error(str(err))
 
 job = st.session_state.get(JOB)
 busy = job is not None and job.running
 if problem is not None:
-    space, runs, n = problem
+    space, runs = problem
     reps = target.run.replications
     st.caption(f"{runs:,} design points × {reps} replication(s) of {target.run.people:,} people over "
                f"{target.run.months} months (see Settings for where they run).")
@@ -217,11 +223,11 @@ stored = list_studies(STORE)
 if stored.empty:
     st.caption(f"None yet in the results store ({STORE.name}/).")
 else:
-    labels = {row.path: f"{row.created} · {row.target} · {row.method} N={row.n} · {row.runs_done}/{row.n_runs} runs · "
+    names = {row.path: f"{row.created} · {row.target} · {row.method} N={row.n} · {row.runs_done}/{row.n_runs} runs · "
               f"{row.status}" for row in stored.itertuples()}
-    paths = list(reversed(labels))  # newest first
+    paths = list(reversed(names))  # newest first
     latest = str(job.result.path) if job is not None and job.result is not None else paths[0]
     picked = st.selectbox("Study (reloaded from the store; nothing is recomputed)", paths,
-                          index=paths.index(latest) if latest in paths else 0, format_func=labels.get,
-                          key="sensitivity:stored:" + shared.digest("|".join(labels.values())))
+                          index=paths.index(latest) if latest in paths else 0, format_func=names.get,
+                          key="sensitivity:stored:" + shared.digest("|".join(names.values())))
     show_study(load_study(picked))

@@ -361,18 +361,17 @@ def test_equity_page_concentration_matches_the_model(app: AppTest) -> None:
     assert list(by_group.index) == ["18-39", "40-64", "65-79", "80+"]
     record = next(reversed(app.session_state["computed"].values()))
     last = record.result.monthly[record.result.monthly["month"] == 48]
-    assert indices.loc["wellbeing", "mean"] == pytest.approx(last["ci_wellbeing"].mean(), rel=1e-9)
+    assert indices.loc[str(labels.output("wellbeing")), "mean"] == pytest.approx(last["ci_wellbeing"].mean(), rel=1e-9)
     # The recorded indices are the concentration index 2 cov(y, R) / mean(y) over quintiles (R: fractional rank,
     # most deprived first), computed here from the breakdown by quintile.
     quintiles = record.result.breakdown.query("dimension == 'quintile' and month == 48")
-    labels = {"met_need": "met need", "wellbeing": "wellbeing", "control": "control",
-              "share_option1": "Option 1 (direct payment) share"}
-    expected: dict[str, list[float]] = {label: [] for label in labels.values()}
+    names = {m: str(labels.output(m)) for m in ("met_need", "wellbeing", "control", "share_option1")}
+    expected: dict[str, list[float]] = {label: [] for label in names.values()}
     for _, cells in quintiles.groupby("replication"):
         wide = cells.pivot(index="level", columns="metric", values="value").loc[["Q1", "Q2", "Q3", "Q4", "Q5"]]
         n = wide["people"].to_numpy(dtype=float)
         rank = (np.cumsum(n) - n / 2) / n.sum()
-        for metric, label in labels.items():
+        for metric, label in names.items():
             y = wide[metric].to_numpy(dtype=float)
             expected[label].append(2 * np.cov(y, rank, aweights=n, bias=True)[0, 1] / np.average(y, weights=n))
     assert indices["mean"].to_dict() == pytest.approx({k: np.mean(v) for k, v in expected.items()}, rel=1e-9)
@@ -445,6 +444,7 @@ def test_sensitivity_study_can_be_cancelled(app: AppTest, monkeypatch: pytest.Mo
 
 def test_bad_sensitivity_bounds_are_refused(app: AppTest) -> None:
     app.switch_page("sensitivity.py").run()
+    app.checkbox(key="sensitivity:own_n").check().run()
     set_params(app, {"choice.beta_burden:high": 99.0})
     assert any("bounds [1.5, 99] leave the documented range 0 to 10" in e for e in errors(app))
     assert not [b for b in app.button if b.key == "sensitivity:start"]
