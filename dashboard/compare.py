@@ -50,7 +50,9 @@ def compute(progress: ProgressFn, pool: Executor) -> ComparisonResult:
 
 
 def who_gains_summary(rows: pd.DataFrame, outcome: str) -> str:
-    """One plain-language paragraph: the most and least deprived fifths' change in ``outcome``."""
+    """One plain-language paragraph: the most and least deprived fifths' change in ``outcome`` (with its
+    95% interval), in the outcome's unit."""
+    label = labels.output(outcome)
     parts = []
     for group, who in (("Q1", "the most deprived fifth"), ("Q5", "the least deprived fifth")):
         row = rows[(rows["dimension"] == "quintile") & (rows["group"] == group)]
@@ -58,10 +60,10 @@ def who_gains_summary(rows: pd.DataFrame, outcome: str) -> str:
             parts.append(f"{who}: no one with need in some runs")
             continue
         r = row.iloc[0]
-        verb = "gain" if r["low"] > 0 else "lose" if r["high"] < 0 else "change by"
-        amount = abs(r["difference"]) if verb != "change by" else r["difference"]
-        parts.append(f"{who} {verb} {amount:.3f} {shared.interval(r['low'], r['high'])}")
-    return f"{outcome}: " + "; ".join(parts) + "."
+        clear = "a clear rise" if r["low"] > 0 else "a clear fall" if r["high"] < 0 else \
+            "no clear change: the interval spans 0"
+        parts.append(f"{who} {label.difference(r['difference'])} {label.interval(r['low'], r['high'])} ({clear})")
+    return f"{label.text}: " + "; ".join(parts) + "."
 
 
 drawn = shared.ensemble_choice("compare", settings)
@@ -78,8 +80,13 @@ st.dataframe(pd.DataFrame({name: [labels.output(f).format(v) for f, v in column.
                            for name, column in means.items()}, index=[str(labels.output(f)) for f in FIGURES]))
 
 st.subheader(f"Paired differences from {comparison.reference}")
-diffs = comparison.differences[comparison.differences["figure"].isin(FIGURES)].assign(
-    label=lambda d: d["figure"].map(lambda f: str(labels.output(f))))
+#: Differences of shares are drawn in percentage points, as the table gives them.
+points_of = {f: 100.0 if labels.output(f).unit.startswith("share") else 1.0 for f in FIGURES}
+panel = {f: f"{labels.output(f).text} (pp)" if points_of[f] == 100 else str(labels.output(f)) for f in FIGURES}
+diffs = comparison.differences[comparison.differences["figure"].isin(FIGURES)]
+drawn_diffs = diffs.assign(
+    label=diffs["figure"].map(panel),
+    **{c: diffs[c] * diffs["figure"].map(points_of) for c in ("mean_difference", "ci_low", "ci_high")})
 base = alt.Chart().encode(y=alt.Y("scenario:N", title=None))
 points = base.mark_point(filled=True, size=60).encode(
     x=alt.X("mean_difference:Q", title="difference from the reference (95% interval)"),
@@ -89,17 +96,18 @@ points = base.mark_point(filled=True, size=60).encode(
              alt.Tooltip("ci_high:Q", title="95% high", format=".4~g")])
 intervals = base.mark_rule().encode(x="ci_low:Q", x2="ci_high:Q")
 zero = alt.Chart().mark_rule(color="grey", strokeDash=[4, 4]).encode(x=alt.datum(0))
-order = [str(labels.output(f)) for f in FIGURES]
-shared.show(alt.layer(intervals, points, zero, data=diffs).properties(height=40 * (len(names) - 1), width=300).facet(
-    facet=alt.Facet("label:N", title=None, sort=order, header=alt.Header(labelFontWeight="bold", labelLimit=320)),
-    columns=3).resolve_scale(x="independent"))
+layers = alt.layer(intervals, points, zero, data=drawn_diffs).properties(height=40 * (len(names) - 1), width=300)
+shared.show(layers.facet(facet=alt.Facet("label:N", title=None, sort=list(panel.values()),
+                                         header=alt.Header(labelFontWeight="bold", labelLimit=320)),
+                         columns=3).resolve_scale(x="independent"))
+rows = [(labels.output(r.figure), r) for r in diffs.itertuples()]
 st.dataframe(pd.DataFrame({
-    "Scenario": diffs["scenario"], "Figure": diffs["label"],
-    "Reference": [labels.output(f).format(v) for f, v in zip(diffs["figure"], diffs["reference_mean"], strict=True)],
-    "Scenario's": [labels.output(f).format(v) for f, v in zip(diffs["figure"], diffs["scenario_mean"], strict=True)],
-    "Difference": diffs["mean_difference"], "95% interval": [shared.interval(lo, hi, "{:.4g}") for lo, hi in
-                                                              zip(diffs["ci_low"], diffs["ci_high"], strict=True)]}),
-             hide_index=True, column_config={"Difference": st.column_config.NumberColumn(format="%.4g")})
+    "Scenario": [r.scenario for _, r in rows], "Figure": [str(label) for label, _ in rows],
+    "Reference": [label.format(r.reference_mean) for label, r in rows],
+    "Scenario's": [label.format(r.scenario_mean) for label, r in rows],
+    "Difference": [label.difference(r.mean_difference) for label, r in rows],
+    "95% interval": [label.interval(r.ci_low, r.ci_high) for label, r in rows]}), hide_index=True)
+st.caption("Differences in shares are in percentage points (pp).")
 
 st.subheader("Who gains and who loses")
 st.caption("Among everyone with need at or above the starting eligibility threshold, with or without a package: "
@@ -113,26 +121,24 @@ else:
                            index=list(EQUITY_TABLE_OUTCOMES).index("met_need"),
                            format_func=lambda o: str(labels.output(o)), persist_state="session")
     last = gains[(gains["month"] == gains["month"].max()) & (gains["outcome"] == outcome)]
-    label = str(labels.output(outcome))
+    label = labels.output(outcome)
     for name, rows in last.groupby("scenario", sort=False):
-        st.markdown(f"**{name}** against **{rows['comparator'].iloc[0]}**: {who_gains_summary(rows, label)}")
-        table = pd.DataFrame({
+        st.markdown(f"**{name}** against **{rows['comparator'].iloc[0]}**: {who_gains_summary(rows, outcome)}")
+        st.dataframe(pd.DataFrame({
             "Breakdown": rows["dimension"].map(lambda d: EQUITY_DIMENSIONS[d][0]),
             "Group": rows["group"].map(lambda g: GROUP_LABELS.get(g, g)),
-            "Reference": rows["comparator_mean"], name: rows["scenario_mean"], "Difference": rows["difference"],
-            "95% interval": [shared.interval(lo, hi) for lo, hi in zip(rows["low"], rows["high"], strict=True)],
-            "Paired replications": rows["replications"]})
-        st.dataframe(table, hide_index=True, column_config={
-            c: st.column_config.NumberColumn(format="%.3f") for c in ("Reference", name, "Difference")})
+            "Reference": rows["comparator_mean"].map(label.format), name: rows["scenario_mean"].map(label.format),
+            "Difference": rows["difference"].map(label.difference),
+            "95% interval": [label.interval(lo, hi) for lo, hi in zip(rows["low"], rows["high"], strict=True)],
+            "Paired replications": rows["replications"]}), hide_index=True)
 
 st.subheader("Over time")
 column = st.selectbox("Figure", OVER_TIME, format_func=lambda c: str(labels.output(c)), key="compare:figure",
                       persist_state="session")
+lines = [(name, result.monthly, column) for name, result in comparison.results.items()]
 fan = drawn is not None
-note = shared.band_note(comparison.results[comparison.reference].monthly, [column]) + \
-    f" (split for {comparison.reference})" if fan else shared.RUN_TO_RUN
-shared.show(shared.band_chart([(name, result.monthly, column) for name, result in comparison.results.items()],
-                              shared.axis_title([column]), labels.output(column).text, note=note, fan=fan))
+shared.show(shared.band_chart(lines, shared.axis_title([column]), labels.output(column).text,
+                              note=shared.fan_note(lines) if fan else shared.RUN_TO_RUN, fan=fan))
 
 monthly = pd.concat([r.monthly.assign(scenario=name) for name, r in comparison.results.items()], ignore_index=True)
 shared.table_downloads({"differences": comparison.differences, "monthly": monthly}, stem="comparison",

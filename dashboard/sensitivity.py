@@ -79,8 +79,12 @@ def bound_input(name: str, which: str, value: float, integer: bool) -> float:
 
 def readable(indices: pd.DataFrame) -> pd.DataFrame:
     """A study's indices with parameters, outputs and indices under their names for people."""
+
+    def name(p: object) -> object:
+        return str(labels.parameter(p)) if isinstance(p, str) and labels.has_label(p) else p
+
     return indices.assign(
-        parameter=indices["parameter"].map(lambda p: str(labels.parameter(p)) if labels.has_label(p) else p),
+        parameter=indices["parameter"].map(name), parameter2=indices["parameter2"].map(name),
         output=indices["output"].map(lambda o: str(labels.output(o)) if labels.is_output(o) else o),
         index=indices["index"].map(lambda i: labels.INDICES[i].text if i in labels.INDICES else i))
 
@@ -88,8 +92,9 @@ def readable(indices: pd.DataFrame) -> pd.DataFrame:
 def show_study(study: Study) -> None:
     """A stored study: what it was, its indices with confidence intervals, downloads."""
     m = study.manifest
-    st.markdown(f"**{m['target']['name']}**, {m['method']} with N = {m['n']}: {len(study.results)} of {m['n_runs']} "
-                f"runs, status *{m['status']}*, created {m['created']}, `{study.path.name}`")
+    st.markdown(f"**{m['target']['name']}**, {METHODS.get(m['method'], m['method'])} with N = {m['n']}: "
+                f"{len(study.results)} of {m['n_runs']} runs, status *{m['status']}*, created "
+                f"{m['created'][:16].replace('T', ' ')} UTC (stored as `{study.path.name}`)")
     if study.indices.empty:
         st.warning("No indices: the study is not complete. Start it again with the same settings to continue it; "
                    "the finished runs are reused.")
@@ -103,18 +108,19 @@ def show_study(study: Study) -> None:
     shown = readable(study.indices[study.indices["index"].isin(BARS[m["method"]])]).assign(
         low=lambda d: d["value"] - d["conf"].fillna(0), high=lambda d: d["value"] + d["conf"].fillna(0))
     legend = alt.Legend(orient="bottom", labelLimit=400)
-    base = alt.Chart().encode(y=alt.Y("parameter:N", title=None, axis=alt.Axis(labelLimit=300)), yOffset="index:N",
+    base = alt.Chart().encode(y=alt.Y("parameter:N", title=None, axis=alt.Axis(labelLimit=420)), yOffset="index:N",
                               color=alt.Color("index:N", title=None, legend=legend))
     bars = base.mark_bar().encode(x=alt.X("value:Q", title="index (with 95% interval)"), tooltip=[
         alt.Tooltip("output:N", title="output"), alt.Tooltip("parameter:N", title="parameter"),
         alt.Tooltip("index:N", title="index"), alt.Tooltip("value:Q", title="value", format=".3g"),
         alt.Tooltip("conf:Q", title="95% half-width", format=".3g")])
     rules = base.mark_rule(color="black").encode(x="low:Q", x2="high:Q")
-    shared.show(alt.layer(bars, rules, data=shown).properties(width=320, height=28 * len(shown["parameter"].unique()))
+    shared.show(alt.layer(bars, rules, data=shown).properties(width=240, height=28 * len(shown["parameter"].unique()))
                 .facet(facet=alt.Facet("output:N", title=None), columns=2).resolve_scale(x="independent"))
-    st.dataframe(readable(study.indices).rename(columns={
-        "output": "Output", "parameter": "Parameter", "index": "Index", "value": "Value",
-        "conf": "95% half-width"}), hide_index=True)
+    table = readable(study.indices).rename(columns={
+        "output": "Output", "parameter": "Parameter", "parameter2": "With parameter (S2)", "index": "Index",
+        "value": "Value", "conf": "95% half-width"})
+    st.dataframe(table.dropna(axis="columns", how="all"), hide_index=True)
     shared.table_downloads({"indices": study.indices, "runs": study.table()}, stem=study.path.name,
                            key="sensitivity:download")
 

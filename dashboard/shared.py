@@ -268,18 +268,19 @@ class RunRecord:
 
     def band_note(self, columns: Sequence[str]) -> str:
         """What a chart's bands of ``columns`` mean (with the ensemble: how much of their width is parameters)."""
-        return band_note(self.result.monthly, columns) if self.with_ensemble else RUN_TO_RUN
+        return fan_note(series(self.result.monthly, columns)) if self.with_ensemble else RUN_TO_RUN
 
 
-def band_note(monthly: pd.DataFrame, columns: Sequence[str]) -> str:
+def fan_note(lines: Sequence[tuple[str, pd.DataFrame, str]]) -> str:
     """A fan chart's caption: of each line's variance across runs at the horizon, the share from the posterior's
     parameters and the share from run-to-run noise (law of total variance over the pairs sharing a draw)."""
-    last = monthly[monthly["month"] == monthly["month"].max()].set_index("replication")[list(columns)]
-    pairs = len(last) - len(last) % ensemble.PER_DRAW
-    shares = ensemble.uncertainty_shares(last.sort_index().iloc[:pairs])
-    parts = [f"{labels.output(f).text} {p:.0%} parameters, {1 - p:.0%} noise" if pd.notna(p) else
-             f"{labels.output(f).text}: no spread to split" for f, p in zip(shares["figure"], shares["parameter_share"],
-                                                                            strict=True)]
+    parts = []
+    for label, monthly, column in lines:
+        last = monthly[monthly["month"] == monthly["month"].max()].set_index("replication").sort_index()[[column]]
+        pairs = len(last) - len(last) % ensemble.PER_DRAW
+        share = ensemble.uncertainty_shares(last.iloc[:pairs])["parameter_share"].iloc[0]
+        parts.append(f"{label} {share:.0%} parameters, {1 - share:.0%} noise" if pd.notna(share) else
+                     f"{label}: no spread to split")
     return ("Fan: 5–95% (light) and 25–75% (dark) across runs drawing their parameters from the calibrated "
             f"posterior. Of the variance at the horizon: {'; '.join(parts)}.")
 
@@ -420,13 +421,6 @@ def headline_metrics(record: RunRecord) -> None:
                       f"replications at the horizon (month {record.scenario.run.months}).")
             if pd.notna(row["mean"]):
                 st.caption(f"5–95% across runs: {label.format(row['p05'])} to {label.format(row['p95'])}")
-
-
-def interval(low: float, high: float, fmt: str = "{:.3f}") -> str:
-    """A 95% interval as people read it: "[0.012, 0.034]"; "no interval" when it cannot be formed."""
-    if pd.isna(low) or pd.isna(high):
-        return "(no interval)"
-    return f"[{fmt.format(low)}, {fmt.format(high)}]"
 
 
 # ------------------------------------------------------------------------------------ charts

@@ -277,8 +277,9 @@ def test_compare_page_shows_paired_differences(app: AppTest) -> None:
     shown = next(d.value for d in app.dataframe if "95% interval" in d.value.columns and "Figure" in d.value.columns)
     assert set(shown["Scenario"]) == {"targeted_support"}
     assert {str(labels.output(figure)) for figure in shared.HEADLINES} <= set(shown["Figure"])
-    diffs = app.session_state["computed"][next(k for k in app.session_state["computed"] if k.startswith("compare:"))]
-    diffs = diffs.differences.set_index("figure")
+    diffs_result = app.session_state["computed"][next(k for k in app.session_state["computed"]
+                                                      if k.startswith("compare:"))]
+    diffs = diffs_result.differences.set_index("figure")
     assert set(diffs["scenario"]) == {"targeted_support"} and set(diffs["reference"]) == {"sds_rollout"}
     assert set(shared.HEADLINES) <= set(diffs.index)
     # Independently: both scenarios run again with the reference's seed (common random numbers), each
@@ -302,9 +303,13 @@ def test_compare_page_shows_paired_differences(app: AppTest) -> None:
             "with an unpaid carer", "everyone with need"} <= set(gains["Group"])
     assert not set(gains["Group"]) & {"physical_disability", "learning_disability", "mental_health"}
     q1 = gains.set_index("Group").loc["Q1 (most deprived fifth)"]
-    assert q1["Difference"] == pytest.approx(q1["targeted_support"] - q1["Reference"], abs=1e-9)
+    stored = diffs_result.who_gains.query("outcome == 'met_need' and group == 'Q1' and month == month.max()").iloc[0]
+    assert q1["Difference"] == f"{stored['difference'] * 100:+.1f} pp"
+    assert q1["Reference"] == f"{stored['comparator_mean']:.1%}" and q1["targeted_support"] == \
+        f"{stored['scenario_mean']:.1%}"
+    assert stored["difference"] == pytest.approx(stored["scenario_mean"] - stored["comparator_mean"], abs=1e-9)
     summary_line = next(m.value for m in app.markdown if m.value.startswith("**targeted_support** against"))
-    assert summary_line.startswith("**targeted_support** against **sds_rollout**: Met need (share): the most "
+    assert summary_line.startswith("**targeted_support** against **sds_rollout**: Met need: the most "
                                    "deprived fifth ")
 
 

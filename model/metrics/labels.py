@@ -71,6 +71,23 @@ class Label:
         return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
 
 
+    def difference(self, value: float) -> str:
+        """A difference in this unit, signed: shares in percentage points ("+1.5 pp"), money in pounds."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "no one"
+        if self.unit.startswith(("share", "0-1")):
+            return f"{value * 100:+.1f} pp"
+        if self.unit.startswith("GBP"):
+            return f"{'+' if value >= 0 else '−'}£{abs(value):,.0f}"
+        return f"{value:+.3f}" if abs(value) < 10 else f"{value:+,.1f}"
+
+    def interval(self, low: float, high: float) -> str:
+        """A 95% interval of a difference in this unit: "[+1.0 pp, +1.9 pp]"."""
+        if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
+            return "(no interval)"
+        return f"[{self.difference(low)}, {self.difference(high)}]"
+
+
 def _key(name: str) -> str:
     """A parameter's key as the schema names it: ``councils.2.x`` and ``councils.*.x`` are ``councils.N.x``."""
     parts = name.split(".")
@@ -126,8 +143,9 @@ def output(name: str) -> Label:
 
 
 #: Sensitivity indices (``model.experiments.sensitivity``) by their code.
-INDICES = {"S1": Label("S1 (first order)"), "ST": Label("ST (total order)"),
-           "mu_star": Label("µ* (mean |elementary effect|)"), "sigma": Label("σ (spread of effects)")}
+INDICES = {"S1": Label("S1 (first order)"), "ST": Label("ST (total order)"), "S2": Label("S2 (second order)"),
+           "mu": Label("µ (mean elementary effect, signed)"), "mu_star": Label("µ* (mean |elementary effect|)"),
+           "sigma": Label("σ (spread of effects)")}
 
 
 def known() -> frozenset[str]:
