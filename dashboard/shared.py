@@ -416,9 +416,10 @@ def headline_metrics(record: RunRecord) -> None:
     cols = st.columns(5)
     for i, figure in enumerate(HEADLINES):
         row, label = table.loc[figure], labels.output(figure)
-        with cols[i % 5]:
-            st.metric(str(label), label.format(row["mean"]), help=f"{HEADLINE_HELP[figure]} Mean over {reps} "
-                      f"replications at the horizon (month {record.scenario.run.months}).")
+        with cols[i % 5]:  # the name above, in full (a metric's own label is cut to the column's width)
+            st.markdown(f"**{label}**", help=f"{HEADLINE_HELP[figure]} Mean over {reps} replications at the "
+                        f"horizon (month {record.scenario.run.months}).")
+            st.metric(str(label), label.format(row["mean"]), label_visibility="collapsed")
             if pd.notna(row["mean"]):
                 st.caption(f"5–95% across runs: {label.format(row['p05'])} to {label.format(row['p95'])}")
 

@@ -117,7 +117,7 @@ def test_default_scenario_in_the_browser(server: Server, tmp_path: Path) -> None
             metrics = page.get_by_test_id("stMetric")
             expect(metrics).to_have_count(10, timeout=300_000)
             for label in HEADLINES:
-                expect(page.get_by_test_id("stMetricLabel").filter(has_text=label)).to_be_visible()
+                expect(page.get_by_text(label, exact=True)).to_be_visible()
             expect(page.get_by_test_id("stMetricValue").first).to_have_text(re.compile(r"^\d+\.\d%$"))
             expect(page.get_by_text("5 replications of 2,000 people over 120 months")).to_be_visible()
             expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
@@ -275,6 +275,7 @@ def test_researcher_runs_a_small_morris_study(server: Server, browser_page: Any,
     shot(page, "2_running", page.get_by_role("button", name="Cancel"))
     expect(page.get_by_text(re.compile(r"^Study sds_rollout-morris-n4: complete"))).to_be_visible(timeout=600_000)
     assert page.get_by_test_id("stException").count() == 0
+    expect(page.get_by_test_id("stVegaLiteChart").last.locator("canvas, svg").first).to_be_visible(timeout=60_000)
     stored = list_studies(server.studies)
     noisy = noise_warnings(load_study(stored["path"].iloc[-1]).indices)
     warning = page.get_by_text(re.compile(r"^Some indices cannot be told from noise at N = 4 with 1 replication"))
