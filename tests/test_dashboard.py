@@ -112,6 +112,31 @@ def test_scenario_page_runs_and_shows_headlines_charts_downloads(app: AppTest) -
         "Download the edited scenario (TOML)", "Download summary (CSV)", "Download summary (PARQUET)"]
 
 
+def test_the_calibrated_ensemble_gives_fan_charts_that_split_their_width(app: AppTest) -> None:
+    """Ticked, with an odd number of replications: the one-line reason; with 4: every chart is a fan whose
+    subtitle gives each line's share of variance from the parameters, as ensemble.uncertainty_shares computes it."""
+    set_params(app, SMALL | {"run.replications": 3})
+    app.checkbox(key="scenario:ensemble").check().run()
+    assert any("even number of at least 4" in e for e in errors(app))
+    set_params(app, {"run.replications": 4})
+    app.button(key="scenario:run").click().run()
+    assert_clean(app)
+    record = next(reversed(app.session_state["computed"].values()))
+    assert record.with_ensemble and not errors(app)
+    subtitles = [" ".join(json.loads(c.proto.spec)["title"]["subtitle"]) for c in app.get("vega_lite_chart")]
+    assert len(subtitles) == 8 and all(s.startswith("Fan: 5–95% (light) and 25–75% (dark)") for s in subtitles)
+    last = record.result.monthly.query("month == 48").set_index("replication").sort_index()
+    share = ensemble_shares(last[["dc_attendance"]])
+    expected = f"Day-centre attendance {share:.0%} parameters" if not np.isnan(share) else "Day-centre attendance: no"
+    assert any(expected in s for s in subtitles)
+
+
+def ensemble_shares(frame: pd.DataFrame) -> float:
+    from model.run.ensemble import uncertainty_shares
+
+    return float(uncertainty_shares(frame)["parameter_share"].iloc[0])
+
+
 def test_widgets_show_units_and_ranges(app: AppTest) -> None:
     people = next(w for w in app.number_input if w.key.endswith(":run.people"))
     assert people.label == "People simulated · allowed 10 to 5,000,000"
@@ -603,6 +628,11 @@ def rendered_labels(at: AppTest) -> list[str]:
 
 def chart_titles(at: AppTest) -> list[str]:
     """Every title (chart, axis, legend, tooltip) in the page's Vega-Lite specifications."""
+    return [t for chart in at.get("vega_lite_chart") for t in spec_titles(json.loads(chart.proto.spec))]
+
+
+def spec_titles(spec: dict) -> list[str]:
+    """Every title and subtitle line in one Vega-Lite specification."""
     found: list[str] = []
 
     def walk(node: Any) -> None:
@@ -610,14 +640,16 @@ def chart_titles(at: AppTest) -> list[str]:
             for key, value in node.items():
                 if key in ("title", "subtitle") and isinstance(value, str | list):
                     found.extend([value] if isinstance(value, str) else [str(v) for v in value])
+                elif key == "title" and isinstance(value, dict):
+                    found.append(str(value.get("text", "")))
+                    walk(value)
                 else:
                     walk(value)
         elif isinstance(node, list):
             for item in node:
                 walk(item)
 
-    for chart in at.get("vega_lite_chart"):
-        walk(json.loads(chart.proto.spec))
+    walk(spec)
     return found
 
 
