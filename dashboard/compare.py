@@ -12,18 +12,18 @@ import shared
 import streamlit as st
 
 from model.experiments.runner import ComparisonResult, ProgressFn, compare
+from model.metrics import labels
 from model.metrics.columns import EQUITY_DIMENSIONS, EQUITY_TABLE_OUTCOMES, GROUP_LABELS
+from model.run import ensemble
 from model.scenario import Scenario
 
 DEFAULT = ["sds_rollout", "targeted_support"]
-FIGURES = {figure: label for figure, label, _ in shared.HEADLINES} | {
-    "share_option2": "Option 2 (ISF) share", "gap_control": "Control gap Q5 − Q1",
-    "dc_attendance": "Day-centre attendance", "providers_active": "Providers active",
-    "total_council_spend": "Total council spend over the run (£)"}
-OVER_TIME = {"share_option1": "Option 1 share", "equity_gap": "wellbeing gap Q5 − Q1",
-             "dc_attendance": "day-centre attendance", "dc_open": "day centres open",
-             "providers_active": "providers active", "cost_per_person": "cost per person (£/month)",
-             "society_cost": "cost to society (£/month)"}
+#: Figures compared, grouped as a reader looks for them: uptake, equity, outcomes, providers, cost.
+FIGURES = ("share_option1", "share_option2", "share_option3", "equity_gap", "gap_control", "unmet_need",
+           "dc_attendance", "dc_open", "dc_closures", "displaced", "providers_active", "providers_in_deficit",
+           "cost_per_person", "society_cost", "total_council_spend")
+OVER_TIME = ("share_option1", "equity_gap", "unmet_need", "dc_attendance", "dc_open", "providers_active",
+             "cost_per_person", "society_cost")
 
 st.title("Compare scenarios")
 st.caption("Two to four scenarios run with the same seeds; the differences from the reference (the first) are paired, "
@@ -46,11 +46,15 @@ scenarios: list[Scenario] = [choices[name].with_overrides(overrides) for name in
 
 def compute(progress: ProgressFn, pool: Executor) -> ComparisonResult:
     """The comparison through the chosen executor."""
-    return compare(scenarios, settings.run.replications, settings.run.seed, executor=pool, progress=progress)
+    sets = ensemble.draws(drawn, settings.run.replications, settings.run.seed) if drawn is not None else None
+    return compare(scenarios, settings.run.replications, settings.run.seed, executor=pool, progress=progress,
+                   draws=sets)
 
 
 def who_gains_summary(rows: pd.DataFrame, outcome: str) -> str:
-    """One plain-language paragraph: the most and least deprived fifths' change in ``outcome``."""
+    """One plain-language paragraph: the most and least deprived fifths' change in ``outcome`` (with its
+    95% interval), in the outcome's unit."""
+    label = labels.output(outcome)
     parts = []
     for group, who in (("Q1", "the most deprived fifth"), ("Q5", "the least deprived fifth")):
         row = rows[(rows["dimension"] == "quintile") & (rows["group"] == group)]
@@ -58,13 +62,14 @@ def who_gains_summary(rows: pd.DataFrame, outcome: str) -> str:
             parts.append(f"{who}: no one with need in some runs")
             continue
         r = row.iloc[0]
-        verb = "gain" if r["low"] > 0 else "lose" if r["high"] < 0 else "change by"
-        amount = abs(r["difference"]) if verb != "change by" else r["difference"]
-        parts.append(f"{who} {verb} {amount:.3f} {shared.interval(r['low'], r['high'])}")
-    return f"{outcome}: " + "; ".join(parts) + "."
+        clear = "a clear rise" if r["low"] > 0 else "a clear fall" if r["high"] < 0 else \
+            "no clear change: the interval spans 0"
+        parts.append(f"{who} {label.difference(r['difference'])} {label.interval(r['low'], r['high'])} ({clear})")
+    return f"{label.text}: " + "; ".join(parts) + "."
 
 
-key = "compare:" + "|".join(shared.run_key(s) for s in scenarios)
+drawn = shared.ensemble_choice("compare", settings)
+key = "compare:" + "|".join(shared.run_key(s) for s in scenarios) + (":ensemble" if drawn is not None else "")
 shared.show_estimate(scenarios)
 comparison = shared.computed(key, st.button("Run", type="primary", key="compare:run"), "Comparing", compute, scenarios)
 if comparison is None:
@@ -72,23 +77,39 @@ if comparison is None:
     st.stop()
 
 st.subheader("Side by side (means over replications at the horizon)")
-means = pd.DataFrame({name: heads.mean() for name, heads in comparison.headlines.items()})
-st.dataframe(means.loc[list(FIGURES)].rename(index=FIGURES), column_config={
-    name: st.column_config.NumberColumn(format="%.4g") for name in means.columns})
+means = pd.DataFrame({name: heads.mean() for name, heads in comparison.headlines.items()}).loc[list(FIGURES)]
+st.dataframe(pd.DataFrame({name: [labels.output(f).format(v) for f, v in column.items()]
+                           for name, column in means.items()}, index=[str(labels.output(f)) for f in FIGURES]))
 
 st.subheader(f"Paired differences from {comparison.reference}")
-diffs = comparison.differences[comparison.differences["figure"].isin(list(FIGURES))].assign(
-    label=lambda d: d["figure"].map(FIGURES))
+#: Differences of shares are drawn in percentage points, as the table gives them.
+points_of = {f: 100.0 if labels.output(f).unit.startswith("share") else 1.0 for f in FIGURES}
+panel = {f: f"{labels.output(f).text} (pp)" if points_of[f] == 100 else str(labels.output(f)) for f in FIGURES}
+diffs = comparison.differences[comparison.differences["figure"].isin(FIGURES)]
+drawn_diffs = diffs.assign(
+    label=diffs["figure"].map(panel),
+    **{c: diffs[c] * diffs["figure"].map(points_of) for c in ("mean_difference", "ci_low", "ci_high")})
 base = alt.Chart().encode(y=alt.Y("scenario:N", title=None))
 points = base.mark_point(filled=True, size=60).encode(
     x=alt.X("mean_difference:Q", title="difference from the reference (95% interval)"),
-    tooltip=["scenario", "label", "mean_difference", "ci_low", "ci_high"])
+    tooltip=[alt.Tooltip("scenario:N", title="scenario"), alt.Tooltip("label:N", title="figure"),
+             alt.Tooltip("mean_difference:Q", title="difference", format=".4~g"),
+             alt.Tooltip("ci_low:Q", title="95% low", format=".4~g"),
+             alt.Tooltip("ci_high:Q", title="95% high", format=".4~g")])
 intervals = base.mark_rule().encode(x="ci_low:Q", x2="ci_high:Q")
 zero = alt.Chart().mark_rule(color="grey", strokeDash=[4, 4]).encode(x=alt.datum(0))
-shared.show(alt.layer(intervals, points, zero, data=diffs).properties(height=40 * (len(names) - 1), width=240).facet(
-    facet=alt.Facet("label:N", title=None, header=alt.Header(labelFontWeight="bold")), columns=3
-).resolve_scale(x="independent"))
-st.dataframe(diffs.drop(columns="label"), hide_index=True)
+layers = alt.layer(intervals, points, zero, data=drawn_diffs).properties(height=40 * (len(names) - 1), width=300)
+shared.show(layers.facet(facet=alt.Facet("label:N", title=None, sort=list(panel.values()),
+                                         header=alt.Header(labelFontWeight="bold", labelLimit=320)),
+                         columns=3).resolve_scale(x="independent"))
+rows = [(labels.output(r.figure), r) for r in diffs.itertuples()]
+st.dataframe(pd.DataFrame({
+    "Scenario": [r.scenario for _, r in rows], "Figure": [str(label) for label, _ in rows],
+    "Reference": [label.format(r.reference_mean) for label, r in rows],
+    "Scenario's": [label.format(r.scenario_mean) for label, r in rows],
+    "Difference": [label.difference(r.mean_difference) for label, r in rows],
+    "95% interval": [label.interval(r.ci_low, r.ci_high) for label, r in rows]}), hide_index=True)
+st.caption("Differences in shares are in percentage points (pp).")
 
 st.subheader("Who gains and who loses")
 st.caption("Among everyone with need at or above the starting eligibility threshold, with or without a package: "
@@ -100,24 +121,26 @@ if gains.empty:
 else:
     outcome = st.selectbox("Outcome", list(EQUITY_TABLE_OUTCOMES), key="compare:outcome",
                            index=list(EQUITY_TABLE_OUTCOMES).index("met_need"),
-                           format_func=lambda o: f"{EQUITY_TABLE_OUTCOMES[o].label} ({EQUITY_TABLE_OUTCOMES[o].unit})")
+                           format_func=lambda o: str(labels.output(o)), persist_state="session")
     last = gains[(gains["month"] == gains["month"].max()) & (gains["outcome"] == outcome)]
-    label = f"{EQUITY_TABLE_OUTCOMES[outcome].label} ({EQUITY_TABLE_OUTCOMES[outcome].unit})"
+    label = labels.output(outcome)
     for name, rows in last.groupby("scenario", sort=False):
-        st.markdown(f"**{name}** against **{rows['comparator'].iloc[0]}**: {who_gains_summary(rows, label)}")
-        table = pd.DataFrame({
+        st.markdown(f"**{name}** against **{rows['comparator'].iloc[0]}**: {who_gains_summary(rows, outcome)}")
+        st.dataframe(pd.DataFrame({
             "Breakdown": rows["dimension"].map(lambda d: EQUITY_DIMENSIONS[d][0]),
             "Group": rows["group"].map(lambda g: GROUP_LABELS.get(g, g)),
-            "Reference": rows["comparator_mean"], name: rows["scenario_mean"], "Difference": rows["difference"],
-            "95% interval": [shared.interval(lo, hi) for lo, hi in zip(rows["low"], rows["high"], strict=True)],
-            "Paired replications": rows["replications"]})
-        st.dataframe(table, hide_index=True, column_config={
-            c: st.column_config.NumberColumn(format="%.3f") for c in ("Reference", name, "Difference")})
+            "Reference": rows["comparator_mean"].map(label.format), name: rows["scenario_mean"].map(label.format),
+            "Difference": rows["difference"].map(label.difference),
+            "95% interval": [label.interval(lo, hi) for lo, hi in zip(rows["low"], rows["high"], strict=True)],
+            "Paired replications": rows["replications"]}), hide_index=True)
 
 st.subheader("Over time")
-column = st.selectbox("Figure", list(OVER_TIME), format_func=OVER_TIME.get, key="compare:figure")
-shared.show(shared.band_chart([(name, result.monthly, column) for name, result in comparison.results.items()],
-                              OVER_TIME[column], OVER_TIME[column].capitalize()))
+column = st.selectbox("Figure", OVER_TIME, format_func=lambda c: str(labels.output(c)), key="compare:figure",
+                      persist_state="session")
+lines = [(name, result.monthly, column) for name, result in comparison.results.items()]
+fan = drawn is not None
+shared.show(shared.band_chart(lines, shared.axis_title([column]), labels.output(column).text,
+                              note=shared.fan_note(lines) if fan else shared.RUN_TO_RUN, fan=fan))
 
 monthly = pd.concat([r.monthly.assign(scenario=name) for name, r in comparison.results.items()], ignore_index=True)
 shared.table_downloads({"differences": comparison.differences, "monthly": monthly}, stem="comparison",

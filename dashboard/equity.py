@@ -7,10 +7,14 @@ import pandas as pd
 import shared
 import streamlit as st
 
-DIMENSIONS = {"quintile": "deprivation quintile (Q1 most deprived)", "age_band": "age band",
-              "client_group": "client group", "council": "council"}
-METRICS = {"wellbeing": "wellbeing", "met_need": "met need", "unmet_need": "unmet need", "control": "control",
-           "share_option1": "Option 1 (direct payment) share", "share_option3": "Option 3 (council-arranged) share"}
+from model.metrics import labels
+from model.metrics.columns import DIMENSIONS as BREAKDOWN_DIMENSIONS
+
+#: Breakdowns offered, by their name for people.
+DIMENSIONS = {d: BREAKDOWN_DIMENSIONS[d][0] for d in ("quintile", "age_band", "client_group", "council")}
+#: Outcomes offered (breakdown metrics), by their label with unit.
+METRICS = {m: str(labels.output(m)) for m in ("wellbeing", "met_need", "unmet_need", "control", "share_option1",
+                                               "share_option3")}
 #: Outcomes whose concentration over deprivation is drawn (they are positive, so curves are defined), and the
 #: monthly column in which the model records each one's concentration index.
 CONCENTRATED = {"met_need": "ci_met_need", "wellbeing": "ci_wellbeing", "control": "ci_control",
@@ -79,13 +83,15 @@ breakdown = record.result.breakdown
 before = max(1, min(c.rollout.start_month for c in scenario.councils))
 after = scenario.run.months
 st.subheader("Gaps between the least and most deprived over time")
-shared.show(shared.band_chart(shared.series(record.result.monthly, shared.GAPS),
-                              "Q5 (least deprived) minus Q1 (most deprived)", "Equity gaps"))
+shared.show(shared.band_chart(shared.series(record.result.monthly, shared.GAPS), shared.axis_title(shared.GAPS),
+                              "Equity gaps: least (Q5) minus most (Q1) deprived fifth"))
 
 st.subheader("Who gains and who loses")
 left, right = st.columns(2)
-dimension = left.radio("By", list(DIMENSIONS), format_func=DIMENSIONS.get, horizontal=True, key="equity:dimension")
-metric = right.selectbox("Outcome", list(METRICS), format_func=METRICS.get, key="equity:metric")
+dimension = left.radio("By", list(DIMENSIONS), format_func=DIMENSIONS.get, horizontal=True, key="equity:dimension",
+                       persist_state="session")
+metric = right.selectbox("Outcome", list(METRICS), format_func=METRICS.get, key="equity:metric",
+                         persist_state="session")
 per_run = before_after(breakdown, dimension, metric, before, after)
 long = per_run.melt(id_vars=["level", "replication"], value_vars=["before", "after"], var_name="when")
 bands = long.groupby(["level", "when"])["value"].agg(
@@ -95,9 +101,13 @@ when = alt.Color("when:N", sort=["before", "after"], title=None,
                                              f"'month {after} (horizon)'"))
 base = alt.Chart(bands).encode(x=alt.X("level:N", title=DIMENSIONS[dimension]),
                                xOffset=alt.XOffset("when:N", sort=["before", "after"]), color=when)
-bars = base.mark_bar().encode(y=alt.Y("mean:Q", title=METRICS[metric]), tooltip=["level", "when", "mean", "lo", "hi"])
+bars = base.mark_bar().encode(y=alt.Y("mean:Q", title=METRICS[metric]), tooltip=[
+    alt.Tooltip("level:N", title="group"), alt.Tooltip("when:N", title="when"), alt.Tooltip("mean:Q", title="mean"),
+    alt.Tooltip("lo:Q", title="5%"), alt.Tooltip("hi:Q", title="95%")])
 ranges = base.mark_rule(color="black").encode(y="lo:Q", y2="hi:Q")
-shared.show((bars + ranges).properties(height=320, title=f"{METRICS[metric]} by {DIMENSIONS[dimension]}"))
+title = alt.TitleParams(f"{METRICS[metric]} by {DIMENSIONS[dimension].lower()}",
+                       subtitle="Bars: mean over replications; lines: 5–95% across them (run-to-run variation only).")
+shared.show((bars + ranges).properties(height=320, title=title))
 table = summarise(per_run)
 st.dataframe(table, column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table.columns})
 

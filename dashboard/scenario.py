@@ -3,7 +3,6 @@
 import shared
 import streamlit as st
 
-from model.run.plots import OPTION_LABELS
 from model.scenario import PROVIDER_TYPES
 
 DEFAULT = "sds_rollout"
@@ -34,12 +33,12 @@ if scenario is not None:
     st.session_state["edited"] = scenario
     st.download_button("Download the edited scenario (TOML)", data=scenario.to_toml(),
                        file_name=f"{scenario.name}.toml", mime="application/toml", on_click="ignore")
-if scenario is not None:
-    shared.show_estimate([scenario])
-clicked = st.button("Run", type="primary", disabled=scenario is None, key="scenario:run")
 if scenario is None:
+    st.button("Run", type="primary", disabled=True, key="scenario:run")
     st.stop()
-record = shared.run(scenario, clicked)
+drawn = shared.ensemble_choice("scenario", scenario)
+shared.show_estimate([scenario])
+record = shared.run(scenario, st.button("Run", type="primary", key="scenario:run"), drawn)
 if record is None:
     shared.ask_to_run()
     st.stop()
@@ -50,33 +49,22 @@ st.success(f"{run.replications} replications of {run.people:,} people over {run.
 shared.headline_metrics(record)
 
 monthly = record.result.monthly
-uptake, equity, providers, cost, daycentres = st.tabs(["Uptake", "Equity", "Providers", "Cost", "Day centres"])
-with uptake:
-    shared.show(shared.band_chart(shared.series(monthly, OPTION_LABELS), "share of people with a package",
-                                  "Uptake of the SDS options", y_format=".0%"))
-with equity:
-    shared.show(shared.band_chart(shared.series(monthly, shared.GAPS), "Q5 (least deprived) minus Q1 (most deprived)",
-                                  "Equity gaps between deprivation quintiles"))
-with providers:
-    active = {f"active_{t}": t.replace("_", " ") for t in PROVIDER_TYPES}
-    shared.show(shared.band_chart(shared.series(monthly, active), "providers", "Active providers by type",
-                                  y_format=",.0f"))
-    shared.show(shared.band_chart(shared.series(monthly, {"providers_in_deficit": "in deficit"}), "providers",
-                                  "Providers in deficit", y_format=",.1f"))
-with cost:
-    kinds = {"spend_services": "services", "spend_assessment": "assessment", "spend_admin": "administration",
-             "spend_support": "support", "crisis_cost": "crisis (to society)"}
-    shared.show(shared.band_chart(shared.series(monthly, kinds), "£ per month", "Council spend by kind",
-                                  y_format=",.0f"))
-    society = {"council_spend": "council spend", "unpaid_value": "unpaid care (replacement value)",
-               "society_cost": "total to society"}
-    shared.show(shared.band_chart(shared.series(monthly, society), "£ per month", "Cost to the council and society",
-                                  y_format=",.0f"))
-with daycentres:
-    shared.show(shared.band_chart(shared.series(monthly, {"dc_attendance": "attendance"}), "people",
-                                  "Day-centre attendance", y_format=",.0f"))
-    shared.show(shared.band_chart(shared.series(monthly, {"dc_open": "open"}), "centres", "Day centres open",
-                                  y_format=",.1f"))
+CHARTS = {  # tab: (title, monthly columns, axis format)
+    "Uptake": [("Uptake of the SDS options", [f"share_option{j}" for j in (1, 2, 3, 4)], ".0%")],
+    "Equity": [("Equity gaps: least (Q5) minus most (Q1) deprived fifth", list(shared.GAPS), ",.3~f")],
+    "Providers": [("Active providers by type", [f"active_{t}" for t in PROVIDER_TYPES], ",.0f"),
+                  ("Providers in deficit", ["providers_in_deficit"], ",.1f")],
+    "Cost": [("Council spend by kind, and crisis costs", ["spend_services", "spend_assessment", "spend_admin",
+                                                          "spend_support", "crisis_cost"], ",.0f"),
+             ("Cost to the council and society", ["council_spend", "unpaid_value", "society_cost"], ",.0f")],
+    "Day centres": [("Day-centre attendance", ["dc_attendance"], ",.0f"), ("Day centres open", ["dc_open"], ",.1f")],
+}
+for tab, charts in zip(st.tabs(list(CHARTS)), CHARTS.values(), strict=True):
+    with tab:
+        for title, columns, y_format in charts:
+            shared.show(shared.band_chart(shared.series(monthly, columns), shared.axis_title(columns), title,
+                                          y_format=y_format, note=record.band_note(columns),
+                                          fan=record.with_ensemble))
 
 st.subheader("Download the results")
 tables = {"summary": record.summary, "monthly": monthly, "breakdown": record.result.breakdown,

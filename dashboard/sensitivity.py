@@ -3,30 +3,36 @@ background on the experiment layer's executor, with progress and a cancel button
 confidence intervals; completed studies reload from the results store without recomputing.
 """
 
+import contextlib
 import os
 import threading
 from concurrent.futures import Executor
 from pathlib import Path
 
 import altair as alt
+import pandas as pd
 import shared
 import streamlit as st
 import tomli_w
 from background import Job
 from compute import deployment
 
-from model.experiments.plots import BARS, LABELS
+from model.experiments.plots import BARS
 from model.experiments.runner import OUTPUTS, ProgressFn
 from model.experiments.sensitivity import (
     ANALYSED,
     NOT_PARAMETERS,
+    SMALLEST_N,
     design_size,
     load_space,
     loads_space,
+    n_for_time,
     noise_warnings,
     run_study,
 )
 from model.experiments.store import Study, list_studies, load_study
+from model.metrics import labels
+from model.run.estimate import duration
 from model.scenario import ScenarioError, parameter_table
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout the dashboard runs from
@@ -34,18 +40,19 @@ ROOT = Path(__file__).resolve().parent.parent  # the checkout the dashboard runs
 STORE = Path(os.environ.get("CARECON_STUDIES", ROOT / "studies"))
 DEFAULT_SPACE = load_space(ROOT / "spaces" / "default.toml")
 DEFAULT_PARAMETERS = ["choice.beta_burden", "councils.*.support.capacity", "councils.*.commissioning.block_retention"]
-DEFAULT_N = {"morris": 4, "sobol": 8}
 JOB = "sensitivity:job"
+METHODS = {"morris": "Morris screening", "sobol": "Sobol (variance-based)"}
 
 
 def candidates() -> dict[str, dict]:
-    """Parameters a study may vary (numeric, with a documented range; ``councils.*`` moves every council)."""
+    """Parameters a study may vary (numeric, with a documented range and a label; ``councils.*`` moves every
+    council)."""
     rows = {}
     for row in parameter_table():
         lo, hi = row["range"]
         numeric = isinstance(row["default"], int | float) and not isinstance(row["default"], bool)
         if numeric and lo is not None and hi is not None and row["name"] not in NOT_PARAMETERS \
-                and not row["name"].startswith("run."):
+                and not row["name"].startswith("run.") and row["label"] is not None:
             rows[row["name"].replace("councils.N.", "councils.*.")] = row
     return rows
 
@@ -64,17 +71,30 @@ def default_bounds(name: str, row: dict) -> tuple[float, float]:
 def bound_input(name: str, which: str, value: float, integer: bool) -> float:
     """A low or high bound, labelled with the parameter's unit and allowed range (the space validates it)."""
     label, help_text = shared.widget_label(name)
-    key = f"sensitivity:{name}:{which}"
+    opts = {"key": f"sensitivity:{name}:{which}", "help": help_text, "persist_state": "session"}
     if integer:
-        return int(st.number_input(f"{which}: {label}", value=int(value), step=1, key=key, help=help_text))
-    return float(st.number_input(f"{which}: {label}", value=float(value), format="%g", key=key, help=help_text))
+        return int(st.number_input(f"{which}: {label}", value=int(value), step=1, **opts))
+    return float(st.number_input(f"{which}: {label}", value=float(value), format="%g", **opts))
+
+
+def readable(indices: pd.DataFrame) -> pd.DataFrame:
+    """A study's indices with parameters, outputs and indices under their names for people."""
+
+    def name(p: object) -> object:
+        return str(labels.parameter(p)) if isinstance(p, str) and labels.has_label(p) else p
+
+    return indices.assign(
+        parameter=indices["parameter"].map(name), parameter2=indices["parameter2"].map(name),
+        output=indices["output"].map(lambda o: str(labels.output(o)) if labels.is_output(o) else o),
+        index=indices["index"].map(lambda i: labels.INDICES[i].text if i in labels.INDICES else i))
 
 
 def show_study(study: Study) -> None:
     """A stored study: what it was, its indices with confidence intervals, downloads."""
     m = study.manifest
-    st.markdown(f"**{m['target']['name']}**, {m['method']} with N = {m['n']}: {len(study.results)} of {m['n_runs']} "
-                f"runs, status *{m['status']}*, created {m['created']}, `{study.path.name}`")
+    st.markdown(f"**{m['target']['name']}**, {METHODS.get(m['method'], m['method'])} with N = {m['n']}: "
+                f"{len(study.results)} of {m['n_runs']} runs, status *{m['status']}*, created "
+                f"{m['created'][:16].replace('T', ' ')} UTC (stored as `{study.path.name}`)")
     if study.indices.empty:
         st.warning("No indices: the study is not complete. Start it again with the same settings to continue it; "
                    "the finished runs are reused.")
@@ -85,18 +105,22 @@ def show_study(study: Study) -> None:
         st.warning(f"Some indices cannot be told from noise at N = {m['n']} with {reps} replication(s) per point; "
                    "a larger N or more replications per point narrows the intervals:\n\n"
                    + "\n".join(f"- {line}" for line in noisy))
-    shown = study.indices[study.indices["index"].isin(BARS[m["method"]])].assign(
-        low=lambda d: d["value"] - d["conf"].fillna(0), high=lambda d: d["value"] + d["conf"].fillna(0),
-        label=lambda d: d["index"].map(LABELS))
+    shown = readable(study.indices[study.indices["index"].isin(BARS[m["method"]])]).assign(
+        low=lambda d: d["value"] - d["conf"].fillna(0), high=lambda d: d["value"] + d["conf"].fillna(0))
     legend = alt.Legend(orient="bottom", labelLimit=400)
-    base = alt.Chart().encode(y=alt.Y("parameter:N", title=None, axis=alt.Axis(labelLimit=260)), yOffset="label:N",
-                              color=alt.Color("label:N", title=None, legend=legend))
-    bars = base.mark_bar().encode(x=alt.X("value:Q", title="index (with 95% interval)"),
-                                  tooltip=["output", "parameter", "index", "value", "conf"])
+    base = alt.Chart().encode(y=alt.Y("parameter:N", title=None, axis=alt.Axis(labelLimit=420)), yOffset="index:N",
+                              color=alt.Color("index:N", title=None, legend=legend))
+    bars = base.mark_bar().encode(x=alt.X("value:Q", title="index (with 95% interval)"), tooltip=[
+        alt.Tooltip("output:N", title="output"), alt.Tooltip("parameter:N", title="parameter"),
+        alt.Tooltip("index:N", title="index"), alt.Tooltip("value:Q", title="value", format=".3g"),
+        alt.Tooltip("conf:Q", title="95% half-width", format=".3g")])
     rules = base.mark_rule(color="black").encode(x="low:Q", x2="high:Q")
-    shared.show(alt.layer(bars, rules, data=shown).properties(width=320, height=28 * len(shown["parameter"].unique()))
+    shared.show(alt.layer(bars, rules, data=shown).properties(width=240, height=28 * len(shown["parameter"].unique()))
                 .facet(facet=alt.Facet("output:N", title=None), columns=2).resolve_scale(x="independent"))
-    st.dataframe(study.indices, hide_index=True)
+    table = readable(study.indices).rename(columns={
+        "output": "Output", "parameter": "Parameter", "parameter2": "With parameter (S2)", "index": "Index",
+        "value": "Value", "conf": "95% half-width"})
+    st.dataframe(table.dropna(axis="columns", how="all"), hide_index=True)
     shared.table_downloads({"indices": study.indices, "runs": study.table()}, stem=study.path.name,
                            key="sensitivity:download")
 
@@ -123,10 +147,11 @@ st.caption("Which assumptions drive equity, provider viability and cost? Morris 
            "if it was stopped, instead of being recomputed.")
 
 target = shared.pick_scenario("sensitivity", ["run.people", "run.replications"])
-st.caption("Each design point averages `replications` runs with common seeds.")
+st.caption("Each design point averages that many replications with common seeds: more replications per point "
+           "make each point's figures less noisy, and the indices' intervals narrower.")
 known = candidates()
 chosen = st.multiselect("Parameters", list(known), default=DEFAULT_PARAMETERS, key="sensitivity:parameters",
-                        persist_state="session")
+                        persist_state="session", format_func=lambda p: str(labels.parameter(p)))
 bounds = {}
 for name in chosen:
     low, high = default_bounds(name, known[name])
@@ -138,13 +163,28 @@ for name in chosen:
         high = bound_input(name, "high", high, integer)
     bounds[name] = {"low": low, "high": high}
 
-method = st.radio("Method", list(DEFAULT_N), horizontal=True, key="sensitivity:method",
-                  format_func={"morris": "Morris screening", "sobol": "Sobol (variance-based)"}.get)
-n_col, seed_col = st.columns(2)
-n = int(n_col.number_input("N: Morris trajectories, or Sobol base sample (a power of two)", value=DEFAULT_N[method],
-                           step=1, key=f"sensitivity:n:{method}"))
-seed = int(seed_col.number_input("Seed", value=1, step=1, key="sensitivity:seed"))
-outputs = st.multiselect("Outputs analysed", list(OUTPUTS), default=list(ANALYSED), key="sensitivity:outputs")
+method = st.radio("Method", list(METHODS), horizontal=True, key="sensitivity:method", format_func=METHODS.get,
+                  persist_state="session")
+time_col, n_col, seed_col = st.columns(3)
+minutes = float(time_col.number_input("Time you allow (minutes)", value=5.0, min_value=0.5, step=1.0, format="%g",
+                                      key="sensitivity:minutes", persist_state="session",
+                                      help="N is sized so that the study takes about this long on this server."))
+own_n = n_col.checkbox("Set N myself", key="sensitivity:own_n", persist_state="session")
+seed = int(seed_col.number_input("Seed", value=1, step=1, key="sensitivity:seed", persist_state="session"))
+outputs = st.multiselect("Outputs analysed", list(OUTPUTS), default=list(ANALYSED), key="sensitivity:outputs",
+                         persist_state="session", format_func=lambda o: str(labels.output(o)))
+
+suggested = SMALLEST_N[method]
+with contextlib.suppress(ScenarioError):  # a bad deployment setting is shown in the sidebar
+    settings = deployment()
+    if target is not None:
+        suggested = n_for_time(method, target, max(len(chosen), 1), minutes * 60, settings.workers, settings.max_n,
+                               settings.max_study_runs)
+what = "Morris trajectories" if method == "morris" else "Sobol base sample (a power of two)"
+n = int(n_col.number_input(f"N: {what}", value=suggested, step=1, key=f"sensitivity:n:{method}",
+                           persist_state="session")) if own_n else suggested
+if not own_n:
+    n_col.caption(f"N = {n}, sized to {duration(minutes * 60)}.")
 
 problem = None
 try:
@@ -189,11 +229,11 @@ stored = list_studies(STORE)
 if stored.empty:
     st.caption(f"None yet in the results store ({STORE.name}/).")
 else:
-    labels = {row.path: f"{row.created} · {row.target} · {row.method} N={row.n} · {row.runs_done}/{row.n_runs} runs · "
+    names = {row.path: f"{row.created} · {row.target} · {row.method} N={row.n} · {row.runs_done}/{row.n_runs} runs · "
               f"{row.status}" for row in stored.itertuples()}
-    paths = list(reversed(labels))  # newest first
+    paths = list(reversed(names))  # newest first
     latest = str(job.result.path) if job is not None and job.result is not None else paths[0]
     picked = st.selectbox("Study (reloaded from the store; nothing is recomputed)", paths,
-                          index=paths.index(latest) if latest in paths else 0, format_func=labels.get,
-                          key="sensitivity:stored:" + shared.digest("|".join(labels.values())))
+                          index=paths.index(latest) if latest in paths else 0, format_func=names.get,
+                          key="sensitivity:stored:" + shared.digest("|".join(names.values())))
     show_study(load_study(picked))

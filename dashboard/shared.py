@@ -29,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, get_args
 
 import altair as alt
@@ -38,7 +39,8 @@ from background import Job
 from compute import Deployment, deployment
 
 from model.experiments.runner import ProgressFn, run_replications
-from model.run import outputs
+from model.metrics import labels
+from model.run import ensemble, outputs
 from model.run.estimate import estimate
 from model.run.plots import band
 from model.run.simulation import RunResult
@@ -53,25 +55,18 @@ EDITED = "as edited on the Scenario page"
 UPLOADED = "uploaded: "
 #: Height of a line chart in pixels (title, axes and plot).
 CHART_HEIGHT = 320
+#: The calibrated posterior the Scenario and Compare pages offer (committed with the model; the newest).
+POSTERIOR = sorted((Path(__file__).resolve().parents[1] / "model" / "data" / "calibration").glob("posterior-*.csv"))[-1]
+#: What a band means when every run has the scenario's own parameters.
+RUN_TO_RUN = "Line: mean over replications; band: 5–95% across them (run-to-run variation only)."
 #: Run settings offered by the compact scenario picker of the Compare, Forecast and Equity pages.
 PICKER_KEYS = ["run.people", "run.replications", "run.seed"]
 
 #: Equity gaps over time (monthly columns), Q5 minus Q1.
-GAPS = {"gap_met_need": "met need", "gap_control": "control", "gap_option1": "direct-payment take-up",
-        "equity_gap": "wellbeing (headline)"}
-#: Headline figures shown as metrics: summary figure, label, format of one value.
-HEADLINES = (
-    ("share_option1", "Direct payments", "{:.1%}"),
-    ("share_option3", "Council-arranged", "{:.1%}"),
-    ("equity_gap", "Wellbeing gap Q5−Q1", "{:+.3f}"),
-    ("unmet_need", "Unmet need", "{:.1%}"),
-    ("dc_open", "Day centres open", "{:.1f}"),
-    ("dc_closures", "Centre closures", "{:.1f}"),
-    ("displaced", "People displaced", "{:,.0f}"),
-    ("providers_in_deficit", "Providers in deficit", "{:.1f}"),
-    ("cost_per_person", "Cost per person", "£{:,.0f}"),
-    ("society_cost", "Cost to society", "£{:,.0f}"),
-)
+GAPS = ("gap_met_need", "gap_control", "gap_option1", "equity_gap")
+#: Headline figures shown as metrics (summary figures; labels, units and formats from ``model.metrics.labels``).
+HEADLINES = ("share_option1", "share_option3", "equity_gap", "unmet_need", "dc_open", "dc_closures", "displaced",
+             "providers_in_deficit", "cost_per_person", "society_cost")
 HEADLINE_HELP = {
     "share_option1": "Share of people with a package on Option 1 (direct payment).",
     "share_option3": "Share of people with a package on Option 3 (council-arranged).",
@@ -173,13 +168,10 @@ def widget_label(key: str) -> tuple[str, str]:
     """Label (name, unit, allowed range) and help text (meaning, source) of a parameter widget."""
     row = schema_row(key)
     lo, hi = row["range"]
-    name = key.rsplit(".", 1)[-1].replace("_", " ")
-    parts = [name[0].upper() + name[1:]]
-    if row["unit"] not in ("-", ""):
-        parts.append(row["unit"])
+    label = str(labels.parameter(key))
     if lo is not None and hi is not None:
-        parts.append(f"allowed {_plain(lo)} to {_plain(hi)}")
-    return " · ".join(parts), f"{row['doc']} Source: {row['source']}."
+        label += f" · allowed {_plain(lo)} to {_plain(hi)}"
+    return label, f"{row['doc']} Source: {row['source']}."
 
 
 def parameter_input(key: str, value: Any, widget_key: str) -> Any:
@@ -190,7 +182,8 @@ def parameter_input(key: str, value: Any, widget_key: str) -> Any:
         return st.checkbox(label, value, **opts)
     if isinstance(value, str):
         choices = literal_choices(key)
-        return st.selectbox(label, choices, index=choices.index(value), **opts)
+        return st.selectbox(label, choices, index=choices.index(value), format_func=lambda v: labels.choice(key, v),
+                            **opts)
     if isinstance(value, int):
         return int(st.number_input(label, value=value, step=1, **opts))
     step = 10.0 ** max(len(f"{abs(value):.0f}") - 3, -2)  # about a hundredth of the value's magnitude
@@ -267,10 +260,29 @@ class RunRecord:
     scenario: Scenario
     result: RunResult
     seconds: float
+    with_ensemble: bool = False
     summary: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "summary", outputs.summary(self.result))
+
+    def band_note(self, columns: Sequence[str]) -> str:
+        """What a chart's bands of ``columns`` mean (with the ensemble: how much of their width is parameters)."""
+        return fan_note(series(self.result.monthly, columns)) if self.with_ensemble else RUN_TO_RUN
+
+
+def fan_note(lines: Sequence[tuple[str, pd.DataFrame, str]]) -> str:
+    """A fan chart's caption: of each line's variance across runs at the horizon, the share from the posterior's
+    parameters and the share from run-to-run noise (law of total variance over the pairs sharing a draw)."""
+    parts = []
+    for label, monthly, column in lines:
+        last = monthly[monthly["month"] == monthly["month"].max()].set_index("replication").sort_index()[[column]]
+        pairs = len(last) - len(last) % ensemble.PER_DRAW
+        share = ensemble.uncertainty_shares(last.iloc[:pairs])["parameter_share"].iloc[0]
+        parts.append(f"{label} {share:.0%} parameters, {1 - share:.0%} noise" if pd.notna(share) else
+                     f"{label}: no spread to split")
+    return ("Fan: 5–95% (light) and 25–75% (dark) across runs drawing their parameters from the calibrated "
+            f"posterior. Of the variance at the horizon: {'; '.join(parts)}.")
 
 
 def digest(text: str) -> str:
@@ -335,16 +347,43 @@ def computed[T](key: str, start: bool, label: str, compute: Callable[[ProgressFn
     return cache.get(key)
 
 
-def run(scenario: Scenario, start: bool) -> RunRecord | None:
-    """The scenario's replications: cached, or run now when ``start`` (a Run button was pressed)."""
+def posterior(scenario: Scenario) -> pd.DataFrame:
+    """The calibrated posterior checked against ``scenario`` (ScenarioError, one line, if it does not fit)."""
+    return ensemble.read_ensemble(POSTERIOR, scenario)
+
+
+def ensemble_choice(page: str, scenario: Scenario) -> pd.DataFrame | None:
+    """A checkbox offering the calibrated posterior; the posterior if ticked and usable (else the reason is shown
+    and None)."""
+    if not st.checkbox("Include parameter uncertainty (calibrated posterior)", key=f"{page}:ensemble",
+                       persist_state="session", help=f"Each pair of replications draws its parameters from "
+                       f"{POSTERIOR.name} (carecon calibrate --posterior); the charts become fan charts whose "
+                       "caption splits their width into parameters and run-to-run noise. Needs an even number "
+                       "of replications, at least 4."):
+        return None
+    try:
+        table = posterior(scenario)
+        ensemble.draws(table, scenario.run.replications, scenario.run.seed)
+    except ScenarioError as err:
+        st.error(str(err))
+        return None
+    return table
+
+
+def run(scenario: Scenario, start: bool, with_ensemble: pd.DataFrame | None = None) -> RunRecord | None:
+    """The scenario's replications (with parameters drawn from ``with_ensemble`` if given): cached, or run now
+    when ``start`` (a Run button was pressed)."""
 
     def compute(progress: ProgressFn, pool: Executor) -> RunRecord:
         began = time.perf_counter()
+        sets = (ensemble.draws(with_ensemble, scenario.run.replications, scenario.run.seed)
+                if with_ensemble is not None else None)
         result = run_replications(scenario, scenario.run.replications, scenario.run.seed, executor=pool,
-                                  progress=progress)
-        return RunRecord(scenario, result, time.perf_counter() - began)
+                                  progress=progress, draws=sets)
+        return RunRecord(scenario, result, time.perf_counter() - began, with_ensemble is not None)
 
-    return computed(run_key(scenario), start, f"Running {scenario.name}", compute, [scenario])
+    key = run_key(scenario) + (":ensemble" if with_ensemble is not None else "")
+    return computed(key, start, f"Running {scenario.name}", compute, [scenario])
 
 
 def pick_scenario(page: str, keys: Sequence[str] = PICKER_KEYS) -> Scenario | None:
@@ -377,39 +416,39 @@ def headline_metrics(record: RunRecord) -> None:
     table = record.summary.set_index("figure")
     reps = record.scenario.run.replications
     cols = st.columns(5)
-    for i, (figure, label, fmt) in enumerate(HEADLINES):
-        row = table.loc[figure]
-        with cols[i % 5]:
-            st.metric(label, shown(fmt, row["mean"]), help=f"{HEADLINE_HELP[figure]} Mean over {reps} "
-                      f"replications at the horizon (month {record.scenario.run.months}).")
+    for i, figure in enumerate(HEADLINES):
+        row, label = table.loc[figure], labels.output(figure)
+        with cols[i % 5]:  # the name above, in full (a metric's own label is cut to the column's width)
+            st.markdown(f"**{label}**", help=f"{HEADLINE_HELP[figure]} Mean over {reps} replications at the "
+                        f"horizon (month {record.scenario.run.months}).")
+            st.metric(str(label), label.format(row["mean"]), label_visibility="collapsed")
             if pd.notna(row["mean"]):
-                st.caption(f"5–95%: {shown(fmt, row['p05'])} to {shown(fmt, row['p95'])}")
-
-
-def interval(low: float, high: float, fmt: str = "{:.3f}") -> str:
-    """A 95% interval as people read it: "[0.012, 0.034]"; "no interval" when it cannot be formed."""
-    if pd.isna(low) or pd.isna(high):
-        return "(no interval)"
-    return f"[{fmt.format(low)}, {fmt.format(high)}]"
-
-
-def shown(fmt: str, value: float) -> str:
-    """A figure as the page shows it: "no one" where nobody is behind it (NaN), never a made-up number."""
-    return "no one" if pd.isna(value) else fmt.format(value)
+                st.caption(f"5–95% across runs: {label.format(row['p05'])} to {label.format(row['p95'])}")
 
 
 # ------------------------------------------------------------------------------------ charts
-def series(frame: pd.DataFrame, columns: Mapping[str, str]) -> list[tuple[str, pd.DataFrame, str]]:
-    """``(label, frame, column)`` triples for :func:`band_chart` from one frame's columns."""
-    return [(label, frame, column) for column, label in columns.items()]
+def series(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[str, pd.DataFrame, str]]:
+    """``(label, frame, column)`` triples for :func:`band_chart` from one frame's output columns, each named
+    by its label in ``model.metrics.labels``."""
+    return [(labels.output(column).text, frame, column) for column in columns]
+
+
+def axis_title(columns: Sequence[str]) -> str:
+    """A y-axis title: the unit the output columns share (as it reads), else their labels with units."""
+    units = {labels.unit_text(labels.output(c).unit) for c in columns}
+    return units.pop() if len(units) == 1 and "" not in units else ", ".join(str(labels.output(c)) for c in columns)
 
 
 def band_chart(lines: Sequence[tuple[str, pd.DataFrame, str]], y_title: str, title: str,
-               y_format: str = ",.3~f") -> alt.LayerChart:
-    """Mean line and 5-95% band across replications per month, one colour per ``(label, frame, column)``."""
+               y_format: str = ",.3~f", note: str = RUN_TO_RUN, fan: bool = False) -> alt.LayerChart:
+    """Mean line and 5-95% band across replications per month, one colour per ``(label, frame, column)``;
+    ``fan`` adds a darker 25-75% band. ``note`` (what the bands mean) is the chart's subtitle."""
     parts = []
     for label, frame, column in lines:
         b = band(frame, column).reset_index()
+        if fan:
+            inner = band(frame, column, 0.25, 0.75).reset_index(drop=True)
+            b["lo50"], b["hi50"] = inner["lo"], inner["hi"]
         b["years"] = b["month"] / 12
         b["series"] = label
         parts.append(b)
@@ -422,9 +461,22 @@ def band_chart(lines: Sequence[tuple[str, pd.DataFrame, str]], y_title: str, tit
     area = base.mark_area(opacity=0.2).encode(y=alt.Y("lo:Q"), y2="hi:Q")
     line = base.mark_line().encode(
         y=alt.Y("mean:Q", title=y_title, axis=alt.Axis(format=y_format)),
-        tooltip=["series:N", "month:Q", alt.Tooltip("mean:Q", format=y_format), alt.Tooltip("lo:Q", format=y_format),
-                 alt.Tooltip("hi:Q", format=y_format)])
-    return (area + line).properties(title=title, height=CHART_HEIGHT)
+        tooltip=[alt.Tooltip("series:N", title="line"), alt.Tooltip("month:Q", title="month"),
+                 alt.Tooltip("mean:Q", format=y_format, title="mean"), alt.Tooltip("lo:Q", format=y_format, title="5%"),
+                 alt.Tooltip("hi:Q", format=y_format, title="95%")])
+    layers = [area, base.mark_area(opacity=0.35).encode(y="lo50:Q", y2="hi50:Q"), line] if fan else [area, line]
+    return alt.layer(*layers).properties(title=alt.TitleParams(title, subtitle=_wrap(note)), height=CHART_HEIGHT)
+
+
+def _wrap(text: str, width: int = 150) -> list[str]:
+    """A subtitle in lines of at most ``width`` characters (Vega-Lite does not wrap titles)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + len(word) < width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def show(chart: alt.TopLevelMixin) -> None:

@@ -19,6 +19,9 @@ N_OPTION_CODES = N_OPTIONS + 1  #: with NO_PACKAGE, for tables indexed by the op
 # ------------------------------------------------------------------ provider types (``Providers.ptype``)
 DAY_CENTRE, AGENCY, PERSONAL_ASSISTANT, COMMUNITY_GROUP = 0, 1, 2, 3
 PROVIDER_TYPES = ("day_centre", "agency", "personal_assistant", "community_group")
+#: How each provider type reads for people (pages, summaries, figures).
+PROVIDER_TYPE_LABELS = {"day_centre": "Day centres", "agency": "Home-care agencies",
+                        "personal_assistant": "Personal assistants", "community_group": "Community groups"}
 N_TYPES = len(PROVIDER_TYPES)
 NO_PROVIDER = -1  #: an empty budget slot (``People.provider``)
 N_SLOTS = 2  #: provider links a package holds (Option 4 has two: council-arranged and direct)

@@ -27,7 +27,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from model.codes import AGE_BANDS, GROUPS, OPTIONS, PROVIDER_TYPES, QUINTILES
+from model.codes import AGE_BANDS, GROUPS, OPTIONS, PROVIDER_TYPE_LABELS, PROVIDER_TYPES, QUINTILES
 
 #: The built-in scenarios, shipped in the package as ``model/scenarios/*.toml`` (in the repository,
 #: ``model/scenarios`` links to the top-level folder ``scenarios/``).
@@ -76,12 +76,20 @@ class ScenarioError(ValueError):
 
 
 def param(default: Any, lo: float | None = None, hi: float | None = None, *, unit: str,
-          source: str = "assumption", doc: str) -> Any:
+          source: str = "assumption", doc: str, label: str | None = None,
+          choices: dict[str, str] | None = None) -> Any:
     """Declare a parameter: default, inclusive range [lo, hi], unit, source and meaning. For a list
-    parameter the range bounds each element (checked by :meth:`Strict._each_element`)."""
+    parameter the range bounds each element (checked by :meth:`Strict._each_element`). ``label`` is its
+    name for people (pages, summaries, figures: ``model.metrics.labels``) and ``choices`` how each value
+    of a text parameter reads."""
     each = isinstance(default, list)
+    extra: dict[str, Any] = {"unit": unit, "source": source, "range": [lo, hi]}
+    if label is not None:
+        extra["label"] = label
+    if choices is not None:
+        extra["choices"] = choices
     return Field(default, ge=None if each else lo, le=None if each else hi, description=doc,
-                 json_schema_extra={"unit": unit, "source": source, "range": [lo, hi]})
+                 json_schema_extra=extra)
 
 
 class Strict(BaseModel):
@@ -115,8 +123,8 @@ def _check_shares(values: list[float], name: str, n: int) -> None:
 # Run settings
 # --------------------------------------------------------------------------------------------
 class Run(Strict):
-    months: int = param(120, 1, 600, unit="months", doc="Simulated horizon.")
-    people: int = param(2000, 10, 5_000_000, unit="people",
+    months: int = param(120, 1, 600, label="Months simulated", unit="months", doc="Simulated horizon.")
+    people: int = param(2000, 10, 5_000_000, label="People simulated", unit="people",
                         doc="People known to the councils at month 0 (split by population_share): a sample of the "
                             "councils' real caseloads (demography.known_per_1000_adults of their adults), so that "
                             "per-person results do not depend on it.")
@@ -125,12 +133,12 @@ class Run(Strict):
                                    "carry the date. Default: the month the Social Care (Self-directed Support) "
                                    "(Scotland) Act 2013 came into force.",
                        json_schema_extra={"unit": "YYYY-MM", "source": "assumption", "range": [None, None]})
-    burn_in_months: int = param(BURN_IN_MONTHS, 0, 240, unit="months",
+    burn_in_months: int = param(BURN_IN_MONTHS, 0, 240, label="Spin-up before month 0", unit="months",
                                 doc="Months run before month 0 with month 0's policy and population, nothing "
                                     "recorded, so that the run starts nearer its steady state (ODD, initialisation: "
                                     "the people settle within the default; the provider market needs about 120).")
-    seed: int = param(20261122, 0, 2**63 - 1, unit="-", doc="Root seed of the SeedSequence.")
-    replications: int = param(5, 1, 10_000, unit="runs", doc="Replications for `carecon run`.")
+    seed: int = param(20261122, 0, 2**63 - 1, label="Random seed", unit="-", doc="Root seed of the SeedSequence.")
+    replications: int = param(5, 1, 10_000, label="Replications", unit="runs", doc="Replications for `carecon run`.")
 
     def decimal_year(self, month: float) -> float:
         """The calendar year, as a decimal, at the middle of model month ``month`` (month 0 is ``start``)."""
@@ -153,7 +161,7 @@ class Demography(Strict):
         0.35, 0, 1, unit="share", source="assumption, chosen so that ~71% of all clients are 65+ (sco_sds_age_2016)",
         doc="Share of non-older client groups aged 65 or over.")
     known_per_1000_adults: float = param(
-        52.0, 0.1, 1000, unit="people per 1000 adults",
+        52.0, 0.1, 1000, label="People known to the council", unit="people per 1000 adults",
         source="sco_social_care_people_2021 (231,925 people, about 1 in 25 of all ages, over the ~4.5 million "
                "adults of nrs_population_2019)",
         doc="People known to the council with assessed need at month 0, per 1,000 adults: the real caseload "
@@ -183,33 +191,43 @@ class Demography(Strict):
     departure_rate: list[float] = param(
         [0.011, 0.004, 0.002, 0.003], 0, 1, unit="per person per month",
         doc="Monthly hazard of leaving (death, move to residential care) by client group.")
-    departure_need_factor: float = param(1.5, 0, 10, unit="multiplier at need 100",
+    departure_need_factor: float = param(1.5, 0, 10,
+                                         label="Extra departures at high need",
+                                         unit="multiplier at need 100",
                                          doc="Departure hazard is multiplied by 1 + factor * need/100.")
     need_mean: list[float] = param([45.0, 40.0, 42.0, 35.0], 0, 100, unit="points (0-100)",
                                    doc="Mean assessed need at referral by client group.")
-    need_sd: float = param(15.0, 0, 50, unit="points", doc="Spread of need at referral.")
+    need_sd: float = param(15.0, 0, 50,
+                           label="Spread of need at referral",
+                           unit="points", doc="Spread of need at referral.")
     need_drift: list[float] = param([0.35, 0.12, 0.04, 0.0], -5, 5, unit="points per month",
                                     doc="Mean monthly change in need by client group (frailty rises).")
-    need_noise: float = param(1.0, 0, 20, unit="points per month", doc="Monthly random change in need (sd).")
-    ageing_rate: float = param(1 / 180, 0, 1, unit="per person per month",
+    need_noise: float = param(1.0, 0, 20,
+                              label="Monthly change in need",
+                              unit="points per month", doc="Monthly random change in need (sd).")
+    ageing_rate: float = param(1 / 180, 0, 1,
+                               label="Chance of moving to the next age band",
+                               unit="per person per month",
                                doc="Monthly chance of moving to the next age band (bands span ~15-25 years).")
-    confidence_mean: float = param(0.6, 0, 1, unit="0-1",
+    confidence_mean: float = param(0.6, 0, 1, label="Mean confidence to manage a budget", unit="0-1",
                                    doc="Mean confidence to manage money and staff (Q5, under 65).")
     confidence_deprivation_gradient: float = param(
-        0.06, 0, 0.25, unit="per quintile",
+        0.06, 0, 0.25, label="Fall in confidence per more deprived quintile", unit="per quintile",
         doc="Confidence is lower by this much per quintile more deprived (confidence channel; off: every "
             "quintile has Q5's mean).")
-    confidence_age_penalty: float = param(0.15, 0, 0.5, unit="0-1",
+    confidence_age_penalty: float = param(0.15, 0, 0.5, label="Confidence penalty at 65 and over", unit="0-1",
                                           doc="Confidence penalty for people aged 65 and over.")
-    confidence_sd: float = param(0.15, 0, 0.5, unit="0-1", doc="Individual spread of confidence.")
+    confidence_sd: float = param(0.15, 0, 0.5,
+                                 label="Spread of confidence",
+                                 unit="0-1", doc="Individual spread of confidence.")
     day_centre_affinity: list[float] = param(
         [0.15, 0.1, 0.45, 0.15], 0, 1, unit="probability",
         source="assumption; eng_dayc_older_attend_2018 (10% of supported older people attend) bounds the outcome",
         doc="Chance a person of each group values building-based day care (respite, company).")
-    carer_probability: float = param(0.6, 0, 1, unit="probability",
+    carer_probability: float = param(0.6, 0, 1, label="Chance of having an unpaid carer", unit="probability",
                                      source="assumption; sco_carers_2022 gives population counts only",
                                      doc="Chance a person has an unpaid carer.")
-    carer_hours_mean: float = param(20.0, 0, 100, unit="hours per week",
+    carer_hours_mean: float = param(20.0, 0, 100, label="Mean unpaid care hours", unit="hours per week",
                                     source="assumption (gamma, see carer_hours_shape); "
                                            "sco_carers_supported_2022 reports 55% of carers *supported by "
                                            "services* giving 50+ h, a selected group",
@@ -225,8 +243,10 @@ class Demography(Strict):
         doc="Longest time on the books drawn for the starting population (need drifts over it).")
     over80_share: float = param(0.45, 0, 1, unit="share", doc="Share of people aged 65+ who are 80 or over.")
     under40_share: float = param(0.4, 0, 1, unit="share", doc="Share of people under 65 who are under 40.")
-    peers: int = param(6, 0, 50, unit="people", doc="Peers each person hears from about options.")
-    peer_homophily: float = param(0.7, 0, 1, unit="probability",
+    peers: int = param(6, 0, 50,
+                       label="Peers heard from",
+                       unit="people", doc="Peers each person hears from about options.")
+    peer_homophily: float = param(0.7, 0, 1, label="Chance a peer is from one's own quintile", unit="probability",
                                   doc="Chance that a peer is drawn from one's own deprivation quintile.")
     # Deprivation channels (ODD 7.1): each a switch and its gradient. A ratio gradient is the quantity
     # in Q1 (most deprived) over Q5, spread log-linearly over the quintiles with Q3 at the base value
@@ -246,11 +266,13 @@ class Demography(Strict):
     deprivation_confidence: bool = param(
         True, unit="-", doc="Confidence channel: confidence falls by confidence_deprivation_gradient per quintile.")
     need_prevalence_ratio: float = param(
-        1.87, 0.05, 20, unit="ratio Q1/Q5", source="sco_homecare_simd_2022 (26.0% / 13.9% of home-care recipients)",
+        1.87, 0.05, 20,
+        label="Referrals per head, most over least deprived",
+        unit="ratio Q1/Q5", source="sco_homecare_simd_2022 (26.0% / 13.9% of home-care recipients)",
         doc="Referrals per head in Q1 over Q5: the council's deprivation mix is weighted by this gradient "
             "when a referral's quintile is drawn (need channel).")
     need_severity_gradient: float = param(
-        0.0, -30, 30, unit="points, Q1 minus Q5",
+        0.0, -30, 30, label="Extra need at referral, most over least deprived", unit="points, Q1 minus Q5",
         source="assumption: no published figure found for assessed need at referral by SIMD; 0 keeps it equal",
         doc="Mean need at referral is higher by this much in Q1 than in Q5, linearly over the quintiles "
             "(Q3 at need_mean; need channel).")
@@ -262,18 +284,18 @@ class Demography(Strict):
         doc="Odds of a referral being under 65 in Q1 over Q5, on the base share of its client group "
             "(Q3 at the base; onset channel).")
     carer_availability_ratio: float = param(
-        0.67, 0.05, 20, unit="ratio Q1/Q5",
+        0.67, 0.05, 20, label="Chance of a carer, most over least deprived", unit="ratio Q1/Q5",
         source="derived: carers per head 10.1% / 8.1% (eng_carers_deprivation_2021) over people needing care "
                "1.87 (sco_homecare_simd_2022), so 1.25 / 1.87 carers per person with need; assumes carers live "
                "in the quintile of the person they care for",
         doc="Chance of an unpaid carer in Q1 over Q5 (Q3 at carer_probability, at most 1; carer channel).")
     carer_hours_ratio: float = param(
-        1.17, 0.05, 20, unit="ratio Q1/Q5",
+        1.17, 0.05, 20, label="Unpaid care hours, most over least deprived", unit="ratio Q1/Q5",
         source="derived: the mean-hours ratio that gives, with the gamma hours of carer_hours_mean and "
                "carer_hours_shape, the published ratio 1.69 of carers giving 50+ h (eng_carers_deprivation_2021)",
         doc="Mean unpaid care hours in Q1 over Q5 (Q3 at carer_hours_mean; carer channel).")
     departure_deprivation_ratio: float = param(
-        1.76, 0.05, 20, unit="ratio Q1/Q5",
+        1.76, 0.05, 20, label="Departures, most over least deprived", unit="ratio Q1/Q5",
         source="derived from eng_le65_imd_2016 (life expectancy at 65, 4.8 years shorter in the most deprived "
                "decile; Gompertz conversion in its caveat); a population figure, not one for people with care needs",
         doc="Departure hazard (death, residential care) in Q1 over Q5 (Q3 at departure_rate; mortality channel).")
@@ -296,17 +318,19 @@ LEVERS: tuple[str, ...] = get_args(Lever)
 
 
 class Budgets(Strict):
-    eligibility_threshold: float = param(25.0, 0, 100, unit="points",
+    eligibility_threshold: float = param(25.0, 0, 100, label="Eligibility threshold", unit="points",
                                          doc="Assessed need at or above which a person gets a budget: the "
                                              "scenario's baseline eligibility, where the eligibility lever starts.")
     ras_rate: float = param(
-        45.0, 0, 500, unit="GBP per point per month",
+        45.0, 0, 500, label="Resource allocation rate", unit="GBP per point per month",
         source="calibrated: 0.5 h/week per point x 4.33 weeks at the 2023 home-care price "
                "(uk_homecare_price_2023, 21.56 GBP/h) = 46.7",
         doc="Resource allocation system: indicative budget = points x rate.")
-    hours_per_point: float = param(0.5, 0, 5, unit="hours per week per point",
+    hours_per_point: float = param(0.5, 0, 5, label="Care hours per point of need", unit="hours per week per point",
                                    doc="Care hours a week that one point of need represents.")
-    clawback_buffer_months: float = param(2.0, 0, 24, unit="months of budget",
+    clawback_buffer_months: float = param(2.0, 0, 24,
+                                          label="Direct-payment balance kept before clawback",
+                                          unit="months of budget",
                                           doc="Unspent direct-payment balance above this is clawed back at review.")
     lever_order: list[Lever] = param(
         list(LEVERS[:4]), unit="lever names",
@@ -341,7 +365,7 @@ class Budgets(Strict):
                                              "(the RAS rate is scaled down by the reduction).")
     review_reduction_max: float = param(0.15, 0, 0.9, unit="share of budget",
                                         doc="Review-reduction lever: the largest cut at review.")
-    charge_rate: float = param(0.0, 0, 1, unit="share of chargeable cost",
+    charge_rate: float = param(0.0, 0, 1, label="Charge rate", unit="share of chargeable cost",
                                doc="Non-residential charging: share of the chargeable part of a package charged to "
                                    "the person at the start (the charging lever raises it).")
     charge_step: float = param(0.1, 0, 1, unit="share of chargeable cost",
@@ -356,7 +380,7 @@ class Budgets(Strict):
     free_personal_care: bool = param(
         True, unit="-", source="sco_free_personal_care_2019 (free to all adults from April 2019)",
         doc="Scotland's free personal care: personal care is never charged; charges fall only on the rest.")
-    personal_care_share: float = param(0.7, 0, 1, unit="share of package cost",
+    personal_care_share: float = param(0.7, 0, 1, label="Personal-care part of a package", unit="share of package cost",
                                        doc="Share of a package's cost that is personal care (free when "
                                            "free_personal_care holds).")
 
@@ -382,12 +406,20 @@ class Choice(Strict):
                                  doc="Control each option gives (Options 1-4).")
     burden: list[float] = param([1.0, 0.3, 0.0, 0.6], 0, 1, unit="0-1",
                                 doc="Burden of managing money and employing staff, by option.")
-    beta_control: float = param(1.6, 0, 10, unit="utility per unit control", doc="Value of control.")
-    beta_burden: float = param(3.0, 0, 10, unit="utility per unit burden",
+    beta_control: float = param(1.6, 0, 10,
+                                label="Weight of control in choosing an option",
+                                unit="utility per unit control", doc="Value of control.")
+    beta_burden: float = param(3.0, 0, 10,
+                               label="Weight of burden in choosing an option",
+                               unit="utility per unit burden",
                                doc="Weight of burden, scaled by (1 - confidence).")
-    beta_peer: float = param(1.2, 0, 10, unit="utility per unit peer signal",
+    beta_peer: float = param(1.2, 0, 10,
+                             label="Weight of peers' experience in choosing an option",
+                             unit="utility per unit peer signal",
                              doc="Weight of peers' (satisfied) experience of an option.")
-    inertia: float = param(0.8, 0, 10, unit="utility", doc="Status-quo bonus for one's current option.")
+    inertia: float = param(0.8, 0, 10,
+                           label="Preference for one's current option",
+                           unit="utility", doc="Status-quo bonus for one's current option.")
     asc_over65: list[float] = param(
         [-1.8, -0.9, 0.0, -0.9], -10, 10, unit="utility",
         source="assumption calibrated to sco_option3_65plus_2015 (86% of 65+ on Option 3)",
@@ -402,17 +434,21 @@ class Choice(Strict):
         doc="Extra constant for Option 1 by client group (older, PD, LD, MH).")
     option4_direct_share: float = param(0.5, 0, 1, unit="share of budget",
                                         doc="Part of an Option 4 budget taken as a direct payment.")
-    switch_satisfaction: float = param(0.4, 0, 1, unit="0-1",
+    switch_satisfaction: float = param(0.4, 0, 1, label="Satisfaction below which people are dissatisfied", unit="0-1",
                                        doc="Satisfaction below which a person is dissatisfied.")
-    switch_after_months: int = param(3, 1, 60, unit="months",
+    switch_after_months: int = param(3, 1, 60, label="Months dissatisfied before switching", unit="months",
                                      doc="Months dissatisfied before switching provider or asking for a review.")
     carer_management_help: float = param(
-        0.0, 0, 1, unit="share of burden",
+        0.0, 0, 1, label="Carer's help managing a budget", unit="share of burden",
         doc="Share of the burden of managing a budget (choice.burden) an unpaid carer who is caring takes off "
             "the person (0: carers do not help manage; help from advice and brokerage is "
             "councils.N.support.burden_reduction, from a managed account councils.N.support.managed_account).")
     review_mode: Literal["keep_unless_prompted", "fresh_choice"] = param(
-        "keep_unless_prompted", unit="-",
+        "keep_unless_prompted",
+        label="What a review is",
+        choices={"keep_unless_prompted": "keep the option unless prompted",
+                 "fresh_choice": "a fresh choice every review"},
+        unit="-",
         source="assumption: no published rate of option changes at review was found; sco_option3_share_2016 "
                "(Option 3 stayed the large majority as the offer spread: 75% in 2014-15, 83% in 2016-17)",
         doc="What a review is for a person holding an option they chose: keep_unless_prompted, a decision to keep "
@@ -444,20 +480,34 @@ class Choice(Strict):
 # 6 and 9. Providers and market
 # --------------------------------------------------------------------------------------------
 class ProviderType(Strict):
-    price: float = param(20.0, 0.01, 500, unit="GBP per hour", doc="Starting price per hour of support.")
-    variable_cost: float = param(16.0, 0, 500, unit="GBP per hour", doc="Cost per hour delivered.")
-    fixed_cost: float = param(2000.0, 0, 1e6, unit="GBP per month", doc="Fixed cost (building, core staff).")
-    capacity: int = param(20, 1, 10_000, unit="clients", doc="Clients a new provider can take.")
-    max_hours: float = param(40.0, 1, 168, unit="hours per week per client",
+    price: float = param(20.0, 0.01, 500,
+                         label="starting price",
+                         unit="GBP per hour", doc="Starting price per hour of support.")
+    variable_cost: float = param(16.0, 0, 500,
+                                 label="cost per hour delivered",
+                                 unit="GBP per hour", doc="Cost per hour delivered.")
+    fixed_cost: float = param(2000.0, 0, 1e6,
+                              label="fixed cost",
+                              unit="GBP per month", doc="Fixed cost (building, core staff).")
+    capacity: int = param(20, 1, 10_000,
+                          label="places at a new provider",
+                          unit="clients", doc="Clients a new provider can take.")
+    max_hours: float = param(40.0, 1, 168, label="most hours per client", unit="hours per week per client",
                              doc="Most hours a week one client can get from this type.")
-    per_1000: float = param(5.0, 0, 1000, unit="providers per 1000 people", doc="Providers at the start.")
-    quality_mean: float = param(0.7, 0, 1, unit="0-1", doc="Mean quality of a new provider.")
-    quality_sd: float = param(0.1, 0, 0.5, unit="0-1", doc="Spread of provider quality.")
-    reserve_months: float = param(3.0, 0, 60, unit="months of fixed cost", doc="Starting reserves.")
-    wellbeing_bonus: float = param(0.0, 0, 1, unit="wellbeing points",
+    per_1000: float = param(5.0, 0, 1000,
+                            label="providers at the start",
+                            unit="providers per 1000 people", doc="Providers at the start.")
+    quality_mean: float = param(0.7, 0, 1, label="mean quality", unit="0-1", doc="Mean quality of a new provider.")
+    quality_sd: float = param(0.1, 0, 0.5, label="spread of quality", unit="0-1", doc="Spread of provider quality.")
+    reserve_months: float = param(3.0, 0, 60,
+                                  label="starting reserves",
+                                  unit="months of fixed cost", doc="Starting reserves.")
+    wellbeing_bonus: float = param(0.0, 0, 1, label="wellbeing gain from attending", unit="wellbeing points",
                                    doc="Wellbeing gain from attending (company, activity).")
-    respite: float = param(0.0, 0, 1, unit="strain per month at full use", doc="Respite given to an unpaid carer.")
-    growth: float = param(0.0, 0, 1, unit="share of capacity per month",
+    respite: float = param(0.0, 0, 1,
+                           label="respite for carers",
+                           unit="strain per month at full use", doc="Respite given to an unpaid carer.")
+    growth: float = param(0.0, 0, 1, label="capacity growth when full", unit="share of capacity per month",
                           doc="Capacity added in a month when full and in surplus.")
 
 
@@ -505,14 +555,18 @@ class Providers(Strict):
     pa_under65_bonus: float = param(2.0, 0, 10, unit="utility",
                                     source="assumption; eng_pa_employers_2022 (32% of DP recipients employ PAs)",
                                     doc="Extra appeal of employing a personal assistant to people under 65.")
-    block_bonus: float = param(2.0, 0, 20, unit="utility",
+    block_bonus: float = param(2.0, 0, 20, label="Council preference for block-contract providers", unit="utility",
                                doc="Council preference for providers holding block contracts.")
-    matching_rounds: int = param(3, 1, 20, unit="rounds per month",
+    matching_rounds: int = param(3, 1, 20, label="Matching rounds", unit="rounds per month",
                                  doc="Rounds of the matching rule each month (see docs/explanation/ODD.md, rationing).")
-    beta_rating: float = param(3.0, 0, 20, unit="utility per rating point", doc="Weight of provider ratings.")
-    beta_price: float = param(2.0, 0, 20, unit="utility per relative price", doc="Weight of price in choice.")
+    beta_rating: float = param(3.0, 0, 20,
+                               label="Weight of ratings in choosing a provider",
+                               unit="utility per rating point", doc="Weight of provider ratings.")
+    beta_price: float = param(2.0, 0, 20,
+                              label="Weight of price in choosing a provider",
+                              unit="utility per relative price", doc="Weight of price in choice.")
     rating_memory: float = param(0.8, 0, 1, unit="share", doc="Weight of last month's rating (EWMA).")
-    price_adjust: float = param(0.01, 0, 0.2, unit="share per month",
+    price_adjust: float = param(0.01, 0, 0.2, label="Monthly price change", unit="share per month",
                                 doc="Price change per month under full or empty books.")
     max_price_markup: float = param(0.25, 0, 5, unit="share of starting price",
                                     doc="Prices rise at most this far above the type's starting price.")
@@ -524,8 +578,10 @@ class Providers(Strict):
                                       doc="Prices are never cut below variable cost x (1 + this).")
     growth_occupancy: float = param(0.95, 0, 1, unit="share of places",
                                     doc="Occupancy at or above which a provider in surplus adds capacity.")
-    exit_after_months: int = param(6, 1, 120, unit="months", doc="Months with negative reserves before exit.")
-    entry_probability: float = param(0.3, 0, 1, unit="per month",
+    exit_after_months: int = param(6, 1, 120,
+                                   label="Months in deficit before a provider closes",
+                                   unit="months", doc="Months with negative reserves before exit.")
+    entry_probability: float = param(0.3, 0, 1, label="Chance a gap attracts a new provider", unit="per month",
                                      doc="Chance a profitable gap is filled by an entrant in a month.")
     max_entries_per_1000: float = param(
         2.5, 0, 1000, unit="providers per 1000 people",
@@ -539,7 +595,7 @@ class Providers(Strict):
             "are bounded by its care workers, hired from a local labour supply (workers_per_1000_adults) with "
             "vacancies and turnover. Off: agencies deliver whatever is bought, at agency.variable_cost.")
     care_worker_wage: float = param(
-        10.90, 0, 100, unit="GBP per hour",
+        10.90, 0, 100, label="Care worker wage", unit="GBP per hour",
         source="sco_care_wage_2023 (minimum pay of adult social care workers in commissioned services in Scotland "
                "from April 2023)",
         doc="Hourly pay of a home-care worker (workforce).")
@@ -568,14 +624,16 @@ class Providers(Strict):
         doc="Local labour supply: care workers willing to work in home care, per 1,000 adults of the council "
             "(scaled to the sample as people are; workforce).")
     turnover_rate: float = param(
-        0.30, 0, 1, unit="share of staff per year", source="eng_care_turnover_2023 (independent sector, 2022-23)",
+        0.30, 0, 1,
+        label="Care worker turnover",
+        unit="share of staff per year", source="eng_care_turnover_2023 (independent sector, 2022-23)",
         doc="Care workers leaving their agency in a year (workforce: a monthly hazard 1 - (1 - rate)^(1/12)).")
     vacancy_rate: float = param(
         0.099, 0, 0.9, unit="share of posts", source="eng_care_vacancy_2023 (adult social care, 2022-23)",
         doc="Vacancy rate at which recruitment balances turnover when the labour supply is ample: an agency "
             "fills the share of its vacancies a month that makes this the steady state (workforce).")
     handback_rate: float = param(
-        1.0, 0, 100, unit="hazard per month per unit shortfall",
+        1.0, 0, 100, label="Package hand-back hazard", unit="hazard per month per unit shortfall",
         source="assumption; eng_closure_councils_2021 (councils reporting home-care closures and hand-backs) bounds "
                "how common hand-backs are",
         doc="Hand-backs: each month an agency whose cost per hour exceeds the council's hourly rate hands back each "
@@ -601,20 +659,34 @@ class Providers(Strict):
 # 7. Unpaid carers
 # --------------------------------------------------------------------------------------------
 class Carers(Strict):
-    strain_per_hour: float = param(0.003, 0, 0.1, unit="strain per month per weekly hour",
+    strain_per_hour: float = param(0.003, 0, 0.1,
+                                   label="Strain per weekly hour of care",
+                                   unit="strain per month per weekly hour",
                                    doc="Strain added each month by each weekly hour of care.")
-    strain_unmet: float = param(0.06, 0, 1, unit="strain per month at no formal care",
+    strain_unmet: float = param(0.06, 0, 1, label="Strain from unmet need", unit="strain per month at no formal care",
                                 doc="Strain added by the person's unmet need.")
-    recovery: float = param(0.12, 0, 1, unit="share per month", doc="Share of strain shed each month.")
-    breakdown_threshold: float = param(0.75, 0, 1, unit="0-1", doc="Strain above which breakdown may occur.")
-    breakdown_probability: float = param(0.02, 0, 1, unit="per month",
+    recovery: float = param(0.12, 0, 1,
+                            label="Recovery from strain",
+                            unit="share per month", doc="Share of strain shed each month.")
+    breakdown_threshold: float = param(0.75, 0, 1,
+                                       label="Strain at which breakdown may occur",
+                                       unit="0-1", doc="Strain above which breakdown may occur.")
+    breakdown_probability: float = param(0.02, 0, 1, label="Chance of carer breakdown", unit="per month",
                                          source="assumption; uk_carer_strain_2024 (57% often overwhelmed)",
                                          doc="Monthly breakdown chance above the threshold.")
-    breakdown_need_jump: float = param(10.0, 0, 100, unit="points", doc="Need added when a carer breaks down.")
-    crisis_probability: float = param(0.35, 0, 1, unit="probability",
+    breakdown_need_jump: float = param(10.0, 0, 100,
+                                       label="Need added by a carer breakdown",
+                                       unit="points", doc="Need added when a carer breaks down.")
+    crisis_probability: float = param(0.35, 0, 1,
+                                      label="Chance a breakdown leads to an emergency admission",
+                                      unit="probability",
                                       doc="Chance a breakdown causes an emergency admission.")
-    crisis_cost: float = param(5500.0, 0, 1e6, unit="GBP per admission", doc="Cost of an emergency admission.")
-    replacement_value: float = param(25.0, 0, 500, unit="GBP per hour", source="uk_unpaid_care_value_2021",
+    crisis_cost: float = param(5500.0, 0, 1e6,
+                               label="Cost of an emergency admission",
+                               unit="GBP per admission", doc="Cost of an emergency admission.")
+    replacement_value: float = param(25.0, 0, 500,
+                                     label="Value of an hour of unpaid care",
+                                     unit="GBP per hour", source="uk_unpaid_care_value_2021",
                                      doc="Replacement value of an hour of unpaid care.")
     # The carer's assessment (ODD 7.2, 7.7): what the assessment counts against the person's need.
     carers_assessment: bool = param(True, unit="-",
@@ -631,7 +703,9 @@ class Carers(Strict):
     formal_response: bool = param(True, unit="-", source="eng_formal_informal_2020; uk_formal_informal_2024",
                                   doc="Unpaid hours respond to the formal hours delivered (off: fixed at referral).")
     formal_elasticity: float = param(
-        -0.2, -2, 0.9, unit="relative change in unpaid hours per relative change in formal hours",
+        -0.2, -2, 0.9,
+        label="Response of unpaid care to formal care",
+        unit="relative change in unpaid hours per relative change in formal hours",
         source="jp_formal_informal_2017 (size 0.18-0.22); sign from eng_formal_informal_2020, uk_formal_informal_2024",
         doc="Elasticity of the carer's hours to the formal hours delivered, against those planned; negative: "
             "substitutes (care falls short, the carer does more), positive: complements (at most 0.9, so a "
@@ -664,12 +738,14 @@ class Carers(Strict):
                                    "the council each month, beside any respite from day-centre hours.")
     short_break_respite: float = param(0.1, 0, 1, unit="strain per month",
                                        doc="Strain a month's short break takes off (as respite does).")
-    short_break_cost: float = param(400.0, 0, 1e5, unit="GBP per carer per month",
+    short_break_cost: float = param(400.0, 0, 1e5,
+                                    label="Cost of a carer's short breaks",
+                                    unit="GBP per carer per month",
                                     doc="Council's cost of a month's short breaks for one carer.")
     replacement: bool = param(True, unit="-",
                               doc="A person whose carer broke down may gain a new carer (off: never).")
     replacement_probability: float = param(
-        0.03, 0, 1, unit="per month",
+        0.03, 0, 1, label="Chance a new carer steps in", unit="per month",
         doc="Monthly chance that a new carer takes on the hours the last one was willing to give.")
 
 
@@ -677,26 +753,42 @@ class Carers(Strict):
 # 8. Outcomes and voice
 # --------------------------------------------------------------------------------------------
 class Outcomes(Strict):
-    w_base: float = param(0.2, 0, 1, unit="wellbeing", doc="Wellbeing with no care, no control and no burden.")
-    w_met_need: float = param(0.5, 0, 1, unit="wellbeing per unit met need", doc="Wellbeing from met need.")
-    w_control: float = param(0.2, 0, 1, unit="wellbeing per unit control", doc="Wellbeing from control.")
-    w_burden: float = param(0.15, 0, 1, unit="wellbeing per unit felt burden", doc="Wellbeing lost to burden.")
-    satisfaction_quality_weight: float = param(0.5, 0, 1, unit="share",
+    w_base: float = param(0.2, 0, 1,
+                          label="Wellbeing with no care",
+                          unit="wellbeing", doc="Wellbeing with no care, no control and no burden.")
+    w_met_need: float = param(0.5, 0, 1,
+                              label="Wellbeing from met need",
+                              unit="wellbeing per unit met need", doc="Wellbeing from met need.")
+    w_control: float = param(0.2, 0, 1,
+                             label="Wellbeing from control",
+                             unit="wellbeing per unit control", doc="Wellbeing from control.")
+    w_burden: float = param(0.15, 0, 1,
+                            label="Wellbeing lost to burden",
+                            unit="wellbeing per unit felt burden", doc="Wellbeing lost to burden.")
+    satisfaction_quality_weight: float = param(0.5, 0, 1, label="Weight of quality in satisfaction", unit="share",
                                                doc="Weight of provider quality (vs met need) in satisfaction.")
-    satisfaction_noise: float = param(0.1, 0, 1, unit="0-1", doc="Monthly noise in satisfaction (sd).")
+    satisfaction_noise: float = param(0.1, 0, 1,
+                                      label="Monthly noise in satisfaction",
+                                      unit="0-1", doc="Monthly noise in satisfaction (sd).")
 
 
 # --------------------------------------------------------------------------------------------
 # Councils: rollout, support, commissioning and finance
 # --------------------------------------------------------------------------------------------
 class Rollout(Strict):
-    start_month: int = param(6, 0, 600, unit="month", doc="Month the SDS offer starts.")
-    duration_months: int = param(36, 0, 600, unit="months",
+    start_month: int = param(6, 0, 600,
+                             label="Month the SDS offer starts",
+                             unit="month", doc="Month the SDS offer starts.")
+    duration_months: int = param(36, 0, 600, label="Months to reach everyone", unit="months",
                                  source="Scottish rollout (BRIEF): one to three years",
                                  doc="Months over which the offer reaches everyone.")
-    offer: bool = param(True, unit="-", doc="Whether the council offers the SDS choice at all.")
+    offer: bool = param(True,
+                        label="Offer the SDS choice",
+                        unit="-", doc="Whether the council offers the SDS choice at all.")
     options: list[int] = param([1, 2, 3, 4], 1, 4, unit="option numbers", doc="Options the council offers.")
-    review_interval_months: int = param(12, 1, 120, unit="months", doc="Months between reviews.")
+    review_interval_months: int = param(12, 1, 120,
+                                        label="Months between reviews",
+                                        unit="months", doc="Months between reviews.")
     schedule_months: list[int] = param([], 0, 600, unit="model months",
                                        doc="An offer that follows a published implementation rate instead of the "
                                            "linear ramp: the model months of the points of schedule_shares "
@@ -733,24 +825,33 @@ class Rollout(Strict):
 
 
 class Support(Strict):
-    capacity: float = param(4.0, 0, 1000, unit="people per 1000 per month",
+    capacity: float = param(4.0, 0, 1000, label="Brokerage capacity", unit="people per 1000 per month",
                             doc="People an adviser/broker service can support each month, per 1000 people.")
     targeting: Literal["first_come", "most_deprived"] = param(
-        "first_come", unit="-", doc="Who is supported first among those choosing this month.")
-    burden_reduction: float = param(0.6, 0, 1, unit="share", doc="Share of burden removed by support.")
-    managed_account: float = param(0.0, 0, 1, unit="share of burden",
+        "first_come",
+        label="Who gets support first",
+        choices={"first_come": "first come, first served", "most_deprived": "most deprived first"},
+        unit="-", doc="Who is supported first among those choosing this month.")
+    burden_reduction: float = param(0.6, 0, 1,
+                                    label="Burden removed by support",
+                                    unit="share", doc="Share of burden removed by support.")
+    managed_account: float = param(0.0, 0, 1, label="Burden taken by a managed account", unit="share of burden",
                                    doc="Share of the burden of a direct payment (Options 1 and 4) the council's "
                                        "managed-account service takes off (it holds the account and runs the "
                                        "payroll for the person); 0: the council offers none.")
-    cost_per_person: float = param(350.0, 0, 1e5, unit="GBP per person supported", doc="Cost of one episode.")
+    cost_per_person: float = param(350.0, 0, 1e5,
+                                   label="Cost of a support episode",
+                                   unit="GBP per person supported", doc="Cost of one episode.")
 
 
 class Commissioning(Strict):
-    block_share: float = param(0.8, 0, 1, unit="share of day-centre places",
+    block_share: float = param(0.8, 0, 1,
+                               label="Day-centre places on block contracts",
+                               unit="share of day-centre places",
                                doc="Day-centre places held on block contracts before rollout.")
-    block_retention: float = param(0.1, 0, 1, unit="share",
+    block_retention: float = param(0.1, 0, 1, label="Block contracts kept after rollout", unit="share",
                                    doc="Share of block contracts kept once rollout is complete.")
-    market_shaping_grant: float = param(0.0, 0, 1e6, unit="GBP per entrant",
+    market_shaping_grant: float = param(0.0, 0, 1e6, label="Market-shaping grant", unit="GBP per entrant",
                                         doc="Start-up grant to entrants filling a gap (counts as support spend).")
     set_hourly_rate: bool = param(
         False, unit="-",
@@ -759,13 +860,15 @@ class Commissioning(Strict):
             "council part), whatever price the agency asks; agencies whose cost per hour is above it hand packages "
             "back (providers.handback_rate). Off: the council pays the agency's price.")
     hourly_rate: float = param(
-        21.56, 0.01, 500, unit="GBP per hour", source="uk_homecare_price_2023 (average paid by UK public bodies)",
+        21.56, 0.01, 500,
+        label="Council's hourly rate for home care",
+        unit="GBP per hour", source="uk_homecare_price_2023 (average paid by UK public bodies)",
         doc="The council's hourly rate for home care (set_hourly_rate).")
 
 
 class Finance(Strict):
     cash_per_head: float = param(
-        23000.0, 0, 1e6, unit="GBP per person per year",
+        23000.0, 0, 1e6, label="Care budget per adult", unit="GBP per person per year",
         source="calibrated: sds_rollout's first-year spend is about 20,100-21,000 GBP per person on the books "
                "at the start (2,000 people, 2 seeds, no levers, with the carer's assessment), so the default "
                "leaves ~12% headroom; sco_sds_budget_2015 / sco_sds_clients_2015 give a 2015 lower "
@@ -773,14 +876,16 @@ class Finance(Strict):
         doc="Cash limit: the council's care budget for its first year per person of its population (until "
             "population-driven demand lands, its people on the books at the start).")
     settlement_growth: float = param(
-        0.0, -0.2, 0.2, unit="share per year (real terms)",
+        0.0, -0.2, 0.2, label="Yearly change in the budget", unit="share per year (real terms)",
         source="spice_lg_settlement_2018 (revenue settlement -7.1% in real terms 2013-14 to 2017-18, about "
                "-1.8% a year; +0.3% in 2018-19); model prices are constant, so the rate is real",
         doc="Yearly change in the cash limit (the local government settlement).")
     carry_over_limit: float = param(0.0, 0, 1, unit="share of the year's cash limit",
                                     doc="Under- or overspend carried into the next year, at most this share of "
                                         "the year's cash limit either way (0: none).")
-    assessment_cost: float = param(250.0, 0, 1e5, unit="GBP per assessment or review", doc="Social-work time.")
+    assessment_cost: float = param(250.0, 0, 1e5,
+                                   label="Cost of an assessment",
+                                   unit="GBP per assessment or review", doc="Social-work time.")
     admin_cost: list[float] = param([25.0, 40.0, 30.0, 45.0], 0, 1e5, unit="GBP per person per month",
                                     doc="Administration and monitoring by option (DP audit, ISF fee, commissioning).")
 
@@ -793,12 +898,14 @@ class Finance(Strict):
 
 class Council(Strict):
     name: str = Field(min_length=1, max_length=60, description="Council name.")
-    population_share: float = param(1.0, 0, 1, unit="share", doc="Share of the run's people in this council.")
-    adults: int = param(150_000, 1, 10_000_000, unit="adults",
+    population_share: float = param(1.0, 0, 1,
+                                    label="Share of the people in this council",
+                                    unit="share", doc="Share of the run's people in this council.")
+    adults: int = param(150_000, 1, 10_000_000, label="Adults in the council area", unit="adults",
                         source="assumption: a mid-sized council; nrs_population_2019 gives 5.46 million people in "
                                "Scotland's 32 council areas",
                         doc="Adults (18 and over) living in the council area at month 0.")
-    adult_growth: float = param(0.0, -0.1, 0.1, unit="share per year",
+    adult_growth: float = param(0.0, -0.1, 0.1, label="Growth of the adult population", unit="share per year",
                                 source="assumption (a stationary population); nrs_projections_2010 gives council "
                                        "areas' projected change",
                                 doc="Yearly growth of the council's adult population (compounded monthly).")
@@ -1113,18 +1220,21 @@ def list_scenarios() -> list[str]:
 
 
 def parameter_table() -> list[dict[str, Any]]:
-    """Every numeric parameter: dotted name, default, range, unit, source, meaning."""
+    """Every parameter: dotted name, default, range, unit, source, meaning, its label for people (None where it
+    has none yet; a provider type's parameters are prefixed with the type) and how a text value reads."""
     rows: list[dict[str, Any]] = []
 
-    def walk(cls: Any, prefix: str, instance: Any) -> None:
+    def walk(cls: Any, prefix: str, instance: Any, title: str = "") -> None:
         for name, info in cls.model_fields.items():
             value = getattr(instance, name)
             if isinstance(value, BaseModel):
-                walk(type(value), f"{prefix}{name}.", value)
+                walk(type(value), f"{prefix}{name}.", value, PROVIDER_TYPE_LABELS.get(name, title))
             elif info.json_schema_extra:
                 extra = info.json_schema_extra
+                label = extra.get("label")
                 row = {"name": prefix + name, "default": value, "range": extra["range"], "unit": extra["unit"],
-                       "source": extra["source"], "doc": info.description}
+                       "source": extra["source"], "doc": info.description,
+                       "label": f"{title}: {label}" if title and label else label, "choices": extra.get("choices")}
                 if isinstance(value, list):  # the element type, which an empty default does not show
                     row["element"] = get_args(info.annotation)[0].__name__
                 rows.append(row)
@@ -1138,12 +1248,14 @@ def parameter_table() -> list[dict[str, Any]]:
 
 def _markdown_table() -> str:
     lines = ["# Parameters", "", "Generated by `python -m model.scenario` from `model/scenario.py`. "
-             "Ranges are inclusive; lists give one value per client group or option.", "",
-             "| parameter | default | range | unit | source | meaning |", "|---|---|---|---|---|---|"]
+             "Ranges are inclusive; lists give one value per client group or option; the label is the "
+             "name the dashboard, the printed summaries and the figures use.", "",
+             "| parameter | label | default | range | unit | source | meaning |", "|---|---|---|---|---|---|---|"]
     for r in parameter_table():
         lo, hi = r["range"]
         rng = "" if lo is None and hi is None else f"{lo:g} to {hi:g}" if hi is not None else f"≥ {lo:g}"
-        lines.append(f"| `{r['name']}` | {r['default']} | {rng} | {r['unit']} | {r['source']} | {r['doc']} |")
+        lines.append(f"| `{r['name']}` | {r['label'] or ''} | {r['default']} | {rng} | {r['unit']} | {r['source']} | "
+                     f"{r['doc']} |")
     return "\n".join(lines) + "\n"
 
 

@@ -8,7 +8,9 @@ helper module ``dashboard/shared.py`` is imported here as Streamlit imports it (
 from __future__ import annotations
 
 import io
+import json
 import os
+import re
 import sys
 import threading
 import time
@@ -27,6 +29,7 @@ from streamlit.testing.v1 import AppTest
 from model.experiments import sensitivity
 from model.experiments.runner import ProgressFn, ScenarioTarget, run_replications
 from model.experiments.store import RESULTS, Study
+from model.metrics import labels
 from model.run.outputs import summary
 from model.run.simulation import RunResult
 from model.scenario import Scenario, ScenarioError, load_scenario
@@ -88,7 +91,8 @@ def test_figures_with_nobody_behind_them_read_no_one(app: AppTest) -> None:
     app.button(key="scenario:run").click().run()
     assert_clean(app)
     values = {m.label: m.value for m in app.metric}
-    assert values["Cost per person"] == "no one" and values["Direct payments"] == "no one"
+    assert values["Cost per person (£/person/month)"] == "no one"
+    assert values["Option 1 (direct payment) share"] == "no one"
     assert "£nan" not in " ".join(c.value for c in app.caption)
 
 
@@ -97,22 +101,47 @@ def test_scenario_page_runs_and_shows_headlines_charts_downloads(app: AppTest) -
     assert_clean(app)
     assert app.success[0].value.startswith("2 replications of 300 people over 48 months")
     values = {m.label: m.value for m in app.metric}
-    assert sorted(values) == sorted(label for _, label, _ in shared.HEADLINES)
+    assert sorted(values) == sorted(str(labels.output(figure)) for figure in shared.HEADLINES)
     # The metric is the model's own figure: the same seeds through the experiment layer give the same value.
     scenario = load_scenario("sds_rollout", SMALL)
     expected = summary(run_replications(scenario, 2, scenario.run.seed)).set_index("figure")
-    assert values["Direct payments"] == f"{expected.loc['share_option1', 'mean']:.1%}"
-    assert values["Wellbeing gap Q5−Q1"] == f"{expected.loc['equity_gap', 'mean']:+.3f}"
+    assert values["Option 1 (direct payment) share"] == f"{expected.loc['share_option1', 'mean']:.1%}"
+    assert values["Wellbeing gap Q5-Q1 (difference in score)"] == f"{expected.loc['equity_gap', 'mean']:+.3f}"
     assert charts(app) == 8  # uptake, equity, providers x2, cost x2, day centres x2
     assert [b.label for b in app.get("download_button")] == [
         "Download the edited scenario (TOML)", "Download summary (CSV)", "Download summary (PARQUET)"]
 
 
+def test_the_calibrated_ensemble_gives_fan_charts_that_split_their_width(app: AppTest) -> None:
+    """Ticked, with an odd number of replications: the one-line reason; with 4: every chart is a fan whose
+    subtitle gives each line's share of variance from the parameters, as ensemble.uncertainty_shares computes it."""
+    set_params(app, SMALL | {"run.replications": 3})
+    app.checkbox(key="scenario:ensemble").check().run()
+    assert any("even number of at least 4" in e for e in errors(app))
+    set_params(app, {"run.replications": 4})
+    app.button(key="scenario:run").click().run()
+    assert_clean(app)
+    record = next(reversed(app.session_state["computed"].values()))
+    assert record.with_ensemble and not errors(app)
+    subtitles = [" ".join(json.loads(c.proto.spec)["title"]["subtitle"]) for c in app.get("vega_lite_chart")]
+    assert len(subtitles) == 8 and all(s.startswith("Fan: 5–95% (light) and 25–75% (dark)") for s in subtitles)
+    last = record.result.monthly.query("month == 48").set_index("replication").sort_index()
+    share = ensemble_shares(last[["dc_attendance"]])
+    expected = f"Day-centre attendance {share:.0%} parameters" if not np.isnan(share) else "Day-centre attendance: no"
+    assert any(expected in s for s in subtitles)
+
+
+def ensemble_shares(frame: pd.DataFrame) -> float:
+    from model.run.ensemble import uncertainty_shares
+
+    return float(uncertainty_shares(frame)["parameter_share"].iloc[0])
+
+
 def test_widgets_show_units_and_ranges(app: AppTest) -> None:
     people = next(w for w in app.number_input if w.key.endswith(":run.people"))
-    assert people.label == "People · people · allowed 10 to 5,000,000"
+    assert people.label == "People simulated · allowed 10 to 5,000,000"
     rate = next(w for w in app.number_input if w.key.endswith(":budgets.ras_rate"))
-    assert "GBP per point per month" in rate.label and "allowed 0 to 500" in rate.label
+    assert rate.label == "Resource allocation rate (£ per point per month) · allowed 0 to 500"
     assert "Source:" in rate.help
 
 
@@ -270,9 +299,14 @@ def test_compare_page_shows_paired_differences(app: AppTest) -> None:
     set_params(app, {"run.people": 300, "run.replications": 3})
     app.button(key="compare:run").click().run()
     assert_clean(app)
-    diffs = next(d.value for d in app.dataframe if "mean_difference" in d.value.columns).set_index("figure")
+    shown = next(d.value for d in app.dataframe if "95% interval" in d.value.columns and "Figure" in d.value.columns)
+    assert set(shown["Scenario"]) == {"targeted_support"}
+    assert {str(labels.output(figure)) for figure in shared.HEADLINES} <= set(shown["Figure"])
+    diffs_result = app.session_state["computed"][next(k for k in app.session_state["computed"]
+                                                      if k.startswith("compare:"))]
+    diffs = diffs_result.differences.set_index("figure")
     assert set(diffs["scenario"]) == {"targeted_support"} and set(diffs["reference"]) == {"sds_rollout"}
-    assert {figure for figure, _, _ in shared.HEADLINES} <= set(diffs.index)
+    assert set(shared.HEADLINES) <= set(diffs.index)
     # Independently: both scenarios run again with the reference's seed (common random numbers), each
     # replication's figures read off its monthly table, and a paired Student-t 95% interval of the differences.
     reference, other = (load_scenario(name, {"run.people": 300}) for name in ("sds_rollout", "targeted_support"))
@@ -294,9 +328,13 @@ def test_compare_page_shows_paired_differences(app: AppTest) -> None:
             "with an unpaid carer", "everyone with need"} <= set(gains["Group"])
     assert not set(gains["Group"]) & {"physical_disability", "learning_disability", "mental_health"}
     q1 = gains.set_index("Group").loc["Q1 (most deprived fifth)"]
-    assert q1["Difference"] == pytest.approx(q1["targeted_support"] - q1["Reference"], abs=1e-9)
+    stored = diffs_result.who_gains.query("outcome == 'met_need' and group == 'Q1' and month == month.max()").iloc[0]
+    assert q1["Difference"] == f"{stored['difference'] * 100:+.1f} pp"
+    assert q1["Reference"] == f"{stored['comparator_mean']:.1%}" and q1["targeted_support"] == \
+        f"{stored['scenario_mean']:.1%}"
+    assert stored["difference"] == pytest.approx(stored["scenario_mean"] - stored["comparator_mean"], abs=1e-9)
     summary_line = next(m.value for m in app.markdown if m.value.startswith("**targeted_support** against"))
-    assert summary_line.startswith("**targeted_support** against **sds_rollout**: Met need (share (0-1)): the most "
+    assert summary_line.startswith("**targeted_support** against **sds_rollout**: Met need: the most "
                                    "deprived fifth ")
 
 
@@ -353,18 +391,17 @@ def test_equity_page_concentration_matches_the_model(app: AppTest) -> None:
     assert list(by_group.index) == ["18-39", "40-64", "65-79", "80+"]
     record = next(reversed(app.session_state["computed"].values()))
     last = record.result.monthly[record.result.monthly["month"] == 48]
-    assert indices.loc["wellbeing", "mean"] == pytest.approx(last["ci_wellbeing"].mean(), rel=1e-9)
+    assert indices.loc[str(labels.output("wellbeing")), "mean"] == pytest.approx(last["ci_wellbeing"].mean(), rel=1e-9)
     # The recorded indices are the concentration index 2 cov(y, R) / mean(y) over quintiles (R: fractional rank,
     # most deprived first), computed here from the breakdown by quintile.
     quintiles = record.result.breakdown.query("dimension == 'quintile' and month == 48")
-    labels = {"met_need": "met need", "wellbeing": "wellbeing", "control": "control",
-              "share_option1": "Option 1 (direct payment) share"}
-    expected: dict[str, list[float]] = {label: [] for label in labels.values()}
+    names = {m: str(labels.output(m)) for m in ("met_need", "wellbeing", "control", "share_option1")}
+    expected: dict[str, list[float]] = {label: [] for label in names.values()}
     for _, cells in quintiles.groupby("replication"):
         wide = cells.pivot(index="level", columns="metric", values="value").loc[["Q1", "Q2", "Q3", "Q4", "Q5"]]
         n = wide["people"].to_numpy(dtype=float)
         rank = (np.cumsum(n) - n / 2) / n.sum()
-        for metric, label in labels.items():
+        for metric, label in names.items():
             y = wide[metric].to_numpy(dtype=float)
             expected[label].append(2 * np.cov(y, rank, aweights=n, bias=True)[0, 1] / np.average(y, weights=n))
     assert indices["mean"].to_dict() == pytest.approx({k: np.mean(v) for k, v in expected.items()}, rel=1e-9)
@@ -374,6 +411,7 @@ def test_equity_page_concentration_matches_the_model(app: AppTest) -> None:
 # ------------------------------------------------------------------------------------ Sensitivity page
 def start_study(app: AppTest, people: int, n: int) -> AppTest:
     app.switch_page("sensitivity.py").run()
+    app.checkbox(key="sensitivity:own_n").check().run()
     set_params(app, {"run.people": people, "run.replications": 1, "n:morris": n})
     app.multiselect(key="sensitivity:parameters").unselect("councils.*.commissioning.block_retention").run()
     assert errors(app) == []
@@ -388,10 +426,11 @@ def test_sensitivity_study_runs_in_the_background_and_reloads(app: AppTest, tmp_
     assert_clean(app)
     assert job.error is None and "complete" in app.success[0].value
     indices = app.dataframe[0].value
-    assert {"equity_gap", "dc_open", "cost_per_person"} <= set(indices["output"])
-    assert set(indices["parameter"]) == {"choice.beta_burden", "councils.*.support.capacity"}
+    assert {str(labels.output(o)) for o in ("equity_gap", "dc_open", "cost_per_person")} <= set(indices["Output"])
+    assert set(indices["Parameter"]) == {str(labels.parameter(p)) for p in ("choice.beta_burden",
+                                                                            "councils.*.support.capacity")}
     assert charts(app) == 1
-    noisy = sensitivity.noise_warnings(indices)  # the page warns exactly when the indices call for it
+    noisy = sensitivity.noise_warnings(job.result.indices)  # the page warns exactly when the indices call for it
     assert [w.value for w in app.warning if "cannot be told from noise" in w.value] == [
         "Some indices cannot be told from noise at N = 2 with 1 replication(s) per point; a larger N or more "
         "replications per point narrows the intervals:\n\n" + "\n".join(f"- {line}" for line in noisy)] * bool(noisy)
@@ -435,6 +474,7 @@ def test_sensitivity_study_can_be_cancelled(app: AppTest, monkeypatch: pytest.Mo
 
 def test_bad_sensitivity_bounds_are_refused(app: AppTest) -> None:
     app.switch_page("sensitivity.py").run()
+    app.checkbox(key="sensitivity:own_n").check().run()
     set_params(app, {"choice.beta_burden:high": 99.0})
     assert any("bounds [1.5, 99] leave the documented range 0 to 10" in e for e in errors(app))
     assert not [b for b in app.button if b.key == "sensitivity:start"]
@@ -446,6 +486,8 @@ def test_bad_sensitivity_bounds_are_refused(app: AppTest) -> None:
 def test_studies_above_the_limits_are_refused_with_the_estimate_shown(app: AppTest,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     app.switch_page("sensitivity.py").run()
+    app.checkbox(key="sensitivity:own_n").check().run()
+    set_params(app, {"n:morris": 4})
     design = "16 design points × 5 replication(s) of 2,000 people over 120 months"
     assert any(c.value.startswith(design) for c in app.caption)  # Morris N = 4, 3 parameters
     assert any(c.value.startswith("Estimate: about 80 runs, about ") and "MB per worker" in c.value
@@ -559,3 +601,95 @@ def test_a_settings_change_replaces_the_pool_and_its_workers_exit(app: AppTest,
     COMPUTE.pool()
     _, alive = psutil.wait_procs(first, timeout=60)
     assert not alive and len(worker_processes()) == 1
+
+
+# ------------------------------------------------------------------------------------ labels
+#: Words of the pages' own controls (not names of parameters or outputs, which come from model.metrics.labels).
+CONTROLS = {"Scenario", "Upload a scenario (TOML)", "Table", "Scenarios (the first is the reference)", "Outcome",
+            "Figure", "By", "Parameters", "Method", "Seed", "Outputs analysed", "Time you allow (minutes)",
+            "Set N myself", "Include parameter uncertainty (calibrated posterior)",
+            "Study (reloaded from the store; nothing is recomputed)"}
+#: Labels generated from code that the pages once showed.
+FORBIDDEN = ("Ras rate", "People · people", "first_come", "most_deprived", "dc_open", "Months · months")
+IDENTIFIER = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b|\b[a-z]+\.[a-z_]+\.[a-z_.*]+\b")
+
+
+def rendered_labels(at: AppTest) -> list[str]:
+    """The labels a page shows for parameters, figures and outputs: its widgets' labels (without the allowed
+    range), the options of figure and output choosers as formatted, its metrics and its table headers."""
+    out = [w.label.split(" · allowed ")[0] for kind in ("number_input", "selectbox", "multiselect", "checkbox",
+                                                         "radio") for w in at.get(kind)]
+    out += [m.label for m in at.metric]
+    for w in [*at.multiselect, *at.selectbox, *at.radio]:
+        if w.label in ("Parameters", "Outputs analysed", "Figure", "Outcome"):
+            out += [str(o) for o in w.options]
+    return out
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    """Every title (chart, axis, legend, tooltip) in the page's Vega-Lite specifications."""
+    return [t for chart in at.get("vega_lite_chart") for t in spec_titles(json.loads(chart.proto.spec))]
+
+
+def spec_titles(spec: dict) -> list[str]:
+    """Every title and subtitle line in one Vega-Lite specification."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("title", "subtitle") and isinstance(value, str | list):
+                    found.extend([value] if isinstance(value, str) else [str(v) for v in value])
+                elif key == "title" and isinstance(value, dict):
+                    found.append(str(value.get("text", "")))
+                    walk(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(spec)
+    return found
+
+
+def test_every_label_comes_from_the_registry_with_its_unit(app: AppTest) -> None:
+    """Each page, run: every label of a parameter, figure or output is the registry's (model.metrics.labels)
+    with its unit; no label is a code identifier or a key reworded; chart titles hold no identifier."""
+    known = labels.known()
+    run_small(app)
+    pages = {"scenario": app}
+    app.switch_page("compare.py").run()
+    set_params(app, {"run.people": 300, "run.replications": 2})
+    app.button(key="compare:run").click().run()
+    pages["compare"] = app
+    seen: list[str] = []
+    for page in ("scenario.py", "compare.py", "equity.py", "sensitivity.py"):
+        app.switch_page(page).run()
+        if page == "equity.py":
+            app.button(key="equity:run").click().run()
+        assert_clean(app)
+        shown = rendered_labels(app)
+        seen += shown
+        strange = [t for t in shown if t not in known and t not in CONTROLS and not t.startswith("N: ")
+                   and not t.startswith(("low: ", "high: "))]
+        assert not strange, f"{page}: labels not in the registry: {strange}"
+        bounds = [t.split(": ", 1)[1] for t in shown if t.startswith(("low: ", "high: "))]
+        assert set(bounds) <= known, page
+        text = " ".join(shown + chart_titles(app) + [m.value for m in app.metric])
+        assert not [f for f in FORBIDDEN if f in text], page
+        assert not IDENTIFIER.findall(" ".join(shown + chart_titles(app))), page
+    # The units are there: money in £ per month, shares as shares, and each parameter's own unit.
+    assert "Cost to society (£/month)" in seen and "Resource allocation rate (£ per point per month)" in seen
+    assert "Brokerage capacity (people per 1000 per month)" in seen
+
+
+def test_label_registry() -> None:
+    assert str(labels.parameter("councils.3.support.capacity")) == "Brokerage capacity (people per 1000 per month)"
+    assert str(labels.parameter("run.months")) == "Months simulated"  # the unit is in the name: not repeated
+    assert labels.choice("councils.0.support.targeting", "first_come") == "first come, first served"
+    assert str(labels.output("society_cost")) == "Cost to society (£/month)"
+    assert labels.output("cost_per_person").format(1234.4) == "£1,234"
+    assert labels.output("share_option1").format(float("nan")) == "no one"
+    with pytest.raises(KeyError, match="no label"):
+        labels.parameter("demography.under40_share")

@@ -22,9 +22,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -37,7 +38,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT_DIR = "CARECON_SCREENSHOT_DIR"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-HEADLINES = ("Direct payments", "Wellbeing gap Q5−Q1", "Day centres open", "Cost per person", "Cost to society")
+HEADLINES = ("Option 1 (direct payment) share", "Wellbeing gap Q5-Q1 (difference in score)", "Day centres open",
+             "Cost per person (£/person/month)", "Cost to society (£/month)")
+#: The screen the walk-throughs are looked at on.
+VIEWPORT = {"width": 1440, "height": 900}
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser"),
               pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (apt-get install chromium)")]
@@ -54,6 +58,7 @@ def free_port() -> int:
 class Server:
     url: str
     process: subprocess.Popen
+    studies: Path
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +86,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"streamlit did not start: {log.read_text(errors='replace')[-2000:]}")
                 time.sleep(0.3)
-        yield Server(url, proc)
+        yield Server(url, proc, tmp / "studies")
     finally:
         started = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
         proc.terminate()
@@ -112,7 +117,7 @@ def test_default_scenario_in_the_browser(server: Server, tmp_path: Path) -> None
             metrics = page.get_by_test_id("stMetric")
             expect(metrics).to_have_count(10, timeout=300_000)
             for label in HEADLINES:
-                expect(page.get_by_test_id("stMetricLabel").filter(has_text=label)).to_be_visible()
+                expect(page.get_by_role("strong").filter(has_text=re.compile(f"^{re.escape(label)}$"))).to_be_visible()
             expect(page.get_by_test_id("stMetricValue").first).to_have_text(re.compile(r"^\d+\.\d%$"))
             expect(page.get_by_text("5 replications of 2,000 people over 120 months")).to_be_visible()
             expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
@@ -129,10 +134,10 @@ def test_default_scenario_in_the_browser(server: Server, tmp_path: Path) -> None
             page.screenshot(path=str(shots / "settings.png"))
 
             # A run of minutes, cancelled: its worker processes (children of the server) end.
-            people = page.get_by_label(re.compile(r"^People · people"))
+            people = page.get_by_label(re.compile(r"^People simulated"))
             people.fill("300000")
             people.press("Enter")
-            months = page.get_by_label(re.compile(r"^Months · months"))
+            months = page.get_by_label(re.compile(r"^Months simulated"))
             months.fill("600")
             months.press("Enter")
             page.get_by_role("button", name="Run", exact=True).click()
@@ -156,3 +161,126 @@ def test_default_scenario_in_the_browser(server: Server, tmp_path: Path) -> None
                 assert page.get_by_test_id("stException").count() == 0
         finally:
             browser.close()
+
+
+@pytest.fixture
+def browser_page(server: Server) -> Iterator[Any]:
+    """A fresh tab at 1440 × 900 on the dashboard's first page."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.goto(server.url)
+            expect(page.get_by_role("heading", name="Scenario")).to_be_visible(timeout=120_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def screenshots(tmp_path: Path, prefix: str) -> Callable[[Any, str, Any], None]:
+    """``shot(page, name, locator)``: the screen, scrolled to ``locator``, saved as ``prefix_name.png`` in
+    ``CARECON_SCREENSHOT_DIR`` (default: pytest's temporary directory)."""
+    folder = Path(os.environ.get(SCREENSHOT_DIR) or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def shot(page: Any, name: str, locator: Any = None) -> None:
+        if locator is not None:  # to the top of the screen, as a reader would scroll
+            locator.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.screenshot(path=str(folder / f"{prefix}_{name}.png"))
+
+    return shot
+
+
+def go(page: Any, title: str) -> None:
+    """Open a page from the sidebar and wait for its heading (which starts with the page's title)."""
+    from playwright.sync_api import expect
+
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=60_000)
+
+
+def test_policy_lead_compares_sds_rollout_with_baseline(server: Server, browser_page: Any, tmp_path: Path) -> None:
+    """A policy lead: baseline as the reference, sds_rollout against it, the paired who-gains table with its
+    95% intervals and the plain-language summary."""
+    from playwright.sync_api import expect
+
+    page, shot = browser_page, screenshots(tmp_path, "policy")
+    go(page, "Compare")
+    chooser = page.get_by_test_id("stMultiSelect").first
+    chooser.get_by_role("button", name="Clear all").click()
+    for name in ("baseline", "sds_rollout"):
+        chooser.locator("input").fill(name)
+        page.get_by_role("option", name=name, exact=True).click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_text("Estimate: about 10 runs")).to_be_visible(timeout=60_000)
+    shot(page, "1_choose")
+    page.get_by_role("button", name="Run", exact=True).click()
+    expect(page.get_by_role("heading", name="Paired differences from baseline")).to_be_visible(timeout=600_000)
+    expect(page.get_by_test_id("stVegaLiteChart").first.locator("canvas, svg").first).to_be_visible(timeout=60_000)
+    assert page.get_by_test_id("stException").count() == 0
+    shot(page, "2_differences", page.get_by_role("heading", name="Paired differences from baseline"))
+    gains = page.get_by_role("heading", name="Who gains and who loses")
+    pp = r"[+-]\d+\.\d pp"
+    summary = page.get_by_text(re.compile(rf"^sds_rollout against baseline: Met need: the most deprived fifth {pp} "
+                                          rf"\[{pp}, {pp}\] \((a clear (rise|fall)|no clear change.*)\); the least"))
+    expect(summary).to_be_visible()
+    shot(page, "3_who_gains", gains)
+    table = page.get_by_test_id("stDataFrame").last
+    expect(table.locator("canvas").first).to_be_visible()
+    shot(page, "4_who_gains_table", page.get_by_text("Outcome", exact=True))
+    page.get_by_role("heading", name="Over time").evaluate("e => e.scrollIntoView({block: 'start'})")
+    expect(page.get_by_test_id("stVegaLiteChart").last.locator("canvas, svg").first).to_be_visible()
+    shot(page, "5_over_time", page.get_by_role("heading", name="Over time"))
+
+    # With the calibrated posterior: pairs of runs share drawn parameters; the chart is a fan whose caption splits
+    # its width into parameters and run-to-run noise.
+    reps = page.get_by_label(re.compile(r"^Replications"))
+    reps.fill("6")
+    reps.press("Enter")
+    page.get_by_text("Include parameter uncertainty (calibrated posterior)").click()
+    expect(page.get_by_text("Estimate: about 12 runs")).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Run", exact=True).click()
+    expect(page.get_by_role("heading", name="Over time")).to_be_visible(timeout=600_000)
+    chart = page.get_by_test_id("stVegaLiteChart").last
+    expect(chart.locator("canvas, svg").first).to_be_visible(timeout=60_000)
+    assert page.get_by_test_id("stException").count() == 0
+    shot(page, "6_fan_chart", page.get_by_role("heading", name="Over time"))
+
+
+def test_researcher_runs_a_small_morris_study(server: Server, browser_page: Any, tmp_path: Path) -> None:
+    """A researcher: a Morris study of 500 people, one replication per point, N = 4; the indices appear with
+    their names, and the noise warning shows exactly when the stored indices call for it."""
+    from playwright.sync_api import expect
+
+    from model.experiments.sensitivity import noise_warnings
+    from model.experiments.store import list_studies, load_study
+
+    page, shot = browser_page, screenshots(tmp_path, "researcher")
+    go(page, "Sensitivity")
+    for label, value in ((r"^People simulated", "500"), (r"^Replications", "1")):
+        box = page.get_by_label(re.compile(label))
+        box.fill(value)
+        box.press("Enter")
+    page.get_by_text("Set N myself").click()
+    n = page.get_by_label(re.compile(r"^N: Morris"))
+    n.fill("4")
+    n.press("Enter")
+    expect(page.get_by_text(re.compile(r"^16 design points × 1 replication\(s\) of 500 people"))).to_be_visible(
+        timeout=60_000)
+    shot(page, "1_form", page.get_by_role("button", name="Start study"))
+    page.get_by_role("button", name="Start study").click()
+    expect(page.get_by_text(re.compile(r"design points, \d+ s"))).to_be_visible(timeout=60_000)
+    shot(page, "2_running", page.get_by_role("button", name="Cancel"))
+    expect(page.get_by_text(re.compile(r"^Study sds_rollout-morris-n4: complete"))).to_be_visible(timeout=600_000)
+    assert page.get_by_test_id("stException").count() == 0
+    expect(page.get_by_test_id("stVegaLiteChart").last.locator("canvas, svg").first).to_be_visible(timeout=60_000)
+    stored = list_studies(server.studies)
+    noisy = noise_warnings(load_study(stored["path"].iloc[-1]).indices)
+    warning = page.get_by_text(re.compile(r"^Some indices cannot be told from noise at N = 4 with 1 replication"))
+    expect(warning).to_have_count(1 if noisy else 0)
+    shot(page, "3_results", page.get_by_text(re.compile(r"Morris screening with N = 4: 16 of 16 runs")))
+    chart = page.get_by_test_id("stVegaLiteChart").last
+    expect(chart.locator("canvas, svg").first).to_be_visible()
+    shot(page, "4_indices", chart)

@@ -104,3 +104,28 @@ def test_compare_with_an_ensemble_pairs_parameters_across_scenarios():
     plain = compare([base, other], 4, seed=5)
     assert not result.differences.mean_difference.equals(plain.differences.mean_difference)
     assert plain.uncertainty.empty
+
+
+def test_the_runner_gives_each_replication_its_drawn_parameters_in_every_scenario():
+    """run_replications and compare with an ensemble: replication i of every scenario is the scenario with
+    draw i, on seed i (as carecon run --ensemble computes it), so a comparison stays paired."""
+    from model.experiments.runner import compare, run_replications
+    from model.run.simulation import seeds_for, simulate
+
+    small = {"run.people": 60, "run.months": 6, "councils.0.rollout.start_month": 1,
+             "councils.0.rollout.duration_months": 3}
+    a, b = load_scenario("sds_rollout", small), load_scenario("baseline", small)
+    table = pd.DataFrame({"choice.beta_peer": [0.5, 2.5], "councils.*.support.capacity": [0.0, 9.0],
+                          "weight": [1.0, 1.0]})
+    drawn = ensemble.draws(table, 4, a.run.seed)
+    assert drawn[0] == drawn[1] and drawn[2] == drawn[3]
+    got = run_replications(a, 4, a.run.seed, draws=drawn).monthly
+    seeds = seeds_for(a.run.seed, 4)
+    for i in (0, 3):
+        alone = simulate(ensemble.with_draw(a, drawn[i]), seeds[i], replication=i).monthly
+        pd.testing.assert_frame_equal(got[got["replication"] == i].reset_index(drop=True), alone,
+                                      check_dtype=False)
+    both = compare([b, a], 4, a.run.seed, draws=drawn)
+    pd.testing.assert_frame_equal(both.results["sds_rollout"].monthly, got)
+    with pytest.raises(ScenarioError, match="even number"):
+        ensemble.draws(table, 3, a.run.seed)

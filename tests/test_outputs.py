@@ -65,7 +65,7 @@ def test_summary_and_resolved_scenario(run_dir):
     s = loads_scenario((out / "scenario.toml").read_text())
     assert (s.run.people, s.run.months, s.run.replications, s.run.seed) == (90, 24, 2, 5)
     assert s.councils[1].rollout.duration_months == 12
-    assert "share_option1" in stdout
+    assert "Option 1 (direct payment) share" in stdout and "share_option1" not in stdout
 
 
 def test_run_reproduces_the_library_results(run_dir):
@@ -167,5 +167,5 @@ def test_missing_figures_print_as_missing(tmp_path):
                                 "--set", "budgets.ras_rate=0", "--out", str(tmp_path / "out"), "--quiet",
                                 "--no-figures"])
     assert code == 0, err
-    line = next(row for row in stdout.splitlines() if row.strip().startswith("cost_per_person"))
+    line = next(row for row in stdout.splitlines() if row.strip().startswith("Cost per person (£/person/month)"))
     assert "missing" in line and "nan" not in line

@@ -235,3 +235,23 @@ def test_the_screening_space_loads_and_fits_sds_rollout():
     space = load_space(ROOT / "spaces" / "screening.toml")
     assert len(space.parameters) >= 30
     space.check_scenario(load_scenario("sds_rollout"))
+
+
+@pytest.mark.parametrize("method", ["morris", "sobol"])
+def test_n_for_time_is_the_largest_n_that_fits_the_time_and_the_limits(method):
+    from model.experiments.sensitivity import SMALLEST_N, design_size, n_for_time
+    from model.run.estimate import estimate
+
+    target = load_scenario("sds_rollout")  # 2,000 people, 120 months, 5 replications per point
+
+    def seconds(n: int) -> float:
+        return estimate(target, design_size(method, n, 3) * 5, 2).seconds
+
+    n = n_for_time(method, target, 3, 600.0, 2, 1024, 10**6)
+    bigger = 2 * n if method == "sobol" else n + 1
+    assert seconds(n) <= 600.0 < seconds(bigger)
+    assert method == "morris" or n & (n - 1) == 0  # Sobol: a power of two
+    assert n_for_time(method, target, 3, 1.0, 2, 1024, 10**6) == SMALLEST_N[method]  # never below the smallest
+    capped = n_for_time(method, target, 3, 1e9, 2, 1024, 400)
+    assert design_size(method, capped, 3) * 5 <= 400 < design_size(method, 2 * capped if method == "sobol"
+                                                                     else capped + 1, 3) * 5

@@ -36,6 +36,7 @@ from model.cli.args import (
 )
 from model.cli.progress import ProgressBar
 from model.experiments import MAX_RUNS
+from model.metrics import labels
 from model.run.estimate import estimate
 from model.run.outputs import check_target, safe_name, shown, staged
 from model.scenario import Run, Scenario, ScenarioError, load_scenario
@@ -237,7 +238,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
           f"{'; parameters drawn from ' + args.ensemble + ', share of variance from parameters' if drawn else ''})")
     for row in result.differences.itertuples():
         tail = f"  {shown(share.get((row.scenario, row.figure)), '.0%')}" if drawn else ""
-        print(f"  {row.scenario:<20} {row.figure:<22} {shown(row.mean_difference, '.4g'):>14}  "
+        print(f"  {row.scenario:<20} {labels.output(row.figure)!s:<48} {shown(row.mean_difference, '.4g'):>14}  "
               f"[{shown(row.ci_low, '.4g')}, {shown(row.ci_high, '.4g')}]{tail}")
     extra = ", uncertainty.csv, draws.csv" if drawn else ""
     print(f"wrote {out}/differences.csv, who_gains.csv, headlines.csv{extra}"

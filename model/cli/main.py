@@ -41,6 +41,7 @@ from model.scenario import ScenarioError, list_scenarios, load_scenario
 def cmd_run(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from model.metrics import labels
     from model.run import ensemble, outputs
     from model.run.simulation import combine, seeds_for, simulate
 
@@ -84,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"figures at month {scenario.run.months} (mean [5%, 95%]{parts})")
     for row in table.itertuples():
         tail = f"  {outputs.shown(share.get(row.figure), '.0%')}" if drawn else ""
-        print(f"  {row.figure:<22} {outputs.shown(row.mean):>12}  [{outputs.shown(row.p05)}, "
+        print(f"  {labels.output(row.figure)!s:<48} {outputs.shown(row.mean):>12}  [{outputs.shown(row.p05)}, "
               f"{outputs.shown(row.p95)}]{tail}")
     print(f"wrote {len(paths)} files to {out}/")
     return 0

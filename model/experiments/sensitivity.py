@@ -67,6 +67,8 @@ from model.experiments.runner import (
     run_chunk,
     workers_of,
 )
+from model.metrics import labels
+from model.run.estimate import estimate
 from model.scenario import Run, Scenario, ScenarioError, parameter_table, read_toml_file, read_toml_text
 
 METHODS = ("morris", "sobol", "grid", "lhs", "design")
@@ -380,9 +382,28 @@ def noise_warnings(indices: pd.DataFrame) -> list[str]:
         outside = sobol & ((value < -conf) | (value > 1 + conf))
         bad = int((wide | outside).sum())
         if bad:
-            lines.append(f"{output}: {bad} of {len(rows)} indices cannot be told from noise (smaller than their "
+            name = labels.output(output).text if labels.is_output(output) else output
+            lines.append(f"{name}: {bad} of {len(rows)} indices cannot be told from noise (smaller than their "
                          "95% interval, or a Sobol index outside 0 to 1)")
     return lines
+
+
+#: Smallest N of each method whose indices are worth reading (Morris trajectories; Sobol's base sample).
+SMALLEST_N = {"morris": 4, "sobol": 16}
+
+
+def n_for_time(method: str, scenario: Scenario, parameters: int, seconds: float, workers: int, max_n: int,
+               max_runs: int) -> int:
+    """The largest N (a power of two for Sobol) whose study of ``scenario`` (``scenario.run.replications`` per
+    design point) is estimated to take at most ``seconds`` on ``workers`` (:func:`model.run.estimate.estimate`)
+    and stays within ``max_n`` and ``max_runs``; never below the method's smallest useful N (:data:`SMALLEST_N`)."""
+    n = SMALLEST_N[method]
+    while True:
+        bigger = 2 * n if method == "sobol" else n + 1
+        runs = design_size(method, bigger, parameters) * scenario.run.replications
+        if bigger > max_n or runs > max_runs or estimate(scenario, runs, workers).seconds > seconds:
+            return n
+        n = bigger
 
 
 # ---------------------------------------------------------------------------------------- studies

@@ -46,7 +46,7 @@ EQUITY_OUTCOMES = tuple(_EQUITY)
 def _equity(name: str) -> list[Column]:
     label, unit, what = _EQUITY[name]
     columns = [Column(name, label, unit, f"Mean {what} over people with a package (NaN when nobody has one)."),
-               Column(f"gap_{name}", f"{label} gap Q5-Q1", "difference",
+               Column(f"gap_{name}", f"{label} gap Q5-Q1", f"difference in {unit.split()[0]}",
                       f"Mean {what} in deprivation quintile Q5 (least deprived) minus Q1 (most deprived), over people "
                       "with a package; positive: the most deprived are worse off; NaN (missing) when Q1 or Q5 has "
                       "nobody with a package.")]
@@ -92,7 +92,7 @@ _MONTHLY = _index([
     Column("offered_share", "Offered the choice", SHARE,
            "Share of the people on the books who have been offered the SDS choice (NaN when there is nobody)."),
     Column("with_package", "People with a package", "people", "People with a care package (on Options 1-4)."),
-    *(Column(f"share_option{j}", f"Option {j} share", SHARE,
+    *(Column(f"share_option{j}", f"{_OPTIONS[j]} share", SHARE,
              f"Share of people with a package on {_OPTIONS[j]}; the four shares sum to 1 (NaN, missing, when "
              "nobody has a package).") for j in (1, 2, 3, 4)),
     *(Column(f"sds_option{j}", f"SDS clients on Option {j}", SHARE,
@@ -107,7 +107,7 @@ _MONTHLY = _index([
     *(c for name in EQUITY_OUTCOMES for c in _equity(name)),
     Column("unmet_need", "Unmet need", SHARE,
            "Mean share of assessed need not met over people with a package: 1 - met_need."),
-    Column("equity_gap", "Wellbeing gap Q5-Q1 (headline)", "difference", "The headline equity gap: gap_wellbeing."),
+    Column("equity_gap", "Wellbeing gap Q5-Q1", "difference in score", "The headline equity gap: gap_wellbeing."),
     *(c for t in PROVIDER_TYPES for c in (*_by_type(t), _capacity(t))),
     Column("dc_open", "Day centres open", "day centres", "Day centres open at the end of the month."),
     Column("dc_attendance", "Day-centre attendance", "people", "Clients of open day centres."),
@@ -309,7 +309,7 @@ BREAKDOWN_COLUMNS = tuple(_BREAKDOWN)[1:]
 #: Values of the breakdown's ``metric`` column: figures over a group's people with a package.
 BREAKDOWN_METRICS = _index([
     Column("people", "People with a package", "people", "People with a package in the group."),
-    *(Column(f"share_option{j}", f"Option {j} share", SHARE,
+    *(Column(f"share_option{j}", f"{_OPTIONS[j]} share", SHARE,
              f"Share of the group's people with a package on {_OPTIONS[j]}; NaN when it has none.")
       for j in (1, 2, 3, 4)),
     _group_mean("met_need"),

@@ -11,10 +11,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from model.scenario import PROVIDER_TYPES
+from model.metrics import labels
+from model.scenario import PROVIDER_TYPE_LABELS, PROVIDER_TYPES
 
-OPTION_LABELS = {"share_option1": "Option 1 (direct payment)", "share_option2": "Option 2 (ISF)",
-                 "share_option3": "Option 3 (council-arranged)", "share_option4": "Option 4 (mix)"}
+#: Every line's name comes from the label registry (model.metrics.labels), as on the dashboard.
+OPTION_LABELS = {f"share_option{j}": labels.output(f"share_option{j}").text for j in (1, 2, 3, 4)}
 
 
 def band(monthly: pd.DataFrame, column: str, lo: float = 0.05, hi: float = 0.95) -> pd.DataFrame:
@@ -62,10 +63,10 @@ def uptake(monthly: pd.DataFrame, path: Path) -> Path:
 
 def day_centres(monthly: pd.DataFrame, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(7, 4))
-    plot_band(ax, monthly, "dc_attendance", "attendance (people)", color="tab:blue")
+    plot_band(ax, monthly, "dc_attendance", str(labels.output("dc_attendance")), color="tab:blue")
     ax2 = ax.twinx()
-    plot_band(ax2, monthly, "dc_open", "centres open", color="tab:red")
-    ax2.set_ylabel("centres open")
+    plot_band(ax2, monthly, "dc_open", str(labels.output("dc_open")), color="tab:red")
+    ax2.set_ylabel(str(labels.output("dc_open")))
     ax2.set_ylim(bottom=0)
     ax2.legend(loc="lower right", fontsize=8)
     return _finish(fig, ax, "Day centres: attendance and centres open", "people attending", path)
@@ -74,7 +75,7 @@ def day_centres(monthly: pd.DataFrame, path: Path) -> Path:
 def providers(monthly: pd.DataFrame, path: Path) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for t in PROVIDER_TYPES:
-        plot_band(axes[0], monthly, f"capacity_{t}", t.replace("_", " "))
+        plot_band(axes[0], monthly, f"capacity_{t}", PROVIDER_TYPE_LABELS[t])
     axes[0].set_title("Supply: places by provider type")
     axes[0].set_xlabel(_x_label(monthly))
     axes[0].set_ylabel("places")
@@ -85,33 +86,32 @@ def providers(monthly: pd.DataFrame, path: Path) -> Path:
         for k in ("entries", "exits"):
             cum[f"{k}_{t}"] = cum.groupby("replication")[f"{k}_{t}"].cumsum()
     for t in PROVIDER_TYPES:
-        plot_band(axes[1], cum, f"entries_{t}", f"entries: {t.replace('_', ' ')}")
-        plot_band(axes[1], cum, f"exits_{t}", f"exits: {t.replace('_', ' ')}", linestyle="--")
+        plot_band(axes[1], cum, f"entries_{t}", labels.output(f"entries_{t}").text)
+        plot_band(axes[1], cum, f"exits_{t}", labels.output(f"exits_{t}").text, linestyle="--")
     return _finish(fig, axes[1], "Provider entries and exits (cumulative)", "providers", path)
 
 
 def cost(monthly: pd.DataFrame, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(7, 4))
-    kinds = {"spend_services": "services", "spend_assessment": "assessment", "spend_admin": "administration",
-             "spend_support": "support", "crisis_cost": "crisis (to society)"}
+    kinds = {k: labels.output(k).text for k in ("spend_services", "spend_assessment", "spend_admin", "spend_support",
+                                                 "crisis_cost")}
     means = monthly.groupby("month")[list(kinds)].mean() / 1e3
     ax.stackplot(_x(monthly, means.index), *(means[k] for k in kinds), labels=list(kinds.values()), alpha=0.8)
     ax2 = ax.twinx()
-    plot_band(ax2, monthly, "cost_per_person", "council cost per person (right)", color="black")
-    ax2.set_ylabel("GBP per person per month")
+    plot_band(ax2, monthly, "cost_per_person", f"{labels.output('cost_per_person').text} (right)", color="black")
+    ax2.set_ylabel(labels.unit_text(labels.output("cost_per_person").unit))
     # The stack fills the plot, so one legend for both axes goes below it.
     stack, stack_labels = ax.get_legend_handles_labels()
     line, line_labels = ax2.get_legend_handles_labels()
     ax.legend(stack + line, stack_labels + line_labels, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3,
               fontsize=8, frameon=False)
-    return _finish(fig, ax, "Cost by kind", "GBP thousand per month", path, legend=False)
+    return _finish(fig, ax, "Cost by kind", "£ thousand/month", path, legend=False)
 
 
 def equity(monthly: pd.DataFrame, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(7, 4))
-    for col, label in {"gap_control": "control", "gap_option1": "direct-payment take-up",
-                       "gap_met_need": "met need", "equity_gap": "wellbeing (headline)"}.items():
-        plot_band(ax, monthly, col, label)
+    for col in ("gap_control", "gap_option1", "gap_met_need", "equity_gap"):
+        plot_band(ax, monthly, col, str(labels.output(col)))
     ax.axhline(0, color="grey", linewidth=0.8)
     return _finish(fig, ax, "Equity: Q5 (least deprived) minus Q1 (most deprived)", "gap", path)
 

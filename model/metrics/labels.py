@@ -1,0 +1,155 @@
+"""Names and units for people, from one place: the scenario schema's labels of the parameters
+(``param(label=...)``) and the output columns' labels (:mod:`model.metrics.columns`).
+
+The dashboard's pages, ``carecon run``'s printed summary and the figures take every name of a
+parameter, an output or a sensitivity index from here, with its unit, so that no page shows a code
+identifier ("dc_open") or a key reworded ("Ras rate"). :func:`known` is every text this registry
+gives (the dashboard's tests check each rendered label against it).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+from model.metrics.columns import (
+    BREAKDOWN_METRICS,
+    EQUITY_TABLE_OUTCOMES,
+    RUN_TOTAL_COLUMNS,
+    TABLES,
+    Column,
+)
+from model.scenario import parameter_table
+
+#: Units as people read them: money in £, shares without the "(0-1)" a reader does not need.
+_UNIT_WORDS = (("GBP per person per month", "£/person/month"), ("GBP per month", "£/month"),
+               ("GBP per year", "£/year"), ("GBP per ", "£ per "), ("GBP", "£"), ("share (0-1)", "share"),
+               ("score (0-1)", "score 0–1"), ("0-1", "0–1"))
+
+
+def unit_text(unit: str) -> str:
+    """A unit as a page shows it ("GBP per month" reads "£/month"; "-" and "" read as nothing)."""
+    if unit in ("-", ""):
+        return ""
+    for code, words in _UNIT_WORDS:
+        unit = unit.replace(code, words)
+    return unit
+
+
+@dataclass(frozen=True)
+class Label:
+    """A name for people and its unit (as stored: :func:`unit_text` is how it reads)."""
+
+    text: str
+    unit: str = ""
+
+    @property
+    def unit_shown(self) -> str:
+        """The unit as it reads, or "" when there is none or the name already says it ("Months simulated")."""
+        shown = unit_text(self.unit)
+        return "" if not shown or shown.lower() in self.text.lower() else shown
+
+    def __str__(self) -> str:
+        """The name with its unit: "Cost per person (£/person/month)"."""
+        return f"{self.text} ({self.unit_shown})" if self.unit_shown else self.text
+
+    def format(self, value: float) -> str:
+        """A value in this unit as people read it: shares as percentages, money in whole pounds,
+        differences signed; "no one" where nobody is behind it (NaN)."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "no one"
+        unit = self.unit
+        if unit.startswith("difference"):
+            return f"{value:+.3f}"
+        if unit.startswith(("share", "0-1")):
+            return f"{value:.1%}"
+        if unit.startswith("GBP"):
+            return f"£{value:,.0f}"
+        if unit.startswith("score"):
+            return f"{value:.3f}"
+        return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+    def difference(self, value: float) -> str:
+        """A difference in this unit, signed: shares in percentage points ("+1.5 pp"), money in pounds."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "no one"
+        if self.unit.startswith(("share", "0-1")):
+            return f"{value * 100:+.1f} pp"
+        if self.unit.startswith("GBP"):
+            return f"{'+' if value >= 0 else '−'}£{abs(value):,.0f}"
+        return f"{value:+.3f}" if abs(value) < 10 else f"{value:+,.1f}"
+
+    def interval(self, low: float, high: float) -> str:
+        """A 95% interval of a difference in this unit: "[+1.0 pp, +1.9 pp]"."""
+        if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
+            return "(no interval)"
+        return f"[{self.difference(low)}, {self.difference(high)}]"
+
+
+def _key(name: str) -> str:
+    """A parameter's key as the schema names it: ``councils.2.x`` and ``councils.*.x`` are ``councils.N.x``."""
+    parts = name.split(".")
+    if parts[0] == "councils" and len(parts) > 2:
+        parts[1] = "N"
+    return ".".join(parts)
+
+
+@functools.cache
+def _parameters() -> dict[str, dict]:
+    return {row["name"]: row for row in parameter_table()}
+
+
+def has_label(name: str) -> bool:
+    """Whether the schema gives the parameter ``name`` a label."""
+    row = _parameters().get(_key(name))
+    return row is not None and row["label"] is not None
+
+
+def parameter(name: str) -> Label:
+    """A parameter's label and unit from the schema; KeyError for one without a label."""
+    row = _parameters().get(_key(name))
+    if row is None or row["label"] is None:
+        raise KeyError(f"{name}: the schema gives this parameter no label (param(label=...))")
+    return Label(row["label"], row["unit"])
+
+
+def choice(name: str, value: str) -> str:
+    """How the value of a text parameter reads (the schema's ``choices``)."""
+    row = _parameters()[_key(name)]
+    return (row["choices"] or {}).get(value, value)
+
+
+def _outputs() -> dict[str, Column]:
+    out: dict[str, Column] = {}
+    for table in (BREAKDOWN_METRICS, EQUITY_TABLE_OUTCOMES, TABLES["monthly"], RUN_TOTAL_COLUMNS):
+        out.update(table)
+    return out
+
+
+_OUTPUTS = _outputs()
+
+
+def is_output(name: str) -> bool:
+    """Whether ``name`` is an output this registry names."""
+    return name in _OUTPUTS
+
+
+def output(name: str) -> Label:
+    """An output's label and unit (a monthly column, a run total, a breakdown metric or an equity outcome)."""
+    column = _OUTPUTS[name]
+    return Label(column.label, column.unit)
+
+
+#: Sensitivity indices (``model.experiments.sensitivity``) by their code.
+INDICES = {"S1": Label("S1 (first order)"), "ST": Label("ST (total order)"), "S2": Label("S2 (second order)"),
+           "mu": Label("µ (mean elementary effect, signed)"), "mu_star": Label("µ* (mean |elementary effect|)"),
+           "sigma": Label("σ (spread of effects)")}
+
+
+def known() -> frozenset[str]:
+    """Every text this registry gives: each label alone and with its unit."""
+    labels = [Label(r["label"], r["unit"]) for r in _parameters().values() if r["label"]]
+    labels += [Label(c.label, c.unit) for c in _OUTPUTS.values()] + list(INDICES.values())
+    return frozenset(t for label in labels for t in (label.text, str(label)))
