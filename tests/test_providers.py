@@ -65,13 +65,18 @@ def test_capacity_shrinks_when_under_used_down_to_its_clients_and_opening_places
 
 def test_opening_places_meet_the_demand_expected_at_growth_occupancy():
     """A type that grows opens with its places raised in proportion so that the starting clients
-    expected to want it fill growth_occupancy of them; a type with enough places, or without growth,
-    or with the switch off, opens with its capacity."""
+    expected to want it fill growth_occupancy of them, up to the places its council could fill; a
+    type with enough places, or without growth, or with the switch off, opens with its capacity."""
     p = Providers(growth_occupancy=0.95)
     places = providers.opening_places(np.array([25, 30, 25, 25]), np.array([100.0, 100.0, 100.0, 100.0]),
-                                      np.array([190.0, 190.0, 60.0, 190.0]), np.array([0.03, 0.03, 0.03, 0.0]), p)
+                                      np.array([190.0, 190.0, 60.0, 190.0]), np.array([0.03, 0.03, 0.03, 0.0]),
+                                      1000, p)
     assert places.tolist() == [50, 60, 25, 25]
-    assert providers.opening_places(25, 100.0, 190.0, 0.03, Providers(opening_at_demand=False)) == 25
+    assert providers.opening_places(25, 100.0, 190.0, 0.03, 1000, Providers(opening_at_demand=False)) == 25
+    # As growth, never beyond the places the council could fill (growth_occupancy 0: any demand is short).
+    at_zero = Providers(growth_occupancy=0.0)
+    assert providers.opening_places(25, 100.0, 190.0, 0.03, 1000, at_zero) == providers.most_places(1000)
+    assert providers.opening_places(5000, 5000.0, 190.0, 0.03, 1000, at_zero) == 5000  # larger already: kept
 
 
 def test_the_starting_market_has_places_for_its_expected_demand():

@@ -408,8 +408,9 @@ class CareEconomy(mesa.Model):
         council, ptype = Q.council[q], Q.ptype[q]
         places = np.zeros((self.n_councils, N_TYPES))
         np.add.at(places, (council, ptype), Q.capacity[q])
+        living = np.bincount(P.council[:P.n][P.alive[:P.n]], minlength=self.n_councils)
         Q.capacity[q] = providers.opening_places(Q.capacity[q], places[council, ptype], wanted[council, ptype],
-                                                 self.type_growth[ptype], self.config.providers)
+                                                 self.type_growth[ptype], living[council], self.config.providers)
 
     def staffed_hours(self) -> np.ndarray:
         """Hours each provider's staff can deliver this month (by provider row): an agency's care

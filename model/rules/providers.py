@@ -77,15 +77,17 @@ def next_capacity(capacity: np.ndarray | int, occupancy: np.ndarray | float, pro
 
 
 def opening_places(capacity: np.ndarray | int, places: np.ndarray | float, wanted: np.ndarray | float,
-                   growth: np.ndarray | float, p: Providers) -> np.ndarray:
+                   growth: np.ndarray | float, people: np.ndarray | int, p: Providers) -> np.ndarray:
     """Starting market at its demand (``opening_at_demand``): the places of a provider with
     ``capacity`` places, of a type that grows (``growth`` above 0) and has ``places`` places in its
     council where ``wanted`` starting clients are expected to want it, raised in proportion so that
-    the type's occupancy would be ``growth_occupancy``: the places its growth would have added (it
-    keeps its capacity where the type already has enough)."""
+    the type's occupancy would be ``growth_occupancy``: the places its growth would have added. As
+    growth, not beyond the places it could fill in its council of ``people`` living people
+    (:func:`most_places`); it keeps its capacity where the type already has enough."""
     short = (growth > 0) & (wanted > p.growth_occupancy * places) & (places > 0)
     scale = wanted / at_least(p.growth_occupancy * places, 1e-9)
-    return where(p.opening_at_demand & short, np.ceil(capacity * scale), capacity)
+    raised = at_least(at_most(np.ceil(capacity * scale), most_places(people)), capacity)
+    return where(p.opening_at_demand & short, raised, capacity)
 
 
 def next_neg_months(reserves: np.ndarray | float, neg_months: np.ndarray | int) -> np.ndarray:
