@@ -576,8 +576,26 @@ class Providers(Strict):
                                        doc="Occupancy below which a provider lowers its price.")
     price_floor_markup: float = param(0.05, 0, 5, unit="share of variable cost",
                                       doc="Prices are never cut below variable cost x (1 + this).")
+    price_return: bool = param(
+        True, unit="-", source="assumption (the types' starting prices are the going rates)",
+        doc="Prices move both ways: a provider with spare places (occupancy below price_rise_occupancy, not below "
+            "price_cut_occupancy) lowers a price above its type's starting price by price_adjust a month back "
+            "towards it. Off: such a price holds, so that rises under full books are undone only below "
+            "price_cut_occupancy.")
     growth_occupancy: float = param(0.95, 0, 1, unit="share of places",
                                     doc="Occupancy at or above which a provider in surplus adds capacity.")
+    shrink_occupancy: float = param(
+        0.75, 0, 1, unit="share of places", source="assumption",
+        doc="Occupancy below which a provider of a type that grows gives up places (its type's growth a month), "
+            "keeping its clients and its type's opening capacity: places follow demand both ways. 0: capacity "
+            "never shrinks.")
+    opening_at_demand: bool = param(
+        True, unit="-", source="assumption (the starting market has met its demand)",
+        doc="Starting market at its demand: at the start, each council's providers of a type that grows (growth "
+            "above 0) open with their places raised in proportion, where needed, so that the type has a place for "
+            "each starting client expected to want it (by logit over type appeal, as the entry signal) at "
+            "growth_occupancy. Off: providers open with their type's capacity, and the caseload is matched into "
+            "them at once.")
     exit_after_months: int = param(6, 1, 120,
                                    label="Months in deficit before a provider closes",
                                    unit="months", doc="Months with negative reserves before exit.")

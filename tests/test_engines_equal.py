@@ -228,6 +228,25 @@ def test_shared_phases_leave_the_same_state_with_the_care_labour_market(seed):
     assert handbacks > 0 and vacancies > 0 and short > 0
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_shared_phases_agree_with_prices_returning_and_places_shrinking(seed):
+    """The market's two-way rules (ODD 7.9): prices raised under full books come back down with
+    spare places, and under-used places are given up; both engines agree phase by phase."""
+    s = shrink("sds_rollout", 200, 24, **COLD, **{"providers.price_adjust": 0.1, "providers.shrink_occupancy": 0.9})
+    v = CareEconomy(s, seed=seed, engine="vector")
+    r = CareEconomy(s, seed=seed, engine="agents")
+    returned = shrunk = 0
+    for month in range(s.run.months):
+        Q = v.providers
+        price, capacity, n = Q.price[: Q.n].copy(), Q.capacity[: Q.n].copy(), Q.n
+        _month(v, r, month)
+        if Q.n == n:  # no rows compacted away: the same providers
+            above = price > v.type_price[Q.ptype[:n]] + 1e-9
+            returned += int(np.sum(above & (Q.price[:n] < price)))
+            shrunk += int(np.sum(Q.capacity[:n] < capacity))
+    assert returned > 0 and shrunk > 0
+
+
 def _run_phases_before(v: CareEconomy, phase: str) -> None:
     """Start a month in ``v`` and run its phases up to ``phase``."""
     v.begin_month()

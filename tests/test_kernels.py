@@ -322,7 +322,8 @@ def test_providers_month_applies_the_provider_rules():
     table.append(n, active=active, ptype=ptype, council=council, income=income, hours=hours, clients=clients,
                  reserves=reserves, neg_months=neg, price=price, capacity=capacity)
     Q = table.record(n)
-    costs = providers_pass.TypeCosts(var, fixed, ref, growth)
+    opening = rng.integers(1, 30, 4)
+    costs = providers_pass.TypeCosts(var, fixed, ref, growth, opening)
     closing = providers_pass.providers_month(Q, costs, people, common.struct(p))
     t = ptype[rows]
     result = providers.operating_result(income[rows], hours[rows], var[t], fixed[t])
@@ -332,11 +333,12 @@ def test_providers_month_applies_the_provider_rules():
     np.testing.assert_allclose(Q.reserves[rows], reserves[rows] + result)
     np.testing.assert_array_equal(Q.neg_months[rows], months)
     np.testing.assert_allclose(Q.price[rows], providers.next_price(price[rows], occ, var[t], ref[t], p))
-    grown = providers.next_capacity(capacity[rows], occ, result, growth[t], people[council[rows]], p)
+    grown = providers.next_capacity(capacity[rows], occ, result, growth[t], people[council[rows]], clients[rows],
+                                   opening[t], p)
     np.testing.assert_array_equal(Q.capacity[rows], grown)
-    assert (grown > capacity[rows]).any()
+    assert (grown > capacity[rows]).any() and (grown < capacity[rows]).any()
     assert ((council[rows] == 1) & (grown == 60)).any()  # stopped at the places 30 people could fill
-    np.testing.assert_array_equal(grown[council[rows] == 2], capacity[rows][council[rows] == 2])  # nobody there
+    assert (grown[council[rows] == 2] <= capacity[rows][council[rows] == 2]).all()  # nobody there: no growth
     np.testing.assert_array_equal(closing, rows[providers.exits(months, p)])
     others = np.setdiff1d(np.arange(n), rows)
     np.testing.assert_array_equal(Q.reserves[others], reserves[others])

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from model import stream
-from model.codes import AGENCY, DAY_CENTRE
+from model.codes import AGENCY, COMMUNITY_GROUP, DAY_CENTRE
 from model.engines import CareEconomy
-from model.rules import providers
+from model.rules import demography, market, providers
 from model.rules.budgets import WEEKS_PER_MONTH
 from model.scenario import Providers, ProviderType, Scenario
 from tests.conftest import shrink
@@ -31,10 +31,79 @@ def test_prices_rise_when_full_up_to_the_markup_and_fall_when_empty_down_to_cost
     assert providers.next_price(30.0, 1.0, 16.0, 20.0, p) == 30.0
 
 
+def test_prices_above_the_going_rate_return_to_it_with_spare_places():
+    """With spare places (occupancy between price_cut_occupancy and price_rise_occupancy) a price
+    above the type's starting price falls by price_adjust, down to that price and not below; one
+    at or below it holds. Without price_return it holds above it too (the ratchet)."""
+    p = Providers(price_adjust=0.1)
+    price = providers.next_price(np.array([24.0, 21.0, 20.0, 18.0]), 0.7, 16.0, 20.0, p)
+    np.testing.assert_allclose(price, [21.6, 20.0, 20.0, 18.0])
+    assert providers.next_price(24.0, 0.7, 16.0, 20.0, Providers(price_adjust=0.1, price_return=False)) == 24.0
+    full, spare = 0.95, 0.7  # a month full and a month with spare places come back to the price
+    assert providers.next_price(providers.next_price(20.0, full, 16.0, 20.0, p), spare, 16.0, 20.0, p) == 20.0
+
+
 def test_capacity_grows_only_when_full_and_in_surplus():
     cap = providers.next_capacity(np.array([40, 40, 40, 2]), np.array([1.0, 1.0, 0.8, 1.0]),
-                                  np.array([10.0, -1.0, 10.0, 5.0]), np.array([0.05, 0.05, 0.05, 0.0]), 1000, P)
+                                  np.array([10.0, -1.0, 10.0, 5.0]), np.array([0.05, 0.05, 0.05, 0.0]), 1000,
+                                  np.array([40, 40, 32, 2]), 20, P)
     assert cap.tolist() == [42, 40, 40, 2]
+
+
+def test_capacity_shrinks_when_under_used_down_to_its_clients_and_opening_places():
+    """Below shrink_occupancy a provider gives up its growth share of places, keeping its clients
+    and the opening capacity of its type; with shrink_occupancy 0 it never does; a type without
+    growth keeps its places."""
+    occ = np.array([0.5, 0.5, 0.5, 0.7, 0.5])
+    cap = providers.next_capacity(np.array([100, 100, 26, 100, 100]), occ, -1.0,
+                                  np.array([0.1, 0.1, 0.1, 0.1, 0.0]), 1000, np.array([50, 95, 15, 70, 50]),
+                                  25, P)
+    assert cap.tolist() == [90, 95, 25, 90, 100]
+    never = Providers(shrink_occupancy=0.0)
+    assert providers.next_capacity(100, 0.5, -1.0, 0.1, 1000, 50, 25, never) == 100
+
+
+def test_opening_places_meet_the_demand_expected_at_growth_occupancy():
+    """A type that grows opens with its places raised in proportion so that the starting clients
+    expected to want it fill growth_occupancy of them, up to the places its council could fill; a
+    type with enough places, or without growth, or with the switch off, opens with its capacity."""
+    p = Providers(growth_occupancy=0.95)
+    places = providers.opening_places(np.array([25, 30, 25, 25]), np.array([100.0, 100.0, 100.0, 100.0]),
+                                      np.array([190.0, 190.0, 60.0, 190.0]), np.array([0.03, 0.03, 0.03, 0.0]),
+                                      1000, p)
+    assert places.tolist() == [50, 60, 25, 25]
+    assert providers.opening_places(25, 100.0, 190.0, 0.03, 1000, Providers(opening_at_demand=False)) == 25
+    # As growth, never beyond the places the council could fill (growth_occupancy 0: any demand is short).
+    at_zero = Providers(growth_occupancy=0.0)
+    assert providers.opening_places(25, 100.0, 190.0, 0.03, 1000, at_zero) == providers.most_places(1000)
+    assert providers.opening_places(5000, 5000.0, 190.0, 0.03, 1000, at_zero) == 5000  # larger already: kept
+
+
+def test_the_starting_market_has_places_for_its_expected_demand():
+    """Built with ``opening_at_demand``, each council's community groups (a type that grows) have at
+    least the places the starting clients expected to want them fill at growth_occupancy; without
+    it they open with the type's capacity and too few places. (A council with none at the start
+    gets them by entry.)"""
+    for on in (True, False):
+        m = CareEconomy(shrink("multi_council", 600, 1, **{"run.burn_in_months": 0,
+                                                           "providers.opening_at_demand": on}), seed=3)
+        P, Q = m.people, m.providers
+        rows = np.flatnonzero((P.option[: P.n] > 0) & (P.required[: P.n] > 0) & (P.budget[: P.n] > 0))
+        shares = market.wanted_shares(P.dc_affinity[rows], demography.is_over65(P.age_band[rows]),
+                                      market.SLOT_MODES[P.option[rows], 0], m.config.providers)
+        short = 0
+        for c in range(m.n_councils):
+            groups = Q.active[: Q.n] & (Q.ptype[: Q.n] == COMMUNITY_GROUP) & (Q.council[: Q.n] == c)
+            wanted = shares[P.council[rows] == c, COMMUNITY_GROUP].sum()
+            places = Q.capacity[: Q.n][groups].sum()
+            if places == 0:  # a council too small for a group at the start: entry opens them (7.9)
+                continue
+            short += places * m.config.providers.growth_occupancy < wanted
+            if on:
+                assert places * m.config.providers.growth_occupancy >= wanted - 1e-6
+            else:
+                assert (Q.capacity[: Q.n][groups] == m.config.providers.community_group.capacity).all()
+        assert (short == 0) if on else (short > 0)
 
 
 def test_growth_stops_at_the_places_the_council_could_fill():
@@ -44,19 +113,19 @@ def test_growth_stops_at_the_places_the_council_could_fill():
     p = Providers(growth_occupancy=0.0)
     capacity, history = 1, []
     for _ in range(100):
-        capacity = int(providers.next_capacity(capacity, 0.0, 1.0, 1.0, 700, p))
+        capacity = int(providers.next_capacity(capacity, 1.0, 1.0, 1.0, 700, capacity, 1, p))
         history.append(capacity)
     assert history[:4] == [2, 4, 8, 16] and capacity == 1400 == providers.most_places(700)
-    assert providers.next_capacity(5000, 1.0, 1.0, 1.0, 700, p) == 5000  # beyond it already: kept
-    assert providers.next_capacity(10_000, 1.0, 1.0, 1.0, 0, p) == 10_000
-    assert providers.next_capacity(10, 1.0, 1.0, 1.0, 0, p) == 10  # nobody left in the council
+    assert providers.next_capacity(5000, 1.0, 1.0, 1.0, 700, 5000, 1, p) == 5000  # beyond it already: kept
+    assert providers.next_capacity(10_000, 1.0, 1.0, 1.0, 0, 10_000, 1, p) == 10_000
+    assert providers.next_capacity(10, 1.0, 1.0, 1.0, 0, 10, 1, p) == 10  # nobody left in the council
 
 
 def test_provider_month_applies_the_rules_in_order():
     """A provider's month: result, reserves, months in deficit (exit at ``exit_after_months``),
     price from occupancy, and growth only in surplus."""
     p = Providers(exit_after_months=6)
-    args = (400.0, -5000.0, 5, 38, 40, 21.0, 18.0, 6000.0, 21.56, 0.05, 800, p)  # hours .. people, p
+    args = (400.0, -5000.0, 5, 38, 40, 21.0, 18.0, 6000.0, 21.56, 0.05, 40, 800, p)  # hours .. people, p
     profit, reserves, neg_months, price, capacity, exits = providers.provider_month(10_000.0, *args)
     assert profit == pytest.approx(10_000 - 400 * 18 - 6000) and reserves == pytest.approx(-5000 + profit)
     assert (neg_months, capacity, exits) == (6, 40, True)  # a loss: no growth; six months in deficit: exit

@@ -79,16 +79,11 @@ def test_the_baseline_population_and_its_carers_are_stationary():
 
 @pytest.mark.slow
 def test_after_a_long_spin_up_the_market_is_stationary_too():
-    """Met need and day-centre attendance settle only as the market does: the caseload is first
-    matched all at once to the starting providers, then community groups grow and places turn over
-    one cohort of seekers at a time, over the people's stays (decades for some). After a 240-month
-    spin-up all four figures the issue names move less than 5 % over ten years; after the default
-    one, attendance still falls by far more than 5 % and met need by more than 3 % (about 5 % over 8
-    seeds since entry became linear in unmet demand: the drift is the market settling)."""
+    """The market starts at its steady state (ODD, initialisation, and tests/test_steady_state.py
+    for the default spin-up); after a 240-month spin-up it is still there: all four figures the issue
+    names move less than 5 % over ten years."""
     d = drift({"run.burn_in_months": 240})
     assert (d.abs() < 0.05).all(), d
-    short = drift({})
-    assert short["met need"] < -0.03 and short["day-centre attendance per 1,000"] < -0.05, short
 
 
 def test_carers_of_the_starting_caseload_have_cared_as_long_as_they_have_been_known():

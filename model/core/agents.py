@@ -351,7 +351,8 @@ class Provider(mesa.Agent):
         profit, reserves, neg_months, price, capacity, exits = providers.provider_month(
             float(self.income), float(self.hours), float(self.reserves), int(self.neg_months), int(self.clients),
             int(self.capacity), float(self.price), float(m.type_var[t]), float(m.type_fixed[t]),
-            float(m.type_price[t]), float(m.type_growth[t]), people, m.config.providers)
+            float(m.type_price[t]), float(m.type_growth[t]), int(m.type_capacity[t]), people,
+            m.config.providers)
         self.profit, self.reserves, self.neg_months = float(profit), float(reserves), int(neg_months)
         self.price, self.capacity = float(price), int(capacity)
         return bool(exits)

@@ -31,7 +31,7 @@ import mesa
 import numpy as np
 
 from model import stream
-from model.codes import AGENCY, N_SLOTS
+from model.codes import AGENCY, N_SLOTS, N_TYPES
 from model.core.agents import Carer, Council, Person, Provider
 from model.core.state import Ledger, People, Providers
 from model.rules import budgets, carers, demography, market, providers, rollout
@@ -126,6 +126,7 @@ class CareEconomy(mesa.Model):
         self.type_fixed = np.array([t.fixed_cost for t in self.ptypes])
         self.type_maxh = np.array([t.max_hours for t in self.ptypes], dtype=np.float32)
         self.type_growth = np.array([t.growth for t in self.ptypes])
+        self.type_capacity = np.array([t.capacity for t in self.ptypes])
         self.type_bonus = np.array([t.wellbeing_bonus for t in self.ptypes], dtype=np.float32)
         self.type_respite = np.array([t.respite for t in self.ptypes], dtype=np.float32)
         self.interval = np.array([c.rollout.review_interval_months for c in s.councils])
@@ -180,6 +181,7 @@ class CareEconomy(mesa.Model):
             n_c = int(sizes[c])
             for t, spec in enumerate(self.ptypes):
                 self.add_providers(c, t, round(spec.per_1000 * n_c / 1000.0))
+        self.open_at_demand()
         self.set_block_places()
         self.engine.start()
         self.staff_agencies()
@@ -390,6 +392,25 @@ class CareEconomy(mesa.Model):
             quality=quality, rating=quality, reserves=t.reserve_months * t.fixed_cost + grant, born=self.month,
             staff=staff)
         return np.arange(r.start, r.stop)
+
+    def open_at_demand(self) -> None:
+        """Starting market at its demand (ODD, initialisation): each open provider's places from
+        :func:`model.rules.providers.opening_places`, given the starting clients of its council
+        expected to want its type (:func:`model.rules.market.wanted_shares` of everyone with a
+        package and formal hours to buy, in the mode of their main budget slot)."""
+        P, Q = self.people, self.providers
+        rows = np.flatnonzero((P.option[:P.n] > 0) & (P.required[:P.n] > 0) & (P.budget[:P.n] > 0))
+        shares = market.wanted_shares(P.dc_affinity[rows], demography.is_over65(P.age_band[rows]),
+                                      market.SLOT_MODES[P.option[rows], 0], self.config.providers)
+        wanted = np.stack([np.bincount(P.council[rows], shares[:, t], minlength=self.n_councils)
+                           for t in range(N_TYPES)], axis=-1)
+        q = np.flatnonzero(Q.active[:Q.n])
+        council, ptype = Q.council[q], Q.ptype[q]
+        places = np.zeros((self.n_councils, N_TYPES))
+        np.add.at(places, (council, ptype), Q.capacity[q])
+        living = np.bincount(P.council[:P.n][P.alive[:P.n]], minlength=self.n_councils)
+        Q.capacity[q] = providers.opening_places(Q.capacity[q], places[council, ptype], wanted[council, ptype],
+                                                 self.type_growth[ptype], living[council], self.config.providers)
 
     def staffed_hours(self) -> np.ndarray:
         """Hours each provider's staff can deliver this month (by provider row): an agency's care

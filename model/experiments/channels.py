@@ -14,7 +14,7 @@ among people with a package (the monthly table's ``gap_*`` columns).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -78,20 +78,31 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def add_run_sizes(p: argparse.ArgumentParser, people: int, replications: int) -> None:
+    """The options of a decomposition's runs: ``--people``, ``--months`` (120), ``--replications``
+    and ``--seed`` (1), with the given defaults."""
+    p.add_argument("--people", type=int, default=people)
+    p.add_argument("--months", type=int, default=120)
+    p.add_argument("--replications", type=int, default=replications)
+    p.add_argument("--seed", type=int, default=1)
+
+
+def checked(p: argparse.ArgumentParser, run: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """The table ``run`` makes, or the parser's one-line error naming the bad scenario field."""
+    try:
+        return run()
+    except ScenarioError as err:
+        p.error(str(err))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m model.experiments.channels", description=__doc__.split("\n")[0])
     p.add_argument("--scenario", action="append", help="scenario name or file (repeatable; default: "
                                                        "sds_rollout and targeted_support)")
-    p.add_argument("--people", type=int, default=3000)
-    p.add_argument("--months", type=int, default=120)
-    p.add_argument("--replications", type=int, default=5)
-    p.add_argument("--seed", type=int, default=1)
+    add_run_sizes(p, 3000, 5)
     args = p.parse_args(argv)
     for name in args.scenario or ["sds_rollout", "targeted_support"]:
-        try:
-            table = decompose(name, args.people, args.months, args.replications, args.seed)
-        except ScenarioError as err:
-            p.error(str(err))
+        table = checked(p, lambda name=name: decompose(name, args.people, args.months, args.replications, args.seed))
         print(f"\n{name}: gaps Q5 - Q1 at month {args.months}, {args.people:,} people, mean over "
               f"{args.replications} replications (90 % interval of the mean)\n")
         print(markdown(table))

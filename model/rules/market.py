@@ -122,6 +122,13 @@ def type_weights(dc_affinity: bool, over65: bool, mode: int, p: Providers) -> tu
             math.exp(appeal_of_type(COMMUNITY_GROUP, dc_affinity, over65, mode, p)))
 
 
+def wanted_shares(dc_affinity: np.ndarray, over65: np.ndarray, mode: np.ndarray, p: Providers) -> np.ndarray:
+    """Chance that each seeker wants each provider type (shape (seekers, types)): the logit over type
+    appeal alone that :func:`wanted_type` draws from."""
+    w = np.stack([np.exp(appeal_of_type(t, dc_affinity, over65, mode, p)) for t in range(N_TYPES)], axis=-1)
+    return w / w.sum(axis=-1, keepdims=True)
+
+
 def provider_weights(rating: float, price: float, ref_price: float, block_places: int,
                      p: Providers) -> tuple[float, float, float]:
     """exp(appeal) of a provider within its type (:func:`provider_appeal`) to people choosing for

@@ -41,10 +41,15 @@ def next_price(price: np.ndarray | float, occupancy: np.ndarray | float, variabl
                ref_price: np.ndarray | float, p: Providers) -> np.ndarray:
     """Full books (occupancy >= ``price_rise_occupancy``) raise the price, up to ``max_price_markup``
     above the type's starting price; books below ``price_cut_occupancy`` lower it, never below
-    variable cost x (1 + ``price_floor_markup``)."""
+    variable cost x (1 + ``price_floor_markup``). With ``price_return``, books in between (spare
+    places, but not below ``price_cut_occupancy``) lower a price above the type's starting price
+    (``ref_price``, the going rate) back towards it, so that a rise under full books is undone once
+    the books are no longer full."""
     up = at_least(at_most(price * (1 + p.price_adjust), ref_price * (1 + p.max_price_markup)), price)
     down = at_least(price * (1 - p.price_adjust), variable_cost * (1 + p.price_floor_markup))
-    cut = where(occupancy < p.price_cut_occupancy, at_most(price, down), price)
+    back = at_most(price, at_least(price * (1 - p.price_adjust), ref_price))
+    spare = where(p.price_return, back, price)
+    cut = where(occupancy < p.price_cut_occupancy, at_most(price, down), spare)
     return where(occupancy >= p.price_rise_occupancy, up, cut)
 
 
@@ -55,14 +60,34 @@ def most_places(people: np.ndarray | int) -> np.ndarray:
 
 
 def next_capacity(capacity: np.ndarray | int, occupancy: np.ndarray | float, profit: np.ndarray | float,
-                  growth: np.ndarray | float, people: np.ndarray | int, p: Providers) -> np.ndarray:
+                  growth: np.ndarray | float, people: np.ndarray | int, clients: np.ndarray | int,
+                  opening: np.ndarray | int, p: Providers) -> np.ndarray:
     """Providers that are full (occupancy >= ``growth_occupancy``) and in surplus grow by ``growth``
     of their capacity, but not beyond the places they could ever fill in their council of
-    ``people`` living people (:func:`most_places`); capacity never shrinks. (Unbounded, growth at
+    ``people`` living people (:func:`most_places`). Providers using fewer than
+    ``shrink_occupancy`` of their places give up ``growth`` of their capacity, but keep their
+    ``clients`` and the places a new provider of their type opens with (``opening``): places follow
+    demand both ways (with ``shrink_occupancy`` 0, capacity never shrinks). (Unbounded, growth at
     the top of its range doubles capacity every month.)"""
+    step = np.ceil(growth * capacity)
     grow = (occupancy >= p.growth_occupancy) & (profit > 0)
-    grown = capacity + where(grow, np.ceil(growth * capacity), 0.0)
-    return at_least(at_most(grown, most_places(people)), capacity)
+    grown = at_least(at_most(capacity + where(grow, step, 0.0), most_places(people)), capacity)
+    shrunk = at_most(capacity, at_least(capacity - step, at_least(clients, opening)))
+    return where(occupancy < p.shrink_occupancy, shrunk, grown)
+
+
+def opening_places(capacity: np.ndarray | int, places: np.ndarray | float, wanted: np.ndarray | float,
+                   growth: np.ndarray | float, people: np.ndarray | int, p: Providers) -> np.ndarray:
+    """Starting market at its demand (``opening_at_demand``): the places of a provider with
+    ``capacity`` places, of a type that grows (``growth`` above 0) and has ``places`` places in its
+    council where ``wanted`` starting clients are expected to want it, raised in proportion so that
+    the type's occupancy would be ``growth_occupancy``: the places its growth would have added. As
+    growth, not beyond the places it could fill in its council of ``people`` living people
+    (:func:`most_places`); it keeps its capacity where the type already has enough."""
+    short = (growth > 0) & (wanted > p.growth_occupancy * places) & (places > 0)
+    scale = wanted / at_least(p.growth_occupancy * places, 1e-9)
+    raised = at_least(at_most(np.ceil(capacity * scale), most_places(people)), capacity)
+    return where(p.opening_at_demand & short, raised, capacity)
 
 
 def next_neg_months(reserves: np.ndarray | float, neg_months: np.ndarray | int) -> np.ndarray:
@@ -77,20 +102,20 @@ def exits(neg_months: np.ndarray | int, p: Providers) -> np.ndarray:
 
 def provider_month(income: float, hours: float, reserves: float, neg_months: int, clients: int, capacity: int,
                    price: float, variable_cost: float, fixed_cost: float, ref_price: float, growth: float,
-                   people: int, p: Providers) -> tuple[float, float, int, float, int, bool]:
+                   opening: int, people: int, p: Providers) -> tuple[float, float, int, float, int, bool]:
     """One open provider's month (ODD 7.9), after purchasing: the month's ``income`` less the
     cost of the ``hours`` delivered and the fixed cost (:func:`operating_result`) moves its
     reserves; months of negative reserves are counted (:func:`next_neg_months`); the price follows
     occupancy (``clients`` over ``capacity``, :func:`next_price`, ``ref_price`` the type's starting
-    price); a full provider in surplus grows (:func:`next_capacity`, ``people`` living in its
-    council). Returns (the month's result, reserves, months in deficit, price, capacity, whether
-    it exits: :func:`exits`)."""
+    price); a full provider in surplus grows and an under-used one shrinks (:func:`next_capacity`,
+    ``people`` living in its council, ``opening`` its type's opening capacity). Returns (the
+    month's result, reserves, months in deficit, price, capacity, whether it exits: :func:`exits`)."""
     profit = operating_result(income, hours, variable_cost, fixed_cost)
     reserves = reserves + profit
     neg_months = next_neg_months(reserves, neg_months)
     occupancy = clients / max(capacity, 1)
     price = next_price(price, occupancy, variable_cost, ref_price, p)
-    capacity = int(next_capacity(capacity, occupancy, profit, growth, people, p))
+    capacity = int(next_capacity(capacity, occupancy, profit, growth, people, clients, opening, p))
     return profit, reserves, neg_months, price, capacity, exits(neg_months, p)
 
 

@@ -48,7 +48,8 @@ class VectorEngine:
         self.m = model
         s = model.config
         self.admin_cost = np.array([c.finance.admin_cost for c in s.councils])  # (council, Option 1-4)
-        self.type_costs = providers.TypeCosts(model.type_var, model.type_fixed, model.type_price, model.type_growth)
+        self.type_costs = providers.TypeCosts(model.type_var, model.type_fixed, model.type_price, model.type_growth,
+                                               model.type_capacity)
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
         self.chargeable = budgets.chargeable_share(s.budgets)
         self.d, self.ch = common.struct(s.demography), common.struct(s.choice)

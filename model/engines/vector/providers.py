@@ -18,13 +18,14 @@ common.prepare(__name__, __file__)
 
 
 class TypeCosts(NamedTuple):
-    """Per provider type (indexed by type code): the costs, starting price and growth the providers
-    pass reads."""
+    """Per provider type (indexed by type code): the costs, starting price, growth and opening
+    capacity the providers pass reads."""
 
     variable_cost: np.ndarray
     fixed_cost: np.ndarray
     price: np.ndarray
     growth: np.ndarray
+    capacity: np.ndarray
 
 
 @numba.njit(cache=True)
@@ -41,7 +42,8 @@ def providers_month(q: Providers.Record, types: TypeCosts, people: np.ndarray, p
         t = q.ptype[i]
         q.profit[i], q.reserves[i], q.neg_months[i], q.price[i], q.capacity[i], exits = providers.provider_month(
             q.income[i], q.hours[i], q.reserves[i], q.neg_months[i], q.clients[i], q.capacity[i], q.price[i],
-            types.variable_cost[t], types.fixed_cost[t], types.price[t], types.growth[t], people[q.council[i]], p)
+            types.variable_cost[t], types.fixed_cost[t], types.price[t], types.growth[t], types.capacity[t],
+            people[q.council[i]], p)
         if exits:
             closing[k] = i
             k += 1
