@@ -761,6 +761,13 @@ class Commissioning(Strict):
     hourly_rate: float = param(
         21.56, 0.01, 500, unit="GBP per hour", source="uk_homecare_price_2023 (average paid by UK public bodies)",
         doc="The council's hourly rate for home care (set_hourly_rate).")
+    in_house_close_occupancy: float = param(
+        0.0, 0, 1, unit="share of places",
+        doc="The council closes an in-house day centre (councils.N.day_centres, ownership in_house) whose occupancy "
+            "has stayed below this for in_house_close_after_months months (0: never for low occupancy).")
+    in_house_close_after_months: int = param(6, 1, 120, unit="months",
+                                             doc="Months of occupancy below in_house_close_occupancy before the "
+                                                 "council closes an in-house centre.")
 
 
 class Finance(Strict):
@@ -791,6 +798,57 @@ class Finance(Strict):
         return self
 
 
+class DayCentre(Strict):
+    """One of a council's named day centres (``[[councils.day_centres]]``): its places, days, price, costs,
+    owner, block contract and attendance at the start (ODD 7.9, a council's own day services)."""
+
+    name: str = Field(min_length=1, max_length=60, description="The centre's name, as the outputs carry it.")
+    places: int = param(30, 1, 1000, unit="places a day", doc="Places the centre offers on each day it is open.")
+    days_per_week: int = param(5, 1, 7, unit="days per week", doc="Days a week the centre is open.")
+    days_per_attendee: float = param(
+        3.0, 1, 7, unit="days per week",
+        source="assumption: providers.day_centre.max_hours (18 h/week) as three days of six hours",
+        doc="Days a week an attendee comes at most: the centre has places x days_per_week / days_per_attendee "
+            "attendees when full, and a day is providers.day_centre.max_hours / days_per_attendee hours.")
+    price: float = param(36.0, 0.01, 1000, unit="GBP per attendee per day",
+                         doc="What a day's attendance costs the purchaser (the council or a person's budget).")
+    fixed_cost: float = param(8500.0, 0, 1e7, unit="GBP per month",
+                              doc="The centre's fixed cost (building, core staff); its cost per hour delivered is "
+                                  "providers.day_centre.variable_cost.")
+    ownership: Literal["in_house", "independent"] = param(
+        "independent", unit="-",
+        doc="in_house: run by the council, whose spend meets its result each month and which closes it by "
+            "decision (close_month, or councils.N.commissioning.in_house_close_occupancy); independent: a "
+            "provider that closes when its reserves stay negative (providers.exit_after_months).")
+    block_places: int = param(0, 0, 10_000, unit="attendees",
+                              doc="Attendees the council holds on a block contract at the start; run down and "
+                                  "decommissioned in proportion to the council's block share.")
+    attendance: int = param(0, 0, 10_000, unit="attendees",
+                            doc="People attending at the start (eligible people of the council, those who value "
+                                "day care first); the rest of the places are filled by the model's matching.")
+    close_month: int = param(-1, -1, 600, unit="model month",
+                             doc="In-house: the model month in which the council closes the centre (-1: none set).")
+
+    def attendees(self) -> int:
+        """Attendees the centre has when full: places x days open / days per attendee, rounded down."""
+        return math.floor(self.places * self.days_per_week / self.days_per_attendee + 1e-9)
+
+    @model_validator(mode="after")
+    def _fits(self) -> DayCentre:
+        full = self.attendees()
+        if self.days_per_attendee > self.days_per_week:
+            raise ValueError(f"day_centres '{self.name}': days_per_attendee must be at most days_per_week "
+                             f"({self.days_per_week})")
+        for name in ("block_places", "attendance"):
+            if getattr(self, name) > full:
+                raise ValueError(f"day_centres '{self.name}': {name} must be at most the {full} attendees the "
+                                 "centre holds when full (places x days_per_week / days_per_attendee)")
+        if self.close_month >= 0 and self.ownership != "in_house":
+            raise ValueError(f"day_centres '{self.name}': close_month applies to in_house centres only (the "
+                             "council closes its own; an independent centre closes on insolvency)")
+        return self
+
+
 class Council(Strict):
     name: str = Field(min_length=1, max_length=60, description="Council name.")
     population_share: float = param(1.0, 0, 1, unit="share", doc="Share of the run's people in this council.")
@@ -808,10 +866,17 @@ class Council(Strict):
     support: Support = Field(default_factory=Support)
     commissioning: Commissioning = Field(default_factory=Commissioning)
     finance: Finance = Field(default_factory=Finance)
+    day_centres: list[DayCentre] = Field(
+        default_factory=list, max_length=50,
+        description="The council's named day centres; when given they are its day centres at the start, in place "
+                    "of providers.day_centre.per_1000 generic ones.")
 
     @model_validator(mode="after")
     def _dep(self) -> Council:
         _check_shares(self.deprivation, "deprivation", 5)
+        names = [d.name for d in self.day_centres]
+        if len(set(names)) != len(names):
+            raise ValueError(f"council '{self.name}': day_centres names must be unique")
         return self
 
 
@@ -1130,6 +1195,7 @@ def parameter_table() -> list[dict[str, Any]]:
                 rows.append(row)
 
     walk(Council, "councils.N.", Council(name="x"))
+    walk(DayCentre, "councils.N.day_centres.N.", DayCentre(name="x"))
     base = Scenario(councils=[Council(name="x")])
     for section in ("run", "demography", "budgets", "choice", "providers", "carers", "outcomes"):
         walk(type(getattr(base, section)), f"{section}.", getattr(base, section))

@@ -118,6 +118,9 @@ _MONTHLY = _index([
            "contracts (ODD 7.9)."),
     Column("dc_in_deficit", "Day centres in deficit", "day centres",
            "Open day centres whose result this month, block income included, is negative."),
+    Column("council_closures", "Own day centres closed by the council", "day centres",
+           "The councils' own (in-house) day centres they closed during the month, by decision (close_month or "
+           "the occupancy rule of commissioning.in_house_close_occupancy); also counted in exits_day_centre."),
     Column("providers_in_deficit", "Providers in deficit", "providers",
            "Active providers whose reserves are negative."),
     Column("providers_active", "Providers active", "providers", "Active providers of all types."),
@@ -147,8 +150,11 @@ _MONTHLY = _index([
     Column("spend_support", "Support cost", GBP_MONTH, "Cost of independent support to choose and manage a budget."),
     Column("spend_short_breaks", "Carers' short breaks", GBP_MONTH,
            "Cost of the month's short breaks for carers (carers.short_breaks, short_break_cost a carer)."),
+    Column("spend_in_house", "Net cost of the council's own day centres", GBP_MONTH,
+           "The councils' own (in-house) day centres' costs less what they were paid (by the council and by "
+           "people's budgets): minus their result, met by council spend (councils.N.day_centres)."),
     Column("council_spend", "Council spend", GBP_MONTH,
-           "spend_services + spend_assessment + spend_admin + spend_support + spend_short_breaks."),
+           "spend_services + spend_assessment + spend_admin + spend_support + spend_short_breaks + spend_in_house."),
     Column("cost_per_person", "Cost per person", "GBP per person per month",
            "Council spend per person with a package (NaN, missing, when nobody has one)."),
     Column("unpaid_hours", "Unpaid care", "hours per month", "Hours unpaid carers give in the month (weekly hours x "
@@ -245,9 +251,11 @@ def _per_council(name: str, meaning: str | None = None) -> Column:
 _COUNCILS = _index([
     _COMMON["replication"], _COMMON["month"], _COMMON["date"], _COMMON["council"],
     *(_per_council(name) for name in ("people", "with_package", "council_spend", "spend_services", "spend_assessment",
-                                      "spend_admin", "spend_support", "crisis_cost", "cost_per_person", "clawback")),
+                                      "spend_admin", "spend_support", "spend_in_house", "crisis_cost",
+                                      "cost_per_person", "clawback")),
     *(_per_council(f"{f}_{t}") for f in ("active", "entries", "exits") for t in PROVIDER_TYPES),
-    *(_per_council(name) for name in ("dc_open", "dc_attendance", "providers_in_deficit", "displaced", "unmatched",
+    *(_per_council(name) for name in ("dc_open", "dc_attendance", "council_closures", "providers_in_deficit",
+                                      "displaced", "unmatched",
                                       "handbacks", "vacancy_rate", "care_workers")),
     *(_per_council(name) for name in ("cash_limit", "carried_in", "year_spend", "charges", "net_spend", "overspend",
                                       "waiting_list", "waiting_new")),
@@ -280,6 +288,14 @@ _DAYCENTRES = _index([
            "Occupancy at which the centre's result is zero given its current block contracts, price and its "
            "clients' mean hours (18 h/week if it has none), ODD 7.9; it can exceed 1."),
     Column("capacity", "Places", "places", "Client places at the centre."),
+    Column("centre", "Centre", "", "The centre's name (councils.N.day_centres.N.name); empty for a centre not "
+           "named in the scenario (providers.day_centre.per_1000, or an entrant)."),
+    Column("ownership", "Owner", "", "in_house (run by the council) or independent."),
+    Column("result", "Result", GBP_MONTH, "The centre's income less its costs this month (fixed cost and "
+           "providers.day_centre.variable_cost per hour delivered); for an in-house centre the council's spend "
+           "meets minus this (spend_in_house)."),
+    Column("block_places", "Block places", "places", "Places at the centre the council holds on block contracts "
+           "this month."),
 ])
 #: Columns of the day-centre table (open centres only), in order, without ``replication``.
 DAYCENTRE_COLUMNS = tuple(c for c in _DAYCENTRES if c not in ADDED)
