@@ -826,8 +826,9 @@ class DayCentre(Strict):
     attendance: int = param(0, 0, 10_000, unit="attendees",
                             doc="People attending at the start (eligible people of the council, those who value "
                                 "day care first); the rest of the places are filled by the model's matching.")
-    close_month: int = param(-1, -1, 600, unit="model month",
-                             doc="In-house: the model month in which the council closes the centre (-1: none set).")
+    close_month: int = param(0, 0, 600, unit="month of the run",
+                             doc="In-house: the month of the run (from 1, as the outputs count months) in which the "
+                                 "council closes the centre (0: none set).")
 
     def attendees(self) -> int:
         """Attendees the centre has when full: places x days open / days per attendee, rounded down."""
@@ -843,7 +844,7 @@ class DayCentre(Strict):
             if getattr(self, name) > full:
                 raise ValueError(f"day_centres '{self.name}': {name} must be at most the {full} attendees the "
                                  "centre holds when full (places x days_per_week / days_per_attendee)")
-        if self.close_month >= 0 and self.ownership != "in_house":
+        if self.close_month > 0 and self.ownership != "in_house":
             raise ValueError(f"day_centres '{self.name}': close_month applies to in_house centres only (the "
                              "council closes its own; an independent centre closes on insolvency)")
         return self

@@ -57,7 +57,7 @@ def test_provider_month_applies_the_rules_in_order():
     price from occupancy, and growth only in surplus."""
     p = Providers(exit_after_months=6)
     args = (400.0, -5000.0, 5, 38, 40, 21.0, 18.0, 6000.0, 21.56, 0.05, 800)  # hours .. people
-    independent = (False, 0, 10, -1, 0.5, 3, p)  # not in-house: the council's closing rule does not apply
+    independent = (False, 0, 10, 0, 0.5, 3, p)  # not in-house: the council's closing rule does not apply
     profit, reserves, neg_months, price, capacity, low, cost, exits = providers.provider_month(10_000.0, *args,
                                                                                                *independent)
     assert profit == pytest.approx(10_000 - 400 * 18 - 6000) and reserves == pytest.approx(-5000 + profit)
@@ -77,15 +77,15 @@ def test_an_in_house_centre_is_the_councils_to_fund_and_to_close():
     p = Providers(exit_after_months=1)
     args = (400.0, -5000.0, 5, 10, 40, 6.0, 2.5, 9000.0, 6.0, 0.0, 800)  # 25 % full, a loss
     profit, reserves, neg, price, capacity, low, cost, closes = providers.provider_month(
-        2_000.0, *args, True, 2, 10, -1, 0.3, 4, p)
+        2_000.0, *args, True, 2, 10, 0, 0.3, 4, p)
     assert profit == pytest.approx(2_000 - 400 * 2.5 - 9000) and cost == pytest.approx(-profit)
     assert (reserves, neg, price, capacity, low, closes) == (-5000.0, 0, 6.0, 40, 3, False)  # insolvent, not closed
-    assert providers.provider_month(2_000.0, *args, True, 3, 10, -1, 0.3, 4, p)[5:] == (4, pytest.approx(-profit),
+    assert providers.provider_month(2_000.0, *args, True, 3, 10, 0, 0.3, 4, p)[5:] == (4, pytest.approx(-profit),
                                                                                         True)  # fourth month below
-    assert providers.provider_month(2_000.0, *args, True, 3, -2, -1, 0.3, 4, p)[-1] is False  # spin-up: no decision
-    assert providers.provider_month(2_000.0, *args, True, 0, 12, 12, 0.0, 4, p)[-1] is True  # the set month
-    assert providers.provider_month(2_000.0, *args, True, 0, 11, 12, 0.0, 4, p)[-1] is False
-    assert providers.council_closes(0.5, 7, 20, -1, 0.3, 4) == (0, False)  # above the threshold: the count restarts
+    assert providers.provider_month(2_000.0, *args, True, 3, -2, 0, 0.3, 4, p)[-1] is False  # spin-up: no decision
+    assert providers.provider_month(2_000.0, *args, True, 0, 11, 12, 0.0, 4, p)[-1] is True  # the run's month 12
+    assert providers.provider_month(2_000.0, *args, True, 0, 10, 12, 0.0, 4, p)[-1] is False
+    assert providers.council_closes(0.5, 7, 20, 0, 0.3, 4) == (0, False)  # above the threshold: the count restarts
 
 
 def test_exit_after_sustained_losses():

@@ -168,7 +168,7 @@ class Providers(Table):
         "centre": ("int16", -1),          # its index among the council's named centres (-1: not named)
         "in_house": ("bool", False),      # run by the council (closes by its decision, not on insolvency)
         "block_start": ("int32", -1),     # block places at the start (-1: the council's block share of places)
-        "close_month": ("int32", -1),     # model month the council closes it (-1: none set)
+        "close_month": ("int32", 0),      # the run's month (from 1) the council closes it (0: none set)
         "low_months": ("int16", 0),       # months in a row below the council's occupancy threshold
     }
 

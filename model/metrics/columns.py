@@ -300,6 +300,53 @@ _DAYCENTRES = _index([
 #: Columns of the day-centre table (open centres only), in order, without ``replication``.
 DAYCENTRE_COLUMNS = tuple(c for c in _DAYCENTRES if c not in ADDED)
 
+#: The centre a row of the per-centre forecasts is about.
+_CENTRE_KEY = [_COMMON["council"],
+               Column("centre", "Centre", "", "The centre's name (councils.N.day_centres.N.name), or 'centre N' (its "
+                      "provider number) for a centre not named in the scenario."),
+               Column("ownership", "Owner", "", "in_house (run by the council) or independent.")]
+_CENTRES = _index([
+    *_CENTRE_KEY, _COMMON["month"], _COMMON["date"],
+    Column("attendance", "Attendance", "people", "Mean over replications of the centre's attendance at the end of "
+           "the month (0 in a replication where it has closed)."),
+    Column("attendance_low", "Attendance (5%)", "people", "5th percentile over replications of the same."),
+    Column("attendance_high", "Attendance (95%)", "people", "95th percentile over replications of the same."),
+    Column("occupancy", "Occupancy", SHARE, "Mean occupancy over the replications in which the centre is open "
+           "(NaN when it is open in none)."),
+    Column("breakeven_occupancy", "Break-even occupancy", "share of places", "Mean break-even occupancy over the "
+           "replications in which the centre is open (daycentres.breakeven_occupancy)."),
+    Column("open_share", "Open", SHARE, "Share of replications in which the centre is open at the end of the month."),
+    Column("below_breakeven_share", "Below break-even now", SHARE, "Share of replications in which the centre is "
+           "open with its occupancy below its break-even occupancy this month."),
+    Column("crossed_share", "Below break-even by now", SHARE, "Share of replications in which the centre has been "
+           "below its break-even occupancy in some month up to this one, or has closed: the probability of having "
+           "crossed break-even by the month."),
+    Column("closed_share", "Closed by now", SHARE, "Share of replications in which the centre has closed by the "
+           "end of the month."),
+    Column("cost_to_keep_open", "Cost of keeping it open", GBP_MONTH, "Mean over the replications in which the "
+           "centre is open of what keeping it open costs this month: for an in-house centre the council's net cost "
+           "(minus its result); for an independent one the subsidy it would need (its loss, 0 in surplus)."),
+])
+#: Columns of the per-centre forecast (:func:`model.run.centres.centre_forecast`), in order.
+CENTRE_COLUMNS = tuple(_CENTRES)
+_CLOSURES = _index([
+    *_CENTRE_KEY,
+    Column("replications", "Replications", "runs", "Replications of the run."),
+    Column("closed_share", "Closed", SHARE, "Share of replications in which the centre closed within the run."),
+    Column("closure_month_low", "Closure month (5%)", "month", "5th percentile of the month it closed, over the "
+           "replications in which it closed (NaN when it never closed)."),
+    Column("closure_month", "Closure month (median)", "month", "Median month of closure over those replications."),
+    Column("closure_month_high", "Closure month (95%)", "month", "95th percentile of the same."),
+    Column("first_below_breakeven", "First month below break-even (median)", "month", "Median over replications of "
+           "the first month its occupancy was below its break-even occupancy (NaN when it never was)."),
+    Column("monthly_cost_to_keep_open", "Cost of keeping it open", GBP_MONTH, "Mean of cost_to_keep_open over the "
+           "months and replications in which it was open."),
+    Column("total_cost_to_keep_open", "Cost of keeping it open, whole run", "GBP", "Mean over replications of "
+           "cost_to_keep_open summed over the months it was open."),
+])
+#: Columns of the per-centre closure table (:func:`model.run.centres.closure_table`), in order.
+CLOSURE_COLUMNS = tuple(_CLOSURES)
+
 #: What the breakdown table breaks the people with a package down by, and each dimension's levels
 #: (the councils' names for ``council``).
 DIMENSIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
@@ -445,4 +492,5 @@ WHO_GAINS_COLUMNS = _index([
 
 #: Every output table's columns, in order, by table name.
 TABLES: dict[str, dict[str, Column]] = {"monthly": _MONTHLY, "breakdown": _BREAKDOWN, "councils": _COUNCILS,
-                                        "daycentres": _DAYCENTRES, "equity": _EQUITY_TABLE, "summary": _SUMMARY}
+                                        "daycentres": _DAYCENTRES, "centres": _CENTRES, "centre_closures": _CLOSURES,
+                                        "equity": _EQUITY_TABLE, "summary": _SUMMARY}

@@ -77,15 +77,15 @@ def exits(neg_months: np.ndarray | int, p: Providers) -> np.ndarray:
 
 def council_closes(occupancy: float, low_months: int, month: int, close_month: int, close_below: float,
                    close_after: int) -> tuple[int, bool]:
-    """The council's decision on one of its own (in-house) day centres in model ``month``: months in a
-    row with ``occupancy`` below ``close_below`` are counted; it closes the centre in its
-    ``close_month`` (-1: none set) or once ``close_after`` such months have passed (``close_below``
-    0: never for low occupancy). No decision is taken in the spin-up (months below 0). Returns (the
-    months below, whether it closes)."""
+    """The council's decision on one of its own (in-house) day centres in model ``month`` (the run's
+    month ``month + 1``, as the outputs count): months in a row with ``occupancy`` below
+    ``close_below`` are counted; it closes the centre in the run's month ``close_month`` (0: none set)
+    or once ``close_after`` such months have passed (``close_below`` 0: never for low occupancy). No
+    decision is taken in the spin-up (months below 0). Returns (the months below, whether it closes)."""
     low = int(low_months) + 1 if occupancy < close_below else 0
     if month < 0:
         return low, False
-    return low, (0 <= close_month <= month) or (close_below > 0.0 and low >= close_after)
+    return low, (0 < close_month <= month + 1) or (close_below > 0.0 and low >= close_after)
 
 
 def provider_month(income: float, hours: float, reserves: float, neg_months: int, clients: int, capacity: int,
