@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from model.metrics.columns import CENTRE_COLUMNS, CLOSURE_COLUMNS
+from model.scenario import Scenario
 
 KEY = ["council", "centre", "ownership"]
 
@@ -88,3 +89,92 @@ def closure_table(daycentres: pd.DataFrame, replications: int, months: int) -> p
     out["closure_month_high"] = by["closure_month"].quantile(0.95)
     out["monthly_cost_to_keep_open"] = frame.groupby(KEY)["cost_to_keep_open"].mean()
     return out.reset_index()[list(CLOSURE_COLUMNS)]
+
+
+def at_real_scale(scenario: Scenario, council: int) -> Scenario:
+    """The scenario with the council's adults set so that its simulated people are its real caseload
+    (one simulated person per real one, ``demography.known_per_1000_adults``): a named centre's
+    places, attendance and costs are then the real ones. Per-person results do not depend on it."""
+    c = scenario.councils[council]
+    people = c.population_share * scenario.run.people
+    adults = max(1, round(people / scenario.demography.known_per_1000_adults * 1000.0))
+    return scenario.with_overrides({f"councils.{council}.adults": adults})
+
+
+#: What a briefing says of every forecast it carries.
+CAVEAT = ("This is a stylised council: its people, needs and choices are drawn from Scottish and UK published "
+          "figures and the model's assumptions, not from the council's own records, and the bands (5-95 %) show "
+          "run-to-run variation only, not the uncertainty in those assumptions. Read the dates and probabilities "
+          "as what the model's mechanisms imply for centres like these, not as a prediction.")
+
+
+def _figure_png(forecast: pd.DataFrame, column: str, low: str | None, high: str | None, title: str,
+                y_label: str, percent: bool) -> str:
+    """One small chart per centre's line (and band) by date, as a base64 PNG."""
+    import base64
+    import io
+
+    from model.run.plots import plt
+
+    fig, ax = plt.subplots(figsize=(7.0, 2.6), dpi=110)
+    for centre, rows in forecast.groupby("centre", sort=False):
+        line = ax.plot(rows["date"], rows[column], label=str(centre), linewidth=1.6)
+        if low and high:
+            ax.fill_between(rows["date"], rows[low], rows[high], color=line[0].get_color(), alpha=0.15)
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.set_ylabel(y_label, fontsize=8)
+    if percent:
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.tick_params(labelsize=8)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _money(value: float) -> str:
+    return "" if pd.isna(value) else f"£{value:,.0f}"
+
+
+def briefing_html(forecast: pd.DataFrame, closures: pd.DataFrame, title: str, note: str = "") -> str:
+    """A one-page HTML briefing of a per-centre forecast (:func:`centre_forecast`, :func:`closure_table`):
+    attendance and the probability of having crossed break-even by date, a table per centre (closure
+    chance and month, first month below break-even, cost of keeping it open), ``note`` and the
+    :data:`CAVEAT`. Self-contained: the figures are embedded."""
+    import html
+
+    first = forecast["date"].min()
+    month_date = {int(m): d for m, d in zip(forecast["month"], forecast["date"], strict=True)}
+
+    def when(month: float) -> str:
+        return "" if pd.isna(month) else f"{pd.Timestamp(month_date.get(int(month), first)):%b %Y}"
+
+    rows = "".join(
+        f"<tr><td>{html.escape(str(r.centre))}</td><td>{'council' if r.ownership == 'in_house' else 'independent'}"
+        f"</td><td>{r.closed_share:.0%}</td><td>{when(r.closure_month_low)}</td><td>{when(r.closure_month)}</td>"
+        f"<td>{when(r.closure_month_high)}</td><td>{when(r.first_below_breakeven)}</td>"
+        f"<td>{_money(r.monthly_cost_to_keep_open)}</td><td>{_money(r.total_cost_to_keep_open)}</td></tr>"
+        for r in closures.itertuples())
+    attendance = _figure_png(forecast, "attendance", "attendance_low", "attendance_high",
+                             "Attendance (mean and 5-95 % band)", "people attending", percent=False)
+    crossed = _figure_png(forecast, "crossed_share", None, None,
+                          "Chance of having fallen below break-even occupancy by each date", "chance", percent=True)
+    reps = int(closures["replications"].iloc[0]) if len(closures) else 0
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;max-width:60rem;margin:1.5rem auto;font-size:0.85rem;color:#222}}
+table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ccc;padding:0.2rem 0.4rem;text-align:left}}
+img{{width:100%}}.caveat{{background:#f4f1e8;padding:0.5rem;border-left:4px solid #c9a227}}</style></head>
+<body><h1 style="font-size:1.3rem">{html.escape(title)}</h1>
+<p>{html.escape(note)} Figures are over {reps} replications, from {pd.Timestamp(first):%B %Y}.</p>
+<img alt="Attendance by date" src="data:image/png;base64,{attendance}">
+<img alt="Chance of having fallen below break-even by date" src="data:image/png;base64,{crossed}">
+<table><tr><th>Centre</th><th>Run by</th><th>Closes within the forecast</th><th>Closure (5 %)</th>
+<th>Closure (median)</th><th>Closure (95 %)</th><th>First below break-even (median)</th>
+<th>Cost of keeping it open (£ a month)</th><th>Over the forecast (£)</th></tr>{rows}</table>
+<p>Cost of keeping it open: for a council centre, its costs less what it is paid (the council's net cost); for an
+independent centre, the subsidy it would need to break even.</p>
+<p class="caveat">{html.escape(CAVEAT)}</p></body></html>
+"""
