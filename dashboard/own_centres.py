@@ -87,18 +87,20 @@ def centre_charts(record: shared.RunRecord) -> tuple[pd.DataFrame, pd.DataFrame]
 
 def dated_chart(frame: pd.DataFrame, columns: dict[str, str], y_title: str, title: str, y_format: str,
                 band: tuple[str, str] | None = None) -> object:
-    """Lines by calendar date, one colour per centre (and per series in ``columns``), with an optional band."""
+    """Lines by calendar date, one colour per centre and one dash per series in ``columns``, with an
+    optional 5-95 % band."""
     import altair as alt
 
     long = frame.melt(id_vars=["centre", "date", *(band or ())], value_vars=list(columns), var_name="what")
-    long["series"] = long["centre"] + ("" if len(columns) == 1 else ": " + long["what"].map(columns))
-    base = alt.Chart(long).encode(x=alt.X("date:T", title="date"),
-                                  color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom",
-                                                                                           columns=2, labelLimit=320)))
+    long["what"] = long["what"].map(columns)
+    base = alt.Chart(long).encode(
+        x=alt.X("date:T", title="date", axis=alt.Axis(format="%Y", tickCount="year")),
+        color=alt.Color("centre:N", title="centre", legend=alt.Legend(orient="bottom", labelLimit=320)))
     line = base.mark_line().encode(
         y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=y_format)),
-        strokeDash=alt.StrokeDash("what:N", legend=None),
-        tooltip=["series:N", alt.Tooltip("date:T", format="%b %Y"), alt.Tooltip("value:Q", format=y_format)])
+        strokeDash=alt.StrokeDash("what:N", title=None, sort=list(columns.values()),
+                                  legend=alt.Legend(orient="bottom") if len(columns) > 1 else None),
+        tooltip=["centre:N", "what:N", alt.Tooltip("date:T", format="%b %Y"), alt.Tooltip("value:Q", format=y_format)])
     layers = [line]
     if band:
         layers.insert(0, base.mark_area(opacity=0.15).encode(y=f"{band[0]}:Q", y2=f"{band[1]}:Q"))

@@ -135,7 +135,7 @@ def _figure_png(forecast: pd.DataFrame, column: str, low: str | None, high: str 
 
 
 def _money(value: float) -> str:
-    return "" if pd.isna(value) else f"£{value:,.0f}"
+    return "" if pd.isna(value) else f"{'−' if value < 0 else ''}£{abs(value):,.0f}"
 
 
 def briefing_html(forecast: pd.DataFrame, closures: pd.DataFrame, title: str, note: str = "") -> str:
