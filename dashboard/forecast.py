@@ -1,9 +1,11 @@
-"""Day-centre forecast page: attendance per council with bands, occupancy against break-even,
-closure timing, and what-ifs (protecting block contracts, targeting support)."""
+"""Day-centre forecast page: a council's own named centres (entered or uploaded) forecast centre by centre,
+with before/after comparison and a briefing export; then attendance per council with bands, occupancy
+against break-even, closure timing, and what-ifs (protecting block contracts, targeting support)."""
 
 import pandas as pd
 import shared
 import streamlit as st
+from own_centres import own_centres
 
 from model.scenario import Scenario
 
@@ -67,6 +69,9 @@ st.caption("When budgets follow the person, day-centre attendance falls, cost pe
            "Bands are 5–95% across replications; what-ifs use the same seeds (common random numbers).")
 
 scenario = shared.pick_scenario("forecast")
+if scenario is not None:
+    own_centres(scenario)
+st.header("The scenario's centres, with what-ifs")
 chosen = st.multiselect("What-ifs", list(WHAT_IFS), key="forecast:whatifs", persist_state="session")
 if scenario is None:
     st.stop()

@@ -882,6 +882,13 @@ class Commissioning(Strict):
         label="Council's hourly rate for home care",
         unit="GBP per hour", source="uk_homecare_price_2023 (average paid by UK public bodies)",
         doc="The council's hourly rate for home care (set_hourly_rate).")
+    in_house_close_occupancy: float = param(
+        0.0, 0, 1, unit="share of places",
+        doc="The council closes an in-house day centre (councils.N.day_centres, ownership in_house) whose occupancy "
+            "has stayed below this for in_house_close_after_months months (0: never for low occupancy).")
+    in_house_close_after_months: int = param(6, 1, 120, unit="months",
+                                             doc="Months of occupancy below in_house_close_occupancy before the "
+                                                 "council closes an in-house centre.")
 
 
 class Finance(Strict):
@@ -914,6 +921,58 @@ class Finance(Strict):
         return self
 
 
+class DayCentre(Strict):
+    """One of a council's named day centres (``[[councils.day_centres]]``): its places, days, price, costs,
+    owner, block contract and attendance at the start (ODD 7.9, a council's own day services)."""
+
+    name: str = Field(min_length=1, max_length=60, description="The centre's name, as the outputs carry it.")
+    places: int = param(30, 1, 1000, unit="places a day", doc="Places the centre offers on each day it is open.")
+    days_per_week: int = param(5, 1, 7, unit="days per week", doc="Days a week the centre is open.")
+    days_per_attendee: float = param(
+        3.0, 1, 7, unit="days per week",
+        source="assumption: providers.day_centre.max_hours (18 h/week) as three days of six hours",
+        doc="Days a week an attendee comes at most: the centre has places x days_per_week / days_per_attendee "
+            "attendees when full, and a day is providers.day_centre.max_hours / days_per_attendee hours.")
+    price: float = param(36.0, 0.01, 1000, unit="GBP per attendee per day",
+                         doc="What a day's attendance costs the purchaser (the council or a person's budget).")
+    fixed_cost: float = param(8500.0, 0, 1e7, unit="GBP per month",
+                              doc="The centre's fixed cost (building, core staff); its cost per hour delivered is "
+                                  "providers.day_centre.variable_cost.")
+    ownership: Literal["in_house", "independent"] = param(
+        "independent", unit="-",
+        doc="in_house: run by the council, whose spend meets its result each month and which closes it by "
+            "decision (close_month, or councils.N.commissioning.in_house_close_occupancy); independent: a "
+            "provider that closes when its reserves stay negative (providers.exit_after_months).")
+    block_places: int = param(0, 0, 10_000, unit="attendees",
+                              doc="Attendees the council holds on a block contract at the start; run down and "
+                                  "decommissioned in proportion to the council's block share.")
+    attendance: int = param(0, 0, 10_000, unit="attendees",
+                            doc="People attending at the start (eligible people of the council, those who value "
+                                "day care first); the rest of the places are filled by the model's matching.")
+    close_month: int = param(0, 0, 600, unit="month of the run",
+                             doc="In-house: the month of the run (from 1, as the outputs count months) in which the "
+                                 "council closes the centre (0: none set).")
+
+    def attendees(self) -> int:
+        """Attendees the centre has when full: places x days open / days per attendee, rounded down."""
+        return math.floor(self.places * self.days_per_week / self.days_per_attendee + 1e-9)
+
+    @model_validator(mode="after")
+    def _fits(self) -> DayCentre:
+        full = self.attendees()
+        if self.days_per_attendee > self.days_per_week:
+            raise ValueError(f"day_centres '{self.name}': days_per_attendee must be at most days_per_week "
+                             f"({self.days_per_week})")
+        for name in ("block_places", "attendance"):
+            if getattr(self, name) > full:
+                raise ValueError(f"day_centres '{self.name}': {name} must be at most the {full} attendees the "
+                                 "centre holds when full (places x days_per_week / days_per_attendee)")
+        if self.close_month > 0 and self.ownership != "in_house":
+            raise ValueError(f"day_centres '{self.name}': close_month applies to in_house centres only (the "
+                             "council closes its own; an independent centre closes on insolvency)")
+        return self
+
+
 class Council(Strict):
     name: str = Field(min_length=1, max_length=60, description="Council name.")
     population_share: float = param(1.0, 0, 1,
@@ -933,10 +992,17 @@ class Council(Strict):
     support: Support = Field(default_factory=Support)
     commissioning: Commissioning = Field(default_factory=Commissioning)
     finance: Finance = Field(default_factory=Finance)
+    day_centres: list[DayCentre] = Field(
+        default_factory=list, max_length=50,
+        description="The council's named day centres; when given they are its day centres at the start, in place "
+                    "of providers.day_centre.per_1000 generic ones.")
 
     @model_validator(mode="after")
     def _dep(self) -> Council:
         _check_shares(self.deprivation, "deprivation", 5)
+        names = [d.name for d in self.day_centres]
+        if len(set(names)) != len(names):
+            raise ValueError(f"council '{self.name}': day_centres names must be unique")
         return self
 
 
@@ -1237,31 +1303,40 @@ def list_scenarios() -> list[str]:
     return sorted(f.name.removesuffix(".toml") for f in SCENARIO_DIR.iterdir() if f.name.endswith(".toml"))
 
 
-def parameter_table() -> list[dict[str, Any]]:
-    """Every parameter: dotted name, default, range, unit, source, meaning, its label for people (None where it
-    has none yet; a provider type's parameters are prefixed with the type) and how a text value reads."""
+def _rows(cls: Any, prefix: str, instance: Any, title: str = "") -> list[dict[str, Any]]:
+    """The parameter rows of a schema class (nested sections walked), names starting with ``prefix``:
+    dotted name, default, range, unit, source, meaning, its label for people (None where it has none
+    yet; a provider type's parameters are prefixed with the type) and how a text value reads."""
     rows: list[dict[str, Any]] = []
+    for name, info in cls.model_fields.items():
+        value = getattr(instance, name)
+        if isinstance(value, BaseModel):
+            rows += _rows(type(value), f"{prefix}{name}.", value, PROVIDER_TYPE_LABELS.get(name, title))
+        elif info.json_schema_extra:
+            extra = info.json_schema_extra
+            label = extra.get("label")
+            row = {"name": prefix + name, "default": value, "range": extra["range"], "unit": extra["unit"],
+                   "source": extra["source"], "doc": info.description,
+                   "label": f"{title}: {label}" if title and label else label, "choices": extra.get("choices")}
+            if isinstance(value, list):  # the element type, which an empty default does not show
+                row["element"] = get_args(info.annotation)[0].__name__
+            rows.append(row)
+    return rows
 
-    def walk(cls: Any, prefix: str, instance: Any, title: str = "") -> None:
-        for name, info in cls.model_fields.items():
-            value = getattr(instance, name)
-            if isinstance(value, BaseModel):
-                walk(type(value), f"{prefix}{name}.", value, PROVIDER_TYPE_LABELS.get(name, title))
-            elif info.json_schema_extra:
-                extra = info.json_schema_extra
-                label = extra.get("label")
-                row = {"name": prefix + name, "default": value, "range": extra["range"], "unit": extra["unit"],
-                       "source": extra["source"], "doc": info.description,
-                       "label": f"{title}: {label}" if title and label else label, "choices": extra.get("choices")}
-                if isinstance(value, list):  # the element type, which an empty default does not show
-                    row["element"] = get_args(info.annotation)[0].__name__
-                rows.append(row)
 
-    walk(Council, "councils.N.", Council(name="x"))
+def parameter_table() -> list[dict[str, Any]]:
+    """Every parameter of a scenario (a named day centre's fields apart: a scenario has none by
+    default, see :func:`day_centre_table`), as :func:`_rows` gives them."""
+    rows = _rows(Council, "councils.N.", Council(name="x"))
     base = Scenario(councils=[Council(name="x")])
     for section in ("run", "demography", "budgets", "choice", "providers", "carers", "outcomes"):
-        walk(type(getattr(base, section)), f"{section}.", getattr(base, section))
+        rows += _rows(type(getattr(base, section)), f"{section}.", getattr(base, section))
     return rows
+
+
+def day_centre_table() -> list[dict[str, Any]]:
+    """The fields of a named day centre (``[[councils.day_centres]]``), as :func:`parameter_table` rows."""
+    return _rows(DayCentre, "councils.N.day_centres.N.", DayCentre(name="x"))
 
 
 def _markdown_table() -> str:
@@ -1269,7 +1344,7 @@ def _markdown_table() -> str:
              "Ranges are inclusive; lists give one value per client group or option; the label is the "
              "name the dashboard, the printed summaries and the figures use.", "",
              "| parameter | label | default | range | unit | source | meaning |", "|---|---|---|---|---|---|---|"]
-    for r in parameter_table():
+    for r in parameter_table() + day_centre_table():
         lo, hi = r["range"]
         rng = "" if lo is None and hi is None else f"{lo:g} to {hi:g}" if hi is not None else f"≥ {lo:g}"
         lines.append(f"| `{r['name']}` | {r['label'] or ''} | {r['default']} | {rng} | {r['unit']} | {r['source']} | "

@@ -346,6 +346,11 @@ def test_compare_needs_two_scenarios(app: AppTest) -> None:
 
 
 # ------------------------------------------------------------------------------------ Forecast page
+def closure_timing(app: AppTest) -> pd.DataFrame:
+    """The what-ifs' closure timing table (one row per variant, the first "as set")."""
+    return next(d.value for d in app.dataframe if "as set" in d.value.index)
+
+
 def test_forecast_page_with_a_what_if(app: AppTest) -> None:
     run_small(app)
     app.switch_page("forecast.py").run()
@@ -355,7 +360,7 @@ def test_forecast_page_with_a_what_if(app: AppTest) -> None:
     assert any("Press **Run**" in i.value for i in app.info)
     app.button(key="forecast:run").click().run()
     assert_clean(app)
-    timing = app.dataframe[0].value
+    timing = closure_timing(app)
     assert list(timing.index) == ["as set", "protect block contracts (as protect_day_centres)"]
     # Keeping every block contract cannot close more centres than the rollout as set (same seeds).
     assert timing.iloc[1]["closed by horizon (mean)"] <= timing.iloc[0]["closed by horizon (mean)"]
@@ -369,7 +374,7 @@ def test_forecast_closures_agree_with_the_day_centre_table(app: AppTest) -> None
     set_params(app, {"run.people": 500, "run.replications": 2})  # sds_rollout, 120 months: centres close
     app.button(key="forecast:run").click().run()
     assert_clean(app)
-    timing = app.dataframe[0].value.loc["as set"]
+    timing = closure_timing(app).loc["as set"]
     record = next(reversed(app.session_state["computed"].values()))
     months = record.scenario.run.months
     last = record.result.daycentres.groupby(["replication", "provider"])["month"].max()
@@ -693,3 +698,27 @@ def test_label_registry() -> None:
     assert labels.output("share_option1").format(float("nan")) == "no one"
     with pytest.raises(KeyError, match="no label"):
         labels.parameter("demography.under40_share")
+
+
+def test_forecast_of_a_councils_own_centres(app: AppTest) -> None:
+    """The analyst's centres (the example's three) forecast centre by centre; a cost raised in the table
+    re-forecasts and the before/after table shows both; a bad value is named in the table's words."""
+    import own_centres as forecast
+
+    app.switch_page("forecast.py").run()
+    set_params(app, {"run.people": 300, "run.replications": 2})
+    assert any("Forecast these centres" in i.value for i in app.info)
+    app.button(key="forecast:centres_run").click().run()
+    assert_clean(app)
+    summary_table = next(d.value for d in app.dataframe if "Median closure" in getattr(d.value, "columns", []))
+    assert list(summary_table["Centre"]) == sorted(forecast.EXAMPLE["Centre"])
+    assert charts(app) == 3
+    base = load_scenario("sds_rollout", {"run.people": 300, "run.replications": 2})
+    raised = forecast.EXAMPLE.assign(**{"Fixed cost (£ a month)": [11000.0, 20000.0, 9000.0]})
+    named = forecast.with_centres(base, 0, raised)
+    assert named.councils[0].day_centres[1].fixed_cost == 20000.0 and named.councils[0].adults == round(
+        300 / base.demography.known_per_1000_adults * 1000)
+    with pytest.raises(ScenarioError, match=r"row 2 \(Hillview Day Service\), 'Places a day'"):
+        forecast.with_centres(base, 0, raised.assign(**{"Places a day": [30, 0, 24]}))
+    with pytest.raises(ScenarioError, match="missing the column 'Run by'"):
+        forecast.read_centres(raised.drop(columns="Run by").to_csv(index=False).encode(), "mine.csv")

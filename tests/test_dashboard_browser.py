@@ -284,3 +284,65 @@ def test_researcher_runs_a_small_morris_study(server: Server, browser_page: Any,
     chart = page.get_by_test_id("stVegaLiteChart").last
     expect(chart.locator("canvas, svg").first).to_be_visible()
     shot(page, "4_indices", chart)
+
+
+#: The analyst's council file: three named centres, as the Forecast page's table has them.
+CENTRES_CSV = ("Centre,Places a day,Days open a week,Price (£ a day),Fixed cost (£ a month),Run by,"
+               "Block places (people),Attending now (people)\n"
+               "Riverside Resource Centre,30,5,36,11000,council,40,40\n"
+               "Hillview Day Service,20,5,36,8000,council,25,25\n"
+               "Old Mill Centre,24,5,36,9000,independent,20,30\n")
+
+
+def test_analyst_forecasts_own_centres_in_the_browser(server: Server, tmp_path: Path) -> None:
+    """A council analyst's walk on the Forecast page: upload a file with three named centres, forecast them,
+    upload it again with one centre's fixed cost raised, re-forecast (before and after side by side) and
+    download the briefing, which opens as a page with its figures and the stylised-council caveat.
+    Screenshots of each step: forecast_upload.png, forecast_centres.png, forecast_before_after.png,
+    forecast_briefing.png."""
+    from playwright.sync_api import expect, sync_playwright
+
+    shots = Path(os.environ.get(SCREENSHOT_DIR) or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    first, raised = tmp_path / "northshire_centres.csv", tmp_path / "northshire_centres_raised.csv"
+    first.write_text(CENTRES_CSV, encoding="utf-8")
+    raised.write_text(CENTRES_CSV.replace("Hillview Day Service,20,5,36,8000", "Hillview Day Service,20,5,36,16000"),
+                      encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{server.url}/forecast")
+            expect(page.get_by_role("heading", name="Your council's centres")).to_be_visible(timeout=120_000)
+            upload = page.get_by_test_id("stFileUploaderDropzoneInput")
+            upload.set_input_files(str(first))
+            expect(page.get_by_text(f"Read 3 centres from {first.name}.")).to_be_visible(timeout=60_000)
+            page.screenshot(path=str(shots / "forecast_upload.png"), full_page=True)
+            page.get_by_role("button", name="Forecast these centres").click()
+            expect(page.get_by_text("Closure and the cost of keeping each centre open")).to_be_visible(timeout=300_000)
+            assert page.get_by_test_id("stException").count() == 0
+            expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
+            page.set_viewport_size({"width": 1400, "height": 2600})
+            page.screenshot(path=str(shots / "forecast_centres.png"))
+
+            upload.set_input_files(str(raised))
+            expect(page.get_by_text(f"Read 3 centres from {raised.name}.")).to_be_visible(timeout=60_000)
+            page.get_by_role("button", name="Forecast these centres").click()
+            expect(page.get_by_role("heading", name="Before and after")).to_be_visible(timeout=300_000)
+            expect(page.get_by_text("Hillview Day Service: fixed cost (£ a month) 8,000 → 16,000.")).to_be_visible()
+            assert page.get_by_test_id("stException").count() == 0
+            page.get_by_role("heading", name="Before and after").scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / "forecast_before_after.png"))
+
+            with page.expect_download(timeout=120_000) as info:
+                page.get_by_role("button", name="Download the briefing (HTML)").click()
+            briefing = tmp_path / "briefing.html"
+            info.value.save_as(briefing)
+            text = briefing.read_text(encoding="utf-8")
+            assert "This is a stylised council" in text and text.count("data:image/png;base64,") == 2
+            assert all(line.split(",")[0] in text for line in CENTRES_CSV.splitlines()[1:])  # every centre
+            page.set_viewport_size({"width": 1100, "height": 1400})
+            page.goto(briefing.as_uri())
+            page.screenshot(path=str(shots / "forecast_briefing.png"), full_page=True)
+        finally:
+            browser.close()

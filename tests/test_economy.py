@@ -33,7 +33,7 @@ from model.run.simulation import (
     simulate_headline,
     simulate_replications,
 )
-from model.scenario import load_scenario
+from model.scenario import ScenarioError, load_scenario
 from tests.conftest import shrink
 
 
@@ -88,6 +88,12 @@ class Invariants:
         assert Q.view("income")[booked].sum() == pytest.approx(paid.sum() - L.dp_paid.sum() + L.dp_spent.sum(),
                                                                rel=1e-9, abs=1e-6)
         assert (self.m.people.view("dp_balance") >= -1e-6).all(), "a negative direct-payment balance"
+        # A council's own day centres: its spend meets their results (minus the result of each booked this
+        # month, by council); their reserves never move.
+        own = booked & Q.view("in_house")
+        np.testing.assert_allclose(L.in_house_cost, np.bincount(Q.view("council")[own], -Q.view("profit")[own],
+                                                                minlength=self.m.n_councils), rtol=1e-9, atol=1e-6)
+        assert row["spend_in_house"] == pytest.approx(L.in_house_cost.sum(), rel=1e-9, abs=1e-6)
         # Admin: each person with a package costs their council its option's admin cost a month.
         P = self.m.people
         alive = P.view("alive")
@@ -207,6 +213,17 @@ def test_invariants_every_month_vector_multi_council(multi_scenario):
 @pytest.mark.parametrize("name", ["baseline", "austerity", "protect_day_centres", "targeted_support"])
 def test_invariants_every_month_other_scenarios(name):
     run_checked(shrink(name, 300, 36), 4)
+
+
+def test_invariants_every_month_with_a_councils_own_day_centres():
+    """Named centres, in-house and independent, the council closing its own for low occupancy: money,
+    people, packages and providers invariants hold every month, the in-house centres' results in the
+    council's spend."""
+    s = shrink("sds_rollout", 300, 36, **{
+        "councils.0.adults": 5800, "councils.0.commissioning.in_house_close_occupancy": 0.5,
+        "councils.0.day_centres": [CENTRE, CENTRE | {"name": "Hillview", "block_places": 0, "attendance": 0},
+                                   CENTRE | {"name": "Old Mill", "ownership": "independent"}]})
+    run_checked(s, 5)
 
 
 @pytest.mark.parametrize("fixture", ["tiny_scenario", "multi_scenario"])
@@ -599,3 +616,22 @@ def test_default_engine_has_no_python_loop_over_people():
     assert large < 1.25 * small  # 100x the people: measured +6 %, from a few more provider entries and exits
     small, large = (python_calls_per_month(n, "agents", months=1, warmup=1) for n in (100, 1_000))
     assert large > 5 * small
+
+
+#: A named in-house day centre (councils.N.day_centres).
+CENTRE = {"name": "Riverside", "places": 20, "ownership": "in_house", "block_places": 10, "attendance": 20}
+
+def test_named_day_centres_replace_the_councils_generic_ones():
+    """A council with named centres starts with those (in the model's units: its scale), the other
+    councils with the generic per_1000 count; names must be unique within a council."""
+    s = load_scenario("multi_council", {"run.people": 600, "run.burn_in_months": 0,
+                                        "councils.1.day_centres": [CENTRE, CENTRE | {"name": "Hillview"}]})
+    m = CareEconomy(s, seed=1)
+    Q = m.providers
+    day = Q.view("active") & (Q.view("ptype") == 0)
+    named = np.flatnonzero(Q.view("centre") >= 0)
+    assert set(Q.council[named]) == {1} and Q.centre[named].tolist() == [0, 1] and Q.in_house[named].all()
+    assert np.count_nonzero(day & (Q.view("council") == 1)) == 2 and np.count_nonzero(day & (Q.view("council") != 1))
+    assert Q.capacity[named[0]] == max(1, round(33 * m.scale[1]))
+    with pytest.raises(ScenarioError, match="day_centres names must be unique"):
+        load_scenario("sds_rollout", {"councils.0.day_centres": [CENTRE, CENTRE]})

@@ -326,3 +326,38 @@ def test_shared_phases_agree_with_carers_breaking_down_and_replaced(carers):
     assert broke > 0
     assert (replaced > 0) == s.carers.replacement
     assert (breaks > 0) == s.carers.short_breaks
+
+
+#: Three named day centres for one council (ODD 7.9, a council's own day services): one in-house with a
+#: block contract, one in-house the council closes in a set month, one independent with costs it cannot
+#: cover.
+NAMED_CENTRES = [
+    {"name": "Riverside", "places": 20, "ownership": "in_house", "block_places": 20, "attendance": 10},
+    {"name": "Hillview", "places": 12, "days_per_week": 4, "ownership": "in_house", "close_month": 9,
+     "attendance": 12},
+    {"name": "Old Mill", "places": 15, "price": 30.0, "fixed_cost": 20_000.0, "attendance": 12},
+]
+
+
+def test_shared_phases_agree_with_a_councils_own_day_centres():
+    """Named centres (a council of about as many adults as its simulated people know, so one real place
+    is one place in the model) with block places, attendance at the start, in-house centres' results
+    met by the council's spend, the council's closing rule (a set month, and low occupancy) and an
+    independent centre's insolvency: both engines agree phase by phase, and the run shows each."""
+    s = shrink("sds_rollout", 300, 24, **COLD, **{
+        "councils.0.adults": 5800, "councils.0.day_centres": NAMED_CENTRES,
+        "councils.0.commissioning.in_house_close_occupancy": 0.3,
+        "councils.0.commissioning.in_house_close_after_months": 3})
+    v = CareEconomy(s, seed=1, engine="vector")
+    r = CareEconomy(s, seed=1, engine="agents")
+    _assert_same(v, r, "start")
+    Q = v.providers
+    named = np.flatnonzero(Q.view("centre") >= 0)
+    assert (Q.clients[named] >= [10, 12, 12]).all() and Q.block_places[named[0]] == 20  # as given (scale ~1)
+    in_house = closed = exits = 0.0
+    for month in range(s.run.months):
+        _month(v, r, month)
+        in_house, closed = in_house + abs(v.ledger.in_house_cost).sum(), closed + v.ledger.council_closures.sum()
+        exits += v.ledger.exits[:, 0].sum()
+    assert in_house > 0 and closed >= 1 and exits > closed  # the council's closures and an insolvency
+    assert Q.died[named[1]] == 8 and not Q.active[named[2]]  # the run's month 9 is model month 8

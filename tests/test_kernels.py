@@ -320,11 +320,14 @@ def test_providers_month_applies_the_provider_rules():
     rows = np.flatnonzero(active)
     table = ProviderTable(n)
     table.append(n, active=active, ptype=ptype, council=council, income=income, hours=hours, clients=clients,
-                 reserves=reserves, neg_months=neg, price=price, capacity=capacity)
+                 reserves=reserves, neg_months=neg, price=price, capacity=capacity, fixed_cost=fixed[ptype])
     Q = table.record(n)
     opening = rng.integers(1, 30, 4)
-    costs = providers_pass.TypeCosts(var, fixed, ref, growth, opening)
-    closing = providers_pass.providers_month(Q, costs, people, common.struct(p))
+    costs = providers_pass.TypeCosts(var, ref, growth, opening)
+    ledger = Ledger(3)
+    closing = providers_pass.providers_month(Q, costs, people, 5, providers_pass.Closing(np.zeros(3), np.ones(3, int)),
+                                             common.struct(p), ledger.record())
+    assert not ledger.in_house_cost.any()  # no council's own centre
     t = ptype[rows]
     result = providers.operating_result(income[rows], hours[rows], var[t], fixed[t])
     occ = clients[rows] / np.maximum(capacity[rows], 1)
@@ -537,11 +540,15 @@ def test_block_places_round_half_to_even_at_open_day_centres_only():
     share = np.array([0.5, 0.5])
     table = ProviderTable(5)
     table.append(5, active=active, ptype=ptype, council=council, capacity=capacity, block_places=np.full(5, 99))
-    bookkeeping.block_places(table.record(5), share)
+    bookkeeping.block_places(table.record(5), share, np.ones(2))
     places = table.block_places[:5]
     expected = np.where(active & (ptype == 0), np.round(share[council] * capacity), 0)
     np.testing.assert_array_equal(places, expected)
     np.testing.assert_array_equal(places, [12, 18, 0, 0, 10])
+    # A named centre's block places at the start, times its council's run-down, at most its capacity.
+    table.block_start[:5] = [10, -1, -1, 4, 30]
+    bookkeeping.block_places(table.record(5), share, np.array([0.25, 0.9]))
+    np.testing.assert_array_equal(table.block_places[:5], [2, 18, 0, 0, 21])  # 2.5 -> 2; 27 -> 21 places
 
 
 @settings(max_examples=60, deadline=None)

@@ -37,7 +37,7 @@ def test_run_writes_every_file(run_dir):
     assert figures == FIGURES
     for name in FIGURES:
         assert (out / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "wrote 12 files" in stdout
+    assert "wrote 14 files" in stdout
 
 
 def test_monthly_and_breakdown_tables_are_tidy(run_dir):

@@ -149,3 +149,30 @@ def test_choice_process_inputs_are_refused_in_one_line_naming_the_field(override
     with pytest.raises(ScenarioError, match=re.escape(fragment)) as info:
         load_scenario("sds_rollout", override)
     assert "\n" not in str(info.value)
+
+
+_CENTRE = {"name": "Riverside", "places": 20, "ownership": "in_house", "block_places": 10, "attendance": 20}
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    ({"places": 0}, "councils.0.day_centres.0.places: input should be greater than or equal to 1 (allowed: 1 to "
+                    "1000 places a day)"),
+    ({"days_per_week": 8}, "councils.0.day_centres.0.days_per_week: input should be less than or equal to 7 "
+                           "(allowed: 1 to 7 days per week)"),
+    ({"price": -1.0}, "councils.0.day_centres.0.price: input should be greater than or equal to 0.01 (allowed: "
+                      "0.01 to 1000 GBP per attendee per day)"),
+    ({"fixed_cost": 2e7}, "fixed_cost: input should be less than or equal to 10000000 (allowed: 0 to 1e+07 GBP per "
+                          "month)"),
+    ({"ownership": "private"}, "councils.0.day_centres.0.ownership: input should be 'in_house' or 'independent'"),
+    ({"block_places": 40}, "day_centres 'Riverside': block_places must be at most the 33 attendees"),
+    ({"attendance": -3}, "attendance: input should be greater than or equal to 0 (allowed: 0 to 10000 attendees)"),
+    ({"days_per_attendee": 6.0}, "days_per_attendee must be at most days_per_week (5)"),
+    ({"ownership": "independent", "close_month": 12}, "close_month applies to in_house centres only"),
+    ({"colour": "blue"}, "unknown key 'councils.0.day_centres.0.colour'"),
+])
+def test_a_named_day_centre_is_checked_field_by_field(change, fragment):
+    """Each field of ``[[councils.day_centres]]`` is checked, with one line naming it and what is allowed."""
+    with pytest.raises(ScenarioError, match=re.escape(fragment)) as info:
+        load_scenario("sds_rollout", {"councils.0.day_centres": [_CENTRE | change]})
+    assert "\n" not in str(info.value)
+

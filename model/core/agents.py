@@ -333,6 +333,10 @@ class Provider(mesa.Agent):
     profit = Column("providers")
     wanted = Column("providers")
     staff = Column("providers")
+    fixed_cost = Column("providers")
+    in_house = Column("providers")
+    low_months = Column("providers")
+    close_month = Column("providers")
 
     def __init__(self, model: CareEconomy, row: int) -> None:
         super().__init__(model)
@@ -345,16 +349,20 @@ class Provider(mesa.Agent):
     # ---- 9. providers
     def month(self, people: int) -> bool:
         """The provider's month after purchasing (:func:`model.rules.providers.provider_month`), with
-        its type's costs and the ``people`` living in its council: result, reserves, months in
-        deficit, price and capacity. Returns whether it exits."""
-        m, t = self.model, int(self.ptype)
-        profit, reserves, neg_months, price, capacity, exits = providers.provider_month(
+        its type's variable cost, its own fixed cost and the ``people`` living in its council: result,
+        reserves, months in deficit, price and capacity; a council's own centre's cost is added to
+        its council's spend and the council decides on it (its closing rule). Returns whether it
+        exits (or the council closes it)."""
+        m, t, c = self.model, int(self.ptype), int(self.council)
+        profit, reserves, neg_months, price, capacity, low, cost, exits = providers.provider_month(
             float(self.income), float(self.hours), float(self.reserves), int(self.neg_months), int(self.clients),
-            int(self.capacity), float(self.price), float(m.type_var[t]), float(m.type_fixed[t]),
-            float(m.type_price[t]), float(m.type_growth[t]), int(m.type_capacity[t]), people,
+            int(self.capacity), float(self.price), float(m.type_var[t]), float(self.fixed_cost),
+            float(m.type_price[t]), float(m.type_growth[t]), int(m.type_capacity[t]), people, bool(self.in_house),
+            int(self.low_months), m.month, int(self.close_month), float(m.close_below[c]), int(m.close_after[c]),
             m.config.providers)
         self.profit, self.reserves, self.neg_months = float(profit), float(reserves), int(neg_months)
-        self.price, self.capacity = float(price), int(capacity)
+        self.price, self.capacity, self.low_months = float(price), int(capacity), int(low)
+        m.ledger.in_house_cost[c] += cost
         return bool(exits)
 
     def recruit(self) -> tuple[float, float, float]:

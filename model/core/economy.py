@@ -31,7 +31,7 @@ import mesa
 import numpy as np
 
 from model import stream
-from model.codes import AGENCY, N_SLOTS, N_TYPES
+from model.codes import AGENCY, DAY_CENTRE, N_SLOTS, N_TYPES, NO_PROVIDER
 from model.core.agents import Carer, Council, Person, Provider
 from model.core.state import Ledger, People, Providers
 from model.rules import budgets, carers, demography, market, providers, rollout
@@ -123,7 +123,6 @@ class CareEconomy(mesa.Model):
         self.type_var = np.array([t.variable_cost for t in self.ptypes])
         self._handback_hazard = np.array([providers.handback_hazard(float(self.type_var[AGENCY]), float(rate), p)
                                           for rate in self.hourly_rates])
-        self.type_fixed = np.array([t.fixed_cost for t in self.ptypes])
         self.type_maxh = np.array([t.max_hours for t in self.ptypes], dtype=np.float32)
         self.type_growth = np.array([t.growth for t in self.ptypes])
         self.type_capacity = np.array([t.capacity for t in self.ptypes])
@@ -135,6 +134,9 @@ class CareEconomy(mesa.Model):
         self.presentation = np.array([c.rollout.presentation for c in s.councils])  # (council, Option 1-4)
         self.available = np.array([[o in c.rollout.options for o in (1, 2, 3, 4)] for c in s.councils])
         self.deprivation = np.array([c.deprivation for c in s.councils])
+        #: Each council's rule for closing its own day centres: occupancy threshold and months below it.
+        self.close_below = np.array([c.commissioning.in_house_close_occupancy for c in s.councils])
+        self.close_after = np.array([c.commissioning.in_house_close_after_months for c in s.councils], dtype=np.int64)
         self._projection = read_projection(s)
         self.referral_groups = demography.referral_groups(s.demography)
 
@@ -177,12 +179,17 @@ class CareEconomy(mesa.Model):
         P.option[rows] = np.where(P.eligible[rows], 3, 0)
         P.seeking[rows] = P.option[rows] > 0  # every package starts without a provider
         self.set_choice_state(rows)
-        for c in range(self.n_councils):
+        for c, spec_c in enumerate(s.councils):
             n_c = int(sizes[c])
             for t, spec in enumerate(self.ptypes):
-                self.add_providers(c, t, round(spec.per_1000 * n_c / 1000.0))
+                if t == DAY_CENTRE and spec_c.day_centres:
+                    self.add_day_centres(c)
+                else:
+                    self.add_providers(c, t, round(spec.per_1000 * n_c / 1000.0))
         self.open_at_demand()
         self.set_block_places()
+        for c in range(self.n_councils):
+            self.seat_attendees(c)
         self.engine.start()
         self.staff_agencies()
         self.burn_in(s.run.burn_in_months)
@@ -307,6 +314,14 @@ class CareEconomy(mesa.Model):
         first month): only then can anyone newly be offered the choice."""
         return self._rollout()[2]
 
+    def block_rundowns(self) -> np.ndarray:
+        """Each council's block contracts left this month as a share of those before rollout
+        (:func:`model.rules.rollout.block_rundown`), less what it has decommissioned: a named day
+        centre's block places at the start are scaled by it."""
+        month = max(self.month, 0)
+        return np.array([budgets.block_share(rollout.block_rundown(month, c.rollout, c.commissioning), council.policy)
+                         for c, council in zip(self.config.councils, self.councils, strict=True)])
+
     def block_shares(self) -> np.ndarray:
         """Each council's share of day-centre places on block contracts this month (less what it has
         decommissioned, as its policy stood when the month began)."""
@@ -390,7 +405,7 @@ class CareEconomy(mesa.Model):
         r = self.providers.append(
             n, active=True, ptype=ptype, council=council, capacity=t.capacity, price=t.price,
             quality=quality, rating=quality, reserves=t.reserve_months * t.fixed_cost + grant, born=self.month,
-            staff=staff)
+            staff=staff, fixed_cost=t.fixed_cost)
         return np.arange(r.start, r.stop)
 
     def open_at_demand(self) -> None:
@@ -411,6 +426,43 @@ class CareEconomy(mesa.Model):
         living = np.bincount(P.council[:P.n][P.alive[:P.n]], minlength=self.n_councils)
         Q.capacity[q] = providers.opening_places(Q.capacity[q], places[council, ptype], wanted[council, ptype],
                                                  self.type_growth[ptype], living[council], self.config.providers)
+
+    def add_day_centres(self, council: int) -> np.ndarray:
+        """Open the council's named day centres (``councils.N.day_centres``), in the order given: each
+        with its attendees when full, price, fixed cost and block places at the start
+        (:func:`model.rules.providers.named_centre`, in the model's units: the council's
+        :attr:`scale`), the type's quality draw and reserves of the type's months of its fixed cost."""
+        specs = self.config.councils[council].day_centres
+        rows = self.add_providers(council, DAY_CENTRE, len(specs))
+        Q, t = self.providers, self.ptypes[DAY_CENTRE]
+        for i, (row, spec) in enumerate(zip(rows.tolist(), specs, strict=True)):
+            capacity, price, fixed_cost, block, _ = providers.named_centre(spec, t, float(self.scale[council]))
+            Q.capacity[row], Q.price[row], Q.fixed_cost[row], Q.block_start[row] = capacity, price, fixed_cost, block
+            Q.reserves[row] = t.reserve_months * fixed_cost
+            Q.centre[row], Q.in_house[row], Q.close_month[row] = i, spec.ownership == "in_house", spec.close_month
+        return rows
+
+    def seat_attendees(self, council: int) -> None:
+        """The named day centres' attendance at the start: each centre, in order, takes the council's
+        eligible people not yet attending one, those who value day care first, then in row order
+        (:func:`model.rules.providers.named_centre`: its attendance in the model's units)."""
+        specs = self.config.councils[council].day_centres
+        if not specs:
+            return
+        P, Q = self.people, self.providers
+        n = P.n
+        rows = np.flatnonzero((P.council[:n] == council) & P.eligible[:n] & (P.provider[:n, 0] == NO_PROVIDER))
+        rows = np.concatenate([rows[P.dc_affinity[rows]], rows[~P.dc_affinity[rows]]])
+        centres = np.flatnonzero((Q.view("council") == council) & (Q.view("centre") >= 0) & Q.view("active"))
+        taken = 0
+        for q in centres.tolist():
+            spec = specs[int(Q.centre[q])]
+            seats = providers.named_centre(spec, self.ptypes[DAY_CENTRE], float(self.scale[council]))[4]
+            seated = rows[taken: taken + min(seats, int(Q.capacity[q]))]
+            taken += seated.size
+            P.provider[seated, 0] = q
+            P.seeking[seated] = False
+            Q.clients[q] += seated.size
 
     def staffed_hours(self) -> np.ndarray:
         """Hours each provider's staff can deliver this month (by provider row): an agency's care
@@ -473,7 +525,8 @@ class CareEconomy(mesa.Model):
         Q.staff[agencies] = staff * fill[council]
 
     def close_providers(self, rows: np.ndarray) -> int:
-        """Providers exit: their clients are displaced (they will be re-matched). Returns displaced."""
+        """Providers exit (a council's own centres, by its decision: counted as its closures): their
+        clients are displaced (they will be re-matched). Returns displaced."""
         if rows.size == 0:
             return 0
         Q, L = self.providers, self.ledger
@@ -481,6 +534,7 @@ class CareEconomy(mesa.Model):
         Q.died[rows] = self.month
         Q.block_places[rows] = 0
         np.add.at(L.exits, (Q.council[rows].astype(np.int64), Q.ptype[rows].astype(np.int64)), 1)
+        np.add.at(L.council_closures, Q.council[rows].astype(np.int64), Q.in_house[rows])
         closing = np.zeros(Q.n, dtype=bool)
         closing[rows] = True
         displaced = self.engine.displace(closing)

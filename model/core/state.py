@@ -163,6 +163,13 @@ class Providers(Table):
         "staff": ("float64", 0.0),        # care workers (agencies, with the workforce on; model units)
         "born": ("int32", 0),
         "died": ("int32", -1),
+        "fixed_cost": ("float64", 0.0),   # GBP per month (the type's, or a named centre's)
+        # A council's named day centres (councils.N.day_centres):
+        "centre": ("int16", -1),          # its index among the council's named centres (-1: not named)
+        "in_house": ("bool", False),      # run by the council (closes by its decision, not on insolvency)
+        "block_start": ("int32", -1),     # block places at the start (-1: the council's block share of places)
+        "close_month": ("int32", 0),      # the run's month (from 1) the council closes it (0: none set)
+        "low_months": ("int16", 0),       # months in a row below the council's occupancy threshold
     }
 
 
@@ -202,6 +209,8 @@ class Ledger:
     waiting_months: np.ndarray = field(init=False)  # months waited so far by those on the list
     waiting_new: np.ndarray = field(init=False)    # of those on the list, people without a package
     handbacks: np.ndarray = field(init=False)      # packages agencies handed back (the council's rate below cost)
+    in_house_cost: np.ndarray = field(init=False)  # the council's cost of its own day centres (minus their result)
+    council_closures: np.ndarray = field(init=False)  # own day centres the council closed
     posts: np.ndarray = field(init=False)          # agencies' care-worker posts (workforce; end of month)
     vacancies: np.ndarray = field(init=False)      # of those, vacant
     care_workers: np.ndarray = field(init=False)   # care workers employed by agencies
@@ -244,8 +253,9 @@ class Ledger:
 
     def council_spend(self) -> np.ndarray:
         """Council spend this month: services (net of clawback), assessment, admin, support, carers'
-        short breaks."""
-        return self.services_by_option.sum(axis=1) + self.assessment + self.admin + self.support + self.short_breaks
+        short breaks, and the cost of running its own day centres beyond what they were paid."""
+        return (self.services_by_option.sum(axis=1) + self.assessment + self.admin + self.support + self.short_breaks
+                + self.in_house_cost)
 
 
 #: The ledger's figures of one number per council, in declaration order.

@@ -536,11 +536,13 @@ class ReferenceEngine:
 
     def block_places(self) -> None:
         """Block-contracted places at each open day centre (:func:`model.rules.rollout.block_places`,
-        from its council's block share this month); none elsewhere."""
-        Q, share = self.m.providers, self.m.block_shares()
+        from its council's block share and run-down this month); none elsewhere."""
+        Q, share, rundown = self.m.providers, self.m.block_shares(), self.m.block_rundowns()
         for q in range(Q.n):
             open_day_centre = bool(Q.active[q]) and Q.ptype[q] == DAY_CENTRE
-            Q.block_places[q] = (rollout.block_places(int(Q.capacity[q]), float(share[Q.council[q]]))
+            c = int(Q.council[q])
+            Q.block_places[q] = (rollout.block_places(int(Q.capacity[q]), float(share[c]), int(Q.block_start[q]),
+                                                      float(rundown[c]))
                                  if open_day_centre else 0)
 
     def compact_rows(self, alive: np.ndarray, keep: np.ndarray, new_index: np.ndarray) -> None:

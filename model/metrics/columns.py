@@ -118,6 +118,9 @@ _MONTHLY = _index([
            "contracts (ODD 7.9)."),
     Column("dc_in_deficit", "Day centres in deficit", "day centres",
            "Open day centres whose result this month, block income included, is negative."),
+    Column("council_closures", "Own day centres closed by the council", "day centres",
+           "The councils' own (in-house) day centres they closed during the month, by decision (close_month or "
+           "the occupancy rule of commissioning.in_house_close_occupancy); also counted in exits_day_centre."),
     Column("providers_in_deficit", "Providers in deficit", "providers",
            "Active providers whose reserves are negative."),
     Column("providers_active", "Providers active", "providers", "Active providers of all types."),
@@ -147,8 +150,11 @@ _MONTHLY = _index([
     Column("spend_support", "Support cost", GBP_MONTH, "Cost of independent support to choose and manage a budget."),
     Column("spend_short_breaks", "Carers' short breaks", GBP_MONTH,
            "Cost of the month's short breaks for carers (carers.short_breaks, short_break_cost a carer)."),
+    Column("spend_in_house", "Net cost of the council's own day centres", GBP_MONTH,
+           "The councils' own (in-house) day centres' costs less what they were paid (by the council and by "
+           "people's budgets): minus their result, met by council spend (councils.N.day_centres)."),
     Column("council_spend", "Council spend", GBP_MONTH,
-           "spend_services + spend_assessment + spend_admin + spend_support + spend_short_breaks."),
+           "spend_services + spend_assessment + spend_admin + spend_support + spend_short_breaks + spend_in_house."),
     Column("cost_per_person", "Cost per person", "GBP per person per month",
            "Council spend per person with a package (NaN, missing, when nobody has one)."),
     Column("unpaid_hours", "Unpaid care", "hours per month", "Hours unpaid carers give in the month (weekly hours x "
@@ -245,9 +251,11 @@ def _per_council(name: str, meaning: str | None = None) -> Column:
 _COUNCILS = _index([
     _COMMON["replication"], _COMMON["month"], _COMMON["date"], _COMMON["council"],
     *(_per_council(name) for name in ("people", "with_package", "council_spend", "spend_services", "spend_assessment",
-                                      "spend_admin", "spend_support", "crisis_cost", "cost_per_person", "clawback")),
+                                      "spend_admin", "spend_support", "spend_in_house", "crisis_cost",
+                                      "cost_per_person", "clawback")),
     *(_per_council(f"{f}_{t}") for f in ("active", "entries", "exits") for t in PROVIDER_TYPES),
-    *(_per_council(name) for name in ("dc_open", "dc_attendance", "providers_in_deficit", "displaced", "unmatched",
+    *(_per_council(name) for name in ("dc_open", "dc_attendance", "council_closures", "providers_in_deficit",
+                                      "displaced", "unmatched",
                                       "handbacks", "vacancy_rate", "care_workers")),
     *(_per_council(name) for name in ("cash_limit", "carried_in", "year_spend", "charges", "net_spend", "overspend",
                                       "waiting_list", "waiting_new")),
@@ -280,9 +288,64 @@ _DAYCENTRES = _index([
            "Occupancy at which the centre's result is zero given its current block contracts, price and its "
            "clients' mean hours (18 h/week if it has none), ODD 7.9; it can exceed 1."),
     Column("capacity", "Places", "places", "Client places at the centre."),
+    Column("centre", "Centre", "", "The centre's name (councils.N.day_centres.N.name); empty for a centre not "
+           "named in the scenario (providers.day_centre.per_1000, or an entrant)."),
+    Column("ownership", "Owner", "", "in_house (run by the council) or independent."),
+    Column("result", "Result", GBP_MONTH, "The centre's income less its costs this month (fixed cost and "
+           "providers.day_centre.variable_cost per hour delivered); for an in-house centre the council's spend "
+           "meets minus this (spend_in_house)."),
+    Column("block_places", "Block places", "places", "Places at the centre the council holds on block contracts "
+           "this month."),
 ])
 #: Columns of the day-centre table (open centres only), in order, without ``replication``.
 DAYCENTRE_COLUMNS = tuple(c for c in _DAYCENTRES if c not in ADDED)
+
+#: The centre a row of the per-centre forecasts is about.
+_CENTRE_KEY = [_COMMON["council"],
+               Column("centre", "Centre", "", "The centre's name (councils.N.day_centres.N.name), or 'centre N' (its "
+                      "provider number) for a centre not named in the scenario."),
+               Column("ownership", "Owner", "", "in_house (run by the council) or independent.")]
+_CENTRES = _index([
+    *_CENTRE_KEY, _COMMON["month"], _COMMON["date"],
+    Column("attendance", "Attendance", "people", "Mean over replications of the centre's attendance at the end of "
+           "the month (0 in a replication where it has closed)."),
+    Column("attendance_low", "Attendance (5%)", "people", "5th percentile over replications of the same."),
+    Column("attendance_high", "Attendance (95%)", "people", "95th percentile over replications of the same."),
+    Column("occupancy", "Occupancy", SHARE, "Mean occupancy over the replications in which the centre is open "
+           "(NaN when it is open in none)."),
+    Column("breakeven_occupancy", "Break-even occupancy", "share of places", "Mean break-even occupancy over the "
+           "replications in which the centre is open (daycentres.breakeven_occupancy)."),
+    Column("open_share", "Open", SHARE, "Share of replications in which the centre is open at the end of the month."),
+    Column("below_breakeven_share", "Below break-even now", SHARE, "Share of replications in which the centre is "
+           "open with its occupancy below its break-even occupancy this month."),
+    Column("crossed_share", "Below break-even by now", SHARE, "Share of replications in which the centre has been "
+           "below its break-even occupancy in some month up to this one, or has closed: the probability of having "
+           "crossed break-even by the month."),
+    Column("closed_share", "Closed by now", SHARE, "Share of replications in which the centre has closed by the "
+           "end of the month."),
+    Column("cost_to_keep_open", "Cost of keeping it open", GBP_MONTH, "Mean over the replications in which the "
+           "centre is open of what keeping it open costs this month: for an in-house centre the council's net cost "
+           "(minus its result); for an independent one the subsidy it would need (its loss, 0 in surplus)."),
+])
+#: Columns of the per-centre forecast (:func:`model.run.centres.centre_forecast`), in order.
+CENTRE_COLUMNS = tuple(_CENTRES)
+_CLOSURES = _index([
+    *_CENTRE_KEY,
+    Column("replications", "Replications", "runs", "Replications of the run."),
+    Column("closed_share", "Closed", SHARE, "Share of replications in which the centre closed within the run."),
+    Column("closure_month_low", "Closure month (5%)", "month", "5th percentile of the month it closed, over the "
+           "replications in which it closed (NaN when it never closed)."),
+    Column("closure_month", "Closure month (median)", "month", "Median month of closure over those replications."),
+    Column("closure_month_high", "Closure month (95%)", "month", "95th percentile of the same."),
+    Column("first_below_breakeven", "First month below break-even (median)", "month", "Median over replications of "
+           "the first month its occupancy was below its break-even occupancy (NaN when it never was)."),
+    Column("monthly_cost_to_keep_open", "Cost of keeping it open", GBP_MONTH, "Mean of cost_to_keep_open over the "
+           "months and replications in which it was open."),
+    Column("total_cost_to_keep_open", "Cost of keeping it open, whole run", "GBP", "Mean over replications of "
+           "cost_to_keep_open summed over the months it was open."),
+])
+#: Columns of the per-centre closure table (:func:`model.run.centres.closure_table`), in order.
+CLOSURE_COLUMNS = tuple(_CLOSURES)
 
 #: What the breakdown table breaks the people with a package down by, and each dimension's levels
 #: (the councils' names for ``council``).
@@ -429,4 +492,5 @@ WHO_GAINS_COLUMNS = _index([
 
 #: Every output table's columns, in order, by table name.
 TABLES: dict[str, dict[str, Column]] = {"monthly": _MONTHLY, "breakdown": _BREAKDOWN, "councils": _COUNCILS,
-                                        "daycentres": _DAYCENTRES, "equity": _EQUITY_TABLE, "summary": _SUMMARY}
+                                        "daycentres": _DAYCENTRES, "centres": _CENTRES, "centre_closures": _CLOSURES,
+                                        "equity": _EQUITY_TABLE, "summary": _SUMMARY}

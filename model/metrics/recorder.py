@@ -175,7 +175,8 @@ class MonthRecorder:
     @property
     def daycentres(self) -> list[np.ndarray]:
         """Per month, one row per open day centre: month, council, provider, attendance, occupancy,
-        break-even occupancy, capacity."""
+        break-even occupancy, capacity, named centre (its index, -1: none), in-house (1) or not, result,
+        block places."""
         self._materialise()
         return self._daycentres
 
@@ -219,7 +220,8 @@ class MonthRecorder:
         ptype = Q.ptype[a]
         dc = a[ptype == 0]
         providers = (ptype, Q.council[a], Q.capacity[a], Q.clients[a], Q.reserves[a],
-                     dc, Q.hours[dc], Q.price[dc], Q.block_places[dc], Q.profit[dc])
+                     dc, Q.hours[dc], Q.price[dc], Q.block_places[dc], Q.profit[dc], Q.fixed_cost[dc], Q.centre[dc],
+                     Q.in_house[dc])
         self._pending.append((m.month, counts, sums, (carer_hours, carers), dp_total, m.ledger, providers, m.books()))
         if len(self._pending) >= self.BATCH:
             self._materialise()
@@ -292,7 +294,7 @@ class MonthRecorder:
             "crisis", "clawback", "displaced", "unmatched", "breakdowns", "replacements", "breaks_given",
             "short_breaks", "admissions", "dp_paid", "direct_paid", "block_paid", "provider_received", "charges",
             "waiting", "waiting_months", "waiting_new", "handbacks", "posts", "vacancies", "care_workers",
-            "option_reviews", "prompted", "changes_by_prompt"))
+            "option_reviews", "prompted", "changes_by_prompt", "in_house_cost", "council_closures"))
         services, entries, exits = by_ledger["services_by_option"], by_ledger["entries"], by_ledger["exits"]
         spend_c = np.array([L.council_spend() for L in ledgers])
         fig["arrivals"], fig["departures"] = by_ledger["arrivals"].sum(axis=1), by_ledger["departures"].sum(axis=1)
@@ -307,6 +309,8 @@ class MonthRecorder:
         fig["spend_services"] = services.reshape(B, -1).sum(axis=1)
         for name in ("assessment", "admin", "support", "short_breaks"):
             fig[f"spend_{name}"] = by_ledger[name].sum(axis=1)
+        fig["spend_in_house"] = by_ledger["in_house_cost"].sum(axis=1)
+        fig["council_closures"] = by_ledger["council_closures"].sum(axis=1)
         fig["cost_per_person"] = d.cost_per_person(fig["council_spend"], total.astype(int))
         fig["unpaid_hours"] = d.unpaid_hours(np.array(hours, dtype=float))
         fig["unpaid_value"] = fig["unpaid_hours"] * self.m.config.carers.replacement_value
@@ -357,6 +361,7 @@ class MonthRecorder:
                        "council": np.broadcast_to(np.arange(C), (B, C)), "people": people_c,
                        "with_package": with_package_c, "council_spend": spend_c, "spend_services": services.sum(axis=2),
                        **{f"spend_{k}": by_ledger[k] for k in ("assessment", "admin", "support")},
+                       "spend_in_house": by_ledger["in_house_cost"], "council_closures": by_ledger["council_closures"],
                        "crisis_cost": by_ledger["crisis"],
                        "cost_per_person": d.cost_per_person(spend_c, with_package_c), "clawback": by_ledger["clawback"],
                        **{f"{kind}_{t}": by_type[:, :, j] for kind, by_type in (("active", active),
@@ -397,15 +402,16 @@ class MonthRecorder:
         # (see providers.breakeven_occupancy); as contracts run down it rises towards the spot break-even.
         is_dc = ptype == 0
         d_mi, d_mc, d_council, attend, d_cap = mi[is_dc], mc[is_dc], council[is_dc], clients[is_dc], capacity[is_dc]
-        row, hours, price, block, profit = (np.concatenate([p[i] for p in providers]) for i in range(5, 10))
+        row, hours, price, block, profit, fixed, centre, in_house = (np.concatenate([p[i] for p in providers])
+                                                                     for i in range(5, 13))
         attendance = np.bincount(d_mc, attend, minlength=B * C).reshape(B, C)
         fig["_attendance"] = attendance
         place_hours = spec.max_hours * WEEKS_PER_MONTH
         hours_per_client = np.where(attend > 0, hours / np.maximum(attend, 1), place_hours)
-        be = breakeven_occupancy(spec.fixed_cost, d_cap, hours_per_client, price, spec.variable_cost, block,
-                                 place_hours)
+        be = breakeven_occupancy(fixed, d_cap, hours_per_client, price, spec.variable_cost, block, place_hours)
         occupancy = d.occupancy(attend, d_cap)
-        table = np.column_stack([np.array(month)[d_mi], d_council, row, attend, occupancy, be, d_cap])
+        table = np.column_stack([np.array(month)[d_mi], d_council, row, attend, occupancy, be, d_cap, centre,
+                                 in_house, profit, block])
         ends = np.cumsum(np.bincount(d_mi, minlength=B)).tolist()
         self._daycentres.extend(table[i:j] for i, j in zip([0, *ends[:-1]], ends, strict=True))
         fig["dc_open"] = active[:, :, 0].sum(axis=1)

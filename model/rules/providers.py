@@ -28,7 +28,7 @@ from model.codes import AGENCY, N_SLOTS
 from model.rules.arith import at_least, at_most, where
 from model.rules.budgets import WEEKS_PER_MONTH
 from model.rules.market import council_paid
-from model.scenario import Providers, ProviderType
+from model.scenario import DayCentre, Providers, ProviderType
 
 
 def operating_result(income: np.ndarray | float, hours: np.ndarray | float, variable_cost: np.ndarray | float,
@@ -100,23 +100,60 @@ def exits(neg_months: np.ndarray | int, p: Providers) -> np.ndarray:
     return neg_months >= p.exit_after_months
 
 
+def council_closes(occupancy: float, low_months: int, month: int, close_month: int, close_below: float,
+                   close_after: int) -> tuple[int, bool]:
+    """The council's decision on one of its own (in-house) day centres in model ``month`` (the run's
+    month ``month + 1``, as the outputs count): months in a row with ``occupancy`` below
+    ``close_below`` are counted; it closes the centre in the run's month ``close_month`` (0: none set)
+    or once ``close_after`` such months have passed (``close_below`` 0: never for low occupancy). No
+    decision is taken in the spin-up (months below 0). Returns (the months below, whether it closes)."""
+    low = int(low_months) + 1 if occupancy < close_below else 0
+    if month < 0:
+        return low, False
+    return low, (0 < close_month <= month + 1) or (close_below > 0.0 and low >= close_after)
+
+
 def provider_month(income: float, hours: float, reserves: float, neg_months: int, clients: int, capacity: int,
                    price: float, variable_cost: float, fixed_cost: float, ref_price: float, growth: float,
-                   opening: int, people: int, p: Providers) -> tuple[float, float, int, float, int, bool]:
+                   opening: int, people: int, in_house: bool, low_months: int, month: int, close_month: int,
+                   close_below: float, close_after: int, p: Providers
+                   ) -> tuple[float, float, int, float, int, int, float, bool]:
     """One open provider's month (ODD 7.9), after purchasing: the month's ``income`` less the
-    cost of the ``hours`` delivered and the fixed cost (:func:`operating_result`) moves its
-    reserves; months of negative reserves are counted (:func:`next_neg_months`); the price follows
-    occupancy (``clients`` over ``capacity``, :func:`next_price`, ``ref_price`` the type's starting
-    price); a full provider in surplus grows and an under-used one shrinks (:func:`next_capacity`,
-    ``people`` living in its council, ``opening`` its type's opening capacity). Returns (the
-    month's result, reserves, months in deficit, price, capacity, whether it exits: :func:`exits`)."""
+    cost of the ``hours`` delivered and its ``fixed_cost`` (:func:`operating_result`) is its result.
+
+    An independent provider's result moves its reserves; months of negative reserves are counted
+    (:func:`next_neg_months`); the price follows occupancy (``clients`` over ``capacity``,
+    :func:`next_price`, ``ref_price`` the type's starting price); a full provider in surplus grows
+    and an under-used one shrinks (:func:`next_capacity`, ``people`` living in its council,
+    ``opening`` its type's opening capacity); it exits on insolvency (:func:`exits`).
+    A council's own centre (``in_house``) is the council's: its spend meets the result (the council's
+    cost is minus the result), its reserves, price and places stay as they are, and it closes by the
+    council's decision (:func:`council_closes`, with the months below the threshold ``low_months``).
+    Returns (the month's result, reserves, months in deficit, price, capacity, months below the
+    council's threshold, the council's cost, whether it closes)."""
     profit = operating_result(income, hours, variable_cost, fixed_cost)
-    reserves = reserves + profit
-    neg_months = next_neg_months(reserves, neg_months)
     occupancy = clients / max(capacity, 1)
+    if in_house:
+        low, closes = council_closes(occupancy, low_months, month, close_month, close_below, close_after)
+        return profit, reserves, 0, float(price), int(capacity), low, -profit, closes
+    reserves = reserves + profit
+    neg = int(next_neg_months(reserves, neg_months))
     price = next_price(price, occupancy, variable_cost, ref_price, p)
     capacity = int(next_capacity(capacity, occupancy, profit, growth, people, clients, opening, p))
-    return profit, reserves, neg_months, price, capacity, exits(neg_months, p)
+    return profit, reserves, neg, float(price), capacity, 0, 0.0, bool(exits(neg, p))
+
+
+def named_centre(spec: DayCentre, t: ProviderType, scale: float) -> tuple[int, float, float, int, int]:
+    """A named day centre (``councils.N.day_centres``) in the model's units: its attendees when full
+    (:meth:`~model.scenario.DayCentre.attendees`), fixed cost, block places and attendance at the
+    start, each times the council's ``scale`` (simulated people per real one; places rounded half to
+    even, at least one place), and its price per hour: the price of a day over the hours of a day
+    (the type's ``max_hours`` a week over the days an attendee comes). Returns (capacity, price per
+    hour, fixed cost, block places, attendance)."""
+    capacity = max(1, round(spec.attendees() * scale))
+    price = spec.price * spec.days_per_attendee / t.max_hours
+    return (capacity, price, spec.fixed_cost * scale, min(round(spec.block_places * scale), capacity),
+            min(round(spec.attendance * scale), capacity))
 
 
 def expected_margin(t: ProviderType, clients: float, hours_per_client: float) -> float:

@@ -63,13 +63,22 @@ def review(option: int, dp_balance: float, budget: float, need: float, carer_cre
     return claw, eligible, new_budget, (not eligible) and option > 0
 
 
+def block_rundown(month: int, r: Rollout, c: Commissioning) -> float:
+    """Block contracts left, as a share of those held before rollout: falls with the offer to the
+    retained share (``block_retention``)."""
+    return 1.0 - offered_share(month, r) * (1.0 - c.block_retention)
+
+
 def block_share(month: int, r: Rollout, c: Commissioning) -> float:
     """Share of day-centre places on block contracts: falls with the offer to the retained level."""
-    progress = offered_share(month, r)
-    return c.block_share * (1.0 - progress * (1.0 - c.block_retention))
+    return c.block_share * block_rundown(month, r, c)
 
 
-def block_places(capacity: int, share: float) -> int:
+def block_places(capacity: int, share: float, block_start: int, rundown: float) -> int:
     """Block-contracted places at an open day centre: the council's block ``share`` (:func:`block_share`)
-    of its capacity, rounded half to even."""
-    return round(share * capacity)
+    of its capacity, rounded half to even; at a named centre, whose block places at the start are
+    given (``block_start`` >= 0), those places times the council's ``rundown`` (:func:`block_rundown`
+    less what it has decommissioned), rounded half to even, at most its capacity."""
+    if block_start < 0:
+        return round(share * capacity)
+    return min(round(block_start * rundown), capacity)

@@ -6,6 +6,10 @@ Files written by :func:`write` into the output directory:
 * ``breakdown.parquet``: replication, month, dimension (council, client_group, age_band,
   quintile), level, metric, value.
 * ``daycentres.parquet``: one row per open day centre per month per replication.
+* ``centres.csv`` and ``centre_closures.csv``: per centre (and month), across replications:
+  attendance, occupancy against break-even, the probability of being below break-even and of
+  having closed, the closure month's distribution and the cost of keeping it open
+  (:mod:`model.run.centres`).
 * ``councils.parquet``: one row per council per month per replication.
 * ``equity.parquet``: equity indices of the population with need, each year and at the end, per
   replication (with bootstrap intervals within the run).
@@ -47,12 +51,13 @@ from model.metrics.columns import (
     WHO_GAINS_COLUMNS,
     Column,
 )
-from model.run import plots
+from model.run import centres, plots
 from model.run.simulation import HEADLINE, RunResult, replication_figures
 from model.scenario import Scenario, ScenarioError
 
 #: What ``carecon run`` and ``carecon compare`` write into an output directory.
 OUTPUT_NAMES = frozenset({"monthly.parquet", "breakdown.parquet", "daycentres.parquet", "councils.parquet",
+                          "centres.csv", "centre_closures.csv",
                           "equity.parquet", "summary.csv", "scenario.toml", "figures", "differences.csv",
                           "headlines.csv", "differences.png", "who_gains.csv", "targets.csv", "waves.csv",
                           "nroy_bounds.csv", "nroy_space.toml", "nroy_sample.csv", "posterior.csv", "uncertainty.csv",
@@ -171,6 +176,10 @@ FILES = {"monthly": ("monthly.parquet", "One row per replication and month: the 
                        "over the people with a package in each group (long format)."),
          "councils": ("councils.parquet", "One row per replication, month and council: the council's figures."),
          "daycentres": ("daycentres.parquet", "One row per replication, month and open day centre."),
+         "centres": ("centres.csv", "One row per day centre and month, across replications: what a council analyst "
+                     "reads of each centre."),
+         "centre_closures": ("centre_closures.csv", "One row per day centre, across replications: its closure "
+                             "month's distribution and the cost of keeping it open."),
          "equity": ("equity.parquet", "One row per replication, month (each year's last and the run's last), "
                     "outcome, dimension, group and measure: means and socioeconomic inequality indices over the "
                     "population with need (everyone living whose assessed need is at or above the scenario's "
@@ -188,6 +197,9 @@ def write(result: RunResult, scenario: Scenario, out: Path, figures: bool = True
         for name in ("monthly", "breakdown", "daycentres", "councils", "equity"):
             getattr(result, name).to_parquet(tmp / f"{name}.parquet", index=False)
         summary(result).to_csv(tmp / "summary.csv", index=False)
+        reps, months = result.monthly["replication"].nunique(), int(result.monthly["month"].max())
+        centres.centre_forecast(result.daycentres, reps, months).to_csv(tmp / "centres.csv", index=False)
+        centres.closure_table(result.daycentres, reps, months).to_csv(tmp / "centre_closures.csv", index=False)
         for name, table in (extra or {}).items():
             table.to_csv(tmp / name, index=False)
         (tmp / "scenario.toml").write_text(scenario.to_toml(), encoding="utf-8")

@@ -117,7 +117,11 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence | None = Non
     breakdown.insert(0, "replication", replication)
     dc = pd.DataFrame(np.concatenate(rec.daycentres) if rec.daycentres else np.empty((0, len(DAYCENTRE_COLUMNS))),
                       columns=list(DAYCENTRE_COLUMNS))
-    dc = dc.astype({"month": int, "council": int, "provider": int, "capacity": int})
+    dc = dc.astype({"month": int, "council": int, "provider": int, "capacity": int, "centre": int,
+                    "block_places": int})
+    dc["centre"] = [scenario.councils[c].day_centres[i].name if i >= 0 else ""
+                    for c, i in zip(dc["council"], dc["centre"], strict=True)]
+    dc["ownership"] = np.where(dc["ownership"] > 0, "in_house", "independent")
     dc["council"] = [scenario.councils[i].name for i in dc["council"]]
     dc.insert(1, "date", dates(scenario, dc["month"]))
     dc.insert(0, "replication", replication)

@@ -51,14 +51,16 @@ def displace(people: People.Record, clients: np.ndarray, closing: np.ndarray, le
 
 
 @numba.njit(cache=True)
-def block_places(providers: Providers.Record, share: np.ndarray) -> None:
+def block_places(providers: Providers.Record, share: np.ndarray, rundown: np.ndarray) -> None:
     """Block-contracted places at each open day centre of the providers table's record
-    (:func:`model.rules.rollout.block_places`, from its council's block ``share``); none at other
-    providers."""
+    (:func:`model.rules.rollout.block_places`, from its council's block ``share`` and ``rundown``);
+    none at other providers."""
     active, ptype, council, capacity, places = (providers.active, providers.ptype, providers.council,
                                                 providers.capacity, providers.block_places)
     for q in range(active.size):
-        places[q] = rollout.block_places(capacity[q], share[council[q]]) if active[q] and ptype[q] == DAY_CENTRE else 0
+        c = council[q]
+        places[q] = (rollout.block_places(capacity[q], share[c], providers.block_start[q], rundown[c])
+                     if active[q] and ptype[q] == DAY_CENTRE else 0)
 
 
 @numba.njit(cache=True)

@@ -48,8 +48,8 @@ class VectorEngine:
         self.m = model
         s = model.config
         self.admin_cost = np.array([c.finance.admin_cost for c in s.councils])  # (council, Option 1-4)
-        self.type_costs = providers.TypeCosts(model.type_var, model.type_fixed, model.type_price, model.type_growth,
-                                               model.type_capacity)
+        self.type_costs = providers.TypeCosts(model.type_var, model.type_price, model.type_growth, model.type_capacity)
+        self.closing_rule = providers.Closing(model.close_below, model.close_after)
         self.assessment_cost = np.array([c.finance.assessment_cost for c in s.councils])
         self.chargeable = budgets.chargeable_share(s.budgets)
         self.d, self.ch = common.struct(s.demography), common.struct(s.choice)
@@ -146,7 +146,8 @@ class VectorEngine:
         (:func:`model.engines.vector.providers.hand_backs`); then each council's entrants
         (:meth:`model.core.agents.Council.entry`)."""
         m, Q = self.m, self.m.providers
-        closing = providers.providers_month(Q.record(Q.n), self.type_costs, self.stock, self.p)
+        closing = providers.providers_month(Q.record(Q.n), self.type_costs, self.stock, m.month, self.closing_rule,
+                                            self.p, m.ledger.record())
         m.close_providers(closing)
         if m.config.providers.workforce:
             providers.staffing(Q.record(Q.n), m.free_workers(), self.p, m.ledger.record())
@@ -198,7 +199,7 @@ class VectorEngine:
 
     def block_places(self) -> None:
         Q = self.m.providers
-        bookkeeping.block_places(Q.record(Q.n), self.m.block_shares())
+        bookkeeping.block_places(Q.record(Q.n), self.m.block_shares(), self.m.block_rundowns())
 
     def compact_rows(self, alive: np.ndarray, keep: np.ndarray, new_index: np.ndarray) -> None:
         """Move the rows ``keep`` to the front of every column, renumbering peer links."""

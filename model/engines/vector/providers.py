@@ -18,32 +18,43 @@ common.prepare(__name__, __file__)
 
 
 class TypeCosts(NamedTuple):
-    """Per provider type (indexed by type code): the costs, starting price, growth and opening
-    capacity the providers pass reads."""
+    """Per provider type (indexed by type code): the variable cost, starting price, growth and opening
+    capacity the providers pass reads (fixed costs are the providers' own)."""
 
     variable_cost: np.ndarray
-    fixed_cost: np.ndarray
     price: np.ndarray
     growth: np.ndarray
     capacity: np.ndarray
 
 
+class Closing(NamedTuple):
+    """Per council (indexed by council): its rule for closing its own day centres."""
+
+    below: np.ndarray
+    after: np.ndarray
+
+
 @numba.njit(cache=True)
-def providers_month(q: Providers.Record, types: TypeCosts, people: np.ndarray, p: np.ndarray) -> np.ndarray:
+def providers_month(q: Providers.Record, types: TypeCosts, people: np.ndarray, month: int, closing_rule: Closing,
+                    p: np.ndarray, ledger: Ledger.Record) -> np.ndarray:
     """Providers (ODD 7.9), open provider by open provider (``q.active``, in row order) as the
-    per-agent engine does: :func:`model.rules.providers.provider_month` with its type's costs and
-    the living ``people`` of its council (by council). Returns the rows that exit."""
+    per-agent engine does: :func:`model.rules.providers.provider_month` with its type's variable
+    cost, its own fixed cost, the living ``people`` of its council (by council) and, for a council's
+    own centre, the council's closing rule in model ``month``; its cost goes to the ``ledger``
+    record's ``in_house_cost`` by council. Returns the rows that exit (or that councils close)."""
     p = p.view(PROVIDERS)[0]
     closing = np.empty(q.active.size, dtype=np.int64)
     k = 0
     for i in range(q.active.size):
         if not q.active[i]:
             continue
-        t = q.ptype[i]
-        q.profit[i], q.reserves[i], q.neg_months[i], q.price[i], q.capacity[i], exits = providers.provider_month(
+        t, c = q.ptype[i], q.council[i]
+        (q.profit[i], q.reserves[i], q.neg_months[i], q.price[i], q.capacity[i], q.low_months[i], cost,
+         exits) = providers.provider_month(
             q.income[i], q.hours[i], q.reserves[i], q.neg_months[i], q.clients[i], q.capacity[i], q.price[i],
-            types.variable_cost[t], types.fixed_cost[t], types.price[t], types.growth[t], types.capacity[t],
-            people[q.council[i]], p)
+            types.variable_cost[t], q.fixed_cost[i], types.price[t], types.growth[t], types.capacity[t], people[c],
+            q.in_house[i], q.low_months[i], month, q.close_month[i], closing_rule.below[c], closing_rule.after[c], p)
+        ledger.in_house_cost[c] += cost
         if exits:
             closing[k] = i
             k += 1
