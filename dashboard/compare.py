@@ -10,7 +10,6 @@ import shared
 import streamlit as st
 
 from model.metrics import labels
-from model.metrics.columns import EQUITY_TABLE_OUTCOMES
 from model.scenario import Scenario
 
 DEFAULT = ["sds_rollout", "targeted_support"]
@@ -85,17 +84,10 @@ st.dataframe(pd.DataFrame({
 st.caption("Differences in shares are in percentage points (pp).")
 
 st.subheader("Who gains and who loses")
-st.caption("Among everyone with need at or above the starting eligibility threshold, with or without a package: "
-           "each group's outcome under a scenario minus under the reference, on the same seeds, at the horizon; "
-           "95% intervals over the paired replications. An interval that spans 0 is not a clear gain or loss.")
-gains = comparison.who_gains
-if gains.empty:
-    st.info("No one with need in these runs: nothing to compare by group.")
-else:
-    outcome = st.selectbox("Outcome", list(EQUITY_TABLE_OUTCOMES), key="compare:outcome",
-                           index=list(EQUITY_TABLE_OUTCOMES).index("met_need"),
-                           format_func=lambda o: str(labels.output(o)), persist_state="session")
-    last = gains[(gains["month"] == gains["month"].max()) & (gains["outcome"] == outcome)]
+st.caption(shared.WHO_GAINS_NOTE)
+chosen = shared.who_gains_at_horizon(comparison.who_gains, "compare")
+if chosen is not None:
+    outcome, last = chosen
     for name, rows in last.groupby("scenario", sort=False):
         st.markdown(f"**{name}** against **{rows['comparator'].iloc[0]}**: "
                     f"{shared.who_gains_summary(rows, outcome)}")

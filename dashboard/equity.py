@@ -9,7 +9,7 @@ import shared
 import streamlit as st
 
 from model.metrics import labels
-from model.metrics.columns import EQUITY_DIMENSIONS, EQUITY_TABLE_OUTCOMES, GROUP_LABELS
+from model.metrics.columns import EQUITY_DIMENSIONS, GROUP_LABELS
 from model.scenario import ScenarioError
 
 #: The comparator offered first.
@@ -105,18 +105,13 @@ if result is None:
 name = list(result.results)[1]
 horizon = scenario.run.months
 st.subheader(f"Who gains and who loses: {name} against {result.reference}")
-note = (" Each pair of replications drew its parameters from the calibrated posterior, so the intervals include "
-        "parameter uncertainty." if drawn is not None else " Intervals are run-to-run variation only.")
-st.caption(f"Among everyone with need at or above the starting eligibility threshold, with or without a package, "
-           f"at the horizon (month {horizon}). An interval that spans 0 is not a clear gain or loss.{note}")
+st.caption(shared.WHO_GAINS_NOTE + (" Each pair of replications drew its parameters from the calibrated posterior, "
+                                   "so the intervals include parameter uncertainty." if drawn is not None else
+                                   " The intervals are run-to-run variation only."))
 gains = result.who_gains
-if gains.empty:
-    st.info("No one with need in these runs: nothing to compare by group.")
-else:
-    outcome = st.selectbox("Outcome", list(EQUITY_TABLE_OUTCOMES), key="equity:outcome",
-                           index=list(EQUITY_TABLE_OUTCOMES).index("met_need"),
-                           format_func=lambda o: str(labels.output(o)), persist_state="session")
-    rows = gains[(gains["month"] == gains["month"].max()) & (gains["outcome"] == outcome)]
+chosen_outcome = shared.who_gains_at_horizon(gains, "equity")
+if chosen_outcome is not None:
+    outcome, rows = chosen_outcome
     st.markdown(shared.who_gains_summary(rows, outcome))
     shared.show(gains_chart(rows, outcome))
     st.dataframe(shared.who_gains_table(rows, outcome), hide_index=True)

@@ -40,7 +40,7 @@ from compute import Deployment, deployment
 
 from model.experiments.runner import ComparisonResult, ProgressFn, compare, run_replications
 from model.metrics import labels
-from model.metrics.columns import EQUITY_DIMENSIONS, GROUP_LABELS
+from model.metrics.columns import EQUITY_DIMENSIONS, EQUITY_TABLE_OUTCOMES, GROUP_LABELS
 from model.run import ensemble, outputs
 from model.run.estimate import estimate
 from model.run.plots import band
@@ -418,6 +418,25 @@ def who_gains_summary(rows: pd.DataFrame, outcome: str) -> str:
             "no clear change: the interval spans 0"
         parts.append(f"{who} {label.difference(r['difference'])} {label.interval(r['low'], r['high'])} ({clear})")
     return f"{label.text}: " + "; ".join(parts) + "."
+
+
+#: What the who-gains tables of the Compare and Equity pages are over.
+WHO_GAINS_NOTE = ("Among everyone with need at or above the starting eligibility threshold, with or without a package: "
+                  "each group's outcome under a scenario minus under its comparator, on the same seeds, at the "
+                  "horizon; 95% intervals over the paired replications. An interval that spans 0 is not a clear "
+                  "gain or loss.")
+
+
+def who_gains_at_horizon(gains: pd.DataFrame, page: str) -> tuple[str, pd.DataFrame] | None:
+    """An outcome chooser (default: met need) and the who-gains rows of that outcome at the horizon; None,
+    saying so, when nobody had need in the runs."""
+    if gains.empty:
+        st.info("No one with need in these runs: nothing to compare by group.")
+        return None
+    outcomes = list(EQUITY_TABLE_OUTCOMES)
+    outcome = st.selectbox("Outcome", outcomes, key=f"{page}:outcome", index=outcomes.index("met_need"),
+                           format_func=lambda o: str(labels.output(o)), persist_state="session")
+    return outcome, gains[(gains["month"] == gains["month"].max()) & (gains["outcome"] == outcome)]
 
 
 def who_gains_table(rows: pd.DataFrame, outcome: str) -> pd.DataFrame:
