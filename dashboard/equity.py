@@ -14,6 +14,8 @@ from model.scenario import ScenarioError
 
 #: The comparator offered first.
 COMPARATOR = "baseline"
+#: Height of a table row in pixels (Streamlit's data grid).
+ROW_PIXELS = 35
 #: Outcomes whose concentration over deprivation is drawn (they are positive, so curves are defined), and the
 #: monthly column in which the model records each one's concentration index.
 CONCENTRATED = {"met_need": "ci_met_need", "wellbeing": "ci_wellbeing", "control": "ci_control",
@@ -58,7 +60,7 @@ def gains_chart(rows: pd.DataFrame, outcome: str) -> alt.LayerChart:
         "difference": rows["difference"] * scale, "low": rows["low"] * scale, "high": rows["high"] * scale})
     axis = str(labels.header("difference", outcome))
     base = alt.Chart(data).encode(y=alt.Y("group:N", title=None, sort=list(data["group"]),
-                                          axis=alt.Axis(labelLimit=260)),
+                                          axis=alt.Axis(labelLimit=260, labelOverlap=False)),
                                   color=alt.Color("breakdown:N", title=None, sort=list(dict.fromkeys(
                                       data["breakdown"])), legend=alt.Legend(orient="right", labelLimit=320)))
     points = base.mark_point(filled=True, size=70).encode(
@@ -68,7 +70,7 @@ def gains_chart(rows: pd.DataFrame, outcome: str) -> alt.LayerChart:
                  alt.Tooltip("high:Q", title="95% high", format=".3~g")])
     intervals = base.mark_rule(strokeWidth=2).encode(x="low:Q", x2="high:Q")
     zero = alt.Chart().mark_rule(color="grey", strokeDash=[4, 4]).encode(x=alt.datum(0))
-    return alt.layer(intervals, points, zero).properties(height=22 * len(data), title=alt.TitleParams(
+    return alt.layer(intervals, points, zero).properties(height=alt.Step(24), title=alt.TitleParams(
         f"{labels.output(outcome).text}: scenario minus comparator, by group",
         subtitle="Point: mean of the paired differences; line: 95% interval (spanning 0: no clear gain or loss)."))
 
@@ -114,7 +116,9 @@ if chosen_outcome is not None:
     outcome, rows = chosen_outcome
     st.markdown(shared.who_gains_summary(rows, outcome))
     shared.show(gains_chart(rows, outcome))
-    st.dataframe(shared.who_gains_table(rows, outcome), hide_index=True)
+    table = shared.who_gains_table(rows, outcome)
+    st.dataframe(table, hide_index=True, height=ROW_PIXELS * (len(table) + 1) + 3,  # every group, no scrolling
+                 column_config={table.columns[0]: st.column_config.TextColumn(width=280)})
 
 own = result.results[name]
 st.subheader(f"Within {name}")
