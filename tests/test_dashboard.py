@@ -431,6 +431,23 @@ def test_equity_page_pairs_each_group_against_the_comparator(app: AppTest) -> No
     assert charts(app) == 3
 
 
+def test_equity_page_with_the_calibrated_ensemble(app: AppTest) -> None:
+    """Ticked with 4 replications: the comparison draws each pair's parameters from the posterior (the runner's
+    uncertainty table is there only then), the intervals say they include it, and the gaps chart is a fan."""
+    run_small(app)
+    app.switch_page("equity.py").run()
+    set_params(app, {"run.replications": 4})
+    app.checkbox(key="equity:ensemble").check().run()
+    app.button(key="equity:run").click().run()
+    assert_clean(app)
+    key, result = next(reversed(app.session_state["computed"].items()))
+    assert key.startswith("compare:") and key.endswith(":ensemble") and not result.uncertainty.empty
+    assert any("the intervals include parameter uncertainty" in c.value for c in app.caption)
+    titles = [json.loads(c.proto.spec).get("title") for c in app.get("vega_lite_chart")]
+    subtitles = [" ".join(t["subtitle"]) for t in titles if isinstance(t, dict) and "subtitle" in t]
+    assert sum(s.startswith("Fan: 5–95% (light)") for s in subtitles) == 1
+
+
 def test_equity_page_refuses_the_scenario_as_its_own_comparator(app: AppTest) -> None:
     app.switch_page("equity.py").run()
     app.selectbox(key="equity:scenario").set_value("baseline").run()
