@@ -27,7 +27,7 @@ from scipy import stats
 from streamlit.testing.v1 import AppTest
 
 from model.experiments import sensitivity
-from model.experiments.runner import ProgressFn, ScenarioTarget, run_replications
+from model.experiments.runner import ProgressFn, ScenarioTarget, compare, run_replications
 from model.experiments.store import RESULTS, Study
 from model.metrics import labels
 from model.run.outputs import summary
@@ -212,22 +212,31 @@ def test_only_run_buttons_start_simulations(app: AppTest, monkeypatch: pytest.Mo
         calls.append(scenario.name)
         return run_replications(scenario, *args, **kwargs)
 
+    def comparing(scenarios: list[Scenario], *args: Any, **kwargs: Any) -> Any:
+        calls.append("comparison")
+        return compare(scenarios, *args, **kwargs)
+
     monkeypatch.setattr(shared, "run_replications", counting)
+    monkeypatch.setattr(shared, "compare", comparing)
     run_small(app)
     assert calls == ["sds_rollout"]
     app.selectbox(key="scenario:download:table").set_value("monthly").run()
-    app.switch_page("equity.py").run()  # same scenario, replications and seed: the cached run
+    app.switch_page("equity.py").run()  # a comparison against baseline: not run until asked
     assert_clean(app)
-    assert charts(app) == 3 and calls == ["sds_rollout"]
+    assert any("Press **Run**" in i.value for i in app.info) and calls == ["sds_rollout"]
+    app.button(key="equity:run").click().run()
     app.switch_page("scenario.py").run()
-    assert len(app.metric) == len(shared.HEADLINES) and calls == ["sds_rollout"]
+    app.switch_page("equity.py").run()  # the comparison is kept
+    assert charts(app) == 3 and calls == ["sds_rollout", "comparison"]
+    app.switch_page("scenario.py").run()
+    assert len(app.metric) == len(shared.HEADLINES) and calls == ["sds_rollout", "comparison"]
     app.button(key="scenario:run").click().run()  # unchanged settings: the same (reproducible) result is kept
-    assert calls == ["sds_rollout"]
+    assert calls == ["sds_rollout", "comparison"]
     app.switch_page("forecast.py").run()
     app.multiselect(key="forecast:whatifs").select("protect block contracts (as protect_day_centres)").run()
     app.button(key="forecast:run").click().run()  # only the what-if is new
     assert_clean(app)
-    assert calls == ["sds_rollout", "sds_rollout"]
+    assert calls == ["sds_rollout", "comparison", "sds_rollout"]
 
 
 def test_settings_are_the_deployment_s_and_read_only(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
