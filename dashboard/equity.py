@@ -117,8 +117,7 @@ if chosen_outcome is not None:
     st.markdown(shared.who_gains_summary(rows, outcome))
     shared.show(gains_chart(rows, outcome))
     table = shared.who_gains_table(rows, outcome)
-    st.dataframe(table, hide_index=True, height=ROW_PIXELS * (len(table) + 1) + 3,  # every group, no scrolling
-                 column_config={table.columns[0]: st.column_config.TextColumn(width=280)})
+    st.dataframe(table, hide_index=True, height=ROW_PIXELS * (len(table) + 1) + 3)  # every group, no scrolling
 
 own = result.results[name]
 st.subheader(f"Within {name}")
