@@ -4,17 +4,12 @@ Every scenario runs the same replications with the same seeds (common random num
 differences from the reference (the first scenario) are paired and their intervals narrow.
 """
 
-from concurrent.futures import Executor
-
 import altair as alt
 import pandas as pd
 import shared
 import streamlit as st
 
-from model.experiments.runner import ComparisonResult, ProgressFn, compare
 from model.metrics import labels
-from model.metrics.columns import EQUITY_DIMENSIONS, EQUITY_TABLE_OUTCOMES, GROUP_LABELS
-from model.run import ensemble
 from model.scenario import Scenario
 
 DEFAULT = ["sds_rollout", "targeted_support"]
@@ -44,34 +39,9 @@ overrides = {key: shared.get_dotted(settings, key) for key in shared.PICKER_KEYS
 scenarios: list[Scenario] = [choices[name].with_overrides(overrides) for name in names]
 
 
-def compute(progress: ProgressFn, pool: Executor) -> ComparisonResult:
-    """The comparison through the chosen executor."""
-    sets = ensemble.draws(drawn, settings.run.replications, settings.run.seed) if drawn is not None else None
-    return compare(scenarios, settings.run.replications, settings.run.seed, executor=pool, progress=progress,
-                   draws=sets)
-
-
-def who_gains_summary(rows: pd.DataFrame, outcome: str) -> str:
-    """One plain-language paragraph: the most and least deprived fifths' change in ``outcome`` (with its
-    95% interval), in the outcome's unit."""
-    label = labels.output(outcome)
-    parts = []
-    for group, who in (("Q1", "the most deprived fifth"), ("Q5", "the least deprived fifth")):
-        row = rows[(rows["dimension"] == "quintile") & (rows["group"] == group)]
-        if row.empty or pd.isna(row["difference"].iloc[0]):
-            parts.append(f"{who}: no one with need in some runs")
-            continue
-        r = row.iloc[0]
-        clear = "a clear rise" if r["low"] > 0 else "a clear fall" if r["high"] < 0 else \
-            "no clear change: the interval spans 0"
-        parts.append(f"{who} {label.difference(r['difference'])} {label.interval(r['low'], r['high'])} ({clear})")
-    return f"{label.text}: " + "; ".join(parts) + "."
-
-
 drawn = shared.ensemble_choice("compare", settings)
-key = "compare:" + "|".join(shared.run_key(s) for s in scenarios) + (":ensemble" if drawn is not None else "")
 shared.show_estimate(scenarios)
-comparison = shared.computed(key, st.button("Run", type="primary", key="compare:run"), "Comparing", compute, scenarios)
+comparison = shared.comparison(scenarios, st.button("Run", type="primary", key="compare:run"), drawn)
 if comparison is None:
     shared.ask_to_run()
     st.stop()
@@ -103,36 +73,25 @@ shared.show(layers.facet(facet=alt.Facet("label:N", title=None, sort=list(panel.
                                          header=alt.Header(labelFontWeight="bold", labelLimit=320)),
                          columns=3).resolve_scale(x="independent"))
 rows = [(labels.output(r.figure), r) for r in diffs.itertuples()]
+head = {code: str(labels.header(code)) for code in ("scenario", "figure", "reference_mean", "scenario_mean",
+                                                   "difference", "interval")}
 st.dataframe(pd.DataFrame({
-    "Scenario": [r.scenario for _, r in rows], "Figure": [str(label) for label, _ in rows],
-    "Reference": [label.format(r.reference_mean) for label, r in rows],
-    "Scenario's": [label.format(r.scenario_mean) for label, r in rows],
-    "Difference": [label.difference(r.mean_difference) for label, r in rows],
-    "95% interval": [label.interval(r.ci_low, r.ci_high) for label, r in rows]}), hide_index=True)
+    head["scenario"]: [r.scenario for _, r in rows], head["figure"]: [str(label) for label, _ in rows],
+    head["reference_mean"]: [label.format(r.reference_mean) for label, r in rows],
+    head["scenario_mean"]: [label.format(r.scenario_mean) for label, r in rows],
+    head["difference"]: [label.difference(r.mean_difference) for label, r in rows],
+    head["interval"]: [label.interval(r.ci_low, r.ci_high) for label, r in rows]}), hide_index=True)
 st.caption("Differences in shares are in percentage points (pp).")
 
 st.subheader("Who gains and who loses")
-st.caption("Among everyone with need at or above the starting eligibility threshold, with or without a package: "
-           "each group's outcome under a scenario minus under the reference, on the same seeds, at the horizon; "
-           "95% intervals over the paired replications. An interval that spans 0 is not a clear gain or loss.")
-gains = comparison.who_gains
-if gains.empty:
-    st.info("No one with need in these runs: nothing to compare by group.")
-else:
-    outcome = st.selectbox("Outcome", list(EQUITY_TABLE_OUTCOMES), key="compare:outcome",
-                           index=list(EQUITY_TABLE_OUTCOMES).index("met_need"),
-                           format_func=lambda o: str(labels.output(o)), persist_state="session")
-    last = gains[(gains["month"] == gains["month"].max()) & (gains["outcome"] == outcome)]
-    label = labels.output(outcome)
+st.caption(shared.WHO_GAINS_NOTE)
+chosen = shared.who_gains_at_horizon(comparison.who_gains, "compare")
+if chosen is not None:
+    outcome, last = chosen
     for name, rows in last.groupby("scenario", sort=False):
-        st.markdown(f"**{name}** against **{rows['comparator'].iloc[0]}**: {who_gains_summary(rows, outcome)}")
-        st.dataframe(pd.DataFrame({
-            "Breakdown": rows["dimension"].map(lambda d: EQUITY_DIMENSIONS[d][0]),
-            "Group": rows["group"].map(lambda g: GROUP_LABELS.get(g, g)),
-            "Reference": rows["comparator_mean"].map(label.format), name: rows["scenario_mean"].map(label.format),
-            "Difference": rows["difference"].map(label.difference),
-            "95% interval": [label.interval(lo, hi) for lo, hi in zip(rows["low"], rows["high"], strict=True)],
-            "Paired replications": rows["replications"]}), hide_index=True)
+        st.markdown(f"**{name}** against **{rows['comparator'].iloc[0]}**: "
+                    f"{shared.who_gains_summary(rows, outcome)}")
+        st.dataframe(shared.who_gains_table(rows, outcome), hide_index=True)
 
 st.subheader("Over time")
 column = st.selectbox("Figure", OVER_TIME, format_func=lambda c: str(labels.output(c)), key="compare:figure",

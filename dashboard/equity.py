@@ -1,5 +1,6 @@
-"""Equity page: who gains and who loses, by deprivation quintile, age band and client group,
-with concentration curves and indices."""
+"""Equity page: who gains and who loses under a scenario against a comparator (by deprivation quintile, age
+band, client group and carer status), as paired differences on common random numbers with 95% intervals;
+and, within the scenario, the gaps over time and the concentration over deprivation."""
 
 import altair as alt
 import numpy as np
@@ -8,34 +9,18 @@ import shared
 import streamlit as st
 
 from model.metrics import labels
-from model.metrics.columns import DIMENSIONS as BREAKDOWN_DIMENSIONS
+from model.metrics.columns import EQUITY_DIMENSIONS, GROUP_LABELS
+from model.scenario import ScenarioError
 
-#: Breakdowns offered, by their name for people.
-DIMENSIONS = {d: BREAKDOWN_DIMENSIONS[d][0] for d in ("quintile", "age_band", "client_group", "council")}
-#: Outcomes offered (breakdown metrics), by their label with unit.
-METRICS = {m: str(labels.output(m)) for m in ("wellbeing", "met_need", "unmet_need", "control", "share_option1",
-                                               "share_option3")}
+#: The comparator offered first.
+COMPARATOR = "baseline"
+#: Height of a table row in pixels (Streamlit's data grid).
+ROW_PIXELS = 35
 #: Outcomes whose concentration over deprivation is drawn (they are positive, so curves are defined), and the
 #: monthly column in which the model records each one's concentration index.
 CONCENTRATED = {"met_need": "ci_met_need", "wellbeing": "ci_wellbeing", "control": "ci_control",
                 "share_option1": "ci_option1"}
-
-
-def before_after(breakdown: pd.DataFrame, dimension: str, metric: str, before: int, after: int) -> pd.DataFrame:
-    """Per level and replication: the metric before rollout and at the horizon, and the change."""
-    rows = breakdown[(breakdown["dimension"] == dimension) & (breakdown["metric"] == metric)
-                     & breakdown["month"].isin([before, after])]
-    wide = rows.pivot_table(index=["level", "replication"], columns="month", values="value").reset_index()
-    return wide.rename(columns={before: "before", after: "after"}).assign(change=lambda d: d["after"] - d["before"])
-
-
-def summarise(per_run: pd.DataFrame) -> pd.DataFrame:
-    """Mean and 5-95% range across replications of before, after and change, per level."""
-    g = per_run.groupby("level")
-    out = g[["before", "after", "change"]].mean().add_suffix(" (mean)").rename_axis(columns=None)
-    out["change 5%"] = g["change"].quantile(0.05)
-    out["change 95%"] = g["change"].quantile(0.95)
-    return out
+NAMES = {m: str(labels.output(m)) for m in CONCENTRATED}
 
 
 def concentration_curves(breakdown: pd.DataFrame, month: int) -> pd.DataFrame:
@@ -53,7 +38,7 @@ def concentration_curves(breakdown: pd.DataFrame, month: int) -> pd.DataFrame:
             values = wide[metric].to_numpy(dtype=float)
             share = np.concatenate([[0.0], np.cumsum(people * values) / max((people * values).sum(), 1e-12)])
             population = np.concatenate([[0.0], np.cumsum(people) / people.sum()])
-            curves.append(pd.DataFrame({"metric": METRICS[metric], "replication": rep, "point": range(6),
+            curves.append(pd.DataFrame({"metric": NAMES[metric], "replication": rep, "point": range(6),
                                         "population": population, "outcome": share}))
     return pd.concat(curves).groupby(["metric", "point"])[["population", "outcome"]].mean().reset_index()
 
@@ -62,58 +47,88 @@ def concentration_indices(monthly: pd.DataFrame, month: int) -> pd.DataFrame:
     """Concentration indices at ``month``, per replication, as the model recorded them (monthly columns
     ``ci_*``, :func:`model.metrics.definitions.concentration_indices` over quintiles)."""
     rows = monthly[monthly["month"] == month].set_index("replication")[list(CONCENTRATED.values())]
-    long = rows.rename(columns={column: METRICS[metric] for metric, column in CONCENTRATED.items()}).stack()
+    long = rows.rename(columns={column: NAMES[metric] for metric, column in CONCENTRATED.items()}).stack()
     return long.rename_axis(["replication", "metric"]).rename("index").reset_index()[["metric", "replication", "index"]]
 
 
+def gains_chart(rows: pd.DataFrame, outcome: str) -> alt.LayerChart:
+    """Each group's paired difference (point) and its 95% interval (line), in the unit of the table."""
+    scale = 100.0 if labels.difference_unit(outcome) == "pp" else 1.0
+    data = pd.DataFrame({
+        "breakdown": rows["dimension"].map(lambda d: EQUITY_DIMENSIONS[d][0]),
+        "group": rows["group"].map(lambda g: GROUP_LABELS.get(g, g)),
+        "difference": rows["difference"] * scale, "low": rows["low"] * scale, "high": rows["high"] * scale})
+    axis = str(labels.header("difference", outcome))
+    base = alt.Chart(data).encode(y=alt.Y("group:N", title=None, sort=list(data["group"]),
+                                          axis=alt.Axis(labelLimit=260, labelOverlap=False)),
+                                  color=alt.Color("breakdown:N", title=None, sort=list(dict.fromkeys(
+                                      data["breakdown"])), legend=alt.Legend(orient="right", labelLimit=320)))
+    points = base.mark_point(filled=True, size=70).encode(
+        x=alt.X("difference:Q", title=f"{axis}, with 95% interval"),
+        tooltip=[alt.Tooltip("group:N", title="group"), alt.Tooltip("difference:Q", title=axis, format=".3~g"),
+                 alt.Tooltip("low:Q", title="95% low", format=".3~g"),
+                 alt.Tooltip("high:Q", title="95% high", format=".3~g")])
+    intervals = base.mark_rule(strokeWidth=2).encode(x="low:Q", x2="high:Q")
+    zero = alt.Chart().mark_rule(color="grey", strokeDash=[4, 4]).encode(x=alt.datum(0))
+    return alt.layer(intervals, points, zero).properties(height=alt.Step(24), title=alt.TitleParams(
+        f"{labels.output(outcome).text}: scenario minus comparator, by group",
+        subtitle="Point: mean of the paired differences; line: 95% interval (spanning 0: no clear gain or loss)."))
+
+
 st.title("Equity")
-st.caption("Who gains and who loses as self-directed support rolls out: outcomes by deprivation quintile, age band "
-           "and client group, before the rollout and at the horizon (means, with 5–95% ranges across replications).")
+st.caption("Who gains and who loses under a scenario, against a comparator run on the same seeds (common random "
+           "numbers): each group's outcome under the scenario minus under the comparator, by deprivation quintile, "
+           "age band, client group and carer status, with 95% intervals over the paired replications. Both run "
+           "with the scenario's run settings, so drift that both share cancels.")
 
 scenario = shared.pick_scenario("equity")
 if scenario is None:
     st.stop()
-shared.show_estimate([scenario])
-record = shared.run(scenario, st.button("Run", type="primary", key="equity:run"))
-if record is None:
+choices = shared.scenario_choices(with_edited=True)
+options = list(choices)
+chosen = st.selectbox("Comparator", options, key="equity:comparator", persist_state="session",
+                      index=options.index(COMPARATOR) if COMPARATOR in options else 0,
+                      help="The scenario each group's outcome is compared with, on the same seeds.")
+try:
+    comparator = choices[chosen].with_overrides({f"run.{k}": v for k, v in scenario.run.model_dump().items()})
+except ScenarioError as err:
+    st.error(f"The comparator cannot run with the scenario's run settings: {err}")
+    st.stop()
+if comparator.to_toml() == scenario.to_toml():
+    st.warning("The comparator is the scenario itself: choose another to see who gains and who loses.")
+    st.stop()
+drawn = shared.ensemble_choice("equity", scenario)
+shared.show_estimate([comparator, scenario])
+result = shared.comparison([comparator, scenario], st.button("Run", type="primary", key="equity:run"), drawn)
+if result is None:
     shared.ask_to_run()
     st.stop()
 
-breakdown = record.result.breakdown
-before = max(1, min(c.rollout.start_month for c in scenario.councils))
-after = scenario.run.months
-st.subheader("Gaps between the least and most deprived over time")
-shared.show(shared.band_chart(shared.series(record.result.monthly, shared.GAPS), shared.axis_title(shared.GAPS),
-                              "Equity gaps: least (Q5) minus most (Q1) deprived fifth"))
+name = list(result.results)[1]
+horizon = scenario.run.months
+st.subheader(f"Who gains and who loses: {name} against {result.reference}")
+st.caption(shared.WHO_GAINS_NOTE + (" Each pair of replications drew its parameters from the calibrated posterior, "
+                                   "so the intervals include parameter uncertainty." if drawn is not None else
+                                   " The intervals are run-to-run variation only."))
+gains = result.who_gains
+chosen_outcome = shared.who_gains_at_horizon(gains, "equity")
+if chosen_outcome is not None:
+    outcome, rows = chosen_outcome
+    st.markdown(shared.who_gains_summary(rows, outcome))
+    shared.show(gains_chart(rows, outcome))
+    table = shared.who_gains_table(rows, outcome)
+    st.dataframe(table, hide_index=True, height=ROW_PIXELS * (len(table) + 1) + 3)  # every group, no scrolling
 
-st.subheader("Who gains and who loses")
-left, right = st.columns(2)
-dimension = left.radio("By", list(DIMENSIONS), format_func=DIMENSIONS.get, horizontal=True, key="equity:dimension",
-                       persist_state="session")
-metric = right.selectbox("Outcome", list(METRICS), format_func=METRICS.get, key="equity:metric",
-                         persist_state="session")
-per_run = before_after(breakdown, dimension, metric, before, after)
-long = per_run.melt(id_vars=["level", "replication"], value_vars=["before", "after"], var_name="when")
-bands = long.groupby(["level", "when"])["value"].agg(
-    mean="mean", lo=lambda v: v.quantile(0.05), hi=lambda v: v.quantile(0.95)).reset_index()
-when = alt.Color("when:N", sort=["before", "after"], title=None,
-                 legend=alt.Legend(labelExpr=f"datum.label == 'before' ? 'month {before} (before rollout)' : "
-                                             f"'month {after} (horizon)'"))
-base = alt.Chart(bands).encode(x=alt.X("level:N", title=DIMENSIONS[dimension]),
-                               xOffset=alt.XOffset("when:N", sort=["before", "after"]), color=when)
-bars = base.mark_bar().encode(y=alt.Y("mean:Q", title=METRICS[metric]), tooltip=[
-    alt.Tooltip("level:N", title="group"), alt.Tooltip("when:N", title="when"), alt.Tooltip("mean:Q", title="mean"),
-    alt.Tooltip("lo:Q", title="5%"), alt.Tooltip("hi:Q", title="95%")])
-ranges = base.mark_rule(color="black").encode(y="lo:Q", y2="hi:Q")
-title = alt.TitleParams(f"{METRICS[metric]} by {DIMENSIONS[dimension].lower()}",
-                       subtitle="Bars: mean over replications; lines: 5–95% across them (run-to-run variation only).")
-shared.show((bars + ranges).properties(height=320, title=title))
-table = summarise(per_run)
-st.dataframe(table, column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table.columns})
-
-st.subheader(f"Concentration over deprivation at month {after}")
-curves = concentration_curves(breakdown, after)
-indices = concentration_indices(record.result.monthly, after)
+own = result.results[name]
+st.subheader(f"Within {name}")
+st.caption("These figures are within the one scenario, not against the comparator: they include any drift the "
+           "comparator shares.")
+shared.show(shared.band_chart(shared.series(own.monthly, shared.GAPS), shared.axis_title(shared.GAPS),
+                              "Equity gaps: least (Q5) minus most (Q1) deprived fifth", note=shared.RUN_TO_RUN
+                              if drawn is None else shared.fan_note(shared.series(own.monthly, shared.GAPS)),
+                              fan=drawn is not None))
+curves = concentration_curves(own.breakdown, horizon)
+indices = concentration_indices(own.monthly, horizon)
 diagonal = alt.Chart(pd.DataFrame({"population": [0, 1], "outcome": [0, 1]})).mark_line(
     color="grey", strokeDash=[4, 4]).encode(x="population:Q", y="outcome:Q")
 lines = alt.Chart(curves).mark_line(point=True).encode(
@@ -122,11 +137,15 @@ lines = alt.Chart(curves).mark_line(point=True).encode(
     color=alt.Color("metric:N", title=None))
 chart_col, table_col = st.columns([3, 2])
 with chart_col:
-    shared.show((diagonal + lines).properties(height=360, title="Concentration curves"))
+    shared.show((diagonal + lines).properties(height=360, title=f"Concentration curves at month {horizon}"))
 with table_col:
+    head = {code: str(labels.header(code)) for code in ("concentration_index", "mean", "p05", "p95")}
     ci = indices.groupby("metric")["index"].describe(percentiles=[0.05, 0.95])[["mean", "5%", "95%"]]
-    st.caption("Concentration index (positive: concentrated among the less deprived).")
+    ci = ci.rename_axis(head["concentration_index"]).rename(columns={"mean": head["mean"], "5%": head["p05"],
+                                                                      "95%": head["p95"]})
+    st.caption(f"Concentration index at month {horizon} (positive: concentrated among the less deprived).")
     st.dataframe(ci, column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ci.columns})
 
-shared.table_downloads({"by_group": per_run, "concentration_indices": indices, "concentration_curves": curves},
-                       stem=f"{scenario.name}_equity", key="equity:download")
+shared.table_downloads({"who_gains": gains[gains["scenario"] == name], "concentration_indices": indices,
+                        "concentration_curves": curves}, stem=f"{name}_vs_{result.reference}_equity",
+                       key="equity:download")

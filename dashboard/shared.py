@@ -38,8 +38,9 @@ import streamlit as st
 from background import Job
 from compute import Deployment, deployment
 
-from model.experiments.runner import ProgressFn, run_replications
+from model.experiments.runner import ComparisonResult, ProgressFn, compare, run_replications
 from model.metrics import labels
+from model.metrics.columns import EQUITY_DIMENSIONS, EQUITY_TABLE_OUTCOMES, GROUP_LABELS
 from model.run import ensemble, outputs
 from model.run.estimate import estimate
 from model.run.plots import band
@@ -384,6 +385,75 @@ def run(scenario: Scenario, start: bool, with_ensemble: pd.DataFrame | None = No
 
     key = run_key(scenario) + (":ensemble" if with_ensemble is not None else "")
     return computed(key, start, f"Running {scenario.name}", compute, [scenario])
+
+
+def comparison(scenarios: Sequence[Scenario], start: bool,
+               with_ensemble: pd.DataFrame | None = None) -> ComparisonResult | None:
+    """``scenarios`` run on common random numbers (the first's replications and seed) and differenced from the
+    first (:func:`model.experiments.runner.compare`): cached, so the Compare and Equity pages share the same
+    comparison, or run now when ``start``. With ``with_ensemble``, each pair of replications draws its parameters
+    from the posterior."""
+    first = scenarios[0].run
+
+    def compute(progress: ProgressFn, pool: Executor) -> ComparisonResult:
+        sets = ensemble.draws(with_ensemble, first.replications, first.seed) if with_ensemble is not None else None
+        return compare(scenarios, first.replications, first.seed, executor=pool, progress=progress, draws=sets)
+
+    key = "compare:" + "|".join(run_key(s) for s in scenarios) + (":ensemble" if with_ensemble is not None else "")
+    return computed(key, start, "Comparing", compute, scenarios)
+
+
+def who_gains_summary(rows: pd.DataFrame, outcome: str) -> str:
+    """One plain-language paragraph: the most and least deprived fifths' change in ``outcome`` (with its
+    95% interval), in the outcome's unit."""
+    label = labels.output(outcome)
+    parts = []
+    for group, who in (("Q1", "the most deprived fifth"), ("Q5", "the least deprived fifth")):
+        row = rows[(rows["dimension"] == "quintile") & (rows["group"] == group)]
+        if row.empty or pd.isna(row["difference"].iloc[0]):
+            parts.append(f"{who}: no one with need in some runs")
+            continue
+        r = row.iloc[0]
+        clear = "a clear rise" if r["low"] > 0 else "a clear fall" if r["high"] < 0 else \
+            "no clear change: the interval spans 0"
+        parts.append(f"{who} {label.difference(r['difference'])} {label.interval(r['low'], r['high'])} ({clear})")
+    return f"{label.text}: " + "; ".join(parts) + "."
+
+
+#: What the who-gains tables of the Compare and Equity pages are over.
+WHO_GAINS_NOTE = ("Among everyone with need at or above the starting eligibility threshold, with or without a package: "
+                  "each group's outcome under a scenario minus under its comparator, on the same seeds, at the "
+                  "horizon; 95% intervals over the paired replications. An interval that spans 0 is not a clear "
+                  "gain or loss.")
+
+
+def who_gains_at_horizon(gains: pd.DataFrame, page: str) -> tuple[str, pd.DataFrame] | None:
+    """An outcome chooser (default: met need) and the who-gains rows of that outcome at the horizon; None,
+    saying so, when nobody had need in the runs."""
+    if gains.empty:
+        st.info("No one with need in these runs: nothing to compare by group.")
+        return None
+    outcomes = list(EQUITY_TABLE_OUTCOMES)
+    outcome = st.selectbox("Outcome", outcomes, key=f"{page}:outcome", index=outcomes.index("met_need"),
+                           format_func=lambda o: str(labels.output(o)), persist_state="session")
+    return outcome, gains[(gains["month"] == gains["month"].max()) & (gains["outcome"] == outcome)]
+
+
+def who_gains_table(rows: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """A who-gains table (rows of ``ComparisonResult.who_gains`` for one scenario, outcome and month) as people
+    read it: groups by name, values in the outcome's unit, headers from ``model.metrics.labels``."""
+    label = labels.output(outcome)
+    head = {code: str(labels.header(code, outcome)) for code in ("breakdown", "group", "comparator_mean",
+                                                                 "scenario_mean", "difference", "interval",
+                                                                 "replications")}
+    return pd.DataFrame({
+        head["breakdown"]: rows["dimension"].map(lambda d: EQUITY_DIMENSIONS[d][0]),
+        head["group"]: rows["group"].map(lambda g: GROUP_LABELS.get(g, g)),
+        head["comparator_mean"]: rows["comparator_mean"].map(label.format),
+        head["scenario_mean"]: rows["scenario_mean"].map(label.format),
+        head["difference"]: rows["difference"].map(label.difference),
+        head["interval"]: [label.interval(lo, hi) for lo, hi in zip(rows["low"], rows["high"], strict=True)],
+        head["replications"]: rows["replications"]})
 
 
 def pick_scenario(page: str, keys: Sequence[str] = PICKER_KEYS) -> Scenario | None:

@@ -27,12 +27,12 @@ from scipy import stats
 from streamlit.testing.v1 import AppTest
 
 from model.experiments import sensitivity
-from model.experiments.runner import ProgressFn, ScenarioTarget, run_replications
+from model.experiments.runner import ProgressFn, ScenarioTarget, compare, run_replications
 from model.experiments.store import RESULTS, Study
 from model.metrics import labels
 from model.run.outputs import summary
 from model.run.simulation import RunResult
-from model.scenario import Scenario, ScenarioError, load_scenario
+from model.scenario import Scenario, ScenarioError, list_scenarios, load_scenario
 from tests.conftest import workers_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,22 +212,31 @@ def test_only_run_buttons_start_simulations(app: AppTest, monkeypatch: pytest.Mo
         calls.append(scenario.name)
         return run_replications(scenario, *args, **kwargs)
 
+    def comparing(scenarios: list[Scenario], *args: Any, **kwargs: Any) -> Any:
+        calls.append("comparison")
+        return compare(scenarios, *args, **kwargs)
+
     monkeypatch.setattr(shared, "run_replications", counting)
+    monkeypatch.setattr(shared, "compare", comparing)
     run_small(app)
     assert calls == ["sds_rollout"]
     app.selectbox(key="scenario:download:table").set_value("monthly").run()
-    app.switch_page("equity.py").run()  # same scenario, replications and seed: the cached run
+    app.switch_page("equity.py").run()  # a comparison against baseline: not run until asked
     assert_clean(app)
-    assert charts(app) == 3 and calls == ["sds_rollout"]
+    assert any("Press **Run**" in i.value for i in app.info) and calls == ["sds_rollout"]
+    app.button(key="equity:run").click().run()
     app.switch_page("scenario.py").run()
-    assert len(app.metric) == len(shared.HEADLINES) and calls == ["sds_rollout"]
+    app.switch_page("equity.py").run()  # the comparison is kept
+    assert charts(app) == 3 and calls == ["sds_rollout", "comparison"]
+    app.switch_page("scenario.py").run()
+    assert len(app.metric) == len(shared.HEADLINES) and calls == ["sds_rollout", "comparison"]
     app.button(key="scenario:run").click().run()  # unchanged settings: the same (reproducible) result is kept
-    assert calls == ["sds_rollout"]
+    assert calls == ["sds_rollout", "comparison"]
     app.switch_page("forecast.py").run()
     app.multiselect(key="forecast:whatifs").select("protect block contracts (as protect_day_centres)").run()
     app.button(key="forecast:run").click().run()  # only the what-if is new
     assert_clean(app)
-    assert calls == ["sds_rollout", "sds_rollout"]
+    assert calls == ["sds_rollout", "comparison", "sds_rollout"]
 
 
 def test_settings_are_the_deployment_s_and_read_only(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -323,15 +332,15 @@ def test_compare_page_shows_paired_differences(app: AppTest) -> None:
     np.testing.assert_allclose(diffs["reference_mean"], ref_values[list(diffs.index)].mean(), rtol=1e-9, atol=1e-9)
     assert charts(app) == 2
     # Who gains: each group's met need, paired against the reference, among everyone with need.
-    gains = next(d.value for d in app.dataframe if "Paired replications" in d.value.columns)
+    gains = next(d.value for d in app.dataframe if "Paired replications (runs)" in d.value.columns)
     assert {"Q1 (most deprived fifth)", "Q5 (least deprived fifth)", "physical disability", "aged 80+",
             "with an unpaid carer", "everyone with need"} <= set(gains["Group"])
     assert not set(gains["Group"]) & {"physical_disability", "learning_disability", "mental_health"}
     q1 = gains.set_index("Group").loc["Q1 (most deprived fifth)"]
     stored = diffs_result.who_gains.query("outcome == 'met_need' and group == 'Q1' and month == month.max()").iloc[0]
-    assert q1["Difference"] == f"{stored['difference'] * 100:+.1f} pp"
-    assert q1["Reference"] == f"{stored['comparator_mean']:.1%}" and q1["targeted_support"] == \
-        f"{stored['scenario_mean']:.1%}"
+    assert q1["Difference (pp)"] == f"{stored['difference'] * 100:+.1f} pp"
+    assert q1["Comparator mean (share)"] == f"{stored['comparator_mean']:.1%}"
+    assert q1["Scenario mean (share)"] == f"{stored['scenario_mean']:.1%}"
     assert stored["difference"] == pytest.approx(stored["scenario_mean"] - stored["comparator_mean"], abs=1e-9)
     summary_line = next(m.value for m in app.markdown if m.value.startswith("**targeted_support** against"))
     assert summary_line.startswith("**targeted_support** against **sds_rollout**: Met need: the most "
@@ -386,20 +395,43 @@ def test_forecast_closures_agree_with_the_day_centre_table(app: AppTest) -> None
 
 
 # ------------------------------------------------------------------------------------ Equity page
-def test_equity_page_concentration_matches_the_model(app: AppTest) -> None:
+def test_equity_page_pairs_each_group_against_the_comparator(app: AppTest) -> None:
+    """The edited scenario against baseline, both with its run settings and seeds: each group's difference and
+    95% interval are the paired Student-t ones of the two runs' group means; the concentration indices are the
+    scenario's own (within it), as the model recorded them."""
     run_small(app)
     app.switch_page("equity.py").run()
-    app.radio(key="equity:dimension").set_value("age_band")
-    app.selectbox(key="equity:metric").set_value("met_need").run()
+    assert app.selectbox(key="equity:comparator").value == "baseline"
+    app.button(key="equity:run").click().run()
     assert_clean(app)
-    by_group, indices = app.dataframe[0].value, app.dataframe[1].value
-    assert list(by_group.index) == ["18-39", "40-64", "65-79", "80+"]
-    record = next(reversed(app.session_state["computed"].values()))
-    last = record.result.monthly[record.result.monthly["month"] == 48]
-    assert indices.loc[str(labels.output("wellbeing")), "mean"] == pytest.approx(last["ci_wellbeing"].mean(), rel=1e-9)
-    # The recorded indices are the concentration index 2 cov(y, R) / mean(y) over quintiles (R: fractional rank,
-    # most deprived first), computed here from the breakdown by quintile.
-    quintiles = record.result.breakdown.query("dimension == 'quintile' and month == 48")
+    result = next(reversed(app.session_state["computed"].values()))
+    assert list(result.results) == ["baseline", "sds_rollout"]
+    ours, theirs = result.results["sds_rollout"], result.results["baseline"]
+    assert theirs.monthly["month"].max() == 48 and ours.monthly["month"].max() == 48  # the scenario's run settings
+    gains = next(d.value for d in app.dataframe if "Paired replications (runs)" in d.value.columns)
+    assert {"Q1 (most deprived fifth)", "Q5 (least deprived fifth)", "aged 80+", "physical disability",
+            "with an unpaid carer", "no unpaid carer"} <= set(gains["Group"])
+    # Independently, from the two runs' equity tables: Q1's met need at the horizon, paired by replication.
+    def q1(equity: pd.DataFrame) -> pd.Series:
+        rows = equity.query("month == 48 and outcome == 'met_need' and group == 'Q1' and measure == 'mean'")
+        return rows.set_index("replication")["value"].sort_index()
+
+    diff = (q1(ours.equity) - q1(theirs.equity)).to_numpy()
+    half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+    assert len(diff) == 2 and half > 0
+    row = gains.set_index("Group").loc["Q1 (most deprived fifth)"]
+    assert row["Difference (pp)"] == f"{diff.mean() * 100:+.1f} pp"
+    assert row["95% interval (pp)"] == f"[{(diff.mean() - half) * 100:+.1f} pp, {(diff.mean() + half) * 100:+.1f} pp]"
+    assert row["Comparator mean (share)"] == f"{q1(theirs.equity).mean():.1%}"
+    summary_line = next(m.value for m in app.markdown if m.value.startswith("Met need: the most deprived fifth "))
+    assert f"{diff.mean() * 100:+.1f} pp [" in summary_line
+    # Within the scenario: the concentration indices are 2 cov(y, R) / mean(y) over quintiles (R: fractional rank,
+    # most deprived first), computed here from its breakdown by quintile.
+    indices = next(d.value for d in app.dataframe if d.value.index.name == "Concentration index")
+    last = ours.monthly[ours.monthly["month"] == 48]
+    mean = "Mean over replications"
+    assert indices.loc[str(labels.output("wellbeing")), mean] == pytest.approx(last["ci_wellbeing"].mean(), rel=1e-9)
+    quintiles = ours.breakdown.query("dimension == 'quintile' and month == 48")
     names = {m: str(labels.output(m)) for m in ("met_need", "wellbeing", "control", "share_option1")}
     expected: dict[str, list[float]] = {label: [] for label in names.values()}
     for _, cells in quintiles.groupby("replication"):
@@ -409,8 +441,33 @@ def test_equity_page_concentration_matches_the_model(app: AppTest) -> None:
         for metric, label in names.items():
             y = wide[metric].to_numpy(dtype=float)
             expected[label].append(2 * np.cov(y, rank, aweights=n, bias=True)[0, 1] / np.average(y, weights=n))
-    assert indices["mean"].to_dict() == pytest.approx({k: np.mean(v) for k, v in expected.items()}, rel=1e-9)
+    assert indices[mean].to_dict() == pytest.approx({k: np.mean(v) for k, v in expected.items()}, rel=1e-9)
     assert charts(app) == 3
+
+
+def test_equity_page_with_the_calibrated_ensemble(app: AppTest) -> None:
+    """Ticked with 4 replications: the comparison draws each pair's parameters from the posterior (the runner's
+    uncertainty table is there only then), the intervals say they include it, and the gaps chart is a fan."""
+    run_small(app)
+    app.switch_page("equity.py").run()
+    set_params(app, {"run.replications": 4})
+    app.checkbox(key="equity:ensemble").check().run()
+    app.button(key="equity:run").click().run()
+    assert_clean(app)
+    key, result = next(reversed(app.session_state["computed"].items()))
+    assert key.startswith("compare:") and key.endswith(":ensemble") and not result.uncertainty.empty
+    assert any("the intervals include parameter uncertainty" in c.value for c in app.caption)
+    titles = [json.loads(c.proto.spec).get("title") for c in app.get("vega_lite_chart")]
+    subtitles = [" ".join(t["subtitle"]) for t in titles if isinstance(t, dict) and "subtitle" in t]
+    assert sum(s.startswith("Fan: 5–95% (light)") for s in subtitles) == 1
+
+
+def test_equity_page_refuses_the_scenario_as_its_own_comparator(app: AppTest) -> None:
+    app.switch_page("equity.py").run()
+    app.selectbox(key="equity:scenario").set_value("baseline").run()
+    assert_clean(app)
+    assert "comparator is the scenario itself" in app.warning[0].value
+    assert not [b for b in app.button if b.key == "equity:run"]
 
 
 # ------------------------------------------------------------------------------------ Sensitivity page
@@ -631,6 +688,11 @@ def rendered_labels(at: AppTest) -> list[str]:
     return out
 
 
+def table_headers(at: AppTest) -> list[str]:
+    """The column names (and named index) of every table the page shows."""
+    return [str(c) for d in at.dataframe for c in [*d.value.columns, d.value.index.name] if c is not None]
+
+
 def chart_titles(at: AppTest) -> list[str]:
     """Every title (chart, axis, legend, tooltip) in the page's Vega-Lite specifications."""
     return [t for chart in at.get("vega_lite_chart") for t in spec_titles(json.loads(chart.proto.spec))]
@@ -669,24 +731,33 @@ def test_every_label_comes_from_the_registry_with_its_unit(app: AppTest) -> None
     app.button(key="compare:run").click().run()
     pages["compare"] = app
     seen: list[str] = []
+    seen_headers: list[str] = []
     for page in ("scenario.py", "compare.py", "equity.py", "sensitivity.py"):
         app.switch_page(page).run()
-        if page == "equity.py":
-            app.button(key="equity:run").click().run()
+        if page == "equity.py":  # the Compare page's comparison, found in the cache both pages share: no Run
+            app.selectbox(key="equity:scenario").set_value("targeted_support").run()
+            app.selectbox(key="equity:comparator").set_value("sds_rollout").run()
+            set_params(app, {"run.people": 300, "run.replications": 2})
+            assert not any("Press **Run**" in i.value for i in app.info)
         assert_clean(app)
         shown = rendered_labels(app)
         seen += shown
+        headers = [h for h in table_headers(app) if h not in list_scenarios()]  # a scenario's name heads its column
+        seen_headers += headers
+        odd = [h for h in headers if h not in known]
+        assert not odd, f"{page}: table headers not in the registry: {odd}"
         strange = [t for t in shown if t not in known and t not in CONTROLS and not t.startswith("N: ")
                    and not t.startswith(("low: ", "high: "))]
         assert not strange, f"{page}: labels not in the registry: {strange}"
         bounds = [t.split(": ", 1)[1] for t in shown if t.startswith(("low: ", "high: "))]
         assert set(bounds) <= known, page
-        text = " ".join(shown + chart_titles(app) + [m.value for m in app.metric])
+        text = " ".join(shown + headers + chart_titles(app) + [m.value for m in app.metric])
         assert not [f for f in FORBIDDEN if f in text], page
-        assert not IDENTIFIER.findall(" ".join(shown + chart_titles(app))), page
+        assert not IDENTIFIER.findall(" ".join(shown + headers + chart_titles(app))), page
     # The units are there: money in £ per month, shares as shares, and each parameter's own unit.
     assert "Cost to society (£/month)" in seen and "Resource allocation rate (£ per point per month)" in seen
     assert "Brokerage capacity (people per 1000 per month)" in seen
+    assert {"Difference (pp)", "95% interval (pp)", "Paired replications (runs)"} <= set(seen_headers)
 
 
 def test_label_registry() -> None:
@@ -698,6 +769,12 @@ def test_label_registry() -> None:
     assert labels.output("share_option1").format(float("nan")) == "no one"
     with pytest.raises(KeyError, match="no label"):
         labels.parameter("demography.under40_share")
+    # Table headers: a column in an outcome's unit takes it; differences of shares are in percentage points.
+    assert str(labels.header("difference", "met_need")) == "Difference (pp)"
+    assert str(labels.header("interval", "society_cost")) == "95% interval (£/month)"
+    assert str(labels.header("comparator_mean", "wellbeing")) == "Comparator mean (score 0–1)"
+    assert str(labels.header("difference")) == "Difference"
+    assert {"Difference (pp)", "Paired replications (runs)"} <= labels.known()
 
 
 def test_forecast_of_a_councils_own_centres(app: AppTest) -> None:

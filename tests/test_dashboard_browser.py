@@ -249,6 +249,33 @@ def test_policy_lead_compares_sds_rollout_with_baseline(server: Server, browser_
     shot(page, "6_fan_chart", page.get_by_role("heading", name="Over time"))
 
 
+def test_policy_lead_reads_who_gains_on_the_equity_page(server: Server, browser_page: Any, tmp_path: Path) -> None:
+    """A policy lead on the Equity page: sds_rollout against baseline (the comparator offered first), each
+    group's paired difference with its 95% interval, in a chart and a table, and the plain-language summary."""
+    from playwright.sync_api import expect
+
+    page, shot = browser_page, screenshots(tmp_path, "policy_equity")
+    go(page, "Equity")
+    page.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name="sds_rollout", exact=True).click()
+    expect(page.get_by_role("combobox", name="Comparator")).to_have_value("baseline")
+    expect(page.get_by_text("Estimate: about 10 runs")).to_be_visible(timeout=60_000)
+    shot(page, "0_choose")
+    page.get_by_role("button", name="Run", exact=True).click()
+    heading = page.get_by_role("heading", name="Who gains and who loses: sds_rollout against baseline")
+    expect(heading).to_be_visible(timeout=600_000)
+    assert page.get_by_test_id("stException").count() == 0
+    pp = r"[+-]\d+\.\d pp"
+    expect(page.get_by_text(re.compile(rf"^Met need: the most deprived fifth {pp} \[{pp}, {pp}\] "
+                                       rf"\((a clear (rise|fall)|no clear change.*)\); the least"))).to_be_visible()
+    chart = page.get_by_test_id("stVegaLiteChart").first
+    expect(chart.locator("canvas, svg").first).to_be_visible(timeout=60_000)
+    shot(page, "1_paired", heading)
+    table = page.get_by_test_id("stDataFrame").first
+    expect(table.locator("canvas").first).to_be_visible()
+    shot(page, "2_table", table)
+
+
 def test_researcher_runs_a_small_morris_study(server: Server, browser_page: Any, tmp_path: Path) -> None:
     """A researcher: a Morris study of 500 people, one replication per point, N = 4; the indices appear with
     their names, and the noise warning shows exactly when the stored indices call for it."""

@@ -144,7 +144,7 @@ def test_an_in_house_centre_is_the_councils_to_fund_and_to_close():
     months in deficit, price and places stay, and it closes only by the council's rule: at the set
     month, or after ``close_after`` months below the occupancy threshold; never in the spin-up."""
     p = Providers(exit_after_months=1)
-    args = (400.0, -5000.0, 5, 10, 40, 6.0, 2.5, 9000.0, 6.0, 0.0, 800)  # 25 % full, a loss
+    args = (400.0, -5000.0, 5, 10, 40, 6.0, 2.5, 9000.0, 6.0, 0.0, 40, 800)  # 25 % full, a loss (opening 40)
     profit, reserves, neg, price, capacity, low, cost, closes = providers.provider_month(
         2_000.0, *args, True, 2, 10, 0, 0.3, 4, p)
     assert profit == pytest.approx(2_000 - 400 * 2.5 - 9000) and cost == pytest.approx(-profit)

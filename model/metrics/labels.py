@@ -18,6 +18,7 @@ from model.metrics.columns import (
     EQUITY_TABLE_OUTCOMES,
     RUN_TOTAL_COLUMNS,
     TABLES,
+    WHO_GAINS_COLUMNS,
     Column,
 )
 from model.scenario import parameter_table
@@ -148,8 +149,37 @@ INDICES = {"S1": Label("S1 (first order)"), "ST": Label("ST (total order)"), "S2
            "sigma": Label("σ (spread of effects)")}
 
 
+#: Headers of the pages' tables: the who-gains table's columns (:data:`WHO_GAINS_COLUMNS`) and the pages' own.
+#: A unit "outcome" is the outcome's own unit; "outcome difference" the unit its differences read in
+#: (:meth:`Label.difference`: percentage points for shares, pounds for money).
+HEADERS = {code: Label(column.label, column.unit) for code, column in WHO_GAINS_COLUMNS.items()} | {
+    "breakdown": Label("Breakdown"), "figure": Label("Figure"), "reference_mean": Label("Reference mean"),
+    "difference": Label("Difference", "outcome difference"), "low": Label("Low (95%)", "outcome difference"),
+    "high": Label("High (95%)", "outcome difference"), "interval": Label("95% interval", "outcome difference"),
+    "replications": Label("Paired replications", "runs"), "concentration_index": Label("Concentration index"),
+    "mean": Label("Mean over replications"), "p05": Label("5% across replications"),
+    "p95": Label("95% across replications")}
+
+
+def difference_unit(outcome: str) -> str:
+    """The unit a difference of ``outcome`` reads in: "pp" for shares, the outcome's own unit otherwise."""
+    unit = output(outcome).unit
+    return "pp" if unit.startswith(("share", "0-1")) else unit
+
+
+def header(code: str, outcome: str | None = None) -> Label:
+    """A table header (:data:`HEADERS`) with its unit; a column in an outcome's unit takes ``outcome``'s."""
+    label = HEADERS[code]
+    if label.unit == "outcome":
+        return Label(label.text, output(outcome).unit if outcome else "")
+    if label.unit == "outcome difference":
+        return Label(label.text, difference_unit(outcome) if outcome else "")
+    return label
+
+
 def known() -> frozenset[str]:
-    """Every text this registry gives: each label alone and with its unit."""
+    """Every text this registry gives: each label alone and with its unit (headers with every outcome's unit)."""
     labels = [Label(r["label"], r["unit"]) for r in _parameters().values() if r["label"]]
     labels += [Label(c.label, c.unit) for c in _OUTPUTS.values()] + list(INDICES.values())
+    labels += [header(code, outcome) for code in HEADERS for outcome in (None, *_OUTPUTS)]
     return frozenset(t for label in labels for t in (label.text, str(label)))
