@@ -7,6 +7,7 @@ import shared
 import streamlit as st
 from own_centres import own_centres
 
+from model.metrics import labels
 from model.scenario import Scenario
 
 #: What-ifs applied to every council: the levers of the built-in scenarios named in the labels, read
@@ -60,7 +61,7 @@ def centre_table(daycentres: pd.DataFrame, months: int) -> pd.DataFrame:
     per_run["first_below"] = below.groupby(["provider", "replication"])["month"].min()
     per_run["closed_month"] = (per_run["last"] + 1).where(per_run["last"] < months)
     return per_run.groupby(level="provider").agg(
-        replications=("last", "size"), closed_share=("closed_month", lambda c: c.notna().mean()),
+        runs=("last", "size"), closed_share=("closed_month", lambda c: c.notna().mean()),
         median_closure_month=("closed_month", "median"), median_first_month_below_breakeven=("first_below", "median"))
 
 
@@ -107,14 +108,16 @@ shared.show(shared.band_chart([(name, c, "closed") for name, c in shut.items()],
 at_horizon = pd.DataFrame({name: c[c["month"] == run.months]["closed"].describe(percentiles=[0.05, 0.95])
                            for name, c in shut.items()}).T[["mean", "5%", "95%"]]
 first = {name: c[c["closed"] > 0].groupby("replication")["month"].min() for name, c in shut.items()}
-at_horizon["median month of first closure"] = [first[n].median() if len(first[n]) else None for n in at_horizon.index]
-at_horizon["runs with a closure"] = [len(first[n]) / run.replications for n in at_horizon.index]
-st.dataframe(at_horizon.rename(columns={"mean": "closed by horizon (mean)"}),
-             column_config={"runs with a closure": st.column_config.NumberColumn(format="percent")})
+at_horizon.columns = ["closed_mean", "closed_p05", "closed_p95"]
+at_horizon["first_closure"] = [first[n].median() if len(first[n]) else None for n in at_horizon.index]
+at_horizon["runs_with_closure"] = [len(first[n]) / run.replications for n in at_horizon.index]
+headers = labels.FORECAST_HEADERS
+st.dataframe(at_horizon.rename(columns=headers),
+             column_config={headers["runs_with_closure"]: st.column_config.NumberColumn(format="percent")})
 st.caption(f"Each centre in the {detail!r} runs: when it first fell below its break-even occupancy and when it closed "
            "(medians over the replications in which it happened).")
-st.dataframe(centre_table(dc[detail], run.months),
-             column_config={"closed_share": st.column_config.NumberColumn("closed in", format="percent")})
+st.dataframe(centre_table(dc[detail], run.months).rename_axis(headers["provider"]).rename(columns=headers),
+             column_config={headers["closed_share"]: st.column_config.NumberColumn(format="percent")})
 
 shared.table_downloads({"attendance": pd.concat([m.assign(variant=n) for n, m in monthly.items()]),
                         "closures": pd.concat([c.assign(variant=n) for n, c in shut.items()])},

@@ -10,13 +10,11 @@ import pandas as pd
 import shared
 import streamlit as st
 
+from model.metrics import labels
 from model.run import centres
 from model.scenario import Scenario, ScenarioError
 
-#: The analyst's table: column heading (with its unit) -> the named centre's field (councils.N.day_centres).
-CENTRE_FIELDS = {"Centre": "name", "Places a day": "places", "Days open a week": "days_per_week",
-                 "Price (£ a day)": "price", "Fixed cost (£ a month)": "fixed_cost", "Run by": "ownership",
-                 "Block places (people)": "block_places", "Attending now (people)": "attendance"}
+CENTRE_FIELDS = labels.CENTRE_FIELDS
 RUN_BY = {"council": "in_house", "independent": "independent"}
 EXAMPLE = pd.DataFrame([["Riverside Resource Centre", 30, 5, 36.0, 11000.0, "council", 40, 40],
                         ["Hillview Day Service", 20, 5, 36.0, 8000.0, "council", 25, 25],
@@ -107,11 +105,7 @@ def dated_chart(frame: pd.DataFrame, columns: dict[str, str], y_title: str, titl
     return alt.layer(*layers).properties(title=title, height=shared.CHART_HEIGHT)
 
 
-SUMMARY_HEADINGS = {"centre": "Centre", "ownership": "Run by", "closed_share": "Closes within the forecast",
-                    "closure_month": "Median closure", "closure_month_low": "Closure, early (5%)",
-                    "closure_month_high": "Closure, late (95%)", "first_below_breakeven": "First below break-even",
-                    "monthly_cost_to_keep_open": "Cost of keeping it open (£ a month)",
-                    "total_cost_to_keep_open": "Over the forecast (£)"}
+SUMMARY_HEADINGS = labels.CENTRE_SUMMARY
 
 
 def readable(closures: pd.DataFrame, forecast: pd.DataFrame) -> pd.DataFrame:

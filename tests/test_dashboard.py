@@ -389,9 +389,10 @@ def test_forecast_closures_agree_with_the_day_centre_table(app: AppTest) -> None
     last = record.result.daycentres.groupby(["replication", "provider"])["month"].max()
     closed_in = (last[last < months] + 1).groupby(level="replication")
     assert closed_in.ngroups > 0
-    assert timing["closed by horizon (mean)"] == pytest.approx(closed_in.size().reindex(range(2), fill_value=0).mean())
-    assert timing["median month of first closure"] == pytest.approx(closed_in.min().median())
-    assert timing["runs with a closure"] == pytest.approx(closed_in.ngroups / 2)
+    h = labels.FORECAST_HEADERS
+    assert timing[h["closed_mean"]] == pytest.approx(closed_in.size().reindex(range(2), fill_value=0).mean())
+    assert timing[h["first_closure"]] == pytest.approx(closed_in.min().median())
+    assert timing[h["runs_with_closure"]] == pytest.approx(closed_in.ngroups / 2)
 
 
 # ------------------------------------------------------------------------------------ Equity page
@@ -670,7 +671,8 @@ def test_a_settings_change_replaces_the_pool_and_its_workers_exit(app: AppTest,
 CONTROLS = {"Scenario", "Upload a scenario (TOML)", "Table", "Scenarios (the first is the reference)", "Outcome",
             "Figure", "By", "Parameters", "Method", "Seed", "Outputs analysed", "Time you allow (minutes)",
             "Set N myself", "Include parameter uncertainty (calibrated posterior)",
-            "Study (reloaded from the store; nothing is recomputed)"}
+            "Study (reloaded from the store; nothing is recomputed)", "What-ifs", "Variant", "Council",
+            "Upload your centres (CSV)"}
 #: Labels generated from code that the pages once showed.
 FORBIDDEN = ("Ras rate", "People · people", "first_come", "most_deprived", "dc_open", "Months · months")
 IDENTIFIER = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b|\b[a-z]+\.[a-z_]+\.[a-z_.*]+\b")
@@ -732,8 +734,12 @@ def test_every_label_comes_from_the_registry_with_its_unit(app: AppTest) -> None
     pages["compare"] = app
     seen: list[str] = []
     seen_headers: list[str] = []
-    for page in ("scenario.py", "compare.py", "equity.py", "sensitivity.py"):
+    for page in ("scenario.py", "compare.py", "equity.py", "sensitivity.py", "forecast.py"):
         app.switch_page(page).run()
+        if page == "forecast.py":  # the council's own centres and the stylised forecast, both run
+            set_params(app, {"run.people": 300, "run.replications": 2})
+            app.button(key="forecast:centres_run").click().run()
+            app.button(key="forecast:run").click().run()
         if page == "equity.py":  # the Compare page's comparison, found in the cache both pages share: no Run
             app.selectbox(key="equity:scenario").set_value("targeted_support").run()
             app.selectbox(key="equity:comparator").set_value("sds_rollout").run()
@@ -758,6 +764,7 @@ def test_every_label_comes_from_the_registry_with_its_unit(app: AppTest) -> None
     assert "Cost to society (£/month)" in seen and "Resource allocation rate (£ per point per month)" in seen
     assert "Brokerage capacity (people per 1000 per month)" in seen
     assert {"Difference (pp)", "95% interval (pp)", "Paired replications (runs)"} <= set(seen_headers)
+    assert {"Centres closed by the horizon (mean)", "Closes within the forecast", "Places a day"} <= set(seen_headers)
 
 
 def test_label_registry() -> None:

@@ -161,6 +161,26 @@ HEADERS = {code: Label(column.label, column.unit) for code, column in WHO_GAINS_
     "p95": Label("95% across replications")}
 
 
+#: The analyst's table of day centres (Forecast page, briefing): column heading, with its unit -> the named
+#: centre's field (``councils.N.day_centres``).
+CENTRE_FIELDS = {"Centre": "name", "Places a day": "places", "Days open a week": "days_per_week",
+                 "Price (£ a day)": "price", "Fixed cost (£ a month)": "fixed_cost", "Run by": "ownership",
+                 "Block places (people)": "block_places", "Attending now (people)": "attendance"}
+#: The forecast's closure table of a council's own centres (:mod:`model.run.centres`): column -> heading.
+CENTRE_SUMMARY = {"centre": "Centre", "ownership": "Run by", "closed_share": "Closes within the forecast",
+                  "closure_month": "Median closure", "closure_month_low": "Closure, early (5%)",
+                  "closure_month_high": "Closure, late (95%)", "first_below_breakeven": "First below break-even",
+                  "monthly_cost_to_keep_open": "Cost of keeping it open (£ a month)",
+                  "total_cost_to_keep_open": "Over the forecast (£)"}
+#: The stylised forecast's closure tables: column -> heading.
+FORECAST_HEADERS = {"closed_mean": "Centres closed by the horizon (mean)", "closed_p05": "Centres closed (5%)",
+                    "closed_p95": "Centres closed (95%)", "first_closure": "Median month of the first closure",
+                    "runs_with_closure": "Runs with a closure (share)", "provider": "Centre",
+                    "runs": "Runs with the centre (runs)", "closed_share": "Closed within the forecast (share of runs)",
+                    "median_closure_month": "Median closure month",
+                    "median_first_month_below_breakeven": "Median first month below break-even"}
+
+
 def difference_unit(outcome: str) -> str:
     """The unit a difference of ``outcome`` reads in: "pp" for shares, the outcome's own unit otherwise."""
     unit = output(outcome).unit
@@ -182,4 +202,5 @@ def known() -> frozenset[str]:
     labels = [Label(r["label"], r["unit"]) for r in _parameters().values() if r["label"]]
     labels += [Label(c.label, c.unit) for c in _OUTPUTS.values()] + list(INDICES.values())
     labels += [header(code, outcome) for code in HEADERS for outcome in (None, *_OUTPUTS)]
+    labels += [Label(t) for t in (*CENTRE_FIELDS, *CENTRE_SUMMARY.values(), *FORECAST_HEADERS.values())]
     return frozenset(t for label in labels for t in (label.text, str(label)))
