@@ -11,8 +11,9 @@ import shared
 import streamlit as st
 
 from model.metrics import labels
+from model.metrics.columns import GROUP_LABELS
 from model.run import centres
-from model.scenario import Scenario, ScenarioError
+from model.scenario import GROUPS, QUINTILES, Scenario, ScenarioError
 
 CENTRE_FIELDS = labels.CENTRE_FIELDS
 RUN_BY = {"council": "in_house", "independent": "independent"}
@@ -72,6 +73,42 @@ def with_centres(scenario: Scenario, council: int, table: pd.DataFrame) -> Scena
     except ScenarioError as err:
         raise ScenarioError(_in_words(str(err), table)) from None
     return centres.at_real_scale(named, council)
+
+
+def clients_of(scenario: Scenario, council: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The council's clients as the analyst's two tables: by client group and by deprivation quintile (the
+    scenario's own mix of its people, rounded)."""
+    h = labels.CLIENT_HEADERS
+    people = scenario.councils[council].population_share * scenario.run.people
+    groups = pd.DataFrame({h["group"]: [GROUP_LABELS[g] for g in GROUPS],
+                           h["clients"]: [round(people * x) for x in scenario.demography.group_mix]})
+    quintiles = pd.DataFrame({h["quintile"]: [GROUP_LABELS[q] for q in QUINTILES],
+                              h["clients"]: [round(people * x) for x in scenario.councils[council].deprivation]})
+    return groups, quintiles
+
+
+def with_clients(scenario: Scenario, council: int, groups: pd.DataFrame, quintiles: pd.DataFrame,
+                 over65: float) -> Scenario:
+    """The scenario with the analyst's client numbers: the people simulated in the council are its clients
+    (``run.people``), the client-group mix and the deprivation mix their shares, and the share aged 65 or
+    over of clients outside the older-people group ``over65``; a one-line error names a bad number."""
+    h = labels.CLIENT_HEADERS
+    counts = {}
+    for name, table in (("client group", groups), ("deprivation quintile", quintiles)):
+        values = pd.to_numeric(table[h["clients"]], errors="coerce")
+        if values.isna().any() or (values < 0).any() or values.sum() <= 0:
+            raise ScenarioError(f"clients by {name}: each must be a number of people, at least 0, not all 0")
+        counts[name] = values.to_numpy(dtype=float)
+    total = counts["client group"].sum()
+    if abs(counts["deprivation quintile"].sum() - total) > 0.01 * total + 1:
+        raise ScenarioError(f"clients by deprivation quintile: must add up to the clients by client group "
+                            f"({total:,.0f}; got {counts['deprivation quintile'].sum():,.0f})")
+    share = scenario.councils[council].population_share or 1.0
+    return scenario.with_overrides({
+        "run.people": round(total / share), "demography.group_mix": (counts["client group"] / total).tolist(),
+        f"councils.{council}.deprivation": (counts["deprivation quintile"] / counts["deprivation quintile"].sum()
+                                            ).tolist(),
+        "demography.over65_share_other_groups": float(over65)}, origin="your clients")
 
 
 def centre_charts(record: shared.RunRecord) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -141,8 +178,20 @@ def own_centres(scenario: Scenario) -> None:
                             column_config={"Run by": st.column_config.SelectboxColumn(options=list(RUN_BY)),
                                            "Price (£ a day)": st.column_config.NumberColumn(format="£%.2f"),
                                            "Fixed cost (£ a month)": st.column_config.NumberColumn(format="£%.0f")})
+    with st.expander("Your clients (optional): numbers by client group and deprivation"):
+        st.caption("Leave as shown to use the stylised council's mix. The forecast then simulates these clients "
+                   "one for one.")
+        groups, quintiles = clients_of(scenario, council)
+        left, right = st.columns(2)
+        groups = left.data_editor(groups, hide_index=True, disabled=[labels.CLIENT_HEADERS["group"]],
+                                  key="forecast:clients_groups")
+        quintiles = right.data_editor(quintiles, hide_index=True, disabled=[labels.CLIENT_HEADERS["quintile"]],
+                                      key="forecast:clients_quintiles")
+        over65 = st.number_input(str(labels.parameter("demography.over65_share_other_groups")), 0.0, 1.0,
+                                 float(scenario.demography.over65_share_other_groups), 0.05,
+                                 key="forecast:clients_over65")
     try:
-        named = with_centres(scenario, council, edited)
+        named = with_centres(with_clients(scenario, council, groups, quintiles, over65), council, edited)
     except ScenarioError as err:
         st.error(str(err))
         return

@@ -151,14 +151,15 @@ class Run(Strict):
 # --------------------------------------------------------------------------------------------
 class Demography(Strict):
     group_mix: list[float] = param(
-        [0.55, 0.20, 0.15, 0.10], 0, 1, unit="share",
+        [0.55, 0.20, 0.15, 0.10], 0, 1, label="Client-group mix", unit="share",
         source="sco_sds_age_2016 (71% aged 65+) and sco_client_mix_2015; split is an assumption",
         doc="Shares of older people, physical disability, learning disability, mental health among the people "
             "known at month 0 (referrals follow referral_incidence).")
     under65_older_share: float = param(0.0, 0, 1, unit="share",
                                        doc="Share of the 'older people' group below 65 (0 by definition).")
     over65_share_other_groups: float = param(
-        0.35, 0, 1, unit="share", source="assumption, chosen so that ~71% of all clients are 65+ (sco_sds_age_2016)",
+        0.35, 0, 1, label="Clients aged 65+ outside the older-people group", unit="share",
+        source="assumption, chosen so that ~71% of all clients are 65+ (sco_sds_age_2016)",
         doc="Share of non-older client groups aged 65 or over.")
     known_per_1000_adults: float = param(
         52.0, 0.1, 1000, label="People known to the council", unit="people per 1000 adults",

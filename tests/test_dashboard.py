@@ -784,6 +784,28 @@ def test_label_registry() -> None:
     assert {"Difference (pp)", "Paired replications (runs)"} <= labels.known()
 
 
+def test_an_analysts_client_numbers_set_the_people_and_their_mix() -> None:
+    """Clients by client group and by deprivation quintile: the council simulates them one for one, with
+    their shares as its mix; counts that do not add up, or are negative, are refused in one line."""
+    import own_centres as forecast
+
+    base = load_scenario("sds_rollout")
+    groups, quintiles = forecast.clients_of(base, 0)
+    assert groups[labels.CLIENT_HEADERS["clients"]].sum() == base.run.people  # the stylised mix, as shown
+    groups[labels.CLIENT_HEADERS["clients"]] = [600, 200, 150, 50]
+    quintiles[labels.CLIENT_HEADERS["clients"]] = [400, 250, 150, 100, 100]
+    s = forecast.with_clients(base, 0, groups, quintiles, 0.5)
+    assert s.run.people == 1000 and s.demography.group_mix == [0.6, 0.2, 0.15, 0.05]
+    assert s.councils[0].deprivation == [0.4, 0.25, 0.15, 0.1, 0.1] and s.demography.over65_share_other_groups == 0.5
+    quintiles[labels.CLIENT_HEADERS["clients"]] = [400, 250, 150, 100, 300]
+    with pytest.raises(ScenarioError, match="must add up to the clients by client group") as err:
+        forecast.with_clients(base, 0, groups, quintiles, 0.5)
+    assert "\n" not in str(err.value)
+    groups[labels.CLIENT_HEADERS["clients"]] = [600, -1, 150, 50]
+    with pytest.raises(ScenarioError, match="at least 0"):
+        forecast.with_clients(base, 0, groups, quintiles, 0.5)
+
+
 def test_forecast_of_a_councils_own_centres(app: AppTest) -> None:
     """The analyst's centres (the example's three) forecast centre by centre; a cost raised in the table
     re-forecasts and the before/after table shows both; a bad value is named in the table's words."""

@@ -172,6 +172,8 @@ CENTRE_SUMMARY = {"centre": "Centre", "ownership": "Run by", "closed_share": "Cl
                   "closure_month_high": "Closure, late (95%)", "first_below_breakeven": "First below break-even",
                   "monthly_cost_to_keep_open": "Cost of keeping it open (£ a month)",
                   "total_cost_to_keep_open": "Over the forecast (£)"}
+#: The analyst's client numbers (Forecast page): column -> heading.
+CLIENT_HEADERS = {"group": "Client group", "quintile": "Deprivation quintile", "clients": "Clients (people)"}
 #: The stylised forecast's closure tables: column -> heading.
 FORECAST_HEADERS = {"closed_mean": "Centres closed by the horizon (mean)", "closed_p05": "Centres closed (5%)",
                     "closed_p95": "Centres closed (95%)", "first_closure": "Median month of the first closure",
@@ -202,5 +204,6 @@ def known() -> frozenset[str]:
     labels = [Label(r["label"], r["unit"]) for r in _parameters().values() if r["label"]]
     labels += [Label(c.label, c.unit) for c in _OUTPUTS.values()] + list(INDICES.values())
     labels += [header(code, outcome) for code in HEADERS for outcome in (None, *_OUTPUTS)]
-    labels += [Label(t) for t in (*CENTRE_FIELDS, *CENTRE_SUMMARY.values(), *FORECAST_HEADERS.values())]
+    labels += [Label(t) for t in (*CENTRE_FIELDS, *CENTRE_SUMMARY.values(), *FORECAST_HEADERS.values(),
+                                  *CLIENT_HEADERS.values())]
     return frozenset(t for label in labels for t in (label.text, str(label)))
