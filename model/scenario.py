@@ -894,10 +894,10 @@ class Commissioning(Strict):
 
 class Finance(Strict):
     cash_per_head: float = param(
-        23000.0, 0, 1e6, label="Care budget per adult", unit="GBP per person per year",
-        source="calibrated: sds_rollout's first-year spend is about 20,100-21,000 GBP per person on the books "
-               "at the start (2,000 people, 2 seeds, no levers, with the carer's assessment), so the default "
-               "leaves ~12% headroom; sco_sds_budget_2015 / sco_sds_clients_2015 give a 2015 lower "
+        19300.0, 0, 1e6, label="Care budget per adult", unit="GBP per person per year",
+        source="calibrated: sds_rollout's first-year spend is about 16,700-17,800 GBP per person on the books "
+               "at the start (2,000 people, 2 seeds, no levers, with the provider market at its steady state), so "
+               "the default leaves ~12% headroom; sco_sds_budget_2015 / sco_sds_clients_2015 give a 2015 lower "
                "bound of 383m / 53,319 = 7,183 GBP per client",
         doc="Cash limit: the council's care budget for its first year per person of its population (until "
             "population-driven demand lands, its people on the books at the start).")

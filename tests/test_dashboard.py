@@ -372,7 +372,8 @@ def test_forecast_page_with_a_what_if(app: AppTest) -> None:
     timing = closure_timing(app)
     assert list(timing.index) == ["as set", "protect block contracts (as protect_day_centres)"]
     # Keeping every block contract cannot close more centres than the rollout as set (same seeds).
-    assert timing.iloc[1]["closed by horizon (mean)"] <= timing.iloc[0]["closed by horizon (mean)"]
+    closed = labels.FORECAST_HEADERS["closed_mean"]
+    assert timing.iloc[1][closed] <= timing.iloc[0][closed]
     assert charts(app) == 3
 
 
