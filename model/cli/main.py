@@ -85,8 +85,8 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"figures at month {scenario.run.months} (mean [5%, 95%]{parts})")
     for row in table.itertuples():
         tail = f"  {outputs.shown(share.get(row.figure), '.0%')}" if drawn else ""
-        print(f"  {labels.output(row.figure)!s:<48} {outputs.shown(row.mean):>12}  [{outputs.shown(row.p05)}, "
-              f"{outputs.shown(row.p95)}]{tail}")
+        label = labels.output(row.figure)
+        print(f"  {label!s:<48} {label.format(row.mean):>12}  [{label.format(row.p05)}, {label.format(row.p95)}]{tail}")
     print(f"wrote {len(paths)} files to {out}/")
     return 0
 

@@ -67,7 +67,7 @@ class Label:
             return f"{value:.1%}"
         if unit.startswith("GBP"):
             return f"£{value:,.0f}"
-        if unit.startswith("score"):
+        if unit.startswith(("score", "index")):
             return f"{value:.3f}"
         return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
 
