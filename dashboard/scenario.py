@@ -5,7 +5,7 @@ import streamlit as st
 
 from model.scenario import PROVIDER_TYPES
 
-DEFAULT = "sds_rollout"
+DEFAULT = shared.DEFAULT_SCENARIO
 RUN_KEYS = ["run.people", "run.months", "run.replications", "run.seed"]
 MODEL_KEYS = ["budgets.eligibility_threshold", "budgets.ras_rate", "choice.beta_control", "choice.beta_burden",
               "choice.beta_peer", "demography.confidence_deprivation_gradient", "carers.breakdown_probability",

@@ -119,6 +119,10 @@ def upload_box() -> None:
         st.error(str(err))
 
 
+#: The default scenario (`make run`), first in every picker.
+DEFAULT_SCENARIO = "sds_rollout"
+
+
 def scenario_choices(with_edited: bool) -> dict[str, Scenario]:
     """Scenarios a picker offers: the edited one (if any), the uploaded one (if any), the built-ins."""
     out: dict[str, Scenario] = {}
@@ -126,7 +130,8 @@ def scenario_choices(with_edited: bool) -> dict[str, Scenario]:
         out[EDITED] = st.session_state["edited"]
     if "uploaded" in st.session_state:
         out[UPLOADED + st.session_state["uploaded"].name] = st.session_state["uploaded"]
-    out.update({name: builtin(name) for name in list_scenarios()})
+    # The default scenario first (what `make run` runs), the other built-ins after it in name order.
+    out.update({name: builtin(name) for name in sorted(list_scenarios(), key=lambda n: (n != DEFAULT_SCENARIO, n))})
     return out
 
 
