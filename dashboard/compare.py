@@ -99,7 +99,8 @@ column = st.selectbox("Figure", OVER_TIME, format_func=lambda c: str(labels.outp
 lines = [(name, result.monthly, column) for name, result in comparison.results.items()]
 fan = drawn is not None
 shared.show(shared.band_chart(lines, shared.axis_title([column]), labels.output(column).text,
-                              note=shared.fan_note(lines) if fan else shared.RUN_TO_RUN, fan=fan))
+                              note=shared.fan_note(lines) if fan else shared.RUN_TO_RUN, fan=fan,
+                              start=min(shared.rollout_start(s) for s in scenarios)))
 
 monthly = pd.concat([r.monthly.assign(scenario=name) for name, r in comparison.results.items()], ignore_index=True)
 shared.table_downloads({"differences": comparison.differences, "monthly": monthly}, stem="comparison",

@@ -126,7 +126,7 @@ st.caption("These figures are within the one scenario, not against the comparato
 shared.show(shared.band_chart(shared.series(own.monthly, shared.GAPS), shared.axis_title(shared.GAPS),
                               "Equity gaps: least (Q5) minus most (Q1) deprived fifth", note=shared.RUN_TO_RUN
                               if drawn is None else shared.fan_note(shared.series(own.monthly, shared.GAPS)),
-                              fan=drawn is not None))
+                              fan=drawn is not None, start=shared.rollout_start(scenario)))
 curves = concentration_curves(own.breakdown, horizon)
 indices = concentration_indices(own.monthly, horizon)
 diagonal = alt.Chart(pd.DataFrame({"population": [0, 1], "outcome": [0, 1]})).mark_line(

@@ -94,7 +94,7 @@ shut = {name: closures(r.result.councils[r.result.councils["council"] == council
 
 st.subheader(f"{council}: attendance")
 shared.show(shared.band_chart([(name, m, "attendance") for name, m in monthly.items()], "people attending",
-                              "Day-centre attendance", y_format=",.0f"))
+                              "Day-centre attendance", y_format=",.0f", start=shared.rollout_start(scenario)))
 
 st.subheader("Occupancy against break-even")
 detail = st.selectbox("Variant", list(records), key="forecast:detail") if len(records) > 1 else BASE
@@ -104,7 +104,7 @@ shared.show(shared.band_chart([("occupancy", monthly[detail], "occupancy"),
 
 st.subheader("Closure timing")
 shared.show(shared.band_chart([(name, c, "closed") for name, c in shut.items()], "centres closed",
-                              "Centres closed so far", y_format=",.1f"))
+                              "Centres closed so far", y_format=",.1f", start=shared.rollout_start(scenario)))
 at_horizon = pd.DataFrame({name: c[c["month"] == run.months]["closed"].describe(percentiles=[0.05, 0.95])
                            for name, c in shut.items()}).T[["mean", "5%", "95%"]]
 first = {name: c[c["closed"] > 0].groupby("replication")["month"].min() for name, c in shut.items()}

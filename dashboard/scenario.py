@@ -64,7 +64,7 @@ for tab, charts in zip(st.tabs(list(CHARTS)), CHARTS.values(), strict=True):
         for title, columns, y_format in charts:
             shared.show(shared.band_chart(shared.series(monthly, columns), shared.axis_title(columns), title,
                                           y_format=y_format, note=record.band_note(columns),
-                                          fan=record.with_ensemble))
+                                          fan=record.with_ensemble, start=shared.rollout_start(record.scenario)))
 
 st.subheader("Download the results")
 tables = {"summary": record.summary, "monthly": monthly, "breakdown": record.result.breakdown,

@@ -514,10 +514,17 @@ def axis_title(columns: Sequence[str]) -> str:
     return units.pop() if len(units) == 1 and "" not in units else ", ".join(str(labels.output(c)) for c in columns)
 
 
+def rollout_start(scenario: Scenario) -> int:
+    """The month the SDS offer starts in the scenario's first council to offer it."""
+    return min(c.rollout.start_month for c in scenario.councils)
+
+
 def band_chart(lines: Sequence[tuple[str, pd.DataFrame, str]], y_title: str, title: str,
-               y_format: str = ",.3~f", note: str = RUN_TO_RUN, fan: bool = False) -> alt.LayerChart:
+               y_format: str = ",.3~f", note: str = RUN_TO_RUN, fan: bool = False,
+               start: int | None = None) -> alt.LayerChart:
     """Mean line and 5-95% band across replications per month, one colour per ``(label, frame, column)``;
-    ``fan`` adds a darker 25-75% band. ``note`` (what the bands mean) is the chart's subtitle."""
+    ``fan`` adds a darker 25-75% band. ``note`` (what the bands mean) is the chart's subtitle; ``start``
+    (a month) marks when the SDS offer starts."""
     parts = []
     for label, frame, column in lines:
         b = band(frame, column).reset_index()
@@ -540,6 +547,11 @@ def band_chart(lines: Sequence[tuple[str, pd.DataFrame, str]], y_title: str, tit
                  alt.Tooltip("mean:Q", format=y_format, title="mean"), alt.Tooltip("lo:Q", format=y_format, title="5%"),
                  alt.Tooltip("hi:Q", format=y_format, title="95%")])
     layers = [area, base.mark_area(opacity=0.35).encode(y="lo50:Q", y2="hi50:Q"), line] if fan else [area, line]
+    if start is not None:
+        mark = alt.Chart(pd.DataFrame({"years": [start / 12], "text": ["offer starts"]}))
+        layers += [mark.mark_rule(color="grey", strokeDash=[3, 3]).encode(x="years:Q"),
+                   mark.mark_text(align="left", dx=3, dy=-4, color="grey", baseline="top").encode(
+                       x="years:Q", y=alt.value(0), text="text:N")]
     return alt.layer(*layers).properties(title=alt.TitleParams(title, subtitle=_wrap(note)), height=CHART_HEIGHT)
 
 

@@ -829,3 +829,16 @@ def test_forecast_of_a_councils_own_centres(app: AppTest) -> None:
         forecast.with_centres(base, 0, raised.assign(**{"Places a day": [30, 0, 24]}))
     with pytest.raises(ScenarioError, match="missing the column 'Run by'"):
         forecast.read_centres(raised.drop(columns="Run by").to_csv(index=False).encode(), "mine.csv")
+
+
+def test_time_charts_mark_when_the_offer_starts() -> None:
+    """A band chart given the rollout's start month draws a dashed rule there (in years) with its label."""
+    import shared
+
+    frame = pd.DataFrame({"replication": [0, 0, 1, 1], "month": [1, 2, 1, 2], "met_need": [0.5, 0.6, 0.55, 0.65]})
+    spec = shared.band_chart([("x", frame, "met_need")], "share", "Met need",
+                             start=shared.rollout_start(load_scenario("sds_rollout"))).to_dict()
+    marks = [layer for layer in spec["layer"] if layer.get("mark", {}).get("type") in ("rule", "text")]
+    assert len(marks) == 2
+    values = next(d for d in spec.get("datasets", {}).values() if d and "text" in d[0])
+    assert values == [{"years": 0.5, "text": "offer starts"}]  # sds_rollout's offer starts in month 6
