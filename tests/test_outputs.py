@@ -168,4 +168,4 @@ def test_missing_figures_print_as_missing(tmp_path):
                                 "--no-figures"])
     assert code == 0, err
     line = next(row for row in stdout.splitlines() if row.strip().startswith("Cost per person (£/person/month)"))
-    assert "missing" in line and "nan" not in line
+    assert "no one" in line and "nan" not in line  # as the dashboard says it: nobody behind the figure
