@@ -26,7 +26,7 @@ run: $(STAMP)  ## Run the default scenario; outputs and figures go to outputs/sd
 # The suite includes tests/test_install.py: it builds the wheel, installs it into a fresh virtual environment
 # outside the checkout, and runs `carecon list` and a short `carecon run` there.
 test: $(STAMP) browser  ## Lint, check the import layers and run the whole test suite (browser test, wheel install)
-	$(VENV)/bin/ruff check model tests dashboard benchmarks
+	$(VENV)/bin/ruff check model tests dashboard benchmarks notebooks
 	$(VENV)/bin/lint-imports
 	CARECON_NOTEBOOK_SMALL=1 $(PY) -m pytest -q -n 2 --dist loadgroup --nbmake tests notebooks
 
@@ -60,7 +60,7 @@ docs: $(STAMP)  ## Regenerate the reference pages: parameters, output columns an
 	$(PY) -m model.cli.reference > docs/reference/cli.md
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check model tests dashboard benchmarks
+	$(VENV)/bin/ruff check model tests dashboard benchmarks notebooks
 	$(VENV)/bin/lint-imports
 
 clean:

@@ -28,11 +28,11 @@ import pandas as pd
 from model.experiments.calibrate import history_match, posterior_of
 from model.experiments.runner import make_executor
 from model.experiments.sensitivity import load_space
-from model.experiments.targets import CalibrationTarget, load_targets
+from model.experiments.targets import CalibrationTarget, Targets, load_targets
 from model.scenario import load_scenario
 
 
-def synthetic_targets(target: CalibrationTarget, truth: dict[str, float], replications: int, seed: int) -> object:
+def synthetic_targets(target: CalibrationTarget, truth: dict[str, float], replications: int, seed: int) -> Targets:
     """The committed targets with each calibration target's observation replaced by the model's
     window mean at ``truth`` (over ``replications`` runs seeded from ``seed``)."""
     seeds = np.random.SeedSequence(seed).spawn(replications)

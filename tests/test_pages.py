@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from model.experiments.pages import END, PAGES, START, block, committed_posterior, put_block
+from model.experiments.pages import END, PAGES, START, block, put_block
+from model.run.ensemble import committed_posterior
 from model.scenario import list_scenarios
 from tests.conftest import ROOT
 

@@ -37,14 +37,13 @@ from model.cli.args import (
 from model.cli.progress import ProgressBar
 from model.experiments import MAX_RUNS
 from model.metrics import labels
+from model.run.ensemble import committed_posterior
 from model.run.estimate import estimate
 from model.run.outputs import check_target, safe_name, shown, staged
 from model.scenario import Run, Scenario, ScenarioError, load_scenario
 
-#: The parameter space of the calibration and the committed posterior (the latest), for ``carecon report``.
+#: The parameter space of the calibration, for ``carecon report``.
 CALIBRATION_SPACE = Path("spaces") / "calibration.toml"
-COMMITTED_POSTERIOR = max((Path(__file__).resolve().parents[1] / "data" / "calibration").glob("posterior-*.csv"),
-                          default=None)
 
 EXECUTOR_HELP = ("where the runs execute: local (a process pool on this machine, the default), dask (a running "
                  "Dask cluster, see --scheduler), dask-local (a Dask cluster started on this machine) or serial "
@@ -161,7 +160,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--targets", metavar="FILE", help="a targets TOML file (default: model/data/targets.toml)")
     p.add_argument("--space", default=str(CALIBRATION_SPACE), metavar="FILE",
                    help="parameter space of the held-out check (default spaces/calibration.toml)")
-    p.add_argument("--posterior", metavar="FILE", default=str(COMMITTED_POSTERIOR) if COMMITTED_POSTERIOR else None,
+    committed = committed_posterior()
+    p.add_argument("--posterior", metavar="FILE", default=str(committed) if committed else None,
                    help="posterior.csv of carecon calibrate --posterior (default: the committed one)")
     p.add_argument("--points", type=positive, default=40, metavar="N",
                    help="design points of the held-out check (parameters + 2 to 1000; default 40)")

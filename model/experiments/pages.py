@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from model.experiments.runner import compare, make_executor, run_replications
-from model.metrics.columns import RUN_TOTAL_COLUMNS, TABLES, Column
+from model.metrics import labels
 from model.run import ensemble
 from model.scenario import load_scenario
 
@@ -35,27 +35,6 @@ PAGES: dict[str, str | None] = {
 #: The headline figures shown, in this order.
 FIGURES = ("share_option1", "share_option3", "unmet_need", "wellbeing", "equity_gap", "dc_attendance", "dc_closures",
            "cost_per_person", "total_council_spend")
-
-
-def committed_posterior() -> Path:
-    """The latest posterior committed in ``model/data/calibration``."""
-    return max((ROOT / "model" / "data" / "calibration").glob("posterior-*.csv"))
-
-
-def _column(figure: str) -> Column:
-    return TABLES["monthly"].get(figure) or RUN_TOTAL_COLUMNS[figure]
-
-
-def _number(value: float, unit: str, sign: bool = False) -> str:
-    """A figure as a reader wants it: money in pounds (millions above a million), shares to three
-    decimals, counts to one; ``sign`` shows + on a positive difference."""
-    if not np.isfinite(value):
-        return "-"
-    plus = "+" if sign and value > 0 else ""
-    if unit.startswith("GBP"):
-        text = f"£{abs(value) / 1e6:,.2f}m" if abs(value) >= 1e5 else f"£{abs(value):,.0f}"
-        return ("-" if value < 0 else plus) + text
-    return f"{plus}{value:,.3f}" if abs(value) < 10 else f"{plus}{value:,.1f}"
 
 
 def _share(value: float) -> str:
@@ -85,12 +64,11 @@ def block(page: str, people: int, replications: int, posterior: Path, executor: 
         result = run_replications(scenario, replications, scenario.run.seed, executor, draws=draws)
         per = result.per_replication()
         shares = ensemble.uncertainty_shares(per[list(FIGURES)]).set_index("figure")["parameter_share"]
-        rows = ["| figure | unit | mean [5-95 %] | share of the variance from parameters |", "|---|---|---|---|"]
+        rows = ["| figure | mean [5-95 %] | share of the variance from parameters |", "|---|---|---|"]
         for f in FIGURES:
-            c = _column(f)
+            c = labels.output(f)
             m, lo, hi = _interval(per[f].to_numpy(dtype=float))
-            rows.append(f"| {c.label} | {c.unit} | {_number(m, c.unit)} [{_number(lo, c.unit)}, "
-                        f"{_number(hi, c.unit)}] | {_share(shares[f])} |")
+            rows.append(f"| {c} | {c.format(m)} [{c.format(lo)}, {c.format(hi)}] | {_share(shares[f])} |")
         title = (f"### Headline figures with parameter uncertainty\n\n`{page}` at month {scenario.run.months}: "
                  + head + "Mean and 5-95 % range across replications (parameters and noise together).")
     else:
@@ -98,14 +76,12 @@ def block(page: str, people: int, replications: int, posterior: Path, executor: 
         result = compare([other, scenario], replications, scenario.run.seed, executor, draws=draws)
         d = result.differences.set_index("figure")
         shares = result.uncertainty.set_index("figure")["parameter_share"]
-        rows = [f"| figure | unit | {comparator} | {page} | difference [95 %] | share of the variance from "
-                "parameters |", "|---|---|---:|---:|---|---|"]
+        rows = [f"| figure | {comparator} | {page} | difference [95 %] | share of the variance from parameters |",
+                "|---|---:|---:|---|---|"]
         for f in FIGURES:
-            r, c = d.loc[f], _column(f)
-            rows.append(f"| {c.label} | {c.unit} | {_number(r.reference_mean, c.unit)} | "
-                        f"{_number(r.scenario_mean, c.unit)} | {_number(r.mean_difference, c.unit, True)} "
-                        f"[{_number(r.ci_low, c.unit, True)}, {_number(r.ci_high, c.unit, True)}] | "
-                        f"{_share(shares[f])} |")
+            r, c = d.loc[f], labels.output(f)
+            rows.append(f"| {c} | {c.format(r.reference_mean)} | {c.format(r.scenario_mean)} | "
+                        f"{c.difference(r.mean_difference)} {c.interval(r.ci_low, r.ci_high)} | {_share(shares[f])} |")
         title = (f"### Headline differences with parameter uncertainty\n\n`{page}` minus `{comparator}` at month "
                  f"{scenario.run.months}: " + head + "Mean paired difference with its 95 % interval (parameters "
                  "and noise together), and the share of the difference's variance that comes from the parameters.")
@@ -133,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [p for p in pages if p not in PAGES]
     if unknown:
         ap.error(f"--pages: unknown page {unknown[0]!r} (allowed: {', '.join(PAGES)})")
-    posterior = committed_posterior()
+    posterior = ensemble.committed_posterior()
     with make_executor("local", args.workers) as pool:
         for page in pages:
             path = Path(args.docs) / f"{page}.md"

@@ -66,7 +66,7 @@ class Label:
         if unit.startswith(("share", "0-1")):
             return f"{value:.1%}"
         if unit.startswith("GBP"):
-            return f"£{value:,.0f}"
+            return _pounds(value)
         if unit.startswith(("score", "index")):
             return f"{value:.3f}"
         return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
@@ -79,7 +79,7 @@ class Label:
         if self.unit.startswith(("share", "0-1")):
             return f"{value * 100:+.1f} pp"
         if self.unit.startswith("GBP"):
-            return f"{'+' if value >= 0 else '−'}£{abs(value):,.0f}"
+            return ("+" if value >= 0 else "−") + _pounds(abs(value))
         return f"{value:+.3f}" if abs(value) < 10 else f"{value:+,.1f}"
 
     def interval(self, low: float, high: float) -> str:
@@ -87,6 +87,11 @@ class Label:
         if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
             return "(no interval)"
         return f"[{self.difference(low)}, {self.difference(high)}]"
+
+
+def _pounds(value: float) -> str:
+    """Money as people read it: whole pounds, millions to two decimals from a million up (no false precision)."""
+    return f"£{value / 1e6:,.2f}m" if abs(value) >= 1e6 else f"£{value:,.0f}"
 
 
 def _key(name: str) -> str:

@@ -32,6 +32,11 @@ MAX_ENSEMBLE_BYTES = 20_000_000
 PER_DRAW = 2
 
 
+def committed_posterior() -> Path | None:
+    """The latest posterior committed with the package (``model/data/calibration/posterior-*.csv``)."""
+    return max((Path(__file__).resolve().parents[1] / "data" / "calibration").glob("posterior-*.csv"), default=None)
+
+
 def expand_councils(overrides: dict[str, Any], councils: int) -> dict[str, Any]:
     """``councils.*.x`` means ``councils.i.x`` for every council ``i`` (as in a parameter space)."""
     out: dict[str, Any] = {}
