@@ -3,10 +3,14 @@ wave and resumable."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 import pytest
 
-from model.experiments.sensitivity import load_space
+from model.experiments.calibrate import Screening, behavioural, noise_floor, published
+from model.experiments.sensitivity import Parameter, Space, load_space
 from tests.conftest import ROOT
 from tests.test_cli import assert_refused, invoke
 
@@ -54,6 +58,8 @@ def test_two_waves_are_stored_and_a_resume_reruns_nothing(tmp_path):
 
 @pytest.mark.parametrize(("flags", "field"), [
     (["--points", "3"], "--points"), (["--waves", "11"], "--waves"), (["--max-runs", "10"], "--max-runs"),
+    (["--screen", "3"], "--screen"), (["--screen", "101"], "--screen"),
+    (["--screen", "4", "--replications", "1"], "--replications"),
 ])
 def test_a_bad_calibration_request_is_refused_in_one_line(tmp_path, flags, field):
     (tmp_path / "space.toml").write_text(SPACE)
@@ -80,3 +86,62 @@ def test_a_posterior_inside_the_ranges_not_ruled_out(tmp_path):
         assert posterior[name].between(bounds.loc[name, "nroy_low"], bounds.loc[name, "nroy_high"]).all()
     assert "ABC-SMC posterior (20 particles" in out
     assert len(list((tmp_path / "studies").glob("abc-calibration-*.db"))) == 1
+
+
+def test_the_noise_floor_is_the_mean_absolute_elementary_effect_of_pure_noise():
+    """Two means of 3 runs with variance 0.04 each, differenced and divided by Morris's step 2/3 (4
+    levels): the mean absolute value of 100,000 such effects is the floor within 1 %."""
+    rng = np.random.default_rng(5)
+    means = rng.normal(0.0, math.sqrt(0.04 / 3), size=(2, 100_000))
+    effects = np.abs(means[0] - means[1]) / (2 / 3)
+    assert effects.mean() == pytest.approx(noise_floor(0.04, 3, 4), rel=0.01)
+    assert noise_floor(0.04, 3, 4) == pytest.approx(math.sqrt(2 / math.pi) * math.sqrt(0.08 / 3) * 1.5)
+
+
+def test_a_calibration_never_fits_a_councils_policy_and_holds_published_values():
+    space = Space("s", (Parameter("choice.beta_control", 0.8, 2.4),
+                        Parameter("councils.*.support.capacity", 0.0, 12.0),
+                        Parameter("demography.need_prevalence_ratio", 1.0, 2.8)))
+    kept, policy = behavioural(space)
+    assert kept.names == ["choice.beta_control", "demography.need_prevalence_ratio"]
+    assert policy == ["councils.*.support.capacity"]
+    assert not published("choice.beta_control")  # an assumption
+    assert not published("choice.asc.0")  # set by hand earlier: refitted
+    assert published("demography.need_prevalence_ratio")  # from sco_homecare_simd_2022
+
+
+def test_a_screening_fits_the_active_assumptions_and_holds_the_active_published_values(tmp_path):
+    space = Space("s", (Parameter("choice.beta_control", 0.8, 2.4), Parameter("choice.inertia", 0.4, 1.2),
+                        Parameter("demography.need_prevalence_ratio", 1.0, 2.8)))
+    names = ["choice.beta_control", "choice.inertia", "demography.need_prevalence_ratio"]
+    table = pd.DataFrame({"parameter": names * 2,
+                          "target": ["a"] * 3 + ["b"] * 3,
+                          "mu_star": [0.10, 0.01, 0.001, 0.02, 0.015, 0.05], "conf": 0.0,
+                          "floor": [0.02] * 3 + [0.03] * 3})
+    screening = Screening(space, table, tmp_path, 1.0)
+    d = screening.decisions().set_index("parameter")
+    assert d.loc["choice.beta_control", "decision"] == "fit"
+    assert d.loc["choice.beta_control", "largest_effect_over_noise"] == pytest.approx(5.0)
+    assert d.loc["choice.inertia", "decision"] == "inactive"  # 0.5 of the floor on a, 0.5 on b
+    assert d.loc["demography.need_prevalence_ratio", ["decision", "on_target"]].tolist() == ["held", "b"]
+    assert screening.fitted_space().names == ["choice.beta_control"]
+
+
+def test_a_calibration_with_a_screening_fits_only_what_the_screening_keeps(tmp_path):
+    (tmp_path / "space.toml").write_text(SPACE + '"providers.block_bonus" = { low = 1.0, high = 3.0 }\n'
+                                         '"councils.*.support.capacity" = { low = 0.0, high = 12.0 }\n')
+    code, _, err = invoke(["calibrate", "--space", str(tmp_path / "space.toml"), "--screen", "4", "--waves", "1",
+                             "--points", "5", "--replications", "2", "--people", "300", "--executor", "serial",
+                             "--quiet", "--store", str(tmp_path / "studies"), "--out", str(tmp_path / "out")])
+    assert code == 0, err
+    assert "not fitted (a council's policy, set by each scenario): councils.*.support.capacity" in err
+    screening = pd.read_csv(tmp_path / "out" / "screening.csv").set_index("parameter")
+    assert set(screening.index) == {"choice.beta_peer", "demography.over65_share_other_groups", "providers.block_bonus"}
+    # the block bonus only acts where a block contract is left to prefer: nothing at the targets' dates
+    assert screening.loc["providers.block_bonus", "decision"] == "inactive"
+    fitted = load_space(tmp_path / "out" / "fitted_space.toml")
+    assert set(fitted.names) == set(screening.query("decision == 'fit'").index)
+    bounds = pd.read_csv(tmp_path / "out" / "nroy_bounds.csv")
+    assert list(bounds["parameter"]) == fitted.names
+    stages = pd.read_csv(tmp_path / "out" / "stages.csv")
+    assert list(stages["stage"]) == ["screening", "wave 1"] and (stages["seconds"] > 0).all()

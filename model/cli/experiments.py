@@ -128,14 +128,23 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", help="output directory (default outputs/targets)")
     p.set_defaults(handler=cmd_targets)
 
-    p = sub.add_parser("calibrate", help="history matching against the published calibration targets",
-                       description="History matching of the calibration scenario against the calibration targets "
-                                   "(model/data/targets.toml; never the validation targets): waves of design points "
-                                   "in the space not ruled out yet, Gaussian-process emulators of each target, "
-                                   "implausibility; each wave is a study in the store (--resume continues). Writes "
-                                   "waves.csv, nroy_bounds.csv, nroy_space.toml (the ranges not ruled "
-                                   "out, as a space for carecon sensitivity --space) and nroy_sample.csv.")
-    p.add_argument("--space", required=True, metavar="FILE", help="parameter-space TOML file (spaces/calibration.toml)")
+    p = sub.add_parser("calibrate", help="screening, history matching and a posterior against the published "
+                                         "calibration targets",
+                       description="Calibrate the calibration scenario against the calibration targets "
+                                   "(model/data/targets.toml; never the validation targets), in stages, each a study "
+                                   "in the store (--resume continues): with --screen, a Morris screening keeps the "
+                                   "parameters that move the targets and have no published value; history matching "
+                                   "in waves of design points in the space not ruled out yet (Gaussian-process "
+                                   "emulators of each target, implausibility); with --posterior, ABC-SMC inside what "
+                                   "is left. A council's policy parameters (councils.*) are never fitted. Writes "
+                                   "screening.csv and fitted_space.toml (with --screen), waves.csv, nroy_bounds.csv, "
+                                   "nroy_space.toml (the ranges not ruled out, as a space for carecon sensitivity "
+                                   "--space), nroy_sample.csv, posterior.csv and central.csv (with --posterior) and "
+                                   "stages.csv (each stage's time).")
+    p.add_argument("--space", required=True, metavar="FILE",
+                   help="parameter-space TOML file (spaces/calibration.toml; with --screen, spaces/screening.toml)")
+    p.add_argument("--screen", type=positive, metavar="T", default=0,
+                   help="first a Morris screening of T trajectories (4-100; 0, the default: fit the whole space)")
     p.add_argument("--targets", metavar="FILE", help="a targets TOML file (default: model/data/targets.toml)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[], help="override a parameter")
     p.add_argument("--waves", type=positive, default=3, metavar="K", help="waves of history matching (1-10; default 3)")
@@ -299,22 +308,35 @@ def _calibration_inputs(args: argparse.Namespace) -> tuple[Any, Scenario, Any]:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from model.experiments.calibrate import history_match
+    import pandas as pd
+
+    from model.experiments.calibrate import behavioural, history_match, screen
     from model.experiments.runner import check_executor, make_executor
-    from model.experiments.sensitivity import StudyInterruptedError
+    from model.experiments.sensitivity import StudyInterruptedError, design_size
     from model.experiments.targets import CalibrationTarget
 
     targets, scenario, space = _calibration_inputs(args)
+    space, policy = behavioural(space)
+    if not space.parameters:
+        return fail(f"--space: {args.space} holds only councils' policy parameters, which a calibration never fits")
+    if args.screen and not 4 <= args.screen <= 100:
+        return fail(f"--screen: must be 4 to 100 trajectories (got {args.screen})")
     if not 1 <= args.waves <= 10:
         return fail(f"--waves: must be 1 to 10 (got {args.waves})")
-    if not len(space.parameters) + 2 <= args.points <= 10_000:
-        return fail(f"--points: must be {len(space.parameters) + 2} (parameters + 2) to 10000 (got {args.points})")
+    low = 3 if args.screen else len(space.parameters) + 2
+    if not low <= args.points <= 10_000:
+        return fail(f"--points: must be {low} ({'at least 1 parameter' if args.screen else 'parameters'} + 2) to "
+                    f"10000 (got {args.points})")
     if not 1 <= args.generations <= 20:
         return fail(f"--generations: must be 1 to 20 (got {args.generations})")
     if args.posterior and not 20 <= args.posterior <= 100_000:
         return fail(f"--posterior: must be 20 to 100000 particles (got {args.posterior})")
     replications = args.replications or 3
-    runs = args.waves * args.points * replications
+    if args.screen and replications < 2:
+        return fail(f"--replications: must be 2 or more with --screen, to tell effects from noise "
+                    f"(got {replications})")
+    screening_runs = design_size("morris", args.screen, len(space.parameters)) * replications if args.screen else 0
+    runs = screening_runs + args.waves * args.points * replications
     if runs > args.max_runs:
         return fail(f"--max-runs: this calibration has {runs:,} runs; at most {args.max_runs:,} are allowed "
                     "(raise --max-runs to run it deliberately)")
@@ -325,30 +347,61 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if check_target(out):
         print(f"warning: {out}/ holds earlier outputs; this calibration replaces them when it ends", file=sys.stderr)
     seed = args.seed if args.seed is not None else scenario.run.seed
-    print(f"carecon calibrate: {args.waves} waves x {args.points} points x {replications} replications; "
+    if policy:
+        print(f"not fitted (a council's policy, set by each scenario): {', '.join(policy)}", file=sys.stderr)
+    stages = (f"a screening of {args.screen} trajectories, " if args.screen else "") + \
+        f"{args.waves} waves x {args.points} points"
+    print(f"carecon calibrate: {stages} x {replications} replications; "
           f"{estimate(scenario, runs, pool_workers(args), args.engine).describe()}", file=sys.stderr)
     target = CalibrationTarget(scenario, args.engine, targets=targets)
+    screening, times = None, []
     try:
         with (make_executor(args.executor, args.workers, args.scheduler) as pool,
               ProgressBar("runs", enabled=not args.quiet) as bar):
+            if args.screen:
+                screening = screen(target, space, args.screen, replications, seed, pool, args.store, args.resume, bar,
+                                   args.max_runs)
+                times.append({"stage": "screening", "runs": screening_runs, "seconds": screening.seconds})
+                space = screening.fitted_space()
+                if not space.parameters:
+                    return fail("the screening found no parameter without a published value that moves the "
+                                f"calibration targets (see {screening.study}/indices.csv): nothing to fit")
+                if args.points < len(space.parameters) + 2:
+                    return fail(f"--points: the screening kept {len(space.parameters)} parameters; a wave needs at "
+                                f"least {len(space.parameters) + 2} points (got {args.points})")
             result = history_match(target, space, args.waves, args.points, replications, seed, pool, args.store,
                                    args.resume, bar, args.max_runs)
     except StudyInterruptedError as err:
         return fail(str(err))
+    times += [{"stage": f"wave {i + 1}", "runs": args.points * replications, "seconds": sec}
+              for i, sec in enumerate(result.seconds)]
     summary, bounds = result.summary(), result.bounds()
     posterior = None
     if args.posterior:
         from model.experiments.calibrate import posterior_of
 
+        start = time.perf_counter()
         posterior = posterior_of(target, result, args.posterior, args.generations, seed, args.store,
                                  pool_workers(args) if args.executor == "local" else 1)
+        times.append({"stage": "posterior", "runs": None, "seconds": time.perf_counter() - start})
     with staged(out) as tmp:
+        if screening is not None:
+            screening.decisions().to_csv(tmp / "screening.csv", index=False)
+            (tmp / "fitted_space.toml").write_text(space.to_toml())
         summary.to_csv(tmp / "waves.csv", index=False)
         bounds.to_csv(tmp / "nroy_bounds.csv", index=False)
         (tmp / "nroy_space.toml").write_text(result.nroy_space())
         result.nroy_sample().to_csv(tmp / "nroy_sample.csv", index=False)
         if posterior is not None:
             posterior.table().to_csv(tmp / "posterior.csv", index=False)
+            posterior.central().to_csv(tmp / "central.csv", index=False)
+        pd.DataFrame(times).to_csv(tmp / "stages.csv", index=False)
+    if screening is not None:
+        decisions = screening.decisions()
+        print(f"\nscreening of {len(decisions)} parameters ({screening.seconds:.0f} s; stored in {screening.study}): "
+              "largest effect on a calibration target over the effect of noise alone")
+        for row in decisions.itertuples():
+            print(f"  {row.parameter:<44} {row.largest_effect_over_noise:6.2f} ({row.on_target}) {row.decision}")
     print(f"\nhistory matching of {scenario.name} against {len(result.observations)} calibration targets")
     for row in summary.itertuples():
         print(f"  wave {row.wave}: {row.points} points, {row.seconds:.0f} s; not ruled out: "
@@ -359,12 +412,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
               f"(of {row.low:g} to {row.high:g})")
     if posterior is not None:
         print(f"  ABC-SMC posterior ({len(posterior.weights)} particles, tolerances "
-              f"{', '.join(f'{e:.3g}' for e in posterior.epsilons)}; stored in {posterior.database}): "
-              "weighted mean [90% interval]")
+              f"{', '.join(f'{e:.3g}' for e in posterior.epsilons)}; {times[-1]['seconds']:.0f} s; stored in "
+              f"{posterior.database}): weighted median [90% interval]")
+        central = posterior.central().set_index("parameter")
         for row in posterior.interval().itertuples():
-            print(f"    {row.parameter:<44} {posterior.mean()[row.parameter]:.4g} [{row.low:.4g}, {row.high:.4g}]")
-    print(f"wrote {out}/waves.csv, nroy_bounds.csv, nroy_space.toml, nroy_sample.csv"
-          f"{', posterior.csv' if posterior else ''}")
+            print(f"    {row.parameter:<44} {central.loc[row.parameter, 'median']:.4g} [{row.low:.4g}, {row.high:.4g}]")
+    written = ["screening.csv", "fitted_space.toml"] if screening is not None else []
+    written += ["waves.csv", "nroy_bounds.csv", "nroy_space.toml", "nroy_sample.csv"]
+    written += ["posterior.csv", "central.csv"] if posterior is not None else []
+    print(f"stages: {', '.join(f'{t['stage']} {t['seconds']:.0f} s' for t in times)}")
+    print(f"wrote {out}/{', '.join([*written, 'stages.csv'])}")
     return 0
 
 

@@ -1,4 +1,7 @@
-"""History matching of the care-economy model against the calibration targets (``carecon calibrate``).
+"""Calibration of the care-economy model against the calibration targets (``carecon calibrate``), in
+resumable stages: a Morris screening that keeps the parameters that move the targets
+(:func:`screen`), history matching in waves (:func:`history_match`) and an ABC-SMC posterior
+inside what is left (:func:`posterior_of`).
 
 Each wave is a study in the study store (:func:`model.experiments.sensitivity.run_study`, method
 ``design``): its design points are chosen in the space the earlier waves have not ruled out
@@ -15,6 +18,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import hashlib
 import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +29,98 @@ import pandas as pd
 from model.experiments import history_matching as hm
 from model.experiments.posterior import Posterior, abc_smc
 from model.experiments.runner import ProgressFn
-from model.experiments.sensitivity import MAX_RUNS, Space, derived_seed, run_study
+from model.experiments.sensitivity import MAX_RUNS, Parameter, Space, derived_seed, parameter_source, run_study
 from model.experiments.targets import CalibrationTarget
 from model.scenario import ScenarioError
+
+#: Parameters a calibration never fits: what a council decides (its support, commissioning, finance
+#: and rollout), as opposed to how people, carers and providers behave.
+POLICY_PREFIX = "councils."
+
+
+def behavioural(space: Space) -> tuple[Space, list[str]]:
+    """The space without the councils' policy parameters (which are what a council decides, set by
+    each scenario, not constants to fit), and the names of those left out."""
+    kept = tuple(p for p in space.parameters if not p.name.startswith(POLICY_PREFIX))
+    return (Space(space.name, kept, space.description, space.model),
+            [p.name for p in space.parameters if p.name.startswith(POLICY_PREFIX)])
+
+
+def published(name: str) -> bool:
+    """Whether a parameter's value comes from a published figure (its source names one, or is derived
+    from one) rather than being an assumption or an earlier hand calibration: such a value is held,
+    not fitted to other figures."""
+    return not parameter_source(name).lower().startswith(("assumption", "calibrated"))
+
+
+@dataclass
+class Screening:
+    """A Morris screening of a space against the calibration targets: per parameter and target the
+    mean absolute elementary effect (``mu_star``, SALib) and the effect noise alone would give
+    (``floor``); a parameter is *active* when it moves some target by more than that floor. Active
+    parameters without a published value are fitted; active ones with a published value are held at
+    it."""
+
+    space: Space
+    table: pd.DataFrame
+    study: Path
+    seconds: float
+
+    def decisions(self) -> pd.DataFrame:
+        """One row per parameter: its largest effect over the floor (and on which target), its source
+        and the decision: ``fit``, ``held`` (a published value) or ``inactive``."""
+        t = self.table.assign(ratio=self.table["mu_star"] / self.table["floor"])
+        best = t.loc[t.groupby("parameter", sort=False)["ratio"].idxmax()]
+        rows = []
+        for row in best.itertuples():
+            active = bool(row.ratio > 1)
+            rows.append({"parameter": row.parameter, "largest_effect_over_noise": float(row.ratio),
+                         "on_target": row.target, "source": parameter_source(row.parameter),
+                         "decision": "inactive" if not active else ("held" if published(row.parameter) else "fit")})
+        return pd.DataFrame(rows).sort_values("largest_effect_over_noise", ascending=False, ignore_index=True)
+
+    def fitted_space(self) -> Space:
+        """The parameters to fit, with their screening ranges, as a space for :func:`history_match`."""
+        fit = set(self.decisions().query("decision == 'fit'")["parameter"])
+        kept = tuple(p for p in self.space.parameters if p.name in fit)
+        return Space(f"{self.space.name}_fitted", kept, f"The parameters of {self.space.name} that move the "
+                     "calibration targets and have no published value", self.space.model)
+
+
+def noise_floor(replicate_variance: float, replications: int, levels: int) -> float:
+    """The mean absolute elementary effect of a parameter that does nothing, when each design point's
+    output is a mean of ``replications`` runs with variance ``replicate_variance`` across runs and
+    independent noise: the difference of two such means divided by Morris's step
+    ``levels / (2 (levels - 1))``, whose mean absolute value is ``sqrt(2 / pi)`` times its sd. Common
+    random numbers make the true noise smaller, so the floor errs towards keeping a parameter."""
+    step = levels / (2 * (levels - 1))
+    return math.sqrt(2 / math.pi) * math.sqrt(2 * replicate_variance / replications) / step
+
+
+def screen(target: CalibrationTarget, space: Space, trajectories: int, replications: int, seed: int,
+           executor: cf.Executor | None = None, store_root: str | Path = "studies", resume: bool = False,
+           progress: ProgressFn | None = None, max_runs: int = MAX_RUNS, levels: int = 4) -> Screening:
+    """Morris screening (``trajectories`` trajectories, ``replications`` runs per point, common random
+    numbers) of the behavioural parameters of ``space`` (:func:`behavioural`) against the target's
+    calibration targets, stored as a study (continued with ``resume``)."""
+    if replications < 2:
+        raise ScenarioError("screening needs at least 2 replications per point, to tell effects from noise",
+                            "replications")
+    space, _ = behavioural(space)
+    names = list(target.analysed)
+    start = time.perf_counter()
+    study = run_study(target, space, "morris", trajectories, seed, executor, store_root, resume, progress,
+                      replications=replications, outputs=tuple(names), max_runs=max_runs, levels=levels)
+    if not study.complete:
+        raise ScenarioError(f"the screening is incomplete (stored in {study.path}); continue with --resume")
+    mu = study.indices.query("index == 'mu_star'")
+    rows = []
+    for name in names:
+        floor = noise_floor(float(study.results[f"{name}_var"].mean()), replications, levels)
+        for row in mu[mu["output"] == name].itertuples():
+            rows.append({"parameter": row.parameter, "target": name, "mu_star": row.value, "conf": row.conf,
+                         "floor": floor})
+    return Screening(space, pd.DataFrame(rows), study.path, time.perf_counter() - start)
 
 
 @dataclass
@@ -63,16 +156,13 @@ class Calibration:
     def nroy_space(self) -> str:
         """A parameter-space TOML (``carecon sensitivity --space``) whose ranges are those not ruled out
         (:meth:`bounds`); a parameter with nothing left keeps its range."""
-        import tomli_w
-
-        params = {}
+        params = []
         for row in self.bounds().itertuples():
             ok = np.isfinite(row.nroy_low) and row.nroy_high > row.nroy_low
-            params[row.parameter] = {"low": float(row.nroy_low if ok else row.low),
-                                     "high": float(row.nroy_high if ok else row.high)}
-        return tomli_w.dumps({"name": f"{self.space.name}_not_ruled_out",
-                              "description": f"The ranges of {self.space.name} that {len(self.waves)} waves of "
-                                             "history matching did not rule out", "parameters": params})
+            params.append(Parameter(row.parameter, float(row.nroy_low if ok else row.low),
+                                    float(row.nroy_high if ok else row.high)))
+        return Space(f"{self.space.name}_not_ruled_out", tuple(params), f"The ranges of {self.space.name} that "
+                     f"{len(self.waves)} waves of history matching did not rule out").to_toml()
 
     def bounds(self) -> pd.DataFrame:
         """Per parameter: its range in the space and the range of the points not ruled out."""

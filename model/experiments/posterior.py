@@ -41,18 +41,36 @@ class Posterior:
 
     def interval(self, level: float = 0.9) -> pd.DataFrame:
         """Per parameter, the weighted central ``level`` interval."""
-        rows = []
-        for name in self.particles:
-            order = np.argsort(self.particles[name].to_numpy())
-            values, cum = self.particles[name].to_numpy()[order], np.cumsum(self.weights[order])
-            lo = values[np.searchsorted(cum, (1 - level) / 2)]
-            hi = values[min(np.searchsorted(cum, 1 - (1 - level) / 2), len(values) - 1)]
-            rows.append({"parameter": name, "low": lo, "high": hi})
-        return pd.DataFrame(rows)
+        c = central_values(self.table(), level)
+        return c[["parameter", "low", "high"]]
+
+    def central(self) -> pd.DataFrame:
+        """Per parameter, the weighted median, mean and central 90 % interval (:func:`central_values`)."""
+        return central_values(self.table())
 
     def table(self) -> pd.DataFrame:
         """The particles with their weights (the stored posterior)."""
         return self.particles.assign(weight=self.weights)
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The smallest value whose cumulative normalised weight reaches ``q``."""
+    order = np.argsort(values)
+    cum = np.cumsum(weights[order]) / weights.sum()
+    return float(values[order][min(np.searchsorted(cum, q), len(values) - 1)])
+
+
+def central_values(table: pd.DataFrame, level: float = 0.9) -> pd.DataFrame:
+    """Per parameter of a posterior table (particles with a ``weight`` column): the weighted median,
+    the weighted mean and the weighted central ``level`` interval (``low``, ``high``)."""
+    w = table["weight"].to_numpy(dtype=float)
+    rows = []
+    for name in table.columns.drop("weight"):
+        x = table[name].to_numpy(dtype=float)
+        rows.append({"parameter": name, "median": weighted_quantile(x, w, 0.5),
+                     "mean": float((x * w).sum() / w.sum()), "low": weighted_quantile(x, w, (1 - level) / 2),
+                     "high": weighted_quantile(x, w, 1 - (1 - level) / 2)})
+    return pd.DataFrame(rows)
 
 
 def weighted_sample(table: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:

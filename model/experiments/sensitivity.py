@@ -142,6 +142,12 @@ class Space:
                   for p in self.parameters}
         return {"name": self.name, "description": self.description, "model": self.model, "parameters": params}
 
+    def to_toml(self) -> str:
+        """The space as a parameter-space file (``--space``)."""
+        import tomli_w
+
+        return tomli_w.dumps({k: v for k, v in self.to_dict().items() if k != "model" or v != "scenario"})
+
     def check_scenario(self, scenario: Scenario) -> None:
         """Council indices must exist in ``scenario``."""
         for name in self.names:
@@ -166,6 +172,13 @@ def _known_parameters(model: str) -> dict[str, dict[str, Any]]:
                 # each element of a list of numbers is a parameter: choice.asc.3 (Option 4's constant)
                 rows += [{**r, "name": f"{r['name']}.{i}", "default": v} for i, v in enumerate(r["default"])]
     return {r["name"]: r for r in rows}
+
+
+def parameter_source(name: str) -> str:
+    """The documented source of a space's parameter (``choice.asc.3``, ``councils.*.support.capacity``):
+    a published figure's id, ``derived: ...``, ``calibrated ...`` or ``assumption ...``."""
+    m = _COUNCIL.match(name)
+    return str(_known_parameters("scenario")[f"councils.N.{m.group(2)}" if m else name]["source"])
 
 
 def _number(value: Any, where: str) -> float:

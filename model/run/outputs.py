@@ -61,7 +61,7 @@ OUTPUT_NAMES = frozenset({"monthly.parquet", "breakdown.parquet", "daycentres.pa
                           "equity.parquet", "summary.csv", "scenario.toml", "figures", "differences.csv",
                           "headlines.csv", "differences.png", "who_gains.csv", "targets.csv", "waves.csv",
                           "nroy_bounds.csv", "nroy_space.toml", "nroy_sample.csv", "posterior.csv", "uncertainty.csv",
-                          "draws.csv"})
+                          "draws.csv", "screening.csv", "fitted_space.toml", "central.csv", "stages.csv"})
 
 
 def safe_name(name: str) -> str:
