@@ -216,3 +216,11 @@ def test_the_cli_reference_page_is_current():
     assert page.read_text(encoding="utf-8") == render(), "docs/reference/cli.md is out of date: run `make docs`"
     for command in ("run", "validate", "list", "compare", "sweep", "sensitivity", "studies list", "studies show"):
         assert f"## `carecon {command}`" in page.read_text(encoding="utf-8")
+
+
+def test_a_flag_is_taken_only_as_written_in_full():
+    """``--out`` on a command without it is refused, not read as ``--outputs`` (an unknown output)."""
+    code, _, err = invoke(["sensitivity", "baseline", "--space", str(ROOT / "spaces" / "default.toml"), "--method",
+                           "morris", "--n", "4", "--out", "somewhere"])
+    assert code == 2 and err.count("\n") == 1
+    assert "unrecognized arguments: --out somewhere" in err

@@ -19,7 +19,11 @@ FLAGS = {"n": "--n", "seed": "--seed", "levels": "--levels", "method": "--method
 
 
 class Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line."""
+    """An argument parser whose errors are one line, and which takes flags only as written in full
+    (``--out`` is not taken for ``--outputs``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "allow_abbrev": False})
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"error: {self.prog}: {message}\n")
