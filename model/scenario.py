@@ -75,6 +75,12 @@ class ScenarioError(ValueError):
         self.problem, self.argument, self.item = problem, argument, item
 
 
+#: The source of a parameter whose default is the central value of the committed posterior.
+CALIBRATED = ("calibrated: weighted median of the ABC-SMC posterior "
+              "model/data/calibration/posterior-2026-12-07-screened.csv (carecon calibrate on 7 December 2026 "
+              "against the calibration targets of model/data/targets.toml; docs/explanation/calibration.md)")
+
+
 def param(default: Any, lo: float | None = None, hi: float | None = None, *, unit: str,
           source: str = "assumption", doc: str, label: str | None = None,
           choices: dict[str, str] | None = None) -> Any:
@@ -155,11 +161,11 @@ class Demography(Strict):
         source="sco_sds_age_2016 (71% aged 65+) and sco_client_mix_2015; split is an assumption",
         doc="Shares of older people, physical disability, learning disability, mental health among the people "
             "known at month 0 (referrals follow referral_incidence).")
-    under65_older_share: float = param(0.0, 0, 1, unit="share",
-                                       doc="Share of the 'older people' group below 65 (0 by definition).")
+    under65_older_share: float = param(0.0949, 0, 1, unit="share", source=CALIBRATED,
+                                       doc="Share of the 'older people' client group below 65 (client groups are "
+                                           "recorded at assessment, not by age).")
     over65_share_other_groups: float = param(
-        0.35, 0, 1, label="Clients aged 65+ outside the older-people group", unit="share",
-        source="assumption, chosen so that ~71% of all clients are 65+ (sco_sds_age_2016)",
+        0.488, 0, 1, label="Clients aged 65+ outside the older-people group", unit="share", source=CALIBRATED,
         doc="Share of non-older client groups aged 65 or over.")
     known_per_1000_adults: float = param(
         52.0, 0.1, 1000, label="People known to the council", unit="people per 1000 adults",
@@ -210,10 +216,10 @@ class Demography(Strict):
                                label="Chance of moving to the next age band",
                                unit="per person per month",
                                doc="Monthly chance of moving to the next age band (bands span ~15-25 years).")
-    confidence_mean: float = param(0.6, 0, 1, label="Mean confidence to manage a budget", unit="0-1",
-                                   doc="Mean confidence to manage money and staff (Q5, under 65).")
+    confidence_mean: float = param(0.607, 0, 1, label="Mean confidence to manage a budget", unit="0-1",
+                                   source=CALIBRATED, doc="Mean confidence to manage money and staff (Q5, under 65).")
     confidence_deprivation_gradient: float = param(
-        0.06, 0, 0.25, label="Fall in confidence per more deprived quintile", unit="per quintile",
+        0.0888, 0, 0.25, label="Fall in confidence per more deprived quintile", unit="per quintile", source=CALIBRATED,
         doc="Confidence is lower by this much per quintile more deprived (confidence channel; off: every "
             "quintile has Q5's mean).")
     confidence_age_penalty: float = param(0.15, 0, 0.5, label="Confidence penalty at 65 and over", unit="0-1",
@@ -225,11 +231,11 @@ class Demography(Strict):
         [0.15, 0.1, 0.45, 0.15], 0, 1, unit="probability",
         source="assumption; eng_dayc_older_attend_2018 (10% of supported older people attend) bounds the outcome",
         doc="Chance a person of each group values building-based day care (respite, company).")
-    carer_probability: float = param(0.6, 0, 1, label="Chance of having an unpaid carer", unit="probability",
-                                     source="assumption; sco_carers_2022 gives population counts only",
+    carer_probability: float = param(0.656, 0, 1, label="Chance of having an unpaid carer", unit="probability",
+                                     source=CALIBRATED + "; sco_carers_2022 gives population counts only",
                                      doc="Chance a person has an unpaid carer.")
-    carer_hours_mean: float = param(20.0, 0, 100, label="Mean unpaid care hours", unit="hours per week",
-                                    source="assumption (gamma, see carer_hours_shape); "
+    carer_hours_mean: float = param(21.2, 0, 100, label="Mean unpaid care hours", unit="hours per week",
+                                    source=CALIBRATED + " (gamma, see carer_hours_shape); "
                                            "sco_carers_supported_2022 reports 55% of carers *supported by "
                                            "services* giving 50+ h, a selected group",
                                     doc="Mean unpaid care hours given by a carer.")
@@ -278,10 +284,11 @@ class Demography(Strict):
         doc="Mean need at referral is higher by this much in Q1 than in Q5, linearly over the quintiles "
             "(Q3 at need_mean; need channel).")
     onset_under65_odds_ratio: float = param(
-        13.3, 0.05, 100, unit="odds ratio Q1/Q5",
+        5.3, 0.05, 100, unit="odds ratio Q1/Q5",
         source="derived from sco_homecare_simd_2022: recipients in Q1 are under 65 2.58 times as often as in Q5 "
-               "((36.2 / 26.0) / (7.5 / 13.9)); at the base 1 - over65_share_other_groups = 0.65 that is this "
-               "odds ratio (Q1 0.87, Q5 0.34 under 65)",
+               "((36.2 / 26.0) / (7.5 / 13.9)); with the base shares under 65 (under65_older_share, 1 - "
+               "over65_share_other_groups) and the group_mix, this odds ratio gives that ratio (Q1 0.43, Q5 0.17 "
+               "under 65); re-derive it when those change (tests/test_demography.py checks the ratio)",
         doc="Odds of a referral being under 65 in Q1 over Q5, on the base share of its client group "
             "(Q3 at the base; onset channel).")
     carer_availability_ratio: float = param(
@@ -407,27 +414,27 @@ class Choice(Strict):
                                  doc="Control each option gives (Options 1-4).")
     burden: list[float] = param([1.0, 0.3, 0.0, 0.6], 0, 1, unit="0-1",
                                 doc="Burden of managing money and employing staff, by option.")
-    beta_control: float = param(1.6, 0, 10,
+    beta_control: float = param(1.65, 0, 10, source=CALIBRATED,
                                 label="Weight of control in choosing an option",
                                 unit="utility per unit control", doc="Value of control.")
-    beta_burden: float = param(3.0, 0, 10,
+    beta_burden: float = param(2.09, 0, 10, source=CALIBRATED,
                                label="Weight of burden in choosing an option",
                                unit="utility per unit burden",
                                doc="Weight of burden, scaled by (1 - confidence).")
-    beta_peer: float = param(1.2, 0, 10,
+    beta_peer: float = param(1.13, 0, 10, source=CALIBRATED,
                              label="Weight of peers' experience in choosing an option",
                              unit="utility per unit peer signal",
                              doc="Weight of peers' (satisfied) experience of an option.")
-    inertia: float = param(0.8, 0, 10,
+    inertia: float = param(0.824, 0, 10, source=CALIBRATED,
                            label="Preference for one's current option",
                            unit="utility", doc="Status-quo bonus for one's current option.")
     asc_over65: list[float] = param(
         [-1.8, -0.9, 0.0, -0.9], -10, 10, unit="utility",
         source="assumption calibrated to sco_option3_65plus_2015 (86% of 65+ on Option 3)",
         doc="Option-specific constants for people aged 65+.")
-    asc: list[float] = param([-0.2, -0.5, 0.0, -1.0], -10, 10, unit="utility",
-                             source="calibrated to sco_option_share_2014 (13 / 9 / 75 / 3% at about three "
-                                    "years); shares level off from year five with Option 3 near 57%",
+    asc: list[float] = param([-0.159, -0.65, 0.0, -1.0], -10, 10, unit="utility",
+                             source=CALIBRATED + " (Options 1 and 2; Option 3 is the reference at 0; Option 4's "
+                                    "-1.0 is an assumption the screening found inactive)",
                              doc="Option-specific constants for everyone (Options 1-4).")
     asc_group: list[float] = param(
         [0.0, 1.0, 0.5, 0.2], -10, 10, unit="utility",
@@ -435,7 +442,8 @@ class Choice(Strict):
         doc="Extra constant for Option 1 by client group (older, PD, LD, MH).")
     option4_direct_share: float = param(0.5, 0, 1, unit="share of budget",
                                         doc="Part of an Option 4 budget taken as a direct payment.")
-    switch_satisfaction: float = param(0.4, 0, 1, label="Satisfaction below which people are dissatisfied", unit="0-1",
+    switch_satisfaction: float = param(0.36, 0, 1, label="Satisfaction below which people are dissatisfied",
+                                       unit="0-1", source=CALIBRATED,
                                        doc="Satisfaction below which a person is dissatisfied.")
     switch_after_months: int = param(3, 1, 60, label="Months dissatisfied before switching", unit="months",
                                      doc="Months dissatisfied before switching provider or asking for a review.")
@@ -460,7 +468,7 @@ class Choice(Strict):
                                           "reconsider their option at review (100: never).")
     prompt_satisfaction: float = param(0.4, 0, 1, unit="0-1",
                                        doc="Satisfaction below which a person reconsiders their option at review "
-                                           "(0: never; the default is switch_satisfaction's).")
+                                           "(0: never).")
     prompt_carer_breakdown: bool = param(True, unit="-",
                                          doc="Whether the breakdown of a carer who was caring when the person last "
                                              "chose prompts them to reconsider at review.")

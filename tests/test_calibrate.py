@@ -145,3 +145,25 @@ def test_a_calibration_with_a_screening_fits_only_what_the_screening_keeps(tmp_p
     assert list(bounds["parameter"]) == fitted.names
     stages = pd.read_csv(tmp_path / "out" / "stages.csv")
     assert list(stages["stage"]) == ["screening", "wave 1"] and (stages["seconds"] > 0).all()
+
+
+def test_the_defaults_are_the_committed_posteriors_central_values():
+    """Every parameter of the committed posterior has, as its default, the posterior's weighted median
+    (3 significant figures), and says so in its source; a parameter the posterior does not hold does
+    not claim it."""
+    from model import load_scenario
+    from model.experiments.posterior import central_values
+    from model.run.ensemble import committed_posterior
+    from model.scenario import CALIBRATED, parameter_table
+
+    path = committed_posterior()
+    assert path is not None and path.name in CALIBRATED
+    central = central_values(pd.read_csv(path)).set_index("parameter")["median"]
+    defaults = load_scenario("sds_rollout")
+    for name, median in central.items():
+        section, field, *index = name.split(".")
+        value = getattr(getattr(defaults, section), field)
+        value = value[int(index[0])] if index else value
+        assert value == float(f"{median:.3g}"), name
+    claimed = {r["name"] for r in parameter_table() if CALIBRATED in str(r["source"])}
+    assert claimed == {n.rsplit(".", 1)[0] if n.split(".")[-1].isdigit() else n for n in central.index}
