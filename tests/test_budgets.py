@@ -58,6 +58,14 @@ def test_admin_cost_is_the_options_cost_and_nothing_without_a_package():
     assert [budgets.has_package(option) for option in range(5)] == [False, True, True, True, True]
 
 
+def test_assessment_spend_is_the_assessments_times_their_cost():
+    # 7 reviews at GBP 250 each: GBP 1,750; nobody assessed costs nothing.
+    assert budgets.assessment_spend(7, 250.0) == 1750.0
+    assert budgets.assessment_spend(0, 250.0) == 0.0
+    np.testing.assert_array_equal(budgets.assessment_spend(np.array([3.0, 2.0]), np.array([100.0, 37.5])),
+                                  [300.0, 75.0])
+
+
 # ---------------------------------------------------------------------------------------- cash limit
 def test_cash_limit_is_cash_per_head_times_population_grown_by_the_settlement():
     assert budgets.cash_limit(17000.0, 1000, 0.0, 0) == pytest.approx(17e6)

@@ -361,3 +361,22 @@ def test_shared_phases_agree_with_a_councils_own_day_centres():
         exits += v.ledger.exits[:, 0].sum()
     assert in_house > 0 and closed >= 1 and exits > closed  # the council's closures and an insolvency
     assert Q.died[named[1]] == 8 and not Q.active[named[2]]  # the run's month 9 is model month 8
+
+
+def test_shared_phases_agree_on_each_councils_costs():
+    """Each council with its own cost of an assessment, of support per person reached and of
+    administering a package by option (not whole pounds, so that a cost read for the wrong council
+    or option shows): both engines agree phase by phase, and every council spends on each."""
+    costs = {}
+    for i in range(3):
+        costs[f"councils.{i}.finance.assessment_cost"] = 210.25 + 17.5 * i
+        costs[f"councils.{i}.support.cost_per_person"] = 333.3 + 41.7 * i
+        costs[f"councils.{i}.finance.admin_cost"] = [22.1 + i, 38.7 + 2 * i, 31.3 - i, 44.9 + 3 * i]
+    s = shrink("multi_council", 200, 12, **COLD, **costs)
+    v = CareEconomy(s, seed=2, engine="vector")
+    r = CareEconomy(s, seed=2, engine="agents")
+    spent = np.zeros((3, 3))
+    for month in range(s.run.months):
+        _month(v, r, month)
+        spent += [v.ledger.assessment, v.ledger.support, v.ledger.admin]
+    assert (spent > 0).all()

@@ -187,9 +187,9 @@ def test_reviews_apply_the_review_rule_to_everyone_due():
                 review_in=state["review_in"], option=state["option"], need=need, carer_credit=carer_hours,
                 budget=state["budget"], dp_balance=state["balance"], supported=np.ones(n, bool),
                 provider=state["provider"], control=np.ones(n, np.float32), burden=np.ones(n, np.float32))
-    choosing, kept, queues = reviews.reviews(counted, 100, P.record(n), state["clients"], share, True, interval,
-                                             threshold, rate, np.array([-1, -1]), cost, 0.3, common.struct(b),
-                                             ledger.record())
+    councils = reviews.Councils(share, interval, threshold, rate, np.array([-1, -1]), cost)
+    choosing, kept, queues = reviews.reviews(counted, 100, P.record(n), state["clients"], councils, True, 0.3,
+                                             common.struct(b), ledger.record())
     assert not P.waiting.any() and not (ledger.waiting.any() or ledger.waiting_months.any())  # no waiting list
     state.update(offered=P.offered, review_in=P.review_in, option=P.option, budget=P.budget, balance=P.dp_balance,
                  provider=P.provider)
@@ -493,11 +493,11 @@ def test_finance_costs_and_charges_each_package_by_council():
     budget = rng.uniform(0, 3000, 500).astype(np.float32)
     costs = np.array([[25.0, 40.0, 30.0, 45.0], [10.0, 0.0, 12.5, 7.0], [1.0, 2.0, 3.0, 4.0]])
     rates = np.array([0.0, 0.2, 0.5])
-    ledger, charges = Ledger(3), np.zeros(3)
+    ledger = Ledger(3)
     admin = ledger.admin
     admin[:] = 100.0
-    finance.finance(_people(500, option=option, council=council, budget=budget).record(500), costs, rates, 0.3,
-                    ledger.record(), charges)
+    charges = finance.finance(_people(500, option=option, council=council, budget=budget).record(500), costs, rates,
+                              0.3, ledger.record())
     per_person = np.where(option > 0, costs[council, np.maximum(option, 1) - 1], 0.0)
     np.testing.assert_allclose(admin, 100.0 + np.bincount(council, per_person, minlength=3), rtol=1e-12)
     paid = np.where(option > 0, rates[council] * 0.3 * budget.astype(float), 0.0)
@@ -518,9 +518,10 @@ def test_a_waiting_list_assesses_the_longest_waits_first_and_holds_the_rest():
                 council=council, review_in=np.full(n, 12, np.int16), option=option, need=np.full(n, 50.0, np.float32),
                 waiting=waited)
     ledger = Ledger(2)
-    reviews.reviews(np.arange(n), n, P.record(n), np.zeros(1, np.int32), np.zeros(2, np.float32), False,
-                    np.array([12, 12]), np.array([25.0, 25.0]), np.array([45.0, 45.0]), np.array([3, -1]),
-                    np.array([250.0, 250.0]), 0.5, common.struct(Budgets()), ledger.record())
+    councils = reviews.Councils(np.zeros(2, np.float32), np.array([12, 12]), np.array([25.0, 25.0]),
+                                np.array([45.0, 45.0]), np.array([3, -1]), np.array([250.0, 250.0]))
+    reviews.reviews(np.arange(n), n, P.record(n), np.zeros(1, np.int32), councils, False, 0.5,
+                    common.struct(Budgets()), ledger.record())
     waited, review_in, assessments = P.waiting[:n], P.review_in[:n], ledger.assessments
     listed = (ledger.waiting, ledger.waiting_months, ledger.waiting_new)
     assessed = np.array([False, True, False, True, False, True, True, True, True])  # rows 5, 1 (2 months), 3 (1)

@@ -5,7 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from model.experiments.levers import _cell, per_replication
+from model.experiments.levers import LEVERS, NAMES, _cell, per_replication
+from model.rules import budgets
+from model.scenario import Budgets
+
+
+def test_each_lever_code_the_council_records_names_that_lever():
+    """The code a council records when a lever moves (:func:`model.rules.budgets.council_month`) is
+    the code under which the page names that lever."""
+    for lever in NAMES:
+        b = Budgets(lever_order=[lever])
+        _, moved = budgets.council_month(50.0, 10.0, 6, 100.0, budgets.starting_policy(b), 0, b)  # projected 110
+        assert LEVERS[moved] == NAMES[lever]
+    assert len(LEVERS) == len(NAMES)
 
 
 def test_first_months_waiting_and_spend_are_read_from_the_councils_table():

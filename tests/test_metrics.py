@@ -12,11 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import scenario as scenario_module
+from model.core.state import People
 from model.engines import CareEconomy
 from model.metrics import columns
 from model.metrics import definitions as d
 from model.metrics.recorder import HorizonRecorder, MonthRecorder
-from model.metrics.snapshot import snapshot
+from model.metrics.snapshot import CellSums, snapshot
 from model.run.simulation import run_recorded
 from tests.conftest import ROOT
 
@@ -141,10 +142,12 @@ def test_snapshot_counts_and_sums_as_bincount():
     offered, alive = rng.random(n) < 0.5, rng.random(n) < 0.9
     met, well, sat = (rng.random((3, n))).astype(np.float32)
     hours, balance = (rng.random(n) * 20).astype(np.float32), rng.random(n) * 100
-    counts, sums = np.zeros(10 * n_cell, np.int64), [np.zeros(n_cell) for _ in range(3)]
+    counts, sums = np.zeros(10 * n_cell, np.int64), CellSums(*(np.zeros(n_cell) for _ in range(3)))
     need, strain = (rng.random(n) * 100).astype(np.float32), rng.random(n).astype(np.float32)
-    carer, held, carers = snapshot(cell, option, offered, alive, met, well, sat, hours, balance, need, strain, 25.0,
-                                   0.5, counts, *sums)
+    people = People(n)
+    people.append(n, cell=cell, option=option, offered=offered, alive=alive, met_need=met, wellbeing=well,
+                  satisfaction=sat, carer_hours=hours, dp_balance=balance, need=need, strain=strain)
+    carer, held, carers = snapshot(people.record(n), 25.0, 0.5, counts, sums)
     with_need, caring = alive & (need >= 25.0), alive & (hours > 0)
     assert carers[0] == with_need.sum() and carers[1] == pytest.approx(hours[with_need].sum(dtype=float), rel=1e-12)
     assert carers[2] == caring.sum() and carers[3] == (caring & (strain > 0.5)).sum()

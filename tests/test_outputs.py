@@ -8,7 +8,7 @@ import pytest
 
 from model.metrics.columns import BREAKDOWN_METRICS, DIMENSIONS, RUN_TOTAL_COLUMNS, TABLES
 from model.metrics.definitions import RUN_TOTALS
-from model.run.outputs import FILES, SUMMARY_TOTALS, reference_page, summary
+from model.run.outputs import FILES, SUMMARY_TOTALS, markdown_table, reference_page, summary
 from model.run.simulation import HEADLINE, TOTALS, simulate_replications
 from model.scenario import loads_scenario
 from tests.conftest import ROOT, shrink
@@ -123,6 +123,11 @@ def test_every_output_column_has_a_label_unit_and_meaning(run_dir):
                *RUN_TOTAL_COLUMNS.values()]
     for c in entries:
         assert c.label and c.meaning.endswith(".") and "\n" not in c.meaning and "|" not in c.meaning, c
+
+
+def test_markdown_table_has_a_header_a_rule_and_a_line_per_row():
+    assert markdown_table(["a", "b"], [[1, "x"], (2.5, None)]) == "| a | b |\n|---|---|\n| 1 | x |\n| 2.5 | None |"
+    assert markdown_table(["only"], []) == "| only |\n|---|"
 
 
 def test_output_reference_page_is_up_to_date():

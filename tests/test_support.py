@@ -26,6 +26,12 @@ def test_places_scale_with_people_and_carry_the_fraction_as_a_chance():
     assert np.mean([support.places(1100, 4.0, u) for u in draws]) == pytest.approx(4.4, abs=0.03)
 
 
+def test_support_spend_is_the_people_reached_times_the_cost_per_person():
+    # 4 people supported at GBP 350 each: GBP 1,400; nobody reached costs nothing.
+    assert support.spend(4, 350.0) == 1400.0
+    assert support.spend(0, 350.0) == 0.0
+
+
 def test_targeting_flag():
     assert support.targets_most_deprived(Support(targeting="most_deprived"))
     assert not support.targets_most_deprived(Support(targeting="first_come"))

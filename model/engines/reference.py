@@ -77,10 +77,11 @@ class ReferenceEngine:
     # ------------------------------------------------------------------ 2-3. reviews
     def reviews(self) -> None:
         """The new arrivals' countdown, then everyone due is reviewed (:meth:`Person.review`): each
-        review is counted and costed; the eligible who have been offered the choice will choose.
-        Where a council's waiting list is in force, only as many of its people due as it may assess
-        are reviewed, those who have waited longest first (row order among equals); the others
-        wait (:meth:`Person.wait`), counted with their months waited and whether they hold a package."""
+        review is counted and costed (:func:`model.rules.budgets.assessment_spend`); the eligible who
+        have been offered the choice will choose. Where a council's waiting list is in force, only
+        as many of its people due as it may assess are reviewed, those who have waited longest first
+        (row order among equals); the others wait (:meth:`Person.wait`), counted with their months
+        waited and whether they hold a package."""
         m, L = self.m, self.m.ledger
         m.sync_agents()  # agents for the month's arrivals
         new = [m.person_agents[r] for r in range(self.first_new, m.people.n)]
@@ -104,7 +105,8 @@ class ReferenceEngine:
                 L.waiting_new[person.council] += int(person.option) == NO_PACKAGE
                 continue
             L.assessments[person.council] += 1
-            L.assessment[person.council] += m.config.councils[person.council].finance.assessment_cost
+            cost = m.config.councils[person.council].finance.assessment_cost
+            L.assessment[person.council] += budgets.assessment_spend(1, cost)
             person.review()
             if person.eligible and person.offered:
                 person.supported = False
@@ -116,13 +118,13 @@ class ReferenceEngine:
     # ------------------------------------------------------------------ 4-5. support and choice
     def support_and_choice(self) -> None:
         """Support reaches some of the people choosing (ODD 7.5), council by council
-        (:func:`model.rules.support.reached`); then each of them decides to keep or change their
-        option (:meth:`Person.decide`), all against the same state (peers' options before this
-        month's choices), and the decisions take effect (:meth:`Person.take_decision`; the others
-        reviewed stay council-arranged, :meth:`Person.take_option`). Support's uniforms come from
-        one call to the model's generator (for each council with someone choosing, one for its
-        places, then one per person queued there, in row order); choice draws from one stream,
-        person by person, for those who choose."""
+        (:func:`model.rules.support.reached`, costed by :func:`model.rules.support.spend`); then each
+        of them decides to keep or change their option (:meth:`Person.decide`), all against the
+        same state (peers' options before this month's choices), and the decisions take effect
+        (:meth:`Person.take_decision`; the others reviewed stay council-arranged,
+        :meth:`Person.take_option`). Support's uniforms come from one call to the model's generator
+        (for each council with someone choosing, one for its places, then one per person queued
+        there, in row order); choice draws from one stream, person by person, for those who choose."""
         m, P, L = self.m, self.m.people, self.m.ledger
         choosing = [m.person_agents[r] for r in self.choosing.tolist()]
         kept = [m.person_agents[r] for r in self.kept.tolist()]
@@ -141,7 +143,7 @@ class ReferenceEngine:
                 if supported:
                     person.supported = True
             L.supported[c] += int(reached.sum())
-            L.support[c] += int(reached.sum()) * spec.support.cost_per_person
+            L.support[c] += support.spend(int(reached.sum()), spec.support.cost_per_person)
         words = stream.load(stream.seed(m.rng))
         decisions = []
         for person in choosing:

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from model.experiments.runner import run_replications
+from model.run.outputs import markdown_table
 from model.scenario import Scenario, ScenarioError, load_scenario
 
 #: The channels, in the order of the scenario's switches ``demography.deprivation_<channel>``.
@@ -73,9 +74,7 @@ def markdown(table: pd.DataFrame) -> str:
                                for m, lo, hi in zip(table["mean"], table["low"], table["high"], strict=True)])
     wide = cells.pivot(index="configuration", columns="gap", values="cell")
     wide = wide.loc[list(configurations()), list(GAPS.values())]
-    lines = ["| channels on | " + " | ".join(wide.columns) + " |", "|---" * (len(wide.columns) + 1) + "|"]
-    lines += [f"| {name} | " + " | ".join(row) + " |" for name, row in wide.iterrows()]
-    return "\n".join(lines)
+    return markdown_table(["channels on", *wide.columns], ([name, *row] for name, row in wide.iterrows()))
 
 
 def add_run_sizes(p: argparse.ArgumentParser, people: int, replications: int) -> None:

@@ -19,11 +19,16 @@ import numpy as np
 import pandas as pd
 
 from model.experiments.runner import compare, make_executor
+from model.run.outputs import markdown_table
+from model.scenario import LEVERS as SCENARIO_LEVERS
 from model.scenario import load_scenario
 
-#: The lever codes of the councils table's ``lever_moved`` (ODD 7.10) and their names on the page.
-LEVERS = {1: "the waiting list", 2: "a review reduction", 3: "charging", 4: "the eligibility threshold",
-          5: "decommissioning"}
+#: The levers' names on the page, by their names in the scenario (:data:`model.scenario.LEVERS`).
+NAMES = {"waiting_list": "the waiting list", "review_reduction": "a review reduction", "charging": "charging",
+         "eligibility": "the eligibility threshold", "decommissioning": "decommissioning"}
+#: The lever codes of the councils table's ``lever_moved`` (ODD 7.10: a lever's place in
+#: :data:`model.scenario.LEVERS`, from 1) and their names on the page.
+LEVERS = {code: NAMES[lever] for code, lever in enumerate(SCENARIO_LEVERS, start=1)}
 
 
 def per_replication(councils: pd.DataFrame, monthly: pd.DataFrame) -> pd.DataFrame:
@@ -98,9 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args(argv)
     t = table(args.scenario, args.comparator, args.people, args.replications, args.workers)
-    print("| figure | " + " | ".join(t.columns) + " |\n|---|" + "---|" * len(t.columns))
-    for figure, row in t.iterrows():
-        print(f"| {figure} | " + " | ".join(row) + " |")
+    print(markdown_table([t.index.name, *t.columns], ([figure, *row] for figure, row in t.iterrows())))
     return 0
 
 

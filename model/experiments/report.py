@@ -36,6 +36,7 @@ from model.experiments.runner import ProgressFn, run_replications
 from model.experiments.sensitivity import Space, derived_seed, run_study
 from model.experiments.targets import CalibrationTarget, Targets, fit
 from model.run import ensemble
+from model.run.outputs import markdown_table
 from model.scenario import Scenario, ScenarioError
 
 #: Why the model misses a target (hand-written, by target id).
@@ -160,9 +161,7 @@ def _shown_path(path: str | Path) -> str:
 
 
 def _markdown_table(table: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join(lines)
+    return markdown_table(list(table.columns), table.itertuples(index=False))
 
 
 def read_findings(path: Path = FINDINGS) -> dict[str, str]:

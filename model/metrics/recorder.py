@@ -38,7 +38,7 @@ from model.metrics.columns import (
     EQUITY_TABLE_COLUMNS,
     MONTHLY_COLUMNS,
 )
-from model.metrics.snapshot import snapshot
+from model.metrics.snapshot import CellSums, snapshot
 from model.rules.budgets import WEEKS_PER_MONTH
 from model.rules.providers import breakeven_occupancy
 from model.scenario import PROVIDER_TYPES
@@ -210,12 +210,9 @@ class MonthRecorder:
         # The living by (cell, option, offered); sums by cell over people with a package, added in
         # the same order as a bincount over the cell alone.
         counts = np.zeros(self._ncell * 10, dtype=np.int64)
-        sums = (np.zeros(self._ncell), np.zeros(self._ncell), np.zeros(self._ncell))
-        c = m.config.carers
-        carer_hours, dp_total, carers = snapshot(
-            P.cell[:n], P.option[:n], P.offered[:n], P.alive[:n], P.met_need[:n], P.wellbeing[:n], P.satisfaction[:n],
-            P.carer_hours[:n], P.dp_balance[:n], P.need[:n], P.strain[:n],
-            float(np.float32(m.config.budgets.eligibility_threshold)), c.strained_level, counts, *sums)
+        sums = CellSums(np.zeros(self._ncell), np.zeros(self._ncell), np.zeros(self._ncell))
+        carer_hours, dp_total, carers = snapshot(P.record(n), float(np.float32(m.config.budgets.eligibility_threshold)),
+                                                 m.config.carers.strained_level, counts, sums)
         a = np.flatnonzero(Q.active[: Q.n])
         ptype = Q.ptype[a]
         dc = a[ptype == 0]

@@ -3,25 +3,38 @@ so the same snapshot observes a model whichever engine stepped it."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
 from model import stream
+from model.core.state import People
+
+
+class CellSums(NamedTuple):
+    """Sums by cell over the living people with a package, that :func:`snapshot` adds to."""
+
+    met_need: np.ndarray
+    wellbeing: np.ndarray
+    satisfaction: np.ndarray
 
 
 @numba.njit(cache=True)
-def snapshot(cell: np.ndarray, option: np.ndarray, offered: np.ndarray, alive: np.ndarray, met_need: np.ndarray,
-             wellbeing: np.ndarray, satisfaction: np.ndarray, carer_hours: np.ndarray, dp_balance: np.ndarray,
-             need: np.ndarray, strain: np.ndarray, need_threshold: float, strained_level: float,
-             counts: np.ndarray, met_sum: np.ndarray, wellbeing_sum: np.ndarray,
-             satisfaction_sum: np.ndarray) -> tuple[float, float, np.ndarray]:
-    """The month's snapshot of the people for :class:`model.metrics.recorder.MonthRecorder`, in one pass:
-    the living counted by cell, option (0-4) and offered (``counts``, cell x 10 + 2 option +
-    offered); for people with a package (option 1-4), sums of met need, wellbeing and satisfaction
-    by cell, each added in row order as ``numpy.bincount`` does; returns the hours carers give and
-    the direct-payment balances held, in total, and the carers' figures: people with need (need at
-    or above ``need_threshold``), the hours their carers give, carers giving hours, and of those
-    the strained (strain above ``strained_level``)."""
+def snapshot(people: People.Record, need_threshold: float, strained_level: float, counts: np.ndarray,
+             sums: CellSums) -> tuple[float, float, np.ndarray]:
+    """The month's snapshot of the people table's record ``people`` for
+    :class:`model.metrics.recorder.MonthRecorder`, in one pass: the living counted by cell, option
+    (0-4) and offered (``counts``, cell x 10 + 2 option + offered); for people with a package
+    (option 1-4), ``sums`` of met need, wellbeing and satisfaction by cell, each added in row order
+    as ``numpy.bincount`` does; returns the hours carers give and the direct-payment balances held,
+    in total, and the carers' figures: people with need (need at or above ``need_threshold``), the
+    hours their carers give, carers giving hours, and of those the strained (strain above
+    ``strained_level``)."""
+    cell, option, offered, alive = people.cell, people.option, people.offered, people.alive
+    met_need, wellbeing, satisfaction = people.met_need, people.wellbeing, people.satisfaction
+    carer_hours, dp_balance, need, strain = people.carer_hours, people.dp_balance, people.need, people.strain
+    met_sum, wellbeing_sum, satisfaction_sum = sums.met_need, sums.wellbeing, sums.satisfaction
     hours = 0.0
     held = 0.0
     carers = np.zeros(4)  # with need, their carers' hours, caring carers, strained carers

@@ -79,6 +79,12 @@ def admin_cost(option: int, costs: np.ndarray | list[float]) -> float:
     return costs[option - OPTION_1] if has_package(option) else 0.0
 
 
+def assessment_spend(assessments: np.ndarray | float, cost: np.ndarray | float) -> np.ndarray | float:
+    """The council's spend on ``assessments`` assessments (each review of a person due, ODD 7.2) at
+    ``cost`` each (its ``finance.assessment_cost``); people left waiting are not assessed."""
+    return assessments * cost
+
+
 class Policy(NamedTuple):
     """A council's levers: the eligibility threshold (points), its assessment capacity while a
     waiting list is in force (assessments per 1,000 people a month; negative: no waiting list), the

@@ -50,6 +50,12 @@ def reached(quintile: np.ndarray, people_in_council: int, capacity: float, most_
     return supported
 
 
+def spend(supported: np.ndarray | int, cost_per_person: np.ndarray | float) -> np.ndarray | float:
+    """The council's spend on support this month: ``cost_per_person`` (its ``support.cost_per_person``,
+    for advice and brokerage) for each of the ``supported`` people its support reached."""
+    return supported * cost_per_person
+
+
 def targets_most_deprived(s: Support) -> bool:
     """Whether the council's support reaches the most deprived first."""
     return s.targeting == "most_deprived"

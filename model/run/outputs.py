@@ -34,7 +34,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -208,9 +208,17 @@ def write(result: RunResult, scenario: Scenario, out: Path, figures: bool = True
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
+def markdown_table(header: Sequence[str], rows: Iterable[Iterable[object]]) -> str:
+    """A Markdown table: the ``header`` row, its rule, then one line per row (each value as ``str``)."""
+    def line(cells: Iterable[object]) -> str:
+        return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+    return "\n".join([line(header), "|" + "---|" * len(header), *(line(row) for row in rows)])
+
+
 def _table(rows: list[Column], first: str = "column") -> list[str]:
-    return [f"| {first} | label | unit | meaning |", "|---|---|---|---|",
-            *(f"| `{c.name}` | {c.label} | {c.unit} | {c.meaning} |" for c in rows)]
+    return [markdown_table([first, "label", "unit", "meaning"],
+                           ([f"`{c.name}`", c.label, c.unit, c.meaning] for c in rows))]
 
 
 def reference_page() -> str:
@@ -225,16 +233,18 @@ def reference_page() -> str:
         lines += ["", f"## `{file}`", "", row, "", *_table(list(columns.values()))]
         if name == "breakdown":
             lines += ["", "Values of `metric`:", "", *_table(list(BREAKDOWN_METRICS.values()), "metric"), "",
-                      "Values of `dimension` and their levels:", "", "| dimension | label | levels |", "|---|---|---|",
-                      *(f"| `{dim}` | {label} | {', '.join(levels) if levels else "the councils' names"} |"
-                        for dim, (label, levels) in DIMENSIONS.items())]
+                      "Values of `dimension` and their levels:", "",
+                      markdown_table(["dimension", "label", "levels"],
+                                     ([f"`{dim}`", label, ", ".join(levels) if levels else "the councils' names"]
+                                      for dim, (label, levels) in DIMENSIONS.items()))]
         if name == "equity":
             lines += ["", "Values of `outcome`:", "", *_table(list(EQUITY_TABLE_OUTCOMES.values()), "outcome"), "",
                       "Values of `measure` (by deprivation quintile, Q1 most deprived first):", "",
                       *_table(list(EQUITY_MEASURES.values()), "measure"), "",
-                      "Values of `dimension` and their groups:", "", "| dimension | label | groups |", "|---|---|---|",
-                      *(f"| `{dim}` | {label} | {', '.join(groups)} |"
-                        for dim, (label, groups) in EQUITY_DIMENSIONS.items()),
+                      "Values of `dimension` and their groups:", "",
+                      markdown_table(["dimension", "label", "groups"],
+                                     ([f"`{dim}`", label, ", ".join(groups)]
+                                      for dim, (label, groups) in EQUITY_DIMENSIONS.items())),
                       "", "## `who_gains.csv` (written by `carecon compare`)", "",
                       "One row per scenario, month, outcome, dimension and group: who gains and who loses, the paired "
                       "difference from the comparator (the first scenario) of the group's mean outcome among its "

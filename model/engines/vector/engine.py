@@ -86,9 +86,10 @@ class VectorEngine:
         number of councils where someone chooses."""
         m, P, L = self.m, self.m.people, self.m.ledger
         threshold, rate = m.policy()
+        councils = reviews.Councils(m.offered_shares(), m.interval, threshold, rate, m.assessments_allowed(),
+                                    self.assessment_cost)
         self.choosing, self.kept, self.queues = reviews.reviews(
-            self.due, self.first_new, P.record(P.n), m.providers.clients, m.offered_shares(), m.offer_moved(),
-            m.interval, threshold, rate, m.assessments_allowed(), self.assessment_cost,
+            self.due, self.first_new, P.record(P.n), m.providers.clients, councils, m.offer_moved(),
             m.config.choice.option4_direct_share, self.b, L.record())
 
     # ------------------------------------------------------------------ 4-5. support and choice
@@ -163,9 +164,7 @@ class VectorEngine:
         """The month's cost of administering packages and the charges collected, by council (in one
         compiled pass, :func:`model.engines.vector.finance.finance`); each council's accounts."""
         m, P = self.m, self.m.people
-        charges = np.zeros(m.n_councils)
-        finance.finance(P.record(P.n), self.admin_cost, m.charge_rates(), self.chargeable, m.ledger.record(), charges)
-        m.account(charges)
+        m.account(finance.finance(P.record(P.n), self.admin_cost, m.charge_rates(), self.chargeable, m.ledger.record()))
 
     # ------------------------------------------------------------------ bookkeeping over rows
     def arrivals(self, start: int, counts: np.ndarray, group_mix: np.ndarray, state: np.ndarray) -> None:

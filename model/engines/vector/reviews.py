@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
@@ -9,36 +11,51 @@ from model.codes import N_OPTIONS, NO_PACKAGE
 from model.core.state import Ledger, People
 from model.engines.vector import common
 from model.engines.vector.common import BUDGETS, group_order, release_row
-from model.rules import rollout
+from model.rules import budgets, rollout
 
 common.prepare(__name__, __file__)
 
 
+class Councils(NamedTuple):
+    """Per council (indexed by council), what the reviews pass reads: the share offered the choice
+    this month, the months between reviews, the eligibility threshold and RAS rate at review, the
+    most people it assesses this month (-1: no waiting list) and the cost of an assessment."""
+
+    offered_share: np.ndarray
+    interval: np.ndarray
+    threshold: np.ndarray
+    rate: np.ndarray
+    allowed: np.ndarray
+    assessment_cost: np.ndarray
+
+
 @numba.njit(cache=True)
-def reviews(due: np.ndarray, first_new: int, people: People.Record, clients: np.ndarray, share: np.ndarray, offer: bool,
-            interval: np.ndarray, threshold: np.ndarray, rate: np.ndarray, allowed: np.ndarray,
-            assessment_cost: np.ndarray, direct_share: float, b: np.ndarray,
+def reviews(due: np.ndarray, first_new: int, people: People.Record, clients: np.ndarray, councils: Councils,
+            offer: bool, direct_share: float, b: np.ndarray,
             ledger: Ledger.Record) -> tuple[np.ndarray, np.ndarray, int]:
     """Reviews (ODD 7.2-7.3), person by person as :meth:`model.core.agents.Person.review`, of the rows
     ``due`` (in row order, all before ``first_new``) and of the new arrivals (the rows from
     ``first_new`` on, all living) that the countdown (:func:`model.rules.rollout.review_countdown`,
-    with the council's offered ``share`` and review ``interval``) finds due. ``people`` and
-    ``ledger`` are the tables' records, ``clients`` the providers' client counts.
+    with the council's ``offered_share`` and review ``interval`` from ``councils``, and whether any
+    ``offer`` moved) finds due. ``people`` and ``ledger`` are the tables' records, ``clients`` the
+    providers' client counts.
 
-    Where a council's waiting list is in force (``allowed`` >= 0, by council), only that many of its
-    people due are assessed, those who have waited longest first (row order among equals); the
-    others wait (their ``waiting`` months rise, they are due again next month) and are counted in
-    the ledger's ``waiting``, their months waited in ``waiting_months`` and those without a package
-    in ``waiting_new``. Each person reviewed is assessed (``waiting`` back to 0; counted in the
-    ledger's ``assessments``, costed in its
-    ``assessment`` at the council's ``assessment_cost``); unspent direct-payment money above the
-    buffer is clawed back (added to ``clawback`` by council and taken off the services by council and
-    option, Options 1-4; a balance left after a package ended counts under Option 1); then
-    eligibility and budget at the council's ``threshold`` and ``rate``. Losing eligibility ends a
-    package (provider relationships end, no control or burden). Returns the eligible people
-    reviewed who have been offered the choice (their support is reset: they choose this month),
-    those who have not, and the number of councils with someone choosing (support draws one number
-    for each such council's places)."""
+    Where a council's waiting list is in force (``allowed`` >= 0), only that many of its people
+    due are assessed, those who have waited longest first (row order among equals); the others
+    wait (their ``waiting`` months rise, they are due again next month) and are counted in the
+    ledger's ``waiting``, their months waited in ``waiting_months`` and those without a package in
+    ``waiting_new``. Each person reviewed is assessed (``waiting`` back to 0; counted in the
+    ledger's ``assessments``, costed in its ``assessment`` at the council's ``assessment_cost``,
+    :func:`model.rules.budgets.assessment_spend`); unspent direct-payment money above the buffer
+    (of the monthly payment: Option 1's budget, Option 4's ``direct_share`` of it) is clawed back
+    (added to ``clawback`` by council and taken off the services by council and option, Options
+    1-4; a balance left after a package ended counts under Option 1); then eligibility and budget
+    at the council's ``threshold`` and ``rate``. Losing eligibility ends a package (provider relationships
+    end, no control or burden). Returns the eligible people reviewed who have been offered the
+    choice (their support is reset: they choose this month), those who have not, and the number
+    of councils with someone choosing (support draws one number for each such council's places)."""
+    share, interval, threshold, rate, allowed = (councils.offered_share, councils.interval, councils.threshold,
+                                                 councils.rate, councils.allowed)
     b = b.view(BUDGETS)[0]
     alive, offered, offer_rank, council, review_in = (people.alive, people.offered, people.offer_rank, people.council,
                                                       people.review_in)
@@ -110,7 +127,7 @@ def reviews(due: np.ndarray, first_new: int, people: People.Record, clients: np.
             k1 += 1
     for c in range(n_c):
         ledger.assessments[c] += count[c]
-        ledger.assessment[c] += count[c] * assessment_cost[c]
+        ledger.assessment[c] += budgets.assessment_spend(count[c], councils.assessment_cost[c])
         total = 0.0
         for j in range(N_OPTIONS):
             total += clawed[c, j]

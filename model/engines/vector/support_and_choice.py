@@ -24,8 +24,8 @@ def support_places(choosing: np.ndarray, people: People.Record, stock: np.ndarra
     the people ``choosing`` there, in their order (``people`` is the people table's record). The
     uniforms ``u`` are used in the order the per-agent engine takes them: for each council with
     someone choosing, one for its places, then one per person choosing there. Marks the supported
-    and adds them and their cost to the council's ``supported`` and ``support`` in the ``ledger``
-    record."""
+    and adds them and their cost (:func:`model.rules.support.spend`) to the council's ``supported``
+    and ``support`` in the ``ledger`` record."""
     council, quintile, supported = people.council, people.quintile, people.supported
     keys_c = np.empty(choosing.size, dtype=np.int64)
     for j in range(choosing.size):
@@ -44,7 +44,7 @@ def support_places(choosing: np.ndarray, people: People.Record, stock: np.ndarra
                 supported[queue[j]] = True
                 n_got += 1
         ledger.supported[c] += n_got
-        ledger.support[c] += n_got * cost_per_person[c]
+        ledger.support[c] += support.spend(n_got, cost_per_person[c])
 
 
 @numba.njit(cache=True)
