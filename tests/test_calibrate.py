@@ -116,15 +116,18 @@ def test_a_screening_fits_the_active_assumptions_and_holds_the_active_published_
     names = ["choice.beta_control", "choice.inertia", "demography.need_prevalence_ratio"]
     table = pd.DataFrame({"parameter": names * 2,
                           "target": ["a"] * 3 + ["b"] * 3,
-                          "mu_star": [0.10, 0.01, 0.001, 0.02, 0.015, 0.05], "conf": 0.0,
+                          "mu_star": [0.10, 0.01, 0.001, 0.02, 0.015, 0.10], "conf": 0.0,
                           "floor": [0.02] * 3 + [0.03] * 3})
     screening = Screening(space, table, tmp_path, 1.0)
     d = screening.decisions().set_index("parameter")
-    assert d.loc["choice.beta_control", "decision"] == "fit"
+    assert d.loc["choice.beta_control", "decision"] == "fit"  # 5 times the floor on a
     assert d.loc["choice.beta_control", "largest_effect_over_noise"] == pytest.approx(5.0)
     assert d.loc["choice.inertia", "decision"] == "inactive"  # 0.5 of the floor on a, 0.5 on b
     assert d.loc["demography.need_prevalence_ratio", ["decision", "on_target"]].tolist() == ["held", "b"]
     assert screening.fitted_space().names == ["choice.beta_control"]
+    weak = Screening(space, table.assign(mu_star=table["floor"] * 2), tmp_path, 1.0).decisions()
+    assert (weak["decision"] == "weak").all() and not Screening(space, table.assign(mu_star=table["floor"] * 2),
+                                                                 tmp_path, 1.0).fitted_space().parameters
 
 
 def test_a_calibration_with_a_screening_fits_only_what_the_screening_keeps(tmp_path):

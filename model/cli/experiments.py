@@ -411,9 +411,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"    {row.parameter:<44} {shown(row.nroy_low, '.4g')} to {shown(row.nroy_high, '.4g')} "
               f"(of {row.low:g} to {row.high:g})")
     if posterior is not None:
-        print(f"  ABC-SMC posterior ({len(posterior.weights)} particles, tolerances "
-              f"{', '.join(f'{e:.3g}' for e in posterior.epsilons)}; {times[-1]['seconds']:.0f} s; stored in "
-              f"{posterior.database}): weighted median [90% interval]")
+        print(f"  ABC-SMC posterior ({len(posterior.weights)} particles worth {posterior.ess:.0f} equally weighted; "
+              f"tolerances {', '.join(f'{e:.3g}' for e in posterior.epsilons)}; {times[-1]['seconds']:.0f} s; "
+              f"stored in {posterior.database}): weighted median [90% interval]")
+        if posterior.ess < len(posterior.weights) / 10:
+            print(f"warning: the posterior's weights are degenerate (an effective sample of {posterior.ess:.0f} of "
+                  f"{len(posterior.weights)}): fit fewer parameters or draw more particles", file=sys.stderr)
         central = posterior.central().set_index("parameter")
         for row in posterior.interval().itertuples():
             print(f"    {row.parameter:<44} {central.loc[row.parameter, 'median']:.4g} [{row.low:.4g}, {row.high:.4g}]")

@@ -36,6 +36,12 @@ class Posterior:
     epsilons: list[float]
     database: Path
 
+    @property
+    def ess(self) -> float:
+        """The effective sample size of the weighted particles, ``1 / sum(w^2)`` (Kish): how many
+        equally weighted particles they are worth."""
+        return float(1.0 / np.sum(self.weights ** 2))
+
     def mean(self) -> pd.Series:
         return (self.particles * self.weights[:, None]).sum()
 
