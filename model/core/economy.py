@@ -52,7 +52,6 @@ class Engine(Protocol):
     def providers(self) -> None: ...
     def finance(self) -> None: ...
     def arrivals(self, start: int, counts: np.ndarray, group_mix: np.ndarray, state: np.ndarray) -> None: ...
-    def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None: ...
     def depart(self, rows: np.ndarray) -> None: ...
     def release(self, rows: np.ndarray) -> None: ...
     def set_cells(self, rows: np.ndarray) -> None: ...
@@ -204,12 +203,10 @@ class CareEconomy(mesa.Model):
         if total <= 0:
             return np.empty(0, dtype=np.int64)
         P = self.people
-        r = P.append(total)  # filled in, council by council, by the arrivals pass
-        state = stream.seed(self.rng)
-        self.engine.arrivals(r.start, counts, self.referral_groups if group_mix is None else group_mix, state)
-        rows = np.arange(r.start, r.stop)
-        self.engine.draw_peers(rows, state)
-        return rows
+        r = P.append(total)  # filled in, council by council, and given peers by the engine's arrivals
+        self.engine.arrivals(r.start, counts, self.referral_groups if group_mix is None else group_mix,
+                             stream.seed(self.rng))
+        return np.arange(r.start, r.stop)
 
     # ------------------------------------------------------------------ Mesa's view of the rows
     def sync_agents(self) -> None:

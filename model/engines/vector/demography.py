@@ -1,5 +1,5 @@
 """Demography (ODD 7.1) and the review countdown (7.3), compiled: the month of each living person,
-arrivals and their peers, departures and breakdown cells."""
+arrivals and their peers (in one call, :func:`arrive`), departures and breakdown cells."""
 
 from __future__ import annotations
 
@@ -146,6 +146,17 @@ def draw_peers(people: People.Record, n_councils: int, new: np.ndarray, homophil
                     peer = order[lo + pick]
             peers[r, j] = peer
     stream.store(state, words)
+
+
+@numba.njit(cache=True)
+def arrive(start: int, counts: np.ndarray, deprivation: np.ndarray, group_mix: np.ndarray, share: np.ndarray,
+           d: np.ndarray, cr: np.ndarray, hours_per_point: float, n_councils: int, homophily: float,
+           state: np.ndarray, people: People.Record) -> None:
+    """The month's new people in one call (each call of a compiled pass from Python costs the
+    typing of its arguments, the people table's record most): :func:`arrivals` from row ``start``
+    on, then their peers (:func:`draw_peers`), both from the stream ``state``."""
+    arrivals(start, counts, deprivation, group_mix, share, d, cr, hours_per_point, state, people)
+    draw_peers(people, n_councils, np.arange(start, start + counts.sum()), homophily, state)
 
 
 @numba.njit(cache=True)

@@ -98,15 +98,10 @@ class VectorEngine:
         m, P, L, rng = self.m, self.m.people, self.m.ledger, self.m.rng
         choosing, kept, queues = self.choosing, self.kept, self.queues
         u = rng.random(queues + choosing.size)  # as the per-agent engine draws them
-        people = P.record(P.n)
-        support_and_choice.support_places(choosing, people, self.stock, self.support_capacity, self.most_deprived,
-                                          self.support_cost, u, L.record())
-        chosen, why, chose = support_and_choice.choose_options(choosing, people, m.available, m.reduction,
-                                                               m.managed_account, m.presentation, self.ch, self.fresh,
-                                                               stream.seed(rng))
-        support_and_choice.apply_options(choosing, chosen, why, chose, kept, m.month, people, m.providers.clients,
-                                         m.reduction, m.managed_account, self.ch, L.option_reviews, L.prompted,
-                                         L.changes_by_prompt)
+        support_and_choice.support_and_choice(choosing, kept, P.record(P.n), self.stock, self.support_capacity,
+                                              self.most_deprived, self.support_cost, u, m.available, m.reduction,
+                                              m.managed_account, m.presentation, self.ch, self.fresh,
+                                              stream.seed(rng), m.month, m.providers.clients, L.record())
 
     # ------------------------------------------------------------------ 6. matching
     def start(self) -> None:
@@ -169,14 +164,11 @@ class VectorEngine:
 
     # ------------------------------------------------------------------ bookkeeping over rows
     def arrivals(self, start: int, counts: np.ndarray, group_mix: np.ndarray, state: np.ndarray) -> None:
-        """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``."""
+        """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``, and draw their peers."""
         m = self.m
-        demography.arrivals(start, counts, m.deprivation, group_mix, m.offered_shares(), self.d, self.c,
-                            m.config.budgets.hours_per_point, state, m.people.record(m.people.n))
-
-    def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None:
-        m, P = self.m, self.m.people
-        demography.draw_peers(P.record(P.n), m.n_councils, rows, m.config.demography.peer_homophily, state)
+        demography.arrive(start, counts, m.deprivation, group_mix, m.offered_shares(), self.d, self.c,
+                          m.config.budgets.hours_per_point, m.n_councils, m.config.demography.peer_homophily, state,
+                          m.people.record(m.people.n))
 
     def depart(self, rows: np.ndarray) -> None:
         P = self.m.people
