@@ -217,7 +217,7 @@ def test_warm_up_loads_the_passes_a_study_run_calls():
     import subprocess
     import sys
 
-    passes = {"demography": ("demography_sweep", "arrive"), "reviews": ("reviews",),
+    passes = {"demography": ("month",), "reviews": ("reviews",),
               "support_and_choice": ("support_and_choice",),
               "matching": ("match",), "purchasing": ("purchase_and_outcomes",),
               "providers": ("providers_month",),

@@ -66,18 +66,25 @@ class VectorEngine:
     # ------------------------------------------------------------------ 1-3. demography, rollout and reviews
     def demography(self) -> None:
         """Departures, need drift and ageing, the offer and the countdown to reviews (the rows due
-        are kept for the reviews); arrivals; block places follow the month's block share."""
-        m, P, L = self.m, self.m.people, self.m.ledger
-        self.first_new = n = P.n
+        are kept for the reviews); arrivals (their rows made first: :meth:`CareEconomy.make_room`);
+        block places follow the month's block share. One compiled call
+        (:func:`model.engines.vector.demography.month`); the model's generator gives the sweep's
+        stream, the arrivals and the arrivals' stream, in that order."""
+        m, P, Q, L = self.m, self.m.people, self.m.providers, self.m.ledger
+        self.first_new = P.n
         share, offer = m.offered_shares(), m.offer_moved()
-        self.due = demography.demography_sweep(P.record(n), m.providers.clients, share, offer, m.interval, self.stock,
-                                               m.config.budgets.hours_per_point, self.d, stream.seed(m.rng),
-                                               L.record())
+        state = stream.seed(m.rng)
         arriving = demography_rules.arrivals(m.expected_referrals(), m.rng)
-        m.add_people(arriving)
+        counts, start, arrivals_state = m.make_room(arriving)
+        if arrivals_state is None:  # nobody arrives: the pass draws nothing from it
+            arrivals_state = np.zeros(4, np.uint64)
+        self.due = demography.month(P.record(P.n), Q.clients, share, offer, m.interval, self.stock,
+                                    m.config.budgets.hours_per_point, self.d, state, L.record(), start, counts,
+                                    m.deprivation, m.referral_groups, self.c, m.n_councils,
+                                    m.config.demography.peer_homophily, arrivals_state, Q.record(Q.n),
+                                    m.block_shares(), m.block_rundowns())
         L.arrivals += arriving
         self.stock += arriving
-        m.set_block_places()
 
     def reviews(self) -> None:
         """Everyone due is reviewed (the new arrivals' countdown first), but for those a council's
