@@ -52,7 +52,6 @@ class Engine(Protocol):
     def providers(self) -> None: ...
     def finance(self) -> None: ...
     def arrivals(self, start: int, counts: np.ndarray, group_mix: np.ndarray, state: np.ndarray) -> None: ...
-    def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None: ...
     def depart(self, rows: np.ndarray) -> None: ...
     def release(self, rows: np.ndarray) -> None: ...
     def set_cells(self, rows: np.ndarray) -> None: ...
@@ -199,17 +198,22 @@ class CareEconomy(mesa.Model):
         """Append newly referred people, ``counts[c]`` to council ``c``, their first review due at
         once, their client groups drawn from ``group_mix`` (default: the referrals' mix,
         :func:`model.rules.demography.referral_groups`); returns their rows."""
+        counts, start, state = self.make_room(counts)
+        if state is None:
+            return np.empty(0, dtype=np.int64)
+        self.engine.arrivals(start, counts, self.referral_groups if group_mix is None else group_mix, state)
+        return np.arange(start, start + int(counts.sum()))
+
+    def make_room(self, counts: np.ndarray) -> tuple[np.ndarray, int, np.ndarray | None]:
+        """Rows for newly referred people, ``counts[c]`` to council ``c``, appended to the people
+        table, to be filled in, council by council, and given peers by the engine's arrivals.
+        Returns the counts (int64), the first new row and the stream the arrivals draw from (None,
+        and no row added, when nobody arrives)."""
         counts = np.asarray(counts, dtype=np.int64)
         total = int(counts.sum())
         if total <= 0:
-            return np.empty(0, dtype=np.int64)
-        P = self.people
-        r = P.append(total)  # filled in, council by council, by the arrivals pass
-        state = stream.seed(self.rng)
-        self.engine.arrivals(r.start, counts, self.referral_groups if group_mix is None else group_mix, state)
-        rows = np.arange(r.start, r.stop)
-        self.engine.draw_peers(rows, state)
-        return rows
+            return counts, self.people.n, None
+        return counts, self.people.append(total).start, stream.seed(self.rng)
 
     # ------------------------------------------------------------------ Mesa's view of the rows
     def sync_agents(self) -> None:

@@ -419,7 +419,7 @@ class ReferenceEngine:
         alive, their first review due at once, offered the choice if their offer rank is under the
         council's offered share, with their breakdown cell, their carer's willing hours and the hours
         the assessment credits (:func:`model.rules.budgets.credited_hours`), and the formal hours they
-        need."""
+        need; then their peers (:meth:`draw_peers`), from the same stream."""
         m, P = self.m, self.m.people
         share, hours_per_point = m.offered_shares(), m.config.budgets.hours_per_point
         row = start
@@ -438,6 +438,7 @@ class ReferenceEngine:
                 P.required[row] = budgets.required_hours(float(P.need[row]), float(P.carer_credit[row]),
                                                          hours_per_point)
                 row += 1
+        self.draw_peers(np.arange(start, row), state)
 
     def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None:
         """Peers of the people ``rows`` (ODD 7.1), each drawn by :func:`model.rules.demography.peer_draw`

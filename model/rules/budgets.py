@@ -135,10 +135,15 @@ def projected_spend(year_spend: float, month_spend: float, months_left: int) -> 
 
 def _stepped(lever: str, b: Budgets) -> tuple[str, float, float, float]:
     """A stepped lever's field of :class:`Policy`, its step, its starting value and its limit."""
-    return {"review_reduction": ("review_reduction", b.review_reduction_step, 0.0, b.review_reduction_max),
-            "charging": ("charge_rate", b.charge_step, b.charge_rate, b.charge_max),
-            "eligibility": ("threshold", b.threshold_step, b.eligibility_threshold, b.threshold_max),
-            "decommissioning": ("decommission", b.decommission_step, 0.0, b.decommission_max)}[lever]
+    if lever == "review_reduction":
+        return "review_reduction", b.review_reduction_step, 0.0, b.review_reduction_max
+    if lever == "charging":
+        return "charge_rate", b.charge_step, b.charge_rate, b.charge_max
+    if lever == "eligibility":
+        return "threshold", b.threshold_step, b.eligibility_threshold, b.threshold_max
+    if lever == "decommissioning":
+        return "decommission", b.decommission_step, 0.0, b.decommission_max
+    raise KeyError(lever)
 
 
 def _tighten(policy: Policy, lever: str, b: Budgets) -> Policy | None:

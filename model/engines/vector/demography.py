@@ -1,5 +1,5 @@
 """Demography (ODD 7.1) and the review countdown (7.3), compiled: the month of each living person,
-arrivals and their peers, departures and breakdown cells."""
+arrivals and their peers (in one call, :func:`arrive`), departures and breakdown cells."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 
 from model import codes, stream
 from model.codes import N_QUINTILES
-from model.core.state import Ledger, People
-from model.engines.vector import common
+from model.core.state import Ledger, People, Providers
+from model.engines.vector import bookkeeping, common
 from model.engines.vector.common import CARERS, DEMOGRAPHY, group_order, release_row
 from model.rules import budgets, carers, demography, rollout
 
@@ -146,6 +146,37 @@ def draw_peers(people: People.Record, n_councils: int, new: np.ndarray, homophil
                     peer = order[lo + pick]
             peers[r, j] = peer
     stream.store(state, words)
+
+
+@numba.njit(cache=True)
+def arrive(start: int, counts: np.ndarray, deprivation: np.ndarray, group_mix: np.ndarray, share: np.ndarray,
+           d: np.ndarray, cr: np.ndarray, hours_per_point: float, n_councils: int, homophily: float,
+           state: np.ndarray, people: People.Record) -> None:
+    """The month's new people in one call (each call of a compiled pass from Python costs the
+    typing of its arguments, the people table's record most): :func:`arrivals` from row ``start``
+    on, then their peers (:func:`draw_peers`), both from the stream ``state``."""
+    arrivals(start, counts, deprivation, group_mix, share, d, cr, hours_per_point, state, people)
+    draw_peers(people, n_councils, np.arange(start, start + counts.sum()), homophily, state)
+
+
+@numba.njit(cache=True)
+def month(people: People.Record, clients: np.ndarray, share: np.ndarray, offer: bool, interval: np.ndarray,
+          stock: np.ndarray, hours_per_point: float, d: np.ndarray, state: np.ndarray, ledger: Ledger.Record,
+          start: int, counts: np.ndarray, deprivation: np.ndarray, group_mix: np.ndarray, cr: np.ndarray,
+          n_councils: int, homophily: float, arriving: np.ndarray, providers: Providers.Record,
+          block_share: np.ndarray, rundown: np.ndarray) -> np.ndarray:
+    """The demography phase in one call (each call of a compiled pass from Python costs the typing of
+    its arguments, a table's record most): :func:`demography_sweep` of the living (drawing from the
+    stream ``state``; the rows from ``start`` on, appended for the month's arrivals, are not alive
+    yet), the arrivals and their peers (:func:`arrive`, ``counts[c]`` in council ``c``, from the
+    stream ``arriving``), then the block places of the providers' record
+    (:func:`model.engines.vector.bookkeeping.block_places`, from each council's ``block_share`` and
+    ``rundown``). Returns the rows due for review."""
+    due = demography_sweep(people, clients, share, offer, interval, stock, hours_per_point, d, state, ledger)
+    arrive(start, counts, deprivation, group_mix, share, d, cr, hours_per_point, n_councils, homophily, arriving,
+           people)
+    bookkeeping.block_places(providers, block_share, rundown)
+    return due
 
 
 @numba.njit(cache=True)

@@ -66,18 +66,25 @@ class VectorEngine:
     # ------------------------------------------------------------------ 1-3. demography, rollout and reviews
     def demography(self) -> None:
         """Departures, need drift and ageing, the offer and the countdown to reviews (the rows due
-        are kept for the reviews); arrivals; block places follow the month's block share."""
-        m, P, L = self.m, self.m.people, self.m.ledger
-        self.first_new = n = P.n
+        are kept for the reviews); arrivals (their rows made first: :meth:`CareEconomy.make_room`);
+        block places follow the month's block share. One compiled call
+        (:func:`model.engines.vector.demography.month`); the model's generator gives the sweep's
+        stream, the arrivals and the arrivals' stream, in that order."""
+        m, P, Q, L = self.m, self.m.people, self.m.providers, self.m.ledger
+        self.first_new = P.n
         share, offer = m.offered_shares(), m.offer_moved()
-        self.due = demography.demography_sweep(P.record(n), m.providers.clients, share, offer, m.interval, self.stock,
-                                               m.config.budgets.hours_per_point, self.d, stream.seed(m.rng),
-                                               L.record())
+        state = stream.seed(m.rng)
         arriving = demography_rules.arrivals(m.expected_referrals(), m.rng)
-        m.add_people(arriving)
+        counts, start, arrivals_state = m.make_room(arriving)
+        if arrivals_state is None:  # nobody arrives: the pass draws nothing from it
+            arrivals_state = np.zeros(4, np.uint64)
+        self.due = demography.month(P.record(P.n), Q.clients, share, offer, m.interval, self.stock,
+                                    m.config.budgets.hours_per_point, self.d, state, L.record(), start, counts,
+                                    m.deprivation, m.referral_groups, self.c, m.n_councils,
+                                    m.config.demography.peer_homophily, arrivals_state, Q.record(Q.n),
+                                    m.block_shares(), m.block_rundowns())
         L.arrivals += arriving
         self.stock += arriving
-        m.set_block_places()
 
     def reviews(self) -> None:
         """Everyone due is reviewed (the new arrivals' countdown first), but for those a council's
@@ -99,15 +106,10 @@ class VectorEngine:
         m, P, L, rng = self.m, self.m.people, self.m.ledger, self.m.rng
         choosing, kept, queues = self.choosing, self.kept, self.queues
         u = rng.random(queues + choosing.size)  # as the per-agent engine draws them
-        people = P.record(P.n)
-        support_and_choice.support_places(choosing, people, self.stock, self.support_capacity, self.most_deprived,
-                                          self.support_cost, u, L.record())
-        chosen, why, chose = support_and_choice.choose_options(choosing, people, m.available, m.reduction,
-                                                               m.managed_account, m.presentation, self.ch, self.fresh,
-                                                               stream.seed(rng))
-        support_and_choice.apply_options(choosing, chosen, why, chose, kept, m.month, people, m.providers.clients,
-                                         m.reduction, m.managed_account, self.ch, L.option_reviews, L.prompted,
-                                         L.changes_by_prompt)
+        support_and_choice.support_and_choice(choosing, kept, P.record(P.n), self.stock, self.support_capacity,
+                                              self.most_deprived, self.support_cost, u, m.available, m.reduction,
+                                              m.managed_account, m.presentation, self.ch, self.fresh,
+                                              stream.seed(rng), m.month, m.providers.clients, L.record())
 
     # ------------------------------------------------------------------ 6. matching
     def start(self) -> None:
@@ -168,14 +170,11 @@ class VectorEngine:
 
     # ------------------------------------------------------------------ bookkeeping over rows
     def arrivals(self, start: int, counts: np.ndarray, group_mix: np.ndarray, state: np.ndarray) -> None:
-        """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``."""
+        """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``, and draw their peers."""
         m = self.m
-        demography.arrivals(start, counts, m.deprivation, group_mix, m.offered_shares(), self.d, self.c,
-                            m.config.budgets.hours_per_point, state, m.people.record(m.people.n))
-
-    def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None:
-        m, P = self.m, self.m.people
-        demography.draw_peers(P.record(P.n), m.n_councils, rows, m.config.demography.peer_homophily, state)
+        demography.arrive(start, counts, m.deprivation, group_mix, m.offered_shares(), self.d, self.c,
+                          m.config.budgets.hours_per_point, m.n_councils, m.config.demography.peer_homophily, state,
+                          m.people.record(m.people.n))
 
     def depart(self, rows: np.ndarray) -> None:
         P = self.m.people

@@ -1,5 +1,6 @@
 """Support (ODD 7.5) and option choice (7.4), compiled: support places council by council, each
-chooser's option, and the control and felt burden of the option held."""
+chooser's option, and the control and felt burden of the option held; the month's three steps in
+one call (:func:`support_and_choice`)."""
 
 from __future__ import annotations
 
@@ -141,6 +142,23 @@ def apply_options(choosing: np.ndarray, chosen: np.ndarray, why: np.ndarray, cho
         c = council[r]
         control[r], burden[r] = choice.held(option[r], confidence[r], supported[r], reduction[c], carer_hours[r] > 0,
                                             account[c], ch)
+
+
+@numba.njit(cache=True)
+def support_and_choice(choosing: np.ndarray, kept: np.ndarray, people: People.Record, stock: np.ndarray,
+                       capacity: np.ndarray, most_deprived: np.ndarray, cost_per_person: np.ndarray, u: np.ndarray,
+                       available: np.ndarray, reduction: np.ndarray, account: np.ndarray, presentation: np.ndarray,
+                       ch: np.ndarray, fresh: bool, state: np.ndarray, month: int, clients: np.ndarray,
+                       ledger: Ledger.Record) -> None:
+    """The month's support and choice in one call (each call of a compiled pass from Python costs
+    the typing of its arguments, a table's record most): :func:`support_places` for the people
+    ``choosing`` (with the uniforms ``u``), their choice (:func:`choose_options`, drawing from the
+    stream ``state``), and the options taken and kept (:func:`apply_options`)."""
+    support_places(choosing, people, stock, capacity, most_deprived, cost_per_person, u, ledger)
+    chosen, why, chose = choose_options(choosing, people, available, reduction, account, presentation, ch, fresh,
+                                        state)
+    apply_options(choosing, chosen, why, chose, kept, month, people, clients, reduction, account, ch,
+                  ledger.option_reviews, ledger.prompted, ledger.changes_by_prompt)
 
 
 @numba.njit(cache=True)
