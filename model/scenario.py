@@ -161,11 +161,11 @@ class Demography(Strict):
         source="sco_sds_age_2016 (71% aged 65+) and sco_client_mix_2015; split is an assumption",
         doc="Shares of older people, physical disability, learning disability, mental health among the people "
             "known at month 0 (referrals follow referral_incidence).")
-    under65_older_share: float = param(0.0949, 0, 1, unit="share", source=CALIBRATED,
+    under65_older_share: float = param(0.0884, 0, 1, unit="share", source=CALIBRATED,
                                        doc="Share of the 'older people' client group below 65 (client groups are "
                                            "recorded at assessment, not by age).")
     over65_share_other_groups: float = param(
-        0.488, 0, 1, label="Clients aged 65+ outside the older-people group", unit="share", source=CALIBRATED,
+        0.413, 0, 1, label="Clients aged 65+ outside the older-people group", unit="share", source=CALIBRATED,
         doc="Share of non-older client groups aged 65 or over.")
     known_per_1000_adults: float = param(
         52.0, 0.1, 1000, label="People known to the council", unit="people per 1000 adults",
@@ -216,10 +216,10 @@ class Demography(Strict):
                                label="Chance of moving to the next age band",
                                unit="per person per month",
                                doc="Monthly chance of moving to the next age band (bands span ~15-25 years).")
-    confidence_mean: float = param(0.607, 0, 1, label="Mean confidence to manage a budget", unit="0-1",
-                                   source=CALIBRATED, doc="Mean confidence to manage money and staff (Q5, under 65).")
+    confidence_mean: float = param(0.6, 0, 1, label="Mean confidence to manage a budget", unit="0-1",
+                                   doc="Mean confidence to manage money and staff (Q5, under 65).")
     confidence_deprivation_gradient: float = param(
-        0.0888, 0, 0.25, label="Fall in confidence per more deprived quintile", unit="per quintile", source=CALIBRATED,
+        0.06, 0, 0.25, label="Fall in confidence per more deprived quintile", unit="per quintile",
         doc="Confidence is lower by this much per quintile more deprived (confidence channel; off: every "
             "quintile has Q5's mean).")
     confidence_age_penalty: float = param(0.15, 0, 0.5, label="Confidence penalty at 65 and over", unit="0-1",
@@ -231,11 +231,11 @@ class Demography(Strict):
         [0.15, 0.1, 0.45, 0.15], 0, 1, unit="probability",
         source="assumption; eng_dayc_older_attend_2018 (10% of supported older people attend) bounds the outcome",
         doc="Chance a person of each group values building-based day care (respite, company).")
-    carer_probability: float = param(0.656, 0, 1, label="Chance of having an unpaid carer", unit="probability",
-                                     source=CALIBRATED + "; sco_carers_2022 gives population counts only",
+    carer_probability: float = param(0.6, 0, 1, label="Chance of having an unpaid carer", unit="probability",
+                                     source="assumption; sco_carers_2022 gives population counts only",
                                      doc="Chance a person has an unpaid carer.")
-    carer_hours_mean: float = param(21.2, 0, 100, label="Mean unpaid care hours", unit="hours per week",
-                                    source=CALIBRATED + " (gamma, see carer_hours_shape); "
+    carer_hours_mean: float = param(20.0, 0, 100, label="Mean unpaid care hours", unit="hours per week",
+                                    source="assumption (gamma, see carer_hours_shape); "
                                            "sco_carers_supported_2022 reports 55% of carers *supported by "
                                            "services* giving 50+ h, a selected group",
                                     doc="Mean unpaid care hours given by a carer.")
@@ -284,10 +284,10 @@ class Demography(Strict):
         doc="Mean need at referral is higher by this much in Q1 than in Q5, linearly over the quintiles "
             "(Q3 at need_mean; need channel).")
     onset_under65_odds_ratio: float = param(
-        5.3, 0.05, 100, unit="odds ratio Q1/Q5",
+        6.7, 0.05, 100, unit="odds ratio Q1/Q5",
         source="derived from sco_homecare_simd_2022: recipients in Q1 are under 65 2.58 times as often as in Q5 "
                "((36.2 / 26.0) / (7.5 / 13.9)); with the base shares under 65 (under65_older_share, 1 - "
-               "over65_share_other_groups) and the group_mix, this odds ratio gives that ratio (Q1 0.43, Q5 0.17 "
+               "over65_share_other_groups) and the group_mix, this odds ratio gives that ratio (Q1 0.46, Q5 0.18 "
                "under 65); re-derive it when those change (tests/test_demography.py checks the ratio)",
         doc="Odds of a referral being under 65 in Q1 over Q5, on the base share of its client group "
             "(Q3 at the base; onset channel).")
@@ -414,27 +414,27 @@ class Choice(Strict):
                                  doc="Control each option gives (Options 1-4).")
     burden: list[float] = param([1.0, 0.3, 0.0, 0.6], 0, 1, unit="0-1",
                                 doc="Burden of managing money and employing staff, by option.")
-    beta_control: float = param(1.65, 0, 10, source=CALIBRATED,
+    beta_control: float = param(1.77, 0, 10, source=CALIBRATED,
                                 label="Weight of control in choosing an option",
                                 unit="utility per unit control", doc="Value of control.")
-    beta_burden: float = param(2.09, 0, 10, source=CALIBRATED,
+    beta_burden: float = param(2.93, 0, 10, source=CALIBRATED,
                                label="Weight of burden in choosing an option",
                                unit="utility per unit burden",
                                doc="Weight of burden, scaled by (1 - confidence).")
-    beta_peer: float = param(1.13, 0, 10, source=CALIBRATED,
+    beta_peer: float = param(1.16, 0, 10, source=CALIBRATED,
                              label="Weight of peers' experience in choosing an option",
                              unit="utility per unit peer signal",
                              doc="Weight of peers' (satisfied) experience of an option.")
-    inertia: float = param(0.824, 0, 10, source=CALIBRATED,
+    inertia: float = param(0.71, 0, 10, source=CALIBRATED,
                            label="Preference for one's current option",
                            unit="utility", doc="Status-quo bonus for one's current option.")
     asc_over65: list[float] = param(
         [-1.8, -0.9, 0.0, -0.9], -10, 10, unit="utility",
         source="assumption calibrated to sco_option3_65plus_2015 (86% of 65+ on Option 3)",
         doc="Option-specific constants for people aged 65+.")
-    asc: list[float] = param([-0.159, -0.65, 0.0, -1.0], -10, 10, unit="utility",
+    asc: list[float] = param([0.135, -0.559, 0.0, -1.0], -10, 10, unit="utility",
                              source=CALIBRATED + " (Options 1 and 2; Option 3 is the reference at 0; Option 4's "
-                                    "-1.0 is an assumption the screening found inactive)",
+                                    "-1.0 is an assumption the screening found weak)",
                              doc="Option-specific constants for everyone (Options 1-4).")
     asc_group: list[float] = param(
         [0.0, 1.0, 0.5, 0.2], -10, 10, unit="utility",
@@ -442,8 +442,8 @@ class Choice(Strict):
         doc="Extra constant for Option 1 by client group (older, PD, LD, MH).")
     option4_direct_share: float = param(0.5, 0, 1, unit="share of budget",
                                         doc="Part of an Option 4 budget taken as a direct payment.")
-    switch_satisfaction: float = param(0.36, 0, 1, label="Satisfaction below which people are dissatisfied",
-                                       unit="0-1", source=CALIBRATED,
+    switch_satisfaction: float = param(0.4, 0, 1, label="Satisfaction below which people are dissatisfied",
+                                       unit="0-1",
                                        doc="Satisfaction below which a person is dissatisfied.")
     switch_after_months: int = param(3, 1, 60, label="Months dissatisfied before switching", unit="months",
                                      doc="Months dissatisfied before switching provider or asking for a review.")
@@ -468,7 +468,7 @@ class Choice(Strict):
                                           "reconsider their option at review (100: never).")
     prompt_satisfaction: float = param(0.4, 0, 1, unit="0-1",
                                        doc="Satisfaction below which a person reconsiders their option at review "
-                                           "(0: never).")
+                                           "(0: never; the default is switch_satisfaction's).")
     prompt_carer_breakdown: bool = param(True, unit="-",
                                          doc="Whether the breakdown of a carer who was caring when the person last "
                                              "chose prompts them to reconsider at review.")

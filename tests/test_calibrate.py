@@ -131,15 +131,18 @@ def test_a_screening_fits_the_active_assumptions_and_holds_the_active_published_
 
 
 def test_a_calibration_with_a_screening_fits_only_what_the_screening_keeps(tmp_path):
-    (tmp_path / "space.toml").write_text(SPACE + '"providers.block_bonus" = { low = 1.0, high = 3.0 }\n'
+    (tmp_path / "space.toml").write_text('[parameters]\n"choice.asc.1" = { low = -1.5, high = 0.5 }\n'
+                                         '"demography.over65_share_other_groups" = { low = 0.2, high = 0.6 }\n'
+                                         '"providers.block_bonus" = { low = 1.0, high = 3.0 }\n'
                                          '"councils.*.support.capacity" = { low = 0.0, high = 12.0 }\n')
     code, _, err = invoke(["calibrate", "--space", str(tmp_path / "space.toml"), "--screen", "4", "--waves", "1",
-                             "--points", "5", "--replications", "2", "--people", "300", "--executor", "serial",
+                             "--points", "5", "--replications", "2", "--people", "600", "--executor", "serial",
                              "--quiet", "--store", str(tmp_path / "studies"), "--out", str(tmp_path / "out")])
     assert code == 0, err
     assert "not fitted (a council's policy, set by each scenario): councils.*.support.capacity" in err
     screening = pd.read_csv(tmp_path / "out" / "screening.csv").set_index("parameter")
-    assert set(screening.index) == {"choice.beta_peer", "demography.over65_share_other_groups", "providers.block_bonus"}
+    assert set(screening.index) == {"choice.asc.1", "demography.over65_share_other_groups", "providers.block_bonus"}
+    assert screening.loc["demography.over65_share_other_groups", "decision"] == "fit"  # the age mix of referrals
     # the block bonus only acts where a block contract is left to prefer: nothing at the targets' dates
     assert screening.loc["providers.block_bonus", "decision"] == "inactive"
     fitted = load_space(tmp_path / "out" / "fitted_space.toml")
