@@ -247,8 +247,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
           f"{'; parameters drawn from ' + args.ensemble + ', share of variance from parameters' if drawn else ''})")
     for row in result.differences.itertuples():
         tail = f"  {shown(share.get((row.scenario, row.figure)), '.0%')}" if drawn else ""
-        print(f"  {row.scenario:<20} {labels.output(row.figure)!s:<48} {shown(row.mean_difference, '.4g'):>14}  "
-              f"[{shown(row.ci_low, '.4g')}, {shown(row.ci_high, '.4g')}]{tail}")
+        label = labels.output(row.figure)
+        print(f"  {row.scenario:<20} {label!s:<48} {label.difference(row.mean_difference):>12}  "
+              f"{label.interval(row.ci_low, row.ci_high)}{tail}")
     extra = ", uncertainty.csv, draws.csv" if drawn else ""
     print(f"wrote {out}/differences.csv, who_gains.csv, headlines.csv{extra}"
           f"{'' if args.no_figures else ', differences.png'}")
