@@ -173,3 +173,18 @@ def test_the_defaults_are_the_committed_posteriors_central_values():
         assert value == float(f"{median:.3g}"), name
     claimed = {r["name"] for r in parameter_table() if CALIBRATED in str(r["source"])}
     assert claimed == {n.rsplit(".", 1)[0] if n.split(".")[-1].isdigit() else n for n in central.index}
+
+
+def test_the_noise_distance_is_the_distance_noise_alone_gives_one_run():
+    """Two targets whose replicate variance equals sd^2 + discrepancy_sd^2 (0.3^2 + 0.4^2 = 0.25):
+    each adds 1 to the squared distance, so noise alone puts a run sqrt(2) from the data."""
+    from model.experiments import history_matching as hm
+    from model.experiments.calibrate import Calibration, noise_distance
+
+    observations = [hm.Observation("a", 0.0, 0.3, 0.4), hm.Observation("b", 1.0, 0.3, 0.4)]
+    wave = hm.Wave(np.zeros((2, 1)), np.zeros((2, 2)), np.array([[0.2, 0.25], [0.3, 0.25]]), [], 1.0,
+                   np.ones(2))
+    space = Space("s", (Parameter("choice.beta_control", 0.8, 2.4),))
+    assert noise_distance(Calibration(space, observations, [wave], [], [], 3.0, 3)) == pytest.approx(math.sqrt(2))
+    wave.variances = None  # one replication: no replicate variance, no floor
+    assert noise_distance(Calibration(space, observations, [wave], [], [], 3.0, 1)) == 0.0

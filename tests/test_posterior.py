@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from model.experiments.history_matching import Observation
-from model.experiments.posterior import abc_smc, weighted_sample
+from model.experiments.posterior import Posterior, abc_smc, central_values, weighted_sample
 
 BOUNDS = pd.DataFrame([{"parameter": "theta", "low": 0.0, "high": 1.0}])
 
@@ -48,3 +50,16 @@ def test_weighted_sample_follows_the_weights():
     draws = weighted_sample(table, 4000, np.random.default_rng(0))
     assert list(draws.columns) == ["theta"]
     assert draws["theta"].mean() == pytest.approx(0.75, abs=0.03)
+
+
+def test_central_values_and_effective_sample_of_hand_made_weights():
+    """Values 1-4 with weights 0.1-0.4: cumulative 0.1, 0.3, 0.6, 1.0, so the median is 3, the 5 %
+    quantile 1 and the 95 % quantile 4; the weighted mean is 3.0; the weights are worth
+    1 / (0.01 + 0.04 + 0.09 + 0.16) = 3.33 equally weighted particles."""
+    table = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "weight": [0.1, 0.2, 0.3, 0.4]})
+    row = central_values(table).iloc[0]
+    assert (row["parameter"], row["median"], row["low"], row["high"]) == ("a", 3.0, 1.0, 4.0)
+    assert row["mean"] == pytest.approx(3.0)
+    posterior = Posterior(table[["a"]], table["weight"].to_numpy(), [1.0], Path("x.db"))
+    assert posterior.ess == pytest.approx(1 / 0.3)
+    assert posterior.interval()["low"].iloc[0] == 1.0
