@@ -76,7 +76,7 @@ class ScenarioError(ValueError):
 
 
 #: The source of a parameter whose default is the central value of the committed posterior.
-CALIBRATED = ("calibrated: weighted median of the ABC-SMC posterior "
+CALIBRATED = ("calibrated, weakly identified: weighted median of the ABC-SMC posterior "
               "model/data/calibration/posterior-2026-12-07-screened.csv (carecon calibrate on 7 December 2026 "
               "against the calibration targets of model/data/targets.toml; docs/explanation/calibration.md)")
 

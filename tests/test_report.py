@@ -72,3 +72,16 @@ def test_a_bad_report_request_is_refused_in_one_line(tmp_path, flags, field):
     assert_refused(["report", "--people", "300", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"),
                     "--executor", "serial", "--quiet", *flags], field)
     assert not (tmp_path / "s").exists()  # refused before any run
+
+
+def test_a_wide_predictive_range_that_misses_the_target_does_not_reproduce_it():
+    """Window means 0.1 and 0.5: the predictive variance 0.08 makes I = |0.3 - 0.9| / sqrt(0.0025 +
+    0.08) = 2.09, within the cutoff 3, but the 5-95 % range (0.12 to 0.48) does not reach 0.9 within
+    its tolerance 3 x 0.05 = 0.15, so the target is not reproduced; observed at 0.6 it is reached."""
+    monthly = pd.DataFrame({"replication": [0, 1], "date": ["2014-06-01", "2014-06-01"], "month": [3, 3],
+                            "sds_option1": [0.1, 0.5]})
+    result = RunResult(monthly, pd.DataFrame(), pd.DataFrame())
+    far = fit(result, _targets(("a", "calibrate", 0.9, 0.05)), predictive=True).iloc[0]
+    assert far["implausibility"] == pytest.approx(0.6 / np.sqrt(0.0825)) and not far["reproduced"]
+    near = fit(result, _targets(("a", "calibrate", 0.6, 0.05)), predictive=True).iloc[0]
+    assert near["reproduced"]

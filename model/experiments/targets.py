@@ -165,7 +165,9 @@ def fit(result: RunResult, targets: Targets, predictive: bool = False) -> pd.Dat
     replications, the implausibility and whether the model reproduces the target. The
     implausibility counts the variance of the replications' mean (the model at fixed parameters);
     with ``predictive`` (replications with parameters drawn from a posterior) the replications'
-    whole variance, so that it asks whether the observation lies within what the model predicts."""
+    whole variance, so that it asks whether the observation lies within what the model predicts;
+    then a target is reproduced only if, besides, the predictive 5-95 % range reaches the observation
+    within its tolerance (a wide, vague posterior does not reproduce a target it places elsewhere)."""
     rows = []
     for t in targets.target:
         values = window_means(result.monthly, t).dropna()
@@ -173,12 +175,14 @@ def fit(result: RunResult, targets: Targets, predictive: bool = False) -> pd.Dat
         mean = float(values.mean()) if n else math.nan
         var = float(values.var(ddof=1)) / (1 if predictive else n) if n > 1 else 0.0
         implausibility = abs(mean - t.observed) / math.sqrt(t.sd ** 2 + t.discrepancy_sd ** 2 + var)
+        tolerance = t.tolerance(targets.cutoff)
+        p05 = float(np.quantile(values, 0.05)) if n else math.nan
+        p95 = float(np.quantile(values, 0.95)) if n else math.nan
+        reached = not predictive or (p05 <= t.observed + tolerance and p95 >= t.observed - tolerance)
         rows.append({"target": t.id, "role": t.role, "output": t.output, "window": f"{t.window[0]} to {t.window[1]}",
-                     "observed": t.observed, "tolerance": t.tolerance(targets.cutoff), "model": mean,
-                     "p05": float(np.quantile(values, 0.05)) if n else math.nan,
-                     "p95": float(np.quantile(values, 0.95)) if n else math.nan, "replications": n,
-                     "implausibility": implausibility,
-                     "reproduced": bool(implausibility <= targets.cutoff) if n else False})
+                     "observed": t.observed, "tolerance": tolerance, "model": mean, "p05": p05, "p95": p95,
+                     "replications": n, "implausibility": implausibility,
+                     "reproduced": bool(implausibility <= targets.cutoff and reached) if n else False})
     return pd.DataFrame(rows)
 
 
