@@ -529,11 +529,14 @@ class CareEconomy(mesa.Model):
         Q.staff[agencies] = staff * fill[council]
 
     def close_providers(self, rows: np.ndarray) -> int:
-        """Providers exit (a council's own centres, by its decision: counted as its closures): their
-        clients are displaced (they will be re-matched). Returns displaced."""
+        """After the providers' month: a centre that has given up places gives up the block places
+        above its new capacity (the council's contract follows it, as the next month's block places
+        would); then providers exit (a council's own centres, by its decision: counted as its
+        closures): their clients are displaced (they will be re-matched). Returns displaced."""
+        Q, L = self.providers, self.ledger
+        np.minimum(Q.block_places[: Q.n], Q.capacity[: Q.n], out=Q.block_places[: Q.n])
         if rows.size == 0:
             return 0
-        Q, L = self.providers, self.ledger
         Q.active[rows] = False
         Q.died[rows] = self.month
         Q.block_places[rows] = 0
