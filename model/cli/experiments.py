@@ -418,9 +418,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if posterior.ess < len(posterior.weights) / 10:
             print(f"warning: the posterior's weights are degenerate (an effective sample of {posterior.ess:.0f} of "
                   f"{len(posterior.weights)}): fit fewer parameters or draw more particles", file=sys.stderr)
-        central = posterior.central().set_index("parameter")
-        for row in posterior.interval().itertuples():
-            print(f"    {row.parameter:<44} {central.loc[row.parameter, 'median']:.4g} [{row.low:.4g}, {row.high:.4g}]")
+        for row in posterior.central().itertuples():
+            print(f"    {row.parameter:<44} {row.median:.4g} [{row.low:.4g}, {row.high:.4g}]")
     written = ["screening.csv", "fitted_space.toml"] if screening is not None else []
     written += ["waves.csv", "nroy_bounds.csv", "nroy_space.toml", "nroy_sample.csv"]
     written += ["posterior.csv", "central.csv"] if posterior is not None else []

@@ -529,14 +529,14 @@ class CareEconomy(mesa.Model):
         Q.staff[agencies] = staff * fill[council]
 
     def close_providers(self, rows: np.ndarray) -> int:
-        """After the providers' month: a centre that has given up places gives up the block places
-        above its new capacity (the council's contract follows it, as the next month's block places
-        would); then providers exit (a council's own centres, by its decision: counted as its
+        """After the providers' month: block places follow the centres' new capacity
+        (:meth:`set_block_places`: a centre that has given up places holds no more contracted places
+        than it has); then providers exit (a council's own centres, by its decision: counted as its
         closures): their clients are displaced (they will be re-matched). Returns displaced."""
-        Q, L = self.providers, self.ledger
-        np.minimum(Q.block_places[: Q.n], Q.capacity[: Q.n], out=Q.block_places[: Q.n])
+        self.set_block_places()
         if rows.size == 0:
             return 0
+        Q, L = self.providers, self.ledger
         Q.active[rows] = False
         Q.died[rows] = self.month
         Q.block_places[rows] = 0

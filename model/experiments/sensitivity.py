@@ -45,7 +45,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +158,9 @@ class Space:
 
 
 # ---------------------------------------------------------------------------------------- loading
+@cache
 def _known_parameters(model: str) -> dict[str, dict[str, Any]]:
+    """The parameters a space may name, by name (read-only: built once per model)."""
     if model == ishigami.NAME:
         rows = ishigami.PARAMETERS
     else:
