@@ -22,7 +22,7 @@ import tomllib
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -283,14 +283,12 @@ class Demography(Strict):
         source="assumption: no published figure found for assessed need at referral by SIMD; 0 keeps it equal",
         doc="Mean need at referral is higher by this much in Q1 than in Q5, linearly over the quintiles "
             "(Q3 at need_mean; need channel).")
-    onset_under65_odds_ratio: float = param(
-        6.7, 0.05, 100, unit="odds ratio Q1/Q5",
-        source="derived from sco_homecare_simd_2022: recipients in Q1 are under 65 2.58 times as often as in Q5 "
-               "((36.2 / 26.0) / (7.5 / 13.9)); with the base shares under 65 (under65_older_share, 1 - "
-               "over65_share_other_groups) and the group_mix, this odds ratio gives that ratio (Q1 0.46, Q5 0.18 "
-               "under 65); re-derive it when those change (tests/test_demography.py checks the ratio)",
-        doc="Odds of a referral being under 65 in Q1 over Q5, on the base share of its client group "
-            "(Q3 at the base; onset channel).")
+    under65_ratio: float = param(
+        2.58, 1, 20, label="Share under 65, most over least deprived", unit="ratio Q1/Q5",
+        source="sco_homecare_simd_2022: home-care recipients in Q1 are under 65 2.58 times as often as in Q5 "
+               "((36.2 / 26.0) / (7.5 / 13.9))",
+        doc="The share under 65 among clients in Q1 over that in Q5 (onset channel). The model gives it through "
+            "onset_under65_odds_ratio, derived from it.")
     carer_availability_ratio: float = param(
         0.67, 0.05, 20, label="Chance of a carer, most over least deprived", unit="ratio Q1/Q5",
         source="derived: carers per head 10.1% / 8.1% (eng_carers_deprivation_2021) over people needing care "
@@ -308,13 +306,48 @@ class Demography(Strict):
                "decile; Gompertz conversion in its caveat); a population figure, not one for people with care needs",
         doc="Departure hazard (death, residential care) in Q1 over Q5 (Q3 at departure_rate; mortality channel).")
 
+    #: Values the rules read that are derived from the parameters, not set (engines read them as fields).
+    DERIVED: ClassVar[tuple[str, ...]] = ("onset_under65_odds_ratio",)
+
     @model_validator(mode="after")
     def _shares(self) -> Demography:
         _check_shares(self.group_mix, "demography.group_mix", 4)
         for name in ("departure_rate", "need_mean", "need_drift", "day_centre_affinity", "referral_incidence"):
             if len(getattr(self, name)) != 4:
                 raise ValueError(f"demography.{name} needs 4 values, one per client group")
+        self.onset_under65_odds_ratio  # noqa: B018 (raises if under65_ratio cannot be reached)
         return self
+
+    def _under65_share(self, tilt: float) -> float:
+        """The share under 65 among the people of ``group_mix`` when each group's odds of being under 65
+        are multiplied by ``tilt`` (the onset gradient's value in one quintile)."""
+        share = 0.0
+        for g, m in enumerate(self.group_mix):
+            p = 1.0 - self.under65_older_share if g == 0 else self.over65_share_other_groups
+            odds = (1.0 - p) / p * tilt if 0.0 < p < 1.0 else math.inf if p <= 0.0 else 0.0
+            share += m * (1.0 if odds == math.inf else odds / (1.0 + odds))
+        return share
+
+    @property
+    def onset_under65_odds_ratio(self) -> float:
+        """Odds of a referral being under 65 in Q1 over Q5, on its group's base odds (the onset
+        channel; Q3 at the base, :func:`model.rules.demography.tilt` between): derived so that, with
+        ``group_mix`` and the base shares under 65 (``under65_older_share``, 1 -
+        ``over65_share_other_groups``), the share under 65 in Q1 is ``under65_ratio`` times that in Q5
+        (bisection on the log odds ratio between 1 and 10,000; at the defaults 6.7).
+        ``tests/test_demography.py`` checks the ratio on drawn referrals."""
+        def ratio(log_or: float) -> float:
+            half = math.exp(log_or / 2)  # the tilt in Q1; in Q5 its inverse
+            low = self._under65_share(1.0 / half)
+            return self._under65_share(half) / low if low > 0 else math.inf
+        lo, hi = 0.0, math.log(1e4)
+        if ratio(hi) < self.under65_ratio:
+            raise ValueError(f"demography.under65_ratio: {self.under65_ratio} cannot be reached with these shares "
+                             f"under 65 (at most {ratio(hi):.3g}; allowed 1 to 20)")
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if ratio(mid) < self.under65_ratio else (lo, mid)
+        return math.exp((lo + hi) / 2)
 
 
 # --------------------------------------------------------------------------------------------

@@ -460,3 +460,20 @@ def test_peers_are_reproducible_from_the_stream():
     a = draw_peers(council, quintile, alive, new, 0.7, seed=1)
     np.testing.assert_array_equal(a, draw_peers(council, quintile, alive, new, 0.7, seed=1))
     assert not np.array_equal(a, draw_peers(council, quintile, alive, new, 0.7, seed=2))
+
+
+@pytest.mark.parametrize(("older_u65", "others_65", "target"),
+                         [(0.0884, 0.413, 2.58), (0.02, 0.7, 1.5), (0.3, 0.2, 4.0)])
+def test_onset_odds_ratio_gives_the_under65_ratio_through_the_rule(older_u65, others_65, target):
+    """The derived odds ratio, put through the rule that draws referrals' ages, gives the share under 65 in Q1
+    ``under65_ratio`` times that in Q5, whatever the base shares under 65."""
+    d = Demography(**{**D.model_dump(), "under65_older_share": older_u65, "over65_share_other_groups": others_65,
+                      "under65_ratio": target})
+    under65 = [sum(m * (1 - demography.over65_probability(g, q, d)) for g, m in enumerate(d.group_mix)) for q in (0, 4)]
+    assert under65[0] / under65[1] == pytest.approx(target, rel=1e-9)
+
+
+def test_an_unreachable_under65_ratio_is_a_one_line_error():
+    with pytest.raises(ValueError, match=r"demography.under65_ratio: 15.0 cannot be reached .* allowed 1 to 20"):
+        Demography(**{**D.model_dump(), "group_mix": [1.0, 0.0, 0.0, 0.0], "under65_older_share": 0.9,
+                      "under65_ratio": 15.0})

@@ -108,10 +108,12 @@ _SECTIONS = (scenario.Demography, scenario.Outcomes, scenario.Carers, scenario.C
              scenario.Providers)
 
 
-#: The numeric fields of each section the sweeps read, and their record types.
+#: The numeric fields of each section the sweeps read (with its derived values, ``DERIVED``), and their
+#: record types.
 _NUMERIC = {int: np.int64, float: np.float64, bool: np.bool_}
 _FIELDS = {section: {k: f.annotation for k, f in section.model_fields.items()
-                     if f.annotation in (bool, float, int, list[float])} for section in _SECTIONS}
+                     if f.annotation in (bool, float, int, list[float])}
+           | dict.fromkeys(getattr(section, "DERIVED", ()), float) for section in _SECTIONS}
 
 
 def _record_type(section: type) -> np.dtype:
