@@ -60,3 +60,19 @@ def test_a_quiet_bar_draws_nothing(clock: Clock) -> None:
     with ProgressBar("runs", total=3, start=0, enabled=False, stream=out) as bar:
         bar(3)
     assert out.getvalue() == ""
+
+
+def test_a_new_stage_starts_a_new_bar_with_its_own_pace(clock: Clock) -> None:
+    """A calibration reports its screening, then each wave, to one callback: a wave's first report (less
+    done, another total) must not count backwards in the screening's bar (a negative pace)."""
+    out = io.StringIO()
+    with ProgressBar("runs", stream=out) as bar:
+        bar(0, 340)
+        clock.now += 34.0
+        bar(340, 340)         # the screening: 0.1 s a run
+        clock.now += 5.0
+        bar(4, 50)            # a wave: 4 kept, no pace yet
+        clock.now += 4.0
+        bar(6, 50)            # 2 s a run since the wave's first report, 44 left
+    assert time_left(out)[-1] == "01:28"
+    assert "6/50" in out.getvalue() and "-" not in "".join(time_left(out))

@@ -17,7 +17,8 @@ class ProgressBar:
     the first report, so work done before that (the runs kept from an interrupted study being resumed)
     counts as done but not in the pace, and the time left is not underestimated. The rate is the
     average since the start (``smoothing=0``), steadier than tqdm's default moving average when runs
-    finish in chunks.
+    finish in chunks. A report of less done than the bar shows, or of another total, is a new stage of the
+    work (a calibration's screening, then each wave): the bar ends and a new one starts from that report.
     """
 
     def __init__(self, unit: str, total: int | None = None, start: int | None = None, *, enabled: bool = True,
@@ -32,11 +33,12 @@ class ProgressBar:
                         disable=not self.enabled, smoothing=0, dynamic_ncols=True)
 
     def __call__(self, done: int, total: int | None = None) -> None:
+        if self.bar is not None and (done < self.bar.n or (total is not None and total != self.bar.total)):
+            self.bar.close()
+            self.bar = None
         if self.bar is None:
             self._open(done, total)
             return
-        if total is not None:
-            self.bar.total = total
         self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
