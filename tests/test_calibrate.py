@@ -188,3 +188,12 @@ def test_the_noise_distance_is_the_distance_noise_alone_gives_one_run():
     assert noise_distance(Calibration(space, observations, [wave], [], [], 3.0, 3)) == pytest.approx(math.sqrt(2))
     wave.variances = None  # one replication: no replicate variance, no floor
     assert noise_distance(Calibration(space, observations, [wave], [], [], 3.0, 1)) == 0.0
+
+
+def test_a_store_inside_the_output_directory_is_refused_before_any_run(tmp_path):
+    """The outputs replace their directory whole, so a store inside it would lose every stored run: refused
+    in one line before the first run (once found only when the outputs were written, after the runs)."""
+    (tmp_path / "space.toml").write_text(SPACE)
+    assert_refused(["calibrate", "--space", str(tmp_path / "space.toml"), "--executor", "serial",
+                    "--out", str(tmp_path / "out"), "--store", str(tmp_path / "out" / "store")], "--store")
+    assert not (tmp_path / "out").exists()

@@ -63,3 +63,16 @@ def test_central_values_and_effective_sample_of_hand_made_weights():
     posterior = Posterior(table[["a"]], table["weight"].to_numpy(), [1.0], Path("x.db"))
     assert posterior.ess == pytest.approx(1 / 0.3)
     assert posterior.interval()["low"].iloc[0] == 1.0
+
+
+def test_a_stored_run_that_reached_its_tolerance_floor_is_complete(tmp_path):
+    """A run that stopped because its tolerance reached ``minimum_epsilon`` runs nothing more when the same
+    request is made again (``carecon calibrate --resume``), whatever the number of generations asked."""
+    floor = 1.5  # in units of the observation sd: reached within a few generations
+    first = abc_smc(noisy, BOUNDS, [Observation("y", 0.4, 0.05)], population_size=50, generations=10,
+                    database=tmp_path / "a.db", seed=3, minimum_epsilon=floor)
+    assert len(first.epsilons) < 10 and first.epsilons[-1] <= floor
+    again = abc_smc(noisy, BOUNDS, [Observation("y", 0.4, 0.05)], population_size=50, generations=10,
+                    database=tmp_path / "a.db", seed=3, minimum_epsilon=floor)
+    assert again.epsilons == first.epsilons
+    pd.testing.assert_frame_equal(again.particles, first.particles)

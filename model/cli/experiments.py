@@ -308,6 +308,17 @@ def _calibration_inputs(args: argparse.Namespace) -> tuple[Any, Scenario, Any]:
     return targets, scenario, space
 
 
+def store_problem(store: str, out: Path | None = None) -> str | None:
+    """What is wrong with ``--store`` (one line), or None: a file, or (with ``out``, an output directory
+    that the outputs replace whole) inside ``out``, where writing the outputs would remove the stored runs."""
+    if Path(store).exists() and not Path(store).is_dir():
+        return f"--store: {store} is a file; give a directory"
+    if out is not None and Path(store).resolve().is_relative_to(out.resolve()):
+        return (f"--store: {store} is inside the output directory {out}, which the outputs replace whole; "
+                "it must be outside it")
+    return None
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -342,9 +353,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return fail(f"--max-runs: this calibration has {runs:,} runs; at most {args.max_runs:,} are allowed "
                     "(raise --max-runs to run it deliberately)")
     check_executor(args.executor, args.workers, args.scheduler)
-    if Path(args.store).exists() and not Path(args.store).is_dir():
-        return fail(f"--store: {args.store} is a file; give a directory")
     out = Path(args.out) if args.out else Path("outputs") / "calibrate"
+    if problem := store_problem(args.store, out):
+        return fail(problem)
     if check_target(out):
         print(f"warning: {out}/ holds earlier outputs; this calibration replaces them when it ends", file=sys.stderr)
     seed = args.seed if args.seed is not None else scenario.run.seed
@@ -444,8 +455,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not len(space.parameters) + 2 <= args.points <= 1000:
         return fail(f"--points: must be {len(space.parameters) + 2} (parameters + 2) to 1000 (got {args.points})")
     check_executor(args.executor, args.workers, args.scheduler)
-    if Path(args.store).exists() and not Path(args.store).is_dir():
-        return fail(f"--store: {args.store} is a file; give a directory")
+    if problem := store_problem(args.store):
+        return fail(problem)
     out = Path(args.out) if args.out else Path("outputs") / "report"
     seed = args.seed if args.seed is not None else scenario.run.seed
     runs = reps * (2 if args.posterior else 1) + 2 * args.points
@@ -538,8 +549,8 @@ def _run_study(args: argparse.Namespace, method: str, n: int) -> int:
     check_executor(args.executor, args.workers, args.scheduler)
     if isinstance(scenario, Scenario):
         print(f"carecon {args.command}: {estimate(scenario, runs, pool_workers(args)).describe()}", file=sys.stderr)
-    if Path(args.store).exists() and not Path(args.store).is_dir():
-        return fail(f"--store: {args.store} is a file; give a directory")
+    if problem := store_problem(args.store):
+        return fail(problem)
     start = time.perf_counter()
     try:
         with (make_executor(args.executor, args.workers, args.scheduler) as pool,

@@ -92,7 +92,8 @@ def abc_smc(simulate: ParticleSimulator, bounds: pd.DataFrame, observations: Seq
     """Run ABC-SMC: uniform priors on ``bounds`` (columns parameter, low, high), the standardised
     distance over ``observations``, ``generations`` populations of ``population_size`` particles (or
     until the tolerance reaches ``minimum_epsilon``), evaluated in ``workers`` processes (1: in this
-    process, reproducible from ``seed``). An existing ``database`` is continued, not overwritten."""
+    process, reproducible from ``seed``). An existing ``database`` is continued, not overwritten; one whose
+    last tolerance reached ``minimum_epsilon`` is complete and runs nothing more."""
     import pyabc
 
     logging.getLogger("ABC").setLevel(logging.WARNING)
@@ -119,7 +120,8 @@ def abc_smc(simulate: ParticleSimulator, bounds: pd.DataFrame, observations: Seq
         url = f"sqlite:///{database}"
         history = abc.load(url, 1) if database.exists() else abc.new(url, observed)
         done = history.max_t + 1
-        if done < generations:
+        reached = history.get_all_populations()["epsilon"].iloc[-1] <= minimum_epsilon  # the stored run ended there
+        if done < generations and not reached:
             history = abc.run(max_nr_populations=generations - done, minimum_epsilon=minimum_epsilon)
         frame, weights = history.get_distribution(m=0, t=history.max_t)
         epsilons = history.get_all_populations()["epsilon"].tolist()
