@@ -260,7 +260,8 @@ def test_recruitment_settles_at_the_published_vacancy_rate():
     wanted = 40 * 20 * WEEKS_PER_MONTH  # the hours of 40 care workers' posts
     staff = 0.0
     for _ in range(240):
-        stay, posts, seeking = providers.recruitment(staff, wanted, p)
+        stay, leaving, posts, seeking = providers.recruitment(staff, wanted, p)
+        assert stay + leaving == pytest.approx(staff)
         staff, vacancies = providers.hired(stay, seeking, posts, 1.0)
         assert staff <= posts + 1e-9
     assert posts == pytest.approx(40.0)

@@ -14,7 +14,7 @@ The care labour market (``providers.workforce``): a home-care agency's cost per 
 care-worker wage with paid travel time, on-costs and mileage (:func:`cost_per_hour`, the UKHCA
 costing model); its care workers (``staff``) bound the hours it delivers (7.6); each month some
 leave (turnover) and it recruits for its vacancies from its council's labour supply, which scales
-with the council's adults (:func:`recruitment`, :func:`pool_fill`, :func:`hired`). Where the
+with the council's adults (:func:`recruitment`, :func:`hiring_fill`, :func:`hired`). Where the
 council sets an hourly rate below an agency's cost per hour, the agency hands council-paid
 packages back (:func:`handback_hazard`, :func:`hands_back`): the client seeks a provider again.
 """
@@ -268,14 +268,22 @@ def pool_fill(free: float, wanting: float) -> float:
     return max(free, 0.0) / wanting
 
 
-def recruitment(staff: float, wanted: float, p: Providers) -> tuple[float, float, float]:
+def recruitment(staff: float, wanted: float, p: Providers) -> tuple[float, float, float, float]:
     """One agency's month in the labour market, before hiring: its posts are the care workers the
     hours its clients ``wanted`` this month need (:func:`worker_hours`); of its ``staff``, those not
     leaving (:func:`monthly_leaving`) stay; it seeks to fill :func:`recruitment_share` of the posts
-    left vacant. Returns (the staff staying, posts, the care workers it seeks to hire)."""
+    left vacant. Returns (the staff staying, the staff leaving, posts, the care workers it seeks to
+    hire)."""
     posts = wanted / worker_hours(p)
     stay = staff * (1.0 - monthly_leaving(p))
-    return stay, posts, max(posts - stay, 0.0) * recruitment_share(p)
+    return stay, staff - stay, posts, max(posts - stay, 0.0) * recruitment_share(p)
+
+
+def hiring_fill(free: float, leaving: float, seeking: float) -> float:
+    """Share of the care workers a council's agencies seek this month (``seeking``) that they hire:
+    its labour pool is its ``free`` care workers (before the month's leavers) and those ``leaving``
+    its agencies this month (:func:`recruitment`), who may be hired again (:func:`pool_fill`)."""
+    return pool_fill(free + leaving, seeking)
 
 
 def hired(stay: float, seeking: float, posts: float, fill: float) -> tuple[float, float]:

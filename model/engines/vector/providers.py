@@ -66,21 +66,22 @@ def staffing(q: Providers.Record, free: np.ndarray, p: np.ndarray, ledger: Ledge
     """The care labour market (ODD 7.9), as the per-agent engine does: each open agency, in row
     order, loses its leavers and seeks care workers for its vacancies
     (:func:`model.rules.providers.recruitment`); each council's ``free`` care workers (by council,
-    before the month's leavers) allow a share of those sought (:func:`model.rules.providers.pool_fill`),
-    which every agency of the council hires (:func:`model.rules.providers.hired`). Posts, vacancies
-    and care workers are counted in the ``ledger`` record by council."""
+    before the month's leavers) and its leavers allow a share of those sought
+    (:func:`model.rules.providers.hiring_fill`), which every agency of the council hires
+    (:func:`model.rules.providers.hired`). Posts, vacancies and care workers are counted in the
+    ``ledger`` record by council."""
     p = p.view(PROVIDERS)[0]
     n_c = free.size
     stay, posts, seek = np.zeros(q.active.size), np.zeros(q.active.size), np.zeros(q.active.size)
     leaving, seeking = np.zeros(n_c), np.zeros(n_c)
     for i in range(q.active.size):
         if q.active[i] and q.ptype[i] == AGENCY:
-            stay[i], posts[i], seek[i] = providers.recruitment(q.staff[i], q.wanted[i], p)
-            leaving[q.council[i]] += q.staff[i] - stay[i]
+            stay[i], leave, posts[i], seek[i] = providers.recruitment(q.staff[i], q.wanted[i], p)
+            leaving[q.council[i]] += leave
             seeking[q.council[i]] += seek[i]
     fill = np.empty(n_c)
     for c in range(n_c):
-        fill[c] = providers.pool_fill(free[c] + leaving[c], seeking[c])
+        fill[c] = providers.hiring_fill(free[c], leaving[c], seeking[c])
     for i in range(q.active.size):
         if q.active[i] and q.ptype[i] == AGENCY:
             c = q.council[i]
