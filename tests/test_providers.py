@@ -278,6 +278,7 @@ def test_the_labour_pool_bounds_hiring():
     assert providers.pool_fill(10.0, 4.0) == 1.0
     assert providers.pool_fill(3.0, 12.0) == pytest.approx(0.25)
     assert providers.pool_fill(-2.0, 12.0) == 0.0  # more employed than the supply: nobody is hired
+    assert providers.hiring_fill(1.0, 2.0, 12.0) == pytest.approx(0.25)  # the month's leavers may be hired again
     p = Providers(workforce=True, workers_per_1000_adults=15.0)
     assert providers.labour_supply(150_000, 0.25, p) == pytest.approx(15.0 * 150 * 0.25)
 
