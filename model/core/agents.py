@@ -356,12 +356,17 @@ class Provider(mesa.Agent):
         its council's spend and the council decides on it (its closing rule). Returns whether it
         exits (or the council closes it)."""
         m, t, c = self.model, int(self.ptype), int(self.council)
+        books = providers.Books(income=float(self.income), hours=float(self.hours), reserves=float(self.reserves),
+                                neg_months=int(self.neg_months), clients=int(self.clients),
+                                capacity=int(self.capacity), price=float(self.price),
+                                fixed_cost=float(self.fixed_cost), in_house=bool(self.in_house),
+                                low_months=int(self.low_months), close_month=int(self.close_month))
+        setting = providers.Setting(variable_cost=float(m.type_var[t]), ref_price=float(m.type_price[t]),
+                                    growth=float(m.type_growth[t]), opening=int(m.type_capacity[t]), people=people,
+                                    close_below=float(m.close_below[c]), close_after=int(m.close_after[c]),
+                                    month=m.month)
         profit, reserves, neg_months, price, capacity, low, cost, exits = providers.provider_month(
-            float(self.income), float(self.hours), float(self.reserves), int(self.neg_months), int(self.clients),
-            int(self.capacity), float(self.price), float(m.type_var[t]), float(self.fixed_cost),
-            float(m.type_price[t]), float(m.type_growth[t]), int(m.type_capacity[t]), people, bool(self.in_house),
-            int(self.low_months), m.month, int(self.close_month), float(m.close_below[c]), int(m.close_after[c]),
-            m.config.providers)
+            books, setting, m.config.providers)
         self.profit, self.reserves, self.neg_months = float(profit), float(reserves), int(neg_months)
         self.price, self.capacity, self.low_months = float(price), int(capacity), int(low)
         m.ledger.in_house_cost[c] += cost
