@@ -121,6 +121,12 @@ def test_a_breakdown_raises_need_by_the_jump_up_to_100():
     np.testing.assert_array_equal(carers.need_after_breakdown(np.array([0.0, 95.0, 100.0]), c), [10.0, 100.0, 100.0])
 
 
+def test_after_a_breakdown_a_review_is_due_and_the_formal_hours_follow_the_need():
+    review_in, required = carers.after_breakdown(60.0, 0.0, 0.5)
+    assert review_in == 0
+    assert required == pytest.approx(60.0 * 0.5 * budgets.WEEKS_PER_MONTH)
+
+
 def test_the_assessment_credits_what_the_carer_can_sustain():
     """Without the carer's assessment every hour is deducted 1:1; with it, the willing hours up to
     the cap, less the strain discount, and nothing for a carer who has stopped."""

@@ -285,3 +285,12 @@ def test_reviews_as_decisions_change_far_fewer_options_than_fresh_choices():
         shares[mode], unprompted[mode] = changes.sum() / reviews, changes[NO_PROMPT] / changes.sum()
     assert shares["keep_unless_prompted"] < 0.6 * shares["fresh_choice"]
     assert unprompted["keep_unless_prompted"] == 0 and unprompted["fresh_choice"] > 0.25
+
+
+def test_voice_switches_after_months_of_low_satisfaction_and_reviews_those_offered_the_choice():
+    ch = Choice(switch_satisfaction=0.4, switch_after_months=3)
+    assert choice.voice(3, 0.3, 1, True, 5, ch) == (2, False, 5)  # one more month of low satisfaction
+    assert choice.voice(3, 0.3, 2, True, 5, ch) == (0, True, 0)   # switches; offered the choice: reviewed next month
+    assert choice.voice(3, 0.3, 2, False, 5, ch) == (0, True, 5)  # switches; not offered: no review brought forward
+    assert choice.voice(3, 0.5, 2, True, 5, ch) == (0, False, 5)  # satisfied: the count starts again
+    assert choice.voice(0, 0.0, 2, True, 5, ch) == (0, False, 5)  # no package: no voice

@@ -108,6 +108,21 @@ def test_an_application_picks_a_free_provider_of_the_drawn_type_by_appeal():
 
 def test_a_provider_takes_applicants_while_it_has_a_place():
     assert market.has_place(9, 10) and not market.has_place(10, 10)
+    assert market.admit(9, 10) == (10, True)
+    assert market.admit(10, 10) == (10, False)  # full: refused, tries again next round
+
+
+def test_a_round_sees_only_free_providers_and_the_mean_weight_of_a_type():
+    """Full providers weigh nothing; a type's level is the mean exp(appeal) over its free providers
+    (not the sum: more providers do not make a type more attractive), 0 where none is free."""
+    exp_appeal = np.array([[1.0, 2.0, 4.0, 8.0], [3.0, 3.0, 3.0, 3.0]])
+    exp_level = np.array([[1.0, 2.0, 4.0, 8.0], [5.0, 6.0, 7.0, 9.0]])
+    clients, capacity = np.array([0, 5, 1, 2]), np.array([1, 5, 2, 2])  # providers 1 and 3 are full
+    group = np.array([0, 0, 0, 1])
+    cum, total, level = market.round_market(exp_appeal, exp_level, clients, capacity, group, 3)
+    np.testing.assert_array_equal(cum, [[0, 1, 1, 5, 5], [0, 3, 3, 6, 6]])
+    np.testing.assert_array_equal(total, [[5, 0, 0], [6, 0, 0]])
+    np.testing.assert_array_equal(level, [[2.5, 0, 0], [6.0, 0, 0]])
 
 
 def test_hours_bought_is_the_least_of_need_budget_and_cap():

@@ -125,15 +125,17 @@ def test_provider_month_applies_the_rules_in_order():
     """A provider's month: result, reserves, months in deficit (exit at ``exit_after_months``),
     price from occupancy, and growth only in surplus."""
     p = Providers(exit_after_months=6)
-    args = (400.0, -5000.0, 5, 38, 40, 21.0, 18.0, 6000.0, 21.56, 0.05, 40, 800)  # hours .. opening, people
-    independent = (False, 0, 10, 0, 0.5, 3, p)  # not in-house: the council's closing rule does not apply
-    profit, reserves, neg_months, price, capacity, low, cost, exits = providers.provider_month(10_000.0, *args,
-                                                                                               *independent)
+    books = providers.Books(income=10_000.0, hours=400.0, reserves=-5000.0, neg_months=5, clients=38, capacity=40,
+                            price=21.0, fixed_cost=6000.0, in_house=False, low_months=0, close_month=0)
+    # Not in-house: the council's closing rule does not apply.
+    setting = providers.Setting(variable_cost=18.0, ref_price=21.56, growth=0.05, opening=40, people=800,
+                                close_below=0.5, close_after=3, month=10)
+    profit, reserves, neg_months, price, capacity, low, cost, exits = providers.provider_month(books, setting, p)
     assert profit == pytest.approx(10_000 - 400 * 18 - 6000) and reserves == pytest.approx(-5000 + profit)
     assert (neg_months, capacity, exits, low, cost) == (6, 40, True, 0, 0.0)  # six months in deficit: exit
     assert price == pytest.approx(21.0 * 1.01)  # 95 % full: the price rises
-    profit, reserves, neg_months, price, capacity, _, _, exits = providers.provider_month(20_000.0, *args,
-                                                                                          *independent)
+    profit, reserves, neg_months, price, capacity, _, _, exits = providers.provider_month(
+        books._replace(income=20_000.0), setting, p)
     assert reserves == pytest.approx(-5000 + 20_000 - 400 * 18 - 6000) and reserves > 0
     assert (neg_months, capacity, exits) == (0, 42, False)
     assert isinstance(capacity, int)
@@ -144,16 +146,20 @@ def test_an_in_house_centre_is_the_councils_to_fund_and_to_close():
     months in deficit, price and places stay, and it closes only by the council's rule: at the set
     month, or after ``close_after`` months below the occupancy threshold; never in the spin-up."""
     p = Providers(exit_after_months=1)
-    args = (400.0, -5000.0, 5, 10, 40, 6.0, 2.5, 9000.0, 6.0, 0.0, 40, 800)  # 25 % full, a loss (opening 40)
-    profit, reserves, neg, price, capacity, low, cost, closes = providers.provider_month(
-        2_000.0, *args, True, 2, 10, 0, 0.3, 4, p)
+    # 25 % full, a loss (opening 40)
+    books = providers.Books(income=2_000.0, hours=400.0, reserves=-5000.0, neg_months=5, clients=10, capacity=40,
+                            price=6.0, fixed_cost=9000.0, in_house=True, low_months=2, close_month=0)
+    setting = providers.Setting(variable_cost=2.5, ref_price=6.0, growth=0.0, opening=40, people=800,
+                                close_below=0.3, close_after=4, month=10)
+    profit, reserves, neg, price, capacity, low, cost, closes = providers.provider_month(books, setting, p)
     assert profit == pytest.approx(2_000 - 400 * 2.5 - 9000) and cost == pytest.approx(-profit)
     assert (reserves, neg, price, capacity, low, closes) == (-5000.0, 0, 6.0, 40, 3, False)  # insolvent, not closed
-    assert providers.provider_month(2_000.0, *args, True, 3, 10, 0, 0.3, 4, p)[5:] == (4, pytest.approx(-profit),
-                                                                                        True)  # fourth month below
-    assert providers.provider_month(2_000.0, *args, True, 3, -2, 0, 0.3, 4, p)[-1] is False  # spin-up: no decision
-    assert providers.provider_month(2_000.0, *args, True, 0, 11, 12, 0.0, 4, p)[-1] is True  # the run's month 12
-    assert providers.provider_month(2_000.0, *args, True, 0, 10, 12, 0.0, 4, p)[-1] is False
+    third = books._replace(low_months=3)
+    assert providers.provider_month(third, setting, p)[5:] == (4, pytest.approx(-profit), True)  # fourth month below
+    assert providers.provider_month(third, setting._replace(month=-2), p)[-1] is False  # spin-up: no decision
+    set_month = books._replace(low_months=0, close_month=12)
+    assert providers.provider_month(set_month, setting._replace(close_below=0.0, month=11), p)[-1] is True  # month 12
+    assert providers.provider_month(set_month, setting._replace(close_below=0.0, month=10), p)[-1] is False
     assert providers.council_closes(0.5, 7, 20, 0, 0.3, 4) == (0, False)  # above the threshold: the count restarts
 
 
@@ -260,7 +266,8 @@ def test_recruitment_settles_at_the_published_vacancy_rate():
     wanted = 40 * 20 * WEEKS_PER_MONTH  # the hours of 40 care workers' posts
     staff = 0.0
     for _ in range(240):
-        stay, posts, seeking = providers.recruitment(staff, wanted, p)
+        stay, leaving, posts, seeking = providers.recruitment(staff, wanted, p)
+        assert stay + leaving == pytest.approx(staff)
         staff, vacancies = providers.hired(stay, seeking, posts, 1.0)
         assert staff <= posts + 1e-9
     assert posts == pytest.approx(40.0)
@@ -277,6 +284,7 @@ def test_the_labour_pool_bounds_hiring():
     assert providers.pool_fill(10.0, 4.0) == 1.0
     assert providers.pool_fill(3.0, 12.0) == pytest.approx(0.25)
     assert providers.pool_fill(-2.0, 12.0) == 0.0  # more employed than the supply: nobody is hired
+    assert providers.hiring_fill(1.0, 2.0, 12.0) == pytest.approx(0.25)  # the month's leavers may be hired again
     p = Providers(workforce=True, workers_per_1000_adults=15.0)
     assert providers.labour_supply(150_000, 0.25, p) == pytest.approx(15.0 * 150 * 0.25)
 

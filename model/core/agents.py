@@ -230,17 +230,18 @@ class Person(mesa.Agent):
                 bonus_per_hour = float(market.per_hour(m.type_bonus[t], m.type_maxh[t]))
             block_free = q != NO_PROVIDER and int(block_used[q]) < int(Q.block_places[q])
             agency = q != NO_PROVIDER and int(Q.ptype[q]) == AGENCY
-            hours, cost, credit, balance, took, wanted = market.buy_slot(
-                option, slot, required, budget, balance, direct_share, price, cap, block_free, agency,
-                float(m.hourly_rates[self.council]), float(staffed[q]) if q != NO_PROVIDER else np.inf)
+            hours, rest, more, cost, credit, balance, took, wanted, left = market.buy_slot(
+                option, slot, required, budget, balance, direct_share, price, cap, respite_per_hour, bonus_per_hour,
+                block_free, agency, float(m.hourly_rates[self.council]),
+                float(staffed[q]) if q != NO_PROVIDER else np.inf)
             if took:
                 block_used[q] += 1
             if q != NO_PROVIDER:
-                staffed[q] -= hours
+                staffed[q] = left
             purchases.append((slot, q, float(hours), float(cost), float(credit), float(wanted)))
             got += float(hours)
-            respite += respite_per_hour * float(hours)
-            bonus += bonus_per_hour * float(hours)
+            respite += float(rest)
+            bonus += float(more)
         self.dp_balance, self.delivered, self.respite = balance, got, respite
         return purchases, got, respite, bonus
 
@@ -264,12 +265,12 @@ class Person(mesa.Agent):
         the provider relationships end and the person seeks providers again (and, if offered the
         choice, is reviewed next month)."""
         m = self.model
-        self.low_sat, switches = choice.voice(int(self.option), satisfaction, int(self.low_sat), m.config.choice)
+        self.low_sat, switches, due = choice.voice(int(self.option), satisfaction, int(self.low_sat),
+                                                   bool(self.offered), int(self.review_in), m.config.choice)
         if switches:
             m.release(np.array([self.row]))
             self.seeking = True
-            if self.offered:
-                self.review_in = 0
+            self.review_in = due
 
 
 class Carer(mesa.Agent):
@@ -297,9 +298,10 @@ class Carer(mesa.Agent):
     def care(self, delivered: float, respite: float, words: tuple) -> tuple[bool, bool, bool, bool, tuple]:
         """The carer's month (:func:`model.rules.carers.carer_month`) after the person got
         ``delivered`` formal hours and ``respite``, drawing from the stream ``words``: hours given,
-        strain, and perhaps a breakdown (the person's need rises and a review is due), or, for one
-        whose carer broke down, a new carer. Returns (broke down, crisis admission, replaced, had a
-        short break, the stream's next words)."""
+        strain, and perhaps a breakdown (the person's need rises and a review is due:
+        :func:`model.rules.carers.after_breakdown`), or, for one whose carer broke down, a new
+        carer. Returns (broke down, crisis admission, replaced, had a short break, the stream's next
+        words)."""
         m = self.model
         (self.strain, self.carer_hours, self.carer_capacity, self.strained_months, self.carer_credit, need, broke,
          crisis, replaced, given, words) = carers.carer_month(
@@ -308,8 +310,8 @@ class Carer(mesa.Agent):
             m.config.carers, words)
         if broke:
             self.need = need
-            self.review_in = 0
-            m.refresh_required(np.array([self.row]))
+            self.review_in, self.required = carers.after_breakdown(float(self.need), float(self.carer_credit),
+                                                                   m.config.budgets.hours_per_point)
         return bool(broke), bool(crisis), bool(replaced), bool(given), words
 
 
@@ -354,20 +356,25 @@ class Provider(mesa.Agent):
         its council's spend and the council decides on it (its closing rule). Returns whether it
         exits (or the council closes it)."""
         m, t, c = self.model, int(self.ptype), int(self.council)
+        books = providers.Books(income=float(self.income), hours=float(self.hours), reserves=float(self.reserves),
+                                neg_months=int(self.neg_months), clients=int(self.clients),
+                                capacity=int(self.capacity), price=float(self.price),
+                                fixed_cost=float(self.fixed_cost), in_house=bool(self.in_house),
+                                low_months=int(self.low_months), close_month=int(self.close_month))
+        setting = providers.Setting(variable_cost=float(m.type_var[t]), ref_price=float(m.type_price[t]),
+                                    growth=float(m.type_growth[t]), opening=int(m.type_capacity[t]), people=people,
+                                    close_below=float(m.close_below[c]), close_after=int(m.close_after[c]),
+                                    month=m.month)
         profit, reserves, neg_months, price, capacity, low, cost, exits = providers.provider_month(
-            float(self.income), float(self.hours), float(self.reserves), int(self.neg_months), int(self.clients),
-            int(self.capacity), float(self.price), float(m.type_var[t]), float(self.fixed_cost),
-            float(m.type_price[t]), float(m.type_growth[t]), int(m.type_capacity[t]), people, bool(self.in_house),
-            int(self.low_months), m.month, int(self.close_month), float(m.close_below[c]), int(m.close_after[c]),
-            m.config.providers)
+            books, setting, m.config.providers)
         self.profit, self.reserves, self.neg_months = float(profit), float(reserves), int(neg_months)
         self.price, self.capacity, self.low_months = float(price), int(capacity), int(low)
         m.ledger.in_house_cost[c] += cost
         return bool(exits)
 
-    def recruit(self) -> tuple[float, float, float]:
+    def recruit(self) -> tuple[float, float, float, float]:
         """An agency's month in the labour market before hiring (:func:`model.rules.providers.recruitment`):
-        returns (the staff staying, its posts, the care workers it seeks)."""
+        returns (the staff staying, the staff leaving, its posts, the care workers it seeks)."""
         return providers.recruitment(float(self.staff), float(self.wanted), self.model.config.providers)
 
     def hire(self, stay: float, seeking: float, posts: float, fill: float) -> float:

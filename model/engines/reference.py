@@ -170,9 +170,9 @@ class ReferenceEngine:
         within a type, each weighed once (:func:`~model.rules.market.provider_weights`). Each seeker
         draws the type it wants, the entry signal (:func:`~model.rules.market.wanted_type`); then in
         each round every pending seeker applies (:func:`~model.rules.market.application`) given the
-        providers with a free place at the start of the round, every seeker draws a priority, and
-        each provider takes its applicants in priority order while it has a place
-        (:func:`~model.rules.market.has_place`). The draws come from one stream, in that order."""
+        market at the start of the round (:func:`~model.rules.market.round_market`), every seeker
+        draws a priority, and each provider answers its applicants in priority order
+        (:func:`~model.rules.market.admit`). The draws come from one stream, in that order."""
         m, P, p = self.m, self.m.people, self.m.config.providers
         m.sync_agents()
         first, second = [], []  # (person, slot)
@@ -192,12 +192,12 @@ class ReferenceEngine:
         n_groups = m.n_councils * N_TYPES
         providers = sorted((q for q in m.provider_agents if q is not None and q.active),
                            key=lambda q: (int(q.council), int(q.ptype), q.row))
-        group = [int(q.council) * N_TYPES + int(q.ptype) for q in providers]
+        group = np.array([int(q.council) * N_TYPES + int(q.ptype) for q in providers], dtype=np.int64)
         start = np.searchsorted(group, np.arange(n_groups + 1))  # group g: providers[start[g]:start[g + 1]]
-        weights = [market.provider_weights(float(q.rating), float(q.price), float(m.type_price[q.ptype]),
-                                           int(q.block_places), p) for q in providers]
-        appeal = ([w[0] for w in weights], [w[1] for w in weights])  # within the type: people, the council
-        type_level = ([w[0] for w in weights], [w[2] for w in weights])
+        weights = np.array([market.provider_weights(float(q.rating), float(q.price), float(m.type_price[q.ptype]),
+                                                    int(q.block_places), p) for q in providers]).reshape(-1, 3).T
+        appeal, type_level = weights[[0, 1]], weights[[0, 2]]  # within the type (people, the council); type level
+        capacity = np.array([int(q.capacity) for q in providers], dtype=np.int64)
         spare = np.zeros(n_groups)  # free places by group, for the entry signal
         for q, g in zip(providers, group, strict=True):
             spare[g] += market.free_places(int(q.clients), int(q.capacity))
@@ -217,17 +217,8 @@ class ReferenceEngine:
         pending = [True] * len(seekers)
         matched = [False] * len(seekers)
         for _ in range(p.matching_rounds):
-            cum, total = np.zeros((2, len(providers) + 1)), np.zeros((2, n_groups))
-            level, free = np.zeros((2, n_groups)), np.zeros(n_groups)
-            for i, (q, g) in enumerate(zip(providers, group, strict=True)):
-                has = market.has_place(int(q.clients), int(q.capacity))
-                for k in (0, 1):
-                    w = appeal[k][i] * has
-                    cum[k, i + 1] = cum[k, i] + w
-                    total[k, g] += w
-                    level[k, g] += type_level[k][i] * has
-                free[g] += has
-            mean = np.divide(level, free, out=np.zeros_like(level), where=level > 0)
+            clients = np.array([int(q.clients) for q in providers], dtype=np.int64)
+            cum, total, mean = market.round_market(appeal, type_level, clients, capacity, group, n_groups)
             applicants: dict[int, list[int]] = {}  # by provider position: the seekers applying
             for s, (person, slot) in enumerate(seekers):
                 if not pending[s]:
@@ -249,10 +240,10 @@ class ReferenceEngine:
             for i, applying in sorted(applicants.items()):
                 q = providers[i]
                 for s in sorted(applying, key=lambda s: priority[s]):
-                    if market.has_place(int(q.clients), int(q.capacity)):
+                    q.clients, took = market.admit(int(q.clients), int(q.capacity))
+                    if took:
                         person, slot = seekers[s]
                         P.provider[person.row, slot] = q.row
-                        q.clients = q.clients + 1
                         pending[s], matched[s] = False, True
         for (person, _), got in zip(seekers, matched, strict=True):
             if not got:
@@ -350,20 +341,20 @@ class ReferenceEngine:
     def staffing(self) -> None:
         """The care labour market (ODD 7.9): each open agency, in row order, loses its leavers and
         seeks care workers for its vacancies (:meth:`Provider.recruit`); each council's free care
-        workers allow a share of those sought (:func:`model.rules.providers.pool_fill`), which every
-        agency of the council hires (:meth:`Provider.hire`). Posts, vacancies and care workers are
-        counted by council."""
+        workers and its leavers allow a share of those sought
+        (:func:`model.rules.providers.hiring_fill`), which every agency of the council hires
+        (:meth:`Provider.hire`). Posts, vacancies and care workers are counted by council."""
         m, L = self.m, self.m.ledger
         free = m.free_workers()
         agencies = [prov for prov in m.provider_agents if prov is not None and int(prov.ptype) == AGENCY]
         plans = [prov.recruit() for prov in agencies]
         leaving, seeking = np.zeros(m.n_councils), np.zeros(m.n_councils)
-        for prov, (stay, _, seek) in zip(agencies, plans, strict=True):
-            leaving[prov.council] += float(prov.staff) - stay
+        for prov, (_, leave, _, seek) in zip(agencies, plans, strict=True):
+            leaving[prov.council] += leave
             seeking[prov.council] += seek
-        for prov, (stay, posts, seek) in zip(agencies, plans, strict=True):
+        for prov, (stay, _, posts, seek) in zip(agencies, plans, strict=True):
             c = int(prov.council)
-            fill = providers.pool_fill(float(free[c] + leaving[c]), float(seeking[c]))
+            fill = providers.hiring_fill(float(free[c]), float(leaving[c]), float(seeking[c]))
             vacancies = prov.hire(stay, seek, posts, fill)
             L.posts[c] += posts
             L.vacancies[c] += vacancies

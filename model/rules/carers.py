@@ -22,7 +22,7 @@ import numpy as np
 
 from model import stream
 from model.rules.arith import at_least, at_most, clip, where
-from model.rules.budgets import credited_hours
+from model.rules.budgets import credited_hours, required_hours
 from model.rules.outcomes import met_need
 from model.scenario import Carers
 
@@ -189,3 +189,12 @@ def carer_month(strain: float, carer_hours: float, base: float, capacity: float,
     u, words = stream.next_uniform(words)
     return (0.0, 0.0, capacity, 0.0, 0.0, need_after_breakdown(need, c), True, u < c.crisis_probability, False, given,
             words)
+
+
+def after_breakdown(need: float, credit: float, hours_per_point: float) -> tuple[int, float]:
+    """What a carer's breakdown (:func:`carer_month`) means for the person cared for, their need
+    risen to ``need`` (as stored): a review is due at once (their review countdown is 0), and the
+    formal hours they need follow (:func:`model.rules.budgets.required_hours`, with the hours the
+    assessment credits for the carer, ``credit``: none after a breakdown). Returns (the review
+    countdown, the formal hours needed)."""
+    return 0, required_hours(need, credit, hours_per_point)

@@ -238,13 +238,17 @@ def logit_draw(util: tuple[float, float, float, float] | np.ndarray, u: float) -
     return 1 + (w1 <= target) + (cum2 <= target) + (cum3 <= target)
 
 
-def voice(option: int, satisfaction: float, low_sat: int, ch: Choice) -> tuple[int, bool]:
+def voice(option: int, satisfaction: float, low_sat: int, offered: bool, review_in: int,
+          ch: Choice) -> tuple[int, bool, int]:
     """Voice (ODD 7.8): a person with a package whose satisfaction is under ``switch_satisfaction``
     has one more month of low satisfaction; after ``switch_after_months`` of them they switch
-    provider (the count starts again). Returns (months of low satisfaction, whether they switch)."""
+    provider (the count starts again): their provider relationships end, they seek providers
+    again, and one ``offered`` the choice is reviewed next month (their review countdown
+    ``review_in`` is 0). Returns (months of low satisfaction, whether they switch, the review
+    countdown)."""
     if option > 0 and satisfaction < ch.switch_satisfaction:
         low = low_sat + 1
         if low >= ch.switch_after_months:
-            return 0, True
-        return low, False
-    return 0, False
+            return 0, True, 0 if offered else review_in
+        return low, False, review_in
+    return 0, False, review_in

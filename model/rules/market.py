@@ -149,6 +149,48 @@ def free_places(clients: int, capacity: int) -> int:
     return max(capacity - clients, 0)
 
 
+def admit(clients: int, capacity: int) -> tuple[int, bool]:
+    """A provider's answer to one applicant in a round of matching: it takes them while it has a
+    free place (:func:`has_place`), and has one more client; a refused applicant tries again in the
+    next round. Returns (the provider's clients after, whether it took them)."""
+    if has_place(clients, capacity):
+        return clients + 1, True
+    return clients, False
+
+
+def round_market(exp_appeal: np.ndarray, exp_level: np.ndarray, clients: np.ndarray, capacity: np.ndarray,
+                 group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The market as the seekers see it at the start of a round of matching, for each kind of
+    chooser ``k`` (0: people choosing for themselves, 1: the council): the open providers, in
+    (council, type) ``group`` order (group = council x 4 + type), with their exp(appeal) within
+    their type ``exp_appeal[k]`` and at the type level ``exp_level[k]`` (:func:`provider_weights`);
+    only those with a free place (``clients`` under ``capacity``, :func:`has_place`) count.
+
+    Returns, for each ``k``, the cumulative exp(appeal) over the providers (``cum[k, i + 1]`` sums the
+    first ``i + 1``; a full provider weighs 0), each group's sum of those weights (``total[k]``),
+    and each group's mean exp(appeal at the type level) over its providers with a free place
+    (``level[k]``; 0 where none is free): the market :func:`application` draws from."""
+    n = clients.size
+    cum = np.zeros((2, n + 1))
+    total = np.zeros((2, n_groups))
+    level = np.zeros((2, n_groups))
+    n_free = np.zeros(n_groups)
+    for i in range(n):
+        free = has_place(clients[i], capacity[i])
+        g = group[i]
+        for k in range(2):
+            w = exp_appeal[k, i] * free
+            cum[k, i + 1] = cum[k, i] + w
+            total[k, g] += w
+            level[k, g] += exp_level[k, i] * free
+        n_free[g] += free
+    for k in range(2):
+        for g in range(n_groups):
+            if level[k, g] > 0:
+                level[k, g] = level[k, g] / n_free[g]
+    return cum, total, level
+
+
 def beyond_free_places(left: float) -> tuple[bool, float]:
     """Entry signal of one seeker wanting a type of which ``left`` free places in its council are
     not yet counted against earlier seekers wanting it: unmet demand if none is left; otherwise it
@@ -284,22 +326,26 @@ def book_payments(services: np.ndarray, paid: np.ndarray, spent: np.ndarray, by_
 
 
 def buy_slot(option: int, slot: int, required: float, budget: float, balance: float, direct_share: float,
-             price: float, max_hours_week: float, block_free: bool, agency: bool, rate: float,
-             staffed: float) -> tuple[float, float, float, float, bool, float]:
+             price: float, max_hours_week: float, respite_per_hour: float, bonus_per_hour: float, block_free: bool,
+             agency: bool, rate: float, staffed: float
+             ) -> tuple[float, float, float, float, float, float, bool, float, float]:
     """Purchasing (ODD 7.6) in one budget slot of a person's package, from the slot's provider at
     its ``price`` (a type capped at ``max_hours_week`` hours a week; an empty slot has price and
     cap 0 and buys nothing), or at the council's hourly ``rate`` where the council pays an
     ``agency`` for it (:func:`price_paid`).
 
     The slot wants :func:`hours_bought` and gets them up to the hours the provider's staff can
-    still deliver this month (``staffed``; people are served in row order). A council-arranged
+    still deliver this month (``staffed``; people are served in row order). The hours bring the
+    type's respite to the carer and wellbeing bonus to the person in proportion
+    (``respite_per_hour``, ``bonus_per_hour``: :func:`per_hour`). A council-arranged
     slot at a provider with a block-contracted place not yet taken this month (``block_free``;
     people take them in row order) takes it and costs nothing more (the block is paid in full:
     :func:`block_payment`); otherwise the hours cost the price. A direct-payment slot is paid its
     share of the budget (the credit) into the person's account whether or not it is spent, and the
     account pays the provider, at most the credit.
-    Returns (hours, what the provider is paid, the credit, the account's ``balance`` after, whether
-    a block place was taken, the hours wanted)."""
+    Returns (hours, respite, wellbeing bonus, what the provider is paid, the credit, the account's
+    ``balance`` after, whether a block place was taken, the hours wanted, the hours the provider's
+    staff can still deliver after)."""
     share = slot_share(option, slot, direct_share)
     price = price_paid(option, slot, agency, price, rate)
     wanted = hours_bought(required, budget, share, price, max_hours_week)
@@ -313,4 +359,5 @@ def buy_slot(option: int, slot: int, required: float, budget: float, balance: fl
         credit = budget * share
         cost = min(cost, credit)
         balance = balance + (credit - cost)
-    return hours, cost, credit, balance, takes_block, wanted
+    return (hours, respite_per_hour * hours, bonus_per_hour * hours, cost, credit, balance, takes_block, wanted,
+            staffed - hours)

@@ -14,12 +14,14 @@ The care labour market (``providers.workforce``): a home-care agency's cost per 
 care-worker wage with paid travel time, on-costs and mileage (:func:`cost_per_hour`, the UKHCA
 costing model); its care workers (``staff``) bound the hours it delivers (7.6); each month some
 leave (turnover) and it recruits for its vacancies from its council's labour supply, which scales
-with the council's adults (:func:`recruitment`, :func:`pool_fill`, :func:`hired`). Where the
+with the council's adults (:func:`recruitment`, :func:`hiring_fill`, :func:`hired`). Where the
 council sets an hourly rate below an agency's cost per hour, the agency hands council-paid
 packages back (:func:`handback_hazard`, :func:`hands_back`): the client seeks a provider again.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -113,33 +115,66 @@ def council_closes(occupancy: float, low_months: int, month: int, close_month: i
     return low, (0 < close_month <= month + 1) or (close_below > 0.0 and low >= close_after)
 
 
-def provider_month(income: float, hours: float, reserves: float, neg_months: int, clients: int, capacity: int,
-                   price: float, variable_cost: float, fixed_cost: float, ref_price: float, growth: float,
-                   opening: int, people: int, in_house: bool, low_months: int, month: int, close_month: int,
-                   close_below: float, close_after: int, p: Providers
-                   ) -> tuple[float, float, int, float, int, int, float, bool]:
-    """One open provider's month (ODD 7.9), after purchasing: the month's ``income`` less the
-    cost of the ``hours`` delivered and its ``fixed_cost`` (:func:`operating_result`) is its result.
+class Books(NamedTuple):
+    """One open provider as its month (:func:`provider_month`) finds it: the month's ``income`` and
+    the ``hours`` it delivered, its ``reserves`` and months in deficit (``neg_months``), its
+    ``clients``, places (``capacity``), ``price`` and ``fixed_cost``; whether it is a council's own
+    centre (``in_house``), its months below its council's occupancy threshold (``low_months``) and
+    the run's month its council closes it (``close_month``, 0: none set)."""
+
+    income: float
+    hours: float
+    reserves: float
+    neg_months: int
+    clients: int
+    capacity: int
+    price: float
+    fixed_cost: float
+    in_house: bool
+    low_months: int
+    close_month: int
+
+
+class Setting(NamedTuple):
+    """What a provider's month (:func:`provider_month`) reads beyond its own books: its type's
+    ``variable_cost``, starting price (``ref_price``), ``growth`` and opening places (``opening``);
+    the ``people`` living in its council and the council's rule for closing its own centres
+    (``close_below``, ``close_after``: :func:`council_closes`); the model's ``month``."""
+
+    variable_cost: float
+    ref_price: float
+    growth: float
+    opening: int
+    people: int
+    close_below: float
+    close_after: int
+    month: int
+
+
+def provider_month(b: Books, s: Setting, p: Providers) -> tuple[float, float, int, float, int, int, float, bool]:
+    """One open provider's month (ODD 7.9), after purchasing, from its books ``b`` and its setting
+    ``s``: the month's income less the cost of the hours delivered and its fixed cost
+    (:func:`operating_result`) is its result.
 
     An independent provider's result moves its reserves; months of negative reserves are counted
-    (:func:`next_neg_months`); the price follows occupancy (``clients`` over ``capacity``,
-    :func:`next_price`, ``ref_price`` the type's starting price); a full provider in surplus grows
-    and an under-used one shrinks (:func:`next_capacity`, ``people`` living in its council,
-    ``opening`` its type's opening capacity); it exits on insolvency (:func:`exits`).
+    (:func:`next_neg_months`); the price follows occupancy (clients over places,
+    :func:`next_price`, against the type's starting price); a full provider in surplus grows
+    and an under-used one shrinks (:func:`next_capacity`, with the people living in its council
+    and its type's opening places); it exits on insolvency (:func:`exits`).
     A council's own centre (``in_house``) is the council's: its spend meets the result (the council's
     cost is minus the result), its reserves, price and places stay as they are, and it closes by the
-    council's decision (:func:`council_closes`, with the months below the threshold ``low_months``).
+    council's decision (:func:`council_closes`, with its months below the threshold).
     Returns (the month's result, reserves, months in deficit, price, capacity, months below the
     council's threshold, the council's cost, whether it closes)."""
-    profit = operating_result(income, hours, variable_cost, fixed_cost)
-    occupancy = clients / max(capacity, 1)
-    if in_house:
-        low, closes = council_closes(occupancy, low_months, month, close_month, close_below, close_after)
-        return profit, reserves, 0, float(price), int(capacity), low, -profit, closes
-    reserves = reserves + profit
-    neg = int(next_neg_months(reserves, neg_months))
-    price = next_price(price, occupancy, variable_cost, ref_price, p)
-    capacity = int(next_capacity(capacity, occupancy, profit, growth, people, clients, opening, p))
+    profit = operating_result(b.income, b.hours, s.variable_cost, b.fixed_cost)
+    occupancy = b.clients / max(b.capacity, 1)
+    if b.in_house:
+        low, closes = council_closes(occupancy, b.low_months, s.month, b.close_month, s.close_below, s.close_after)
+        return profit, b.reserves, 0, float(b.price), int(b.capacity), low, -profit, closes
+    reserves = b.reserves + profit
+    neg = int(next_neg_months(reserves, b.neg_months))
+    price = next_price(b.price, occupancy, s.variable_cost, s.ref_price, p)
+    capacity = int(next_capacity(b.capacity, occupancy, profit, s.growth, s.people, b.clients, s.opening, p))
     return profit, reserves, neg, float(price), capacity, 0, 0.0, bool(exits(neg, p))
 
 
@@ -268,14 +303,22 @@ def pool_fill(free: float, wanting: float) -> float:
     return max(free, 0.0) / wanting
 
 
-def recruitment(staff: float, wanted: float, p: Providers) -> tuple[float, float, float]:
+def recruitment(staff: float, wanted: float, p: Providers) -> tuple[float, float, float, float]:
     """One agency's month in the labour market, before hiring: its posts are the care workers the
     hours its clients ``wanted`` this month need (:func:`worker_hours`); of its ``staff``, those not
     leaving (:func:`monthly_leaving`) stay; it seeks to fill :func:`recruitment_share` of the posts
-    left vacant. Returns (the staff staying, posts, the care workers it seeks to hire)."""
+    left vacant. Returns (the staff staying, the staff leaving, posts, the care workers it seeks to
+    hire)."""
     posts = wanted / worker_hours(p)
     stay = staff * (1.0 - monthly_leaving(p))
-    return stay, posts, max(posts - stay, 0.0) * recruitment_share(p)
+    return stay, staff - stay, posts, max(posts - stay, 0.0) * recruitment_share(p)
+
+
+def hiring_fill(free: float, leaving: float, seeking: float) -> float:
+    """Share of the care workers a council's agencies seek this month (``seeking``) that they hire:
+    its labour pool is its ``free`` care workers (before the month's leavers) and those ``leaving``
+    its agencies this month (:func:`recruitment`), who may be hired again (:func:`pool_fill`)."""
+    return pool_fill(free + leaving, seeking)
 
 
 def hired(stay: float, seeking: float, posts: float, fill: float) -> tuple[float, float]:

@@ -66,12 +66,11 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
     Each seeker first draws the type it *wants* (:func:`model.rules.market.wanted_type`); wanting a
     type beyond its free places in the council (:func:`model.rules.market.beyond_free_places`)
     counts in ``unmet`` and ``unmet_hours`` (flat, by council x 4 + type). Then, in each round,
-    every pending seeker applies
-    (:func:`model.rules.market.application`) given the providers with a free place at the start of
-    the round; a seeker with no type left to try stops. Each round draws a priority for every
-    seeker, and the providers take the pending applicants in priority order while they have a
-    place (:func:`model.rules.market.has_place`). (The weights exp(type appeal) are worked out once
-    for each of the 16 kinds of seeker: day-centre affinity, 65+, mode.)"""
+    every pending seeker applies (:func:`model.rules.market.application`) given the market at the
+    start of the round (:func:`model.rules.market.round_market`); a seeker with no type left to
+    try stops. Each round draws a priority for every seeker, and the providers answer the pending
+    applicants in priority order (:func:`model.rules.market.admit`). (The weights exp(type appeal)
+    are worked out once for each of the 16 kinds of seeker: day-centre affinity, 65+, mode.)"""
     p = p.view(PROVIDERS)[0]
     council, option, dc_affinity, age_band = people.council, people.option, people.dc_affinity, people.age_band
     required, provider = people.required, people.provider
@@ -87,7 +86,6 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
     capacity, clients = Q.capacity[prov], Q.clients[prov]
     exp_appeal = np.empty((2, n_prov))  # exp(appeal) within the type: people (0), the council (1)
     exp_level = np.empty((2, n_prov))   # the same at the type level
-    n_free = np.zeros(n_groups)
     spare = np.zeros(n_groups)  # free places by group, for the entry signal
     rating, price, ptype, block_places = Q.rating, Q.price, Q.ptype, Q.block_places
     for i in range(n_prov):
@@ -96,7 +94,6 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
         exp_appeal[0, i] = exp_level[0, i] = own
         exp_appeal[1, i] = by_council
         exp_level[1, i] = level
-        n_free[key[i]] += market.has_place(clients[i], capacity[i])
         spare[key[i]] += market.free_places(clients[i], capacity[i])
     type_table = np.empty((2, 2, N_MODES, N_TYPES))  # exp(type appeal) by day-centre affinity, 65+, mode and type
     for a in range(2):
@@ -125,23 +122,7 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
     pick = np.empty(n_seek, dtype=np.int64)
     priority = np.empty(n_seek)
     for _ in range(p.matching_rounds):
-        cum = np.zeros((2, n_prov + 1))
-        total = np.zeros((2, n_groups))
-        level = np.zeros((2, n_groups))
-        n_free[:] = 0
-        for i in range(n_prov):
-            free = market.has_place(clients[i], capacity[i])
-            for k in range(2):
-                w = exp_appeal[k, i] * free
-                cum[k, i + 1] = cum[k, i] + w
-                total[k, key[i]] += w
-                level[k, key[i]] += exp_level[k, i] * free
-            n_free[key[i]] += free
-        mean = np.zeros((2, n_groups))  # the mean exp(appeal) over free providers (0: none free)
-        for k in range(2):
-            for g in range(n_groups):
-                if level[k, g] > 0:
-                    mean[k, g] = level[k, g] / n_free[g]
+        cum, total, mean = market.round_market(exp_appeal, exp_level, clients, capacity, key, n_groups)
         pending = 0
         for s in range(n_seek):
             if not pending_seeker[s]:
@@ -160,8 +141,8 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
             priority[s], words = stream.next_uniform(words)
         for s in in_priority_order(np.flatnonzero(pending_seeker), priority):
             i = pick[s]
-            if market.has_place(clients[i], capacity[i]):
-                clients[i] += 1
+            clients[i], took = market.admit(clients[i], capacity[i])
+            if took:
                 got[s] = i
                 pending_seeker[s] = False
     stream.store(state, words)

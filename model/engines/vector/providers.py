@@ -38,10 +38,11 @@ class Closing(NamedTuple):
 def providers_month(q: Providers.Record, types: TypeCosts, people: np.ndarray, month: int, closing_rule: Closing,
                     p: np.ndarray, ledger: Ledger.Record) -> np.ndarray:
     """Providers (ODD 7.9), open provider by open provider (``q.active``, in row order) as the
-    per-agent engine does: :func:`model.rules.providers.provider_month` with its type's variable
-    cost, its own fixed cost, the living ``people`` of its council (by council) and, for a council's
-    own centre, the council's closing rule in model ``month``; its cost goes to the ``ledger``
-    record's ``in_house_cost`` by council. Returns the rows that exit (or that councils close)."""
+    per-agent engine does: :func:`model.rules.providers.provider_month` with its books
+    (:class:`~model.rules.providers.Books`) and its setting (:class:`~model.rules.providers.Setting`:
+    its type's terms from ``types``, the living ``people`` of its council, by council, the council's
+    ``closing_rule`` and model ``month``); its cost goes to the ``ledger`` record's
+    ``in_house_cost`` by council. Returns the rows that exit (or that councils close)."""
     p = p.view(PROVIDERS)[0]
     closing = np.empty(q.active.size, dtype=np.int64)
     k = 0
@@ -49,11 +50,15 @@ def providers_month(q: Providers.Record, types: TypeCosts, people: np.ndarray, m
         if not q.active[i]:
             continue
         t, c = q.ptype[i], q.council[i]
+        books = providers.Books(income=q.income[i], hours=q.hours[i], reserves=q.reserves[i],
+                                neg_months=q.neg_months[i], clients=q.clients[i], capacity=q.capacity[i],
+                                price=q.price[i], fixed_cost=q.fixed_cost[i], in_house=q.in_house[i],
+                                low_months=q.low_months[i], close_month=q.close_month[i])
+        setting = providers.Setting(variable_cost=types.variable_cost[t], ref_price=types.price[t],
+                                    growth=types.growth[t], opening=types.capacity[t], people=people[c],
+                                    close_below=closing_rule.below[c], close_after=closing_rule.after[c], month=month)
         (q.profit[i], q.reserves[i], q.neg_months[i], q.price[i], q.capacity[i], q.low_months[i], cost,
-         exits) = providers.provider_month(
-            q.income[i], q.hours[i], q.reserves[i], q.neg_months[i], q.clients[i], q.capacity[i], q.price[i],
-            types.variable_cost[t], q.fixed_cost[i], types.price[t], types.growth[t], types.capacity[t], people[c],
-            q.in_house[i], q.low_months[i], month, q.close_month[i], closing_rule.below[c], closing_rule.after[c], p)
+         exits) = providers.provider_month(books, setting, p)
         ledger.in_house_cost[c] += cost
         if exits:
             closing[k] = i
@@ -66,21 +71,22 @@ def staffing(q: Providers.Record, free: np.ndarray, p: np.ndarray, ledger: Ledge
     """The care labour market (ODD 7.9), as the per-agent engine does: each open agency, in row
     order, loses its leavers and seeks care workers for its vacancies
     (:func:`model.rules.providers.recruitment`); each council's ``free`` care workers (by council,
-    before the month's leavers) allow a share of those sought (:func:`model.rules.providers.pool_fill`),
-    which every agency of the council hires (:func:`model.rules.providers.hired`). Posts, vacancies
-    and care workers are counted in the ``ledger`` record by council."""
+    before the month's leavers) and its leavers allow a share of those sought
+    (:func:`model.rules.providers.hiring_fill`), which every agency of the council hires
+    (:func:`model.rules.providers.hired`). Posts, vacancies and care workers are counted in the
+    ``ledger`` record by council."""
     p = p.view(PROVIDERS)[0]
     n_c = free.size
     stay, posts, seek = np.zeros(q.active.size), np.zeros(q.active.size), np.zeros(q.active.size)
     leaving, seeking = np.zeros(n_c), np.zeros(n_c)
     for i in range(q.active.size):
         if q.active[i] and q.ptype[i] == AGENCY:
-            stay[i], posts[i], seek[i] = providers.recruitment(q.staff[i], q.wanted[i], p)
-            leaving[q.council[i]] += q.staff[i] - stay[i]
+            stay[i], leave, posts[i], seek[i] = providers.recruitment(q.staff[i], q.wanted[i], p)
+            leaving[q.council[i]] += leave
             seeking[q.council[i]] += seek[i]
     fill = np.empty(n_c)
     for c in range(n_c):
-        fill[c] = providers.pool_fill(free[c] + leaving[c], seeking[c])
+        fill[c] = providers.hiring_fill(free[c], leaving[c], seeking[c])
     for i in range(q.active.size):
         if q.active[i] and q.ptype[i] == AGENCY:
             c = q.council[i]

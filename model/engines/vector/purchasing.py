@@ -11,7 +11,7 @@ from model.codes import AGENCY, MODE_NONE, N_OPTION_CODES
 from model.core.state import Ledger, People, Providers
 from model.engines.vector import common
 from model.engines.vector.common import CARERS, CHOICE, OUTCOMES, PROVIDERS, release_row
-from model.rules import budgets, carers, choice, market, outcomes
+from model.rules import carers, choice, market, outcomes
 
 common.prepare(__name__, __file__)
 
@@ -32,13 +32,12 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
     ``rates`` by council and the hours the provider's staff can still deliver, ``staffed`` by
     provider, less what each slot gets), the carer's month
     (:func:`model.rules.carers.carer_month`: hours, strain, capacity, months above the threshold and
-    the hours the assessment credits; a breakdown makes a review due and changes the formal hours
-    needed; a new carer for one whose carer broke down and a short break are counted), the person's
-    outcomes
+    the hours the assessment credits; a breakdown's consequences for the person,
+    :func:`model.rules.carers.after_breakdown`; a new carer for one whose carer broke down and a
+    short break are counted), the person's outcomes
     (:func:`model.rules.outcomes.person_outcome`) and voice
     (:func:`model.rules.choice.voice`: one who switches ends their provider relationships and is
-    ``seeking`` again, to be re-matched, and, if offered the choice, is reviewed next month). The
-    draws come from one stream, in that order.
+    ``seeking`` again, to be re-matched). The draws come from one stream, in that order.
 
     Block contracts are paid in full first (:func:`model.rules.market.block_payment`, ``place_hours``
     a week per place). Money is added to the ledger (by council; services by council and Option
@@ -107,12 +106,11 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
             if market.in_mode(o_i, slot, MODE_NONE):
                 continue
             p = _link(provider[i, slot], n_q)  # no provider: the last row of attrs
-            h, cost, credit, balance, took, want = market.buy_slot(
-                o_i, slot, req, bud, balance, direct_share, attrs[p, 0], attrs[p, 1],
+            h, r, b, cost, credit, balance, took, want, left[p] = market.buy_slot(
+                o_i, slot, req, bud, balance, direct_share, attrs[p, 0], attrs[p, 1], attrs[p, 2], attrs[p, 3],
                 p < n_q and used[p] < block_places[p], agency[p], rates[ci], left[p])
             if took:
                 used[p] += 1
-            left[p] -= h
             wanted[p] += want
             pays, into, out = market.slot_payment(o_i, slot, cost, credit)
             services[ci, o_i] += pays
@@ -121,8 +119,8 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
             income[p] += cost
             hours[p] += h
             got += h
-            rest += attrs[p, 2] * h
-            bonus += attrs[p, 3] * h
+            rest += r
+            bonus += b
         dp_balance[i] = balance
         delivered[i] = got
         respite[i] = rest
@@ -138,8 +136,7 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
                 broke[ci] += 1
                 crises[ci] += crisis
                 need[i] = need_after
-                review_in[i] = 0
-                required[i] = budgets.required_hours(need[i], 0.0, hours_per_point)
+                review_in[i], required[i] = carers.after_breakdown(need[i], carer_credit[i], hours_per_point)
         # 8. outcomes and voice
         main = _link(provider[i, 0], n_q)
         second = _link(provider[i, 1], n_q)
@@ -154,12 +151,11 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
         if second < n_q:
             clients[second] += 1
             client_satisfaction[second] += sat
-        low_sat[i], switches = choice.voice(o_i, sat, low_sat[i], ch)
+        low_sat[i], switches, due = choice.voice(o_i, sat, low_sat[i], offered[i], review_in[i], ch)
         if switches:
             release_row(provider, provider_clients, i)
             seeking[i] = True
-            if offered[i]:
-                review_in[i] = 0
+            review_in[i] = due
     stream.store(state, words)
     market.book_payments(services, paid, spent, services_by_option, ledger.dp_paid, ledger.dp_spent,
                          ledger.direct_paid)
