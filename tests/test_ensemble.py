@@ -129,3 +129,18 @@ def test_the_runner_gives_each_replication_its_drawn_parameters_in_every_scenari
     pd.testing.assert_frame_equal(both.results["sds_rollout"].monthly, got)
     with pytest.raises(ScenarioError, match="even number"):
         ensemble.draws(table, 3, a.run.seed)
+
+
+def test_calibrated_names_the_committed_posterior(tmp_path):
+    """``--ensemble calibrated`` reads the posterior the defaults come from."""
+    scenario = load_scenario("sds_rollout")
+    committed = ensemble.committed_posterior()
+    assert committed is not None
+    pd.testing.assert_frame_equal(ensemble.read_ensemble("calibrated", scenario),
+                                  ensemble.read_ensemble(committed, scenario))
+    argv = ["run", "sds_rollout", *SMALL_RUN]
+    argv[argv.index("--replications") + 1] = "4"
+    code, _, err = invoke([*argv, "--ensemble", "calibrated", "--out", str(tmp_path / "o")])
+    assert code == 0, err
+    drawn = pd.read_csv(tmp_path / "o" / "draws.csv").drop(columns="replication")
+    assert set(drawn.columns) == set(pd.read_csv(committed).columns) - {"weight"}

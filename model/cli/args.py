@@ -90,7 +90,8 @@ def add_model_args(p: argparse.ArgumentParser, replications_help: str = "replica
 def add_ensemble_arg(p: argparse.ArgumentParser) -> None:
     """``--ensemble FILE``: parameter sets drawn from a posterior, shared by pairs of replications."""
     p.add_argument("--ensemble", metavar="FILE",
-                   help="a posterior (posterior.csv of carecon calibrate --posterior): pairs of replications share "
+                   help="a posterior (posterior.csv of carecon calibrate --posterior, or 'calibrated': the one the "
+                        "defaults come from, model/data/calibration/): pairs of replications share "
                         "a parameter set drawn from it, so bands carry parameter uncertainty too (uncertainty.csv "
                         "says how much of each figure's variance is parameters, how much run-to-run noise); a "
                         "fitted parameter the scenario sets itself keeps its change as a proportion")

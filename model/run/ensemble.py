@@ -48,17 +48,22 @@ def expand_councils(overrides: dict[str, Any], councils: int) -> dict[str, Any]:
     return out
 
 
+#: The name that stands for the committed posterior (:func:`committed_posterior`) wherever a posterior is given.
+CALIBRATED_ENSEMBLE = "calibrated"
+
+
 def read_ensemble(path: str | Path, scenario: Scenario) -> pd.DataFrame:
     """A posterior table checked against ``scenario``: a ``weight`` column (finite, at least 0, not all 0)
     and one column per parameter, each row a valid set of overrides; any fault is a one-line
-    ScenarioError naming the file and what is allowed."""
+    ScenarioError naming the file and what is allowed. ``calibrated`` is the committed posterior."""
     where: dict[str, Any] = {"argument": "ensemble", "item": str(path)}
-    file = Path(path)
+    committed = committed_posterior() if str(path) == CALIBRATED_ENSEMBLE else None
+    file = committed if committed is not None else Path(path)
     try:
         size = file.stat().st_size
     except OSError as err:
-        raise ScenarioError(f"cannot be read ({err.strerror or err}); must be a posterior.csv of carecon calibrate",
-                            **where) from None
+        raise ScenarioError(f"cannot be read ({err.strerror or err}); must be a posterior.csv of carecon calibrate "
+                            f"or '{CALIBRATED_ENSEMBLE}'", **where) from None
     if size > MAX_ENSEMBLE_BYTES:
         raise ScenarioError(f"{size:,} bytes is too large (at most {MAX_ENSEMBLE_BYTES:,})", **where)
     try:
