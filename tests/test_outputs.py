@@ -174,3 +174,14 @@ def test_missing_figures_print_as_missing(tmp_path):
     assert code == 0, err
     line = next(row for row in stdout.splitlines() if row.strip().startswith("Cost per person (£/person/month)"))
     assert "no one" in line and "nan" not in line  # as the dashboard says it: nobody behind the figure
+
+
+def test_differences_and_intervals_share_one_sign_character_in_every_unit():
+    """Printed differences (compare, pages) carry an ASCII sign whatever the unit, so a table read
+    into a spreadsheet parses every negative number alike."""
+    from model.metrics import labels
+
+    for name in ("share_option1", "cost_per_person", "total_council_spend", "dc_attendance", "equity_gap"):
+        label = labels.output(name)
+        assert label.difference(-2_500_000.0).startswith("-") and label.difference(2.0).startswith("+")
+        assert label.interval(-3.0, -1.0).count("-") >= 2

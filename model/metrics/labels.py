@@ -79,7 +79,7 @@ class Label:
         if self.unit.startswith(("share", "0-1")):
             return f"{value * 100:+.1f} pp"
         if self.unit.startswith("GBP"):
-            return ("+" if value >= 0 else "−") + _pounds(abs(value))
+            return ("+" if value >= 0 else "-") + _pounds(abs(value))
         return f"{value:+.3f}" if abs(value) < 10 else f"{value:+,.1f}"
 
     def interval(self, low: float, high: float) -> str:
