@@ -121,29 +121,27 @@ class Person(mesa.Agent):
 
     # ---- 3. reviews
     def wait(self) -> None:
-        """Held on the council's waiting list: one month more waited, due again next month."""
-        self.waiting += 1
-        self.review_in = 0
+        """Held on the council's waiting list (:func:`model.rules.rollout.wait`)."""
+        self.waiting, self.review_in = rollout.wait(int(self.waiting))
 
-    def review(self) -> None:
-        """Reassessment (:func:`model.rules.rollout.review`): DP clawback, then eligibility and
-        budget; losing eligibility ends the package. The wait, if any, is over."""
-        m = self.model
-        self.waiting = 0
-        council = m.councils[self.council]
-        claw, eligible, budget, ends = rollout.review(
-            int(self.option), float(self.dp_balance), float(self.budget), float(self.need), float(self.carer_credit),
+    def review(self) -> tuple[bool, bool]:
+        """Reassessment (:func:`model.rules.rollout.review`): DP clawback (to the council's ledger),
+        then eligibility and budget; losing eligibility ends the package and the provider
+        relationships. Returns (eligible, whether they choose this month)."""
+        m, L, c = self.model, self.model.ledger, self.council
+        council = m.councils[c]
+        (claw, column, self.dp_balance, self.waiting, eligible, self.budget, self.option, self.control, self.burden,
+         self.supported, ends, chooses) = rollout.review(
+            int(self.option), float(self.dp_balance), float(self.budget), float(self.control), float(self.burden),
+            bool(self.supported), bool(self.offered), float(self.need), float(self.carer_credit),
             float(council.threshold), float(council.rate), m.config.choice.option4_direct_share, m.config.budgets)
-        if claw > 0:
-            self.dp_balance -= claw
-            m.ledger.clawback[self.council] += claw
-            m.ledger.services_by_option[self.council, max(self.option, 1) - 1] -= claw
-        self.eligible, self.budget = bool(eligible), float(budget)
+        self.eligible = bool(eligible)
+        if column >= 0:
+            L.clawback[c] += claw
+            L.services_by_option[c, column] -= claw
         if ends:
             m.release(np.array([self.row]))
-            self.option = 0
-            self.model.people.control[self.row] = 0.0
-            self.model.people.burden[self.row] = 0.0
+        return bool(eligible), bool(chooses)
 
     # ---- 5. option choice
     def decide(self, words: tuple) -> tuple[int, int, bool, tuple]:
