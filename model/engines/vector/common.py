@@ -53,7 +53,7 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          choice.management_help, choice.felt_burden, choice.direct, choice.utility, choice.held, choice.peer_signal,
          choice.choose_option, choice.logit_draw,
          choice.peer_news, choice.prompt, choice.first_choice, choice.reconsiders, choice.decide, choice.is_news,
-         choice.remember,
+         choice.remember, choice.take_decision, choice.take_option,
          support.reached, support.spend,
          market.slot_share, market.in_mode, market.paid_directly, market.appeal_of_type, market.provider_appeal,
          market.type_weights, market.provider_weights, market.has_place, market.free_places,
@@ -75,15 +75,16 @@ for _rule in RULES:
     register_jitable(_rule)
 #: Rules inlined into the passes: those that take slices of the pass's arrays, once per seeker and
 #: round (making the slices then costs nothing; called, each would take and drop a reference), and
-#: the per-person procedures of demography (with a new person's draw and peers), reviews,
+#: the per-person procedures of demography (with a new person's draw and peers), reviews, choice,
 #: purchasing, carers and voice (measured faster inlined; the demography pass by a fifth, the
-#: reviews pass by a tenth, the peers of new people by two fifths). The outcomes
+#: reviews and choice passes by a tenth, the peers of new people by two fifths). The outcomes
 #: procedure is not: it takes its normal draw from the pass, which keeps the ziggurat's loop in the
 #: pass itself (drawn inside an inlined procedure, the pass measured a third slower); nor is a new
 #: person's procedure (:func:`model.rules.demography.new_person`, measured three times slower
 #: inlined than calling it with its draw inlined).
 INLINED_RULES = (demography.person_month, demography.draw_person, demography.peer, rollout.review,
-                 market.wanted_type, market.application, market.buy_slot, carers.carer_month, choice.voice)
+                 choice.review_decision, market.wanted_type, market.application, market.buy_slot, carers.carer_month,
+                 choice.voice)
 for _rule in INLINED_RULES:
     register_jitable(inline="always")(_rule)
 
