@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 
 from model import stream
-from model.codes import AGENCY, MODE_NONE, N_SLOTS, NEVER, NO_PACKAGE, NO_PROMPT, NO_PROVIDER
+from model.codes import AGENCY, MODE_NONE, N_SLOTS, NO_PROVIDER
 from model.rules import budgets, carers, choice, demography, market, outcomes, providers, rollout
 from model.scenario import Council as CouncilSpec
 
@@ -121,87 +121,73 @@ class Person(mesa.Agent):
 
     # ---- 3. reviews
     def wait(self) -> None:
-        """Held on the council's waiting list: one month more waited, due again next month."""
-        self.waiting += 1
-        self.review_in = 0
+        """Held on the council's waiting list (:func:`model.rules.rollout.wait`)."""
+        self.waiting, self.review_in = rollout.wait(int(self.waiting))
 
-    def review(self) -> None:
-        """Reassessment (:func:`model.rules.rollout.review`): DP clawback, then eligibility and
-        budget; losing eligibility ends the package. The wait, if any, is over."""
-        m = self.model
-        self.waiting = 0
-        council = m.councils[self.council]
-        claw, eligible, budget, ends = rollout.review(
-            int(self.option), float(self.dp_balance), float(self.budget), float(self.need), float(self.carer_credit),
+    def review(self) -> tuple[bool, bool]:
+        """Reassessment (:func:`model.rules.rollout.review`): DP clawback (to the council's ledger),
+        then eligibility and budget; losing eligibility ends the package and the provider
+        relationships. Returns (eligible, whether they choose this month)."""
+        m, L, c = self.model, self.model.ledger, self.council
+        council = m.councils[c]
+        (claw, column, self.dp_balance, self.waiting, eligible, self.budget, self.option, self.control, self.burden,
+         self.supported, ends, chooses) = rollout.review(
+            int(self.option), float(self.dp_balance), float(self.budget), float(self.control), float(self.burden),
+            bool(self.supported), bool(self.offered), float(self.need), float(self.carer_credit),
             float(council.threshold), float(council.rate), m.config.choice.option4_direct_share, m.config.budgets)
-        if claw > 0:
-            self.dp_balance -= claw
-            m.ledger.clawback[self.council] += claw
-            m.ledger.services_by_option[self.council, max(self.option, 1) - 1] -= claw
-        self.eligible, self.budget = bool(eligible), float(budget)
+        self.eligible = bool(eligible)
+        if column >= 0:
+            L.clawback[c] += claw
+            L.services_by_option[c, column] -= claw
         if ends:
             m.release(np.array([self.row]))
-            self.option = 0
-            self.model.people.control[self.row] = 0.0
-            self.model.people.burden[self.row] = 0.0
+        return bool(eligible), bool(chooses)
 
     # ---- 5. option choice
     def decide(self, words: tuple) -> tuple[int, int, bool, tuple]:
-        """The decision at review to keep or change (:func:`model.rules.choice.decide`): what prompts
-        the person (:func:`model.rules.choice.prompt`, with the news of their peers,
-        :func:`model.rules.choice.peer_news`), then, if they reconsider, a logit choice among the
-        options the council offers with the signal of their peers (:func:`model.rules.choice.peer_signal`;
-        a peer who has left counts as none), drawing from the stream ``words``. Returns (option, what
-        prompted them, whether they chose, the stream's next words)."""
+        """The decision at review to keep or change (:func:`model.rules.choice.review_decision`),
+        with what the person's peers show (:data:`model.rules.choice.ABSENT_PEER` for a peer who
+        has left), drawing from the stream ``words``. Returns (option, what prompted them, whether
+        they chose, the stream's next words)."""
         m, P, ch = self.model, self.model.people, self.model.config.choice
-        seen = [(q, q >= 0 and bool(P.alive[q])) for q in P.peers[self.row].tolist()]
-        signal = choice.peer_signal([int(P.option[q]) if here else NO_PACKAGE for q, here in seen],
-                                    [float(P.satisfaction[q]) if here else 0.0 for q, here in seen],
-                                    ch.switch_satisfaction)
-        news = choice.peer_news([int(P.moved_at[q]) if here else NEVER for q, here in seen],
-                                [int(P.option[q]) if here else NO_PACKAGE for q, here in seen], int(self.option),
-                                int(self.chose_at))
-        why = choice.prompt(float(self.satisfaction), float(self.need), float(self.chose_need), bool(self.chose_carer),
-                            float(self.carer_hours), news, bool(self.supported), ch)
+        shown = [(int(P.option[q]), float(P.satisfaction[q]), int(P.moved_at[q])) if q >= 0 and P.alive[q]
+                 else choice.ABSENT_PEER for q in P.peers[self.row].tolist()]
         c = self.council
-        option, chose, words = choice.decide(int(self.option), int(self.chose_at), why, choice.fresh_choice(ch),
-                                             float(self.confidence), self.over65, int(self.group),
-                                             bool(self.supported), float(self.carer_hours) > 0, signal,
-                                             m.available[c], float(m.reduction[c]), float(m.managed_account[c]),
-                                             m.presentation[c], ch, words)
+        option, why, chose, words = choice.review_decision(
+            [s[0] for s in shown], [s[1] for s in shown], [s[2] for s in shown], int(self.option), int(self.chose_at),
+            float(self.satisfaction), float(self.need), float(self.chose_need), bool(self.chose_carer),
+            float(self.carer_hours), bool(self.supported), float(self.confidence), self.over65, int(self.group),
+            choice.fresh_choice(ch), m.available[c], float(m.reduction[c]), float(m.managed_account[c]),
+            m.presentation[c], ch, words)
         return int(option), int(why), bool(chose), words
 
     def take_decision(self, option: int, why: int, chose: bool) -> None:
-        """The decision at review takes effect (:meth:`take_option`). A person who held an option they
-        had chosen (not a first choice, :func:`model.rules.choice.first_choice`) is counted among
-        the council's option reviews, among those prompted if something prompted them (``why``),
-        and if they change option, among the changes under that prompt; the person remembers the
-        decision (:func:`model.rules.choice.remember`: whether they ``chose``, this month)."""
+        """The decision at review takes effect (:meth:`take_option`), counted in the council's option
+        reviews, prompts and changes by prompt and remembered by the person
+        (:func:`model.rules.choice.take_decision`)."""
         m, L, c = self.model, self.model.ledger, self.council
-        old = int(self.option)
-        if not choice.first_choice(old, int(self.chose_at)):
-            L.option_reviews[c] += 1
-            L.prompted[c] += why != NO_PROMPT
-            if option != old:
-                L.changes_by_prompt[c, why] += 1
-        self.chose_at, self.chose_need, self.chose_carer, self.moved_at = choice.remember(
-            old, option, chose, m.month, float(self.need), float(self.carer_hours), int(self.chose_at),
-            float(self.chose_need), bool(self.chose_carer), int(self.moved_at))
+        reviewed, prompted, changed, self.chose_at, self.chose_need, self.chose_carer, self.moved_at = (
+            choice.take_decision(int(self.option), option, why, chose, m.month, float(self.need),
+                                 float(self.carer_hours), int(self.chose_at), float(self.chose_need),
+                                 bool(self.chose_carer), int(self.moved_at)))
+        L.option_reviews[c] += reviewed
+        L.prompted[c] += prompted
+        if changed:
+            L.changes_by_prompt[c, why] += 1
         self.take_option(option)
 
     def take_option(self, option: int) -> None:
-        """The option chosen (Option 3 for one reviewed but not offered the choice) takes effect: a
-        changed option ends the provider relationships (the person seeks providers for it); the
-        control and felt burden of the option held are stored (:func:`model.rules.choice.held`)."""
-        m = self.model
-        if option != self.option:
+        """The option chosen (Option 3 for one reviewed but not offered the choice) takes effect
+        (:func:`model.rules.choice.take_option`): a changed option ends the provider relationships
+        and the person seeks providers for it; the control and felt burden of the option held are
+        stored."""
+        m, c = self.model, self.council
+        self.option, changed, self.control, self.burden = choice.take_option(
+            int(self.option), option, float(self.confidence), bool(self.supported), float(m.reduction[c]),
+            float(self.carer_hours) > 0, float(m.managed_account[c]), m.config.choice)
+        if changed:
             m.release(np.array([self.row]))
-            self.option = option
             self.seeking = True
-        c = self.council
-        self.control, self.burden = choice.held(int(self.option), float(self.confidence), bool(self.supported),
-                                                float(m.reduction[c]), float(self.carer_hours) > 0,
-                                                float(m.managed_account[c]), m.config.choice)
 
     # ---- 6. purchasing
     def buy(self, block_used: np.ndarray,

@@ -24,13 +24,12 @@ from model.codes import (
     N_QUINTILES,
     N_SLOTS,
     N_TYPES,
-    NO_PACKAGE,
     NO_PROVIDER,
     OPTION_3,
     cell_of,
 )
 from model.core.agents import Person, Provider
-from model.rules import budgets, carers, choice, demography, market, outcomes, providers, rollout, support
+from model.rules import budgets, choice, demography, market, outcomes, providers, rollout, support
 
 if TYPE_CHECKING:
     from model.core.economy import CareEconomy
@@ -76,42 +75,33 @@ class ReferenceEngine:
 
     # ------------------------------------------------------------------ 2-3. reviews
     def reviews(self) -> None:
-        """The new arrivals' countdown, then everyone due is reviewed (:meth:`Person.review`): each
-        review is counted and costed (:func:`model.rules.budgets.assessment_spend`); the eligible who
-        have been offered the choice will choose. Where a council's waiting list is in force, only
-        as many of its people due as it may assess are reviewed, those who have waited longest first
-        (row order among equals); the others wait (:meth:`Person.wait`), counted with their months
-        waited and whether they hold a package."""
+        """The new arrivals' countdown, then everyone due whom their council assesses
+        (:func:`model.rules.budgets.assessed`, the people due in row order) is reviewed
+        (:meth:`Person.review`): each review is counted and costed
+        (:func:`model.rules.budgets.assessment_spend`); those who choose will choose this month. The
+        others wait (:meth:`Person.wait`), counted with their months waited and whether they hold a
+        package."""
         m, L = self.m, self.m.ledger
         m.sync_agents()  # agents for the month's arrivals
         new = [m.person_agents[r] for r in range(self.first_new, m.people.n)]
         due = [m.person_agents[r] for r in self.due.tolist()] + [a for a in new if a.count_down()]
-        allowed = m.assessments_allowed().tolist()
-        assessed = [True] * len(due)
-        if any(a >= 0 for a in allowed):
-            taken = [0] * m.n_councils
-            for k in sorted(range(len(due)), key=lambda k: -int(due[k].waiting)):
-                c = int(due[k].council)
-                if 0 <= allowed[c] <= taken[c]:
-                    assessed[k] = False
-                else:
-                    taken[c] += 1
+        assessed = budgets.assessed(np.array([int(a.waiting) for a in due], dtype=np.int64),
+                                    np.array([int(a.council) for a in due], dtype=np.int64), m.assessments_allowed())
         choosing, kept = [], []
-        for person, assess in zip(due, assessed, strict=True):
+        for person, assess in zip(due, assessed.tolist(), strict=True):
             if not assess:
                 person.wait()
                 L.waiting[person.council] += 1
                 L.waiting_months[person.council] += int(person.waiting)
-                L.waiting_new[person.council] += int(person.option) == NO_PACKAGE
+                L.waiting_new[person.council] += not budgets.has_package(int(person.option))
                 continue
             L.assessments[person.council] += 1
             cost = m.config.councils[person.council].finance.assessment_cost
             L.assessment[person.council] += budgets.assessment_spend(1, cost)
-            person.review()
-            if person.eligible and person.offered:
-                person.supported = False
+            eligible, chooses = person.review()
+            if chooses:
                 choosing.append(person.row)
-            elif person.eligible:
+            elif eligible:
                 kept.append(person.row)
         self.choosing, self.kept = np.array(choosing, dtype=np.int64), np.array(kept, dtype=np.int64)
 
@@ -405,26 +395,26 @@ class ReferenceEngine:
 
     def arrivals(self, start: int, counts: np.ndarray, group_mix: np.ndarray, state: np.ndarray) -> None:
         """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``, council by
-        council, each drawn from the stream ``state`` (:func:`model.rules.demography.draw_person`, from the
-        council's :func:`~model.rules.demography.referral_mix` and the groups' ``group_mix``):
-        alive, their first review due at once, offered the choice if their offer rank is under the
-        council's offered share, with their breakdown cell, their carer's willing hours and the hours
-        the assessment credits (:func:`model.rules.budgets.credited_hours`), and the formal hours they
-        need; then their peers (:meth:`draw_peers`), from the same stream."""
+        council, each alive and drawn from the stream ``state`` (:func:`model.rules.demography.new_person`,
+        from the council's :func:`~model.rules.demography.referral_mix` and the groups' ``group_mix``);
+        then, from the values stored, offered the choice or not (:func:`model.rules.rollout.is_offered`,
+        with the council's offered share), with their breakdown cell, the hours the assessment credits
+        to their carer (:func:`model.rules.budgets.credited_hours`) and the formal hours they need;
+        then their peers (:meth:`draw_peers`), from the same stream."""
         m, P = self.m, self.m.people
         share, hours_per_point = m.offered_shares(), m.config.budgets.hours_per_point
         row = start
         for c, n in enumerate(np.asarray(counts).tolist()):
             mix = demography.referral_mix(m.deprivation[c], m.config.demography)
             for _ in range(n):
-                P.council[row], P.alive[row], P.review_in[row] = c, True, 0
+                P.council[row], P.alive[row] = c, True
                 (P.group[row], P.quintile[row], P.age_band[row], P.confidence[row], P.dc_affinity[row],
-                 P.offer_rank[row], P.need[row], P.has_carer[row], P.carer_hours[row]) = demography.draw_person(
-                    mix, group_mix, m.config.demography, state)
-                P.offered[row] = P.offer_rank[row] < share[c]
+                 P.offer_rank[row], P.need[row], P.has_carer[row], P.carer_hours[row], P.carer_base[row],
+                 P.carer_capacity[row], P.review_in[row]) = demography.new_person(mix, group_mix, m.config.demography,
+                                                                                  state)
+                P.offered[row] = rollout.is_offered(float(P.offer_rank[row]), float(share[c]))
                 self.set_cells(np.array([row]))
-                P.carer_base[row], P.carer_capacity[row] = P.carer_hours[row], carers.UNDRAWN
-                P.carer_credit[row] = budgets.credited_hours(float(P.carer_hours[row]), float(P.carer_hours[row]), 0.0,
+                P.carer_credit[row] = budgets.credited_hours(float(P.carer_hours[row]), float(P.carer_base[row]), 0.0,
                                                              m.config.carers)
                 P.required[row] = budgets.required_hours(float(P.need[row]), float(P.carer_credit[row]),
                                                          hours_per_point)
@@ -432,12 +422,11 @@ class ReferenceEngine:
         self.draw_peers(np.arange(start, row), state)
 
     def draw_peers(self, rows: np.ndarray, state: np.ndarray) -> None:
-        """Peers of the people ``rows`` (ODD 7.1), each drawn by :func:`model.rules.demography.peer_draw`
+        """Peers of the people ``rows`` (ODD 7.1), each drawn by :func:`model.rules.demography.peer`
         among the living people of their council, from the stream ``state``. Those people are listed
         by (council, quintile), in row order within a group; when few are arriving, from a sample of
         rows drawn first (two per peer wanted, at least 4,096; departed rows dropped), as the
-        vectorised engine does. Nobody is their own peer: drawing oneself moves to the next member of
-        the group."""
+        vectorised engine does."""
         m, P = self.m, self.m.people
         n, k = P.n, P.peers.shape[1]
         if k == 0 or rows.size == 0:
@@ -456,32 +445,28 @@ class ReferenceEngine:
                 groups[int(P.council[r]) * N_QUINTILES + int(P.quintile[r])].append(r)
         homophily = m.config.demography.peer_homophily
         for r in rows.tolist():
-            first = int(P.council[r]) * N_QUINTILES
-            own = groups[first + int(P.quintile[r])]
+            first, quintile = int(P.council[r]) * N_QUINTILES, int(P.quintile[r])
             council = [q for group in groups[first: first + N_QUINTILES] for q in group]
+            own_start = sum(len(group) for group in groups[first: first + quintile])
             for j in range(k):
-                same, pick, words = demography.peer_draw(len(own), len(council), homophily, words)
-                members, peer = (own if same else council), -1
-                if pick >= 0:
-                    if members[pick] == r:
-                        pick = (pick + 1) % len(members)
-                    if members[pick] != r:
-                        peer = members[pick]
-                P.peers[r, j] = peer
+                P.peers[r, j], words = demography.peer(r, council, own_start, len(groups[first + quintile]), 0,
+                                                       len(council), homophily, words)
         state[:] = words  # the stream moves on, for whoever draws from it next
 
     def depart(self, rows: np.ndarray) -> None:
-        """People leave: their provider relationships end, a direct-payment balance returns to the
-        council (clawback, taken off the services of their option), they are counted by council."""
+        """People leave (:func:`model.rules.demography.leave`): their provider relationships end, a
+        direct-payment balance returns to the council (clawback, taken off the services of the option
+        it was paid under), they are counted by council."""
         m, P, L = self.m, self.m.people, self.m.ledger
         clawed, gone = np.zeros(m.n_councils), np.zeros(m.n_councils)
         for r in rows.tolist():
-            c, balance = int(P.council[r]), float(P.dp_balance[r])
+            c = int(P.council[r])
             self.release(np.array([r]))
-            clawed[c] += balance
-            if balance > 0:
-                L.services_by_option[c, max(int(P.option[r]) - 1, 0)] -= balance
-            P.dp_balance[r], P.alive[r], P.option[r] = 0.0, False, NO_PACKAGE
+            claw, column, P.option[r], P.dp_balance[r] = demography.leave(int(P.option[r]), float(P.dp_balance[r]))
+            clawed[c] += claw
+            if column >= 0:
+                L.services_by_option[c, column] -= claw
+            P.alive[r] = False
             gone[c] += 1
         L.clawback += clawed
         L.departures += gone

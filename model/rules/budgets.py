@@ -79,6 +79,32 @@ def admin_cost(option: int, costs: np.ndarray | list[float]) -> float:
     return costs[option - OPTION_1] if has_package(option) else 0.0
 
 
+def balance_option(option: int) -> int:
+    """The column of the services by option (Options 1-4, from 0) that money clawed back from a
+    direct-payment balance is taken off: the option the person holds, Option 1 for a balance left
+    after their package ended."""
+    return max(option, OPTION_1) - OPTION_1
+
+
+def assessed(waited: np.ndarray, council: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Which of the people due for review are assessed this month (ODD 7.2, 7.10): all of them,
+    but where a council's waiting list is in force (``allowed`` >= 0 people it may assess, by
+    council: :func:`assessments_allowed`), only that many of its people, those who have waited
+    longest first (``waited``: months each has waited; their order among equals). ``council``:
+    each one's council."""
+    out = np.ones(len(waited), dtype=np.bool_)
+    if len(waited) == 0 or not np.any(allowed >= 0):
+        return out
+    taken = np.zeros(len(allowed), dtype=np.int64)
+    for k in np.argsort(-waited, kind="mergesort"):  # a stable sort: the longest waits first
+        c = council[k]
+        if 0 <= allowed[c] <= taken[c]:
+            out[k] = False
+        else:
+            taken[c] += 1
+    return out
+
+
 def assessment_spend(assessments: np.ndarray | float, cost: np.ndarray | float) -> np.ndarray | float:
     """The council's spend on ``assessments`` assessments (each review of a person due, ODD 7.2) at
     ``cost`` each (its ``finance.assessment_cost``); people left waiting are not assessed."""

@@ -44,6 +44,10 @@ from model.codes import (
 from model.rules.arith import where
 from model.scenario import Choice
 
+#: What a peer shows at a review when their slot is empty or they have left: no package, no
+#: satisfaction, never moved (``People.option``, ``satisfaction``, ``moved_at``).
+ABSENT_PEER = (NO_PACKAGE, 0.0, NEVER)
+
 
 def management_help(supported: np.ndarray | bool, reduction: np.ndarray | float, caring: np.ndarray | bool,
                     carer_help: float, account: np.ndarray | float) -> np.ndarray:
@@ -155,6 +159,27 @@ def decide(option: int, chose_at: int, why: int, fresh: bool, confidence: float,
     return chosen, True, words
 
 
+def review_decision(peer_option: np.ndarray | list, peer_satisfaction: np.ndarray | list, peer_moved: np.ndarray | list,
+                    option: int, chose_at: int, satisfaction: float, need: float, chose_need: float,
+                    chose_carer: bool, carer_hours: float, supported: bool, confidence: float, over65: bool,
+                    group: int, fresh: bool, available: np.ndarray | tuple, reduction: float, account: float,
+                    presentation: np.ndarray | tuple, ch: Choice, words: tuple) -> tuple[int, int, bool, tuple]:
+    """One person's decision at review (ODD 7.4) given what their peers show (``peer_option``,
+    ``peer_satisfaction``, ``peer_moved``, one of each per peer; :data:`ABSENT_PEER` for an empty
+    slot or a peer who has left): the peers' signal (:func:`peer_signal`) and news
+    (:func:`peer_news`), what prompts the person (:func:`prompt`), then their decision
+    (:func:`decide`, every review a choice when ``fresh``), with the council's ``available``
+    options, support ``reduction``, managed ``account`` and ``presentation`` shifts, drawing from
+    the stream ``words``. Returns (option, what prompted them, whether they chose, the stream's
+    next words)."""
+    signal = peer_signal(peer_option, peer_satisfaction, ch.switch_satisfaction)
+    news = peer_news(peer_moved, peer_option, option, chose_at)
+    why = prompt(satisfaction, need, chose_need, chose_carer, carer_hours, news, supported, ch)
+    chosen, chose, words = decide(option, chose_at, why, fresh, confidence, over65, group, supported, carer_hours > 0,
+                                  signal, available, reduction, account, presentation, ch, words)
+    return chosen, why, chose, words
+
+
 def fresh_choice(ch: Choice) -> bool:
     """Whether every review is a fresh choice (``review_mode = "fresh_choice"``) rather than a
     decision to keep or change."""
@@ -222,6 +247,33 @@ def remember(old: int, new: int, chose: bool, month: int, need: float, carer_hou
     if is_news(old, new):
         moved_at = month
     return chose_at, chose_need, chose_carer, moved_at
+
+
+def take_decision(old: int, new: int, why: int, chose: bool, month: int, need: float, carer_hours: float,
+                  chose_at: int, chose_need: float, chose_carer: bool,
+                  moved_at: int) -> tuple[bool, bool, bool, int, float, bool, int]:
+    """How a decision at review (from option ``old`` to ``new``, prompted by ``why``) counts and is
+    remembered: a person who held an option they had chosen (not a first choice,
+    :func:`first_choice`) is one of their council's option reviews, one of those prompted if
+    something prompted them, and one of the changes under that prompt if they changed option; they
+    remember the decision (:func:`remember`, whether they ``chose``, in ``month``). Returns (option
+    review, prompted, changed, chose_at, chose_need, chose_carer, moved_at)."""
+    counted = not first_choice(old, chose_at)
+    chose_at, chose_need, chose_carer, moved_at = remember(old, new, chose, month, need, carer_hours, chose_at,
+                                                           chose_need, chose_carer, moved_at)
+    return (counted, counted and why != NO_PROMPT, counted and new != old, chose_at, chose_need, chose_carer,
+            moved_at)
+
+
+def take_option(held_option: int, option: int, confidence: float, supported: bool, reduction: float, caring: bool,
+                account: float, ch: Choice) -> tuple[int, bool, float, float]:
+    """The ``option`` a person reviewed takes (the one chosen, or council-arranged Option 3 for one
+    not offered the choice) in place of the option held (``held_option``): a change ends their
+    provider relationships and they seek providers for the new option; the control and felt burden
+    of the option they now hold (:func:`held`). Returns (option, whether it changed, control, felt
+    burden)."""
+    control, burden = held(option, confidence, supported, reduction, caring, account, ch)
+    return option, option != held_option, control, burden
 
 
 def logit_draw(util: tuple[float, float, float, float] | np.ndarray, u: float) -> int:

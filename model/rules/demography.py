@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from model import stream
-from model.codes import FIRST_65_BAND
+from model.codes import FIRST_65_BAND, NO_PACKAGE
+from model.rules import budgets, carers
 from model.rules.arith import at_most, clip, where
 from model.scenario import Demography
 
@@ -122,6 +123,52 @@ def peer_draw(own_size: int, council_size: int, homophily: float, words: tuple) 
     u, words = stream.next_uniform(words)
     pick = min(int(u * size), size - 1) if size > 0 else -1
     return same, pick, words
+
+
+def new_person(mix: np.ndarray, group_mix: np.ndarray, d: Demography, state: np.ndarray) -> tuple:
+    """A new referral as they arrive (ODD 7.1), drawn from the stream ``state`` by
+    :func:`draw_person` (from their council's :func:`referral_mix` ``mix`` and the client groups'
+    ``group_mix``): their first review is due at once, and their carer is willing to give the hours
+    they give, their capacity not yet drawn (:data:`model.rules.carers.UNDRAWN`). (Whether they are
+    offered the choice, :func:`model.rules.rollout.is_offered`, the hours the assessment credits to
+    their carer, :func:`model.rules.budgets.credited_hours`, and the formal hours they need,
+    :func:`model.rules.budgets.required_hours`, follow from these as the people table holds them.)
+
+    Returns (group, quintile, age band, confidence, day-centre affinity, offer rank, need, has
+    carer, carer hours, carer's willing hours, carer's capacity, months to the first review)."""
+    group, quintile, age_band, conf, dc_affinity, offer_rank, need, has_carer, carer_hours = draw_person(
+        mix, group_mix, d, state)
+    return (group, quintile, age_band, conf, dc_affinity, offer_rank, need, has_carer, carer_hours, carer_hours,
+            carers.UNDRAWN, 0)
+
+
+def peer(person: int, members: np.ndarray | list, own_start: int, own_size: int, council_start: int,
+         council_size: int, homophily: float, words: tuple) -> tuple[int, tuple]:
+    """One peer of the new ``person`` (ODD 7.1) drawn by :func:`peer_draw` from the stream
+    ``words``: ``members`` lists the living people of their council by deprivation quintile, from
+    ``council_start`` on (``council_size`` of them), those of their own quintile from ``own_start``
+    on (``own_size``). Nobody is their own peer: drawing oneself moves to the next member of the
+    group. Returns the peer (-1 if the group is empty or holds only the person) and the stream's
+    next words."""
+    same, pick, words = peer_draw(own_size, council_size, homophily, words)
+    found = -1
+    if pick >= 0:
+        start, size = (own_start, own_size) if same else (council_start, council_size)
+        if members[start + pick] == person:
+            pick = (pick + 1) % size
+        if members[start + pick] != person:
+            found = members[start + pick]
+    return found, words
+
+
+def leave(option: int, dp_balance: float) -> tuple[float, int, int, float]:
+    """What a person leaving (death, residential care) hands back: their package ends and their
+    direct-payment balance returns to the council, clawed back and, if positive, taken off the
+    services of the option it was paid under (:func:`model.rules.budgets.balance_option`). Returns
+    (clawed back, that option's column of services, -1 if none is taken off; the option and balance
+    they hold after: none)."""
+    column = budgets.balance_option(option) if dp_balance > 0 else -1
+    return dp_balance, column, NO_PACKAGE, 0.0
 
 
 def settle(need: np.ndarray, group: np.ndarray, quintile: np.ndarray, d: Demography,

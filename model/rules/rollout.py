@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.codes import NO_PACKAGE
 from model.rules import budgets, market
 from model.scenario import Budgets, Commissioning, Rollout
 
@@ -32,13 +33,19 @@ def offered_share(month: int, r: Rollout) -> float:
     return min(1.0, (month - r.start_month + 1) / r.duration_months)
 
 
+def is_offered(offer_rank: float, share: float) -> bool:
+    """Whether the rollout has reached a person: their council's offered ``share`` has passed their
+    ``offer_rank``."""
+    return offer_rank < share
+
+
 def review_countdown(offered: bool, offer_rank: float, review_in: int, share: float, offer: bool,
                      interval: int) -> tuple[bool, int, bool]:
     """One living person's month of rollout and reviews: if the offered shares moved (``offer``), a
     person whose rank is now under their council's ``share`` is offered the choice and reviewed at
     once; everyone's next review comes a month closer. Returns (offered, months to the next review,
     due); when due, the next review is set ``interval`` months on."""
-    if offer and not offered and offer_rank < share:
+    if offer and not offered and is_offered(offer_rank, share):
         offered = True
         review_in = 0
     review_in -= 1
@@ -48,19 +55,43 @@ def review_countdown(offered: bool, offer_rank: float, review_in: int, share: fl
     return offered, review_in, due
 
 
-def review(option: int, dp_balance: float, budget: float, need: float, carer_credit: float, threshold: float,
-           rate: float, direct_share: float, b: Budgets) -> tuple[float, bool, float, bool]:
-    """One person's review (ODD 7.2-7.3): unspent direct-payment money above the buffer is clawed
-    back (:func:`model.rules.budgets.clawback`, against the part of the current budget paid
-    directly), then eligibility and budget at the council's ``threshold`` and ``rate``
-    (:func:`model.rules.budgets.assess`, the carer credited with ``carer_credit`` hours a week,
-    :func:`model.rules.budgets.credited_hours`). Returns (clawed back, eligible, budget, whether the package
-    ends: eligibility lost while holding one)."""
+def wait(waiting: int) -> tuple[int, int]:
+    """A person due whose council's waiting list holds them back (ODD 7.10,
+    :func:`model.rules.budgets.assessed`): one month more waited, and due again next month. Returns
+    (months waited, months to the next review)."""
+    return waiting + 1, 0
+
+
+def review(option: int, dp_balance: float, budget: float, control: float, burden: float, supported: bool,
+           offered: bool, need: float, carer_credit: float, threshold: float, rate: float, direct_share: float,
+           b: Budgets) -> tuple[float, int, float, int, bool, float, int, float, float, bool, bool, bool]:
+    """One person's review (ODD 7.2-7.3), their wait, if any, over: unspent direct-payment money
+    above the buffer is clawed back (:func:`model.rules.budgets.clawback`, against the part of the
+    current budget paid directly) and taken off the services of the option it was paid under
+    (:func:`model.rules.budgets.balance_option`); then eligibility and budget at the council's
+    ``threshold`` and ``rate`` (:func:`model.rules.budgets.assess`, the carer credited with
+    ``carer_credit`` hours a week, :func:`model.rules.budgets.credited_hours`). Losing eligibility
+    while holding a package ends it: no option, no control or felt burden (and no provider
+    relationships). The eligible who have been offered the choice choose this month, their support
+    reset (advice and brokerage may reach them at this review, ODD 7.5); the other eligible keep
+    council-arranged care.
+
+    Returns (clawed back, its column of services, -1 if nothing is; balance, months waited,
+    eligible, budget, option, control, felt burden, supported, whether the package ends, whether
+    they choose)."""
     claw = 0.0
     if dp_balance > 0:
         claw = budgets.clawback(dp_balance, budget * market.paid_directly(option, direct_share), b)
+    column = budgets.balance_option(option) if claw > 0 else -1
     eligible, new_budget = budgets.assess(need, carer_credit, threshold, rate, b)
-    return claw, eligible, new_budget, (not eligible) and option > 0
+    ends = (not eligible) and budgets.has_package(option)
+    if ends:
+        option, control, burden = NO_PACKAGE, 0.0, 0.0
+    chooses = eligible and offered
+    if chooses:
+        supported = False
+    return (claw, column, dp_balance - claw, 0, eligible, new_budget, option, control, burden, supported, ends,
+            chooses)
 
 
 def block_rundown(month: int, r: Rollout, c: Commissioning) -> float:

@@ -45,14 +45,15 @@ from model.rules import arith, budgets, carers, choice, demography, market, outc
 #: Rule functions the sweeps call; each runs unchanged on arrays, Python numbers and in compiled code.
 RULES = (demography.departure_probability, demography.drift_need, demography.age, demography.is_over65,
          demography.categorical, demography.confidence, demography.tilt, demography.referral_mix,
-         demography.over65_probability, demography.draw_person, demography.mortality_gradient,
-         demography.peer_draw, rollout.review_countdown, rollout.review, rollout.block_places, budgets.formal_points,
+         demography.over65_probability, demography.new_person, demography.mortality_gradient,
+         demography.peer_draw, demography.leave, rollout.is_offered,
+         rollout.review_countdown, rollout.wait, rollout.block_places, budgets.formal_points,
          budgets.assess, budgets.clawback, budgets.required_hours, budgets.has_package, budgets.admin_cost,
-         budgets.charge, budgets.credited_hours, budgets.assessment_spend,
+         budgets.charge, budgets.credited_hours, budgets.assessment_spend, budgets.balance_option, budgets.assessed,
          choice.management_help, choice.felt_burden, choice.direct, choice.utility, choice.held, choice.peer_signal,
          choice.choose_option, choice.logit_draw,
          choice.peer_news, choice.prompt, choice.first_choice, choice.reconsiders, choice.decide, choice.is_news,
-         choice.remember,
+         choice.remember, choice.take_decision, choice.take_option,
          support.reached, support.spend,
          market.slot_share, market.in_mode, market.paid_directly, market.appeal_of_type, market.provider_appeal,
          market.type_weights, market.provider_weights, market.has_place, market.admit, market.round_market,
@@ -76,11 +77,15 @@ for _rule in RULES:
     register_jitable(_rule)
 #: Rules inlined into the passes: those that take slices of the pass's arrays, once per seeker and
 #: round (making the slices then costs nothing; called, each would take and drop a reference), and
-#: the per-person procedures of demography, purchasing, carers and voice (measured faster inlined;
-#: the demography pass by a fifth). The outcomes procedure is not: it
-#: takes its normal draw from the pass, which keeps the ziggurat's loop in the pass itself (drawn
-#: inside an inlined procedure, the pass measured a third slower).
-INLINED_RULES = (demography.person_month, market.wanted_type, market.application, market.buy_slot, carers.carer_month,
+#: the per-person procedures of demography (with a new person's draw and peers), reviews, choice,
+#: purchasing, carers and voice (measured faster inlined; the demography pass by a fifth, the
+#: reviews and choice passes by a tenth, the peers of new people by two fifths). The outcomes
+#: procedure is not: it takes its normal draw from the pass, which keeps the ziggurat's loop in the
+#: pass itself (drawn inside an inlined procedure, the pass measured a third slower); nor is a new
+#: person's procedure (:func:`model.rules.demography.new_person`, measured three times slower
+#: inlined than calling it with its draw inlined).
+INLINED_RULES = (demography.person_month, demography.draw_person, demography.peer, rollout.review,
+                 choice.review_decision, market.wanted_type, market.application, market.buy_slot, carers.carer_month,
                  choice.voice)
 for _rule in INLINED_RULES:
     register_jitable(inline="always")(_rule)

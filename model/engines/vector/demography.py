@@ -11,7 +11,7 @@ from model.codes import N_QUINTILES
 from model.core.state import Ledger, People, Providers
 from model.engines.vector import bookkeeping, common
 from model.engines.vector.common import CARERS, DEMOGRAPHY, group_order, release_row
-from model.rules import budgets, carers, demography, rollout
+from model.rules import budgets, demography, rollout
 
 common.prepare(__name__, __file__)
 
@@ -73,13 +73,14 @@ def demography_sweep(people: People.Record, clients: np.ndarray, share: np.ndarr
 def arrivals(start: int, counts: np.ndarray, deprivation: np.ndarray, group_mix: np.ndarray, share: np.ndarray,
              d: np.ndarray, cr: np.ndarray, hours_per_point: float, state: np.ndarray, new: People.Record) -> None:
     """Arrivals (ODD 7.1): ``counts[c]`` new people in council ``c``, council by council, in the
-    rows of ``new`` from ``start`` on. Each is alive with their first review due at once, drawn by
-    :func:`model.rules.demography.draw_person` from their council's referral mix
+    rows of ``new`` from ``start`` on. Each is alive, drawn by
+    :func:`model.rules.demography.new_person` from their council's referral mix
     (:func:`model.rules.demography.referral_mix` of its ``deprivation``) and the client groups'
-    ``group_mix``, offered the choice if their offer rank is under the council's offered ``share``
-    (7.3), and given their breakdown cell, their carer's willing hours, the hours the assessment
-    credits (:func:`model.rules.budgets.credited_hours`, ``cr`` the carers' section) and the formal
-    hours they need (:func:`model.rules.budgets.required_hours`)."""
+    ``group_mix``; then, from the values stored, offered the choice or not
+    (:func:`model.rules.rollout.is_offered`, with the council's offered ``share``, 7.3), and given
+    their breakdown cell, the hours the assessment credits to their carer
+    (:func:`model.rules.budgets.credited_hours`, ``cr`` the carers' section) and the formal hours
+    they need (:func:`model.rules.budgets.required_hours`)."""
     d, cr = d.view(DEMOGRAPHY)[0], cr.view(CARERS)[0]
     i = start
     for c in range(counts.size):
@@ -87,14 +88,12 @@ def arrivals(start: int, counts: np.ndarray, deprivation: np.ndarray, group_mix:
         for _ in range(counts[c]):
             new.council[i] = c
             new.alive[i] = True
-            new.review_in[i] = 0
             (new.group[i], new.quintile[i], new.age_band[i], new.confidence[i], new.dc_affinity[i], new.offer_rank[i],
-             new.need[i], new.has_carer[i], new.carer_hours[i]) = demography.draw_person(mix, group_mix, d, state)
-            new.offered[i] = new.offer_rank[i] < share[c]
+             new.need[i], new.has_carer[i], new.carer_hours[i], new.carer_base[i], new.carer_capacity[i],
+             new.review_in[i]) = demography.new_person(mix, group_mix, d, state)
+            new.offered[i] = rollout.is_offered(new.offer_rank[i], share[c])
             _set_cell(i, new)
-            new.carer_base[i] = new.carer_hours[i]
-            new.carer_capacity[i] = carers.UNDRAWN
-            new.carer_credit[i] = budgets.credited_hours(new.carer_hours[i], new.carer_hours[i], 0.0, cr)
+            new.carer_credit[i] = budgets.credited_hours(new.carer_hours[i], new.carer_base[i], 0.0, cr)
             new.required[i] = budgets.required_hours(new.need[i], new.carer_credit[i], hours_per_point)
             i += 1
 
@@ -109,9 +108,8 @@ def draw_peers(people: People.Record, n_councils: int, new: np.ndarray, homophil
     One counting sort of the living by (council, quintile), then one uniform draw within the group
     per peer. When few are arriving, the sort is over a uniform random sample of the rows (two per
     draw needed, at least 4,096; departed rows dropped), so each peer is still uniform over the
-    living of its group. Nobody is their own peer: drawing oneself moves the pick to the next
-    member of the group (-1 only if one is alone in the group). Each peer is drawn by
-    :func:`model.rules.demography.peer_draw`."""
+    living of its group. Each peer is drawn by :func:`model.rules.demography.peer` from the sorted
+    rows (group ``g`` is ``order[first[g]:first[g + 1]]``)."""
     council, quintile, alive, peers = people.council, people.quintile, people.alive, people.peers
     n, k = alive.size, peers.shape[1]
     if k == 0 or new.size == 0:
@@ -136,15 +134,8 @@ def draw_peers(people: People.Record, n_councils: int, new: np.ndarray, homophil
         whole = np.int64(council[r]) * N_QUINTILES
         own_size, council_size = first[own + 1] - first[own], first[whole + N_QUINTILES] - first[whole]
         for j in range(k):
-            same, pick, words = demography.peer_draw(own_size, council_size, homophily, words)
-            peer = -1
-            if pick >= 0:
-                lo, size = (first[own], own_size) if same else (first[whole], council_size)
-                if order[lo + pick] == r:  # oneself: the next member of the group
-                    pick = (pick + 1) % size
-                if order[lo + pick] != r:
-                    peer = order[lo + pick]
-            peers[r, j] = peer
+            peers[r, j], words = demography.peer(r, order, first[own], own_size, first[whole], council_size,
+                                                 homophily, words)
     stream.store(state, words)
 
 
@@ -181,11 +172,11 @@ def month(people: People.Record, clients: np.ndarray, share: np.ndarray, offer: 
 
 @numba.njit(cache=True)
 def depart(rows: np.ndarray, people: People.Record, clients: np.ndarray, ledger: Ledger.Record) -> None:
-    """People leave (ODD 7.1: death, residential care): their packages end (``clients``: the
-    providers' client counts), and a direct-payment balance returns to the council (the ledger's
-    ``clawback`` by council, taken off its services by council and option); the ledger's
-    ``departures`` counts them by council. Sums are added in row order, as ``numpy.bincount`` adds
-    them."""
+    """People leave (ODD 7.1: death, residential care; :func:`model.rules.demography.leave`): their
+    provider relationships end (``clients``: the providers' client counts), and a direct-payment
+    balance returns to the council (the ledger's ``clawback`` by council, taken off its services by
+    council and option); the ledger's ``departures`` counts them by council. Sums are added in row
+    order, as ``numpy.bincount`` adds them."""
     n_c = ledger.clawback.size
     claw_by_council = np.zeros(n_c)
     gone = np.zeros(n_c)
@@ -199,13 +190,11 @@ def _depart_row(r: int, people: People.Record, clients: np.ndarray, services: np
                 gone: np.ndarray) -> None:
     c = people.council[r]
     release_row(people.provider, clients, r)
-    claw = people.dp_balance[r]
+    claw, column, people.option[r], people.dp_balance[r] = demography.leave(people.option[r], people.dp_balance[r])
     claw_by_council[c] += claw
-    if claw > 0:
-        services[c, max(people.option[r] - 1, 0)] -= claw
-    people.dp_balance[r] = 0.0
+    if column >= 0:
+        services[c, column] -= claw
     people.alive[r] = False
-    people.option[r] = 0
     gone[c] += 1
 
 

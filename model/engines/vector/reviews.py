@@ -7,10 +7,10 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from model.codes import N_OPTIONS, NO_PACKAGE
+from model.codes import N_OPTIONS
 from model.core.state import Ledger, People
 from model.engines.vector import common
-from model.engines.vector.common import BUDGETS, group_order, release_row
+from model.engines.vector.common import BUDGETS, release_row
 from model.rules import budgets, rollout
 
 common.prepare(__name__, __file__)
@@ -40,20 +40,18 @@ def reviews(due: np.ndarray, first_new: int, people: People.Record, clients: np.
     ``offer`` moved) finds due. ``people`` and ``ledger`` are the tables' records, ``clients`` the
     providers' client counts.
 
-    Where a council's waiting list is in force (``allowed`` >= 0), only that many of its people
-    due are assessed, those who have waited longest first (row order among equals); the others
-    wait (their ``waiting`` months rise, they are due again next month) and are counted in the
-    ledger's ``waiting``, their months waited in ``waiting_months`` and those without a package in
-    ``waiting_new``. Each person reviewed is assessed (``waiting`` back to 0; counted in the
-    ledger's ``assessments``, costed in its ``assessment`` at the council's ``assessment_cost``,
-    :func:`model.rules.budgets.assessment_spend`); unspent direct-payment money above the buffer
-    (of the monthly payment: Option 1's budget, Option 4's ``direct_share`` of it) is clawed back
-    (added to ``clawback`` by council and taken off the services by council and option, Options
-    1-4; a balance left after a package ended counts under Option 1); then eligibility and budget
-    at the council's ``threshold`` and ``rate``. Losing eligibility ends a package (provider relationships
-    end, no control or burden). Returns the eligible people reviewed who have been offered the
-    choice (their support is reset: they choose this month), those who have not, and the number
-    of councils with someone choosing (support draws one number for each such council's places)."""
+    Which of them are assessed is :func:`model.rules.budgets.assessed` (with each council's
+    ``allowed`` while its waiting list is in force, the rows due in row order); the others wait
+    (:func:`model.rules.rollout.wait`) and are counted in the ledger's ``waiting``, their months
+    waited in ``waiting_months`` and those without a package in ``waiting_new``. Each person
+    assessed is reviewed (:func:`model.rules.rollout.review`, with Option 4's ``direct_share`` paid
+    directly and the council's ``threshold`` and ``rate``), counted in the ledger's
+    ``assessments`` and costed in its ``assessment`` at the council's ``assessment_cost``
+    (:func:`model.rules.budgets.assessment_spend`); money clawed back is added to ``clawback`` by
+    council and taken off the services by council and option; a package that ends ends its
+    provider relationships. Returns the people reviewed who choose this month, the other eligible
+    people reviewed, and the number of councils with someone choosing (support draws one number
+    for each such council's places)."""
     share, interval, threshold, rate, allowed = (councils.offered_share, councils.interval, councils.threshold,
                                                  councils.rate, councils.allowed)
     b = b.view(BUDGETS)[0]
@@ -74,18 +72,7 @@ def reviews(due: np.ndarray, first_new: int, people: People.Record, clients: np.
                                                                     offer, interval[c])
         rows[n_rows] = i
         n_rows += is_due
-    assessed = np.ones(n_rows, dtype=np.bool_)
-    if np.any(allowed >= 0):  # waiting lists: the longest waits first
-        taken = np.zeros(n_c, dtype=np.int64)
-        months = waiting[rows[:n_rows]].astype(np.int64)
-        longest = months.max() if n_rows > 0 else 0
-        # The longest waits first, row order among equals: a counting sort on months waited.
-        for k in group_order(np.arange(n_rows), longest - months, longest + 1)[0]:
-            c = council[rows[k]]
-            if 0 <= allowed[c] <= taken[c]:
-                assessed[k] = False
-            else:
-                taken[c] += 1
+    assessed = budgets.assessed(waiting[rows[:n_rows]], council[rows[:n_rows]], allowed)
     count = np.zeros(n_c)
     clawed = np.zeros((n_c, N_OPTIONS))
     on_list = np.zeros((n_c, 3))
@@ -97,27 +84,21 @@ def reviews(due: np.ndarray, first_new: int, people: People.Record, clients: np.
         i = rows[k]
         c = council[i]
         if not assessed[k]:
-            waiting[i] += 1
-            review_in[i] = 0
+            waiting[i], review_in[i] = rollout.wait(waiting[i])
             on_list[c, 0] += 1
             on_list[c, 1] += waiting[i]
-            on_list[c, 2] += option[i] == NO_PACKAGE
+            on_list[c, 2] += not budgets.has_package(option[i])
             continue
-        waiting[i] = 0
         count[c] += 1
-        o = option[i]
-        claw, eligible[i], budget[i], ends = rollout.review(o, dp_balance[i], budget[i], need[i], carer_credit[i],
-                                                            threshold[c], rate[c], direct_share, b)
-        if claw > 0:
-            dp_balance[i] -= claw
-            clawed[c, max(o, 1) - 1] += claw
+        (claw, column, dp_balance[i], waiting[i], eligible[i], budget[i], option[i], control[i], burden[i],
+         supported[i], ends, chooses) = rollout.review(option[i], dp_balance[i], budget[i], control[i], burden[i],
+                                                       supported[i], offered[i], need[i], carer_credit[i],
+                                                       threshold[c], rate[c], direct_share, b)
+        if column >= 0:
+            clawed[c, column] += claw
         if ends:
             release_row(provider, clients, i)
-            option[i] = 0
-            control[i] = 0.0
-            burden[i] = 0.0
-        if eligible[i] and offered[i]:
-            supported[i] = False
+        if chooses:
             choosing[k0] = i
             k0 += 1
             queues += not has_queue[c]

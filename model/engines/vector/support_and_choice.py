@@ -8,7 +8,7 @@ import numba
 import numpy as np
 
 from model import stream
-from model.codes import NEVER, NO_PACKAGE, NO_PROMPT, OPTION_3
+from model.codes import OPTION_3
 from model.core.state import Ledger, People
 from model.engines.vector import common
 from model.engines.vector.common import CHOICE, group_order, release_row
@@ -53,11 +53,10 @@ def choose_options(rows: np.ndarray, people: People.Record, available: np.ndarra
                    account: np.ndarray, presentation: np.ndarray, ch: np.ndarray, fresh: bool,
                    state: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Option choice at review (ODD 7.4) for ``rows`` of the people table's record ``people``, all
-    against the same state, in row order: each person's peer signal and peer news
-    (:func:`model.rules.choice.peer_signal`, :func:`model.rules.choice.peer_news`, from their
-    peers' options, satisfaction and months of moving; a peer who has left counts as none), what
-    prompts them (:func:`model.rules.choice.prompt`), then their decision
-    (:func:`model.rules.choice.decide`, every review a choice when ``fresh``) with the council's
+    against the same state, in row order: each person's decision
+    (:func:`model.rules.choice.review_decision`, every review a choice when ``fresh``) with what
+    their peers show (their options, satisfaction and months of moving;
+    :data:`model.rules.choice.ABSENT_PEER` for a peer who has left) and the council's
     ``available`` options, support ``reduction``, managed ``account`` and ``presentation`` shifts.
     Returns the options they hold after it, what prompted them and whether they chose."""
     ch = ch.view(CHOICE)[0]
@@ -79,22 +78,17 @@ def choose_options(rows: np.ndarray, people: People.Record, available: np.ndarra
         r = rows[s]
         for j in range(k):
             q = peers[r, j]
-            seen = q >= 0 and alive[q]
-            peer_option[j] = option[q] if seen else NO_PACKAGE
-            peer_satisfaction[j] = satisfaction[q] if seen else 0.0
-            peer_moved[j] = moved_at[q] if seen else NEVER
-        signal = choice.peer_signal(peer_option, peer_satisfaction, ch.switch_satisfaction)
-        news = choice.peer_news(peer_moved, peer_option, option[r], chose_at[r])
-        why[s] = choice.prompt(satisfaction[r], need[r], chose_need[r], chose_carer[r], carer_hours[r], news,
-                               supported[r], ch)
+            if q >= 0 and alive[q]:
+                peer_option[j], peer_satisfaction[j], peer_moved[j] = option[q], satisfaction[q], moved_at[q]
+            else:
+                peer_option[j], peer_satisfaction[j], peer_moved[j] = choice.ABSENT_PEER
         c = council[r]
-        out[s], chose[s], words = choice.decide(option[r], chose_at[r], why[s], fresh, confidence[r],
-                                                demography.is_over65(age_band[r]), group[r], supported[r],
-                                                carer_hours[r] > 0, signal,
-                                                (available[c, 0], available[c, 1], available[c, 2], available[c, 3]),
-                                                reduction[c], account[c],
-                                                (presentation[c, 0], presentation[c, 1], presentation[c, 2],
-                                                 presentation[c, 3]), ch, words)
+        out[s], why[s], chose[s], words = choice.review_decision(
+            peer_option, peer_satisfaction, peer_moved, option[r], chose_at[r], satisfaction[r], need[r],
+            chose_need[r], chose_carer[r], carer_hours[r], supported[r], confidence[r],
+            demography.is_over65(age_band[r]), group[r], fresh,
+            (available[c, 0], available[c, 1], available[c, 2], available[c, 3]), reduction[c], account[c],
+            (presentation[c, 0], presentation[c, 1], presentation[c, 2], presentation[c, 3]), ch, words)
     stream.store(state, words)
     return out, why, chose
 
@@ -105,17 +99,15 @@ def apply_options(choosing: np.ndarray, chosen: np.ndarray, why: np.ndarray, cho
                   ch: np.ndarray, option_reviews: np.ndarray, prompted: np.ndarray,
                   changes_by_prompt: np.ndarray) -> None:
     """After choice (ODD 7.4): the people ``choosing`` take the options ``chosen``, the others
-    reviewed (``kept``) stay council-arranged (Option 3); a changed option ends the old provider
-    relationships (the person is ``seeking`` providers for it). Those choosing remember the decision
-    (:func:`model.rules.choice.remember`, with whether they ``chose`` and the ``month``); those of
-    them holding an option they had chosen (not a first choice, :func:`model.rules.choice.first_choice`)
-    are counted in ``option_reviews`` by council, in ``prompted`` if something prompted them
-    (``why``) and, if they changed option, in ``changes_by_prompt`` under the prompt (the ledger's
-    figures, passed on their own: the pass needs no other). Everyone
-    reviewed gets the control and felt burden of the option they hold (:func:`model.rules.choice.held`).
-    ``people`` is the people table's record, ``clients`` the providers' client counts. (Each pass
-    reads the columns it uses into local names first: the record's fields then need no reference
-    counting per row.)"""
+    reviewed (``kept``) stay council-arranged (Option 3), each by
+    :func:`model.rules.choice.take_option` (a changed option ends the old provider relationships
+    and the person is ``seeking`` providers for it). The decisions of those choosing (what
+    prompted them, ``why``, whether they ``chose``, in ``month``) are counted and remembered by
+    :func:`model.rules.choice.take_decision`, in ``option_reviews``, ``prompted`` and
+    ``changes_by_prompt`` by council (the ledger's figures, passed on their own: the pass needs no
+    other). ``people`` is the people table's record, ``clients`` the providers' client counts.
+    (Each pass reads the columns it uses into local names first: the record's fields then need no
+    reference counting per row.)"""
     ch = ch.view(CHOICE)[0]
     option, provider, seeking = people.option, people.provider, people.seeking
     confidence, supported, council = people.confidence, people.supported, people.council
@@ -125,23 +117,21 @@ def apply_options(choosing: np.ndarray, chosen: np.ndarray, why: np.ndarray, cho
     for s in range(choosing.size + kept.size):
         r = choosing[s] if s < choosing.size else kept[s - choosing.size]
         o = chosen[s] if s < choosing.size else OPTION_3
-        if s < choosing.size:
-            c = council[r]
-            if not choice.first_choice(option[r], chose_at[r]):
-                option_reviews[c] += 1
-                prompted[c] += why[s] != NO_PROMPT
-                if o != option[r]:
-                    changes_by_prompt[c, why[s]] += 1
-            chose_at[r], chose_need[r], chose_carer[r], moved_at[r] = choice.remember(
-                option[r], o, chose[s], month, need[r], carer_hours[r], chose_at[r], chose_need[r], chose_carer[r],
-                moved_at[r])
-        if option[r] != o:
-            release_row(provider, clients, r)
-            option[r] = o
-            seeking[r] = True
         c = council[r]
-        control[r], burden[r] = choice.held(option[r], confidence[r], supported[r], reduction[c], carer_hours[r] > 0,
-                                            account[c], ch)
+        if s < choosing.size:
+            reviewed, was_prompted, counted_change, chose_at[r], chose_need[r], chose_carer[r], moved_at[r] = (
+                choice.take_decision(option[r], o, why[s], chose[s], month, need[r], carer_hours[r], chose_at[r],
+                                     chose_need[r], chose_carer[r], moved_at[r]))
+            option_reviews[c] += reviewed
+            prompted[c] += was_prompted
+            if counted_change:
+                changes_by_prompt[c, why[s]] += 1
+        option[r], changed, control[r], burden[r] = choice.take_option(option[r], o, confidence[r], supported[r],
+                                                                       reduction[c], carer_hours[r] > 0, account[c],
+                                                                       ch)
+        if changed:
+            release_row(provider, clients, r)
+            seeking[r] = True
 
 
 @numba.njit(cache=True)
