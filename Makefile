@@ -50,7 +50,7 @@ docking: $(STAMP)  ## Full docking report: every scenario, 30 seeds per engine, 
 report: $(STAMP)  ## Regenerate the calibration report: docs/calibration.md, docs/calibration.html, docs/img/calibration_targets.png
 	$(VENV)/bin/carecon report --out docs --store outputs/report-studies --quiet
 
-pages: $(STAMP)  ## Regenerate the scenario pages' headline figures with combined intervals (parameters and noise)
+pages: $(STAMP)  ## Regenerate the scenario pages' generated blocks: headline figures with combined intervals (parameters and noise) and the "What it found" tables (8 replications at the defaults)
 	$(PY) -m model.experiments.pages
 
 docs: $(STAMP)  ## Regenerate the reference pages: parameters, output columns and the command line
