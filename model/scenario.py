@@ -77,8 +77,9 @@ class ScenarioError(ValueError):
 
 #: The source of a parameter whose default is the central value of the committed posterior.
 CALIBRATED = ("calibrated, weakly identified: weighted median of the ABC-SMC posterior "
-              "model/data/calibration/posterior-2026-12-07-refit.csv (carecon calibrate on 7 December 2026 "
-              "against the calibration targets of model/data/targets.toml; docs/explanation/calibration.md)")
+              "model/data/calibration/posterior-2026-12-07-refit.csv (carecon calibrate on 7 December 2026, run "
+              "record run-2026-12-07-refit, against the calibration targets of model/data/targets.toml; "
+              "docs/explanation/calibration.md)")
 
 
 def param(default: Any, lo: float | None = None, hi: float | None = None, *, unit: str,
@@ -334,7 +335,7 @@ class Demography(Strict):
         channel; Q3 at the base, :func:`model.rules.demography.tilt` between): derived so that, with
         ``group_mix`` and the base shares under 65 (``under65_older_share``, 1 -
         ``over65_share_other_groups``), the share under 65 in Q1 is ``under65_ratio`` times that in Q5
-        (bisection on the log odds ratio between 1 and 10,000; at the defaults 6.7).
+        (bisection on the log odds ratio between 1 and 10,000; at the defaults 5.91).
         ``tests/test_demography.py`` checks the ratio on drawn referrals."""
         def ratio(log_or: float) -> float:
             half = math.exp(log_or / 2)  # the tilt in Q1; in Q5 its inverse
@@ -455,9 +456,10 @@ class Choice(Strict):
                                unit="utility per unit burden",
                                doc="Weight of burden, scaled by (1 - confidence).")
     beta_peer: float = param(1.16, 0, 10, source="assumption, informed by a first calibration (7 December 2026) "
-                             "whose posterior put it at 1.16 [0.71-1.74], nearly its whole range; the calibration of "
-                             "the defaults found it weak on the calibration targets (3.0 times the noise floor, under "
-                             "the cut of 3), so it is not fitted",
+                             "(posterior-2026-12-07-screened.csv, in the git history) whose median it is, 90 % "
+                             "interval 0.71-1.74, nearly its whole range; held at that superseded fit's median because "
+                             "the screening of the calibration of the defaults found it weak (2.999 times the noise "
+                             "floor, against a cut of 3)",
                              label="Weight of peers' experience in choosing an option",
                              unit="utility per unit peer signal",
                              doc="Weight of peers' (satisfied) experience of an option.")
@@ -466,7 +468,8 @@ class Choice(Strict):
                            unit="utility", doc="Status-quo bonus for one's current option.")
     asc_over65: list[float] = param(
         [-1.8, -0.9, 0.0, -0.9], -10, 10, unit="utility",
-        source="assumption calibrated to sco_option3_65plus_2015 (86% of 65+ on Option 3)",
+        source="assumption, set by hand against sco_option3_65plus_2015 (86% of 65+ on Option 3), which is a "
+               "validation target: that validation is therefore weak",
         doc="Option-specific constants for people aged 65+.")
     asc: list[float] = param([0.0319, -0.539, 0.0, -1.0], -10, 10, unit="utility",
                              source=CALIBRATED + " (Options 1 and 2; Option 3 is the reference at 0; Option 4's "
