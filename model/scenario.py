@@ -324,9 +324,12 @@ class Demography(Strict):
         are multiplied by ``tilt`` (the onset gradient's value in one quintile)."""
         share = 0.0
         for g, m in enumerate(self.group_mix):
-            p = 1.0 - self.under65_older_share if g == 0 else self.over65_share_other_groups
-            odds = (1.0 - p) / p * tilt if 0.0 < p < 1.0 else math.inf if p <= 0.0 else 0.0
-            share += m * (1.0 if odds == math.inf else odds / (1.0 + odds))
+            p = 1.0 - self.under65_older_share if g == 0 else self.over65_share_other_groups  # base share 65+
+            if 0.0 < p < 1.0:
+                odds = (1.0 - p) / p * tilt
+                share += m * odds / (1.0 + odds)
+            else:  # everyone or no one 65+: the gradient cannot move them
+                share += m * (1.0 - p)
         return share
 
     @property

@@ -565,9 +565,9 @@ class TestDefaultScenarioPatterns:
             pa = r.monthly.set_index("month").capacity_personal_assistant
             assert pa[120] > 2 * pa[1]
 
-    def test_agency_capacity_holds_while_personal_assistants_multiply(self, default_runs):
-        """Direct payments add personal assistants; the agencies, whose hours the other options keep
-        buying, neither grow nor shrink by more than a tenth (their capacity follows their occupancy)."""
+    def test_agency_capacity_holds_within_a_tenth(self, default_runs):
+        """Under sds_rollout the agencies, whose hours every option keeps buying, neither grow nor shrink
+        by more than a tenth over ten years (their capacity follows their occupancy)."""
         for r in default_runs["sds_rollout"]:
             agency = r.monthly.capacity_agency
             assert abs(agency.iloc[-1] / agency.iloc[0] - 1) < 0.1, agency.iloc[[0, -1]].tolist()

@@ -31,6 +31,7 @@ import pandas as pd
 from model.experiments.runner import compare, make_executor, run_replications
 from model.metrics import labels
 from model.run import ensemble
+from model.run.outputs import markdown_table
 from model.run.simulation import RunResult
 from model.scenario import AGE_BANDS, Scenario, load_scenario
 
@@ -245,17 +246,13 @@ def _centres_at_start(first_month: pd.DataFrame) -> int:
     return round(float(start.mean()))
 
 
-def _table(head: Sequence[str], lines: list[list[str]]) -> list[str]:
-    return [f"| {' | '.join(head)} |", f"|{'---|' * len(head)}", *(f"| {' | '.join(cells)} |" for cells in lines)]
-
-
 def found_block(page: str, result: RunResult, replications: int, months: Sequence[int] = FOUND_MONTHS) -> str:
     """The "What it found" block of ``page`` (markers included) from ``result``, its ``replications`` runs."""
     at = {m: found_figures(result, m) for m in months}
     centres = _centres_at_start(found_figures(result, 1))
     lines = [[row.label.format(centres=centres), *(row.cell(at[m]) for m in months)] for row in ROWS]
     return "\n".join([FOUND_START, f"<!-- {page}: {replications} replications -->",
-                      *_table(["figure", *(f"month {m}" for m in months)], lines), FOUND_END])
+                      markdown_table(["figure", *(f"month {m}" for m in months)], lines), FOUND_END])
 
 
 def council_block(councils: Sequence[str], result: RunResult, months: Sequence[int] = FOUND_MONTHS) -> str:
@@ -264,8 +261,8 @@ def council_block(councils: Sequence[str], result: RunResult, months: Sequence[i
     start = council_figures(result, 1)
     lines = [[f"{name} ({_centres_at_start(start.loc[name])} centres at start)", str(m),
               *(column.cell(at[m].loc[name]) for column in COUNCIL_COLUMNS)] for name in councils for m in months]
-    return "\n".join([COUNCILS_START, *_table(["council", "month", *(c.label for c in COUNCIL_COLUMNS)], lines),
-                      COUNCILS_END])
+    head = ["council", "month", *(c.label for c in COUNCIL_COLUMNS)]
+    return "\n".join([COUNCILS_START, markdown_table(head, lines), COUNCILS_END])
 
 
 def put_found(text: str, scenario: Scenario, result: RunResult, replications: int,
