@@ -3,7 +3,9 @@ with the numpy versions draw for draw."""
 
 from __future__ import annotations
 
+import numba
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -573,3 +575,53 @@ def test_group_order_is_a_stable_counting_sort():
     order, start = common.group_order(np.arange(500), keys, 7)
     np.testing.assert_array_equal(order, np.argsort(keys, kind="stable"))
     np.testing.assert_array_equal(np.diff(start), np.bincount(keys, minlength=7))
+
+
+@numba.njit
+def _second(a: np.ndarray) -> float:
+    return a[1]
+
+
+def test_a_pass_keeps_one_entry_per_set_of_argument_types():
+    """:class:`common.Pass` calls numba's entry point for the types it has seen, and goes through
+    the dispatcher (a new entry) when an argument's dtype, layout or writeability differs: a
+    strided view and a read-only array are not taken for the contiguous array they resemble."""
+    second = common.Pass(_second)
+    a = np.arange(6.0)
+    frozen = a.copy()
+    frozen.flags.writeable = False
+    assert [second(a), second(a[::2]), second(a.astype(np.float32)), second(frozen), second(a)] == [1, 2, 1, 1, 1]
+    assert len(second.entries) == 4
+
+
+def test_a_pass_takes_a_tables_record_by_its_class_and_any_other_tuple_by_its_items():
+    """A table's own record is keyed by its class (its columns are the table's arrays); the same
+    columns in a record made elsewhere are keyed column by column, so a strided column gets an
+    entry of its own."""
+    P = _people(5)
+    record = P.record(P.n)
+    assert common._kind(record) is People.Record
+    copied = People.Record(*record)
+    assert common._kind(copied) != People.Record
+    strided = copied._replace(need=np.zeros(10, np.float32)[::2])
+    assert common._kind(strided) not in (People.Record, common._kind(copied))
+
+
+def test_the_engine_s_passes_give_what_the_dispatchers_give():
+    """A run with every pass called through :class:`common.Pass` (the engine's way) and one with
+    numba's dispatchers called directly give the same monthly figures to the last bit, and each
+    pass is typed once in a run (one entry each)."""
+    from model import simulate
+    from model.engines.vector import engine
+
+    scenario = load_scenario("sds_rollout", {"run.people": 600, "run.months": 48})
+    passes = dict(vars(engine.Passes))
+    fast = simulate(scenario, seed=4).monthly
+    try:
+        vars(engine.Passes).update({name: p.dispatcher for name, p in passes.items()})
+        direct = simulate(scenario, seed=4).monthly
+    finally:
+        vars(engine.Passes).update(passes)
+    pd.testing.assert_frame_equal(fast, direct, check_exact=True)
+    for name in ("month", "reviews", "support_and_choice", "match", "purchase_and_outcomes", "finance"):
+        assert len(passes[name].entries) == 1, name

@@ -7,7 +7,7 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-from model.core.state import Ledger, People
+from model.core.state import Ledger, People, made_by_table
 
 
 @pytest.mark.parametrize("n_councils", [1, 3, 32])
@@ -41,3 +41,18 @@ def test_table_growth_keeps_rows_and_fills_new_ones():
     assert P.allocated >= 30 and P.n == 30
     np.testing.assert_array_equal(P.view("need")[:10], np.arange(10))
     assert (P.view("need")[10:] == 0).all() and (P.view("provider") == -1).all() and P.peers.shape[1] == 3
+
+
+def test_a_table_s_records_are_known_as_its_own_until_it_makes_another():
+    """:func:`made_by_table` knows a table's current record (so a compiled pass may type it by its
+    class), forgets it when the table makes a new one or grows, and knows no other tuple."""
+    P = People(16)
+    P.append(4)
+    first = P.record(P.n)
+    assert made_by_table(first) and made_by_table(Ledger(2).record())
+    P.append(2)
+    second = P.record(P.n)
+    assert made_by_table(second) and not made_by_table(first)
+    P.append(40)  # grows
+    assert not made_by_table(second) and made_by_table(P.record(P.n))
+    assert not made_by_table(People.Record(*second)) and not made_by_table(None)

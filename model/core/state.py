@@ -15,6 +15,33 @@ import numpy as np
 
 from model.codes import N_PROMPTS, N_SLOTS, NEVER, NO_PROVIDER
 
+#: Records the tables made (:meth:`Table.record`, :meth:`Ledger.record`), by ``id``: each column of
+#: one is a table's own array (or a row of one), so C-contiguous, aligned and writeable. A compiled
+#: pass may then take a record's numba type from its class alone
+#: (:class:`model.engines.vector.common.Pass`). A table drops its last record here when it makes a
+#: new one; at most :data:`_MADE_KEPT` are kept in all.
+_MADE: dict[int, Any] = {}
+_MADE_KEPT = 64
+
+
+def _forget(record: Any) -> None:
+    if record is not None and _MADE.get(id(record)) is record:
+        del _MADE[id(record)]
+
+
+def _made(record: Any, replaces: Any = None) -> Any:
+    _forget(replaces)
+    _MADE[id(record)] = record
+    if len(_MADE) > _MADE_KEPT:
+        del _MADE[next(iter(_MADE))]
+    return record
+
+
+def made_by_table(record: Any) -> bool:
+    """Whether ``record`` was made by a table (:meth:`Table.record` or :meth:`Ledger.record`), so
+    that every column is C-contiguous, aligned and writeable."""
+    return record is not None and _MADE.get(id(record)) is record
+
 
 class Table:
     """A growable structure of arrays: ``FIELDS`` maps column name to (dtype, initial value)."""
@@ -53,6 +80,7 @@ class Table:
             new[: self.n] = getattr(self, name)[: self.n]
             setattr(self, name, new)
         self._cap = cap
+        _forget(self._record)
         self._record = None
 
     def append(self, count: int, **columns: np.ndarray) -> slice:
@@ -80,7 +108,7 @@ class Table:
         changes or the table grows: the month's passes share it.)"""
         if self._record is None or len(self._record[0]) != n:
             columns = self.__dict__
-            self._record = self.Record._make([columns[name][:n] for name in self.Record._fields])
+            self._record = _made(self.Record._make([columns[name][:n] for name in self.Record._fields]), self._record)
         return self._record
 
     def __getstate__(self) -> dict[str, Any]:
@@ -235,7 +263,7 @@ class Ledger:
             figures.append(block[start: start + c * width].reshape(c, width))
             start += c * width
         self.__dict__.update(zip(self.Record._fields, figures, strict=True))
-        self._record = self.Record(*figures)
+        self._record = _made(self.Record(*figures))
 
     def record(self) -> Any:
         """Every figure as one :attr:`Record`: a compiled pass takes the ledger as this one argument
@@ -249,7 +277,7 @@ class Ledger:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._record = self.Record(*(state[name] for name in self.Record._fields))
+        self._record = _made(self.Record(*(state[name] for name in self.Record._fields)))
 
     def council_spend(self) -> np.ndarray:
         """Council spend this month: services (net of clawback), assessment, admin, support, carers'

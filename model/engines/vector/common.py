@@ -32,6 +32,7 @@ imports changes (:func:`model.engines.vector.cache.guard`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numba
@@ -39,6 +40,7 @@ import numpy as np
 from numba.extending import overload, register_jitable
 
 from model import codes, scenario
+from model.core.state import made_by_table
 from model.engines.vector import cache
 from model.rules import arith, budgets, carers, choice, demography, market, outcomes, providers, rollout, support
 
@@ -148,6 +150,51 @@ def struct(values: Any) -> np.ndarray:
     return record.view(np.uint8)
 
 
+
+
+#: The array flags that decide an array's numba type with its dtype and dimensions: C- and
+#: Fortran-contiguous (its layout), aligned and writeable.
+_TYPED_FLAGS = 0x1 | 0x2 | 0x100 | 0x400
+
+
+def _kind(value: Any) -> Any:
+    """What decides the numba type of one argument: an array's dtype, dimensions and flags; a
+    table's record, its class (its columns are the table's own arrays,
+    :func:`model.core.state.made_by_table`); another tuple, its class and its items' kinds; any
+    other value, its class."""
+    kind = type(value)
+    if kind is np.ndarray:
+        return value.dtype, value.ndim, value.flags.num & _TYPED_FLAGS
+    if isinstance(value, tuple):
+        return kind if made_by_table(value) else (kind, *map(_kind, value))
+    return kind
+
+
+class Pass:
+    """A compiled pass as the engine calls it from Python, without numba typing every argument
+    again on each call.
+
+    numba's dispatcher works out the type of each argument on every call; a table's record (tens
+    of arrays) takes several microseconds, a few times a month, which measured about a twelfth of
+    a 10,000-person run. :class:`Pass` keys each call on what decides the types (:func:`_kind`,
+    cheap for a table's record: its class), and for a key seen before calls the compiled entry
+    point numba made for those types directly; a new key goes through the dispatcher (compiling
+    if need be) and its entry point is kept."""
+
+    def __init__(self, dispatcher: Callable[..., Any]) -> None:
+        self.dispatcher = dispatcher
+        self.entries: dict[tuple, Callable[..., Any]] = {}
+        self.__doc__, self.__name__ = dispatcher.__doc__, dispatcher.__name__
+
+    def __call__(self, *args: Any) -> Any:
+        key = tuple(map(_kind, args))
+        entry = self.entries.get(key)
+        if entry is not None:
+            return entry(*args)
+        result = self.dispatcher(*args)
+        types = tuple(map(self.dispatcher.typeof_pyval, args))
+        self.entries[key] = self.dispatcher.overloads[types].entry_point
+        return result
 
 
 def prepare(module: str, file: str) -> None:

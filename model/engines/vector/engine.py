@@ -17,6 +17,7 @@ There is no Python loop over people; loops run over councils or provider types.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,6 +40,30 @@ from model.rules import demography as demography_rules
 
 if TYPE_CHECKING:
     from model.core.economy import CareEconomy
+
+
+#: The compiled passes the engine calls from Python, by name, each through
+#: :class:`~model.engines.vector.common.Pass` (their arguments' types worked out once, not on every call).
+Passes = SimpleNamespace(**{f.__name__: common.Pass(f) for f in (
+    demography.month,
+    reviews.reviews,
+    support_and_choice.support_and_choice,
+    matching.match,
+    purchasing.purchase_and_outcomes,
+    providers.providers_month,
+    providers.staffing,
+    providers.hand_backs,
+    finance.finance,
+    demography.arrive,
+    demography.depart,
+    bookkeeping.release,
+    demography.set_cells,
+    support_and_choice.choice_state,
+    bookkeeping.displace,
+    bookkeeping.block_places,
+    bookkeeping.renumber_peers,
+    bookkeeping.move_rows,
+)})
 
 
 class VectorEngine:
@@ -78,7 +103,7 @@ class VectorEngine:
         counts, start, arrivals_state = m.make_room(arriving)
         if arrivals_state is None:  # nobody arrives: the pass draws nothing from it
             arrivals_state = np.zeros(4, np.uint64)
-        self.due = demography.month(P.record(P.n), Q.clients, share, offer, m.interval, self.stock,
+        self.due = Passes.month(P.record(P.n), Q.clients, share, offer, m.interval, self.stock,
                                     m.config.budgets.hours_per_point, self.d, state, L.record(), start, counts,
                                     m.deprivation, m.referral_groups, self.c, m.n_councils,
                                     m.config.demography.peer_homophily, arrivals_state, Q.record(Q.n),
@@ -95,7 +120,7 @@ class VectorEngine:
         threshold, rate = m.policy()
         councils = reviews.Councils(m.offered_shares(), m.interval, threshold, rate, m.assessments_allowed(),
                                     self.assessment_cost)
-        self.choosing, self.kept, self.queues = reviews.reviews(
+        self.choosing, self.kept, self.queues = Passes.reviews(
             self.due, self.first_new, P.record(P.n), m.providers.clients, councils, m.offer_moved(),
             m.config.choice.option4_direct_share, self.b, L.record())
 
@@ -106,7 +131,7 @@ class VectorEngine:
         m, P, L, rng = self.m, self.m.people, self.m.ledger, self.m.rng
         choosing, kept, queues = self.choosing, self.kept, self.queues
         u = rng.random(queues + choosing.size)  # as the per-agent engine draws them
-        support_and_choice.support_and_choice(choosing, kept, P.record(P.n), self.stock, self.support_capacity,
+        Passes.support_and_choice(choosing, kept, P.record(P.n), self.stock, self.support_capacity,
                                               self.most_deprived, self.support_cost, u, m.available, m.reduction,
                                               m.managed_account, m.presentation, self.ch, self.fresh,
                                               stream.seed(rng), m.month, m.providers.clients, L.record())
@@ -127,7 +152,7 @@ class VectorEngine:
         once."""
         m, P, Q = self.m, self.m.people, self.m.providers
         unmet, unmet_hours = np.zeros(m.n_councils * N_TYPES), np.zeros(m.n_councils * N_TYPES)
-        matching.match(P.record(P.n), Q.record(Q.n), m.type_price, self.p, stream.seed(m.rng), unmet, unmet_hours,
+        Passes.match(P.record(P.n), Q.record(Q.n), m.type_price, self.p, stream.seed(m.rng), unmet, unmet_hours,
                        m.ledger.record())
         self.unmet, self.unmet_hours = unmet.reshape(m.n_councils, N_TYPES), unmet_hours.reshape(m.n_councils, N_TYPES)
 
@@ -136,7 +161,7 @@ class VectorEngine:
         """Purchasing with payments (ODD 7.6), unpaid carers (7.7), outcomes and voice (7.8), and
         provider ratings, in one compiled pass (:func:`model.engines.vector.purchasing.purchase_and_outcomes`)."""
         m, P, Q, s = self.m, self.m.people, self.m.providers, self.m.config
-        purchasing.purchase_and_outcomes(P.record(P.n), Q.record(Q.n), self.type_attrs,
+        Passes.purchase_and_outcomes(P.record(P.n), Q.record(Q.n), self.type_attrs,
                                          float(m.type_maxh[DAY_CENTRE]), s.choice.option4_direct_share,
                                          s.budgets.hours_per_point, self.c, self.o, self.ch, self.p, stream.seed(m.rng),
                                          m.ledger.record(), m.staffed_hours(), m.hourly_rates)
@@ -149,15 +174,15 @@ class VectorEngine:
         (:func:`model.engines.vector.providers.hand_backs`); then each council's entrants
         (:meth:`model.core.agents.Council.entry`)."""
         m, Q = self.m, self.m.providers
-        closing = providers.providers_month(Q.record(Q.n), self.type_costs, self.stock, m.month, self.closing_rule,
+        closing = Passes.providers_month(Q.record(Q.n), self.type_costs, self.stock, m.month, self.closing_rule,
                                             self.p, m.ledger.record())
         m.close_providers(closing)
         if m.config.providers.workforce:
-            providers.staffing(Q.record(Q.n), m.free_workers(), self.p, m.ledger.record())
+            Passes.staffing(Q.record(Q.n), m.free_workers(), self.p, m.ledger.record())
         hazard = m.handback_hazards()
         if hazard.any():
             P = m.people
-            providers.hand_backs(P.record(P.n), Q.record(Q.n), hazard, stream.seed(m.rng), m.ledger.record())
+            Passes.hand_backs(P.record(P.n), Q.record(Q.n), hazard, stream.seed(m.rng), m.ledger.record())
         for council in m.councils:
             council.entry(self.unmet[council.index], self.unmet_hours[council.index], int(self.stock[council.index]))
 
@@ -166,45 +191,45 @@ class VectorEngine:
         """The month's cost of administering packages and the charges collected, by council (in one
         compiled pass, :func:`model.engines.vector.finance.finance`); each council's accounts."""
         m, P = self.m, self.m.people
-        m.account(finance.finance(P.record(P.n), self.admin_cost, m.charge_rates(), self.chargeable, m.ledger.record()))
+        m.account(Passes.finance(P.record(P.n), self.admin_cost, m.charge_rates(), self.chargeable, m.ledger.record()))
 
     # ------------------------------------------------------------------ bookkeeping over rows
     def arrivals(self, start: int, counts: np.ndarray, group_mix: np.ndarray, state: np.ndarray) -> None:
         """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``, and draw their peers."""
         m = self.m
-        demography.arrive(start, counts, m.deprivation, group_mix, m.offered_shares(), self.d, self.c,
+        Passes.arrive(start, counts, m.deprivation, group_mix, m.offered_shares(), self.d, self.c,
                           m.config.budgets.hours_per_point, m.n_councils, m.config.demography.peer_homophily, state,
                           m.people.record(m.people.n))
 
     def depart(self, rows: np.ndarray) -> None:
         P = self.m.people
-        demography.depart(rows, P.record(P.n), self.m.providers.clients, self.m.ledger.record())
+        Passes.depart(rows, P.record(P.n), self.m.providers.clients, self.m.ledger.record())
 
     def release(self, rows: np.ndarray) -> None:
-        bookkeeping.release(self.m.people.provider, self.m.providers.clients, rows)
+        Passes.release(self.m.people.provider, self.m.providers.clients, rows)
 
     def set_cells(self, rows: np.ndarray) -> None:
         P = self.m.people
-        demography.set_cells(rows, P.record(P.n))
+        Passes.set_cells(rows, P.record(P.n))
 
     def choice_state(self, rows: np.ndarray) -> None:
         P = self.m.people
-        support_and_choice.choice_state(rows, P.record(P.n), self.m.reduction, self.m.managed_account, self.ch)
+        Passes.choice_state(rows, P.record(P.n), self.m.reduction, self.m.managed_account, self.ch)
 
     def displace(self, closing: np.ndarray) -> int:
         P, Q = self.m.people, self.m.providers
-        return bookkeeping.displace(P.record(P.n), Q.clients, closing, self.m.ledger.record())
+        return Passes.displace(P.record(P.n), Q.clients, closing, self.m.ledger.record())
 
     def block_places(self) -> None:
         Q = self.m.providers
-        bookkeeping.block_places(Q.record(Q.n), self.m.block_shares(), self.m.block_rundowns())
+        Passes.block_places(Q.record(Q.n), self.m.block_shares(), self.m.block_rundowns())
 
     def compact_rows(self, alive: np.ndarray, keep: np.ndarray, new_index: np.ndarray) -> None:
         """Move the rows ``keep`` to the front of every column, renumbering peer links."""
         P = self.m.people
-        bookkeeping.renumber_peers(P.peers, alive, keep, new_index)
+        Passes.renumber_peers(P.peers, alive, keep, new_index)
         for name in (*P.FIELDS, *P.WIDE):
             col = getattr(P, name)
-            bookkeeping.move_rows(col, keep)
+            Passes.move_rows(col, keep)
             col[keep.size: P.n] = P.FIELDS[name][1] if name in P.FIELDS else P.WIDE[name][2]
 
