@@ -11,7 +11,7 @@ from model.metrics import definitions as d
 from model.rules import budgets
 from model.rules.budgets import NO_WAITING_LIST, Policy
 from model.run.simulation import simulate
-from model.scenario import LEVERS, Budgets, load_scenario
+from model.scenario import LEVERS, Budgets, Carers, load_scenario
 
 B = Budgets()
 
@@ -251,3 +251,16 @@ def test_a_council_carries_its_state_in_named_attributes():
     council = CareEconomy(s, seed=1).councils[0]
     assert set(Council.STATE) == set(vars(council)) - {"index", "spec", "model", "unique_id", "pos"} - \
         {k for k in vars(council) if k.startswith("_")}
+
+
+@pytest.mark.parametrize("assessment", [True, False])
+def test_a_new_referral_s_hours_are_those_of_the_values_stored(assessment):
+    """:func:`budgets.referral_hours`: the carer's credit is kept in single precision, as the
+    people table stores it (with the assessment, the willing hours up to the cap, no strain yet;
+    without it, every hour given), and the formal hours needed are those of the stored credit."""
+    c = Carers(carers_assessment=assessment)
+    for need, hours, base in [(40.3, 12.7, 15.1), (80.0, 0.0, 9.9), (10.0, 35.3, 40.2)]:
+        credit, required = budgets.referral_hours(need, hours, base, c, 0.5)
+        credited = (min(base, c.credit_cap_hours) if hours > 0 else 0.0) if assessment else hours
+        assert credit == float(np.float32(credited))
+        assert required == budgets.required_hours(need, credit, 0.5)

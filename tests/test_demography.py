@@ -18,7 +18,7 @@ from model.core.state import People
 from model.engines import CareEconomy
 from model.engines.vector import common
 from model.engines.vector import demography as demography_pass
-from model.rules import demography
+from model.rules import budgets, demography
 from model.scenario import Carers, Demography
 from tests.conftest import shrink
 
@@ -477,3 +477,24 @@ def test_an_unreachable_under65_ratio_is_a_one_line_error():
     with pytest.raises(ValueError, match=r"demography.under65_ratio: 15.0 cannot be reached .* allowed 1 to 20"):
         Demography(**{**D.model_dump(), "group_mix": [1.0, 0.0, 0.0, 0.0], "under65_older_share": 0.9,
                       "under65_ratio": 15.0})
+
+
+def test_a_stayer_s_formal_hours_follow_the_need_as_the_table_stores_it():
+    """:func:`demography.person_month`: a person who stays has their drifted need in single
+    precision (as the people table keeps it, so both engines read the same value back) and the
+    formal hours of that stored need less their carer's credit; one who leaves keeps their need.
+    Tested over many draws, so both outcomes and many needs occur."""
+    d = Demography()
+    words = stream._words(np.random.default_rng(5).integers(1, 2**63, 4, dtype=np.uint64))
+    stayed = left = 0
+    for k in range(3000):
+        need, credit = 20.0 + k % 70 + 0.123456789, float(np.float32(k % 13 * 1.7))
+        leaves, after, required, band, words = demography.person_month(need, k % 4, 2, 1.0, credit, 0.5, d, words)
+        if leaves:
+            left += 1
+            assert (after, required, band) == (need, 0.0, 2)
+            continue
+        stayed += 1
+        assert after == float(np.float32(after)) and after != need
+        assert required == budgets.required_hours(after, credit, 0.5)
+    assert stayed > 2000 and left > 0

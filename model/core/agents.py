@@ -98,13 +98,11 @@ class Person(mesa.Agent):
         stream's next words. One who stays has their need, formal hours and age band (and so
         breakdown cell) updated."""
         m = self.model
-        leaves, need, band, words = demography.person_month(float(self.need), int(self.group), int(self.age_band),
-                                                            float(mortality[self.quintile]), m.config.demography,
-                                                            words)
+        leaves, need, required, band, words = demography.person_month(
+            float(self.need), int(self.group), int(self.age_band), float(mortality[self.quintile]),
+            float(self.carer_credit), m.config.budgets.hours_per_point, m.config.demography, words)
         if not leaves:
-            self.need = need
-            self.required = budgets.required_hours(float(self.need), float(self.carer_credit),
-                                                   m.config.budgets.hours_per_point)
+            self.need, self.required = need, required
             if band != self.age_band:
                 self.age_band = band
                 m.set_cell(np.array([self.row]))

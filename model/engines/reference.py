@@ -399,7 +399,7 @@ class ReferenceEngine:
         from the council's :func:`~model.rules.demography.referral_mix` and the groups' ``group_mix``);
         then, from the values stored, offered the choice or not (:func:`model.rules.rollout.is_offered`,
         with the council's offered share), with their breakdown cell, the hours the assessment credits
-        to their carer (:func:`model.rules.budgets.credited_hours`) and the formal hours they need;
+        to their carer and the formal hours they need (:func:`model.rules.budgets.referral_hours`);
         then their peers (:meth:`draw_peers`), from the same stream."""
         m, P = self.m, self.m.people
         share, hours_per_point = m.offered_shares(), m.config.budgets.hours_per_point
@@ -414,10 +414,9 @@ class ReferenceEngine:
                                                                                   state)
                 P.offered[row] = rollout.is_offered(float(P.offer_rank[row]), float(share[c]))
                 self.set_cells(np.array([row]))
-                P.carer_credit[row] = budgets.credited_hours(float(P.carer_hours[row]), float(P.carer_base[row]), 0.0,
-                                                             m.config.carers)
-                P.required[row] = budgets.required_hours(float(P.need[row]), float(P.carer_credit[row]),
-                                                         hours_per_point)
+                P.carer_credit[row], P.required[row] = budgets.referral_hours(
+                    float(P.need[row]), float(P.carer_hours[row]), float(P.carer_base[row]), m.config.carers,
+                    hours_per_point)
                 row += 1
         self.draw_peers(np.arange(start, row), state)
 

@@ -42,6 +42,17 @@ def credited_hours(carer_hours: np.ndarray | float, base: np.ndarray | float, st
     return where(carer_hours > 0, at_most(base, c.credit_cap_hours) * (1.0 - c.credit_strain_discount * strain), 0.0)
 
 
+def referral_hours(need: float, carer_hours: float, carer_base: float, c: Carers,
+                   hours_per_point: float) -> tuple[float, float]:
+    """A new referral's hours as their assessment first sees them, from their ``need`` and their
+    carer's ``carer_hours`` and willing ``carer_base`` hours as stored: the hours it credits to the
+    carer (:func:`credited_hours`, no strain yet; kept in single precision, as the people table
+    stores it) and the formal hours they need (:func:`required_hours`). Returns (credit, formal
+    hours needed)."""
+    credit = float(np.float32(credited_hours(float(carer_hours), float(carer_base), 0.0, c)))
+    return credit, required_hours(float(need), credit, hours_per_point)
+
+
 def formal_points(need: np.ndarray | float, carer_hours: np.ndarray | float, hours_per_point: float) -> np.ndarray:
     """Points of need not met by the unpaid carer."""
     credit = carer_hours / hours_per_point if hours_per_point > 0 else 0.0 * carer_hours

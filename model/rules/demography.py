@@ -226,22 +226,24 @@ def is_over65(age_band: np.ndarray | int) -> np.ndarray:
     return age_band >= FIRST_65_BAND
 
 
-def person_month(need: float, group: int, age_band: int, mortality: float, d: Demography,
-                 words: tuple) -> tuple[bool, float, int, tuple]:
+def person_month(need: float, group: int, age_band: int, mortality: float, carer_credit: float,
+                 hours_per_point: float, d: Demography, words: tuple) -> tuple[bool, float, float, int, tuple]:
     """One living person's month of demography, drawing from the stream ``words``
     (:func:`model.stream.next_uniform`): they may leave (death, residential care; the hazard by
     :func:`departure_probability`, ``mortality`` their quintile's multiplier,
-    :func:`mortality_gradient`); if they stay,
-    their need drifts with the month's noise (the formal hours they need follow it:
-    :func:`model.rules.budgets.required_hours`), and they may move to the next age band.
-    Returns (leaves, need, age band, stream words); a leaver's are unchanged."""
+    :func:`mortality_gradient`); if they stay, their need drifts with the month's noise (kept in
+    single precision, as the people table stores it), the formal hours they need follow it
+    (:func:`model.rules.budgets.required_hours`, with the hours the assessment credits to their
+    carer, ``carer_credit``), and they may move to the next age band. Returns (leaves, need, formal
+    hours needed, age band, stream words); a leaver's need and band are unchanged (and no hours)."""
     u, words = stream.next_uniform(words)
     if u < departure_probability(group, need, mortality, d):
-        return True, need, age_band, words
+        return True, need, 0.0, age_band, words
     z, words = stream.next_normal(words)
-    need = drift_need(need, group, z, d)
+    need = float(np.float32(drift_need(need, group, z, d)))
+    required = budgets.required_hours(need, float(carer_credit), hours_per_point)
     u, words = stream.next_uniform(words)
-    return False, need, age(age_band, u, d), words
+    return False, need, required, age(age_band, u, d), words
 
 
 def referral_groups(d: Demography) -> np.ndarray:

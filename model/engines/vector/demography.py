@@ -24,10 +24,10 @@ def demography_sweep(people: People.Record, clients: np.ndarray, share: np.ndarr
     the countdown to reviews (7.3) of those who stay (:meth:`~model.core.agents.Person.count_down`);
     ``people`` and ``ledger`` are the tables' records, ``clients`` the providers' client counts.
 
-    Each living person may leave (death, residential care: bookkeeping as :func:`depart`). One
-    who stays has their need drift with the month's noise, and so the formal hours they need this
-    month (:func:`model.rules.budgets.required_hours`, for matching and purchasing), and may move to the
-    next age band (their breakdown cell follows); then the rollout (the council's offered ``share``)
+    Each living person's month is :func:`model.rules.demography.person_month`: they may leave
+    (death, residential care: bookkeeping as :func:`depart`), or their need drifts with the month's
+    noise, and so the formal hours they need this month (for matching and purchasing), and they may
+    move to the next age band (their breakdown cell follows); then the rollout (the council's offered ``share``)
     and their next review (:func:`model.rules.rollout.review_countdown`, every ``interval`` months by
     council). The people who left are taken off ``stock`` (people by council). Returns the rows due
     for review, in row order."""
@@ -47,12 +47,13 @@ def demography_sweep(people: People.Record, clients: np.ndarray, share: np.ndarr
         if not alive[i]:
             continue
         # Unsigned indices (group, quintile, council): numba checks a signed one for counting from the end.
-        leaves, need[i], band, words = demography.person_month(need[i], np.uint8(group[i]), age_band[i],
-                                                               mortality[np.uint8(quintile[i])], d, words)
+        leaves, need_i, required_i, band, words = demography.person_month(
+            need[i], np.uint8(group[i]), age_band[i], mortality[np.uint8(quintile[i])], carer_credit[i],
+            hours_per_point, d, words)
         if leaves:
             _depart_row(i, people, clients, ledger.services_by_option, claw_by_council, gone)
             continue
-        required[i] = budgets.required_hours(need[i], carer_credit[i], hours_per_point)
+        need[i], required[i] = need_i, required_i
         if band != age_band[i]:
             age_band[i] = band
             _set_cell(i, people)
@@ -78,9 +79,8 @@ def arrivals(start: int, counts: np.ndarray, deprivation: np.ndarray, group_mix:
     (:func:`model.rules.demography.referral_mix` of its ``deprivation``) and the client groups'
     ``group_mix``; then, from the values stored, offered the choice or not
     (:func:`model.rules.rollout.is_offered`, with the council's offered ``share``, 7.3), and given
-    their breakdown cell, the hours the assessment credits to their carer
-    (:func:`model.rules.budgets.credited_hours`, ``cr`` the carers' section) and the formal hours
-    they need (:func:`model.rules.budgets.required_hours`)."""
+    their breakdown cell, and the hours the assessment credits to their carer and the formal hours
+    they need (:func:`model.rules.budgets.referral_hours`, ``cr`` the carers' section)."""
     d, cr = d.view(DEMOGRAPHY)[0], cr.view(CARERS)[0]
     i = start
     for c in range(counts.size):
@@ -93,8 +93,8 @@ def arrivals(start: int, counts: np.ndarray, deprivation: np.ndarray, group_mix:
              new.review_in[i]) = demography.new_person(mix, group_mix, d, state)
             new.offered[i] = rollout.is_offered(new.offer_rank[i], share[c])
             _set_cell(i, new)
-            new.carer_credit[i] = budgets.credited_hours(new.carer_hours[i], new.carer_base[i], 0.0, cr)
-            new.required[i] = budgets.required_hours(new.need[i], new.carer_credit[i], hours_per_point)
+            new.carer_credit[i], new.required[i] = budgets.referral_hours(new.need[i], new.carer_hours[i],
+                                                                          new.carer_base[i], cr, hours_per_point)
             i += 1
 
 
