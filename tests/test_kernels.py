@@ -627,3 +627,19 @@ def test_the_engine_s_passes_give_what_the_dispatchers_give():
     pd.testing.assert_frame_equal(fast, direct, check_exact=True)
     for name in ("month", "reviews", "support_and_choice", "match", "purchase_and_outcomes", "finance"):
         assert len(fresh[name].entries) == 1, name
+
+
+@numba.njit("float64(float64[::1], int64)")
+def _scaled(a: np.ndarray, k: int) -> float:
+    return a[0] * k
+
+
+def test_a_pass_called_with_types_numba_converts_runs_through_the_dispatcher():
+    """When numba answers a call with an overload compiled for other types (a function compiled
+    for a 64-bit integer, given a 32-bit one), :class:`common.Pass` returns its result and keeps
+    no entry for those types (there is no entry point compiled for them), so such calls keep going
+    through the dispatcher."""
+    scaled = common.Pass(_scaled)
+    a = np.ones(3)
+    assert [scaled(a, 3), scaled(a, np.int32(4)), scaled(a, np.int32(5)), scaled(a, 6)] == [3.0, 4.0, 5.0, 6.0]
+    assert list(scaled.entries) == [(common._kind(a), int)]

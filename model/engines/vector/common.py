@@ -195,8 +195,9 @@ class Pass:
         if entry is not None:
             return entry(*args)
         result = self.dispatcher(*args)
-        types = tuple(map(self.dispatcher.typeof_pyval, args))
-        self.entries[key] = self.dispatcher.overloads[types].entry_point
+        compiled = self.dispatcher.overloads.get(tuple(map(self.dispatcher.typeof_pyval, args)))
+        if compiled is not None:  # None: numba ran an overload compiled for other types, converting the arguments
+            self.entries[key] = compiled.entry_point
         return result
 
 
