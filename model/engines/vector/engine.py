@@ -104,10 +104,10 @@ class VectorEngine:
         if arrivals_state is None:  # nobody arrives: the pass draws nothing from it
             arrivals_state = np.zeros(4, np.uint64)
         self.due = Passes.month(P.record(P.n), Q.clients, share, offer, m.interval, self.stock,
-                                    m.config.budgets.hours_per_point, self.d, state, L.record(), start, counts,
-                                    m.deprivation, m.referral_groups, self.c, m.n_councils,
-                                    m.config.demography.peer_homophily, arrivals_state, Q.record(Q.n),
-                                    m.block_shares(), m.block_rundowns())
+                                m.config.budgets.hours_per_point, self.d, state, L.record(), start, counts,
+                                m.deprivation, m.referral_groups, self.c, m.n_councils,
+                                m.config.demography.peer_homophily, arrivals_state, Q.record(Q.n),
+                                m.block_shares(), m.block_rundowns())
         L.arrivals += arriving
         self.stock += arriving
 
@@ -132,9 +132,9 @@ class VectorEngine:
         choosing, kept, queues = self.choosing, self.kept, self.queues
         u = rng.random(queues + choosing.size)  # as the per-agent engine draws them
         Passes.support_and_choice(choosing, kept, P.record(P.n), self.stock, self.support_capacity,
-                                              self.most_deprived, self.support_cost, u, m.available, m.reduction,
-                                              m.managed_account, m.presentation, self.ch, self.fresh,
-                                              stream.seed(rng), m.month, m.providers.clients, L.record())
+                                  self.most_deprived, self.support_cost, u, m.available, m.reduction,
+                                  m.managed_account, m.presentation, self.ch, self.fresh,
+                                  stream.seed(rng), m.month, m.providers.clients, L.record())
 
     # ------------------------------------------------------------------ 6. matching
     def start(self) -> None:
@@ -153,7 +153,7 @@ class VectorEngine:
         m, P, Q = self.m, self.m.people, self.m.providers
         unmet, unmet_hours = np.zeros(m.n_councils * N_TYPES), np.zeros(m.n_councils * N_TYPES)
         Passes.match(P.record(P.n), Q.record(Q.n), m.type_price, self.p, stream.seed(m.rng), unmet, unmet_hours,
-                       m.ledger.record())
+                     m.ledger.record())
         self.unmet, self.unmet_hours = unmet.reshape(m.n_councils, N_TYPES), unmet_hours.reshape(m.n_councils, N_TYPES)
 
     # ------------------------------------------------------------------ 6-8. purchasing, carers, outcomes
@@ -162,9 +162,9 @@ class VectorEngine:
         provider ratings, in one compiled pass (:func:`model.engines.vector.purchasing.purchase_and_outcomes`)."""
         m, P, Q, s = self.m, self.m.people, self.m.providers, self.m.config
         Passes.purchase_and_outcomes(P.record(P.n), Q.record(Q.n), self.type_attrs,
-                                         float(m.type_maxh[DAY_CENTRE]), s.choice.option4_direct_share,
-                                         s.budgets.hours_per_point, self.c, self.o, self.ch, self.p, stream.seed(m.rng),
-                                         m.ledger.record(), m.staffed_hours(), m.hourly_rates)
+                                     float(m.type_maxh[DAY_CENTRE]), s.choice.option4_direct_share,
+                                     s.budgets.hours_per_point, self.c, self.o, self.ch, self.p, stream.seed(m.rng),
+                                     m.ledger.record(), m.staffed_hours(), m.hourly_rates)
 
     # ------------------------------------------------------------------ 9. providers
     def providers(self) -> None:
@@ -175,7 +175,7 @@ class VectorEngine:
         (:meth:`model.core.agents.Council.entry`)."""
         m, Q = self.m, self.m.providers
         closing = Passes.providers_month(Q.record(Q.n), self.type_costs, self.stock, m.month, self.closing_rule,
-                                            self.p, m.ledger.record())
+                                         self.p, m.ledger.record())
         m.close_providers(closing)
         if m.config.providers.workforce:
             Passes.staffing(Q.record(Q.n), m.free_workers(), self.p, m.ledger.record())
@@ -198,8 +198,8 @@ class VectorEngine:
         """Fill in the rows from ``start`` with ``counts[c]`` new people in council ``c``, and draw their peers."""
         m = self.m
         Passes.arrive(start, counts, m.deprivation, group_mix, m.offered_shares(), self.d, self.c,
-                          m.config.budgets.hours_per_point, m.n_councils, m.config.demography.peer_homophily, state,
-                          m.people.record(m.people.n))
+                      m.config.budgets.hours_per_point, m.n_councils, m.config.demography.peer_homophily, state,
+                      m.people.record(m.people.n))
 
     def depart(self, rows: np.ndarray) -> None:
         P = self.m.people
