@@ -71,7 +71,7 @@ HEADLINES = ("share_option1", "share_option3", "equity_gap", "unmet_need", "dc_o
 HEADLINE_HELP = {
     "share_option1": "Share of people with a package on Option 1 (direct payment).",
     "share_option3": "Share of people with a package on Option 3 (council-arranged).",
-    "equity_gap": "Mean wellbeing in quintile 5 (least deprived) minus quintile 1 (most deprived).",
+    "equity_gap": "Mean quality of life (SCRQoL / 24) in quintile 5 (least deprived) minus quintile 1 (most deprived).",
     "unmet_need": "Mean share of assessed need not met.",
     "dc_open": "Day centres open.",
     "dc_closures": "Day centres closed over the run.",

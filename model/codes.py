@@ -39,6 +39,15 @@ PROMPTS = ("unprompted", "carer_breakdown", "need_change", "dissatisfaction", "i
 N_PROMPTS = len(PROMPTS)
 NEVER = -32768  #: a month that has not come (``People.chose_at``, ``People.moved_at``: never chose, never moved)
 
+# ------------------------------------------------------------------ quality of life (ODD 7.8)
+#: ASCOT's eight domains of social-care-related quality of life, in the order of its questionnaire;
+#: each scores 0 (high needs) to 3 (ideal state) and their sum (0-24) is the SCRQoL score.
+DOMAINS = ("control", "personal_care", "food_and_drink", "accommodation", "safety", "social_participation",
+           "occupation", "dignity")
+N_DOMAINS = len(DOMAINS)
+DOMAIN_TOP = 3.0  #: a domain's score in ASCOT's ideal state
+CARER_QOL_TOP = 12.0  #: most points of carer-reported quality of life (six items of 0-2, ASCOF 1D)
+
 # ------------------------------------------------------------------ people's attributes
 GROUPS = ("older", "physical_disability", "learning_disability", "mental_health")
 AGE_BANDS = ("18-39", "40-64", "65-79", "80+")

@@ -553,8 +553,13 @@ class ProviderType(Strict):
     reserve_months: float = param(3.0, 0, 60,
                                   label="starting reserves",
                                   unit="months of fixed cost", doc="Starting reserves.")
-    wellbeing_bonus: float = param(0.0, 0, 1, label="wellbeing gain from attending", unit="wellbeing points",
-                                   doc="Wellbeing gain from attending (company, activity).")
+    wellbeing_bonus: float = param(0.0, 0, 1, label="quality-of-life gain from attending",
+                                   unit="share of the 24-point scale per full place",
+                                   source="day centres: eng_dayc_qol_2020 (ASCOT gain 0.18 from attending); "
+                                          "community groups: assumption",
+                                   doc="Quality-of-life gain from attending a full place (company, activity), as a "
+                                       "share of ASCOT's 24 points: half to social participation, half to "
+                                       "occupation (outcomes.occupation_base).")
     respite: float = param(0.0, 0, 1,
                            label="respite for carers",
                            unit="strain per month at full use", doc="Respite given to an unpaid carer.")
@@ -821,24 +826,87 @@ class Carers(Strict):
 # --------------------------------------------------------------------------------------------
 # 8. Outcomes and voice
 # --------------------------------------------------------------------------------------------
+ASCS = ("anchored by hand, not fitted: set so that people with a package in the first year of baseline score "
+        "England's Adult Social Care Survey mean")
+
+
 class Outcomes(Strict):
-    w_base: float = param(0.2, 0, 1,
-                          label="Wellbeing with no care",
-                          unit="wellbeing", doc="Wellbeing with no care, no control and no burden.")
-    w_met_need: float = param(0.5, 0, 1,
-                              label="Wellbeing from met need",
-                              unit="wellbeing per unit met need", doc="Wellbeing from met need.")
-    w_control: float = param(0.2, 0, 1,
-                             label="Wellbeing from control",
-                             unit="wellbeing per unit control", doc="Wellbeing from control.")
-    w_burden: float = param(0.15, 0, 1,
-                            label="Wellbeing lost to burden",
-                            unit="wellbeing per unit felt burden", doc="Wellbeing lost to burden.")
+    """Social-care-related quality of life by ASCOT's eight domains (each 0-3, their sum 0-24; ODD 7.8),
+    carers' quality of life, and satisfaction."""
+
+    basic_unmet: float = param(1.15, 0, 3, label="Basic domains with no formal care",
+                               unit="domain points (0-3)",
+                               source=ASCS + " (eng_ascot_scrqol_2018, 19.1 of 24) with basic_met; assumption",
+                               doc="Score of each basic domain (personal care, food and drink, accommodation, "
+                                   "safety) of a person getting none of the formal hours they need.")
+    basic_met: float = param(3.0, 0, 3, label="Basic domains with all formal care",
+                             unit="domain points (0-3)",
+                             source=ASCS + " (eng_ascot_scrqol_2018, 19.1 of 24) with basic_unmet; assumption",
+                             doc="Score of each basic domain of a person getting all the formal hours they need "
+                                 "(linear in met need between the two).")
+    control_base: float = param(1.31, 0, 3, label="Control over daily life without control from the option",
+                                unit="domain points (0-3)",
+                                source=ASCS + " (eng_ascot_control_2012: 2.0)",
+                                doc="Control domain of a person whose option gives no control and whose formal "
+                                    "hours are all missing.")
+    control_met: float = param(0.95, 0, 3, label="Control gained from met need", unit="domain points per unit met need",
+                               source="assumption", doc="Control domain gained with met need (0-1).")
+    control_value: list[float] = param(
+        [0.6, 1.2, 1.0, 1.2], 0, 3, unit="domain points per unit control",
+        source="assumption in size; ordering from IBSEN (eng_ibsen_satisfaction_2008: satisfaction with individual "
+               "budgets highest among mental-health and physically disabled users, lowest among older people)",
+        doc="Control domain gained per unit of the option's control (choice.control) by client group (older, PD, "
+            "LD, MH): how much a person values control.")
+    control_value_over65: float = param(0.6, 0, 2, label="Value of control at 65 and over, relative",
+                                        unit="ratio",
+                                        source="assumption in size; direction from eng_ibsen_satisfaction_2008 and "
+                                               "eng_ascot_by_age_2018 (18-64s 19.5, 65+ 18.9)",
+                                        doc="Multiplier of control_value for people aged 65 and over.")
+    burden_weight: float = param(1.5, 0, 6, label="Control lost to the burden of managing",
+                                 unit="domain points per unit felt burden", source="assumption",
+                                 doc="Control domain lost per unit of the burden the person feels managing their "
+                                     "option (choice.burden after confidence and help). With control_value it decides "
+                                     "who gains from a direct payment: not everyone does.")
+    social_base: float = param(1.6, 0, 3, label="Social participation without activity or carer",
+                               unit="domain points (0-3)",
+                               source=ASCS + " (eng_ascs_social_contact_2017: 2.18)",
+                               doc="Social participation domain of a person with no day activity and no carer.")
+    social_carer: float = param(0.3, 0, 3, label="Social participation from a carer", unit="domain points",
+                                source="assumption",
+                                doc="Social participation gained from an unpaid carer who is caring (company).")
+    occupation_base: float = param(2.0, 0, 3, label="Occupation without activity", unit="domain points (0-3)",
+                                   source=ASCS + " with the other domains (eng_ascot_scrqol_2018)",
+                                   doc="Occupation domain (doing things one values) with no day activity. Day "
+                                       "activity adds each provider type's wellbeing_bonus x 12 points per full "
+                                       "place to this domain and to social participation.")
+    dignity_base: float = param(2.3, 0, 3, label="Dignity", unit="domain points (0-3)",
+                                source=ASCS + " with the other domains (eng_ascot_scrqol_2018)",
+                                doc="Dignity domain with a provider of quality 0.5, or with no provider.")
+    dignity_quality: float = param(1.5, 0, 6, label="Dignity from provider quality",
+                                   unit="domain points per unit quality", source="assumption",
+                                   doc="Dignity domain gained per unit of the main provider's quality above 0.5 "
+                                       "(lost below).")
+    carer_qol_unstrained: float = param(9.5, 0, 12, label="Carer's quality of life without strain",
+                                        unit="points (0-12)", source="assumption",
+                                        doc="Quality of life of a caring carer with no strain, on the 12 points of "
+                                            "carer-reported quality of life (ASCOF 1D).")
+    carer_qol_strain: float = param(4.85, 0, 12, label="Carer's quality of life lost to strain",
+                                    unit="points per unit strain",
+                                    source="anchored by hand, not fitted: set so that caring carers in the first "
+                                           "year of baseline score the mean of England's Survey of Adult Carers "
+                                           "(eng_carer_qol_2019: 7.5 of 12)",
+                                    doc="Carer's quality of life lost per unit of strain (0-1).")
     satisfaction_quality_weight: float = param(0.5, 0, 1, label="Weight of quality in satisfaction", unit="share",
                                                doc="Weight of provider quality (vs met need) in satisfaction.")
     satisfaction_noise: float = param(0.1, 0, 1,
                                       label="Monthly noise in satisfaction",
                                       unit="0-1", doc="Monthly noise in satisfaction (sd).")
+
+    @model_validator(mode="after")
+    def _lengths(self) -> Outcomes:
+        if len(self.control_value) != 4:
+            raise ValueError("outcomes.control_value needs 4 values")
+        return self
 
 
 # --------------------------------------------------------------------------------------------

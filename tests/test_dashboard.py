@@ -106,7 +106,7 @@ def test_scenario_page_runs_and_shows_headlines_charts_downloads(app: AppTest) -
     scenario = load_scenario("sds_rollout", SMALL)
     expected = summary(run_replications(scenario, 2, scenario.run.seed)).set_index("figure")
     assert values["Option 1 (direct payment) share"] == f"{expected.loc['share_option1', 'mean']:.1%}"
-    assert values["Wellbeing gap Q5-Q1 (difference in score)"] == f"{expected.loc['equity_gap', 'mean']:+.3f}"
+    assert values["Quality-of-life gap Q5-Q1 (difference in score)"] == f"{expected.loc['equity_gap', 'mean']:+.3f}"
     assert charts(app) == 8  # uptake, equity, providers x2, cost x2, day centres x2
     assert [b.label for b in app.get("download_button")] == [
         "Download the edited scenario (TOML)", "Download summary (CSV)", "Download summary (PARQUET)"]

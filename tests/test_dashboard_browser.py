@@ -38,7 +38,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT_DIR = "CARECON_SCREENSHOT_DIR"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-HEADLINES = ("Option 1 (direct payment) share", "Wellbeing gap Q5-Q1 (difference in score)", "Day centres open",
+HEADLINES = ("Option 1 (direct payment) share", "Quality-of-life gap Q5-Q1 (difference in score)", "Day centres open",
              "Cost per person (£/person/month)", "Cost to society (£/month)")
 #: The screen the walk-throughs are looked at on.
 VIEWPORT = {"width": 1440, "height": 900}

@@ -171,7 +171,7 @@ def test_cli_compare_writes_differences_and_figure(tmp_path, capsys):
     code, out, err = run_cli(capsys, "compare", "sds_rollout", "targeted_support", "--replications", "2",
                              "--people", "200", "--months", "48", "--executor", "serial", "--out", str(tmp_path),
                              "--quiet")
-    assert code == 0 and "Wellbeing gap Q5-Q1 (difference in score)" in out
+    assert code == 0 and "Quality-of-life gap Q5-Q1 (difference in score)" in out
     assert "; about 4 runs, about " in err and "MB per worker" in err  # the estimate, before the runs
     assert len(pd.read_csv(tmp_path / "differences.csv")) > 10 and (tmp_path / "differences.png").is_file()
 

@@ -12,12 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import scenario as scenario_module
+from model.codes import DOMAIN_TOP, DOMAINS
 from model.core.state import People
 from model.engines import CareEconomy
 from model.metrics import columns
 from model.metrics import definitions as d
 from model.metrics.recorder import HorizonRecorder, MonthRecorder
 from model.metrics.snapshot import CellSums, snapshot
+from model.rules import outcomes as outcome_rules
 from model.run.simulation import run_recorded
 from tests.conftest import ROOT
 
@@ -189,6 +191,23 @@ def test_headline_equity_figures_match_the_state(recorded):
             assert row[f"ci_{name}"] == pytest.approx(ci_by_hand(y, q), abs=1e-9), name
     assert row["unmet_need"] == pytest.approx(1 - outcomes["met_need"].mean(), rel=1e-9)
     assert row["equity_gap"] == row["gap_wellbeing"]
+
+
+def test_quality_of_life_figures_match_the_state(recorded):
+    """The month's ASCOT domain sums (added by the purchasing pass) average to SCRQoL over the same
+    people the snapshot counts, so SCRQoL / 24 is the mean wellbeing the people table holds; carers'
+    quality of life is the rule applied to the caring carers' strain."""
+    m, rec = recorded
+    P, row = m.people, rec.rows[-1]
+    pkg = P.view("alive") & (P.view("option") > 0)
+    domains = np.array([row[f"ascot_{name}"] for name in DOMAINS])
+    assert ((domains >= 0) & (domains <= DOMAIN_TOP)).all()
+    assert row["scrqol"] == pytest.approx(domains.sum(), rel=1e-12)
+    assert row["scrqol"] / 24 == pytest.approx(P.view("wellbeing")[pkg].astype(float).mean(), abs=1e-6)
+    caring = P.view("alive") & (P.view("carer_hours") > 0)
+    assert caring.sum() > 100
+    by_hand = outcome_rules.carer_qol(P.view("strain")[caring].astype(float), m.config.outcomes)
+    assert row["carer_qol"] == pytest.approx(by_hand.mean(), rel=1e-9)
 
 
 def test_people_money_and_policy_figures_match_the_state(recorded):

@@ -230,19 +230,22 @@ class Person(mesa.Agent):
         return purchases, got, respite, bonus
 
     # ---- 8. outcomes and voice
-    def evaluate(self, delivered: float, bonus: float, words: tuple) -> tuple[float, tuple]:
-        """Met need, wellbeing and satisfaction this month (:func:`model.rules.outcomes.person_outcome`)
-        with the hours ``delivered`` and the providers' ``bonus``, drawing from the stream ``words``.
-        Returns (satisfaction, the stream's next words)."""
+    def evaluate(self, delivered: float, bonus: float, words: tuple) -> tuple[float, tuple, tuple]:
+        """Met need, wellbeing, satisfaction and the ASCOT domain scores this month
+        (:func:`model.rules.outcomes.person_outcome`) with the hours ``delivered`` and the providers'
+        ``bonus``, drawing from the stream ``words``. Returns (satisfaction, the domain scores, the
+        stream's next words)."""
         m, Q = self.model, self.model.providers
         q0, q1 = (int(q) for q in self.providers)
+        o = m.config.outcomes
         z, words = stream.next_normal(words)
-        met, wellbeing, satisfaction = outcomes.person_outcome(
-            int(self.option), delivered, float(self.required), float(self.control), float(self.burden), bonus,
-            q0 != NO_PROVIDER, float(Q.quality[q0]) if q0 != NO_PROVIDER else 0.0,
-            float(Q.quality[q1]) if q1 != NO_PROVIDER else 0.0, z, m.config.outcomes)
+        met, wellbeing, satisfaction, domains = outcomes.person_outcome(
+            int(self.option), delivered, float(self.required), float(self.control),
+            outcomes.value_of_control(int(self.group), int(self.age_band), o), float(self.burden), bonus,
+            float(self.carer_hours) > 0, q0 != NO_PROVIDER, float(Q.quality[q0]) if q0 != NO_PROVIDER else 0.0,
+            q1 != NO_PROVIDER, float(Q.quality[q1]) if q1 != NO_PROVIDER else 0.0, z, o)
         self.met_need, self.wellbeing, self.satisfaction = met, wellbeing, satisfaction
-        return float(satisfaction), words
+        return float(satisfaction), domains, words
 
     def voice(self, satisfaction: float) -> None:
         """Persistent dissatisfaction (:func:`model.rules.choice.voice`) means switching provider:

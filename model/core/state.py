@@ -13,7 +13,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from model.codes import N_PROMPTS, N_SLOTS, NEVER, NO_PROVIDER
+from model.codes import N_DOMAINS, N_PROMPTS, N_SLOTS, NEVER, NO_PROVIDER
 
 #: Records the tables made (:meth:`Table.record`, :meth:`Ledger.record`), by ``id``: each column of
 #: one is a table's own array (or a row of one), so C-contiguous, aligned and writeable. A compiled
@@ -245,10 +245,12 @@ class Ledger:
     option_reviews: np.ndarray = field(init=False)  # reviews of people holding an option they chose (ODD 7.4)
     prompted: np.ndarray = field(init=False)       # of those, people something prompted to reconsider
     changes_by_prompt: np.ndarray = field(init=False)  # (council, prompt): of those, who changed option, by prompt
+    carer_qol: np.ndarray = field(init=False)      # caring carers' quality of life, summed
+    ascot: np.ndarray = field(init=False)          # (council, domain): domain scores summed over people with a package
 
     #: Figures of more than one number per council, and how many: (council, width) arrays.
     _WIDE: ClassVar[dict[str, int]] = {"services_by_option": 4, "entries": 4, "exits": 4,
-                                       "changes_by_prompt": N_PROMPTS}
+                                       "changes_by_prompt": N_PROMPTS, "ascot": N_DOMAINS}
     #: The figures as one named tuple (made below, once), for the compiled passes.
     Record: ClassVar[type]
 

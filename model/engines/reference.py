@@ -287,7 +287,12 @@ class ReferenceEngine:
                 crises[c] += crisis
                 replaced[c] += new_carer
                 breaks[c] += given
-            satisfaction, words = person.evaluate(got, bonus, words)
+                if carer.caring:
+                    L.carer_qol[c] += outcomes.carer_qol(float(carer.strain), m.config.outcomes)
+            satisfaction, domains, words = person.evaluate(got, bonus, words)
+            if option > 0:
+                for k, score in enumerate(domains):
+                    L.ascot[c, k] += score
             for q in person.providers.tolist():
                 if q != NO_PROVIDER:
                     clients[q] += 1

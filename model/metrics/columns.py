@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.codes import PROMPTS
+from model.codes import DOMAINS, PROMPTS
 from model.scenario import AGE_BANDS, GROUPS, PROVIDER_TYPES, QUINTILES
 
 
@@ -30,13 +30,17 @@ _TYPES = {"day_centre": "day centres", "agency": "agencies", "personal_assistant
 _OPTIONS = {1: "Option 1 (direct payment)", 2: "Option 2 (individual service fund)", 3: "Option 3 (council-arranged)",
             4: "Option 4 (a mix)"}
 SHARE, SCORE, GBP_MONTH = "share (0-1)", "score (0-1)", "GBP per month"
+#: ASCOT's domains (model.codes.DOMAINS) as people read them.
+DOMAIN_LABELS = ("Control over daily life", "Personal care", "Food and drink", "Accommodation", "Safety",
+                 "Social participation", "Occupation", "Dignity")
 #: What prompts a review choice (model.codes.PROMPTS), as the columns of changes by prompt read.
 _PROMPTS = dict(zip(PROMPTS, ("none", "a carer's breakdown", "a change in need", "dissatisfaction",
                               "new information (peers, advice and brokerage)"), strict=True))
 #: Outcomes among people with a package whose quintile gaps (and, but for satisfaction,
 #: concentration indices) are recorded: name -> (label, unit, what the mean is of).
 _EQUITY = {"met_need": ("Met need", SHARE, "share of assessed need met"),
-           "wellbeing": ("Wellbeing", SCORE, "wellbeing"),
+           "wellbeing": ("Quality of life", SCORE, "social-care-related quality of life (ASCOT's eight domains, "
+                         "SCRQoL / 24)"),
            "control": ("Control", SCORE, "control (the control value of the person's option, choice.control)"),
            "satisfaction": ("Satisfaction", SCORE, "satisfaction with care"),
            "option1": ("Direct-payment take-up", SHARE, "Option 1 indicator (take-up of direct payments)")}
@@ -107,7 +111,8 @@ _MONTHLY = _index([
     *(c for name in EQUITY_OUTCOMES for c in _equity(name)),
     Column("unmet_need", "Unmet need", SHARE,
            "Mean share of assessed need not met over people with a package: 1 - met_need."),
-    Column("equity_gap", "Wellbeing gap Q5-Q1", "difference in score", "The headline equity gap: gap_wellbeing."),
+    Column("equity_gap", "Quality-of-life gap Q5-Q1", "difference in score",
+           "The headline equity gap: gap_wellbeing (quality of life, SCRQoL / 24)."),
     *(c for t in PROVIDER_TYPES for c in (*_by_type(t), _capacity(t))),
     Column("dc_open", "Day centres open", "day centres", "Day centres open at the end of the month."),
     Column("dc_attendance", "Day-centre attendance", "people", "Clients of open day centres."),
@@ -167,6 +172,15 @@ _MONTHLY = _index([
     Column("carers_strained", "Carers strained", "share",
            "Share of carers giving hours whose strain is above carers.strained_level (they report a health "
            "impact; NaN, missing, when nobody cares)."),
+    Column("carer_qol", "Carers' quality of life", "points (0-12)",
+           "Mean quality of life of carers giving hours (outcomes.carer_qol_*: 12 points as ASCOF 1D scores "
+           "carer-reported quality of life; NaN, missing, when nobody cares)."),
+    Column("scrqol", "Social-care-related quality of life", "points (0-24)",
+           "Mean SCRQoL over people with a package: the sum of the eight ASCOT domain scores (as ASCOF 1A scores "
+           "it; NaN when nobody has a package). wellbeing is this / 24."),
+    *(Column(f"ascot_{name}", f"ASCOT domain: {label}", "points (0-3)",
+             f"Mean score of the {label.lower()} domain over people with a package (0 high needs, 3 ideal state).")
+      for name, label in zip(DOMAINS, DOMAIN_LABELS, strict=True)),
     Column("carer_breakdowns", "Carer breakdowns", "carers", "Unpaid carers who broke down during the month."),
     Column("carer_replacements", "New carers", "carers",
            "People whose carer had broken down who gained a new carer during the month."),
@@ -412,7 +426,8 @@ EQUITY_TABLE_OUTCOMES = _index([
     Column("unmet_need", "Unmet need", SHARE, "1 - met_need: the share of formal hours of need not delivered."),
     Column("direct_payment", "Direct-payment uptake", SHARE, "1 for a person on Option 1 (direct payment), else 0; "
            "over the people with need who hold a package."),
-    Column("wellbeing", "Wellbeing", SCORE, "The person's wellbeing this month."),
+    Column("wellbeing", "Quality of life", SCORE, "The person's social-care-related quality of life this month "
+           "(SCRQoL / 24)."),
     Column("formal_hours", "Formal care hours", "hours per month", "Formal care hours delivered to the person this "
            "month (use of services)."),
 ])

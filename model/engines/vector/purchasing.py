@@ -7,7 +7,7 @@ import numba
 import numpy as np
 
 from model import stream
-from model.codes import AGENCY, MODE_NONE, N_OPTION_CODES
+from model.codes import AGENCY, MODE_NONE, N_DOMAINS, N_OPTION_CODES
 from model.core.state import Ledger, People, Providers
 from model.engines.vector import common
 from model.engines.vector.common import CARERS, CHOICE, OUTCOMES, PROVIDERS, release_row
@@ -32,10 +32,12 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
     ``rates`` by council and the hours the provider's staff can still deliver, ``staffed`` by
     provider, less what each slot gets), the carer's month
     (:func:`model.rules.carers.carer_month`: hours, strain, capacity, months above the threshold and
-    the hours the assessment credits; a breakdown's consequences for the person,
+    the hours the assessment credits; a caring carer's quality of life,
+    :func:`model.rules.outcomes.carer_qol`, added to the ledger; a breakdown's consequences for the person,
     :func:`model.rules.carers.after_breakdown`; a new carer for one whose carer broke down and a
     short break are counted), the person's outcomes
-    (:func:`model.rules.outcomes.person_outcome`) and voice
+    (:func:`model.rules.outcomes.person_outcome`, the domain scores of people with a package added
+    to the ledger) and voice
     (:func:`model.rules.choice.voice`: one who switches ends their provider relationships and is
     ``seeking`` again, to be re-matched). The draws come from one stream, in that order.
 
@@ -48,7 +50,7 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
     c, o, ch, pr = c.view(CARERS)[0], o.view(OUTCOMES)[0], ch.view(CHOICE)[0], pr.view(PROVIDERS)[0]
     alive, option, council, budget, need = people.alive, people.option, people.council, people.budget, people.need
     carer_hours, required, provider = people.carer_hours, people.required, people.provider
-    dp_balance = people.dp_balance
+    dp_balance, group, age_band = people.dp_balance, people.group, people.age_band
     delivered, respite, met_need, strain = people.delivered, people.respite, people.met_need, people.strain
     carer_base, carer_capacity, strained_months, carer_credit = (people.carer_base, people.carer_capacity,
                                                                  people.strained_months, people.carer_credit)
@@ -89,6 +91,7 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
     broke, crises, replaced, breaks = np.zeros(n_c), np.zeros(n_c), np.zeros(n_c), np.zeros(n_c)
     clients, client_satisfaction = np.zeros(n_q + 1), np.zeros(n_q + 1)  # by provider, for ratings
     used = np.zeros(n_q, dtype=np.int64)
+    ascot, carer_qol = ledger.ascot, ledger.carer_qol  # by council: domain scores (people with a package), carers'
     words = stream.load(state)
     for i in range(alive.size):
         if not alive[i]:
@@ -137,13 +140,20 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
                 crises[ci] += crisis
                 need[i] = need_after
                 review_in[i], required[i] = carers.after_breakdown(need[i], carer_credit[i], hours_per_point)
+            if carer_hours[i] > 0:
+                carer_qol[ci] += outcomes.carer_qol(strain[i], o)
         # 8. outcomes and voice
         main = _link(provider[i, 0], n_q)
         second = _link(provider[i, 1], n_q)
         z, words = stream.next_normal(words)
-        met, wellbeing[i], sat = outcomes.person_outcome(o_i, got, required[i], control[i], burden[i], bonus,
-                                                         main < n_q, attrs[main, 4], attrs[second, 4], z, o)
+        value = outcomes.value_of_control(group[i], age_band[i], o)
+        met, wellbeing[i], sat, domains = outcomes.person_outcome(o_i, got, required[i], control[i], value, burden[i],
+                                                                  bonus, carer_hours[i] > 0, main < n_q,
+                                                                  attrs[main, 4], second < n_q, attrs[second, 4], z, o)
         met_need[i] = met
+        if o_i > 0:
+            for k in range(N_DOMAINS):
+                ascot[ci, k] += domains[k]
         satisfaction[i] = sat
         if main < n_q:
             clients[main] += 1
