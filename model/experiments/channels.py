@@ -3,9 +3,9 @@
 A scenario is run with every deprivation channel off, with each channel alone, and with all of them
 on (``demography.deprivation_*``), on common random numbers (replication ``i`` has the same seed in
 every configuration), and the gaps Q5 - Q1 at the horizon are summarised over the replications:
-the direct-payment gap (``gap_option1``), the met-need gap (``gap_met_need``) and the wellbeing gap
-(``equity_gap``), each as its mean and a 90 % Student-t interval of the mean. These gaps are
-among people with a package (the monthly table's ``gap_*`` columns).
+the direct-payment gap (``gap_option1``), the met-need gap (``gap_met_need``) and the quality-of-life
+gap (``equity_gap``, in SCRQoL / 24), each as its mean and a 90 % Student-t interval of the mean.
+These gaps are among people with a package (the monthly table's ``gap_*`` columns).
 
     python -m model.experiments.channels [--scenario sds_rollout] [--people 3000] [--months 120]
         [--replications 5] [--seed 1]
@@ -27,7 +27,7 @@ from model.scenario import Scenario, ScenarioError, load_scenario
 #: The channels, in the order of the scenario's switches ``demography.deprivation_<channel>``.
 CHANNELS = ("need", "onset", "carers", "mortality", "confidence")
 #: The gaps reported: monthly-table column -> label.
-GAPS = {"gap_option1": "direct-payment gap", "gap_met_need": "met-need gap", "equity_gap": "wellbeing gap"}
+GAPS = {"gap_option1": "direct-payment gap", "gap_met_need": "met-need gap", "equity_gap": "quality-of-life gap"}
 
 
 def configurations() -> dict[str, tuple[str, ...]]:
