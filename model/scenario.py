@@ -987,7 +987,26 @@ class Commissioning(Strict):
                                unit="share of day-centre places",
                                doc="Day-centre places held on block contracts before rollout.")
     block_retention: float = param(0.1, 0, 1, label="Block contracts kept after rollout", unit="share",
-                                   doc="Share of block contracts kept once rollout is complete.")
+                                   doc="Share of block contracts kept once rollout is complete (schedule), or the "
+                                       "least the council keeps (occupancy).")
+    rundown: Literal["schedule", "occupancy"] = param(
+        "schedule", label="How block contracts are run down",
+        choices={"schedule": "on a schedule, with the SDS offer", "occupancy": "by the council, as places go unused"},
+        unit="-",
+        doc="How the council runs down its day-centre block contracts: schedule, with the offer (the share kept falls "
+            "with the offered share to block_retention, whatever the centres' occupancy); occupancy, a commissioning "
+            "decision at each review (review_months): where the block places it pays for are taken less often than "
+            "block_break_even, it gives up the unused places beyond that margin, never below block_retention.")
+    block_break_even: float = param(
+        0.85, 0.01, 1, label="Block use below which spot purchase is cheaper", unit="share of block places taken",
+        source="assumption: a block place priced about 15 % below a spot place (no Scottish figure found) is the "
+               "cheaper way to buy a place only while at least 85 % of block places are taken",
+        doc="With rundown = occupancy: the share of its paid block places the council's attendees take, below which "
+            "paying for empty places costs more than buying the places taken at the spot price.")
+    review_months: int = param(12, 1, 120, label="Months between commissioning reviews", unit="months",
+                               source="assumption: annual contract reviews",
+                               doc="With rundown = occupancy: months between the council's reviews of its block "
+                                   "contracts (the use of block places is averaged over them).")
     market_shaping_grant: float = param(0.0, 0, 1e6, label="Market-shaping grant", unit="GBP per entrant",
                                         doc="Start-up grant to entrants filling a gap (counts as support spend).")
     set_hourly_rate: bool = param(

@@ -13,14 +13,19 @@ from tests.conftest import shrink
 
 def test_each_configuration_pulls_only_its_lever():
     """Choice only keeps the block contracts and offers every option; run-down only runs them down
-    and offers Option 3 alone; the scenario does both."""
+    and offers Option 3 alone; the scenario does both; the last two leave the run-down to the
+    council's reviews of occupancy."""
     base = load_scenario("sds_rollout")
     for name, overrides in dc_decline.CONFIGURATIONS.items():
         c = base.with_overrides(overrides).councils[0]
         keeps = c.commissioning.block_retention == 1.0
         choice = c.rollout.options == [1, 2, 3, 4]
-        assert (keeps, choice) == {"choice and run-down (sds_rollout)": (False, True), "choice only": (True, True),
-                                   "run-down only": (False, False), "neither": (True, False)}[name], name
+        by_decision = c.commissioning.rundown == "occupancy"
+        assert (keeps, choice, by_decision) == {
+            "choice and run-down (sds_rollout)": (False, True, False), "choice only": (True, True, False),
+            "run-down only": (False, False, False), "neither": (True, False, False),
+            "choice, run-down by occupancy": (False, True, True),
+            "run-down by occupancy only": (False, False, True)}[name], name
         assert c.rollout.offer and c.rollout.start_month == base.councils[0].rollout.start_month
 
 

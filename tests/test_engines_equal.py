@@ -165,6 +165,19 @@ def test_shared_phases_leave_the_same_state_with_the_levers_pulled(seed):
                for c in v.councils)
 
 
+def test_shared_phases_agree_when_councils_run_down_block_contracts_by_occupancy():
+    """Block contracts reviewed every three months and given up where places go unused: both engines
+    count the block places held and taken alike and take the same decisions, phase by phase."""
+    s = shrink("sds_rollout", 200, 24, **COLD, **{"councils.0.commissioning.rundown": "occupancy",
+                                                  "councils.0.commissioning.review_months": 3,
+                                                  "councils.0.commissioning.block_break_even": 0.99})
+    v = CareEconomy(s, seed=5, engine="vector")
+    r = CareEconomy(s, seed=5, engine="agents")
+    for month in range(s.run.months):
+        _month(v, r, month)
+    assert v.councils[0].block_level < 1.0
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_both_engines_start_from_the_same_state(seed):
     """Building the model, the first matching included, leaves the same state in both engines."""

@@ -377,7 +377,8 @@ class Council(mesa.Agent):
 
     model: CareEconomy
     #: What a council carries from month to month (the engines' docking test copies and compares it).
-    STATE = ("policy", "population", "cash", "carried_in", "year_spend", "carry_out", "overspend", "moved")
+    STATE = ("policy", "population", "cash", "carried_in", "year_spend", "carry_out", "overspend", "moved",
+             "block_level", "block_taken", "block_held")
 
     def __init__(self, model: CareEconomy, index: int, spec: CouncilSpec) -> None:
         super().__init__(model)
@@ -391,6 +392,9 @@ class Council(mesa.Agent):
         self.carry_out = 0.0     # at a year end: what is carried into the next year (else 0)
         self.overspend = 0.0     # at a year end: the overspend beyond what may be carried (else 0)
         self.moved = 0           # the lever moved this month (budgets.council_month)
+        self.block_level = 1.0   # share of its starting block contracts held (rundown = occupancy)
+        self.block_taken = 0.0   # block places its attendees took since the last commissioning review
+        self.block_held = 0.0    # block places it paid for since then
 
     @property
     def threshold(self) -> float:
@@ -444,6 +448,18 @@ class Council(mesa.Agent):
             m.add_providers(self.index, t, n, grant, staff)
             L.entries[self.index, t] += n
             L.support[self.index] += n * grant
+
+    def commission(self, taken: float, held: float) -> None:
+        """The month's use of the council's day-centre block places (``taken`` of the ``held`` it paid
+        for) and, with ``rundown`` = occupancy, at the end of each review period its decision on its
+        block contracts (:func:`model.rules.rollout.commissioning_review`, on the use since the last)."""
+        c, month = self.spec.commissioning, self.model.month
+        self.block_taken += taken
+        self.block_held += held
+        if c.rundown == "occupancy" and month % c.review_months == c.review_months - 1:
+            self.block_level = rollout.commissioning_review(self.block_level, self.block_taken, self.block_held,
+                                                            c.block_retention, c.block_break_even)
+            self.block_taken = self.block_held = 0.0
 
     def account(self, spend: float, charges: float, waiting: int) -> None:
         """Add this month's spend net of charges to the year's and decide on the levers

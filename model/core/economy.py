@@ -74,7 +74,7 @@ PHASES = (
 
 #: The columns of :meth:`CareEconomy.books`, one row per council.
 BOOKS = ("cash_limit", "carried_in", "year_spend", "overspend", "threshold", "ras_rate", "waiting_list_on",
-         "assessment_capacity", "review_reduction", "charge_rate", "decommission", "lever_moved")
+         "assessment_capacity", "review_reduction", "charge_rate", "decommission", "lever_moved", "block_level")
 
 #: Engines by name, filled by :mod:`model.engines` when it is imported.
 ENGINES: dict[str, type[Engine]] = {}
@@ -298,8 +298,9 @@ class CareEconomy(mesa.Model):
     def account(self, charges: np.ndarray) -> None:
         """Council finance (ODD 7.10): each council adds the month's spend, net of the ``charges`` it
         collected (by council), to the year's and decides on its levers, knowing who is on its
-        waiting list (:meth:`Council.account`). (Not during the burn-in, which keeps month 0's
-        policy; its ledger is discarded.)"""
+        waiting list (:meth:`Council.account`), and reviews its block contracts
+        (:meth:`Council.commission`). (Not during the burn-in, which keeps month 0's policy and
+        contracts; its ledger is discarded.)"""
         if self.month < 0:
             return
         self.ledger.charges += charges
@@ -307,6 +308,8 @@ class CareEconomy(mesa.Model):
         for council in self.councils:
             council.account(float(spend[council.index]), float(charges[council.index]),
                             int(self.ledger.waiting[council.index]))
+            council.commission(float(self.ledger.block_taken[council.index]),
+                               float(self.ledger.block_held[council.index]))
 
     def offered_shares(self) -> np.ndarray:
         """Each council's share of people offered the choice this month (ODD 7.3), as the people's
@@ -322,9 +325,16 @@ class CareEconomy(mesa.Model):
         """Each council's block contracts left this month as a share of those before rollout
         (:func:`model.rules.rollout.block_rundown`), less what it has decommissioned: a named day
         centre's block places at the start are scaled by it."""
-        month = max(self.month, 0)
-        return np.array([budgets.block_share(rollout.block_rundown(month, c.rollout, c.commissioning), council.policy)
-                         for c, council in zip(self.config.councils, self.councils, strict=True)])
+        return np.array([budgets.block_share(self._block_level(council), council.policy) for council in self.councils])
+
+    def _block_level(self, council: Council) -> float:
+        """The share of a council's starting block contracts it holds this month: on the schedule
+        (:func:`model.rules.rollout.block_rundown`), or as its commissioning reviews decided
+        (``rundown`` = occupancy, :meth:`Council.commission`)."""
+        c = council.spec
+        if c.commissioning.rundown == "occupancy":
+            return council.block_level
+        return rollout.block_rundown(max(self.month, 0), c.rollout, c.commissioning)
 
     def block_shares(self) -> np.ndarray:
         """Each council's share of day-centre places on block contracts this month (less what it has
@@ -340,7 +350,7 @@ class CareEconomy(mesa.Model):
             offered = np.array([rollout.offered_share(month, c.rollout) for c in councils], dtype=np.float32)
             moved = self._rollout_month != self.month - 1 or offered.tolist() != self._rollout_shares[0].tolist()
             self._rollout_shares = (
-                offered, np.array([budgets.block_share(rollout.block_share(month, c.rollout, c.commissioning),
+                offered, np.array([budgets.block_share(c.commissioning.block_share * self._block_level(council),
                                                        council.policy)
                                    for c, council in zip(councils, self.councils, strict=True)]), moved)
             self._rollout_month = self.month
@@ -378,7 +388,7 @@ class CareEconomy(mesa.Model):
         """Each council's budget and levers after the month (columns: :data:`BOOKS`)."""
         return np.array([[c.cash, c.carried_in, c.year_spend, c.overspend, c.policy.threshold, c.rate,
                           float(c.policy.waiting_list), c.policy.assessment_capacity, c.policy.review_reduction,
-                          c.policy.charge_rate, c.policy.decommission, c.moved]
+                          c.policy.charge_rate, c.policy.decommission, c.moved, self._block_level(c)]
                          for c in self.councils])
 
     def apply_assessment(self, rows: np.ndarray) -> None:

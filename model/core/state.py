@@ -246,6 +246,8 @@ class Ledger:
     prompted: np.ndarray = field(init=False)       # of those, people something prompted to reconsider
     changes_by_prompt: np.ndarray = field(init=False)  # (council, prompt): of those, who changed option, by prompt
     carer_qol: np.ndarray = field(init=False)      # caring carers' quality of life, summed
+    block_held: np.ndarray = field(init=False)     # day-centre block places the council paid for this month
+    block_taken: np.ndarray = field(init=False)    # of those, places its attendees took
     ascot: np.ndarray = field(init=False)          # (council, domain): domain scores summed over people with a package
 
     #: Figures of more than one number per council, and how many: (council, width) arrays.

@@ -259,6 +259,7 @@ class ReferenceEngine:
                 pay = market.block_payment(int(prov.block_places), float(prov.price), place_hours)
                 income[prov.row] = pay
                 block[prov.council] += pay
+                L.block_held[prov.council] += int(prov.block_places)
         L.block_paid += block
         L.services_by_option[:, 2] += block
         services = np.zeros((n_c, N_OPTION_CODES))  # by council and option (0: none)
@@ -308,6 +309,7 @@ class ReferenceEngine:
         received = np.zeros(n_c)
         memory = m.config.providers.rating_memory
         for q in range(Q.n):  # closed providers' rows too: their month's income is none
+            L.block_taken[Q.council[q]] += block_used[q]
             Q.income[q], Q.hours[q], Q.wanted[q] = income[q], hours[q], wanted[q]
             received[Q.council[q]] += income[q]
             Q.rating[q] = outcomes.provider_rating(float(Q.rating[q]), float(client_satisfaction[q]),

@@ -3,7 +3,10 @@ attendance the choice makes and how much the run-down of block contracts makes.
 
 ``sds_rollout`` is run with both (the scenario), with the choice only (block contracts kept:
 ``commissioning.block_retention`` 1), with the run-down only (the offer made, block contracts run
-down, but Option 3 the only option: ``rollout.options`` [3]) and with neither, and ``baseline`` is
+down, but Option 3 the only option: ``rollout.options`` [3]) and with neither; then with the
+run-down as the council's commissioning decision instead of the schedule
+(``commissioning.rundown`` = occupancy: block places given up only as they go unused), with the
+choice and without it. ``baseline`` is
 run as the comparator, all on common random numbers (replication ``i`` has the same seed in every
 configuration, as in :mod:`model.experiments.channels`). For each replication: day-centre attendance
 per 1,000 people, its mean over the last year (year ten) against the first, and the last year against
@@ -30,6 +33,8 @@ CONFIGURATIONS: dict[str, dict[str, object]] = {
     "choice only": {"councils.0.commissioning.block_retention": 1.0},
     "run-down only": {"councils.0.rollout.options": [3]},
     "neither": {"councils.0.commissioning.block_retention": 1.0, "councils.0.rollout.options": [3]},
+    "choice, run-down by occupancy": {"councils.0.commissioning.rundown": "occupancy"},
+    "run-down by occupancy only": {"councils.0.commissioning.rundown": "occupancy", "councils.0.rollout.options": [3]},
 }
 
 

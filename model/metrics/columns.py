@@ -231,6 +231,13 @@ _MONTHLY = _index([
            "Share of the chargeable part of a package charged, mean over councils (the charging lever)."),
     Column("decommission", "Block places decommissioned", "share of block places",
            "Share of day-centre block places given up, mean over councils (the decommissioning lever)."),
+    Column("block_level", "Block contracts held", "share of the starting block contracts",
+           "Share of the day-centre block contracts held before rollout that councils hold this month, mean over "
+           "councils (commissioning.rundown: on the schedule, or as their commissioning reviews decided)."),
+    Column("block_use", "Use of block places", "share of block places",
+           "Block places the councils' attendees took this month over those they paid for (missing with none "
+           "held); with rundown = occupancy a council gives up places when this runs below "
+           "commissioning.block_break_even over a review period."),
     Column("mean_wait", "Mean wait", "months",
            "Months waited so far by the people waiting for assessment, on average (missing with nobody waiting)."),
     Column("option_reviews", "Option reviews", "people",
@@ -285,6 +292,9 @@ _COUNCILS = _index([
     _per_council("charge_rate", "The council's charge rate (the charging lever)."),
     _per_council("decommission", "Share of the council's day-centre block places given up (the decommissioning "
                  "lever)."),
+    _per_council("block_level", "Share of the council's day-centre block contracts held before rollout that it "
+                 "holds this month."),
+    _per_council("block_use", "Block places the council's attendees took this month over those it paid for."),
     _per_council("mean_wait"),
     Column("lever_moved", "Lever moved", "lever code",
            "The lever the council moved at the month's end: 1 waiting list, 2 review reduction, 3 charging, "

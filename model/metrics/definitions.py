@@ -42,7 +42,7 @@ from model.scenario import PROVIDER_TYPES
 
 #: Per-council figures of the monthly row that are means over councils (the others are sums).
 COUNCIL_MEANS = frozenset(("threshold", "ras_rate", "waiting_list_on", "review_reduction", "charge_rate",
-                           "decommission"))
+                           "decommission", "block_level"))
 
 
 # ------------------------------------------------------------------------------ means and shares

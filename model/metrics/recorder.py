@@ -293,7 +293,7 @@ class MonthRecorder:
             "short_breaks", "admissions", "dp_paid", "direct_paid", "block_paid", "provider_received", "charges",
             "waiting", "waiting_months", "waiting_new", "handbacks", "posts", "vacancies", "care_workers",
             "option_reviews", "prompted", "changes_by_prompt", "in_house_cost", "council_closures", "ascot",
-            "carer_qol"))
+            "carer_qol", "block_taken", "block_held"))
         services, entries, exits = by_ledger["services_by_option"], by_ledger["entries"], by_ledger["exits"]
         spend_c = np.array([L.council_spend() for L in ledgers])
         fig["arrivals"], fig["departures"] = by_ledger["arrivals"].sum(axis=1), by_ledger["departures"].sum(axis=1)
@@ -345,9 +345,10 @@ class MonthRecorder:
             "overspend": book["overspend"], "waiting_list": waiting, "waiting_new": by_ledger["waiting_new"],
             "threshold": book["threshold"], "ras_rate": book["ras_rate"], "waiting_list_on": book["waiting_list_on"],
             "review_reduction": book["review_reduction"], "charge_rate": book["charge_rate"],
-            "decommission": book["decommission"]}
+            "decommission": book["decommission"], "block_level": book["block_level"]}
         for name, by_council in per_council_books.items():
             fig[name] = by_council.mean(axis=1) if name in d.COUNCIL_MEANS else by_council.sum(axis=1)
+        fig["block_use"] = d.average(by_ledger["block_taken"].sum(axis=1), by_ledger["block_held"].sum(axis=1))
         fig["mean_wait"] = d.average(waited.sum(axis=1), fig["waiting_list"])
         # Reviews as decisions to keep or change (ODD 7.4): changes by council and prompt.
         by_prompt = by_ledger["changes_by_prompt"].sum(axis=1)  # (B, prompt)
@@ -378,6 +379,7 @@ class MonthRecorder:
                        "vacancy_rate": d.average(by_ledger["vacancies"], by_ledger["posts"]),
                        "care_workers": by_ledger["care_workers"], **per_council_books,
                        "assessment_capacity": book["assessment_capacity"],
+                       "block_use": d.average(by_ledger["block_taken"], by_ledger["block_held"]),
                        "mean_wait": d.average(waited, waiting), "lever_moved": book["lever_moved"]}
         self._councils.extend(np.stack([per_council[c] for c in COUNCIL_COLUMNS], axis=2).astype(float))
 

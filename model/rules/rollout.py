@@ -100,11 +100,6 @@ def block_rundown(month: int, r: Rollout, c: Commissioning) -> float:
     return 1.0 - offered_share(month, r) * (1.0 - c.block_retention)
 
 
-def block_share(month: int, r: Rollout, c: Commissioning) -> float:
-    """Share of day-centre places on block contracts: falls with the offer to the retained level."""
-    return c.block_share * block_rundown(month, r, c)
-
-
 def block_places(capacity: int, share: float, block_start: int, rundown: float) -> int:
     """Block-contracted places at an open day centre: the council's block ``share`` (:func:`block_share`)
     of its capacity, rounded half to even; at a named centre, whose block places at the start are
@@ -113,3 +108,20 @@ def block_places(capacity: int, share: float, block_start: int, rundown: float) 
     if block_start < 0:
         return round(share * capacity)
     return min(round(block_start * rundown), capacity)
+
+
+def commissioning_review(level: float, taken: float, held: float, retention: float, break_even: float) -> float:
+    """A council's decision on its day-centre block contracts at a commissioning review (``rundown``
+    = occupancy): ``level`` is the share of its starting block contracts it holds, ``taken`` and
+    ``held`` the block places its attendees took and those it paid for since the last review. With
+    use u = taken / held below ``break_even`` (where paying for empty places costs more than buying
+    the taken ones spot), it keeps only what use at the break-even would need, level x u /
+    ``break_even``; never below ``retention`` (policy) nor above ``level`` (it does not buy back).
+    With no block places held, the level stands."""
+    if held <= 0:
+        return level
+    use = taken / held
+    if use >= break_even:
+        return level
+    return min(level, max(retention, level * use / break_even))
+

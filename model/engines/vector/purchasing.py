@@ -42,7 +42,8 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
     ``seeking`` again, to be re-matched). The draws come from one stream, in that order.
 
     Block contracts are paid in full first (:func:`model.rules.market.block_payment`, ``place_hours``
-    a week per place). Money is added to the ledger (by council; services by council and Option
+    a week per place), and the block places held and taken are counted by council. Money is added
+    to the ledger (by council; services by council and Option
     1-4), the providers' income and hours are set, and each provider's rating follows its clients'
     satisfaction (:func:`model.rules.outcomes.provider_rating`). Sums are added in the order
     ``numpy.bincount`` adds them. (The columns are read into local names first: the record's fields
@@ -82,6 +83,7 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
             pay = market.block_payment(block_places[q], provider_price[q], place_hours)
             income[q] = pay
             block_by_council[provider_council[q]] += pay
+            ledger.block_held[provider_council[q]] += block_places[q]
     services_by_option = ledger.services_by_option
     for ci in range(n_c):
         ledger.block_paid[ci] += block_by_council[ci]
@@ -178,6 +180,7 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
         ledger.crisis[ci] += crises[ci] * c.crisis_cost
     received = np.zeros(n_c)
     for q in range(n_q):
+        ledger.block_taken[provider_council[q]] += used[q]
         providers.income[q] = income[q]
         providers.hours[q] = hours[q]
         providers.wanted[q] = wanted[q]
