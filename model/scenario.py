@@ -555,7 +555,9 @@ class ProviderType(Strict):
                                   unit="months of fixed cost", doc="Starting reserves.")
     wellbeing_bonus: float = param(0.0, 0, 1, label="quality-of-life gain from attending",
                                    unit="share of the 24-point scale per full place",
-                                   source="day centres: eng_dayc_qol_2020 (ASCOT gain 0.18 from attending); "
+                                   source="day centres: assumption informed by eng_dayc_qol_2020 (an ASCOT gain "
+                                          "score of 0.18 on the preference-weighted index, for social participation "
+                                          "and occupation, 23 older people), carried over to every client group; "
                                           "community groups: assumption",
                                    doc="Quality-of-life gain from attending a full place (company, activity), as a "
                                        "share of ASCOT's 24 points: half to social participation, half to "
@@ -841,7 +843,9 @@ class Outcomes(Strict):
                                    "safety) of a person getting none of the formal hours they need.")
     basic_met: float = param(3.0, 0, 3, label="Basic domains with all formal care",
                              unit="domain points (0-3)",
-                             source=ASCS + " (eng_ascot_scrqol_2018, 19.1 of 24) with basic_unmet; assumption",
+                             source="assumption: all assessed need met is taken as ASCOT's ideal state in the basic "
+                                    "domains (a simplification: accommodation and safety depend on more than care "
+                                    "hours); with basic_unmet anchored to eng_ascot_scrqol_2018 (19.1 of 24)",
                              doc="Score of each basic domain of a person getting all the formal hours they need "
                                  "(linear in met need between the two).")
     control_base: float = param(1.31, 0, 3, label="Control over daily life without control from the option",
@@ -853,14 +857,16 @@ class Outcomes(Strict):
                                source="assumption", doc="Control domain gained with met need (0-1).")
     control_value: list[float] = param(
         [0.6, 1.2, 1.0, 1.2], 0, 3, unit="domain points per unit control",
-        source="assumption in size; ordering from IBSEN (eng_ibsen_satisfaction_2008: satisfaction with individual "
-               "budgets highest among mental-health and physically disabled users, lowest among older people)",
+        source="assumption in size; ordering informed by IBSEN's satisfaction (eng_ibsen_satisfaction_2008: "
+               "satisfaction with individual budgets highest among mental-health and physically disabled users, "
+               "lowest among older people), a finding on satisfaction, not on the control domain",
         doc="Control domain gained per unit of the option's control (choice.control) by client group (older, PD, "
             "LD, MH): how much a person values control.")
-    control_value_over65: float = param(0.6, 0, 2, label="Value of control at 65 and over, relative",
+    control_value_over65: float = param(1.0, 0, 2, label="Value of control at 65 and over, relative",
                                         unit="ratio",
-                                        source="assumption in size; direction from eng_ibsen_satisfaction_2008 and "
-                                               "eng_ascot_by_age_2018 (18-64s 19.5, 65+ 18.9)",
+                                        source="assumption: no evidence on how the control domain responds to a "
+                                               "direct payment by age was found, so 1 (older people differ through "
+                                               "control_value's older group and the burden they feel)",
                                         doc="Multiplier of control_value for people aged 65 and over.")
     burden_weight: float = param(1.5, 0, 6, label="Control lost to the burden of managing",
                                  unit="domain points per unit felt burden", source="assumption",
@@ -875,12 +881,15 @@ class Outcomes(Strict):
                                 source="assumption",
                                 doc="Social participation gained from an unpaid carer who is caring (company).")
     occupation_base: float = param(2.0, 0, 3, label="Occupation without activity", unit="domain points (0-3)",
-                                   source=ASCS + " with the other domains (eng_ascot_scrqol_2018)",
+                                   source="assumption, a residual: with dignity_base, what brings the total to "
+                                          "eng_ascot_scrqol_2018's 19.1 once the anchored domains are set; no "
+                                          "published mean of this domain was read",
                                    doc="Occupation domain (doing things one values) with no day activity. Day "
                                        "activity adds each provider type's wellbeing_bonus x 12 points per full "
                                        "place to this domain and to social participation.")
     dignity_base: float = param(2.3, 0, 3, label="Dignity", unit="domain points (0-3)",
-                                source=ASCS + " with the other domains (eng_ascot_scrqol_2018)",
+                                source="assumption, a residual (as occupation_base); no published mean of this "
+                                       "domain was read",
                                 doc="Dignity domain with a provider of quality 0.5, or with no provider.")
     dignity_quality: float = param(1.5, 0, 6, label="Dignity from provider quality",
                                    unit="domain points per unit quality", source="assumption",
@@ -996,13 +1005,15 @@ class Commissioning(Strict):
         doc="How the council runs down its day-centre block contracts: schedule, with the offer (the share kept falls "
             "with the offered share to block_retention, whatever the centres' occupancy); occupancy, a commissioning "
             "decision at each review (review_months): where the block places it pays for are taken less often than "
-            "block_break_even, it gives up the unused places beyond that margin, never below block_retention.")
-    block_break_even: float = param(
-        0.85, 0.01, 1, label="Block use below which spot purchase is cheaper", unit="share of block places taken",
-        source="assumption: a block place priced about 15 % below a spot place (no Scottish figure found) is the "
-               "cheaper way to buy a place only while at least 85 % of block places are taken",
-        doc="With rundown = occupancy: the share of its paid block places the council's attendees take, below which "
-            "paying for empty places costs more than buying the places taken at the spot price.")
+            "block_min_use, it gives up the unused places beyond that margin, never below block_retention (every "
+            "centre's places in proportion; never buying back).")
+    block_min_use: float = param(
+        0.85, 0.01, 1, label="Use of block places the council requires", unit="share of block places taken",
+        source="assumption, a rule of thumb (no figure found): in this model a block place costs what a spot place "
+               "does (market.block_payment), so no use makes a block cheaper; the threshold stands for a council's "
+               "tolerance of paying for empty places",
+        doc="With rundown = occupancy: the share of its paid block places the council's attendees must take over a "
+            "review period; below it the council gives up the unused places beyond this margin.")
     review_months: int = param(12, 1, 120, label="Months between commissioning reviews", unit="months",
                                source="assumption: annual contract reviews",
                                doc="With rundown = occupancy: months between the council's reviews of its block "

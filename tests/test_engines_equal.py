@@ -170,7 +170,7 @@ def test_shared_phases_agree_when_councils_run_down_block_contracts_by_occupancy
     count the block places held and taken alike and take the same decisions, phase by phase."""
     s = shrink("sds_rollout", 200, 24, **COLD, **{"councils.0.commissioning.rundown": "occupancy",
                                                   "councils.0.commissioning.review_months": 3,
-                                                  "councils.0.commissioning.block_break_even": 0.99})
+                                                  "councils.0.commissioning.block_min_use": 0.99})
     v = CareEconomy(s, seed=5, engine="vector")
     r = CareEconomy(s, seed=5, engine="agents")
     for month in range(s.run.months):

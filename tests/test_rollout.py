@@ -93,7 +93,7 @@ def test_a_council_reviewing_by_occupancy_decides_on_the_use_it_saw():
     s = load_scenario("sds_rollout", {"run.people": 600, "run.months": 48,
                                       "councils.0.commissioning.rundown": "occupancy",
                                       "councils.0.commissioning.review_months": 6,
-                                      "councils.0.commissioning.block_break_even": 0.95})
+                                      "councils.0.commissioning.block_min_use": 0.95})
     m = CareEconomy(s, seed=4)
     taken = held = 0.0
     level = 1.0

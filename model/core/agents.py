@@ -458,7 +458,7 @@ class Council(mesa.Agent):
         self.block_held += held
         if c.rundown == "occupancy" and month % c.review_months == c.review_months - 1:
             self.block_level = rollout.commissioning_review(self.block_level, self.block_taken, self.block_held,
-                                                            c.block_retention, c.block_break_even)
+                                                            c.block_retention, c.block_min_use)
             self.block_taken = self.block_held = 0.0
 
     def account(self, spend: float, charges: float, waiting: int) -> None:

@@ -322,9 +322,9 @@ class CareEconomy(mesa.Model):
         return self._rollout()[2]
 
     def block_rundowns(self) -> np.ndarray:
-        """Each council's block contracts left this month as a share of those before rollout
-        (:func:`model.rules.rollout.block_rundown`), less what it has decommissioned: a named day
-        centre's block places at the start are scaled by it."""
+        """Each council's block contracts left this month as a share of those before rollout (on the
+        schedule or as its reviews decided: :meth:`_block_level`), less what it has decommissioned:
+        a named day centre's block places at the start are scaled by it."""
         return np.array([budgets.block_share(self._block_level(council), council.policy) for council in self.councils])
 
     def _block_level(self, council: Council) -> float:

@@ -237,7 +237,7 @@ _MONTHLY = _index([
     Column("block_use", "Use of block places", "share of block places",
            "Block places the councils' attendees took this month over those they paid for (missing with none "
            "held); with rundown = occupancy a council gives up places when this runs below "
-           "commissioning.block_break_even over a review period."),
+           "commissioning.block_min_use over a review period."),
     Column("mean_wait", "Mean wait", "months",
            "Months waited so far by the people waiting for assessment, on average (missing with nobody waiting)."),
     Column("option_reviews", "Option reviews", "people",

@@ -101,27 +101,29 @@ def block_rundown(month: int, r: Rollout, c: Commissioning) -> float:
 
 
 def block_places(capacity: int, share: float, block_start: int, rundown: float) -> int:
-    """Block-contracted places at an open day centre: the council's block ``share`` (:func:`block_share`)
+    """Block-contracted places at an open day centre: the council's block ``share``
+    (``commissioning.block_share`` x its level, :meth:`model.core.economy.CareEconomy.block_shares`)
     of its capacity, rounded half to even; at a named centre, whose block places at the start are
-    given (``block_start`` >= 0), those places times the council's ``rundown`` (:func:`block_rundown`
+    given (``block_start`` >= 0), those places times the council's ``rundown`` (the level,
+    :func:`block_rundown` or :func:`commissioning_review`
     less what it has decommissioned), rounded half to even, at most its capacity."""
     if block_start < 0:
         return round(share * capacity)
     return min(round(block_start * rundown), capacity)
 
 
-def commissioning_review(level: float, taken: float, held: float, retention: float, break_even: float) -> float:
+def commissioning_review(level: float, taken: float, held: float, retention: float, min_use: float) -> float:
     """A council's decision on its day-centre block contracts at a commissioning review (``rundown``
     = occupancy): ``level`` is the share of its starting block contracts it holds, ``taken`` and
     ``held`` the block places its attendees took and those it paid for since the last review. With
-    use u = taken / held below ``break_even`` (where paying for empty places costs more than buying
-    the taken ones spot), it keeps only what use at the break-even would need, level x u /
-    ``break_even``; never below ``retention`` (policy) nor above ``level`` (it does not buy back).
+    use u = taken / held below ``min_use`` (a rule of thumb: how much empty capacity the council
+    tolerates paying for), it keeps only what use at that margin would need, level x u /
+    ``min_use``; never below ``retention`` (policy) nor above ``level`` (it does not buy back).
     With no block places held, the level stands."""
     if held <= 0:
         return level
     use = taken / held
-    if use >= break_even:
+    if use >= min_use:
         return level
-    return min(level, max(retention, level * use / break_even))
+    return min(level, max(retention, level * use / min_use))
 
