@@ -3,9 +3,9 @@
 The figures are the project's own measurements on a quiet 2-core machine: whole vector-engine runs
 of ``sds_rollout`` as a study's worker makes them (building the population, the 3-month spin-up,
 every month, the headline figures; ``time.process_time`` of
-:func:`model.run.simulation.simulate_headline`, the median of three) cost about 510, 140 and 120 ns
-per person-month at 1,000, 10,000 and 50,000 people (more per person-month for small models: fixed
-costs). Runs that keep every monthly figure (``carecon run``, the calibration targets) cost 15-75 %
+:func:`model.run.simulation.simulate_headline`, the median of three) cost about 510, 150 and 120 ns
+per person-month at 1,000, 10,000 and 100,000 people (more per person-month for small models: fixed
+costs; 150 is the mean of the 22,528 runs of the documented Sobol study). Runs that keep every monthly figure (``carecon run``, the calibration targets) cost 15-75 %
 more, inside the estimate's factor of two. The per-agent engine costs about 85,000 ns per person-month.
 Memory: a worker process holds about 250 MB of code and libraries, plus about 525 bytes per person
 at the run's largest (the Scotland-scale benchmark), doubled for the tables it keeps. Starting
@@ -25,7 +25,7 @@ import numpy as np
 from model.scenario import Scenario
 
 #: Whole-run vector-engine cost, ns per person-month, by people simulated (interpolated in log people).
-VECTOR_NS = ((1_000, 510.0), (10_000, 140.0), (100_000, 120.0))
+VECTOR_NS = ((1_000, 510.0), (10_000, 150.0), (100_000, 120.0))
 #: The per-agent reference engine, ns per person-month.
 AGENTS_NS = 85_000.0
 #: Starting the worker processes and loading the compiled code in them, once per request.
