@@ -9,10 +9,11 @@ it: the four basic domains (personal care, food and drink, accommodation, safety
 control over daily life to met need, to the control the option gives times how much the person
 values control (by client group and age), less the burden they feel managing it; social
 participation to day activity and a carer's company; occupation to day activity (day centres and
-community groups: ASCOT gain of 0.18 from day-centre attendance, Orellana et al. 2020:
-``eng_dayc_qol_2020``); dignity to the main provider's quality. The model's one-dimensional need
-cannot tell the basic domains apart: they move together. ``wellbeing`` is SCRQoL / 24. A caring
-carer's quality of life (0-12, as ASCOF 1D) falls with their strain. Satisfaction mixes provider
+community groups: Orellana et al.'s 2020 ASCOT gain score of 0.18 for 23 older people attending
+day centres, ``eng_dayc_qol_2020``, carried over to the ordinal scale as an assumption); dignity to
+the main provider's quality. The score is ordinal (it ranks states; it is not a utility). The
+model's one-dimensional need cannot tell the basic domains apart: they move together.
+``wellbeing`` is SCRQoL / 24. A caring carer's quality of life (0-12, as ASCOF 1D) falls with their strain. Satisfaction mixes provider
 quality and met need; providers' ratings are a moving average of their clients' satisfaction (the
 seeds' "TripAdvisor for public services").
 """
