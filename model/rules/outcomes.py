@@ -14,8 +14,8 @@ day centres, ``eng_dayc_qol_2020``, carried over to the ordinal scale as an assu
 the main provider's quality. The score is ordinal (it ranks states; it is not a utility). The
 model's one-dimensional need cannot tell the basic domains apart: they move together.
 ``wellbeing`` is SCRQoL / 24. A caring carer's quality of life (0-12, as ASCOF 1D) falls with
-their strain. Satisfaction mixes provider quality and met need; providers' ratings are a moving average of their clients' satisfaction (the
-seeds' "TripAdvisor for public services").
+their strain. Satisfaction mixes provider quality and met need; providers' ratings are a moving
+average of their clients' satisfaction (the seeds' "TripAdvisor for public services").
 """
 
 from __future__ import annotations

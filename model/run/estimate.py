@@ -6,7 +6,8 @@ every month, the headline figures; ``time.process_time`` of
 :func:`model.run.simulation.simulate_headline`, the median of three) cost about 510, 150 and 120 ns
 per person-month at 1,000, 10,000 and 100,000 people (more per person-month for small models: fixed
 costs; 150 is the mean of the 22,528 runs of the documented Sobol study). Runs that keep every
-monthly figure (``carecon run``, the calibration targets) cost 15-75 % more, inside the estimate's factor of two. The per-agent engine costs about 85,000 ns per person-month.
+monthly figure (``carecon run``, the calibration targets) cost 15-75 % more, inside the
+estimate's factor of two. The per-agent engine costs about 85,000 ns per person-month.
 Memory: a worker process holds about 250 MB of code and libraries, plus about 525 bytes per person
 at the run's largest (the Scotland-scale benchmark), doubled for the tables it keeps. Starting
 the workers and loading the compiled code takes a few seconds, and no run takes less than about
