@@ -899,11 +899,11 @@ class Outcomes(Strict):
                                         unit="points (0-12)", source="assumption",
                                         doc="Quality of life of a caring carer with no strain, on the 12 points of "
                                             "carer-reported quality of life (ASCOF 1D).")
-    carer_qol_strain: float = param(4.85, 0, 12, label="Carer's quality of life lost to strain",
+    carer_qol_strain: float = param(4.95, 0, 12, label="Carer's quality of life lost to strain",
                                     unit="points per unit strain",
-                                    source="anchored by hand, not fitted: set so that caring carers in the first "
-                                           "year of baseline score the mean of England's Survey of Adult Carers "
-                                           "(eng_carer_qol_2019: 7.5 of 12)",
+                                    source="anchored by hand, not fitted: set so that the caring carers of people "
+                                           "with a package in the first year of baseline score the mean of England's "
+                                           "Survey of Adult Carers (eng_carer_qol_2019: 7.5 of 12)",
                                     doc="Carer's quality of life lost per unit of strain (0-1).")
     satisfaction_quality_weight: float = param(0.5, 0, 1, label="Weight of quality in satisfaction", unit="share",
                                                doc="Weight of provider quality (vs met need) in satisfaction.")

@@ -245,7 +245,8 @@ class Ledger:
     option_reviews: np.ndarray = field(init=False)  # reviews of people holding an option they chose (ODD 7.4)
     prompted: np.ndarray = field(init=False)       # of those, people something prompted to reconsider
     changes_by_prompt: np.ndarray = field(init=False)  # (council, prompt): of those, who changed option, by prompt
-    carer_qol: np.ndarray = field(init=False)      # caring carers' quality of life, summed
+    carer_qol: np.ndarray = field(init=False)      # quality of life of caring carers of people with a package, summed
+    carers_known: np.ndarray = field(init=False)   # how many carers that is
     block_held: np.ndarray = field(init=False)     # day-centre block places the council paid for this month
     block_taken: np.ndarray = field(init=False)    # of those, places its attendees took
     ascot: np.ndarray = field(init=False)          # (council, domain): domain scores summed over people with a package

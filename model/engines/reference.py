@@ -288,8 +288,9 @@ class ReferenceEngine:
                 crises[c] += crisis
                 replaced[c] += new_carer
                 breaks[c] += given
-                if carer.caring:
+                if carer.caring and option > 0:  # carers known to the council, as the carers' survey counts
                     L.carer_qol[c] += outcomes.carer_qol(float(carer.strain), m.config.outcomes)
+                    L.carers_known[c] += 1
             satisfaction, domains, words = person.evaluate(got, bonus, words)
             if option > 0:
                 for k, score in enumerate(domains):

@@ -173,8 +173,9 @@ _MONTHLY = _index([
            "Share of carers giving hours whose strain is above carers.strained_level (they report a health "
            "impact; NaN, missing, when nobody cares)."),
     Column("carer_qol", "Carers' quality of life", "points (0-12)",
-           "Mean quality of life of carers giving hours (outcomes.carer_qol_*: 12 points as ASCOF 1D scores "
-           "carer-reported quality of life; NaN, missing, when nobody cares)."),
+           "Mean quality of life of carers giving hours to people with a package, the carers known to councils that "
+           "the carers' survey asks (outcomes.carer_qol_*: 12 points as ASCOF 1D scores carer-reported quality of "
+           "life; NaN, missing, when there are none)."),
     Column("scrqol", "Social-care-related quality of life", "points (0-24)",
            "Mean SCRQoL over people with a package: the sum of the eight ASCOT domain scores (as ASCOF 1A scores "
            "it; NaN when nobody has a package). wellbeing is this / 24."),

@@ -293,7 +293,7 @@ class MonthRecorder:
             "short_breaks", "admissions", "dp_paid", "direct_paid", "block_paid", "provider_received", "charges",
             "waiting", "waiting_months", "waiting_new", "handbacks", "posts", "vacancies", "care_workers",
             "option_reviews", "prompted", "changes_by_prompt", "in_house_cost", "council_closures", "ascot",
-            "carer_qol", "block_taken", "block_held"))
+            "carer_qol", "carers_known", "block_taken", "block_held"))
         services, entries, exits = by_ledger["services_by_option"], by_ledger["entries"], by_ledger["exits"]
         spend_c = np.array([L.council_spend() for L in ledgers])
         fig["arrivals"], fig["departures"] = by_ledger["arrivals"].sum(axis=1), by_ledger["departures"].sum(axis=1)
@@ -315,7 +315,7 @@ class MonthRecorder:
         fig["unpaid_value"] = fig["unpaid_hours"] * self.m.config.carers.replacement_value
         fig["unpaid_hours_with_need"] = d.average(d.unpaid_hours(carers[:, 1]), carers[:, 0])
         fig["carers_strained"] = d.average(carers[:, 3], carers[:, 2])
-        fig["carer_qol"] = d.average(by_ledger["carer_qol"].sum(axis=1), carers[:, 2])
+        fig["carer_qol"] = d.average(by_ledger["carer_qol"].sum(axis=1), by_ledger["carers_known"].sum(axis=1))
         # Quality of life by ASCOT domain, over people with a package (ODD 7.8).
         domains = by_ledger["ascot"].sum(axis=1)  # (B, domain)
         fig["scrqol"] = d.average(domains.sum(axis=1), total)

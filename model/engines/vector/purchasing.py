@@ -32,8 +32,8 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
     ``rates`` by council and the hours the provider's staff can still deliver, ``staffed`` by
     provider, less what each slot gets), the carer's month
     (:func:`model.rules.carers.carer_month`: hours, strain, capacity, months above the threshold and
-    the hours the assessment credits; a caring carer's quality of life,
-    :func:`model.rules.outcomes.carer_qol`, added to the ledger; a breakdown's consequences for the person,
+    the hours the assessment credits; the quality of life of a caring carer of someone with a
+    package, :func:`model.rules.outcomes.carer_qol`, added to the ledger; a breakdown's consequences for the person,
     :func:`model.rules.carers.after_breakdown`; a new carer for one whose carer broke down and a
     short break are counted), the person's outcomes
     (:func:`model.rules.outcomes.person_outcome`, the domain scores of people with a package added
@@ -93,7 +93,8 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
     broke, crises, replaced, breaks = np.zeros(n_c), np.zeros(n_c), np.zeros(n_c), np.zeros(n_c)
     clients, client_satisfaction = np.zeros(n_q + 1), np.zeros(n_q + 1)  # by provider, for ratings
     used = np.zeros(n_q, dtype=np.int64)
-    ascot, carer_qol = ledger.ascot, ledger.carer_qol  # by council: domain scores (people with a package), carers'
+    # By council: domain scores (people with a package); quality of life of their caring carers, and how many.
+    ascot, carer_qol, carers_known = ledger.ascot, ledger.carer_qol, ledger.carers_known
     words = stream.load(state)
     for i in range(alive.size):
         if not alive[i]:
@@ -142,8 +143,9 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
                 crises[ci] += crisis
                 need[i] = need_after
                 review_in[i], required[i] = carers.after_breakdown(need[i], carer_credit[i], hours_per_point)
-            if carer_hours[i] > 0:
+            if carer_hours[i] > 0 and o_i > 0:  # carers known to the council, as the carers' survey counts
                 carer_qol[ci] += outcomes.carer_qol(strain[i], o)
+                carers_known[ci] += 1
         # 8. outcomes and voice
         main = _link(provider[i, 0], n_q)
         second = _link(provider[i, 1], n_q)
