@@ -21,33 +21,32 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
                           place_hours: float, direct_share: float, hours_per_point: float, c: np.ndarray,
                           o: np.ndarray, ch: np.ndarray, pr: np.ndarray, state: np.ndarray,
                           ledger: Ledger.Record, staffed: np.ndarray, rates: np.ndarray) -> None:
-    """Purchasing (ODD 7.6), unpaid carers (7.7), and outcomes and voice (7.8), person by person in
-    row order, as the per-agent engine does; ``people``, ``providers`` and ``ledger`` are the
-    tables' records.
+    """Purchasing (ODD 7.6), unpaid carers (7.7), and outcomes and voice (7.8), person by person in row
+    order, as the per-agent engine does; ``people``, ``providers`` and ``ledger`` are the tables'
+    records.
 
-    These steps of the month involve no one else, so one pass applies all three to each living
-    row: each budget slot's purchase (:func:`model.rules.market.buy_slot`, with the slot's
-    provider's price, its type's hour cap a week and respite and wellbeing bonus per hour,
-    ``type_attrs`` by provider type, whether a block place is left at it, the council's hourly
-    ``rates`` by council and the hours the provider's staff can still deliver, ``staffed`` by
-    provider, less what each slot gets), the carer's month
-    (:func:`model.rules.carers.carer_month`: hours, strain, capacity, months above the threshold and
-    the hours the assessment credits; the quality of life of a caring carer of someone with a
-    package, :func:`model.rules.outcomes.carer_qol`, added to the ledger; a breakdown's consequences for the person,
-    :func:`model.rules.carers.after_breakdown`; a new carer for one whose carer broke down and a
-    short break are counted), the person's outcomes
+    These steps of the month involve no one else, so one pass applies all three to each living row:
+    each budget slot's purchase (:func:`model.rules.market.buy_slot`, with the slot's provider's
+    price, its type's hour cap a week and respite and wellbeing bonus per hour, ``type_attrs`` by
+    provider type, whether a block place is left at it, the council's hourly ``rates`` by council
+    and the hours the provider's staff can still deliver, ``staffed`` by provider, less what each
+    slot gets), the carer's month (:func:`model.rules.carers.carer_month`: hours, strain, capacity,
+    months above the threshold and the hours the assessment credits; the quality of life of a caring
+    carer of someone with a package, :func:`model.rules.outcomes.carer_qol`, added to the ledger; a
+    breakdown's consequences for the person, :func:`model.rules.carers.after_breakdown`; a new carer
+    for one whose carer broke down and a short break are counted), the person's outcomes
     (:func:`model.rules.outcomes.person_outcome`, the domain scores of people with a package added
-    to the ledger) and voice
-    (:func:`model.rules.choice.voice`: one who switches ends their provider relationships and is
-    ``seeking`` again, to be re-matched). The draws come from one stream, in that order.
+    to the ledger) and voice (:func:`model.rules.choice.voice`: one who switches ends their provider
+    relationships and is ``seeking`` again, to be re-matched). The draws come from one stream, in
+    that order.
 
-    Block contracts are paid in full first (:func:`model.rules.market.block_payment`, ``place_hours``
-    a week per place), and the block places held and taken are counted by council. Money is added
-    to the ledger (by council; services by council and Option
-    1-4), the providers' income and hours are set, and each provider's rating follows its clients'
-    satisfaction (:func:`model.rules.outcomes.provider_rating`). Sums are added in the order
-    ``numpy.bincount`` adds them. (The columns are read into local names first: the record's fields
-    then need no reference counting per row.)"""
+    Block contracts are paid in full first (:func:`model.rules.market.block_payment`,
+    ``place_hours`` a week per place), and the block places held and taken are counted by council.
+    Money is added to the ledger (by council; services by council and Option 1-4), the providers'
+    income and hours are set, and each provider's rating follows its clients' satisfaction
+    (:func:`model.rules.outcomes.provider_rating`). Sums are added in the order ``numpy.bincount``
+    adds them. (The columns are read into local names first: the record's fields then need no
+    reference counting per row.)"""
     c, o, ch, pr = c.view(CARERS)[0], o.view(OUTCOMES)[0], ch.view(CHOICE)[0], pr.view(PROVIDERS)[0]
     alive, option, council, budget, need = people.alive, people.option, people.council, people.budget, people.need
     carer_hours, required, provider = people.carer_hours, people.required, people.provider
