@@ -637,3 +637,30 @@ def test_named_day_centres_replace_the_councils_generic_ones():
     assert Q.capacity[named[0]] == max(1, round(33 * m.scale[1]))
     with pytest.raises(ScenarioError, match="day_centres names must be unique"):
         load_scenario("sds_rollout", {"councils.0.day_centres": [CENTRE, CENTRE]})
+
+
+@pytest.mark.parametrize("engine", ["vector", "agents"])
+def test_quality_of_life_feeds_nothing_else(engine):
+    """A run that never scores quality of life (as a study's months but the horizon) leaves every other
+    column of the people and provider tables and every other ledger figure as a run that scores it
+    every month does: the model acts on met need and satisfaction, not on quality of life."""
+    s = shrink("austerity", 300, 18)
+    runs = []
+    for scored in (True, False):
+        m = CareEconomy(s, seed=5, engine=engine)
+        m.score_quality = scored
+        for _ in range(s.run.months):
+            m.step()
+        runs.append(m)
+    a, b = runs
+    quality = {"wellbeing", "ascot", "carer_qol", "carers_known"}
+    for table, other in ((a.people, b.people), (a.providers, b.providers)):
+        for name in (*table.FIELDS, *table.WIDE):
+            if name not in quality:
+                np.testing.assert_array_equal(table.view(name), other.view(name), err_msg=name)
+    for name, value in vars(a.ledger).items():
+        if name not in quality:
+            np.testing.assert_array_equal(value, getattr(b.ledger, name), err_msg=name)
+        elif name != "n_councils":
+            assert np.any(value) and not np.any(getattr(b.ledger, name)), name
+    assert np.any(a.people.view("wellbeing") != b.people.view("wellbeing"))

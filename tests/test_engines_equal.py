@@ -393,3 +393,17 @@ def test_shared_phases_agree_on_each_councils_costs():
         _month(v, r, month)
         spent += [v.ledger.assessment, v.ledger.support, v.ledger.admin]
     assert (spent > 0).all()
+
+
+def test_shared_phases_agree_in_months_whose_quality_of_life_is_not_scored():
+    """Quality of life scored only in every third month (as a study's recorder asks for its one
+    month): in the months not scored neither engine works it out (the ledger's quality-of-life
+    figures stay zero), and the engines agree in every month."""
+    s = shrink("sds_rollout", 200, 9, **COLD)
+    v = CareEconomy(s, seed=3, engine="vector")
+    r = CareEconomy(s, seed=3, engine="agents")
+    for month in range(s.run.months):
+        v.score_quality = r.score_quality = month % 3 == 2
+        assert _month(v, r, month) == len(SHARED)
+        scored = v.ledger.ascot.sum() > 0 and v.ledger.carers_known.sum() > 0
+        assert scored == v.score_quality, f"month {month}"

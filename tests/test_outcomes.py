@@ -40,17 +40,26 @@ def test_domain_scores_follow_their_mechanisms_and_stay_in_0_to_3():
     assert min(bottom) == 0.0 and outcomes.scrqol(bottom) == 0.0
 
 
-def test_person_outcome_is_scrqol_over_24_with_the_main_providers_quality():
-    o = Outcomes()
-    met, wellbeing, _, domains = outcomes.person_outcome(3, 5.0, 10.0, 0.0, 1.0, 0.0, 0.0, False, True, 0.9, False,
-                                                         0.0, 0.0, o)
+def test_person_outcome_is_met_need_and_satisfaction_with_the_main_providers_quality():
+    o = Outcomes(satisfaction_quality_weight=0.5, satisfaction_noise=0.1)
+    met, sat = outcomes.person_outcome(3, 5.0, 10.0, True, 0.9, False, 0.0, 0.5, o)
     assert met == 0.5
+    assert sat == pytest.approx(0.5 * 0.9 + 0.5 * 0.5 + 0.1 * 0.5)
+    # Option 4 with nobody in the council-arranged slot: the direct-payment slot's provider is the main one.
+    assert outcomes.person_outcome(4, 5.0, 10.0, False, 0.0, True, 0.3, 0.0, o)[1] == pytest.approx(0.15 + 0.25)
+    assert outcomes.person_outcome(1, 5.0, 10.0, False, 0.0, True, 0.3, 0.0, o)[1] == pytest.approx(0.25)
+
+
+def test_quality_of_life_is_scrqol_over_24_with_the_main_providers_quality():
+    o = Outcomes()
+    wellbeing, domains = outcomes.quality_of_life(3, 0.5, 0.0, 1.0, 0.0, 0.0, False, True, 0.9, False, 0.0, o)
     assert wellbeing == pytest.approx(outcomes.scrqol(domains) / 24)
+    assert domains == outcomes.domain_scores(0.5, 0.0, 1.0, 0.0, 0.0, False, 0.9, True, o)
     assert domains[7] == pytest.approx(o.dignity_base + o.dignity_quality * 0.4)
     # Option 4 with nobody in the council-arranged slot: the direct-payment slot's provider is the main one.
-    *_, mixed = outcomes.person_outcome(4, 5.0, 10.0, 0.6, 1.0, 0.0, 0.0, False, False, 0.0, True, 0.3, 0.0, o)
+    _, mixed = outcomes.quality_of_life(4, 0.5, 0.6, 1.0, 0.0, 0.0, False, False, 0.0, True, 0.3, o)
     assert mixed[7] == pytest.approx(o.dignity_base + o.dignity_quality * -0.2)
-    *_, unserved = outcomes.person_outcome(4, 5.0, 10.0, 0.6, 1.0, 0.0, 0.0, False, False, 0.0, False, 0.0, 0.0, o)
+    _, unserved = outcomes.quality_of_life(4, 0.5, 0.6, 1.0, 0.0, 0.0, False, False, 0.0, False, 0.0, o)
     assert unserved[7] == o.dignity_base
 
 

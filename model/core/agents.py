@@ -230,21 +230,26 @@ class Person(mesa.Agent):
         return purchases, got, respite, bonus
 
     # ---- 8. outcomes and voice
-    def evaluate(self, delivered: float, bonus: float, words: tuple) -> tuple[float, tuple, tuple]:
-        """Met need, wellbeing, satisfaction and the ASCOT domain scores this month
-        (:func:`model.rules.outcomes.person_outcome`) with the hours ``delivered`` and the providers'
-        ``bonus``, drawing from the stream ``words``. Returns (satisfaction, the domain scores, the
-        stream's next words)."""
+    def evaluate(self, delivered: float, bonus: float, words: tuple) -> tuple[float, tuple | None, tuple]:
+        """Met need and satisfaction this month (:func:`model.rules.outcomes.person_outcome`) with the
+        hours ``delivered``, drawing from the stream ``words``; in a month whose quality of life is
+        scored (:attr:`~model.core.economy.CareEconomy.score_quality`), wellbeing and the ASCOT domain
+        scores (:func:`model.rules.outcomes.quality_of_life`) with the providers' ``bonus``. Returns
+        (satisfaction, the domain scores or None, the stream's next words)."""
         m, Q = self.model, self.model.providers
         q0, q1 = (int(q) for q in self.providers)
         o = m.config.outcomes
+        main = (q0 != NO_PROVIDER, float(Q.quality[q0]) if q0 != NO_PROVIDER else 0.0,
+                q1 != NO_PROVIDER, float(Q.quality[q1]) if q1 != NO_PROVIDER else 0.0)
         z, words = stream.next_normal(words)
-        met, wellbeing, satisfaction, domains = outcomes.person_outcome(
-            int(self.option), delivered, float(self.required), float(self.control),
-            outcomes.value_of_control(int(self.group), int(self.age_band), o), float(self.burden), bonus,
-            float(self.carer_hours) > 0, q0 != NO_PROVIDER, float(Q.quality[q0]) if q0 != NO_PROVIDER else 0.0,
-            q1 != NO_PROVIDER, float(Q.quality[q1]) if q1 != NO_PROVIDER else 0.0, z, o)
-        self.met_need, self.wellbeing, self.satisfaction = met, wellbeing, satisfaction
+        option = int(self.option)
+        met, satisfaction = outcomes.person_outcome(option, delivered, float(self.required), *main, z, o)
+        self.met_need, self.satisfaction = met, satisfaction
+        domains = None
+        if m.score_quality:
+            self.wellbeing, domains = outcomes.quality_of_life(
+                option, met, float(self.control), outcomes.value_of_control(int(self.group), int(self.age_band), o),
+                float(self.burden), bonus, float(self.carer_hours) > 0, *main, o)
         return float(satisfaction), domains, words
 
     def voice(self, satisfaction: float) -> None:

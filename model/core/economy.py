@@ -105,6 +105,12 @@ class CareEconomy(mesa.Model):
         self.config = scenario
         self.engine_name = engine
         self.month = 0
+        #: Whether this month's quality of life is worked out (:func:`model.rules.outcomes.quality_of_life`:
+        #: people's ``wellbeing``, the ledger's ``ascot``, ``carer_qol`` and ``carers_known``). It feeds nothing
+        #: else, so a recorder that reads only some months clears it for the others
+        #: (:class:`model.metrics.recorder.HorizonRecorder`); in those months those figures are not
+        #: observed (the ledger's are zero, people keep the last month's ``wellbeing``).
+        self.score_quality = True
         self._rollout_month = -1  # the month of the shares in _rollout_shares (see _rollout)
         self._rollout_shares: tuple[np.ndarray, np.ndarray, bool] = (np.empty(0, np.float32), np.empty(0), True)
         s = scenario

@@ -288,11 +288,12 @@ class ReferenceEngine:
                 crises[c] += crisis
                 replaced[c] += new_carer
                 breaks[c] += given
-                if carer.caring and option > 0:  # carers known to the council, as the carers' survey counts
+                # carers known to the council, as the carers' survey counts
+                if m.score_quality and carer.caring and option > 0:
                     L.carer_qol[c] += outcomes.carer_qol(float(carer.strain), m.config.outcomes)
                     L.carers_known[c] += 1
             satisfaction, domains, words = person.evaluate(got, bonus, words)
-            if option > 0:
+            if domains is not None and option > 0:
                 for k, score in enumerate(domains):
                     L.ascot[c, k] += score
             for q in person.providers.tolist():

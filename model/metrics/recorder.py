@@ -470,7 +470,8 @@ class HorizonRecorder:
     :data:`~model.metrics.definitions.TOTALLED` columns and the headline row of the ``horizon`` month only.
 
     :meth:`record` keeps the month's ledger (by reference, as :class:`MonthRecorder` does) and, in
-    the horizon month only, has a :class:`MonthRecorder` take the month's snapshot. Its figures are
+    the horizon month only, has a :class:`MonthRecorder` take the month's snapshot; the model scores
+    quality of life in that month only. Its figures are
     those of a run recorded in full, bit for bit: a month's figures do not depend on which months
     are worked out with it, and the ``TOTALLED`` columns come from the same :func:`totalled`.
     """
@@ -479,12 +480,19 @@ class HorizonRecorder:
         self.m, self.horizon = model, horizon
         self._ledgers: list[Ledger] = []
         self._last = MonthRecorder(model, equity=False)
+        self._score_next()
+
+    def _score_next(self) -> None:
+        """The model works out quality of life only in the step to the horizon month, the one month
+        read (:attr:`~model.core.economy.CareEconomy.score_quality`)."""
+        self.m.score_quality = self.m.month + 1 == self.horizon
 
     def record(self) -> None:
         """Keep this month's ledger; in the horizon month, take the month's snapshot."""
         self._ledgers.append(self.m.ledger)
         if self.m.month == self.horizon:
             self._last.record()
+        self._score_next()
 
     @property
     def row(self) -> dict[str, float]:

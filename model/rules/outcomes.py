@@ -89,23 +89,38 @@ def next_rating(rating: np.ndarray | float, mean_satisfaction: np.ndarray | floa
     return where(has_clients, memory * rating + (1 - memory) * mean_satisfaction, rating)
 
 
-def person_outcome(option: int, delivered: float, required: float, control: float, value: float, burden: float,
-                   bonus: float, caring: bool, held0: bool, quality0: float, held1: bool, quality1: float, z: float,
-                   o: Outcomes) -> tuple[float, float, float, tuple]:
-    """One person's outcomes this month (ODD 7.8): met need (:func:`met_need` of the hours
-    ``delivered`` over those ``required``), the domain scores (:func:`domain_scores`, with the
-    ``control`` and felt ``burden`` of the option held, the person's ``value`` of control, the
-    ``bonus`` of the providers' activity and whether a carer is ``caring``), wellbeing (SCRQoL / 24)
-    and satisfaction (:func:`satisfaction`, with the standard-normal draw ``z``), both with the
-    quality of the main provider: slot 0's (``quality0``, when ``held0``), or for Option 4 with none
-    in slot 0, the direct-payment slot's (``quality1``, when ``held1``). Returns (met need,
-    wellbeing, satisfaction, the domain scores)."""
-    met = met_need(delivered, required)
+def main_provider(option: int, held0: bool, quality0: float, held1: bool, quality1: float) -> tuple[bool, float]:
+    """Whether a person has a main provider and its quality: slot 0's (``quality0``, when
+    ``held0``), or for Option 4 with none in slot 0, the direct-payment slot's (``quality1``, when
+    ``held1``)."""
     second = option == OPTION_4 and not held0
-    quality = quality1 if second else quality0
-    served = held1 if second else held0
+    return (held1 if second else held0), (quality1 if second else quality0)
+
+
+def person_outcome(option: int, delivered: float, required: float, held0: bool, quality0: float, held1: bool,
+                   quality1: float, z: float, o: Outcomes) -> tuple[float, float]:
+    """One person's outcomes this month that the model acts on (ODD 7.8): met need
+    (:func:`met_need` of the hours ``delivered`` over those ``required``) and satisfaction
+    (:func:`satisfaction`, with the standard-normal draw ``z``) with the quality of the main
+    provider (:func:`main_provider`). Returns (met need, satisfaction)."""
+    met = met_need(delivered, required)
+    _, quality = main_provider(option, held0, quality0, held1, quality1)
+    return met, satisfaction(quality, met, z, o)
+
+
+def quality_of_life(option: int, met: float, control: float, value: float, burden: float, bonus: float,
+                    caring: bool, held0: bool, quality0: float, held1: bool, quality1: float,
+                    o: Outcomes) -> tuple[float, tuple]:
+    """One person's quality of life this month, from their met need ``met`` (:func:`person_outcome`):
+    the domain scores (:func:`domain_scores`, with the ``control`` and felt ``burden`` of the
+    ``option`` held, the person's ``value`` of control (:func:`value_of_control`), the ``bonus`` of
+    the providers' activity, whether a carer is ``caring`` and the main provider
+    (:func:`main_provider`)). It feeds nothing else in the model, so a run works it out only in the
+    months that are observed (:attr:`model.core.economy.CareEconomy.score_quality`). Returns
+    (wellbeing: SCRQoL / 24, the domain scores)."""
+    served, quality = main_provider(option, held0, quality0, held1, quality1)
     domains = domain_scores(met, control, value, burden, bonus, caring, quality, served, o)
-    return met, scrqol(domains) / (8 * DOMAIN_TOP), satisfaction(quality, met, z, o), domains
+    return scrqol(domains) / (8 * DOMAIN_TOP), domains
 
 
 def provider_rating(rating: float, satisfaction_total: float, clients: float, memory: float) -> float:

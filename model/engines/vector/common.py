@@ -64,7 +64,7 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          market.beyond_free_places, market.slots_sought, market.draw_type,
          market.hours_bought, market.slot_payment, market.book_payments, outcomes.met_need,
          outcomes.value_of_control, outcomes.domain_scores, outcomes.scrqol, outcomes.carer_qol, outcomes.satisfaction,
-         outcomes.next_rating, outcomes.person_outcome,
+         outcomes.next_rating, outcomes.person_outcome, outcomes.main_provider, outcomes.quality_of_life,
          outcomes.provider_rating, carers.next_strain, carers.breaks_down, carers.need_after_breakdown,
          carers.capacity_hours, carers.hours_strain, carers.unpaid_hours, carers.months_above, carers.breakdown_hazard,
          carers.short_break, carers.after_breakdown,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import stream
-from model.codes import DAY_CENTRE, N_TYPES
+from model.codes import DAY_CENTRE, N_AGE_BANDS, N_GROUPS, N_TYPES
 from model.engines.vector import (
     bookkeeping,
     common,
@@ -35,7 +35,7 @@ from model.engines.vector import (
     reviews,
     support_and_choice,
 )
-from model.rules import budgets, choice, market, support
+from model.rules import budgets, choice, market, outcomes, support
 from model.rules import demography as demography_rules
 
 if TYPE_CHECKING:
@@ -87,6 +87,9 @@ class VectorEngine:
         self.support_capacity = np.array([c.support.capacity for c in s.councils])
         self.most_deprived = np.array([support.targets_most_deprived(c.support) for c in s.councils])
         self.support_cost = np.array([c.support.cost_per_person for c in s.councils])
+        # How much people value control (model.rules.outcomes.value_of_control), by client group and age band.
+        self.control_values = np.array([[outcomes.value_of_control(g, b, s.outcomes) for b in range(N_AGE_BANDS)]
+                                        for g in range(N_GROUPS)])
 
     # ------------------------------------------------------------------ 1-3. demography, rollout and reviews
     def demography(self) -> None:
@@ -164,7 +167,8 @@ class VectorEngine:
         Passes.purchase_and_outcomes(P.record(P.n), Q.record(Q.n), self.type_attrs,
                                      float(m.type_maxh[DAY_CENTRE]), s.choice.option4_direct_share,
                                      s.budgets.hours_per_point, self.c, self.o, self.ch, self.p, stream.seed(m.rng),
-                                     m.ledger.record(), m.staffed_hours(), m.hourly_rates)
+                                     m.ledger.record(), m.staffed_hours(), m.hourly_rates, m.score_quality,
+                                     self.control_values)
 
     # ------------------------------------------------------------------ 9. providers
     def providers(self) -> None:

@@ -20,7 +20,8 @@ common.prepare(__name__, __file__)
 def purchase_and_outcomes(people: People.Record, providers: Providers.Record, type_attrs: np.ndarray,
                           place_hours: float, direct_share: float, hours_per_point: float, c: np.ndarray,
                           o: np.ndarray, ch: np.ndarray, pr: np.ndarray, state: np.ndarray,
-                          ledger: Ledger.Record, staffed: np.ndarray, rates: np.ndarray) -> None:
+                          ledger: Ledger.Record, staffed: np.ndarray, rates: np.ndarray, score: bool,
+                          values: np.ndarray) -> None:
     """Purchasing (ODD 7.6), unpaid carers (7.7), and outcomes and voice (7.8), person by person in row
     order, as the per-agent engine does; ``people``, ``providers`` and ``ledger`` are the tables'
     records.
@@ -31,14 +32,16 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
     provider type, whether a block place is left at it, the council's hourly ``rates`` by council
     and the hours the provider's staff can still deliver, ``staffed`` by provider, less what each
     slot gets), the carer's month (:func:`model.rules.carers.carer_month`: hours, strain, capacity,
-    months above the threshold and the hours the assessment credits; the quality of life of a caring
-    carer of someone with a package, :func:`model.rules.outcomes.carer_qol`, added to the ledger; a
-    breakdown's consequences for the person, :func:`model.rules.carers.after_breakdown`; a new carer
-    for one whose carer broke down and a short break are counted), the person's outcomes
-    (:func:`model.rules.outcomes.person_outcome`, the domain scores of people with a package added
-    to the ledger) and voice (:func:`model.rules.choice.voice`: one who switches ends their provider
-    relationships and is ``seeking`` again, to be re-matched). The draws come from one stream, in
-    that order.
+    months above the threshold and the hours the assessment credits; a breakdown's consequences for
+    the person, :func:`model.rules.carers.after_breakdown`; a new carer for one whose carer broke
+    down and a short break are counted), the person's outcomes
+    (:func:`model.rules.outcomes.person_outcome`) and voice (:func:`model.rules.choice.voice`: one
+    who switches ends their provider relationships and is ``seeking`` again, to be re-matched). The
+    draws come from one stream, in that order. When the month's quality of life is scored
+    (``score``), each person's (:func:`model.rules.outcomes.quality_of_life`, their value of
+    control from ``values`` by client group and age band) and, for people with a package, their
+    domain scores and their caring carer's quality of life (:func:`model.rules.outcomes.carer_qol`)
+    are added to the ledger.
 
     Block contracts are paid in full first (:func:`model.rules.market.block_payment`,
     ``place_hours`` a week per place), and the block places held and taken are counted by council.
@@ -142,21 +145,23 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
                 crises[ci] += crisis
                 need[i] = need_after
                 review_in[i], required[i] = carers.after_breakdown(need[i], carer_credit[i], hours_per_point)
-            if carer_hours[i] > 0 and o_i > 0:  # carers known to the council, as the carers' survey counts
+            if score and carer_hours[i] > 0 and o_i > 0:  # carers known to the council, as the carers' survey counts
                 carer_qol[ci] += outcomes.carer_qol(strain[i], o)
                 carers_known[ci] += 1
         # 8. outcomes and voice
         main = _link(provider[i, 0], n_q)
         second = _link(provider[i, 1], n_q)
         z, words = stream.next_normal(words)
-        value = outcomes.value_of_control(group[i], age_band[i], o)
-        met, wellbeing[i], sat, domains = outcomes.person_outcome(o_i, got, required[i], control[i], value, burden[i],
-                                                                  bonus, carer_hours[i] > 0, main < n_q,
-                                                                  attrs[main, 4], second < n_q, attrs[second, 4], z, o)
+        met, sat = outcomes.person_outcome(o_i, got, required[i], main < n_q, attrs[main, 4], second < n_q,
+                                           attrs[second, 4], z, o)
         met_need[i] = met
-        if o_i > 0:
-            for k in range(N_DOMAINS):
-                ascot[ci, k] += domains[k]
+        if score:
+            wellbeing[i], domains = outcomes.quality_of_life(o_i, met, control[i], values[group[i], age_band[i]],
+                                                             burden[i], bonus, carer_hours[i] > 0, main < n_q,
+                                                             attrs[main, 4], second < n_q, attrs[second, 4], o)
+            if o_i > 0:
+                for k in range(N_DOMAINS):
+                    ascot[ci, k] += domains[k]
         satisfaction[i] = sat
         if main < n_q:
             clients[main] += 1
