@@ -37,7 +37,9 @@ def snapshot(people: People.Record, need_threshold: float, strained_level: float
     met_sum, wellbeing_sum, satisfaction_sum = sums.met_need, sums.wellbeing, sums.satisfaction
     hours = 0.0
     held = 0.0
-    carers = np.zeros(4)  # with need, their carers' hours, caring carers, strained carers
+    # People with need, their carers' hours, caring carers, strained carers (local sums: the compiled
+    # loop keeps them in registers, where an array's items would go through memory every row).
+    with_need, their_hours, caring, strained = 0.0, 0.0, 0.0, 0.0
     for i in range(cell.size):
         held += dp_balance[i]
         if not alive[i]:
@@ -51,12 +53,12 @@ def snapshot(people: People.Record, need_threshold: float, strained_level: float
             satisfaction_sum[c] += np.float64(satisfaction[i])
         hours += carer_hours[i]
         if need[i] >= need_threshold:
-            carers[0] += 1
-            carers[1] += carer_hours[i]
+            with_need += 1
+            their_hours += carer_hours[i]
         if carer_hours[i] > 0:
-            carers[2] += 1
-            carers[3] += strain[i] > strained_level
-    return hours, held, carers
+            caring += 1
+            strained += strain[i] > strained_level
+    return hours, held, np.array([with_need, their_hours, caring, strained])
 
 
 @numba.njit(cache=True)
