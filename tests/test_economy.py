@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.codes import NO_PROVIDER, PROVIDER_TYPES
+from model.codes import AGENCY, DAY_CENTRE, NO_PROVIDER, PERSONAL_ASSISTANT, PROVIDER_TYPES
 from model.core.agents import Carer, Person, Provider
 from model.core.economy import BOOKS
 from model.engines import CareEconomy
@@ -145,11 +145,16 @@ class Invariants:
         assert P.view("eligible")[pkg].all(), "a package held by someone not eligible"
         assert ((opt >= 0) & (opt <= 4)).all()
         held = P.provider[: P.n]
+        top_up = self.m.config.providers.top_up
         assert (held[~pkg] == NO_PROVIDER).all(), "someone without a package holds a provider"
-        assert (held[opt != 4, 1] == NO_PROVIDER).all(), "a second budget slot outside Option 4"
+        if not top_up:
+            assert (held[opt != 4, 1] == NO_PROVIDER).all(), "a second budget slot outside Option 4"
+        else:  # a top-up slot is held only beside a provider in slot 0
+            assert (held[(opt != 4) & (held[:, 1] >= 0), 0] >= 0).all(), "a top-up provider without a first one"
         if self.m.engine_name == "vector":  # everyone with a slot to fill is among the seekers matching scans
-            lacking = ((market.SLOT_MODES[opt] != market.MODE_NONE) & (held == NO_PROVIDER)).any(axis=1) & pkg
-            assert P.view("seeking")[lacking].all(), "a package slot without a provider, not flagged as seeking"
+            lacking = (market.SLOT_MODES[opt, 0] != market.MODE_NONE) & (held[:, 0] == NO_PROVIDER)
+            lacking |= (opt == 4) & (held[:, 1] == NO_PROVIDER)
+            assert P.view("seeking")[lacking & pkg].all(), "a package slot without a provider, not flagged as seeking"
         # A slot's provider is in the person's council and of a type its management mode may buy.
         Q = self.m.providers
         for slot in (0, 1):
@@ -157,7 +162,7 @@ class Invariants:
             pr = held[r, slot]
             assert Q.active[pr].all(), "a person points at a closed provider"
             assert (Q.council[pr] == P.council[r]).all(), "a provider in another council"
-            modes = market.SLOT_MODES[opt[r], slot]
+            modes = market.slot_mode(opt[r], slot, top_up)
             assert market.ALLOWED[modes, Q.ptype[pr]].all(), "a provider type the option may not buy"
 
     def check_providers(self) -> None:
@@ -213,6 +218,14 @@ def test_invariants_every_month_vector_multi_council(multi_scenario):
 @pytest.mark.parametrize("name", ["baseline", "austerity", "protect_day_centres", "targeted_support"])
 def test_invariants_every_month_other_scenarios(name):
     run_checked(shrink(name, 300, 36), 4)
+
+
+@pytest.mark.parametrize("engine", ["vector", "agents"])
+def test_invariants_every_month_with_mixed_packages(engine):
+    """Packages with a top-up provider (providers.top_up): money, people, packages, providers and day
+    centres hold every month, with both engines."""
+    run_checked(shrink("sds_rollout", 300 if engine == "vector" else 90, 36, **{"providers.top_up": True}), 6,
+                engine=engine)
 
 
 def test_invariants_every_month_with_a_councils_own_day_centres():
@@ -664,3 +677,32 @@ def test_quality_of_life_feeds_nothing_else(engine):
         elif name != "n_councils":
             assert np.any(value) and not np.any(getattr(b.ledger, name)), name
     assert np.any(a.people.view("wellbeing") != b.people.view("wellbeing"))
+
+
+def test_mixed_packages_hold_several_providers_and_their_hours_add_up():
+    """With top-up slots (providers.top_up) a package held in one mode takes a second provider for the
+    hours its first provider's type cannot give: packages combine types (a day centre with home care or
+    a personal assistant), people get more hours than one provider's type gives a client, never more
+    than they need, and the hours people get add up to the hours providers deliver. Without the switch
+    nobody in Options 1-3 gets more than their one provider's type gives."""
+    weeks = budgets.WEEKS_PER_MONTH
+    for top_up in (True, False):
+        m = CareEconomy(shrink("sds_rollout", 600, 36, **{"providers.top_up": top_up}), seed=3)
+        for _ in range(36):
+            m.step()
+        P, Q = m.people, m.providers
+        held, option = P.provider[: P.n], P.view("option")
+        delivered, required = P.view("delivered").astype(float), P.view("required").astype(float)
+        alive = P.view("alive")  # rows of people who left this month keep their last month's hours
+        assert delivered[alive].sum() == pytest.approx(Q.view("hours").sum(), rel=1e-6)  # hours add up
+        single = P.view("alive") & (option >= 1) & (option <= 3) & (held[:, 0] >= 0)
+        cap0 = m.type_maxh[Q.ptype[held[:, 0]]] * weeks
+        beyond = single & (delivered > cap0 * (1 + 1e-6))
+        two = single & (held[:, 1] >= 0)
+        if top_up:
+            assert two.sum() > 30 and beyond.sum() > 30 and (beyond <= two).all()
+            pairs = {(int(a), int(b)) for a, b in zip(Q.ptype[held[two, 0]], Q.ptype[held[two, 1]], strict=True)}
+            assert (DAY_CENTRE, AGENCY) in pairs or (DAY_CENTRE, PERSONAL_ASSISTANT) in pairs, pairs
+            assert (delivered[two] <= required[two] * (1 + 1e-6)).all()
+        else:
+            assert not two.any() and not beyond.any()

@@ -407,3 +407,14 @@ def test_shared_phases_agree_in_months_whose_quality_of_life_is_not_scored():
         assert _month(v, r, month) == len(SHARED)
         scored = v.ledger.ascot.sum() > 0 and v.ledger.carers_known.sum() > 0
         assert scored == v.score_quality, f"month {month}"
+
+
+def test_shared_phases_agree_with_mixed_packages():
+    """Packages with a second, top-up provider (providers.top_up): sought, bought from, let go and
+    handed back the same way by both engines."""
+    s = shrink("sds_rollout", 200, 18, **COLD, **{"providers.top_up": True})
+    v = CareEconomy(s, seed=4, engine="vector")
+    r = CareEconomy(s, seed=4, engine="agents")
+    assert sum(_month(v, r, month) for month in range(s.run.months)) == len(SHARED) * s.run.months
+    held = v.people.provider[: v.people.n]
+    assert ((held[:, 1] >= 0) & (v.people.view("option") < 4)).sum() > 10

@@ -473,7 +473,8 @@ def test_seekers_are_the_flagged_rows_with_a_slot_to_fill():
     budget = np.where(rng.random(n) < 0.9, 100.0, 0.0).astype(np.float32)
     required = np.where(rng.random(n) < 0.9, 20.0, 0.0).astype(np.float32)
     P = _people(n, option=option, provider=provider, alive=alive, seeking=flagged, budget=budget, required=required)
-    rows, slots = matching.seekers(P.record(n))
+    price, ptype, type_maxh = np.full(4, 10.0, np.float32), np.zeros(4, np.int8), np.full(4, 18.0, np.float32)
+    rows, slots = matching.seekers(P.record(n), price, ptype, type_maxh, False)
     seeking = P.view("seeking")
     modes = market.SLOT_MODES[option]
     lack = (modes != market.MODE_NONE) & (provider < 0) & alive[:, None]
@@ -482,6 +483,30 @@ def test_seekers_are_the_flagged_rows_with_a_slot_to_fill():
     np.testing.assert_array_equal(slots, np.repeat([0, 1], wants.sum(axis=0)))
     np.testing.assert_array_equal(seeking, flagged & lack.any(axis=1))
     assert wants[:, 1].any() and (flagged & lack.any(axis=1) & ~wants.any(axis=1)).any()
+
+
+def test_seekers_of_top_up_slots_are_packages_whose_first_provider_leaves_hours_to_buy():
+    """With top-up slots (providers.top_up), a flagged living package of Options 1-3 with a provider in
+    slot 0 and none in slot 1 seeks one in slot 1 exactly when :func:`model.rules.market.needs_top_up`
+    holds for slot 0's provider (its price and its type's cap); Option 4 as without."""
+    rng = np.random.default_rng(14)
+    n = 400
+    option = rng.integers(1, 5, n).astype(np.int8)
+    provider = np.full((n, 2), -1, np.int32)
+    provider[:, 0] = rng.integers(0, 4, n)
+    price, ptype = np.array([6.0, 21.0, 14.0, 8.0], np.float32), np.arange(4, dtype=np.int8)
+    type_maxh = np.array([18.0, 40.0, 40.0, 8.0], np.float32)
+    required = rng.uniform(0, 200, n).astype(np.float32)
+    budget = rng.uniform(0, 3000, n).astype(np.float32)
+    P = _people(n, option=option, provider=provider, alive=np.ones(n, bool), seeking=np.ones(n, bool), budget=budget,
+                required=required)
+    rows, slots = matching.seekers(P.record(n), price, ptype, type_maxh, True)
+    q = provider[:, 0]
+    needs = np.array([market.needs_top_up(float(required[i]), float(budget[i]), float(price[q[i]]),
+                                          float(type_maxh[q[i]])) for i in range(n)])
+    expected = np.where(option == 4, (budget > 0) & (required > 0), needs)
+    np.testing.assert_array_equal(rows[slots == 1], np.flatnonzero(expected))
+    assert needs.any() and not needs.all()
 
 
 def test_finance_costs_and_charges_each_package_by_council():

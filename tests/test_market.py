@@ -73,7 +73,73 @@ def test_provider_weights_are_exp_appeal_for_people_the_council_and_the_council_
     (0, (-1, -1), 100.0, 10.0, (False, False, False)),  # no package: nothing to seek
 ])
 def test_slots_sought(option, links, budget, required, expected):
-    assert tuple(bool(x) for x in market.slots_sought(option, *links, budget, required)) == expected
+    for top_up in (False, True):  # no top-up slot is sought: slot 0 has no provider, or Option 4, or no package
+        got = market.slots_sought(option, *links, budget, required, top_up, 10.0, 18.0)
+        if not (top_up and option == 3 and links[0] >= 0):
+            assert tuple(bool(x) for x in got) == expected
+
+
+W = WEEKS_PER_MONTH
+
+
+@pytest.mark.parametrize(("option", "required", "budget", "expected"), [
+    (3, 18 * W + 1, 10 * 18 * W + 20, (True, False, True)),   # a day centre's 18 h a week leave hours to buy
+    (3, 18 * W, 10 * 18 * W + 20, (False, False, False)),     # its 18 h are all the package needs
+    (3, 18 * W + 1, 10 * 18 * W, (False, False, False)),      # the budget buys no more than the 18 h
+    (1, 18 * W + 1, 10 * 18 * W + 20, (True, False, True)),   # a direct payment too
+    (4, 18 * W + 1, 10 * 18 * W + 20, (True, False, True)),   # Option 4's second slot is its own
+])
+def test_a_top_up_slot_is_sought_when_the_first_providers_type_leaves_hours_the_budget_can_buy(
+        option, required, budget, expected):
+    got = market.slots_sought(option, 5, -1, budget, required, True, 10.0, 18.0)
+    assert tuple(bool(x) for x in got) == expected
+    assert market.slots_sought(3, 5, -1, budget, required, False, 10.0, 18.0) == (False, False, False)  # switch off
+
+
+def test_slot_modes_with_and_without_top_up_slots():
+    options = np.arange(5)
+    np.testing.assert_array_equal(market.slot_mode(options, 1), market.SLOT_MODES[:, 1])
+    np.testing.assert_array_equal(market.slot_mode(options, 1, True),
+                                  [MODE_NONE, MODE_DIRECT, MODE_ISF, MODE_COUNCIL, MODE_DIRECT])
+    np.testing.assert_array_equal(market.slot_mode(options, 0, True), market.SLOT_MODES[:, 0])
+    assert [market.is_top_up(o, 1, True) for o in range(5)] == [False, True, True, True, False]
+    assert not market.is_top_up(3, 1, False) and not market.is_top_up(3, 0, True)
+
+
+def test_a_mixed_package_buys_the_rest_from_its_second_provider_and_its_hours_add_up():
+    """Known answer: a direct payment of 3,000 a month for 200 hours; a personal assistant at 14 an hour
+    gives at most 40 h a week, the second provider (an agency at 20) the rest, paid from the same
+    account, into which the whole budget went once."""
+    required, budget, cap = 200.0, 3000.0, 40.0 * W
+
+    def buy(slot, got, spent, price, balance):
+        need, money, credit = market.slot_terms(1, slot, required, budget, 0.5, True, got, spent)
+        return (need, money, credit), market.buy_slot(1, slot, need, money, credit, balance, price, 40.0, 0.0, 0.0,
+                                                      False, False, 0.0, np.inf, True)
+
+    terms0, first = buy(0, 0.0, 0.0, 14.0, 0.0)
+    assert terms0 == (required, budget, budget)
+    hours0, cost0, balance0, value0 = first[0], first[3], first[4], first[8]
+    assert hours0 == pytest.approx(cap) and cost0 == value0 == pytest.approx(14.0 * cap)
+    terms1, second = buy(1, hours0, value0, 20.0, balance0)
+    assert terms1 == pytest.approx((required - cap, budget - 14.0 * cap, 0.0))
+    assert second[0] == pytest.approx(required - cap)  # the rest of the hours: they add up to the 200
+    assert hours0 + second[0] == pytest.approx(required)
+    assert second[4] == pytest.approx(budget - 14.0 * cap - 20.0 * (required - cap))  # one account pays both
+    assert market.slot_payment(1, 1, second[3], terms1[2], True) == (0.0, 0.0, second[3])
+    # Short of money, the second provider buys what is left of the budget, and the account ends at 0.
+    _, short = buy(1, hours0, value0, 200.0, balance0)
+    assert short[3] == pytest.approx(budget - 14.0 * cap) and short[4] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_top_up_provider_is_let_go_when_the_first_one_gives_all_and_sought_when_it_does_not():
+    more = 18 * W + 10
+    assert market.top_up_change(3, True, True, 10.0, 1e6, 10.0, 18.0, True) == (True, False)
+    assert market.top_up_change(3, True, False, more, 1e6, 10.0, 18.0, True) == (False, True)
+    assert market.top_up_change(3, True, True, more, 1e6, 10.0, 18.0, True) == (False, False)
+    assert market.top_up_change(3, False, True, more, 1e6, 0.0, 0.0, True) == (True, False)  # no first provider
+    assert market.top_up_change(4, True, True, 10.0, 1e6, 10.0, 18.0, True) == (False, False)  # Option 4's own
+    assert market.top_up_change(3, True, False, more, 1e6, 10.0, 18.0, False) == (False, False)
 
 
 def test_draw_type_is_the_inverse_cdf_of_the_weights_and_never_draws_weight_zero():
@@ -159,10 +225,10 @@ def test_who_pays_for_a_slot_and_how_it_is_booked():
     spend on services less what went into accounts."""
     from model.codes import OPTION_1, OPTION_3, OPTION_4
 
-    assert market.slot_payment(OPTION_1, 0, 80.0, 100.0) == (100.0, 100.0, 80.0)
-    assert market.slot_payment(OPTION_3, 0, 80.0, 0.0) == (80.0, 0.0, 0.0)
-    assert market.slot_payment(OPTION_4, 1, 30.0, 50.0) == (50.0, 50.0, 30.0)  # Option 4's direct slot
-    assert market.slot_payment(OPTION_4, 0, 30.0, 0.0) == (30.0, 0.0, 0.0)    # its council-arranged slot
+    assert market.slot_payment(OPTION_1, 0, 80.0, 100.0, False) == (100.0, 100.0, 80.0)
+    assert market.slot_payment(OPTION_3, 0, 80.0, 0.0, False) == (80.0, 0.0, 0.0)
+    assert market.slot_payment(OPTION_4, 1, 30.0, 50.0, False) == (50.0, 50.0, 30.0)  # Option 4's direct slot
+    assert market.slot_payment(OPTION_4, 0, 30.0, 0.0, False) == (30.0, 0.0, 0.0)    # its council-arranged slot
     services = np.array([[0.0, 100.0, 0.0, 80.0, 80.0]])  # council 0 by option code (0: none)
     paid, spent = np.array([150.0]), np.array([110.0])
     by_option, dp_paid, dp_spent, direct = np.zeros((1, 4)), np.zeros(1), np.zeros(1), np.zeros(1)

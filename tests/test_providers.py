@@ -302,10 +302,13 @@ def test_only_agencies_hand_back_packages_the_council_pays_for():
     words = stream.load(stream.seed(np.random.default_rng(0)))
     for option, slot, ptype, drawn in ((3, 0, AGENCY, True), (2, 0, AGENCY, True), (4, 0, AGENCY, True),
                                        (4, 1, AGENCY, False), (1, 0, AGENCY, False), (3, 0, DAY_CENTRE, False)):
-        took, back, after = providers.hands_back(option, slot, ptype, 1.0, words)
+        took, back, after = providers.hands_back(option, slot, ptype, 1.0, False, words)
         assert (took, back) == (drawn, drawn)
         assert (after != words) == drawn
-    assert providers.hands_back(3, 0, AGENCY, 0.0, words) == (False, False, words)
+    assert providers.hands_back(3, 0, AGENCY, 0.0, False, words) == (False, False, words)
+    # A council-arranged package's top-up slot is the council's to pay: its agency may hand it back.
+    assert providers.hands_back(3, 1, AGENCY, 1.0, True, words)[0]
+    assert not providers.hands_back(1, 1, AGENCY, 1.0, True, words)[0]
 
 
 def _cost() -> float:

@@ -202,8 +202,9 @@ class Person(mesa.Agent):
         direct_share = m.config.choice.option4_direct_share
         balance, got, respite, bonus = float(self.dp_balance), 0.0, 0.0, 0.0
         purchases = []
+        top_up, value = m.config.providers.top_up, 0.0
         for slot in range(N_SLOTS):
-            if market.in_mode(option, slot, MODE_NONE):
+            if market.in_mode(option, slot, MODE_NONE, top_up):
                 continue
             q = int(self.providers[slot])
             price = cap = respite_per_hour = bonus_per_hour = 0.0  # an empty slot buys nothing
@@ -214,10 +215,12 @@ class Person(mesa.Agent):
                 bonus_per_hour = float(market.per_hour(m.type_bonus[t], m.type_maxh[t]))
             block_free = q != NO_PROVIDER and int(block_used[q]) < int(Q.block_places[q])
             agency = q != NO_PROVIDER and int(Q.ptype[q]) == AGENCY
-            hours, rest, more, cost, credit, balance, took, wanted, left = market.buy_slot(
-                option, slot, required, budget, balance, direct_share, price, cap, respite_per_hour, bonus_per_hour,
+            need, money, credit = market.slot_terms(option, slot, required, budget, direct_share, top_up, got, value)
+            hours, rest, more, cost, balance, took, wanted, left, worth = market.buy_slot(
+                option, slot, need, money, credit, balance, price, cap, respite_per_hour, bonus_per_hour,
                 block_free, agency, float(m.hourly_rates[self.council]),
-                float(staffed[q]) if q != NO_PROVIDER else np.inf)
+                float(staffed[q]) if q != NO_PROVIDER else np.inf, top_up)
+            value += float(worth)
             if took:
                 block_used[q] += 1
             if q != NO_PROVIDER:
@@ -252,10 +255,10 @@ class Person(mesa.Agent):
                 float(self.burden), bonus, float(self.carer_hours) > 0, *main, o)
         return float(satisfaction), domains, words
 
-    def voice(self, satisfaction: float) -> None:
+    def voice(self, satisfaction: float) -> bool:
         """Persistent dissatisfaction (:func:`model.rules.choice.voice`) means switching provider:
         the provider relationships end and the person seeks providers again (and, if offered the
-        choice, is reviewed next month)."""
+        choice, is reviewed next month). Returns whether they switch."""
         m = self.model
         self.low_sat, switches, due = choice.voice(int(self.option), satisfaction, int(self.low_sat),
                                                    bool(self.offered), int(self.review_in), m.config.choice)
@@ -263,6 +266,22 @@ class Person(mesa.Agent):
             m.release(np.array([self.row]))
             self.seeking = True
             self.review_in = due
+        return bool(switches)
+
+    def top_up(self) -> None:
+        """A package with a top-up slot (``providers.top_up``) lets its second provider go, or seeks
+        one from next month (:func:`model.rules.market.top_up_change`)."""
+        m, Q = self.model, self.model.providers
+        q0, q1 = (int(q) for q in self.providers)
+        price0, cap0 = (float(Q.price[q0]), float(m.type_maxh[Q.ptype[q0]])) if q0 != NO_PROVIDER else (0.0, 0.0)
+        let_go, seek = market.top_up_change(int(self.option), q0 != NO_PROVIDER, q1 != NO_PROVIDER,
+                                            float(self.required), float(self.budget), price0, cap0,
+                                            m.config.providers.top_up)
+        if let_go:
+            Q.clients[q1] -= 1
+            m.people.provider[self.row, 1] = NO_PROVIDER
+        if seek:
+            self.seeking = True
 
 
 class Carer(mesa.Agent):

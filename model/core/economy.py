@@ -532,7 +532,7 @@ class CareEconomy(mesa.Model):
             option = P.option[rows].astype(np.int64)
             agency = Q.ptype[q] == AGENCY
             rate = self.hourly_rates[P.council[rows]]
-            price = market.price_paid(option, slot, agency, Q.price[q], rate)
+            price = market.price_paid(option, slot, agency, Q.price[q], rate, p.top_up)
             np.add.at(wanted, q, market.hours_bought(P.required[rows].astype(np.float64), P.budget[rows],
                                                      market.slot_share(option, slot, direct_share), price,
                                                      self.type_maxh[Q.ptype[q]]))

@@ -249,6 +249,7 @@ class Ledger:
     carers_known: np.ndarray = field(init=False)   # how many carers that is
     block_held: np.ndarray = field(init=False)     # day-centre block places the council paid for this month
     block_taken: np.ndarray = field(init=False)    # of those, places its attendees took
+    two_providers: np.ndarray = field(init=False)  # packages that bought from two providers this month
     ascot: np.ndarray = field(init=False)          # (council, domain): domain scores summed over people with a package
 
     #: Figures of more than one number per council, and how many: (council, width) arrays.

@@ -155,8 +155,8 @@ class ReferenceEngine:
         """The rationing rule of :mod:`model.rules.market`, seeker by seeker and provider by provider.
 
         The seekers are the people flagged as seeking, in row order
-        (:func:`~model.rules.market.slots_sought`): every slot-0 seeker first, then Option 4's
-        direct-payment slots. The providers are the open ones by council and type, in row order
+        (:func:`~model.rules.market.slots_sought`): every slot-0 seeker first, then slot 1 (Option 4's
+        direct-payment slots, top-up slots). The providers are the open ones by council and type, in row order
         within a type, each weighed once (:func:`~model.rules.market.provider_weights`). Each seeker
         draws the type it wants, the entry signal (:func:`~model.rules.market.wanted_type`); then in
         each round every pending seeker applies (:func:`~model.rules.market.application`) given the
@@ -166,14 +166,18 @@ class ReferenceEngine:
         m, P, p = self.m, self.m.people, self.m.config.providers
         m.sync_agents()
         first, second = [], []  # (person, slot)
+        Q = m.providers
         for r in np.flatnonzero(P.view("seeking")).tolist():
             person = m.person_agents.get(r)
             if person is None:  # has left
                 P.seeking[r] = False
                 continue
+            q0 = int(person.providers[0])
+            price0, cap0 = ((float(Q.price[q0]), float(m.type_maxh[Q.ptype[q0]])) if q0 != NO_PROVIDER
+                            else (0.0, 0.0))
             person.seeking, seek0, seek1 = market.slots_sought(
-                int(person.option), int(person.providers[0]), int(person.providers[1]), float(person.budget),
-                float(person.required))
+                int(person.option), q0, int(person.providers[1]), float(person.budget), float(person.required),
+                p.top_up, price0, cap0)
             if seek0:
                 first.append((person, 0))
             if seek1:
@@ -196,7 +200,7 @@ class ReferenceEngine:
         type_weight = []
         for person, slot in seekers:
             tw = market.type_weights(bool(person.dc_affinity), person.over65,
-                                     int(market.SLOT_MODES[person.option, slot]), p)
+                                     int(market.slot_mode(int(person.option), slot, p.top_up)), p)
             type_weight.append(tw)
             t, words = market.wanted_type(tw, words)
             g = int(person.council) * N_TYPES + t
@@ -213,7 +217,7 @@ class ReferenceEngine:
             for s, (person, slot) in enumerate(seekers):
                 if not pending[s]:
                     continue
-                k = int(market.SLOT_MODES[person.option, slot] == MODE_COUNCIL)
+                k = int(market.in_mode(int(person.option), slot, MODE_COUNCIL, p.top_up))
                 g0 = int(person.council) * N_TYPES
                 t, i, words = market.application(type_weight[s], mean[k, g0:g0 + N_TYPES],
                                                  start[g0:g0 + N_TYPES + 1], cum[k], total[k, g0:g0 + N_TYPES], words)
@@ -273,7 +277,7 @@ class ReferenceEngine:
             c, option = int(person.council), int(person.option)
             purchases, got, respite, bonus = person.buy(block_used, staffed)
             for slot, q, h, cost, credit, want in purchases:
-                pays, into, out = market.slot_payment(option, slot, cost, credit)
+                pays, into, out = market.slot_payment(option, slot, cost, credit, m.config.providers.top_up)
                 services[c, option] += pays
                 paid[c] += into
                 spent[c] += out
@@ -296,11 +300,15 @@ class ReferenceEngine:
             if domains is not None and option > 0:
                 for k, score in enumerate(domains):
                     L.ascot[c, k] += score
-            for q in person.providers.tolist():
+            links = person.providers.tolist()
+            if option > 0 and NO_PROVIDER not in links:
+                L.two_providers[c] += 1
+            for q in links:
                 if q != NO_PROVIDER:
                     clients[q] += 1
                     client_satisfaction[q] += satisfaction
-            person.voice(satisfaction)
+            if not person.voice(satisfaction) and m.config.providers.top_up:
+                person.top_up()
         market.book_payments(services, paid, spent, L.services_by_option, L.dp_paid, L.dp_spent, L.direct_paid)
         L.breakdowns += broke
         L.replacements += replaced
@@ -373,7 +381,7 @@ class ReferenceEngine:
                 if q == NO_PROVIDER:
                     continue
                 _, back, words = providers.hands_back(int(person.option), slot, int(Q.ptype[q]), float(hazard[c]),
-                                                      words)
+                                                      m.config.providers.top_up, words)
                 if back:
                     Q.clients[q] -= 1
                     P.provider[person.row, slot] = NO_PROVIDER

@@ -239,6 +239,10 @@ _MONTHLY = _index([
            "Block places the councils' attendees took this month over those they paid for (missing with none "
            "held); with rundown = occupancy a council gives up places when this runs below "
            "commissioning.block_min_use over a review period."),
+    Column("mixed_packages", "Packages with two providers", "share of people with a package",
+           "People with a package who bought from two providers this month (Option 4's two slots; with "
+           "providers.top_up, a package held in one mode whose first provider's type cannot give all its hours "
+           "and its top-up provider); missing with nobody holding a package."),
     Column("mean_wait", "Mean wait", "months",
            "Months waited so far by the people waiting for assessment, on average (missing with nobody waiting)."),
     Column("option_reviews", "Option reviews", "people",

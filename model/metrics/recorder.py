@@ -293,7 +293,7 @@ class MonthRecorder:
             "short_breaks", "admissions", "dp_paid", "direct_paid", "block_paid", "provider_received", "charges",
             "waiting", "waiting_months", "waiting_new", "handbacks", "posts", "vacancies", "care_workers",
             "option_reviews", "prompted", "changes_by_prompt", "in_house_cost", "council_closures", "ascot",
-            "carer_qol", "carers_known", "block_taken", "block_held"))
+            "carer_qol", "carers_known", "block_taken", "block_held", "two_providers"))
         services, entries, exits = by_ledger["services_by_option"], by_ledger["entries"], by_ledger["exits"]
         spend_c = np.array([L.council_spend() for L in ledgers])
         fig["arrivals"], fig["departures"] = by_ledger["arrivals"].sum(axis=1), by_ledger["departures"].sum(axis=1)
@@ -349,6 +349,7 @@ class MonthRecorder:
         for name, by_council in per_council_books.items():
             fig[name] = by_council.mean(axis=1) if name in d.COUNCIL_MEANS else by_council.sum(axis=1)
         fig["block_use"] = d.average(by_ledger["block_taken"].sum(axis=1), by_ledger["block_held"].sum(axis=1))
+        fig["mixed_packages"] = d.average(by_ledger["two_providers"].sum(axis=1), fig["with_package"])
         fig["mean_wait"] = d.average(waited.sum(axis=1), fig["waiting_list"])
         # Reviews as decisions to keep or change (ODD 7.4): changes by council and prompt.
         by_prompt = by_ledger["changes_by_prompt"].sum(axis=1)  # (B, prompt)

@@ -77,23 +77,47 @@ def slot_shares(option: np.ndarray | int, direct_share: float) -> np.ndarray:
     return np.stack([slot_share(option, 0, direct_share), slot_share(option, 1, direct_share)], axis=-1)
 
 
-def in_mode(option: np.ndarray | int, slot: int, mode: int) -> np.ndarray:
-    """Whether each person's budget slot ``slot`` is managed in ``mode`` (from :data:`SLOT_MODES`)."""
-    return SLOT_MODES[option, slot] == mode
+def slot_mode(option: np.ndarray | int, slot: int, top_up: bool = False) -> np.ndarray:
+    """The management mode of each person's budget slot ``slot`` (:data:`SLOT_MODES`). With
+    ``top_up`` (``providers.top_up``), slot 1 of a package held in one mode (Options 1-3) is its
+    top-up slot, in the mode of slot 0: a second provider for the hours the first one's type cannot
+    give (:func:`needs_top_up`)."""
+    own = SLOT_MODES[option, slot]
+    if slot == 1 and top_up:
+        return where(own == MODE_NONE, SLOT_MODES[option, 0], own)
+    return own
 
 
-def council_paid(option: np.ndarray | int, slot: int) -> np.ndarray:
+def in_mode(option: np.ndarray | int, slot: int, mode: int, top_up: bool = False) -> np.ndarray:
+    """Whether each person's budget slot ``slot`` is managed in ``mode`` (:func:`slot_mode`)."""
+    return slot_mode(option, slot, top_up) == mode
+
+
+def is_top_up(option: int, slot: int, top_up: bool) -> bool:
+    """Whether a budget slot is a package's top-up slot (:func:`slot_mode`)."""
+    return top_up and slot == 1 and SLOT_MODES[option, 1] == MODE_NONE and SLOT_MODES[option, 0] != MODE_NONE
+
+
+def needs_top_up(required: float, budget: float, price0: float, max_hours_week0: float) -> bool:
+    """Whether a package held in one mode needs a second provider (ODD 7.6, ``providers.top_up``):
+    the formal hours ``required`` a month are more than the first provider's type gives a client
+    (``max_hours_week0`` a week), and the ``budget`` buys more than that many hours at its ``price0``."""
+    most = max_hours_week0 * WEEKS_PER_MONTH
+    return required > most and budget > price0 * most
+
+
+def council_paid(option: np.ndarray | int, slot: int, top_up: bool = False) -> np.ndarray:
     """Whether the council pays the provider of a budget slot itself: an individual service fund or a
     council-arranged slot (a direct payment is paid from the person's account)."""
-    return in_mode(option, slot, MODE_ISF) | in_mode(option, slot, MODE_COUNCIL)
+    return in_mode(option, slot, MODE_ISF, top_up) | in_mode(option, slot, MODE_COUNCIL, top_up)
 
 
 def price_paid(option: np.ndarray | int, slot: int, agency: np.ndarray | bool, price: np.ndarray | float,
-               rate: np.ndarray | float) -> np.ndarray:
+               rate: np.ndarray | float, top_up: bool = False) -> np.ndarray:
     """The price an hour of a budget slot is bought at: the council's hourly ``rate`` for an
     ``agency``'s hour the council pays for (:func:`council_paid`), when the council sets one (rate
     above 0); otherwise the provider's ``price``."""
-    return where(agency & (rate > 0.0) & council_paid(option, slot), rate, price)
+    return where(agency & (rate > 0.0) & council_paid(option, slot, top_up), rate, price)
 
 
 def paid_directly(option: np.ndarray | int, direct_share: float) -> np.ndarray:
@@ -200,13 +224,17 @@ def beyond_free_places(left: float) -> tuple[bool, float]:
     return True, left
 
 
-def slots_sought(option: int, provider0: int, provider1: int, budget: float,
-                 required: float) -> tuple[bool, bool, bool]:
+def slots_sought(option: int, provider0: int, provider1: int, budget: float, required: float, top_up: bool,
+                 price0: float, max_hours_week0: float) -> tuple[bool, bool, bool]:
     """A living person flagged as seeking a provider, at matching: whether they still are (a
     budget slot of their option has no provider), and whether each slot seeks one this month (it
-    has none, and the person has a budget and formal hours to buy)."""
+    has none, and the person has a budget and formal hours to buy). A top-up slot (:func:`slot_mode`)
+    lacks a provider only while slot 0 has one whose type leaves hours the budget can buy
+    (:func:`needs_top_up`, with slot 0's provider's ``price0`` and its type's ``max_hours_week0``)."""
     lack0 = not in_mode(option, 0, MODE_NONE) and provider0 < 0
-    lack1 = not in_mode(option, 1, MODE_NONE) and provider1 < 0
+    lack1 = not in_mode(option, 1, MODE_NONE, top_up) and provider1 < 0
+    if lack1 and is_top_up(option, 1, top_up):
+        lack1 = provider0 >= 0 and needs_top_up(required, budget, price0, max_hours_week0)
     if not (lack0 or lack1):
         return False, False, False
     buying = budget > 0 and required > 0
@@ -299,12 +327,12 @@ def block_payment(places: int, price: float, place_hours: float) -> float:
     return places * price * place_hours * WEEKS_PER_MONTH
 
 
-def slot_payment(option: int, slot: int, cost: float, credit: float) -> tuple[float, float, float]:
+def slot_payment(option: int, slot: int, cost: float, credit: float, top_up: bool) -> tuple[float, float, float]:
     """Who pays for one budget slot's purchase (ODD 7.6): (the council's spend on the person's option,
     paid into their direct-payment account, spent from it). A direct-payment slot's ``credit`` is
     paid into the account and its ``cost`` spent from there; any other slot's ``cost`` the council
     pays the provider itself."""
-    if in_mode(option, slot, MODE_DIRECT):
+    if in_mode(option, slot, MODE_DIRECT, top_up):
         return credit, credit, cost
     return cost, 0.0, 0.0
 
@@ -325,14 +353,32 @@ def book_payments(services: np.ndarray, paid: np.ndarray, spent: np.ndarray, by_
         direct_paid[c] += total - paid[c]
 
 
-def buy_slot(option: int, slot: int, required: float, budget: float, balance: float, direct_share: float,
+def slot_terms(option: int, slot: int, required: float, budget: float, direct_share: float, top_up: bool,
+               got: float, spent: float) -> tuple[float, float, float]:
+    """What one budget slot of a package buys with (ODD 7.6): (the formal hours it is to cover a
+    month, the money it may spend, the credit paid into the person's direct-payment account). A
+    slot holds its share of the ``required`` hours and of the ``budget``
+    (:func:`slot_share`), a direct-payment slot's money paid into the account. A top-up slot
+    (:func:`is_top_up`) covers the hours slot 0 did not give (``got``) with the money it did not
+    spend (``spent``: its hours at the price paid); nothing more is paid into the account, which
+    the whole budget went into with slot 0."""
+    if is_top_up(option, slot, top_up):
+        return at_least(required - got, 0.0), at_least(budget - spent, 0.0), 0.0
+    share = slot_share(option, slot, direct_share)
+    money = budget * share
+    return required * share, money, money if in_mode(option, slot, MODE_DIRECT) else 0.0
+
+
+def buy_slot(option: int, slot: int, need: float, money: float, credit: float, balance: float,
              price: float, max_hours_week: float, respite_per_hour: float, bonus_per_hour: float, block_free: bool,
-             agency: bool, rate: float, staffed: float
-             ) -> tuple[float, float, float, float, float, float, bool, float, float]:
-    """Purchasing (ODD 7.6) in one budget slot of a person's package, from the slot's provider at
-    its ``price`` (a type capped at ``max_hours_week`` hours a week; an empty slot has price and
-    cap 0 and buys nothing), or at the council's hourly ``rate`` where the council pays an
-    ``agency`` for it (:func:`price_paid`).
+             agency: bool, rate: float, staffed: float, top_up: bool
+             ) -> tuple[float, float, float, float, float, bool, float, float, float]:
+    """Purchasing (ODD 7.6) in one budget slot of a person's package, with the slot's terms
+    (:func:`slot_terms`: the formal hours it is to cover, ``need``; the ``money`` it may spend; the
+    ``credit`` paid into the person's account), from the slot's provider at its ``price`` (a type
+    capped at ``max_hours_week`` hours a week; an empty slot has price and cap 0 and buys nothing),
+    or at the council's hourly ``rate`` where the council pays an ``agency`` for it
+    (:func:`price_paid`).
 
     The slot wants :func:`hours_bought` and gets them up to the hours the provider's staff can
     still deliver this month (``staffed``; people are served in row order). The hours bring the
@@ -340,24 +386,35 @@ def buy_slot(option: int, slot: int, required: float, budget: float, balance: fl
     (``respite_per_hour``, ``bonus_per_hour``: :func:`per_hour`). A council-arranged
     slot at a provider with a block-contracted place not yet taken this month (``block_free``;
     people take them in row order) takes it and costs nothing more (the block is paid in full:
-    :func:`block_payment`); otherwise the hours cost the price. A direct-payment slot is paid its
-    share of the budget (the credit) into the person's account whether or not it is spent, and the
-    account pays the provider, at most the credit.
-    Returns (hours, respite, wellbeing bonus, what the provider is paid, the credit, the account's
-    ``balance`` after, whether a block place was taken, the hours wanted, the hours the provider's
-    staff can still deliver after)."""
-    share = slot_share(option, slot, direct_share)
-    price = price_paid(option, slot, agency, price, rate)
-    wanted = hours_bought(required, budget, share, price, max_hours_week)
+    :func:`block_payment`); otherwise the hours cost the price. A direct-payment slot's credit is
+    paid into the person's account whether or not it is spent, and the account pays the provider,
+    at most the slot's money.
+    Returns (hours, respite, wellbeing bonus, what the provider is paid, the account's ``balance``
+    after, whether a block place was taken, the hours wanted, the hours the provider's staff can
+    still deliver after, the hours' value at the price paid)."""
+    price = price_paid(option, slot, agency, price, rate, top_up)
+    wanted = hours_bought(need, money, 1.0, price, max_hours_week)
     hours = min(wanted, staffed)
     cost = hours * price
-    takes_block = block_free and in_mode(option, slot, MODE_COUNCIL)
+    value = cost
+    takes_block = block_free and in_mode(option, slot, MODE_COUNCIL, top_up)
     if takes_block:
         cost = 0.0
-    credit = 0.0
-    if in_mode(option, slot, MODE_DIRECT):
-        credit = budget * share
-        cost = min(cost, credit)
+    if in_mode(option, slot, MODE_DIRECT, top_up):
+        cost = min(cost, money)
+        value = cost
         balance = balance + (credit - cost)
-    return (hours, respite_per_hour * hours, bonus_per_hour * hours, cost, credit, balance, takes_block, wanted,
-            staffed - hours)
+    return (hours, respite_per_hour * hours, bonus_per_hour * hours, cost, balance, takes_block, wanted,
+            staffed - hours, value)
+
+
+def top_up_change(option: int, held0: bool, held1: bool, required: float, budget: float, price0: float,
+                  max_hours_week0: float, top_up: bool) -> tuple[bool, bool]:
+    """After a month's purchase, a package with a top-up slot (:func:`is_top_up`): its second
+    provider is let go once slot 0's provider (``held0``; ``price0``, ``max_hours_week0``) no longer
+    leaves hours to buy (:func:`needs_top_up`), and one is sought (from next month's matching) when
+    it does and there is none (``held1``). Returns (let go, seek)."""
+    if not is_top_up(option, 1, top_up):
+        return False, False
+    needed = held0 and needs_top_up(required, budget, price0, max_hours_week0)
+    return held1 and not needed, needed and not held1

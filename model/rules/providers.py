@@ -337,13 +337,14 @@ def handback_hazard(cost: float, rate: float, p: Providers) -> float:
     return min(1.0, p.handback_rate * (1.0 - rate / cost))
 
 
-def hands_back(option: int, slot: int, ptype: int, hazard: float, words: tuple) -> tuple[bool, bool, tuple]:
+def hands_back(option: int, slot: int, ptype: int, hazard: float, top_up: bool,
+               words: tuple) -> tuple[bool, bool, tuple]:
     """Whether the provider (of type ``ptype``) of a person's budget ``slot`` hands the package back
-    this month: only an agency, only a package its council pays for (:func:`model.rules.market.council_paid`),
-    only under a positive ``hazard`` (:func:`handback_hazard`); then with that chance, a uniform from
-    the stream ``words``. Returns (whether a uniform was drawn, whether it hands back, the stream's
-    next words)."""
-    if ptype != AGENCY or hazard <= 0.0 or not council_paid(option, slot):
+    this month: only an agency, only a package its council pays for (:func:`model.rules.market.council_paid`;
+    ``top_up``: ``providers.top_up``), only under a positive ``hazard`` (:func:`handback_hazard`); then
+    with that chance, a uniform from the stream ``words``. Returns (whether a uniform was drawn,
+    whether it hands back, the stream's next words)."""
+    if ptype != AGENCY or hazard <= 0.0 or not council_paid(option, slot, top_up):
         return False, False, words
     u, words = stream.next_uniform(words)
     return True, u < hazard, words

@@ -155,8 +155,8 @@ class VectorEngine:
         once."""
         m, P, Q = self.m, self.m.people, self.m.providers
         unmet, unmet_hours = np.zeros(m.n_councils * N_TYPES), np.zeros(m.n_councils * N_TYPES)
-        Passes.match(P.record(P.n), Q.record(Q.n), m.type_price, self.p, stream.seed(m.rng), unmet, unmet_hours,
-                     m.ledger.record())
+        Passes.match(P.record(P.n), Q.record(Q.n), m.type_price, m.type_maxh, self.p, stream.seed(m.rng), unmet,
+                     unmet_hours, m.ledger.record())
         self.unmet, self.unmet_hours = unmet.reshape(m.n_councils, N_TYPES), unmet_hours.reshape(m.n_councils, N_TYPES)
 
     # ------------------------------------------------------------------ 6-8. purchasing, carers, outcomes
@@ -186,7 +186,8 @@ class VectorEngine:
         hazard = m.handback_hazards()
         if hazard.any():
             P = m.people
-            Passes.hand_backs(P.record(P.n), Q.record(Q.n), hazard, stream.seed(m.rng), m.ledger.record())
+            Passes.hand_backs(P.record(P.n), Q.record(Q.n), hazard, m.config.providers.top_up, stream.seed(m.rng),
+                              m.ledger.record())
         for council in m.councils:
             council.entry(self.unmet[council.index], self.unmet_hours[council.index], int(self.stock[council.index]))
 

@@ -17,10 +17,12 @@ common.prepare(__name__, __file__)
 
 
 @numba.njit(cache=True)
-def seekers(people: People.Record) -> tuple[np.ndarray, np.ndarray]:
+def seekers(people: People.Record, price: np.ndarray, ptype: np.ndarray, type_maxh: np.ndarray,
+            top_up: bool) -> tuple[np.ndarray, np.ndarray]:
     """Before matching (ODD 7.6): the (row, slot) pairs of the people table's record ``people``
-    that seek a provider this month (:func:`model.rules.market.slots_sought`); every slot-0 seeker
-    first, then Option 4's direct-payment slots, each in row order.
+    that seek a provider this month (:func:`model.rules.market.slots_sought`, a top-up slot with
+    slot 0's provider's ``price`` and its type's hour cap, ``type_maxh`` by ``ptype``); every slot-0
+    seeker first, then slot 1 (Option 4's direct-payment slots, top-up slots), each in row order.
 
     Only rows flagged ``seeking`` can lack a provider: the flag is set wherever a budget slot is
     left without one (a new or changed option, switching, a provider's exit, the model's start) and
@@ -36,8 +38,11 @@ def seekers(people: People.Record) -> tuple[np.ndarray, np.ndarray]:
         if not alive[i]:
             seeking[i] = False
             continue
-        seeking[i], seek0, seek1 = market.slots_sought(option[i], provider[i, 0], provider[i, 1], budget[i],
-                                                       required[i])
+        q = provider[i, 0]
+        price0 = float(price[q]) if q >= 0 else 0.0
+        cap0 = float(type_maxh[ptype[q]]) if q >= 0 else 0.0
+        seeking[i], seek0, seek1 = market.slots_sought(option[i], q, provider[i, 1], budget[i], required[i], top_up,
+                                                       price0, cap0)
         if seek0:
             first[k0] = i
             k0 += 1
@@ -108,7 +113,7 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
     words = stream.load(state)
     for s in range(n_seek):
         r = rows[s]
-        mode = market.SLOT_MODES[option[r], slots[s]]
+        mode = market.slot_mode(option[r], slots[s], p.top_up)
         type_weight[s] = type_table[np.uint8(dc_affinity[r]), np.uint8(demography.is_over65(age_band[r])), mode]
         group0[s] = council[r] * N_TYPES
         council_mode[s] = mode == MODE_COUNCIL
@@ -155,11 +160,11 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
 
 
 @numba.njit(cache=True)
-def match(people: People.Record, providers: Providers.Record, type_price: np.ndarray, p: np.ndarray, state: np.ndarray,
-          unmet: np.ndarray, unmet_hours: np.ndarray, ledger: Ledger.Record) -> None:
+def match(people: People.Record, providers: Providers.Record, type_price: np.ndarray, type_maxh: np.ndarray,
+          p: np.ndarray, state: np.ndarray, unmet: np.ndarray, unmet_hours: np.ndarray, ledger: Ledger.Record) -> None:
     """The month's matching in one call: the :func:`seekers`, then :func:`ration` (so the records
     are unpacked once)."""
-    rows, slots = seekers(people)
+    rows, slots = seekers(people, providers.price, providers.ptype, type_maxh, p.view(PROVIDERS)[0].top_up)
     ration(rows, slots, people, providers, type_price, p, state, unmet, unmet_hours, ledger)
 
 

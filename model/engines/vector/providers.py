@@ -97,13 +97,13 @@ def staffing(q: Providers.Record, free: np.ndarray, p: np.ndarray, ledger: Ledge
 
 
 @numba.njit(cache=True)
-def hand_backs(people: People.Record, q: Providers.Record, hazard: np.ndarray, state: np.ndarray,
+def hand_backs(people: People.Record, q: Providers.Record, hazard: np.ndarray, top_up: bool, state: np.ndarray,
                ledger: Ledger.Record) -> None:
     """Hand-backs (ODD 7.9), as the per-agent engine does: person by person in row order, each
     budget slot whose agency hands the package back (:func:`model.rules.providers.hands_back`, with
-    the monthly ``hazard`` of the person's council) loses it and the person is ``seeking`` again;
-    counted in the ``ledger`` record's ``handbacks`` by council. The draws come from the stream
-    ``state``."""
+    the monthly ``hazard`` of the person's council; ``top_up``: ``providers.top_up``) loses it and
+    the person is ``seeking`` again; counted in the ``ledger`` record's ``handbacks`` by council.
+    The draws come from the stream ``state``."""
     alive, option, council, provider = people.alive, people.option, people.council, people.provider
     seeking = people.seeking
     words = stream.load(state)
@@ -115,7 +115,7 @@ def hand_backs(people: People.Record, q: Providers.Record, hazard: np.ndarray, s
             k = provider[i, slot]
             if k < 0:
                 continue
-            _, back, words = providers.hands_back(option[i], slot, q.ptype[k], hazard[c], words)
+            _, back, words = providers.hands_back(option[i], slot, q.ptype[k], hazard[c], top_up, words)
             if back:
                 q.clients[k] -= 1
                 provider[i, slot] = -1

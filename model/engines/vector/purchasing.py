@@ -51,6 +51,7 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
     adds them. (The columns are read into local names first: the record's fields then need no
     reference counting per row.)"""
     c, o, ch, pr = c.view(CARERS)[0], o.view(OUTCOMES)[0], ch.view(CHOICE)[0], pr.view(PROVIDERS)[0]
+    top_up = pr.top_up
     alive, option, council, budget, need = people.alive, people.option, people.council, people.budget, people.need
     carer_hours, required, provider = people.carer_hours, people.required, people.provider
     dp_balance, group, age_band = people.dp_balance, people.group, people.age_band
@@ -110,17 +111,20 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
         got = 0.0
         rest = 0.0
         bonus = 0.0
+        value = 0.0
         for slot in range(2):
-            if market.in_mode(o_i, slot, MODE_NONE):
+            if market.in_mode(o_i, slot, MODE_NONE, top_up):
                 continue
             p = _link(provider[i, slot], n_q)  # no provider: the last row of attrs
-            h, r, b, cost, credit, balance, took, want, left[p] = market.buy_slot(
-                o_i, slot, req, bud, balance, direct_share, attrs[p, 0], attrs[p, 1], attrs[p, 2], attrs[p, 3],
-                p < n_q and used[p] < block_places[p], agency[p], rates[ci], left[p])
+            need_s, money, credit = market.slot_terms(o_i, slot, req, bud, direct_share, top_up, got, value)
+            h, r, b, cost, balance, took, want, left[p], worth = market.buy_slot(
+                o_i, slot, need_s, money, credit, balance, attrs[p, 0], attrs[p, 1], attrs[p, 2], attrs[p, 3],
+                p < n_q and used[p] < block_places[p], agency[p], rates[ci], left[p], top_up)
+            value += worth
             if took:
                 used[p] += 1
             wanted[p] += want
-            pays, into, out = market.slot_payment(o_i, slot, cost, credit)
+            pays, into, out = market.slot_payment(o_i, slot, cost, credit, top_up)
             services[ci, o_i] += pays
             paid[ci] += into
             spent[ci] += out
@@ -163,6 +167,8 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
                 for k in range(N_DOMAINS):
                     ascot[ci, k] += domains[k]
         satisfaction[i] = sat
+        if o_i > 0 and main < n_q and second < n_q:
+            ledger.two_providers[ci] += 1
         if main < n_q:
             clients[main] += 1
             client_satisfaction[main] += sat
@@ -174,6 +180,13 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
             release_row(provider, provider_clients, i)
             seeking[i] = True
             review_in[i] = due
+        elif top_up:
+            let_go, seek = market.top_up_change(o_i, main < n_q, second < n_q, required[i], bud, attrs[main, 0],
+                                                attrs[main, 1], top_up)
+            if let_go:
+                provider_clients[second] -= 1
+                provider[i, 1] = -1
+            seeking[i] = seeking[i] or seek
     stream.store(state, words)
     market.book_payments(services, paid, spent, services_by_option, ledger.dp_paid, ledger.dp_spent,
                          ledger.direct_paid)
