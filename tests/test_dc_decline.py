@@ -13,19 +13,21 @@ from tests.conftest import shrink
 
 def test_each_configuration_pulls_only_its_lever():
     """Choice only keeps the block contracts and offers every option; run-down only runs them down
-    and offers Option 3 alone; the scenario does both; the last two leave the run-down to the
-    council's reviews of occupancy."""
+    and offers Option 3 alone; the scenario does both; two leave the run-down to the council's
+    reviews of occupancy; the mixed-packages ones are three of those with providers.top_up."""
     base = load_scenario("sds_rollout")
+    levers = {"choice and run-down (sds_rollout)": (False, True, False), "choice only": (True, True, False),
+              "run-down only": (False, False, False), "neither": (True, False, False),
+              "choice, run-down by occupancy": (False, True, True), "run-down by occupancy only": (False, False, True)}
     for name, overrides in dc_decline.CONFIGURATIONS.items():
-        c = base.with_overrides(overrides).councils[0]
+        s = base.with_overrides(overrides)
+        c = s.councils[0]
         keeps = c.commissioning.block_retention == 1.0
         choice = c.rollout.options == [1, 2, 3, 4]
         by_decision = c.commissioning.rundown == "occupancy"
-        assert (keeps, choice, by_decision) == {
-            "choice and run-down (sds_rollout)": (False, True, False), "choice only": (True, True, False),
-            "run-down only": (False, False, False), "neither": (True, False, False),
-            "choice, run-down by occupancy": (False, True, True),
-            "run-down by occupancy only": (False, False, True)}[name], name
+        mixed = name.endswith(", mixed packages")
+        assert (keeps, choice, by_decision) == levers[name.removesuffix(", mixed packages")], name
+        assert s.providers.top_up == mixed, name
         assert c.rollout.offer and c.rollout.start_month == base.councils[0].rollout.start_month
 
 
@@ -47,14 +49,17 @@ def test_the_levers_act_in_a_run(name):
 
 def test_decompose_reports_every_configuration_and_prints_a_table():
     table = dc_decline.decompose(people=150, months=48, replications=2, seed=3)
-    assert table["configuration"].tolist() == ["baseline", *dc_decline.CONFIGURATIONS]
-    base = table.iloc[0]["last year vs baseline, %"]
-    assert base == (0.0, 0.0, 0.0)  # the baseline against itself, replication by replication
+    mixed = [name for name in dc_decline.CONFIGURATIONS if name.endswith("mixed packages")]
+    assert table["configuration"].tolist() == ["baseline", *[n for n in dc_decline.CONFIGURATIONS if n not in mixed],
+                                               "baseline, mixed packages", *mixed]
+    for name in ("baseline", "baseline, mixed packages"):  # each baseline against itself, replication by replication
+        assert table.set_index("configuration").loc[name, "last year vs baseline, %"] == (0.0, 0.0, 0.0)
+    assert table.iloc[-4]["last year"] != table.iloc[0]["last year"]  # the mixed baseline is its own run
     for column in table.columns[1:]:
         mean, low, high = np.array(table[column].tolist()).T
         assert (low <= mean + 1e-9).all() and (mean <= high + 1e-9).all()
     text = dc_decline.markdown(table)
-    assert text.count("\n") == len(dc_decline.CONFIGURATIONS) + 2 and "| run-down only |" in text
+    assert text.count("\n") == len(dc_decline.CONFIGURATIONS) + 3 and "| run-down only |" in text
 
 
 def test_bad_sizes_are_refused_in_one_line(capsys):

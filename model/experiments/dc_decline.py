@@ -6,7 +6,8 @@ attendance the choice makes and how much the run-down of block contracts makes.
 down, but Option 3 the only option: ``rollout.options`` [3]) and with neither; then with the
 run-down as the council's commissioning decision instead of the schedule
 (``commissioning.rundown`` = occupancy: block places given up only as they go unused), with the
-choice and without it. ``baseline`` is
+choice and without it; and the choice and the run-down again with mixed packages
+(``providers.top_up``), against ``baseline`` with mixed packages. ``baseline`` is
 run as the comparator, all on common random numbers (replication ``i`` has the same seed in every
 configuration, as in :mod:`model.experiments.channels`). For each replication: day-centre attendance
 per 1,000 people, its mean over the last year (year ten) against the first, and the last year against
@@ -36,6 +37,10 @@ CONFIGURATIONS: dict[str, dict[str, object]] = {
     "choice, run-down by occupancy": {"councils.0.commissioning.rundown": "occupancy"},
     "run-down by occupancy only": {"councils.0.commissioning.rundown": "occupancy", "councils.0.rollout.options": [3]},
 }
+#: Mixed packages (``providers.top_up``): the main configurations again, and their comparator.
+MIXED = {"providers.top_up": True}
+CONFIGURATIONS |= {f"{name}, mixed packages": {**MIXED, **CONFIGURATIONS[name]}
+                   for name in ("choice and run-down (sds_rollout)", "choice only", "run-down only")}
 
 
 def yearly_attendance(scenario: Scenario, replications: int, seed: int) -> pd.DataFrame:
@@ -58,10 +63,15 @@ def decompose(people: int = 2000, months: int = 120, replications: int = 8, seed
     year, the change from the first year to the last and the difference from the baseline's last
     year (per cent), each as mean, 5 % and 95 % over replications."""
     run = {"run.people": people, "run.months": months}
-    base = yearly_attendance(load_scenario("baseline", run), replications, seed)
+    bases = {mixed: yearly_attendance(load_scenario("baseline", {**run, **(MIXED if mixed else {})}), replications,
+                                      seed) for mixed in (False, True)}
     rows = []
-    for name, overrides in {"baseline": None, **CONFIGURATIONS}.items():
-        a = base if overrides is None else yearly_attendance(
+    configurations = {"baseline": None, **{k: v for k, v in CONFIGURATIONS.items() if not k.endswith("packages")},
+                      "baseline, mixed packages": MIXED,
+                      **{k: v for k, v in CONFIGURATIONS.items() if k.endswith("packages")}}
+    for name, overrides in configurations.items():
+        base = bases[bool(overrides and overrides.get("providers.top_up"))]  # against its own structure's baseline
+        a = base if name.startswith("baseline") else yearly_attendance(
             load_scenario("sds_rollout", {**run, **overrides}), replications, seed)
         row: dict[str, object] = {"configuration": name}
         for label, values in (("first year", a["first"]), ("last year", a["last"]),
