@@ -665,12 +665,14 @@ class Providers(Strict):
             "(rounded up), so that entry scales with the market.")
     # The care labour market (ODD 7.9, workforce): home-care agencies employ care workers.
     top_up: bool = param(
-        False, unit="-", source="eng_pa_employers_2022; assumption",
+        False, unit="-", source="assumption",
         doc="Mixed packages switch: a package held in one mode (Options 1-3) whose first provider's type cannot "
             "give all the formal hours it needs (a day centre's max_hours, a community group's, one personal "
             "assistant's) and whose budget buys more takes a second provider, in the same mode, for the rest "
-            "(a day centre and home care; two personal assistants: 1.87 PAs per employer in England). Off: one "
-            "provider a package (Option 4 two, one a slot).")
+            "(home care beside a community group or a day centre; a second personal assistant, though only above "
+            "a PA's 40 h a week, so England's 1.87 PAs per employer, eng_pa_employers_2022, is not reproduced). "
+            "Mixing is triggered by the hours cap only, not by need for day activity or respite. Not fitted: the "
+            "calibrated defaults assume it off. Off: one provider a package (Option 4 two, one a slot).")
     workforce: bool = param(
         False, unit="-",
         doc="Care labour market switch: home-care agencies' cost per hour follows the care-worker wage "

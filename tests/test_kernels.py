@@ -474,7 +474,7 @@ def test_seekers_are_the_flagged_rows_with_a_slot_to_fill():
     required = np.where(rng.random(n) < 0.9, 20.0, 0.0).astype(np.float32)
     P = _people(n, option=option, provider=provider, alive=alive, seeking=flagged, budget=budget, required=required)
     price, ptype, type_maxh = np.full(4, 10.0, np.float32), np.zeros(4, np.int8), np.full(4, 18.0, np.float32)
-    rows, slots = matching.seekers(P.record(n), price, ptype, type_maxh, False)
+    rows, slots = matching.seekers(P.record(n), price, ptype, type_maxh, np.zeros(1), False)
     seeking = P.view("seeking")
     modes = market.SLOT_MODES[option]
     lack = (modes != market.MODE_NONE) & (provider < 0) & alive[:, None]
@@ -500,7 +500,7 @@ def test_seekers_of_top_up_slots_are_packages_whose_first_provider_leaves_hours_
     budget = rng.uniform(0, 3000, n).astype(np.float32)
     P = _people(n, option=option, provider=provider, alive=np.ones(n, bool), seeking=np.ones(n, bool), budget=budget,
                 required=required)
-    rows, slots = matching.seekers(P.record(n), price, ptype, type_maxh, True)
+    rows, slots = matching.seekers(P.record(n), price, ptype, type_maxh, np.zeros(1), True)
     q = provider[:, 0]
     needs = np.array([market.needs_top_up(float(required[i]), float(budget[i]), float(price[q[i]]),
                                           float(type_maxh[q[i]])) for i in range(n)])

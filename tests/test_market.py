@@ -132,6 +132,13 @@ def test_a_mixed_package_buys_the_rest_from_its_second_provider_and_its_hours_ad
     assert short[3] == pytest.approx(budget - 14.0 * cap) and short[4] == pytest.approx(0.0, abs=1e-9)
 
 
+def test_a_package_that_lost_its_first_provider_keeps_its_top_up_one_as_its_first():
+    assert market.promote_top_up(3, -1, 7, True) == (7, -1)
+    assert market.promote_top_up(3, 5, 7, True) == (5, 7)
+    assert market.promote_top_up(4, -1, 7, True) == (-1, 7)  # Option 4's second slot is its direct payment
+    assert market.promote_top_up(3, -1, 7, False) == (-1, 7)
+
+
 def test_a_top_up_provider_is_let_go_when_the_first_one_gives_all_and_sought_when_it_does_not():
     more = 18 * W + 10
     assert market.top_up_change(3, True, True, 10.0, 1e6, 10.0, 18.0, True) == (True, False)
@@ -174,8 +181,9 @@ def test_an_application_picks_a_free_provider_of_the_drawn_type_by_appeal():
 
 def test_a_provider_takes_applicants_while_it_has_a_place():
     assert market.has_place(9, 10) and not market.has_place(10, 10)
-    assert market.admit(9, 10) == (10, True)
-    assert market.admit(10, 10) == (10, False)  # full: refused, tries again next round
+    assert market.admit(9, 10, False) == (10, True)
+    assert market.admit(10, 10, False) == (10, False)  # full: refused, tries again next round
+    assert market.admit(9, 10, True) == (9, False)  # a top-up slot is not taken by its package's own provider
 
 
 def test_a_round_sees_only_free_providers_and_the_mean_weight_of_a_type():

@@ -273,10 +273,12 @@ class Person(mesa.Agent):
         one from next month (:func:`model.rules.market.top_up_change`)."""
         m, Q = self.model, self.model.providers
         q0, q1 = (int(q) for q in self.providers)
-        price0, cap0 = (float(Q.price[q0]), float(m.type_maxh[Q.ptype[q0]])) if q0 != NO_PROVIDER else (0.0, 0.0)
+        top_up = m.config.providers.top_up
+        price0, cap0 = ((float(market.price_paid(int(self.option), 0, int(Q.ptype[q0]) == AGENCY, float(Q.price[q0]),
+                                                 float(m.hourly_rates[self.council]), top_up)),
+                         float(m.type_maxh[Q.ptype[q0]])) if q0 != NO_PROVIDER else (0.0, 0.0))
         let_go, seek = market.top_up_change(int(self.option), q0 != NO_PROVIDER, q1 != NO_PROVIDER,
-                                            float(self.required), float(self.budget), price0, cap0,
-                                            m.config.providers.top_up)
+                                            float(self.required), float(self.budget), price0, cap0, top_up)
         if let_go:
             Q.clients[q1] -= 1
             m.people.provider[self.row, 1] = NO_PROVIDER

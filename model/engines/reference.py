@@ -172,9 +172,13 @@ class ReferenceEngine:
             if person is None:  # has left
                 P.seeking[r] = False
                 continue
+            P.provider[r, 0], P.provider[r, 1] = market.promote_top_up(
+                int(person.option), int(P.provider[r, 0]), int(P.provider[r, 1]), p.top_up)
             q0 = int(person.providers[0])
-            price0, cap0 = ((float(Q.price[q0]), float(m.type_maxh[Q.ptype[q0]])) if q0 != NO_PROVIDER
-                            else (0.0, 0.0))
+            price0, cap0 = ((float(market.price_paid(int(person.option), 0, int(Q.ptype[q0]) == AGENCY,
+                                                     float(Q.price[q0]), float(m.hourly_rates[person.council]),
+                                                     p.top_up)), float(m.type_maxh[Q.ptype[q0]]))
+                            if q0 != NO_PROVIDER else (0.0, 0.0))
             person.seeking, seek0, seek1 = market.slots_sought(
                 int(person.option), q0, int(person.providers[1]), float(person.budget), float(person.required),
                 p.top_up, price0, cap0)
@@ -234,9 +238,11 @@ class ReferenceEngine:
             for i, applying in sorted(applicants.items()):
                 q = providers[i]
                 for s in sorted(applying, key=lambda s: priority[s]):
-                    q.clients, took = market.admit(int(q.clients), int(q.capacity))
+                    person, slot = seekers[s]
+                    own = (slot == 1 and market.is_top_up(int(person.option), 1, p.top_up)
+                           and int(P.provider[person.row, 0]) == q.row)
+                    q.clients, took = market.admit(int(q.clients), int(q.capacity), own)
                     if took:
-                        person, slot = seekers[s]
                         P.provider[person.row, slot] = q.row
                         pending[s], matched[s] = False, True
         for (person, _), got in zip(seekers, matched, strict=True):

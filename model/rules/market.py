@@ -101,9 +101,19 @@ def is_top_up(option: int, slot: int, top_up: bool) -> bool:
 def needs_top_up(required: float, budget: float, price0: float, max_hours_week0: float) -> bool:
     """Whether a package held in one mode needs a second provider (ODD 7.6, ``providers.top_up``):
     the formal hours ``required`` a month are more than the first provider's type gives a client
-    (``max_hours_week0`` a week), and the ``budget`` buys more than that many hours at its ``price0``."""
+    (``max_hours_week0`` a week), and the ``budget`` buys more than that many hours at the price
+    slot 0 pays (``price0``: :func:`price_paid`)."""
     most = max_hours_week0 * WEEKS_PER_MONTH
     return required > most and budget > price0 * most
+
+
+def promote_top_up(option: int, provider0: int, provider1: int, top_up: bool) -> tuple[int, int]:
+    """A package that lost its first provider (a closure, a hand-back) while it holds a top-up one
+    keeps that one as its first (slot 0), so that it is not left paying a top-up for the whole
+    package. Returns the two slots' providers (-1: none)."""
+    if is_top_up(option, 1, top_up) and provider0 < 0 and provider1 >= 0:
+        return provider1, -1
+    return provider0, provider1
 
 
 def council_paid(option: np.ndarray | int, slot: int, top_up: bool = False) -> np.ndarray:
@@ -173,11 +183,13 @@ def free_places(clients: int, capacity: int) -> int:
     return max(capacity - clients, 0)
 
 
-def admit(clients: int, capacity: int) -> tuple[int, bool]:
+def admit(clients: int, capacity: int, own: bool) -> tuple[int, bool]:
     """A provider's answer to one applicant in a round of matching: it takes them while it has a
-    free place (:func:`has_place`), and has one more client; a refused applicant tries again in the
-    next round. Returns (the provider's clients after, whether it took them)."""
-    if has_place(clients, capacity):
+    free place (:func:`has_place`), and has one more client, unless the applicant is a top-up slot
+    whose package it already serves (``own``: a second place with the same provider would get round
+    its type's hours cap); a refused applicant tries again in the next round. Returns (the
+    provider's clients after, whether it took them)."""
+    if has_place(clients, capacity) and not own:
         return clients + 1, True
     return clients, False
 

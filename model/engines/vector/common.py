@@ -63,7 +63,7 @@ RULES = (demography.departure_probability, demography.drift_need, demography.age
          market.free_places,
          market.beyond_free_places, market.slots_sought, market.draw_type,
          market.hours_bought, market.slot_payment, market.book_payments, market.slot_mode, market.is_top_up,
-         market.needs_top_up, market.slot_terms, market.top_up_change, outcomes.met_need,
+         market.needs_top_up, market.slot_terms, market.top_up_change, market.promote_top_up, outcomes.met_need,
          outcomes.value_of_control, outcomes.domain_scores, outcomes.scrqol, outcomes.carer_qol, outcomes.satisfaction,
          outcomes.next_rating, outcomes.person_outcome, outcomes.main_provider, outcomes.quality_of_life,
          outcomes.provider_rating, carers.next_strain, carers.breaks_down, carers.need_after_breakdown,

@@ -155,8 +155,8 @@ class VectorEngine:
         once."""
         m, P, Q = self.m, self.m.people, self.m.providers
         unmet, unmet_hours = np.zeros(m.n_councils * N_TYPES), np.zeros(m.n_councils * N_TYPES)
-        Passes.match(P.record(P.n), Q.record(Q.n), m.type_price, m.type_maxh, self.p, stream.seed(m.rng), unmet,
-                     unmet_hours, m.ledger.record())
+        Passes.match(P.record(P.n), Q.record(Q.n), m.type_price, m.type_maxh, m.hourly_rates, self.p,
+                     stream.seed(m.rng), unmet, unmet_hours, m.ledger.record())
         self.unmet, self.unmet_hours = unmet.reshape(m.n_councils, N_TYPES), unmet_hours.reshape(m.n_councils, N_TYPES)
 
     # ------------------------------------------------------------------ 6-8. purchasing, carers, outcomes

@@ -7,7 +7,7 @@ import numba
 import numpy as np
 
 from model import stream
-from model.codes import MODE_COUNCIL, N_MODES, N_TYPES
+from model.codes import AGENCY, MODE_COUNCIL, N_MODES, N_TYPES
 from model.core.state import Ledger, People, Providers
 from model.engines.vector import common
 from model.engines.vector.common import PROVIDERS, group_order
@@ -17,18 +17,20 @@ common.prepare(__name__, __file__)
 
 
 @numba.njit(cache=True)
-def seekers(people: People.Record, price: np.ndarray, ptype: np.ndarray, type_maxh: np.ndarray,
+def seekers(people: People.Record, price: np.ndarray, ptype: np.ndarray, type_maxh: np.ndarray, rates: np.ndarray,
             top_up: bool) -> tuple[np.ndarray, np.ndarray]:
     """Before matching (ODD 7.6): the (row, slot) pairs of the people table's record ``people``
     that seek a provider this month (:func:`model.rules.market.slots_sought`, a top-up slot with
-    slot 0's provider's ``price`` and its type's hour cap, ``type_maxh`` by ``ptype``); every slot-0
-    seeker first, then slot 1 (Option 4's direct-payment slots, top-up slots), each in row order.
+    the price slot 0 pays, from its provider's ``price`` or its council's hourly ``rates``, and its
+    type's hour cap, ``type_maxh`` by ``ptype``); every slot-0 seeker first, then slot 1 (Option 4's
+    direct-payment slots, top-up slots), each in row order. A package that lost its first provider
+    keeps its top-up one as its first (:func:`model.rules.market.promote_top_up`).
 
     Only rows flagged ``seeking`` can lack a provider: the flag is set wherever a budget slot is
     left without one (a new or changed option, switching, a provider's exit, the model's start) and
     cleared here once every slot of the row has one (or the row has no package or has left)."""
     seeking, alive, option, provider = people.seeking, people.alive, people.option, people.provider
-    budget, required = people.budget, people.required
+    budget, required, council = people.budget, people.required, people.council
     first = np.empty(option.size, dtype=np.int64)
     second = np.empty(option.size, dtype=np.int64)
     k0 = k1 = 0
@@ -38,8 +40,10 @@ def seekers(people: People.Record, price: np.ndarray, ptype: np.ndarray, type_ma
         if not alive[i]:
             seeking[i] = False
             continue
+        provider[i, 0], provider[i, 1] = market.promote_top_up(option[i], provider[i, 0], provider[i, 1], top_up)
         q = provider[i, 0]
-        price0 = float(price[q]) if q >= 0 else 0.0
+        price0 = float(market.price_paid(option[i], 0, ptype[q] == AGENCY, price[q], rates[council[i]], top_up)
+                       ) if q >= 0 else 0.0
         cap0 = float(type_maxh[ptype[q]]) if q >= 0 else 0.0
         seeking[i], seek0, seek1 = market.slots_sought(option[i], q, provider[i, 1], budget[i], required[i], top_up,
                                                        price0, cap0)
@@ -146,7 +150,9 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
             priority[s], words = stream.next_uniform(words)
         for s in in_priority_order(np.flatnonzero(pending_seeker), priority):
             i = pick[s]
-            clients[i], took = market.admit(clients[i], capacity[i])
+            r = rows[s]
+            own = slots[s] == 1 and market.is_top_up(option[r], 1, p.top_up) and provider[r, 0] == prov[i]
+            clients[i], took = market.admit(clients[i], capacity[i], own)
             if took:
                 got[s] = i
                 pending_seeker[s] = False
@@ -161,10 +167,12 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
 
 @numba.njit(cache=True)
 def match(people: People.Record, providers: Providers.Record, type_price: np.ndarray, type_maxh: np.ndarray,
-          p: np.ndarray, state: np.ndarray, unmet: np.ndarray, unmet_hours: np.ndarray, ledger: Ledger.Record) -> None:
-    """The month's matching in one call: the :func:`seekers`, then :func:`ration` (so the records
+          rates: np.ndarray, p: np.ndarray, state: np.ndarray, unmet: np.ndarray, unmet_hours: np.ndarray,
+          ledger: Ledger.Record) -> None:
+    """The month's matching in one call: the :func:`seekers` (with the providers' prices, the types'
+    hour caps ``type_maxh`` and the councils' hourly ``rates``), then :func:`ration` (so the records
     are unpacked once)."""
-    rows, slots = seekers(people, providers.price, providers.ptype, type_maxh, p.view(PROVIDERS)[0].top_up)
+    rows, slots = seekers(people, providers.price, providers.ptype, type_maxh, rates, p.view(PROVIDERS)[0].top_up)
     ration(rows, slots, people, providers, type_price, p, state, unmet, unmet_hours, ledger)
 
 
