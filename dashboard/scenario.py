@@ -9,10 +9,10 @@ DEFAULT = shared.DEFAULT_SCENARIO
 RUN_KEYS = ["run.people", "run.months", "run.replications", "run.seed"]
 MODEL_KEYS = ["budgets.eligibility_threshold", "budgets.ras_rate", "choice.beta_control", "choice.beta_burden",
               "choice.beta_peer", "demography.confidence_deprivation_gradient", "carers.breakdown_probability",
-              "providers.entry_probability", "providers.exit_after_months"]
+              "providers.entry_probability", "providers.exit_after_months", "providers.top_up"]
 COUNCIL_KEYS = ["rollout.offer", "rollout.start_month", "rollout.duration_months", "support.capacity",
                 "support.targeting", "support.burden_reduction", "commissioning.block_retention",
-                "commissioning.market_shaping_grant", "finance.cash_per_head"]
+                "commissioning.rundown", "commissioning.market_shaping_grant", "finance.cash_per_head"]
 
 st.title("Scenario")
 st.caption("Choose a scenario or upload one, adjust its key parameters, and run replications. "

@@ -663,9 +663,10 @@ class Providers(Strict):
         2.5, 0, 1000, unit="providers per 1000 people",
         doc="Most potential entrants per type, council and month, per 1,000 people living in the council "
             "(rounded up), so that entry scales with the market.")
-    # The care labour market (ODD 7.9, workforce): home-care agencies employ care workers.
+    # Mixed packages (ODD 7.6).
     top_up: bool = param(
         False, unit="-", source="assumption",
+        label="Mixed packages (a second provider for the hours the first cannot give)",
         doc="Mixed packages switch: a package held in one mode (Options 1-3) whose first provider's type cannot "
             "give all the formal hours it needs (a day centre's max_hours, a community group's, one personal "
             "assistant's) and whose budget buys more takes a second provider, in the same mode, for the rest "
@@ -673,6 +674,7 @@ class Providers(Strict):
             "a PA's 40 h a week, so England's 1.87 PAs per employer, eng_pa_employers_2022, is not reproduced). "
             "Mixing is triggered by the hours cap only, not by need for day activity or respite. Not fitted: the "
             "calibrated defaults assume it off. Off: one provider a package (Option 4 two, one a slot).")
+    # The care labour market (ODD 7.9, workforce): home-care agencies employ care workers.
     workforce: bool = param(
         False, unit="-",
         doc="Care labour market switch: home-care agencies' cost per hour follows the care-worker wage "
