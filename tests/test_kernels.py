@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model import load_scenario, stream
-from model.codes import N_PROMPTS, NEVER, NO_PROMPT
+from model.codes import AGENCY, N_PROMPTS, NEVER, NO_PROMPT
 from model.core.state import Ledger, People
 from model.core.state import Providers as ProviderTable
 from model.engines.vector import bookkeeping, common, finance, matching, reviews, support_and_choice
@@ -502,8 +502,9 @@ def test_seekers_of_top_up_slots_are_packages_whose_first_provider_leaves_hours_
                 required=required)
     rows, slots = matching.seekers(P.record(n), price, ptype, type_maxh, np.zeros(1), True)
     q = provider[:, 0]
-    needs = np.array([market.needs_top_up(float(required[i]), float(budget[i]), float(price[q[i]]),
-                                          float(type_maxh[q[i]])) for i in range(n)])
+    needs = np.array([market.needs_top_up(int(option[i]), True, bool(ptype[q[i]] == AGENCY), float(price[q[i]]),
+                                          0.0, float(type_maxh[q[i]]), float(required[i]), float(budget[i]), True)
+                      for i in range(n)])
     expected = np.where(option == 4, (budget > 0) & (required > 0), needs)
     np.testing.assert_array_equal(rows[slots == 1], np.flatnonzero(expected))
     assert needs.any() and not needs.all()

@@ -74,7 +74,7 @@ def test_provider_weights_are_exp_appeal_for_people_the_council_and_the_council_
 ])
 def test_slots_sought(option, links, budget, required, expected):
     for top_up in (False, True):  # no top-up slot is sought: slot 0 has no provider, or Option 4, or no package
-        got = market.slots_sought(option, *links, budget, required, top_up, 10.0, 18.0)
+        got = market.slots_sought(option, *links, budget, required, top_up, False, 10.0, 0.0, 18.0)
         if not (top_up and option == 3 and links[0] >= 0):
             assert tuple(bool(x) for x in got) == expected
 
@@ -91,9 +91,10 @@ W = WEEKS_PER_MONTH
 ])
 def test_a_top_up_slot_is_sought_when_the_first_providers_type_leaves_hours_the_budget_can_buy(
         option, required, budget, expected):
-    got = market.slots_sought(option, 5, -1, budget, required, True, 10.0, 18.0)
+    got = market.slots_sought(option, 5, -1, budget, required, True, False, 10.0, 0.0, 18.0)
     assert tuple(bool(x) for x in got) == expected
-    assert market.slots_sought(3, 5, -1, budget, required, False, 10.0, 18.0) == (False, False, False)  # switch off
+    off = market.slots_sought(3, 5, -1, budget, required, False, False, 10.0, 0.0, 18.0)
+    assert off == (False, False, False)  # switch off
 
 
 def test_slot_modes_with_and_without_top_up_slots():
@@ -139,14 +140,28 @@ def test_a_package_that_lost_its_first_provider_keeps_its_top_up_one_as_its_firs
     assert market.promote_top_up(3, -1, 7, False) == (-1, 7)
 
 
+def test_a_top_up_is_needed_at_the_price_slot_0_pays_the_councils_hourly_rate_for_an_agency():
+    """An agency at 25 an hour giving 40 h a week: a budget that buys more than those hours at the
+    council's rate of 18 but not at 25 needs a top-up where the council pays that rate (Options 2 and
+    3), not for a direct payment, which pays the agency's price."""
+    most = 40 * W
+    budget, required = 20 * most, most + 10
+    args = (True, True, 25.0, 18.0, 40.0, required, budget, True)
+    assert market.needs_top_up(3, *args) and market.needs_top_up(2, *args)
+    assert not market.needs_top_up(1, *args)
+    assert not market.needs_top_up(3, True, True, 25.0, 0.0, 40.0, required, budget, True)  # no council rate
+    assert not market.needs_top_up(3, False, True, 25.0, 18.0, 40.0, required, budget, True)  # no first provider
+
+
 def test_a_top_up_provider_is_let_go_when_the_first_one_gives_all_and_sought_when_it_does_not():
     more = 18 * W + 10
-    assert market.top_up_change(3, True, True, 10.0, 1e6, 10.0, 18.0, True) == (True, False)
-    assert market.top_up_change(3, True, False, more, 1e6, 10.0, 18.0, True) == (False, True)
-    assert market.top_up_change(3, True, True, more, 1e6, 10.0, 18.0, True) == (False, False)
-    assert market.top_up_change(3, False, True, more, 1e6, 0.0, 0.0, True) == (True, False)  # no first provider
-    assert market.top_up_change(4, True, True, 10.0, 1e6, 10.0, 18.0, True) == (False, False)  # Option 4's own
-    assert market.top_up_change(3, True, False, more, 1e6, 10.0, 18.0, False) == (False, False)
+    assert market.top_up_change(3, True, True, False, 10.0, 0.0, 18.0, 10.0, 1e6, True) == (True, False)
+    assert market.top_up_change(3, True, False, False, 10.0, 0.0, 18.0, more, 1e6, True) == (False, True)
+    assert market.top_up_change(3, True, True, False, 10.0, 0.0, 18.0, more, 1e6, True) == (False, False)
+    # No first provider; Option 4's second slot is its own.
+    assert market.top_up_change(3, False, True, False, 0.0, 0.0, 0.0, more, 1e6, True) == (True, False)
+    assert market.top_up_change(4, True, True, False, 10.0, 0.0, 18.0, 10.0, 1e6, True) == (False, False)
+    assert market.top_up_change(3, True, False, False, 10.0, 0.0, 18.0, more, 1e6, False) == (False, False)
 
 
 def test_draw_type_is_the_inverse_cdf_of_the_weights_and_never_draws_weight_zero():

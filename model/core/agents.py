@@ -268,17 +268,24 @@ class Person(mesa.Agent):
             self.review_in = due
         return bool(switches)
 
+    def first_provider(self) -> tuple[bool, bool, float, float]:
+        """Slot 0's provider as the top-up rules read it (:func:`model.rules.market.needs_top_up`):
+        (held, an agency, its price, its type's hours cap a week); no provider: (False, False, 0, 0)."""
+        m, Q = self.model, self.model.providers
+        q0 = int(self.providers[0])
+        if q0 == NO_PROVIDER:
+            return False, False, 0.0, 0.0
+        return True, int(Q.ptype[q0]) == AGENCY, float(Q.price[q0]), float(m.type_maxh[Q.ptype[q0]])
+
     def top_up(self) -> None:
         """A package with a top-up slot (``providers.top_up``) lets its second provider go, or seeks
         one from next month (:func:`model.rules.market.top_up_change`)."""
         m, Q = self.model, self.model.providers
-        q0, q1 = (int(q) for q in self.providers)
-        top_up = m.config.providers.top_up
-        price0, cap0 = ((float(market.price_paid(int(self.option), 0, int(Q.ptype[q0]) == AGENCY, float(Q.price[q0]),
-                                                 float(m.hourly_rates[self.council]), top_up)),
-                         float(m.type_maxh[Q.ptype[q0]])) if q0 != NO_PROVIDER else (0.0, 0.0))
-        let_go, seek = market.top_up_change(int(self.option), q0 != NO_PROVIDER, q1 != NO_PROVIDER,
-                                            float(self.required), float(self.budget), price0, cap0, top_up)
+        held0, agency0, price0, cap0 = self.first_provider()
+        q1 = int(self.providers[1])
+        let_go, seek = market.top_up_change(int(self.option), held0, q1 != NO_PROVIDER, agency0, price0,
+                                            float(m.hourly_rates[self.council]), cap0, float(self.required),
+                                            float(self.budget), m.config.providers.top_up)
         if let_go:
             Q.clients[q1] -= 1
             m.people.provider[self.row, 1] = NO_PROVIDER

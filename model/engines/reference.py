@@ -166,7 +166,6 @@ class ReferenceEngine:
         m, P, p = self.m, self.m.people, self.m.config.providers
         m.sync_agents()
         first, second = [], []  # (person, slot)
-        Q = m.providers
         for r in np.flatnonzero(P.view("seeking")).tolist():
             person = m.person_agents.get(r)
             if person is None:  # has left
@@ -174,14 +173,10 @@ class ReferenceEngine:
                 continue
             P.provider[r, 0], P.provider[r, 1] = market.promote_top_up(
                 int(person.option), int(P.provider[r, 0]), int(P.provider[r, 1]), p.top_up)
-            q0 = int(person.providers[0])
-            price0, cap0 = ((float(market.price_paid(int(person.option), 0, int(Q.ptype[q0]) == AGENCY,
-                                                     float(Q.price[q0]), float(m.hourly_rates[person.council]),
-                                                     p.top_up)), float(m.type_maxh[Q.ptype[q0]]))
-                            if q0 != NO_PROVIDER else (0.0, 0.0))
+            _, agency0, price0, cap0 = person.first_provider()
             person.seeking, seek0, seek1 = market.slots_sought(
-                int(person.option), q0, int(person.providers[1]), float(person.budget), float(person.required),
-                p.top_up, price0, cap0)
+                int(person.option), int(person.providers[0]), int(person.providers[1]), float(person.budget),
+                float(person.required), p.top_up, agency0, price0, float(m.hourly_rates[person.council]), cap0)
             if seek0:
                 first.append((person, 0))
             if seek1:
@@ -239,9 +234,8 @@ class ReferenceEngine:
                 q = providers[i]
                 for s in sorted(applying, key=lambda s: priority[s]):
                     person, slot = seekers[s]
-                    own = (slot == 1 and market.is_top_up(int(person.option), 1, p.top_up)
-                           and int(P.provider[person.row, 0]) == q.row)
-                    q.clients, took = market.admit(int(q.clients), int(q.capacity), own)
+                    q.clients, took = market.admit(int(q.clients), int(q.capacity), market.own_top_up(
+                        int(person.option), slot, int(P.provider[person.row, 0]), q.row, p.top_up))
                     if took:
                         P.provider[person.row, slot] = q.row
                         pending[s], matched[s] = False, True

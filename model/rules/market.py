@@ -98,13 +98,23 @@ def is_top_up(option: int, slot: int, top_up: bool) -> bool:
     return top_up and slot == 1 and SLOT_MODES[option, 1] == MODE_NONE and SLOT_MODES[option, 0] != MODE_NONE
 
 
-def needs_top_up(required: float, budget: float, price0: float, max_hours_week0: float) -> bool:
-    """Whether a package held in one mode needs a second provider (ODD 7.6, ``providers.top_up``):
-    the formal hours ``required`` a month are more than the first provider's type gives a client
-    (``max_hours_week0`` a week), and the ``budget`` buys more than that many hours at the price
-    slot 0 pays (``price0``: :func:`price_paid`)."""
+def needs_top_up(option: int, held0: bool, agency0: bool, price0: float, rate: float, max_hours_week0: float,
+                 required: float, budget: float, top_up: bool) -> bool:
+    """Whether a package needs a second, top-up provider (ODD 7.6, ``providers.top_up``): it has a
+    top-up slot (:func:`is_top_up`) and a first provider (``held0``: an ``agency0`` or not, at its
+    ``price0``, with the council's hourly ``rate``), the formal hours ``required`` a month are more
+    than the first provider's type gives a client (``max_hours_week0`` a week), and the ``budget``
+    buys more than that many hours at the price slot 0 pays (:func:`price_paid`)."""
+    if not (held0 and is_top_up(option, 1, top_up)):
+        return False
     most = max_hours_week0 * WEEKS_PER_MONTH
-    return required > most and budget > price0 * most
+    return required > most and budget > price_paid(option, 0, agency0, price0, rate, top_up) * most
+
+
+def own_top_up(option: int, slot: int, first: int, candidate: int, top_up: bool) -> bool:
+    """Whether an applicant in matching is a top-up slot applying to its package's own ``first``
+    provider (a second place there would get round its type's hours cap: :func:`admit`)."""
+    return is_top_up(option, slot, top_up) and first == candidate
 
 
 def promote_top_up(option: int, provider0: int, provider1: int, top_up: bool) -> tuple[int, int]:
@@ -237,16 +247,16 @@ def beyond_free_places(left: float) -> tuple[bool, float]:
 
 
 def slots_sought(option: int, provider0: int, provider1: int, budget: float, required: float, top_up: bool,
-                 price0: float, max_hours_week0: float) -> tuple[bool, bool, bool]:
+                 agency0: bool, price0: float, rate: float, max_hours_week0: float) -> tuple[bool, bool, bool]:
     """A living person flagged as seeking a provider, at matching: whether they still are (a
     budget slot of their option has no provider), and whether each slot seeks one this month (it
     has none, and the person has a budget and formal hours to buy). A top-up slot (:func:`slot_mode`)
-    lacks a provider only while slot 0 has one whose type leaves hours the budget can buy
-    (:func:`needs_top_up`, with slot 0's provider's ``price0`` and its type's ``max_hours_week0``)."""
+    lacks a provider only while :func:`needs_top_up` holds (slot 0's provider: ``agency0``,
+    ``price0``, its type's ``max_hours_week0``; the council's hourly ``rate``)."""
     lack0 = not in_mode(option, 0, MODE_NONE) and provider0 < 0
     lack1 = not in_mode(option, 1, MODE_NONE, top_up) and provider1 < 0
     if lack1 and is_top_up(option, 1, top_up):
-        lack1 = provider0 >= 0 and needs_top_up(required, budget, price0, max_hours_week0)
+        lack1 = needs_top_up(option, provider0 >= 0, agency0, price0, rate, max_hours_week0, required, budget, top_up)
     if not (lack0 or lack1):
         return False, False, False
     buying = budget > 0 and required > 0
@@ -420,13 +430,14 @@ def buy_slot(option: int, slot: int, need: float, money: float, credit: float, b
             staffed - hours, value)
 
 
-def top_up_change(option: int, held0: bool, held1: bool, required: float, budget: float, price0: float,
-                  max_hours_week0: float, top_up: bool) -> tuple[bool, bool]:
+def top_up_change(option: int, held0: bool, held1: bool, agency0: bool, price0: float, rate: float,
+                  max_hours_week0: float, required: float, budget: float, top_up: bool) -> tuple[bool, bool]:
     """After a month's purchase, a package with a top-up slot (:func:`is_top_up`): its second
-    provider is let go once slot 0's provider (``held0``; ``price0``, ``max_hours_week0``) no longer
-    leaves hours to buy (:func:`needs_top_up`), and one is sought (from next month's matching) when
-    it does and there is none (``held1``). Returns (let go, seek)."""
+    provider is let go once :func:`needs_top_up` no longer holds (slot 0's provider ``held0``: an
+    ``agency0`` or not, its ``price0``, its type's ``max_hours_week0``; the council's hourly
+    ``rate``), and one is sought (from next month's matching) when it does and there is none
+    (``held1``). Returns (let go, seek)."""
     if not is_top_up(option, 1, top_up):
         return False, False
-    needed = held0 and needs_top_up(required, budget, price0, max_hours_week0)
+    needed = needs_top_up(option, held0, agency0, price0, rate, max_hours_week0, required, budget, top_up)
     return held1 and not needed, needed and not held1

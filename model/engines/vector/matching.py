@@ -42,11 +42,10 @@ def seekers(people: People.Record, price: np.ndarray, ptype: np.ndarray, type_ma
             continue
         provider[i, 0], provider[i, 1] = market.promote_top_up(option[i], provider[i, 0], provider[i, 1], top_up)
         q = provider[i, 0]
-        price0 = float(market.price_paid(option[i], 0, ptype[q] == AGENCY, price[q], rates[council[i]], top_up)
-                       ) if q >= 0 else 0.0
-        cap0 = float(type_maxh[ptype[q]]) if q >= 0 else 0.0
+        t = ptype[q] if q >= 0 else -1  # slot 0's provider's type (-1: none)
         seeking[i], seek0, seek1 = market.slots_sought(option[i], q, provider[i, 1], budget[i], required[i], top_up,
-                                                       price0, cap0)
+                                                       t == AGENCY, float(price[q]) if q >= 0 else 0.0,
+                                                       rates[council[i]], float(type_maxh[t]) if q >= 0 else 0.0)
         if seek0:
             first[k0] = i
             k0 += 1
@@ -151,8 +150,8 @@ def ration(rows: np.ndarray, slots: np.ndarray, people: People.Record, providers
         for s in in_priority_order(np.flatnonzero(pending_seeker), priority):
             i = pick[s]
             r = rows[s]
-            own = slots[s] == 1 and market.is_top_up(option[r], 1, p.top_up) and provider[r, 0] == prov[i]
-            clients[i], took = market.admit(clients[i], capacity[i], own)
+            clients[i], took = market.admit(clients[i], capacity[i],
+                                            market.own_top_up(option[r], slots[s], provider[r, 0], prov[i], p.top_up))
             if took:
                 got[s] = i
                 pending_seeker[s] = False

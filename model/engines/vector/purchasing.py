@@ -181,9 +181,8 @@ def purchase_and_outcomes(people: People.Record, providers: Providers.Record, ty
             seeking[i] = True
             review_in[i] = due
         elif top_up:
-            price0 = market.price_paid(o_i, 0, agency[main], attrs[main, 0], rates[ci], top_up)
-            let_go, seek = market.top_up_change(o_i, main < n_q, second < n_q, required[i], bud, price0,
-                                                attrs[main, 1], top_up)
+            let_go, seek = market.top_up_change(o_i, main < n_q, second < n_q, agency[main], attrs[main, 0], rates[ci],
+                                                attrs[main, 1], required[i], bud, top_up)
             if let_go:
                 provider_clients[second] -= 1
                 provider[i, 1] = -1
